@@ -1,0 +1,87 @@
+// Package pipeline is the import engine: the row and batch types that flow between stages, the
+// stage contract, running a chain of stages over bounded channels, and the import jobs that
+// workers claim, checkpoint and resume.
+package pipeline
+
+// Outcome is what an import did with a row (SPEC §6).
+type Outcome string
+
+// Row outcomes.
+const (
+	Created   Outcome = "created"
+	Updated   Outcome = "updated"
+	Unchanged Outcome = "unchanged"
+	Skipped   Outcome = "skipped"
+)
+
+// Skip reasons (SPEC §2, §6, §10).
+const (
+	ReasonMalformedRow       = "malformed_row"
+	ReasonInvalidEmail       = "invalid_email"
+	ReasonMissingIdentifier  = "missing_identifier"
+	ReasonNewNotAllowed      = "new_not_allowed"
+	ReasonExistingNotUpdated = "existing_not_updated"
+	ReasonOverLimit          = "over_limit"
+)
+
+// Field warning kinds (SPEC §4, §9).
+const (
+	WarnInvalidBoolean  = "invalid_boolean"
+	WarnInvalidPicklist = "invalid_picklist_value"
+	WarnInvalidDate     = "invalid_date"
+	WarnInvalidNumber   = "invalid_number"
+	WarnValueTooLong    = "value_too_long"
+	WarnOwnerNotFound   = "owner_not_found"
+)
+
+// Warning says that one field of an imported row was not imported, and why.
+type Warning struct {
+	Field string `json:"field"`
+	Kind  string `json:"kind"`
+	Value string `json:"value,omitempty"`
+}
+
+// Row is one data row of an import on its way through the stages. Each stage fills in its
+// part. A skipped row keeps flowing, untouched by later stages, so that its outcome is recorded.
+type Row struct {
+	// Number is the spreadsheet row number a user sees (the header's row is 1 in most files).
+	Number int
+	// Cells are the cells as read; they are kept for the skipped-rows report.
+	Cells []string
+	// Values holds one canonical value per catalog field (crm.Catalog index); "" is no value.
+	Values []string
+	// Warnings are the fields of the row that were not imported.
+	Warnings []Warning
+
+	// SkipReason is set when the row is skipped; SkipDetail says more, for a person.
+	SkipReason string
+	SkipDetail string
+
+	// Outcome and ProspectID are set by the stage that writes the row.
+	Outcome    Outcome
+	ProspectID int64
+}
+
+// Skip marks the row skipped with a reason and a detail.
+func (r *Row) Skip(reason, detail string) {
+	r.SkipReason, r.SkipDetail, r.Outcome = reason, detail, Skipped
+}
+
+// Skipped reports whether an earlier stage skipped the row.
+func (r *Row) Skipped() bool { return r.SkipReason != "" }
+
+// Warn records a field warning.
+func (r *Row) Warn(field, kind, value string) {
+	r.Warnings = append(r.Warnings, Warning{Field: field, Kind: kind, Value: value})
+}
+
+// Batch is a run of consecutive rows of one import, in file order. Stages pass batches, not
+// rows, because a channel operation per row costs more than the work done on it.
+type Batch struct {
+	Rows []Row
+	// LastRow and Offset are the checkpoint the batch commits: the row number of the last
+	// record read into the batch (blank rows included) and the byte offset of the decoded
+	// input just after it. A resumed import starts reading there.
+	LastRow int
+	Offset  int64
+}

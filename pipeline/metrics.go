@@ -1,0 +1,40 @@
+package pipeline
+
+import (
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+)
+
+var (
+	rowsIn = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "leadpipe_stage_rows_in_total",
+		Help: "Rows that entered a pipeline stage.",
+	}, []string{"stage"})
+	rowsOut = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "leadpipe_stage_rows_out_total",
+		Help: "Rows that a pipeline stage passed on.",
+	}, []string{"stage"})
+	stageErrors = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "leadpipe_stage_errors_total",
+		Help: "Errors that stopped a pipeline run, by the stage that returned them.",
+	}, []string{"stage"})
+	batchSeconds = promauto.NewHistogramVec(prometheus.HistogramOpts{
+		Name:    "leadpipe_stage_batch_seconds",
+		Help:    "Time a pipeline stage spent on one batch.",
+		Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16),
+	}, []string{"stage"})
+	queueDepth = promauto.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "leadpipe_stage_queue_depth",
+		Help: "Batches waiting in a stage's input channel.",
+	}, []string{"stage"})
+)
+
+func observe(stage string, start time.Time, in, out int) {
+	batchSeconds.WithLabelValues(stage).Observe(time.Since(start).Seconds())
+	if in > 0 {
+		rowsIn.WithLabelValues(stage).Add(float64(in))
+	}
+	rowsOut.WithLabelValues(stage).Add(float64(out))
+}

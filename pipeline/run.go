@@ -1,0 +1,101 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"golang.org/x/sync/errgroup"
+)
+
+// Source produces the batches of an import in file order. Next returns io.EOF after the last
+// batch. It is called from one goroutine only.
+type Source interface {
+	Next(ctx context.Context) (*Batch, error)
+}
+
+// Stage is one step of the pipeline. Process is called once per batch, in file order, from a
+// single goroutine owned by the engine; it changes the batch in place (values, warnings, skips,
+// outcomes) and may block, for example on the database. An error stops the whole run.
+type Stage interface {
+	Process(ctx context.Context, b *Batch) error
+}
+
+// Named pairs a stage with the name its metrics and errors carry.
+type Named struct {
+	Name  string
+	Stage Stage
+}
+
+// Run drives batches from src through the stages, each stage in its own goroutine, joined by
+// channels that hold at most depth batches: a full channel is the backpressure. The first error
+// cancels the run, every goroutine returns promptly, and Run returns that error, wrapped with the
+// stage's name. Run returns nil when the source is drained and every batch went through every
+// stage.
+func Run(ctx context.Context, src Source, depth int, stages ...Named) error {
+	if depth < 1 {
+		depth = 1
+	}
+	g, ctx := errgroup.WithContext(ctx)
+	out := make(chan *Batch, depth)
+	g.Go(func() error {
+		defer close(out)
+		for {
+			start := time.Now()
+			b, err := src.Next(ctx)
+			if errors.Is(err, io.EOF) {
+				return nil
+			}
+			if err != nil {
+				stageErrors.WithLabelValues("read").Inc()
+				return fmt.Errorf("read: %w", err)
+			}
+			observe("read", start, 0, len(b.Rows))
+			if err := send(ctx, out, b); err != nil {
+				return err
+			}
+		}
+	})
+	for _, s := range stages {
+		in := out
+		next := make(chan *Batch, depth)
+		out = next
+		g.Go(func() error {
+			defer close(next)
+			depthGauge := queueDepth.WithLabelValues(s.Name)
+			defer depthGauge.Set(0)
+			for b := range in {
+				depthGauge.Set(float64(len(in)))
+				start := time.Now()
+				n := len(b.Rows)
+				if err := s.Stage.Process(ctx, b); err != nil {
+					stageErrors.WithLabelValues(s.Name).Inc()
+					return fmt.Errorf("%s: %w", s.Name, err)
+				}
+				observe(s.Name, start, n, len(b.Rows))
+				if err := send(ctx, next, b); err != nil {
+					return err
+				}
+			}
+			return ctx.Err()
+		})
+	}
+	// Drain what the last stage sends; nothing downstream reads it.
+	g.Go(func() error {
+		for range out {
+		}
+		return nil
+	})
+	return g.Wait()
+}
+
+func send(ctx context.Context, ch chan<- *Batch, b *Batch) error {
+	select {
+	case ch <- b:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
