@@ -32,6 +32,7 @@ const (
 	WarnInvalidNumber   = "invalid_number"
 	WarnValueTooLong    = "value_too_long"
 	WarnOwnerNotFound   = "owner_not_found"
+	WarnInvalidEmail    = "invalid_email"
 )
 
 // Warning says that one field of an imported row was not imported, and why.
@@ -84,4 +85,7 @@ type Batch struct {
 	// input just after it. A resumed import starts reading there.
 	LastRow int
 	Offset  int64
+	// OrgsCreated and OrgsLinked count the organizations the batch created and the prospects
+	// it linked to an organization (set by the stage that writes the batch).
+	OrgsCreated, OrgsLinked int
 }

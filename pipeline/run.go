@@ -39,9 +39,9 @@ func Run(ctx context.Context, src Source, depth int, stages ...Named) error {
 		depth = 1
 	}
 	g, ctx := errgroup.WithContext(ctx)
-	out := make(chan *Batch, depth)
+	first := make(chan *Batch, depth)
 	g.Go(func() error {
-		defer close(out)
+		defer close(first)
 		for {
 			start := time.Now()
 			b, err := src.Next(ctx)
@@ -53,11 +53,12 @@ func Run(ctx context.Context, src Source, depth int, stages ...Named) error {
 				return fmt.Errorf("read: %w", err)
 			}
 			observe("read", start, 0, len(b.Rows))
-			if err := send(ctx, out, b); err != nil {
+			if err := send(ctx, first, b); err != nil {
 				return err
 			}
 		}
 	})
+	out := first
 	for _, s := range stages {
 		in := out
 		next := make(chan *Batch, depth)

@@ -1,0 +1,420 @@
+// Command leadpipe-bench measures the end-to-end import throughput of the leadpipe binary
+// against a baseline taken in the same run. It is the program behind `make bench`.
+//
+// It generates (or reuses) a deterministic prospect CSV of -rows rows and 14 columns, with
+// about 3% repeated emails and 1% invalid emails; times psql's \copy of that file into a plain
+// table of 14 text columns (the baseline: the fastest Postgres can take the bytes in); then
+// runs `leadpipe migrate`, `leadpipe account create bench-<unix time>` and times
+// `leadpipe import FILE --account bench-<unix time>` as a child process, recording its peak
+// RSS. It prints a report, checks the import's counts against what the generator wrote, and
+// checks the targets -min-rows-per-sec and -max-rss-mb.
+//
+// Usage:
+//
+//	go build -o bin/leadpipe ./cmd/leadpipe
+//	go run ./cmd/leadpipe-bench [-rows 1000000] [-leadpipe ./bin/leadpipe] [-dir /tmp]
+//	go run ./cmd/leadpipe-bench -gen-only -rows 10000   # prints the CSV's path only
+//
+// The exit status is 0 when every target is met and every count is as expected, 1 otherwise
+// (a missed target, a count mismatch, or a step that failed), 2 for bad flags.
+//
+// The import must print one JSON object on stdout with at least these fields: import_id,
+// status ("completed"), rows, created, updated, unchanged, skipped, skipped_by_reason (an
+// object of reason to count) and duration_ms. The bench account is left in place after the
+// run and its name printed; the baseline table is dropped unless -keep is given.
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime"
+	"slices"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+// defaultPostgresURL is the database started by deploy/services.sh.
+const defaultPostgresURL = "postgres://leadpipe@127.0.0.1:55432/leadpipe?sslmode=disable"
+
+// baselineTable is the plain table psql's \copy loads for the baseline.
+const baselineTable = "leadpipe_bench_copy"
+
+// options are the command's flags.
+type options struct {
+	rows          int
+	seed          uint64
+	dir           string
+	leadpipe      string
+	postgresURL   string
+	minRowsPerSec float64
+	maxRSSMB      float64
+	keep          bool
+	genOnly       bool
+}
+
+func main() {
+	os.Exit(run())
+}
+
+// run does the whole benchmark and returns the exit status.
+func run() int {
+	var o options
+	defURL := os.Getenv("LEADPIPE_POSTGRES_URL")
+	if defURL == "" {
+		defURL = defaultPostgresURL
+	}
+	flag.IntVar(&o.rows, "rows", 1_000_000, "data rows in the generated CSV")
+	flag.Uint64Var(&o.seed, "seed", 1, "generator seed; the same -rows and -seed give the same file")
+	flag.StringVar(&o.dir, "dir", os.TempDir(), "directory for the generated CSV (reused when already there)")
+	flag.StringVar(&o.leadpipe, "leadpipe", "./bin/leadpipe", "path of the leadpipe binary to measure")
+	flag.StringVar(&o.postgresURL, "postgres-url", defURL, "Postgres URL for the baseline and for leadpipe (LEADPIPE_POSTGRES_URL)")
+	flag.Float64Var(&o.minRowsPerSec, "min-rows-per-sec", 50000, "target: lowest acceptable leadpipe import throughput, rows per second of wall time")
+	flag.Float64Var(&o.maxRSSMB, "max-rss-mb", 300, "target: highest acceptable peak RSS of the leadpipe import process, MB")
+	flag.BoolVar(&o.keep, "keep", false, "keep the baseline table "+baselineTable+" (the bench account is always kept)")
+	flag.BoolVar(&o.genOnly, "gen-only", false, "only write the CSV and print its path")
+	flag.Parse()
+	if o.rows <= 0 || flag.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "leadpipe-bench: -rows must be positive and no arguments are taken")
+		flag.Usage()
+		return 2
+	}
+
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	// 1. The file.
+	t0 := time.Now()
+	path, gen, reused, err := ensureFile(o.dir, o.rows, o.seed)
+	if err != nil {
+		return fail(err)
+	}
+	genTime := time.Since(t0)
+	if o.genOnly {
+		fmt.Fprintf(os.Stderr, "%s: %s rows, %s, %s\n", path, commas(int64(gen.Rows)), sizeMB(gen.Bytes), genNote(reused, genTime))
+		fmt.Println(path)
+		return 0
+	}
+	fmt.Printf("file        %s\n", path)
+	fmt.Printf("            %s data rows + header, 14 columns, %s (%d bytes), %s\n",
+		commas(int64(gen.Rows)), sizeMB(gen.Bytes), gen.Bytes, genNote(reused, genTime))
+	fmt.Printf("            invalid emails %s; repeated emails %s (adjacent %s, of which byte-identical lines %s; recent %s; far %s; case changed %s); rows with quoted fields %s\n",
+		commas(int64(gen.Invalid)), commas(int64(gen.Duplicates)), commas(int64(gen.DupAdjacent)),
+		commas(int64(gen.DupExactRepeat)), commas(int64(gen.DupRecent)), commas(int64(gen.DupFar)),
+		commas(int64(gen.DupCaseChanged)), commas(int64(gen.QuotedRows)))
+
+	bin, binErr := exec.LookPath(o.leadpipe)
+	if binErr != nil {
+		fmt.Fprintf(os.Stderr, "leadpipe-bench: warning: leadpipe binary %q not found; running the baseline only\n", o.leadpipe)
+	}
+
+	// Read the file once so that neither run below pays for cold disk reads.
+	if err := warmCache(path); err != nil {
+		return fail(err)
+	}
+
+	// 2. The baseline.
+	copyTime, err := baseline(ctx, o.postgresURL, path, gen.Rows, o.keep)
+	if err != nil {
+		return fail(fmt.Errorf("baseline: %w", err))
+	}
+	copyRate := float64(gen.Rows) / copyTime.Seconds()
+	fmt.Printf("baseline    psql \\copy into a plain table of 14 text columns: %.2f s, %s rows/s\n",
+		copyTime.Seconds(), commas(int64(copyRate)))
+
+	// 3. leadpipe.
+	if binErr != nil {
+		return fail(fmt.Errorf("leadpipe binary %q not found (%v): build it with `go build -o bin/leadpipe ./cmd/leadpipe` or pass -leadpipe", o.leadpipe, binErr))
+	}
+	env := append(os.Environ(), "LEADPIPE_POSTGRES_URL="+o.postgresURL) // the last value wins
+	if _, err := runQuiet(ctx, env, bin, "migrate"); err != nil {
+		return fail(err)
+	}
+	account := "bench-" + strconv.FormatInt(time.Now().Unix(), 10)
+	if _, err := runQuiet(ctx, env, bin, "account", "create", account); err != nil {
+		return fail(err)
+	}
+	fmt.Printf("account     %s (left in place)\n", account)
+
+	res, wall, rssKiB, err := runImport(ctx, env, bin, path, account)
+	if err != nil {
+		return fail(err)
+	}
+	rate := float64(gen.Rows) / wall.Seconds()
+	rssMB := float64(rssKiB) / 1024
+	fmt.Printf("leadpipe    import: %.2f s wall, %s rows/s (its own duration_ms %.0f: %s rows/s); import_id %s, status %s\n",
+		wall.Seconds(), commas(int64(rate)), res.DurationMS,
+		commas(int64(float64(gen.Rows)/(res.DurationMS/1000))), string(res.ImportID), res.Status)
+	fmt.Printf("ratio       leadpipe time / \\copy time: %.2fx\n", wall.Seconds()/copyTime.Seconds())
+	fmt.Printf("peak RSS    %.1f MB\n", rssMB)
+	fmt.Printf("import      rows %s: created %s, updated %s, unchanged %s, skipped %s %s\n",
+		commas(res.Rows), commas(res.Created), commas(res.Updated), commas(res.Unchanged),
+		commas(res.Skipped), reasons(res.SkippedByReason))
+
+	// 4. Checks.
+	mismatches := checkCounts(res, gen)
+	var missed []string
+	if rate < o.minRowsPerSec {
+		missed = append(missed, fmt.Sprintf("throughput %s rows/s < %s rows/s", commas(int64(rate)), commas(int64(o.minRowsPerSec))))
+	}
+	if rssMB > o.maxRSSMB {
+		missed = append(missed, fmt.Sprintf("peak RSS %.1f MB > %.0f MB", rssMB, o.maxRSSMB))
+	}
+	status := 0
+	if len(mismatches) > 0 {
+		fmt.Printf("counts      ERROR: %d count(s) differ from what the file holds (see above)\n", len(mismatches))
+		status = 1
+	} else {
+		fmt.Println("counts      all as expected")
+	}
+	if len(missed) > 0 {
+		fmt.Printf("target MISSED: %s\n", strings.Join(missed, "; "))
+		status = 1
+	} else {
+		fmt.Printf("target met: %s rows/s >= %s, peak RSS %.1f MB <= %.0f MB\n",
+			commas(int64(rate)), commas(int64(o.minRowsPerSec)), rssMB, o.maxRSSMB)
+	}
+	return status
+}
+
+// fail prints err and returns the failure exit status.
+func fail(err error) int {
+	fmt.Fprintf(os.Stderr, "leadpipe-bench: error: %v\n", err)
+	return 1
+}
+
+// genNote says how the file came to be.
+func genNote(reused bool, d time.Duration) string {
+	if reused {
+		return "reused from an earlier run"
+	}
+	return fmt.Sprintf("generated in %.2f s", d.Seconds())
+}
+
+// warmCache reads the file once, so that it sits in the page cache for both timed runs.
+func warmCache(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = io.Copy(io.Discard, f)
+	return err
+}
+
+// baseline (re)creates the baseline table and times psql's \copy of the file into it. It
+// checks that psql reports rows rows copied, and drops the table afterwards unless keep.
+func baseline(ctx context.Context, url, path string, rows int, keep bool) (time.Duration, error) {
+	psql, err := exec.LookPath("psql")
+	if err != nil {
+		psql = "/usr/bin/psql"
+	}
+	cols := make([]string, len(csvHeader))
+	for k, h := range csvHeader {
+		cols[k] = strings.ToLower(strings.ReplaceAll(h, " ", "_")) + " text"
+	}
+	psqlArgs := func(cmds ...string) []string {
+		args := []string{"-X", "-v", "ON_ERROR_STOP=1", "-d", url}
+		for _, c := range cmds {
+			args = append(args, "-c", c)
+		}
+		return args
+	}
+	if _, err := runQuiet(ctx, nil, psql, psqlArgs(
+		"DROP TABLE IF EXISTS "+baselineTable,
+		"CREATE TABLE "+baselineTable+" ("+strings.Join(cols, ", ")+")")...); err != nil {
+		return 0, err
+	}
+	copyCmd := `\copy ` + baselineTable + ` FROM '` + strings.ReplaceAll(path, `'`, `''`) +
+		`' WITH (FORMAT csv, HEADER true)`
+	t0 := time.Now()
+	out, err := runQuiet(ctx, nil, psql, psqlArgs(copyCmd)...)
+	d := time.Since(t0)
+	if err != nil {
+		return 0, err
+	}
+	// psql prints the command tag of \copy: "COPY 1000000".
+	if got := strings.TrimSpace(string(out)); got != "COPY "+strconv.Itoa(rows) {
+		return 0, fmt.Errorf(`\copy reported %q, want "COPY %d"`, got, rows)
+	}
+	if !keep {
+		if _, err := runQuiet(ctx, nil, psql, psqlArgs("DROP TABLE "+baselineTable)...); err != nil {
+			return 0, err
+		}
+	}
+	return d, nil
+}
+
+// runQuiet runs a command to completion and returns its stdout; on failure the error carries
+// the command line and its stderr. A nil env means the current environment.
+func runQuiet(ctx context.Context, env []string, name string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Env = env
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	if err := cmd.Run(); err != nil {
+		return stdout.Bytes(), fmt.Errorf("%s %s: %w\n%s", name, strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return stdout.Bytes(), nil
+}
+
+// importResult is the JSON object `leadpipe import` prints on stdout; these are the fields the
+// bench relies on, and all of them must be present.
+type importResult struct {
+	ImportID        json.RawMessage  `json:"import_id"` // a string or a number
+	Status          string           `json:"status"`
+	Rows            int64            `json:"rows"`
+	Created         int64            `json:"created"`
+	Updated         int64            `json:"updated"`
+	Unchanged       int64            `json:"unchanged"`
+	Skipped         int64            `json:"skipped"`
+	SkippedByReason map[string]int64 `json:"skipped_by_reason"`
+	DurationMS      float64          `json:"duration_ms"`
+}
+
+// requiredFields are the JSON keys of importResult.
+var requiredFields = []string{"import_id", "status", "rows", "created", "updated", "unchanged",
+	"skipped", "skipped_by_reason", "duration_ms"}
+
+// runImport times `leadpipe import FILE --account ACCOUNT` and returns its parsed result, its
+// wall time and its peak resident set size in KiB. The child's stderr goes to ours.
+func runImport(ctx context.Context, env []string, bin, path, account string) (importResult, time.Duration, int64, error) {
+	var res importResult
+	cmd := exec.CommandContext(ctx, bin, "import", path, "--account", account)
+	cmd.Env = env
+	var stdout bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, os.Stderr
+	t0 := time.Now()
+	err := cmd.Run()
+	wall := time.Since(t0)
+	if err != nil {
+		return res, 0, 0, fmt.Errorf("%s: %w\nstdout: %s", strings.Join(cmd.Args, " "), err, strings.TrimSpace(stdout.String()))
+	}
+	var rss int64
+	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
+		rss = int64(ru.Maxrss) // KiB on Linux
+		if runtime.GOOS == "darwin" {
+			rss /= 1024 // bytes on macOS
+		}
+	}
+	obj, err := lastJSONObject(stdout.Bytes())
+	if err != nil {
+		return res, 0, 0, fmt.Errorf("import output: %w\nstdout: %s", err, strings.TrimSpace(stdout.String()))
+	}
+	var keys map[string]json.RawMessage
+	if err := json.Unmarshal(obj, &keys); err != nil {
+		return res, 0, 0, fmt.Errorf("import output: %w", err)
+	}
+	var missing []string
+	for _, k := range requiredFields {
+		if _, ok := keys[k]; !ok {
+			missing = append(missing, k)
+		}
+	}
+	if len(missing) > 0 {
+		return res, 0, 0, fmt.Errorf("import output lacks field(s) %s: %s", strings.Join(missing, ", "), obj)
+	}
+	if err := json.Unmarshal(obj, &res); err != nil {
+		return res, 0, 0, fmt.Errorf("import output: %w: %s", err, obj)
+	}
+	if res.Status != "completed" {
+		return res, 0, 0, fmt.Errorf("import status %q, want \"completed\": %s", res.Status, obj)
+	}
+	return res, wall, rss, nil
+}
+
+// lastJSONObject returns the JSON object of out: the whole of it when it is one object, else
+// its last line that is one (in case the command also printed other lines).
+func lastJSONObject(out []byte) ([]byte, error) {
+	out = bytes.TrimSpace(out)
+	if len(out) > 0 && out[0] == '{' && json.Valid(out) {
+		return out, nil
+	}
+	lines := bytes.Split(out, []byte("\n"))
+	for k := len(lines) - 1; k >= 0; k-- {
+		if l := bytes.TrimSpace(lines[k]); len(l) > 0 && l[0] == '{' && json.Valid(l) {
+			return l, nil
+		}
+	}
+	return nil, errors.New("no JSON object on stdout")
+}
+
+// checkCounts prints the import's counts beside what the file holds and returns the
+// mismatches. With email-only matching into a fresh account with no limit:
+// created = distinct valid emails; updated + unchanged = valid rows repeating an earlier email;
+// skipped = invalid rows, all with reason invalid_email; no other skip reason.
+func checkCounts(res importResult, gen GenStats) []string {
+	var bad []string
+	check := func(what string, got, want int64) {
+		mark := "ok"
+		if got != want {
+			mark = "MISMATCH"
+			bad = append(bad, what)
+		}
+		fmt.Printf("  %-40s expected %11s  got %11s  %s\n", what, commas(want), commas(got), mark)
+	}
+	fmt.Println("check       (expected from the generated file, got from the import)")
+	check("rows", res.Rows, int64(gen.Rows))
+	check("created+updated+unchanged+skipped", res.Created+res.Updated+res.Unchanged+res.Skipped, res.Rows)
+	check("created (distinct valid emails)", res.Created, int64(gen.Created()))
+	check("updated+unchanged (repeated emails)", res.Updated+res.Unchanged, int64(gen.Duplicates))
+	check("skipped", res.Skipped, int64(gen.Invalid))
+	check("skipped invalid_email", res.SkippedByReason["invalid_email"], int64(gen.Invalid))
+	check("skipped missing_identifier", res.SkippedByReason["missing_identifier"], 0)
+	var other int64
+	for r, n := range res.SkippedByReason {
+		if r != "invalid_email" && r != "missing_identifier" {
+			other += n
+		}
+	}
+	check("skipped for any other reason", other, 0)
+	return bad
+}
+
+// reasons formats skip counts by reason, sorted by reason.
+func reasons(m map[string]int64) string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + " " + commas(m[k])
+	}
+	return "(" + strings.Join(parts, ", ") + ")"
+}
+
+// sizeMB formats a byte count in MB (10^6 bytes).
+func sizeMB(n int64) string {
+	return strconv.FormatFloat(float64(n)/1e6, 'f', 1, 64) + " MB"
+}
+
+// commas formats n with thousands separators: 1234567 → "1,234,567".
+func commas(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	neg := strings.HasPrefix(s, "-")
+	if neg {
+		s = s[1:]
+	}
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte(',')
+		}
+		b.WriteRune(c)
+	}
+	if neg {
+		return "-" + b.String()
+	}
+	return b.String()
+}

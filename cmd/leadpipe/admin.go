@@ -1,0 +1,136 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/store"
+)
+
+func migrate(ctx context.Context, e *env, args []string) error {
+	if _, err := e.parse(e.flags(), args); err != nil {
+		return err
+	}
+	pool, err := e.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	applied, err := store.Migrate(ctx, pool)
+	if err != nil {
+		return err
+	}
+	if len(applied) == 0 {
+		fmt.Fprintln(e.stdout, "schema is up to date")
+	} else {
+		fmt.Fprintf(e.stdout, "applied migrations %v\n", applied)
+	}
+	return nil
+}
+
+func accountCreate(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	limit := fs.Int64("prospect-limit", -1, "most prospects the account may hold (default: unlimited)")
+	existsOK := fs.Bool("exists-ok", false, "succeed when the account already exists")
+	pos, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("usage: leadpipe account create NAME [--prospect-limit N]")
+	}
+	var lim *int64
+	if *limit >= 0 {
+		lim = limit
+	}
+	pool, err := e.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	a, err := store.CreateAccount(ctx, pool, pos[0], lim)
+	if errors.Is(err, store.ErrExists) && *existsOK {
+		a, err = store.AccountByName(ctx, pool, pos[0])
+	}
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "account %q (id %d)\n", a.Name, a.ID)
+	return nil
+}
+
+func userAdd(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	account := fs.String("account", "", "account name")
+	var u store.User
+	fs.StringVar(&u.Username, "username", "", "login name")
+	fs.StringVar(&u.Email, "email", "", "email address")
+	fs.StringVar(&u.FullName, "full-name", "", "full name, e.g. \"Ada Lovelace\"")
+	if _, err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if err := errors.Join(required("account", *account), required("username", u.Username)); err != nil {
+		return err
+	}
+	pool, err := e.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	a, err := store.AccountByName(ctx, pool, *account)
+	if err != nil {
+		return err
+	}
+	if u, err = store.AddUser(ctx, pool, a.ID, u); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "user %q (id %d) in account %q\n", u.Username, u.ID, a.Name)
+	return nil
+}
+
+func fieldAdd(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	account := fs.String("account", "", "account name")
+	var f crm.Field
+	var typ, options, aliases string
+	fs.StringVar(&f.Key, "key", "", "field key: lowercase letters, digits, '_'")
+	fs.StringVar(&f.Label, "label", "", "label shown to users; headers auto-map to it")
+	fs.StringVar(&typ, "type", "text", "text, email, phone, number, date, boolean, picklist or multipicklist")
+	fs.StringVar(&options, "options", "", "picklist options, separated by ';'")
+	fs.StringVar(&aliases, "aliases", "", "other header names that auto-map to the field, separated by ';'")
+	fs.IntVar(&f.MaxLength, "max-length", 255, "longest text value in characters (0: no limit)")
+	if _, err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if err := required("account", *account); err != nil {
+		return err
+	}
+	f.Type, f.Options, f.Aliases = crm.FieldType(typ), splitList(options), splitList(aliases)
+	pool, err := e.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	a, err := store.AccountByName(ctx, pool, *account)
+	if err != nil {
+		return err
+	}
+	if err := store.AddField(ctx, pool, a.ID, f); err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "field %q (%s) in account %q\n", f.Key, f.Type, a.Name)
+	return nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for _, p := range strings.Split(s, ";") {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return out
+}

@@ -1,0 +1,68 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/importer"
+	"github.com/leadpipe/leadpipe/store"
+)
+
+func importFile(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	account := fs.String("account", "", "account to import into")
+	optionsPath := fs.String("options", "", "import options file (JSON)")
+	dryRun := fs.Bool("dry-run", false, "compute every row's outcome and write nothing")
+	queue := fs.Bool("queue", false, "queue the import for `leadpipe serve` instead of running it here")
+	pos, err := e.parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return errors.New("usage: leadpipe import FILE --account NAME [--options OPTIONS.json] [--dry-run] [--queue]")
+	}
+	if err := required("account", *account); err != nil {
+		return err
+	}
+	if *queue && *dryRun {
+		return errors.New("--queue and --dry-run do not go together")
+	}
+	var opts crm.Options
+	if *optionsPath != "" {
+		b, err := os.ReadFile(*optionsPath)
+		if err != nil {
+			return fmt.Errorf("options: %w", err)
+		}
+		if opts, err = crm.ParseOptions(b); err != nil {
+			return fmt.Errorf("options file %s: %w", *optionsPath, err)
+		}
+	}
+	pool, err := e.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	im := &importer.Importer{Pool: pool, Config: e.cfg, Log: e.log}
+	req := importer.Request{Account: *account, Path: pos[0], Options: opts, Source: store.SourceCLI}
+	out := json.NewEncoder(e.stdout)
+	if *queue {
+		imp, checked, err := im.Submit(ctx, req)
+		if err != nil {
+			return err
+		}
+		return out.Encode(map[string]any{"import_id": imp.ID, "status": imp.Status, "rows_total": checked.Rows,
+			"over_limit_warning": checked.OverLimitWarning, "unmapped_columns": checked.Unmapped})
+	}
+	host, _ := os.Hostname()
+	sum, err := im.RunNow(ctx, req, fmt.Sprintf("cli:%s:%d", host, os.Getpid()), *dryRun)
+	if sum.Status != "" {
+		if encErr := out.Encode(sum); encErr != nil {
+			return encErr
+		}
+	}
+	return err
+}

@@ -1,0 +1,132 @@
+// Command leadpipe imports prospect lists into a CRM database. `leadpipe serve` is the daemon;
+// the other subcommands manage accounts and fields and run imports from the command line.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/leadpipe/leadpipe/config"
+	"github.com/leadpipe/leadpipe/store"
+)
+
+const usage = `leadpipe imports prospect lists (CSV) into a CRM database.
+
+Usage:
+  leadpipe serve                                    run the daemon: workers, /metrics, /healthz, /readyz
+  leadpipe migrate                                  create or upgrade the database schema
+  leadpipe account create NAME [--prospect-limit N] [--exists-ok]
+  leadpipe user add --account NAME --username U --email E --full-name "First Last"
+  leadpipe field add --account NAME --key K --label L --type TYPE [--options "a;b"] [--aliases "x;y"] [--max-length N]
+  leadpipe import FILE --account NAME [--options OPTIONS.json] [--dry-run] [--queue]
+
+Every command takes --config FILE (or LEADPIPE_CONFIG); settings also come from LEADPIPE_*
+variables, e.g. LEADPIPE_POSTGRES_URL. See README.md.
+`
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "leadpipe:", oneLine(err))
+		}
+		os.Exit(1)
+	}
+}
+
+// oneLine keeps an error message on one line, as scripts read it.
+func oneLine(err error) string {
+	return strings.Join(strings.Fields(err.Error()), " ")
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 || args[0] == "help" || args[0] == "-h" || args[0] == "--help" {
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	cmd, rest := args[0], args[1:]
+	if (cmd == "account" || cmd == "user" || cmd == "field") && len(rest) > 0 {
+		cmd, rest = cmd+" "+rest[0], rest[1:]
+	}
+	commands := map[string]func(context.Context, *env, []string) error{
+		"serve":          serve,
+		"migrate":        migrate,
+		"account create": accountCreate,
+		"user add":       userAdd,
+		"field add":      fieldAdd,
+		"import":         importFile,
+	}
+	f, ok := commands[cmd]
+	if !ok {
+		fmt.Fprint(stderr, usage)
+		return fmt.Errorf("unknown command %q", strings.Join(args[:min(2, len(args))], " "))
+	}
+	return f(ctx, &env{stdout: stdout, stderr: stderr, name: cmd}, rest)
+}
+
+// env is what every command gets: its output streams and, once flags are parsed, its config.
+type env struct {
+	stdout, stderr io.Writer
+	name           string
+	configPath     string
+	cfg            config.Config
+	log            *slog.Logger
+}
+
+// flags returns a flag set for the command with the shared --config flag.
+func (e *env) flags() *flag.FlagSet {
+	fs := flag.NewFlagSet("leadpipe "+e.name, flag.ContinueOnError)
+	fs.SetOutput(e.stderr)
+	fs.StringVar(&e.configPath, "config", os.Getenv("LEADPIPE_CONFIG"), "config file (YAML)")
+	return fs
+}
+
+// parse parses flags placed before, between or after the positional arguments, loads the
+// config and returns the positional arguments.
+func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
+	var positional []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return nil, err
+		}
+		args = fs.Args()
+		if len(args) == 0 {
+			break
+		}
+		positional, args = append(positional, args[0]), args[1:]
+	}
+	cfg, err := config.Load(e.configPath, os.LookupEnv)
+	if err != nil {
+		return nil, err
+	}
+	e.cfg = cfg
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+		return nil, err
+	}
+	e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	return positional, nil
+}
+
+// connect opens the database pool.
+func (e *env) connect(ctx context.Context) (*pgxpool.Pool, error) {
+	return store.Connect(ctx, e.cfg.PostgresURL)
+}
+
+func required(name, value string) error {
+	if strings.TrimSpace(value) == "" {
+		return fmt.Errorf("--%s is required", name)
+	}
+	return nil
+}

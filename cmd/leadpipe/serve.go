@@ -1,0 +1,81 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/leadpipe/leadpipe/importer"
+	"github.com/leadpipe/leadpipe/pipeline"
+	"github.com/leadpipe/leadpipe/store"
+)
+
+// serve runs the daemon until SIGTERM or SIGINT: it migrates the schema, serves /metrics,
+// /healthz and /readyz, and runs the import workers. On a signal it stops claiming imports,
+// rolls back the batch in flight, puts running imports back in the queue and exits.
+func serve(ctx context.Context, e *env, args []string) error {
+	if _, err := e.parse(e.flags(), args); err != nil {
+		return err
+	}
+	pool, err := e.connect(ctx)
+	if err != nil {
+		return err
+	}
+	defer pool.Close()
+	if _, err := store.Migrate(ctx, pool); err != nil {
+		return err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", promhttp.Handler())
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
+	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
+		if err := pool.Ping(r.Context()); err != nil {
+			http.Error(w, "postgres: "+err.Error(), http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	})
+	srv := &http.Server{Addr: e.cfg.HTTPAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
+	httpErr := make(chan error, 1)
+	go func() { httpErr <- srv.ListenAndServe() }()
+	e.log.Info("leadpipe serving", "http", e.cfg.HTTPAddr, "workers", e.cfg.Workers)
+
+	host, _ := os.Hostname()
+	im := &importer.Importer{Pool: pool, Config: e.cfg, Log: e.log}
+	workers := &pipeline.Workers{
+		Querier: pool,
+		Count:   e.cfg.Workers,
+		Owner:   fmt.Sprintf("%s:%d", host, os.Getpid()),
+		Lease:   time.Duration(e.cfg.Lease),
+		Poll:    time.Duration(e.cfg.PollInterval),
+		Run: func(ctx context.Context, imp store.Import, owner string) error {
+			_, err := im.Run(ctx, imp, owner)
+			return err
+		},
+		Log: e.log,
+	}
+	workCtx, stopWork := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { workers.Serve(workCtx); close(done) }()
+
+	select {
+	case <-ctx.Done():
+		e.log.Info("leadpipe stopping: no new imports; the batch in flight is rolled back")
+	case err = <-httpErr:
+		err = fmt.Errorf("http %s: %w", e.cfg.HTTPAddr, err)
+	}
+	stopWork()
+	<-done
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if serr := srv.Shutdown(shutdownCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
+		err = errors.Join(err, serr)
+	}
+	e.log.Info("leadpipe stopped")
+	return err
+}

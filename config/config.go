@@ -1,0 +1,159 @@
+// Package config is leadpipe's configuration: one struct, its defaults in one place, loading
+// from a YAML file (unknown keys are an error) and from LEADPIPE_* environment variables, which
+// win over the file, and validation with messages that name the setting.
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+)
+
+// Config holds every setting. Each field's yaml tag is its key in the config file and its env
+// tag the environment variable that overrides it.
+type Config struct {
+	// PostgresURL is the database leadpipe stores everything in.
+	PostgresURL string `yaml:"postgres_url" env:"LEADPIPE_POSTGRES_URL"`
+	// HTTPAddr is where `leadpipe serve` serves /metrics, /healthz and /readyz.
+	HTTPAddr string `yaml:"http_addr" env:"LEADPIPE_HTTP_ADDR"`
+	// Workers is how many imports `leadpipe serve` runs at once.
+	Workers int `yaml:"workers" env:"LEADPIPE_WORKERS"`
+	// BatchSize is how many rows move through the pipeline together; each batch is one
+	// transaction.
+	BatchSize int `yaml:"batch_size" env:"LEADPIPE_BATCH_SIZE"`
+	// QueueDepth is how many batches may wait between two stages.
+	QueueDepth int `yaml:"queue_depth" env:"LEADPIPE_QUEUE_DEPTH"`
+	// Lease is how long a worker holds an import without recording a batch before another
+	// worker may take it over.
+	Lease Duration `yaml:"lease" env:"LEADPIPE_LEASE"`
+	// PollInterval is how often idle workers look for queued imports.
+	PollInterval Duration `yaml:"poll_interval" env:"LEADPIPE_POLL_INTERVAL"`
+	// MaxFieldBytes is the largest CSV cell accepted; a row with a larger one is skipped.
+	MaxFieldBytes int `yaml:"max_field_bytes" env:"LEADPIPE_MAX_FIELD_BYTES"`
+	// LogLevel is debug, info, warn or error.
+	LogLevel string `yaml:"log_level" env:"LEADPIPE_LOG_LEVEL"`
+}
+
+// Default is the configuration with nothing set. Its PostgresURL is the database that
+// deploy/services.sh starts.
+var Default = Config{
+	PostgresURL:   "postgres://leadpipe@127.0.0.1:55432/leadpipe?sslmode=disable",
+	HTTPAddr:      "127.0.0.1:8080",
+	Workers:       2,
+	BatchSize:     5000,
+	QueueDepth:    4,
+	Lease:         Duration(60 * time.Second),
+	PollInterval:  Duration(time.Second),
+	MaxFieldBytes: 1 << 20,
+	LogLevel:      "info",
+}
+
+// Duration is a time.Duration written as "30s", "5m" in the file and the environment.
+type Duration time.Duration
+
+// UnmarshalYAML reads a duration string.
+func (d *Duration) UnmarshalYAML(n *yaml.Node) error {
+	v, err := time.ParseDuration(n.Value)
+	if err != nil {
+		return fmt.Errorf("line %d: %q is not a duration (like 30s or 5m)", n.Line, n.Value)
+	}
+	*d = Duration(v)
+	return nil
+}
+
+// Load returns the defaults, overlaid with the file at path (when path is not empty) and then
+// with the environment, and validated.
+func Load(path string, env func(string) (string, bool)) (Config, error) {
+	c := Default
+	if path != "" {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return Config{}, fmt.Errorf("config: %w", err)
+		}
+		dec := yaml.NewDecoder(bytes.NewReader(b))
+		dec.KnownFields(true)
+		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) { // an empty file is the defaults
+			return Config{}, fmt.Errorf("config %s: %w", path, err)
+		}
+	}
+	if err := c.applyEnv(env); err != nil {
+		return Config{}, err
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+func (c *Config) applyEnv(env func(string) (string, bool)) error {
+	v := reflect.ValueOf(c).Elem()
+	t := v.Type()
+	for i := 0; i < t.NumField(); i++ {
+		name := t.Field(i).Tag.Get("env")
+		s, ok := env(name)
+		if !ok {
+			continue
+		}
+		f := v.Field(i)
+		switch f.Interface().(type) {
+		case string:
+			f.SetString(s)
+		case int:
+			n, err := strconv.Atoi(strings.TrimSpace(s))
+			if err != nil {
+				return fmt.Errorf("config: %s=%q is not a whole number", name, s)
+			}
+			f.SetInt(int64(n))
+		case Duration:
+			d, err := time.ParseDuration(strings.TrimSpace(s))
+			if err != nil {
+				return fmt.Errorf("config: %s=%q is not a duration (like 30s or 5m)", name, s)
+			}
+			f.SetInt(int64(d))
+		}
+	}
+	return nil
+}
+
+// Validate checks every setting and reports all that are wrong.
+func (c Config) Validate() error {
+	var errs []string
+	if c.PostgresURL == "" {
+		errs = append(errs, "postgres_url is empty")
+	}
+	if c.Workers < 1 {
+		errs = append(errs, fmt.Sprintf("workers is %d, want at least 1", c.Workers))
+	}
+	if c.BatchSize < 1 || c.BatchSize > 100000 {
+		errs = append(errs, fmt.Sprintf("batch_size is %d, want 1 to 100000", c.BatchSize))
+	}
+	if c.QueueDepth < 1 {
+		errs = append(errs, fmt.Sprintf("queue_depth is %d, want at least 1", c.QueueDepth))
+	}
+	if time.Duration(c.Lease) < time.Second {
+		errs = append(errs, fmt.Sprintf("lease is %s, want at least 1s", time.Duration(c.Lease)))
+	}
+	if time.Duration(c.PollInterval) <= 0 {
+		errs = append(errs, "poll_interval must be positive")
+	}
+	if c.MaxFieldBytes < 1024 {
+		errs = append(errs, fmt.Sprintf("max_field_bytes is %d, want at least 1024", c.MaxFieldBytes))
+	}
+	switch c.LogLevel {
+	case "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, fmt.Sprintf("log_level is %q, want debug, info, warn or error", c.LogLevel))
+	}
+	if len(errs) > 0 {
+		return errors.New("config: " + strings.Join(errs, "; "))
+	}
+	return nil
+}

@@ -1,0 +1,335 @@
+// Package importer runs prospect imports: it checks a file and its options before anything is
+// written, records the import, and drives the pipeline (read → map → validate → upsert) over
+// the file, from the start or from the import's checkpoint. The command line and the daemon's
+// workers both import through it.
+package importer
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/leadpipe/leadpipe/config"
+	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/pipeline"
+	"github.com/leadpipe/leadpipe/stages/mapping"
+	"github.com/leadpipe/leadpipe/stages/quota"
+	"github.com/leadpipe/leadpipe/stages/read"
+	"github.com/leadpipe/leadpipe/stages/upsert"
+	"github.com/leadpipe/leadpipe/stages/validate"
+	"github.com/leadpipe/leadpipe/store"
+)
+
+// ErrBadFile wraps every reason a file cannot be imported at all; nothing is written then.
+var ErrBadFile = errors.New("cannot import file")
+
+// Importer runs imports against one database.
+type Importer struct {
+	Pool   *pgxpool.Pool
+	Config config.Config
+	Log    *slog.Logger
+}
+
+// Request is a file to import into an account.
+type Request struct {
+	Account string // account name
+	Path    string
+	// FileName is the name the user knows the file by; the base of Path when empty.
+	FileName string
+	Options  crm.Options
+	Source   string
+}
+
+// Checked is what checking a request found; nothing has been written yet.
+type Checked struct {
+	Account          store.Account
+	Header           []string
+	Columns          []mapping.Column
+	Unmapped         []string
+	Rows             int // data rows, blank rows not counted
+	Size             int64
+	SHA256           string
+	OverLimitWarning bool
+}
+
+// Summary is the result of an import, as `leadpipe import` prints it.
+type Summary struct {
+	ImportID int64  `json:"import_id,omitempty"`
+	Status   string `json:"status"`
+	store.Counts
+	OverLimitWarning bool     `json:"over_limit_warning"`
+	Unmapped         []string `json:"unmapped_columns"`
+	DurationMS       int64    `json:"duration_ms"`
+	DryRun           bool     `json:"dry_run,omitempty"`
+	Error            string   `json:"error,omitempty"`
+}
+
+// Check reads the whole file once — its hash, its data rows — and checks the header against
+// the account's fields and the options. Any error means the import must not start.
+func (im *Importer) Check(ctx context.Context, req Request) (*Checked, error) {
+	acct, err := store.AccountByName(ctx, im.Pool, req.Account)
+	if err != nil {
+		return nil, err
+	}
+	f, err := os.Open(req.Path)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadFile, err)
+	}
+	defer f.Close()
+	h := sha256.New()
+	counted := &countingReader{r: io.TeeReader(f, h)}
+	csv, err := read.OpenCSV(counted, read.CSVOptions{MaxFieldBytes: im.Config.MaxFieldBytes})
+	if err != nil {
+		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, filepath.Base(req.Path), err)
+	}
+	st, err := im.buildStages(ctx, acct.ID, csv.Header(), req.Options)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := csv.CountRows()
+	if err != nil {
+		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, filepath.Base(req.Path), err)
+	}
+	if _, err := io.Copy(io.Discard, counted); err != nil { // the hash covers every byte
+		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, filepath.Base(req.Path), err)
+	}
+	return &Checked{
+		Account:          acct,
+		Header:           csv.Header(),
+		Columns:          st.mapper.Columns(),
+		Unmapped:         st.mapper.Unmapped(),
+		Rows:             rows,
+		Size:             counted.n,
+		SHA256:           hex.EncodeToString(h.Sum(nil)),
+		OverLimitWarning: quota.OverLimitWarning(acct, rows),
+	}, nil
+}
+
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(p []byte) (int, error) {
+	n, err := c.r.Read(p)
+	c.n += int64(n)
+	return n, err
+}
+
+// stageSet is the part of the pipeline built from an account's fields and an import's options.
+type stageSet struct {
+	catalog   *crm.Catalog
+	mapper    *mapping.Mapper
+	validator *validate.Validator
+}
+
+func (im *Importer) buildStages(ctx context.Context, accountID int64, header []string, o crm.Options) (*stageSet, error) {
+	catalog, err := store.Catalog(ctx, im.Pool, accountID)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.Check(catalog); err != nil {
+		return nil, err
+	}
+	users, err := store.Users(ctx, im.Pool, accountID)
+	if err != nil {
+		return nil, err
+	}
+	mapper, err := mapping.New(catalog, header, o)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadFile, err)
+	}
+	validator, err := validate.New(catalog, users, o)
+	if err != nil {
+		return nil, err
+	}
+	return &stageSet{catalog: catalog, mapper: mapper, validator: validator}, nil
+}
+
+func (req Request) record(c *Checked) (store.Import, error) {
+	opts, err := json.Marshal(req.Options)
+	if err != nil {
+		return store.Import{}, err
+	}
+	name := req.FileName
+	if name == "" {
+		name = filepath.Base(req.Path)
+	}
+	path, err := filepath.Abs(req.Path)
+	if err != nil {
+		return store.Import{}, err
+	}
+	return store.Import{
+		AccountID: c.Account.ID, Source: req.Source, FileName: name, FilePath: path, FileSize: c.Size,
+		FileSHA256: c.SHA256, Options: opts, RowsTotal: c.Rows, OverLimitWarning: c.OverLimitWarning, Header: c.Header,
+	}, nil
+}
+
+// Submit checks a request and queues it for the workers.
+func (im *Importer) Submit(ctx context.Context, req Request) (store.Import, *Checked, error) {
+	c, err := im.Check(ctx, req)
+	if err != nil {
+		return store.Import{}, nil, err
+	}
+	rec, err := req.record(c)
+	if err != nil {
+		return store.Import{}, nil, err
+	}
+	created, err := store.CreateImport(ctx, im.Pool, rec, "", 0)
+	if err != nil {
+		return store.Import{}, nil, err
+	}
+	im.Log.Info("import queued", "import_id", created.ID, "account", c.Account.Name, "file", created.FileName, "rows", c.Rows)
+	return created, c, nil
+}
+
+// RunNow checks a request and runs it to the end in the foreground, as owner. With dryRun
+// every row's outcome is computed in one transaction that is rolled back: nothing is written,
+// not even the import's record.
+func (im *Importer) RunNow(ctx context.Context, req Request, owner string, dryRun bool) (Summary, error) {
+	start := time.Now()
+	c, err := im.Check(ctx, req)
+	if err != nil {
+		return Summary{}, err
+	}
+	rec, err := req.record(c)
+	if err != nil {
+		return Summary{}, err
+	}
+	lease := time.Duration(im.Config.Lease)
+	if !dryRun {
+		created, err := store.CreateImport(ctx, im.Pool, rec, owner, lease)
+		if err != nil {
+			return Summary{}, err
+		}
+		sum, err := im.Run(ctx, created, owner)
+		sum.Unmapped = c.Unmapped
+		return sum, err
+	}
+	conn, err := im.Pool.Acquire(ctx)
+	if err != nil {
+		return Summary{}, err
+	}
+	defer conn.Release()
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return Summary{}, err
+	}
+	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a dry run never commits
+	created, err := store.CreateImport(ctx, tx, rec, owner, lease)
+	if err != nil {
+		return Summary{}, err
+	}
+	job := pipeline.NewJob(created, owner, lease, true)
+	if err := im.runPipeline(ctx, tx, job); err != nil {
+		return Summary{}, err
+	}
+	return Summary{Status: store.StatusCompleted, Counts: job.Counts, OverLimitWarning: c.OverLimitWarning,
+		Unmapped: c.Unmapped, DurationMS: time.Since(start).Milliseconds(), DryRun: true}, nil
+}
+
+// Run runs an import leased to owner from its checkpoint to its end and records how it ended:
+// completed, or failed with the reason. When ctx is cancelled (the daemon is stopping) the
+// batch in flight is rolled back and the import goes back to the queue, to resume from its
+// checkpoint. Run returns the error that failed the import, if any.
+func (im *Importer) Run(ctx context.Context, imp store.Import, owner string) (Summary, error) {
+	start := time.Now()
+	log := im.Log.With("import_id", imp.ID, "file", imp.FileName)
+	if imp.CheckpointRow > 0 {
+		log.Info("import resumed", "from_row", imp.CheckpointRow, "rows_done", imp.Counts.Rows)
+	} else {
+		log.Info("import started", "rows", imp.RowsTotal)
+	}
+	job := pipeline.NewJob(imp, owner, time.Duration(im.Config.Lease), false)
+	err := im.runWithConn(ctx, job)
+	sum := Summary{ImportID: imp.ID, Counts: job.Counts, OverLimitWarning: imp.OverLimitWarning, DurationMS: time.Since(start).Milliseconds()}
+	final := context.WithoutCancel(ctx)
+	switch {
+	case err == nil:
+		sum.Status = store.StatusCompleted
+		if err := store.FinishImport(final, im.Pool, imp.ID, owner, store.StatusCompleted, ""); err != nil {
+			return sum, err
+		}
+		log.Info("import completed", "rows", job.Counts.Rows, "created", job.Counts.Created, "updated", job.Counts.Updated,
+			"unchanged", job.Counts.Unchanged, "skipped", job.Counts.Skipped, "duration_ms", sum.DurationMS)
+		return sum, nil
+	case errors.Is(err, store.ErrLeaseLost):
+		log.Warn("import taken over by another worker", "error", err)
+		sum.Status = store.StatusRunning
+		return sum, err
+	case ctx.Err() != nil:
+		sum.Status = store.StatusQueued
+		if err := store.ReleaseImport(final, im.Pool, imp.ID, owner); err != nil {
+			return sum, err
+		}
+		log.Info("import paused; it resumes from its checkpoint", "checkpoint_rows", job.Counts.Rows)
+		return sum, ctx.Err()
+	default:
+		sum.Status, sum.Error = store.StatusFailed, err.Error()
+		if ferr := store.FinishImport(final, im.Pool, imp.ID, owner, store.StatusFailed, err.Error()); ferr != nil {
+			return sum, errors.Join(err, ferr)
+		}
+		log.Error("import failed", "error", err)
+		return sum, err
+	}
+}
+
+func (im *Importer) runWithConn(ctx context.Context, job *pipeline.Job) error {
+	conn, err := im.Pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	return im.runPipeline(ctx, conn, job)
+}
+
+// runPipeline reads the import's file from its checkpoint and runs every batch through the
+// stages, writing through db.
+func (im *Importer) runPipeline(ctx context.Context, db upsert.Beginner, job *pipeline.Job) error {
+	imp := job.Import
+	opts, err := crm.ParseOptions(imp.Options)
+	if err != nil {
+		return err
+	}
+	f, err := os.Open(imp.FilePath)
+	if err != nil {
+		return fmt.Errorf("%w: %v", ErrBadFile, err)
+	}
+	defer f.Close()
+	csv, err := read.OpenCSV(f, read.CSVOptions{
+		MaxFieldBytes: im.Config.MaxFieldBytes,
+		StartOffset:   imp.CheckpointOffset,
+		StartRow:      imp.CheckpointRow,
+	})
+	if err != nil {
+		return fmt.Errorf("%w %s: %w", ErrBadFile, imp.FileName, err)
+	}
+	st, err := im.buildStages(ctx, imp.AccountID, csv.Header(), opts)
+	if err != nil {
+		return err
+	}
+	up := upsert.New(db, upsert.Config{
+		Catalog:   st.catalog,
+		AccountID: imp.AccountID,
+		ImportID:  imp.ID,
+		Options:   opts,
+		OrgMapped: st.mapper.Mapped(crm.FieldOrganization),
+		DryRun:    job.DryRun,
+		Record:    job.Record,
+	})
+	return pipeline.Run(ctx, read.NewSource(csv, im.Config.BatchSize), im.Config.QueueDepth,
+		pipeline.Named{Name: "map", Stage: st.mapper},
+		pipeline.Named{Name: "validate", Stage: st.validator},
+		pipeline.Named{Name: "upsert", Stage: up},
+	)
+}

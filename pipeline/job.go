@@ -1,0 +1,98 @@
+package pipeline
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/leadpipe/leadpipe/store"
+)
+
+var rowOutcomes = promauto.NewCounterVec(prometheus.CounterOpts{
+	Name: "leadpipe_rows_total",
+	Help: "Rows imported, by outcome and skip reason (empty unless skipped).",
+}, []string{"outcome", "reason"})
+
+// Job is one import being run by this process: it keeps the import's counts and, for each
+// batch, records the batch's outcomes and checkpoint in the batch's own transaction.
+type Job struct {
+	Import store.Import
+	// Owner holds the import's lease; Lease is how long each recorded batch extends it.
+	Owner string
+	Lease time.Duration
+	// DryRun counts outcomes without recording them.
+	DryRun bool
+	// Counts starts from the import's recorded counts, so a resumed import goes on counting.
+	Counts store.Counts
+	// OnBatch, when set, is called with each batch after it is recorded, before it commits.
+	OnBatch func(b *Batch)
+}
+
+// NewJob returns the job of an import leased to owner.
+func NewJob(im store.Import, owner string, lease time.Duration, dryRun bool) *Job {
+	c := im.Counts
+	if c.SkippedByReason == nil {
+		c.SkippedByReason = map[string]int{}
+	}
+	if c.WarningsByKind == nil {
+		c.WarningsByKind = map[string]int{}
+	}
+	return &Job{Import: im, Owner: owner, Lease: lease, DryRun: dryRun, Counts: c}
+}
+
+// Record adds the batch to the counts and, unless this is a dry run, stores its row outcomes
+// and checkpoint in tx. It is the upsert stage's Record hook.
+func (j *Job) Record(ctx context.Context, tx pgx.Tx, b *Batch) error {
+	c := &j.Counts
+	outcomes := make([]store.Outcome, 0, len(b.Rows))
+	for i := range b.Rows {
+		r := &b.Rows[i]
+		c.Rows++
+		switch r.Outcome {
+		case Created:
+			c.Created++
+		case Updated:
+			c.Updated++
+		case Unchanged:
+			c.Unchanged++
+		case Skipped:
+			c.Skipped++
+			c.SkippedByReason[r.SkipReason]++
+		default:
+			return fmt.Errorf("row %d has no outcome", r.Number)
+		}
+		rowOutcomes.WithLabelValues(string(r.Outcome), r.SkipReason).Inc()
+		for _, w := range r.Warnings {
+			c.WarningsByKind[w.Kind]++
+		}
+		if j.DryRun {
+			continue
+		}
+		o := store.Outcome{Row: r.Number, Outcome: string(r.Outcome), Reason: r.SkipReason, Detail: r.SkipDetail, ProspectID: r.ProspectID}
+		if len(r.Warnings) > 0 {
+			w, err := json.Marshal(r.Warnings)
+			if err != nil {
+				return err
+			}
+			o.Warnings = w
+		}
+		if r.Outcome == Skipped {
+			o.Cells = r.Cells
+		}
+		outcomes = append(outcomes, o)
+	}
+	c.OrgsCreated += b.OrgsCreated
+	c.OrgsLinked += b.OrgsLinked
+	if j.OnBatch != nil {
+		j.OnBatch(b)
+	}
+	if j.DryRun {
+		return nil
+	}
+	return store.RecordBatch(ctx, tx, j.Import.ID, j.Owner, j.Lease, outcomes, *c, b.LastRow, b.Offset)
+}

@@ -1,0 +1,84 @@
+package pipeline
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+
+	"github.com/leadpipe/leadpipe/store"
+)
+
+var (
+	importsRunning = promauto.NewGauge(prometheus.GaugeOpts{
+		Name: "leadpipe_imports_running",
+		Help: "Imports this process is running now.",
+	})
+	importsFinished = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "leadpipe_imports_finished_total",
+		Help: "Imports this process stopped working on, by how: completed, failed, paused or lost (lease taken over).",
+	}, []string{"status"})
+)
+
+// Workers claim queued imports from Postgres and run them, Count at a time. Several processes
+// may run Workers on one database: each import is claimed by one of them, and an import whose
+// worker died is claimed again once its lease lapses, to resume from its checkpoint.
+type Workers struct {
+	Querier store.Querier
+	Count   int
+	// Owner names this process in leases; each worker adds its number.
+	Owner string
+	Lease time.Duration
+	Poll  time.Duration
+	// Run runs one claimed import leased to owner to its end. When ctx is cancelled it must
+	// stop at a batch boundary and leave the import resumable.
+	Run func(ctx context.Context, imp store.Import, owner string) error
+	Log *slog.Logger
+}
+
+// Serve runs the workers until ctx is cancelled, then waits for the imports in flight to stop.
+func (w *Workers) Serve(ctx context.Context) {
+	var wg sync.WaitGroup
+	for i := 1; i <= w.Count; i++ {
+		owner := fmt.Sprintf("%s/%d", w.Owner, i)
+		wg.Go(func() { w.loop(ctx, owner) })
+	}
+	wg.Wait()
+}
+
+func (w *Workers) loop(ctx context.Context, owner string) {
+	for ctx.Err() == nil {
+		imp, err := store.ClaimImport(ctx, w.Querier, owner, w.Lease)
+		if err != nil {
+			if !errors.Is(err, store.ErrNotFound) && ctx.Err() == nil {
+				w.Log.Error("claim import", "worker", owner, "error", err)
+			}
+			select {
+			case <-ctx.Done():
+			case <-time.After(w.Poll):
+			}
+			continue
+		}
+		importsRunning.Inc()
+		err = w.Run(ctx, imp, owner)
+		importsRunning.Dec()
+		importsFinished.WithLabelValues(finishStatus(ctx, err)).Inc()
+	}
+}
+
+func finishStatus(ctx context.Context, err error) string {
+	switch {
+	case err == nil:
+		return store.StatusCompleted
+	case errors.Is(err, store.ErrLeaseLost):
+		return "lost"
+	case ctx.Err() != nil:
+		return "paused"
+	}
+	return store.StatusFailed
+}

@@ -1,0 +1,168 @@
+// Package dedupe matches rows to prospects (SPEC §6): by email, then by the unique identifier,
+// then — only with match_by_name — by first and last name. An Index holds the prospects a batch
+// can match, loaded from Postgres, and follows every change the batch makes to them, so that a
+// later row matches a prospect an earlier row created or re-identified: the outcome is the one
+// of applying the rows one at a time in file order.
+package dedupe
+
+import (
+	"context"
+	"strings"
+
+	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/pipeline"
+	"github.com/leadpipe/leadpipe/store"
+)
+
+// Prospect is a prospect the batch may match, with what the batch did to it.
+type Prospect struct {
+	store.Prospect
+	Created bool // created by this batch
+	Changed bool // existing, and changed by this batch
+	Edits   int  // values the batch's rows changed
+}
+
+// Index finds the prospect a row matches. It is not safe for concurrent use.
+type Index struct {
+	email, unique, first, last int // catalog indexes; unique is -1 when unset
+	byName                     bool
+	byEmail                    map[string]*Prospect
+	byUnique                   map[string][]*Prospect // oldest first
+	byFullName                 map[[2]string][]*Prospect
+}
+
+// Config says how rows match.
+type Config struct {
+	Catalog     *crm.Catalog
+	AccountID   int64
+	UniqueField int // catalog index, or -1
+	MatchByName bool
+}
+
+// Load builds the index for a batch: it loads, in one query per kind of identity, every
+// prospect of the account that one of the batch's unskipped rows could match.
+func Load(ctx context.Context, q store.Querier, cfg Config, rows []pipeline.Row) (*Index, error) {
+	x := &Index{
+		email:      cfg.Catalog.MustIndex(crm.FieldEmail),
+		unique:     cfg.UniqueField,
+		first:      cfg.Catalog.MustIndex(crm.FieldFirstName),
+		last:       cfg.Catalog.MustIndex(crm.FieldLastName),
+		byName:     cfg.MatchByName,
+		byEmail:    make(map[string]*Prospect, len(rows)),
+		byUnique:   map[string][]*Prospect{},
+		byFullName: map[[2]string][]*Prospect{},
+	}
+	l := store.ProspectLookup{UniqueField: cfg.UniqueField}
+	for i := range rows {
+		r := &rows[i]
+		if r.Skipped() {
+			continue
+		}
+		if e := r.Values[x.email]; e != "" {
+			l.Emails = append(l.Emails, strings.ToLower(e))
+		}
+		if x.unique >= 0 && r.Values[x.unique] != "" {
+			l.UniqueValues = append(l.UniqueValues, r.Values[x.unique])
+		}
+		if k, ok := x.nameKey(r.Values); ok {
+			l.FirstNames = append(l.FirstNames, k[0])
+			l.LastNames = append(l.LastNames, k[1])
+		}
+	}
+	found, err := store.LoadProspects(ctx, q, cfg.Catalog, cfg.AccountID, l)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range found {
+		x.Add(&Prospect{Prospect: p})
+	}
+	return x, nil
+}
+
+// nameKey is the lowercased first and last name of values, when matching by name and at least
+// one of them is given.
+func (x *Index) nameKey(values []string) ([2]string, bool) {
+	if !x.byName || (values[x.first] == "" && values[x.last] == "") {
+		return [2]string{}, false
+	}
+	return [2]string{strings.ToLower(values[x.first]), strings.ToLower(values[x.last])}, true
+}
+
+// Match returns the prospect the row's values identify, or nil for a new prospect.
+func (x *Index) Match(values []string) *Prospect {
+	if e := values[x.email]; e != "" {
+		if p := x.byEmail[strings.ToLower(e)]; p != nil {
+			return p
+		}
+	}
+	if x.unique >= 0 && values[x.unique] != "" {
+		if ps := x.byUnique[values[x.unique]]; len(ps) > 0 {
+			return ps[0]
+		}
+	}
+	if k, ok := x.nameKey(values); ok {
+		if ps := x.byFullName[k]; len(ps) > 0 {
+			return ps[0]
+		}
+	}
+	return nil
+}
+
+// Add indexes a prospect. Prospects must be added oldest (lowest id) first.
+func (x *Index) Add(p *Prospect) {
+	if e := p.Values[x.email]; e != "" {
+		x.byEmail[strings.ToLower(e)] = p
+	}
+	if x.unique >= 0 && p.Values[x.unique] != "" {
+		v := p.Values[x.unique]
+		x.byUnique[v] = insertByID(x.byUnique[v], p)
+	}
+	if k, ok := x.nameKey(p.Values); ok {
+		x.byFullName[k] = insertByID(x.byFullName[k], p)
+	}
+}
+
+// remove takes a prospect out of the index, before one of its identities changes.
+func (x *Index) remove(p *Prospect) {
+	if e := p.Values[x.email]; e != "" && x.byEmail[strings.ToLower(e)] == p {
+		delete(x.byEmail, strings.ToLower(e))
+	}
+	if x.unique >= 0 && p.Values[x.unique] != "" {
+		v := p.Values[x.unique]
+		x.byUnique[v] = without(x.byUnique[v], p)
+	}
+	if k, ok := x.nameKey(p.Values); ok {
+		x.byFullName[k] = without(x.byFullName[k], p)
+	}
+}
+
+// Set changes field i of p to v, keeping the index in step when i is an identity.
+func (x *Index) Set(p *Prospect, i int, v string) {
+	if i != x.email && i != x.unique && i != x.first && i != x.last {
+		p.Values[i] = v
+		return
+	}
+	x.remove(p)
+	p.Values[i] = v
+	x.Add(p)
+}
+
+func insertByID(ps []*Prospect, p *Prospect) []*Prospect {
+	i := len(ps)
+	for i > 0 && ps[i-1].ID > p.ID {
+		i--
+	}
+	ps = append(ps, nil)
+	copy(ps[i+1:], ps[i:])
+	ps[i] = p
+	return ps
+}
+
+func without(ps []*Prospect, p *Prospect) []*Prospect {
+	for i, q := range ps {
+		if q == p {
+			return append(ps[:i:i], ps[i+1:]...)
+		}
+	}
+	return ps
+}

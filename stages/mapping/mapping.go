@@ -1,0 +1,141 @@
+// Package mapping is the map stage: it decides which field each column of a file feeds (SPEC
+// §3) and copies every row's cells into per-field values.
+package mapping
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/pipeline"
+)
+
+// Column says what one column of the file maps to.
+type Column struct {
+	Header string `json:"header"`
+	Field  string `json:"field,omitempty"` // field key; empty when unmapped
+	// How is "auto" or "explicit" for a mapped column; for an unmapped one it says why:
+	// "no matching field", "mapped to nothing", "duplicate of column N", "full name not split".
+	How string `json:"how"`
+}
+
+// Mapper is the map stage. It is safe for one goroutine.
+type Mapper struct {
+	catalog *crm.Catalog
+	columns []int // per column: catalog index or -1
+	report  []Column
+}
+
+// New maps the header against the catalog, with the explicit mapping of the options winning
+// over auto-mapping. It fails when the explicit mapping names a column the file lacks or maps
+// two columns to one field, and when no column maps to any field.
+func New(c *crm.Catalog, header []string, o crm.Options) (*Mapper, error) {
+	m := &Mapper{catalog: c, columns: make([]int, len(header)), report: make([]Column, len(header))}
+	explicit := map[string]string{}
+	for h, key := range o.Mapping {
+		explicit[strings.TrimSpace(h)] = key
+	}
+	for h := range explicit {
+		if !contains(header, h) {
+			return nil, fmt.Errorf("mapping: the file has no column %q (its columns: %s)", h, strings.Join(header, ", "))
+		}
+	}
+	taken := map[int]int{} // field index → column
+	mapped := 0
+	for col, h := range header {
+		m.columns[col] = -1
+		m.report[col] = Column{Header: h}
+		key, isExplicit := explicit[h]
+		field := -1
+		switch {
+		case isExplicit && key == "":
+			m.report[col].How = "mapped to nothing"
+			continue
+		case isExplicit:
+			field = c.Index(key)
+		default:
+			field = c.AutoMap(h)
+		}
+		if field < 0 {
+			m.report[col].How = "no matching field"
+			continue
+		}
+		f := c.Fields[field]
+		if f.Key == crm.FieldFullName && !o.SplitFullName {
+			m.report[col].How = "full name not split (set split_full_name)"
+			continue
+		}
+		if prev, dup := taken[field]; dup {
+			if isExplicit {
+				return nil, fmt.Errorf("mapping: columns %q and %q both map to field %q", header[prev], h, f.Key)
+			}
+			m.report[col].How = fmt.Sprintf("duplicate of column %d (%s)", prev+1, header[prev])
+			continue
+		}
+		taken[field] = col
+		m.columns[col] = field
+		m.report[col].Field = f.Key
+		m.report[col].How = "auto"
+		if isExplicit {
+			m.report[col].How = "explicit"
+		}
+		mapped++
+	}
+	if mapped == 0 {
+		return nil, fmt.Errorf("no column of the header maps to a prospect field (columns: %s); name the columns like the fields or give a mapping", strings.Join(header, ", "))
+	}
+	return m, nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
+
+// Columns reports, per column of the file, what it maps to.
+func (m *Mapper) Columns() []Column { return m.report }
+
+// Unmapped returns the headers of the columns that feed no field.
+func (m *Mapper) Unmapped() []string {
+	var out []string
+	for _, c := range m.report {
+		if c.Field == "" {
+			out = append(out, c.Header)
+		}
+	}
+	return out
+}
+
+// Mapped reports whether some column feeds the field with that key.
+func (m *Mapper) Mapped(key string) bool {
+	for _, c := range m.report {
+		if c.Field == key {
+			return true
+		}
+	}
+	return false
+}
+
+// Process fills every unskipped row's Values with its trimmed cells, by field.
+func (m *Mapper) Process(_ context.Context, b *pipeline.Batch) error {
+	n := len(m.catalog.Fields)
+	backing := make([]string, n*len(b.Rows)) // one allocation per batch, not per row
+	for i := range b.Rows {
+		r := &b.Rows[i]
+		if r.Skipped() {
+			continue
+		}
+		r.Values = backing[i*n : (i+1)*n : (i+1)*n]
+		for col, field := range m.columns {
+			if field >= 0 && col < len(r.Cells) {
+				r.Values[field] = strings.TrimSpace(r.Cells[col])
+			}
+		}
+	}
+	return nil
+}

@@ -1,0 +1,171 @@
+package store
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/leadpipe/leadpipe/crm"
+)
+
+// Querier is what the store's functions need of a pool, a connection or a transaction.
+type Querier interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// ErrExists is returned when creating something whose name is taken.
+var ErrExists = errors.New("already exists")
+
+// Account is a tenant.
+type Account struct {
+	ID            int64
+	Name          string
+	ProspectLimit *int64 // nil: unlimited
+	ProspectCount int64
+}
+
+// CreateAccount creates an account. limit nil means unlimited.
+func CreateAccount(ctx context.Context, q Querier, name string, limit *int64) (Account, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return Account{}, errors.New("account name is empty")
+	}
+	a := Account{Name: name, ProspectLimit: limit}
+	err := q.QueryRow(ctx, `INSERT INTO accounts (name, prospect_limit) VALUES ($1, $2)
+		ON CONFLICT (name) DO NOTHING RETURNING id`, name, limit).Scan(&a.ID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Account{}, fmt.Errorf("account %q: %w", name, ErrExists)
+	}
+	if err != nil {
+		return Account{}, fmt.Errorf("create account %q: %w", name, err)
+	}
+	return a, nil
+}
+
+// AccountByName returns the account with that name, or ErrNotFound.
+func AccountByName(ctx context.Context, q Querier, name string) (Account, error) {
+	var a Account
+	err := q.QueryRow(ctx, `SELECT id, name, prospect_limit, prospect_count FROM accounts WHERE name = $1`, name).
+		Scan(&a.ID, &a.Name, &a.ProspectLimit, &a.ProspectCount)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Account{}, fmt.Errorf("account %q: %w", name, ErrNotFound)
+	}
+	if err != nil {
+		return Account{}, fmt.Errorf("look up account %q: %w", name, err)
+	}
+	return a, nil
+}
+
+// AccountByID returns the account with that id, or ErrNotFound.
+func AccountByID(ctx context.Context, q Querier, id int64) (Account, error) {
+	var a Account
+	err := q.QueryRow(ctx, `SELECT id, name, prospect_limit, prospect_count FROM accounts WHERE id = $1`, id).
+		Scan(&a.ID, &a.Name, &a.ProspectLimit, &a.ProspectCount)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Account{}, fmt.Errorf("account %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Account{}, fmt.Errorf("look up account %d: %w", id, err)
+	}
+	return a, nil
+}
+
+// User is a person of an account; Lead Owner values resolve to users.
+type User struct {
+	ID       int64
+	Username string
+	Email    string
+	FullName string
+}
+
+// AddUser adds a user to an account.
+func AddUser(ctx context.Context, q Querier, accountID int64, u User) (User, error) {
+	if strings.TrimSpace(u.Username) == "" {
+		return User{}, errors.New("username is empty")
+	}
+	err := q.QueryRow(ctx, `INSERT INTO users (account_id, username, email, full_name) VALUES ($1, $2, $3, $4)
+		ON CONFLICT DO NOTHING RETURNING id`, accountID, u.Username, u.Email, u.FullName).Scan(&u.ID)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return User{}, fmt.Errorf("user %q: %w", u.Username, ErrExists)
+	}
+	if err != nil {
+		return User{}, fmt.Errorf("add user %q: %w", u.Username, err)
+	}
+	return u, nil
+}
+
+// Users returns the users of an account, oldest first.
+func Users(ctx context.Context, q Querier, accountID int64) ([]User, error) {
+	rows, err := q.Query(ctx, `SELECT id, username, email, full_name FROM users WHERE account_id = $1 ORDER BY id`, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	users, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (User, error) {
+		var u User
+		err := r.Scan(&u.ID, &u.Username, &u.Email, &u.FullName)
+		return u, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list users: %w", err)
+	}
+	return users, nil
+}
+
+// AddField adds a custom field to an account after checking its definition.
+func AddField(ctx context.Context, q Querier, accountID int64, f crm.Field) error {
+	if err := crm.CheckCustomField(f); err != nil {
+		return err
+	}
+	tag, err := q.Exec(ctx, `INSERT INTO fields (account_id, key, label, type, max_length, options, aliases)
+		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
+		accountID, f.Key, f.Label, string(f.Type), f.MaxLength, nonNil(f.Options), nonNil(f.Aliases))
+	if err != nil {
+		return fmt.Errorf("add field %q: %w", f.Key, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("field %q: %w", f.Key, ErrExists)
+	}
+	return nil
+}
+
+// CustomFields returns the custom fields of an account in the order they were added.
+func CustomFields(ctx context.Context, q Querier, accountID int64) ([]crm.Field, error) {
+	rows, err := q.Query(ctx, `SELECT key, label, type, max_length, options, aliases FROM fields
+		WHERE account_id = $1 ORDER BY created_at, key`, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("list fields: %w", err)
+	}
+	fields, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (crm.Field, error) {
+		var f crm.Field
+		var t string
+		err := r.Scan(&f.Key, &f.Label, &t, &f.MaxLength, &f.Options, &f.Aliases)
+		f.Type, f.Custom = crm.FieldType(t), true
+		return f, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("list fields: %w", err)
+	}
+	return fields, nil
+}
+
+// Catalog returns the field catalog of an account: standard fields and its custom fields.
+func Catalog(ctx context.Context, q Querier, accountID int64) (*crm.Catalog, error) {
+	custom, err := CustomFields(ctx, q, accountID)
+	if err != nil {
+		return nil, err
+	}
+	return crm.NewCatalog(custom), nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}

@@ -1,0 +1,222 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// Import statuses (SPEC §1).
+const (
+	StatusQueued    = "queued"
+	StatusRunning   = "running"
+	StatusCompleted = "completed"
+	StatusFailed    = "failed"
+	StatusCancelled = "cancelled"
+)
+
+// Import sources (SPEC §1).
+const (
+	SourceUpload = "upload"
+	SourceWatch  = "watch"
+	SourceKafka  = "kafka"
+	SourceCLI    = "cli"
+)
+
+// ErrLeaseLost is returned when a worker records a batch of an import whose lease it no
+// longer holds: another worker has taken the import over.
+var ErrLeaseLost = errors.New("import lease lost to another worker")
+
+// Counts are the running totals of an import.
+type Counts struct {
+	Rows            int            `json:"rows"`
+	Created         int            `json:"created"`
+	Updated         int            `json:"updated"`
+	Unchanged       int            `json:"unchanged"`
+	Skipped         int            `json:"skipped"`
+	SkippedByReason map[string]int `json:"skipped_by_reason"`
+	WarningsByKind  map[string]int `json:"warnings_by_kind"`
+	OrgsCreated     int            `json:"organizations_created"`
+	OrgsLinked      int            `json:"organizations_linked"`
+}
+
+// Import is one file run through the pipeline.
+type Import struct {
+	ID               int64
+	AccountID        int64
+	Kind             string
+	Source           string
+	FileName         string
+	FilePath         string
+	FileSize         int64
+	FileSHA256       string
+	Options          json.RawMessage
+	Status           string
+	Error            string
+	RowsTotal        int
+	Counts           Counts
+	OverLimitWarning bool
+	Header           []string
+	CheckpointRow    int
+	CheckpointOffset int64
+	CreatedAt        time.Time
+	StartedAt        *time.Time
+	FinishedAt       *time.Time
+}
+
+const importColumns = `id, account_id, kind, source, file_name, file_path, file_size, file_sha256, options,
+	status, coalesce(error, ''), coalesce(rows_total, 0), rows_done, created, updated, unchanged, skipped,
+	skipped_by_reason, warnings_by_kind, organizations_created, organizations_linked, over_limit_warning,
+	coalesce(header, '{}'), checkpoint_row, checkpoint_offset, created_at, started_at, finished_at`
+
+func scanImport(row pgx.Row) (Import, error) {
+	var im Import
+	c := &im.Counts
+	err := row.Scan(&im.ID, &im.AccountID, &im.Kind, &im.Source, &im.FileName, &im.FilePath, &im.FileSize,
+		&im.FileSHA256, &im.Options, &im.Status, &im.Error, &im.RowsTotal, &c.Rows, &c.Created, &c.Updated,
+		&c.Unchanged, &c.Skipped, &c.SkippedByReason, &c.WarningsByKind, &c.OrgsCreated, &c.OrgsLinked,
+		&im.OverLimitWarning, &im.Header, &im.CheckpointRow, &im.CheckpointOffset, &im.CreatedAt,
+		&im.StartedAt, &im.FinishedAt)
+	return im, err
+}
+
+// CreateImport records a new import. With leaseOwner set it starts running, leased to that
+// owner (an import run in the foreground); otherwise it is queued for the workers.
+func CreateImport(ctx context.Context, q Querier, im Import, leaseOwner string, lease time.Duration) (Import, error) {
+	if len(im.Options) == 0 {
+		im.Options = json.RawMessage("{}")
+	}
+	status := StatusQueued
+	if leaseOwner != "" {
+		status = StatusRunning
+	}
+	row := q.QueryRow(ctx, `INSERT INTO imports (account_id, kind, source, file_name, file_path, file_size,
+			file_sha256, options, rows_total, over_limit_warning, header, status, lease_owner, lease_expires_at, started_at)
+		VALUES ($1, 'prospects', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, nullif($12, ''),
+			CASE WHEN $12 <> '' THEN now() + $13::interval END, CASE WHEN $12 <> '' THEN now() END)
+		RETURNING `+importColumns,
+		im.AccountID, im.Source, im.FileName, im.FilePath, im.FileSize, im.FileSHA256, im.Options, im.RowsTotal,
+		im.OverLimitWarning, im.Header, status, leaseOwner, lease)
+	created, err := scanImport(row)
+	if err != nil {
+		return Import{}, fmt.Errorf("create import: %w", err)
+	}
+	return created, nil
+}
+
+// GetImport returns an import of an account, or ErrNotFound.
+func GetImport(ctx context.Context, q Querier, accountID, id int64) (Import, error) {
+	im, err := scanImport(q.QueryRow(ctx, "SELECT "+importColumns+" FROM imports WHERE id = $1 AND account_id = $2", id, accountID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Import{}, fmt.Errorf("import %d: %w", id, ErrNotFound)
+	}
+	if err != nil {
+		return Import{}, fmt.Errorf("get import %d: %w", id, err)
+	}
+	return im, nil
+}
+
+// ClaimImport leases the oldest import that is queued, or running under a lease that has
+// lapsed (its worker died), to owner. It returns ErrNotFound when there is none. Several
+// workers and daemons may claim at once: SKIP LOCKED hands each a different import.
+func ClaimImport(ctx context.Context, q Querier, owner string, lease time.Duration) (Import, error) {
+	im, err := scanImport(q.QueryRow(ctx, `UPDATE imports SET status = 'running', lease_owner = $1,
+			lease_expires_at = now() + $2::interval, started_at = coalesce(started_at, now())
+		WHERE id = (SELECT id FROM imports
+			WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < now())
+			ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
+		RETURNING `+importColumns, owner, lease))
+	if errors.Is(err, pgx.ErrNoRows) {
+		return Import{}, ErrNotFound
+	}
+	if err != nil {
+		return Import{}, fmt.Errorf("claim import: %w", err)
+	}
+	return im, nil
+}
+
+// Outcome is the durable outcome of one row of an import.
+type Outcome struct {
+	Row        int
+	Outcome    string
+	Reason     string
+	Detail     string
+	ProspectID int64
+	Warnings   []byte   // JSON array, or nil
+	Cells      []string // the original cells, kept for skipped rows only
+}
+
+// RecordBatch stores a batch's outcomes and moves the import's counts and checkpoint forward,
+// renewing the owner's lease. It is called inside the batch's transaction, so outcomes,
+// checkpoint and prospect writes commit together. It returns ErrLeaseLost when the import is
+// no longer leased to owner.
+func RecordBatch(ctx context.Context, tx pgx.Tx, importID int64, owner string, lease time.Duration,
+	outcomes []Outcome, c Counts, checkpointRow int, checkpointOffset int64) error {
+	tag, err := tx.Exec(ctx, `UPDATE imports SET rows_done = $3, created = $4, updated = $5, unchanged = $6,
+			skipped = $7, skipped_by_reason = $8, warnings_by_kind = $9, organizations_created = $10,
+			organizations_linked = $11, checkpoint_row = $12, checkpoint_offset = $13,
+			lease_expires_at = now() + $14::interval
+		WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
+		importID, owner, c.Rows, c.Created, c.Updated, c.Unchanged, c.Skipped, c.SkippedByReason,
+		c.WarningsByKind, c.OrgsCreated, c.OrgsLinked, checkpointRow, checkpointOffset, lease)
+	if err != nil {
+		return fmt.Errorf("record batch: %w", err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrLeaseLost
+	}
+	rows := make([][]any, len(outcomes))
+	for i, o := range outcomes {
+		var pid any
+		if o.ProspectID != 0 {
+			pid = o.ProspectID
+		}
+		var warnings any
+		if o.Warnings != nil {
+			warnings = string(o.Warnings)
+		}
+		var cells any
+		if o.Cells != nil {
+			cells = o.Cells
+		}
+		rows[i] = []any{importID, o.Row, o.Outcome, nullable(o.Reason), nullable(o.Detail), pid, warnings, cells}
+	}
+	_, err = tx.CopyFrom(ctx, pgx.Identifier{"import_rows"},
+		[]string{"import_id", "row_number", "outcome", "reason", "detail", "prospect_id", "warnings", "cells"},
+		pgx.CopyFromRows(rows))
+	if err != nil {
+		return fmt.Errorf("record row outcomes: %w", err)
+	}
+	return nil
+}
+
+// FinishImport ends an import leased to owner with a final status and, for a failure, the
+// reason. ErrLeaseLost when owner no longer holds it.
+func FinishImport(ctx context.Context, q Querier, importID int64, owner, status, reason string) error {
+	tag, err := q.Exec(ctx, `UPDATE imports SET status = $3, error = nullif($4, ''), finished_at = now(),
+			lease_owner = NULL, lease_expires_at = NULL
+		WHERE id = $1 AND lease_owner = $2`, importID, owner, status, strings.TrimSpace(reason))
+	if err != nil {
+		return fmt.Errorf("finish import %d: %w", importID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return ErrLeaseLost
+	}
+	return nil
+}
+
+// ReleaseImport puts an import that owner stopped working on back in the queue, to resume
+// from its checkpoint.
+func ReleaseImport(ctx context.Context, q Querier, importID int64, owner string) error {
+	_, err := q.Exec(ctx, `UPDATE imports SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL
+		WHERE id = $1 AND lease_owner = $2 AND status = 'running'`, importID, owner)
+	if err != nil {
+		return fmt.Errorf("release import %d: %w", importID, err)
+	}
+	return nil
+}

@@ -1,0 +1,301 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/leadpipe/leadpipe/crm"
+)
+
+// Prospect is a prospect as the import stages see it: its id and one canonical value per field
+// of the account's catalog ("" = no value). Lead Owner and Organization hold the linked user's
+// and organization's id in decimal; a multi-picklist holds its values joined by ";".
+type Prospect struct {
+	ID     int64
+	Values []string
+}
+
+// textColumns are the standard text fields stored in columns of the same name, in table order.
+var textColumns = []string{"email", "first_name", "last_name", "title", "phone", "mobile", "website",
+	"street", "city", "state", "postal_code", "country", "lead_source"}
+
+// prospectColumns is the full column list that LoadProspects selects and InsertProspects writes.
+var prospectColumns = append(append([]string{"id"}, textColumns...), "lead_owner_id", "email_opt_in", "organization_id", "custom")
+
+// ProspectLookup names the identities of a batch whose prospects LoadProspects fetches.
+type ProspectLookup struct {
+	Emails []string // lowercased
+	// UniqueField is the catalog index of the unique identifier field (-1: none) and
+	// UniqueValues the batch's values of it.
+	UniqueField  int
+	UniqueValues []string
+	// FirstNames and LastNames, lowercased and paired, when matching by name.
+	FirstNames, LastNames []string
+}
+
+// LoadProspects returns the account's prospects that have one of the lookup's emails, unique
+// identifier values or name pairs, oldest first.
+func LoadProspects(ctx context.Context, q Querier, c *crm.Catalog, accountID int64, l ProspectLookup) ([]Prospect, error) {
+	sel := "SELECT " + strings.Join(prospectColumns, ", ") + " FROM prospects WHERE account_id = $1 AND "
+	var conds []string
+	args := []any{accountID}
+	if len(l.Emails) > 0 {
+		args = append(args, l.Emails)
+		conds = append(conds, fmt.Sprintf("lower(email) = ANY($%d)", len(args)))
+	}
+	if l.UniqueField >= 0 && len(l.UniqueValues) > 0 {
+		args = append(args, l.UniqueValues)
+		conds = append(conds, fmt.Sprintf("%s = ANY($%d)", FieldExpr(c.Fields[l.UniqueField]), len(args)))
+	}
+	if len(l.FirstNames) > 0 {
+		args = append(args, l.FirstNames, l.LastNames)
+		conds = append(conds, fmt.Sprintf(`(lower(coalesce(first_name, '')), lower(coalesce(last_name, '')))
+			IN (SELECT * FROM unnest($%d::text[], $%d::text[]))`, len(args)-1, len(args)))
+	}
+	if len(conds) == 0 {
+		return nil, nil
+	}
+	// One query per identity kind, so that each can use its own index.
+	seen := map[int64]bool{}
+	var out []Prospect
+	for _, cond := range conds {
+		rows, err := q.Query(ctx, sel+cond+" ORDER BY id", args...)
+		if err != nil {
+			return nil, fmt.Errorf("load prospects: %w", err)
+		}
+		for rows.Next() {
+			p, err := scanProspect(rows, c)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("load prospects: %w", err)
+			}
+			if !seen[p.ID] {
+				seen[p.ID] = true
+				out = append(out, p)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("load prospects: %w", err)
+		}
+	}
+	if len(conds) > 1 {
+		sortByID(out)
+	}
+	return out, nil
+}
+
+func sortByID(ps []Prospect) {
+	for i := 1; i < len(ps); i++ {
+		for j := i; j > 0 && ps[j].ID < ps[j-1].ID; j-- {
+			ps[j], ps[j-1] = ps[j-1], ps[j]
+		}
+	}
+}
+
+// FieldExpr is the SQL expression of a single-valued field's stored value as text.
+func FieldExpr(f crm.Field) string {
+	if f.Custom {
+		return "(custom->>'" + f.Key + "')" // keys are checked to be [a-z0-9_]
+	}
+	switch f.Key {
+	case "email_opt_in":
+		return "email_opt_in::text"
+	case crm.FieldLeadOwner:
+		return "lead_owner_id::text"
+	case crm.FieldOrganization:
+		return "organization_id::text"
+	}
+	return f.Key
+}
+
+func scanProspect(rows pgx.Rows, c *crm.Catalog) (Prospect, error) {
+	text := make([]*string, len(textColumns))
+	var owner, org *int64
+	var optIn *bool
+	var custom []byte
+	dest := []any{new(int64)}
+	for i := range text {
+		dest = append(dest, &text[i])
+	}
+	dest = append(dest, &owner, &optIn, &org, &custom)
+	if err := rows.Scan(dest...); err != nil {
+		return Prospect{}, err
+	}
+	p := Prospect{ID: *dest[0].(*int64), Values: make([]string, len(c.Fields))}
+	for i, col := range textColumns {
+		if text[i] != nil {
+			p.Values[c.MustIndex(col)] = *text[i]
+		}
+	}
+	if owner != nil {
+		p.Values[c.MustIndex(crm.FieldLeadOwner)] = strconv.FormatInt(*owner, 10)
+	}
+	if org != nil {
+		p.Values[c.MustIndex(crm.FieldOrganization)] = strconv.FormatInt(*org, 10)
+	}
+	if optIn != nil {
+		p.Values[c.MustIndex("email_opt_in")] = strconv.FormatBool(*optIn)
+	}
+	if len(custom) > 2 {
+		var m map[string]any
+		if err := json.Unmarshal(custom, &m); err != nil {
+			return Prospect{}, fmt.Errorf("prospect %d: custom fields: %w", p.ID, err)
+		}
+		for i, f := range c.Fields {
+			switch v := m[f.Key].(type) {
+			case string:
+				if f.Custom {
+					p.Values[i] = v
+				}
+			case []any:
+				parts := make([]string, 0, len(v))
+				for _, x := range v {
+					if s, ok := x.(string); ok {
+						parts = append(parts, s)
+					}
+				}
+				p.Values[i] = strings.Join(parts, ";")
+			}
+		}
+	}
+	return p, nil
+}
+
+// prospectRow converts a prospect's values to the column values of prospectColumns.
+func prospectRow(c *crm.Catalog, p Prospect) ([]any, error) {
+	row := make([]any, 0, len(prospectColumns))
+	row = append(row, p.ID)
+	for _, col := range textColumns {
+		row = append(row, nullable(p.Values[c.MustIndex(col)]))
+	}
+	owner, err := nullableID(p.Values[c.MustIndex(crm.FieldLeadOwner)])
+	if err != nil {
+		return nil, err
+	}
+	var optIn any
+	if v := p.Values[c.MustIndex("email_opt_in")]; v != "" {
+		optIn = v == "true"
+	}
+	org, err := nullableID(p.Values[c.MustIndex(crm.FieldOrganization)])
+	if err != nil {
+		return nil, err
+	}
+	custom := map[string]any{}
+	for i, f := range c.Fields {
+		if !f.Custom || p.Values[i] == "" {
+			continue
+		}
+		if f.Type == crm.MultiPicklist {
+			custom[f.Key] = strings.Split(p.Values[i], ";")
+		} else {
+			custom[f.Key] = p.Values[i]
+		}
+	}
+	js, err := json.Marshal(custom)
+	if err != nil {
+		return nil, err
+	}
+	return append(row, owner, optIn, org, string(js)), nil
+}
+
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
+func nullableID(s string) (any, error) {
+	if s == "" {
+		return nil, nil
+	}
+	id, err := strconv.ParseInt(s, 10, 64)
+	if err != nil {
+		return nil, fmt.Errorf("bad id %q: %w", s, err)
+	}
+	return id, nil
+}
+
+// InsertProspects writes new prospects (their ids already allocated) with COPY.
+func InsertProspects(ctx context.Context, tx pgx.Tx, c *crm.Catalog, accountID int64, ps []Prospect) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	rows := make([][]any, len(ps))
+	for i, p := range ps {
+		r, err := prospectRow(c, p)
+		if err != nil {
+			return fmt.Errorf("insert prospects: %w", err)
+		}
+		rows[i] = append([]any{accountID}, r...)
+	}
+	cols := append([]string{"account_id"}, prospectColumns...)
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"prospects"}, cols, pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("insert prospects: %w", err)
+	}
+	return nil
+}
+
+// UpdateProspects writes the whole row of each changed prospect in one statement.
+func UpdateProspects(ctx context.Context, tx pgx.Tx, c *crm.Catalog, accountID int64, ps []Prospect) error {
+	if len(ps) == 0 {
+		return nil
+	}
+	// One array per column, unnested side by side.
+	cols := make([][]any, len(prospectColumns))
+	for _, p := range ps {
+		r, err := prospectRow(c, p)
+		if err != nil {
+			return fmt.Errorf("update prospects: %w", err)
+		}
+		for i, v := range r {
+			cols[i] = append(cols[i], v)
+		}
+	}
+	args := []any{accountID}
+	var params, sets []string
+	for i, col := range prospectColumns {
+		args = append(args, cols[i])
+		params = append(params, fmt.Sprintf("$%d::%s[]", i+2, columnType(col)))
+		if col != "id" {
+			sets = append(sets, col+" = u."+col)
+		}
+	}
+	sql := "UPDATE prospects p SET " + strings.Join(sets, ", ") + ", updated_at = now() FROM unnest(" +
+		strings.Join(params, ", ") + ") AS u(" + strings.Join(prospectColumns, ", ") +
+		") WHERE p.id = u.id AND p.account_id = $1"
+	if _, err := tx.Exec(ctx, sql, args...); err != nil {
+		return fmt.Errorf("update prospects: %w", err)
+	}
+	return nil
+}
+
+func columnType(col string) string {
+	switch col {
+	case "id", "lead_owner_id", "organization_id":
+		return "bigint"
+	case "email_opt_in":
+		return "boolean"
+	case "custom":
+		return "jsonb"
+	}
+	return "text"
+}
+
+// NextIDs allocates n ids from a table's id sequence.
+func NextIDs(ctx context.Context, q Querier, table string, n int) ([]int64, error) {
+	rows, err := q.Query(ctx, "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)", table, n)
+	if err != nil {
+		return nil, fmt.Errorf("allocate %s ids: %w", table, err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("allocate %s ids: %w", table, err)
+	}
+	return ids, nil
+}
