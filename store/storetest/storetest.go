@@ -1,0 +1,75 @@
+// Package storetest gives integration tests a real, migrated Postgres and a fresh account per
+// test, so tests never share rows. The database is LEADPIPE_TEST_POSTGRES_URL, else
+// LEADPIPE_POSTGRES_URL, else the one deploy/services.sh starts. When it cannot be reached a test
+// is skipped — unless CI is set, where it fails.
+package storetest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/leadpipe/leadpipe/config"
+	"github.com/leadpipe/leadpipe/store"
+)
+
+var (
+	once    sync.Once
+	pool    *pgxpool.Pool
+	openErr error
+)
+
+// URL returns the database tests use.
+func URL() string {
+	for _, k := range []string{"LEADPIPE_TEST_POSTGRES_URL", "LEADPIPE_POSTGRES_URL"} {
+		if v := os.Getenv(k); v != "" {
+			return v
+		}
+	}
+	return config.Default.PostgresURL
+}
+
+// Pool returns a pool on the migrated test database, shared by the tests of a package.
+func Pool(t testing.TB) *pgxpool.Pool {
+	t.Helper()
+	once.Do(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		pool, openErr = store.Connect(ctx, URL())
+		if openErr == nil {
+			_, openErr = store.Migrate(ctx, pool)
+		}
+	})
+	if openErr != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("postgres for tests: %v (run deploy/services.sh up)", openErr)
+		}
+		t.Skipf("postgres for tests not reachable: %v (run deploy/services.sh up)", openErr)
+	}
+	return pool
+}
+
+// Account creates an account with a unique name derived from the test's name. limit < 0 means
+// unlimited.
+func Account(t testing.TB, p *pgxpool.Pool, limit int64) store.Account {
+	t.Helper()
+	var lim *int64
+	if limit >= 0 {
+		lim = &limit
+	}
+	b := make([]byte, 4)
+	rand.Read(b) //nolint:errcheck // crypto/rand does not fail
+	name := strings.NewReplacer("/", "-", " ", "_").Replace(t.Name()) + "-" + hex.EncodeToString(b)
+	a, err := store.CreateAccount(context.Background(), p, name, lim)
+	if err != nil {
+		t.Fatalf("create account: %v", err)
+	}
+	return a
+}
