@@ -137,6 +137,9 @@ func claim(m map[string]int, name string, i int) {
 	}
 }
 
+// HasCustom reports whether the account has custom fields.
+func (c *Catalog) HasCustom() bool { return c.Fields[len(c.Fields)-1].Custom }
+
 // Index returns the index of the field with key, or -1.
 func (c *Catalog) Index(key string) int {
 	if i, ok := c.byKey[key]; ok {

@@ -22,7 +22,11 @@ func LoadOrganizations(ctx context.Context, q Querier, accountID int64, nameKeys
 		return nil, nil
 	}
 	rows, err := q.Query(ctx, `SELECT id, name, name_key, coalesce(domain, '') FROM organizations
-		WHERE account_id = $1 AND (name_key = ANY($2) OR domain = ANY($3)) ORDER BY id`,
+			WHERE name_key = ANY($2) AND account_id = $1
+		UNION
+		SELECT id, name, name_key, coalesce(domain, '') FROM organizations
+			WHERE domain = ANY($3) AND account_id = $1
+		ORDER BY id`,
 		accountID, nonNil(nameKeys), nonNil(domains))
 	if err != nil {
 		return nil, fmt.Errorf("load organizations: %w", err)

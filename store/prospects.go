@@ -185,6 +185,9 @@ func prospectRow(c *crm.Catalog, p Prospect) ([]any, error) {
 	if err != nil {
 		return nil, err
 	}
+	if !c.HasCustom() {
+		return append(row, owner, optIn, org, "{}"), nil
+	}
 	custom := map[string]any{}
 	for i, f := range c.Fields {
 		if !f.Custom || p.Values[i] == "" {
@@ -287,15 +290,20 @@ func columnType(col string) string {
 	return "text"
 }
 
-// NextIDs allocates n ids from a table's id sequence.
-func NextIDs(ctx context.Context, q Querier, table string, n int) ([]int64, error) {
-	rows, err := q.Query(ctx, "SELECT nextval(pg_get_serial_sequence($1, 'id')) FROM generate_series(1, $2)", table, n)
-	if err != nil {
+// IDBlock is how many ids one NextIDs call allocates; the *_id_blocks sequences of the schema
+// step by it.
+const IDBlock = 1000
+
+// NextIDs allocates a block of IDBlock new ids for prospects or organizations (table names
+// the sequence: "prospect" or "organization").
+func NextIDs(ctx context.Context, q Querier, table string) ([]int64, error) {
+	var start int64
+	if err := q.QueryRow(ctx, "SELECT nextval($1::regclass)", table+"_id_blocks").Scan(&start); err != nil {
 		return nil, fmt.Errorf("allocate %s ids: %w", table, err)
 	}
-	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
-	if err != nil {
-		return nil, fmt.Errorf("allocate %s ids: %w", table, err)
+	ids := make([]int64, IDBlock)
+	for i := range ids {
+		ids[i] = start + int64(i)
 	}
 	return ids, nil
 }

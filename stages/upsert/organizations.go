@@ -2,6 +2,8 @@ package upsert
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"strconv"
 
 	"github.com/leadpipe/leadpipe/crm"
@@ -23,18 +25,18 @@ func (s *Stage) loadOrgs(ctx context.Context, q store.Querier, rows []pipeline.R
 	if !s.cfg.OrgMapped {
 		return &orgIndex{}, nil
 	}
-	var names, domains []string
+	names, domains := map[string]bool{}, map[string]bool{}
 	for i := range rows {
 		r := &rows[i]
 		if r.Skipped() || r.Values[s.org] == "" {
 			continue
 		}
-		names = append(names, crm.NormalizeOrgName(r.Values[s.org]))
+		names[crm.NormalizeOrgName(r.Values[s.org])] = true
 		if d := crm.OrgDomain(r.Values[s.website], r.Values[s.email]); d != "" {
-			domains = append(domains, d)
+			domains[d] = true
 		}
 	}
-	found, err := store.LoadOrganizations(ctx, q, s.cfg.AccountID, names, domains)
+	found, err := store.LoadOrganizations(ctx, q, s.cfg.AccountID, slices.Collect(maps.Keys(names)), slices.Collect(maps.Keys(domains)))
 	if err != nil {
 		return nil, err
 	}

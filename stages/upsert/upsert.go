@@ -68,8 +68,8 @@ func New(db Beginner, cfg Config) *Stage {
 		website:     c.MustIndex(crm.FieldWebsite),
 		email:       c.MustIndex(crm.FieldEmail),
 		leadSource:  c.MustIndex(crm.FieldLeadSource),
-		prospectIDs: idPool{table: "prospects"},
-		orgIDs:      idPool{table: "organizations"},
+		prospectIDs: idPool{table: "prospect"},
+		orgIDs:      idPool{table: "organization"},
 	}
 	if k := cfg.Options.UniqueIdentifier; k != "" {
 		s.match.UniqueField = c.Index(k)
@@ -247,7 +247,7 @@ func (s *Stage) addMembers(ctx context.Context, tx pgx.Tx, prospectIDs []int64) 
 	return store.AddMembers(ctx, tx, s.groupings, prospectIDs, s.cfg.ImportID)
 }
 
-// idPool hands out ids of a table's sequence, fetched a block at a time.
+// idPool hands out new prospect or organization ids, fetched a block at a time.
 type idPool struct {
 	table string
 	ids   []int64
@@ -255,7 +255,7 @@ type idPool struct {
 
 func (p *idPool) next(ctx context.Context, q store.Querier) (int64, error) {
 	if len(p.ids) == 0 {
-		ids, err := store.NextIDs(ctx, q, p.table, 1024)
+		ids, err := store.NextIDs(ctx, q, p.table)
 		if err != nil {
 			return 0, err
 		}

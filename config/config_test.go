@@ -1,0 +1,254 @@
+package config_test
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/leadpipe/leadpipe/config"
+)
+
+// noEnv is an environment with nothing set.
+func noEnv(string) (string, bool) { return "", false }
+
+// envOf returns an environment holding exactly m.
+func envOf(m map[string]string) func(string) (string, bool) {
+	return func(k string) (string, bool) {
+		v, ok := m[k]
+		return v, ok
+	}
+}
+
+func fixture(name string) string { return filepath.Join("testdata", name) }
+
+func TestDefaultIsValid(t *testing.T) {
+	if err := config.Default.Validate(); err != nil {
+		t.Fatalf("Default.Validate() = %v, want nil", err)
+	}
+	want := config.Config{
+		PostgresURL:   "postgres://leadpipe@127.0.0.1:55432/leadpipe?sslmode=disable",
+		HTTPAddr:      "127.0.0.1:8080",
+		Workers:       2,
+		BatchSize:     5000,
+		QueueDepth:    4,
+		Lease:         config.Duration(60 * time.Second),
+		PollInterval:  config.Duration(time.Second),
+		MaxFieldBytes: 1 << 20,
+		LogLevel:      "info",
+	}
+	if config.Default != want {
+		t.Fatalf("Default = %+v, want %+v", config.Default, want)
+	}
+}
+
+func TestLoadGoodFixtures(t *testing.T) {
+	partial := config.Default
+	partial.Workers = 3
+	partial.LogLevel = "warn"
+	partial.Lease = config.Duration(90 * time.Second)
+
+	tests := []struct {
+		file string
+		want config.Config
+	}{
+		{"good.yaml", config.Config{
+			PostgresURL:   "postgres://u@db.example:5432/leads?sslmode=require",
+			HTTPAddr:      "0.0.0.0:9100",
+			Workers:       8,
+			BatchSize:     2500,
+			QueueDepth:    6,
+			Lease:         config.Duration(2 * time.Minute),
+			PollInterval:  config.Duration(250 * time.Millisecond),
+			MaxFieldBytes: 65536,
+			LogLevel:      "debug",
+		}},
+		{"partial.yaml", partial},
+		{"empty.yaml", config.Default},
+		{"comments-only.yaml", config.Default},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			got, err := config.Load(fixture(tt.file), noEnv)
+			if err != nil {
+				t.Fatalf("Load(%s) error: %v", tt.file, err)
+			}
+			if got != tt.want {
+				t.Fatalf("Load(%s) =\n  %+v\nwant\n  %+v", tt.file, got, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadNoPathIsDefaults(t *testing.T) {
+	got, err := config.Load("", noEnv)
+	if err != nil {
+		t.Fatalf("Load(\"\") error: %v", err)
+	}
+	if got != config.Default {
+		t.Fatalf("Load(\"\") = %+v, want Default %+v", got, config.Default)
+	}
+}
+
+func TestLoadBadFixtures(t *testing.T) {
+	tests := []struct {
+		file string
+		want []string // substrings the error must contain
+	}{
+		{"unknown-key.yaml", []string{"batch_sise", "not found", "line 2"}},
+		{"bad-duration.yaml", []string{`line 2: "30" is not a duration`}},
+		{"bad-type.yaml", []string{"many", "line 1"}},
+		{"missing.yaml", []string{"config:", "missing.yaml"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.file, func(t *testing.T) {
+			got, err := config.Load(fixture(tt.file), noEnv)
+			if err == nil {
+				t.Fatalf("Load(%s) = %+v, nil; want an error", tt.file, got)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(err.Error(), w) {
+					t.Errorf("Load(%s) error %q does not contain %q", tt.file, err, w)
+				}
+			}
+			if got != (config.Config{}) {
+				t.Errorf("Load(%s) returned a config with its error: %+v", tt.file, got)
+			}
+		})
+	}
+}
+
+// Validate reports every problem, not just the first.
+func TestLoadBadValuesListsEveryProblem(t *testing.T) {
+	_, err := config.Load(fixture("bad-values.yaml"), noEnv)
+	if err == nil {
+		t.Fatal("Load(bad-values.yaml) succeeded; want an error")
+	}
+	want := "config: postgres_url is empty" +
+		"; workers is 0, want at least 1" +
+		"; batch_size is 100001, want 1 to 100000" +
+		"; queue_depth is -1, want at least 1" +
+		"; lease is 500ms, want at least 1s" +
+		"; poll_interval must be positive" +
+		"; max_field_bytes is 1023, want at least 1024" +
+		`; log_level is "loud", want debug, info, warn or error`
+	if err.Error() != want {
+		t.Fatalf("error =\n  %s\nwant\n  %s", err, want)
+	}
+}
+
+func TestValidate(t *testing.T) {
+	tests := []struct {
+		name   string
+		change func(*config.Config)
+		want   string // "" for valid
+	}{
+		{"default", func(*config.Config) {}, ""},
+		{"batch size 1", func(c *config.Config) { c.BatchSize = 1 }, ""},
+		{"batch size 100000", func(c *config.Config) { c.BatchSize = 100000 }, ""},
+		{"batch size 0", func(c *config.Config) { c.BatchSize = 0 }, "config: batch_size is 0, want 1 to 100000"},
+		{"lease 1s", func(c *config.Config) { c.Lease = config.Duration(time.Second) }, ""},
+		{"lease 999ms", func(c *config.Config) { c.Lease = config.Duration(999 * time.Millisecond) }, "config: lease is 999ms, want at least 1s"},
+		{"poll negative", func(c *config.Config) { c.PollInterval = config.Duration(-time.Second) }, "config: poll_interval must be positive"},
+		{"max field 1024", func(c *config.Config) { c.MaxFieldBytes = 1024 }, ""},
+		{"every log level", func(c *config.Config) { c.LogLevel = "error" }, ""},
+		{"log level case", func(c *config.Config) { c.LogLevel = "INFO" }, `config: log_level is "INFO", want debug, info, warn or error`},
+		{"two problems", func(c *config.Config) { c.Workers, c.QueueDepth = -2, 0 },
+			"config: workers is -2, want at least 1; queue_depth is 0, want at least 1"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c := config.Default
+			tt.change(&c)
+			err := c.Validate()
+			switch {
+			case tt.want == "" && err != nil:
+				t.Fatalf("Validate() = %v, want nil", err)
+			case tt.want != "" && (err == nil || err.Error() != tt.want):
+				t.Fatalf("Validate() = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestEnvOverridesFile(t *testing.T) {
+	env := envOf(map[string]string{
+		"LEADPIPE_POSTGRES_URL":    "postgres://env@127.0.0.1:1/env",
+		"LEADPIPE_WORKERS":         " 11 ",
+		"LEADPIPE_LEASE":           "45s",
+		"LEADPIPE_POLL_INTERVAL":   "3s",
+		"LEADPIPE_LOG_LEVEL":       "error",
+		"LEADPIPE_MAX_FIELD_BYTES": "4096",
+		"UNRELATED":                "x",
+	})
+	got, err := config.Load(fixture("good.yaml"), env)
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	want := config.Config{
+		PostgresURL:   "postgres://env@127.0.0.1:1/env", // env
+		HTTPAddr:      "0.0.0.0:9100",                   // file
+		Workers:       11,                               // env
+		BatchSize:     2500,                             // file
+		QueueDepth:    6,                                // file
+		Lease:         config.Duration(45 * time.Second),
+		PollInterval:  config.Duration(3 * time.Second),
+		MaxFieldBytes: 4096,
+		LogLevel:      "error",
+	}
+	if got != want {
+		t.Fatalf("Load =\n  %+v\nwant\n  %+v", got, want)
+	}
+}
+
+func TestEnvOverridesDefaults(t *testing.T) {
+	got, err := config.Load("", envOf(map[string]string{"LEADPIPE_HTTP_ADDR": "127.0.0.1:0", "LEADPIPE_BATCH_SIZE": "7", "LEADPIPE_QUEUE_DEPTH": "1"}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	want := config.Default
+	want.HTTPAddr, want.BatchSize, want.QueueDepth = "127.0.0.1:0", 7, 1
+	if got != want {
+		t.Fatalf("Load = %+v, want %+v", got, want)
+	}
+}
+
+func TestEnvErrors(t *testing.T) {
+	tests := []struct {
+		env  map[string]string
+		want string
+	}{
+		{map[string]string{"LEADPIPE_WORKERS": "two"}, `config: LEADPIPE_WORKERS="two" is not a whole number`},
+		{map[string]string{"LEADPIPE_LEASE": "30"}, `config: LEADPIPE_LEASE="30" is not a duration (like 30s or 5m)`},
+		// The environment's values are validated like the file's.
+		{map[string]string{"LEADPIPE_WORKERS": "0"}, "config: workers is 0, want at least 1"},
+		{map[string]string{"LEADPIPE_LOG_LEVEL": "chatty"}, `config: log_level is "chatty", want debug, info, warn or error`},
+	}
+	for _, tt := range tests {
+		_, err := config.Load(fixture("good.yaml"), envOf(tt.env))
+		if err == nil || err.Error() != tt.want {
+			t.Errorf("Load with env %v: error %v, want %q", tt.env, err, tt.want)
+		}
+	}
+}
+
+// An environment value that is wrong wins over a good file value, and a good one fixes a bad
+// file value.
+func TestEnvFixesBadFileValue(t *testing.T) {
+	got, err := config.Load(fixture("bad-values.yaml"), envOf(map[string]string{
+		"LEADPIPE_POSTGRES_URL":    "postgres://x",
+		"LEADPIPE_WORKERS":         "1",
+		"LEADPIPE_BATCH_SIZE":      "10",
+		"LEADPIPE_QUEUE_DEPTH":     "2",
+		"LEADPIPE_LEASE":           "5s",
+		"LEADPIPE_POLL_INTERVAL":   "1s",
+		"LEADPIPE_MAX_FIELD_BYTES": "2048",
+		"LEADPIPE_LOG_LEVEL":       "info",
+	}))
+	if err != nil {
+		t.Fatalf("Load: %v", err)
+	}
+	if got.Workers != 1 || got.BatchSize != 10 || got.LogLevel != "info" || time.Duration(got.Lease) != 5*time.Second {
+		t.Fatalf("Load = %+v", got)
+	}
+}
