@@ -251,6 +251,7 @@ func (im *Importer) Run(ctx context.Context, imp store.Import, owner string) (Su
 		log.Info("import started", "rows", imp.RowsTotal)
 	}
 	job := pipeline.NewJob(imp, owner, time.Duration(im.Config.Lease), false)
+	job.OnBatch = progressLogger(log, imp.RowsTotal, job)
 	err := im.runWithConn(ctx, job)
 	sum := Summary{ImportID: imp.ID, Counts: job.Counts, OverLimitWarning: imp.OverLimitWarning, DurationMS: time.Since(start).Milliseconds()}
 	final := context.WithoutCancel(ctx)
@@ -281,6 +282,24 @@ func (im *Importer) Run(ctx context.Context, imp store.Import, owner string) (Su
 		}
 		log.Error("import failed", "error", err)
 		return sum, err
+	}
+}
+
+// progressInterval is how often a running import logs its progress.
+const progressInterval = 5 * time.Second
+
+// progressLogger returns a batch hook that logs rows done of total at most every
+// progressInterval.
+func progressLogger(log *slog.Logger, total int, job *pipeline.Job) func(*pipeline.Batch) {
+	start, last := time.Now(), time.Now()
+	done0 := job.Counts.Rows
+	return func(*pipeline.Batch) {
+		if time.Since(last) < progressInterval {
+			return
+		}
+		last = time.Now()
+		rate := float64(job.Counts.Rows-done0) / time.Since(start).Seconds()
+		log.Info("import progress", "rows_done", job.Counts.Rows, "rows_total", total, "rows_per_sec", int(rate))
 	}
 }
 

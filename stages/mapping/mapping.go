@@ -102,7 +102,7 @@ func (m *Mapper) Columns() []Column { return m.report }
 
 // Unmapped returns the headers of the columns that feed no field.
 func (m *Mapper) Unmapped() []string {
-	var out []string
+	out := []string{}
 	for _, c := range m.report {
 		if c.Field == "" {
 			out = append(out, c.Header)

@@ -1,0 +1,33 @@
+# The README's two commands are `make run` and `make test`; both start the local services
+# (deploy/services.sh installs Postgres when it is missing).
+GO ?= go
+BIN := bin/leadpipe
+
+.PHONY: build run test check bench services clean
+
+build:
+	$(GO) build -o $(BIN) ./cmd/leadpipe
+
+services:
+	deploy/services.sh up
+
+## run: start Postgres, import the bundled sample into account "demo", run the daemon
+run: build
+	deploy/run-demo.sh
+
+## check: formatting and vet
+check:
+	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+## test: start the services, check, and run every test with the race detector
+test: services check
+	$(GO) test -race -count=1 ./...
+
+## bench: 1M-row import against psql \copy of the same file, with peak RSS
+bench: services build
+	$(GO) run ./cmd/leadpipe-bench -leadpipe $(BIN)
+
+clean:
+	rm -rf bin
