@@ -83,6 +83,9 @@ func Load(path string, env func(string) (string, bool)) (Config, error) {
 		if err := dec.Decode(&c); err != nil && !errors.Is(err, io.EOF) { // an empty file is the defaults
 			return Config{}, fmt.Errorf("config %s: %w", path, err)
 		}
+		if err := dec.Decode(new(yaml.Node)); !errors.Is(err, io.EOF) {
+			return Config{}, fmt.Errorf("config %s: more than one YAML document; put every setting in one", path)
+		}
 	}
 	if err := c.applyEnv(env); err != nil {
 		return Config{}, err

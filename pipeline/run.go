@@ -68,6 +68,9 @@ func Run(ctx context.Context, src Source, depth int, stages ...Named) error {
 			depthGauge := queueDepth.WithLabelValues(s.Name)
 			defer depthGauge.Set(0)
 			for b := range in {
+				if err := ctx.Err(); err != nil {
+					return err
+				}
 				depthGauge.Set(float64(len(in)))
 				start := time.Now()
 				n := len(b.Rows)

@@ -1,9 +1,11 @@
 package store
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -42,29 +44,26 @@ type ProspectLookup struct {
 // identifier values or name pairs, oldest first.
 func LoadProspects(ctx context.Context, q Querier, c *crm.Catalog, accountID int64, l ProspectLookup) ([]Prospect, error) {
 	sel := "SELECT " + strings.Join(prospectColumns, ", ") + " FROM prospects WHERE account_id = $1 AND "
-	var conds []string
-	args := []any{accountID}
+	type query struct {
+		cond string
+		args []any
+	}
+	var queries []query
 	if len(l.Emails) > 0 {
-		args = append(args, l.Emails)
-		conds = append(conds, fmt.Sprintf("lower(email) = ANY($%d)", len(args)))
+		queries = append(queries, query{"lower(email) = ANY($2)", []any{accountID, l.Emails}})
 	}
 	if l.UniqueField >= 0 && len(l.UniqueValues) > 0 {
-		args = append(args, l.UniqueValues)
-		conds = append(conds, fmt.Sprintf("%s = ANY($%d)", FieldExpr(c.Fields[l.UniqueField]), len(args)))
+		queries = append(queries, query{FieldExpr(c.Fields[l.UniqueField]) + " = ANY($2)", []any{accountID, l.UniqueValues}})
 	}
 	if len(l.FirstNames) > 0 {
-		args = append(args, l.FirstNames, l.LastNames)
-		conds = append(conds, fmt.Sprintf(`(lower(coalesce(first_name, '')), lower(coalesce(last_name, '')))
-			IN (SELECT * FROM unnest($%d::text[], $%d::text[]))`, len(args)-1, len(args)))
-	}
-	if len(conds) == 0 {
-		return nil, nil
+		queries = append(queries, query{`(lower(coalesce(first_name, '')), lower(coalesce(last_name, '')))
+			IN (SELECT * FROM unnest($2::text[], $3::text[]))`, []any{accountID, l.FirstNames, l.LastNames}})
 	}
 	// One query per identity kind, so that each can use its own index.
 	seen := map[int64]bool{}
 	var out []Prospect
-	for _, cond := range conds {
-		rows, err := q.Query(ctx, sel+cond+" ORDER BY id", args...)
+	for _, qu := range queries {
+		rows, err := q.Query(ctx, sel+qu.cond+" ORDER BY id", qu.args...)
 		if err != nil {
 			return nil, fmt.Errorf("load prospects: %w", err)
 		}
@@ -83,18 +82,14 @@ func LoadProspects(ctx context.Context, q Querier, c *crm.Catalog, accountID int
 			return nil, fmt.Errorf("load prospects: %w", err)
 		}
 	}
-	if len(conds) > 1 {
+	if len(queries) > 1 {
 		sortByID(out)
 	}
 	return out, nil
 }
 
 func sortByID(ps []Prospect) {
-	for i := 1; i < len(ps); i++ {
-		for j := i; j > 0 && ps[j].ID < ps[j-1].ID; j-- {
-			ps[j], ps[j-1] = ps[j-1], ps[j]
-		}
-	}
+	slices.SortFunc(ps, func(a, b Prospect) int { return cmp.Compare(a.ID, b.ID) })
 }
 
 // FieldExpr is the SQL expression of a single-valued field's stored value as text.
@@ -240,6 +235,20 @@ func InsertProspects(ctx context.Context, tx pgx.Tx, c *crm.Catalog, accountID i
 	cols := append([]string{"account_id"}, prospectColumns...)
 	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"prospects"}, cols, pgx.CopyFromRows(rows)); err != nil {
 		return fmt.Errorf("insert prospects: %w", err)
+	}
+	return nil
+}
+
+// ClearEmails empties the email of prospects whose email the batch moves elsewhere, before
+// UpdateProspects and InsertProspects write the batch's final emails: the unique email index is
+// checked row by row, so a prospect may only take an email another has left once that one's
+// old value is gone.
+func ClearEmails(ctx context.Context, tx pgx.Tx, accountID int64, ids []int64) error {
+	if len(ids) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, "UPDATE prospects SET email = NULL WHERE account_id = $1 AND id = ANY($2)", accountID, ids); err != nil {
+		return fmt.Errorf("clear moved emails: %w", err)
 	}
 	return nil
 }

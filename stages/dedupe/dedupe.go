@@ -20,6 +20,13 @@ type Prospect struct {
 	Created bool // created by this batch
 	Changed bool // existing, and changed by this batch
 	Edits   int  // values the batch's rows changed
+	// StoredEmail is the email the prospect had when loaded.
+	StoredEmail string
+}
+
+// EmailMoved reports whether the batch changed the email of a stored prospect.
+func (p *Prospect) EmailMoved(emailField int) bool {
+	return !p.Created && p.StoredEmail != "" && !strings.EqualFold(p.StoredEmail, p.Values[emailField])
 }
 
 // Index finds the prospect a row matches. It is not safe for concurrent use.
@@ -74,7 +81,7 @@ func Load(ctx context.Context, q store.Querier, cfg Config, rows []pipeline.Row)
 		return nil, err
 	}
 	for _, p := range found {
-		x.Add(&Prospect{Prospect: p})
+		x.Add(&Prospect{Prospect: p, StoredEmail: p.Values[x.email]})
 	}
 	return x, nil
 }

@@ -41,46 +41,51 @@ func New(c *crm.Catalog, header []string, o crm.Options) (*Mapper, error) {
 			return nil, fmt.Errorf("mapping: the file has no column %q (its columns: %s)", h, strings.Join(header, ", "))
 		}
 	}
+	// Explicit mappings claim their fields first, so that they win over auto-mapping whatever
+	// the column order; auto-mapping then fills in, first column first.
 	taken := map[int]int{} // field index → column
 	mapped := 0
-	for col, h := range header {
-		m.columns[col] = -1
-		m.report[col] = Column{Header: h}
-		key, isExplicit := explicit[h]
-		field := -1
-		switch {
-		case isExplicit && key == "":
-			m.report[col].How = "mapped to nothing"
-			continue
-		case isExplicit:
-			field = c.Index(key)
-		default:
-			field = c.AutoMap(h)
-		}
-		if field < 0 {
-			m.report[col].How = "no matching field"
-			continue
-		}
-		f := c.Fields[field]
-		if f.Key == crm.FieldFullName && !o.SplitFullName {
-			m.report[col].How = "full name not split (set split_full_name)"
-			continue
-		}
-		if prev, dup := taken[field]; dup {
-			if isExplicit {
-				return nil, fmt.Errorf("mapping: columns %q and %q both map to field %q", header[prev], h, f.Key)
+	for _, explicitPass := range []bool{true, false} {
+		for col, h := range header {
+			key, isExplicit := explicit[h]
+			if isExplicit != explicitPass {
+				continue
 			}
-			m.report[col].How = fmt.Sprintf("duplicate of column %d (%s)", prev+1, header[prev])
-			continue
+			m.columns[col] = -1
+			m.report[col] = Column{Header: h}
+			field := c.AutoMap(h)
+			switch {
+			case isExplicit && key == "":
+				m.report[col].How = "mapped to nothing"
+				continue
+			case isExplicit:
+				field = c.Index(key)
+			}
+			if field < 0 {
+				m.report[col].How = "no matching field"
+				continue
+			}
+			f := c.Fields[field]
+			if f.Key == crm.FieldFullName && !o.SplitFullName {
+				m.report[col].How = "full name not split (set split_full_name)"
+				continue
+			}
+			if prev, dup := taken[field]; dup {
+				if isExplicit {
+					return nil, fmt.Errorf("mapping: columns %q and %q both map to field %q", header[prev], h, f.Key)
+				}
+				m.report[col].How = fmt.Sprintf("duplicate of column %d (%s)", prev+1, header[prev])
+				continue
+			}
+			taken[field] = col
+			m.columns[col] = field
+			m.report[col].Field = f.Key
+			m.report[col].How = "auto"
+			if isExplicit {
+				m.report[col].How = "explicit"
+			}
+			mapped++
 		}
-		taken[field] = col
-		m.columns[col] = field
-		m.report[col].Field = f.Key
-		m.report[col].How = "auto"
-		if isExplicit {
-			m.report[col].How = "explicit"
-		}
-		mapped++
 	}
 	if mapped == 0 {
 		return nil, fmt.Errorf("no column of the header maps to a prospect field (columns: %s); name the columns like the fields or give a mapping", strings.Join(header, ", "))

@@ -155,10 +155,20 @@ func (s *Stage) process(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error
 		return err
 	}
 	b.OrgsCreated = len(orgs.created)
-	if err := store.InsertProspects(ctx, tx, s.cfg.Catalog, s.cfg.AccountID, plain(created)); err != nil {
+	// Emails may have moved between prospects: free the old ones, then write the final state.
+	var moved []int64
+	for _, p := range changed {
+		if p.EmailMoved(s.email) {
+			moved = append(moved, p.ID)
+		}
+	}
+	if err := store.ClearEmails(ctx, tx, s.cfg.AccountID, moved); err != nil {
 		return err
 	}
 	if err := store.UpdateProspects(ctx, tx, s.cfg.Catalog, s.cfg.AccountID, plain(changed)); err != nil {
+		return err
+	}
+	if err := store.InsertProspects(ctx, tx, s.cfg.Catalog, s.cfg.AccountID, plain(created)); err != nil {
 		return err
 	}
 	if err := s.addMembers(ctx, tx, members); err != nil {

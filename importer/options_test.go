@@ -1,0 +1,137 @@
+package importer_test
+
+import (
+	"errors"
+	"strings"
+	"testing"
+
+	"github.com/leadpipe/leadpipe/crm"
+)
+
+// SPEC §8: list, tags and campaign are created on first use; every created, updated or
+// unchanged prospect joins them, skipped ones do not.
+func TestListTagsCampaign(t *testing.T) {
+	e := newEnv(t, -1)
+	e.importCSV("Email,First Name\nann@acme.com,Ann\ncat@gamma.org,Cat\ndan@delta.net,Dan\n", crm.Options{})
+	if n := e.nGroupings(); n != 0 {
+		t.Fatalf("%d groupings before, want 0", n)
+	}
+	opts := crm.Options{List: "Spring Expo", Tags: []string{"vip", "2024"}, Campaign: "Q2 Push", CreateNew: ptr(true)}
+	r := e.importCSV("Email,First Name,Title\n"+
+		"ann@acme.com,Ann,\n"+ // unchanged
+		"bob@beta.io,Bob,\n"+ // created
+		"bad,Carl,\n"+ // skipped
+		"cat@gamma.org,,CTO\n", // updated
+		opts)
+	checkOutcomes(t, r.Outcomes, map[int]string{2: "unchanged", 3: "created", 4: "skipped:invalid_email", 5: "updated"})
+	members := "=ann@acme.com bob@beta.io cat@gamma.org"
+	equalStrings(t, "groupings", e.groupings(), []string{
+		"campaign:Q2 Push" + members, "list:Spring Expo" + members, "tag:2024" + members, "tag:vip" + members})
+
+	// Same names in another case: no new groupings; dan joins them.
+	r = e.importCSV("Email\ndan@delta.net\n", crm.Options{List: "spring expo", Tags: []string{"VIP"}})
+	checkOutcomes(t, r.Outcomes, map[int]string{2: "unchanged"})
+	equalStrings(t, "groupings", e.groupings(), []string{
+		"campaign:Q2 Push" + members, "list:Spring Expo" + members + " dan@delta.net",
+		"tag:2024" + members, "tag:vip" + members + " dan@delta.net"})
+}
+
+// SPEC §8: the owner option is the owner of rows without a Lead Owner value; lead_source is
+// set on created prospects only.
+func TestDefaultOwnerAndLeadSource(t *testing.T) {
+	e := newEnv(t, -1)
+	e.addUser("alice", "alice@corp.com", "Alice Smith")
+	e.addUser("bob", "bob@corp.com", "Bob Jones")
+	e.importCSV("Email,Title\nold@x.com,A\n", crm.Options{})
+	r := e.importCSV("Email,Lead Owner,Title\n"+
+		"new1@x.com,,A\n"+
+		"new2@x.com,BOB@corp.com,B\n"+
+		"old@x.com,,C\n", crm.Options{Owner: "alice", LeadSource: "Trade Show"})
+	checkOutcomes(t, r.Outcomes, map[int]string{2: "created", 3: "created", 4: "updated"})
+	e.checkProspects([]map[string]string{
+		{"email": "old@x.com", "title": "C", "lead_owner": "alice"},
+		{"email": "new1@x.com", "title": "A", "lead_owner": "alice", "lead_source": "Trade Show"},
+		{"email": "new2@x.com", "title": "B", "lead_owner": "bob", "lead_source": "Trade Show"},
+	})
+
+	_, err := e.runNow(writeFile(t, "x.csv", "Email\nz@x.com\n"), crm.Options{Owner: "nobody"}, 3, false)
+	if !errors.Is(err, crm.ErrInvalidOptions) {
+		t.Errorf("owner option naming no user: error %v, want one wrapping crm.ErrInvalidOptions", err)
+	}
+}
+
+// SPEC §9: Lead Owner resolves by username, email, then full name, case-insensitively; an
+// unknown owner is a warning and leaves the owner unchanged.
+func TestLeadOwner(t *testing.T) {
+	e := newEnv(t, -1)
+	e.addUser("alice", "alice@corp.com", "Alice Smith")
+	e.addUser("bob", "bob@corp.com", "Bob Jones")
+	e.addUser("carol", "c@corp.com", "Carol King")
+	e.importCSV("Email,Lead Owner\np1@x.com,alice\np2@x.com,alice\np3@x.com,alice\np4@x.com,alice\n", crm.Options{})
+	r := e.importCSV("Email,Lead Owner\n"+
+		"p1@x.com,BOB\n"+ // username
+		"p2@x.com,C@Corp.com\n"+ // email
+		"p3@x.com,bob jones\n"+ // full name
+		"p4@x.com,Zed Nobody\n"+ // unknown
+		"p5@x.com, Alice Smith \n"+ // full name, new prospect
+		"p6@x.com,Smith\n", // not exact: unknown
+		crm.Options{})
+	checkOutcomes(t, r.Outcomes, map[int]string{2: "updated", 3: "updated", 4: "updated", 5: "unchanged", 6: "created", 7: "created"})
+	checkWarnings(t, r.Warnings, map[int][]string{5: {"lead_owner:owner_not_found"}, 7: {"lead_owner:owner_not_found"}})
+	e.checkProspects([]map[string]string{
+		{"email": "p1@x.com", "lead_owner": "bob"},
+		{"email": "p2@x.com", "lead_owner": "carol"},
+		{"email": "p3@x.com", "lead_owner": "bob"},
+		{"email": "p4@x.com", "lead_owner": "alice"},
+		{"email": "p5@x.com", "lead_owner": "alice"},
+		{"email": "p6@x.com"},
+	})
+}
+
+// SPEC §8: options are strict. An unknown key is an error of crm.ParseOptions; an unknown field
+// in field_policies or mapping fails the import before anything is written.
+func TestOptionErrors(t *testing.T) {
+	t.Run("ParseOptions", func(t *testing.T) {
+		if _, err := crm.ParseOptions([]byte(`{"list": "A", "colour": "red"}`)); !errors.Is(err, crm.ErrInvalidOptions) ||
+			!strings.Contains(err.Error(), "colour") {
+			t.Errorf("unknown key: error %v, want one wrapping crm.ErrInvalidOptions naming \"colour\"", err)
+		}
+		o, err := crm.ParseOptions([]byte(`{"list": "A", "tags": ["t"], "owner": "alice", "campaign": "C",
+			"lead_source": "S", "unique_identifier": "phone", "match_by_name": true,
+			"field_policies": {"title": "ignore"}, "mapping": {"Notes": ""}, "create_new": false,
+			"update_existing": true, "split_full_name": true, "sheet": "Leads"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if o.List != "A" || len(o.Tags) != 1 || o.Owner != "alice" || o.Campaign != "C" || o.LeadSource != "S" ||
+			o.UniqueIdentifier != "phone" || !o.MatchByName || o.PolicyFor("title") != crm.Ignore ||
+			o.Mapping["Notes"] != "" || o.AllowCreate() || !o.AllowUpdate() || !o.SplitFullName || o.Sheet != "Leads" {
+			t.Errorf("ParseOptions: %+v", o)
+		}
+	})
+	file := "Email,Title,Notes\nann@acme.com,CEO,x\n"
+	cases := []struct {
+		name    string
+		opts    crm.Options
+		message string
+	}{
+		{"unknown field in field_policies", crm.Options{FieldPolicies: map[string]crm.Policy{"favourite": crm.Overwrite}}, "favourite"},
+		{"unknown policy", crm.Options{FieldPolicies: map[string]crm.Policy{"title": "append"}}, "append"},
+		{"merge on a text field", crm.Options{FieldPolicies: map[string]crm.Policy{"title": crm.Merge}}, "merge"},
+		{"mapping to an unknown field", crm.Options{Mapping: map[string]string{"Notes": "notes"}}, "notes"},
+		{"mapping of a missing column", crm.Options{Mapping: map[string]string{"Phone": "phone"}}, "Phone"},
+		{"unknown unique identifier", crm.Options{UniqueIdentifier: "crm_id"}, "crm_id"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, dry := range []bool{false, true} {
+				e := newEnv(t, -1)
+				_, err := e.runNow(writeFile(t, "f.csv", file), tc.opts, 3, dry)
+				if err == nil || !strings.Contains(err.Error(), tc.message) {
+					t.Errorf("dry=%v: error %v, want one naming %q", dry, err, tc.message)
+				}
+				e.checkNothingWritten()
+			}
+		})
+	}
+}
