@@ -48,7 +48,18 @@ func newEnv(t *testing.T, limit int64) *tenv {
 	pool := storetest.Pool(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	t.Cleanup(cancel)
-	return &tenv{t: t, ctx: ctx, pool: pool, acct: storetest.Account(t, pool, limit), Batch: 3}
+	e := &tenv{t: t, ctx: ctx, pool: pool, acct: storetest.Account(t, pool, limit), Batch: 3}
+	// An import a test leaves queued or running (a failed assertion, an interrupted run) must
+	// not be claimed later by a worker of another test or daemon on this database.
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if _, err := pool.Exec(ctx, `UPDATE imports SET status = 'cancelled', lease_owner = NULL, lease_expires_at = NULL
+			WHERE account_id = $1 AND status IN ('queued', 'running')`, e.acct.ID); err != nil {
+			t.Errorf("cancel leftover imports: %v", err)
+		}
+	})
+	return e
 }
 
 func (e *tenv) importer(batch int) *importer.Importer {

@@ -92,7 +92,7 @@ func (im *Importer) Check(ctx context.Context, req Request) (*Checked, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, filepath.Base(req.Path), err)
 	}
-	st, err := im.buildStages(ctx, acct.ID, csv.Header(), req.Options)
+	st, err := buildStages(ctx, im.Pool, acct.ID, csv.Header(), req.Options)
 	if err != nil {
 		return nil, err
 	}
@@ -133,15 +133,15 @@ type stageSet struct {
 	validator *validate.Validator
 }
 
-func (im *Importer) buildStages(ctx context.Context, accountID int64, header []string, o crm.Options) (*stageSet, error) {
-	catalog, err := store.Catalog(ctx, im.Pool, accountID)
+func buildStages(ctx context.Context, q store.Querier, accountID int64, header []string, o crm.Options) (*stageSet, error) {
+	catalog, err := store.Catalog(ctx, q, accountID)
 	if err != nil {
 		return nil, err
 	}
 	if err := o.Check(catalog); err != nil {
 		return nil, err
 	}
-	users, err := store.Users(ctx, im.Pool, accountID)
+	users, err := store.Users(ctx, q, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -216,12 +216,12 @@ func (im *Importer) RunNow(ctx context.Context, req Request, owner string, dryRu
 		sum.Unmapped = c.Unmapped
 		return sum, err
 	}
-	conn, err := im.Pool.Acquire(ctx)
+	held, err := im.Pool.Acquire(ctx)
 	if err != nil {
 		return Summary{}, err
 	}
-	defer conn.Release()
-	tx, err := conn.Begin(ctx)
+	defer held.Release()
+	tx, err := held.Begin(ctx)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -304,17 +304,23 @@ func progressLogger(log *slog.Logger, total int, job *pipeline.Job) func(*pipeli
 }
 
 func (im *Importer) runWithConn(ctx context.Context, job *pipeline.Job) error {
-	conn, err := im.Pool.Acquire(ctx)
+	c, err := im.Pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
-	defer conn.Release()
-	return im.runPipeline(ctx, conn, job)
+	defer c.Release()
+	return im.runPipeline(ctx, c.Conn(), job)
+}
+
+// conn is the one connection (or, for a dry run, transaction) an import runs on.
+type conn interface {
+	store.Querier
+	upsert.Beginner
 }
 
 // runPipeline reads the import's file from its checkpoint and runs every batch through the
-// stages, writing through db.
-func (im *Importer) runPipeline(ctx context.Context, db upsert.Beginner, job *pipeline.Job) error {
+// stages, all on db.
+func (im *Importer) runPipeline(ctx context.Context, db conn, job *pipeline.Job) error {
 	imp := job.Import
 	opts, err := crm.ParseOptions(imp.Options)
 	if err != nil {
@@ -333,7 +339,7 @@ func (im *Importer) runPipeline(ctx context.Context, db upsert.Beginner, job *pi
 	if err != nil {
 		return fmt.Errorf("%w %s: %w", ErrBadFile, imp.FileName, err)
 	}
-	st, err := im.buildStages(ctx, imp.AccountID, csv.Header(), opts)
+	st, err := buildStages(ctx, db, imp.AccountID, csv.Header(), opts)
 	if err != nil {
 		return err
 	}

@@ -88,6 +88,27 @@ func TestLeadOwner(t *testing.T) {
 	})
 }
 
+// SPEC §9: "It sets or overwrites the owner (the field's policy applies)."
+func TestLeadOwnerPolicy(t *testing.T) {
+	e := newEnv(t, -1)
+	e.addUser("alice", "alice@corp.com", "Alice Smith")
+	e.addUser("bob", "bob@corp.com", "Bob Jones")
+	e.importCSV("Email,Lead Owner\np1@x.com,alice\np2@x.com,\n", crm.Options{})
+	r := e.importCSV("Email,Lead Owner\np1@x.com,bob\np2@x.com,bob\np3@x.com,bob\n",
+		crm.Options{FieldPolicies: map[string]crm.Policy{"lead_owner": crm.UpdateIfEmpty}})
+	checkOutcomes(t, r.Outcomes, map[int]string{2: "unchanged", 3: "updated", 4: "created"})
+	e.checkProspects([]map[string]string{
+		{"email": "p1@x.com", "lead_owner": "alice"},
+		{"email": "p2@x.com", "lead_owner": "bob"},
+		{"email": "p3@x.com", "lead_owner": "bob"},
+	})
+	r = e.importCSV("Email,Lead Owner\np1@x.com,bob\np4@x.com,bob\n",
+		crm.Options{FieldPolicies: map[string]crm.Policy{"lead_owner": crm.Ignore}})
+	checkOutcomes(t, r.Outcomes, map[int]string{2: "unchanged", 3: "created"})
+	e.checkProspect("p1@x.com", map[string]string{"email": "p1@x.com", "lead_owner": "alice"})
+	e.checkProspect("p4@x.com", map[string]string{"email": "p4@x.com"})
+}
+
 // SPEC §8: options are strict. An unknown key is an error of crm.ParseOptions; an unknown field
 // in field_policies or mapping fails the import before anything is written.
 func TestOptionErrors(t *testing.T) {

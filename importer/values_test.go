@@ -1,6 +1,7 @@
 package importer_test
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
@@ -113,6 +114,9 @@ func TestTypedValues(t *testing.T) {
 		5: {"interests:invalid_picklist_value", "birthday:invalid_date", "title:value_too_long"},
 		6: {"score:invalid_number"},
 	})
+	if got, want := fmt.Sprint(r.Sum.WarningsByKind), "map[invalid_date:2 invalid_number:2 invalid_picklist_value:3 value_too_long:2]"; got != want {
+		t.Errorf("Summary.WarningsByKind = %s, want %s", got, want)
+	}
 	e.checkProspects([]map[string]string{
 		{"email": "a@x.com", "custom.industry": "Software", "custom.interests": "Golf;Tennis",
 			"custom.birthday": "2024-03-07", "custom.score": "42.5", "custom.nickname": "Al"},
