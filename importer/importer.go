@@ -193,6 +193,19 @@ func (im *Importer) Submit(ctx context.Context, req Request) (store.Import, *Che
 	return created, c, nil
 }
 
+// ensureIndexes creates the lookup index the import's matching options need (see
+// store.EnsureLookupIndexes), outside any transaction.
+func (im *Importer) ensureIndexes(ctx context.Context, accountID int64, o crm.Options) error {
+	if o.UniqueIdentifier == "" && !o.MatchByName {
+		return nil
+	}
+	catalog, err := store.Catalog(ctx, im.Pool, accountID)
+	if err != nil {
+		return err
+	}
+	return store.EnsureLookupIndexes(ctx, im.Pool, catalog, catalog.Index(o.UniqueIdentifier), o.MatchByName)
+}
+
 // RunNow checks a request and runs it to the end in the foreground, as owner. With dryRun
 // every row's outcome is computed in one transaction that is rolled back: nothing is written,
 // not even the import's record.
@@ -207,6 +220,9 @@ func (im *Importer) RunNow(ctx context.Context, req Request, owner string, dryRu
 		return Summary{}, err
 	}
 	lease := time.Duration(im.Config.Lease)
+	if err := im.ensureIndexes(ctx, c.Account.ID, req.Options); err != nil {
+		return Summary{}, err
+	}
 	if !dryRun {
 		created, err := store.CreateImport(ctx, im.Pool, rec, owner, lease)
 		if err != nil {
@@ -252,7 +268,7 @@ func (im *Importer) Run(ctx context.Context, imp store.Import, owner string) (Su
 	}
 	job := pipeline.NewJob(imp, owner, time.Duration(im.Config.Lease), false)
 	job.OnBatch = progressLogger(log, imp.RowsTotal, job)
-	err := im.runWithConn(ctx, job)
+	err := im.prepareAndRun(ctx, job)
 	sum := Summary{ImportID: imp.ID, Counts: job.Counts, OverLimitWarning: imp.OverLimitWarning, DurationMS: time.Since(start).Milliseconds()}
 	final := context.WithoutCancel(ctx)
 	switch {
@@ -303,7 +319,15 @@ func progressLogger(log *slog.Logger, total int, job *pipeline.Job) func(*pipeli
 	}
 }
 
-func (im *Importer) runWithConn(ctx context.Context, job *pipeline.Job) error {
+// prepareAndRun creates the import's lookup indexes and runs it on a connection of its own.
+func (im *Importer) prepareAndRun(ctx context.Context, job *pipeline.Job) error {
+	opts, err := crm.ParseOptions(job.Import.Options)
+	if err != nil {
+		return err
+	}
+	if err := im.ensureIndexes(ctx, job.Import.AccountID, opts); err != nil {
+		return err
+	}
 	c, err := im.Pool.Acquire(ctx)
 	if err != nil {
 		return err

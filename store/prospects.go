@@ -316,3 +316,25 @@ func NextIDs(ctx context.Context, q Querier, table string) ([]int64, error) {
 	}
 	return ids, nil
 }
+
+// EnsureLookupIndexes creates, when missing, the index that matching by a unique identifier
+// field (uniqueField >= 0) or by name needs, leading with the value like the email index. It
+// runs CREATE INDEX CONCURRENTLY, outside any transaction, so imports writing meanwhile are not
+// blocked; the first import by a new identifier pays for building it once.
+func EnsureLookupIndexes(ctx context.Context, q Querier, c *crm.Catalog, uniqueField int, byName bool) error {
+	var indexes []string
+	if uniqueField >= 0 {
+		f := c.Fields[uniqueField]
+		indexes = append(indexes, fmt.Sprintf("CREATE INDEX CONCURRENTLY IF NOT EXISTS prospects_by_%s ON prospects (%s, account_id)", f.Key, FieldExpr(f)))
+	}
+	if byName {
+		indexes = append(indexes, "CREATE INDEX CONCURRENTLY IF NOT EXISTS prospects_by_name ON prospects "+
+			"(lower(coalesce(first_name, '')), lower(coalesce(last_name, '')), account_id)")
+	}
+	for _, sql := range indexes {
+		if _, err := q.Exec(ctx, sql); err != nil {
+			return fmt.Errorf("create lookup index: %w", err)
+		}
+	}
+	return nil
+}
