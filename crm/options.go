@@ -132,7 +132,8 @@ func CanIdentify(f Field) bool {
 	return f.Key != FieldFullName
 }
 
-var fieldKey = regexp.MustCompile(`^[a-z][a-z0-9_]{0,62}$`)
+// fieldKey keeps keys short enough to name a lookup index after (63 bytes at most).
+var fieldKey = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
 
 // CheckCustomField validates the definition of a new custom field.
 func CheckCustomField(f Field) error {

@@ -203,7 +203,7 @@ func (im *Importer) ensureIndexes(ctx context.Context, accountID int64, o crm.Op
 	if err != nil {
 		return err
 	}
-	return store.EnsureLookupIndexes(ctx, im.Pool, catalog, catalog.Index(o.UniqueIdentifier), o.MatchByName)
+	return store.EnsureLookupIndexes(ctx, im.Pool, catalog, accountID, catalog.Index(o.UniqueIdentifier), o.MatchByName)
 }
 
 // RunNow checks a request and runs it to the end in the foreground, as owner. With dryRun

@@ -8,12 +8,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"os"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/leadpipe/leadpipe/config"
@@ -71,5 +73,28 @@ func Account(t testing.TB, p *pgxpool.Pool, limit int64) store.Account {
 	if err != nil {
 		t.Fatalf("create account: %v", err)
 	}
+	t.Cleanup(func() { dropLookupIndexes(t, p, a.ID) })
 	return a
+}
+
+// dropLookupIndexes drops the per-account lookup indexes an account's imports created, so
+// that test runs do not pile them up on a developer's database.
+func dropLookupIndexes(t testing.TB, p *pgxpool.Pool, accountID int64) {
+	ctx := context.Background()
+	rows, err := p.Query(ctx, "SELECT indexname FROM pg_indexes WHERE tablename = 'prospects' AND indexname LIKE $1",
+		fmt.Sprintf(`prospects\_a%d\_by\_%%`, accountID))
+	if err != nil {
+		t.Errorf("list lookup indexes: %v", err)
+		return
+	}
+	names, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Errorf("list lookup indexes: %v", err)
+		return
+	}
+	for _, name := range names {
+		if _, err := p.Exec(ctx, "DROP INDEX IF EXISTS "+pgx.Identifier{name}.Sanitize()); err != nil {
+			t.Errorf("drop %s: %v", name, err)
+		}
+	}
 }
