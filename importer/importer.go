@@ -175,10 +175,14 @@ func (req Request) record(c *Checked) (store.Import, error) {
 	}, nil
 }
 
-// Submit checks a request and queues it for the workers.
+// Submit checks a request and queues it for the workers. The lookup index its matching
+// options need is built now, so that workers find it ready.
 func (im *Importer) Submit(ctx context.Context, req Request) (store.Import, *Checked, error) {
 	c, err := im.Check(ctx, req)
 	if err != nil {
+		return store.Import{}, nil, err
+	}
+	if err := im.ensureIndexes(ctx, c.Account.ID, req.Options); err != nil {
 		return store.Import{}, nil, err
 	}
 	rec, err := req.record(c)
@@ -194,7 +198,8 @@ func (im *Importer) Submit(ctx context.Context, req Request) (store.Import, *Che
 }
 
 // ensureIndexes creates the lookup index the import's matching options need (see
-// store.EnsureLookupIndexes), outside any transaction.
+// store.EnsureLookupIndexes), outside any transaction. Building one waits for the transactions
+// open on the prospects table to end; once built, this returns at once.
 func (im *Importer) ensureIndexes(ctx context.Context, accountID int64, o crm.Options) error {
 	if o.UniqueIdentifier == "" && !o.MatchByName {
 		return nil
