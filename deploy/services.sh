@@ -78,8 +78,16 @@ CONF
   if as_pg "$bin/pg_ctl" -D "$dir" status >/dev/null 2>&1; then
     log "postgres already running on 127.0.0.1:$pg_port"
   else
+    if "$bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port"; then
+      log "another server already listens on 127.0.0.1:$pg_port; stop it or set LEADPIPE_PG_PORT"
+      exit 1
+    fi
     log "starting postgres on 127.0.0.1:$pg_port"
-    as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 start >/dev/null
+    if ! as_pg "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -w -t 60 start >/dev/null; then
+      log "postgres did not start; its log:"
+      tail -n 20 "$dir/server.log" >&2
+      exit 1
+    fi
   fi
   local psql=("$bin/psql" -h 127.0.0.1 -p "$pg_port" -U postgres -v ON_ERROR_STOP=1 -qAtX)
   if [ -z "$("${psql[@]}" -c "select 1 from pg_roles where rolname='leadpipe'")" ]; then
