@@ -66,13 +66,13 @@ func (j *Job) Record(ctx context.Context, tx pgx.Tx, b *Batch) error {
 		default:
 			return fmt.Errorf("row %d has no outcome", r.Number)
 		}
-		rowOutcomes.WithLabelValues(string(r.Outcome), r.SkipReason).Inc()
 		for _, w := range r.Warnings {
 			c.WarningsByKind[w.Kind]++
 		}
 		if j.DryRun {
 			continue
 		}
+		rowOutcomes.WithLabelValues(string(r.Outcome), r.SkipReason).Inc()
 		o := store.Outcome{Row: r.Number, Outcome: string(r.Outcome), Reason: r.SkipReason, Detail: r.SkipDetail, ProspectID: r.ProspectID}
 		if len(r.Warnings) > 0 {
 			w, err := json.Marshal(r.Warnings)

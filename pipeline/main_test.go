@@ -1,50 +1,15 @@
 package pipeline_test
 
 import (
-	"context"
-	"errors"
-	"net/url"
 	"os"
 	"testing"
-	"time"
-
-	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/leadpipe/leadpipe/store/storetest"
 )
 
-// testDatabase is the database the worker tests run in. Workers claim any queued import of
-// their database, so these tests get one of their own: they must neither run the imports
-// other packages' tests queue in the shared test database nor see those tests' leftovers.
-const testDatabase = "leadpipe_test_pipeline"
-
+// TestMain gives these tests a database of their own: workers claim any queued import of
+// their database.
 func TestMain(m *testing.M) {
-	useOwnDatabase(testDatabase)
+	storetest.UseOwnDatabase("leadpipe_test_pipeline")
 	os.Exit(m.Run())
-}
-
-// useOwnDatabase creates the database name next to the shared test database (when it does not
-// exist yet) and points storetest at it. When that cannot be done — no Postgres, no right to
-// create databases, a URL in keyword form — the tests use the shared database as they are.
-func useOwnDatabase(name string) {
-	base := storetest.URL()
-	u, err := url.Parse(base)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, base)
-	if err != nil {
-		return
-	}
-	defer conn.Close(ctx)
-	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
-	var pgErr *pgconn.PgError
-	if err != nil && !(errors.As(err, &pgErr) && (pgErr.Code == "42P04" || pgErr.Code == "23505")) { // exists
-		return
-	}
-	u.Path = "/" + name
-	os.Setenv("LEADPIPE_TEST_POSTGRES_URL", u.String())
 }

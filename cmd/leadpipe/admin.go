@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/store"
 )
@@ -75,19 +77,14 @@ func userAdd(ctx context.Context, e *env, args []string) error {
 	if err := errors.Join(required("account", *account), required("username", u.Username)); err != nil {
 		return err
 	}
-	pool, err := e.connect(ctx)
+	err := e.withAccount(ctx, *account, func(pool *pgxpool.Pool, a store.Account) (err error) {
+		u, err = store.AddUser(ctx, pool, a.ID, u)
+		return err
+	})
 	if err != nil {
 		return err
 	}
-	defer pool.Close()
-	a, err := store.AccountByName(ctx, pool, *account)
-	if err != nil {
-		return err
-	}
-	if u, err = store.AddUser(ctx, pool, a.ID, u); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "user %q (id %d) in account %q\n", u.Username, u.ID, a.Name)
+	fmt.Fprintf(e.stdout, "user %q (id %d) in account %q\n", u.Username, u.ID, *account)
 	return nil
 }
 
@@ -109,20 +106,28 @@ func fieldAdd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	f.Type, f.Options, f.Aliases = crm.FieldType(typ), splitList(options), splitList(aliases)
+	err := e.withAccount(ctx, *account, func(pool *pgxpool.Pool, a store.Account) error {
+		return store.AddField(ctx, pool, a.ID, f)
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "field %q (%s) in account %q\n", f.Key, f.Type, *account)
+	return nil
+}
+
+// withAccount connects to the database and calls f with the named account.
+func (e *env) withAccount(ctx context.Context, name string, f func(*pgxpool.Pool, store.Account) error) error {
 	pool, err := e.connect(ctx)
 	if err != nil {
 		return err
 	}
 	defer pool.Close()
-	a, err := store.AccountByName(ctx, pool, *account)
+	a, err := store.AccountByName(ctx, pool, name)
 	if err != nil {
 		return err
 	}
-	if err := store.AddField(ctx, pool, a.ID, f); err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "field %q (%s) in account %q\n", f.Key, f.Type, a.Name)
-	return nil
+	return f(pool, a)
 }
 
 func splitList(s string) []string {

@@ -2,14 +2,11 @@ package main
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"os"
 	"path/filepath"
-	"sync"
 	"testing"
 	"time"
 
@@ -48,7 +45,7 @@ func TestServeStopsAndResumes(t *testing.T) {
 	t.Setenv("LEADPIPE_WORKERS", "1")
 	t.Setenv("LEADPIPE_POLL_INTERVAL", "50ms")
 	ctx := t.Context()
-	var out, errOut syncBuffer
+	var out, errOut cliBuffer
 	if err := run(ctx, []string{"import", path, "--account", acct.Name, "--queue"}, &out, &errOut); err != nil {
 		t.Fatalf("queue: %v (%s)", err, errOut.String())
 	}
@@ -59,7 +56,7 @@ func TestServeStopsAndResumes(t *testing.T) {
 
 	serveUntil := func(stop func() bool) {
 		t.Helper()
-		t.Setenv("LEADPIPE_HTTP_ADDR", freeAddr(t))
+		t.Setenv("LEADPIPE_HTTP_ADDR", unusedAddr(t))
 		sctx, cancel := context.WithCancel(ctx)
 		done := make(chan error, 1)
 		go func() { done <- run(sctx, []string{"serve"}, io.Discard, &errOut) }()
@@ -130,33 +127,4 @@ func TestServeStopsAndResumes(t *testing.T) {
 			t.Errorf("%s: got %d, want %d", what, got[0], got[1])
 		}
 	}
-}
-
-// syncBuffer is a bytes.Buffer that the daemon's goroutines may write while the test reads.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// freeAddr returns a loopback address with a port nothing listens on.
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }

@@ -8,7 +8,9 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"strings"
 	"sync"
@@ -16,6 +18,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/leadpipe/leadpipe/config"
@@ -36,6 +39,34 @@ func URL() string {
 		}
 	}
 	return config.Default.PostgresURL
+}
+
+// UseOwnDatabase points the tests of one package at a database of their own, named name,
+// created next to the shared test database when it does not exist yet. Packages whose tests
+// run workers need it: workers claim any queued import of their database, so they must not
+// meet the imports other packages' tests queue. Call it from TestMain, before Pool. When the
+// database cannot be made (no Postgres, no right to create databases, a URL in keyword form),
+// the shared one is used.
+func UseOwnDatabase(name string) {
+	base := URL()
+	u, err := url.Parse(base)
+	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, base)
+	if err != nil {
+		return
+	}
+	defer conn.Close(ctx)
+	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
+	var pgErr *pgconn.PgError
+	if err != nil && !(errors.As(err, &pgErr) && (pgErr.Code == "42P04" || pgErr.Code == "23505")) { // exists
+		return
+	}
+	u.Path = "/" + name
+	os.Setenv("LEADPIPE_TEST_POSTGRES_URL", u.String())
 }
 
 // Pool returns a pool on the migrated test database, shared by the tests of a package.
