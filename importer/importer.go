@@ -360,6 +360,11 @@ func (im *Importer) runPipeline(ctx context.Context, db conn, job *pipeline.Job)
 		return fmt.Errorf("%w: %v", ErrBadFile, err)
 	}
 	defer f.Close()
+	// A checkpoint is an offset into the file as it was checked: a file changed since then
+	// cannot be resumed, nor imported as checked.
+	if st, err := f.Stat(); err != nil || st.Size() != imp.FileSize {
+		return fmt.Errorf("%w %s: the file changed after the import was queued (%d bytes then)", ErrBadFile, imp.FileName, imp.FileSize)
+	}
 	csv, err := read.OpenCSV(f, read.CSVOptions{
 		MaxFieldBytes: im.Config.MaxFieldBytes,
 		StartOffset:   imp.CheckpointOffset,

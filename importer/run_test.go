@@ -3,7 +3,9 @@ package importer_test
 import (
 	"context"
 	"errors"
+	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -272,5 +274,33 @@ func testResume(t *testing.T, e *tenv, fixture string, opts crm.Options, rows, c
 	sum, err := e.importer(2).Run(e.ctx, resumed, "worker-2")
 	if err != nil || sum.Status != store.StatusCompleted {
 		t.Fatalf("resumed run: status %q error %v", sum.Status, err)
+	}
+}
+
+// TestFileChangedAfterQueueing fails an import whose file changed between submission and run,
+// instead of reading a different file from a checkpoint computed on the old one.
+func TestFileChangedAfterQueueing(t *testing.T) {
+	e := newEnv(t, -1)
+	path := filepath.Join(t.TempDir(), "changes.csv")
+	if err := os.WriteFile(path, []byte("Email\na@x.com\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	im := e.importer(100)
+	imp, _, err := im.Submit(e.ctx, e.request(path, crm.Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, []byte("Email\na@x.com\nb@x.com\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := im.Run(e.ctx, e.claim(imp.ID, "worker-1"), "worker-1")
+	if !errors.Is(err, importer.ErrBadFile) || sum.Status != store.StatusFailed {
+		t.Fatalf("run: status %q error %v, want failed with ErrBadFile", sum.Status, err)
+	}
+	if got := e.lastImport(); got.Status != store.StatusFailed || !strings.Contains(got.Error, "changed after the import was queued") {
+		t.Fatalf("import: status %q error %q", got.Status, got.Error)
+	}
+	if n := e.count("SELECT count(*) FROM prospects WHERE account_id = $1"); n != 0 {
+		t.Fatalf("%d prospects written, want 0", n)
 	}
 }
