@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"github.com/jackc/pgx/v5"
 	"io"
 	"log/slog"
 	"os"
@@ -388,48 +389,30 @@ func (e *tenv) checkNothingWritten() {
 // organizations returns the account's organizations, oldest first, as "name|domain".
 func (e *tenv) organizations() []string {
 	e.t.Helper()
-	rows, err := e.pool.Query(e.ctx, `SELECT name || '|' || coalesce(domain, '') FROM organizations
-		WHERE account_id = $1 ORDER BY id`, e.acct.ID)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			e.t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
-		e.t.Fatal(err)
-	}
-	return out
+	return e.strings(`SELECT name || '|' || coalesce(domain, '') FROM organizations
+		WHERE account_id = $1 ORDER BY id`)
 }
 
 // groupings returns the account's groupings with their members' emails, as
 // "kind:name=[email ...]" sorted.
 func (e *tenv) groupings() []string {
 	e.t.Helper()
-	rows, err := e.pool.Query(e.ctx, `SELECT g.kind || ':' || g.name || '=' ||
+	return e.strings(`SELECT g.kind || ':' || g.name || '=' ||
 			coalesce((SELECT string_agg(coalesce(p.email, '#' || p.id), ' ' ORDER BY p.email)
 				FROM grouping_members m JOIN prospects p ON p.id = m.prospect_id
 				WHERE m.grouping_id = g.id), '')
-		FROM groupings g WHERE g.account_id = $1 ORDER BY 1`, e.acct.ID)
+		FROM groupings g WHERE g.account_id = $1 ORDER BY 1`)
+}
+
+// strings runs a query of one text column with the account id as $1.
+func (e *tenv) strings(sql string) []string {
+	e.t.Helper()
+	rows, err := e.pool.Query(e.ctx, sql, e.acct.ID)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	defer rows.Close()
-	var out []string
-	for rows.Next() {
-		var s string
-		if err := rows.Scan(&s); err != nil {
-			e.t.Fatal(err)
-		}
-		out = append(out, s)
-	}
-	if err := rows.Err(); err != nil {
+	out, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
 		e.t.Fatal(err)
 	}
 	return out
