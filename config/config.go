@@ -38,6 +38,13 @@ type Config struct {
 	PollInterval Duration `yaml:"poll_interval" env:"LEADPIPE_POLL_INTERVAL"`
 	// MaxFieldBytes is the largest CSV cell accepted; a row with a larger one is skipped.
 	MaxFieldBytes int `yaml:"max_field_bytes" env:"LEADPIPE_MAX_FIELD_BYTES"`
+	// FilesDir is where uploaded original files are stored, one per import, named by its id.
+	FilesDir string `yaml:"files_dir" env:"LEADPIPE_FILES_DIR"`
+	// MaxUploadBytes is the largest file the HTTP API accepts; larger uploads get 413.
+	MaxUploadBytes int64 `yaml:"max_upload_bytes" env:"LEADPIPE_MAX_UPLOAD_BYTES"`
+	// FilesRetention removes stored original files of imports that ended longer ago than
+	// this; 0 keeps them.
+	FilesRetention Duration `yaml:"files_retention" env:"LEADPIPE_FILES_RETENTION"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level" env:"LEADPIPE_LOG_LEVEL"`
 }
@@ -45,15 +52,17 @@ type Config struct {
 // Default is the configuration with nothing set. Its PostgresURL is the database that
 // deploy/services.sh starts.
 var Default = Config{
-	PostgresURL:   "postgres://leadpipe@127.0.0.1:55432/leadpipe?sslmode=disable",
-	HTTPAddr:      "127.0.0.1:8080",
-	Workers:       2,
-	BatchSize:     5000,
-	QueueDepth:    4,
-	Lease:         Duration(60 * time.Second),
-	PollInterval:  Duration(time.Second),
-	MaxFieldBytes: 1 << 20,
-	LogLevel:      "info",
+	PostgresURL:    "postgres://leadpipe@127.0.0.1:55432/leadpipe?sslmode=disable",
+	HTTPAddr:       "127.0.0.1:8080",
+	Workers:        2,
+	BatchSize:      5000,
+	QueueDepth:     4,
+	Lease:          Duration(60 * time.Second),
+	PollInterval:   Duration(time.Second),
+	MaxFieldBytes:  1 << 20,
+	FilesDir:       ".data/files",
+	MaxUploadBytes: 512 << 20,
+	LogLevel:       "info",
 }
 
 // Duration is a time.Duration written as "30s", "5m" in the file and the environment.
@@ -109,12 +118,12 @@ func (c *Config) applyEnv(env func(string) (string, bool)) error {
 		switch f.Interface().(type) {
 		case string:
 			f.SetString(s)
-		case int:
-			n, err := strconv.Atoi(strings.TrimSpace(s))
+		case int, int64:
+			n, err := strconv.ParseInt(strings.TrimSpace(s), 10, 64)
 			if err != nil {
 				return fmt.Errorf("config: %s=%q is not a whole number", name, s)
 			}
-			f.SetInt(int64(n))
+			f.SetInt(n)
 		case Duration:
 			d, err := time.ParseDuration(strings.TrimSpace(s))
 			if err != nil {
@@ -149,6 +158,15 @@ func (c Config) Validate() error {
 	}
 	if c.MaxFieldBytes < 1024 {
 		errs = append(errs, fmt.Sprintf("max_field_bytes is %d, want at least 1024", c.MaxFieldBytes))
+	}
+	if c.FilesDir == "" {
+		errs = append(errs, "files_dir is empty")
+	}
+	if c.MaxUploadBytes < 1 {
+		errs = append(errs, fmt.Sprintf("max_upload_bytes is %d, want at least 1", c.MaxUploadBytes))
+	}
+	if c.FilesRetention < 0 {
+		errs = append(errs, "files_retention is negative")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

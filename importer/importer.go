@@ -48,6 +48,12 @@ type Request struct {
 	FileName string
 	Options  crm.Options
 	Source   string
+	// ID is the import's id when it was allocated beforehand (store.NextImportID); 0 otherwise.
+	ID int64
+	// For dry runs only: MaxRows stops after that many data rows (0: all of them), and
+	// OnBatch sees every batch with its rows' outcomes.
+	MaxRows int
+	OnBatch func(*pipeline.Batch)
 }
 
 // Checked is what checking a request found; nothing has been written yet.
@@ -170,7 +176,7 @@ func (req Request) record(c *Checked) (store.Import, error) {
 		return store.Import{}, err
 	}
 	return store.Import{
-		AccountID: c.Account.ID, Source: req.Source, FileName: name, FilePath: path, FileSize: c.Size,
+		ID: req.ID, AccountID: c.Account.ID, Source: req.Source, FileName: name, FilePath: path, FileSize: c.Size,
 		FileSHA256: c.SHA256, Options: opts, RowsTotal: c.Rows, OverLimitWarning: c.OverLimitWarning, Header: c.Header,
 	}, nil
 }
@@ -237,6 +243,11 @@ func (im *Importer) RunNow(ctx context.Context, req Request, owner string, dryRu
 		sum.Unmapped = c.Unmapped
 		return sum, err
 	}
+	return im.dryRun(ctx, req, c, rec, owner, start)
+}
+
+// dryRun runs a checked request in one transaction that is rolled back.
+func (im *Importer) dryRun(ctx context.Context, req Request, c *Checked, rec store.Import, owner string, start time.Time) (Summary, error) {
 	held, err := im.Pool.Acquire(ctx)
 	if err != nil {
 		return Summary{}, err
@@ -247,12 +258,14 @@ func (im *Importer) RunNow(ctx context.Context, req Request, owner string, dryRu
 		return Summary{}, err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a dry run never commits
+	lease := time.Duration(im.Config.Lease)
 	created, err := store.CreateImport(ctx, tx, rec, owner, lease)
 	if err != nil {
 		return Summary{}, err
 	}
 	job := pipeline.NewJob(created, owner, lease, true)
-	if err := im.runPipeline(ctx, tx, job); err != nil {
+	job.OnBatch = req.OnBatch
+	if err := im.runPipeline(ctx, tx, job, req.MaxRows); err != nil {
 		return Summary{}, err
 	}
 	return Summary{Status: store.StatusCompleted, Counts: job.Counts, OverLimitWarning: c.OverLimitWarning,
@@ -284,6 +297,13 @@ func (im *Importer) Run(ctx context.Context, imp store.Import, owner string) (Su
 		}
 		log.Info("import completed", "rows", job.Counts.Rows, "created", job.Counts.Created, "updated", job.Counts.Updated,
 			"unchanged", job.Counts.Unchanged, "skipped", job.Counts.Skipped, "duration_ms", sum.DurationMS)
+		return sum, nil
+	case errors.Is(err, store.ErrCancelled):
+		sum.Status = store.StatusCancelled
+		if err := store.FinishImport(final, im.Pool, imp.ID, owner, store.StatusCancelled, ""); err != nil {
+			return sum, err
+		}
+		log.Info("import cancelled; the batches committed before stay", "rows_done", job.Counts.Rows)
 		return sum, nil
 	case errors.Is(err, store.ErrLeaseLost):
 		log.Warn("import taken over by another worker", "error", err)
@@ -338,7 +358,7 @@ func (im *Importer) prepareAndRun(ctx context.Context, job *pipeline.Job) error 
 		return err
 	}
 	defer c.Release()
-	return im.runPipeline(ctx, c.Conn(), job)
+	return im.runPipeline(ctx, c.Conn(), job, 0)
 }
 
 // conn is the one connection (or, for a dry run, transaction) an import runs on.
@@ -348,8 +368,8 @@ type conn interface {
 }
 
 // runPipeline reads the import's file from its checkpoint and runs every batch through the
-// stages, all on db.
-func (im *Importer) runPipeline(ctx context.Context, db conn, job *pipeline.Job) error {
+// stages, all on db; with maxRows > 0, only that many data rows.
+func (im *Importer) runPipeline(ctx context.Context, db conn, job *pipeline.Job, maxRows int) error {
 	imp := job.Import
 	opts, err := crm.ParseOptions(imp.Options)
 	if err != nil {
@@ -386,9 +406,34 @@ func (im *Importer) runPipeline(ctx context.Context, db conn, job *pipeline.Job)
 		DryRun:    job.DryRun,
 		Record:    job.Record,
 	})
-	return pipeline.Run(ctx, read.NewSource(csv, im.Config.BatchSize), im.Config.QueueDepth,
+	var src pipeline.Source = read.NewSource(csv, im.Config.BatchSize)
+	if maxRows > 0 {
+		src = &limitSource{src: src, left: maxRows}
+	}
+	return pipeline.Run(ctx, src, im.Config.QueueDepth,
 		pipeline.Named{Name: "map", Stage: st.mapper},
 		pipeline.Named{Name: "validate", Stage: st.validator},
 		pipeline.Named{Name: "upsert", Stage: up},
 	)
+}
+
+// limitSource ends a source after a number of data rows.
+type limitSource struct {
+	src  pipeline.Source
+	left int
+}
+
+func (l *limitSource) Next(ctx context.Context) (*pipeline.Batch, error) {
+	if l.left <= 0 {
+		return nil, io.EOF
+	}
+	b, err := l.src.Next(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if len(b.Rows) > l.left {
+		b.Rows = b.Rows[:l.left]
+	}
+	l.left -= len(b.Rows)
+	return b, nil
 }

@@ -32,6 +32,12 @@ const (
 // longer holds: another worker has taken the import over.
 var ErrLeaseLost = errors.New("import lease lost to another worker")
 
+// ErrCancelled is returned when a worker records a batch of an import that was cancelled.
+var ErrCancelled = errors.New("import cancelled")
+
+// ErrFinished is returned when cancelling an import that has already ended.
+var ErrFinished = errors.New("import has already ended")
+
 // Counts are the running totals of an import.
 type Counts struct {
 	Rows            int            `json:"rows"`
@@ -67,12 +73,13 @@ type Import struct {
 	CreatedAt        time.Time
 	StartedAt        *time.Time
 	FinishedAt       *time.Time
+	FilePrunedAt     *time.Time
 }
 
 const importColumns = `id, account_id, kind, source, file_name, file_path, file_size, file_sha256, options,
 	status, coalesce(error, ''), coalesce(rows_total, 0), rows_done, created, updated, unchanged, skipped,
 	skipped_by_reason, warnings_by_kind, organizations_created, organizations_linked, over_limit_warning,
-	coalesce(header, '{}'), checkpoint_row, checkpoint_offset, created_at, started_at, finished_at`
+	coalesce(header, '{}'), checkpoint_row, checkpoint_offset, created_at, started_at, finished_at, file_pruned_at`
 
 func scanImport(row pgx.Row) (Import, error) {
 	var im Import
@@ -81,12 +88,23 @@ func scanImport(row pgx.Row) (Import, error) {
 		&im.FileSHA256, &im.Options, &im.Status, &im.Error, &im.RowsTotal, &c.Rows, &c.Created, &c.Updated,
 		&c.Unchanged, &c.Skipped, &c.SkippedByReason, &c.WarningsByKind, &c.OrgsCreated, &c.OrgsLinked,
 		&im.OverLimitWarning, &im.Header, &im.CheckpointRow, &im.CheckpointOffset, &im.CreatedAt,
-		&im.StartedAt, &im.FinishedAt)
+		&im.StartedAt, &im.FinishedAt, &im.FilePrunedAt)
 	return im, err
 }
 
-// CreateImport records a new import. With leaseOwner set it starts running, leased to that
-// owner (an import run in the foreground); otherwise it is queued for the workers.
+// NextImportID allocates the id of an import about to be created, so that its file can be
+// stored under that id first.
+func NextImportID(ctx context.Context, q Querier) (int64, error) {
+	var id int64
+	if err := q.QueryRow(ctx, "SELECT nextval(pg_get_serial_sequence('imports', 'id'))").Scan(&id); err != nil {
+		return 0, fmt.Errorf("allocate import id: %w", err)
+	}
+	return id, nil
+}
+
+// CreateImport records a new import, with im.ID when it is set (see NextImportID). With
+// leaseOwner set it starts running, leased to that owner (an import run in the foreground);
+// otherwise it is queued for the workers.
 func CreateImport(ctx context.Context, q Querier, im Import, leaseOwner string, lease time.Duration) (Import, error) {
 	if len(im.Options) == 0 {
 		im.Options = json.RawMessage("{}")
@@ -95,13 +113,14 @@ func CreateImport(ctx context.Context, q Querier, im Import, leaseOwner string, 
 	if leaseOwner != "" {
 		status = StatusRunning
 	}
-	row := q.QueryRow(ctx, `INSERT INTO imports (account_id, kind, source, file_name, file_path, file_size,
+	row := q.QueryRow(ctx, `INSERT INTO imports (id, account_id, kind, source, file_name, file_path, file_size,
 			file_sha256, options, rows_total, over_limit_warning, header, status, lease_owner, lease_expires_at, started_at)
-		VALUES ($1, 'prospects', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, nullif($12, ''),
+		VALUES (coalesce(nullif($14, 0), nextval(pg_get_serial_sequence('imports', 'id'))),
+			$1, 'prospects', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, nullif($12, ''),
 			CASE WHEN $12 <> '' THEN now() + $13::interval END, CASE WHEN $12 <> '' THEN now() END)
 		RETURNING `+importColumns,
 		im.AccountID, im.Source, im.FileName, im.FilePath, im.FileSize, im.FileSHA256, im.Options, im.RowsTotal,
-		im.OverLimitWarning, im.Header, status, leaseOwner, lease)
+		im.OverLimitWarning, im.Header, status, leaseOwner, lease, im.ID)
 	created, err := scanImport(row)
 	if err != nil {
 		return Import{}, fmt.Errorf("create import: %w", err)
@@ -168,7 +187,7 @@ func RecordBatch(ctx context.Context, tx pgx.Tx, importID int64, owner string, l
 		return fmt.Errorf("record batch: %w", err)
 	}
 	if tag.RowsAffected() == 0 {
-		return ErrLeaseLost
+		return whyNotLeased(ctx, tx, importID)
 	}
 	rows := make([][]any, len(outcomes))
 	for i, o := range outcomes {
@@ -195,6 +214,85 @@ func RecordBatch(ctx context.Context, tx pgx.Tx, importID int64, owner string, l
 	return nil
 }
 
+// whyNotLeased tells a cancelled import from one another worker took over.
+func whyNotLeased(ctx context.Context, q Querier, importID int64) error {
+	var status string
+	if err := q.QueryRow(ctx, "SELECT status FROM imports WHERE id = $1", importID).Scan(&status); err != nil {
+		return fmt.Errorf("import %d: %w", importID, err)
+	}
+	if status == StatusCancelled {
+		return ErrCancelled
+	}
+	return ErrLeaseLost
+}
+
+// CancelImport cancels a queued or running import of an account. A queued import ends at once;
+// a running one ends when its worker next records a batch (the batch in flight is rolled back;
+// what committed before stays). It returns ErrFinished for an import that has already ended.
+func CancelImport(ctx context.Context, q Querier, accountID, id int64) (Import, error) {
+	im, err := scanImport(q.QueryRow(ctx, `UPDATE imports SET status = 'cancelled',
+			finished_at = CASE WHEN status = 'queued' THEN now() END,
+			lease_owner = CASE WHEN status = 'queued' THEN NULL ELSE lease_owner END
+		WHERE id = $1 AND account_id = $2 AND status IN ('queued', 'running')
+		RETURNING `+importColumns, id, accountID))
+	if errors.Is(err, pgx.ErrNoRows) {
+		if _, err := GetImport(ctx, q, accountID, id); err != nil {
+			return Import{}, err
+		}
+		return Import{}, fmt.Errorf("import %d: %w", id, ErrFinished)
+	}
+	if err != nil {
+		return Import{}, fmt.Errorf("cancel import %d: %w", id, err)
+	}
+	return im, nil
+}
+
+// ImportFilter selects imports of an account for the history (SPEC §11).
+type ImportFilter struct {
+	Status, Kind string
+	// From and To bound created_at: From <= created_at < To; zero is unbounded.
+	From, To time.Time
+	// Before is the keyset cursor: only imports with a smaller id (0: from the newest).
+	Before int64
+	Limit  int
+}
+
+// ListImports returns an account's imports, newest first.
+func ListImports(ctx context.Context, q Querier, accountID int64, f ImportFilter) ([]Import, error) {
+	sql := "SELECT " + importColumns + " FROM imports WHERE account_id = $1"
+	args := []any{accountID}
+	add := func(cond string, v any) {
+		args = append(args, v)
+		sql += fmt.Sprintf(" AND "+cond, len(args))
+	}
+	if f.Status != "" {
+		add("status = $%d", f.Status)
+	}
+	if f.Kind != "" {
+		add("kind = $%d", f.Kind)
+	}
+	if !f.From.IsZero() {
+		add("created_at >= $%d", f.From)
+	}
+	if !f.To.IsZero() {
+		add("created_at < $%d", f.To)
+	}
+	if f.Before > 0 {
+		add("id < $%d", f.Before)
+	}
+	args = append(args, f.Limit)
+	sql += fmt.Sprintf(" ORDER BY id DESC LIMIT $%d", len(args))
+	rows, err := q.Query(ctx, sql, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list imports: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Import, error) { return scanImport(r) })
+	if err != nil {
+		return nil, fmt.Errorf("list imports: %w", err)
+	}
+	return list, nil
+}
+
 // FinishImport ends an import leased to owner with a final status and, for a failure, the
 // reason. ErrLeaseLost when owner no longer holds it.
 func FinishImport(ctx context.Context, q Querier, importID int64, owner, status, reason string) error {
@@ -217,6 +315,28 @@ func ReleaseImport(ctx context.Context, q Querier, importID int64, owner string)
 		WHERE id = $1 AND lease_owner = $2 AND status = 'running'`, importID, owner)
 	if err != nil {
 		return fmt.Errorf("release import %d: %w", importID, err)
+	}
+	return nil
+}
+
+// ImportsToPrune returns imports that ended before cutoff and still have their original file.
+func ImportsToPrune(ctx context.Context, q Querier, cutoff time.Time) ([]Import, error) {
+	rows, err := q.Query(ctx, "SELECT "+importColumns+` FROM imports
+		WHERE finished_at < $1 AND file_pruned_at IS NULL ORDER BY id LIMIT 1000`, cutoff)
+	if err != nil {
+		return nil, fmt.Errorf("imports to prune: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Import, error) { return scanImport(r) })
+	if err != nil {
+		return nil, fmt.Errorf("imports to prune: %w", err)
+	}
+	return list, nil
+}
+
+// MarkFilePruned records that an import's original file was removed.
+func MarkFilePruned(ctx context.Context, q Querier, importID int64) error {
+	if _, err := q.Exec(ctx, "UPDATE imports SET file_pruned_at = now() WHERE id = $1", importID); err != nil {
+		return fmt.Errorf("mark file pruned: %w", err)
 	}
 	return nil
 }

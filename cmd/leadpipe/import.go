@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"os"
 
-	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/store"
 )
@@ -31,15 +30,9 @@ func importFile(ctx context.Context, e *env, args []string) error {
 	if *queue && *dryRun {
 		return errors.New("--queue and --dry-run do not go together")
 	}
-	var opts crm.Options
-	if *optionsPath != "" {
-		b, err := os.ReadFile(*optionsPath)
-		if err != nil {
-			return fmt.Errorf("options: %w", err)
-		}
-		if opts, err = crm.ParseOptions(b); err != nil {
-			return fmt.Errorf("options file %s: %w", *optionsPath, err)
-		}
+	opts, err := readOptions(*optionsPath)
+	if err != nil {
+		return err
 	}
 	pool, err := e.connect(ctx)
 	if err != nil {

@@ -21,6 +21,7 @@ import (
 )
 
 const usage = `leadpipe imports prospect lists (CSV) into a CRM database.
+The HTTP API (/v1, see api/openapi.yaml) is served by "leadpipe serve".
 
 Usage:
   leadpipe serve                                    run the daemon: workers, /metrics, /healthz, /readyz
@@ -29,6 +30,12 @@ Usage:
   leadpipe user add --account NAME --username U --email E --full-name "First Last"
   leadpipe field add --account NAME --key K --label L --type TYPE [--options "a;b"] [--aliases "x;y"] [--max-length N]
   leadpipe import FILE --account NAME [--options OPTIONS.json] [--dry-run] [--queue]
+  leadpipe preview FILE --account NAME [--options OPTIONS.json]
+  leadpipe imports list --account NAME [--status S] [--kind K] [--from DATE] [--to DATE] [--limit N] [--cursor C]
+  leadpipe imports show|file|skipped|cancel ID --account NAME
+  leadpipe prospects list --account NAME [--import-id ID] [--import-file NAME] [--imported-since DATE]
+                          [--imported-until DATE] [--limit N] [--cursor C] [--format json|csv]
+  leadpipe token create --account NAME              print a new API token for the account
 
 Every command takes --config FILE (or LEADPIPE_CONFIG); settings also come from LEADPIPE_*
 variables, e.g. LEADPIPE_POSTGRES_URL. See README.md.
@@ -56,16 +63,27 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return nil
 	}
 	cmd, rest := args[0], args[1:]
-	if (cmd == "account" || cmd == "user" || cmd == "field") && len(rest) > 0 {
-		cmd, rest = cmd+" "+rest[0], rest[1:]
+	switch cmd {
+	case "account", "user", "field", "token", "imports", "prospects":
+		if len(rest) > 0 {
+			cmd, rest = cmd+" "+rest[0], rest[1:]
+		}
 	}
 	commands := map[string]func(context.Context, *env, []string) error{
-		"serve":          serve,
-		"migrate":        migrate,
-		"account create": accountCreate,
-		"user add":       userAdd,
-		"field add":      fieldAdd,
-		"import":         importFile,
+		"serve":           serve,
+		"migrate":         migrate,
+		"account create":  accountCreate,
+		"user add":        userAdd,
+		"field add":       fieldAdd,
+		"import":          importFile,
+		"token create":    tokenCreate,
+		"preview":         previewFile,
+		"imports list":    importsList,
+		"imports show":    importsShow,
+		"imports file":    importsFile,
+		"imports skipped": importsSkipped,
+		"imports cancel":  importsCancel,
+		"prospects list":  prospectsList,
 	}
 	f, ok := commands[cmd]
 	if !ok {

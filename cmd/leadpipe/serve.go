@@ -10,6 +10,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/leadpipe/leadpipe/api"
 	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/store"
@@ -40,13 +41,15 @@ func serve(ctx context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintln(w, "ok")
 	})
+	im := &importer.Importer{Pool: pool, Config: e.cfg, Log: e.log}
+	files := &api.Files{Dir: e.cfg.FilesDir, MaxUpload: e.cfg.MaxUploadBytes}
+	(&api.Server{Pool: pool, Importer: im, Files: files, Log: e.log}).Register(mux)
 	srv := &http.Server{Addr: e.cfg.HTTPAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	httpErr := make(chan error, 1)
 	go func() { httpErr <- srv.ListenAndServe() }()
-	e.log.Info("leadpipe serving", "http", e.cfg.HTTPAddr, "workers", e.cfg.Workers)
+	e.log.Info("leadpipe serving", "http", e.cfg.HTTPAddr, "api", "/v1", "workers", e.cfg.Workers, "files", e.cfg.FilesDir)
 
 	host, _ := os.Hostname()
-	im := &importer.Importer{Pool: pool, Config: e.cfg, Log: e.log}
 	workers := &pipeline.Workers{
 		Querier: pool,
 		Count:   e.cfg.Workers,
@@ -62,6 +65,8 @@ func serve(ctx context.Context, e *env, args []string) error {
 	workCtx, stopWork := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { workers.Serve(workCtx); close(done) }()
+	pruned := make(chan struct{})
+	go func() { pruneFiles(workCtx, e, pool, files); close(pruned) }()
 
 	select {
 	case <-ctx.Done():
@@ -71,6 +76,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 	}
 	stopWork()
 	<-done
+	<-pruned
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if serr := srv.Shutdown(shutdownCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
@@ -78,4 +84,30 @@ func serve(ctx context.Context, e *env, args []string) error {
 	}
 	e.log.Info("leadpipe stopped")
 	return err
+}
+
+// pruneInterval is how often the daemon applies the files_retention setting.
+const pruneInterval = time.Hour
+
+// pruneFiles removes stored original files older than the retention setting, at start and
+// then every pruneInterval, until ctx is done. With no retention it does nothing.
+func pruneFiles(ctx context.Context, e *env, pool store.Querier, files *api.Files) {
+	retention := time.Duration(e.cfg.FilesRetention)
+	if retention <= 0 {
+		return
+	}
+	for {
+		n, err := files.Prune(ctx, pool, retention)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			e.log.Error("prune original files", "error", err)
+		case n > 0:
+			e.log.Info("pruned original files", "imports", n, "retention", retention.String())
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(pruneInterval):
+		}
+	}
 }

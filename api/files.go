@@ -1,0 +1,193 @@
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/store"
+)
+
+// Files keeps uploaded original files under Dir, each at Dir/<account id>/<import id>: never
+// under a name the client chose.
+type Files struct {
+	Dir       string
+	MaxUpload int64 // bytes; larger uploads fail with *http.MaxBytesError
+}
+
+// Upload is a file received in a multipart request, spooled to disk.
+type Upload struct {
+	Path    string // the spooled file
+	Name    string // the client's file name, made safe for display
+	Options crm.Options
+}
+
+// maxOptionsBytes bounds the options part of an upload.
+const maxOptionsBytes = 1 << 20
+
+// Receive reads a multipart/form-data upload with a "file" part and an optional "options"
+// part (import options as JSON), streaming the file to a temporary file under Dir and
+// stopping at MaxUpload bytes. The caller must Discard or Keep the upload.
+func (f *Files) Receive(w http.ResponseWriter, r *http.Request) (up *Upload, err error) {
+	r.Body = http.MaxBytesReader(w, r.Body, f.MaxUpload)
+	mr, err := r.MultipartReader()
+	if err != nil {
+		return nil, badRequest("expected a multipart/form-data upload with a \"file\" part", err.Error())
+	}
+	up = &Upload{}
+	defer func() {
+		if err != nil {
+			up.Discard()
+		}
+	}()
+	for {
+		part, err := mr.NextPart()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			return nil, uploadError(err)
+		}
+		switch part.FormName() {
+		case "file":
+			if up.Path != "" {
+				return nil, badRequest("more than one \"file\" part", nil)
+			}
+			if err := f.spool(up, part); err != nil {
+				return nil, err
+			}
+		case "options":
+			b, err := io.ReadAll(io.LimitReader(part, maxOptionsBytes+1))
+			if err != nil {
+				return nil, uploadError(err)
+			}
+			if len(b) > maxOptionsBytes {
+				return nil, badRequest("the options part is larger than 1 MiB", nil)
+			}
+			if up.Options, err = crm.ParseOptions(b); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, badRequest(fmt.Sprintf("unexpected part %q; send \"file\" and optionally \"options\"", part.FormName()), nil)
+		}
+	}
+	if up.Path == "" {
+		return nil, badRequest("no \"file\" part in the upload", nil)
+	}
+	return up, nil
+}
+
+func (f *Files) spool(up *Upload, part *multipart.Part) error {
+	tmpDir := filepath.Join(f.Dir, "tmp")
+	if err := os.MkdirAll(tmpDir, 0o750); err != nil {
+		return err
+	}
+	tmp, err := os.CreateTemp(tmpDir, "upload-*")
+	if err != nil {
+		return err
+	}
+	up.Path, up.Name = tmp.Name(), SafeFileName(part.FileName())
+	_, err = io.Copy(tmp, part)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return uploadError(err)
+	}
+	return nil
+}
+
+// uploadError keeps the size limit's error recognisable and calls the rest a bad upload.
+func uploadError(err error) error {
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return err
+	}
+	return badRequest("the upload could not be read", err.Error())
+}
+
+// Discard removes a spooled upload that will not be imported.
+func (u *Upload) Discard() {
+	if u != nil && u.Path != "" {
+		os.Remove(u.Path)
+		u.Path = ""
+	}
+}
+
+// Keep moves an upload to where an import's original file lives and returns that path.
+func (f *Files) Keep(u *Upload, accountID, importID int64) (string, error) {
+	dir := filepath.Join(f.Dir, strconv.FormatInt(accountID, 10))
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", err
+	}
+	dst := filepath.Join(dir, strconv.FormatInt(importID, 10))
+	if err := os.Rename(u.Path, dst); err != nil {
+		return "", err
+	}
+	u.Path = dst
+	return dst, nil
+}
+
+// Owns reports whether path is a file Files stored (and so may remove).
+func (f *Files) Owns(path string) bool {
+	dir, err := filepath.Abs(f.Dir)
+	if err != nil {
+		return false
+	}
+	rel, err := filepath.Rel(dir, path)
+	return err == nil && rel != "." && !strings.HasPrefix(rel, "..") && !filepath.IsAbs(rel)
+}
+
+// Prune removes the stored files of imports that ended before now - retention and records it.
+// Files of imports run from the command line are the user's own and are left alone.
+func (f *Files) Prune(ctx context.Context, q store.Querier, retention time.Duration) (int, error) {
+	imps, err := store.ImportsToPrune(ctx, q, time.Now().Add(-retention))
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, imp := range imps {
+		if f.Owns(imp.FilePath) {
+			if err := os.Remove(imp.FilePath); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return n, err
+			}
+		}
+		if err := store.MarkFilePruned(ctx, q, imp.ID); err != nil {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
+}
+
+// SafeFileName keeps the last element of a client's file name, without control characters
+// or quotes, at most 200 bytes; "upload" when nothing is left.
+func SafeFileName(name string) string {
+	name = filepath.Base(strings.ReplaceAll(name, `\`, "/"))
+	name = strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == '"' || r == '/' {
+			return -1
+		}
+		return r
+	}, name)
+	name = strings.TrimSpace(name)
+	for len(name) > 200 {
+		_, size := utf8.DecodeLastRuneInString(name)
+		name = name[:len(name)-size]
+	}
+	if name == "" || name == "." || name == ".." {
+		return "upload"
+	}
+	return name
+}

@@ -1,0 +1,264 @@
+package api
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"os"
+	"strconv"
+	"time"
+
+	"github.com/leadpipe/leadpipe/importer"
+	"github.com/leadpipe/leadpipe/pipeline"
+	"github.com/leadpipe/leadpipe/store"
+)
+
+// ImportView is an import as the API and the CLI show it.
+type ImportView struct {
+	ID       int64  `json:"id"`
+	Kind     string `json:"kind"`
+	Source   string `json:"source"`
+	FileName string `json:"file_name"`
+	FileSize int64  `json:"file_size"`
+	SHA256   string `json:"file_sha256"`
+	Status   string `json:"status"`
+	Error    string `json:"error,omitempty"`
+	Progress struct {
+		RowsDone  int `json:"rows_done"`
+		RowsTotal int `json:"rows_total"`
+	} `json:"progress"`
+	store.Counts
+	OverLimitWarning bool            `json:"over_limit_warning"`
+	Options          json.RawMessage `json:"options"`
+	CreatedAt        time.Time       `json:"created_at"`
+	StartedAt        *time.Time      `json:"started_at,omitempty"`
+	FinishedAt       *time.Time      `json:"finished_at,omitempty"`
+	FilePrunedAt     *time.Time      `json:"file_pruned_at,omitempty"`
+}
+
+// NewImportView returns the view of an import.
+func NewImportView(im store.Import) ImportView {
+	v := ImportView{ID: im.ID, Kind: im.Kind, Source: im.Source, FileName: im.FileName, FileSize: im.FileSize,
+		SHA256: im.FileSHA256, Status: im.Status, Error: im.Error, Counts: im.Counts, OverLimitWarning: im.OverLimitWarning,
+		Options: im.Options, CreatedAt: im.CreatedAt, StartedAt: im.StartedAt, FinishedAt: im.FinishedAt, FilePrunedAt: im.FilePrunedAt}
+	v.Progress.RowsDone, v.Progress.RowsTotal = im.Counts.Rows, im.RowsTotal
+	return v
+}
+
+// ImportList is a page of the import history, newest first.
+type ImportList struct {
+	Imports []ImportView `json:"imports"`
+	// NextCursor fetches the next page; empty on the last one.
+	NextCursor string `json:"next_cursor,omitempty"`
+}
+
+// History returns a page of an account's imports.
+func History(ctx context.Context, q store.Querier, acct store.Account, f store.ImportFilter) (ImportList, error) {
+	list, err := store.ListImports(ctx, q, acct.ID, f)
+	if err != nil {
+		return ImportList{}, err
+	}
+	out := ImportList{Imports: make([]ImportView, len(list))}
+	for i, im := range list {
+		out.Imports[i] = NewImportView(im)
+	}
+	if len(list) == f.Limit && f.Limit > 0 {
+		out.NextCursor = strconv.FormatInt(list[len(list)-1].ID, 10)
+	}
+	return out, nil
+}
+
+func (s *Server) createPreview(w http.ResponseWriter, r *http.Request, acct store.Account) error {
+	up, err := s.Files.Receive(w, r)
+	if err != nil {
+		return err
+	}
+	defer up.Discard()
+	p, err := s.Importer.Preview(r.Context(), importer.Request{Account: acct.Name, Path: up.Path, FileName: up.Name,
+		Options: up.Options, Source: store.SourceUpload})
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, p)
+	return nil
+}
+
+func (s *Server) createImport(w http.ResponseWriter, r *http.Request, acct store.Account) error {
+	dryRun, err := boolParam(r, "dry_run")
+	if err != nil {
+		return err
+	}
+	up, err := s.Files.Receive(w, r)
+	if err != nil {
+		return err
+	}
+	defer up.Discard()
+	req := importer.Request{Account: acct.Name, Path: up.Path, FileName: up.Name, Options: up.Options, Source: store.SourceUpload}
+	if dryRun {
+		return s.dryRun(w, r, req)
+	}
+	if req.ID, err = store.NextImportID(r.Context(), s.Pool); err != nil {
+		return err
+	}
+	if req.Path, err = s.Files.Keep(up, acct.ID, req.ID); err != nil {
+		return err
+	}
+	imp, checked, err := s.Importer.Submit(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	up.Path = "" // kept: the import owns it now
+	w.Header().Set("Location", fmt.Sprintf("/v1/imports/%d", imp.ID))
+	writeJSON(w, http.StatusAccepted, map[string]any{
+		"import_id": imp.ID, "status": imp.Status, "rows_total": checked.Rows,
+		"over_limit_warning": checked.OverLimitWarning, "unmapped_columns": checked.Unmapped,
+	})
+	return nil
+}
+
+// dryRun streams every row's outcome as it is computed, then the summary:
+// {"rows": [...], "summary": {...}}. An error after the first row ends the body with "error".
+func (s *Server) dryRun(w http.ResponseWriter, r *http.Request, req importer.Request) error {
+	enc := json.NewEncoder(w)
+	started := false
+	begin := func() {
+		if !started {
+			started = true
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusOK)
+			fmt.Fprint(w, `{"rows":[`)
+		}
+	}
+	first := true
+	req.OnBatch = func(b *pipeline.Batch) {
+		begin()
+		for i := range b.Rows {
+			if !first {
+				fmt.Fprint(w, ",")
+			}
+			first = false
+			enc.Encode(importer.NewRowResult(&b.Rows[i], true)) //nolint:errchkjson // a broken connection ends the run through its context
+		}
+	}
+	sum, err := s.Importer.RunNow(r.Context(), req, "api-dry-run", true)
+	if err != nil && !started {
+		return err
+	}
+	begin()
+	if err != nil {
+		s.Log.Error("dry run failed after it started answering", "error", err)
+		fmt.Fprint(w, `],"error":`)
+		return enc.Encode(err.Error())
+	}
+	fmt.Fprint(w, `],"summary":`)
+	if err := enc.Encode(sum); err != nil {
+		return err
+	}
+	_, err = fmt.Fprint(w, "}")
+	return err
+}
+
+func (s *Server) listImports(w http.ResponseWriter, r *http.Request, acct store.Account) error {
+	f, err := importFilter(r)
+	if err != nil {
+		return err
+	}
+	list, err := History(r.Context(), s.Pool, acct, f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, list)
+	return nil
+}
+
+func (s *Server) getImport(w http.ResponseWriter, r *http.Request, acct store.Account) error {
+	imp, err := s.importOf(r, acct)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, NewImportView(imp))
+	return nil
+}
+
+func (s *Server) getImportFile(w http.ResponseWriter, r *http.Request, acct store.Account) error {
+	imp, err := s.importOf(r, acct)
+	if err != nil {
+		return err
+	}
+	f, err := OpenOriginal(imp)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	w.Header().Set("Content-Type", "application/octet-stream")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": imp.FileName}))
+	http.ServeContent(w, r, "", imp.CreatedAt, f)
+	return nil
+}
+
+// OpenOriginal opens an import's original file, failing with 410 Gone when retention removed
+// it or it is no longer what was imported.
+func OpenOriginal(imp store.Import) (*os.File, error) {
+	gone := &httpError{status: http.StatusGone, msg: "the original file is no longer stored"}
+	if imp.FilePrunedAt != nil {
+		gone.detail = "removed by the files_retention setting on " + imp.FilePrunedAt.Format(time.DateOnly)
+		return nil, gone
+	}
+	f, err := os.Open(imp.FilePath)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, gone
+	}
+	if err != nil {
+		return nil, err
+	}
+	if st, err := f.Stat(); err != nil || st.Size() != imp.FileSize {
+		f.Close()
+		gone.detail = "the file at its path changed after it was imported"
+		return nil, gone
+	}
+	return f, nil
+}
+
+func (s *Server) getSkipped(w http.ResponseWriter, r *http.Request, acct store.Account) error {
+	imp, err := s.importOf(r, acct)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Content-Type", "text/csv; charset=utf-8")
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment",
+		map[string]string{"filename": fmt.Sprintf("import-%d-skipped.csv", imp.ID)}))
+	return importer.WriteSkippedCSV(r.Context(), s.Pool, imp, w)
+}
+
+func (s *Server) cancelImport(w http.ResponseWriter, r *http.Request, acct store.Account) error {
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	imp, err := store.CancelImport(r.Context(), s.Pool, acct.ID, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, NewImportView(imp))
+	return nil
+}
+
+// importOf returns the account's import named in the path.
+func (s *Server) importOf(r *http.Request, acct store.Account) (store.Import, error) {
+	id, err := pathID(r)
+	if err != nil {
+		return store.Import{}, err
+	}
+	return store.GetImport(r.Context(), s.Pool, acct.ID, id)
+}
+
+func pathID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, store.ErrNotFound
+	}
+	return id, nil
+}

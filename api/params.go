@@ -1,0 +1,97 @@
+package api
+
+import (
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/leadpipe/leadpipe/store"
+)
+
+// Page sizes of the list endpoints.
+const (
+	DefaultLimit = 50
+	MaxLimit     = 1000
+)
+
+// ParseTime reads a time given as RFC 3339 or as a date (YYYY-MM-DD, midnight UTC).
+func ParseTime(s string) (time.Time, error) {
+	if t, err := time.Parse(time.RFC3339, s); err == nil {
+		return t, nil
+	}
+	t, err := time.Parse(time.DateOnly, s)
+	if err != nil {
+		return time.Time{}, fmt.Errorf("%q is not a date (2006-01-02) or an RFC 3339 time", s)
+	}
+	return t, nil
+}
+
+// params reads a request's query parameters, collecting every problem.
+type params struct {
+	r        *http.Request
+	problems []string
+}
+
+func (p *params) time(name string) time.Time {
+	s := p.r.URL.Query().Get(name)
+	if s == "" {
+		return time.Time{}
+	}
+	t, err := ParseTime(s)
+	if err != nil {
+		p.problems = append(p.problems, name+": "+err.Error())
+	}
+	return t
+}
+
+func (p *params) int(name string, def, max int64) int64 {
+	s := p.r.URL.Query().Get(name)
+	if s == "" {
+		return def
+	}
+	n, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || n < 0 || (max > 0 && n > max) {
+		p.problems = append(p.problems, fmt.Sprintf("%s: %q is not a whole number from 0 to %d", name, s, max))
+	}
+	return n
+}
+
+func (p *params) err() error {
+	if len(p.problems) == 0 {
+		return nil
+	}
+	return badRequest("invalid query parameters", p.problems)
+}
+
+func boolParam(r *http.Request, name string) (bool, error) {
+	s := r.URL.Query().Get(name)
+	if s == "" {
+		return false, nil
+	}
+	b, err := strconv.ParseBool(s)
+	if err != nil {
+		return false, badRequest(fmt.Sprintf("%s: %q is not true or false", name, s), nil)
+	}
+	return b, nil
+}
+
+// importFilter reads GET /v1/imports' status, kind, from, to, limit and cursor.
+func importFilter(r *http.Request) (store.ImportFilter, error) {
+	p := &params{r: r}
+	q := r.URL.Query()
+	f := store.ImportFilter{
+		Status: q.Get("status"),
+		Kind:   q.Get("kind"),
+		From:   p.time("from"),
+		To:     p.time("to"),
+		Before: p.int("cursor", 0, 0),
+		Limit:  int(p.int("limit", DefaultLimit, MaxLimit)),
+	}
+	switch f.Status {
+	case "", store.StatusQueued, store.StatusRunning, store.StatusCompleted, store.StatusFailed, store.StatusCancelled:
+	default:
+		p.problems = append(p.problems, fmt.Sprintf("status: %q is not queued, running, completed, failed or cancelled", f.Status))
+	}
+	return f, p.err()
+}

@@ -1,0 +1,105 @@
+package importer
+
+import (
+	"context"
+	"strconv"
+	"time"
+
+	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/pipeline"
+	"github.com/leadpipe/leadpipe/stages/mapping"
+	"github.com/leadpipe/leadpipe/store"
+)
+
+// PreviewRows is how many data rows a preview shows (SPEC §11).
+const PreviewRows = 10
+
+// RowResult is what an import did, or would do, with one row.
+type RowResult struct {
+	Row        int                `json:"row_number"`
+	Outcome    string             `json:"outcome"`
+	Reason     string             `json:"reason,omitempty"`
+	Detail     string             `json:"detail,omitempty"`
+	ProspectID int64              `json:"prospect_id,omitempty"` // existing prospects only in a dry run
+	Warnings   []pipeline.Warning `json:"warnings,omitempty"`
+	// Values are the row's values after mapping and value rules, by field key (previews only).
+	Values map[string]string `json:"values,omitempty"`
+}
+
+// NewRowResult returns a row's outcome; a prospect id is kept only for prospects that exist
+// outside the dry run's transaction (updated or unchanged ones), when dryRun is set.
+func NewRowResult(r *pipeline.Row, dryRun bool) RowResult {
+	res := RowResult{Row: r.Number, Outcome: string(r.Outcome), Reason: r.SkipReason, Detail: r.SkipDetail,
+		ProspectID: r.ProspectID, Warnings: r.Warnings}
+	if dryRun && r.Outcome == pipeline.Created {
+		res.ProspectID = 0
+	}
+	return res
+}
+
+// Preview is what a file would do before it is imported (SPEC §11).
+type Preview struct {
+	Columns          []mapping.Column `json:"mapping"`
+	Unmapped         []string         `json:"unmapped_columns"`
+	Rows             []RowResult      `json:"rows"`
+	TotalRows        int              `json:"total_rows"`
+	OverLimitWarning bool             `json:"over_limit_warning"`
+}
+
+// Preview checks a request and computes what its first PreviewRows data rows would do, with
+// their values after mapping and value rules. Nothing is written.
+func (im *Importer) Preview(ctx context.Context, req Request) (*Preview, error) {
+	c, err := im.Check(ctx, req)
+	if err != nil {
+		return nil, err
+	}
+	rec, err := req.record(c)
+	if err != nil {
+		return nil, err
+	}
+	catalog, err := store.Catalog(ctx, im.Pool, c.Account.ID)
+	if err != nil {
+		return nil, err
+	}
+	users, err := store.Users(ctx, im.Pool, c.Account.ID)
+	if err != nil {
+		return nil, err
+	}
+	p := &Preview{Columns: c.Columns, Unmapped: c.Unmapped, Rows: []RowResult{}, TotalRows: c.Rows, OverLimitWarning: c.OverLimitWarning}
+	req.MaxRows = PreviewRows
+	req.OnBatch = func(b *pipeline.Batch) {
+		for i := range b.Rows {
+			res := NewRowResult(&b.Rows[i], true)
+			res.Values = fieldValues(catalog, users, b.Rows[i].Values)
+			p.Rows = append(p.Rows, res)
+		}
+	}
+	if _, err := im.dryRun(ctx, req, c, rec, "preview", time.Now()); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// fieldValues names a row's non-empty values by field key, with the Lead Owner as its
+// username.
+func fieldValues(c *crm.Catalog, users []store.User, values []string) map[string]string {
+	if values == nil {
+		return nil
+	}
+	out := map[string]string{}
+	owner := c.MustIndex(crm.FieldLeadOwner)
+	for i, v := range values {
+		if v == "" {
+			continue
+		}
+		if i == owner {
+			for _, u := range users {
+				if strconv.FormatInt(u.ID, 10) == v {
+					v = u.Username
+				}
+			}
+		}
+		out[c.Fields[i].Key] = v
+	}
+	return out
+}
