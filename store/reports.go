@@ -20,33 +20,50 @@ type SkippedRow struct {
 	Cells []string
 }
 
+// skippedChunk is how many skipped rows SkippedRows reads per query.
+const skippedChunk = 1000
+
 // SkippedRows calls fn for every skipped row of an import, in row order, streaming (never
-// loading them all): rows are read off the connection as fn consumes them. An error from fn
-// stops the scan and is returned as is.
+// loading them all). It reads the rows in chunks of skippedChunk by keyset on the primary key
+// (import_id, row_number): each chunk is a short index scan in row order, so neither this
+// process nor the server ever holds more than a chunk (one query over the whole import would
+// have the server sort all its skipped rows first), and no connection is held while fn runs.
+// An error from fn stops the scan and is returned as is.
 //
 // The import id is not checked against an account here: callers get it from an import they
 // have already looked up for the account (GetImport).
 func SkippedRows(ctx context.Context, q Querier, importID int64, fn func(SkippedRow) error) error {
-	// The primary key (import_id, row_number) gives the rows in order without a sort.
-	rows, err := q.Query(ctx, `SELECT row_number, coalesce(reason, ''), coalesce(detail, ''), coalesce(cells, '{}')
-		FROM import_rows WHERE import_id = $1 AND outcome = 'skipped' ORDER BY row_number`, importID)
-	if err != nil {
-		return fmt.Errorf("skipped rows of import %d: %w", importID, err)
-	}
-	defer rows.Close()
-	for rows.Next() {
-		var r SkippedRow
-		if err := rows.Scan(&r.Row, &r.Reason, &r.Detail, &r.Cells); err != nil {
+	chunk := make([]SkippedRow, 0, skippedChunk)
+	after := 0
+	for {
+		rows, err := q.Query(ctx, `SELECT row_number, coalesce(reason, ''), coalesce(detail, ''), coalesce(cells, '{}')
+			FROM import_rows WHERE import_id = $1 AND row_number > $2 AND outcome = 'skipped'
+			ORDER BY row_number LIMIT $3`, importID, after, skippedChunk)
+		if err != nil {
 			return fmt.Errorf("skipped rows of import %d: %w", importID, err)
 		}
-		if err := fn(r); err != nil {
-			return err
+		chunk = chunk[:0]
+		for rows.Next() {
+			var r SkippedRow
+			if err := rows.Scan(&r.Row, &r.Reason, &r.Detail, &r.Cells); err != nil {
+				rows.Close()
+				return fmt.Errorf("skipped rows of import %d: %w", importID, err)
+			}
+			chunk = append(chunk, r)
 		}
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("skipped rows of import %d: %w", importID, err)
+		}
+		for _, r := range chunk {
+			if err := fn(r); err != nil {
+				return err
+			}
+		}
+		if len(chunk) < skippedChunk {
+			return nil
+		}
+		after = chunk[len(chunk)-1].Row
 	}
-	if err := rows.Err(); err != nil {
-		return fmt.Errorf("skipped rows of import %d: %w", importID, err)
-	}
-	return nil
 }
 
 // DefaultProspectPage is the page size ListProspects uses when ProspectFilter.Limit is 0 or less.

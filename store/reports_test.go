@@ -156,6 +156,37 @@ func TestSkippedRows(t *testing.T) {
 		t.Errorf("skipped rows:\n got:\n%s\nwant:\n%s", g, w)
 	}
 
+	// Exactly two chunks' worth of skipped rows among unchanged ones, recorded in reverse: every
+	// skipped row once, in row order, across the chunk boundaries.
+	var many []row
+	for n := 4001; n >= 2; n-- {
+		if n%2 == 0 {
+			many = append(many, row{n: n, outcome: "skipped", reason: "invalid_email", cells: []string{fmt.Sprint(n)}})
+		} else {
+			many = append(many, row{n: n, outcome: "unchanged", prospect: p})
+		}
+	}
+	big := f.importOf("big.csv", day("2024-01-01"), many[:1500], many[1500:])
+	var seen []int
+	err = store.SkippedRows(f.ctx, f.pool, big, func(r store.SkippedRow) error {
+		if len(r.Cells) != 1 || r.Cells[0] != fmt.Sprint(r.Row) {
+			t.Fatalf("row %d: cells %q", r.Row, r.Cells)
+		}
+		seen = append(seen, r.Row)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(seen) != 2000 {
+		t.Fatalf("%d skipped rows, want 2000", len(seen))
+	}
+	for i, n := range seen {
+		if n != 2*i+2 {
+			t.Fatalf("skipped row #%d is row %d, want %d", i, n, 2*i+2)
+		}
+	}
+
 	// An error of fn stops the scan and comes back as is.
 	stop := errors.New("stop")
 	calls := 0
@@ -260,6 +291,9 @@ func TestListProspectsByImport(t *testing.T) {
 	}
 	if len(got) != 2 {
 		t.Fatalf("got %d prospects, want 2", len(got))
+	}
+	if got[1].CreatedAt.Location() != time.UTC || got[1].UpdatedAt.Location() != time.UTC {
+		t.Errorf("times in %v and %v, want UTC", got[1].CreatedAt.Location(), got[1].UpdatedAt.Location())
 	}
 	js, err := json.Marshal(got)
 	if err != nil {

@@ -60,6 +60,7 @@ type options struct {
 	maxRSSMB      float64
 	keep          bool
 	genOnly       bool
+	upload        bool
 }
 
 func main() {
@@ -82,6 +83,7 @@ func run() int {
 	flag.Float64Var(&o.maxRSSMB, "max-rss-mb", 300, "target: highest acceptable peak RSS of the leadpipe import process, MB")
 	flag.BoolVar(&o.keep, "keep", false, "keep the baseline table "+baselineTable+" (the bench account is always kept)")
 	flag.BoolVar(&o.genOnly, "gen-only", false, "only write the CSV and print its path")
+	flag.BoolVar(&o.upload, "upload", false, "measure an upload through `leadpipe serve`'s HTTP API instead (its -max-rss-mb is the daemon's)")
 	flag.Parse()
 	if o.rows <= 0 || flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "leadpipe-bench: -rows must be positive and no arguments are taken")
@@ -113,6 +115,12 @@ func run() int {
 		commas(int64(gen.DupCaseChanged)), commas(int64(gen.QuotedRows)))
 
 	bin, binErr := exec.LookPath(o.leadpipe)
+	if o.upload {
+		if binErr != nil {
+			return fail(fmt.Errorf("leadpipe binary %q not found: %v", o.leadpipe, binErr))
+		}
+		return benchUpload(ctx, bin, o.postgresURL, path, gen.Rows, o.maxRSSMB)
+	}
 	if binErr != nil {
 		fmt.Fprintf(os.Stderr, "leadpipe-bench: warning: leadpipe binary %q not found; running the baseline only\n", o.leadpipe)
 	}
