@@ -56,7 +56,7 @@ var Default = Config{
 	HTTPAddr:       "127.0.0.1:8080",
 	Workers:        2,
 	BatchSize:      5000,
-	QueueDepth:     4,
+	QueueDepth:     2,
 	Lease:          Duration(60 * time.Second),
 	PollInterval:   Duration(time.Second),
 	MaxFieldBytes:  1 << 20,

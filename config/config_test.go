@@ -31,7 +31,7 @@ func TestDefaultIsValid(t *testing.T) {
 		HTTPAddr:       "127.0.0.1:8080",
 		Workers:        2,
 		BatchSize:      5000,
-		QueueDepth:     4,
+		QueueDepth:     2,
 		Lease:          config.Duration(60 * time.Second),
 		PollInterval:   config.Duration(time.Second),
 		MaxFieldBytes:  1 << 20,
