@@ -13,3 +13,6 @@ ALTER TABLE imports ADD COLUMN file_pruned_at timestamptz;
 
 -- The prospects an import touched, in prospect order, for keyset pages of prospects by import.
 CREATE INDEX import_rows_prospect ON import_rows (import_id, prospect_id) WHERE prospect_id IS NOT NULL;
+
+-- The skipped rows of an import, in row order, for its skipped-rows report.
+CREATE INDEX import_rows_skipped ON import_rows (import_id, row_number) WHERE outcome = 'skipped';
