@@ -48,8 +48,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 // into a JSON error response.
 func (s *Server) authed(h func(http.ResponseWriter, *http.Request, store.Account) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		token, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || strings.TrimSpace(token) == "" {
+		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
 			w.Header().Set("WWW-Authenticate", `Bearer realm="leadpipe"`)
 			writeError(w, http.StatusUnauthorized, "missing bearer token", "send Authorization: Bearer <token> (leadpipe token create --account NAME)")
 			return

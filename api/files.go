@@ -39,53 +39,59 @@ const maxOptionsBytes = 1 << 20
 // Receive reads a multipart/form-data upload with a "file" part and an optional "options"
 // part (import options as JSON), streaming the file to a temporary file under Dir and
 // stopping at MaxUpload bytes. The caller must Discard or Keep the upload.
-func (f *Files) Receive(w http.ResponseWriter, r *http.Request) (up *Upload, err error) {
+func (f *Files) Receive(w http.ResponseWriter, r *http.Request) (*Upload, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, f.MaxUpload)
 	mr, err := r.MultipartReader()
 	if err != nil {
 		return nil, badRequest("expected a multipart/form-data upload with a \"file\" part", err.Error())
 	}
-	up = &Upload{}
-	defer func() {
-		if err != nil {
-			up.Discard()
-		}
-	}()
+	up := &Upload{}
+	if err := f.receive(mr, up); err != nil {
+		up.Discard() // a refused upload leaves nothing on disk
+		return nil, err
+	}
+	return up, nil
+}
+
+// receive reads the parts of an upload into up.
+func (f *Files) receive(mr *multipart.Reader, up *Upload) error {
 	for {
 		part, err := mr.NextPart()
 		if errors.Is(err, io.EOF) {
 			break
 		}
 		if err != nil {
-			return nil, uploadError(err)
+			return uploadError(err)
 		}
 		switch part.FormName() {
 		case "file":
 			if up.Path != "" {
-				return nil, badRequest("more than one \"file\" part", nil)
+				return badRequest("more than one \"file\" part", nil)
 			}
 			if err := f.spool(up, part); err != nil {
-				return nil, err
+				return err
 			}
 		case "options":
 			b, err := io.ReadAll(io.LimitReader(part, maxOptionsBytes+1))
 			if err != nil {
-				return nil, uploadError(err)
+				return uploadError(err)
 			}
 			if len(b) > maxOptionsBytes {
-				return nil, badRequest("the options part is larger than 1 MiB", nil)
+				return badRequest("the options part is larger than 1 MiB", nil)
 			}
-			if up.Options, err = crm.ParseOptions(b); err != nil {
-				return nil, err
+			opts, err := crm.ParseOptions(b)
+			if err != nil {
+				return err
 			}
+			up.Options = opts
 		default:
-			return nil, badRequest(fmt.Sprintf("unexpected part %q; send \"file\" and optionally \"options\"", part.FormName()), nil)
+			return badRequest(fmt.Sprintf("unexpected part %q; send \"file\" and optionally \"options\"", part.FormName()), nil)
 		}
 	}
 	if up.Path == "" {
-		return nil, badRequest("no \"file\" part in the upload", nil)
+		return badRequest("no \"file\" part in the upload", nil)
 	}
-	return up, nil
+	return nil
 }
 
 func (f *Files) spool(up *Upload, part *multipart.Part) error {
@@ -158,10 +164,11 @@ func (f *Files) Prune(ctx context.Context, q store.Querier, retention time.Durat
 	}
 	n := 0
 	for _, imp := range imps {
-		if f.Owns(imp.FilePath) {
-			if err := os.Remove(imp.FilePath); err != nil && !errors.Is(err, os.ErrNotExist) {
-				return n, err
-			}
+		if !f.Owns(imp.FilePath) {
+			continue // not a stored upload: the user's own file
+		}
+		if err := os.Remove(imp.FilePath); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return n, err
 		}
 		if err := store.MarkFilePruned(ctx, q, imp.ID); err != nil {
 			return n, err

@@ -133,6 +133,7 @@ func (s *Server) dryRun(w http.ResponseWriter, r *http.Request, req importer.Req
 		}
 	}
 	first := true
+	var results importer.DryRunResults
 	req.OnBatch = func(b *pipeline.Batch) {
 		begin()
 		for i := range b.Rows {
@@ -140,7 +141,7 @@ func (s *Server) dryRun(w http.ResponseWriter, r *http.Request, req importer.Req
 				fmt.Fprint(w, ",")
 			}
 			first = false
-			enc.Encode(importer.NewRowResult(&b.Rows[i], true)) //nolint:errchkjson // a broken connection ends the run through its context
+			enc.Encode(results.Result(&b.Rows[i])) //nolint:errchkjson // a broken connection ends the run through its context
 		}
 	}
 	sum, err := s.Importer.RunNow(r.Context(), req, "api-dry-run", true)

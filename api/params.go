@@ -45,14 +45,19 @@ func (p *params) time(name string) time.Time {
 	return t
 }
 
-func (p *params) int(name string, def, max int64) int64 {
+// int reads a whole number from min to max (max 0: no upper bound).
+func (p *params) int(name string, def, min, max int64) int64 {
 	s := p.r.URL.Query().Get(name)
 	if s == "" {
 		return def
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 || (max > 0 && n > max) {
-		p.problems = append(p.problems, fmt.Sprintf("%s: %q is not a whole number from 0 to %d", name, s, max))
+	if err != nil || n < min || (max > 0 && n > max) {
+		if max > 0 {
+			p.problems = append(p.problems, fmt.Sprintf("%s: %q is not a whole number from %d to %d", name, s, min, max))
+		} else {
+			p.problems = append(p.problems, fmt.Sprintf("%s: %q is not a whole number of at least %d", name, s, min))
+		}
 	}
 	return n
 }
@@ -85,8 +90,8 @@ func importFilter(r *http.Request) (store.ImportFilter, error) {
 		Kind:   q.Get("kind"),
 		From:   p.time("from"),
 		To:     p.time("to"),
-		Before: p.int("cursor", 0, 0),
-		Limit:  int(p.int("limit", DefaultLimit, MaxLimit)),
+		Before: p.int("cursor", 0, 0, 0),
+		Limit:  int(p.int("limit", DefaultLimit, 1, MaxLimit)),
 	}
 	switch f.Status {
 	case "", store.StatusQueued, store.StatusRunning, store.StatusCompleted, store.StatusFailed, store.StatusCancelled:

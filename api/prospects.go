@@ -40,12 +40,12 @@ func Prospects(ctx context.Context, q store.Querier, acct store.Account, f store
 func (s *Server) listProspects(w http.ResponseWriter, r *http.Request, acct store.Account) error {
 	p := &params{r: r}
 	f := store.ProspectFilter{
-		ImportID:   p.int("import_id", 0, 0),
+		ImportID:   p.int("import_id", 0, 1, 0),
 		ImportFile: r.URL.Query().Get("import_file"),
 		From:       p.time("imported_from"),
 		To:         p.time("imported_to"),
-		After:      p.int("cursor", 0, 0),
-		Limit:      int(p.int("limit", DefaultLimit, MaxLimit)),
+		After:      p.int("cursor", 0, 0, 0),
+		Limit:      int(p.int("limit", DefaultLimit, 1, MaxLimit)),
 	}
 	if err := p.err(); err != nil {
 		return err

@@ -92,11 +92,12 @@ func (im *Importer) Check(ctx context.Context, req Request) (*Checked, error) {
 		return nil, fmt.Errorf("%w: %v", ErrBadFile, err)
 	}
 	defer f.Close()
+	name := req.displayName()
 	h := sha256.New()
 	counted := &countingReader{r: io.TeeReader(f, h)}
 	csv, err := read.OpenCSV(counted, read.CSVOptions{MaxFieldBytes: im.Config.MaxFieldBytes})
 	if err != nil {
-		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, filepath.Base(req.Path), err)
+		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
 	}
 	st, err := buildStages(ctx, im.Pool, acct.ID, csv.Header(), req.Options)
 	if err != nil {
@@ -104,10 +105,10 @@ func (im *Importer) Check(ctx context.Context, req Request) (*Checked, error) {
 	}
 	rows, err := csv.CountRows()
 	if err != nil {
-		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, filepath.Base(req.Path), err)
+		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
 	}
 	if _, err := io.Copy(io.Discard, counted); err != nil { // the hash covers every byte
-		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, filepath.Base(req.Path), err)
+		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
 	}
 	return &Checked{
 		Account:          acct,
@@ -167,10 +168,7 @@ func (req Request) record(c *Checked) (store.Import, error) {
 	if err != nil {
 		return store.Import{}, err
 	}
-	name := req.FileName
-	if name == "" {
-		name = filepath.Base(req.Path)
-	}
+	name := req.displayName()
 	path, err := filepath.Abs(req.Path)
 	if err != nil {
 		return store.Import{}, err
@@ -179,6 +177,14 @@ func (req Request) record(c *Checked) (store.Import, error) {
 		ID: req.ID, AccountID: c.Account.ID, Source: req.Source, FileName: name, FilePath: path, FileSize: c.Size,
 		FileSHA256: c.SHA256, Options: opts, RowsTotal: c.Rows, OverLimitWarning: c.OverLimitWarning, Header: c.Header,
 	}, nil
+}
+
+// displayName is the file's name as its user knows it.
+func (req Request) displayName() string {
+	if req.FileName != "" {
+		return req.FileName
+	}
+	return filepath.Base(req.Path)
 }
 
 // Submit checks a request and queues it for the workers. The lookup index its matching

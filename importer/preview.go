@@ -20,18 +20,29 @@ type RowResult struct {
 	Outcome    string             `json:"outcome"`
 	Reason     string             `json:"reason,omitempty"`
 	Detail     string             `json:"detail,omitempty"`
-	ProspectID int64              `json:"prospect_id,omitempty"` // existing prospects only in a dry run
+	ProspectID int64              `json:"prospect_id,omitempty"` // in a dry run, prospects that exist only
 	Warnings   []pipeline.Warning `json:"warnings,omitempty"`
 	// Values are the row's values after mapping and value rules, by field key (previews only).
 	Values map[string]string `json:"values,omitempty"`
 }
 
-// NewRowResult returns a row's outcome; a prospect id is kept only for prospects that exist
-// outside the dry run's transaction (updated or unchanged ones), when dryRun is set.
-func NewRowResult(r *pipeline.Row, dryRun bool) RowResult {
+// DryRunResults turns a dry run's rows into results. The prospects a dry run creates vanish
+// with its transaction, so their ids are left out, also on later rows that matched them.
+type DryRunResults struct {
+	created map[int64]bool
+}
+
+// Result returns what the dry run did with a row; rows must come in file order.
+func (d *DryRunResults) Result(r *pipeline.Row) RowResult {
 	res := RowResult{Row: r.Number, Outcome: string(r.Outcome), Reason: r.SkipReason, Detail: r.SkipDetail,
 		ProspectID: r.ProspectID, Warnings: r.Warnings}
-	if dryRun && r.Outcome == pipeline.Created {
+	if r.Outcome == pipeline.Created {
+		if d.created == nil {
+			d.created = map[int64]bool{}
+		}
+		d.created[r.ProspectID] = true
+	}
+	if d.created[res.ProspectID] {
 		res.ProspectID = 0
 	}
 	return res
@@ -67,9 +78,10 @@ func (im *Importer) Preview(ctx context.Context, req Request) (*Preview, error) 
 	}
 	p := &Preview{Columns: c.Columns, Unmapped: c.Unmapped, Rows: []RowResult{}, TotalRows: c.Rows, OverLimitWarning: c.OverLimitWarning}
 	req.MaxRows = PreviewRows
+	var results DryRunResults
 	req.OnBatch = func(b *pipeline.Batch) {
 		for i := range b.Rows {
-			res := NewRowResult(&b.Rows[i], true)
+			res := results.Result(&b.Rows[i])
 			res.Values = fieldValues(catalog, users, b.Rows[i].Values)
 			p.Rows = append(p.Rows, res)
 		}

@@ -296,8 +296,9 @@ func ListImports(ctx context.Context, q Querier, accountID int64, f ImportFilter
 // FinishImport ends an import leased to owner with a final status and, for a failure, the
 // reason. ErrLeaseLost when owner no longer holds it.
 func FinishImport(ctx context.Context, q Querier, importID int64, owner, status, reason string) error {
-	tag, err := q.Exec(ctx, `UPDATE imports SET status = $3, error = nullif($4, ''), finished_at = now(),
-			lease_owner = NULL, lease_expires_at = NULL
+	// A cancel that lands after the last batch still wins: the client was told "cancelled".
+	tag, err := q.Exec(ctx, `UPDATE imports SET status = CASE WHEN status = 'cancelled' THEN status ELSE $3 END,
+			error = nullif($4, ''), finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
 		WHERE id = $1 AND lease_owner = $2`, importID, owner, status, strings.TrimSpace(reason))
 	if err != nil {
 		return fmt.Errorf("finish import %d: %w", importID, err)
@@ -319,10 +320,12 @@ func ReleaseImport(ctx context.Context, q Querier, importID int64, owner string)
 	return nil
 }
 
-// ImportsToPrune returns imports that ended before cutoff and still have their original file.
+// ImportsToPrune returns uploaded imports that ended before cutoff and still have their
+// original file. (Imports from the command line read the user's own file, which is never
+// pruned.)
 func ImportsToPrune(ctx context.Context, q Querier, cutoff time.Time) ([]Import, error) {
 	rows, err := q.Query(ctx, "SELECT "+importColumns+` FROM imports
-		WHERE finished_at < $1 AND file_pruned_at IS NULL ORDER BY id LIMIT 1000`, cutoff)
+		WHERE finished_at < $1 AND file_pruned_at IS NULL AND source = 'upload' ORDER BY id LIMIT 1000`, cutoff)
 	if err != nil {
 		return nil, fmt.Errorf("imports to prune: %w", err)
 	}

@@ -1,0 +1,332 @@
+package api_test
+
+// api/openapi.yaml must not drift from the code: every route Server.Register adds is documented
+// with its method and path parameters, nothing else is, and the JSON schemas have exactly the
+// fields (and required fields) of the Go types the handlers encode.
+
+import (
+	"go/ast"
+	"go/parser"
+	"go/token"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"reflect"
+	"regexp"
+	"slices"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/leadpipe/leadpipe/api"
+	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/importer"
+	"github.com/leadpipe/leadpipe/pipeline"
+	"github.com/leadpipe/leadpipe/stages/mapping"
+	"github.com/leadpipe/leadpipe/store"
+)
+
+type openAPIDoc map[string]any
+
+func loadOpenAPI(t *testing.T) openAPIDoc {
+	t.Helper()
+	b, err := os.ReadFile("openapi.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]any // not openAPIDoc: yaml.v3 would give nested maps that type too
+	if err := yaml.Unmarshal(b, &doc); err != nil {
+		t.Fatalf("openapi.yaml: %v", err)
+	}
+	return openAPIDoc(doc)
+}
+
+// node walks the document along keys; nil when a key is missing.
+func (d openAPIDoc) node(keys ...string) any {
+	var n any = map[string]any(d)
+	for _, k := range keys {
+		m, ok := n.(map[string]any)
+		if !ok {
+			return nil
+		}
+		n = m[k]
+	}
+	return n
+}
+
+// resolve follows a local $ref.
+func (d openAPIDoc) resolve(t *testing.T, n any) map[string]any {
+	t.Helper()
+	m, _ := n.(map[string]any)
+	ref, ok := m["$ref"].(string)
+	if !ok {
+		return m
+	}
+	target, _ := d.node(strings.Split(strings.TrimPrefix(ref, "#/"), "/")...).(map[string]any)
+	if !strings.HasPrefix(ref, "#/") || target == nil {
+		t.Errorf("$ref %q does not resolve", ref)
+		return nil
+	}
+	return d.resolve(t, target)
+}
+
+// registeredRoutes reads the route patterns out of Server.Register's source (the keys of its
+// routes map), so that a route added there is seen here.
+func registeredRoutes(t *testing.T) []string {
+	t.Helper()
+	files, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pattern := regexp.MustCompile(`^(GET|HEAD|POST|PUT|PATCH|DELETE|OPTIONS) /`)
+	var routes []string
+	fset := token.NewFileSet()
+	for _, name := range files {
+		if strings.HasSuffix(name, "_test.go") {
+			continue
+		}
+		f, err := parser.ParseFile(fset, name, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, decl := range f.Decls {
+			fn, ok := decl.(*ast.FuncDecl)
+			if !ok || fn.Name.Name != "Register" || fn.Recv == nil {
+				continue
+			}
+			ast.Inspect(fn.Body, func(n ast.Node) bool {
+				if lit, ok := n.(*ast.BasicLit); ok && lit.Kind == token.STRING {
+					if s, err := strconv.Unquote(lit.Value); err == nil && pattern.MatchString(s) {
+						routes = append(routes, s)
+					}
+				}
+				return true
+			})
+		}
+	}
+	sort.Strings(routes)
+	return routes
+}
+
+func TestOpenAPIRoutes(t *testing.T) {
+	doc := loadOpenAPI(t)
+	if v := doc.node("openapi"); v != "3.0.3" {
+		t.Errorf("openapi %v, want 3.0.3", v)
+	}
+
+	routes := registeredRoutes(t)
+	want := []string{ // what the API is: a route added or removed must be added or removed here too
+		"GET /v1/imports", "GET /v1/imports/{id}", "GET /v1/imports/{id}/file", "GET /v1/imports/{id}/skipped.csv",
+		"GET /v1/prospects", "POST /v1/imports", "POST /v1/imports/{id}/cancel", "POST /v1/previews",
+	}
+	if !reflect.DeepEqual(routes, want) {
+		t.Errorf("Server.Register's routes %q, want %q", routes, want)
+	}
+
+	// Each is what the mux really serves.
+	mux := http.NewServeMux()
+	(&api.Server{}).Register(mux)
+	for _, route := range routes {
+		method, path, _ := strings.Cut(route, " ")
+		req := httptest.NewRequest(method, strings.ReplaceAll(path, "{id}", "1"), nil)
+		if _, got := mux.Handler(req); got != route {
+			t.Errorf("%s %s is served by %q, want %q", method, req.URL.Path, got, route)
+		}
+	}
+
+	// The document has exactly these operations.
+	paths, _ := doc.node("paths").(map[string]any)
+	var documented []string
+	methods := []string{"get", "head", "post", "put", "patch", "delete", "options", "trace"}
+	for path, item := range paths {
+		for key, op := range item.(map[string]any) {
+			if !slices.Contains(methods, key) {
+				continue
+			}
+			route := strings.ToUpper(key) + " " + path
+			documented = append(documented, route)
+			checkOperation(t, doc, route, item.(map[string]any), op.(map[string]any))
+		}
+	}
+	sort.Strings(documented)
+	if !reflect.DeepEqual(documented, routes) {
+		t.Errorf("openapi.yaml documents %q, Server.Register has %q", documented, routes)
+	}
+
+	// Bearer authentication for all of it.
+	if sec, _ := doc.node("security").([]any); len(sec) != 1 || doc.node("components", "securitySchemes", "bearerAuth", "scheme") != "bearer" ||
+		sec[0].(map[string]any)["bearerAuth"] == nil {
+		t.Errorf("security %v, want bearerAuth (http bearer) for every operation", doc.node("security"))
+	}
+	checkRefs(t, doc, map[string]any(doc))
+}
+
+// checkOperation checks that an operation declares its path parameters and answers 401, a JSON
+// Error for every 4xx and 5xx, and some 2xx.
+func checkOperation(t *testing.T, doc openAPIDoc, route string, item, op map[string]any) {
+	t.Helper()
+	declared := map[string]bool{}
+	for _, list := range []any{item["parameters"], op["parameters"]} {
+		ps, _ := list.([]any)
+		for _, p := range ps {
+			p := doc.resolve(t, p)
+			if p["in"] == "path" {
+				declared[p["name"].(string)] = p["required"] == true
+			}
+		}
+	}
+	for _, m := range regexp.MustCompile(`\{([^}]+)\}`).FindAllStringSubmatch(route, -1) {
+		if !declared[m[1]] {
+			t.Errorf("%s: path parameter %s is not declared (required)", route, m[1])
+		}
+		delete(declared, m[1])
+	}
+	for name := range declared {
+		t.Errorf("%s: declares path parameter %s, which its path does not have", route, name)
+	}
+	responses, _ := op["responses"].(map[string]any)
+	ok2xx := false
+	for code, r := range responses {
+		r := doc.resolve(t, r)
+		switch {
+		case strings.HasPrefix(code, "2"):
+			ok2xx = true
+		case code >= "400" && code != "416":
+			schema := doc.node("components", "schemas", "Error")
+			content, _ := r["content"].(map[string]any)
+			js, _ := content["application/json"].(map[string]any)
+			if js == nil || !reflect.DeepEqual(doc.resolve(t, js["schema"]), schema) {
+				t.Errorf("%s: response %s is not application/json Error", route, code)
+			}
+		}
+	}
+	if !ok2xx {
+		t.Errorf("%s: no 2xx response", route)
+	}
+	for _, code := range []string{"401", "500"} {
+		if responses[code] == nil {
+			t.Errorf("%s: no %s response", route, code)
+		}
+	}
+	if strings.Contains(route, "{id}") && responses["404"] == nil {
+		t.Errorf("%s: no 404 response", route)
+	}
+}
+
+// checkRefs checks that every $ref resolves.
+func checkRefs(t *testing.T, doc openAPIDoc, n any) {
+	t.Helper()
+	switch n := n.(type) {
+	case map[string]any:
+		if _, ok := n["$ref"]; ok {
+			doc.resolve(t, n)
+		}
+		for _, v := range n {
+			checkRefs(t, doc, v)
+		}
+	case []any:
+		for _, v := range n {
+			checkRefs(t, doc, v)
+		}
+	}
+}
+
+// jsonFields returns the JSON names of a struct type's fields, embedded structs flattened, and
+// which of them are always present (no omitempty).
+func jsonFields(typ reflect.Type) (all, required []string) {
+	for i := range typ.NumField() {
+		f := typ.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" || !f.IsExported() {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct {
+			a, r := jsonFields(f.Type)
+			all, required = append(all, a...), append(required, r...)
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		all = append(all, name)
+		if !slices.Contains(strings.Split(opts, ","), "omitempty") {
+			required = append(required, name)
+		}
+	}
+	sort.Strings(all)
+	sort.Strings(required)
+	return all, required
+}
+
+// schemaFields returns a schema's properties and required ones, allOf parts merged.
+func schemaFields(t *testing.T, doc openAPIDoc, s map[string]any) (all, required []string) {
+	t.Helper()
+	if parts, ok := s["allOf"].([]any); ok {
+		for _, p := range parts {
+			a, r := schemaFields(t, doc, doc.resolve(t, p))
+			all, required = append(all, a...), append(required, r...)
+		}
+	}
+	props, _ := s["properties"].(map[string]any)
+	for name := range props {
+		all = append(all, name)
+	}
+	req, _ := s["required"].([]any)
+	for _, r := range req {
+		required = append(required, r.(string))
+	}
+	sort.Strings(all)
+	sort.Strings(required)
+	return all, required
+}
+
+func TestOpenAPISchemas(t *testing.T) {
+	doc := loadOpenAPI(t)
+	for name, v := range map[string]any{
+		"ImportView":     api.ImportView{},
+		"ImportList":     api.ImportList{},
+		"Counts":         store.Counts{},
+		"Preview":        importer.Preview{},
+		"RowResult":      importer.RowResult{},
+		"MappingColumn":  mapping.Column{},
+		"Warning":        pipeline.Warning{},
+		"ImportSummary":  importer.Summary{},
+		"ProspectList":   api.ProspectList{},
+		"ProspectRecord": store.ProspectRecord{},
+		"ImportOptions":  crm.Options{},
+	} {
+		s, _ := doc.node("components", "schemas", name).(map[string]any)
+		if s == nil {
+			t.Errorf("schema %s is missing", name)
+			continue
+		}
+		goAll, goReq := jsonFields(reflect.TypeOf(v))
+		docAll, docReq := schemaFields(t, doc, s)
+		if !reflect.DeepEqual(goAll, docAll) {
+			t.Errorf("schema %s has properties %q; %T encodes %q", name, docAll, v, goAll)
+		}
+		if !reflect.DeepEqual(goReq, docReq) {
+			t.Errorf("schema %s requires %q; %T always encodes %q", name, docReq, v, goReq)
+		}
+	}
+	// The error body every handler writes.
+	all, req := schemaFields(t, doc, doc.node("components", "schemas", "Error").(map[string]any))
+	if want := []string{"detail", "error"}; !reflect.DeepEqual(all, want) || !reflect.DeepEqual(req, want) {
+		t.Errorf("schema Error: properties %q, required %q; want both %q", all, req, want)
+	}
+	// The skip reasons and statuses the code knows.
+	reasons := []any{pipeline.ReasonMalformedRow, pipeline.ReasonInvalidEmail, pipeline.ReasonMissingIdentifier,
+		pipeline.ReasonNewNotAllowed, pipeline.ReasonExistingNotUpdated, pipeline.ReasonOverLimit}
+	if got := doc.node("components", "schemas", "SkipReason", "enum"); !reflect.DeepEqual(got, reasons) {
+		t.Errorf("SkipReason enum %v, want %v", got, reasons)
+	}
+	statuses := []any{store.StatusQueued, store.StatusRunning, store.StatusCompleted, store.StatusFailed, store.StatusCancelled}
+	if got := doc.node("components", "schemas", "ImportStatus", "enum"); !reflect.DeepEqual(got, statuses) {
+		t.Errorf("ImportStatus enum %v, want %v", got, statuses)
+	}
+}
