@@ -259,29 +259,13 @@ type ImportFilter struct {
 
 // ListImports returns an account's imports, newest first.
 func ListImports(ctx context.Context, q Querier, accountID int64, f ImportFilter) ([]Import, error) {
-	sql := "SELECT " + importColumns + " FROM imports WHERE account_id = $1"
-	args := []any{accountID}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		sql += fmt.Sprintf(" AND "+cond, len(args))
-	}
-	if f.Status != "" {
-		add("status = $%d", f.Status)
-	}
-	if f.Kind != "" {
-		add("kind = $%d", f.Kind)
-	}
-	if !f.From.IsZero() {
-		add("created_at >= $%d", f.From)
-	}
-	if !f.To.IsZero() {
-		add("created_at < $%d", f.To)
-	}
-	if f.Before > 0 {
-		add("id < $%d", f.Before)
-	}
-	args = append(args, f.Limit)
-	sql += fmt.Sprintf(" ORDER BY id DESC LIMIT $%d", len(args))
+	w := newWhere("SELECT "+importColumns+" FROM imports WHERE account_id = $1", accountID)
+	w.addIf(f.Status != "", "status = $%d", f.Status)
+	w.addIf(f.Kind != "", "kind = $%d", f.Kind)
+	w.addCreatedBetween(f.From, f.To)
+	w.addIf(f.Before > 0, "id < $%d", f.Before)
+	w.args = append(w.args, f.Limit)
+	sql, args := w.sql.String()+fmt.Sprintf(" ORDER BY id DESC LIMIT $%d", len(w.args)), w.args
 	rows, err := q.Query(ctx, sql, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list imports: %w", err)
@@ -342,4 +326,30 @@ func MarkFilePruned(ctx context.Context, q Querier, importID int64) error {
 		return fmt.Errorf("mark file pruned: %w", err)
 	}
 	return nil
+}
+
+// where builds a query whose conditions are added one by one, each with its argument.
+type where struct {
+	sql  strings.Builder
+	args []any
+}
+
+func newWhere(sql string, args ...any) *where {
+	w := &where{args: args}
+	w.sql.WriteString(sql)
+	return w
+}
+
+// addIf adds " AND cond" when ok; cond holds one %d for its argument's number.
+func (w *where) addIf(ok bool, cond string, arg any) {
+	if ok {
+		w.args = append(w.args, arg)
+		fmt.Fprintf(&w.sql, " AND "+cond, len(w.args))
+	}
+}
+
+// addCreatedBetween keeps imports created in [from, to); a zero time does not bound.
+func (w *where) addCreatedBetween(from, to time.Time) {
+	w.addIf(!from.IsZero(), "created_at >= $%d", from)
+	w.addIf(!to.IsZero(), "created_at < $%d", to)
 }

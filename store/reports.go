@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -182,27 +181,12 @@ func ListProspects(ctx context.Context, q Querier, accountID int64, f ProspectFi
 // matchingImports returns the ids of the account's imports that f selects, by the imports'
 // primary key (an import id) or the imports_account index (account_id, created_at).
 func matchingImports(ctx context.Context, q Querier, accountID int64, f ProspectFilter) ([]int64, error) {
-	var sql strings.Builder
-	sql.WriteString("SELECT id FROM imports WHERE account_id = $1")
-	args := []any{accountID}
-	add := func(cond string, v any) {
-		args = append(args, v)
-		fmt.Fprintf(&sql, " AND "+cond, len(args))
-	}
-	if f.ImportID != 0 {
-		add("id = $%d", f.ImportID)
-	}
-	if f.ImportFile != "" {
-		add("file_name = $%d", f.ImportFile)
-	}
-	if !f.From.IsZero() {
-		add("created_at >= $%d", f.From)
-	}
-	if !f.To.IsZero() {
-		add("created_at < $%d", f.To)
-	}
-	sql.WriteString(" ORDER BY id")
-	rows, err := q.Query(ctx, sql.String(), args...)
+	w := newWhere("SELECT id FROM imports WHERE account_id = $1", accountID)
+	w.addIf(f.ImportID != 0, "id = $%d", f.ImportID)
+	w.addIf(f.ImportFile != "", "file_name = $%d", f.ImportFile)
+	w.addCreatedBetween(f.From, f.To)
+	w.sql.WriteString(" ORDER BY id")
+	rows, err := q.Query(ctx, w.sql.String(), w.args...)
 	if err != nil {
 		return nil, fmt.Errorf("list prospects: imports: %w", err)
 	}
