@@ -94,43 +94,40 @@ func (im *Importer) Check(ctx context.Context, req Request) (*Checked, error) {
 	defer f.Close()
 	name := req.displayName()
 	h := sha256.New()
-	counted := &countingReader{r: io.TeeReader(f, h)}
-	csv, err := read.OpenCSV(counted, read.CSVOptions{MaxFieldBytes: im.Config.MaxFieldBytes})
+	size, err := io.Copy(h, f)
 	if err != nil {
 		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
 	}
-	st, err := buildStages(ctx, im.Pool, acct.ID, csv.Header(), req.Options)
+	r, err := read.Open(f, im.readOptions(req.Options, 0, 0))
+	if err != nil {
+		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
+	}
+	st, err := buildStages(ctx, im.Pool, acct.ID, r.Header(), req.Options)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := csv.CountRows()
+	rows, err := r.CountRows()
 	if err != nil {
-		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
-	}
-	if _, err := io.Copy(io.Discard, counted); err != nil { // the hash covers every byte
 		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
 	}
 	return &Checked{
 		Account:          acct,
-		Header:           csv.Header(),
+		Header:           r.Header(),
 		Columns:          st.mapper.Columns(),
 		Unmapped:         st.mapper.Unmapped(),
 		Rows:             rows,
-		Size:             counted.n,
+		Size:             size,
 		SHA256:           hex.EncodeToString(h.Sum(nil)),
 		OverLimitWarning: quota.OverLimitWarning(acct, rows),
 	}, nil
 }
 
-type countingReader struct {
-	r io.Reader
-	n int64
-}
-
-func (c *countingReader) Read(p []byte) (int, error) {
-	n, err := c.r.Read(p)
-	c.n += int64(n)
-	return n, err
+// readOptions are the reader's options for an import resumed at a checkpoint (0, 0: the start).
+func (im *Importer) readOptions(o crm.Options, row int, offset int64) read.Options {
+	return read.Options{
+		CSV:   read.CSVOptions{MaxFieldBytes: im.Config.MaxFieldBytes, StartRow: row, StartOffset: offset},
+		Sheet: o.Sheet,
+	}
 }
 
 // stageSet is the part of the pipeline built from an account's fields and an import's options.
@@ -391,15 +388,11 @@ func (im *Importer) runPipeline(ctx context.Context, db conn, job *pipeline.Job,
 	if st, err := f.Stat(); err != nil || st.Size() != imp.FileSize {
 		return fmt.Errorf("%w %s: the file changed after the import was queued (%d bytes then)", ErrBadFile, imp.FileName, imp.FileSize)
 	}
-	csv, err := read.OpenCSV(f, read.CSVOptions{
-		MaxFieldBytes: im.Config.MaxFieldBytes,
-		StartOffset:   imp.CheckpointOffset,
-		StartRow:      imp.CheckpointRow,
-	})
+	r, err := read.Open(f, im.readOptions(opts, imp.CheckpointRow, imp.CheckpointOffset))
 	if err != nil {
 		return fmt.Errorf("%w %s: %w", ErrBadFile, imp.FileName, err)
 	}
-	st, err := buildStages(ctx, db, imp.AccountID, csv.Header(), opts)
+	st, err := buildStages(ctx, db, imp.AccountID, r.Header(), opts)
 	if err != nil {
 		return err
 	}
@@ -412,7 +405,7 @@ func (im *Importer) runPipeline(ctx context.Context, db conn, job *pipeline.Job,
 		DryRun:    job.DryRun,
 		Record:    job.Record,
 	})
-	var src pipeline.Source = read.NewSource(csv, im.Config.BatchSize)
+	src := r.Source(im.Config.BatchSize)
 	if maxRows > 0 {
 		src = &limitSource{src: src, left: maxRows}
 	}

@@ -187,7 +187,8 @@ func TestBadFiles(t *testing.T) {
 		file    string
 		message string // the error names the problem
 	}{
-		{"binary garbage", "PK\x03\x04\x14\x00\x00\x00\x08\x00\xa3\x8c\x00\x00garbage\x00\x01\x02\x03", "not text"},
+		{"binary garbage", "\x7fELF\x02\x01\x01\x00garbage\x00\x01\x02\x03", "not text"},
+		{"truncated zip", "PK\x03\x04\x14\x00\x00\x00\x08\x00\xa3\x8c\x00\x00garbage\x00\x01\x02\x03", "XLSX"},
 		{"empty file", "", "empty"},
 		{"only whitespace", " \n\r\n  \n", "empty"},
 		{"header matches no field", "Foo,Bar,Baz\n1,2,3\n4,5,6\n", "no column of the header maps to a prospect field"},

@@ -1,0 +1,76 @@
+package read
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+
+	"github.com/leadpipe/leadpipe/pipeline"
+)
+
+// Reader is an open import file, whatever its format, positioned after its header.
+type Reader interface {
+	// Header returns the header cells, trimmed.
+	Header() []string
+	// HeaderRow returns the row number of the header, as the user's program shows it.
+	HeaderRow() int
+	// Format names the file's format: "csv", "xlsx" or "xls".
+	Format() string
+	// CountRows reads the rest of the file and returns its non-blank data rows, malformed
+	// ones included. The reader is spent afterwards.
+	CountRows() (int, error)
+	// Source returns the rest of the file as a pipeline source of batches of up to
+	// batchSize rows.
+	Source(batchSize int) pipeline.Source
+}
+
+// Options tune Open.
+type Options struct {
+	// CSV tunes CSV files; its StartRow also resumes spreadsheets (they have no offsets).
+	CSV CSVOptions
+	// Sheet names the worksheet of a spreadsheet to read; the first one when empty.
+	Sheet string
+	// MaxUnzippedBytes caps the total unzipped size of an XLSX file, and MaxSheetXMLBytes the
+	// size of a worksheet's XML held in memory (larger ones go through a temporary file). 0
+	// means the defaults: 1 GiB and 16 MiB.
+	MaxUnzippedBytes, MaxSheetXMLBytes int64
+}
+
+// ErrFormat is returned for a file whose content is no format leadpipe reads.
+var ErrFormat = errors.New("unsupported file format")
+
+// The signatures that tell formats apart, whatever the file's name says.
+var (
+	zipSignature  = []byte("PK\x03\x04")
+	ole2Signature = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
+)
+
+// Open detects f's format by its content — an XLSX workbook (a zip archive), a legacy XLS
+// workbook (an OLE2 compound file) or else text, read as CSV — and opens it. Errors say what is
+// wrong with the file and wrap ErrEmpty, ErrNotText, ErrNoHeader or ErrFormat.
+func Open(f *os.File, opts Options) (Reader, error) {
+	head := make([]byte, len(ole2Signature))
+	n, err := f.ReadAt(head, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read file: %w", err)
+	}
+	head = head[:n]
+	switch {
+	case bytes.HasPrefix(head, zipSignature):
+		return openXLSX(f, opts)
+	case bytes.HasPrefix(head, ole2Signature):
+		return openXLS(f, opts)
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return nil, fmt.Errorf("read file: %w", err)
+	}
+	return OpenCSV(f, opts.CSV)
+}
+
+// Format names the CSV format.
+func (c *CSV) Format() string { return "csv" }
+
+// Source returns the rest of the file as batches (see NewSource).
+func (c *CSV) Source(batchSize int) pipeline.Source { return NewSource(c, batchSize) }
