@@ -29,6 +29,10 @@ type Named struct {
 	Stage Stage
 }
 
+// ErrPanic wraps a panic in the source or a stage, which Run turns into the run's error: a
+// crafted file that makes a parser panic fails its import, not the process.
+var ErrPanic = errors.New("panic")
+
 // Run drives batches from src through the stages, each stage in its own goroutine, joined by
 // channels that hold at most depth batches: a full channel is the backpressure. The first error
 // cancels the run, every goroutine returns promptly, and Run returns that error, wrapped with the
@@ -40,8 +44,9 @@ func Run(ctx context.Context, src Source, depth int, stages ...Named) error {
 	}
 	g, ctx := errgroup.WithContext(ctx)
 	first := make(chan *Batch, depth)
-	g.Go(func() error {
+	g.Go(func() (err error) {
 		defer close(first)
+		defer recoverInto(&err, "read")
 		for {
 			start := time.Now()
 			b, err := src.Next(ctx)
@@ -63,8 +68,9 @@ func Run(ctx context.Context, src Source, depth int, stages ...Named) error {
 		in := out
 		next := make(chan *Batch, depth)
 		out = next
-		g.Go(func() error {
+		g.Go(func() (err error) {
 			defer close(next)
+			defer recoverInto(&err, s.Name)
 			depthGauge := queueDepth.WithLabelValues(s.Name)
 			defer depthGauge.Set(0)
 			for b := range in {
@@ -93,6 +99,14 @@ func Run(ctx context.Context, src Source, depth int, stages ...Named) error {
 		return nil
 	})
 	return g.Wait()
+}
+
+// recoverInto turns a panic of the calling goroutine into *err.
+func recoverInto(err *error, stage string) {
+	if p := recover(); p != nil {
+		stageErrors.WithLabelValues(stage).Inc()
+		*err = fmt.Errorf("%s: %w: %v", stage, ErrPanic, p)
+	}
 }
 
 func send(ctx context.Context, ch chan<- *Batch, b *Batch) error {

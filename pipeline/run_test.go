@@ -7,6 +7,7 @@ import (
 	"io"
 	"runtime"
 	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -367,4 +368,16 @@ func TestRunNoProcessAfterCancel(t *testing.T) {
 	if late > 0 {
 		t.Errorf("in %d of %d runs a stage's Process was called after the run's context was cancelled", late, rounds)
 	}
+}
+
+// TestRunTurnsPanicsIntoErrors checks that a panicking stage fails the run with ErrPanic and
+// the stage's name instead of crashing the process, and that every goroutine returns.
+func TestRunTurnsPanicsIntoErrors(t *testing.T) {
+	before := runtime.NumGoroutine()
+	panics := stageFunc(func(context.Context, *pipeline.Batch) error { panic("index out of range [-1]") })
+	err := pipeline.Run(context.Background(), &countingSource{limit: 5}, 2, pipeline.Named{Name: "parse", Stage: panics})
+	if !errors.Is(err, pipeline.ErrPanic) || !strings.Contains(err.Error(), "parse") || !strings.Contains(err.Error(), "index out of range") {
+		t.Fatalf("Run = %v, want an ErrPanic naming the stage and the panic", err)
+	}
+	settleGoroutines(t, before)
 }

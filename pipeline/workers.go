@@ -65,10 +65,22 @@ func (w *Workers) loop(ctx context.Context, owner string) {
 			continue
 		}
 		importsRunning.Inc()
-		err = w.Run(ctx, imp, owner)
+		err = w.runSafely(ctx, imp, owner)
 		importsRunning.Dec()
 		importsFinished.WithLabelValues(finishStatus(ctx, err)).Inc()
 	}
+}
+
+// runSafely runs an import, turning a panic outside the pipeline's own goroutines into an
+// error, so that one import cannot take the daemon down.
+func (w *Workers) runSafely(ctx context.Context, imp store.Import, owner string) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("import %d: %w: %v", imp.ID, ErrPanic, p)
+			w.Log.Error("import panicked", "import_id", imp.ID, "panic", p)
+		}
+	}()
+	return w.Run(ctx, imp, owner)
 }
 
 func finishStatus(ctx context.Context, err error) string {
