@@ -98,21 +98,17 @@ func (im *Importer) Check(ctx context.Context, req Request) (*Checked, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
 	}
-	r, err := read.Open(f, im.readOptions(req.Options, 0, 0))
+	header, rows, err := im.inspect(f, req.Options)
 	if err != nil {
 		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
 	}
-	st, err := buildStages(ctx, im.Pool, acct.ID, r.Header(), req.Options)
+	st, err := buildStages(ctx, im.Pool, acct.ID, header, req.Options)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := r.CountRows()
-	if err != nil {
-		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
-	}
 	return &Checked{
 		Account:          acct,
-		Header:           r.Header(),
+		Header:           header,
 		Columns:          st.mapper.Columns(),
 		Unmapped:         st.mapper.Unmapped(),
 		Rows:             rows,
@@ -120,6 +116,22 @@ func (im *Importer) Check(ctx context.Context, req Request) (*Checked, error) {
 		SHA256:           hex.EncodeToString(h.Sum(nil)),
 		OverLimitWarning: quota.OverLimitWarning(acct, rows),
 	}, nil
+}
+
+// inspect opens a file and counts its data rows. A panic of a parser on a crafted file is
+// this file's error, not the caller's crash.
+func (im *Importer) inspect(f *os.File, o crm.Options) (header []string, rows int, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("the file is malformed (%v)", p)
+		}
+	}()
+	r, err := read.Open(f, im.readOptions(o, 0, 0))
+	if err != nil {
+		return nil, 0, err
+	}
+	rows, err = r.CountRows()
+	return r.Header(), rows, err
 }
 
 // readOptions are the reader's options for an import resumed at a checkpoint (0, 0: the start).
