@@ -130,8 +130,16 @@ func (im *Importer) inspect(f *os.File, o crm.Options) (header []string, rows in
 	if err != nil {
 		return nil, 0, err
 	}
+	defer closeReader(r)
 	rows, err = r.CountRows()
 	return r.Header(), rows, err
+}
+
+// closeReader releases what a reader holds (a spreadsheet's temporary files), on every path.
+func closeReader(r read.Reader) {
+	if c, ok := r.(io.Closer); ok {
+		c.Close()
+	}
 }
 
 // readOptions are the reader's options for an import resumed at a checkpoint (0, 0: the start).
@@ -404,6 +412,7 @@ func (im *Importer) runPipeline(ctx context.Context, db conn, job *pipeline.Job,
 	if err != nil {
 		return fmt.Errorf("%w %s: %w", ErrBadFile, imp.FileName, err)
 	}
+	defer closeReader(r)
 	st, err := buildStages(ctx, db, imp.AccountID, r.Header(), opts)
 	if err != nil {
 		return err

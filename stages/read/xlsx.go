@@ -1,11 +1,573 @@
 package read
 
+// # XLSX
+//
+// An XLSX workbook is read with excelize's streaming row iterator (File.Rows), never by loading
+// a whole sheet: memory holds one row at a time, plus what excelize keeps of the workbook (its
+// small parts, the shared strings, and worksheets up to Options.MaxSheetXMLBytes; larger
+// worksheets and shared-string tables go through temporary files).
+//
+// Before excelize sees the file, the zip archive is checked: it must be a zip archive, declare
+// no more than Options.MaxUnzippedBytes unzipped in all (1 GiB by default; a zip bomb fails
+// here, before anything is unzipped), hold xl/workbook.xml, and every part must unzip to what
+// its header declares, checksum included (excelize would read a corrupt part short, silently).
+// Each of these failures, and a panic of excelize on a crafted file, is an error wrapping
+// ErrFormat that names XLSX.
+//
+// Sheet: Options.Sheet names it (case-insensitively, as Excel does); else the first sheet of
+// the workbook, in the workbook's order. An unknown name is an error that lists the sheets.
+//
+// Values are the cells as the user sees them, with the representation SPEC §4 reads back:
+//   - numbers: the plain decimal of the value, rounded to Excel's 15 significant digits, so
+//     float noise disappears (42.000000000000007 reads 42) and no number is in exponent form
+//     (a phone number 15551234567 reads 15551234567, a 16-digit integer its 15 significant
+//     digits zero-filled, as Excel shows it). Number formats are not applied — no thousands
+//     separators, currency symbols or percent signs (0.25 formatted as 25% reads 0.25) — except
+//     zero-padding formats made of 0s and dashes only (ZIP codes "00000", ZIP+4, SSN), whose
+//     leading zeros are kept: 2134 formatted "00000" reads 02134.
+//   - dates, by the cell's number format (a built-in date format or a custom one with date
+//     parts): YYYY-MM-DD; with a time part too, YYYY-MM-DD HH:MM:SS (24-hour clock, rounded to
+//     the second as Excel does); a time-only format, HH:MM:SS; an elapsed-time format ([h]:mm),
+//     [H]:MM:SS hours. The 1904 date system is honoured. A serial out of Excel's date range
+//     reads as whatever excelize makes of it, which is no valid date.
+//   - booleans: true or false. (A text cell holding exactly TRUE or FALSE, which Excel itself
+//     turns into a boolean when typed, reads the same.)
+//   - text (shared strings, inline strings, formula results): as stored, untrimmed.
+//   - error values (#N/A, #DIV/0! …): as Excel shows them.
+//
+// Rows are numbered as Excel numbers them: the header need not be on row 1, and blank rows,
+// whether written as empty rows or left out of the file, count. The header is the first
+// non-blank row; its cells are trimmed and trailing empty ones dropped. A header cell merged
+// across several columns holds its text in its first (top-left) column only: the other columns
+// of the merge have an empty header. A data row's trailing blank cells are dropped (its Cells
+// may be shorter than the header). A row is malformed (skipped with reason malformed_row) when
+// it has a value past the header's width, a cell longer than 32,767 characters (Excel's limit;
+// the cell reads as ""), or a cell excelize cannot read (a cell reference it cannot parse, for
+// instance). excelize reads a shared-string index out of range as an empty cell, and a cell
+// whose style index is out of range unformatted.
+//
+// Resuming: an XLSX file has no offsets. Options.CSV.StartRow resumes after that row number
+// (Batch.LastRow of the last committed batch); Record.Offset and Batch.Offset are 0.
+//
+// Closing: the reader holds excelize's workbook and its temporary files (in a directory of its
+// own). CountRows, and the Source at its end (io.EOF or an error), close it; a caller that stops
+// earlier closes it with Close (XLSX is an io.Closer). A reader that is dropped unclosed is
+// closed when the garbage collector collects it.
+//
+// Limitations: a text cell that looks exactly like a number in exponent form (1.5E+10) is read
+// as the number's plain decimal; an ISO date cell (t="d") without a date format reads as its
+// serial number; a worksheet whose XML is broken part-way through ends there (excelize's
+// iterator does not report XML syntax errors).
+
 import (
+	"archive/zip"
+	"context"
 	"fmt"
+	"io"
 	"os"
+	"runtime"
+	"strings"
+	"sync"
+	"unicode/utf8"
+
+	"github.com/leadpipe/leadpipe/pipeline"
+	"github.com/xuri/excelize/v2"
 )
 
-// openXLSX opens an XLSX workbook.
-func openXLSX(*os.File, Options) (Reader, error) {
-	return nil, fmt.Errorf("%w: XLSX workbooks are not read yet; save the sheet as CSV", ErrFormat)
+const (
+	// DefaultMaxUnzippedBytes and DefaultMaxSheetXMLBytes are the XLSX limits when
+	// Options.MaxUnzippedBytes and Options.MaxSheetXMLBytes are 0.
+	DefaultMaxUnzippedBytes = 1 << 30
+	DefaultMaxSheetXMLBytes = 16 << 20
+
+	// xlsxMaxCellChars is Excel's limit on the characters of one cell.
+	xlsxMaxCellChars = 32767
+	// xlsxMaxZipEntries caps the parts of a workbook (a zip of a million empty entries is no XLSX).
+	xlsxMaxZipEntries = 1 << 16
+)
+
+// XLSX reads one worksheet of an XLSX workbook row by row. It is not safe for concurrent use.
+type XLSX struct {
+	res       *xlsxResources
+	rows      *excelize.Rows
+	sheet     string
+	header    []string
+	headerRow int
+	width     int
+	startRow  int // rows up to this one are skipped (resume)
+
+	row   int      // Excel row number of the last row read
+	cells []string // the last row's cells, converted and trimmed to what is kept
+	why   string   // why the last row is malformed, or ""
+	blank bool     // the last row is blank
+	err   error    // sticky: the reader failed or is spent
 }
+
+// xlsxResources are what an XLSX reader must release: excelize's workbook, its row iterator
+// and the directory of its temporary files. close is idempotent and safe from any goroutine.
+type xlsxResources struct {
+	once sync.Once
+	f    *excelize.File
+	rows *excelize.Rows
+	dir  string
+	err  error
+}
+
+func (r *xlsxResources) close() error {
+	r.once.Do(func() {
+		if r.rows != nil {
+			_ = r.rows.Close()
+		}
+		if r.f != nil {
+			r.err = r.f.Close()
+		}
+		if r.dir != "" {
+			if err := os.RemoveAll(r.dir); err != nil && r.err == nil {
+				r.err = err
+			}
+		}
+	})
+	return r.err
+}
+
+// errXLSXSpent is the sticky state of a reader that reached its end or was closed.
+var errXLSXSpent = io.EOF
+
+// openXLSX opens the worksheet of an XLSX workbook that opts name and reads its header. A panic
+// of excelize on a crafted file is returned as an error wrapping ErrFormat.
+func openXLSX(f *os.File, opts Options) (Reader, error) {
+	x, err := OpenXLSX(f, opts)
+	if err != nil {
+		return nil, err
+	}
+	return x, nil
+}
+
+// OpenXLSX opens the worksheet of the XLSX workbook f that opts name (see Options) and reads its
+// header. Errors say what is wrong with the file and wrap ErrFormat, ErrEmpty or ErrNoHeader;
+// an unknown opts.Sheet is an error listing the workbook's sheets.
+func OpenXLSX(f *os.File, opts Options) (x *XLSX, err error) {
+	res := &xlsxResources{}
+	defer func() {
+		if p := recover(); p != nil {
+			x, err = nil, malformedXLSX(p)
+		}
+		if err != nil {
+			_ = res.close()
+		}
+	}()
+
+	maxUnzipped := opts.MaxUnzippedBytes
+	if maxUnzipped <= 0 {
+		maxUnzipped = DefaultMaxUnzippedBytes
+	}
+	maxSheetXML := opts.MaxSheetXMLBytes
+	if maxSheetXML <= 0 {
+		maxSheetXML = DefaultMaxSheetXMLBytes
+	}
+	maxSheetXML = min(maxSheetXML, maxUnzipped) // excelize requires it
+
+	st, err := f.Stat()
+	if err != nil {
+		return nil, fmt.Errorf("read file: %w", err)
+	}
+	if err := checkXLSXZip(f, st.Size(), maxUnzipped); err != nil {
+		return nil, err
+	}
+
+	if res.dir, err = os.MkdirTemp("", "leadpipe-xlsx-"); err != nil {
+		return nil, fmt.Errorf("read xlsx: %w", err)
+	}
+	xo := excelize.Options{
+		UnzipSizeLimit:    maxUnzipped,
+		UnzipXMLSizeLimit: maxSheetXML,
+		TmpDir:            res.dir,
+	}
+	res.f, err = xlsxOpenExcelize(f, st, xo)
+	if err != nil {
+		return nil, fmt.Errorf("%w: the file is not a valid XLSX workbook: %v", ErrFormat, err)
+	}
+
+	sheets := res.f.GetSheetList()
+	if len(sheets) == 0 {
+		return nil, fmt.Errorf("%w: the XLSX workbook has no sheets", ErrFormat)
+	}
+	sheet, err := xlsxPickSheet(sheets, opts.Sheet)
+	if err != nil {
+		return nil, err
+	}
+	if err := xlsxNormalizeNumFmts(res.f); err != nil {
+		return nil, err
+	}
+	if res.rows, err = res.f.Rows(sheet); err != nil {
+		return nil, fmt.Errorf("%w: the XLSX file is malformed: sheet %q: %v", ErrFormat, sheet, err)
+	}
+
+	x = &XLSX{res: res, rows: res.rows, sheet: sheet, width: -1, startRow: opts.CSV.StartRow}
+	if err := x.readHeader(); err != nil {
+		return nil, err
+	}
+	runtime.AddCleanup(x, func(r *xlsxResources) { _ = r.close() }, res)
+	return x, nil
+}
+
+// checkXLSXZip checks the zip archive before excelize unzips it: that it is one, that its
+// declared unzipped size is within the limit, that it holds a workbook, and that every part
+// unzips to its declared size and checksum.
+func checkXLSXZip(f *os.File, size, maxUnzipped int64) error {
+	zr, err := zip.NewReader(f, size)
+	if err != nil {
+		return fmt.Errorf("%w: the file is not a valid XLSX workbook: %v", ErrFormat, err)
+	}
+	if len(zr.File) > xlsxMaxZipEntries {
+		return fmt.Errorf("%w: the file is not a valid XLSX workbook: its zip archive has %d parts (at most %d)",
+			ErrFormat, len(zr.File), xlsxMaxZipEntries)
+	}
+	var total uint64
+	workbook := false
+	for _, zf := range zr.File {
+		n := zf.UncompressedSize64
+		if n > uint64(maxUnzipped) || total+n > uint64(maxUnzipped) {
+			return fmt.Errorf("%w: the XLSX file unzips to more than the limit of %d bytes (%s declares %d bytes); a zip bomb or a workbook too large to import",
+				ErrFormat, maxUnzipped, zf.Name, n)
+		}
+		total += n
+		if strings.EqualFold(strings.ReplaceAll(zf.Name, `\`, "/"), "xl/workbook.xml") {
+			workbook = true
+		}
+	}
+	if !workbook {
+		return fmt.Errorf("%w: the file is a zip archive but not an XLSX workbook: it has no xl/workbook.xml", ErrFormat)
+	}
+	// archive/zip fails a part that unzips to more than it declares, or to a wrong checksum.
+	for _, zf := range zr.File {
+		if err := xlsxCheckZipPart(zf); err != nil {
+			return fmt.Errorf("%w: the file is not a valid XLSX workbook: part %s: %v", ErrFormat, zf.Name, err)
+		}
+	}
+	return nil
+}
+
+func xlsxCheckZipPart(zf *zip.File) error {
+	if zf.FileInfo().IsDir() {
+		return nil
+	}
+	rc, err := zf.Open()
+	if err != nil {
+		return err
+	}
+	defer rc.Close()
+	_, err = io.Copy(io.Discard, rc)
+	return err
+}
+
+// xlsxOpenExcelize opens the workbook with excelize. excelize.OpenFile reads the zip from the file
+// as it needs it, where OpenReader would first read the whole file into memory; f is reopened
+// by its name when that name is still f.
+func xlsxOpenExcelize(f *os.File, st os.FileInfo, opts excelize.Options) (*excelize.File, error) {
+	if name := f.Name(); name != "" {
+		if st2, err := os.Stat(name); err == nil && os.SameFile(st, st2) {
+			return excelize.OpenFile(name, opts)
+		}
+	}
+	return excelize.OpenReader(io.NewSectionReader(f, 0, st.Size()), opts)
+}
+
+// xlsxPickSheet returns the sheet named want (case-insensitively, as Excel compares sheet names),
+// or the first sheet when want is empty.
+func xlsxPickSheet(sheets []string, want string) (string, error) {
+	if want == "" {
+		return sheets[0], nil
+	}
+	for _, s := range sheets {
+		if s == want {
+			return s, nil
+		}
+	}
+	for _, s := range sheets {
+		if strings.EqualFold(s, want) {
+			return s, nil
+		}
+	}
+	quoted := make([]string, len(sheets))
+	for i, s := range sheets {
+		quoted[i] = fmt.Sprintf("%q", s)
+	}
+	return "", fmt.Errorf("read xlsx: the workbook has no sheet %q; its sheets are %s", want, strings.Join(quoted, ", "))
+}
+
+// malformedXLSX turns a panic of excelize into the file's error.
+func malformedXLSX(p any) error {
+	return fmt.Errorf("%w: the XLSX file is malformed: %v", ErrFormat, p)
+}
+
+// readHeader reads up to the first non-blank row and makes it the header.
+func (x *XLSX) readHeader() error {
+	for {
+		ok, err := x.advance(false)
+		if err != nil {
+			return err
+		}
+		if !ok {
+			if x.row == 0 {
+				return fmt.Errorf("%w: the sheet %q of the XLSX workbook has no rows", ErrEmpty, x.sheet)
+			}
+			return fmt.Errorf("%w: all %d rows of the sheet %q are blank", ErrNoHeader, x.row, x.sheet)
+		}
+		if !x.blank {
+			break
+		}
+	}
+	if x.why != "" {
+		return fmt.Errorf("%w: row %d, the first non-blank row of the sheet %q, cannot be read as a header: %s",
+			ErrNoHeader, x.row, x.sheet, x.why)
+	}
+	hdr := x.cells
+	for i, h := range hdr {
+		hdr[i] = strings.TrimSpace(h)
+	}
+	for len(hdr) > 0 && hdr[len(hdr)-1] == "" {
+		hdr = hdr[:len(hdr)-1]
+	}
+	x.header, x.headerRow, x.width = hdr[:len(hdr):len(hdr)], x.row, len(hdr)
+	x.cells = nil
+	return nil
+}
+
+// Header returns the header cells, trimmed, without trailing empty ones.
+func (x *XLSX) Header() []string { return x.header }
+
+// HeaderRow returns the Excel row number of the header.
+func (x *XLSX) HeaderRow() int { return x.headerRow }
+
+// Format names the XLSX format.
+func (x *XLSX) Format() string { return "xlsx" }
+
+// Sheet returns the name of the sheet being read.
+func (x *XLSX) Sheet() string { return x.sheet }
+
+// Close releases the workbook and removes its temporary files. It is idempotent; the reader is
+// spent afterwards.
+func (x *XLSX) Close() error {
+	if x.err == nil {
+		x.err = errXLSXSpent
+	}
+	return x.res.close()
+}
+
+// fail makes err the reader's sticky error and closes it.
+func (x *XLSX) fail(err error) error {
+	x.err = err
+	_ = x.res.close()
+	return err
+}
+
+// Next returns the next non-blank data record, or io.EOF after the last one (when the reader
+// is closed). Any other error means the file cannot be read further; the reader is closed.
+func (x *XLSX) Next() (rec Record, err error) {
+	defer x.recoverInto(&err)
+	for {
+		ok, err := x.advanceData()
+		if err != nil {
+			return Record{}, err
+		}
+		if !ok {
+			return Record{}, io.EOF
+		}
+		if !x.blank {
+			return Record{Row: x.row, Cells: x.cells, Malformed: x.why}, nil
+		}
+	}
+}
+
+// CountRows reads the rest of the sheet and returns how many non-blank data rows it holds,
+// malformed ones included. It closes the reader.
+func (x *XLSX) CountRows() (n int, err error) {
+	defer x.recoverInto(&err)
+	for {
+		ok, err := x.advanceData()
+		if err != nil {
+			return n, err
+		}
+		if !ok {
+			return n, nil
+		}
+		if !x.blank {
+			n++
+		}
+	}
+}
+
+// Source returns the rest of the sheet as a pipeline source of batches of up to batchSize rows
+// (DefaultBatchSize when 0 or less). A malformed row is skipped with reason malformed_row. Each
+// batch's LastRow is the Excel row number of the last row it consumed, blank ones included; its
+// Offset is 0. The source closes the reader when it returns io.EOF or an error.
+func (x *XLSX) Source(batchSize int) pipeline.Source {
+	if batchSize <= 0 {
+		batchSize = DefaultBatchSize
+	}
+	return &xlsxSource{x: x, size: batchSize}
+}
+
+type xlsxSource struct {
+	x    *XLSX
+	size int
+}
+
+// Next returns the next batch, or io.EOF after the last one.
+func (s *xlsxSource) Next(ctx context.Context) (b *pipeline.Batch, err error) {
+	x := s.x
+	defer x.recoverInto(&err)
+	if err := ctx.Err(); err != nil {
+		return nil, x.fail(err)
+	}
+	if x.err == errXLSXSpent {
+		return nil, io.EOF
+	}
+	if x.err != nil {
+		return nil, x.err
+	}
+	b = &pipeline.Batch{Rows: make([]pipeline.Row, 0, s.size), LastRow: x.row}
+	for n := 1; len(b.Rows) < s.size; n++ {
+		if n%ctxCheckEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, x.fail(err)
+			}
+		}
+		ok, err := x.advanceData()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		b.LastRow = x.row
+		if x.blank {
+			continue
+		}
+		row := pipeline.Row{Number: x.row, Cells: x.cells}
+		if x.why != "" {
+			row.Skip(pipeline.ReasonMalformedRow, x.why)
+		}
+		b.Rows = append(b.Rows, row)
+	}
+	if len(b.Rows) == 0 {
+		return nil, io.EOF
+	}
+	return b, nil
+}
+
+// recoverInto turns a panic of excelize into the reader's error, and closes the reader.
+func (x *XLSX) recoverInto(err *error) {
+	if p := recover(); p != nil {
+		*err = x.fail(malformedXLSX(p))
+	}
+}
+
+// advanceData reads the next row after the resume point. It returns false at the end of the
+// sheet, having closed the reader.
+func (x *XLSX) advanceData() (bool, error) {
+	if x.err == errXLSXSpent {
+		return false, nil
+	}
+	if x.err != nil {
+		return false, x.err
+	}
+	for {
+		skip := x.row+1 <= x.startRow
+		ok, err := x.advance(skip)
+		if err != nil {
+			return false, x.fail(err)
+		}
+		if !ok {
+			_ = x.Close() // the rows are read: failing to remove a temporary file fails no import
+			return false, nil
+		}
+		if !skip {
+			return true, nil
+		}
+	}
+}
+
+// advance reads the next row, blank or not, into row, cells, why and blank. With skip it only
+// moves past the row. It returns false at the end of the sheet.
+func (x *XLSX) advance(skip bool) (bool, error) {
+	if !x.rows.Next() {
+		if err := x.rows.Error(); err != nil {
+			return false, fmt.Errorf("%w: the XLSX file is malformed: sheet %q after row %d: %v", ErrFormat, x.sheet, x.row, err)
+		}
+		return false, nil
+	}
+	x.row++
+	x.cells, x.why, x.blank = nil, "", true
+	if skip {
+		return true, nil
+	}
+	cells, err := xlsxColumns(x.rows)
+	if err != nil {
+		if x.width < 0 {
+			return false, fmt.Errorf("%w: the XLSX file is malformed: sheet %q row %d: %v", ErrFormat, x.sheet, x.row, err)
+		}
+		x.why = fmt.Sprintf("row cannot be read: %v", err)
+	}
+	n := 0 // cells up to the last non-blank one
+	for i, c := range cells {
+		if c == "" {
+			continue
+		}
+		c = xlsxFixValue(c)
+		if len(c) > xlsxMaxCellChars && utf8.RuneCountInString(c) > xlsxMaxCellChars {
+			if x.why == "" {
+				x.why = fmt.Sprintf("cell %s%d is longer than %d characters", xlsxColumnName(i), x.row, xlsxMaxCellChars)
+			}
+			c = ""
+			n = i + 1
+		}
+		cells[i] = c
+		if !xlsxBlank(c) {
+			n = i + 1
+		}
+	}
+	x.blank = n == 0 && x.why == ""
+	if x.blank {
+		return true, nil
+	}
+	x.cells = cells[:n:n]
+	if x.why == "" && x.width >= 0 && n > x.width {
+		x.why = fmt.Sprintf("row has %d cells but the header has %d", n, x.width)
+	}
+	return true, nil
+}
+
+// xlsxColumns reads the cells of the current row; a variable for tests.
+var xlsxColumns = func(rows *excelize.Rows) ([]string, error) { return rows.Columns() }
+
+// xlsxBlank reports whether s is empty or whitespace only.
+func xlsxBlank(s string) bool {
+	for i := 0; i < len(s); i++ {
+		switch s[i] {
+		case ' ', '\t', '\n', '\r', '\v', '\f':
+		default:
+			if s[i] < utf8.RuneSelf {
+				return false
+			}
+			return strings.TrimSpace(s[i:]) == ""
+		}
+	}
+	return true
+}
+
+// xlsxColumnName returns the Excel name of the 0-based column i (0 → A).
+func xlsxColumnName(i int) string {
+	name, err := excelize.ColumnNumberToName(i + 1)
+	if err != nil {
+		return fmt.Sprintf("column %d of row ", i+1)
+	}
+	return name
+}
+
+// Make sure XLSX is a Reader and a Closer.
+var (
+	_ Reader    = (*XLSX)(nil)
+	_ io.Closer = (*XLSX)(nil)
+)
