@@ -1,0 +1,35 @@
+package importer_test
+
+import (
+	"testing"
+
+	"github.com/leadpipe/leadpipe/crm"
+)
+
+// TestFormatsImportAlike imports one prospect list written by real spreadsheet software
+// (SheetJS, testdata/formats/make-fixtures.js) as CSV, XLSX and legacy XLS, each into an
+// account of its own, and expects the same outcome for every row and the same prospects:
+// numbers as shown (no 1.5551234567E10 phone), dates as ISO dates, booleans, blank rows
+// counted in the row numbers but not imported.
+func TestFormatsImportAlike(t *testing.T) {
+	wantOutcomes := map[int]string{
+		2: "created", 3: "updated", 4: "skipped:invalid_email", 6: "created", 7: "created", 8: "unchanged",
+	}
+	wantProspects := []map[string]string{
+		{"email": "ann@acme.com", "first_name": "Ann", "last_name": "Able-Smith", "phone": "15551234567",
+			"organization": "Acme Inc", "email_opt_in": "true", "custom.signed_up": "2024-01-31", "custom.score": "42.5"},
+		{"first_name": "Cy", "last_name": "Cee", "phone": "4930123456"},
+		{"email": "dee@beta.io", "first_name": "Dee", "last_name": "Dunn", "organization": "Beta LLC",
+			"email_opt_in": "false", "custom.signed_up": "1999-12-31", "custom.score": "7"},
+	}
+	for _, format := range []string{"csv", "xlsx", "xls"} {
+		t.Run(format, func(t *testing.T) {
+			e := newEnv(t, -1)
+			e.addField(crm.Field{Key: "signed_up", Label: "Signed Up", Type: crm.Date})
+			e.addField(crm.Field{Key: "score", Label: "Score", Type: crm.Number})
+			r := e.importPath("testdata/formats/prospects."+format, crm.Options{}, 2)
+			checkOutcomes(t, r.Outcomes, wantOutcomes)
+			e.checkProspects(wantProspects)
+		})
+	}
+}
