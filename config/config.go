@@ -38,6 +38,11 @@ type Config struct {
 	PollInterval Duration `yaml:"poll_interval" env:"LEADPIPE_POLL_INTERVAL"`
 	// MaxFieldBytes is the largest CSV cell accepted; a row with a larger one is skipped.
 	MaxFieldBytes int `yaml:"max_field_bytes" env:"LEADPIPE_MAX_FIELD_BYTES"`
+	// MaxUnzippedBytes caps the total unzipped size of an XLSX file (a zip bomb fails its
+	// import); MaxSheetXMLBytes is the largest worksheet XML kept in memory (larger ones are
+	// read through a temporary file).
+	MaxUnzippedBytes int64 `yaml:"max_unzipped_bytes" env:"LEADPIPE_MAX_UNZIPPED_BYTES"`
+	MaxSheetXMLBytes int64 `yaml:"max_sheet_xml_bytes" env:"LEADPIPE_MAX_SHEET_XML_BYTES"`
 	// FilesDir is where uploaded original files are stored, one per import, named by its id.
 	FilesDir string `yaml:"files_dir" env:"LEADPIPE_FILES_DIR"`
 	// MaxUploadBytes is the largest file the HTTP API accepts; larger uploads get 413.
@@ -52,17 +57,19 @@ type Config struct {
 // Default is the configuration with nothing set. Its PostgresURL is the database that
 // deploy/services.sh starts.
 var Default = Config{
-	PostgresURL:    "postgres://leadpipe@127.0.0.1:55432/leadpipe?sslmode=disable",
-	HTTPAddr:       "127.0.0.1:8080",
-	Workers:        2,
-	BatchSize:      5000,
-	QueueDepth:     2,
-	Lease:          Duration(60 * time.Second),
-	PollInterval:   Duration(time.Second),
-	MaxFieldBytes:  1 << 20,
-	FilesDir:       ".data/files",
-	MaxUploadBytes: 512 << 20,
-	LogLevel:       "info",
+	PostgresURL:      "postgres://leadpipe@127.0.0.1:55432/leadpipe?sslmode=disable",
+	HTTPAddr:         "127.0.0.1:8080",
+	Workers:          2,
+	BatchSize:        5000,
+	QueueDepth:       2,
+	Lease:            Duration(60 * time.Second),
+	PollInterval:     Duration(time.Second),
+	MaxFieldBytes:    1 << 20,
+	MaxUnzippedBytes: 1 << 30,
+	MaxSheetXMLBytes: 16 << 20,
+	FilesDir:         ".data/files",
+	MaxUploadBytes:   512 << 20,
+	LogLevel:         "info",
 }
 
 // Duration is a time.Duration written as "30s", "5m" in the file and the environment.
@@ -158,6 +165,12 @@ func (c Config) Validate() error {
 	}
 	if c.MaxFieldBytes < 1024 {
 		errs = append(errs, fmt.Sprintf("max_field_bytes is %d, want at least 1024", c.MaxFieldBytes))
+	}
+	if c.MaxUnzippedBytes < 1<<20 {
+		errs = append(errs, fmt.Sprintf("max_unzipped_bytes is %d, want at least 1048576", c.MaxUnzippedBytes))
+	}
+	if c.MaxSheetXMLBytes < 1<<20 {
+		errs = append(errs, fmt.Sprintf("max_sheet_xml_bytes is %d, want at least 1048576", c.MaxSheetXMLBytes))
 	}
 	if c.FilesDir == "" {
 		errs = append(errs, "files_dir is empty")

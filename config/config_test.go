@@ -27,17 +27,19 @@ func TestDefaultIsValid(t *testing.T) {
 		t.Fatalf("Default.Validate() = %v, want nil", err)
 	}
 	want := config.Config{
-		PostgresURL:    "postgres://leadpipe@127.0.0.1:55432/leadpipe?sslmode=disable",
-		HTTPAddr:       "127.0.0.1:8080",
-		Workers:        2,
-		BatchSize:      5000,
-		QueueDepth:     2,
-		Lease:          config.Duration(60 * time.Second),
-		PollInterval:   config.Duration(time.Second),
-		MaxFieldBytes:  1 << 20,
-		FilesDir:       ".data/files",
-		MaxUploadBytes: 512 << 20,
-		LogLevel:       "info",
+		PostgresURL:      "postgres://leadpipe@127.0.0.1:55432/leadpipe?sslmode=disable",
+		HTTPAddr:         "127.0.0.1:8080",
+		Workers:          2,
+		BatchSize:        5000,
+		QueueDepth:       2,
+		Lease:            config.Duration(60 * time.Second),
+		PollInterval:     config.Duration(time.Second),
+		MaxFieldBytes:    1 << 20,
+		MaxUnzippedBytes: 1 << 30,
+		MaxSheetXMLBytes: 16 << 20,
+		FilesDir:         ".data/files",
+		MaxUploadBytes:   512 << 20,
+		LogLevel:         "info",
 	}
 	if config.Default != want {
 		t.Fatalf("Default = %+v, want %+v", config.Default, want)
@@ -55,18 +57,20 @@ func TestLoadGoodFixtures(t *testing.T) {
 		want config.Config
 	}{
 		{"good.yaml", config.Config{
-			PostgresURL:    "postgres://u@db.example:5432/leads?sslmode=require",
-			HTTPAddr:       "0.0.0.0:9100",
-			Workers:        8,
-			BatchSize:      2500,
-			QueueDepth:     6,
-			Lease:          config.Duration(2 * time.Minute),
-			PollInterval:   config.Duration(250 * time.Millisecond),
-			MaxFieldBytes:  65536,
-			FilesDir:       "/var/lib/leadpipe/files",
-			MaxUploadBytes: 1 << 30,
-			FilesRetention: config.Duration(720 * time.Hour),
-			LogLevel:       "debug",
+			PostgresURL:      "postgres://u@db.example:5432/leads?sslmode=require",
+			HTTPAddr:         "0.0.0.0:9100",
+			Workers:          8,
+			BatchSize:        2500,
+			QueueDepth:       6,
+			Lease:            config.Duration(2 * time.Minute),
+			PollInterval:     config.Duration(250 * time.Millisecond),
+			MaxFieldBytes:    65536,
+			MaxUnzippedBytes: 2 << 30,
+			MaxSheetXMLBytes: 32 << 20,
+			FilesDir:         "/var/lib/leadpipe/files",
+			MaxUploadBytes:   1 << 30,
+			FilesRetention:   config.Duration(720 * time.Hour),
+			LogLevel:         "debug",
 		}},
 		{"partial.yaml", partial},
 		{"empty.yaml", config.Default},
@@ -191,18 +195,20 @@ func TestEnvOverridesFile(t *testing.T) {
 		t.Fatalf("Load: %v", err)
 	}
 	want := config.Config{
-		PostgresURL:    "postgres://env@127.0.0.1:1/env", // env
-		HTTPAddr:       "0.0.0.0:9100",                   // file
-		Workers:        11,                               // env
-		BatchSize:      2500,                             // file
-		QueueDepth:     6,                                // file
-		Lease:          config.Duration(45 * time.Second),
-		PollInterval:   config.Duration(3 * time.Second),
-		MaxFieldBytes:  4096,
-		FilesDir:       "/var/lib/leadpipe/files",
-		MaxUploadBytes: 1 << 30,
-		FilesRetention: config.Duration(720 * time.Hour),
-		LogLevel:       "error",
+		PostgresURL:      "postgres://env@127.0.0.1:1/env", // env
+		HTTPAddr:         "0.0.0.0:9100",                   // file
+		Workers:          11,                               // env
+		BatchSize:        2500,                             // file
+		QueueDepth:       6,                                // file
+		Lease:            config.Duration(45 * time.Second),
+		PollInterval:     config.Duration(3 * time.Second),
+		MaxFieldBytes:    4096,
+		MaxUnzippedBytes: 2 << 30,
+		MaxSheetXMLBytes: 32 << 20,
+		FilesDir:         "/var/lib/leadpipe/files",
+		MaxUploadBytes:   1 << 30,
+		FilesRetention:   config.Duration(720 * time.Hour),
+		LogLevel:         "error",
 	}
 	if got != want {
 		t.Fatalf("Load =\n  %+v\nwant\n  %+v", got, want)

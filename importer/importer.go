@@ -145,8 +145,10 @@ func closeReader(r read.Reader) {
 // readOptions are the reader's options for an import resumed at a checkpoint (0, 0: the start).
 func (im *Importer) readOptions(o crm.Options, row int, offset int64) read.Options {
 	return read.Options{
-		CSV:   read.CSVOptions{MaxFieldBytes: im.Config.MaxFieldBytes, StartRow: row, StartOffset: offset},
-		Sheet: o.Sheet,
+		CSV:              read.CSVOptions{MaxFieldBytes: im.Config.MaxFieldBytes, StartRow: row, StartOffset: offset},
+		Sheet:            o.Sheet,
+		MaxUnzippedBytes: im.Config.MaxUnzippedBytes,
+		MaxSheetXMLBytes: im.Config.MaxSheetXMLBytes,
 	}
 }
 
