@@ -26,13 +26,15 @@ test: services check
 	$(GO) test -race -count=1 ./...
 
 ## bench: 1M-row import against psql \copy of the same file, with peak RSS; then a ~200 MB
-## upload through the daemon's API, with the daemon's peak RSS against its idle RSS; in a database
+## upload through the daemon's API, with the daemon's peak RSS against its idle RSS; then a
+## 200,000-row XLSX import against a plain excelize Rows() loop over the same file; in a database
 ## of its own made afresh, so that the figures do not depend on what tests left behind
 BENCH_URL := postgres://leadpipe@127.0.0.1:55432/leadpipe_bench?sslmode=disable
 bench: services build
 	psql "$$(deploy/services.sh env | cut -d= -f2-)" -qX -c 'DROP DATABASE IF EXISTS leadpipe_bench' -c 'CREATE DATABASE leadpipe_bench'
 	$(GO) run ./cmd/leadpipe-bench -leadpipe $(BIN) -postgres-url '$(BENCH_URL)'
 	$(GO) run ./cmd/leadpipe-bench -leadpipe $(BIN) -postgres-url '$(BENCH_URL)' -upload -rows 1150000 -max-rss-mb 150
+	$(GO) run ./cmd/leadpipe-bench -leadpipe $(BIN) -postgres-url '$(BENCH_URL)' -xlsx -rows 200000
 
 clean:
 	rm -rf bin

@@ -83,6 +83,12 @@ type Summary struct {
 // Check reads the whole file once — its hash, its data rows — and checks the header against
 // the account's fields and the options. Any error means the import must not start.
 func (im *Importer) Check(ctx context.Context, req Request) (*Checked, error) {
+	return im.check(ctx, req, true)
+}
+
+// check is Check; without count it does not read the file's rows (Rows is 0), for an import
+// that reads them anyway and learns their number at its end.
+func (im *Importer) check(ctx context.Context, req Request, count bool) (*Checked, error) {
 	acct, err := store.AccountByName(ctx, im.Pool, req.Account)
 	if err != nil {
 		return nil, err
@@ -98,7 +104,7 @@ func (im *Importer) Check(ctx context.Context, req Request) (*Checked, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
 	}
-	header, rows, err := im.inspect(f, req.Options)
+	header, rows, err := im.inspect(f, req.Options, count)
 	if err != nil {
 		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
 	}
@@ -120,7 +126,7 @@ func (im *Importer) Check(ctx context.Context, req Request) (*Checked, error) {
 
 // inspect opens a file and counts its data rows. A panic of a parser on a crafted file is
 // this file's error, not the caller's crash.
-func (im *Importer) inspect(f *os.File, o crm.Options) (header []string, rows int, err error) {
+func (im *Importer) inspect(f *os.File, o crm.Options, count bool) (header []string, rows int, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("the file is malformed (%v)", p)
@@ -131,7 +137,9 @@ func (im *Importer) inspect(f *os.File, o crm.Options) (header []string, rows in
 		return nil, 0, err
 	}
 	defer closeReader(r)
-	rows, err = r.CountRows()
+	if count {
+		rows, err = r.CountRows()
+	}
 	return r.Header(), rows, err
 }
 
@@ -245,9 +253,12 @@ func (im *Importer) ensureIndexes(ctx context.Context, accountID int64, o crm.Op
 // RunNow checks a request and runs it to the end in the foreground, as owner. With dryRun
 // every row's outcome is computed in one transaction that is rolled back: nothing is written,
 // not even the import's record.
+//
+// It does not count the file's rows before it starts (for a spreadsheet that costs a second read
+// of the whole sheet): the total and the overage alert are computed from the rows it read.
 func (im *Importer) RunNow(ctx context.Context, req Request, owner string, dryRun bool) (Summary, error) {
 	start := time.Now()
-	c, err := im.Check(ctx, req)
+	c, err := im.check(ctx, req, false)
 	if err != nil {
 		return Summary{}, err
 	}
@@ -266,6 +277,10 @@ func (im *Importer) RunNow(ctx context.Context, req Request, owner string, dryRu
 		}
 		sum, err := im.Run(ctx, created, owner)
 		sum.Unmapped = c.Unmapped
+		if err == nil {
+			sum.OverLimitWarning = quota.OverLimitWarning(c.Account, sum.Rows)
+			err = store.SetRowTotals(context.WithoutCancel(ctx), im.Pool, created.ID, sum.Rows, sum.OverLimitWarning)
+		}
 		return sum, err
 	}
 	return im.dryRun(ctx, req, c, rec, owner, start)
@@ -293,7 +308,7 @@ func (im *Importer) dryRun(ctx context.Context, req Request, c *Checked, rec sto
 	if err := im.runPipeline(ctx, tx, job, req.MaxRows); err != nil {
 		return Summary{}, err
 	}
-	return Summary{Status: store.StatusCompleted, Counts: job.Counts, OverLimitWarning: c.OverLimitWarning,
+	return Summary{Status: store.StatusCompleted, Counts: job.Counts, OverLimitWarning: quota.OverLimitWarning(c.Account, job.Counts.Rows),
 		Unmapped: c.Unmapped, DurationMS: time.Since(start).Milliseconds(), DryRun: true}, nil
 }
 

@@ -353,3 +353,12 @@ func (w *where) addCreatedBetween(from, to time.Time) {
 	w.addIf(!from.IsZero(), "created_at >= $%d", from)
 	w.addIf(!to.IsZero(), "created_at < $%d", to)
 }
+
+// SetRowTotals records an import's data rows and overage alert once they are known: an import
+// run in the foreground learns them by reading its file.
+func SetRowTotals(ctx context.Context, q Querier, importID int64, rows int, overLimit bool) error {
+	if _, err := q.Exec(ctx, "UPDATE imports SET rows_total = $2, over_limit_warning = $3 WHERE id = $1", importID, rows, overLimit); err != nil {
+		return fmt.Errorf("record import %d totals: %w", importID, err)
+	}
+	return nil
+}

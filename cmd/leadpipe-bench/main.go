@@ -61,6 +61,7 @@ type options struct {
 	keep          bool
 	genOnly       bool
 	upload        bool
+	xlsx          bool
 }
 
 func main() {
@@ -83,6 +84,7 @@ func run() int {
 	flag.Float64Var(&o.maxRSSMB, "max-rss-mb", 300, "target: highest acceptable peak RSS of the leadpipe import process, MB")
 	flag.BoolVar(&o.keep, "keep", false, "keep the baseline table "+baselineTable+" (the bench account is always kept)")
 	flag.BoolVar(&o.genOnly, "gen-only", false, "only write the CSV and print its path")
+	flag.BoolVar(&o.xlsx, "xlsx", false, "measure the import of the rows as an XLSX sheet against a plain excelize Rows() loop instead")
 	flag.BoolVar(&o.upload, "upload", false, "measure an upload through `leadpipe serve`'s HTTP API instead (its -max-rss-mb is the daemon's)")
 	flag.Parse()
 	if o.rows <= 0 || flag.NArg() > 0 {
@@ -115,6 +117,12 @@ func run() int {
 		commas(int64(gen.DupCaseChanged)), commas(int64(gen.QuotedRows)))
 
 	bin, binErr := exec.LookPath(o.leadpipe)
+	if o.xlsx {
+		if binErr != nil {
+			return fail(fmt.Errorf("leadpipe binary %q not found: %v", o.leadpipe, binErr))
+		}
+		return benchXLSX(ctx, bin, o.postgresURL, path, 0.15)
+	}
 	if o.upload {
 		if binErr != nil {
 			return fail(fmt.Errorf("leadpipe binary %q not found: %v", o.leadpipe, binErr))

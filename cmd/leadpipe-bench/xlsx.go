@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"encoding/csv"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/xuri/excelize/v2"
+)
+
+// benchXLSX measures the import of an XLSX sheet holding the generated CSV's rows against a
+// plain excelize Rows() loop over the same file, in the same run. It returns the exit status:
+// 1 when the import takes more than maxOverhead (a fraction) longer than the loop.
+func benchXLSX(ctx context.Context, bin, postgresURL, csvPath string, maxOverhead float64) int {
+	xlsxPath := strings.TrimSuffix(csvPath, ".csv") + ".xlsx"
+	t0 := time.Now()
+	rows, err := writeXLSX(csvPath, xlsxPath)
+	if err != nil {
+		return fail(err)
+	}
+	size, _ := fileSize(xlsxPath)
+	fmt.Printf("file        %s: %s data rows, %s, written in %.2f s\n", xlsxPath, commas(int64(rows)), sizeMB(size), time.Since(t0).Seconds())
+
+	t0 = time.Now()
+	n, err := plainRowsLoop(xlsxPath)
+	if err != nil {
+		return fail(err)
+	}
+	loop := time.Since(t0)
+	fmt.Printf("baseline    excelize Rows()/Columns() over every row (%s): %.2f s\n", commas(int64(n)), loop.Seconds())
+
+	env := append(os.Environ(), "LEADPIPE_POSTGRES_URL="+postgresURL)
+	if _, err := runQuiet(ctx, env, bin, "migrate"); err != nil {
+		return fail(err)
+	}
+	account := "bench-xlsx-" + strconv.FormatInt(time.Now().Unix(), 10)
+	if _, err := runQuiet(ctx, env, bin, "account", "create", account); err != nil {
+		return fail(err)
+	}
+	res, wall, rssKiB, err := runImport(ctx, env, bin, xlsxPath, account)
+	if err != nil {
+		return fail(err)
+	}
+	overhead := wall.Seconds()/loop.Seconds() - 1
+	fmt.Printf("leadpipe    import: %.2f s wall, %s rows/s, peak RSS %.1f MB; %s rows: created %s, updated %s, unchanged %s, skipped %s\n",
+		wall.Seconds(), commas(int64(float64(rows)/wall.Seconds())), float64(rssKiB)/1024,
+		commas(res.Rows), commas(res.Created), commas(res.Updated), commas(res.Unchanged), commas(res.Skipped))
+	fmt.Printf("overhead    the import takes %+.0f%% against the plain read loop\n", overhead*100)
+	if res.Rows != int64(rows) {
+		fmt.Printf("counts      ERROR: the import read %s rows, the sheet has %s\n", commas(res.Rows), commas(int64(rows)))
+		return 1
+	}
+	if overhead > maxOverhead {
+		fmt.Printf("target MISSED: %+.0f%% > %+.0f%%\n", overhead*100, maxOverhead*100)
+		return 1
+	}
+	fmt.Printf("target met: %+.0f%% <= %+.0f%%\n", overhead*100, maxOverhead*100)
+	return 0
+}
+
+// writeXLSX copies a CSV into the first sheet of an XLSX workbook with excelize's stream
+// writer and returns its data rows.
+func writeXLSX(csvPath, xlsxPath string) (int, error) {
+	in, err := os.Open(csvPath)
+	if err != nil {
+		return 0, err
+	}
+	defer in.Close()
+	f := excelize.NewFile()
+	defer f.Close()
+	sw, err := f.NewStreamWriter("Sheet1")
+	if err != nil {
+		return 0, err
+	}
+	r := csv.NewReader(in)
+	r.FieldsPerRecord = -1
+	rows := -1 // the header is not a data row
+	for row := 1; ; row++ {
+		rec, err := r.Read()
+		if err != nil {
+			break
+		}
+		cells := make([]any, len(rec))
+		for i, c := range rec {
+			cells[i] = c
+		}
+		cell, _ := excelize.CoordinatesToCellName(1, row)
+		if err := sw.SetRow(cell, cells); err != nil {
+			return 0, err
+		}
+		rows++
+	}
+	if err := sw.Flush(); err != nil {
+		return 0, err
+	}
+	return rows, f.SaveAs(xlsxPath)
+}
+
+// plainRowsLoop reads every cell of the first sheet with excelize's Rows iterator, the way a
+// program that only reads the file would, and returns the rows after the header.
+func plainRowsLoop(path string) (int, error) {
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		return 0, err
+	}
+	defer f.Close()
+	rows, err := f.Rows(f.GetSheetName(0))
+	if err != nil {
+		return 0, err
+	}
+	defer rows.Close()
+	n := -1
+	for rows.Next() {
+		if _, err := rows.Columns(); err != nil {
+			return 0, err
+		}
+		n++
+	}
+	return n, rows.Error()
+}
