@@ -21,9 +21,16 @@ check:
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 
-## test: start the services, check, and run every test with the race detector
+## test: start the services, check, run every test with the race detector, then each fuzz
+## target for FUZZTIME (seed corpus: the tests' fixtures; crashers go to testdata/fuzz, to be
+## fixed and kept). Minimizing is capped so that one large input cannot stall a short run.
+FUZZTIME ?= 10s
+FUZZ = $(GO) test -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s
 test: services check
 	$(GO) test -race -count=1 ./...
+	$(FUZZ) -fuzz '^FuzzCSV$$' ./stages/read/
+	$(FUZZ) -fuzz '^FuzzXLS$$' ./stages/read/
+	$(FUZZ) -fuzz '^FuzzXLSX$$' ./stages/read/
 
 ## bench: 1M-row import against psql \copy of the same file, with peak RSS; then a ~200 MB
 ## upload through the daemon's API, with the daemon's peak RSS against its idle RSS; then a

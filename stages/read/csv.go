@@ -11,9 +11,11 @@
 // Text: a UTF-8 byte-order mark is stripped. A UTF-16 file (LE or BE) with a byte-order mark
 // is decoded to UTF-8 as it is read. Any other input is read as bytes, and each field that is
 // not valid UTF-8 is decoded as Windows-1252, whole (a field is never a mix of the two). NUL
-// bytes in fields are removed, but a file whose first 64 KiB (after the byte-order mark, and
-// decoded) hold a NUL byte, or more than one byte in ten of other control characters (C0
-// except tab, LF, CR, VT, FF; and DEL), is not text: ErrNotText.
+// bytes are removed wherever they are (Postgres rejects them), so a stray NUL never fails a
+// row or the file. But the first 64 KiB (after the byte-order mark, and decoded) decide
+// whether the file is text at all: more than 8 NUL bytes plus one per 4 KiB (not counting a
+// run of NULs that pads the end of the file), or more than one byte in ten of control
+// characters (C0 except tab, LF, CR, VT, FF; and DEL), make it binary: ErrNotText.
 //
 // Offsets (Record.Offset, Batch.Offset, CSVOptions.StartOffset) count bytes of the decoded
 // UTF-8 stream after the byte-order mark. For a file that is not UTF-16 that is the file
@@ -34,13 +36,20 @@
 // is what is left). Quoting is lenient the way Excel's is: a quote opens a quoted field only as
 // the very first byte of the field; anywhere else it is literal; text after a closing quote is
 // appended (`"ab"c` reads as `abc`); a quote still open at the end of the file makes that
-// record malformed.
+// record, and so the rest of the file, one malformed record.
 //
-// Caps: a field longer than CSVOptions.MaxFieldBytes makes its record malformed; the reader
-// stops keeping the field's bytes (its cell reads as "") and goes on to the end of the record.
-// To bound memory whatever the input, a record of more than 16 fields' worth of bytes (at
-// least 16 MiB) is malformed the same way, a data record keeps at most 256 cells past the
-// header's width (further cells are only counted), and a header may have at most 65536 cells.
+// Caps, so that no input can exhaust memory: a field longer than CSVOptions.MaxFieldBytes
+// (1 MiB by default) makes its record malformed; the reader stops keeping the field's bytes
+// (its cell reads as "") and goes on to the end of the record. A record of more than 16
+// fields' worth of bytes (at least 16 MiB; counted before and again after any Windows-1252
+// decoding) is malformed, and none of its bytes are kept (all its cells read as ""). A data
+// record keeps at most 256 cells past the header's width; further cells are only counted, so
+// a row of a million delimiters is one malformed record of bounded size. A header with more
+// than CSVOptions.MaxColumns columns (2000 by default; trailing empty cells do not count)
+// fails OpenCSV with ErrTooManyColumns, and more than CSVOptions.MaxRows data records (no
+// limit by default) fail the read with ErrTooManyRows. The reader thus holds at most about
+// one record's cap (plus a 256 KiB buffer) whatever the input, and gives back buffers over
+// 4 MiB after the record that needed them.
 package read
 
 import (
@@ -68,11 +77,19 @@ var (
 	// ErrNoHeader: the file has content but no row that can be its header (every row is blank,
 	// or the first non-blank row cannot be parsed).
 	ErrNoHeader = errors.New("file has no header row")
+	// ErrTooManyColumns: the header has more columns than CSVOptions.MaxColumns.
+	ErrTooManyColumns = errors.New("file has too many columns")
+	// ErrTooManyRows: the file has more data rows than CSVOptions.MaxRows. Next, CountRows and
+	// the source's Next return it (and go on returning it) once the limit is passed.
+	ErrTooManyRows = errors.New("file has too many rows")
 )
 
 const (
 	// DefaultMaxFieldBytes is the field cap when CSVOptions.MaxFieldBytes is 0.
 	DefaultMaxFieldBytes = 1 << 20
+	// DefaultMaxColumns is the header column cap when CSVOptions.MaxColumns is 0. Real exports
+	// of CRMs stay well below it; every column costs memory in every row of every batch.
+	DefaultMaxColumns = 2000
 
 	// sniffBytes is how much of the start of the file is checked for binary content and used
 	// to sniff the delimiter.
@@ -81,8 +98,6 @@ const (
 	sniffRecords = 50
 	// bufSize is the size of the read buffer.
 	bufSize = 256 << 10
-	// headerCellCap is the most columns a header may have.
-	headerCellCap = 1 << 16
 	// extraCellCap is how many cells beyond the header's width a data record keeps; further
 	// cells are only counted (and checked for being blank), so a line of a million delimiters
 	// cannot exhaust memory.
@@ -90,6 +105,11 @@ const (
 	// minRecordBytes is the least total size of a record before it is malformed; the cap is
 	// the larger of this and 16 fields' worth.
 	minRecordBytes = 16 << 20
+	// minRecordAlloc is the least capacity the record buffer grows to.
+	minRecordAlloc = 4 << 10
+	// retainBytes is the most capacity a record buffer keeps from one record to the next; a
+	// larger one, grown for a huge record, is given back to the garbage collector.
+	retainBytes = 4 << 20
 	// arenaCells is how many cells Next allocates at a time.
 	arenaCells = 1024
 )
@@ -106,6 +126,14 @@ type CSVOptions struct {
 	// StartRow is the row number of the last record before StartOffset (Batch.LastRow); the
 	// next record read is numbered from it. Ignored when StartOffset is 0.
 	StartRow int
+	// MaxColumns caps the header's width (trailing empty header cells do not count); a wider
+	// header fails OpenCSV with ErrTooManyColumns. 0 means DefaultMaxColumns.
+	MaxColumns int
+	// MaxRows caps the data records read (non-blank ones, malformed ones included): reading
+	// the one after the last allowed fails with ErrTooManyRows. 0 means no limit. A resumed
+	// read (StartOffset) counts from its start; the records before it were counted by the
+	// read that made the checkpoint.
+	MaxRows int
 }
 
 // Record is one non-blank data record.
@@ -138,13 +166,16 @@ type CSV struct {
 	qtd      [256]bool // bytes that end a run of a quoted field
 	maxField int
 	maxRec   int
+	maxRows  int
 
 	header    []string
 	headerRow int
 	width     int // len(header), once the header is read; -1 before
 
-	row int   // row number of the last record read
-	off int64 // offset just after the last record read
+	row   int   // row number of the last record read
+	off   int64 // offset just after the last record read
+	nrows int   // non-blank data records read (only counted with a row limit)
+	fail  error // sticky ErrTooManyRows
 
 	// The record being read: its fields are rec[ends[i-1]:ends[i]].
 	rec          []byte
@@ -174,11 +205,15 @@ func OpenCSV(r io.Reader, opts CSVOptions) (*CSV, error) {
 		buf:      make([]byte, bufSize),
 		enc:      "utf-8",
 		maxField: opts.MaxFieldBytes,
+		maxRows:  max(opts.MaxRows, 0),
 		width:    -1,
-		cellCap:  headerCellCap,
+		cellCap:  opts.MaxColumns,
 	}
 	if c.maxField <= 0 {
 		c.maxField = DefaultMaxFieldBytes
+	}
+	if c.cellCap <= 0 {
+		c.cellCap = DefaultMaxColumns
 	}
 	c.maxRec = max(minRecordBytes, 16*c.maxField)
 
@@ -210,7 +245,7 @@ func OpenCSV(r io.Reader, opts CSVOptions) (*CSV, error) {
 	if len(sample) > sniffBytes {
 		sample, atEOF = sample[:sniffBytes], false
 	}
-	if err := checkText(sample); err != nil {
+	if err := checkText(sample, atEOF); err != nil {
 		return nil, err
 	}
 	c.setDelimiter(sniffDelimiter(sample, atEOF))
@@ -276,8 +311,8 @@ func (c *CSV) readHeader() error {
 			ErrNoHeader, c.row, c.why)
 	}
 	if c.lastNonBlank > 0 {
-		return fmt.Errorf("%w: row %d, the first non-blank row, has more than %d columns",
-			ErrNoHeader, c.row, headerCellCap)
+		return fmt.Errorf("%w: the header (row %d) has %d columns; the limit is %d",
+			ErrTooManyColumns, c.row, c.lastNonBlank, c.cellCap)
 	}
 	hdr := c.cells(nil)
 	for i, h := range hdr {
@@ -381,6 +416,9 @@ func (c *CSV) CountRows() (int, error) {
 // advance reads and checks the next record, blank or not. It returns false at the end of the
 // input, and an error if the underlying reader fails.
 func (c *CSV) advance() (bool, error) {
+	if c.fail != nil {
+		return false, c.fail
+	}
 	ok := c.readRecord()
 	if err := c.readErr(); err != nil {
 		return false, err
@@ -389,6 +427,13 @@ func (c *CSV) advance() (bool, error) {
 		return false, nil
 	}
 	c.finish()
+	if c.maxRows > 0 && !c.blank && c.width >= 0 {
+		if c.nrows++; c.nrows > c.maxRows {
+			c.fail = fmt.Errorf("%w: more than the limit of %d data rows (row %d is data row %d)",
+				ErrTooManyRows, c.maxRows, c.row, c.nrows)
+			return false, c.fail
+		}
+	}
 	return true, nil
 }
 
@@ -469,6 +514,9 @@ func hasLess(x uint64, n byte) uint64 { return (x - lsb*uint64(n)) &^ x & msb }
 // readRecord reads the next record into rec and ends, and leaves the reader just after its
 // line break. It returns false when no input is left.
 func (c *CSV) readRecord() bool {
+	if cap(c.rec) > retainBytes || cap(c.tmp) > retainBytes {
+		c.rec, c.tmp = nil, nil
+	}
 	c.rec = c.rec[:0]
 	c.ends = c.ends[:0]
 	c.ncells, c.fstart, c.lastNonBlank = 0, 0, 0
@@ -491,7 +539,8 @@ fields:
 			c.quoted = true
 			if !c.readQuoted() {
 				if c.err == io.EOF {
-					c.why = fmt.Sprintf("unterminated quoted field starting in row %d runs to the end of the file", c.row+1)
+					c.why = fmt.Sprintf("unterminated quote: the quoted field in column %d of row %d is never closed, so it runs to the end of the file",
+						c.ncells+1, c.row+1)
 				}
 				c.endField()
 				return true
@@ -521,7 +570,8 @@ fields:
 			}
 		found:
 			if i > 0 {
-				if p := buf[:i]; !c.discard && len(c.rec)-c.fstart+i <= c.maxField && len(c.rec)+i <= c.maxRec {
+				// cap(c.rec) <= c.maxRec always: see keep.
+				if p := buf[:i]; !c.discard && len(c.rec)-c.fstart+i <= c.maxField && len(c.rec)+i <= cap(c.rec) {
 					c.rec = append(c.rec, p...)
 				} else {
 					c.keep(p)
@@ -598,7 +648,7 @@ func (c *CSV) readQuoted() bool {
 }
 
 // keep appends bytes of the current field to the record, unless the field or record is over
-// its cap or the field is not kept.
+// its cap or the field is not kept. It grows the record buffer, never past the record cap.
 func (c *CSV) keep(p []byte) {
 	if c.discard {
 		if !c.dirty && !asciiSpace(p) {
@@ -615,14 +665,27 @@ func (c *CSV) keep(p []byte) {
 		return
 	}
 	if len(c.rec)+len(p) > c.maxRec {
-		if c.why == "" {
-			c.why = fmt.Sprintf("row is longer than %d bytes", c.maxRec)
-		}
-		c.rec = c.rec[:c.fstart]
+		c.dropRecord(fmt.Sprintf("row is longer than %d bytes", c.maxRec))
 		c.discard, c.dirty, c.dropRest = true, true, true
 		return
 	}
+	if need := len(c.rec) + len(p); need > cap(c.rec) {
+		rec := make([]byte, len(c.rec), min(max(2*cap(c.rec), need, minRecordAlloc), c.maxRec))
+		copy(rec, c.rec)
+		c.rec = rec
+	}
 	c.rec = append(c.rec, p...)
+}
+
+// dropRecord makes the current record malformed (unless it already is) and drops all its
+// bytes: every cell kept so far reads as "".
+func (c *CSV) dropRecord(why string) {
+	if c.why == "" {
+		c.why = why
+	}
+	c.rec = c.rec[:0]
+	clear(c.ends)
+	c.fstart = 0
 }
 
 // endField ends the current field.
@@ -670,20 +733,32 @@ func (c *CSV) fieldBlank(i int) bool {
 	return len(bytes.TrimSpace(c.rec[start:c.ends[i]])) == 0
 }
 
-// fixEncoding decodes each kept field that is not valid UTF-8 as Windows-1252.
+// fixEncoding decodes each kept field that is not valid UTF-8 as Windows-1252. A record that
+// would be longer than the record cap once decoded is dropped (malformed) instead.
 func (c *CSV) fixEncoding() {
-	start, bad := 0, false
+	start, bad, n := 0, false, 0
 	for _, e := range c.ends {
-		if !utf8.Valid(c.rec[start:e]) {
+		if f := c.rec[start:e]; utf8.Valid(f) {
+			n += len(f)
+		} else {
 			bad = true
-			break
+			for _, b := range f {
+				n += int(cp1252Len[b])
+			}
 		}
 		start = e
 	}
 	if !bad {
 		return
 	}
+	if n > c.maxRec {
+		c.dropRecord(fmt.Sprintf("row is longer than %d bytes once decoded from Windows-1252", c.maxRec))
+		return
+	}
 	out, ends := c.tmp[:0], c.tmpEnds[:0]
+	if cap(out) < n {
+		out = make([]byte, 0, n)
+	}
 	start = 0
 	for _, e := range c.ends {
 		f := c.rec[start:e]
@@ -704,6 +779,14 @@ func (c *CSV) fixEncoding() {
 	c.tmp, c.rec = c.rec, out
 	c.tmpEnds, c.ends = c.ends, ends
 }
+
+// cp1252Len is the length in UTF-8 of each byte decoded as Windows-1252.
+var cp1252Len = func() (t [256]uint8) {
+	for b := range t {
+		t[b] = uint8(utf8.RuneLen(charmap.Windows1252.DecodeByte(byte(b))))
+	}
+	return t
+}()
 
 // splitRune reports whether a field boundary of a valid UTF-8 record falls inside a rune, in
 // which case the fields themselves are not valid.

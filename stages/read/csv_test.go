@@ -69,22 +69,25 @@ func bigPrefix() (string, int) {
 	return sb.String(), n + 1 // rows 2..n+1 are filler
 }
 
-func TestCSV(t *testing.T) {
+// csvCase is a case of TestCSV; FuzzCSV seeds its corpus with their inputs.
+type csvCase struct {
+	name      string
+	in        []byte
+	opts      read.CSVOptions
+	header    []string
+	headerRow int // 0 means 1
+	delim     rune
+	enc       string
+	want      []rec
+}
+
+func csvCases(t testing.TB) []csvCase {
 	prefix, prefixRows := bigPrefix()
 	fillers := make([]rec, prefixRows-1)
 	for i := range fillers {
 		fillers[i] = r(i+2, "filler", "row")
 	}
-	tests := []struct {
-		name      string
-		in        []byte
-		opts      read.CSVOptions
-		header    []string
-		headerRow int // 0 means 1
-		delim     rune
-		enc       string
-		want      []rec
-	}{
+	return []csvCase{
 		{
 			name:   "plain comma",
 			in:     []byte("email,first,last\na@x.com,Ann,Lee\nb@x.com,Bob,Ray\n"),
@@ -268,7 +271,7 @@ func TestCSV(t *testing.T) {
 			header: []string{"a", "b"},
 			want: []rec{
 				r(2, "1", "2"), r(3, "3", "4"), r(5, "5", "6"), r(6, "7", "8"),
-				bad(7, "unterminated quoted field starting in row 7 runs to the end of the file", "open,9\n10,11\n"),
+				bad(7, "unterminated quote: the quoted field in column 1 of row 7 is never closed, so it runs to the end of the file", "open,9\n10,11\n"),
 			},
 		},
 		{
@@ -329,6 +332,10 @@ func TestCSV(t *testing.T) {
 			}(),
 		},
 	}
+}
+
+func TestCSV(t *testing.T) {
+	tests := csvCases(t)
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, recs, err := readAll(t, tt.in, tt.opts)
@@ -404,35 +411,44 @@ func TestCSVOffsets(t *testing.T) {
 	}
 }
 
-func TestOpenCSVErrors(t *testing.T) {
+// openCase is a case of TestOpenCSVErrors; FuzzCSV seeds its corpus with their inputs.
+type openCase struct {
+	name   string
+	in     []byte
+	target error
+	detail string
+}
+
+func openCases(t testing.TB) []openCase {
 	prefix, _ := bigPrefix()
 	garbage := make([]byte, 4096)
 	for i := range garbage {
 		garbage[i] = byte(i*7919 + i>>3) // includes 0x00
 	}
-	tests := []struct {
-		name   string
-		in     []byte
-		target error
-		detail string
-	}{
+	return []openCase{
 		{"empty", nil, read.ErrEmpty, "file is empty: 0 bytes"},
 		{"bom only", []byte("\xEF\xBB\xBF"), read.ErrEmpty, "0 bytes"},
 		{"utf-16 bom only", []byte("\xFF\xFE"), read.ErrEmpty, "0 bytes"},
 		{"whitespace", []byte(" \r\n\t\n  \n"), read.ErrEmpty, "only whitespace"},
 		{"blank rows only", []byte(",,\n , \n\n"), read.ErrNoHeader, "all 3 rows are blank"},
 		{"one blank row", []byte(`""`), read.ErrNoHeader, "only row is blank"},
-		{"nul byte", []byte("email,name\na@x.com,A\x00nn\n"), read.ErrNotText, "file is not text: binary byte 0x00 at offset 20"},
-		{"binary garbage", garbage, read.ErrNotText, "binary byte 0x00"},
-		{"zip / xlsx", []byte("PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00"), read.ErrNotText, "binary byte 0x00 at offset 5"},
+		{"nul bytes", []byte("email,name\na@x.com,A" + strings.Repeat("\x00", 9) + "nn\n"), read.ErrNotText, "file is not text: 9 binary NUL (0x00) bytes in its first 32 bytes, the first at offset 20"},
+		{"few nul bytes are stripped, not binary", []byte("email,name\na@x.com,A\x00n\x00n\n"), nil, ""},
+		{"nine nul bytes in 64 KiB are stripped", []byte(prefix[:40000] + strings.Repeat("\x00x", 9) + prefix[40000:]), nil, ""},
+		{"nul padding at the end is not binary", []byte("email,name\na@x.com,Ann\n" + strings.Repeat("\x00", 4096)), nil, ""},
+		{"binary garbage", garbage, read.ErrNotText, "16 binary NUL (0x00) bytes in its first 4096 bytes"},
+		{"zip / xlsx", []byte("PK\x03\x04\x14\x00\x06\x00\x08\x00\x00\x00!\x00"), read.ErrNotText, "10 of the first 13 bytes are control characters (the first, 0x03, at offset 2)"},
 		{"control bytes", []byte("\x01\x02\x03\x04\x05\x06abc,def\n\x07\x08\x0e\x0f\x10,x\n"), read.ErrNotText, "control characters"},
 		{"utf-16 without bom", utf16(t, unicode.LittleEndian, "email,name\nx@y.z,Al\n")[2:], read.ErrNotText, "UTF-16"},
-		{"unterminated quote in header", []byte("\"email,name\nx,y\n"), read.ErrNoHeader, "row 1, the first non-blank row, cannot be read as a header: unterminated quoted field starting in row 1"},
+		{"unterminated quote in header", []byte("\"email,name\nx,y\n"), read.ErrNoHeader, "row 1, the first non-blank row, cannot be read as a header: unterminated quote: the quoted field in column 1 of row 1 is never closed"},
 		{"oversize header", []byte("\n" + strings.Repeat("x", 2000) + ",b\n"), read.ErrNoHeader, "row 2, the first non-blank row, cannot be read as a header: cell in column 1 is longer"},
-		{"too many header cells", []byte(strings.Repeat("a,", 70000) + "b\n"), read.ErrNoHeader, "has more than 65536 columns"},
+		{"too many header cells", []byte(strings.Repeat("a,", 70000) + "b\n"), read.ErrTooManyColumns, "file has too many columns: the header (row 1) has 70001 columns; the limit is 2000"},
 		{"nul past the check is not binary", []byte(prefix + "\x00"), nil, ""},
 	}
-	for _, tt := range tests {
+}
+
+func TestOpenCSVErrors(t *testing.T) {
+	for _, tt := range openCases(t) {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := read.OpenCSV(bytes.NewReader(tt.in), read.CSVOptions{MaxFieldBytes: 1000})
 			if tt.target == nil {

@@ -49,7 +49,8 @@ var (
 
 // Open detects f's format by its content — an XLSX workbook (a zip archive), a legacy XLS
 // workbook (an OLE2 compound file) or else text, read as CSV — and opens it. Errors say what is
-// wrong with the file and wrap ErrEmpty, ErrNotText, ErrNoHeader or ErrFormat.
+// wrong with the file and wrap ErrEmpty, ErrNotText, ErrNoHeader, ErrTooManyColumns or
+// ErrFormat; reading past a row limit gives ErrTooManyRows.
 func Open(f *os.File, opts Options) (Reader, error) {
 	head := make([]byte, len(ole2Signature))
 	n, err := f.ReadAt(head, 0)

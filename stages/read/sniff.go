@@ -5,16 +5,26 @@ import (
 	"fmt"
 )
 
-// checkText fails with ErrNotText if the sample (the start of the decoded input) holds a NUL
-// byte, or if more than one byte in ten is a control character other than tab, line feed,
-// carriage return, vertical tab and form feed.
-func checkText(sample []byte) error {
-	if i := bytes.IndexByte(sample, 0); i >= 0 {
-		err := fmt.Errorf("%w: binary byte 0x00 at offset %d", ErrNotText, i)
+// checkText fails with ErrNotText if the sample (the start of the decoded input; atEOF: all
+// of it) is binary: if it holds more than maxNUL NUL bytes, or if more than one byte in ten is
+// a control character other than tab, line feed, carriage return, vertical tab and form feed
+// (NUL included). A run of NULs at the very end of the file is padding and does not count.
+// A few stray NULs are no reason to refuse a file: the reader removes them.
+func checkText(sample []byte, atEOF bool) error {
+	if atEOF {
+		if t := bytes.TrimRight(sample, "\x00"); len(t) > 0 {
+			sample = t
+		}
+	}
+	utf16Hint := func(err error) error {
 		if looksUTF16(sample) {
 			err = fmt.Errorf("%w (it looks like UTF-16 text without a byte-order mark; save it as UTF-8)", err)
 		}
 		return err
+	}
+	if n := bytes.Count(sample, []byte{0}); n > maxNUL(len(sample)) {
+		return utf16Hint(fmt.Errorf("%w: %d binary NUL (0x00) bytes in its first %d bytes, the first at offset %d",
+			ErrNotText, n, len(sample), bytes.IndexByte(sample, 0)))
 	}
 	ctrl, first := 0, -1
 	for i, b := range sample {
@@ -26,11 +36,16 @@ func checkText(sample []byte) error {
 		}
 	}
 	if ctrl*10 > len(sample) {
-		return fmt.Errorf("%w: %d of the first %d bytes are control characters (the first, 0x%02x, at offset %d)",
-			ErrNotText, ctrl, len(sample), sample[first], first)
+		return utf16Hint(fmt.Errorf("%w: %d of the first %d bytes are control characters (the first, 0x%02x, at offset %d)",
+			ErrNotText, ctrl, len(sample), sample[first], first))
 	}
 	return nil
 }
+
+// maxNUL is how many NUL bytes a text sample of n bytes may hold: 8, plus one per 4 KiB.
+// Text with stray NULs has a few; binary files have many (compressed data about one byte in
+// 256, and most formats' headers several in their first bytes).
+func maxNUL(n int) int { return 8 + n/4096 }
 
 // looksUTF16 reports whether most NUL bytes of the sample sit at one parity of offsets and
 // they make up a good part of that parity, as in mostly-ASCII UTF-16 text.

@@ -14,6 +14,9 @@ const DefaultBatchSize = 1000
 // its context.
 const ctxCheckEvery = 256
 
+// maxArenaCells is the most cells a batch allocates at a time (1 MiB of string headers).
+const maxArenaCells = 1 << 16
+
 // NewSource returns a pipeline source that reads c's records in batches of up to batchSize
 // rows. A malformed record becomes a row skipped with reason malformed_row. Each batch's
 // LastRow and Offset are those of the last record it consumed, blank ones included.
@@ -61,7 +64,9 @@ func (s *source) Next(ctx context.Context) (*pipeline.Batch, error) {
 			continue
 		}
 		if cap(arena)-len(arena) < c.nkeep {
-			arena = make([]string, 0, max(c.nkeep, (s.size-len(b.Rows))*max(c.width, 1)))
+			// Enough for the rest of the batch at the header's width, but no more than
+			// maxArenaCells at a time: a wide header must not cost a huge slice up front.
+			arena = make([]string, 0, max(c.nkeep, min((s.size-len(b.Rows))*max(c.width, 1), maxArenaCells)))
 		}
 		start := len(arena)
 		arena = c.cells(arena)
