@@ -5,7 +5,6 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"os"
@@ -16,20 +15,12 @@ import (
 	unicode16 "unicode/utf16"
 	"unicode/utf8"
 
-	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/stages/read"
 )
 
 // The fixtures in testdata/xls were written by SheetJS from testdata/xls/make-fixtures.js; the
 // workbooks built here (buildXLS) cover what SheetJS does not write: formulas, RK numbers,
 // shared strings cut inside a string, rows out of order, charts, encryption, BIFF5.
-
-// xlsRow is a row as a test expects it: its number, its cells, and its skip detail.
-type xlsRow struct {
-	n     int
-	cells []string
-	why   string
-}
 
 // openXLSBytes writes data to a file and opens it with read.Open.
 func openXLSBytes(t testing.TB, data []byte, opts read.Options) (read.Reader, error) {
@@ -60,35 +51,8 @@ func xlsFixture(t testing.TB, name string) []byte {
 	return data
 }
 
-// drainXLS reads all of r's batches and returns their rows and batches.
-func drainXLS(t testing.TB, r read.Reader, size int) ([]xlsRow, []*pipeline.Batch, error) {
-	t.Helper()
-	src := r.Source(size)
-	var rows []xlsRow
-	var batches []*pipeline.Batch
-	for {
-		b, err := src.Next(t.Context())
-		if err == io.EOF {
-			if _, err := src.Next(t.Context()); err != io.EOF {
-				t.Fatalf("Next after io.EOF: %v", err)
-			}
-			return rows, batches, nil
-		}
-		if err != nil {
-			return rows, batches, err
-		}
-		batches = append(batches, b)
-		for _, row := range b.Rows {
-			if row.Skipped() && row.SkipReason != pipeline.ReasonMalformedRow {
-				t.Errorf("row %d skipped with reason %q", row.Number, row.SkipReason)
-			}
-			rows = append(rows, xlsRow{row.Number, row.Cells, row.SkipDetail})
-		}
-	}
-}
-
 // readAllXLS opens data and reads its header and rows; it fails the test on any error.
-func readAllXLS(t *testing.T, data []byte, opts read.Options) (read.Reader, []xlsRow) {
+func readAllXLS(t *testing.T, data []byte, opts read.Options) (read.Reader, []sheetRow) {
 	t.Helper()
 	r, err := openXLSBytes(t, data, opts)
 	if err != nil {
@@ -97,14 +61,14 @@ func readAllXLS(t *testing.T, data []byte, opts read.Options) (read.Reader, []xl
 	if r.Format() != "xls" {
 		t.Errorf("Format() = %q", r.Format())
 	}
-	rows, _, err := drainXLS(t, r, 0)
+	rows, _, err := drainSheet(t, r, 0)
 	if err != nil {
 		t.Fatal(err)
 	}
 	return r, rows
 }
 
-func checkXLSRows(t *testing.T, got, want []xlsRow) {
+func checkXLSRows(t *testing.T, got, want []sheetRow) {
 	t.Helper()
 	if len(got) != len(want) {
 		t.Errorf("got %d rows, want %d", len(got), len(want))
@@ -119,7 +83,7 @@ func checkXLSRows(t *testing.T, got, want []xlsRow) {
 
 var xlsProspectsHeader = []string{"First Name", "Last Name", "Email", "Phone", "Score", "Signed Up", "Active", "Notes"}
 
-var xlsProspectsRows = []xlsRow{
+var xlsProspectsRows = []sheetRow{
 	{2, []string{"Ada", "Lovelace", "ada@example.com", "15551234567", "42.5", "2024-01-31", "true", "first"}, ""},
 	{3, []string{"Zoë", "Łukasiewicz", "zoe@example.com", "4930123456", "0.3", "1999-12-31", "false", "日本語"}, ""},
 	// Row 4 is blank. H5 holds an empty string: the row ends at G.
@@ -128,14 +92,14 @@ var xlsProspectsRows = []xlsRow{
 }
 
 // manyRows are the rows of many.xls, as make-fixtures.js makes them.
-func xlsManyRows() []xlsRow {
-	var rows []xlsRow
+func xlsManyRows() []sheetRow {
+	var rows []sheetRow
 	for i := 1; i <= 40; i++ {
 		note := fmt.Sprintf("note number %d %s", i, strings.Repeat("x", 90+i%13))
 		if i%10 == 0 {
 			note = fmt.Sprintf("nöte %d — %s", i, strings.Repeat("ж", i%7))
 		}
-		rows = append(rows, xlsRow{i + 1, []string{fmt.Sprintf("user%d@example.com", i), note}, ""})
+		rows = append(rows, sheetRow{i + 1, []string{fmt.Sprintf("user%d@example.com", i), note}, ""})
 	}
 	return rows
 }
@@ -145,20 +109,20 @@ func TestXLSFixtures(t *testing.T) {
 		file, sheet string
 		xlsHeader   []string
 		headerRow   int
-		rows        []xlsRow
+		rows        []sheetRow
 	}{
 		{"prospects.xls", "", xlsProspectsHeader, 1, xlsProspectsRows},
 		{"prospects.xls", "Prospects", xlsProspectsHeader, 1, xlsProspectsRows},
-		{"prospects.xls", "Archive", []string{"Email", "Company"}, 1, []xlsRow{
+		{"prospects.xls", "Archive", []string{"Email", "Company"}, 1, []sheetRow{
 			{2, []string{"old@example.com", "Acme"}, ""},
 			{3, []string{"older@example.com", "Initech"}, ""},
 		}},
-		{"prospects.xls", "ARCHIVE", []string{"Email", "Company"}, 1, []xlsRow{
+		{"prospects.xls", "ARCHIVE", []string{"Email", "Company"}, 1, []sheetRow{
 			{2, []string{"old@example.com", "Acme"}, ""},
 			{3, []string{"older@example.com", "Initech"}, ""},
 		}},
 		// Row 1 is blank; the header's empty third cell is dropped.
-		{"header-row2.xls", "", []string{"Email", "Name"}, 2, []xlsRow{
+		{"header-row2.xls", "", []string{"Email", "Name"}, 2, []sheetRow{
 			{3, []string{"a@example.com", "A"}, ""},
 			{4, []string{"b@example.com", "B"}, ""},
 		}},
@@ -191,7 +155,7 @@ func TestXLSBatches(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, batches, err := drainXLS(t, r, 2)
+	_, batches, err := drainSheet(t, r, 2)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -217,7 +181,7 @@ func TestXLSResume(t *testing.T) {
 	tests := []struct {
 		file     string
 		startRow int
-		rows     []xlsRow
+		rows     []sheetRow
 	}{
 		{"prospects.xls", 0, xlsProspectsRows},
 		{"prospects.xls", 1, xlsProspectsRows},
@@ -227,7 +191,7 @@ func TestXLSResume(t *testing.T) {
 		{"prospects.xls", 5, xlsProspectsRows[3:]},
 		{"prospects.xls", 6, nil},
 		{"prospects.xls", 100, nil},
-		{"header-row2.xls", 3, []xlsRow{{4, []string{"b@example.com", "B"}, ""}}},
+		{"header-row2.xls", 3, []sheetRow{{4, []string{"b@example.com", "B"}, ""}}},
 		{"many.xls", 30, xlsManyRows()[29:]},
 	}
 	for _, tt := range tests {
@@ -252,7 +216,7 @@ func TestXLSResume(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	all, batches, err := drainXLS(t, r, 7)
+	all, batches, err := drainSheet(t, r, 7)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -538,7 +502,7 @@ func TestXLSBuiltCells(t *testing.T) {
 	)
 	data := buildXLS(globals, xlsSheet{name: "Data", recs: cells})
 	_, rows := readAllXLS(t, data, read.Options{})
-	want := []xlsRow{
+	want := []sheetRow{
 		{2, []string{"45292.75", "2024-01-01", "2024-01-01", "45292", "45292", "13:30:00", "36:00:00", "2024-01-01", "2024-01-01 12:00:00", "-2.5"}, ""},
 		{3, []string{"1234", "12.34", "3.5", "-1", "2024-01-01", "7"}, ""},
 		{4, []string{"0.3", "computed ünïcode ✓", "true", "#N/A", "", "2024-01-31"}, ""},
@@ -561,7 +525,7 @@ func TestXLSBuiltDates(t *testing.T) {
 		xlsNumber(8, 0, 1, 45322.99999999),
 	)
 	_, rows := readAllXLS(t, buildXLS(globals, xlsSheet{name: "S", recs: cells}), read.Options{})
-	checkXLSRows(t, rows, []xlsRow{
+	checkXLSRows(t, rows, []sheetRow{
 		{2, []string{"1900-01-01"}, ""},
 		{3, []string{"1900-02-28"}, ""},
 		{4, []string{"1900-02-29"}, ""},
@@ -575,7 +539,7 @@ func TestXLSBuiltDates(t *testing.T) {
 	// The 1904 date system: serial 0 is 1904-01-01.
 	globals = append(globals, xlsRec(0x0022, 1))
 	_, rows = readAllXLS(t, buildXLS(globals, xlsSheet{name: "S", recs: append(xlsHeader("d"), xlsNumber(1, 0, 1, 0), xlsNumber(2, 0, 1, 43860))}), read.Options{})
-	checkXLSRows(t, rows, []xlsRow{{2, []string{"1904-01-01"}, ""}, {3, []string{"2024-01-31"}, ""}})
+	checkXLSRows(t, rows, []sheetRow{{2, []string{"1904-01-01"}, ""}, {3, []string{"2024-01-31"}, ""}})
 }
 
 // sst builds an SST record and its CONTINUE records from the chunks of its body: the first
@@ -621,7 +585,7 @@ func TestXLSSharedStrings(t *testing.T) {
 	}
 	cells = append(cells, xlsRec(xLabelSST, 7, 0, 0, uint32(6))) // past the table
 	_, rows := readAllXLS(t, buildXLS(globals, xlsSheet{name: "S", recs: cells}), read.Options{})
-	checkXLSRows(t, rows, []xlsRow{
+	checkXLSRows(t, rows, []sheetRow{
 		{2, []string{"ĀĒĪŌŪ"}, ""},
 		{3, []string{"abcdef"}, ""},
 		{4, []string{"rich"}, ""},
@@ -636,7 +600,7 @@ func TestXLSBuiltStructure(t *testing.T) {
 		cells := append(xlsHeader("a", "b"),
 			xlsLabel(3, 0, "row4"), xlsLabel(1, 1, "row2b"), xlsLabel(2, 0, "row3"), xlsLabel(1, 0, "row2a"))
 		_, rows := readAllXLS(t, buildXLS(nil, xlsSheet{name: "S", recs: cells}), read.Options{})
-		checkXLSRows(t, rows, []xlsRow{
+		checkXLSRows(t, rows, []sheetRow{
 			{2, []string{"row2a", "row2b"}, ""},
 			{3, []string{"row3"}, ""},
 			{4, []string{"row4"}, ""},
@@ -646,7 +610,7 @@ func TestXLSBuiltStructure(t *testing.T) {
 		chart := xlsRec(0x0809, 0x0600, 0x0020, 0, 0, uint32(0), uint32(0))
 		cells := append(xlsHeader("a"), xlsLabel(1, 0, "before"), chart, xlsNumber(9, 0, 0, 99), xlsEOF, xlsLabel(2, 0, "after"))
 		_, rows := readAllXLS(t, buildXLS(nil, xlsSheet{name: "S", recs: cells}), read.Options{})
-		checkXLSRows(t, rows, []xlsRow{{2, []string{"before"}, ""}, {3, []string{"after"}, ""}})
+		checkXLSRows(t, rows, []sheetRow{{2, []string{"before"}, ""}, {3, []string{"after"}, ""}})
 	})
 	t.Run("first visible sheet", func(t *testing.T) {
 		data := buildXLS(nil,
@@ -656,7 +620,7 @@ func TestXLSBuiltStructure(t *testing.T) {
 		if !reflect.DeepEqual(r.Header(), []string{"shown"}) {
 			t.Errorf("header %q", r.Header())
 		}
-		checkXLSRows(t, rows, []xlsRow{{2, []string{"x"}, ""}})
+		checkXLSRows(t, rows, []sheetRow{{2, []string{"x"}, ""}})
 		r, _ = readAllXLS(t, data, read.Options{Sheet: "hidden"})
 		if !reflect.DeepEqual(r.Header(), []string{"hidden"}) {
 			t.Errorf("header %q", r.Header())
@@ -668,7 +632,7 @@ func TestXLSBuiltStructure(t *testing.T) {
 		if !reflect.DeepEqual(r.Header(), []string{"a", "", "c"}) || r.HeaderRow() != 3 {
 			t.Errorf("header %q at row %d", r.Header(), r.HeaderRow())
 		}
-		checkXLSRows(t, rows, []xlsRow{{4, []string{"", " x "}, ""}})
+		checkXLSRows(t, rows, []sheetRow{{4, []string{"", " x "}, ""}})
 	})
 	t.Run("corrupt cells", func(t *testing.T) {
 		cells := append(xlsHeader("a", "b"),
@@ -679,7 +643,7 @@ func TestXLSBuiltStructure(t *testing.T) {
 			xlsRec(0x027E, 5, 0, 0),                  // RK cut short
 		)
 		_, rows := readAllXLS(t, buildXLS(nil, xlsSheet{name: "S", recs: cells}), read.Options{})
-		checkXLSRows(t, rows, []xlsRow{
+		checkXLSRows(t, rows, []sheetRow{
 			{2, []string{"ok"}, "the record of cell B2 is cut short"},
 			{3, []string{"wide"}, "it has a cell in column 301, past IV, the last column of an XLS sheet"},
 			{4, []string{"fine"}, ""},
@@ -737,7 +701,7 @@ func checkHostileXLS(t testing.TB, data []byte) error {
 	var errs []error
 	r, err := openXLSBytes(t, data, read.Options{})
 	if err == nil {
-		_, _, err = drainXLS(t, r, 7)
+		_, _, err = drainSheet(t, r, 7)
 		errs = append(errs, err)
 		if r, err := openXLSBytes(t, data, read.Options{}); err == nil {
 			_, err = r.CountRows()
@@ -918,7 +882,7 @@ func FuzzXLS(f *testing.F) {
 		if len(r.Header()) == 0 || r.HeaderRow() < 1 {
 			t.Fatalf("header %q at row %d", r.Header(), r.HeaderRow())
 		}
-		rows, _, err := drainXLS(t, r, 5)
+		rows, _, err := drainSheet(t, r, 5)
 		if err != nil {
 			checkXLSFuzzErr(t, err)
 			return

@@ -16,7 +16,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/stages/read"
 	"github.com/xuri/excelize/v2"
 )
@@ -25,13 +24,7 @@ import (
 // (xlsxLeadsBook), and by hand from XML parts (xlsxParts) for what excelize does not write:
 // Excel's float noise, over-long cells and hostile files.
 
-// xlsxRow is a row as a test expects it: its number, its cells, and its skip detail.
-type xlsxRow struct {
-	n     int
-	cells []string
-	why   string
-}
-
+// sheetRow is a row as a test expects it: its number, its cells, and its skip detail.
 // xlsxTempDir makes a fresh directory the temporary directory of the test (where the reader
 // puts excelize's temporary files) and checks at the end that nothing is left in it.
 func xlsxTempDir(t *testing.T) string {
@@ -89,37 +82,7 @@ func xlsxOpen(t testing.TB, path string, opts read.Options) (read.Reader, error)
 	return read.Open(f, opts)
 }
 
-// xlsxDrain reads all of r's batches and returns their rows and batches.
-func xlsxDrain(t testing.TB, r read.Reader, size int) ([]xlsxRow, []*pipeline.Batch, error) {
-	t.Helper()
-	src := r.Source(size)
-	var rows []xlsxRow
-	var batches []*pipeline.Batch
-	for {
-		b, err := src.Next(context.Background())
-		if err == io.EOF {
-			if _, err := src.Next(context.Background()); err != io.EOF {
-				t.Fatalf("Next after io.EOF: %v", err)
-			}
-			return rows, batches, nil
-		}
-		if err != nil {
-			return rows, batches, err
-		}
-		if b.Offset != 0 {
-			t.Errorf("batch offset %d, want 0", b.Offset)
-		}
-		batches = append(batches, b)
-		for _, row := range b.Rows {
-			if row.Skipped() != (row.SkipDetail != "") || row.Skipped() && row.SkipReason != pipeline.ReasonMalformedRow {
-				t.Errorf("row %d: skip %q %q", row.Number, row.SkipReason, row.SkipDetail)
-			}
-			rows = append(rows, xlsxRow{row.Number, row.Cells, row.SkipDetail})
-		}
-	}
-}
-
-func xlsxCheckRows(t *testing.T, got, want []xlsxRow) {
+func xlsxCheckRows(t *testing.T, got, want []sheetRow) {
 	t.Helper()
 	for i := range max(len(got), len(want)) {
 		switch {
@@ -217,7 +180,7 @@ func xlsxLeadsBook(t testing.TB) []byte {
 var xlsxLeadsHeader = []string{"Email", "Name", "", "Phone", "ID", "Score", "Signed Up", "Active",
 	"Last Contact", "Call At", "Zip", "Revenue", "Share"}
 
-var xlsxLeadsRows = []xlsxRow{
+var xlsxLeadsRows = []sheetRow{
 	{n: 4, cells: []string{"ann@example.com", "Ann", "Lee", "15551234567", "1234567890123460", "42.5",
 		"2024-01-15", "true", "2024-01-15 18:00:00", "13:30:00", "02134", "1234.5", "0.25"}},
 	{n: 7, cells: []string{"bob@example.com", "Bob", "", "15551234568", "7", "0.1", "2023-12-31", "false",
@@ -237,7 +200,7 @@ func TestXLSXLeads(t *testing.T) {
 		if r.Format() != "xlsx" || r.HeaderRow() != 3 || !reflect.DeepEqual(r.Header(), xlsxLeadsHeader) {
 			t.Fatalf("format %q, header row %d %q", r.Format(), r.HeaderRow(), r.Header())
 		}
-		rows, batches, err := xlsxDrain(t, r, size)
+		rows, batches, err := drainSheet(t, r, size)
 		xlsxCheck(t, err)
 		xlsxCheckRows(t, rows, xlsxLeadsRows)
 		if last := batches[len(batches)-1].LastRow; last != 10 {
@@ -276,9 +239,9 @@ func TestXLSXSheets(t *testing.T) {
 		if x, ok := r.(*read.XLSX); !ok || x.Sheet() != "Archive" {
 			t.Errorf("sheet %s: reader %T", name, r)
 		}
-		rows, _, err := xlsxDrain(t, r, 10)
+		rows, _, err := drainSheet(t, r, 10)
 		xlsxCheck(t, err)
-		xlsxCheckRows(t, rows, []xlsxRow{
+		xlsxCheckRows(t, rows, []sheetRow{
 			{n: 2, cells: []string{"eve@example.com", "Acme", "250"}},
 			{n: 3, cells: []string{"fay@example.com", "Acme", "12.75"}},
 		})
@@ -301,7 +264,7 @@ func TestXLSXResume(t *testing.T) {
 	path := xlsxWrite(t, xlsxLeadsBook(t))
 	for _, tc := range []struct {
 		start int
-		want  []xlsxRow
+		want  []sheetRow
 	}{
 		{0, xlsxLeadsRows},
 		{3, xlsxLeadsRows},
@@ -315,7 +278,7 @@ func TestXLSXResume(t *testing.T) {
 		opts := read.Options{CSV: read.CSVOptions{StartRow: tc.start}}
 		r, err := xlsxOpen(t, path, opts)
 		xlsxCheck(t, err)
-		rows, _, err := xlsxDrain(t, r, 2)
+		rows, _, err := drainSheet(t, r, 2)
 		xlsxCheck(t, err)
 		xlsxCheckRows(t, rows, tc.want)
 
@@ -339,7 +302,7 @@ func TestXLSXTempFiles(t *testing.T) {
 	if len(xlsxTempFiles(t, dir)) == 0 {
 		t.Error("no temporary files while reading a sheet over MaxSheetXMLBytes")
 	}
-	rows, _, err := xlsxDrain(t, r, 1)
+	rows, _, err := drainSheet(t, r, 1)
 	xlsxCheck(t, err)
 	if len(rows) != 2 || rows[1].cells[1] != "Acme" {
 		t.Errorf("rows %v", rows)
@@ -485,9 +448,9 @@ func TestXLSXValues(t *testing.T) {
 	if want := []string{"Name", "Kind", "Value"}; !reflect.DeepEqual(r.Header(), want) {
 		t.Errorf("header %q, want %q", r.Header(), want)
 	}
-	rows, _, err := xlsxDrain(t, r, 100)
+	rows, _, err := drainSheet(t, r, 100)
 	xlsxCheck(t, err)
-	xlsxCheckRows(t, rows, []xlsxRow{
+	xlsxCheckRows(t, rows, []sheetRow{
 		{n: 2, cells: []string{"Anne & Co", "noise!", "42"}},
 		{n: 3, cells: []string{"0.3", "0.0000001", "15551234567"}},
 		{n: 4, cells: []string{"2024-01-15", "2024-01-15 12:00:00", "2024-01-15"}},
@@ -511,9 +474,9 @@ func TestXLSXDate1904(t *testing.T) {
 	}))
 	r, err := xlsxOpen(t, path, read.Options{})
 	xlsxCheck(t, err)
-	rows, _, err := xlsxDrain(t, r, 10)
+	rows, _, err := drainSheet(t, r, 10)
 	xlsxCheck(t, err)
-	xlsxCheckRows(t, rows, []xlsxRow{{n: 2, cells: []string{"2024-01-15", "1904-04-10 12:00:00"}}})
+	xlsxCheckRows(t, rows, []sheetRow{{n: 2, cells: []string{"2024-01-15", "1904-04-10 12:00:00"}}})
 }
 
 // xlsxRawEntry writes a zip entry raw: its content, deflated, under a header that declares
@@ -628,12 +591,12 @@ func TestXLSXCrafted(t *testing.T) {
 	}))
 	r, err := xlsxOpen(t, path, read.Options{})
 	xlsxCheck(t, err)
-	rows, _, err := xlsxDrain(t, r, 10)
+	rows, _, err := drainSheet(t, r, 10)
 	xlsxCheck(t, err)
 	if len(rows) != 4 {
 		t.Fatalf("rows %v", rows)
 	}
-	xlsxCheckRows(t, rows[:3], []xlsxRow{
+	xlsxCheckRows(t, rows[:3], []sheetRow{
 		{n: 2, cells: []string{"45306", "Name"}},
 		{n: 3, cells: []string{"", "Name"}},
 		{n: 5, cells: []string{"Email"}, why: `row cannot be read: cannot convert cell "B0" to coordinates: invalid cell name "B0"`},
@@ -839,7 +802,7 @@ func FuzzXLSX(f *testing.F) {
 		defer file.Close()
 		r, err := read.Open(file, read.Options{})
 		if err == nil {
-			_, _, err = xlsxDrain(t, r, 2)
+			_, _, err = drainSheet(t, r, 2)
 		}
 		if err != nil && !errors.Is(err, read.ErrFormat) && !errors.Is(err, read.ErrEmpty) && !errors.Is(err, read.ErrNoHeader) {
 			t.Fatalf("error of no kind: %v", err)
