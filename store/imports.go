@@ -81,14 +81,16 @@ const importColumns = `id, account_id, kind, source, file_name, file_path, file_
 	skipped_by_reason, warnings_by_kind, organizations_created, organizations_linked, over_limit_warning,
 	coalesce(header, '{}'), checkpoint_row, checkpoint_offset, created_at, started_at, finished_at, file_pruned_at`
 
-func scanImport(row pgx.Row) (Import, error) {
+// scanImport scans importColumns, then into extra any columns selected after them.
+func scanImport(row pgx.Row, extra ...any) (Import, error) {
 	var im Import
 	c := &im.Counts
-	err := row.Scan(&im.ID, &im.AccountID, &im.Kind, &im.Source, &im.FileName, &im.FilePath, &im.FileSize,
+	dest := []any{&im.ID, &im.AccountID, &im.Kind, &im.Source, &im.FileName, &im.FilePath, &im.FileSize,
 		&im.FileSHA256, &im.Options, &im.Status, &im.Error, &im.RowsTotal, &c.Rows, &c.Created, &c.Updated,
 		&c.Unchanged, &c.Skipped, &c.SkippedByReason, &c.WarningsByKind, &c.OrgsCreated, &c.OrgsLinked,
 		&im.OverLimitWarning, &im.Header, &im.CheckpointRow, &im.CheckpointOffset, &im.CreatedAt,
-		&im.StartedAt, &im.FinishedAt, &im.FilePrunedAt)
+		&im.StartedAt, &im.FinishedAt, &im.FilePrunedAt}
+	err := row.Scan(append(dest, extra...)...)
 	return im, err
 }
 

@@ -46,8 +46,10 @@ func URL() string {
 // run workers need it: workers claim any queued import of their database, so they must not
 // meet the imports other packages' tests queue. Call it from TestMain, before Pool. When the
 // database cannot be made (no Postgres, no right to create databases, a URL in keyword form),
-// the shared one is used.
+// the shared one is used. LEADPIPE_TEST_DB_SUFFIX, when set, is appended to name, so that two
+// checkouts can run their tests on one Postgres at once.
 func UseOwnDatabase(name string) {
+	name += os.Getenv("LEADPIPE_TEST_DB_SUFFIX")
 	base := URL()
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {

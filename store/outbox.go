@@ -1,0 +1,152 @@
+package store
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// RowOutcome is one row's committed outcome as sinks deliver it.
+type RowOutcome struct {
+	ImportID   int64           `json:"import_id"`
+	Row        int             `json:"row_number"`
+	Outcome    string          `json:"outcome"`
+	Reason     string          `json:"reason,omitempty"`
+	Detail     string          `json:"detail,omitempty"`
+	ProspectID int64           `json:"prospect_id,omitempty"`
+	Warnings   json.RawMessage `json:"warnings,omitempty"`
+}
+
+// ImportEvent is one change of an import's lifecycle (queued, started, progress, completed,
+// failed, cancelled) with the import's state as the change left it. Seq numbers an import's
+// events from 1 in commit order.
+type ImportEvent struct {
+	ImportID  int64     `json:"import_id"`
+	Seq       int       `json:"seq"`
+	Kind      string    `json:"event"`
+	At        time.Time `json:"at"`
+	Status    string    `json:"status"`
+	RowsDone  int       `json:"rows_done"`
+	RowsTotal int       `json:"rows_total,omitempty"`
+	Created   int       `json:"created"`
+	Updated   int       `json:"updated"`
+	Unchanged int       `json:"unchanged"`
+	Skipped   int       `json:"skipped"`
+	Error     string    `json:"error,omitempty"`
+}
+
+// SinkCursor is how far a sink has delivered one import: its row outcomes up to Row and its
+// events up to EventSeq.
+type SinkCursor struct {
+	Row      int
+	EventSeq int
+}
+
+// Undelivered is an import with outcomes or events that a sink has not delivered yet.
+type Undelivered struct {
+	Import  Import
+	Account string
+	Cursor  SinkCursor
+}
+
+// UndeliveredImports returns up to limit imports with row outcomes or events committed past
+// sink's cursor, oldest first.
+func UndeliveredImports(ctx context.Context, q Querier, sink string, limit int) ([]Undelivered, error) {
+	rows, err := q.Query(ctx, `SELECT `+importColumns+`, account_name, cursor_row, cursor_seq FROM (
+			SELECT i.*, a.name AS account_name, coalesce(c.row_number, 0) AS cursor_row,
+				coalesce(c.event_seq, 0) AS cursor_seq
+			FROM imports i
+			JOIN accounts a ON a.id = i.account_id
+			LEFT JOIN sink_cursors c ON c.sink = $1 AND c.import_id = i.id
+			WHERE i.checkpoint_row > coalesce(c.row_number, 0) OR i.event_seq > coalesce(c.event_seq, 0)
+			ORDER BY i.id LIMIT $2) pending ORDER BY id`, sink, limit)
+	if err != nil {
+		return nil, fmt.Errorf("undelivered imports for %s: %w", sink, err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Undelivered, error) {
+		var u Undelivered
+		var err error
+		u.Import, err = scanImport(r, &u.Account, &u.Cursor.Row, &u.Cursor.EventSeq)
+		return u, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("undelivered imports for %s: %w", sink, err)
+	}
+	return list, nil
+}
+
+// UndeliveredCount returns how many committed row outcomes and events sink has not delivered:
+// its backlog.
+func UndeliveredCount(ctx context.Context, q Querier, sink string) (rows, events int64, err error) {
+	err = q.QueryRow(ctx, `SELECT coalesce(sum(i.checkpoint_row - coalesce(c.row_number, 0)), 0),
+			coalesce(sum(i.event_seq - coalesce(c.event_seq, 0)), 0)
+		FROM imports i LEFT JOIN sink_cursors c ON c.sink = $1 AND c.import_id = i.id
+		WHERE i.checkpoint_row > coalesce(c.row_number, 0) OR i.event_seq > coalesce(c.event_seq, 0)`, sink).
+		Scan(&rows, &events)
+	if err != nil {
+		return 0, 0, fmt.Errorf("backlog of %s: %w", sink, err)
+	}
+	return rows, events, nil
+}
+
+// RowOutcomes returns up to limit row outcomes of an import after row number after, in row
+// order.
+func RowOutcomes(ctx context.Context, q Querier, importID int64, after, limit int) ([]RowOutcome, error) {
+	rows, err := q.Query(ctx, `SELECT import_id, row_number, outcome, coalesce(reason, ''), coalesce(detail, ''),
+			coalesce(prospect_id, 0), warnings
+		FROM import_rows WHERE import_id = $1 AND row_number > $2 ORDER BY row_number LIMIT $3`,
+		importID, after, limit)
+	if err != nil {
+		return nil, fmt.Errorf("row outcomes of import %d: %w", importID, err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (RowOutcome, error) {
+		var o RowOutcome
+		var warnings []byte
+		err := r.Scan(&o.ImportID, &o.Row, &o.Outcome, &o.Reason, &o.Detail, &o.ProspectID, &warnings)
+		if len(warnings) > 0 {
+			o.Warnings = warnings
+		}
+		return o, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("row outcomes of import %d: %w", importID, err)
+	}
+	return list, nil
+}
+
+// ImportEvents returns an import's events after seq after, in order.
+func ImportEvents(ctx context.Context, q Querier, importID int64, after int) ([]ImportEvent, error) {
+	rows, err := q.Query(ctx, `SELECT import_id, seq, kind, at, status, rows_done, coalesce(rows_total, 0),
+			created, updated, unchanged, skipped, coalesce(error, '')
+		FROM import_events WHERE import_id = $1 AND seq > $2 ORDER BY seq`, importID, after)
+	if err != nil {
+		return nil, fmt.Errorf("events of import %d: %w", importID, err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ImportEvent, error) {
+		var e ImportEvent
+		err := r.Scan(&e.ImportID, &e.Seq, &e.Kind, &e.At, &e.Status, &e.RowsDone, &e.RowsTotal,
+			&e.Created, &e.Updated, &e.Unchanged, &e.Skipped, &e.Error)
+		return e, err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("events of import %d: %w", importID, err)
+	}
+	return list, nil
+}
+
+// AdvanceSinkCursor records that sink has delivered an import up to c. A cursor never moves
+// back.
+func AdvanceSinkCursor(ctx context.Context, q Querier, sink string, importID int64, c SinkCursor) error {
+	_, err := q.Exec(ctx, `INSERT INTO sink_cursors (sink, import_id, row_number, event_seq) VALUES ($1, $2, $3, $4)
+		ON CONFLICT (sink, import_id) DO UPDATE SET
+			row_number = greatest(sink_cursors.row_number, excluded.row_number),
+			event_seq = greatest(sink_cursors.event_seq, excluded.event_seq)`,
+		sink, importID, c.Row, c.EventSeq)
+	if err != nil {
+		return fmt.Errorf("advance %s cursor of import %d: %w", sink, importID, err)
+	}
+	return nil
+}
