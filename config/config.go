@@ -52,6 +52,37 @@ type Config struct {
 	FilesRetention Duration `yaml:"files_retention" env:"LEADPIPE_FILES_RETENTION"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level" env:"LEADPIPE_LOG_LEVEL"`
+
+	// KafkaBrokers is a comma-separated list of host:port; empty starts the embedded broker
+	// on KafkaEmbeddedAddr, keeping its log in KafkaDataDir.
+	KafkaBrokers      string `yaml:"kafka_brokers" env:"LEADPIPE_KAFKA_BROKERS"`
+	KafkaEmbeddedAddr string `yaml:"kafka_embedded_addr" env:"LEADPIPE_KAFKA_EMBEDDED_ADDR"`
+	KafkaDataDir      string `yaml:"kafka_data_dir" env:"LEADPIPE_KAFKA_DATA_DIR"`
+	// The topics: import requests in, their dead letters, row outcomes and import events out.
+	KafkaRequestsTopic string `yaml:"kafka_requests_topic" env:"LEADPIPE_KAFKA_REQUESTS_TOPIC"`
+	KafkaDLQTopic      string `yaml:"kafka_dlq_topic" env:"LEADPIPE_KAFKA_DLQ_TOPIC"`
+	KafkaOutcomesTopic string `yaml:"kafka_outcomes_topic" env:"LEADPIPE_KAFKA_OUTCOMES_TOPIC"`
+	KafkaEventsTopic   string `yaml:"kafka_events_topic" env:"LEADPIPE_KAFKA_EVENTS_TOPIC"`
+	// KafkaGroup is the consumer group that reads import requests.
+	KafkaGroup string `yaml:"kafka_group" env:"LEADPIPE_KAFKA_GROUP"`
+	// FileRoot is the directory under which Kafka requests may name files; URLAllowList the
+	// comma-separated hosts whose http(s) URLs they may name (empty: none), fetched with at
+	// most MaxFetchBytes in FetchTimeout.
+	FileRoot      string   `yaml:"file_root" env:"LEADPIPE_FILE_ROOT"`
+	URLAllowList  string   `yaml:"url_allow_list" env:"LEADPIPE_URL_ALLOW_LIST"`
+	MaxFetchBytes int64    `yaml:"max_fetch_bytes" env:"LEADPIPE_MAX_FETCH_BYTES"`
+	FetchTimeout  Duration `yaml:"fetch_timeout" env:"LEADPIPE_FETCH_TIMEOUT"`
+
+	// ClickHouseAddr is host:port of ClickHouse's native protocol; empty turns analytics off.
+	ClickHouseAddr     string `yaml:"clickhouse_addr" env:"LEADPIPE_CLICKHOUSE_ADDR"`
+	ClickHouseDatabase string `yaml:"clickhouse_database" env:"LEADPIPE_CLICKHOUSE_DATABASE"`
+
+	// Watch binds watched directories to accounts: DIR=ACCOUNT[,DIR=ACCOUNT…]. A file written
+	// in place is imported once its size and mtime have not changed for WatchQuiet; the
+	// directories are scanned every WatchInterval.
+	Watch         string   `yaml:"watch" env:"LEADPIPE_WATCH"`
+	WatchQuiet    Duration `yaml:"watch_quiet" env:"LEADPIPE_WATCH_QUIET"`
+	WatchInterval Duration `yaml:"watch_interval" env:"LEADPIPE_WATCH_INTERVAL"`
 }
 
 // Default is the configuration with nothing set. Its PostgresURL is the database that
@@ -70,6 +101,20 @@ var Default = Config{
 	FilesDir:         ".data/files",
 	MaxUploadBytes:   512 << 20,
 	LogLevel:         "info",
+
+	KafkaEmbeddedAddr:  "127.0.0.1:9092",
+	KafkaDataDir:       ".data/kafka",
+	KafkaRequestsTopic: "leadpipe.requests",
+	KafkaDLQTopic:      "leadpipe.requests.dlq",
+	KafkaOutcomesTopic: "leadpipe.outcomes",
+	KafkaEventsTopic:   "leadpipe.events",
+	KafkaGroup:         "leadpipe",
+	FileRoot:           ".data/inbox",
+	MaxFetchBytes:      512 << 20,
+	FetchTimeout:       Duration(5 * time.Minute),
+	ClickHouseDatabase: "leadpipe",
+	WatchQuiet:         Duration(2 * time.Second),
+	WatchInterval:      Duration(time.Second),
 }
 
 // Duration is a time.Duration written as "30s", "5m" in the file and the environment.
@@ -180,6 +225,27 @@ func (c Config) Validate() error {
 	}
 	if c.FilesRetention < 0 {
 		errs = append(errs, "files_retention is negative")
+	}
+	for _, kv := range [][2]string{{"kafka_requests_topic", c.KafkaRequestsTopic}, {"kafka_dlq_topic", c.KafkaDLQTopic},
+		{"kafka_outcomes_topic", c.KafkaOutcomesTopic}, {"kafka_events_topic", c.KafkaEventsTopic}, {"kafka_group", c.KafkaGroup}} {
+		if strings.TrimSpace(kv[1]) == "" {
+			errs = append(errs, kv[0]+" is empty")
+		}
+	}
+	if c.KafkaBrokers == "" && c.KafkaEmbeddedAddr == "" {
+		errs = append(errs, "kafka_brokers and kafka_embedded_addr are both empty; set one")
+	}
+	if c.MaxFetchBytes < 1 {
+		errs = append(errs, fmt.Sprintf("max_fetch_bytes is %d, want at least 1", c.MaxFetchBytes))
+	}
+	if c.FetchTimeout <= 0 {
+		errs = append(errs, "fetch_timeout must be positive")
+	}
+	if c.WatchQuiet < 0 {
+		errs = append(errs, "watch_quiet is negative")
+	}
+	if c.WatchInterval <= 0 {
+		errs = append(errs, "watch_interval must be positive")
 	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":

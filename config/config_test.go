@@ -22,6 +22,41 @@ func envOf(m map[string]string) func(string) (string, bool) {
 
 func fixture(name string) string { return filepath.Join("testdata", name) }
 
+// good is testdata/good.yaml, where every setting is away from its default.
+var good = config.Config{
+	PostgresURL:        "postgres://u@db.example:5432/leads?sslmode=require",
+	HTTPAddr:           "0.0.0.0:9100",
+	Workers:            8,
+	BatchSize:          2500,
+	QueueDepth:         6,
+	Lease:              config.Duration(2 * time.Minute),
+	PollInterval:       config.Duration(250 * time.Millisecond),
+	MaxFieldBytes:      65536,
+	MaxUnzippedBytes:   2 << 30,
+	MaxSheetXMLBytes:   32 << 20,
+	FilesDir:           "/var/lib/leadpipe/files",
+	MaxUploadBytes:     1 << 30,
+	FilesRetention:     config.Duration(720 * time.Hour),
+	LogLevel:           "debug",
+	KafkaBrokers:       "kafka-1:9092,kafka-2:9092",
+	KafkaEmbeddedAddr:  "127.0.0.1:19092",
+	KafkaDataDir:       "/var/lib/leadpipe/kafka",
+	KafkaRequestsTopic: "crm.imports.requests",
+	KafkaDLQTopic:      "crm.imports.requests.dead",
+	KafkaOutcomesTopic: "crm.imports.outcomes",
+	KafkaEventsTopic:   "crm.imports.events",
+	KafkaGroup:         "crm-importers",
+	FileRoot:           "/srv/imports",
+	URLAllowList:       "files.example.com,cdn.example.com",
+	MaxFetchBytes:      1 << 20,
+	FetchTimeout:       config.Duration(30 * time.Second),
+	ClickHouseAddr:     "ch.example:9000",
+	ClickHouseDatabase: "crm_analytics",
+	Watch:              "/srv/drop/acme=acme,/srv/drop/globex=globex",
+	WatchQuiet:         config.Duration(10 * time.Second),
+	WatchInterval:      config.Duration(500 * time.Millisecond),
+}
+
 func TestDefaultIsValid(t *testing.T) {
 	if err := config.Default.Validate(); err != nil {
 		t.Fatalf("Default.Validate() = %v, want nil", err)
@@ -40,6 +75,20 @@ func TestDefaultIsValid(t *testing.T) {
 		FilesDir:         ".data/files",
 		MaxUploadBytes:   512 << 20,
 		LogLevel:         "info",
+
+		KafkaEmbeddedAddr:  "127.0.0.1:9092",
+		KafkaDataDir:       ".data/kafka",
+		KafkaRequestsTopic: "leadpipe.requests",
+		KafkaDLQTopic:      "leadpipe.requests.dlq",
+		KafkaOutcomesTopic: "leadpipe.outcomes",
+		KafkaEventsTopic:   "leadpipe.events",
+		KafkaGroup:         "leadpipe",
+		FileRoot:           ".data/inbox",
+		MaxFetchBytes:      512 << 20,
+		FetchTimeout:       config.Duration(5 * time.Minute),
+		ClickHouseDatabase: "leadpipe",
+		WatchQuiet:         config.Duration(2 * time.Second),
+		WatchInterval:      config.Duration(time.Second),
 	}
 	if config.Default != want {
 		t.Fatalf("Default = %+v, want %+v", config.Default, want)
@@ -56,22 +105,7 @@ func TestLoadGoodFixtures(t *testing.T) {
 		file string
 		want config.Config
 	}{
-		{"good.yaml", config.Config{
-			PostgresURL:      "postgres://u@db.example:5432/leads?sslmode=require",
-			HTTPAddr:         "0.0.0.0:9100",
-			Workers:          8,
-			BatchSize:        2500,
-			QueueDepth:       6,
-			Lease:            config.Duration(2 * time.Minute),
-			PollInterval:     config.Duration(250 * time.Millisecond),
-			MaxFieldBytes:    65536,
-			MaxUnzippedBytes: 2 << 30,
-			MaxSheetXMLBytes: 32 << 20,
-			FilesDir:         "/var/lib/leadpipe/files",
-			MaxUploadBytes:   1 << 30,
-			FilesRetention:   config.Duration(720 * time.Hour),
-			LogLevel:         "debug",
-		}},
+		{"good.yaml", good},
 		{"partial.yaml", partial},
 		{"empty.yaml", config.Default},
 		{"comments-only.yaml", config.Default},
@@ -194,22 +228,13 @@ func TestEnvOverridesFile(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
-	want := config.Config{
-		PostgresURL:      "postgres://env@127.0.0.1:1/env", // env
-		HTTPAddr:         "0.0.0.0:9100",                   // file
-		Workers:          11,                               // env
-		BatchSize:        2500,                             // file
-		QueueDepth:       6,                                // file
-		Lease:            config.Duration(45 * time.Second),
-		PollInterval:     config.Duration(3 * time.Second),
-		MaxFieldBytes:    4096,
-		MaxUnzippedBytes: 2 << 30,
-		MaxSheetXMLBytes: 32 << 20,
-		FilesDir:         "/var/lib/leadpipe/files",
-		MaxUploadBytes:   1 << 30,
-		FilesRetention:   config.Duration(720 * time.Hour),
-		LogLevel:         "error",
-	}
+	want := good
+	want.PostgresURL = "postgres://env@127.0.0.1:1/env"
+	want.Workers = 11
+	want.Lease = config.Duration(45 * time.Second)
+	want.PollInterval = config.Duration(3 * time.Second)
+	want.MaxFieldBytes = 4096
+	want.LogLevel = "error"
 	if got != want {
 		t.Fatalf("Load =\n  %+v\nwant\n  %+v", got, want)
 	}
