@@ -83,64 +83,86 @@ type Summary struct {
 // Check reads the whole file once — its hash, its data rows — and checks the header against
 // the account's fields and the options. Any error means the import must not start.
 func (im *Importer) Check(ctx context.Context, req Request) (*Checked, error) {
-	return im.check(ctx, req, true)
-}
-
-// check is Check; without count it does not read the file's rows (Rows is 0), for an import
-// that reads them anyway and learns their number at its end.
-func (im *Importer) check(ctx context.Context, req Request, count bool) (*Checked, error) {
-	acct, err := store.AccountByName(ctx, im.Pool, req.Account)
+	c, in, err := im.open(ctx, req)
 	if err != nil {
 		return nil, err
 	}
+	defer in.close()
+	err = safely(func() (err error) {
+		c.Rows, err = in.r.CountRows()
+		return err
+	})
+	if err != nil {
+		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, req.displayName(), err)
+	}
+	c.OverLimitWarning = quota.OverLimitWarning(c.Account, c.Rows)
+	return c, nil
+}
+
+// openFile is a request's file, checked and open, its reader standing at the first data row.
+type openFile struct {
+	f *os.File
+	r read.Reader
+}
+
+func (in *openFile) close() {
+	closeReader(in.r)
+	in.f.Close()
+}
+
+// open is Check without counting the rows (Rows is 0): it hashes the file, opens its reader
+// and checks the header. The caller closes the file, whose reader it may run first: an import
+// run at once then reads its file once.
+func (im *Importer) open(ctx context.Context, req Request) (*Checked, *openFile, error) {
+	acct, err := store.AccountByName(ctx, im.Pool, req.Account)
+	if err != nil {
+		return nil, nil, err
+	}
 	f, err := os.Open(req.Path)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadFile, err)
+		return nil, nil, fmt.Errorf("%w: %v", ErrBadFile, err)
 	}
-	defer f.Close()
 	name := req.displayName()
 	h := sha256.New()
 	size, err := io.Copy(h, f)
 	if err != nil {
-		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
+		f.Close()
+		return nil, nil, fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
 	}
-	header, rows, err := im.inspect(f, req.Options, count)
+	var r read.Reader
+	err = safely(func() (err error) {
+		r, err = read.Open(f, im.readOptions(req.Options, 0, 0))
+		return err
+	})
 	if err != nil {
-		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
+		f.Close()
+		return nil, nil, fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
 	}
-	st, err := buildStages(ctx, im.Pool, acct.ID, header, req.Options)
+	in := &openFile{f: f, r: r}
+	st, err := buildStages(ctx, im.Pool, acct.ID, r.Header(), req.Options)
 	if err != nil {
-		return nil, err
+		in.close()
+		return nil, nil, err
 	}
 	return &Checked{
-		Account:          acct,
-		Header:           header,
-		Columns:          st.mapper.Columns(),
-		Unmapped:         st.mapper.Unmapped(),
-		Rows:             rows,
-		Size:             size,
-		SHA256:           hex.EncodeToString(h.Sum(nil)),
-		OverLimitWarning: quota.OverLimitWarning(acct, rows),
-	}, nil
+		Account:  acct,
+		Header:   r.Header(),
+		Columns:  st.mapper.Columns(),
+		Unmapped: st.mapper.Unmapped(),
+		Size:     size,
+		SHA256:   hex.EncodeToString(h.Sum(nil)),
+	}, in, nil
 }
 
-// inspect opens a file and counts its data rows. A panic of a parser on a crafted file is
-// this file's error, not the caller's crash.
-func (im *Importer) inspect(f *os.File, o crm.Options, count bool) (header []string, rows int, err error) {
+// safely runs fn, turning a panic of a parser on a crafted file into the file's error rather
+// than the caller's crash.
+func safely(fn func() error) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("the file is malformed (%v)", p)
 		}
 	}()
-	r, err := read.Open(f, im.readOptions(o, 0, 0))
-	if err != nil {
-		return nil, 0, err
-	}
-	defer closeReader(r)
-	if count {
-		rows, err = r.CountRows()
-	}
-	return r.Header(), rows, err
+	return fn()
 }
 
 // closeReader releases what a reader holds (a spreadsheet's temporary files), on every path.
@@ -258,10 +280,11 @@ func (im *Importer) ensureIndexes(ctx context.Context, accountID int64, o crm.Op
 // of the whole sheet): the total and the overage alert are computed from the rows it read.
 func (im *Importer) RunNow(ctx context.Context, req Request, owner string, dryRun bool) (Summary, error) {
 	start := time.Now()
-	c, err := im.check(ctx, req, false)
+	c, in, err := im.open(ctx, req)
 	if err != nil {
 		return Summary{}, err
 	}
+	defer in.close()
 	rec, err := req.record(c)
 	if err != nil {
 		return Summary{}, err
@@ -275,7 +298,7 @@ func (im *Importer) RunNow(ctx context.Context, req Request, owner string, dryRu
 		if err != nil {
 			return Summary{}, err
 		}
-		sum, err := im.Run(ctx, created, owner)
+		sum, err := im.run(ctx, created, owner, in)
 		sum.Unmapped = c.Unmapped
 		if err == nil {
 			sum.OverLimitWarning = quota.OverLimitWarning(c.Account, sum.Rows)
@@ -283,11 +306,12 @@ func (im *Importer) RunNow(ctx context.Context, req Request, owner string, dryRu
 		}
 		return sum, err
 	}
-	return im.dryRun(ctx, req, c, rec, owner, start)
+	return im.dryRun(ctx, req, c, in, rec, owner, start)
 }
 
-// dryRun runs a checked request in one transaction that is rolled back.
-func (im *Importer) dryRun(ctx context.Context, req Request, c *Checked, rec store.Import, owner string, start time.Time) (Summary, error) {
+// dryRun runs a checked request in one transaction that is rolled back, reading from in when it
+// is not nil.
+func (im *Importer) dryRun(ctx context.Context, req Request, c *Checked, in *openFile, rec store.Import, owner string, start time.Time) (Summary, error) {
 	held, err := im.Pool.Acquire(ctx)
 	if err != nil {
 		return Summary{}, err
@@ -305,7 +329,7 @@ func (im *Importer) dryRun(ctx context.Context, req Request, c *Checked, rec sto
 	}
 	job := pipeline.NewJob(created, owner, lease, true)
 	job.OnBatch = req.OnBatch
-	if err := im.runPipeline(ctx, tx, job, req.MaxRows); err != nil {
+	if err := im.runPipeline(ctx, tx, job, req.MaxRows, in); err != nil {
 		return Summary{}, err
 	}
 	return Summary{Status: store.StatusCompleted, Counts: job.Counts, OverLimitWarning: quota.OverLimitWarning(c.Account, job.Counts.Rows),
@@ -317,6 +341,12 @@ func (im *Importer) dryRun(ctx context.Context, req Request, c *Checked, rec sto
 // batch in flight is rolled back and the import goes back to the queue, to resume from its
 // checkpoint. Run returns the error that failed the import, if any.
 func (im *Importer) Run(ctx context.Context, imp store.Import, owner string) (Summary, error) {
+	return im.run(ctx, imp, owner, nil)
+}
+
+// run is Run, reading from in when it is not nil (a file opened by RunNow), else opening the
+// import's file.
+func (im *Importer) run(ctx context.Context, imp store.Import, owner string, in *openFile) (Summary, error) {
 	start := time.Now()
 	log := im.Log.With("import_id", imp.ID, "file", imp.FileName)
 	if imp.CheckpointRow > 0 {
@@ -326,7 +356,7 @@ func (im *Importer) Run(ctx context.Context, imp store.Import, owner string) (Su
 	}
 	job := pipeline.NewJob(imp, owner, time.Duration(im.Config.Lease), false)
 	job.OnBatch = progressLogger(log, imp.RowsTotal, job)
-	err := im.prepareAndRun(ctx, job)
+	err := im.prepareAndRun(ctx, job, in)
 	sum := Summary{ImportID: imp.ID, Counts: job.Counts, OverLimitWarning: imp.OverLimitWarning, DurationMS: time.Since(start).Milliseconds()}
 	final := context.WithoutCancel(ctx)
 	switch {
@@ -385,7 +415,7 @@ func progressLogger(log *slog.Logger, total int, job *pipeline.Job) func(*pipeli
 }
 
 // prepareAndRun creates the import's lookup indexes and runs it on a connection of its own.
-func (im *Importer) prepareAndRun(ctx context.Context, job *pipeline.Job) error {
+func (im *Importer) prepareAndRun(ctx context.Context, job *pipeline.Job, in *openFile) error {
 	opts, err := crm.ParseOptions(job.Import.Options)
 	if err != nil {
 		return err
@@ -398,7 +428,7 @@ func (im *Importer) prepareAndRun(ctx context.Context, job *pipeline.Job) error 
 		return err
 	}
 	defer c.Release()
-	return im.runPipeline(ctx, c.Conn(), job, 0)
+	return im.runPipeline(ctx, c.Conn(), job, 0, in)
 }
 
 // conn is the one connection (or, for a dry run, transaction) an import runs on.
@@ -408,28 +438,21 @@ type conn interface {
 }
 
 // runPipeline reads the import's file from its checkpoint and runs every batch through the
-// stages, all on db; with maxRows > 0, only that many data rows.
-func (im *Importer) runPipeline(ctx context.Context, db conn, job *pipeline.Job, maxRows int) error {
+// stages, all on db; with maxRows > 0, only that many data rows. It reads from in when it is
+// not nil (the file as RunNow opened it, at its first data row), else it opens the file.
+func (im *Importer) runPipeline(ctx context.Context, db conn, job *pipeline.Job, maxRows int, in *openFile) error {
 	imp := job.Import
 	opts, err := crm.ParseOptions(imp.Options)
 	if err != nil {
 		return err
 	}
-	f, err := os.Open(imp.FilePath)
-	if err != nil {
-		return fmt.Errorf("%w: %v", ErrBadFile, err)
+	if in == nil {
+		if in, err = im.reopen(imp, opts); err != nil {
+			return err
+		}
+		defer in.close()
 	}
-	defer f.Close()
-	// A checkpoint is an offset into the file as it was checked: a file changed since then
-	// cannot be resumed, nor imported as checked.
-	if st, err := f.Stat(); err != nil || st.Size() != imp.FileSize {
-		return fmt.Errorf("%w %s: the file changed after the import was queued (%d bytes then)", ErrBadFile, imp.FileName, imp.FileSize)
-	}
-	r, err := read.Open(f, im.readOptions(opts, imp.CheckpointRow, imp.CheckpointOffset))
-	if err != nil {
-		return fmt.Errorf("%w %s: %w", ErrBadFile, imp.FileName, err)
-	}
-	defer closeReader(r)
+	r := in.r
 	st, err := buildStages(ctx, db, imp.AccountID, r.Header(), opts)
 	if err != nil {
 		return err
@@ -452,6 +475,30 @@ func (im *Importer) runPipeline(ctx context.Context, db conn, job *pipeline.Job,
 		pipeline.Named{Name: "validate", Stage: st.validator},
 		pipeline.Named{Name: "upsert", Stage: up},
 	)
+}
+
+// reopen opens a queued import's file at its checkpoint.
+func (im *Importer) reopen(imp store.Import, opts crm.Options) (*openFile, error) {
+	f, err := os.Open(imp.FilePath)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %v", ErrBadFile, err)
+	}
+	// A checkpoint is an offset into the file as it was checked: a file changed since then
+	// cannot be resumed, nor imported as checked.
+	if st, err := f.Stat(); err != nil || st.Size() != imp.FileSize {
+		f.Close()
+		return nil, fmt.Errorf("%w %s: the file changed after the import was queued (%d bytes then)", ErrBadFile, imp.FileName, imp.FileSize)
+	}
+	var r read.Reader
+	err = safely(func() (err error) {
+		r, err = read.Open(f, im.readOptions(opts, imp.CheckpointRow, imp.CheckpointOffset))
+		return err
+	})
+	if err != nil {
+		f.Close()
+		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, imp.FileName, err)
+	}
+	return &openFile{f: f, r: r}, nil
 }
 
 // limitSource ends a source after a number of data rows.

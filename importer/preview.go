@@ -86,7 +86,7 @@ func (im *Importer) Preview(ctx context.Context, req Request) (*Preview, error) 
 			p.Rows = append(p.Rows, res)
 		}
 	}
-	if _, err := im.dryRun(ctx, req, c, rec, "preview", time.Now()); err != nil {
+	if _, err := im.dryRun(ctx, req, c, nil, rec, "preview", time.Now()); err != nil {
 		return nil, err
 	}
 	return p, nil

@@ -171,9 +171,20 @@ func OpenXLSX(f *os.File, opts Options) (x *XLSX, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("read file: %w", err)
 	}
-	if err := checkXLSXZip(f, st.Size(), maxUnzipped); err != nil {
+	zr, err := checkXLSXZip(f, st.Size(), maxUnzipped)
+	if err != nil {
 		return nil, err
 	}
+	// Every part is unzipped once to check it while excelize opens the workbook: on two cores
+	// the check then costs no time. Its error, when there is one, says best what is wrong.
+	verified := make(chan error, 1)
+	go func() { verified <- verifyXLSXParts(zr) }()
+	defer func() {
+		if verr := <-verified; verr != nil {
+			x, err = nil, verr
+			_ = res.close()
+		}
+	}()
 
 	if res.dir, err = os.MkdirTemp("", "leadpipe-xlsx-"); err != nil {
 		return nil, fmt.Errorf("read xlsx: %w", err)
@@ -212,15 +223,14 @@ func OpenXLSX(f *os.File, opts Options) (x *XLSX, err error) {
 }
 
 // checkXLSXZip checks the zip archive before excelize unzips it: that it is one, that its
-// declared unzipped size is within the limit, that it holds a workbook, and that every part
-// unzips to its declared size and checksum.
-func checkXLSXZip(f *os.File, size, maxUnzipped int64) error {
+// declared unzipped size is within the limit and that it holds a workbook.
+func checkXLSXZip(f *os.File, size, maxUnzipped int64) (*zip.Reader, error) {
 	zr, err := zip.NewReader(f, size)
 	if err != nil {
-		return fmt.Errorf("%w: the file is not a valid XLSX workbook: %v", ErrFormat, err)
+		return nil, fmt.Errorf("%w: the file is not a valid XLSX workbook: %v", ErrFormat, err)
 	}
 	if len(zr.File) > xlsxMaxZipEntries {
-		return fmt.Errorf("%w: the file is not a valid XLSX workbook: its zip archive has %d parts (at most %d)",
+		return nil, fmt.Errorf("%w: the file is not a valid XLSX workbook: its zip archive has %d parts (at most %d)",
 			ErrFormat, len(zr.File), xlsxMaxZipEntries)
 	}
 	var total uint64
@@ -228,7 +238,7 @@ func checkXLSXZip(f *os.File, size, maxUnzipped int64) error {
 	for _, zf := range zr.File {
 		n := zf.UncompressedSize64
 		if n > uint64(maxUnzipped) || total+n > uint64(maxUnzipped) {
-			return fmt.Errorf("%w: the XLSX file unzips to more than the limit of %d bytes (%s declares %d bytes); a zip bomb or a workbook too large to import",
+			return nil, fmt.Errorf("%w: the XLSX file unzips to more than the limit of %d bytes (%s declares %d bytes); a zip bomb or a workbook too large to import",
 				ErrFormat, maxUnzipped, zf.Name, n)
 		}
 		total += n
@@ -237,9 +247,15 @@ func checkXLSXZip(f *os.File, size, maxUnzipped int64) error {
 		}
 	}
 	if !workbook {
-		return fmt.Errorf("%w: the file is a zip archive but not an XLSX workbook: it has no xl/workbook.xml", ErrFormat)
+		return nil, fmt.Errorf("%w: the file is a zip archive but not an XLSX workbook: it has no xl/workbook.xml", ErrFormat)
 	}
-	// archive/zip fails a part that unzips to more than it declares, or to a wrong checksum.
+	return zr, nil
+}
+
+// verifyXLSXParts unzips every part of a checked archive: archive/zip fails a part that
+// unzips to more than it declares, or to a wrong checksum, where excelize would read it short,
+// silently.
+func verifyXLSXParts(zr *zip.Reader) error {
 	for _, zf := range zr.File {
 		if err := xlsxCheckZipPart(zf); err != nil {
 			return fmt.Errorf("%w: the file is not a valid XLSX workbook: part %s: %v", ErrFormat, zf.Name, err)
