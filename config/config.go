@@ -38,6 +38,9 @@ type Config struct {
 	PollInterval Duration `yaml:"poll_interval" env:"LEADPIPE_POLL_INTERVAL"`
 	// MaxFieldBytes is the largest CSV cell accepted; a row with a larger one is skipped.
 	MaxFieldBytes int `yaml:"max_field_bytes" env:"LEADPIPE_MAX_FIELD_BYTES"`
+	// MaxRows is the most data rows a file may have; a longer file fails before anything is
+	// written. 0 means no limit (foreground imports then read their file once, not twice).
+	MaxRows int `yaml:"max_rows" env:"LEADPIPE_MAX_ROWS"`
 	// MaxUnzippedBytes caps the total unzipped size of an XLSX file (a zip bomb fails its
 	// import); MaxSheetXMLBytes is the largest worksheet XML kept in memory (larger ones are
 	// read through a temporary file).
@@ -210,6 +213,9 @@ func (c Config) Validate() error {
 	}
 	if c.MaxFieldBytes < 1024 {
 		errs = append(errs, fmt.Sprintf("max_field_bytes is %d, want at least 1024", c.MaxFieldBytes))
+	}
+	if c.MaxRows < 0 {
+		errs = append(errs, fmt.Sprintf("max_rows is %d, want 0 (no limit) or more", c.MaxRows))
 	}
 	if c.MaxUnzippedBytes < 1<<20 {
 		errs = append(errs, fmt.Sprintf("max_unzipped_bytes is %d, want at least 1048576", c.MaxUnzippedBytes))

@@ -32,6 +32,7 @@ var good = config.Config{
 	Lease:              config.Duration(2 * time.Minute),
 	PollInterval:       config.Duration(250 * time.Millisecond),
 	MaxFieldBytes:      65536,
+	MaxRows:            1000000,
 	MaxUnzippedBytes:   2 << 30,
 	MaxSheetXMLBytes:   32 << 20,
 	FilesDir:           "/var/lib/leadpipe/files",

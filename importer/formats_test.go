@@ -1,9 +1,13 @@
 package importer_test
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/importer"
+	"github.com/leadpipe/leadpipe/stages/read"
 )
 
 // TestFormatsImportAlike imports one prospect list written by real spreadsheet software
@@ -30,6 +34,36 @@ func TestFormatsImportAlike(t *testing.T) {
 			r := e.importPath("testdata/formats/prospects."+format, crm.Options{}, 2)
 			checkOutcomes(t, r.Outcomes, wantOutcomes)
 			e.checkProspects(wantProspects)
+		})
+	}
+}
+
+// TestMaxRows: a file with more data rows than the max_rows setting fails, in every format,
+// before anything is written; one with exactly that many imports.
+func TestMaxRows(t *testing.T) {
+	for _, format := range []string{"csv", "xlsx", "xls"} {
+		t.Run(format, func(t *testing.T) {
+			e := newEnv(t, -1)
+			path := "testdata/formats/prospects." + format // 6 data rows
+			im := e.importer(2)
+			im.Config.MaxRows = 5
+			for _, dry := range []bool{false, true} {
+				_, err := im.RunNow(e.ctx, e.request(path, crm.Options{}), "test", dry)
+				if !errors.Is(err, importer.ErrBadFile) || !errors.Is(err, read.ErrTooManyRows) ||
+					!strings.Contains(err.Error(), "more than the limit of 5") || !strings.Contains(err.Error(), "(setting max_rows)") {
+					t.Fatalf("dry=%v: RunNow error = %v, want the file's 6 rows over the limit of 5", dry, err)
+				}
+			}
+			if _, _, err := im.Submit(e.ctx, e.request(path, crm.Options{})); !errors.Is(err, read.ErrTooManyRows) {
+				t.Fatalf("Submit error = %v, want ErrTooManyRows", err)
+			}
+			e.checkNothingWritten()
+
+			im.Config.MaxRows = 6
+			sum, err := im.RunNow(e.ctx, e.request(path, crm.Options{}), "test", false)
+			if err != nil || sum.Rows != 6 {
+				t.Fatalf("RunNow at the limit: %+v, %v; want 6 rows imported", sum, err)
+			}
 		})
 	}
 }

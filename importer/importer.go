@@ -88,15 +88,31 @@ func (im *Importer) Check(ctx context.Context, req Request) (*Checked, error) {
 		return nil, err
 	}
 	defer in.close()
-	err = safely(func() (err error) {
+	if err := im.count(c, in, req.displayName()); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// count reads the rest of an open file and sets c's rows and overage alert. A file with more
+// data rows than the max_rows setting is an error.
+func (im *Importer) count(c *Checked, in *openFile, name string) error {
+	err := safely(func() (err error) {
 		c.Rows, err = in.r.CountRows()
 		return err
 	})
+	switch {
+	case err == nil && im.Config.MaxRows > 0 && c.Rows > im.Config.MaxRows:
+		err = fmt.Errorf("%w: it has %d data rows, more than the limit of %d (setting max_rows); split it into smaller files",
+			read.ErrTooManyRows, c.Rows, im.Config.MaxRows)
+	case errors.Is(err, read.ErrTooManyRows): // the CSV reader stops at the limit
+		err = fmt.Errorf("%w (setting max_rows); split it into smaller files", err)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, req.displayName(), err)
+		return fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
 	}
 	c.OverLimitWarning = quota.OverLimitWarning(c.Account, c.Rows)
-	return c, nil
+	return nil
 }
 
 // openFile is a request's file, checked and open, its reader standing at the first data row.
@@ -105,9 +121,13 @@ type openFile struct {
 	r read.Reader
 }
 
+// close closes the reader and the file; it is idempotent.
 func (in *openFile) close() {
-	closeReader(in.r)
-	in.f.Close()
+	if in.f != nil {
+		closeReader(in.r)
+		in.f.Close()
+		in.f, in.r = nil, nil
+	}
 }
 
 // open is Check without counting the rows (Rows is 0): it hashes the file, opens its reader
@@ -175,7 +195,7 @@ func closeReader(r read.Reader) {
 // readOptions are the reader's options for an import resumed at a checkpoint (0, 0: the start).
 func (im *Importer) readOptions(o crm.Options, row int, offset int64) read.Options {
 	return read.Options{
-		CSV:              read.CSVOptions{MaxFieldBytes: im.Config.MaxFieldBytes, StartRow: row, StartOffset: offset},
+		CSV:              read.CSVOptions{MaxFieldBytes: im.Config.MaxFieldBytes, MaxRows: im.Config.MaxRows, StartRow: row, StartOffset: offset},
 		Sheet:            o.Sheet,
 		MaxUnzippedBytes: im.Config.MaxUnzippedBytes,
 		MaxSheetXMLBytes: im.Config.MaxSheetXMLBytes,
@@ -276,8 +296,9 @@ func (im *Importer) ensureIndexes(ctx context.Context, accountID int64, o crm.Op
 // every row's outcome is computed in one transaction that is rolled back: nothing is written,
 // not even the import's record.
 //
-// It does not count the file's rows before it starts (for a spreadsheet that costs a second read
-// of the whole sheet): the total and the overage alert are computed from the rows it read.
+// Unless the max_rows setting is on, it does not count the file's rows before it starts (for a
+// spreadsheet that costs a second read of the whole sheet): the total and the overage alert are
+// computed from the rows it read.
 func (im *Importer) RunNow(ctx context.Context, req Request, owner string, dryRun bool) (Summary, error) {
 	start := time.Now()
 	c, in, err := im.open(ctx, req)
@@ -285,6 +306,14 @@ func (im *Importer) RunNow(ctx context.Context, req Request, owner string, dryRu
 		return Summary{}, err
 	}
 	defer in.close()
+	if im.Config.MaxRows > 0 {
+		// The limit is checked before anything is written; the import then reads the file again.
+		if err := im.count(c, in, req.displayName()); err != nil {
+			return Summary{}, err
+		}
+		in.close()
+		in = nil
+	}
 	rec, err := req.record(c)
 	if err != nil {
 		return Summary{}, err
