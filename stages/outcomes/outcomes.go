@@ -70,9 +70,9 @@ func New(cfg Config) *Sink {
 // Name returns Name.
 func (s *Sink) Name() string { return Name }
 
-// Deliver publishes d's row outcomes and events, and returns once Kafka has acknowledged
-// every one of them. On an error some may have been published anyway: the relay delivers
-// them again.
+// Deliver publishes d's row outcomes, then its events, and returns once Kafka has
+// acknowledged every one of them: an event is on its topic only once the rows before it are on
+// theirs. On an error some may have been published anyway: the relay delivers them again.
 func (s *Sink) Deliver(ctx context.Context, d pipeline.Delivery) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
@@ -80,25 +80,37 @@ func (s *Sink) Deliver(ctx context.Context, d pipeline.Delivery) error {
 		return err
 	}
 	key := []byte(strconv.FormatInt(d.Import.ID, 10))
-	msgs := make([]kafka.Message, 0, len(d.Rows)+len(d.Events))
-	for _, r := range d.Rows {
+	rows := make([]kafka.Message, len(d.Rows))
+	for i, r := range d.Rows {
 		b, err := json.Marshal(outcomeMessage(d, r))
 		if err != nil {
 			return fmt.Errorf("encode outcome of row %d of import %d: %w", r.Row, r.ImportID, err)
 		}
-		msgs = append(msgs, kafka.Message{Topic: s.cfg.OutcomesTopic, Key: key, Value: b})
+		rows[i] = kafka.Message{Topic: s.cfg.OutcomesTopic, Key: key, Value: b}
 	}
-	for _, e := range d.Events {
+	events := make([]kafka.Message, len(d.Events))
+	for i, e := range d.Events {
 		b, err := json.Marshal(eventMessage(d, e))
 		if err != nil {
 			return fmt.Errorf("encode event %d of import %d: %w", e.Seq, e.ImportID, err)
 		}
-		msgs = append(msgs, kafka.Message{Topic: s.cfg.EventsTopic, Key: key, Value: b, Time: e.At})
+		events[i] = kafka.Message{Topic: s.cfg.EventsTopic, Key: key, Value: b, Time: e.At}
 	}
-	if err := s.writer.WriteMessages(ctx, msgs...); err != nil {
+	if err := s.write(ctx, rows); err != nil {
+		return fmt.Errorf("publish %d row outcomes of import %d: %w", len(rows), d.Import.ID, err)
+	}
+	if err := s.write(ctx, events); err != nil {
+		return fmt.Errorf("publish %d events of import %d: %w", len(events), d.Import.ID, err)
+	}
+	return nil
+}
+
+// write writes msgs and waits for Kafka to acknowledge them.
+func (s *Sink) write(ctx context.Context, msgs []kafka.Message) error {
+	err := s.writer.WriteMessages(ctx, msgs...)
+	if err != nil {
 		s.setEnsured(false) // a broker that lost its state may have lost the topics too
-		return fmt.Errorf("publish %d row outcomes and %d events of import %d to kafka %s: %w",
-			len(d.Rows), len(d.Events), d.Import.ID, strings.Join(s.cfg.Brokers, ","), err)
+		return fmt.Errorf("kafka %s: %w", strings.Join(s.cfg.Brokers, ","), err)
 	}
 	return nil
 }

@@ -3,10 +3,12 @@ package outcomes_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
 	"maps"
+	"net"
 	"os"
 	"path/filepath"
 	"slices"
@@ -382,4 +384,38 @@ func TestBrokerOutageLosesNothing(t *testing.T) {
 	})
 	checkNoneLost(t, pool, addr, acct.Name, during)
 	checkNoneLost(t, pool, addr, acct.Name, after.ImportID)
+}
+
+// A broker that accepts connections and never answers fails a delivery once its timeout is
+// up, instead of holding the relay.
+func TestDeliverToAHungBrokerTimesOut(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	var conns []net.Conn
+	accepted := make(chan struct{})
+	go func() {
+		defer close(accepted)
+		for {
+			c, err := l.Accept()
+			if err != nil {
+				return
+			}
+			conns = append(conns, c) // held open, never answered
+		}
+	}()
+	s := outcomes.New(outcomes.Config{Brokers: []string{l.Addr().String()}, OutcomesTopic: outcomesTopic,
+		EventsTopic: eventsTopic, Timeout: 100 * time.Millisecond})
+	defer s.Close()
+	d := pipeline.Delivery{Import: store.Import{ID: 1}, Account: "a", Rows: []store.RowOutcome{{ImportID: 1, Row: 2, Outcome: "created"}}}
+	if err := s.Deliver(context.Background(), d); !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("Deliver to a broker that never answers = %v, want the deadline exceeded", err)
+	}
+	l.Close()
+	<-accepted
+	for _, c := range conns {
+		c.Close()
+	}
 }
