@@ -26,6 +26,8 @@ The HTTP API (/v1, see api/openapi.yaml) is served by "leadpipe serve".
 Usage:
   leadpipe serve                                    run the daemon: workers, /metrics, /healthz, /readyz
   leadpipe migrate                                  create or upgrade the database schema
+  leadpipe broker [--addr HOST:PORT] [--data-dir DIR]
+                                                    run the embedded Kafka broker alone (docs/kafka.md)
   leadpipe account create NAME [--prospect-limit N] [--exists-ok]
   leadpipe user add --account NAME --username U --email E --full-name "First Last"
   leadpipe field add --account NAME --key K --label L --type TYPE [--options "a;b"] [--aliases "x;y"] [--max-length N]
@@ -73,6 +75,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	commands := map[string]func(context.Context, *env, []string) error{
 		"serve":           serve,
 		"migrate":         migrate,
+		"broker":          runBroker,
 		"account create":  accountCreate,
 		"user add":        userAdd,
 		"field add":       fieldAdd,

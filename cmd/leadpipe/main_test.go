@@ -8,8 +8,12 @@ import (
 )
 
 // TestMain gives these tests a database of their own: `leadpipe serve` runs workers that claim
-// any queued import of their database.
+// any queued import of their database. Each `leadpipe serve` gets an embedded Kafka broker of
+// its own, on a free port and in memory, unless a test says otherwise.
 func TestMain(m *testing.M) {
 	storetest.UseOwnDatabase("leadpipe_test_cmd")
+	os.Setenv("LEADPIPE_KAFKA_BROKERS", "")
+	os.Setenv("LEADPIPE_KAFKA_EMBEDDED_ADDR", "127.0.0.1:0")
+	os.Setenv("LEADPIPE_KAFKA_DATA_DIR", "")
 	os.Exit(m.Run())
 }

@@ -31,6 +31,11 @@ func serve(ctx context.Context, e *env, args []string) error {
 	if _, err := store.Migrate(ctx, pool); err != nil {
 		return err
 	}
+	kafka, err := startKafka(ctx, e, pool)
+	if err != nil {
+		return err
+	}
+	defer kafka.close(e)
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", promhttp.Handler())
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
