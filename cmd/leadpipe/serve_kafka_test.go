@@ -15,9 +15,9 @@ import (
 	"github.com/leadpipe/leadpipe/stages/outcomes"
 )
 
-// daemon runs `leadpipe args…` until the test stops it, and returns its log and a stop
+// runInBackground runs `leadpipe args…` until the test stops it, and returns its log and a stop
 // function that cancels it and returns what it returned.
-func daemon(t *testing.T, args ...string) (*cliBuffer, func() error) {
+func runInBackground(t *testing.T, args ...string) (*cliBuffer, func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	var stderr cliBuffer
@@ -65,7 +65,7 @@ func TestServePublishesToTheEmbeddedBroker(t *testing.T) {
 
 	file := writeTestFile(t, "k.csv", []byte("email,first_name\nk1@kafka.example,K1\nbad,K2\nk3@kafka.example,K3\n"))
 	importID := jsonInt(t, oneJSON(t, mustCLI(t, "import", file, "--account", name, "--queue")), "import_id")
-	log, stop := daemon(t, "serve")
+	log, stop := runInBackground(t, "serve")
 	waitLog(t, log, "embedded kafka broker listening", "addr="+kafkaAddr, "data_dir="+dataDir)
 
 	deadline := time.Now().Add(time.Minute)
@@ -89,7 +89,7 @@ func TestServePublishesToTheEmbeddedBroker(t *testing.T) {
 		t.Fatal("the embedded broker still listens after serve stopped")
 	}
 
-	brokerLog, stopBroker := daemon(t, "broker", "--addr", kafkaAddr, "--data-dir", dataDir)
+	brokerLog, stopBroker := runInBackground(t, "broker", "--addr", kafkaAddr, "--data-dir", dataDir)
 	waitLog(t, brokerLog, "kafka broker listening", "addr="+kafkaAddr)
 	var rows []string
 	for _, m := range brokertest.Messages(t, kafkaAddr, "leadpipe.outcomes") {
