@@ -110,20 +110,15 @@ func (e *env) start() (stop func()) {
 
 func (e *env) startWith(pool *pgxpool.Pool) (stop func()) {
 	e.t.Helper()
-	c := &requests.Consumer{Brokers: e.brokers(), Config: e.cfg, Files: e.files, Log: e.log,
-		Importer: &importer.Importer{Pool: pool, Config: e.cfg, Log: e.log}}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- c.Run(ctx) }()
-	var once sync.Once
-	stop = func() {
-		once.Do(func() {
-			cancel()
-			if err := <-done; err != nil {
-				e.t.Errorf("consumer: %v", err)
-			}
-		})
+	c, err := requests.New(e.brokers(), e.cfg, &importer.Importer{Pool: pool, Config: e.cfg, Log: e.log}, e.files, e.log)
+	if err != nil {
+		e.t.Fatal(err)
 	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { c.Run(ctx); close(done) }()
+	var once sync.Once
+	stop = func() { once.Do(func() { cancel(); <-done }) }
 	e.t.Cleanup(stop)
 	return stop
 }

@@ -58,74 +58,75 @@ const (
 	maxBackoff = 30 * time.Second
 )
 
-// Consumer reads import requests from Kafka and queues them. Set its fields, then call Run.
+// Consumer reads import requests from Kafka and queues them. Make one with New.
 type Consumer struct {
-	// Brokers are the Kafka brokers, host:port each.
-	Brokers []string
-	// Config gives the requests and dead-letter topics, the consumer group, file_root,
-	// url_allow_list, max_fetch_bytes and fetch_timeout.
-	Config config.Config
-	// Importer checks and queues the imports; its pool also records the requests.
-	Importer *importer.Importer
-	// Files is the store the requests' files are copied into.
-	Files *api.Files
-	Log   *slog.Logger
+	brokers  []string
+	cfg      config.Config
+	importer *importer.Importer
+	src      *source
+	log      *slog.Logger
 }
 
-// session is a running Consumer: its file source, reader and dead-letter writer.
+// New returns a consumer of the requests topic named in cfg, in cfg's consumer group, on
+// brokers (host:port each). It queues imports with im, copying their files into files. It opens
+// file_root (creating it when missing) and fails when it cannot.
+func New(brokers []string, cfg config.Config, im *importer.Importer, files *api.Files, log *slog.Logger) (*Consumer, error) {
+	if len(brokers) == 0 {
+		return nil, errors.New("import requests: no Kafka brokers")
+	}
+	src, err := openSource(cfg.FileRoot, cfg.URLAllowList, cfg.MaxFetchBytes, time.Duration(cfg.FetchTimeout), files)
+	if err != nil {
+		return nil, fmt.Errorf("import requests: %w", err)
+	}
+	return &Consumer{brokers: brokers, cfg: cfg, importer: im, src: src, log: log}, nil
+}
+
+// session is a running Consumer: its reader and dead-letter writer.
 type session struct {
 	*Consumer
-	src    *source
 	reader *kafka.Reader
 	dlq    *kafka.Writer
 	lags   map[int]int64 // by partition, after the last message handled
 }
 
-// Run consumes requests until ctx is done, then leaves the consumer group. It creates the
-// requests and dead-letter topics when they are missing. It returns an error only when it
-// cannot start at all (file_root cannot be opened); a broker or Postgres that is down is
-// waited for.
-func (c *Consumer) Run(ctx context.Context) error {
-	cfg := c.Config
-	src, err := openSource(cfg.FileRoot, cfg.URLAllowList, cfg.MaxFetchBytes, time.Duration(cfg.FetchTimeout), c.Files)
-	if err != nil {
-		return fmt.Errorf("import requests: %w", err)
-	}
-	defer src.Close()
-	err = retry(ctx, c.Log, "create request topics", func() error {
-		return ensureTopics(ctx, c.Brokers, cfg.KafkaRequestsTopic, cfg.KafkaDLQTopic)
+// Run consumes requests until ctx is done, then leaves the consumer group and releases what
+// the consumer holds; call it once. It first creates the requests and dead-letter topics when
+// they are missing. A broker or Postgres that is down is waited for.
+func (c *Consumer) Run(ctx context.Context) {
+	defer c.src.Close()
+	cfg := c.cfg
+	err := retry(ctx, c.log, "create request topics", func() error {
+		return ensureTopics(ctx, c.brokers, cfg.KafkaRequestsTopic, cfg.KafkaDLQTopic)
 	})
 	if err != nil {
-		return nil // stopped before it started
+		return // stopped before it started
 	}
-	s := &session{Consumer: c, src: src, lags: map[int]int64{}}
+	s := &session{Consumer: c, lags: map[int]int64{}}
 	s.reader = kafka.NewReader(kafka.ReaderConfig{
-		Brokers:               c.Brokers,
+		Brokers:               c.brokers,
 		GroupID:               cfg.KafkaGroup,
 		Topic:                 cfg.KafkaRequestsTopic,
 		StartOffset:           kafka.FirstOffset,
 		WatchPartitionChanges: true,
 		MaxWait:               time.Second, // how long a stop waits for the fetch in flight
 		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
-			c.Log.Warn("import requests: kafka reader: " + fmt.Sprintf(msg, args...))
+			c.log.Warn("import requests: kafka reader: " + fmt.Sprintf(msg, args...))
 		}),
 	})
 	s.dlq = &kafka.Writer{
-		Addr:         kafka.TCP(c.Brokers...),
+		Addr:         kafka.TCP(c.brokers...),
 		Topic:        cfg.KafkaDLQTopic,
 		Balancer:     &kafka.Hash{},
 		RequiredAcks: kafka.RequireAll,
 		BatchSize:    1, // one synchronous write per dead letter; no waiting for a batch to fill
 	}
-	c.Log.Info("import requests: consuming", "topic", cfg.KafkaRequestsTopic, "group", cfg.KafkaGroup,
-		"dead_letters", cfg.KafkaDLQTopic, "brokers", c.Brokers, "file_root", src.rootDirs[0])
+	c.log.Info("import requests: consuming", "topic", cfg.KafkaRequestsTopic, "group", cfg.KafkaGroup,
+		"dead_letters", cfg.KafkaDLQTopic, "brokers", c.brokers, "file_root", c.src.rootDirs[0])
 	s.consume(ctx)
-	err = errors.Join(s.reader.Close(), s.dlq.Close())
-	if err != nil {
-		c.Log.Warn("import requests: close", "error", err)
+	if err := errors.Join(s.reader.Close(), s.dlq.Close()); err != nil {
+		c.log.Warn("import requests: close", "error", err)
 	}
-	c.Log.Info("import requests: stopped")
-	return nil
+	c.log.Info("import requests: stopped")
 }
 
 // consume handles messages one at a time until ctx is done.
@@ -137,7 +138,7 @@ func (s *session) consume(ctx context.Context) {
 			return
 		}
 		if err != nil {
-			s.Log.Warn("import requests: fetch failed; retrying", "error", err, "retry_in", wait)
+			s.log.Warn("import requests: fetch failed; retrying", "error", err, "retry_in", wait)
 			if !sleep(ctx, wait) {
 				return
 			}
@@ -161,7 +162,7 @@ type outcome struct {
 // process queues or dead-letters one request, then commits its offset. It returns an error only
 // when ctx is done first.
 func (s *session) process(ctx context.Context, m kafka.Message) error {
-	log := s.Log.With("topic", m.Topic, "partition", m.Partition, "offset", m.Offset)
+	log := s.log.With("topic", m.Topic, "partition", m.Partition, "offset", m.Offset)
 	var out outcome
 	err := retry(ctx, log, "queue import request", func() error {
 		var err error
@@ -221,7 +222,7 @@ func (s *session) queueImport(ctx context.Context, log *slog.Logger, m kafka.Mes
 	if err != nil {
 		return 0, false, err
 	}
-	pool := s.Importer.Pool
+	pool := s.importer.Pool
 	acct, err := store.AccountByName(ctx, pool, msg.Account)
 	if errors.Is(err, store.ErrNotFound) {
 		return 0, false, reject(ReasonUnknownAccount, "there is no account %q; create it (leadpipe account create) or fix the name", msg.Account)
@@ -241,7 +242,7 @@ func (s *session) queueImport(ctx context.Context, log *slog.Logger, m kafka.Mes
 	if msg.FileName != "" {
 		name = api.SafeFileName(msg.FileName)
 	}
-	im := *s.Importer
+	im := *s.importer
 	im.Log = log
 	_, _, err = im.Submit(ctx, importer.Request{Account: acct.Name, Path: path, FileName: name, Options: opts,
 		Source: store.SourceKafka, ID: id})
@@ -292,7 +293,7 @@ func (s *session) deadLetter(ctx context.Context, m kafka.Message, rej *Rejectio
 		kafka.Header{Key: HeaderOffset, Value: []byte(strconv.FormatInt(m.Offset, 10))},
 	)
 	if err := s.dlq.WriteMessages(ctx, kafka.Message{Key: m.Key, Value: m.Value, Headers: headers}); err != nil {
-		return fmt.Errorf("write dead letter to %s: %w", s.Config.KafkaDLQTopic, err)
+		return fmt.Errorf("write dead letter to %s: %w", s.cfg.KafkaDLQTopic, err)
 	}
 	return nil
 }
