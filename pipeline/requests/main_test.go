@@ -302,6 +302,22 @@ func requestsTotal(t *testing.T, result string) float64 {
 	return 0
 }
 
+// gauge returns the value of an unlabelled gauge.
+func gauge(t *testing.T, name string) float64 {
+	t.Helper()
+	mfs, err := prometheus.DefaultGatherer.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, mf := range mfs {
+		if mf.GetName() == name {
+			return mf.GetMetric()[0].GetGauge().GetValue()
+		}
+	}
+	t.Fatalf("no metric %s", name)
+	return 0
+}
+
 // proxiedURL returns the test database's URL with its host replaced by addr.
 func proxiedURL(t *testing.T, addr string) string {
 	u, err := url.Parse(storetest.URL())

@@ -65,21 +65,24 @@ func reject(reason, format string, args ...any) error {
 	return &Rejection{Reason: reason, Detail: fmt.Sprintf(format, args...)}
 }
 
-// Decode reads a request message strictly: unknown fields, trailing data, a missing account or
+// decode reads a request message strictly: unknown fields, trailing data, a missing account or
 // file and options that do not decode are rejected, and so is any version but 1 — checked
 // first, so that a newer producer is told about the version rather than about a field.
-func Decode(value []byte) (Message, crm.Options, error) {
+func decode(value []byte) (Message, crm.Options, error) {
 	var v struct {
-		Version *int `json:"version"`
+		Version json.RawMessage `json:"version"`
 	}
 	if err := json.Unmarshal(value, &v); err != nil {
 		return Message{}, crm.Options{}, reject(ReasonBadMessage, "the message is not a JSON object: %v", err)
 	}
+	var version int
 	switch {
 	case v.Version == nil:
 		return Message{}, crm.Options{}, reject(ReasonBadMessage, `the message has no "version"; set "version": %d`, Version)
-	case *v.Version != Version:
-		return Message{}, crm.Options{}, reject(ReasonBadVersion, "version %d is not supported; this leadpipe reads version %d", *v.Version, Version)
+	case json.Unmarshal(v.Version, &version) != nil:
+		return Message{}, crm.Options{}, reject(ReasonBadMessage, `"version" is %s; set "version": %d`, v.Version, Version)
+	case version != Version:
+		return Message{}, crm.Options{}, reject(ReasonBadVersion, "version %d is not supported; this leadpipe reads version %d", version, Version)
 	}
 	var m Message
 	dec := json.NewDecoder(bytes.NewReader(value))

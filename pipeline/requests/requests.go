@@ -218,7 +218,7 @@ func (s *session) queue(ctx context.Context, log *slog.Logger, m kafka.Message) 
 // the files store and queues the import with that id. It reports a request queued before as a
 // duplicate.
 func (s *session) queueImport(ctx context.Context, log *slog.Logger, m kafka.Message) (id int64, duplicate bool, err error) {
-	msg, opts, err := Decode(m.Value)
+	msg, opts, err := decode(m.Value)
 	if err != nil {
 		return 0, false, err
 	}

@@ -37,29 +37,43 @@ func (e *env) checkCompleted(imp store.Import, created, unchanged int) {
 func TestPathRequestQueuesAnImportThatWorkersComplete(t *testing.T) {
 	e := setup(t)
 	name := e.writeFile("may/leads.csv", leadsCSV)
+	// A symbolic link that stays inside the root is followed.
+	if err := os.Symlink("may/leads.csv", filepath.Join(e.cfg.FileRoot, "latest.csv")); err != nil {
+		t.Fatal(err)
+	}
 	queued := requestsTotal(t, "queued")
-	e.produce(kafka.Message{Key: []byte("k1"), Value: e.request(name, map[string]any{"options": map[string]any{"tags": []string{"kafka"}}})})
+	e.produce(
+		kafka.Message{Value: e.request(name, map[string]any{"options": map[string]any{"tags": []string{"kafka"}}})},
+		kafka.Message{Value: e.request("latest.csv", map[string]any{"file_name": "Latest leads.csv"})},
+	)
 	e.start()
-	imp := e.waitImports(1)[0]
-	e.waitCommitted(1)
+	imps := e.waitImports(2)
+	e.waitCommitted(2)
+	imp := imps[0]
 	if imp.Source != store.SourceKafka || imp.Status != store.StatusQueued || imp.FileName != "leads.csv" || imp.RowsTotal != 3 {
 		t.Errorf("queued import: source %q status %q file %q rows %d", imp.Source, imp.Status, imp.FileName, imp.RowsTotal)
 	}
 	if !bytes.Contains(imp.Options, []byte(`"kafka"`)) {
 		t.Errorf("import options %s, want the request's", imp.Options)
 	}
-	if !e.files.Owns(imp.FilePath) {
-		t.Errorf("the import reads %s, not a copy in the files store %s", imp.FilePath, e.cfg.FilesDir)
+	if imps[1].FileName != "Latest leads.csv" || imps[1].FileSHA256 != imp.FileSHA256 {
+		t.Errorf("import through the link: %q, sha256 %s, want %s", imps[1].FileName, imps[1].FileSHA256, imp.FileSHA256)
 	}
-	if got := requestsTotal(t, "queued") - queued; got != 1 {
-		t.Errorf("leadpipe_requests_total{result=queued} moved by %v, want 1", got)
+	for _, imp := range imps {
+		if !e.files.Owns(imp.FilePath) {
+			t.Errorf("import %d reads %s, not a copy in the files store %s", imp.ID, imp.FilePath, e.cfg.FilesDir)
+		}
 	}
-	// The producer may remove its file once the offset is committed: the import has its copy.
+	if got := requestsTotal(t, "queued") - queued; got != 2 {
+		t.Errorf("leadpipe_requests_total{result=queued} moved by %v, want 2", got)
+	}
+	// The producer may remove its file once the offset is committed: the imports have their copies.
 	if err := os.Remove(filepath.Join(e.cfg.FileRoot, name)); err != nil {
 		t.Fatal(err)
 	}
-	e.runWorkers()
-	e.checkCompleted(imp, 2, 0)
+	e.runWorkers() // one worker: in order
+	e.checkCompleted(imps[0], 2, 0)
+	e.checkCompleted(imps[1], 0, 2)
 }
 
 func TestURLRequestIsFetchedFromAnAllowedHost(t *testing.T) {
@@ -141,6 +155,7 @@ func TestMalformedRequestsAreDeadLetteredWithoutBlockingThePartition(t *testing.
 	cases := []malformed{
 		{"not JSON", `{"version": 1, "account": `, requests.ReasonBadMessage, "not a JSON object"},
 		{"no version", fmt.Sprintf(`{"account": %q, "file": "good.csv"}`, e.acct.Name), requests.ReasonBadMessage, `no "version"`},
+		{"version as a string", fmt.Sprintf(`{"version": "1", "account": %q, "file": "good.csv"}`, e.acct.Name), requests.ReasonBadMessage, `"version" is "1"`},
 		{"version 2", fmt.Sprintf(`{"version": 2, "account": %q, "file": "good.csv", "new": 1}`, e.acct.Name), requests.ReasonBadVersion, "version 2"},
 		{"unknown field", req(good, map[string]any{"priority": "high"}), requests.ReasonBadMessage, `unknown field "priority"`},
 		{"no file", `{"version": 1, "account": "x"}`, requests.ReasonBadMessage, `"file" missing`},
@@ -205,6 +220,9 @@ func TestMalformedRequestsAreDeadLetteredWithoutBlockingThePartition(t *testing.
 	}
 	if got := requestsTotal(t, "dead_letter") - deadLetters; got != float64(len(cases)) {
 		t.Errorf("leadpipe_requests_total{result=dead_letter} moved by %v, want %d", got, len(cases))
+	}
+	if lag := gauge(t, "leadpipe_requests_lag"); lag != 0 {
+		t.Errorf("leadpipe_requests_lag is %v once every request is handled", lag)
 	}
 	// A refused request leaves no file behind in the files store.
 	var stored []string
