@@ -8,7 +8,6 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -66,7 +65,7 @@ func setup(t *testing.T) *env {
 		t.Fatalf("clear the queue: %v", err)
 	}
 	acct := storetest.Account(t, pool, -1)
-	name := strings.NewReplacer("/", "-", " ", "_").Replace(t.Name())
+	name := acct.Name // unique to the test and the run
 	cfg := config.Default
 	cfg.BatchSize = 2
 	cfg.KafkaRequestsTopic = name + ".requests"

@@ -78,6 +78,9 @@ func New(brokers []string, cfg config.Config, im *importer.Importer, files *api.
 	if err != nil {
 		return nil, fmt.Errorf("import requests: %w", err)
 	}
+	for _, result := range []string{"queued", "duplicate", "dead_letter"} {
+		requestsTotal.WithLabelValues(result) // every series exists from the start, at 0
+	}
 	return &Consumer{brokers: brokers, cfg: cfg, importer: im, src: src, log: log}, nil
 }
 
