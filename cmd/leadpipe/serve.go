@@ -48,6 +48,12 @@ func serve(ctx context.Context, e *env, args []string) error {
 	})
 	im := &importer.Importer{Pool: pool, Config: e.cfg, Log: e.log}
 	files := &api.Files{Dir: e.cfg.FilesDir, MaxUpload: e.cfg.MaxUploadBytes}
+	workCtx, stopWork := context.WithCancel(ctx)
+	defer stopWork()
+	waitRequests, err := serveRequests(workCtx, e, im, files, kafka.brokers)
+	if err != nil {
+		return err
+	}
 	(&api.Server{Pool: pool, Importer: im, Files: files, Log: e.log}).Register(mux)
 	srv := &http.Server{Addr: e.cfg.HTTPAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
 	httpErr := make(chan error, 1)
@@ -67,7 +73,6 @@ func serve(ctx context.Context, e *env, args []string) error {
 		},
 		Log: e.log,
 	}
-	workCtx, stopWork := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { workers.Serve(workCtx); close(done) }()
 	pruned := make(chan struct{})
@@ -82,6 +87,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 	stopWork()
 	<-done
 	<-pruned
+	waitRequests()
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if serr := srv.Shutdown(shutdownCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {

@@ -1,0 +1,80 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kfake"
+)
+
+// TestServeRequests checks that `leadpipe serve` consumes import requests from Kafka: a request
+// naming a file under file_root becomes an import its workers complete.
+func TestServeRequests(t *testing.T) {
+	cliEnv(t)
+	cluster, err := kfake.NewCluster(kfake.NumBrokers(1))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cluster.Close()
+	brokers := cluster.ListenAddrs()
+	client := &kafka.Client{Addr: kafka.TCP(brokers...)}
+	if _, err := client.CreateTopics(context.Background(), &kafka.CreateTopicsRequest{
+		Topics: []kafka.TopicConfig{{Topic: "leadpipe.requests", NumPartitions: 1, ReplicationFactor: 1}}}); err != nil {
+		t.Fatal(err)
+	}
+	root := t.TempDir()
+	t.Setenv("LEADPIPE_KAFKA_BROKERS", brokers[0])
+	t.Setenv("LEADPIPE_FILE_ROOT", root)
+	t.Setenv("LEADPIPE_FILES_DIR", t.TempDir())
+	t.Setenv("LEADPIPE_HTTP_ADDR", unusedAddr(t))
+	t.Setenv("LEADPIPE_POLL_INTERVAL", "50ms")
+	account := uniqueName(t)
+	mustCLI(t, "account", "create", account)
+	if err := os.WriteFile(filepath.Join(root, "leads.csv"), []byte("Email,First Name\nada@requests.example,Ada\nnot-an-email,Bob\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	var errOut cliBuffer
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, io.Discard, &errOut) }()
+	defer func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	}()
+	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: "leadpipe.requests", RequiredAcks: kafka.RequireAll}
+	defer w.Close()
+	value := fmt.Sprintf(`{"version": 1, "account": %q, "file": "leads.csv"}`, account)
+	if err := w.WriteMessages(ctx, kafka.Message{Value: []byte(value)}); err != nil {
+		t.Fatal(err)
+	}
+
+	var list struct {
+		Imports []struct {
+			Source, Status   string
+			Created, Skipped int
+		}
+	}
+	deadline := time.Now().Add(60 * time.Second)
+	for len(list.Imports) == 0 || list.Imports[0].Status != "completed" {
+		if time.Now().After(deadline) {
+			t.Fatalf("no completed import of the request: %+v; log:\n%s", list, errOut.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+		if err := json.Unmarshal([]byte(mustCLI(t, "imports", "list", "--account", account)), &list); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if imp := list.Imports[0]; len(list.Imports) != 1 || imp.Source != "kafka" || imp.Created != 1 || imp.Skipped != 1 {
+		t.Errorf("imports %+v, want one from kafka, created 1, skipped 1", list.Imports)
+	}
+}

@@ -1,0 +1,198 @@
+package requests_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/segmentio/kafka-go"
+	"github.com/twmb/franz-go/pkg/kerr"
+	"github.com/twmb/franz-go/pkg/kmsg"
+
+	"github.com/leadpipe/leadpipe/pipeline/requests"
+	"github.com/leadpipe/leadpipe/store"
+	"github.com/leadpipe/leadpipe/store/storetest"
+)
+
+// refuseCommits makes the broker refuse the offset commits of the test's group while the
+// returned flag is set.
+func (e *env) refuseCommits() (refuse *atomic.Bool, refused *atomic.Int32) {
+	refuse, refused = new(atomic.Bool), new(atomic.Int32)
+	refuse.Store(true)
+	group := e.cfg.KafkaGroup
+	cluster.ControlKey(int16(kmsg.OffsetCommit), func(kr kmsg.Request) (kmsg.Response, error, bool) {
+		cluster.KeepControl()
+		req := kr.(*kmsg.OffsetCommitRequest)
+		if req.Group != group || !refuse.Load() {
+			return nil, nil, false
+		}
+		refused.Add(1)
+		resp := req.ResponseKind().(*kmsg.OffsetCommitResponse)
+		for _, rt := range req.Topics {
+			st := kmsg.NewOffsetCommitResponseTopic()
+			st.Topic = rt.Topic
+			for _, rp := range rt.Partitions {
+				sp := kmsg.NewOffsetCommitResponseTopicPartition()
+				sp.Partition, sp.ErrorCode = rp.Partition, kerr.CoordinatorLoadInProgress.Code
+				st.Partitions = append(st.Partitions, sp)
+			}
+			resp.Topics = append(resp.Topics, st)
+		}
+		return resp, nil, true
+	})
+	e.t.Cleanup(func() { refuse.Store(false) })
+	return refuse, refused
+}
+
+func TestRequestQueuedBeforeACrashIsNotQueuedAgain(t *testing.T) {
+	e := setup(t)
+	refuse, refused := e.refuseCommits()
+	e.produce(kafka.Message{Value: e.request(e.writeFile("first.csv", leadsCSV), nil)})
+
+	// The consumer queues the import, cannot commit, and stops: a crash between the two.
+	stop := e.start()
+	e.waitImports(1)
+	e.eventually("a refused commit", func() bool { return refused.Load() > 0 })
+	stop()
+	refuse.Store(false)
+	if got := e.committed(); got != -1 {
+		t.Fatalf("committed offset %d after the refused commits", got)
+	}
+
+	// Delivered again, the request is recognised and its offset committed.
+	duplicates := requestsTotal(t, "duplicate")
+	stop = e.start()
+	e.waitCommitted(1)
+	if n := len(e.imports()); n != 1 {
+		t.Fatalf("%d imports after the request was delivered again, want 1", n)
+	}
+	if got := requestsTotal(t, "duplicate") - duplicates; got != 1 {
+		t.Errorf("leadpipe_requests_total{result=duplicate} moved by %v, want 1", got)
+	}
+
+	// A request_id makes a resent request a duplicate too, whatever its offset.
+	e.produce(
+		kafka.Message{Value: e.request(e.writeFile("second.csv", leadsCSV), map[string]any{"request_id": "r-2"})},
+		kafka.Message{Value: e.request(e.writeFile("second-again.csv", leadsCSV), map[string]any{"request_id": "r-2"})},
+	)
+	e.waitCommitted(3)
+
+	// After a clean restart the next request is neither lost nor doubled.
+	stop()
+	e.start()
+	e.produce(kafka.Message{Value: e.request(e.writeFile("third.csv", leadsCSV), nil)})
+	e.waitCommitted(4)
+	var names []string
+	for _, imp := range e.imports() {
+		names = append(names, imp.FileName)
+	}
+	if len(names) != 3 || names[0] != "first.csv" || names[1] != "second.csv" || names[2] != "third.csv" {
+		t.Errorf("imports %v, want first.csv, second.csv, third.csv", names)
+	}
+}
+
+// pgProxy forwards TCP connections to Postgres and can be switched off: it then drops the
+// connections it holds and closes new ones at once, as a Postgres that is down would.
+type pgProxy struct {
+	ln       net.Listener
+	upstream string
+	refused  atomic.Int32 // connections closed at once while down
+	mu       sync.Mutex
+	down     bool
+	conns    map[net.Conn]bool
+	wg       sync.WaitGroup
+}
+
+func startProxy(t *testing.T) *pgProxy {
+	u, err := url.Parse(storetest.URL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &pgProxy{ln: ln, upstream: u.Host, conns: map[net.Conn]bool{}}
+	p.wg.Go(p.accept)
+	t.Cleanup(func() {
+		ln.Close()
+		p.setDown(true)
+		p.wg.Wait()
+	})
+	return p
+}
+
+func (p *pgProxy) accept() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		p.mu.Lock()
+		if p.down {
+			p.mu.Unlock()
+			p.refused.Add(1)
+			c.Close()
+			continue
+		}
+		up, err := net.Dial("tcp", p.upstream)
+		if err != nil {
+			p.mu.Unlock()
+			c.Close()
+			continue
+		}
+		p.conns[c], p.conns[up] = true, true
+		p.mu.Unlock()
+		pipe := func(dst, src net.Conn) {
+			io.Copy(dst, src)
+			dst.Close()
+			src.Close()
+		}
+		p.wg.Go(func() { pipe(up, c) })
+		p.wg.Go(func() { pipe(c, up) })
+	}
+}
+
+func (p *pgProxy) setDown(down bool) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.down = down
+	if down {
+		for c := range p.conns {
+			c.Close()
+		}
+		clear(p.conns)
+	}
+}
+
+func TestPostgresDownIsWaitedOutNotDeadLettered(t *testing.T) {
+	e := setup(t)
+	proxy := startProxy(t)
+	pool, err := store.Connect(context.Background(), proxiedURL(t, proxy.ln.Addr().String()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	e.produce(kafka.Message{Value: e.request(e.writeFile("leads.csv", leadsCSV), nil)})
+	proxy.setDown(true)
+	stop := e.startWith(pool)
+	defer stop() // before the pool closes
+
+	e.eventually("retries against the Postgres that is down", func() bool { return proxy.refused.Load() >= 3 })
+	if n := len(e.imports()); n != 0 || e.committed() != -1 {
+		t.Fatalf("with Postgres down: %d imports, committed offset %d", n, e.committed())
+	}
+	proxy.setDown(false)
+	e.waitImports(1)
+	e.waitCommitted(1)
+
+	// Nothing was dead-lettered: the first dead letter is a malformed request sent now.
+	e.produce(kafka.Message{Value: []byte("not JSON")})
+	if dl := e.deadLetters(1)[0]; string(dl.Value) != "not JSON" || header(dl, requests.HeaderOffset) != "1" {
+		t.Errorf("first dead letter %q at offset %s", dl.Value, header(dl, requests.HeaderOffset))
+	}
+}

@@ -1,0 +1,336 @@
+// Package requests is leadpipe's Kafka request consumer. It reads import request messages
+// (docs/requests.md) from the requests topic in a consumer group and turns each into an import
+// queued in Postgres, its file copied into the files store, for the workers to run.
+//
+// A message's offset is committed only after its import is durably queued, or after the
+// message went to the dead-letter topic with the reason it cannot be queued; a malformed
+// message therefore never blocks its partition. Failures that are not the message's fault
+// (Postgres or the broker down, the files store full) are retried with backoff, without
+// committing. A message delivered again after a crash is recognised in Postgres (the
+// kafka_requests table) and queues no second import.
+package requests
+
+import (
+	"context"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"slices"
+	"strconv"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promauto"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/leadpipe/leadpipe/api"
+	"github.com/leadpipe/leadpipe/broker"
+	"github.com/leadpipe/leadpipe/config"
+	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/importer"
+	"github.com/leadpipe/leadpipe/store"
+)
+
+var (
+	requestsTotal = promauto.NewCounterVec(prometheus.CounterOpts{
+		Name: "leadpipe_requests_total",
+		Help: "Import request messages handled, by result: queued, duplicate (queued by an earlier delivery or request_id) or dead_letter.",
+	}, []string{"result"})
+	requestsLag = promauto.NewGauge(prometheus.GaugeOpts{
+		Name: "leadpipe_requests_lag",
+		Help: "Request messages waiting behind the last one this process handled, summed over the partitions it handled.",
+	})
+)
+
+// The headers a dead letter carries besides the original message's own.
+const (
+	HeaderReason    = "leadpipe-dlq-reason"    // a Reason code
+	HeaderDetail    = "leadpipe-dlq-detail"    // what is wrong, for people
+	HeaderTopic     = "leadpipe-dlq-topic"     // where the request was read from
+	HeaderPartition = "leadpipe-dlq-partition" // (decimal)
+	HeaderOffset    = "leadpipe-dlq-offset"    // (decimal)
+)
+
+// Backoff between attempts at something that failed for a reason that should pass.
+const (
+	minBackoff = 100 * time.Millisecond
+	maxBackoff = 30 * time.Second
+)
+
+// Consumer reads import requests from Kafka and queues them. Make one with New.
+type Consumer struct {
+	brokers  []string
+	cfg      config.Config
+	importer *importer.Importer
+	src      *source
+	log      *slog.Logger
+}
+
+// New returns a consumer of the requests topic named in cfg, in cfg's consumer group, on
+// brokers (host:port each). It queues imports with im, copying their files into files. It opens
+// file_root (creating it when missing) and fails when it cannot.
+func New(brokers []string, cfg config.Config, im *importer.Importer, files *api.Files, log *slog.Logger) (*Consumer, error) {
+	if len(brokers) == 0 {
+		return nil, errors.New("import requests: no Kafka brokers")
+	}
+	src, err := openSource(cfg.FileRoot, cfg.URLAllowList, cfg.MaxFetchBytes, time.Duration(cfg.FetchTimeout), files)
+	if err != nil {
+		return nil, fmt.Errorf("import requests: %w", err)
+	}
+	for _, result := range []string{"queued", "duplicate", "dead_letter"} {
+		requestsTotal.WithLabelValues(result) // every series exists from the start, at 0
+	}
+	return &Consumer{brokers: brokers, cfg: cfg, importer: im, src: src, log: log}, nil
+}
+
+// session is a running Consumer: its reader and dead-letter writer.
+type session struct {
+	*Consumer
+	reader *kafka.Reader
+	dlq    *kafka.Writer
+	lags   map[int]int64 // by partition, after the last message handled
+}
+
+// Run consumes requests until ctx is done, then leaves the consumer group and releases what
+// the consumer holds; call it once. It first creates the requests and dead-letter topics when
+// they are missing. A broker or Postgres that is down is waited for.
+func (c *Consumer) Run(ctx context.Context) {
+	defer c.src.Close()
+	cfg := c.cfg
+	err := retry(ctx, c.log, "create request topics", func() error {
+		return broker.EnsureTopics(ctx, c.brokers, cfg.KafkaRequestsTopic, cfg.KafkaDLQTopic)
+	})
+	if err != nil {
+		return // stopped before it started
+	}
+	s := &session{Consumer: c, lags: map[int]int64{}}
+	s.reader = kafka.NewReader(kafka.ReaderConfig{
+		Brokers:               c.brokers,
+		GroupID:               cfg.KafkaGroup,
+		Topic:                 cfg.KafkaRequestsTopic,
+		StartOffset:           kafka.FirstOffset,
+		WatchPartitionChanges: true,
+		MaxWait:               time.Second, // how long a stop waits for the fetch in flight
+		ErrorLogger: kafka.LoggerFunc(func(msg string, args ...any) {
+			c.log.Warn("import requests: kafka reader: " + fmt.Sprintf(msg, args...))
+		}),
+	})
+	s.dlq = &kafka.Writer{
+		Addr:         kafka.TCP(c.brokers...),
+		Topic:        cfg.KafkaDLQTopic,
+		Balancer:     &kafka.Hash{},
+		RequiredAcks: kafka.RequireAll,
+		BatchSize:    1, // one synchronous write per dead letter; no waiting for a batch to fill
+	}
+	c.log.Info("import requests: consuming", "topic", cfg.KafkaRequestsTopic, "group", cfg.KafkaGroup,
+		"dead_letters", cfg.KafkaDLQTopic, "brokers", c.brokers, "file_root", c.src.rootDirs[0])
+	s.consume(ctx)
+	if err := errors.Join(s.reader.Close(), s.dlq.Close()); err != nil {
+		c.log.Warn("import requests: close", "error", err)
+	}
+	c.log.Info("import requests: stopped")
+}
+
+// consume handles messages one at a time until ctx is done.
+func (s *session) consume(ctx context.Context) {
+	wait := minBackoff
+	for {
+		m, err := s.reader.FetchMessage(ctx)
+		if ctx.Err() != nil {
+			return
+		}
+		if err != nil {
+			s.log.Warn("import requests: fetch failed; retrying", "error", err, "retry_in", wait)
+			if !sleep(ctx, wait) {
+				return
+			}
+			wait = min(2*wait, maxBackoff)
+			continue
+		}
+		wait = minBackoff
+		if s.process(ctx, m) != nil {
+			return // ctx is done: the message is delivered again next time
+		}
+	}
+}
+
+// outcome is what became of one request.
+type outcome struct {
+	importID  int64
+	duplicate bool
+	rejection *Rejection
+}
+
+// process queues or dead-letters one request, then commits its offset. It returns an error only
+// when ctx is done first.
+func (s *session) process(ctx context.Context, m kafka.Message) error {
+	log := s.log.With("topic", m.Topic, "partition", m.Partition, "offset", m.Offset)
+	var out outcome
+	err := retry(ctx, log, "queue import request", func() error {
+		var err error
+		out, err = s.queue(ctx, log, m)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	if ctx.Err() != nil {
+		return ctx.Err() // a rejection caused by stopping is not the message's fault
+	}
+	if out.rejection != nil {
+		err := retry(ctx, log, "dead-letter import request", func() error { return s.deadLetter(ctx, m, out.rejection) })
+		if err != nil {
+			return err
+		}
+	}
+	if err := retry(ctx, log, "commit import request", func() error { return s.reader.CommitMessages(ctx, m) }); err != nil {
+		return err
+	}
+	switch {
+	case out.rejection != nil:
+		requestsTotal.WithLabelValues("dead_letter").Inc()
+		log.Warn("import request dead-lettered", "reason", out.rejection.Reason, "detail", out.rejection.Detail)
+	case out.duplicate:
+		requestsTotal.WithLabelValues("duplicate").Inc()
+		log.Info("import request already queued", "import_id", out.importID)
+	default:
+		requestsTotal.WithLabelValues("queued").Inc() // logged by the importer, with this message's coordinates
+	}
+	s.lags[m.Partition] = max(0, m.HighWaterMark-m.Offset-1)
+	var lag int64
+	for _, l := range s.lags {
+		lag += l
+	}
+	requestsLag.Set(float64(lag))
+	return nil
+}
+
+// queue turns a request into a queued import. The message's faults come back in the outcome's
+// rejection; an error is a failure to be retried.
+func (s *session) queue(ctx context.Context, log *slog.Logger, m kafka.Message) (outcome, error) {
+	id, dup, err := s.queueImport(ctx, log, m)
+	var rej *Rejection
+	if errors.As(err, &rej) {
+		return outcome{rejection: rej}, nil
+	}
+	return outcome{importID: id, duplicate: dup}, err
+}
+
+// queueImport binds the request to an import id (store.ReserveRequest), copies its file into
+// the files store and queues the import with that id. It reports a request queued before as a
+// duplicate.
+func (s *session) queueImport(ctx context.Context, log *slog.Logger, m kafka.Message) (id int64, duplicate bool, err error) {
+	msg, opts, err := decode(m.Value)
+	if err != nil {
+		return 0, false, err
+	}
+	pool := s.importer.Pool
+	acct, err := store.AccountByName(ctx, pool, msg.Account)
+	if errors.Is(err, store.ErrNotFound) {
+		return 0, false, reject(ReasonUnknownAccount, "there is no account %q; create it (leadpipe account create) or fix the name", msg.Account)
+	}
+	if err != nil {
+		return 0, false, err
+	}
+	id, queued, err := store.ReserveRequest(ctx, pool, requestKey(m, acct.ID, msg.RequestID), m.Topic, m.Partition, m.Offset)
+	if err != nil || queued {
+		return id, queued, err
+	}
+	path, err := s.src.store(ctx, msg.File, acct.ID, id)
+	if err != nil {
+		return 0, false, err
+	}
+	name := displayName(msg.File)
+	if msg.FileName != "" {
+		name = api.SafeFileName(msg.FileName)
+	}
+	im := *s.importer
+	im.Log = log
+	_, _, err = im.Submit(ctx, importer.Request{Account: acct.Name, Path: path, FileName: name, Options: opts,
+		Source: store.SourceKafka, ID: id})
+	switch {
+	case err == nil:
+		return id, false, nil
+	case store.IsDuplicateImport(err): // another delivery of this request, queued at the same time
+		return id, true, nil
+	}
+	if rej := rejection(err); rej != nil {
+		os.Remove(path)
+		return 0, false, rej
+	}
+	return 0, false, err
+}
+
+// rejection returns the Rejection for an error of importer.Submit that is the request's fault,
+// as the HTTP API answers them with a 4xx status; nil for the others.
+func rejection(err error) *Rejection {
+	switch {
+	case errors.Is(err, crm.ErrInvalidOptions):
+		return &Rejection{Reason: ReasonBadOptions, Detail: err.Error()}
+	case errors.Is(err, importer.ErrBadFile):
+		return &Rejection{Reason: ReasonBadFile, Detail: err.Error()}
+	case errors.Is(err, store.ErrNotFound):
+		return &Rejection{Reason: ReasonUnknownAccount, Detail: err.Error()}
+	}
+	return nil
+}
+
+// requestKey names a request in the kafka_requests table: by its request_id within its account
+// when it has one, else by where it was read and what it says.
+func requestKey(m kafka.Message, accountID int64, requestID string) string {
+	if requestID != "" {
+		return fmt.Sprintf("id:%d:%s", accountID, requestID)
+	}
+	return fmt.Sprintf("msg:%s/%d/%d/%x", m.Topic, m.Partition, m.Offset, sha256.Sum256(m.Value))
+}
+
+// deadLetter writes a request that cannot be queued to the dead-letter topic: its key, value
+// and headers as they were, plus headers saying why and where it came from.
+func (s *session) deadLetter(ctx context.Context, m kafka.Message, rej *Rejection) error {
+	headers := append(slices.Clone(m.Headers),
+		kafka.Header{Key: HeaderReason, Value: []byte(rej.Reason)},
+		kafka.Header{Key: HeaderDetail, Value: []byte(rej.Detail)},
+		kafka.Header{Key: HeaderTopic, Value: []byte(m.Topic)},
+		kafka.Header{Key: HeaderPartition, Value: []byte(strconv.Itoa(m.Partition))},
+		kafka.Header{Key: HeaderOffset, Value: []byte(strconv.FormatInt(m.Offset, 10))},
+	)
+	if err := s.dlq.WriteMessages(ctx, kafka.Message{Key: m.Key, Value: m.Value, Headers: headers}); err != nil {
+		return fmt.Errorf("write dead letter to %s: %w", s.cfg.KafkaDLQTopic, err)
+	}
+	return nil
+}
+
+// retry runs op until it succeeds or ctx is done, logging each failure and waiting from
+// minBackoff, doubling up to maxBackoff, between attempts. It returns ctx's error if ctx ends
+// first.
+func retry(ctx context.Context, log *slog.Logger, what string, op func() error) error {
+	wait := minBackoff
+	for attempt := 1; ; attempt++ {
+		err := op()
+		if err == nil {
+			return nil
+		}
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		log.Warn("import requests: "+what+" failed; retrying", "error", err, "attempt", attempt, "retry_in", wait)
+		if !sleep(ctx, wait) {
+			return ctx.Err()
+		}
+		wait = min(2*wait, maxBackoff)
+	}
+}
+
+// sleep waits for d, or less when ctx is done first; it reports whether ctx is still live.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
+}
