@@ -3,7 +3,9 @@
 # with their data under the repo's ignored .data/ folder. Idempotent: running it again when the
 # services are up does nothing.
 #
-#   deploy/services.sh up       install if missing, start, create the leadpipe role and database
+#   deploy/services.sh up       install if missing, start, create the leadpipe role and database;
+#                               also install Prometheus (for the tests of dashboards and alert
+#                               rules), without starting it
 #   deploy/services.sh down     stop what this script started
 #   deploy/services.sh status   say what runs
 #   deploy/services.sh env      print the LEADPIPE_* variables that point at these services
@@ -98,6 +100,28 @@ CONF
   fi
 }
 
+# install_prometheus installs the prometheus package (prometheus and promtool) when missing,
+# without letting the package start or enable its own service: the tests run their own.
+install_prometheus() {
+  if command -v prometheus >/dev/null && command -v promtool >/dev/null; then return; fi
+  if [ "$(id -u)" != 0 ]; then
+    log "Prometheus is not installed and we are not root: install the 'prometheus' package"
+    return
+  fi
+  log "installing prometheus (apt; its service is not started)"
+  (
+    policy=/usr/sbin/policy-rc.d
+    if [ ! -e "$policy" ]; then
+      printf '#!/bin/sh\nexit 101\n' >"$policy" && chmod +x "$policy"
+      trap 'rm -f "$policy"' EXIT
+    fi
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends prometheus >/dev/null
+    if [ -d /run/systemd/system ]; then systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
+  )
+}
+
 pg_down() {
   local bin dir
   bin=$(pg_bin) || return 0
@@ -108,7 +132,10 @@ pg_down() {
 }
 
 case "${1:-up}" in
-  up) pg_up ;;
+  up)
+    pg_up
+    install_prometheus
+    ;;
   down) pg_down ;;
   status)
     if pg_isready -h 127.0.0.1 -p "$pg_port" >/dev/null 2>&1; then echo "postgres: up ($pg_url)"; else echo "postgres: down"; fi ;;

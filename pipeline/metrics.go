@@ -31,10 +31,17 @@ var (
 	}, []string{"stage"})
 )
 
+// initStage creates a stage's series at zero, so that dashboards and alerts see each stage,
+// and its error count, from its first run rather than from its first error.
+func initStage(stage string) {
+	rowsIn.WithLabelValues(stage)
+	rowsOut.WithLabelValues(stage)
+	stageErrors.WithLabelValues(stage)
+	batchSeconds.WithLabelValues(stage)
+}
+
 func observe(stage string, start time.Time, in, out int) {
 	batchSeconds.WithLabelValues(stage).Observe(time.Since(start).Seconds())
-	if in > 0 {
-		rowsIn.WithLabelValues(stage).Add(float64(in))
-	}
+	rowsIn.WithLabelValues(stage).Add(float64(in))
 	rowsOut.WithLabelValues(stage).Add(float64(out))
 }

@@ -81,6 +81,11 @@ type Relay struct {
 // Run delivers until ctx is cancelled.
 func (r *Relay) Run(ctx context.Context) {
 	name := r.Sink.Name()
+	// The sink's counters start at zero, so that its error rate is 0 rather than absent.
+	for _, c := range []*prometheus.CounterVec{sinkRows, sinkEvents, sinkErrors} {
+		c.WithLabelValues(name)
+	}
+	sinkSeconds.WithLabelValues(name)
 	wait, failing := r.Poll, false
 	for {
 		n, err := r.Drain(ctx)

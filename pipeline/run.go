@@ -42,6 +42,10 @@ func Run(ctx context.Context, src Source, depth int, stages ...Named) error {
 	if depth < 1 {
 		depth = 1
 	}
+	initStage("read")
+	for _, s := range stages {
+		initStage(s.Name)
+	}
 	g, ctx := errgroup.WithContext(ctx)
 	first := make(chan *Batch, depth)
 	g.Go(func() (err error) {
@@ -57,7 +61,7 @@ func Run(ctx context.Context, src Source, depth int, stages ...Named) error {
 				stageErrors.WithLabelValues("read").Inc()
 				return fmt.Errorf("read: %w", err)
 			}
-			observe("read", start, 0, len(b.Rows))
+			observe("read", start, len(b.Rows), len(b.Rows))
 			if err := send(ctx, first, b); err != nil {
 				return err
 			}

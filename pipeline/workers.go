@@ -25,6 +25,12 @@ var (
 	}, []string{"status"})
 )
 
+// How a worker stopped working on an import, besides completed and failed.
+const (
+	finishedPaused = "paused" // the process is stopping; the import goes back to the queue
+	finishedLost   = "lost"   // another worker took the lease over
+)
+
 // Workers claim queued imports from Postgres and run them, Count at a time. Several processes
 // may run Workers on one database: each import is claimed by one of them, and an import whose
 // worker died is claimed again once its lease lapses, to resume from its checkpoint.
@@ -43,6 +49,9 @@ type Workers struct {
 
 // Serve runs the workers until ctx is cancelled, then waits for the imports in flight to stop.
 func (w *Workers) Serve(ctx context.Context) {
+	for _, status := range []string{store.StatusCompleted, store.StatusFailed, finishedPaused, finishedLost} {
+		importsFinished.WithLabelValues(status) // at zero until the first such import
+	}
 	var wg sync.WaitGroup
 	for i := 1; i <= w.Count; i++ {
 		owner := fmt.Sprintf("%s/%d", w.Owner, i)
@@ -88,9 +97,9 @@ func finishStatus(ctx context.Context, err error) string {
 	case err == nil:
 		return store.StatusCompleted
 	case errors.Is(err, store.ErrLeaseLost):
-		return "lost"
+		return finishedLost
 	case ctx.Err() != nil:
-		return "paused"
+		return finishedPaused
 	}
 	return store.StatusFailed
 }

@@ -20,6 +20,9 @@ const (
 	StatusCancelled = "cancelled"
 )
 
+// Statuses lists every import status, in lifecycle order.
+var Statuses = []string{StatusQueued, StatusRunning, StatusCompleted, StatusFailed, StatusCancelled}
+
 // Import sources (SPEC §1).
 const (
 	SourceUpload = "upload"
@@ -363,4 +366,24 @@ func SetRowTotals(ctx context.Context, q Querier, importID int64, rows int, over
 		return fmt.Errorf("record import %d totals: %w", importID, err)
 	}
 	return nil
+}
+
+// CountImportsByStatus returns how many imports of all accounts are in each status; a status
+// no import is in is absent.
+func CountImportsByStatus(ctx context.Context, q Querier) (map[string]int64, error) {
+	rows, err := q.Query(ctx, "SELECT status, count(*) FROM imports GROUP BY status")
+	if err != nil {
+		return nil, fmt.Errorf("count imports by status: %w", err)
+	}
+	counts := map[string]int64{}
+	var status string
+	var n int64
+	_, err = pgx.ForEachRow(rows, []any{&status, &n}, func() error {
+		counts[status] = n
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("count imports by status: %w", err)
+	}
+	return counts, nil
 }

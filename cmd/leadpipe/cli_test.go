@@ -780,6 +780,7 @@ func TestCLIServe(t *testing.T) {
 	for _, metric := range []string{
 		"leadpipe_stage_rows_in_total", "leadpipe_stage_rows_out_total", "leadpipe_stage_batch_seconds",
 		"leadpipe_stage_queue_depth", "leadpipe_rows_total", "leadpipe_imports_running", "leadpipe_imports_finished_total",
+		"leadpipe_imports",
 	} {
 		if !strings.Contains(page, "# TYPE "+metric+" ") {
 			t.Errorf("/metrics has no %s", metric)

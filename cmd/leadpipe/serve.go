@@ -8,8 +8,6 @@ import (
 	"os"
 	"time"
 
-	"github.com/prometheus/client_golang/prometheus/promhttp"
-
 	"github.com/leadpipe/leadpipe/api"
 	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/pipeline"
@@ -37,7 +35,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 	}
 	defer kafka.close(e)
 	mux := http.NewServeMux()
-	mux.Handle("GET /metrics", promhttp.Handler())
+	mux.Handle("GET /metrics", metricsHandler(e, pool))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
 		if err := pool.Ping(r.Context()); err != nil {
