@@ -21,11 +21,7 @@ import (
 // dashboard expression that reads one of them may return no data; every other one must.
 // The lead empties this list when merging those branches.
 var pendingMetrics = []string{
-	"leadpipe_requests_total", "leadpipe_requests_lag",
 	"leadpipe_watch_files_pending", "leadpipe_watch_files_total",
-	"leadpipe_sink_up", "leadpipe_sink_backlog_rows", "leadpipe_sink_backlog_events",
-	"leadpipe_sink_rows_total", "leadpipe_sink_events_total", "leadpipe_sink_errors_total",
-	"leadpipe_sink_delivery_seconds",
 }
 
 // pending reports whether expr reads a metric of pendingMetrics.
