@@ -11,7 +11,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
-	"syscall"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/leadpipe/leadpipe/crm"
 )
@@ -96,17 +97,23 @@ func describe(mode fs.FileMode) string {
 	return "a special file"
 }
 
-// openRegular opens name under root for reading without following a final symbolic link or
-// blocking on a FIFO, and keeps it only if what it opened is a regular file (errRefused
-// otherwise).
+// openRegular opens name under root for reading, and keeps it only if what it opened is a
+// regular file (errRefused otherwise). It never follows a symbolic link as name's last
+// element (Root.OpenFile would follow one that stays in the root) and never blocks on a FIFO.
 func openRegular(root *os.Root, name string) (*os.File, fs.FileInfo, error) {
-	f, err := root.OpenFile(name, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
-	if errors.Is(err, syscall.ELOOP) {
-		return nil, nil, fmt.Errorf("%w: %s is a symbolic link, not a regular file", errRefused, name)
-	}
+	parent, err := root.Open(path.Dir(name))
 	if err != nil {
 		return nil, nil, err
 	}
+	defer parent.Close()
+	fd, err := unix.Openat(int(parent.Fd()), path.Base(name), unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ELOOP) {
+		return nil, nil, fmt.Errorf("%w: %s is a symbolic link, not a regular file", errRefused, name)
+	}
+	if err != nil {
+		return nil, nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), name)
 	fi, err := f.Stat()
 	if err == nil && !fi.Mode().IsRegular() {
 		err = fmt.Errorf("%w: %s is %s, not a regular file", errRefused, name, describe(fi.Mode()))
