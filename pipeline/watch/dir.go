@@ -71,7 +71,7 @@ func openDir(wd config.WatchDir) (*dir, error) {
 	}
 	fi, err := root.Lstat(workDir)
 	if err == nil && (!fi.IsDir() || fi.Mode().Perm()&0o022 != 0 || !ownedByMe(fi)) {
-		err = fmt.Errorf("it must be a directory of this user that no one else may write (it holds the files being imported); remove it and leadpipe creates it")
+		err = errors.New("it must be a directory of this user that no one else may write (it holds the files being imported); remove it and leadpipe creates it")
 	}
 	if err != nil {
 		root.Close()
