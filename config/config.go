@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -253,6 +254,9 @@ func (c Config) Validate() error {
 	if c.WatchInterval <= 0 {
 		errs = append(errs, "watch_interval must be positive")
 	}
+	if _, err := ParseWatch(c.Watch); err != nil {
+		errs = append(errs, err.Error())
+	}
 	switch c.LogLevel {
 	case "debug", "info", "warn", "error":
 	default:
@@ -262,4 +266,42 @@ func (c Config) Validate() error {
 		return errors.New("config: " + strings.Join(errs, "; "))
 	}
 	return nil
+}
+
+// WatchDir is a watched directory and the account its files are imported into.
+type WatchDir struct {
+	Dir     string // cleaned, as configured
+	Account string
+}
+
+// ParseWatch reads the watch setting, DIR=ACCOUNT[,DIR=ACCOUNT…]; empty watches nothing. Each
+// entry splits at its last "=", so a directory may contain "=" but an account name may not.
+// The error names the bad entry.
+func ParseWatch(s string) ([]WatchDir, error) {
+	if strings.TrimSpace(s) == "" {
+		return nil, nil
+	}
+	var dirs []WatchDir
+	seen := map[string]bool{}
+	for i, entry := range strings.Split(s, ",") {
+		entry = strings.TrimSpace(entry)
+		at := strings.LastIndexByte(entry, '=')
+		if at < 0 {
+			return nil, fmt.Errorf("watch entry %d %q is not DIR=ACCOUNT", i+1, entry)
+		}
+		d := WatchDir{Dir: strings.TrimSpace(entry[:at]), Account: strings.TrimSpace(entry[at+1:])}
+		switch {
+		case d.Dir == "":
+			return nil, fmt.Errorf("watch entry %d %q has no directory before \"=\"", i+1, entry)
+		case d.Account == "":
+			return nil, fmt.Errorf("watch entry %d %q has no account after \"=\"", i+1, entry)
+		}
+		d.Dir = filepath.Clean(d.Dir)
+		if seen[d.Dir] {
+			return nil, fmt.Errorf("watch entry %d %q: directory %s is already watched; bind each directory to one account", i+1, entry, d.Dir)
+		}
+		seen[d.Dir] = true
+		dirs = append(dirs, d)
+	}
+	return dirs, nil
 }

@@ -2,6 +2,7 @@ package config_test
 
 import (
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -290,5 +291,43 @@ func TestEnvFixesBadFileValue(t *testing.T) {
 	}
 	if got.Workers != 1 || got.BatchSize != 10 || got.LogLevel != "info" || time.Duration(got.Lease) != 5*time.Second {
 		t.Fatalf("Load = %+v", got)
+	}
+}
+
+func TestParseWatch(t *testing.T) {
+	tests := []struct {
+		in   string
+		want []config.WatchDir
+		err  string
+	}{
+		{"", nil, ""},
+		{"  ", nil, ""},
+		{"/srv/drop/acme=acme", []config.WatchDir{{Dir: "/srv/drop/acme", Account: "acme"}}, ""},
+		{" /srv/a/ = acme , drop/b=Globex Inc", []config.WatchDir{{Dir: "/srv/a", Account: "acme"}, {Dir: "drop/b", Account: "Globex Inc"}}, ""},
+		{"/srv/x=y=acme", []config.WatchDir{{Dir: "/srv/x=y", Account: "acme"}}, ""},
+		{"/srv/a=acme,/srv/b", nil, `watch entry 2 "/srv/b" is not DIR=ACCOUNT`},
+		{"=acme", nil, `watch entry 1 "=acme" has no directory before "="`},
+		{"/srv/a=", nil, `watch entry 1 "/srv/a=" has no account after "="`},
+		{"/srv/a=acme,", nil, `watch entry 2 "" is not DIR=ACCOUNT`},
+		{"/srv/a=acme,/srv/a/=globex", nil, `watch entry 2 "/srv/a/=globex": directory /srv/a is already watched; bind each directory to one account`},
+	}
+	for _, tt := range tests {
+		got, err := config.ParseWatch(tt.in)
+		switch {
+		case tt.err != "" && (err == nil || err.Error() != tt.err):
+			t.Errorf("ParseWatch(%q) error %v, want %q", tt.in, err, tt.err)
+		case tt.err == "" && err != nil:
+			t.Errorf("ParseWatch(%q) error %v", tt.in, err)
+		case !slices.Equal(got, tt.want):
+			t.Errorf("ParseWatch(%q) = %+v, want %+v", tt.in, got, tt.want)
+		}
+	}
+}
+
+// A bad watch entry fails validation like any other setting, from the environment too.
+func TestValidateWatch(t *testing.T) {
+	_, err := config.Load("", envOf(map[string]string{"LEADPIPE_WATCH": "/srv/a=acme,/srv/b"}))
+	if want := `config: watch entry 2 "/srv/b" is not DIR=ACCOUNT`; err == nil || err.Error() != want {
+		t.Fatalf("Load error %v, want %q", err, want)
 	}
 }

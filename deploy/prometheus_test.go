@@ -15,25 +15,6 @@ import (
 	"time"
 )
 
-// pendingMetrics are the metrics of components that are not on this branch yet: the Kafka
-// request consumer, the directory watcher, and the sinks (the relay that exports the sink
-// metrics runs only once the Kafka and ClickHouse sinks are wired into `leadpipe serve`). A
-// dashboard expression that reads one of them may return no data; every other one must.
-// The lead empties this list when merging those branches.
-var pendingMetrics = []string{
-	"leadpipe_watch_files_pending", "leadpipe_watch_files_total",
-}
-
-// pending reports whether expr reads a metric of pendingMetrics.
-func pending(expr string) bool {
-	for _, m := range pendingMetrics {
-		if strings.Contains(expr, m) {
-			return true
-		}
-	}
-	return false
-}
-
 // TestDashboardQueriesReturnData runs a real daemon, imports a file through its API, has a
 // real Prometheus scrape it every second, and evaluates every PromQL expression of the
 // dashboards: each must be valid and return data.
@@ -71,20 +52,9 @@ func TestDashboardQueriesReturnData(t *testing.T) {
 				empty = append(empty, q)
 			}
 		}
-		var missing []promQuery
-		for _, q := range empty {
-			if !pending(q.expr) {
-				missing = append(missing, q)
-			}
-		}
-		if len(missing) == 0 || time.Now().After(deadline) {
-			for _, q := range missing {
-				t.Errorf("%s: no data for %s", q.where, q.expr)
-			}
+		if len(empty) == 0 || time.Now().After(deadline) {
 			for _, q := range empty {
-				if pending(q.expr) {
-					t.Logf("no data yet (component not merged): %s: %s", q.where, q.expr)
-				}
+				t.Errorf("%s: no data for %s", q.where, q.expr)
 			}
 			if t.Failed() {
 				t.Logf("daemon log:\n%s", d.log.String())

@@ -22,11 +22,19 @@ var migrations embed.FS
 // ErrNotFound is returned when a named account, user or import does not exist.
 var ErrNotFound = errors.New("not found")
 
+// minPoolConns is the least size of a pool, unless the URL's pool_max_conns says otherwise: a
+// daemon's import workers hold a connection each for a whole import, and the API, the relays
+// to Kafka and ClickHouse, the request consumer and the directory watcher need theirs beside.
+const minPoolConns = 16
+
 // Connect opens a pool on the database at url and checks that it answers.
 func Connect(ctx context.Context, url string) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("postgres url: %w", err)
+	}
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = max(cfg.MaxConns, minPoolConns)
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {

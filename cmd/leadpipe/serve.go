@@ -15,8 +15,9 @@ import (
 )
 
 // serve runs the daemon until SIGTERM or SIGINT: it migrates the schema, serves /metrics,
-// /healthz and /readyz, and runs the import workers. On a signal it stops claiming imports,
-// rolls back the batch in flight, puts running imports back in the queue and exits.
+// /healthz and /readyz, runs the import workers and watches the directories of the watch
+// setting. On a signal it stops claiming imports and files, rolls back the batch in flight,
+// puts running imports back in the queue and exits.
 func serve(ctx context.Context, e *env, args []string) error {
 	if _, err := e.parse(e.flags(), args); err != nil {
 		return err
@@ -45,6 +46,10 @@ func serve(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(w, "ok")
 	})
 	im := &importer.Importer{Pool: pool, Config: e.cfg, Log: e.log}
+	watcher, err := openWatcher(e, pool, im)
+	if err != nil {
+		return err
+	}
 	files := &api.Files{Dir: e.cfg.FilesDir, MaxUpload: e.cfg.MaxUploadBytes}
 	workCtx, stopWork := context.WithCancel(ctx)
 	defer stopWork()
@@ -75,6 +80,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 	go func() { workers.Serve(workCtx); close(done) }()
 	pruned := make(chan struct{})
 	go func() { pruneFiles(workCtx, e, pool, files); close(pruned) }()
+	watched := runWatcher(workCtx, watcher)
 
 	select {
 	case <-ctx.Done():
@@ -86,6 +92,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 	<-done
 	<-pruned
 	waitRequests()
+	<-watched
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if serr := srv.Shutdown(shutdownCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {

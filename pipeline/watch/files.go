@@ -1,0 +1,217 @@
+package watch
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"path"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/leadpipe/leadpipe/crm"
+)
+
+// The folders of a watched directory that leadpipe writes: claimed files wait in workDir for
+// their import; finished ones go to processedDir or failedDir.
+const (
+	workDir      = ".leadpipe"
+	processedDir = "processed"
+	failedDir    = "failed"
+)
+
+// The files that accompany a file: its import options (NAME.options.json, or the directory's
+// own .options.json) and, in failed/, why it failed (NAME.error.txt).
+const (
+	optionsSuffix = ".options.json"
+	errorSuffix   = ".error.txt"
+	dirOptions    = optionsSuffix
+)
+
+// maxOptionsBytes bounds an options file.
+const maxOptionsBytes = 1 << 20
+
+// errRefused marks an entry that is not a regular file: it is never imported.
+var errRefused = errors.New("refused")
+
+// errGone is returned when a claimed file is no longer where it should be.
+var errGone = errors.New("the file is gone")
+
+// kind is what a scan makes of a directory entry.
+type kind int
+
+const (
+	candidate kind = iota // a regular file to import once it is complete
+	ignored               // leadpipe's own folders, hidden and temporary files, options and error files
+	refused               // anything else: never opened
+)
+
+// temporarySuffixes are the endings of names that tools write to before renaming.
+var temporarySuffixes = []string{".tmp", ".temp", ".part", ".partial", ".crdownload", ".swp", "~"}
+
+// classify tells what a directory entry is from its name and its Lstat mode, and why it is
+// refused.
+func classify(name string, mode fs.FileMode) (kind, string) {
+	switch {
+	case !isLocal(name):
+		return refused, "its name escapes the directory"
+	case strings.HasPrefix(name, "."), name == processedDir, name == failedDir,
+		strings.HasSuffix(name, optionsSuffix), strings.HasSuffix(name, errorSuffix):
+		return ignored, ""
+	}
+	for _, s := range temporarySuffixes {
+		if strings.HasSuffix(name, s) {
+			return ignored, ""
+		}
+	}
+	if mode.IsRegular() {
+		return candidate, ""
+	}
+	return refused, "it is " + describe(mode) + ", not a regular file"
+}
+
+// isLocal reports whether name stays in the directory it is read in.
+func isLocal(name string) bool {
+	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, "/\x00")
+}
+
+// describe names the type of a file mode.
+func describe(mode fs.FileMode) string {
+	switch {
+	case mode&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case mode.IsDir():
+		return "a directory"
+	case mode&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case mode&fs.ModeDevice != 0:
+		return "a device"
+	case mode&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "a special file"
+}
+
+// openRegular opens name under root for reading, and keeps it only if what it opened is a
+// regular file (errRefused otherwise). It never follows a symbolic link as name's last
+// element (Root.OpenFile would follow one that stays in the root) and never blocks on a FIFO.
+func openRegular(root *os.Root, name string) (*os.File, fs.FileInfo, error) {
+	parent, err := root.Open(path.Dir(name))
+	if err != nil {
+		return nil, nil, err
+	}
+	defer parent.Close()
+	fd, err := unix.Openat(int(parent.Fd()), path.Base(name), unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ELOOP) {
+		return nil, nil, fmt.Errorf("%w: %s is a symbolic link, not a regular file", errRefused, name)
+	}
+	if err != nil {
+		return nil, nil, &fs.PathError{Op: "open", Path: name, Err: err}
+	}
+	f := os.NewFile(uintptr(fd), name)
+	fi, err := f.Stat()
+	if err == nil && !fi.Mode().IsRegular() {
+		err = fmt.Errorf("%w: %s is %s, not a regular file", errRefused, name, describe(fi.Mode()))
+	}
+	if err != nil {
+		f.Close()
+		return nil, nil, err
+	}
+	return f, fi, nil
+}
+
+// hashFile returns the SHA-256 of what f holds, in hex.
+func hashFile(f *os.File) (string, error) {
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// exists reports whether root holds an entry called name (of any type).
+func exists(root *os.Root, name string) bool {
+	_, err := root.Lstat(name)
+	return !errors.Is(err, fs.ErrNotExist)
+}
+
+// readOptions reads import options from the file name under root, strictly (as the command
+// line's --options file); shown is the file's name in errors.
+func readOptions(root *os.Root, name, shown string) (crm.Options, error) {
+	f, _, err := openRegular(root, name)
+	if err != nil {
+		return crm.Options{}, fmt.Errorf("options file %s: %w", shown, err)
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, maxOptionsBytes+1))
+	if err != nil {
+		return crm.Options{}, fmt.Errorf("options file %s: %w", shown, err)
+	}
+	if len(b) > maxOptionsBytes {
+		return crm.Options{}, fmt.Errorf("%w: options file %s is larger than 1 MiB", crm.ErrInvalidOptions, shown)
+	}
+	o, err := crm.ParseOptions(b)
+	if err != nil {
+		return crm.Options{}, fmt.Errorf("options file %s: %w", shown, err)
+	}
+	return o, nil
+}
+
+// maxNumbered bounds the numbered names tried for one file in processed/ or failed/.
+const maxNumbered = 10000
+
+// numbered is name with n added before its extension (n > 1): prospects-2.csv.
+func numbered(name string, n int) string {
+	if n == 1 {
+		return name
+	}
+	ext := path.Ext(name)
+	if ext == name {
+		ext = ""
+	}
+	return strings.TrimSuffix(name, ext) + "-" + strconv.Itoa(n) + ext
+}
+
+// reserve picks a free name in folder (under root) for name and its companions (suffixes;
+// "" is the file itself): name, else prospects-2.csv, prospects-3.csv … It creates an empty
+// placeholder for each exclusively, so that no other daemon picks the same names, and returns
+// the base path (relative to root) that renames then put the files at. Nothing is ever
+// replaced but these placeholders.
+func reserve(root *os.Root, folder, name string, suffixes []string) (string, error) {
+	if err := root.MkdirAll(folder, 0o775); err != nil {
+		return "", err
+	}
+	for n := 1; n <= maxNumbered; n++ {
+		base := path.Join(folder, numbered(name, n))
+		made, err := placeholders(root, base, suffixes)
+		if err == nil {
+			return base, nil
+		}
+		for _, p := range made {
+			root.Remove(p)
+		}
+		if !errors.Is(err, fs.ErrExist) {
+			return "", err
+		}
+	}
+	return "", fmt.Errorf("%s: %d files named like %s already", folder, maxNumbered, name)
+}
+
+// placeholders creates base+suffix for each suffix, exclusively, and returns those it made.
+func placeholders(root *os.Root, base string, suffixes []string) ([]string, error) {
+	var made []string
+	for _, s := range suffixes {
+		f, err := root.OpenFile(base+s, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o644)
+		if err != nil {
+			return made, err
+		}
+		f.Close()
+		made = append(made, base+s)
+	}
+	return made, nil
+}

@@ -1,0 +1,105 @@
+package watch
+
+import (
+	"errors"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"syscall"
+	"testing"
+)
+
+func TestClassify(t *testing.T) {
+	tests := []struct {
+		name string
+		mode fs.FileMode
+		want kind
+		why  string
+	}{
+		{"prospects.csv", 0o644, candidate, ""},
+		{"Prospects 2024.XLSX", 0o600, candidate, ""},
+		{"no-extension", 0o644, candidate, ""},
+		{".hidden.csv", 0o644, ignored, ""},
+		{".prospects.csv.part", 0o644, ignored, ""},
+		{".leadpipe", fs.ModeDir | 0o700, ignored, ""},
+		{".options.json", 0o644, ignored, ""},
+		{"prospects.csv.tmp", 0o644, ignored, ""},
+		{"prospects.csv.part", 0o644, ignored, ""},
+		{"prospects.csv.crdownload", 0o644, ignored, ""},
+		{"prospects.csv~", 0o644, ignored, ""},
+		{"prospects.csv.options.json", 0o644, ignored, ""},
+		{"prospects.csv.error.txt", 0o644, ignored, ""},
+		{"processed", fs.ModeDir | 0o755, ignored, ""},
+		{"failed", fs.ModeDir | 0o755, ignored, ""},
+		{"link.csv", fs.ModeSymlink | 0o777, refused, "it is a symbolic link, not a regular file"},
+		{"archive", fs.ModeDir | 0o755, refused, "it is a directory, not a regular file"},
+		{"pipe.csv", fs.ModeNamedPipe | 0o644, refused, "it is a FIFO, not a regular file"},
+		{"sda", fs.ModeDevice | 0o660, refused, "it is a device, not a regular file"},
+		{"tty", fs.ModeDevice | fs.ModeCharDevice | 0o660, refused, "it is a device, not a regular file"},
+		{"sock", fs.ModeSocket | 0o755, refused, "it is a socket, not a regular file"},
+		{"..", fs.ModeDir | 0o755, refused, "its name escapes the directory"},
+		{"a/../../b.csv", 0o644, refused, "its name escapes the directory"},
+		{"", 0o644, refused, "its name escapes the directory"},
+	}
+	for _, tt := range tests {
+		k, why := classify(tt.name, tt.mode)
+		if k != tt.want || why != tt.why {
+			t.Errorf("classify(%q, %v) = %v, %q; want %v, %q", tt.name, tt.mode, k, why, tt.want, tt.why)
+		}
+	}
+}
+
+func TestNumbered(t *testing.T) {
+	tests := []struct {
+		name string
+		n    int
+		want string
+	}{
+		{"prospects.csv", 1, "prospects.csv"},
+		{"prospects.csv", 2, "prospects-2.csv"},
+		{"list.tar.gz", 3, "list.tar-3.gz"},
+		{"README", 2, "README-2"},
+	}
+	for _, tt := range tests {
+		if got := numbered(tt.name, tt.n); got != tt.want {
+			t.Errorf("numbered(%q, %d) = %q, want %q", tt.name, tt.n, got, tt.want)
+		}
+	}
+}
+
+// openRegular opens regular files only, without following a symbolic link (even one to a file
+// in the directory) or blocking on a FIFO.
+func TestOpenRegular(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "real.csv"), []byte("email\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("real.csv", filepath.Join(dir, "link.csv")); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "pipe.csv"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	root, err := os.OpenRoot(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer root.Close()
+	f, fi, err := openRegular(root, "real.csv")
+	if err != nil || fi.Size() != 6 {
+		t.Fatalf("openRegular(real.csv) = %v, %v", fi, err)
+	}
+	f.Close()
+	for name, want := range map[string]string{
+		"link.csv": "refused: link.csv is a symbolic link, not a regular file",
+		"pipe.csv": "refused: pipe.csv is a FIFO, not a regular file",
+		"sub":      "refused: sub is a directory, not a regular file",
+	} {
+		if _, _, err := openRegular(root, name); !errors.Is(err, errRefused) || err.Error() != want {
+			t.Errorf("openRegular(%s) error %v, want %q", name, err, want)
+		}
+	}
+}
