@@ -1,0 +1,324 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/segmentio/kafka-go"
+
+	"github.com/leadpipe/leadpipe/broker"
+	"github.com/leadpipe/leadpipe/broker/brokertest"
+	"github.com/leadpipe/leadpipe/stages/outcomes"
+)
+
+// e2e is one daemon with every source and sink on, against real services: Postgres, a Kafka
+// broker the test can stop and restart, a watched directory and a file root for requests.
+type e2e struct {
+	t        *testing.T
+	pool     *pgxpool.Pool
+	account  string
+	watchDir string
+	fileRoot string
+	kafka    *broker.Broker
+	kafkaDir string
+	httpAddr string
+	log      *cliBuffer
+}
+
+func startE2E(t *testing.T) *e2e {
+	t.Helper()
+	e := &e2e{t: t, pool: cliEnv(t), account: uniqueName(t), watchDir: t.TempDir(), fileRoot: t.TempDir(),
+		kafkaDir: t.TempDir(), httpAddr: unusedAddr(t)}
+	mustCLI(t, "account", "create", e.account)
+	e.kafka = brokertest.Start(t, unusedAddr(t), e.kafkaDir)
+	for k, v := range map[string]string{
+		"LEADPIPE_KAFKA_BROKERS": e.kafka.Addr(), "LEADPIPE_WATCH": e.watchDir + "=" + e.account,
+		"LEADPIPE_WATCH_INTERVAL": "50ms", "LEADPIPE_WATCH_QUIET": "200ms", "LEADPIPE_FILE_ROOT": e.fileRoot,
+		"LEADPIPE_FILES_DIR": t.TempDir(), "LEADPIPE_HTTP_ADDR": e.httpAddr, "LEADPIPE_POLL_INTERVAL": "50ms",
+		"LEADPIPE_BATCH_SIZE": "100",
+	} {
+		t.Setenv(k, v)
+	}
+	e.log, _ = runInBackground(t, "serve")
+	waitLog(t, e.log, "leadpipe serving")
+	return e
+}
+
+// prospectsCSV is a file of n rows: every tenth has an invalid email, every seventh repeats an
+// earlier row's email.
+func prospectsCSV(tag string, n int) []byte {
+	var b strings.Builder
+	b.WriteString("Email,First Name,Company\n")
+	for i := 1; i <= n; i++ {
+		email := fmt.Sprintf("p%d@%s.example", i, tag)
+		switch {
+		case i%10 == 0:
+			email = "not-an-email-" + strconv.Itoa(i)
+		case i%7 == 0:
+			email = fmt.Sprintf("p%d@%s.example", i/2, tag)
+		}
+		fmt.Fprintf(&b, "%s,Name%d,Company %d\n", email, i, i%13)
+	}
+	return []byte(b.String())
+}
+
+// drop writes a file beside the watched directory and renames it in, as a producer should.
+func (e *e2e) drop(name string, content []byte) {
+	e.t.Helper()
+	tmp := filepath.Join(filepath.Dir(e.watchDir), "."+name)
+	if err := os.WriteFile(tmp, content, 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := os.Rename(tmp, filepath.Join(e.watchDir, name)); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// request writes a file under the file root and sends an import request for it.
+func (e *e2e) request(name string, content []byte) {
+	e.t.Helper()
+	if err := os.WriteFile(filepath.Join(e.fileRoot, name), content, 0o644); err != nil {
+		e.t.Fatal(err)
+	}
+	w := &kafka.Writer{Addr: kafka.TCP(e.kafka.Addr()), Topic: "leadpipe.requests", RequiredAcks: kafka.RequireAll,
+		AllowAutoTopicCreation: true}
+	defer w.Close()
+	msg := fmt.Sprintf(`{"version": 1, "account": %q, "file": %q, "options": {"list": "e2e"}}`, e.account, name)
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := w.WriteMessages(ctx, kafka.Message{Value: []byte(msg)}); err != nil {
+		e.t.Fatal(err)
+	}
+}
+
+// importOf waits until the account has an import of the file name from source, and returns
+// its id.
+func (e *e2e) importOf(source, name string) int64 {
+	e.t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for {
+		var id int64
+		err := e.pool.QueryRow(context.Background(), `SELECT i.id FROM imports i JOIN accounts a ON a.id = i.account_id
+			WHERE a.name = $1 AND i.source = $2 AND i.file_name = $3`, e.account, source, name).Scan(&id)
+		if err == nil {
+			return id
+		}
+		if err != pgx.ErrNoRows {
+			e.t.Fatal(err)
+		}
+		if time.Now().After(deadline) {
+			e.t.Fatalf("no %s import of %s within a minute; log:\n%s", source, name, e.log.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// waitFor polls cond until it holds, for up to two minutes.
+func (e *e2e) waitFor(what string, cond func() bool) {
+	e.t.Helper()
+	deadline := time.Now().Add(2 * time.Minute)
+	for !cond() {
+		if time.Now().After(deadline) {
+			e.t.Fatalf("%s: not within two minutes; log:\n%s", what, e.log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+func (e *e2e) status(id int64) (status string, rowsDone int) {
+	e.t.Helper()
+	if err := e.pool.QueryRow(context.Background(), "SELECT status, rows_done FROM imports WHERE id = $1", id).
+		Scan(&status, &rowsDone); err != nil {
+		e.t.Fatal(err)
+	}
+	return status, rowsDone
+}
+
+// delivered reports whether sink has delivered everything the import committed.
+func (e *e2e) delivered(sink string, id int64) bool {
+	var done bool
+	err := e.pool.QueryRow(context.Background(), `SELECT i.status = 'completed' AND c.row_number >= i.checkpoint_row
+			AND c.event_seq >= i.event_seq
+		FROM imports i JOIN sink_cursors c ON c.import_id = i.id AND c.sink = $2 WHERE i.id = $1`, id, sink).Scan(&done)
+	return err == nil && done
+}
+
+// outcomeLine is a row outcome as compared between Postgres and the sinks.
+func outcomeLine(row int, outcome, reason string, prospectID int64) string {
+	return fmt.Sprintf("%d %s %s %d", row, outcome, reason, prospectID)
+}
+
+// postgresOutcomes returns the import's committed row outcomes, in row order.
+func (e *e2e) postgresOutcomes(id int64) []string {
+	e.t.Helper()
+	rows, err := e.pool.Query(context.Background(), `SELECT row_number, outcome, coalesce(reason, ''),
+		coalesce(prospect_id, 0) FROM import_rows WHERE import_id = $1 ORDER BY row_number`, id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var out []string
+	for rows.Next() {
+		var row int
+		var outcome, reason string
+		var pid int64
+		if err := rows.Scan(&row, &outcome, &reason, &pid); err != nil {
+			e.t.Fatal(err)
+		}
+		out = append(out, outcomeLine(row, outcome, reason, pid))
+	}
+	if err := rows.Err(); err != nil {
+		e.t.Fatal(err)
+	}
+	return out
+}
+
+// topicOutcomes returns the import's row outcomes on the outcomes topic, repeats removed, in
+// row order; every message is checked to be in row order within the partition, repeats aside.
+func (e *e2e) topicOutcomes(id int64) []string {
+	e.t.Helper()
+	seen := map[int]string{}
+	last := 0
+	for _, m := range brokertest.Messages(e.t, e.kafka.Addr(), "leadpipe.outcomes") {
+		if string(m.Key) != strconv.FormatInt(id, 10) {
+			continue
+		}
+		var o outcomes.Outcome
+		if err := json.Unmarshal(m.Value, &o); err != nil {
+			e.t.Fatal(err)
+		}
+		var pid int64
+		if o.ProspectID != nil {
+			pid = *o.ProspectID
+		}
+		line := outcomeLine(o.RowNumber, o.Outcome, o.Reason, pid)
+		if prev, ok := seen[o.RowNumber]; ok && prev != line {
+			e.t.Errorf("import %d row %d published twice, differently: %q and %q", id, o.RowNumber, prev, line)
+		}
+		if o.RowNumber < last && seen[o.RowNumber] == "" {
+			e.t.Errorf("import %d: row %d published after row %d", id, o.RowNumber, last)
+		}
+		seen[o.RowNumber] = line
+		last = max(last, o.RowNumber)
+	}
+	rows := make([]int, 0, len(seen))
+	for r := range seen {
+		rows = append(rows, r)
+	}
+	slices.Sort(rows)
+	out := make([]string, len(rows))
+	for i, r := range rows {
+		out[i] = seen[r]
+	}
+	return out
+}
+
+// checkTopic checks that the outcomes topic holds every row outcome of the import exactly as
+// Postgres does.
+func (e *e2e) checkTopic(id int64) {
+	e.t.Helper()
+	want := e.postgresOutcomes(id)
+	if len(want) == 0 {
+		e.t.Fatalf("import %d has no row outcomes", id)
+	}
+	if got := e.topicOutcomes(id); !slices.Equal(got, want) {
+		e.t.Errorf("import %d: %d outcomes on the topic, %d in Postgres; they differ", id, len(got), len(want))
+	}
+}
+
+// metric returns the sum of a metric's series whose labels include every one of labels
+// (`name="value"` each), as the daemon's /metrics shows it.
+func (e *e2e) metric(name string, labels ...string) float64 {
+	e.t.Helper()
+	resp, err := http.Get("http://" + e.httpAddr + "/metrics")
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var sum float64
+	for _, line := range strings.Split(string(body), "\n") {
+		if !strings.HasPrefix(line, name+"{") && !strings.HasPrefix(line, name+" ") {
+			continue
+		}
+		if slices.ContainsFunc(labels, func(l string) bool { return !strings.Contains(line, l) }) {
+			continue
+		}
+		v, err := strconv.ParseFloat(line[strings.LastIndexByte(line, ' ')+1:], 64)
+		if err != nil {
+			e.t.Fatalf("metrics line %q: %v", line, err)
+		}
+		sum += v
+	}
+	return sum
+}
+
+// TestEndToEnd: a file dropped in the watched directory and a Kafka request message each
+// become a completed import whose every row outcome is on the outcomes topic exactly as in
+// Postgres, and the metrics moved. Then the broker stops in the middle of an import: the
+// import completes, and once the broker is back every row outcome is on the topic.
+func TestEndToEnd(t *testing.T) {
+	e := startE2E(t)
+	watched0 := e.metric("leadpipe_watch_files_total", `result="imported"`)
+	requested0 := e.metric("leadpipe_requests_total", `result="queued"`)
+	published0 := e.metric("leadpipe_sink_rows_total", `sink="kafka"`)
+	upserted0 := e.metric("leadpipe_stage_rows_in_total", `stage="upsert"`)
+
+	e.drop("dropped.csv", prospectsCSV("dropped", 250))
+	e.request("requested.csv", prospectsCSV("requested", 180))
+	dropped, requested := e.importOf("watch", "dropped.csv"), e.importOf("kafka", "requested.csv")
+	for _, id := range []int64{dropped, requested} {
+		e.waitFor(fmt.Sprintf("import %d completed and on kafka", id), func() bool { return e.delivered("kafka", id) })
+		e.checkTopic(id)
+	}
+	e.waitFor("the dropped file in processed/", func() bool {
+		_, err := os.Stat(filepath.Join(e.watchDir, "processed", "dropped.csv"))
+		return err == nil
+	})
+	for _, m := range []struct {
+		name, label string
+		at0, least  float64
+	}{
+		{"leadpipe_watch_files_total", `result="imported"`, watched0, 1},
+		{"leadpipe_requests_total", `result="queued"`, requested0, 1},
+		{"leadpipe_sink_rows_total", `sink="kafka"`, published0, 430},
+		{"leadpipe_stage_rows_in_total", `stage="upsert"`, upserted0, 430},
+	} {
+		if got := e.metric(m.name, m.label); got-m.at0 < m.least {
+			t.Errorf("%s{%s} moved by %v, want at least %v", m.name, m.label, got-m.at0, m.least)
+		}
+	}
+
+	// The broker stops while an import runs; the import completes without it.
+	e.drop("outage.csv", prospectsCSV("outage", 3000))
+	outage := e.importOf("watch", "outage.csv")
+	e.waitFor("the import under way", func() bool { _, done := e.status(outage); return done > 0 })
+	e.kafka.Close()
+	e.waitFor("the import completed while the broker is down", func() bool { s, _ := e.status(outage); return s == "completed" })
+	if e.delivered("kafka", outage) {
+		t.Fatal("every outcome delivered with the broker down: the outage came too late to test anything")
+	}
+	b, err := broker.Start(e.kafka.Addr(), e.kafkaDir)
+	if err != nil {
+		t.Fatalf("restart the broker: %v", err)
+	}
+	t.Cleanup(b.Close)
+	e.kafka = b
+	e.waitFor("every outcome published after the broker came back", func() bool { return e.delivered("kafka", outage) })
+	e.checkTopic(outage)
+	e.checkTopic(dropped) // what was published before the outage is still there
+}
