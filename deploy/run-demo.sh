@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# The README's run command (make run): starts Postgres (installing it when missing), migrates,
-# creates a demo account with users, queues the bundled sample import and runs the daemon in
-# the foreground, which imports the sample and keeps serving until Ctrl-C.
+# The README's run command (make run): starts the services (installing them when missing),
+# migrates, creates a demo account with users, drops the bundled sample (with its options file)
+# into a watched directory and runs the daemon in the foreground, which imports the sample,
+# publishes every row's outcome to its embedded Kafka broker and keeps serving until Ctrl-C.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
@@ -14,6 +15,13 @@ for u in "grace grace@leadpipe.example Grace Hopper" "alan alan@leadpipe.example
   set -- $u
   $bin user add --account demo --username "$1" --email "$2" --full-name "$3 $4" 2>/dev/null || true
 done
-$bin import deploy/sample/prospects.csv --account demo --options deploy/sample/options.json --queue
-echo "run: the daemon imports the sample now; metrics at http://${LEADPIPE_HTTP_ADDR:-127.0.0.1:8080}/metrics; Ctrl-C stops it" >&2
+watch_dir=${LEADPIPE_DATA_DIR:-$repo/.data}/watch/demo
+mkdir -p "$watch_dir"
+export LEADPIPE_WATCH=${LEADPIPE_WATCH:-$watch_dir=demo}
+# The options file goes first: the watcher takes the sample as soon as it is renamed in.
+cp deploy/sample/options.json "$watch_dir/prospects.csv.options.json"
+cp deploy/sample/prospects.csv "$watch_dir/.prospects.csv.part"
+mv "$watch_dir/.prospects.csv.part" "$watch_dir/prospects.csv"
+echo "run: the daemon imports $watch_dir/prospects.csv now (then moves it to processed/);" \
+  "drop more files there; metrics at http://${LEADPIPE_HTTP_ADDR:-127.0.0.1:8080}/metrics; Ctrl-C stops it" >&2
 exec $bin serve

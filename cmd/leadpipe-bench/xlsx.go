@@ -5,11 +5,18 @@ import (
 	"encoding/csv"
 	"fmt"
 	"os"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/xuri/excelize/v2"
+)
+
+// leadpipeGCPercent and leadpipeMemoryLimit are the collector settings of cmd/leadpipe (gc.go).
+const (
+	leadpipeGCPercent   = 300
+	leadpipeMemoryLimit = 112 << 20
 )
 
 // benchXLSX measures the import of an XLSX sheet holding the generated CSV's rows against a
@@ -25,13 +32,23 @@ func benchXLSX(ctx context.Context, bin, postgresURL, csvPath string, maxOverhea
 	size, _ := fileSize(xlsxPath)
 	fmt.Printf("file        %s: %s data rows, %s, written in %.2f s\n", xlsxPath, commas(int64(rows)), sizeMB(size), time.Since(t0).Seconds())
 
-	t0 = time.Now()
-	n, err := plainRowsLoop(xlsxPath)
-	if err != nil {
-		return fail(err)
+	// The loop runs under the garbage-collector settings leadpipe gives itself, so that the
+	// comparison measures the pipeline, not the settings; the faster of two runs counts.
+	defer debug.SetGCPercent(debug.SetGCPercent(leadpipeGCPercent))
+	defer debug.SetMemoryLimit(debug.SetMemoryLimit(leadpipeMemoryLimit))
+	var loop time.Duration
+	var n int
+	for range 2 {
+		t0 = time.Now()
+		if n, err = plainRowsLoop(xlsxPath); err != nil {
+			return fail(err)
+		}
+		if d := time.Since(t0); loop == 0 || d < loop {
+			loop = d
+		}
 	}
-	loop := time.Since(t0)
-	fmt.Printf("baseline    excelize Rows()/Columns() over every row (%s): %.2f s\n", commas(int64(n)), loop.Seconds())
+	fmt.Printf("baseline    excelize Rows()/Columns() over every row (%s), GOGC=%d, GOMEMLIMIT=%d MiB, best of 2: %.2f s\n",
+		commas(int64(n)), leadpipeGCPercent, leadpipeMemoryLimit>>20, loop.Seconds())
 
 	env := append(os.Environ(), "LEADPIPE_POSTGRES_URL="+postgresURL)
 	if _, err := runQuiet(ctx, env, bin, "migrate"); err != nil {
