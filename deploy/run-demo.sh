@@ -1,12 +1,13 @@
 #!/usr/bin/env bash
-# The README's run command (make run): starts Postgres (installing it when missing), migrates,
-# creates a demo account with users, queues the bundled sample import and runs the daemon in
-# the foreground, which imports the sample and keeps serving until Ctrl-C.
+# The README's run command (make run): starts Postgres and ClickHouse (installing them when
+# missing), migrates, creates a demo account with users, queues the bundled sample import and
+# runs the daemon in the foreground, which imports the sample, sends its analytics to
+# ClickHouse and keeps serving until Ctrl-C.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 deploy/services.sh up
-export "$(deploy/services.sh env)"
+while IFS= read -r setting; do export "$setting"; done < <(deploy/services.sh env)
 bin=bin/leadpipe
 $bin migrate
 $bin account create demo --prospect-limit 1000 --exists-ok
