@@ -67,6 +67,8 @@ func serve(ctx context.Context, e *env, args []string) error {
 	go func() { workers.Serve(workCtx); close(done) }()
 	pruned := make(chan struct{})
 	go func() { pruneFiles(workCtx, e, pool, files); close(pruned) }()
+	analyzed := make(chan struct{})
+	go func() { serveAnalytics(workCtx, e, pool); close(analyzed) }()
 
 	select {
 	case <-ctx.Done():
@@ -77,6 +79,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 	stopWork()
 	<-done
 	<-pruned
+	<-analyzed
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if serr := srv.Shutdown(shutdownCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {
