@@ -20,6 +20,7 @@ pg_url="postgres://leadpipe@127.0.0.1:${pg_port}/leadpipe?sslmode=disable"
 ch_port=${LEADPIPE_CH_PORT:-19000}
 ch_addr="127.0.0.1:${ch_port}"
 ch_dir=$data_dir/clickhouse
+PATH=$PATH:/usr/sbin # where Debian puts clickhouse-server, outside most users' PATH
 
 log() { echo "services: $*" >&2; }
 
