@@ -47,7 +47,7 @@ CREATE TABLE IF NOT EXISTS import_summaries (
     organizations_created UInt32,
     organizations_linked  UInt32,
     created_at            DateTime,  -- queued
-    started_at            DateTime,  -- 1970-01-01 00:00:00 when it never started
+    started_at            DateTime,  -- 0 when it never started
     finished_at           DateTime,
     queued_ms             UInt64,    -- started_at - created_at
     run_ms                UInt64,    -- finished_at - started_at
