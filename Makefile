@@ -1,5 +1,5 @@
 # The README's two commands are `make run` and `make test`; both start the local services
-# (deploy/services.sh installs Postgres when it is missing).
+# (deploy/services.sh installs Postgres and ClickHouse when they are missing).
 GO ?= go
 BIN := bin/leadpipe
 
@@ -38,7 +38,7 @@ test: services check
 ## of its own made afresh, so that the figures do not depend on what tests left behind
 BENCH_URL := postgres://leadpipe@127.0.0.1:55432/leadpipe_bench?sslmode=disable
 bench: services build
-	psql "$$(deploy/services.sh env | cut -d= -f2-)" -qX -c 'DROP DATABASE IF EXISTS leadpipe_bench' -c 'CREATE DATABASE leadpipe_bench'
+	psql "$$(deploy/services.sh env | sed -n 's/^LEADPIPE_POSTGRES_URL=//p')" -qX -c 'DROP DATABASE IF EXISTS leadpipe_bench' -c 'CREATE DATABASE leadpipe_bench'
 	$(GO) run ./cmd/leadpipe-bench -leadpipe $(BIN) -postgres-url '$(BENCH_URL)'
 	$(GO) run ./cmd/leadpipe-bench -leadpipe $(BIN) -postgres-url '$(BENCH_URL)' -upload -rows 1150000 -max-rss-mb 150
 	$(GO) run ./cmd/leadpipe-bench -leadpipe $(BIN) -postgres-url '$(BENCH_URL)' -xlsx -rows 200000

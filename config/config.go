@@ -11,6 +11,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -191,6 +192,9 @@ func (c *Config) applyEnv(env func(string) (string, bool)) error {
 	return nil
 }
 
+// sqlName is a name that goes into SQL unquoted: a database's.
+var sqlName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
+
 // Validate checks every setting and reports all that are wrong.
 func (c Config) Validate() error {
 	var errs []string
@@ -247,6 +251,9 @@ func (c Config) Validate() error {
 	}
 	if c.FetchTimeout <= 0 {
 		errs = append(errs, "fetch_timeout must be positive")
+	}
+	if !sqlName.MatchString(c.ClickHouseDatabase) {
+		errs = append(errs, fmt.Sprintf("clickhouse_database is %q, want letters, digits and '_', not starting with a digit", c.ClickHouseDatabase))
 	}
 	if c.WatchQuiet < 0 {
 		errs = append(errs, "watch_quiet is negative")

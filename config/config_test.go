@@ -198,6 +198,9 @@ func TestValidate(t *testing.T) {
 		{"max field 1024", func(c *config.Config) { c.MaxFieldBytes = 1024 }, ""},
 		{"every log level", func(c *config.Config) { c.LogLevel = "error" }, ""},
 		{"log level case", func(c *config.Config) { c.LogLevel = "INFO" }, `config: log_level is "INFO", want debug, info, warn or error`},
+		{"clickhouse database", func(c *config.Config) { c.ClickHouseDatabase = "crm_analytics2" }, ""},
+		{"clickhouse database not a name", func(c *config.Config) { c.ClickHouseDatabase = "crm; DROP" },
+			`config: clickhouse_database is "crm; DROP", want letters, digits and '_', not starting with a digit`},
 		{"two problems", func(c *config.Config) { c.Workers, c.QueueDepth = -2, 0 },
 			"config: workers is -2, want at least 1; queue_depth is 0, want at least 1"},
 	}

@@ -2,12 +2,13 @@
 # The README's run command (make run): starts the services (installing them when missing),
 # migrates, creates a demo account with users, drops the bundled sample (with its options file)
 # into a watched directory and runs the daemon in the foreground, which imports the sample,
-# publishes every row's outcome to its embedded Kafka broker and keeps serving until Ctrl-C.
+# publishes every row's outcome to its embedded Kafka broker, writes the import's analytics to
+# ClickHouse and keeps serving until Ctrl-C.
 set -euo pipefail
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 cd "$repo"
 deploy/services.sh up
-export "$(deploy/services.sh env)"
+while IFS= read -r setting; do export "$setting"; done < <(deploy/services.sh env)
 bin=bin/leadpipe
 $bin migrate
 $bin account create demo --prospect-limit 1000 --exists-ok

@@ -1,22 +1,28 @@
 #!/usr/bin/env bash
 # Installs (when missing) and starts the services leadpipe needs on this machine, on loopback,
-# with their data under the repo's ignored .data/ folder. Idempotent: running it again when the
-# services are up does nothing.
+# with their data under the repo's ignored .data/ folder: Postgres and ClickHouse. Idempotent:
+# running it again when the services are up does nothing.
 #
-#   deploy/services.sh up       install if missing, start, create the leadpipe role and database;
-#                               also install Prometheus (for the tests of dashboards and alert
-#                               rules), without starting it
-#   deploy/services.sh down     stop what this script started
-#   deploy/services.sh status   say what runs
-#   deploy/services.sh env      print the LEADPIPE_* variables that point at these services
+#   deploy/services.sh up [SERVICE…]      install if missing, start, create the leadpipe role and
+#                                         database; up also installs Prometheus (for the tests of
+#                                         dashboards and alert rules), without starting it
+#   deploy/services.sh down [SERVICE…]    stop what this script started
+#   deploy/services.sh status             say what runs
+#   deploy/services.sh env                print the LEADPIPE_* variables that point at these services
 #
-# Settings (environment): LEADPIPE_DATA_DIR (default <repo>/.data), LEADPIPE_PG_PORT (55432).
+# SERVICE is postgres or clickhouse; none means both.
+# Settings (environment): LEADPIPE_DATA_DIR (default <repo>/.data), LEADPIPE_PG_PORT (55432),
+# LEADPIPE_CH_PORT (19000: ClickHouse's native protocol, away from a system server's 9000).
 set -euo pipefail
 
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 data_dir=${LEADPIPE_DATA_DIR:-$repo/.data}
 pg_port=${LEADPIPE_PG_PORT:-55432}
 pg_url="postgres://leadpipe@127.0.0.1:${pg_port}/leadpipe?sslmode=disable"
+ch_port=${LEADPIPE_CH_PORT:-19000}
+ch_addr="127.0.0.1:${ch_port}"
+ch_dir=$data_dir/clickhouse
+PATH=$PATH:/usr/sbin # where Debian puts clickhouse-server, outside most users' PATH
 
 log() { echo "services: $*" >&2; }
 
@@ -131,14 +137,147 @@ pg_down() {
   as_pg "$bin/pg_ctl" -D "$dir" -m fast -w stop >/dev/null && log "postgres stopped"
 }
 
-case "${1:-up}" in
+install_clickhouse() {
+  if command -v clickhouse-server >/dev/null && command -v clickhouse-client >/dev/null; then return; fi
+  [ "$(id -u)" = 0 ] || { log "ClickHouse is not installed and we are not root: install the 'clickhouse-server' and 'clickhouse-client' packages"; exit 1; }
+  log "installing clickhouse-server (apt)"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >/dev/null
+  # The package does not start a server of its own in containers; where it does (systemd), that
+  # one listens on 9000 and ours on $ch_port, each with its own data.
+  apt-get install -y -qq -o DPkg::Lock::Timeout=300 clickhouse-server clickhouse-client >/dev/null
+}
+
+# ch_answers reports whether a ClickHouse server answers on our port.
+ch_answers() {
+  clickhouse-client --host 127.0.0.1 --port "$ch_port" --connect_timeout 2 -q 'SELECT 1' >/dev/null 2>&1
+}
+
+# ch_pid prints the pid of the server this script started, when it still runs.
+ch_pid() {
+  local pid
+  pid=$(cat "$ch_dir/server.pid" 2>/dev/null) || return 1
+  [ -n "$pid" ] && grep -qa clickhouse-server "/proc/$pid/cmdline" 2>/dev/null && echo "$pid"
+}
+
+# ch_config writes the private server's configuration: loopback only, native protocol only (the
+# HTTP interface is off: clickhouse-go talks native, and 18.16's HTTP mode fails with it), one
+# passwordless default user reachable from loopback, everything under $ch_dir. ClickHouse runs
+# as the invoking user, root included (unlike Postgres, it does not refuse root).
+ch_config() {
+  mkdir -p "$ch_dir/data" "$ch_dir/log"
+  cat >"$ch_dir/config.xml" <<CONF
+<?xml version="1.0"?>
+<!-- leadpipe local development server (deploy/services.sh); rewritten on every start -->
+<yandex>
+  <logger>
+    <level>warning</level>
+    <log>$ch_dir/log/server.log</log>
+    <errorlog>$ch_dir/log/server.err.log</errorlog>
+    <size>100M</size>
+    <count>3</count>
+  </logger>
+  <listen_host>127.0.0.1</listen_host>
+  <tcp_port>$ch_port</tcp_port>
+  <path>$ch_dir/data/</path>
+  <tmp_path>$ch_dir/data/tmp/</tmp_path>
+  <user_files_path>$ch_dir/data/user_files/</user_files_path>
+  <format_schema_path>$ch_dir/data/format_schemas/</format_schema_path>
+  <users_config>$ch_dir/users.xml</users_config>
+  <default_profile>default</default_profile>
+  <default_database>default</default_database>
+  <timezone>UTC</timezone>
+  <mark_cache_size>268435456</mark_cache_size>
+  <uncompressed_cache_size>268435456</uncompressed_cache_size>
+  <max_concurrent_queries>100</max_concurrent_queries>
+</yandex>
+CONF
+  cat >"$ch_dir/users.xml" <<'CONF'
+<?xml version="1.0"?>
+<yandex>
+  <profiles><default><max_memory_usage>2000000000</max_memory_usage></default></profiles>
+  <users>
+    <default>
+      <password></password>
+      <networks><ip>127.0.0.1</ip><ip>::1</ip></networks>
+      <profile>default</profile>
+      <quota>default</quota>
+    </default>
+  </users>
+  <quotas><default><interval><duration>3600</duration><queries>0</queries><errors>0</errors>
+    <result_rows>0</result_rows><read_rows>0</read_rows><execution_time>0</execution_time></interval></default></quotas>
+</yandex>
+CONF
+}
+
+ch_up() {
+  install_clickhouse
+  local i started=
+  if ! ch_pid >/dev/null; then
+    if ch_answers; then
+      log "another server already answers on $ch_addr; stop it or set LEADPIPE_CH_PORT"
+      exit 1
+    fi
+    ch_config
+    rm -f "$ch_dir/server.pid" # left by a server that was killed
+    log "starting clickhouse on $ch_addr"
+    clickhouse-server --config-file="$ch_dir/config.xml" --pid-file="$ch_dir/server.pid" --daemon >/dev/null 2>&1
+    started=1
+  fi
+  for i in $(seq 120); do
+    if ch_answers; then
+      [ -n "$started" ] || log "clickhouse already running on $ch_addr"
+      return
+    fi
+    if ! ch_pid >/dev/null && [ "$i" -gt 4 ]; then break; fi
+    sleep 0.5
+  done
+  log "clickhouse did not start; its log:"
+  tail -n 20 "$ch_dir/log/server.err.log" >&2 2>/dev/null || true
+  exit 1
+}
+
+ch_down() {
+  local pid i
+  pid=$(ch_pid) || return 0
+  kill "$pid"
+  for i in $(seq 60); do
+    ch_pid >/dev/null || { log "clickhouse stopped"; return; }
+    sleep 0.5
+  done
+  log "clickhouse ($pid) did not stop in 30 s"
+  exit 1
+}
+
+# services prints the services named in "$@", or both when none is.
+services() {
+  local s
+  [ $# -gt 0 ] || set -- postgres clickhouse
+  for s in "$@"; do
+    case "$s" in
+      postgres | clickhouse) echo "$s" ;;
+      *) log "unknown service $s: want postgres or clickhouse"; exit 2 ;;
+    esac
+  done
+}
+
+cmd=${1:-up}
+[ $# -gt 0 ] && shift
+case "$cmd" in
   up)
-    pg_up
-    install_prometheus
-    ;;
-  down) pg_down ;;
+    for s in $(services "$@"); do
+      case "$s" in postgres) pg_up ;; clickhouse) ch_up ;; esac
+    done
+    install_prometheus ;;
+  down)
+    for s in $(services "$@"); do
+      case "$s" in postgres) pg_down ;; clickhouse) ch_down ;; esac
+    done ;;
   status)
-    if pg_isready -h 127.0.0.1 -p "$pg_port" >/dev/null 2>&1; then echo "postgres: up ($pg_url)"; else echo "postgres: down"; fi ;;
-  env) echo "LEADPIPE_POSTGRES_URL=$pg_url" ;;
-  *) echo "usage: $0 up|down|status|env" >&2; exit 2 ;;
+    if pg_isready -h 127.0.0.1 -p "$pg_port" >/dev/null 2>&1; then echo "postgres: up ($pg_url)"; else echo "postgres: down"; fi
+    if command -v clickhouse-client >/dev/null && ch_answers; then echo "clickhouse: up ($ch_addr)"; else echo "clickhouse: down"; fi ;;
+  env)
+    echo "LEADPIPE_POSTGRES_URL=$pg_url"
+    echo "LEADPIPE_CLICKHOUSE_ADDR=$ch_addr" ;;
+  *) echo "usage: $0 up|down [postgres|clickhouse]… | status | env" >&2; exit 2 ;;
 esac

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/stages/analytics"
 	"github.com/leadpipe/leadpipe/store"
 )
 
@@ -29,6 +30,18 @@ func migrate(ctx context.Context, e *env, args []string) error {
 		fmt.Fprintln(e.stdout, "schema is up to date")
 	} else {
 		fmt.Fprintf(e.stdout, "applied migrations %v\n", applied)
+	}
+	if e.cfg.ClickHouseAddr == "" {
+		return nil
+	}
+	applied, err = analytics.Migrate(ctx, e.cfg.ClickHouseAddr, e.cfg.ClickHouseDatabase)
+	if err != nil {
+		return fmt.Errorf("%w; or unset LEADPIPE_CLICKHOUSE_ADDR to run without analytics", err)
+	}
+	if len(applied) == 0 {
+		fmt.Fprintln(e.stdout, "clickhouse schema is up to date")
+	} else {
+		fmt.Fprintf(e.stdout, "applied clickhouse migrations %v\n", applied)
 	}
 	return nil
 }

@@ -26,12 +26,14 @@ import (
 	"github.com/leadpipe/leadpipe/store/storetest"
 )
 
-// cliEnv points the command line at the test database and returns a pool on it.
+// cliEnv points the command line at the test database and returns a pool on it. Analytics are
+// off unless a test turns them on.
 func cliEnv(t *testing.T) *pgxpool.Pool {
 	t.Helper()
 	pool := storetest.Pool(t)
 	t.Setenv("LEADPIPE_POSTGRES_URL", storetest.URL())
 	t.Setenv("LEADPIPE_CONFIG", "")
+	t.Setenv("LEADPIPE_CLICKHOUSE_ADDR", "")
 	return pool
 }
 

@@ -38,6 +38,8 @@ Usage:
   leadpipe prospects list --account NAME [--import-id ID] [--import-file NAME] [--imported-since DATE]
                           [--imported-until DATE] [--limit N] [--cursor C] [--format json|csv]
   leadpipe token create --account NAME              print a new API token for the account
+  leadpipe analytics [QUERY] [--account NAME] [--since 30d|DATE]
+                                                    run an analytics query on ClickHouse; none lists them
 
 Every command takes --config FILE (or LEADPIPE_CONFIG); settings also come from LEADPIPE_*
 variables, e.g. LEADPIPE_POSTGRES_URL. See README.md.
@@ -88,6 +90,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"imports skipped": importsSkipped,
 		"imports cancel":  importsCancel,
 		"prospects list":  prospectsList,
+		"analytics":       analyticsCmd,
 	}
 	f, ok := commands[cmd]
 	if !ok {

@@ -81,6 +81,8 @@ func serve(ctx context.Context, e *env, args []string) error {
 	pruned := make(chan struct{})
 	go func() { pruneFiles(workCtx, e, pool, files); close(pruned) }()
 	watched := runWatcher(workCtx, watcher)
+	analyzed := make(chan struct{})
+	go func() { serveAnalytics(workCtx, e, pool); close(analyzed) }()
 
 	select {
 	case <-ctx.Done():
@@ -93,6 +95,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 	<-pruned
 	waitRequests()
 	<-watched
+	<-analyzed
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	if serr := srv.Shutdown(shutdownCtx); serr != nil && !errors.Is(serr, http.ErrServerClosed) {

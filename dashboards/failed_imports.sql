@@ -1,0 +1,18 @@
+-- Failed imports: the fifty most recent imports that failed, and why.
+--
+-- Parameters: @account (an account's name; '' for every account), @since (imports queued
+-- then or later).
+SELECT
+    finished_at,
+    import_id,
+    account,
+    source,
+    file_name,
+    rows_done,
+    error
+FROM import_summaries FINAL
+WHERE status = 'failed'
+    AND (@account = '' OR account = @account)
+    AND created_at >= @since
+ORDER BY finished_at DESC, import_id DESC
+LIMIT 50

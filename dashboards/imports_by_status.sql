@@ -1,0 +1,20 @@
+-- Imports by status: finished imports per account and status, with their rows and times.
+--
+-- Status is completed, failed or cancelled: analytics record an import when it ends. Imports
+-- still queued or running are in `leadpipe imports list` and the metric leadpipe_imports.
+--
+-- Parameters: @account (an account's name; '' for every account), @since (imports queued
+-- then or later).
+SELECT
+    account,
+    status,
+    count() AS imports,
+    sum(rows_done) AS total_rows,
+    sum(skipped) AS skipped_rows,
+    round(avg(queued_ms) / 1000, 1) AS avg_queued_seconds,
+    round(avg(run_ms) / 1000, 1) AS avg_run_seconds
+FROM import_summaries FINAL
+WHERE (@account = '' OR account = @account)
+    AND created_at >= @since
+GROUP BY account, status
+ORDER BY account, status

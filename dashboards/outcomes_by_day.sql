@@ -1,0 +1,19 @@
+-- Row outcomes by account over time: rows created, updated, unchanged and skipped per day.
+--
+-- The day is the day the import started.
+--
+-- Parameters: @account (an account's name; '' for every account), @since (imports started
+-- then or later).
+SELECT
+    toDate(at) AS day,
+    account,
+    count() AS total_rows,
+    countIf(outcome = 'created') AS created_rows,
+    countIf(outcome = 'updated') AS updated_rows,
+    countIf(outcome = 'unchanged') AS unchanged_rows,
+    countIf(outcome = 'skipped') AS skipped_rows
+FROM row_outcomes FINAL
+WHERE (@account = '' OR account = @account)
+    AND at >= @since
+GROUP BY day, account
+ORDER BY day, account
