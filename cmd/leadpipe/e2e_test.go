@@ -14,17 +14,20 @@ import (
 	"testing"
 	"time"
 
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/segmentio/kafka-go"
 
 	"github.com/leadpipe/leadpipe/broker"
 	"github.com/leadpipe/leadpipe/broker/brokertest"
+	"github.com/leadpipe/leadpipe/stages/analytics/analyticstest"
 	"github.com/leadpipe/leadpipe/stages/outcomes"
 )
 
 // e2e is one daemon with every source and sink on, against real services: Postgres, a Kafka
-// broker the test can stop and restart, a watched directory and a file root for requests.
+// broker and a ClickHouse server the test can stop and restart, a watched directory and a file
+// root for requests.
 type e2e struct {
 	t        *testing.T
 	pool     *pgxpool.Pool
@@ -33,6 +36,8 @@ type e2e struct {
 	fileRoot string
 	kafka    *broker.Broker
 	kafkaDir string
+	ch       *analyticstest.Server
+	chConn   driver.Conn
 	httpAddr string
 	log      *cliBuffer
 }
@@ -43,7 +48,10 @@ func startE2E(t *testing.T) *e2e {
 		kafkaDir: t.TempDir(), httpAddr: unusedAddr(t)}
 	mustCLI(t, "account", "create", e.account)
 	e.kafka = brokertest.Start(t, unusedAddr(t), e.kafkaDir)
+	e.ch = analyticstest.StartServer(t)
+	e.chConn = analyticstest.Conn(t, e.ch.Addr(), "default")
 	for k, v := range map[string]string{
+		"LEADPIPE_CLICKHOUSE_ADDR": e.ch.Addr(), "LEADPIPE_CLICKHOUSE_DATABASE": "leadpipe_e2e",
 		"LEADPIPE_KAFKA_BROKERS": e.kafka.Addr(), "LEADPIPE_WATCH": e.watchDir + "=" + e.account,
 		"LEADPIPE_WATCH_INTERVAL": "50ms", "LEADPIPE_WATCH_QUIET": "200ms", "LEADPIPE_FILE_ROOT": e.fileRoot,
 		"LEADPIPE_FILES_DIR": t.TempDir(), "LEADPIPE_HTTP_ADDR": e.httpAddr, "LEADPIPE_POLL_INTERVAL": "50ms",
@@ -237,6 +245,47 @@ func (e *e2e) checkTopic(id int64) {
 	}
 }
 
+// checkClickHouse checks that ClickHouse holds every row outcome of the import exactly as
+// Postgres does, once each to a query that reads with FINAL, and its summary.
+func (e *e2e) checkClickHouse(id int64) {
+	e.t.Helper()
+	ctx := context.Background()
+	rows, err := e.chConn.Query(ctx, `SELECT row_number, outcome, reason, prospect_id
+		FROM leadpipe_e2e.row_outcomes FINAL WHERE import_id = ? ORDER BY row_number`, uint64(id))
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	var got []string
+	for rows.Next() {
+		var row uint32
+		var outcome, reason string
+		var pid uint64
+		if err := rows.Scan(&row, &outcome, &reason, &pid); err != nil {
+			e.t.Fatal(err)
+		}
+		got = append(got, outcomeLine(int(row), outcome, reason, int64(pid)))
+	}
+	rows.Close()
+	if want := e.postgresOutcomes(id); !slices.Equal(got, want) {
+		e.t.Errorf("import %d: %d row outcomes in ClickHouse, %d in Postgres; they differ", id, len(got), len(want))
+	}
+	var status string
+	var done, created, skipped uint32
+	if err := e.chConn.QueryRow(ctx, `SELECT status, rows_done, created, skipped
+		FROM leadpipe_e2e.import_summaries FINAL WHERE import_id = ?`, uint64(id)).Scan(&status, &done, &created, &skipped); err != nil {
+		e.t.Fatalf("import %d summary in ClickHouse: %v", id, err)
+	}
+	var pgDone, pgCreated, pgSkipped uint32
+	if err := e.pool.QueryRow(ctx, "SELECT rows_done, created, skipped FROM imports WHERE id = $1", id).
+		Scan(&pgDone, &pgCreated, &pgSkipped); err != nil {
+		e.t.Fatal(err)
+	}
+	if status != "completed" || done != pgDone || created != pgCreated || skipped != pgSkipped {
+		e.t.Errorf("import %d summary in ClickHouse: %s, %d rows, %d created, %d skipped; Postgres: %d, %d, %d",
+			id, status, done, created, skipped, pgDone, pgCreated, pgSkipped)
+	}
+}
+
 // metric returns the sum of a metric's series whose labels include every one of labels
 // (`name="value"` each), as the daemon's /metrics shows it.
 func (e *e2e) metric(name string, labels ...string) float64 {
@@ -269,13 +318,15 @@ func (e *e2e) metric(name string, labels ...string) float64 {
 
 // TestEndToEnd: a file dropped in the watched directory and a Kafka request message each
 // become a completed import whose every row outcome is on the outcomes topic exactly as in
-// Postgres, and the metrics moved. Then the broker stops in the middle of an import: the
-// import completes, and once the broker is back every row outcome is on the topic.
+// Postgres, whose summary and row outcomes are in ClickHouse, and the metrics moved. Then the
+// broker stops and ClickHouse is killed in the middle of an import: the import completes, and
+// once they are back every row outcome is on the topic and in ClickHouse.
 func TestEndToEnd(t *testing.T) {
 	e := startE2E(t)
 	watched0 := e.metric("leadpipe_watch_files_total", `result="imported"`)
 	requested0 := e.metric("leadpipe_requests_total", `result="queued"`)
 	published0 := e.metric("leadpipe_sink_rows_total", `sink="kafka"`)
+	analyzed0 := e.metric("leadpipe_sink_rows_total", `sink="clickhouse"`)
 	upserted0 := e.metric("leadpipe_stage_rows_in_total", `stage="upsert"`)
 
 	e.drop("dropped.csv", prospectsCSV("dropped", 250))
@@ -284,6 +335,8 @@ func TestEndToEnd(t *testing.T) {
 	for _, id := range []int64{dropped, requested} {
 		e.waitFor(fmt.Sprintf("import %d completed and on kafka", id), func() bool { return e.delivered("kafka", id) })
 		e.checkTopic(id)
+		e.waitFor(fmt.Sprintf("import %d in clickhouse", id), func() bool { return e.delivered("clickhouse", id) })
+		e.checkClickHouse(id)
 	}
 	e.waitFor("the dropped file in processed/", func() bool {
 		_, err := os.Stat(filepath.Join(e.watchDir, "processed", "dropped.csv"))
@@ -296,6 +349,7 @@ func TestEndToEnd(t *testing.T) {
 		{"leadpipe_watch_files_total", `result="imported"`, watched0, 1},
 		{"leadpipe_requests_total", `result="queued"`, requested0, 1},
 		{"leadpipe_sink_rows_total", `sink="kafka"`, published0, 430},
+		{"leadpipe_sink_rows_total", `sink="clickhouse"`, analyzed0, 430},
 		{"leadpipe_stage_rows_in_total", `stage="upsert"`, upserted0, 430},
 	} {
 		if got := e.metric(m.name, m.label); got-m.at0 < m.least {
@@ -303,15 +357,17 @@ func TestEndToEnd(t *testing.T) {
 		}
 	}
 
-	// The broker stops while an import runs; the import completes without it.
+	// The broker stops and ClickHouse dies while an import runs; the import completes without them.
 	e.drop("outage.csv", prospectsCSV("outage", 3000))
 	outage := e.importOf("watch", "outage.csv")
 	e.waitFor("the import under way", func() bool { _, done := e.status(outage); return done > 0 })
 	e.kafka.Close()
-	e.waitFor("the import completed while the broker is down", func() bool { s, _ := e.status(outage); return s == "completed" })
-	if e.delivered("kafka", outage) {
-		t.Fatal("every outcome delivered with the broker down: the outage came too late to test anything")
+	e.ch.Kill(t)
+	e.waitFor("the import completed while the broker and ClickHouse are down", func() bool { s, _ := e.status(outage); return s == "completed" })
+	if e.delivered("kafka", outage) || e.delivered("clickhouse", outage) {
+		t.Fatal("every outcome delivered with the sinks down: the outage came too late to test anything")
 	}
+	e.ch.Start(t)
 	b, err := broker.Start(e.kafka.Addr(), e.kafkaDir)
 	if err != nil {
 		t.Fatalf("restart the broker: %v", err)
@@ -321,4 +377,7 @@ func TestEndToEnd(t *testing.T) {
 	e.waitFor("every outcome published after the broker came back", func() bool { return e.delivered("kafka", outage) })
 	e.checkTopic(outage)
 	e.checkTopic(dropped) // what was published before the outage is still there
+	e.waitFor("every outcome in clickhouse after it came back", func() bool { return e.delivered("clickhouse", outage) })
+	e.checkClickHouse(outage)
+	e.checkClickHouse(dropped)
 }
