@@ -17,7 +17,8 @@ import (
 	"time"
 )
 
-// benchUpload measures an upload through the daemon's HTTP API: it starts `leadpipe serve`,
+// benchUpload measures an upload through the daemon's HTTP API: it starts `leadpipe broker` and
+// `leadpipe serve`,
 // streams the file to POST /v1/imports, waits for the import to complete, and reports the
 // daemon's peak RSS (VmHWM) against its RSS when idle, measured in the same run. It returns
 // the exit status: 1 when the peak is over maxRSSMB.
@@ -31,8 +32,29 @@ func benchUpload(ctx context.Context, bin, postgresURL, path string, rows int, m
 	if err != nil {
 		return fail(err)
 	}
+	// The daemon publishes to a broker of its own process, as in production: the embedded
+	// broker keeps its topics in memory, which would count in the daemon's RSS.
+	kafkaAddr, err := freeAddr()
+	if err != nil {
+		return fail(err)
+	}
+	kafkaDir, err := os.MkdirTemp("", "leadpipe-bench-kafka-")
+	if err != nil {
+		return fail(err)
+	}
+	defer os.RemoveAll(kafkaDir)
+	kafka := exec.CommandContext(ctx, bin, "broker", "--addr", kafkaAddr, "--data-dir", kafkaDir)
+	kafka.Env = append(os.Environ(), "LEADPIPE_LOG_LEVEL=warn")
+	if err := kafka.Start(); err != nil {
+		return fail(err)
+	}
+	defer func() {
+		kafka.Process.Signal(syscall.SIGTERM) //nolint:errcheck // Wait reports how it ended
+		kafka.Wait()                          //nolint:errcheck // a stopped broker's status is not news
+	}()
 	env := append(os.Environ(), "LEADPIPE_POSTGRES_URL="+postgresURL, "LEADPIPE_HTTP_ADDR="+addr,
-		"LEADPIPE_FILES_DIR="+filesDir, "LEADPIPE_WORKERS=1", "LEADPIPE_LOG_LEVEL=warn")
+		"LEADPIPE_FILES_DIR="+filesDir, "LEADPIPE_WORKERS=1", "LEADPIPE_LOG_LEVEL=warn",
+		"LEADPIPE_KAFKA_BROKERS="+kafkaAddr)
 	if _, err := runQuiet(ctx, env, bin, "migrate"); err != nil {
 		return fail(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/leadpipe/leadpipe/api"
+	"github.com/leadpipe/leadpipe/stages/read"
 )
 
 // source brings the file a request names into the files store: a file under file_root, or
@@ -133,7 +134,7 @@ func (s *source) open(name string) (*os.File, error) {
 		return nil, rootError(name, err)
 	}
 	if !st.Mode().IsRegular() {
-		return nil, reject(ReasonForbiddenFile, "%s is %s, not a regular file", name, kind(st.Mode()))
+		return nil, reject(ReasonForbiddenFile, "%s is %s, not a regular file", name, read.FileKind(st.Mode()))
 	}
 	f, err := s.root.OpenFile(rel, os.O_RDONLY|syscall.O_NONBLOCK, 0)
 	if err != nil {
@@ -172,21 +173,6 @@ func rootError(name string, err error) error {
 	}
 	// os.Root refuses a symbolic link that leads out of the root ("path escapes from parent").
 	return reject(ReasonForbiddenFile, "%s cannot be opened under file_root: %v", name, err)
-}
-
-// kind names a file mode that is not a regular file's.
-func kind(m fs.FileMode) string {
-	switch {
-	case m.IsDir():
-		return "a directory"
-	case m&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case m&fs.ModeDevice != 0:
-		return "a device"
-	case m&fs.ModeSocket != 0:
-		return "a socket"
-	}
-	return "a special file"
 }
 
 // allowed parses a URL and checks that it may be fetched: http or https, on an allowed host.

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/stages/read"
 )
 
 // The folders of a watched directory that leadpipe writes: claimed files wait in workDir for
@@ -72,29 +73,12 @@ func classify(name string, mode fs.FileMode) (kind, string) {
 	if mode.IsRegular() {
 		return candidate, ""
 	}
-	return refused, "it is " + describe(mode) + ", not a regular file"
+	return refused, "it is " + read.FileKind(mode) + ", not a regular file"
 }
 
 // isLocal reports whether name stays in the directory it is read in.
 func isLocal(name string) bool {
 	return name != "" && name != "." && name != ".." && !strings.ContainsAny(name, "/\x00")
-}
-
-// describe names the type of a file mode.
-func describe(mode fs.FileMode) string {
-	switch {
-	case mode&fs.ModeSymlink != 0:
-		return "a symbolic link"
-	case mode.IsDir():
-		return "a directory"
-	case mode&fs.ModeNamedPipe != 0:
-		return "a FIFO"
-	case mode&fs.ModeDevice != 0:
-		return "a device"
-	case mode&fs.ModeSocket != 0:
-		return "a socket"
-	}
-	return "a special file"
 }
 
 // openRegular opens name under root for reading, and keeps it only if what it opened is a
@@ -116,7 +100,7 @@ func openRegular(root *os.Root, name string) (*os.File, fs.FileInfo, error) {
 	f := os.NewFile(uintptr(fd), name)
 	fi, err := f.Stat()
 	if err == nil && !fi.Mode().IsRegular() {
-		err = fmt.Errorf("%w: %s is %s, not a regular file", errRefused, name, describe(fi.Mode()))
+		err = fmt.Errorf("%w: %s is %s, not a regular file", errRefused, name, read.FileKind(fi.Mode()))
 	}
 	if err != nil {
 		f.Close()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 
 	"github.com/leadpipe/leadpipe/pipeline"
@@ -75,3 +76,23 @@ func (c *CSV) Format() string { return "csv" }
 
 // Source returns the rest of the file as batches (see NewSource).
 func (c *CSV) Source(batchSize int) pipeline.Source { return NewSource(c, batchSize) }
+
+// FileKind names the kind of file a mode is, for a message that refuses anything but a
+// regular file: "a symbolic link", "a directory", "a FIFO", "a device", "a socket".
+func FileKind(mode fs.FileMode) string {
+	switch {
+	case mode.IsRegular():
+		return "a regular file"
+	case mode&fs.ModeSymlink != 0:
+		return "a symbolic link"
+	case mode.IsDir():
+		return "a directory"
+	case mode&fs.ModeNamedPipe != 0:
+		return "a FIFO"
+	case mode&fs.ModeDevice != 0:
+		return "a device"
+	case mode&fs.ModeSocket != 0:
+		return "a socket"
+	}
+	return "a special file"
+}
