@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"os"
 	"runtime/debug"
-	"strconv"
 	"strings"
 	"time"
 
@@ -32,13 +31,21 @@ func benchXLSX(ctx context.Context, bin, postgresURL, csvPath string, maxOverhea
 	size, _ := fileSize(xlsxPath)
 	fmt.Printf("file        %s: %s data rows, %s, written in %.2f s\n", xlsxPath, commas(int64(rows)), sizeMB(size), time.Since(t0).Seconds())
 
+	env := append(os.Environ(), "LEADPIPE_POSTGRES_URL="+postgresURL)
+	if _, err := runQuiet(ctx, env, bin, "migrate"); err != nil {
+		return fail(err)
+	}
 	// The loop runs under the garbage-collector settings leadpipe gives itself, so that the
-	// comparison measures the pipeline, not the settings; the faster of two runs counts.
+	// comparison measures the pipeline, not the settings. Loop and import take turns, twice,
+	// each import into a new account, and the faster run of each counts: both meet the same
+	// machine.
 	defer debug.SetGCPercent(debug.SetGCPercent(leadpipeGCPercent))
 	defer debug.SetMemoryLimit(debug.SetMemoryLimit(leadpipeMemoryLimit))
-	var loop time.Duration
+	var loop, wall time.Duration
 	var n int
-	for range 2 {
+	var res importResult
+	var rssKiB int64
+	for i := range 2 {
 		t0 = time.Now()
 		if n, err = plainRowsLoop(xlsxPath); err != nil {
 			return fail(err)
@@ -46,24 +53,22 @@ func benchXLSX(ctx context.Context, bin, postgresURL, csvPath string, maxOverhea
 		if d := time.Since(t0); loop == 0 || d < loop {
 			loop = d
 		}
+		account := fmt.Sprintf("bench-xlsx-%d-%d", time.Now().Unix(), i+1)
+		if _, err := runQuiet(ctx, env, bin, "account", "create", account); err != nil {
+			return fail(err)
+		}
+		r, d, rss, err := runImport(ctx, env, bin, xlsxPath, account)
+		if err != nil {
+			return fail(err)
+		}
+		if wall == 0 || d < wall {
+			res, wall, rssKiB = r, d, rss
+		}
 	}
 	fmt.Printf("baseline    excelize Rows()/Columns() over every row (%s), GOGC=%d, GOMEMLIMIT=%d MiB, best of 2: %.2f s\n",
 		commas(int64(n)), leadpipeGCPercent, leadpipeMemoryLimit>>20, loop.Seconds())
-
-	env := append(os.Environ(), "LEADPIPE_POSTGRES_URL="+postgresURL)
-	if _, err := runQuiet(ctx, env, bin, "migrate"); err != nil {
-		return fail(err)
-	}
-	account := "bench-xlsx-" + strconv.FormatInt(time.Now().Unix(), 10)
-	if _, err := runQuiet(ctx, env, bin, "account", "create", account); err != nil {
-		return fail(err)
-	}
-	res, wall, rssKiB, err := runImport(ctx, env, bin, xlsxPath, account)
-	if err != nil {
-		return fail(err)
-	}
 	overhead := wall.Seconds()/loop.Seconds() - 1
-	fmt.Printf("leadpipe    import: %.2f s wall, %s rows/s, peak RSS %.1f MB; %s rows: created %s, updated %s, unchanged %s, skipped %s\n",
+	fmt.Printf("leadpipe    import, best of 2: %.2f s wall, %s rows/s, peak RSS %.1f MB; %s rows: created %s, updated %s, unchanged %s, skipped %s\n",
 		wall.Seconds(), commas(int64(float64(rows)/wall.Seconds())), float64(rssKiB)/1024,
 		commas(res.Rows), commas(res.Created), commas(res.Updated), commas(res.Unchanged), commas(res.Skipped))
 	fmt.Printf("overhead    the import takes %+.0f%% against the plain read loop\n", overhead*100)
