@@ -82,8 +82,8 @@ func TestRelayDeliversEveryOutcomeAndEventInOrder(t *testing.T) {
 	if len(kinds) < 3 || kinds[0] != "started" || kinds[len(kinds)-1] != "completed" || kinds[1] != "progress" {
 		t.Fatalf("events %v, want started, progress…, completed", kinds)
 	}
-	if last := sink.evs[sum.ImportID][len(kinds)-1]; last.RowsDone != 5 || last.Created != 4 || last.Skipped != 1 {
-		t.Errorf("completed event %+v, want 5 rows, 4 created, 1 skipped", last)
+	if last := sink.evs[sum.ImportID][len(kinds)-1]; last.RowsDone != 5 || last.RowsTotal != 5 || last.Created != 4 || last.Skipped != 1 {
+		t.Errorf("completed event %+v, want 5 of 5 rows, 4 created, 1 skipped", last)
 	}
 	// Delivered everything: another pass finds nothing for this import.
 	if n, err := relay.Drain(ctx); err != nil || n != 0 {

@@ -283,10 +283,13 @@ func ListImports(ctx context.Context, q Querier, accountID int64, f ImportFilter
 }
 
 // FinishImport ends an import leased to owner with a final status and, for a failure, the
-// reason. ErrLeaseLost when owner no longer holds it.
+// reason. A completed import read every row: its rows_total becomes its rows_done (an import
+// run at once does not count its rows before it starts). ErrLeaseLost when owner no longer
+// holds it.
 func FinishImport(ctx context.Context, q Querier, importID int64, owner, status, reason string) error {
 	// A cancel that lands after the last batch still wins: the client was told "cancelled".
 	tag, err := q.Exec(ctx, `UPDATE imports SET status = CASE WHEN status = 'cancelled' THEN status ELSE $3 END,
+			rows_total = CASE WHEN $3 = 'completed' AND status <> 'cancelled' THEN rows_done ELSE rows_total END,
 			error = nullif($4, ''), finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
 		WHERE id = $1 AND lease_owner = $2`, importID, owner, status, strings.TrimSpace(reason))
 	if err != nil {
