@@ -1,6 +1,7 @@
 package deploy_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -8,6 +9,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/leadpipe/leadpipe/stages/analytics/analyticstest"
 )
 
 // Datasource plugin types the dashboards use.
@@ -241,5 +244,52 @@ func TestDashboardsAreWellFormed(t *testing.T) {
 		if _, err := d.promQueries(); err != nil {
 			t.Error(err)
 		}
+	}
+}
+
+// grafanaMacros are what Grafana's ClickHouse datasource expands in a panel's SQL before it runs
+// it, with stand-ins: a time bucket, a time range, the account variable.
+var grafanaMacros = []struct {
+	re   *regexp.Regexp
+	with string
+}{
+	{regexp.MustCompile(`\$__timeInterval\((\w+)\)`), "toStartOfHour($1)"},
+	{regexp.MustCompile(`\$__timeFilter\((\w+)\)`), "$1 >= toDateTime('2000-01-01 00:00:00')"},
+	{regexp.MustCompile(`\$\{account:singlequote\}`), "'acme'"},
+}
+
+// TestDashboardClickHouseSQLRuns runs the SQL of every ClickHouse panel, its Grafana macros
+// expanded, against a real ClickHouse holding the analytics tables leadpipe writes: each must
+// be valid for that schema.
+func TestDashboardClickHouseSQLRuns(t *testing.T) {
+	db := analyticstest.Database(t, "leadpipe_test_dashboards")
+	conn := analyticstest.Conn(t, analyticstest.Addr(), db)
+	ran := 0
+	for _, d := range loadDashboards(t) {
+		for _, p := range d.panels() {
+			for _, tg := range p.Targets {
+				if tg.RawSQL == "" {
+					continue
+				}
+				sql := tg.RawSQL
+				for _, m := range grafanaMacros {
+					sql = m.re.ReplaceAllString(sql, m.with)
+				}
+				if strings.Contains(sql, "$") {
+					t.Errorf("%s %q: a Grafana macro this test does not know: %s", d.file, p.Title, sql)
+					continue
+				}
+				rows, err := conn.Query(context.Background(), sql)
+				if err != nil {
+					t.Errorf("%s %q: %v\n%s", d.file, p.Title, err, sql)
+					continue
+				}
+				rows.Close()
+				ran++
+			}
+		}
+	}
+	if ran == 0 {
+		t.Fatal("no ClickHouse panel found in the dashboards")
 	}
 }
