@@ -54,14 +54,23 @@ func startE2E(t *testing.T) *e2e {
 		"LEADPIPE_CLICKHOUSE_ADDR": e.ch.Addr(), "LEADPIPE_CLICKHOUSE_DATABASE": "leadpipe_e2e",
 		"LEADPIPE_KAFKA_BROKERS": e.kafka.Addr(), "LEADPIPE_WATCH": e.watchDir + "=" + e.account,
 		"LEADPIPE_WATCH_INTERVAL": "50ms", "LEADPIPE_WATCH_QUIET": "200ms", "LEADPIPE_FILE_ROOT": e.fileRoot,
-		"LEADPIPE_FILES_DIR": t.TempDir(), "LEADPIPE_HTTP_ADDR": e.httpAddr, "LEADPIPE_POLL_INTERVAL": "50ms",
+		"LEADPIPE_FILES_DIR": t.TempDir(), "LEADPIPE_POLL_INTERVAL": "50ms",
 		"LEADPIPE_BATCH_SIZE": "100",
 	} {
 		t.Setenv(k, v)
 	}
-	e.log, _ = runInBackground(t, "serve")
-	waitLog(t, e.log, "leadpipe serving")
+	e.log = e.startDaemon()
 	return e
+}
+
+// startDaemon starts a `leadpipe serve` with the test's settings and a port of its own, and
+// waits until it serves.
+func (e *e2e) startDaemon() *cliBuffer {
+	e.t.Helper()
+	e.t.Setenv("LEADPIPE_HTTP_ADDR", e.httpAddr)
+	log, _ := runInBackground(e.t, "serve")
+	waitLog(e.t, log, "leadpipe serving")
+	return log
 }
 
 // prospectsCSV is a file of n rows: every tenth has an invalid email, every seventh repeats an
@@ -380,4 +389,55 @@ func TestEndToEnd(t *testing.T) {
 	e.waitFor("every outcome in clickhouse after it came back", func() bool { return e.delivered("clickhouse", outage) })
 	e.checkClickHouse(outage)
 	e.checkClickHouse(dropped)
+}
+
+// TestTwoDaemonsImportEachDroppedFileOnce: two daemons watch one directory; each of 20 files
+// dropped there is imported exactly once and moved to processed/.
+func TestTwoDaemonsImportEachDroppedFileOnce(t *testing.T) {
+	e := startE2E(t)
+	first := e.httpAddr
+	e.httpAddr = unusedAddr(t)
+	second := e.startDaemon()
+	e.httpAddr = first
+	const files = 20
+	for i := 1; i <= files; i++ {
+		e.drop(fmt.Sprintf("f%02d.csv", i), prospectsCSV(fmt.Sprintf("twice%d", i), 30))
+	}
+	e.waitFor("every file imported and moved to processed/", func() bool {
+		entries, err := os.ReadDir(filepath.Join(e.watchDir, "processed"))
+		return err == nil && len(entries) >= files
+	})
+	rows, err := e.pool.Query(context.Background(), `SELECT i.file_name, count(*), min(i.status) FROM imports i
+		JOIN accounts a ON a.id = i.account_id WHERE a.name = $1 GROUP BY i.file_name ORDER BY i.file_name`, e.account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for rows.Next() {
+		var name, status string
+		var n int
+		if err := rows.Scan(&name, &n, &status); err != nil {
+			t.Fatal(err)
+		}
+		if n != 1 || status != "completed" {
+			t.Errorf("%s: %d imports, status %s; want one, completed", name, n, status)
+		}
+		names = append(names, name)
+	}
+	if rows.Err() != nil || len(names) != files {
+		t.Fatalf("imports of %d files (%v), want %d", len(names), rows.Err(), files)
+	}
+	entries, err := os.ReadDir(filepath.Join(e.watchDir, "processed"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var moved []string
+	for _, en := range entries {
+		moved = append(moved, en.Name())
+	}
+	if !slices.Equal(moved, names) {
+		t.Errorf("processed/ holds %v, want %v", moved, names)
+	}
+	t.Logf("claimed: %d files by the first daemon, %d by the second",
+		strings.Count(e.log.String(), "watch file claimed"), strings.Count(second.String(), "watch file claimed"))
 }
