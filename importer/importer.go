@@ -494,6 +494,7 @@ func (im *Importer) runPipeline(ctx context.Context, db conn, job *pipeline.Job,
 		OrgMapped: st.mapper.Mapped(crm.FieldOrganization),
 		DryRun:    job.DryRun,
 		Record:    job.Record,
+		Committed: job.Committed,
 	})
 	src := r.Source(im.Config.BatchSize)
 	if maxRows > 0 {

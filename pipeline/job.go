@@ -45,6 +45,17 @@ func NewJob(im store.Import, owner string, lease time.Duration, dryRun bool) *Jo
 	return &Job{Import: im, Owner: owner, Lease: lease, DryRun: dryRun, Counts: c}
 }
 
+// Committed counts the rows of a batch whose transaction committed in leadpipe_rows_total
+// (a dry run's never do). It is the upsert stage's Committed hook.
+func (j *Job) Committed(b *Batch) {
+	if j.DryRun {
+		return
+	}
+	for i := range b.Rows {
+		rowOutcomes.WithLabelValues(string(b.Rows[i].Outcome), b.Rows[i].SkipReason).Inc()
+	}
+}
+
 // Record adds the batch to the counts and, unless this is a dry run, stores its row outcomes
 // and checkpoint in tx. It is the upsert stage's Record hook.
 func (j *Job) Record(ctx context.Context, tx pgx.Tx, b *Batch) error {
@@ -72,7 +83,6 @@ func (j *Job) Record(ctx context.Context, tx pgx.Tx, b *Batch) error {
 		if j.DryRun {
 			continue
 		}
-		rowOutcomes.WithLabelValues(string(r.Outcome), r.SkipReason).Inc()
 		o := store.Outcome{Row: r.Number, Outcome: string(r.Outcome), Reason: r.SkipReason, Detail: r.SkipDetail, ProspectID: r.ProspectID}
 		if len(r.Warnings) > 0 {
 			w, err := json.Marshal(r.Warnings)

@@ -3,10 +3,12 @@ package pipeline_test
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/leadpipe/leadpipe/pipeline"
+	"github.com/leadpipe/leadpipe/store"
 )
 
 // Every stage of a run exports its rows, errors and batch latency from the run's start, and
@@ -46,5 +48,68 @@ func TestRunExportsEveryStageFromItsStart(t *testing.T) {
 				t.Errorf("%s has no series for stage %q after a run without errors", metric, stage)
 			}
 		}
+	}
+}
+
+// rowsCounted is leadpipe_rows_total{outcome, reason}.
+func rowsCounted(t *testing.T, outcome, reason string) float64 {
+	t.Helper()
+	families, err := prometheus.DefaultGatherer.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "leadpipe_rows_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			labels := map[string]string{}
+			for _, l := range m.GetLabel() {
+				labels[l.GetName()] = l.GetValue()
+			}
+			if labels["outcome"] == outcome && labels["reason"] == reason {
+				return m.GetCounter().GetValue()
+			}
+		}
+	}
+	return 0
+}
+
+// leadpipe_rows_total counts the rows of committed batches only: a batch recorded in a
+// transaction that rolls back (a paused import) is counted when it commits on resume, once;
+// a dry run's rows never are.
+func TestRowsCountedOnCommitOnly(t *testing.T) {
+	pool, acct, _ := setup(t)
+	ctx := context.Background()
+	im, err := store.CreateImport(ctx, pool, store.Import{AccountID: acct.ID, Source: store.SourceCLI, FileName: "m.csv",
+		FilePath: "/nowhere/m.csv"}, "metrics-test", time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.FinishImport(ctx, pool, im.ID, "metrics-test", store.StatusCancelled, "") }) //nolint:errcheck // best effort
+	b := &pipeline.Batch{LastRow: 3, Rows: []pipeline.Row{{Number: 2}, {Number: 3}}}
+	b.Rows[0].Outcome = pipeline.Created
+	b.Rows[1].Skip("invalid_email", "no @")
+	created0, skipped0 := rowsCounted(t, "created", ""), rowsCounted(t, "skipped", "invalid_email")
+
+	job := pipeline.NewJob(im, "metrics-test", time.Minute, false)
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := job.Record(ctx, tx, b); err != nil {
+		t.Fatal(err)
+	}
+	tx.Rollback(ctx) //nolint:errcheck // the batch is rolled back on purpose
+	if c, s := rowsCounted(t, "created", ""), rowsCounted(t, "skipped", "invalid_email"); c != created0 || s != skipped0 {
+		t.Fatalf("a rolled-back batch counted: created %v→%v, skipped %v→%v", created0, c, skipped0, s)
+	}
+	job.Committed(b)
+	if c, s := rowsCounted(t, "created", ""), rowsCounted(t, "skipped", "invalid_email"); c != created0+1 || s != skipped0+1 {
+		t.Fatalf("a committed batch: created %v→%v, skipped %v→%v; want one more each", created0, c, skipped0, s)
+	}
+	pipeline.NewJob(im, "metrics-test", time.Minute, true).Committed(b)
+	if c := rowsCounted(t, "created", ""); c != created0+1 {
+		t.Fatalf("a dry run's batch counted: created %v→%v", created0+1, c)
 	}
 }

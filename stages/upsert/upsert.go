@@ -41,6 +41,8 @@ type Config struct {
 	DryRun bool
 	// Record stores the batch's outcomes and checkpoint inside its transaction.
 	Record func(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error
+	// Committed, when set, is called with each batch once its transaction has committed.
+	Committed func(b *pipeline.Batch)
 }
 
 // Stage is the upsert stage. It is safe for one goroutine.
@@ -82,9 +84,13 @@ func New(db Beginner, cfg Config) *Stage {
 
 // Process applies and writes one batch in one transaction.
 func (s *Stage) Process(ctx context.Context, b *pipeline.Batch) error {
-	return pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
+	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
 		return s.process(ctx, tx, b)
 	})
+	if err == nil && s.cfg.Committed != nil {
+		s.cfg.Committed(b)
+	}
+	return err
 }
 
 func (s *Stage) process(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error {
