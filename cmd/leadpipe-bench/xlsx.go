@@ -14,7 +14,7 @@ import (
 
 // leadpipeGCPercent and leadpipeMemoryLimit are the collector settings of cmd/leadpipe (gc.go).
 const (
-	leadpipeGCPercent   = 300
+	leadpipeGCPercent   = 800
 	leadpipeMemoryLimit = 112 << 20
 )
 

@@ -8,11 +8,12 @@ import (
 // Garbage-collector settings, unless the environment sets GOGC or GOMEMLIMIT. An import
 // allocates fast but keeps little alive (a few batches in flight), so the default GOGC of 100
 // runs the collector often, taking CPU from the reader on a small machine. Collecting when the
-// heap has grown to four times what is live, but never letting the runtime's memory pass a soft
-// limit, keeps the collector out of the way at the memory an import needs (make bench measures
-// both).
+// heap has grown to nine times what is live, but never letting the runtime's memory pass a soft
+// limit, keeps the collector out of the way at the memory an import needs: the limit, not
+// GOGC, then sets when it runs (make bench measures time and peak RSS; 800 imported an XLSX
+// sheet 7% faster than 300, at the same peak RSS under the API upload).
 const (
-	gcPercent   = 300
+	gcPercent   = 800
 	memoryLimit = 112 << 20
 )
 
