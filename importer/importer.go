@@ -149,24 +149,18 @@ func (im *Importer) open(ctx context.Context, req Request) (*Checked, *openFile,
 		f.Close()
 		return nil, nil, fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
 	}
-	var r read.Reader
-	err = safely(func() (err error) {
-		r, err = read.Open(f, im.readOptions(req.Options, 0, 0))
-		return err
-	})
+	in, err := openReader(f, name, im.readOptions(req.Options, 0, 0))
 	if err != nil {
-		f.Close()
-		return nil, nil, fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
+		return nil, nil, err
 	}
-	in := &openFile{f: f, r: r}
-	st, err := buildStages(ctx, im.Pool, acct.ID, r.Header(), req.Options)
+	st, err := buildStages(ctx, im.Pool, acct.ID, in.r.Header(), req.Options)
 	if err != nil {
 		in.close()
 		return nil, nil, err
 	}
 	return &Checked{
 		Account:  acct,
-		Header:   r.Header(),
+		Header:   in.r.Header(),
 		Columns:  st.mapper.Columns(),
 		Unmapped: st.mapper.Unmapped(),
 		Size:     size,
@@ -519,14 +513,19 @@ func (im *Importer) reopen(imp store.Import, opts crm.Options) (*openFile, error
 		f.Close()
 		return nil, fmt.Errorf("%w %s: the file changed after the import was queued (%d bytes then)", ErrBadFile, imp.FileName, imp.FileSize)
 	}
+	return openReader(f, imp.FileName, im.readOptions(opts, imp.CheckpointRow, imp.CheckpointOffset))
+}
+
+// openReader opens the reader of the file f, named name; on an error it closes f.
+func openReader(f *os.File, name string, opts read.Options) (*openFile, error) {
 	var r read.Reader
-	err = safely(func() (err error) {
-		r, err = read.Open(f, im.readOptions(opts, imp.CheckpointRow, imp.CheckpointOffset))
+	err := safely(func() (err error) {
+		r, err = read.Open(f, opts)
 		return err
 	})
 	if err != nil {
 		f.Close()
-		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, imp.FileName, err)
+		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
 	}
 	return &openFile{f: f, r: r}, nil
 }

@@ -7,9 +7,6 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
-	"sort"
-	"strconv"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -65,40 +62,30 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]int, error) {
 		version int PRIMARY KEY, applied_at timestamptz NOT NULL DEFAULT now())`); err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
 	}
-	files, err := fs.Glob(migrations, "migrations/*.sql")
+	files, err := MigrationFiles(migrations)
 	if err != nil {
 		return nil, err
 	}
-	sort.Strings(files)
 	var applied []int
 	for _, f := range files {
-		name := strings.TrimPrefix(f, "migrations/")
-		version, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
-		if err != nil {
-			return nil, fmt.Errorf("migration %s: name must start with a version number", name)
-		}
 		var done bool
-		if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version=$1)", version).Scan(&done); err != nil {
+		if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version=$1)", f.Version).Scan(&done); err != nil {
 			return nil, fmt.Errorf("migrate: %w", err)
 		}
 		if done {
 			continue
 		}
-		sql, err := migrations.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
 		err = pgx.BeginFunc(ctx, conn, func(tx pgx.Tx) error {
-			if _, err := tx.Exec(ctx, string(sql)); err != nil {
+			if _, err := tx.Exec(ctx, f.SQL); err != nil {
 				return err
 			}
-			_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version) VALUES ($1)", version)
+			_, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version) VALUES ($1)", f.Version)
 			return err
 		})
 		if err != nil {
-			return nil, fmt.Errorf("migration %s: %w", name, err)
+			return nil, fmt.Errorf("migration %s: %w", f.Name, err)
 		}
-		applied = append(applied, version)
+		applied = append(applied, f.Version)
 	}
 	return applied, nil
 }

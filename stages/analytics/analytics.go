@@ -11,15 +11,14 @@ import (
 	"embed"
 	"errors"
 	"fmt"
-	"io/fs"
 	"regexp"
-	"sort"
-	"strconv"
 	"strings"
 	"time"
 
 	"github.com/ClickHouse/clickhouse-go/v2"
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/leadpipe/leadpipe/store"
 )
 
 //go:embed migrations/*.sql
@@ -119,43 +118,33 @@ func migrate(ctx context.Context, conn driver.Conn) ([]int, error) {
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("clickhouse migrate: %w", err)
 	}
-	files, err := fs.Glob(migrations, "migrations/*.sql")
+	files, err := store.MigrationFiles(migrations)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("clickhouse %w", err)
 	}
-	sort.Strings(files)
 	var applied []int
 	for _, f := range files {
-		name := strings.TrimPrefix(f, "migrations/")
-		version, err := strconv.Atoi(strings.SplitN(name, "_", 2)[0])
-		if err != nil {
-			return nil, fmt.Errorf("clickhouse migration %s: name must start with a version number", name)
-		}
-		if seen[version] {
+		if seen[f.Version] {
 			continue
 		}
-		sql, err := migrations.ReadFile(f)
-		if err != nil {
-			return nil, err
-		}
-		for _, stmt := range statements(string(sql)) {
+		for _, stmt := range statements(f.SQL) {
 			if err := conn.Exec(ctx, stmt); err != nil {
-				return nil, fmt.Errorf("clickhouse migration %s: %w", name, err)
+				return nil, fmt.Errorf("clickhouse migration %s: %w", f.Name, err)
 			}
 		}
 		// An INSERT must go as a batch: ClickHouse 18.16 does not take inline VALUES over the
 		// native protocol.
 		batch, err := conn.PrepareBatch(ctx, "INSERT INTO schema_migrations (version, applied_at)")
 		if err == nil {
-			err = batch.Append(uint32(version), time.Now())
+			err = batch.Append(uint32(f.Version), time.Now())
 		}
 		if err == nil {
 			err = batch.Send()
 		}
 		if err != nil {
-			return nil, fmt.Errorf("clickhouse migration %s: record it: %w", name, err)
+			return nil, fmt.Errorf("clickhouse migration %s: record it: %w", f.Name, err)
 		}
-		applied = append(applied, version)
+		applied = append(applied, f.Version)
 	}
 	return applied, nil
 }
