@@ -48,6 +48,14 @@ type Config struct {
 	// read through a temporary file).
 	MaxUnzippedBytes int64 `yaml:"max_unzipped_bytes" env:"LEADPIPE_MAX_UNZIPPED_BYTES"`
 	MaxSheetXMLBytes int64 `yaml:"max_sheet_xml_bytes" env:"LEADPIPE_MAX_SHEET_XML_BYTES"`
+	// SheetParser is where spreadsheets (XLSX, XLS) are parsed: "process", in a child process
+	// of their own limited to SheetMemoryLimit bytes of resident memory and SheetCPULimit of CPU time,
+	// so that a parser's crash or runaway fails the file and not the daemon; "inline", in the
+	// importing process; "auto", in a child process under `leadpipe serve` and inline in
+	// one-shot commands, whose own process is all that a crash there takes down.
+	SheetParser      string   `yaml:"sheet_parser" env:"LEADPIPE_SHEET_PARSER"`
+	SheetMemoryLimit int64    `yaml:"sheet_memory_limit" env:"LEADPIPE_SHEET_MEMORY_LIMIT"`
+	SheetCPULimit    Duration `yaml:"sheet_cpu_limit" env:"LEADPIPE_SHEET_CPU_LIMIT"`
 	// FilesDir is where uploaded original files are stored, one per import, named by its id.
 	FilesDir string `yaml:"files_dir" env:"LEADPIPE_FILES_DIR"`
 	// MaxUploadBytes is the largest file the HTTP API accepts; larger uploads get 413.
@@ -103,6 +111,9 @@ var Default = Config{
 	MaxFieldBytes:    1 << 20,
 	MaxUnzippedBytes: 1 << 30,
 	MaxSheetXMLBytes: 16 << 20,
+	SheetParser:      "auto",
+	SheetMemoryLimit: 1 << 30,
+	SheetCPULimit:    Duration(5 * time.Minute),
 	FilesDir:         ".data/files",
 	MaxUploadBytes:   512 << 20,
 	LogLevel:         "info",
@@ -227,6 +238,15 @@ func (c Config) Validate() error {
 	}
 	if c.MaxSheetXMLBytes < 1<<20 {
 		errs = append(errs, fmt.Sprintf("max_sheet_xml_bytes is %d, want at least 1048576", c.MaxSheetXMLBytes))
+	}
+	if c.SheetParser != "auto" && c.SheetParser != "process" && c.SheetParser != "inline" {
+		errs = append(errs, fmt.Sprintf("sheet_parser is %q, want auto, process or inline", c.SheetParser))
+	}
+	if c.SheetMemoryLimit < 64<<20 {
+		errs = append(errs, fmt.Sprintf("sheet_memory_limit is %d, want at least 67108864 (64 MiB)", c.SheetMemoryLimit))
+	}
+	if time.Duration(c.SheetCPULimit) < time.Second {
+		errs = append(errs, fmt.Sprintf("sheet_cpu_limit is %s, want at least 1s", time.Duration(c.SheetCPULimit)))
 	}
 	if c.FilesDir == "" {
 		errs = append(errs, "files_dir is empty")

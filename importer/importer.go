@@ -25,6 +25,7 @@ import (
 	"github.com/leadpipe/leadpipe/stages/mapping"
 	"github.com/leadpipe/leadpipe/stages/quota"
 	"github.com/leadpipe/leadpipe/stages/read"
+	"github.com/leadpipe/leadpipe/stages/read/isolate"
 	"github.com/leadpipe/leadpipe/stages/upsert"
 	"github.com/leadpipe/leadpipe/stages/validate"
 	"github.com/leadpipe/leadpipe/store"
@@ -38,6 +39,8 @@ type Importer struct {
 	Pool   *pgxpool.Pool
 	Config config.Config
 	Log    *slog.Logger
+	// Sheets, when set, parses spreadsheets in child processes; nil parses them in this one.
+	Sheets *isolate.Parser
 }
 
 // Request is a file to import into an account.
@@ -149,7 +152,7 @@ func (im *Importer) open(ctx context.Context, req Request) (*Checked, *openFile,
 		f.Close()
 		return nil, nil, fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
 	}
-	in, err := openReader(f, name, im.readOptions(req.Options, 0, 0))
+	in, err := im.openReader(f, name, im.readOptions(req.Options, 0, 0))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -513,18 +516,26 @@ func (im *Importer) reopen(imp store.Import, opts crm.Options) (*openFile, error
 		f.Close()
 		return nil, fmt.Errorf("%w %s: the file changed after the import was queued (%d bytes then)", ErrBadFile, imp.FileName, imp.FileSize)
 	}
-	return openReader(f, imp.FileName, im.readOptions(opts, imp.CheckpointRow, imp.CheckpointOffset))
+	return im.openReader(f, imp.FileName, im.readOptions(opts, imp.CheckpointRow, imp.CheckpointOffset))
 }
 
-// openReader opens the reader of the file f, named name; on an error it closes f.
-func openReader(f *os.File, name string, opts read.Options) (*openFile, error) {
+// openReader opens the reader of the file f, named name; on an error it closes f. A child
+// process that could not be started is no fault of the file.
+func (im *Importer) openReader(f *os.File, name string, opts read.Options) (*openFile, error) {
 	var r read.Reader
 	err := safely(func() (err error) {
-		r, err = read.Open(f, opts)
+		if im.Sheets != nil {
+			r, err = im.Sheets.Open(f, opts)
+		} else {
+			r, err = read.Open(f, opts)
+		}
 		return err
 	})
 	if err != nil {
 		f.Close()
+		if errors.Is(err, isolate.ErrNotStarted) {
+			return nil, err
+		}
 		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
 	}
 	return &openFile{f: f, r: r}, nil

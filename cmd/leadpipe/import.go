@@ -39,7 +39,7 @@ func importFile(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	im := &importer.Importer{Pool: pool, Config: e.cfg, Log: e.log}
+	im := e.importer(pool)
 	req := importer.Request{Account: *account, Path: pos[0], Options: opts, Source: store.SourceCLI}
 	out := json.NewEncoder(e.stdout)
 	if *queue {

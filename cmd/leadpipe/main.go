@@ -13,10 +13,13 @@ import (
 	"os/signal"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/leadpipe/leadpipe/config"
+	"github.com/leadpipe/leadpipe/importer"
+	"github.com/leadpipe/leadpipe/stages/read/isolate"
 	"github.com/leadpipe/leadpipe/store"
 )
 
@@ -49,6 +52,7 @@ func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	tuneGC()
+	isolate.ServeChild()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "leadpipe:", oneLine(err))
@@ -142,6 +146,16 @@ func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	}
 	e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
 	return positional, nil
+}
+
+// importer returns the importer on pool, parsing spreadsheets where the sheet_parser setting
+// says: "auto" is a child process for the daemon, this process for a one-shot command.
+func (e *env) importer(pool *pgxpool.Pool) *importer.Importer {
+	im := &importer.Importer{Pool: pool, Config: e.cfg, Log: e.log}
+	if e.cfg.SheetParser == "process" || e.cfg.SheetParser == "auto" && e.name == "serve" {
+		im.Sheets = &isolate.Parser{MemoryBytes: e.cfg.SheetMemoryLimit, CPU: time.Duration(e.cfg.SheetCPULimit)}
+	}
+	return im
 }
 
 // connect opens the database pool.

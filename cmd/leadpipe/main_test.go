@@ -4,13 +4,17 @@ import (
 	"os"
 	"testing"
 
+	"github.com/leadpipe/leadpipe/stages/read/isolate"
 	"github.com/leadpipe/leadpipe/store/storetest"
 )
 
 // TestMain gives these tests a database of their own: `leadpipe serve` runs workers that claim
 // any queued import of their database. Each `leadpipe serve` gets an embedded Kafka broker of
 // its own, on a free port and in memory, unless a test says otherwise.
+//
+// Spreadsheets are parsed in child processes, which are this test binary serving as one.
 func TestMain(m *testing.M) {
+	isolate.ServeChild()
 	storetest.UseOwnDatabase("leadpipe_test_cmd")
 	os.Setenv("LEADPIPE_KAFKA_BROKERS", "")
 	os.Setenv("LEADPIPE_KAFKA_EMBEDDED_ADDR", "127.0.0.1:0")

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/leadpipe/leadpipe/api"
-	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/store"
 )
@@ -45,7 +44,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 		}
 		fmt.Fprintln(w, "ok")
 	})
-	im := &importer.Importer{Pool: pool, Config: e.cfg, Log: e.log}
+	im := e.importer(pool)
 	watcher, err := openWatcher(e, pool, im)
 	if err != nil {
 		return err

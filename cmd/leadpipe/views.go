@@ -64,7 +64,7 @@ func previewFile(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer pool.Close()
-	im := &importer.Importer{Pool: pool, Config: e.cfg, Log: e.log}
+	im := e.importer(pool)
 	p, err := im.Preview(ctx, importer.Request{Account: *account, Path: pos[0], Options: opts, Source: store.SourceCLI})
 	if err != nil {
 		return err

@@ -53,22 +53,37 @@ var (
 // wrong with the file and wrap ErrEmpty, ErrNotText, ErrNoHeader, ErrTooManyColumns or
 // ErrFormat; reading past a row limit gives ErrTooManyRows.
 func Open(f *os.File, opts Options) (Reader, error) {
-	head := make([]byte, len(ole2Signature))
-	n, err := f.ReadAt(head, 0)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("read file: %w", err)
+	format, err := Detect(f)
+	if err != nil {
+		return nil, err
 	}
-	head = head[:n]
-	switch {
-	case bytes.HasPrefix(head, zipSignature):
+	switch format {
+	case "xlsx":
 		return openXLSX(f, opts)
-	case bytes.HasPrefix(head, ole2Signature):
+	case "xls":
 		return openXLS(f, opts)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("read file: %w", err)
 	}
 	return OpenCSV(f, opts.CSV)
+}
+
+// Detect names the format Open reads f as, by its content: "xlsx" (a zip archive), "xls" (an
+// OLE2 compound file) or "csv" (anything else).
+func Detect(f *os.File) (string, error) {
+	head := make([]byte, len(ole2Signature))
+	n, err := f.ReadAt(head, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read file: %w", err)
+	}
+	switch head = head[:n]; {
+	case bytes.HasPrefix(head, zipSignature):
+		return "xlsx", nil
+	case bytes.HasPrefix(head, ole2Signature):
+		return "xls", nil
+	}
+	return "csv", nil
 }
 
 // Format names the CSV format.

@@ -1,0 +1,271 @@
+package isolate
+
+// The child writes frames to its standard output, each a tag byte and its fields; numbers are
+// uvarints and strings a uvarint length and their bytes:
+//
+//	'H' header:  row, format, cell count, cells
+//	'B' batch:   last row, offset, row count, rows — each: number, skip reason, skip detail,
+//	             cell count, the cells' total length, each cell's length, then the cells' bytes
+//	'C' count:   rows
+//	'Z' the end of the rows
+//	'E' error:   kind (kinds[k-1], or 0 for none), message
+//
+// The parent writes one command line to the child's standard input once it has the header:
+// "count" or "rows BATCHSIZE".
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"io"
+
+	"github.com/leadpipe/leadpipe/pipeline"
+	"github.com/leadpipe/leadpipe/stages/read"
+)
+
+const (
+	frameHeader = 'H'
+	frameBatch  = 'B'
+	frameCount  = 'C'
+	frameEnd    = 'Z'
+	frameError  = 'E'
+)
+
+// kinds are the errors of the read package whose identity crosses the pipe: an error the
+// child reports as kind k wraps kinds[k-1] in the parent.
+var kinds = []error{read.ErrFormat, read.ErrEmpty, read.ErrNotText, read.ErrNoHeader, read.ErrTooManyColumns, read.ErrTooManyRows}
+
+// Sanity limits on what the parent decodes, so that a garbled stream cannot make it allocate
+// without bound.
+const (
+	maxWireString = 64 << 20
+	maxWireCells  = 1 << 20
+	maxRowNumber  = 1 << 31
+)
+
+// errProtocol is a stream that does not follow the framing above.
+var errProtocol = errors.New("malformed message from the spreadsheet parser")
+
+type frameWriter struct {
+	w   *bufio.Writer
+	buf []byte
+}
+
+func (w *frameWriter) uint(v uint64) {
+	w.buf = binary.AppendUvarint(w.buf[:0], v)
+	w.w.Write(w.buf) //nolint:errcheck // bufio keeps the first error for Flush
+}
+
+func (w *frameWriter) str(s string) {
+	w.uint(uint64(len(s)))
+	w.w.WriteString(s) //nolint:errcheck // bufio keeps the first error for Flush
+}
+
+func (w *frameWriter) strs(ss []string) {
+	w.uint(uint64(len(ss)))
+	for _, s := range ss {
+		w.str(s)
+	}
+}
+
+func (w *frameWriter) header(r read.Reader) error {
+	w.w.WriteByte(frameHeader) //nolint:errcheck // bufio keeps the first error for Flush
+	w.uint(uint64(r.HeaderRow()))
+	w.str(r.Format())
+	w.strs(r.Header())
+	return w.w.Flush()
+}
+
+func (w *frameWriter) batch(b *pipeline.Batch) error {
+	w.w.WriteByte(frameBatch) //nolint:errcheck // bufio keeps the first error for Flush
+	w.uint(uint64(b.LastRow))
+	w.uint(uint64(b.Offset))
+	w.uint(uint64(len(b.Rows)))
+	for i := range b.Rows {
+		r := &b.Rows[i]
+		w.uint(uint64(r.Number))
+		w.str(r.SkipReason)
+		w.str(r.SkipDetail)
+		w.uint(uint64(len(r.Cells)))
+		total := 0
+		for _, c := range r.Cells {
+			total += len(c)
+		}
+		w.uint(uint64(total))
+		for _, c := range r.Cells {
+			w.uint(uint64(len(c)))
+		}
+		for _, c := range r.Cells {
+			w.w.WriteString(c) //nolint:errcheck // bufio keeps the first error for Flush
+		}
+	}
+	return w.w.Flush()
+}
+
+func (w *frameWriter) count(n int) error {
+	w.w.WriteByte(frameCount) //nolint:errcheck // bufio keeps the first error for Flush
+	w.uint(uint64(n))
+	return w.w.Flush()
+}
+
+func (w *frameWriter) end() error {
+	w.w.WriteByte(frameEnd) //nolint:errcheck // bufio keeps the first error for Flush
+	return w.w.Flush()
+}
+
+func (w *frameWriter) error(err error) error {
+	w.w.WriteByte(frameError) //nolint:errcheck // bufio keeps the first error for Flush
+	kind := 0
+	for k, e := range kinds {
+		if errors.Is(err, e) {
+			kind = k + 1
+			break
+		}
+	}
+	w.uint(uint64(kind))
+	w.str(err.Error())
+	return w.w.Flush()
+}
+
+// frameReader decodes frames; its first error sticks.
+type frameReader struct {
+	r   *bufio.Reader
+	err error
+	buf []byte
+}
+
+func (r *frameReader) fail(err error) {
+	if r.err == nil {
+		if errors.Is(err, io.EOF) {
+			err = io.ErrUnexpectedEOF
+		}
+		r.err = err
+	}
+}
+
+func (r *frameReader) tag() byte {
+	if r.err != nil {
+		return 0
+	}
+	b, err := r.r.ReadByte()
+	if err != nil {
+		r.err = err // a clean io.EOF here is the child's output ending between frames
+		return 0
+	}
+	return b
+}
+
+func (r *frameReader) uint(limit uint64) uint64 {
+	if r.err != nil {
+		return 0
+	}
+	v, err := binary.ReadUvarint(r.r)
+	if err != nil {
+		r.fail(err)
+		return 0
+	}
+	if v > limit {
+		r.fail(fmt.Errorf("%w: %d is more than %d", errProtocol, v, limit))
+		return 0
+	}
+	return v
+}
+
+func (r *frameReader) bytes(n uint64) []byte {
+	if r.err != nil {
+		return nil
+	}
+	if uint64(cap(r.buf)) < n {
+		r.buf = make([]byte, n)
+	}
+	b := r.buf[:n]
+	if _, err := io.ReadFull(r.r, b); err != nil {
+		r.fail(err)
+		return nil
+	}
+	return b
+}
+
+func (r *frameReader) str() string {
+	return string(r.bytes(r.uint(maxWireString)))
+}
+
+func (r *frameReader) strs() []string {
+	ss := make([]string, r.uint(maxWireCells))
+	for i := range ss {
+		ss[i] = r.str()
+	}
+	return ss
+}
+
+// header decodes a header frame's fields.
+func (r *frameReader) header() (row int, format string, header []string) {
+	row = int(r.uint(maxRowNumber))
+	format = r.str()
+	header = r.strs()
+	return row, format, header
+}
+
+// batch decodes a batch frame's fields, of up to maxRows rows. The cells of a row are one
+// string's substrings: one allocation a row.
+func (r *frameReader) batch(maxRows int) *pipeline.Batch {
+	b := &pipeline.Batch{LastRow: int(r.uint(maxRowNumber)), Offset: int64(r.uint(1 << 62))}
+	b.Rows = make([]pipeline.Row, r.uint(uint64(maxRows)))
+	var lens []uint64
+	for i := range b.Rows {
+		row := &b.Rows[i]
+		row.Number = int(r.uint(maxRowNumber))
+		row.SkipReason, row.SkipDetail = r.str(), r.str()
+		if row.SkipReason != "" {
+			row.Outcome = pipeline.Skipped
+		}
+		n := r.uint(maxWireCells)
+		total := r.uint(maxWireString)
+		lens = lens[:0]
+		var sum uint64
+		for range n {
+			l := r.uint(maxWireString)
+			lens = append(lens, l)
+			sum += l
+		}
+		if r.err == nil && sum != total {
+			r.fail(fmt.Errorf("%w: row %d's cells add up to %d bytes, not %d", errProtocol, row.Number, sum, total))
+		}
+		all := string(r.bytes(total))
+		if r.err != nil {
+			return nil
+		}
+		row.Cells = make([]string, n)
+		for k, l := range lens {
+			row.Cells[k], all = all[:l], all[l:]
+		}
+	}
+	if r.err != nil {
+		return nil
+	}
+	return b
+}
+
+// failure decodes an error frame's fields.
+func (r *frameReader) failure() error {
+	kind := r.uint(uint64(len(kinds)))
+	msg := r.str()
+	if r.err != nil {
+		return r.err
+	}
+	if kind == 0 {
+		return errors.New(msg)
+	}
+	return &childError{msg: msg, kind: kinds[kind-1]}
+}
+
+// childError is an error the child reported, with the identity of the read package's error
+// it wrapped.
+type childError struct {
+	msg  string
+	kind error
+}
+
+func (e *childError) Error() string { return e.msg }
+func (e *childError) Unwrap() error { return e.kind }
