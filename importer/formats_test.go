@@ -2,19 +2,24 @@ package importer_test
 
 import (
 	"errors"
+	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/stages/read"
+	"github.com/leadpipe/leadpipe/stages/read/isolate"
+	"github.com/leadpipe/leadpipe/store"
 )
 
 // TestFormatsImportAlike imports one prospect list written by real spreadsheet software
 // (SheetJS, testdata/formats/make-fixtures.js) as CSV, XLSX and legacy XLS, each into an
 // account of its own, and expects the same outcome for every row and the same prospects:
 // numbers as shown (no 1.5551234567E10 phone), dates as ISO dates, booleans, blank rows
-// counted in the row numbers but not imported.
+// counted in the row numbers but not imported. Spreadsheets are parsed in this process, then
+// in a child process.
 func TestFormatsImportAlike(t *testing.T) {
 	wantOutcomes := map[int]string{
 		2: "created", 3: "updated", 4: "skipped:invalid_email", 6: "created", 7: "created", 8: "unchanged",
@@ -27,14 +32,45 @@ func TestFormatsImportAlike(t *testing.T) {
 			"email_opt_in": "false", "custom.signed_up": "1999-12-31", "custom.score": "7"},
 	}
 	for _, format := range []string{"csv", "xlsx", "xls"} {
-		t.Run(format, func(t *testing.T) {
-			e := newEnv(t, -1)
-			e.addField(crm.Field{Key: "signed_up", Label: "Signed Up", Type: crm.Date})
-			e.addField(crm.Field{Key: "score", Label: "Score", Type: crm.Number})
-			r := e.importPath("testdata/formats/prospects."+format, crm.Options{}, 2)
-			checkOutcomes(t, r.Outcomes, wantOutcomes)
-			e.checkProspects(wantProspects)
-		})
+		for _, sheets := range []*isolate.Parser{nil, {}} {
+			t.Run(fmt.Sprintf("%s child=%v", format, sheets != nil), func(t *testing.T) {
+				e := newEnv(t, -1)
+				e.Sheets = sheets
+				e.addField(crm.Field{Key: "signed_up", Label: "Signed Up", Type: crm.Date})
+				e.addField(crm.Field{Key: "score", Label: "Score", Type: crm.Number})
+				r := e.importPath("testdata/formats/prospects."+format, crm.Options{}, 2)
+				checkOutcomes(t, r.Outcomes, wantOutcomes)
+				e.checkProspects(wantProspects)
+			})
+		}
+	}
+}
+
+// TestSheetParserNotStarted: a spreadsheet parser that cannot start is the machine's trouble,
+// not the file's. Checking the file reports it without blaming the file, and an import a
+// worker runs goes back to the queue instead of failing.
+func TestSheetParserNotStarted(t *testing.T) {
+	e := newEnv(t, -1)
+	path := "testdata/formats/prospects.xlsx"
+	imp, _, err := e.importer(2).Submit(e.ctx, e.request(path, crm.Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	broken := e.importer(2)
+	broken.Sheets = &isolate.Parser{Command: filepath.Join(t.TempDir(), "missing")}
+	if _, err := broken.Check(e.ctx, e.request(path, crm.Options{})); !errors.Is(err, isolate.ErrNotStarted) || errors.Is(err, importer.ErrBadFile) {
+		t.Errorf("Check: %v, want ErrNotStarted and not ErrBadFile", err)
+	}
+	sum, err := broken.Run(e.ctx, e.claim(imp.ID, "worker-1"), "worker-1")
+	if !errors.Is(err, isolate.ErrNotStarted) || sum.Status != store.StatusQueued {
+		t.Fatalf("Run: status %q, error %v; want queued, ErrNotStarted", sum.Status, err)
+	}
+	if got := e.lastImport(); got.Status != store.StatusQueued {
+		t.Fatalf("import: status %q, want queued", got.Status)
+	}
+	sum, err = e.importer(2).Run(e.ctx, e.claim(imp.ID, "worker-2"), "worker-2")
+	if err != nil || sum.Status != store.StatusCompleted || sum.Rows != 6 {
+		t.Fatalf("Run again: %+v, %v; want the 6 rows completed", sum, err)
 	}
 }
 

@@ -24,6 +24,7 @@ import (
 	"github.com/leadpipe/leadpipe/config"
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/importer"
+	"github.com/leadpipe/leadpipe/stages/read/isolate"
 	"github.com/leadpipe/leadpipe/store"
 	"github.com/leadpipe/leadpipe/store/storetest"
 )
@@ -41,6 +42,8 @@ type tenv struct {
 	// Batch is the batch size imports run with; small by default so that fixtures cross batch
 	// boundaries.
 	Batch int
+	// Sheets, when set, parses spreadsheets in child processes.
+	Sheets *isolate.Parser
 }
 
 // newEnv gives the test a fresh account; limit < 0 is unlimited.
@@ -66,7 +69,7 @@ func newEnv(t *testing.T, limit int64) *tenv {
 func (e *tenv) importer(batch int) *importer.Importer {
 	cfg := config.Default
 	cfg.BatchSize = batch
-	return &importer.Importer{Pool: e.pool, Config: cfg, Log: quietLog}
+	return &importer.Importer{Pool: e.pool, Config: cfg, Log: quietLog, Sheets: e.Sheets}
 }
 
 func (e *tenv) request(path string, opts crm.Options) importer.Request {

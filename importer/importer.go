@@ -412,6 +412,13 @@ func (im *Importer) run(ctx context.Context, imp store.Import, owner string, in 
 		}
 		log.Info("import paused; it resumes from its checkpoint", "checkpoint_rows", job.Counts.Rows)
 		return sum, ctx.Err()
+	case errors.Is(err, isolate.ErrNotStarted): // the machine's trouble, not the file's
+		sum.Status = store.StatusQueued
+		if rerr := store.ReleaseImport(final, im.Pool, imp.ID, owner); rerr != nil {
+			return sum, errors.Join(err, rerr)
+		}
+		log.Warn("import paused: the spreadsheet parser could not start; the import goes back to the queue", "error", err)
+		return sum, err
 	default:
 		sum.Status, sum.Error = store.StatusFailed, err.Error()
 		if ferr := store.FinishImport(final, im.Pool, imp.ID, owner, store.StatusFailed, err.Error()); ferr != nil {

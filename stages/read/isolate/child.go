@@ -19,6 +19,10 @@ import (
 // envChild carries the child's configuration; a process started with it set is a child.
 const envChild = "LEADPIPE_SHEET_PARSER_CHILD"
 
+// exitChildFailed is the exit status of a child that failed for a reason of its own, not the
+// file's (a Go panic exits with 2).
+const exitChildFailed = 3
+
 // childFD is the descriptor of the file the child reads (the first of exec.Cmd.ExtraFiles).
 const childFD = 3
 
@@ -31,8 +35,10 @@ type childConfig struct {
 }
 
 // ServeChild, in a process that Open started, parses the file it was handed, writes what it
-// read to standard output and exits; in any other process it returns at once. Call it first
-// thing in main, and in TestMain of a test binary whose tests make a Parser start it.
+// read to standard output and exits; in any other process it returns at once. Call it early in
+// main, before anything a child must not do (leadpipe calls it once its collector settings
+// are made and SIGINT and SIGTERM are caught, so that a child keeps those settings and leaves
+// stopping to its parent), and in TestMain of a test binary whose tests make a Parser start it.
 func ServeChild() {
 	v, ok := os.LookupEnv(envChild)
 	if !ok {
@@ -40,7 +46,7 @@ func ServeChild() {
 	}
 	if err := serve(v, os.Stdin, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "leadpipe spreadsheet parser:", err)
-		os.Exit(2)
+		os.Exit(exitChildFailed)
 	}
 	os.Exit(0)
 }

@@ -53,9 +53,9 @@ type Parser struct {
 	// Command is the executable a child runs; it must call ServeChild first thing. Empty
 	// means this process's own executable.
 	Command string
-	// MemoryBytes caps a child's resident memory (RSS; checked on Linux only) and CPU its CPU
-	// time (rounded up to whole seconds); 0 is no limit. Their names in messages are the
-	// settings that set them.
+	// MemoryBytes caps a child's resident memory (RSS, checked every memoryPoll, on Linux
+	// only) and CPU its CPU time (rounded up to whole seconds; the kernel kills the child a
+	// second past it); 0 is no limit. Their names in messages are the settings that set them.
 	MemoryBytes int64
 	CPU         time.Duration
 }
@@ -93,7 +93,7 @@ func (p *Parser) Open(f *os.File, opts read.Options) (read.Reader, error) {
 		}
 		return nil, r.finish(c.broken(0))
 	case frameError:
-		return nil, r.finish(c.out.failure())
+		return nil, r.finish(c.failure())
 	default:
 		return nil, r.finish(c.broken(tag))
 	}
@@ -119,6 +119,7 @@ func (p *Parser) start(f *os.File, opts read.Options) (*child, error) {
 	cmd.Env = append(os.Environ(), envChild+"="+string(cfg), "TMPDIR="+tmp)
 	cmd.ExtraFiles = []*os.File{f}
 	cmd.WaitDelay = time.Second // for its output pipes, should it have handed them on
+	cmd.SysProcAttr = procAttr()
 	c := &child{p: p, cmd: cmd, tmp: tmp, stderr: &headBuffer{max: 8 << 10}}
 	cmd.Stderr = c.stderr
 	if c.stdin, err = cmd.StdinPipe(); err == nil {
@@ -132,9 +133,11 @@ func (p *Parser) start(f *os.File, opts read.Options) (*child, error) {
 		os.RemoveAll(tmp)
 		return nil, fmt.Errorf("%w: %v", ErrNotStarted, err)
 	}
-	c.exited = make(chan struct{})
+	c.done, c.watched = make(chan struct{}), make(chan struct{})
 	if p.MemoryBytes > 0 {
 		go c.watchMemory()
+	} else {
+		close(c.watched)
 	}
 	return c, nil
 }
@@ -169,23 +172,27 @@ type child struct {
 	stderr *headBuffer
 	tmp    string
 
-	exited     chan struct{} // closed once the child has been waited for
+	done       chan struct{} // closed when the parent is done with the child
+	watched    chan struct{} // closed when watchMemory has returned
 	overMemory atomic.Bool   // the child was killed for its memory
+	lingered   atomic.Bool   // the child was killed for not exiting within childWait
 
 	once    sync.Once
 	exitErr error
 }
 
 // watchMemory kills the child once its resident memory passes the limit. It reads
-// /proc/PID/statm, and does nothing where there is none.
+// /proc/PID/statm, and does nothing where there is none. It returns before the child is
+// reaped, so that the PID it reads is never another process's.
 func (c *child) watchMemory() {
+	defer close(c.watched)
 	statm := fmt.Sprintf("/proc/%d/statm", c.cmd.Process.Pid)
 	page := int64(os.Getpagesize())
 	t := time.NewTicker(memoryPoll)
 	defer t.Stop()
 	for {
 		select {
-		case <-c.exited:
+		case <-c.done:
 			return
 		case <-t.C:
 		}
@@ -205,12 +212,25 @@ func (c *child) watchMemory() {
 	}
 }
 
-// ask writes a command to the child.
+// ask writes a command to the child. When it cannot, the child has died: its exit says why.
 func (c *child) ask(cmd string) error {
 	if _, err := io.WriteString(c.stdin, cmd+"\n"); err != nil {
-		return c.broken(0)
+		if exitErr := c.stop(false); exitErr != nil {
+			return exitErr
+		}
+		return fmt.Errorf("%w (it exited before it was asked for the rows)", ErrCrashed)
 	}
 	return nil
+}
+
+// failure reads an error frame: the file's error as the child reported it, or, should the
+// frame be cut short, what became of the child.
+func (c *child) failure() error {
+	err := c.out.failure()
+	if c.out.err != nil {
+		return c.broken(0)
+	}
+	return err
 }
 
 // kill kills the child; stop still waits for it.
@@ -222,13 +242,17 @@ func (c *child) kill() { c.cmd.Process.Kill() } //nolint:errcheck // it may have
 func (c *child) stop(kill bool) error {
 	c.once.Do(func() {
 		c.stdin.Close()
+		close(c.done)
+		<-c.watched
 		if kill {
 			c.kill()
 		}
-		t := time.AfterFunc(childWait, c.kill)
+		t := time.AfterFunc(childWait, func() {
+			c.lingered.Store(true)
+			c.kill()
+		})
 		waitErr := c.cmd.Wait()
 		t.Stop()
-		close(c.exited)
 		os.RemoveAll(c.tmp)
 		if !kill || c.overMemory.Load() {
 			c.exitErr = c.exitError(waitErr)
@@ -255,6 +279,10 @@ func (c *child) exitError(waitErr error) error {
 	switch {
 	case c.p.CPU > 0 && ws.Signaled() && cpu >= time.Duration(cpuSeconds(c.p.CPU))*time.Second:
 		return fmt.Errorf("%w: it took more than the CPU time limit of %s (setting sheet_cpu_limit)", ErrLimit, c.p.CPU)
+	case c.lingered.Load():
+		return fmt.Errorf("%w (it did not exit within %s of its last message)", ErrCrashed, childWait)
+	case ws.ExitStatus() == exitChildFailed:
+		return fmt.Errorf("%w: %s", ErrNotStarted, firstLine(stderr))
 	case ws.Signaled():
 		return fmt.Errorf("%w (killed by %s; the machine may be out of memory)", ErrCrashed, ws.Signal())
 	}
@@ -379,7 +407,7 @@ func (r *Reader) CountRows() (int, error) {
 		}
 		return n, r.finish(nil)
 	case frameError:
-		return 0, r.finish(r.c.out.failure())
+		return 0, r.finish(r.c.failure())
 	default:
 		return 0, r.finish(r.c.broken(tag))
 	}
@@ -413,25 +441,27 @@ func (s *source) Next(ctx context.Context) (*pipeline.Batch, error) {
 			return nil, r.finish(err)
 		}
 	}
-	stop := context.AfterFunc(ctx, r.c.kill)
-	defer stop()
+	cancelled := context.AfterFunc(ctx, r.c.kill)
 	tag := r.c.out.tag()
-	switch tag {
-	case frameBatch:
-		if b := r.c.out.batch(s.size); b != nil {
-			return b, nil
-		}
-		tag = 0
-	case frameEnd:
+	var b *pipeline.Batch
+	if tag == frameBatch {
+		b = r.c.out.batch(s.size)
+	}
+	if !cancelled() { // ctx was cancelled: the child is being killed, whatever it sent
+		return nil, r.abort(ctx.Err())
+	}
+	switch {
+	case b != nil:
+		return b, nil
+	case tag == frameEnd:
 		if err := r.finish(nil); err != nil {
 			return nil, err
 		}
 		return nil, io.EOF
-	case frameError:
-		return nil, r.finish(r.c.out.failure())
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, r.abort(err)
+	case tag == frameError:
+		return nil, r.finish(r.c.failure())
+	case tag == frameBatch:
+		tag = 0 // a batch cut short
 	}
 	return nil, r.finish(r.c.broken(tag))
 }

@@ -238,13 +238,24 @@ func TestCSVInProcess(t *testing.T) {
 	}
 }
 
-// TestNotStarted checks that a child that cannot start is the machine's error, not the
-// file's.
+// TestNotStarted checks that a child that cannot start, or fails for a reason of its own, is
+// the machine's error, not the file's.
 func TestNotStarted(t *testing.T) {
-	p := &isolate.Parser{Command: filepath.Join(t.TempDir(), "missing")}
-	_, err := p.Open(open(t, fixtures(t)["leads.xlsx"]), read.Options{})
-	if !errors.Is(err, isolate.ErrNotStarted) || errors.Is(err, read.ErrFormat) {
-		t.Errorf("error %v, want ErrNotStarted", err)
+	tempDir(t)
+	dir := t.TempDir()
+	failing := filepath.Join(dir, "failing.sh")
+	if err := os.WriteFile(failing, []byte("#!/bin/sh\necho 'leadpipe spreadsheet parser: CPU limit: operation not permitted' >&2\nexit 3\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	for cmd, want := range map[string]string{
+		filepath.Join(dir, "missing"): "cannot start the spreadsheet parser: fork/exec ",
+		failing:                       "cannot start the spreadsheet parser: leadpipe spreadsheet parser: CPU limit: operation not permitted",
+	} {
+		p := &isolate.Parser{Command: cmd}
+		_, err := p.Open(open(t, fixtures(t)["leads.xlsx"]), read.Options{})
+		if !errors.Is(err, isolate.ErrNotStarted) || errors.Is(err, read.ErrFormat) || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s: error %v, want ErrNotStarted starting %q", filepath.Base(cmd), err, want)
+		}
 	}
 }
 
@@ -278,6 +289,32 @@ func TestCrashes(t *testing.T) {
 				t.Errorf("took %s", d)
 			}
 		})
+	}
+}
+
+// TestDiesAfterHeader checks a child that dies after it sent the header: the rows it was to
+// send are the file's error, not an empty sheet.
+func TestDiesAfterHeader(t *testing.T) {
+	tempDir(t)
+	script := filepath.Join(t.TempDir(), "header-only.sh")
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nprintf 'H\\001\\004xlsx\\001\\005Email'\nexit 0\n"), 0o700); err != nil {
+		t.Fatal(err)
+	}
+	p := &isolate.Parser{Command: script}
+	for _, use := range []func(read.Reader) error{
+		func(r read.Reader) error { _, err := r.CountRows(); return err },
+		func(r read.Reader) error { _, err := r.Source(10).Next(context.Background()); return err },
+	} {
+		r, err := p.Open(open(t, fixtures(t)["leads.xlsx"]), read.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if h := r.Header(); len(h) != 1 || h[0] != "Email" {
+			t.Errorf("header %q", h)
+		}
+		if err := use(r); !errors.Is(err, isolate.ErrCrashed) {
+			t.Errorf("error %v, want ErrCrashed", err)
+		}
 	}
 }
 

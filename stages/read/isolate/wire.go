@@ -37,9 +37,10 @@ const (
 var kinds = []error{read.ErrFormat, read.ErrEmpty, read.ErrNotText, read.ErrNoHeader, read.ErrTooManyColumns, read.ErrTooManyRows}
 
 // Sanity limits on what the parent decodes, so that a garbled stream cannot make it allocate
-// without bound.
+// without bound. A row's cells travel as one string: 10,000 cells of 32,767 four-byte
+// characters fit.
 const (
-	maxWireString = 64 << 20
+	maxWireString = 1 << 31
 	maxWireCells  = 1 << 20
 	maxRowNumber  = 1 << 31
 )
