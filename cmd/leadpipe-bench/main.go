@@ -230,21 +230,11 @@ func warmCache(path string) error {
 // baseline (re)creates the baseline table and times psql's \copy of the file into it. It
 // checks that psql reports rows rows copied, and drops the table afterwards unless keep.
 func baseline(ctx context.Context, url, path string, rows int, keep bool) (time.Duration, error) {
-	psql, err := exec.LookPath("psql")
-	if err != nil {
-		psql = "/usr/bin/psql"
-	}
 	cols := make([]string, len(csvHeader))
 	for k, h := range csvHeader {
 		cols[k] = strings.ToLower(strings.ReplaceAll(h, " ", "_")) + " text"
 	}
-	psqlArgs := func(cmds ...string) []string {
-		args := []string{"-X", "-v", "ON_ERROR_STOP=1", "-d", url}
-		for _, c := range cmds {
-			args = append(args, "-c", c)
-		}
-		return args
-	}
+	psql, psqlArgs := psqlCommand(), func(cmds ...string) []string { return psqlArgs(url, cmds...) }
 	if _, err := runQuiet(ctx, nil, psql, psqlArgs(
 		"DROP TABLE IF EXISTS "+baselineTable,
 		"CREATE TABLE "+baselineTable+" ("+strings.Join(cols, ", ")+")")...); err != nil {
@@ -268,6 +258,24 @@ func baseline(ctx context.Context, url, path string, rows int, keep bool) (time.
 		}
 	}
 	return d, nil
+}
+
+// psqlCommand is the psql program.
+func psqlCommand() string {
+	if psql, err := exec.LookPath("psql"); err == nil {
+		return psql
+	}
+	return "/usr/bin/psql"
+}
+
+// psqlArgs are psql's arguments to run cmds, one after the other, in the database at url,
+// stopping at the first error.
+func psqlArgs(url string, cmds ...string) []string {
+	args := []string{"-X", "-v", "ON_ERROR_STOP=1", "-d", url}
+	for _, c := range cmds {
+		args = append(args, "-c", c)
+	}
+	return args
 }
 
 // runQuiet runs a command to completion and returns its stdout; on failure the error carries
