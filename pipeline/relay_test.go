@@ -126,3 +126,93 @@ func TestRelayCatchesUpAfterSinkOutage(t *testing.T) {
 	cancel()
 	<-done
 }
+
+// TestRelayWatermark: once every import up to one has ended and been delivered, and was
+// created long enough ago, the relay looks at them no more: a cursor lost below the watermark
+// is not delivered again. A young import, or one that has not ended, holds the watermark.
+func TestRelayWatermark(t *testing.T) {
+	pool, acct, im := setup(t)
+	ctx := context.Background()
+	path := writeCSV(t, "r.csv", relayCSV)
+	var ids []int64
+	for range 2 {
+		sum, err := im.RunNow(ctx, importer.Request{Account: acct.Name, Path: path, Source: store.SourceCLI}, "test", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ids = append(ids, sum.ImportID)
+	}
+	a, b := ids[0], ids[1]
+	sink := &recordingSink{name: "test-watermark-" + acct.Name}
+	relay := &pipeline.Relay{Querier: pool, Sink: sink, Poll: time.Millisecond, BatchRows: 100, Log: quiet}
+	drain := func() int {
+		t.Helper()
+		total := 0
+		for {
+			n, err := relay.Drain(ctx)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if total += n; n == 0 {
+				return total
+			}
+		}
+	}
+	advance := func() int64 {
+		t.Helper()
+		if err := store.AdvanceSinkWatermark(ctx, pool, sink.Name()); err != nil {
+			t.Fatal(err)
+		}
+		var w int64
+		if err := pool.QueryRow(ctx, "SELECT coalesce((SELECT import_id FROM sink_watermarks WHERE sink = $1), 0)", sink.Name()).Scan(&w); err != nil {
+			t.Fatal(err)
+		}
+		return w
+	}
+	age := func(upTo int64) {
+		t.Helper()
+		if _, err := pool.Exec(ctx, "UPDATE imports SET created_at = created_at - interval '1 hour' WHERE id <= $1", upTo); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	drain()
+	if w := advance(); w >= a {
+		t.Fatalf("watermark %d passes imports %d and %d, created just now", w, a, b)
+	}
+	age(b)
+	if w := advance(); w != b {
+		t.Fatalf("watermark %d, want %d: every import up to it ended, was delivered and is old", w, b)
+	}
+	if _, err := pool.Exec(ctx, "DELETE FROM sink_cursors WHERE sink = $1 AND import_id IN ($2, $3)", sink.Name(), a, b); err != nil {
+		t.Fatal(err)
+	}
+	if n := drain(); n != 0 {
+		t.Fatalf("%d deliveries below the watermark", n)
+	}
+	if rows, events, err := store.UndeliveredCount(ctx, pool, sink.Name()); err != nil || rows != 0 || events != 0 {
+		t.Fatalf("backlog %d rows, %d events, %v; want none below the watermark", rows, events, err)
+	}
+
+	queued, _, err := im.Submit(ctx, importer.Request{Account: acct.Name, Path: path, Source: store.SourceCLI})
+	if err != nil {
+		t.Fatal(err)
+	}
+	drain()
+	age(queued.ID)
+	if w := advance(); w != b {
+		t.Fatalf("watermark %d, want %d: import %d is still queued", w, b, queued.ID)
+	}
+	if _, err := store.CancelImport(ctx, pool, acct.ID, queued.ID); err != nil {
+		t.Fatal(err)
+	}
+	if w := advance(); w != b {
+		t.Fatalf("watermark %d, want %d: the cancelled import's last event is not delivered yet", w, b)
+	}
+	if n := drain(); n == 0 {
+		t.Fatal("the cancelled event was not delivered")
+	}
+	if w := advance(); w != queued.ID {
+		t.Fatalf("watermark %d, want %d", w, queued.ID)
+	}
+}
