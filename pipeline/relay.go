@@ -66,9 +66,7 @@ type Delivery struct {
 
 // Relay delivers what Postgres committed to a sink (the outbox of DESIGN): it reads row
 // outcomes and events past the sink's cursor, delivers them and moves the cursor. Imports go
-// on while a sink is down; its backlog drains when it returns. Once caught up, it moves the
-// sink's watermark past the imports that ended and were delivered (store.AdvanceSinkWatermark),
-// so that each poll reads only the imports after it.
+// on while a sink is down; its backlog drains when it returns.
 type Relay struct {
 	Querier store.Querier
 	Sink    Sink
@@ -108,12 +106,6 @@ func (r *Relay) Run(ctx context.Context) {
 				r.Log.Info("sink recovered", "sink", name)
 			}
 			failing, wait = false, r.Poll
-		}
-		if n == 0 && err == nil {
-			// Caught up: the imports that ended and were delivered need no more looking at.
-			if err := store.AdvanceSinkWatermark(ctx, r.Querier, name); err != nil && ctx.Err() == nil {
-				r.Log.Warn("sink watermark not moved", "sink", name, "error", err)
-			}
 		}
 		if rows, events, err := store.UndeliveredCount(ctx, r.Querier, name); err == nil {
 			sinkBacklog.WithLabelValues(name).Set(float64(rows))

@@ -52,35 +52,6 @@ type Undelivered struct {
 	Cursor  SinkCursor
 }
 
-// watermark is the SQL of the watermark of the sink named by $1 (0 when it has none).
-const watermark = "coalesce((SELECT import_id FROM sink_watermarks WHERE sink = $1), 0)"
-
-// WatermarkGuard is how long ago an import must have been created for a sink's watermark to
-// pass it. Import ids come from a sequence, so an import can commit after one with a higher
-// id; none stays uncommitted this long (a dry run's, rolled back, never becomes visible).
-const WatermarkGuard = 10 * time.Minute
-
-// AdvanceSinkWatermark moves sink's watermark up to the newest import below which every
-// import has ended and been delivered whole (its rows and its events), and which was created
-// more than WatermarkGuard ago. An ended import (completed, failed, or cancelled and let go
-// by its worker) has no more events, so the sink need not look at it any more.
-func AdvanceSinkWatermark(ctx context.Context, q Querier, sink string) error {
-	_, err := q.Exec(ctx, `WITH w AS (SELECT `+watermark+` AS id),
-		pending AS (SELECT min(i.id) AS id FROM w, imports i
-			LEFT JOIN sink_cursors c ON c.sink = $1 AND c.import_id = i.id
-			WHERE i.id > w.id AND (NOT (i.status IN ('completed', 'failed') OR i.finished_at IS NOT NULL)
-				OR i.checkpoint_row > coalesce(c.row_number, 0) OR i.event_seq > coalesce(c.event_seq, 0))),
-		settled AS (SELECT max(i.id) AS id FROM w, imports i WHERE i.id > w.id AND i.created_at < now() - $2::interval)
-		INSERT INTO sink_watermarks AS s (sink, import_id)
-		SELECT $1, least(pending.id - 1, settled.id) FROM pending, settled WHERE settled.id IS NOT NULL
-		ON CONFLICT (sink) DO UPDATE SET import_id = greatest(s.import_id, EXCLUDED.import_id)`,
-		sink, WatermarkGuard)
-	if err != nil {
-		return fmt.Errorf("watermark of %s: %w", sink, err)
-	}
-	return nil
-}
-
 // UndeliveredImports returns up to limit imports with row outcomes or events committed past
 // sink's cursor, oldest first.
 func UndeliveredImports(ctx context.Context, q Querier, sink string, limit int) ([]Undelivered, error) {
@@ -90,7 +61,7 @@ func UndeliveredImports(ctx context.Context, q Querier, sink string, limit int) 
 			FROM imports i
 			JOIN accounts a ON a.id = i.account_id
 			LEFT JOIN sink_cursors c ON c.sink = $1 AND c.import_id = i.id
-			WHERE i.id > `+watermark+` AND (i.checkpoint_row > coalesce(c.row_number, 0) OR i.event_seq > coalesce(c.event_seq, 0))
+			WHERE i.checkpoint_row > coalesce(c.row_number, 0) OR i.event_seq > coalesce(c.event_seq, 0)
 			ORDER BY i.id LIMIT $2) pending ORDER BY id`, sink, limit)
 	if err != nil {
 		return nil, fmt.Errorf("undelivered imports for %s: %w", sink, err)
@@ -113,7 +84,7 @@ func UndeliveredCount(ctx context.Context, q Querier, sink string) (rows, events
 	err = q.QueryRow(ctx, `SELECT coalesce(sum(i.checkpoint_row - coalesce(c.row_number, 0)), 0),
 			coalesce(sum(i.event_seq - coalesce(c.event_seq, 0)), 0)
 		FROM imports i LEFT JOIN sink_cursors c ON c.sink = $1 AND c.import_id = i.id
-		WHERE i.id > `+watermark+` AND (i.checkpoint_row > coalesce(c.row_number, 0) OR i.event_seq > coalesce(c.event_seq, 0))`, sink).
+		WHERE i.checkpoint_row > coalesce(c.row_number, 0) OR i.event_seq > coalesce(c.event_seq, 0)`, sink).
 		Scan(&rows, &events)
 	if err != nil {
 		return 0, 0, fmt.Errorf("backlog of %s: %w", sink, err)
