@@ -130,22 +130,13 @@ func TestServeWithClickHouseDown(t *testing.T) {
 	account := uniqueName(t)
 	mustCLI(t, "account", "create", account)
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var errOut cliBuffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, io.Discard, &errOut) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
+	errOut := serveInBackground(t)
 	queued := oneJSON(t, mustCLI(t, "import", writeTestFile(t, "people.csv", []byte(analyticsCSV)), "--account", account, "--queue"))
 	id, err := queued["import_id"].(json.Number).Int64()
 	if err != nil {
 		t.Fatalf("leadpipe import --queue: %v: %v", queued, err)
 	}
-	waitUntil(t, &errOut, "the import to complete", func() bool {
+	waitUntil(t, errOut, "the import to complete", func() bool {
 		var status string
 		err := pool.QueryRow(context.Background(), "SELECT status FROM imports WHERE id = $1", id).Scan(&status)
 		return err == nil && status == store.StatusCompleted
@@ -155,7 +146,7 @@ func TestServeWithClickHouseDown(t *testing.T) {
 	}
 
 	srv.Start(t)
-	waitUntil(t, &errOut, "the import's analytics", func() bool {
+	waitUntil(t, errOut, "the import's analytics", func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		conn, err := analytics.Open(ctx, srv.Addr(), db)

@@ -626,6 +626,23 @@ func TestCLIImportEmailMovesWithinBatch(t *testing.T) {
 }
 
 // cliBuffer is a bytes.Buffer safe for the daemon's goroutines to write while the test reads.
+// serveInBackground runs `leadpipe serve` in this process, with the settings the test has
+// made, until the test ends, and returns what it logs.
+func serveInBackground(t *testing.T) *cliBuffer {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	errOut := &cliBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, io.Discard, errOut) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	})
+	return errOut
+}
+
 type cliBuffer struct {
 	mu  sync.Mutex
 	buf bytes.Buffer

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -41,20 +40,11 @@ func TestServeRequests(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var errOut cliBuffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, io.Discard, &errOut) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
+	errOut := serveInBackground(t)
 	w := &kafka.Writer{Addr: kafka.TCP(brokers...), Topic: "leadpipe.requests", RequiredAcks: kafka.RequireAll}
 	defer w.Close()
 	value := fmt.Sprintf(`{"version": 1, "account": %q, "file": "leads.csv"}`, account)
-	if err := w.WriteMessages(ctx, kafka.Message{Value: []byte(value)}); err != nil {
+	if err := w.WriteMessages(t.Context(), kafka.Message{Value: []byte(value)}); err != nil {
 		t.Fatal(err)
 	}
 

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -26,16 +24,7 @@ func TestServeWatch(t *testing.T) {
 	t.Setenv("LEADPIPE_FILES_DIR", t.TempDir())
 	t.Setenv("LEADPIPE_POLL_INTERVAL", "50ms")
 
-	ctx, cancel := context.WithCancel(context.Background())
-	var errOut cliBuffer
-	done := make(chan error, 1)
-	go func() { done <- run(ctx, []string{"serve"}, io.Discard, &errOut) }()
-	defer func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("serve: %v", err)
-		}
-	}()
+	errOut := serveInBackground(t)
 
 	content := "Email,First Name\nada@watch.example,Ada\n"
 	tmp := filepath.Join(dir, ".drop.csv.part")
