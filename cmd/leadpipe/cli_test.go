@@ -23,6 +23,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/leadpipe/leadpipe/internal/freeport"
 	"github.com/leadpipe/leadpipe/store/storetest"
 )
 
@@ -660,16 +661,9 @@ func (b *cliBuffer) String() string {
 	return b.buf.String()
 }
 
-// unusedAddr returns a loopback address with a port nothing listens on.
-func unusedAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
-}
+// unusedAddr returns a loopback address with a port nothing listens on, which the embedded
+// broker's own listen on port 0 cannot be handed (freeport).
+func unusedAddr(t *testing.T) string { return freeport.Addr(t) }
 
 // completedImports is this process's leadpipe_imports_finished_total{status="completed"}.
 func completedImports(t *testing.T) float64 {

@@ -8,7 +8,6 @@ package analyticstest
 import (
 	"context"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -22,6 +21,7 @@ import (
 
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
+	"github.com/leadpipe/leadpipe/internal/freeport"
 	"github.com/leadpipe/leadpipe/stages/analytics"
 )
 
@@ -118,12 +118,9 @@ func StartServer(t testing.TB) *Server {
 			unreachable(t, "clickhouse-server is not installed")
 		}
 	}
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := &Server{Dir: t.TempDir(), Port: l.Addr().(*net.TCPAddr).Port}
-	l.Close()
+	// A port outside the ephemeral range, so that no listen on port 0 takes it while the
+	// server is down between a Kill and a Start.
+	s := &Server{Dir: t.TempDir(), Port: freeport.Port(t)}
 	s.Start(t)
 	t.Cleanup(func() { s.services(t, "down") })
 	return s
