@@ -365,7 +365,8 @@ func (im *Importer) dryRun(ctx context.Context, req Request, c *Checked, in *ope
 // Run runs an import leased to owner from its checkpoint to its end and records how it ended:
 // completed, or failed with the reason. When ctx is cancelled (the daemon is stopping) the
 // batch in flight is rolled back and the import goes back to the queue, to resume from its
-// checkpoint. Run returns the error that failed the import, if any.
+// checkpoint — unless it was cancelled meanwhile: then it ends, cancelled. Run returns the
+// error that failed the import, if any.
 func (im *Importer) Run(ctx context.Context, imp store.Import, owner string) (Summary, error) {
 	return im.run(ctx, imp, owner, nil)
 }
@@ -399,25 +400,32 @@ func (im *Importer) run(ctx context.Context, imp store.Import, owner string, in 
 		if err := store.FinishImport(final, im.Pool, imp.ID, owner, store.StatusCancelled, ""); err != nil {
 			return sum, err
 		}
-		log.Info("import cancelled; the batches committed before stay", "rows_done", job.Counts.Rows)
+		logCancelled(log, job)
 		return sum, nil
 	case errors.Is(err, store.ErrLeaseLost):
 		log.Warn("import taken over by another worker", "error", err)
 		sum.Status = store.StatusRunning
 		return sum, err
-	case ctx.Err() != nil:
-		sum.Status = store.StatusQueued
-		if err := store.ReleaseImport(final, im.Pool, imp.ID, owner); err != nil {
-			return sum, err
+	case ctx.Err() != nil || errors.Is(err, isolate.ErrNotStarted):
+		// The process is stopping, or a spreadsheet parser could not start (the machine's
+		// trouble, not the file's): the import goes back to the queue, or ends if it was
+		// cancelled meanwhile.
+		if ctx.Err() != nil {
+			err = ctx.Err()
 		}
-		log.Info("import paused; it resumes from its checkpoint", "checkpoint_rows", job.Counts.Rows)
-		return sum, ctx.Err()
-	case errors.Is(err, isolate.ErrNotStarted): // the machine's trouble, not the file's
-		sum.Status = store.StatusQueued
-		if rerr := store.ReleaseImport(final, im.Pool, imp.ID, owner); rerr != nil {
+		status, rerr := store.ReleaseImport(final, im.Pool, imp.ID, owner)
+		sum.Status = status
+		switch {
+		case rerr != nil:
 			return sum, errors.Join(err, rerr)
+		case status == store.StatusCancelled:
+			logCancelled(log, job)
+			return sum, nil
+		case ctx.Err() != nil:
+			log.Info("import paused; it resumes from its checkpoint", "checkpoint_rows", job.Counts.Rows)
+		default:
+			log.Warn("import paused: the spreadsheet parser could not start; the import goes back to the queue", "error", err)
 		}
-		log.Warn("import paused: the spreadsheet parser could not start; the import goes back to the queue", "error", err)
 		return sum, err
 	default:
 		sum.Status, sum.Error = store.StatusFailed, err.Error()
@@ -427,6 +435,10 @@ func (im *Importer) run(ctx context.Context, imp store.Import, owner string, in 
 		log.Error("import failed", "error", err)
 		return sum, err
 	}
+}
+
+func logCancelled(log *slog.Logger, job *pipeline.Job) {
+	log.Info("import cancelled; the batches committed before stay", "rows_done", job.Counts.Rows)
 }
 
 // progressInterval is how often a running import logs its progress.

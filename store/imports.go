@@ -231,14 +231,22 @@ func whyNotLeased(ctx context.Context, q Querier, importID int64) error {
 	return ErrLeaseLost
 }
 
-// CancelImport cancels a queued or running import of an account. A queued import ends at once;
-// a running one ends when its worker next records a batch (the batch in flight is rolled back;
-// what committed before stays). It returns ErrFinished for an import that has already ended.
+// holderGone is true of an import that no live process holds: never leased, let go, or leased
+// to one that stopped renewing its lease (it died).
+const holderGone = "(lease_owner IS NULL OR lease_expires_at < now())"
+
+// CancelImport cancels an import of an account that has not ended. A queued import ends at
+// once, and so does a running one whose holder is gone (its lease lapsed), for no one else
+// would end it. A running one whose holder is alive ends when the holder next records a batch
+// or lets go (the batch in flight is rolled back; what committed before stays). Cancelling an
+// import that is cancelled but has not ended yet answers it again. It returns ErrFinished for
+// an import that has already ended.
 func CancelImport(ctx context.Context, q Querier, accountID, id int64) (Import, error) {
 	im, err := scanImport(q.QueryRow(ctx, `UPDATE imports SET status = 'cancelled',
-			finished_at = CASE WHEN status = 'queued' THEN now() END,
-			lease_owner = CASE WHEN status = 'queued' THEN NULL ELSE lease_owner END
-		WHERE id = $1 AND account_id = $2 AND status IN ('queued', 'running')
+			finished_at = CASE WHEN `+holderGone+` THEN now() END,
+			lease_owner = CASE WHEN `+holderGone+` THEN NULL ELSE lease_owner END,
+			lease_expires_at = CASE WHEN `+holderGone+` THEN NULL ELSE lease_expires_at END
+		WHERE id = $1 AND account_id = $2 AND status IN ('queued', 'running', 'cancelled') AND finished_at IS NULL
 		RETURNING `+importColumns, id, accountID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		if _, err := GetImport(ctx, q, accountID, id); err != nil {
@@ -250,6 +258,21 @@ func CancelImport(ctx context.Context, q Querier, accountID, id int64) (Import, 
 		return Import{}, fmt.Errorf("cancel import %d: %w", id, err)
 	}
 	return im, nil
+}
+
+// EndAbandonedCancels ends the cancelled imports whose holder is gone — it died after the
+// cancel, before it let go — and returns their ids. Ending one publishes its cancelled event.
+func EndAbandonedCancels(ctx context.Context, q Querier) ([]int64, error) {
+	rows, err := q.Query(ctx, `UPDATE imports SET finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
+		WHERE status = 'cancelled' AND finished_at IS NULL AND `+holderGone+` RETURNING id`)
+	if err != nil {
+		return nil, fmt.Errorf("end abandoned cancelled imports: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("end abandoned cancelled imports: %w", err)
+	}
+	return ids, nil
 }
 
 // ImportFilter selects imports of an account for the history (SPEC §11).
@@ -301,15 +324,23 @@ func FinishImport(ctx context.Context, q Querier, importID int64, owner, status,
 	return nil
 }
 
-// ReleaseImport puts an import that owner stopped working on back in the queue, to resume
-// from its checkpoint.
-func ReleaseImport(ctx context.Context, q Querier, importID int64, owner string) error {
-	_, err := q.Exec(ctx, `UPDATE imports SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL
-		WHERE id = $1 AND lease_owner = $2 AND status = 'running'`, importID, owner)
-	if err != nil {
-		return fmt.Errorf("release import %d: %w", importID, err)
+// ReleaseImport lets go of an import that owner stopped working on, and returns the status it
+// left: a running import goes back to the queue (StatusQueued), to resume from its checkpoint;
+// one cancelled meanwhile ends (StatusCancelled). It returns ErrLeaseLost when owner no longer
+// held it.
+func ReleaseImport(ctx context.Context, q Querier, importID int64, owner string) (string, error) {
+	var status string
+	err := q.QueryRow(ctx, `UPDATE imports SET status = CASE WHEN status = 'cancelled' THEN status ELSE 'queued' END,
+			finished_at = CASE WHEN status = 'cancelled' THEN now() END, lease_owner = NULL, lease_expires_at = NULL
+		WHERE id = $1 AND lease_owner = $2 AND status IN ('running', 'cancelled') AND finished_at IS NULL
+		RETURNING status`, importID, owner).Scan(&status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", ErrLeaseLost
 	}
-	return nil
+	if err != nil {
+		return "", fmt.Errorf("release import %d: %w", importID, err)
+	}
+	return status, nil
 }
 
 // ImportsToPrune returns uploaded imports that ended before cutoff and still have their
