@@ -371,6 +371,21 @@ func (im *Importer) Run(ctx context.Context, imp store.Import, owner string) (Su
 	return im.run(ctx, imp, owner, nil)
 }
 
+// Resume is Run for an import claimed to be run in the foreground (store.ResumeImport): its
+// summary also lists the file's unmapped columns, as RunNow's does.
+func (im *Importer) Resume(ctx context.Context, imp store.Import, owner string) (Summary, error) {
+	opts, err := crm.ParseOptions(imp.Options)
+	var st *stageSet
+	if err == nil {
+		st, err = buildStages(ctx, im.Pool, imp.AccountID, imp.Header, opts)
+	}
+	sum, runErr := im.run(ctx, imp, owner, nil)
+	if err == nil { // else the run failed the import with the same reason
+		sum.Unmapped = st.mapper.Unmapped()
+	}
+	return sum, runErr
+}
+
 // run is Run, reading from in when it is not nil (a file opened by RunNow), else opening the
 // import's file.
 func (im *Importer) run(ctx context.Context, imp store.Import, owner string, in *openFile) (Summary, error) {

@@ -38,8 +38,11 @@ var ErrLeaseLost = errors.New("import lease lost to another worker")
 // ErrCancelled is returned when a worker records a batch of an import that was cancelled.
 var ErrCancelled = errors.New("import cancelled")
 
-// ErrFinished is returned when cancelling an import that has already ended.
+// ErrFinished is returned when cancelling or resuming an import that has already ended.
 var ErrFinished = errors.New("import has already ended")
+
+// ErrHeld is returned when resuming an import that a live process holds.
+var ErrHeld = errors.New("import is held by a live process")
 
 // Counts are the running totals of an import.
 type Counts struct {
@@ -77,12 +80,24 @@ type Import struct {
 	StartedAt        *time.Time
 	FinishedAt       *time.Time
 	FilePrunedAt     *time.Time
+	// LeaseOwner names the process that holds the import ("" when none does; see Holder), until
+	// LeaseExpiresAt. LeaseLapsed is true once that time has passed by the database's clock.
+	LeaseOwner     string
+	LeaseExpiresAt *time.Time
+	LeaseLapsed    bool
+}
+
+// Interrupted is true of an import that has not ended and whose holder died: its lease lapsed.
+// A daemon's worker, or `leadpipe imports resume`, resumes it; if it was cancelled, it is ended.
+func (im Import) Interrupted() bool {
+	return im.FinishedAt == nil && im.LeaseOwner != "" && im.LeaseLapsed
 }
 
 const importColumns = `id, account_id, kind, source, file_name, file_path, file_size, file_sha256, options,
 	status, coalesce(error, ''), coalesce(rows_total, 0), rows_done, created, updated, unchanged, skipped,
 	skipped_by_reason, warnings_by_kind, organizations_created, organizations_linked, over_limit_warning,
-	coalesce(header, '{}'), checkpoint_row, checkpoint_offset, created_at, started_at, finished_at, file_pruned_at`
+	coalesce(header, '{}'), checkpoint_row, checkpoint_offset, created_at, started_at, finished_at, file_pruned_at,
+	coalesce(lease_owner, ''), lease_expires_at, coalesce(lease_expires_at < now(), false)`
 
 // scanImport scans importColumns, then into extra any columns selected after them.
 func scanImport(row pgx.Row, extra ...any) (Import, error) {
@@ -92,7 +107,7 @@ func scanImport(row pgx.Row, extra ...any) (Import, error) {
 		&im.FileSHA256, &im.Options, &im.Status, &im.Error, &im.RowsTotal, &c.Rows, &c.Created, &c.Updated,
 		&c.Unchanged, &c.Skipped, &c.SkippedByReason, &c.WarningsByKind, &c.OrgsCreated, &c.OrgsLinked,
 		&im.OverLimitWarning, &im.Header, &im.CheckpointRow, &im.CheckpointOffset, &im.CreatedAt,
-		&im.StartedAt, &im.FinishedAt, &im.FilePrunedAt}
+		&im.StartedAt, &im.FinishedAt, &im.FilePrunedAt, &im.LeaseOwner, &im.LeaseExpiresAt, &im.LeaseLapsed}
 	err := row.Scan(append(dest, extra...)...)
 	return im, err
 }
@@ -162,6 +177,41 @@ func ClaimImport(ctx context.Context, q Querier, owner string, lease time.Durati
 		return Import{}, fmt.Errorf("claim import: %w", err)
 	}
 	return im, nil
+}
+
+// ResumeImport leases an import of an account to owner, as a worker claims one: an import that
+// is queued, or interrupted (running under a lease that lapsed). Otherwise it returns
+// ErrNotFound (no such import in the account), ErrFinished (it has ended; a cancelled import
+// whose holder died is ended now), or ErrHeld (a live process holds it).
+func ResumeImport(ctx context.Context, q Querier, accountID, id int64, owner string, lease time.Duration) (Import, error) {
+	im, err := scanImport(q.QueryRow(ctx, `UPDATE imports SET status = 'running', lease_owner = $3,
+			lease_expires_at = now() + $4::interval, started_at = coalesce(started_at, now())
+		WHERE id = $1 AND account_id = $2 AND (status = 'queued' OR (status = 'running' AND lease_expires_at < now()))
+		RETURNING `+importColumns, id, accountID, owner, lease))
+	if err == nil {
+		return im, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return Import{}, fmt.Errorf("resume import %d: %w", id, err)
+	}
+	cur, err := GetImport(ctx, q, accountID, id)
+	switch {
+	case err != nil:
+		return Import{}, err
+	case cur.Status == StatusCancelled && cur.Interrupted():
+		if _, err := CancelImport(ctx, q, accountID, id); err != nil && !errors.Is(err, ErrFinished) {
+			return Import{}, err
+		}
+		return Import{}, fmt.Errorf("import %d was cancelled, and is now ended: %w", id, ErrFinished)
+	case cur.FinishedAt != nil:
+		return Import{}, fmt.Errorf("import %d is %s: %w", id, cur.Status, ErrFinished)
+	}
+	until := ""
+	if cur.LeaseExpiresAt != nil {
+		until = " until " + cur.LeaseExpiresAt.UTC().Format(time.RFC3339)
+	}
+	return Import{}, fmt.Errorf("import %d: %w (%s, lease renewed%s); wait for it, or resume it once its lease lapses",
+		id, ErrHeld, cur.LeaseOwner, until)
 }
 
 // Outcome is the durable outcome of one row of an import.

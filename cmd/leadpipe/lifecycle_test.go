@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -10,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/leadpipe/leadpipe/api"
 	"github.com/leadpipe/leadpipe/store"
 	"github.com/leadpipe/leadpipe/store/storetest"
 )
@@ -210,4 +213,102 @@ func TestCancelWithTheHolderGone(t *testing.T) {
 		t.Errorf("cancel once the holder is gone answered %v, want it ended", v)
 	}
 	wantEndedCancelled(t, pool, held)
+}
+
+// A foreground import killed (SIGKILL) mid-way shows as interrupted, with its dead holder, and
+// `leadpipe imports resume` runs it to its end from its checkpoint: the prospects, row outcomes
+// and counts are those of an uninterrupted import of the same file.
+func TestResumeKilledForegroundImport(t *testing.T) {
+	pool, acct, path := bigImportEnv(t)
+	t.Setenv("LEADPIPE_LEASE", "1s")
+	cmd, out := startCLI(t, "import", path, "--account", acct.Name)
+	var id int64
+	waitUntil(t, out, "a few batches", func() bool {
+		return pool.QueryRow(context.Background(), "SELECT id FROM imports WHERE account_id = $1 AND checkpoint_row >= 2000",
+			acct.ID).Scan(&id) == nil
+	})
+	if err := cmd.Process.Kill(); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait() //nolint:errcheck // killed
+	idArg := strconv.FormatInt(id, 10)
+
+	// Shown as interrupted, held by the killed process, once its lease lapsed.
+	var shown api.ImportView
+	waitUntil(t, out, "the lease to lapse", func() bool {
+		decode(t, mustCLI(t, "imports", "show", idArg, "--account", acct.Name), &shown)
+		return shown.State == api.StateInterrupted
+	})
+	h := shown.Holder
+	if shown.Status != store.StatusRunning || h == nil || h.Kind != store.HolderCLI || h.PID != cmd.Process.Pid || h.Alive {
+		t.Errorf("interrupted import shown as %+v, holder %+v; want running, held by the dead cli process %d", shown, h, cmd.Process.Pid)
+	}
+	var list api.ImportList
+	decode(t, mustCLI(t, "imports", "list", "--account", acct.Name), &list)
+	if len(list.Imports) != 1 || list.Imports[0].State != api.StateInterrupted {
+		t.Errorf("imports list shows %+v, want the import interrupted", list.Imports)
+	}
+
+	stdout, stderr, err := cli(t, "imports", "resume", idArg, "--account", acct.Name)
+	if err != nil || !strings.Contains(stderr, "import resumed") {
+		t.Fatalf("imports resume: %v, log:\n%s", err, stderr)
+	}
+	resumed := oneJSON(t, stdout)
+	other := storetest.Account(t, pool, -1)
+	whole := oneJSON(t, mustCLI(t, "import", path, "--account", other.Name))
+	for _, k := range []string{"status", "rows", "created", "updated", "unchanged", "skipped", "organizations_created",
+		"organizations_linked", "skipped_by_reason", "warnings_by_kind", "unmapped_columns", "over_limit_warning"} {
+		if fmt.Sprint(resumed[k]) != fmt.Sprint(whole[k]) {
+			t.Errorf("%s: resumed %v, uninterrupted %v", k, resumed[k], whole[k])
+		}
+	}
+	if resumed["status"] != store.StatusCompleted || jsonInt(t, resumed, "rows") != 60000 {
+		t.Errorf("resume answered %v, want completed with 60000 rows", resumed)
+	}
+	wholeID := jsonInt(t, whole, "import_id")
+	query := map[string]string{
+		"prospects": `SELECT coalesce(p.email, '') || ',' || coalesce(p.first_name, '') || ',' || coalesce(p.last_name, '') || ',' ||
+			coalesce(o.name, '') FROM prospects p LEFT JOIN organizations o ON o.id = p.organization_id
+			WHERE p.account_id = (SELECT account_id FROM imports WHERE id = $1) ORDER BY 1`,
+		"outcomes": `SELECT r.row_number || ',' || r.outcome || ',' || coalesce(r.reason, '') || ',' || coalesce(p.email, '')
+			FROM import_rows r LEFT JOIN prospects p ON p.id = r.prospect_id WHERE r.import_id = $1 ORDER BY r.row_number`,
+		"import": `SELECT status || ',' || rows_total || ',' || rows_done || ',' || created || ',' || updated || ',' || skipped || ',' ||
+			(lease_owner IS NULL) || ',' || (finished_at IS NOT NULL) FROM imports WHERE id = $1`,
+	}
+	for what, sql := range query {
+		got, want := strings.Join(textRows(t, pool, sql, id), "\n"), strings.Join(textRows(t, pool, sql, wholeID), "\n")
+		if got != want || got == "" {
+			t.Errorf("%s of the resumed import differ from the uninterrupted one's (%d and %d bytes)", what, len(got), len(want))
+		}
+	}
+
+	// What cannot be resumed says why.
+	live := jsonInt(t, oneJSON(t, mustCLI(t, "import", path, "--account", other.Name, "--queue")), "import_id")
+	if _, err := pool.Exec(context.Background(), `UPDATE imports SET status = 'running', lease_owner = 'cli:elsewhere:7',
+		lease_expires_at = now() + interval '1 hour' WHERE id = $1`, live); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ id, account, want string }{
+		{idArg, acct.Name, "import " + idArg + " is completed: import has already ended"},
+		{idArg, other.Name, "not found"},
+		{strconv.FormatInt(live, 10), other.Name, "import is held by a live process (cli:elsewhere:7"},
+	} {
+		if _, _, err := cli(t, "imports", "resume", c.id, "--account", c.account); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("resume %s of %s: %v, want an error with %q", c.id, c.account, err, c.want)
+		}
+	}
+}
+
+// textRows returns the one text column of a query's rows.
+func textRows(t *testing.T, pool *pgxpool.Pool, sql string, args ...any) []string {
+	t.Helper()
+	rows, err := pool.Query(context.Background(), sql, args...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	list, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	return list
 }
