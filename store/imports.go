@@ -210,7 +210,7 @@ func ResumeImport(ctx context.Context, q Querier, accountID, id int64, owner str
 	if cur.LeaseExpiresAt != nil {
 		until = " until " + cur.LeaseExpiresAt.UTC().Format(time.RFC3339)
 	}
-	return Import{}, fmt.Errorf("import %d: %w (%s, lease renewed%s); wait for it, or resume it once its lease lapses",
+	return Import{}, fmt.Errorf("import %d: %w (%s, its lease runs%s); wait for it, or resume it once its lease lapses",
 		id, ErrHeld, cur.LeaseOwner, until)
 }
 
