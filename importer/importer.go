@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -380,10 +381,25 @@ func (im *Importer) Resume(ctx context.Context, imp store.Import, owner string) 
 		st, err = buildStages(ctx, im.Pool, imp.AccountID, imp.Header, opts)
 	}
 	sum, runErr := im.run(ctx, imp, owner, nil)
-	if err == nil { // else the run failed the import with the same reason
+	if err == nil { // else the run stops on the same error, and records it
 		sum.Unmapped = st.mapper.Unmapped()
 	}
 	return sum, runErr
+}
+
+// Readable returns an error when this process cannot read an import's file as it was checked,
+// for instance on another machine than the file's: running the import here would fail it.
+func (im *Importer) Readable(imp store.Import) error {
+	f, err := openAsChecked(imp)
+	if err != nil {
+		var pathErr *fs.PathError
+		if errors.As(err, &pathErr) { // what is wrong, without the path
+			err = pathErr.Err
+		}
+		return fmt.Errorf("the file of import %d (%s) cannot be read here: %w; run this where the file is, or leave the import to a daemon that can read it",
+			imp.ID, imp.FileName, err)
+	}
+	return f.Close()
 }
 
 // run is Run, reading from in when it is not nil (a file opened by RunNow), else opening the
@@ -452,6 +468,7 @@ func (im *Importer) run(ctx context.Context, imp store.Import, owner string, in 
 	}
 }
 
+// logCancelled logs that the import ended cancelled.
 func logCancelled(log *slog.Logger, job *pipeline.Job) {
 	log.Info("import cancelled; the batches committed before stay", "rows_done", job.Counts.Rows)
 }
@@ -540,9 +557,18 @@ func (im *Importer) runPipeline(ctx context.Context, db conn, job *pipeline.Job,
 
 // reopen opens a queued import's file at its checkpoint.
 func (im *Importer) reopen(imp store.Import, opts crm.Options) (*openFile, error) {
+	f, err := openAsChecked(imp)
+	if err != nil {
+		return nil, err
+	}
+	return im.openReader(f, imp.FileName, im.readOptions(opts, imp.CheckpointRow, imp.CheckpointOffset))
+}
+
+// openAsChecked opens an import's file, which must be as it was when it was checked.
+func openAsChecked(imp store.Import) (*os.File, error) {
 	f, err := os.Open(imp.FilePath)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadFile, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadFile, err)
 	}
 	// A checkpoint is an offset into the file as it was checked: a file changed since then
 	// cannot be resumed, nor imported as checked.
@@ -550,7 +576,7 @@ func (im *Importer) reopen(imp store.Import, opts crm.Options) (*openFile, error
 		f.Close()
 		return nil, fmt.Errorf("%w %s: the file changed after the import was queued (%d bytes then)", ErrBadFile, imp.FileName, imp.FileSize)
 	}
-	return im.openReader(f, imp.FileName, im.readOptions(opts, imp.CheckpointRow, imp.CheckpointOffset))
+	return f, nil
 }
 
 // openReader opens the reader of the file f, named name; on an error it closes f. A child

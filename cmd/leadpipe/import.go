@@ -75,12 +75,16 @@ func thisProcess(kind string) store.Holder {
 
 func importsResume(ctx context.Context, e *env, args []string) error {
 	return e.withImport(ctx, args, func(pool *pgxpool.Pool, a store.Account, imp store.Import) error {
+		im := e.importer(pool)
+		if err := im.Readable(imp); err != nil {
+			return err
+		}
 		owner := thisProcess(store.HolderCLI).String()
 		claimed, err := store.ResumeImport(ctx, pool, a.ID, imp.ID, owner, time.Duration(e.cfg.Lease))
 		if err != nil {
 			return err
 		}
-		sum, err := e.importer(pool).Resume(ctx, claimed, owner)
+		sum, err := im.Resume(ctx, claimed, owner)
 		return printSummary(e, sum, err)
 	})
 }

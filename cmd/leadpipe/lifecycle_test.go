@@ -297,6 +297,19 @@ func TestResumeKilledForegroundImport(t *testing.T) {
 			t.Errorf("resume %s of %s: %v, want an error with %q", c.id, c.account, err, c.want)
 		}
 	}
+	// An import whose file this process cannot read is left as it is, not failed.
+	gone := writeTestFile(t, "gone.csv", []byte("email\na@gone.example\n"))
+	goneID := jsonInt(t, oneJSON(t, mustCLI(t, "import", gone, "--account", other.Name, "--queue")), "import_id")
+	if err := os.Remove(gone); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = cli(t, "imports", "resume", strconv.FormatInt(goneID, 10), "--account", other.Name)
+	if err == nil || !strings.Contains(err.Error(), "gone.csv) cannot be read here: no such file") || strings.Contains(err.Error(), gone) {
+		t.Errorf("resume of an import whose file is gone: %v, want it cannot be read here, without the path", err)
+	}
+	if s := readImport(t, pool, goneID); s.status != store.StatusQueued {
+		t.Errorf("import whose file is gone is %s after resume, want it left queued", s.status)
+	}
 }
 
 // textRows returns the one text column of a query's rows.
