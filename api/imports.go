@@ -25,7 +25,12 @@ type ImportView struct {
 	FileSize int64  `json:"file_size"`
 	SHA256   string `json:"file_sha256"`
 	Status   string `json:"status"`
-	Error    string `json:"error,omitempty"`
+	// State is Status, except "interrupted" for an import that has not ended and whose holder
+	// died (its lease lapsed): it resumes when a daemon's worker or `leadpipe imports resume`
+	// claims it.
+	State    string        `json:"state"`
+	Holder   *ImportHolder `json:"holder,omitempty"`
+	Error    string        `json:"error,omitempty"`
 	Progress struct {
 		RowsDone  int `json:"rows_done"`
 		RowsTotal int `json:"rows_total"`
@@ -39,12 +44,33 @@ type ImportView struct {
 	FilePrunedAt     *time.Time      `json:"file_pruned_at,omitempty"`
 }
 
+// StateInterrupted is an import's state when its holder died before it ended.
+const StateInterrupted = "interrupted"
+
+// ImportHolder is the process that holds an import's lease, and whether it is alive.
+type ImportHolder struct {
+	// Owner is the lease's owner as recorded; kind, host, pid and worker are read from it.
+	Owner string `json:"owner"`
+	store.Holder
+	LeaseExpiresAt time.Time `json:"lease_expires_at"`
+	// Alive is false once the lease has lapsed: the holder stopped renewing it.
+	Alive bool `json:"alive"`
+}
+
 // NewImportView returns the view of an import.
 func NewImportView(im store.Import) ImportView {
 	v := ImportView{ID: im.ID, Kind: im.Kind, Source: im.Source, FileName: im.FileName, FileSize: im.FileSize,
-		SHA256: im.FileSHA256, Status: im.Status, Error: im.Error, Counts: im.Counts, OverLimitWarning: im.OverLimitWarning,
-		Options: im.Options, CreatedAt: im.CreatedAt, StartedAt: im.StartedAt, FinishedAt: im.FinishedAt, FilePrunedAt: im.FilePrunedAt}
+		SHA256: im.FileSHA256, Status: im.Status, State: im.Status, Error: im.Error, Counts: im.Counts,
+		OverLimitWarning: im.OverLimitWarning, Options: im.Options, CreatedAt: im.CreatedAt, StartedAt: im.StartedAt,
+		FinishedAt: im.FinishedAt, FilePrunedAt: im.FilePrunedAt}
 	v.Progress.RowsDone, v.Progress.RowsTotal = im.Counts.Rows, im.RowsTotal
+	if im.Interrupted() {
+		v.State = StateInterrupted
+	}
+	if im.LeaseOwner != "" && im.LeaseExpiresAt != nil {
+		h, _ := store.ParseHolder(im.LeaseOwner) // an owner of another form is shown as it is
+		v.Holder = &ImportHolder{Owner: im.LeaseOwner, Holder: h, LeaseExpiresAt: *im.LeaseExpiresAt, Alive: !im.LeaseLapsed}
+	}
 	return v
 }
 

@@ -290,6 +290,7 @@ func TestOpenAPISchemas(t *testing.T) {
 	for name, v := range map[string]any{
 		"ImportView":     api.ImportView{},
 		"ImportList":     api.ImportList{},
+		"ImportHolder":   api.ImportHolder{},
 		"Counts":         store.Counts{},
 		"Preview":        importer.Preview{},
 		"RowResult":      importer.RowResult{},
@@ -328,5 +329,18 @@ func TestOpenAPISchemas(t *testing.T) {
 	statuses := []any{store.StatusQueued, store.StatusRunning, store.StatusCompleted, store.StatusFailed, store.StatusCancelled}
 	if got := doc.node("components", "schemas", "ImportStatus", "enum"); !reflect.DeepEqual(got, statuses) {
 		t.Errorf("ImportStatus enum %v, want %v", got, statuses)
+	}
+	states := []any{store.StatusQueued, store.StatusRunning, api.StateInterrupted, store.StatusCompleted, store.StatusFailed, store.StatusCancelled}
+	parts, _ := doc.node("components", "schemas", "ImportView", "allOf").([]any)
+	var view openAPIDoc
+	if len(parts) == 2 {
+		view, _ = parts[1].(map[string]any)
+	}
+	if got := view.node("properties", "state", "enum"); !reflect.DeepEqual(got, states) {
+		t.Errorf("ImportView state enum %v, want %v", got, states)
+	}
+	kinds := []any{store.HolderServe, store.HolderCLI}
+	if got := doc.node("components", "schemas", "ImportHolder", "properties", "kind", "enum"); !reflect.DeepEqual(got, kinds) {
+		t.Errorf("ImportHolder kind enum %v, want %v", got, kinds)
 	}
 }

@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -365,9 +366,40 @@ func (im *Importer) dryRun(ctx context.Context, req Request, c *Checked, in *ope
 // Run runs an import leased to owner from its checkpoint to its end and records how it ended:
 // completed, or failed with the reason. When ctx is cancelled (the daemon is stopping) the
 // batch in flight is rolled back and the import goes back to the queue, to resume from its
-// checkpoint. Run returns the error that failed the import, if any.
+// checkpoint — unless it was cancelled meanwhile: then it ends, cancelled. Run returns the
+// error that failed the import, if any.
 func (im *Importer) Run(ctx context.Context, imp store.Import, owner string) (Summary, error) {
 	return im.run(ctx, imp, owner, nil)
+}
+
+// Resume is Run for an import claimed to be run in the foreground (store.ResumeImport): its
+// summary also lists the file's unmapped columns, as RunNow's does.
+func (im *Importer) Resume(ctx context.Context, imp store.Import, owner string) (Summary, error) {
+	opts, err := crm.ParseOptions(imp.Options)
+	var st *stageSet
+	if err == nil {
+		st, err = buildStages(ctx, im.Pool, imp.AccountID, imp.Header, opts)
+	}
+	sum, runErr := im.run(ctx, imp, owner, nil)
+	if err == nil { // else the run stops on the same error, and records it
+		sum.Unmapped = st.mapper.Unmapped()
+	}
+	return sum, runErr
+}
+
+// Readable returns an error when this process cannot read an import's file as it was checked,
+// for instance on another machine than the file's: running the import here would fail it.
+func (im *Importer) Readable(imp store.Import) error {
+	f, err := openAsChecked(imp)
+	if err != nil {
+		var pathErr *fs.PathError
+		if errors.As(err, &pathErr) { // what is wrong, without the path
+			err = pathErr.Err
+		}
+		return fmt.Errorf("the file of import %d (%s) cannot be read here: %w; run this where the file is, or leave the import to a daemon that can read it",
+			imp.ID, imp.FileName, err)
+	}
+	return f.Close()
 }
 
 // run is Run, reading from in when it is not nil (a file opened by RunNow), else opening the
@@ -399,25 +431,32 @@ func (im *Importer) run(ctx context.Context, imp store.Import, owner string, in 
 		if err := store.FinishImport(final, im.Pool, imp.ID, owner, store.StatusCancelled, ""); err != nil {
 			return sum, err
 		}
-		log.Info("import cancelled; the batches committed before stay", "rows_done", job.Counts.Rows)
+		logCancelled(log, job)
 		return sum, nil
 	case errors.Is(err, store.ErrLeaseLost):
 		log.Warn("import taken over by another worker", "error", err)
 		sum.Status = store.StatusRunning
 		return sum, err
-	case ctx.Err() != nil:
-		sum.Status = store.StatusQueued
-		if err := store.ReleaseImport(final, im.Pool, imp.ID, owner); err != nil {
-			return sum, err
+	case ctx.Err() != nil || errors.Is(err, isolate.ErrNotStarted):
+		// The process is stopping, or a spreadsheet parser could not start (the machine's
+		// trouble, not the file's): the import goes back to the queue, or ends if it was
+		// cancelled meanwhile.
+		if ctx.Err() != nil {
+			err = ctx.Err()
 		}
-		log.Info("import paused; it resumes from its checkpoint", "checkpoint_rows", job.Counts.Rows)
-		return sum, ctx.Err()
-	case errors.Is(err, isolate.ErrNotStarted): // the machine's trouble, not the file's
-		sum.Status = store.StatusQueued
-		if rerr := store.ReleaseImport(final, im.Pool, imp.ID, owner); rerr != nil {
+		status, rerr := store.ReleaseImport(final, im.Pool, imp.ID, owner)
+		sum.Status = status
+		switch {
+		case rerr != nil:
 			return sum, errors.Join(err, rerr)
+		case status == store.StatusCancelled:
+			logCancelled(log, job)
+			return sum, nil
+		case ctx.Err() != nil:
+			log.Info("import paused; it resumes from its checkpoint", "checkpoint_rows", job.Counts.Rows)
+		default:
+			log.Warn("import paused: the spreadsheet parser could not start; the import goes back to the queue", "error", err)
 		}
-		log.Warn("import paused: the spreadsheet parser could not start; the import goes back to the queue", "error", err)
 		return sum, err
 	default:
 		sum.Status, sum.Error = store.StatusFailed, err.Error()
@@ -427,6 +466,11 @@ func (im *Importer) run(ctx context.Context, imp store.Import, owner string, in 
 		log.Error("import failed", "error", err)
 		return sum, err
 	}
+}
+
+// logCancelled logs that the import ended cancelled.
+func logCancelled(log *slog.Logger, job *pipeline.Job) {
+	log.Info("import cancelled; the batches committed before stay", "rows_done", job.Counts.Rows)
 }
 
 // progressInterval is how often a running import logs its progress.
@@ -513,9 +557,18 @@ func (im *Importer) runPipeline(ctx context.Context, db conn, job *pipeline.Job,
 
 // reopen opens a queued import's file at its checkpoint.
 func (im *Importer) reopen(imp store.Import, opts crm.Options) (*openFile, error) {
+	f, err := openAsChecked(imp)
+	if err != nil {
+		return nil, err
+	}
+	return im.openReader(f, imp.FileName, im.readOptions(opts, imp.CheckpointRow, imp.CheckpointOffset))
+}
+
+// openAsChecked opens an import's file, which must be as it was when it was checked.
+func openAsChecked(imp store.Import) (*os.File, error) {
 	f, err := os.Open(imp.FilePath)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrBadFile, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadFile, err)
 	}
 	// A checkpoint is an offset into the file as it was checked: a file changed since then
 	// cannot be resumed, nor imported as checked.
@@ -523,7 +576,7 @@ func (im *Importer) reopen(imp store.Import, opts crm.Options) (*openFile, error
 		f.Close()
 		return nil, fmt.Errorf("%w %s: the file changed after the import was queued (%d bytes then)", ErrBadFile, imp.FileName, imp.FileSize)
 	}
-	return im.openReader(f, imp.FileName, im.readOptions(opts, imp.CheckpointRow, imp.CheckpointOffset))
+	return f, nil
 }
 
 // openReader opens the reader of the file f, named name; on an error it closes f. A child

@@ -33,7 +33,8 @@ const (
 
 // Workers claim queued imports from Postgres and run them, Count at a time. Several processes
 // may run Workers on one database: each import is claimed by one of them, and an import whose
-// worker died is claimed again once its lease lapses, to resume from its checkpoint.
+// worker died is claimed again once its lease lapses, to resume from its checkpoint. Every Poll
+// they also end the cancelled imports whose holder died before it could end them.
 type Workers struct {
 	Querier store.Querier
 	Count   int
@@ -57,7 +58,26 @@ func (w *Workers) Serve(ctx context.Context) {
 		owner := fmt.Sprintf("%s/%d", w.Owner, i)
 		wg.Go(func() { w.loop(ctx, owner) })
 	}
+	wg.Go(func() { w.sweep(ctx) })
 	wg.Wait()
+}
+
+// sweep ends, every Poll until ctx is done, the cancelled imports whose holder is gone.
+func (w *Workers) sweep(ctx context.Context) {
+	for {
+		ids, err := store.EndAbandonedCancels(ctx, w.Querier)
+		switch {
+		case err != nil && ctx.Err() == nil:
+			w.Log.Error("end abandoned cancelled imports", "error", err)
+		case len(ids) > 0:
+			w.Log.Info("cancelled imports ended: their holder died before it let go", "import_ids", ids)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(w.Poll):
+		}
+	}
 }
 
 func (w *Workers) loop(ctx context.Context, owner string) {

@@ -38,8 +38,11 @@ var ErrLeaseLost = errors.New("import lease lost to another worker")
 // ErrCancelled is returned when a worker records a batch of an import that was cancelled.
 var ErrCancelled = errors.New("import cancelled")
 
-// ErrFinished is returned when cancelling an import that has already ended.
+// ErrFinished is returned when cancelling or resuming an import that has already ended.
 var ErrFinished = errors.New("import has already ended")
+
+// ErrHeld is returned when resuming an import that a live process holds.
+var ErrHeld = errors.New("import is held by a live process")
 
 // Counts are the running totals of an import.
 type Counts struct {
@@ -77,12 +80,24 @@ type Import struct {
 	StartedAt        *time.Time
 	FinishedAt       *time.Time
 	FilePrunedAt     *time.Time
+	// LeaseOwner names the process that holds the import ("" when none does; see Holder), until
+	// LeaseExpiresAt. LeaseLapsed is true once that time has passed by the database's clock.
+	LeaseOwner     string
+	LeaseExpiresAt *time.Time
+	LeaseLapsed    bool
+}
+
+// Interrupted is true of an import that has not ended and whose holder died: its lease lapsed.
+// A daemon's worker, or `leadpipe imports resume`, resumes it; if it was cancelled, it is ended.
+func (im Import) Interrupted() bool {
+	return im.FinishedAt == nil && im.LeaseOwner != "" && im.LeaseLapsed
 }
 
 const importColumns = `id, account_id, kind, source, file_name, file_path, file_size, file_sha256, options,
 	status, coalesce(error, ''), coalesce(rows_total, 0), rows_done, created, updated, unchanged, skipped,
 	skipped_by_reason, warnings_by_kind, organizations_created, organizations_linked, over_limit_warning,
-	coalesce(header, '{}'), checkpoint_row, checkpoint_offset, created_at, started_at, finished_at, file_pruned_at`
+	coalesce(header, '{}'), checkpoint_row, checkpoint_offset, created_at, started_at, finished_at, file_pruned_at,
+	coalesce(lease_owner, ''), lease_expires_at, coalesce(lease_expires_at < now(), false)`
 
 // scanImport scans importColumns, then into extra any columns selected after them.
 func scanImport(row pgx.Row, extra ...any) (Import, error) {
@@ -92,7 +107,7 @@ func scanImport(row pgx.Row, extra ...any) (Import, error) {
 		&im.FileSHA256, &im.Options, &im.Status, &im.Error, &im.RowsTotal, &c.Rows, &c.Created, &c.Updated,
 		&c.Unchanged, &c.Skipped, &c.SkippedByReason, &c.WarningsByKind, &c.OrgsCreated, &c.OrgsLinked,
 		&im.OverLimitWarning, &im.Header, &im.CheckpointRow, &im.CheckpointOffset, &im.CreatedAt,
-		&im.StartedAt, &im.FinishedAt, &im.FilePrunedAt}
+		&im.StartedAt, &im.FinishedAt, &im.FilePrunedAt, &im.LeaseOwner, &im.LeaseExpiresAt, &im.LeaseLapsed}
 	err := row.Scan(append(dest, extra...)...)
 	return im, err
 }
@@ -164,6 +179,41 @@ func ClaimImport(ctx context.Context, q Querier, owner string, lease time.Durati
 	return im, nil
 }
 
+// ResumeImport leases an import of an account to owner, as a worker claims one: an import that
+// is queued, or interrupted (running under a lease that lapsed). Otherwise it returns
+// ErrNotFound (no such import in the account), ErrFinished (it has ended; a cancelled import
+// whose holder died is ended now), or ErrHeld (a live process holds it).
+func ResumeImport(ctx context.Context, q Querier, accountID, id int64, owner string, lease time.Duration) (Import, error) {
+	im, err := scanImport(q.QueryRow(ctx, `UPDATE imports SET status = 'running', lease_owner = $3,
+			lease_expires_at = now() + $4::interval, started_at = coalesce(started_at, now())
+		WHERE id = $1 AND account_id = $2 AND (status = 'queued' OR (status = 'running' AND lease_expires_at < now()))
+		RETURNING `+importColumns, id, accountID, owner, lease))
+	if err == nil {
+		return im, nil
+	}
+	if !errors.Is(err, pgx.ErrNoRows) {
+		return Import{}, fmt.Errorf("resume import %d: %w", id, err)
+	}
+	cur, err := GetImport(ctx, q, accountID, id)
+	switch {
+	case err != nil:
+		return Import{}, err
+	case cur.Status == StatusCancelled && cur.Interrupted():
+		if _, err := CancelImport(ctx, q, accountID, id); err != nil && !errors.Is(err, ErrFinished) {
+			return Import{}, err
+		}
+		return Import{}, fmt.Errorf("import %d was cancelled, and is now ended: %w", id, ErrFinished)
+	case cur.FinishedAt != nil:
+		return Import{}, fmt.Errorf("import %d is %s: %w", id, cur.Status, ErrFinished)
+	}
+	until := ""
+	if cur.LeaseExpiresAt != nil {
+		until = " until " + cur.LeaseExpiresAt.UTC().Format(time.RFC3339)
+	}
+	return Import{}, fmt.Errorf("import %d: %w (%s, its lease runs%s); wait for it, or resume it once its lease lapses",
+		id, ErrHeld, cur.LeaseOwner, until)
+}
+
 // Outcome is the durable outcome of one row of an import.
 type Outcome struct {
 	Row        int
@@ -231,14 +281,22 @@ func whyNotLeased(ctx context.Context, q Querier, importID int64) error {
 	return ErrLeaseLost
 }
 
-// CancelImport cancels a queued or running import of an account. A queued import ends at once;
-// a running one ends when its worker next records a batch (the batch in flight is rolled back;
-// what committed before stays). It returns ErrFinished for an import that has already ended.
+// holderGone is true of an import that no live process holds: never leased, let go, or leased
+// to one that stopped renewing its lease (it died).
+const holderGone = "(lease_owner IS NULL OR lease_expires_at < now())"
+
+// CancelImport cancels an import of an account that has not ended. A queued import ends at
+// once, and so does a running one whose holder is gone (its lease lapsed), for no one else
+// would end it. A running one whose holder is alive ends when the holder next records a batch
+// or lets go (the batch in flight is rolled back; what committed before stays). Cancelling an
+// import that is cancelled but has not ended yet answers it again. It returns ErrFinished for
+// an import that has already ended.
 func CancelImport(ctx context.Context, q Querier, accountID, id int64) (Import, error) {
 	im, err := scanImport(q.QueryRow(ctx, `UPDATE imports SET status = 'cancelled',
-			finished_at = CASE WHEN status = 'queued' THEN now() END,
-			lease_owner = CASE WHEN status = 'queued' THEN NULL ELSE lease_owner END
-		WHERE id = $1 AND account_id = $2 AND status IN ('queued', 'running')
+			finished_at = CASE WHEN `+holderGone+` THEN now() END,
+			lease_owner = CASE WHEN `+holderGone+` THEN NULL ELSE lease_owner END,
+			lease_expires_at = CASE WHEN `+holderGone+` THEN NULL ELSE lease_expires_at END
+		WHERE id = $1 AND account_id = $2 AND status IN ('queued', 'running', 'cancelled') AND finished_at IS NULL
 		RETURNING `+importColumns, id, accountID))
 	if errors.Is(err, pgx.ErrNoRows) {
 		if _, err := GetImport(ctx, q, accountID, id); err != nil {
@@ -250,6 +308,21 @@ func CancelImport(ctx context.Context, q Querier, accountID, id int64) (Import, 
 		return Import{}, fmt.Errorf("cancel import %d: %w", id, err)
 	}
 	return im, nil
+}
+
+// EndAbandonedCancels ends the cancelled imports whose holder is gone — it died after the
+// cancel, before it let go — and returns their ids. Ending one publishes its cancelled event.
+func EndAbandonedCancels(ctx context.Context, q Querier) ([]int64, error) {
+	rows, err := q.Query(ctx, `UPDATE imports SET finished_at = now(), lease_owner = NULL, lease_expires_at = NULL
+		WHERE status = 'cancelled' AND finished_at IS NULL AND `+holderGone+` RETURNING id`)
+	if err != nil {
+		return nil, fmt.Errorf("end abandoned cancelled imports: %w", err)
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("end abandoned cancelled imports: %w", err)
+	}
+	return ids, nil
 }
 
 // ImportFilter selects imports of an account for the history (SPEC §11).
@@ -301,15 +374,23 @@ func FinishImport(ctx context.Context, q Querier, importID int64, owner, status,
 	return nil
 }
 
-// ReleaseImport puts an import that owner stopped working on back in the queue, to resume
-// from its checkpoint.
-func ReleaseImport(ctx context.Context, q Querier, importID int64, owner string) error {
-	_, err := q.Exec(ctx, `UPDATE imports SET status = 'queued', lease_owner = NULL, lease_expires_at = NULL
-		WHERE id = $1 AND lease_owner = $2 AND status = 'running'`, importID, owner)
-	if err != nil {
-		return fmt.Errorf("release import %d: %w", importID, err)
+// ReleaseImport lets go of an import that owner stopped working on, and returns the status it
+// left: a running import goes back to the queue (StatusQueued), to resume from its checkpoint;
+// one cancelled meanwhile ends (StatusCancelled). It returns ErrLeaseLost when owner no longer
+// held it.
+func ReleaseImport(ctx context.Context, q Querier, importID int64, owner string) (string, error) {
+	var status string
+	err := q.QueryRow(ctx, `UPDATE imports SET status = CASE WHEN status = 'cancelled' THEN status ELSE 'queued' END,
+			finished_at = CASE WHEN status = 'cancelled' THEN now() END, lease_owner = NULL, lease_expires_at = NULL
+		WHERE id = $1 AND lease_owner = $2 AND status IN ('running', 'cancelled') AND finished_at IS NULL
+		RETURNING status`, importID, owner).Scan(&status)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", ErrLeaseLost
 	}
-	return nil
+	if err != nil {
+		return "", fmt.Errorf("release import %d: %w", importID, err)
+	}
+	return status, nil
 }
 
 // ImportsToPrune returns uploaded imports that ended before cutoff and still have their

@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/store"
@@ -50,12 +52,39 @@ func importFile(ctx context.Context, e *env, args []string) error {
 		return out.Encode(map[string]any{"import_id": imp.ID, "status": imp.Status, "rows_total": checked.Rows,
 			"over_limit_warning": checked.OverLimitWarning, "unmapped_columns": checked.Unmapped})
 	}
-	host, _ := os.Hostname()
-	sum, err := im.RunNow(ctx, req, fmt.Sprintf("cli:%s:%d", host, os.Getpid()), *dryRun)
+	sum, err := im.RunNow(ctx, req, thisProcess(store.HolderCLI).String(), *dryRun)
+	return printSummary(e, sum, err)
+}
+
+// printSummary prints the summary of an import run in the foreground, if it got that far, and
+// returns the run's error.
+func printSummary(e *env, sum importer.Summary, err error) error {
 	if sum.Status != "" {
-		if encErr := out.Encode(sum); encErr != nil {
+		if encErr := json.NewEncoder(e.stdout).Encode(sum); encErr != nil {
 			return encErr
 		}
 	}
 	return err
+}
+
+// thisProcess is this process as the holder of an import's lease.
+func thisProcess(kind string) store.Holder {
+	host, _ := os.Hostname()
+	return store.Holder{Kind: kind, Host: host, PID: os.Getpid()}
+}
+
+func importsResume(ctx context.Context, e *env, args []string) error {
+	return e.withImport(ctx, args, func(pool *pgxpool.Pool, a store.Account, imp store.Import) error {
+		im := e.importer(pool)
+		if err := im.Readable(imp); err != nil {
+			return err
+		}
+		owner := thisProcess(store.HolderCLI).String()
+		claimed, err := store.ResumeImport(ctx, pool, a.ID, imp.ID, owner, time.Duration(e.cfg.Lease))
+		if err != nil {
+			return err
+		}
+		sum, err := im.Resume(ctx, claimed, owner)
+		return printSummary(e, sum, err)
+	})
 }

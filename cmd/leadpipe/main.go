@@ -38,6 +38,7 @@ Usage:
   leadpipe preview FILE --account NAME [--options OPTIONS.json]
   leadpipe imports list --account NAME [--status S] [--kind K] [--from DATE] [--to DATE] [--limit N] [--cursor C]
   leadpipe imports show|file|skipped|cancel ID --account NAME
+  leadpipe imports resume ID --account NAME         run an interrupted (or queued) import to its end here
   leadpipe prospects list --account NAME [--import-id ID] [--import-file NAME] [--imported-since DATE]
                           [--imported-until DATE] [--limit N] [--cursor C] [--format json|csv]
   leadpipe token create --account NAME              print a new API token for the account
@@ -93,6 +94,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"imports file":    importsFile,
 		"imports skipped": importsSkipped,
 		"imports cancel":  importsCancel,
+		"imports resume":  importsResume,
 		"prospects list":  prospectsList,
 		"analytics":       analyticsCmd,
 	}

@@ -12,9 +12,14 @@ import (
 // any queued import of their database. Each `leadpipe serve` gets an embedded Kafka broker of
 // its own, on a free port and in memory, unless a test says otherwise.
 //
-// Spreadsheets are parsed in child processes, which are this test binary serving as one.
+// Spreadsheets are parsed in child processes, which are this test binary serving as one; so
+// are the leadpipe processes a test starts to kill (startCLI).
 func TestMain(m *testing.M) {
 	isolate.ServeChild()
+	if os.Getenv(asCLIVar) != "" {
+		main()
+		os.Exit(0)
+	}
 	storetest.UseOwnDatabase("leadpipe_test_cmd")
 	os.Setenv("LEADPIPE_KAFKA_BROKERS", "")
 	os.Setenv("LEADPIPE_KAFKA_EMBEDDED_ADDR", "127.0.0.1:0")

@@ -13,22 +13,19 @@ import (
 	"github.com/leadpipe/leadpipe/store/storetest"
 )
 
-// TestServeStopsAndResumes stops a daemon in the middle of an import, as SIGTERM does (the
-// signal cancels run's context), and checks that the import went back to the queue at a
-// checkpoint, that a second daemon finishes it, and that every row was applied exactly once.
-func TestServeStopsAndResumes(t *testing.T) {
-	pool := storetest.Pool(t)
-	acct := storetest.Account(t, pool, -1)
-	const rows = 60000
+// writeBigCSV writes a CSV of rows prospects in which every 10th row repeats the email of the
+// row before it (an update, not a prospect), and returns its path.
+func writeBigCSV(t *testing.T, rows int) string {
+	t.Helper()
 	path := filepath.Join(t.TempDir(), "big.csv")
 	f, err := os.Create(path)
 	if err != nil {
 		t.Fatal(err)
 	}
+	defer f.Close()
 	w := bufio.NewWriter(f)
 	fmt.Fprintln(w, "Email,First Name,Last Name,Company")
 	for i := 0; i < rows; i++ {
-		// Every 10th row repeats the email of the row before it: an update, not a prospect.
 		n := i
 		if i%10 == 9 {
 			n = i - 1
@@ -38,7 +35,17 @@ func TestServeStopsAndResumes(t *testing.T) {
 	if err := w.Flush(); err != nil {
 		t.Fatal(err)
 	}
-	f.Close()
+	return path
+}
+
+// TestServeStopsAndResumes stops a daemon in the middle of an import, as SIGTERM does (the
+// signal cancels run's context), and checks that the import went back to the queue at a
+// checkpoint, that a second daemon finishes it, and that every row was applied exactly once.
+func TestServeStopsAndResumes(t *testing.T) {
+	pool := storetest.Pool(t)
+	acct := storetest.Account(t, pool, -1)
+	const rows = 60000
+	path := writeBigCSV(t, rows)
 
 	t.Setenv("LEADPIPE_POSTGRES_URL", storetest.URL())
 	t.Setenv("LEADPIPE_BATCH_SIZE", "500")
@@ -106,7 +113,7 @@ func TestServeStopsAndResumes(t *testing.T) {
 		t.Fatalf("status %q, want completed; log:\n%s", status, errOut.String())
 	}
 	var outcomes, distinct, created, updated, prospects int
-	err = pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT row_number),
+	err := pool.QueryRow(ctx, `SELECT count(*), count(DISTINCT row_number),
 		count(*) FILTER (WHERE outcome = 'created'), count(*) FILTER (WHERE outcome = 'updated')
 		FROM import_rows WHERE import_id = $1`, id).Scan(&outcomes, &distinct, &created, &updated)
 	if err != nil {

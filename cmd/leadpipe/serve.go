@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"os"
 	"time"
 
 	"github.com/leadpipe/leadpipe/api"
@@ -62,11 +61,10 @@ func serve(ctx context.Context, e *env, args []string) error {
 	go func() { httpErr <- srv.ListenAndServe() }()
 	e.log.Info("leadpipe serving", "http", e.cfg.HTTPAddr, "api", "/v1", "workers", e.cfg.Workers, "files", e.cfg.FilesDir)
 
-	host, _ := os.Hostname()
 	workers := &pipeline.Workers{
 		Querier: pool,
 		Count:   e.cfg.Workers,
-		Owner:   fmt.Sprintf("%s:%d", host, os.Getpid()),
+		Owner:   thisProcess(store.HolderServe).String(),
 		Lease:   time.Duration(e.cfg.Lease),
 		Poll:    time.Duration(e.cfg.PollInterval),
 		Run: func(ctx context.Context, imp store.Import, owner string) error {
