@@ -78,6 +78,9 @@ type Config struct {
 	KafkaEventsTopic   string `yaml:"kafka_events_topic" env:"LEADPIPE_KAFKA_EVENTS_TOPIC"`
 	// KafkaGroup is the consumer group that reads import requests.
 	KafkaGroup string `yaml:"kafka_group" env:"LEADPIPE_KAFKA_GROUP"`
+	// KafkaRequestMaxAttempts is how many times in a row a request may fail with an unexpected
+	// error before it is dead-lettered; connection trouble is retried without bound.
+	KafkaRequestMaxAttempts int `yaml:"kafka_request_max_attempts" env:"LEADPIPE_KAFKA_REQUEST_MAX_ATTEMPTS"`
 	// FileRoot is the directory under which Kafka requests may name files; URLAllowList the
 	// comma-separated hosts whose http(s) URLs they may name (empty: none), fetched with at
 	// most MaxFetchBytes in FetchTimeout.
@@ -131,6 +134,9 @@ var Default = Config{
 	ClickHouseDatabase: "leadpipe",
 	WatchQuiet:         Duration(2 * time.Second),
 	WatchInterval:      Duration(time.Second),
+
+	// Kafka import requests (pipeline/requests).
+	KafkaRequestMaxAttempts: 10,
 }
 
 // Duration is a time.Duration written as "30s", "5m" in the file and the environment.
@@ -265,6 +271,9 @@ func (c Config) Validate() error {
 	}
 	if c.KafkaBrokers == "" && c.KafkaEmbeddedAddr == "" {
 		errs = append(errs, "kafka_brokers and kafka_embedded_addr are both empty; set one")
+	}
+	if c.KafkaRequestMaxAttempts < 1 {
+		errs = append(errs, fmt.Sprintf("kafka_request_max_attempts is %d, want at least 1", c.KafkaRequestMaxAttempts))
 	}
 	if c.MaxFetchBytes < 1 {
 		errs = append(errs, fmt.Sprintf("max_fetch_bytes is %d, want at least 1", c.MaxFetchBytes))

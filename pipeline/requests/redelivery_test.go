@@ -177,7 +177,12 @@ func TestPostgresDownIsWaitedOutNotDeadLettered(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	e.produce(kafka.Message{Value: e.request(e.writeFile("leads.csv", leadsCSV), nil)})
+	e.cfg.KafkaRequestMaxAttempts = 1 // connection trouble is not bounded by it
+	e.produce(
+		kafka.Message{Value: e.request(e.writeFile("leads.csv", leadsCSV), nil)},
+		kafka.Message{Value: e.request(e.writeFile("more.csv", leadsCSV), nil)},
+		kafka.Message{Value: e.request(e.writeFile("most.csv", leadsCSV), nil)},
+	)
 	proxy.setDown(true)
 	stop := e.startWith(pool)
 	defer stop() // before the pool closes
@@ -186,13 +191,16 @@ func TestPostgresDownIsWaitedOutNotDeadLettered(t *testing.T) {
 	if n := len(e.imports()); n != 0 || e.committed() != -1 {
 		t.Fatalf("with Postgres down: %d imports, committed offset %d", n, e.committed())
 	}
+	// The stuck consumer shows in the lag: every request waits.
+	e.eventually("leadpipe_requests_lag 3", func() bool { return gauge(t, "leadpipe_requests_lag") == 3 })
 	proxy.setDown(false)
-	e.waitImports(1)
-	e.waitCommitted(1)
+	e.waitImports(3)
+	e.waitCommitted(3)
+	e.eventually("leadpipe_requests_lag 0", func() bool { return gauge(t, "leadpipe_requests_lag") == 0 })
 
 	// Nothing was dead-lettered: the first dead letter is a malformed request sent now.
 	e.produce(kafka.Message{Value: []byte("not JSON")})
-	if dl := e.deadLetters(1)[0]; string(dl.Value) != "not JSON" || header(dl, requests.HeaderOffset) != "1" {
+	if dl := e.deadLetters(1)[0]; string(dl.Value) != "not JSON" || header(dl, requests.HeaderOffset) != "3" {
 		t.Errorf("first dead letter %q at offset %s", dl.Value, header(dl, requests.HeaderOffset))
 	}
 }
