@@ -94,8 +94,8 @@ type session struct {
 	committed chan struct{} // receives (without blocking the sender) after each commit: the lag is measured again
 }
 
-// Run consumes requests until ctx is done, then leaves the consumer group and releases what
-// the consumer holds; call it once. It first creates the requests and dead-letter topics when
+// Run consumes requests until ctx is done, then leaves the consumer group (without waiting on a
+// rebalance for longer than leaveTimeout) and releases what the consumer holds; call it once. It first creates the requests and dead-letter topics when
 // they are missing. A broker or Postgres that is down is waited for.
 func (c *Consumer) Run(ctx context.Context) {
 	defer c.src.Close()
@@ -107,8 +107,10 @@ func (c *Consumer) Run(ctx context.Context) {
 		return // stopped before it started
 	}
 	s := &session{Consumer: c, committed: make(chan struct{}, 1)}
+	conns := newConnections()
 	s.reader = kafka.NewReader(kafka.ReaderConfig{
 		Brokers:               c.brokers,
+		Dialer:                &kafka.Dialer{Timeout: 10 * time.Second, DialFunc: conns.dial},
 		GroupID:               cfg.KafkaGroup,
 		Topic:                 cfg.KafkaRequestsTopic,
 		StartOffset:           kafka.FirstOffset,
@@ -131,7 +133,7 @@ func (c *Consumer) Run(ctx context.Context) {
 	go func() { c.watchLag(ctx, s.committed); close(measured) }()
 	s.consume(ctx)
 	<-measured
-	if err := errors.Join(s.reader.Close(), s.dlq.Close()); err != nil {
+	if err := errors.Join(closeReader(s.reader, conns, c.log), s.dlq.Close()); err != nil {
 		c.log.Warn("import requests: close", "error", err)
 	}
 	c.log.Info("import requests: stopped")
