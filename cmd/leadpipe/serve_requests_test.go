@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 )
@@ -66,5 +67,45 @@ func TestServeRequests(t *testing.T) {
 	}
 	if imp := list.Imports[0]; len(list.Imports) != 1 || imp.Source != "kafka" || imp.Created != 1 || imp.Skipped != 1 {
 		t.Errorf("imports %+v, want one from kafka, created 1, skipped 1", list.Imports)
+	}
+}
+
+// TestServePrunesKafkaRequests checks that `leadpipe serve` applies kafka_requests_retention:
+// the records of requests first seen longer ago are deleted at start, the others kept.
+func TestServePrunesKafkaRequests(t *testing.T) {
+	pool := cliEnv(t)
+	t.Setenv("LEADPIPE_FILE_ROOT", t.TempDir())
+	t.Setenv("LEADPIPE_FILES_DIR", t.TempDir())
+	t.Setenv("LEADPIPE_HTTP_ADDR", unusedAddr(t))
+	t.Setenv("LEADPIPE_KAFKA_REQUESTS_RETENTION", "1h")
+	prefix := "id:0:" + uniqueName(t) + ":"
+	for key, age := range map[string]string{"old": "61 minutes", "fresh": "59 minutes"} {
+		if _, err := pool.Exec(t.Context(), `INSERT INTO kafka_requests (request_key, import_id, topic, partition, "offset", created_at)
+			VALUES ($1, 0, 'leadpipe.requests', 0, 0, now() - $2::interval)`, prefix+key, age); err != nil {
+			t.Fatal(err)
+		}
+	}
+	left := func() []string {
+		rows, err := pool.Query(t.Context(), "SELECT request_key FROM kafka_requests WHERE starts_with(request_key, $1)", prefix)
+		if err != nil {
+			t.Fatal(err)
+		}
+		keys, err := pgx.CollectRows(rows, pgx.RowTo[string])
+		if err != nil {
+			t.Fatal(err)
+		}
+		return keys
+	}
+
+	log := serveInBackground(t)
+	deadline := time.Now().Add(30 * time.Second)
+	for len(left()) != 1 {
+		if time.Now().After(deadline) {
+			t.Fatalf("records %v with a retention of 1h, want the fresh one only; log:\n%s", left(), log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if keys := left(); keys[0] != prefix+"fresh" {
+		t.Errorf("records %v, want %sfresh", keys, prefix)
 	}
 }
