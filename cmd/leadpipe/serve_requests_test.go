@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"testing"
@@ -12,6 +13,9 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
+
+	"github.com/leadpipe/leadpipe/broker/brokertest"
+	"github.com/leadpipe/leadpipe/config"
 )
 
 // TestServeRequests checks that `leadpipe serve` consumes import requests from Kafka: a request
@@ -107,5 +111,44 @@ func TestServePrunesKafkaRequests(t *testing.T) {
 	}
 	if keys := left(); keys[0] != prefix+"fresh" {
 		t.Errorf("records %v, want %sfresh", keys, prefix)
+	}
+}
+
+// TestServeStopsWhileTheGroupWaitsForAKilledDaemon checks that `leadpipe serve`, started after
+// a daemon that was killed and so never left the consumer group, stops within seconds while
+// the group still waits for its predecessor.
+func TestServeStopsWhileTheGroupWaitsForAKilledDaemon(t *testing.T) {
+	cliEnv(t)
+	b := brokertest.Start(t, "127.0.0.1:0", "")
+	t.Setenv("LEADPIPE_KAFKA_BROKERS", b.Addr())
+	t.Setenv("LEADPIPE_FILE_ROOT", t.TempDir())
+	t.Setenv("LEADPIPE_FILES_DIR", t.TempDir())
+	t.Setenv("LEADPIPE_HTTP_ADDR", unusedAddr(t))
+	group := uniqueName(t)
+	t.Setenv("LEADPIPE_KAFKA_GROUP", group)
+	brokertest.AbandonMember(t, b.Addr(), group, config.Default.KafkaRequestsTopic, 30*time.Second)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	log := &cliBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, io.Discard, log) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for brokertest.GroupState(t, b.Addr(), group) != "PreparingRebalance" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the daemon never joined the group; log:\n%s", log.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+
+	start := time.Now()
+	cancel() // as SIGTERM does
+	if err := <-done; err != nil {
+		t.Fatalf("serve: %v", err)
+	}
+	took := time.Since(start)
+	t.Logf("stopped in %s", took.Round(time.Millisecond))
+	if took > 3*time.Second {
+		t.Errorf("serve took %s to stop while the group waited for a killed daemon; want at most 3s; log:\n%s", took.Round(time.Millisecond), log.String())
 	}
 }
