@@ -94,9 +94,10 @@ type session struct {
 	committed chan struct{} // receives (without blocking the sender) after each commit: the lag is measured again
 }
 
-// Run consumes requests until ctx is done, then leaves the consumer group (without waiting on a
-// rebalance for longer than leaveTimeout) and releases what the consumer holds; call it once. It first creates the requests and dead-letter topics when
-// they are missing. A broker or Postgres that is down is waited for.
+// Run consumes requests until ctx is done, then leaves the consumer group (waiting at most
+// leaveTimeout, see closeReader) and releases what the consumer holds; call it once. It first
+// creates the requests and dead-letter topics when they are missing. A broker or Postgres that
+// is down is waited for.
 func (c *Consumer) Run(ctx context.Context) {
 	defer c.src.Close()
 	cfg := c.cfg
@@ -247,8 +248,8 @@ func (s *session) queue(ctx context.Context, log *slog.Logger, m kafka.Message) 
 
 // queueImport binds the request to an import id (store.ReserveRequest), copies its file into
 // the files store and queues the import with that id. It reports a request queued before as a
-// duplicate. The copy is removed when queueing failed for sure: not when the connection failed,
-// since the import may then have been committed.
+// duplicate. The copy is removed when queueing failed for sure: not when the connection failed
+// or ctx ended, since the import may then have been committed.
 func (s *session) queueImport(ctx context.Context, log *slog.Logger, m kafka.Message) (id int64, duplicate bool, err error) {
 	msg, opts, err := decode(m.Value)
 	if err != nil {
@@ -284,7 +285,7 @@ func (s *session) queueImport(ctx context.Context, log *slog.Logger, m kafka.Mes
 	case store.IsDuplicateImport(err): // another delivery of this request, queued at the same time
 		return id, true, nil
 	}
-	if !transient(err) {
+	if ctx.Err() == nil && !transient(err) {
 		os.Remove(path)
 	}
 	if rej := rejection(err); rej != nil {
