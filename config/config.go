@@ -78,6 +78,12 @@ type Config struct {
 	KafkaEventsTopic   string `yaml:"kafka_events_topic" env:"LEADPIPE_KAFKA_EVENTS_TOPIC"`
 	// KafkaGroup is the consumer group that reads import requests.
 	KafkaGroup string `yaml:"kafka_group" env:"LEADPIPE_KAFKA_GROUP"`
+	// KafkaRequestMaxAttempts is how many times in a row a request may fail with an unexpected
+	// error before it is dead-lettered; connection trouble is retried without bound.
+	KafkaRequestMaxAttempts int `yaml:"kafka_request_max_attempts" env:"LEADPIPE_KAFKA_REQUEST_MAX_ATTEMPTS"`
+	// KafkaRequestsRetention deletes the records of Kafka requests (kafka_requests) first seen
+	// longer ago than this; a request_id sent again after that queues a new import. 0 keeps them.
+	KafkaRequestsRetention Duration `yaml:"kafka_requests_retention" env:"LEADPIPE_KAFKA_REQUESTS_RETENTION"`
 	// FileRoot is the directory under which Kafka requests may name files; URLAllowList the
 	// comma-separated hosts whose http(s) URLs they may name (empty: none), fetched with at
 	// most MaxFetchBytes in FetchTimeout.
@@ -131,6 +137,10 @@ var Default = Config{
 	ClickHouseDatabase: "leadpipe",
 	WatchQuiet:         Duration(2 * time.Second),
 	WatchInterval:      Duration(time.Second),
+
+	// Kafka import requests (pipeline/requests).
+	KafkaRequestMaxAttempts: 10,
+	KafkaRequestsRetention:  Duration(30 * 24 * time.Hour),
 }
 
 // Duration is a time.Duration written as "30s", "5m" in the file and the environment.
@@ -265,6 +275,12 @@ func (c Config) Validate() error {
 	}
 	if c.KafkaBrokers == "" && c.KafkaEmbeddedAddr == "" {
 		errs = append(errs, "kafka_brokers and kafka_embedded_addr are both empty; set one")
+	}
+	if c.KafkaRequestMaxAttempts < 1 {
+		errs = append(errs, fmt.Sprintf("kafka_request_max_attempts is %d, want at least 1", c.KafkaRequestMaxAttempts))
+	}
+	if r := time.Duration(c.KafkaRequestsRetention); r != 0 && r < time.Hour {
+		errs = append(errs, fmt.Sprintf("kafka_requests_retention is %s, want 0 (keep) or at least 1h", r))
 	}
 	if c.MaxFetchBytes < 1 {
 		errs = append(errs, fmt.Sprintf("max_fetch_bytes is %d, want at least 1", c.MaxFetchBytes))

@@ -60,6 +60,9 @@ var good = config.Config{
 	Watch:              "/srv/drop/acme=acme,/srv/drop/globex=globex",
 	WatchQuiet:         config.Duration(10 * time.Second),
 	WatchInterval:      config.Duration(500 * time.Millisecond),
+
+	KafkaRequestMaxAttempts: 4,
+	KafkaRequestsRetention:  config.Duration(72 * time.Hour),
 }
 
 func TestDefaultIsValid(t *testing.T) {
@@ -97,6 +100,9 @@ func TestDefaultIsValid(t *testing.T) {
 		ClickHouseDatabase: "leadpipe",
 		WatchQuiet:         config.Duration(2 * time.Second),
 		WatchInterval:      config.Duration(time.Second),
+
+		KafkaRequestMaxAttempts: 10,
+		KafkaRequestsRetention:  config.Duration(720 * time.Hour),
 	}
 	if config.Default != want {
 		t.Fatalf("Default = %+v, want %+v", config.Default, want)
@@ -198,6 +204,10 @@ func TestValidate(t *testing.T) {
 		{"batch size 1", func(c *config.Config) { c.BatchSize = 1 }, ""},
 		{"batch size 100000", func(c *config.Config) { c.BatchSize = 100000 }, ""},
 		{"batch size 0", func(c *config.Config) { c.BatchSize = 0 }, "config: batch_size is 0, want 1 to 100000"},
+		{"request max attempts 0", func(c *config.Config) { c.KafkaRequestMaxAttempts = 0 }, "config: kafka_request_max_attempts is 0, want at least 1"},
+		{"requests kept", func(c *config.Config) { c.KafkaRequestsRetention = 0 }, ""},
+		{"requests retention 1m", func(c *config.Config) { c.KafkaRequestsRetention = config.Duration(time.Minute) },
+			"config: kafka_requests_retention is 1m0s, want 0 (keep) or at least 1h"},
 		{"lease 1s", func(c *config.Config) { c.Lease = config.Duration(time.Second) }, ""},
 		{"lease 999ms", func(c *config.Config) { c.Lease = config.Duration(999 * time.Millisecond) }, "config: lease is 999ms, want at least 1s"},
 		{"poll negative", func(c *config.Config) { c.PollInterval = config.Duration(-time.Second) }, "config: poll_interval must be positive"},

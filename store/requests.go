@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -31,4 +32,26 @@ func ReserveRequest(ctx context.Context, q Querier, key, topic string, partition
 func IsDuplicateImport(err error) bool {
 	var pgErr *pgconn.PgError
 	return errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "imports_pkey"
+}
+
+// pruneBatch is how many kafka_requests rows PruneRequests deletes per statement, so that no
+// statement holds many row locks or runs long.
+const pruneBatch = 10000
+
+// PruneRequests deletes the reservations of Kafka requests first seen before cutoff, and
+// returns how many it deleted. A request delivered or sent again (same request_id) after its
+// reservation is deleted is no longer recognised: it queues a new import.
+func PruneRequests(ctx context.Context, q Querier, cutoff time.Time) (int64, error) {
+	var total int64
+	for {
+		tag, err := q.Exec(ctx, `DELETE FROM kafka_requests WHERE request_key IN (
+			SELECT request_key FROM kafka_requests WHERE created_at < $1 LIMIT $2)`, cutoff, pruneBatch)
+		if err != nil {
+			return total, fmt.Errorf("prune kafka requests: %w", err)
+		}
+		total += tag.RowsAffected()
+		if tag.RowsAffected() < pruneBatch {
+			return total, nil
+		}
+	}
 }

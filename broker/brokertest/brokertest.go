@@ -88,3 +88,49 @@ func partition(ctx context.Context, t testing.TB, addr, topic string, id int) []
 	}
 	return msgs
 }
+
+// AbandonMember joins consumer group on the broker at addr as a member of topic that then
+// vanishes without leaving, as a consumer killed with SIGKILL does: the broker keeps it in the
+// group, holding partition 0, until session has passed without a heartbeat. A consumer that
+// joins meanwhile waits in a rebalance for it.
+func AbandonMember(t testing.TB, addr, group, topic string, session time.Duration) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	client := &kafka.Client{Addr: kafka.TCP(addr)}
+	join := &kafka.JoinGroupRequest{GroupID: group, SessionTimeout: session, RebalanceTimeout: session, ProtocolType: "consumer",
+		Protocols: []kafka.GroupProtocol{{Name: "range", Metadata: kafka.GroupProtocolSubscription{Topics: []string{topic}}}}}
+	joined, err := client.JoinGroup(ctx, join)
+	if err == nil && errors.Is(joined.Error, kafka.MemberIDRequired) {
+		join.MemberID = joined.MemberID
+		joined, err = client.JoinGroup(ctx, join)
+	}
+	if err == nil {
+		err = joined.Error
+	}
+	if err != nil {
+		t.Fatalf("join group %s: %v", group, err)
+	}
+	synced, err := client.SyncGroup(ctx, &kafka.SyncGroupRequest{GroupID: group, GenerationID: joined.GenerationID,
+		MemberID: joined.MemberID, ProtocolType: "consumer", ProtocolName: "range",
+		Assignments: []kafka.SyncGroupRequestAssignment{{MemberID: joined.MemberID,
+			Assignment: kafka.GroupProtocolAssignment{AssignedPartitions: map[string][]int{topic: {0}}}}}})
+	if err == nil {
+		err = synced.Error
+	}
+	if err != nil {
+		t.Fatalf("sync group %s: %v", group, err)
+	}
+}
+
+// GroupState returns the state of consumer group on the broker at addr, as the broker
+// describes it: Empty, PreparingRebalance, CompletingRebalance, Stable or Dead.
+func GroupState(t testing.TB, addr, group string) string {
+	t.Helper()
+	client := &kafka.Client{Addr: kafka.TCP(addr), Timeout: 30 * time.Second}
+	resp, err := client.DescribeGroups(context.Background(), &kafka.DescribeGroupsRequest{GroupIDs: []string{group}})
+	if err != nil || len(resp.Groups) != 1 {
+		t.Fatalf("describe group %s: %v %+v", group, err, resp)
+	}
+	return resp.Groups[0].GroupState
+}

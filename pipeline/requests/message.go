@@ -6,7 +6,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/leadpipe/leadpipe/crm"
 )
@@ -58,6 +60,8 @@ const (
 	ReasonTooLarge       = "too_large"           // the URL's body is larger than max_fetch_bytes
 	ReasonBadOptions     = "bad_options"         // options that do not decode or do not fit the account
 	ReasonBadFile        = "bad_file"            // a file that cannot be imported (importer.Check)
+	ReasonRefused        = "refused_by_postgres" // Postgres refused a value of the request (refusedByPostgres)
+	ReasonFailed         = "retries_exhausted"   // an unexpected error, kafka_request_max_attempts times in a row
 )
 
 // reject returns a Rejection with a formatted detail.
@@ -69,6 +73,10 @@ func reject(reason, format string, args ...any) error {
 // file and options that do not decode are rejected, and so is any version but 1 — checked
 // first, so that a newer producer is told about the version rather than about a field.
 func decode(value []byte) (Message, crm.Options, error) {
+	if !utf8.Valid(value) {
+		return Message{}, crm.Options{}, reject(ReasonBadMessage, "the message is not valid UTF-8 (a bad byte at offset %d); send UTF-8",
+			invalidUTF8At(value))
+	}
 	var v struct {
 		Version json.RawMessage `json:"version"`
 	}
@@ -93,6 +101,11 @@ func decode(value []byte) (Message, crm.Options, error) {
 	if err := dec.Decode(new(json.RawMessage)); !errors.Is(err, io.EOF) {
 		return Message{}, crm.Options{}, reject(ReasonBadMessage, "more than one JSON value in the message; send one object")
 	}
+	var tree any
+	json.Unmarshal(value, &tree) // it decoded above
+	if where := nulAt(tree, ""); where != "" {
+		return Message{}, crm.Options{}, reject(ReasonBadMessage, `%q holds a NUL character (\u0000), which cannot be stored; remove it`, where)
+	}
 	var missing []string
 	if strings.TrimSpace(m.Account) == "" {
 		missing = append(missing, `"account"`)
@@ -111,4 +124,47 @@ func decode(value []byte) (Message, crm.Options, error) {
 		return Message{}, crm.Options{}, reject(ReasonBadOptions, "%v", err)
 	}
 	return m, opts, nil
+}
+
+// invalidUTF8At returns the offset of the first byte of b that is not valid UTF-8.
+func invalidUTF8At(b []byte) int {
+	for i := 0; i < len(b); {
+		r, size := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && size <= 1 {
+			return i
+		}
+		i += size
+	}
+	return len(b)
+}
+
+// nulAt returns where in a decoded JSON value (at path) a key or string holds a NUL character,
+// as a path like options.tags[1]; "" when none does. Postgres stores no NUL in text or jsonb.
+func nulAt(v any, path string) string {
+	switch v := v.(type) {
+	case string:
+		if strings.ContainsRune(v, 0) {
+			return path
+		}
+	case []any:
+		for i, e := range v {
+			if where := nulAt(e, path+"["+strconv.Itoa(i)+"]"); where != "" {
+				return where
+			}
+		}
+	case map[string]any:
+		for k, e := range v {
+			p := k
+			if path != "" {
+				p = path + "." + k
+			}
+			if strings.ContainsRune(k, 0) {
+				return p
+			}
+			if where := nulAt(e, p); where != "" {
+				return where
+			}
+		}
+	}
+	return ""
 }

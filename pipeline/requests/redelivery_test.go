@@ -2,12 +2,14 @@ package requests_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/url"
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kerr"
@@ -177,7 +179,12 @@ func TestPostgresDownIsWaitedOutNotDeadLettered(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer pool.Close()
-	e.produce(kafka.Message{Value: e.request(e.writeFile("leads.csv", leadsCSV), nil)})
+	e.cfg.KafkaRequestMaxAttempts = 1 // connection trouble is not bounded by it
+	e.produce(
+		kafka.Message{Value: e.request(e.writeFile("leads.csv", leadsCSV), nil)},
+		kafka.Message{Value: e.request(e.writeFile("more.csv", leadsCSV), nil)},
+		kafka.Message{Value: e.request(e.writeFile("most.csv", leadsCSV), nil)},
+	)
 	proxy.setDown(true)
 	stop := e.startWith(pool)
 	defer stop() // before the pool closes
@@ -186,13 +193,59 @@ func TestPostgresDownIsWaitedOutNotDeadLettered(t *testing.T) {
 	if n := len(e.imports()); n != 0 || e.committed() != -1 {
 		t.Fatalf("with Postgres down: %d imports, committed offset %d", n, e.committed())
 	}
+	// The stuck consumer shows in the lag: every request waits.
+	e.eventually("leadpipe_requests_lag 3", func() bool { return gauge(t, "leadpipe_requests_lag") == 3 })
 	proxy.setDown(false)
-	e.waitImports(1)
-	e.waitCommitted(1)
+	e.waitImports(3)
+	e.waitCommitted(3)
+	e.eventually("leadpipe_requests_lag 0", func() bool { return gauge(t, "leadpipe_requests_lag") == 0 })
 
 	// Nothing was dead-lettered: the first dead letter is a malformed request sent now.
 	e.produce(kafka.Message{Value: []byte("not JSON")})
-	if dl := e.deadLetters(1)[0]; string(dl.Value) != "not JSON" || header(dl, requests.HeaderOffset) != "1" {
+	if dl := e.deadLetters(1)[0]; string(dl.Value) != "not JSON" || header(dl, requests.HeaderOffset) != "3" {
 		t.Errorf("first dead letter %q at offset %s", dl.Value, header(dl, requests.HeaderOffset))
+	}
+}
+
+func TestRequestIDIsForgottenOncePruned(t *testing.T) {
+	e := setup(t)
+	ctx := context.Background()
+	again := func() kafka.Message {
+		return kafka.Message{Value: e.request(e.writeFile("leads.csv", leadsCSV), map[string]any{"request_id": "r-1"})}
+	}
+	e.produce(again(), again())
+	e.start()
+	e.waitCommitted(2)
+	if n := len(e.imports()); n != 1 {
+		t.Fatalf("%d imports of one request_id sent twice, want 1", n)
+	}
+
+	// Pruning deletes the records first seen before the cutoff only.
+	if _, err := e.pool.Exec(ctx, `UPDATE kafka_requests SET created_at = now() - interval '2 hours'
+		WHERE request_key = $1`, fmt.Sprintf("id:%d:r-1", e.acct.ID)); err != nil {
+		t.Fatal(err)
+	}
+	var fresh int
+	if err := e.pool.QueryRow(ctx, `SELECT count(*) FROM kafka_requests WHERE created_at >= now() - interval '1 hour'`).Scan(&fresh); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.PruneRequests(ctx, e.pool, time.Now().Add(-time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	var left, kept int
+	if err := e.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE request_key = $1),
+		count(*) FILTER (WHERE created_at >= now() - interval '1 hour') FROM kafka_requests`,
+		fmt.Sprintf("id:%d:r-1", e.acct.ID)).Scan(&left, &kept); err != nil {
+		t.Fatal(err)
+	}
+	if left != 0 || kept != fresh {
+		t.Fatalf("after pruning: %d records of r-1 (want 0), %d of the last hour (want %d)", left, kept, fresh)
+	}
+
+	// The same request_id, sent after its record was pruned, is queued again.
+	e.produce(again())
+	e.waitCommitted(3)
+	if n := len(e.imports()); n != 2 {
+		t.Errorf("%d imports once r-1 was pruned and sent again, want 2", n)
 	}
 }

@@ -4,10 +4,11 @@
 //
 // A message's offset is committed only after its import is durably queued, or after the
 // message went to the dead-letter topic with the reason it cannot be queued; a malformed
-// message therefore never blocks its partition. Failures that are not the message's fault
-// (Postgres or the broker down, the files store full) are retried with backoff, without
-// committing. A message delivered again after a crash is recognised in Postgres (the
-// kafka_requests table) and queues no second import.
+// message therefore never blocks its partition. So is a value Postgres refuses to store.
+// Connection trouble (Postgres or the broker down) is retried with backoff, without committing;
+// any other error is retried up to kafka_request_max_attempts, then dead-lettered (classify.go).
+// A message delivered again after a crash is recognised in Postgres (the kafka_requests table)
+// and queues no second import.
 package requests
 
 import (
@@ -40,7 +41,7 @@ var (
 	}, []string{"result"})
 	requestsLag = promauto.NewGauge(prometheus.GaugeOpts{
 		Name: "leadpipe_requests_lag",
-		Help: "Request messages waiting behind the last one this process handled, summed over the partitions it handled.",
+		Help: "Request messages on the requests topic that the consumer group has not committed: high-water marks minus committed offsets, summed over the topic's partitions.",
 	})
 )
 
@@ -88,14 +89,15 @@ func New(brokers []string, cfg config.Config, im *importer.Importer, files *api.
 // session is a running Consumer: its reader and dead-letter writer.
 type session struct {
 	*Consumer
-	reader *kafka.Reader
-	dlq    *kafka.Writer
-	lags   map[int]int64 // by partition, after the last message handled
+	reader    *kafka.Reader
+	dlq       *kafka.Writer
+	committed chan struct{} // receives (without blocking the sender) after each commit: the lag is measured again
 }
 
-// Run consumes requests until ctx is done, then leaves the consumer group and releases what
-// the consumer holds; call it once. It first creates the requests and dead-letter topics when
-// they are missing. A broker or Postgres that is down is waited for.
+// Run consumes requests until ctx is done, then leaves the consumer group (waiting at most
+// leaveTimeout, see closeReader) and releases what the consumer holds; call it once. It first
+// creates the requests and dead-letter topics when they are missing. A broker or Postgres that
+// is down is waited for.
 func (c *Consumer) Run(ctx context.Context) {
 	defer c.src.Close()
 	cfg := c.cfg
@@ -105,9 +107,11 @@ func (c *Consumer) Run(ctx context.Context) {
 	if err != nil {
 		return // stopped before it started
 	}
-	s := &session{Consumer: c, lags: map[int]int64{}}
+	s := &session{Consumer: c, committed: make(chan struct{}, 1)}
+	conns := newConnections()
 	s.reader = kafka.NewReader(kafka.ReaderConfig{
 		Brokers:               c.brokers,
+		Dialer:                &kafka.Dialer{Timeout: 10 * time.Second, DialFunc: conns.dial},
 		GroupID:               cfg.KafkaGroup,
 		Topic:                 cfg.KafkaRequestsTopic,
 		StartOffset:           kafka.FirstOffset,
@@ -126,8 +130,11 @@ func (c *Consumer) Run(ctx context.Context) {
 	}
 	c.log.Info("import requests: consuming", "topic", cfg.KafkaRequestsTopic, "group", cfg.KafkaGroup,
 		"dead_letters", cfg.KafkaDLQTopic, "brokers", c.brokers, "file_root", c.src.rootDirs[0])
+	measured := make(chan struct{})
+	go func() { c.watchLag(ctx, s.committed); close(measured) }()
 	s.consume(ctx)
-	if err := errors.Join(s.reader.Close(), s.dlq.Close()); err != nil {
+	<-measured
+	if err := errors.Join(closeReader(s.reader, conns, c.log), s.dlq.Close()); err != nil {
 		c.log.Warn("import requests: close", "error", err)
 	}
 	c.log.Info("import requests: stopped")
@@ -167,12 +174,7 @@ type outcome struct {
 // when ctx is done first.
 func (s *session) process(ctx context.Context, m kafka.Message) error {
 	log := s.log.With("topic", m.Topic, "partition", m.Partition, "offset", m.Offset)
-	var out outcome
-	err := retry(ctx, log, "queue import request", func() error {
-		var err error
-		out, err = s.queue(ctx, log, m)
-		return err
-	})
+	out, err := s.queue(ctx, log, m)
 	if err != nil {
 		return err
 	}
@@ -198,29 +200,56 @@ func (s *session) process(ctx context.Context, m kafka.Message) error {
 	default:
 		requestsTotal.WithLabelValues("queued").Inc() // logged by the importer, with this message's coordinates
 	}
-	s.lags[m.Partition] = max(0, m.HighWaterMark-m.Offset-1)
-	var lag int64
-	for _, l := range s.lags {
-		lag += l
+	select {
+	case s.committed <- struct{}{}:
+	default: // a measurement is pending already
 	}
-	requestsLag.Set(float64(lag))
 	return nil
 }
 
-// queue turns a request into a queued import. The message's faults come back in the outcome's
-// rejection; an error is a failure to be retried.
+// queue turns a request into a queued import, trying again while it fails for a reason that is
+// not the message's (classify.go). The message's faults, and an unexpected error that came back
+// kafka_request_max_attempts times, are returned as the outcome's rejection. It returns an
+// error only when ctx is done first.
 func (s *session) queue(ctx context.Context, log *slog.Logger, m kafka.Message) (outcome, error) {
-	id, dup, err := s.queueImport(ctx, log, m)
-	var rej *Rejection
-	if errors.As(err, &rej) {
-		return outcome{rejection: rej}, nil
+	wait := minBackoff
+	unexpected := 0
+	for attempt := 1; ; attempt++ {
+		id, dup, err := s.queueImport(ctx, log, m)
+		if err == nil {
+			return outcome{importID: id, duplicate: dup}, nil
+		}
+		if ctx.Err() != nil {
+			return outcome{}, ctx.Err()
+		}
+		var rej *Rejection
+		if errors.As(err, &rej) {
+			return outcome{rejection: rej}, nil
+		}
+		if rej := refusedByPostgres(err); rej != nil {
+			return outcome{rejection: rej}, nil
+		}
+		if !transient(err) {
+			unexpected++
+			if unexpected >= s.cfg.KafkaRequestMaxAttempts {
+				return outcome{rejection: &Rejection{Reason: ReasonFailed, Detail: fmt.Sprintf(
+					"the request failed %d times with an unexpected error, the last: %s; the daemon's log has each attempt",
+					unexpected, describe(err))}}, nil
+			}
+		}
+		log.Warn("import requests: queue import request failed; retrying", "error", err, "attempt", attempt,
+			"unexpected_failures", unexpected, "retry_in", wait)
+		if !sleep(ctx, wait) {
+			return outcome{}, ctx.Err()
+		}
+		wait = min(2*wait, maxBackoff)
 	}
-	return outcome{importID: id, duplicate: dup}, err
 }
 
 // queueImport binds the request to an import id (store.ReserveRequest), copies its file into
 // the files store and queues the import with that id. It reports a request queued before as a
-// duplicate.
+// duplicate. The copy is removed when queueing failed for sure: not when the connection failed
+// or ctx ended, since the import may then have been committed.
 func (s *session) queueImport(ctx context.Context, log *slog.Logger, m kafka.Message) (id int64, duplicate bool, err error) {
 	msg, opts, err := decode(m.Value)
 	if err != nil {
@@ -256,15 +285,17 @@ func (s *session) queueImport(ctx context.Context, log *slog.Logger, m kafka.Mes
 	case store.IsDuplicateImport(err): // another delivery of this request, queued at the same time
 		return id, true, nil
 	}
-	if rej := rejection(err); rej != nil {
+	if ctx.Err() == nil && !transient(err) {
 		os.Remove(path)
+	}
+	if rej := rejection(err); rej != nil {
 		return 0, false, rej
 	}
 	return 0, false, err
 }
 
-// rejection returns the Rejection for an error of importer.Submit that is the request's fault,
-// as the HTTP API answers them with a 4xx status; nil for the others.
+// rejection returns the Rejection for an error of importer.Submit that is the request's fault:
+// those the HTTP API answers with a 4xx status, and values Postgres refused; nil for the others.
 func rejection(err error) *Rejection {
 	switch {
 	case errors.Is(err, crm.ErrInvalidOptions):
@@ -274,7 +305,7 @@ func rejection(err error) *Rejection {
 	case errors.Is(err, store.ErrNotFound):
 		return &Rejection{Reason: ReasonUnknownAccount, Detail: err.Error()}
 	}
-	return nil
+	return refusedByPostgres(err)
 }
 
 // requestKey names a request in the kafka_requests table: by its request_id within its account
