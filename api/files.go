@@ -33,9 +33,6 @@ type Upload struct {
 	Options crm.Options
 }
 
-// maxOptionsBytes bounds the options part of an upload.
-const maxOptionsBytes = 1 << 20
-
 // Receive reads a multipart/form-data upload with a "file" part and an optional "options"
 // part (import options as JSON), streaming the file to a temporary file under Dir and
 // stopping at MaxUpload bytes. The caller must Discard or Keep the upload.
@@ -72,12 +69,9 @@ func (f *Files) receive(mr *multipart.Reader, up *Upload) error {
 				return err
 			}
 		case "options":
-			b, err := io.ReadAll(io.LimitReader(part, maxOptionsBytes+1))
+			b, err := io.ReadAll(io.LimitReader(part, crm.MaxOptionsBytes+1)) // ParseOptions refuses more
 			if err != nil {
 				return uploadError(err)
-			}
-			if len(b) > maxOptionsBytes {
-				return badRequest("the options part is larger than 1 MiB", nil)
 			}
 			opts, err := crm.ParseOptions(b)
 			if err != nil {
