@@ -13,8 +13,15 @@ import (
 // its own, on a free port and in memory, unless a test says otherwise.
 //
 // Spreadsheets are parsed in child processes, which are this test binary serving as one.
+//
+// With LEADPIPE_TEST_RUN_MAIN set, this test binary is the leadpipe command itself (its main,
+// signal handling included), for tests that run it as a process of its own (serveProcess).
 func TestMain(m *testing.M) {
 	isolate.ServeChild()
+	if os.Getenv(runMainEnv) != "" {
+		main()
+		os.Exit(0)
+	}
 	storetest.UseOwnDatabase("leadpipe_test_cmd")
 	os.Setenv("LEADPIPE_KAFKA_BROKERS", "")
 	os.Setenv("LEADPIPE_KAFKA_EMBEDDED_ADDR", "127.0.0.1:0")
