@@ -60,6 +60,10 @@ var good = config.Config{
 	Watch:              "/srv/drop/acme=acme,/srv/drop/globex=globex",
 	WatchQuiet:         config.Duration(10 * time.Second),
 	WatchInterval:      config.Duration(500 * time.Millisecond),
+
+	HTTPIdleTimeout:       config.Duration(2 * time.Minute),
+	HTTPStallTimeout:      config.Duration(time.Minute),
+	HTTPMaxConnsPerClient: 8,
 }
 
 func TestDefaultIsValid(t *testing.T) {
@@ -97,6 +101,10 @@ func TestDefaultIsValid(t *testing.T) {
 		ClickHouseDatabase: "leadpipe",
 		WatchQuiet:         config.Duration(2 * time.Second),
 		WatchInterval:      config.Duration(time.Second),
+
+		HTTPIdleTimeout:       config.Duration(60 * time.Second),
+		HTTPStallTimeout:      config.Duration(30 * time.Second),
+		HTTPMaxConnsPerClient: 32,
 	}
 	if config.Default != want {
 		t.Fatalf("Default = %+v, want %+v", config.Default, want)
@@ -203,6 +211,9 @@ func TestValidate(t *testing.T) {
 		{"poll negative", func(c *config.Config) { c.PollInterval = config.Duration(-time.Second) }, "config: poll_interval must be positive"},
 		{"max field 1024", func(c *config.Config) { c.MaxFieldBytes = 1024 }, ""},
 		{"every log level", func(c *config.Config) { c.LogLevel = "error" }, ""},
+		{"http idle timeout 0", func(c *config.Config) { c.HTTPIdleTimeout = 0 }, "config: http_idle_timeout must be positive"},
+		{"http stall timeout 0", func(c *config.Config) { c.HTTPStallTimeout = 0 }, "config: http_stall_timeout must be positive"},
+		{"http conns per client 0", func(c *config.Config) { c.HTTPMaxConnsPerClient = 0 }, "config: http_max_conns_per_client is 0, want at least 1"},
 		{"log level case", func(c *config.Config) { c.LogLevel = "INFO" }, `config: log_level is "INFO", want debug, info, warn or error`},
 		{"clickhouse database", func(c *config.Config) { c.ClickHouseDatabase = "crm_analytics2" }, ""},
 		{"clickhouse database not a name", func(c *config.Config) { c.ClickHouseDatabase = "crm; DROP" },
