@@ -204,3 +204,21 @@ func TestFileNameFormatCharacters(t *testing.T) {
 	}
 	check("watched file", imp.ID)
 }
+
+// TestImportErrorShowsNoServerPath: an import that fails because its stored file is gone says
+// so naming the file as the client uploaded it, not where files_dir keeps it.
+func TestImportErrorShowsNoServerPath(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	a := h.account(-1)
+	id := a.submit("gone.csv", []byte("Email\ngone@paths.example\n"), "")
+	for _, f := range storedFiles(t, h.files.Dir) {
+		if err := os.Remove(filepath.Join(h.files.Dir, f)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	h.startWorkers()
+	v := a.waitFinished(id, "failed")
+	if strings.Contains(v.Error, h.files.Dir) || !strings.Contains(v.Error, "gone.csv") {
+		t.Errorf("error %q, want it to name gone.csv and no server path", v.Error)
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -143,7 +144,7 @@ func (im *Importer) open(ctx context.Context, req Request) (*Checked, *openFile,
 	}
 	f, err := os.Open(req.Path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrBadFile, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrBadFile, err)
 	}
 	name := req.displayName()
 	h := sha256.New()
@@ -420,8 +421,9 @@ func (im *Importer) run(ctx context.Context, imp store.Import, owner string, in 
 		log.Warn("import paused: the spreadsheet parser could not start; the import goes back to the queue", "error", err)
 		return sum, err
 	default:
-		sum.Status, sum.Error = store.StatusFailed, err.Error()
-		if ferr := store.FinishImport(final, im.Pool, imp.ID, owner, store.StatusFailed, err.Error()); ferr != nil {
+		// The error its users see names the file as they know it, not where the server keeps it.
+		sum.Status, sum.Error = store.StatusFailed, strings.ReplaceAll(err.Error(), imp.FilePath, imp.FileName)
+		if ferr := store.FinishImport(final, im.Pool, imp.ID, owner, store.StatusFailed, sum.Error); ferr != nil {
 			return sum, errors.Join(err, ferr)
 		}
 		log.Error("import failed", "error", err)
