@@ -153,7 +153,7 @@ func (s *Server) dryRun(w http.ResponseWriter, r *http.Request, req importer.Req
 	if err != nil {
 		s.Log.Error("dry run failed after it started answering", "error", err)
 		fmt.Fprint(w, `],"error":`)
-		return enc.Encode(err.Error())
+		return enc.Encode(importer.ShownError(err, req.Path, req.FileName))
 	}
 	fmt.Fprint(w, `],"summary":`)
 	if err := enc.Encode(sum); err != nil {

@@ -246,6 +246,12 @@ func (req Request) record(c *Checked) (store.Import, error) {
 	}, nil
 }
 
+// ShownError is the message of an import's error as its users may see it: the file at path is
+// named as they know it (name), not by where the server keeps it.
+func ShownError(err error, path, name string) string {
+	return strings.ReplaceAll(err.Error(), path, name)
+}
+
 // displayName is the file's name as its user knows it.
 func (req Request) displayName() string {
 	if req.FileName != "" {
@@ -421,8 +427,7 @@ func (im *Importer) run(ctx context.Context, imp store.Import, owner string, in 
 		log.Warn("import paused: the spreadsheet parser could not start; the import goes back to the queue", "error", err)
 		return sum, err
 	default:
-		// The error its users see names the file as they know it, not where the server keeps it.
-		sum.Status, sum.Error = store.StatusFailed, strings.ReplaceAll(err.Error(), imp.FilePath, imp.FileName)
+		sum.Status, sum.Error = store.StatusFailed, ShownError(err, imp.FilePath, imp.FileName)
 		if ferr := store.FinishImport(final, im.Pool, imp.ID, owner, store.StatusFailed, sum.Error); ferr != nil {
 			return sum, errors.Join(err, ferr)
 		}
