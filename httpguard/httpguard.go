@@ -1,7 +1,7 @@
 // Package httpguard bounds what one client can hold of leadpipe's HTTP server: connections per
-// client address (LimitPerClient), and time spent waiting on a client that stopped sending its
-// request or reading its answer (Stalls). It also sets the headers every answer carries
-// (NoSniff).
+// client address and time spent waiting on a client that stopped reading its answer
+// (Listener), or stopped sending its request's body (BodyStalls). It also sets the headers
+// every answer carries (NoSniff).
 package httpguard
 
 import (
@@ -12,18 +12,21 @@ import (
 	"time"
 )
 
-// LimitPerClient returns a listener that lets each remote IP hold at most perClient open
-// connections: a connection past that is closed as soon as it is accepted, so that one client's
-// idle connections cannot take every file descriptor or worker of the server from the others.
-func LimitPerClient(l net.Listener, perClient int) net.Listener {
-	return &perClientListener{Listener: l, max: perClient, open: map[string]int{}}
+// Listener returns a listener that lets each remote IP hold at most perClient open
+// connections, and gives each write to a client stall to make progress. A connection past
+// perClient is closed as soon as it is accepted, so that one client's idle connections cannot
+// take every file descriptor of the server from the others. A write that makes no progress
+// for stall (the client stopped reading) fails, and the server closes the connection.
+func Listener(l net.Listener, perClient int, stall time.Duration) net.Listener {
+	return &perClientListener{Listener: l, max: perClient, stall: stall, open: map[string]int{}}
 }
 
 type perClientListener struct {
 	net.Listener
-	max  int
-	mu   sync.Mutex
-	open map[string]int // open connections by remote IP
+	max   int
+	stall time.Duration
+	mu    sync.Mutex
+	open  map[string]int // open connections by remote IP
 }
 
 func (l *perClientListener) Accept() (net.Conn, error) {
@@ -37,7 +40,7 @@ func (l *perClientListener) Accept() (net.Conn, error) {
 			c.Close()
 			continue
 		}
-		return &clientConn{Conn: c, release: sync.OnceFunc(func() { l.release(ip) })}, nil
+		return &clientConn{Conn: c, stall: l.stall, release: sync.OnceFunc(func() { l.release(ip) })}, nil
 	}
 }
 
@@ -69,10 +72,29 @@ func remoteIP(c net.Conn) string {
 	return addr
 }
 
-// clientConn gives its client's place back when it is closed.
+// clientConn writes in pieces, each given stall to be sent, and gives its client's place
+// back when it is closed.
 type clientConn struct {
 	net.Conn
+	stall   time.Duration
 	release func()
+}
+
+// writePiece is what each write deadline covers: a client reading 4 KiB per http_stall_timeout
+// (30 s: 137 bytes/s) keeps its download going.
+const writePiece = 4 << 10
+
+func (c *clientConn) Write(p []byte) (int, error) {
+	n := 0
+	for n < len(p) {
+		c.Conn.SetWriteDeadline(time.Now().Add(c.stall)) //nolint:errcheck // a TCP connection
+		m, err := c.Conn.Write(p[n:min(len(p), n+writePiece)])
+		n += m
+		if err != nil {
+			return n, err
+		}
+	}
+	return n, nil
 }
 
 func (c *clientConn) Close() error {
@@ -81,23 +103,20 @@ func (c *clientConn) Close() error {
 	return err
 }
 
-// Stalls bounds how long h waits on its client: every read of a request body and every write
-// of an answer must make progress within stall, or the connection is cut. There is no total
-// deadline: an upload takes as long as its link needs, as long as its bytes keep coming, and
-// the time the server itself takes between reads or writes (checking a large file, say) is
-// not counted.
-func Stalls(h http.Handler, stall time.Duration) http.Handler {
+// BodyStalls bounds how long h waits on a request body: every read of it must make progress
+// within stall, or it fails and the connection is closed. There is no total deadline: an
+// upload takes as long as its link needs, as long as its bytes keep coming, and the time the
+// server itself takes between reads (checking a large file, say) is not counted.
+func BodyStalls(h http.Handler, stall time.Duration) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		rc := http.NewResponseController(w)
-		body := &stallReader{ReadCloser: r.Body, rc: rc, stall: stall, done: r.Body == nil || r.Body == http.NoBody}
+		body := &stallReader{ReadCloser: r.Body, rc: http.NewResponseController(w), stall: stall,
+			done: r.Body == nil || r.Body == http.NoBody}
 		if !body.done {
 			r.Body = body
 		}
-		h.ServeHTTP(&stallWriter{ResponseWriter: w, rc: rc, stall: stall}, r)
-		// After h, the server writes what is buffered and reads what is left of the body.
-		rc.SetWriteDeadline(time.Now().Add(stall)) //nolint:errcheck // unsupported only on hijacked or HTTP/2 connections
-		if !body.done {
-			rc.SetReadDeadline(time.Now().Add(stall)) //nolint:errcheck // as above
+		h.ServeHTTP(w, r)
+		if !body.done { // the server reads what is left of the body after h
+			body.rc.SetReadDeadline(time.Now().Add(stall)) //nolint:errcheck // unsupported only on hijacked or HTTP/2 connections
 		}
 	})
 }
@@ -115,26 +134,11 @@ func (s *stallReader) Read(p []byte) (int, error) {
 	if s.done {
 		return s.ReadCloser.Read(p)
 	}
-	s.rc.SetReadDeadline(time.Now().Add(s.stall)) //nolint:errcheck // see Stalls
+	s.rc.SetReadDeadline(time.Now().Add(s.stall)) //nolint:errcheck // see BodyStalls
 	n, err := s.ReadCloser.Read(p)
 	s.done = err != nil
 	return n, err
 }
-
-// stallWriter gives each write of an answer stall to reach the client.
-type stallWriter struct {
-	http.ResponseWriter
-	rc    *http.ResponseController
-	stall time.Duration
-}
-
-func (s *stallWriter) Write(p []byte) (int, error) {
-	s.rc.SetWriteDeadline(time.Now().Add(s.stall)) //nolint:errcheck // see Stalls
-	return s.ResponseWriter.Write(p)
-}
-
-// Unwrap lets http.ResponseController reach the server's writer.
-func (s *stallWriter) Unwrap() http.ResponseWriter { return s.ResponseWriter }
 
 // NoSniff makes every answer of h carry X-Content-Type-Options: nosniff, so that no browser
 // runs as a page or script what is served as data (an original file, a CSV report).

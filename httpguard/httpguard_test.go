@@ -2,21 +2,24 @@ package httpguard_test
 
 import (
 	"errors"
+	"fmt"
+	"io"
 	"net"
+	"net/http"
 	"testing"
 	"time"
 
 	"github.com/leadpipe/leadpipe/httpguard"
 )
 
-// TestLimitPerClient: a client at its limit has its next connection closed at once, and gets
+// TestListenerLimitsClients: a client at its limit has its next connection closed at once, and gets
 // its place back when one of its connections closes.
-func TestLimitPerClient(t *testing.T) {
+func TestListenerLimitsClients(t *testing.T) {
 	inner, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	l := httpguard.LimitPerClient(inner, 1)
+	l := httpguard.Listener(inner, 1, time.Minute)
 	defer l.Close()
 	accepted := make(chan net.Conn)
 	go func() {
@@ -59,4 +62,41 @@ func TestLimitPerClient(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("the client's connection was not accepted after its first one closed")
 	}
+}
+
+// TestListenerCutsStalledWrites: an answer its client stops reading is cut once a write has
+// made no progress for the stall time, rather than holding the connection for ever.
+func TestListenerCutsStalledWrites(t *testing.T) {
+	const size = 64 << 20 // far more than the kernel's socket buffers hold
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+		io.Copy(w, io.LimitReader(zeros{}, size)) //nolint:errcheck // cut by the test
+	})}
+	go srv.Serve(httpguard.Listener(inner, 1, 500*time.Millisecond)) //nolint:errcheck // closed below
+	defer srv.Close()
+
+	c, err := net.Dial("tcp", inner.Addr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	fmt.Fprint(c, "GET / HTTP/1.1\r\nHost: guard\r\n\r\n")
+	// Not reading for 3 s: the server's writes stall.
+	time.Sleep(3 * time.Second)
+	c.SetReadDeadline(time.Now().Add(10 * time.Second)) //nolint:errcheck // a TCP connection
+	n, _ := io.Copy(io.Discard, c)
+	if n >= size {
+		t.Errorf("the client read all %d bytes after stalling for 3 s; want the answer cut after 500 ms", n)
+	}
+}
+
+// zeros reads as an endless run of zero bytes.
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
 }

@@ -21,7 +21,7 @@ const readHeaderTimeout = 10 * time.Second
 // could not listen, or it was shut down) is sent on the returned channel.
 func listenHTTP(e *env, h http.Handler) (*http.Server, <-chan error) {
 	srv := &http.Server{
-		Handler:           httpguard.NoSniff(httpguard.Stalls(h, time.Duration(e.cfg.HTTPStallTimeout))),
+		Handler:           httpguard.NoSniff(httpguard.BodyStalls(h, time.Duration(e.cfg.HTTPStallTimeout))),
 		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       time.Duration(e.cfg.HTTPIdleTimeout),
 	}
@@ -32,7 +32,7 @@ func listenHTTP(e *env, h http.Handler) (*http.Server, <-chan error) {
 			served <- err
 			return
 		}
-		served <- srv.Serve(httpguard.LimitPerClient(l, e.cfg.HTTPMaxConnsPerClient))
+		served <- srv.Serve(httpguard.Listener(l, e.cfg.HTTPMaxConnsPerClient, time.Duration(e.cfg.HTTPStallTimeout)))
 	}()
 	return srv, served
 }
