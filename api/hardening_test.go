@@ -103,13 +103,17 @@ func TestUploadStorageFailure(t *testing.T) {
 	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &small); err != nil {
 		t.Fatal(err)
 	}
+	restore := func() {
+		if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &limit); err != nil {
+			t.Fatal(err)
+		}
+	}
+	defer restore() // also when an upload fails the test
 	var answers []response
 	for _, path := range []string{"/v1/imports", "/v1/imports?dry_run=true", "/v1/previews"} {
 		answers = append(answers, a.upload(path, "full.csv", []byte(csv.String()), ""))
 	}
-	if err := syscall.Setrlimit(syscall.RLIMIT_FSIZE, &limit); err != nil {
-		t.Fatal(err)
-	}
+	restore()
 
 	for i, path := range []string{"/v1/imports", "/v1/imports?dry_run=true", "/v1/previews"} {
 		r := answers[i]
