@@ -8,6 +8,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
@@ -64,6 +65,10 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, store.Account
 			s.fail(w, r, err)
 			return
 		}
+		if err := checkQueryText(r); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 		if err := h(w, r, acct); err != nil {
 			s.fail(w, r, err)
 		}
@@ -88,7 +93,14 @@ func badRequest(msg string, detail any) error {
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 	var he *httpError
 	var tooBig *http.MaxBytesError
+	var pathErr *fs.PathError
 	switch {
+	case errors.Is(err, context.Canceled):
+		// The client went away; nobody reads an answer.
+	case errors.As(err, &pathErr):
+		// The server's own files (a full files_dir, an unreadable spooled upload): the client
+		// is told nothing of them, least of all their paths.
+		s.internalError(w, r, err)
 	case errors.As(err, &he):
 		writeError(w, he.status, he.msg, he.detail)
 	case errors.As(err, &tooBig):
@@ -102,12 +114,15 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusUnprocessableEntity, "the file cannot be imported", err.Error())
 	case errors.Is(err, crm.ErrInvalidOptions):
 		writeError(w, http.StatusBadRequest, "invalid import options", err.Error())
-	case errors.Is(err, context.Canceled):
-		// The client went away; nobody reads an answer.
 	default:
-		s.Log.Error("api", "method", r.Method, "path", r.URL.Path, "error", err)
-		writeError(w, http.StatusInternalServerError, "internal error", nil)
+		s.internalError(w, r, err)
 	}
+}
+
+// internalError logs a server fault and answers 500 without its details.
+func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error) {
+	s.Log.Error("api", "method", r.Method, "path", r.URL.Path, "error", err)
+	writeError(w, http.StatusInternalServerError, "internal error", nil)
 }
 
 // writeError writes the JSON error body every failed request gets.

@@ -33,9 +33,6 @@ type Upload struct {
 	Options crm.Options
 }
 
-// maxOptionsBytes bounds the options part of an upload.
-const maxOptionsBytes = 1 << 20
-
 // Receive reads a multipart/form-data upload with a "file" part and an optional "options"
 // part (import options as JSON), streaming the file to a temporary file under Dir and
 // stopping at MaxUpload bytes. The caller must Discard or Keep the upload.
@@ -72,12 +69,9 @@ func (f *Files) receive(mr *multipart.Reader, up *Upload) error {
 				return err
 			}
 		case "options":
-			b, err := io.ReadAll(io.LimitReader(part, maxOptionsBytes+1))
+			b, err := io.ReadAll(io.LimitReader(part, crm.MaxOptionsBytes+1)) // ParseOptions refuses more
 			if err != nil {
 				return uploadError(err)
-			}
-			if len(b) > maxOptionsBytes {
-				return badRequest("the options part is larger than 1 MiB", nil)
 			}
 			opts, err := crm.ParseOptions(b)
 			if err != nil {
@@ -104,9 +98,9 @@ func (f *Files) spool(up *Upload, part *multipart.Part) error {
 		return err
 	}
 	up.Path, up.Name = tmp.Name(), SafeFileName(part.FileName())
-	_, err = io.Copy(tmp, part)
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
+	_, err = io.Copy(storageWriter{tmp}, part)
+	if cerr := tmp.Close(); err == nil && cerr != nil {
+		err = storageError{cerr}
 	}
 	if err != nil {
 		return uploadError(err)
@@ -114,10 +108,29 @@ func (f *Files) spool(up *Upload, part *multipart.Part) error {
 	return nil
 }
 
-// uploadError keeps the size limit's error recognisable and calls the rest a bad upload.
+// storageWriter marks the errors of writing an upload to disk as the server's.
+type storageWriter struct{ w io.Writer }
+
+func (s storageWriter) Write(p []byte) (int, error) {
+	n, err := s.w.Write(p)
+	if err != nil {
+		err = storageError{err}
+	}
+	return n, err
+}
+
+// storageError is a failure to store an upload (a full files_dir, say): the server's fault.
+type storageError struct{ err error }
+
+func (e storageError) Error() string { return "store the upload: " + e.err.Error() }
+func (e storageError) Unwrap() error { return e.err }
+
+// uploadError keeps the size limit's error and the server's storage errors recognisable and
+// calls the rest a bad upload.
 func uploadError(err error) error {
 	var tooBig *http.MaxBytesError
-	if errors.As(err, &tooBig) {
+	var stored storageError
+	if errors.As(err, &tooBig) || errors.As(err, &stored) {
 		return err
 	}
 	return badRequest("the upload could not be read", err.Error())
@@ -178,12 +191,14 @@ func (f *Files) Prune(ctx context.Context, q store.Querier, retention time.Durat
 	return n, nil
 }
 
-// SafeFileName keeps the last element of a client's file name, without control characters
-// or quotes, at most 200 bytes; "upload" when nothing is left.
+// SafeFileName keeps the last element of a file name, as it may be shown: without control
+// characters, format characters (a right-to-left override would show "invoice\u202Efdp.exe"
+// as "invoiceexe.pdf"), line or paragraph separators or quotes, at most 200 bytes; "upload"
+// when nothing is left.
 func SafeFileName(name string) string {
 	name = filepath.Base(strings.ReplaceAll(name, `\`, "/"))
 	name = strings.Map(func(r rune) rune {
-		if unicode.IsControl(r) || r == '"' || r == '/' {
+		if unicode.In(r, unicode.Cc, unicode.Cf, unicode.Zl, unicode.Zp) || r == '"' || r == '/' {
 			return -1
 		}
 		return r

@@ -57,9 +57,10 @@ type ImportHolder struct {
 	Alive bool `json:"alive"`
 }
 
-// NewImportView returns the view of an import.
+// NewImportView returns the view of an import, its file name made safe to show whatever its
+// source (a watched directory's or the command line's names are the files' own).
 func NewImportView(im store.Import) ImportView {
-	v := ImportView{ID: im.ID, Kind: im.Kind, Source: im.Source, FileName: im.FileName, FileSize: im.FileSize,
+	v := ImportView{ID: im.ID, Kind: im.Kind, Source: im.Source, FileName: SafeFileName(im.FileName), FileSize: im.FileSize,
 		SHA256: im.FileSHA256, Status: im.Status, State: im.Status, Error: im.Error, Counts: im.Counts,
 		OverLimitWarning: im.OverLimitWarning, Options: im.Options, CreatedAt: im.CreatedAt, StartedAt: im.StartedAt,
 		FinishedAt: im.FinishedAt, FilePrunedAt: im.FilePrunedAt}
@@ -178,7 +179,7 @@ func (s *Server) dryRun(w http.ResponseWriter, r *http.Request, req importer.Req
 	if err != nil {
 		s.Log.Error("dry run failed after it started answering", "error", err)
 		fmt.Fprint(w, `],"error":`)
-		return enc.Encode(err.Error())
+		return enc.Encode(importer.ShownError(err, req.Path, req.FileName))
 	}
 	fmt.Fprint(w, `],"summary":`)
 	if err := enc.Encode(sum); err != nil {
@@ -221,7 +222,7 @@ func (s *Server) getImportFile(w http.ResponseWriter, r *http.Request, acct stor
 	}
 	defer f.Close()
 	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": imp.FileName}))
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": SafeFileName(imp.FileName)}))
 	http.ServeContent(w, r, "", imp.CreatedAt, f)
 	return nil
 }

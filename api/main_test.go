@@ -52,8 +52,9 @@ type harness struct {
 }
 
 type harnessOpts struct {
-	MaxUpload int64 // 0: 1 MiB
-	BatchSize int   // 0: 2
+	MaxUpload int64     // 0: 1 MiB
+	BatchSize int       // 0: 2
+	Log       io.Writer // where the daemon logs (as text); nil: nowhere, unless LEADPIPE_TEST_LOG is set
 }
 
 func newHarness(t *testing.T, o harnessOpts) *harness {
@@ -71,6 +72,9 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	cfg.BatchSize = o.BatchSize
 	cfg.Lease = config.Duration(30 * time.Second)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	if o.Log != nil {
+		log = slog.New(slog.NewTextHandler(o.Log, nil))
+	}
 	if os.Getenv("LEADPIPE_TEST_LOG") != "" {
 		log = slog.New(slog.NewTextHandler(os.Stderr, nil))
 	}

@@ -2,9 +2,13 @@ package api
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/leadpipe/leadpipe/store"
 )
@@ -60,6 +64,21 @@ func (p *params) int(name string, def, min, max int64) int64 {
 		}
 	}
 	return n
+}
+
+// checkQueryText checks that every query parameter is text Postgres can compare: valid UTF-8
+// without NUL (?kind=%ff or ?import_file=%00 would otherwise fail the query).
+func checkQueryText(r *http.Request) error {
+	p := &params{r: r}
+	q := r.URL.Query()
+	for _, name := range slices.Sorted(maps.Keys(q)) {
+		for _, v := range q[name] {
+			if !utf8.ValidString(name+v) || strings.ContainsRune(name+v, 0) {
+				p.problems = append(p.problems, fmt.Sprintf("%s: %q is not UTF-8 text without NUL", strings.ToValidUTF8(name, "\ufffd"), v))
+			}
+		}
+	}
+	return p.err()
 }
 
 func (p *params) err() error {

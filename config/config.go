@@ -26,6 +26,13 @@ type Config struct {
 	PostgresURL string `yaml:"postgres_url" env:"LEADPIPE_POSTGRES_URL"`
 	// HTTPAddr is where `leadpipe serve` serves /metrics, /healthz and /readyz.
 	HTTPAddr string `yaml:"http_addr" env:"LEADPIPE_HTTP_ADDR"`
+	// HTTPIdleTimeout closes a keep-alive connection idle that long; HTTPStallTimeout cuts a
+	// request whose body stops coming, or whose answer its client stops reading, that long
+	// (there is no total deadline: uploads take what their link needs);
+	// HTTPMaxConnsPerClient bounds the open connections of one client IP.
+	HTTPIdleTimeout       Duration `yaml:"http_idle_timeout" env:"LEADPIPE_HTTP_IDLE_TIMEOUT"`
+	HTTPStallTimeout      Duration `yaml:"http_stall_timeout" env:"LEADPIPE_HTTP_STALL_TIMEOUT"`
+	HTTPMaxConnsPerClient int      `yaml:"http_max_conns_per_client" env:"LEADPIPE_HTTP_MAX_CONNS_PER_CLIENT"`
 	// Workers is how many imports `leadpipe serve` runs at once.
 	Workers int `yaml:"workers" env:"LEADPIPE_WORKERS"`
 	// BatchSize is how many rows move through the pipeline together; each batch is one
@@ -141,6 +148,11 @@ var Default = Config{
 	// Kafka import requests (pipeline/requests).
 	KafkaRequestMaxAttempts: 10,
 	KafkaRequestsRetention:  Duration(30 * 24 * time.Hour),
+
+	// HTTP server (cmd/leadpipe/serve_http.go, httpguard).
+	HTTPIdleTimeout:       Duration(60 * time.Second),
+	HTTPStallTimeout:      Duration(30 * time.Second),
+	HTTPMaxConnsPerClient: 32,
 }
 
 // Duration is a time.Duration written as "30s", "5m" in the file and the environment.
@@ -221,6 +233,15 @@ func (c Config) Validate() error {
 	var errs []string
 	if c.PostgresURL == "" {
 		errs = append(errs, "postgres_url is empty")
+	}
+	if c.HTTPIdleTimeout <= 0 {
+		errs = append(errs, "http_idle_timeout must be positive")
+	}
+	if c.HTTPStallTimeout <= 0 {
+		errs = append(errs, "http_stall_timeout must be positive")
+	}
+	if c.HTTPMaxConnsPerClient < 1 {
+		errs = append(errs, fmt.Sprintf("http_max_conns_per_client is %d, want at least 1", c.HTTPMaxConnsPerClient))
 	}
 	if c.Workers < 1 {
 		errs = append(errs, fmt.Sprintf("workers is %d, want at least 1", c.Workers))

@@ -63,6 +63,9 @@ var good = config.Config{
 
 	KafkaRequestMaxAttempts: 4,
 	KafkaRequestsRetention:  config.Duration(72 * time.Hour),
+	HTTPIdleTimeout:         config.Duration(2 * time.Minute),
+	HTTPStallTimeout:        config.Duration(time.Minute),
+	HTTPMaxConnsPerClient:   8,
 }
 
 func TestDefaultIsValid(t *testing.T) {
@@ -103,6 +106,9 @@ func TestDefaultIsValid(t *testing.T) {
 
 		KafkaRequestMaxAttempts: 10,
 		KafkaRequestsRetention:  config.Duration(720 * time.Hour),
+		HTTPIdleTimeout:         config.Duration(60 * time.Second),
+		HTTPStallTimeout:        config.Duration(30 * time.Second),
+		HTTPMaxConnsPerClient:   32,
 	}
 	if config.Default != want {
 		t.Fatalf("Default = %+v, want %+v", config.Default, want)
@@ -213,6 +219,9 @@ func TestValidate(t *testing.T) {
 		{"poll negative", func(c *config.Config) { c.PollInterval = config.Duration(-time.Second) }, "config: poll_interval must be positive"},
 		{"max field 1024", func(c *config.Config) { c.MaxFieldBytes = 1024 }, ""},
 		{"every log level", func(c *config.Config) { c.LogLevel = "error" }, ""},
+		{"http idle timeout 0", func(c *config.Config) { c.HTTPIdleTimeout = 0 }, "config: http_idle_timeout must be positive"},
+		{"http stall timeout 0", func(c *config.Config) { c.HTTPStallTimeout = 0 }, "config: http_stall_timeout must be positive"},
+		{"http conns per client 0", func(c *config.Config) { c.HTTPMaxConnsPerClient = 0 }, "config: http_max_conns_per_client is 0, want at least 1"},
 		{"log level case", func(c *config.Config) { c.LogLevel = "INFO" }, `config: log_level is "INFO", want debug, info, warn or error`},
 		{"clickhouse database", func(c *config.Config) { c.ClickHouseDatabase = "crm_analytics2" }, ""},
 		{"clickhouse database not a name", func(c *config.Config) { c.ClickHouseDatabase = "crm; DROP" },

@@ -8,6 +8,8 @@ import (
 	"io"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Policy says how an imported value meets an existing prospect's value (SPEC §5).
@@ -44,6 +46,37 @@ type Options struct {
 // ErrInvalidOptions wraps every problem found in import options.
 var ErrInvalidOptions = errors.New("invalid import options")
 
+// Caps on import options, the same for every source (API, watched directories, Kafka requests,
+// the command line): every import writes a membership row per data row for its list, each of
+// its tags and its campaign, so the number of tags bounds what one file can write.
+const (
+	// MaxOptionsBytes bounds an options document (JSON).
+	MaxOptionsBytes = 64 << 10
+	// MaxTags bounds the tags of one import: a row joins at most 1 list + 20 tags + 1 campaign.
+	MaxTags = 20
+	// MaxNameChars bounds a list, tag, campaign, lead source, owner or sheet name.
+	MaxNameChars = 200
+)
+
+// ParseOptions decodes an options document strictly (DecodeOptions) and checks it against the
+// caps (CheckLimits); empty input gives the default options.
+func ParseOptions(b []byte) (Options, error) {
+	if len(b) > MaxOptionsBytes {
+		return Options{}, fmt.Errorf("%w: the options are %d bytes, more than the limit of %d KiB", ErrInvalidOptions, len(b), MaxOptionsBytes>>10)
+	}
+	if len(bytes.TrimSpace(b)) == 0 {
+		return Options{}, nil
+	}
+	o, err := DecodeOptions(bytes.NewReader(b))
+	if err != nil {
+		return Options{}, err
+	}
+	if err := o.CheckLimits(); err != nil {
+		return Options{}, err
+	}
+	return o, nil
+}
+
 // DecodeOptions reads options JSON strictly: unknown keys and trailing data are errors.
 func DecodeOptions(r io.Reader) (Options, error) {
 	var o Options
@@ -61,14 +94,6 @@ func DecodeOptions(r io.Reader) (Options, error) {
 	return o, nil
 }
 
-// ParseOptions decodes options from bytes; empty input gives the default options.
-func ParseOptions(b []byte) (Options, error) {
-	if len(bytes.TrimSpace(b)) == 0 {
-		return Options{}, nil
-	}
-	return DecodeOptions(bytes.NewReader(b))
-}
-
 // AllowCreate reports whether rows may create prospects.
 func (o Options) AllowCreate() bool { return o.CreateNew == nil || *o.CreateNew }
 
@@ -83,10 +108,105 @@ func (o Options) PolicyFor(key string) Policy {
 	return Overwrite
 }
 
-// Check validates the options against an account's catalog and returns every problem found,
-// each naming the option, joined into one error wrapping ErrInvalidOptions.
-func (o Options) Check(c *Catalog) error {
+// CheckLimits checks what needs no account: the caps above, and that every string is valid
+// UTF-8 without NUL (Postgres stores neither) and every name without control characters. It
+// returns every problem found, each naming the option, joined into one error wrapping
+// ErrInvalidOptions.
+func (o Options) CheckLimits() error {
+	return joinProblems(o.limitProblems())
+}
+
+// optionValue is a string of the options and the option that holds it.
+type optionValue struct{ option, value string }
+
+func (o Options) limitProblems() []string {
 	var problems []string
+	if len(o.Tags) > MaxTags {
+		problems = append(problems, fmt.Sprintf("tags: %d tags, more than the limit of %d", len(o.Tags), MaxTags))
+	}
+	names := []optionValue{
+		{"list", o.List}, {"owner", o.Owner}, {"campaign", o.Campaign}, {"lead_source", o.LeadSource}, {"sheet", o.Sheet},
+	}
+	for _, t := range o.Tags {
+		names = append(names, optionValue{"tags", t})
+	}
+	for _, n := range names {
+		if p := nameProblem(n.value); p != "" {
+			problems = append(problems, fmt.Sprintf("%s: %q %s", n.option, shorten(n.value), p))
+		}
+	}
+	texts := []optionValue{{"unique_identifier", o.UniqueIdentifier}}
+	for header, key := range o.Mapping {
+		texts = append(texts, optionValue{"mapping", header}, optionValue{"mapping", key})
+	}
+	for key, p := range o.FieldPolicies {
+		texts = append(texts, optionValue{"field_policies", key}, optionValue{"field_policies", string(p)})
+	}
+	for _, t := range texts {
+		if p := textProblem(t.value); p != "" {
+			problems = append(problems, fmt.Sprintf("%s: %q %s", t.option, shorten(t.value), p))
+		}
+	}
+	return problems
+}
+
+// textProblem says what is wrong with a string Postgres must store, or "".
+func textProblem(s string) string {
+	switch {
+	case !utf8.ValidString(s):
+		return "is not valid UTF-8"
+	case strings.ContainsRune(s, 0):
+		return "contains a NUL character"
+	}
+	return ""
+}
+
+// nameProblem says what is wrong with a list, tag, campaign, lead source, owner or sheet
+// name, or "".
+func nameProblem(s string) string {
+	if p := textProblem(s); p != "" {
+		return p
+	}
+	if n := utf8.RuneCountInString(s); n > MaxNameChars {
+		return fmt.Sprintf("is %d characters long, more than the limit of %d", n, MaxNameChars)
+	}
+	if strings.IndexFunc(s, unicode.IsControl) >= 0 {
+		return "contains a control character"
+	}
+	return ""
+}
+
+// shorten keeps the first 40 characters of a value an error message shows.
+func shorten(s string) string {
+	n := 0
+	for i := range s {
+		if n == 40 {
+			return s[:i] + "…"
+		}
+		n++
+	}
+	return s
+}
+
+// maxProblems bounds the problems one error lists.
+const maxProblems = 10
+
+// joinProblems joins problems into one error wrapping ErrInvalidOptions; none gives nil.
+func joinProblems(problems []string) error {
+	if len(problems) == 0 {
+		return nil
+	}
+	if n := len(problems); n > maxProblems {
+		problems = append(problems[:maxProblems:maxProblems], fmt.Sprintf("and %d more", n-maxProblems))
+	}
+	return fmt.Errorf("%w: %s", ErrInvalidOptions, strings.Join(problems, "; "))
+}
+
+// Check validates the options against the caps (CheckLimits) and an account's catalog, and
+// returns every problem found, each naming the option, joined into one error wrapping
+// ErrInvalidOptions.
+func (o Options) Check(c *Catalog) error {
+	problems := o.limitProblems()
 	for header, key := range o.Mapping {
 		if key != "" && c.Index(key) < 0 {
 			problems = append(problems, fmt.Sprintf("mapping: column %q maps to unknown field %q", header, key))
@@ -116,10 +236,7 @@ func (o Options) Check(c *Catalog) error {
 			problems = append(problems, "tags: a tag name is empty")
 		}
 	}
-	if len(problems) == 0 {
-		return nil
-	}
-	return fmt.Errorf("%w: %s", ErrInvalidOptions, strings.Join(problems, "; "))
+	return joinProblems(problems)
 }
 
 // CanIdentify reports whether a field may serve as the unique identifier: any single-valued

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -144,7 +145,7 @@ func (im *Importer) open(ctx context.Context, req Request) (*Checked, *openFile,
 	}
 	f, err := os.Open(req.Path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %v", ErrBadFile, err)
+		return nil, nil, fmt.Errorf("%w: %w", ErrBadFile, err)
 	}
 	name := req.displayName()
 	h := sha256.New()
@@ -244,6 +245,12 @@ func (req Request) record(c *Checked) (store.Import, error) {
 		ID: req.ID, AccountID: c.Account.ID, Source: req.Source, FileName: name, FilePath: path, FileSize: c.Size,
 		FileSHA256: c.SHA256, Options: opts, RowsTotal: c.Rows, OverLimitWarning: c.OverLimitWarning, Header: c.Header,
 	}, nil
+}
+
+// ShownError is the message of an import's error as its users may see it: the file at path is
+// named as they know it (name), not by where the server keeps it.
+func ShownError(err error, path, name string) string {
+	return strings.ReplaceAll(err.Error(), path, name)
 }
 
 // displayName is the file's name as its user knows it.
@@ -459,8 +466,8 @@ func (im *Importer) run(ctx context.Context, imp store.Import, owner string, in 
 		}
 		return sum, err
 	default:
-		sum.Status, sum.Error = store.StatusFailed, err.Error()
-		if ferr := store.FinishImport(final, im.Pool, imp.ID, owner, store.StatusFailed, err.Error()); ferr != nil {
+		sum.Status, sum.Error = store.StatusFailed, ShownError(err, imp.FilePath, imp.FileName)
+		if ferr := store.FinishImport(final, im.Pool, imp.ID, owner, store.StatusFailed, sum.Error); ferr != nil {
 			return sum, errors.Join(err, ferr)
 		}
 		log.Error("import failed", "error", err)

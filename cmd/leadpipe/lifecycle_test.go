@@ -19,9 +19,6 @@ import (
 	"github.com/leadpipe/leadpipe/store/storetest"
 )
 
-// asCLIVar, set in its environment, makes this test binary run as `leadpipe` (see TestMain).
-const asCLIVar = "LEADPIPE_TEST_AS_CLI"
-
 // startCLI runs `leadpipe args…` in a process of its own, with the test's settings, and returns
 // it with what it writes. The process is killed, if still running, when the test ends.
 func startCLI(t *testing.T, args ...string) (*exec.Cmd, *cliBuffer) {

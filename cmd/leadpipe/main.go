@@ -50,7 +50,8 @@ variables, e.g. LEADPIPE_POSTGRES_URL. See README.md.
 `
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	// SIGHUP (a closed terminal, a supervisor's reload) stops as gracefully as SIGTERM.
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM, syscall.SIGHUP)
 	defer stop()
 	tuneGC()
 	isolate.ServeChild()

@@ -12,9 +12,9 @@ import (
 	"github.com/leadpipe/leadpipe/store"
 )
 
-// serve runs the daemon until SIGTERM or SIGINT: it migrates the schema, serves /metrics,
-// /healthz and /readyz, runs the import workers and watches the directories of the watch
-// setting. On a signal it stops claiming imports and files, rolls back the batch in flight,
+// serve runs the daemon until SIGTERM, SIGINT or SIGHUP: it migrates the schema, serves
+// /metrics, /healthz and /readyz, runs the import workers and watches the directories of the
+// watch setting. On a signal it stops claiming imports and files, rolls back the batch in flight,
 // puts running imports back in the queue and exits.
 func serve(ctx context.Context, e *env, args []string) error {
 	if _, err := e.parse(e.flags(), args); err != nil {
@@ -36,13 +36,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", metricsHandler(e, pool))
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, r *http.Request) {
-		if err := pool.Ping(r.Context()); err != nil {
-			http.Error(w, "postgres: "+err.Error(), http.StatusServiceUnavailable)
-			return
-		}
-		fmt.Fprintln(w, "ok")
-	})
+	mux.HandleFunc("GET /readyz", readyz(e, pool))
 	im := e.importer(pool)
 	watcher, err := openWatcher(e, pool, im)
 	if err != nil {
@@ -56,9 +50,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	(&api.Server{Pool: pool, Importer: im, Files: files, Log: e.log}).Register(mux)
-	srv := &http.Server{Addr: e.cfg.HTTPAddr, Handler: mux, ReadHeaderTimeout: 10 * time.Second}
-	httpErr := make(chan error, 1)
-	go func() { httpErr <- srv.ListenAndServe() }()
+	srv, httpErr := listenHTTP(e, mux)
 	e.log.Info("leadpipe serving", "http", e.cfg.HTTPAddr, "api", "/v1", "workers", e.cfg.Workers, "files", e.cfg.FilesDir)
 
 	workers := &pipeline.Workers{

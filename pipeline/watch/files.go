@@ -34,9 +34,6 @@ const (
 	dirOptions    = optionsSuffix
 )
 
-// maxOptionsBytes bounds an options file.
-const maxOptionsBytes = 1 << 20
-
 // errRefused marks an entry that is not a regular file: it is never imported.
 var errRefused = errors.New("refused")
 
@@ -132,12 +129,9 @@ func readOptions(root *os.Root, name, shown string) (crm.Options, error) {
 		return crm.Options{}, fmt.Errorf("options file %s: %w", shown, err)
 	}
 	defer f.Close()
-	b, err := io.ReadAll(io.LimitReader(f, maxOptionsBytes+1))
+	b, err := io.ReadAll(io.LimitReader(f, crm.MaxOptionsBytes+1)) // ParseOptions refuses more
 	if err != nil {
 		return crm.Options{}, fmt.Errorf("options file %s: %w", shown, err)
-	}
-	if len(b) > maxOptionsBytes {
-		return crm.Options{}, fmt.Errorf("%w: options file %s is larger than 1 MiB", crm.ErrInvalidOptions, shown)
 	}
 	o, err := crm.ParseOptions(b)
 	if err != nil {

@@ -191,7 +191,8 @@ func TestFilesThatCannotBeImportedGoToFailed(t *testing.T) {
 }
 
 // A file's own NAME.options.json applies to it, else the directory's .options.json; both
-// follow their file. A bad options file fails its file, naming the options file.
+// follow their file. A bad options file (or one over the caps) fails its file, naming the
+// options file.
 func TestOptionsFiles(t *testing.T) {
 	f := newFixture(t)
 	dir := t.TempDir()
@@ -205,6 +206,8 @@ func TestOptionsFiles(t *testing.T) {
 	drop(t, dir, "plain.csv", "email\nplain@example.com\n")
 	drop(t, dir, "typo.csv.options.json", `{"tagz": ["x"]}`)
 	drop(t, dir, "typo.csv", "email\ntypo@example.com\n")
+	drop(t, dir, "tags.csv.options.json", `{"tags": ["t"`+strings.Repeat(`, "t"`, 20)+`]}`)
+	drop(t, dir, "tags.csv", "email\ntags@example.com\n")
 	f.scanUntil(w, "french.csv and plain.csv are processed", func() bool {
 		return exists(filepath.Join(dir, "processed", "french.csv")) && exists(filepath.Join(dir, "processed", "plain.csv"))
 	})
@@ -226,6 +229,10 @@ func TestOptionsFiles(t *testing.T) {
 	text := readFile(t, filepath.Join(dir, "failed", "typo.csv.error.txt"))
 	if want := `options file typo.csv.options.json: invalid import options: json: unknown field "tagz"`; !strings.Contains(text, want) {
 		t.Errorf("failed/typo.csv.error.txt does not say %q:\n%s", want, text)
+	}
+	text = readFile(t, filepath.Join(dir, "failed", "tags.csv.error.txt"))
+	if want := `options file tags.csv.options.json: invalid import options: tags: 21 tags, more than the limit of 20`; !strings.Contains(text, want) {
+		t.Errorf("failed/tags.csv.error.txt does not say %q:\n%s", want, text)
 	}
 	if !exists(filepath.Join(dir, ".options.json")) {
 		t.Error("the directory's .options.json was moved")

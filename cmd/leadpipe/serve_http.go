@@ -1,0 +1,51 @@
+package main
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/leadpipe/leadpipe/httpguard"
+)
+
+// readHeaderTimeout bounds how long a client may take to send a request's headers.
+const readHeaderTimeout = 10 * time.Second
+
+// listenHTTP serves h on the http_addr setting, guarded by the http_* settings: a keep-alive
+// connection idle for http_idle_timeout is closed, a request body or answer stalled for
+// http_stall_timeout is cut, and one client IP holds at most http_max_conns_per_client
+// connections. Every answer carries X-Content-Type-Options: nosniff. Why the server ended (it
+// could not listen, or it was shut down) is sent on the returned channel.
+func listenHTTP(e *env, h http.Handler) (*http.Server, <-chan error) {
+	srv := &http.Server{
+		Handler:           httpguard.NoSniff(httpguard.BodyStalls(h, time.Duration(e.cfg.HTTPStallTimeout))),
+		ReadHeaderTimeout: readHeaderTimeout,
+		IdleTimeout:       time.Duration(e.cfg.HTTPIdleTimeout),
+	}
+	served := make(chan error, 1)
+	go func() {
+		l, err := net.Listen("tcp", e.cfg.HTTPAddr)
+		if err != nil {
+			served <- err
+			return
+		}
+		served <- srv.Serve(httpguard.Listener(l, e.cfg.HTTPMaxConnsPerClient, time.Duration(e.cfg.HTTPStallTimeout)))
+	}()
+	return srv, served
+}
+
+// readyz answers whether the daemon can serve: 200 when Postgres answers, else 503 "not ready".
+// Why it is not ready is logged, not shown: Postgres' errors name its user, database and address.
+func readyz(e *env, pool *pgxpool.Pool) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if err := pool.Ping(r.Context()); err != nil {
+			e.log.Error("not ready: postgres does not answer", "error", err)
+			http.Error(w, "not ready: the database does not answer", http.StatusServiceUnavailable)
+			return
+		}
+		fmt.Fprintln(w, "ok")
+	}
+}
