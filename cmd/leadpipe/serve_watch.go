@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/leadpipe/leadpipe/api"
 	"github.com/leadpipe/leadpipe/config"
 	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/pipeline/watch"
@@ -25,6 +26,7 @@ func openWatcher(e *env, pool *pgxpool.Pool, im *importer.Importer) (*watch.Watc
 		Dirs:       dirs,
 		DB:         pool,
 		Importer:   im,
+		Files:      &api.Files{Dir: e.cfg.FilesDir, MaxUpload: e.cfg.MaxUploadBytes},
 		Owner:      fmt.Sprintf("%s:%d", host, os.Getpid()),
 		Interval:   time.Duration(e.cfg.WatchInterval),
 		Quiet:      time.Duration(e.cfg.WatchQuiet),

@@ -150,17 +150,13 @@ func (d *dir) takeIn(c store.WatchClaim) error {
 	return nil
 }
 
-// request is the import request of a file in the work folder: its options are its own
-// options file, else the directory's .options.json, else the defaults.
+// request is the import request of a file in the work folder, but for its path (see
+// Watcher.keep): its options are its own options file, else the directory's .options.json, else
+// the defaults.
 func (d *dir) request(c store.WatchClaim) (importer.Request, error) {
 	work := workPath(c.ImportID)
-	f, _, err := openRegular(d.root, work)
-	if err != nil {
-		return importer.Request{}, fmt.Errorf("%w %s: %w", importer.ErrBadFile, c.Name, err)
-	}
-	f.Close()
-	req := importer.Request{Account: d.account, Path: filepath.Join(d.path, work), FileName: c.Name,
-		Source: store.SourceWatch, ID: c.ImportID}
+	req := importer.Request{Account: d.account, FileName: c.Name, Source: store.SourceWatch, ID: c.ImportID}
+	var err error
 	switch {
 	case exists(d.root, work+optionsSuffix):
 		req.Options, err = readOptions(d.root, work+optionsSuffix, c.Name+optionsSuffix)

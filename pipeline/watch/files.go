@@ -12,8 +12,6 @@ import (
 	"strconv"
 	"strings"
 
-	"golang.org/x/sys/unix"
-
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/stages/read"
 )
@@ -36,9 +34,6 @@ const (
 
 // maxOptionsBytes bounds an options file.
 const maxOptionsBytes = 1 << 20
-
-// errRefused marks an entry that is not a regular file: it is never imported.
-var errRefused = errors.New("refused")
 
 // errGone is returned when a claimed file is no longer where it should be.
 var errGone = errors.New("the file is gone")
@@ -82,26 +77,19 @@ func isLocal(name string) bool {
 }
 
 // openRegular opens name under root for reading, and keeps it only if what it opened is a
-// regular file (errRefused otherwise). It never follows a symbolic link as name's last
-// element (Root.OpenFile would follow one that stays in the root) and never blocks on a FIFO.
+// regular file (read.ErrNotRegular otherwise): see read.OpenRegularAt. (Root.OpenFile would
+// follow a symbolic link that stays in the root, and block on a FIFO.)
 func openRegular(root *os.Root, name string) (*os.File, fs.FileInfo, error) {
 	parent, err := root.Open(path.Dir(name))
 	if err != nil {
 		return nil, nil, err
 	}
 	defer parent.Close()
-	fd, err := unix.Openat(int(parent.Fd()), path.Base(name), unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if errors.Is(err, unix.ELOOP) {
-		return nil, nil, fmt.Errorf("%w: %s is a symbolic link, not a regular file", errRefused, name)
-	}
+	f, err := read.OpenRegularAt(parent, path.Base(name))
 	if err != nil {
-		return nil, nil, &fs.PathError{Op: "open", Path: name, Err: err}
+		return nil, nil, err
 	}
-	f := os.NewFile(uintptr(fd), name)
 	fi, err := f.Stat()
-	if err == nil && !fi.Mode().IsRegular() {
-		err = fmt.Errorf("%w: %s is %s, not a regular file", errRefused, name, read.FileKind(fi.Mode()))
-	}
 	if err != nil {
 		f.Close()
 		return nil, nil, err

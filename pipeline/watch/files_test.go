@@ -1,11 +1,7 @@
 package watch
 
 import (
-	"errors"
 	"io/fs"
-	"os"
-	"path/filepath"
-	"syscall"
 	"testing"
 )
 
@@ -63,43 +59,6 @@ func TestNumbered(t *testing.T) {
 	for _, tt := range tests {
 		if got := numbered(tt.name, tt.n); got != tt.want {
 			t.Errorf("numbered(%q, %d) = %q, want %q", tt.name, tt.n, got, tt.want)
-		}
-	}
-}
-
-// openRegular opens regular files only, without following a symbolic link (even one to a file
-// in the directory) or blocking on a FIFO.
-func TestOpenRegular(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "real.csv"), []byte("email\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("real.csv", filepath.Join(dir, "link.csv")); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mkfifo(filepath.Join(dir, "pipe.csv"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer root.Close()
-	f, fi, err := openRegular(root, "real.csv")
-	if err != nil || fi.Size() != 6 {
-		t.Fatalf("openRegular(real.csv) = %v, %v", fi, err)
-	}
-	f.Close()
-	for name, want := range map[string]string{
-		"link.csv": "refused: link.csv is a symbolic link, not a regular file",
-		"pipe.csv": "refused: pipe.csv is a FIFO, not a regular file",
-		"sub":      "refused: sub is a directory, not a regular file",
-	} {
-		if _, _, err := openRegular(root, name); !errors.Is(err, errRefused) || err.Error() != want {
-			t.Errorf("openRegular(%s) error %v, want %q", name, err, want)
 		}
 	}
 }

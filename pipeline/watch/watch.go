@@ -1,8 +1,9 @@
 // Package watch imports the files dropped in watched directories. It scans each directory,
 // waits until a file is complete, claims it in Postgres so that of several daemons watching
-// the directory one takes it, moves it into the directory's work folder and queues its import;
-// once the import has ended it moves the file to processed/ or failed/ (with NAME.error.txt
-// saying why). Symbolic links, FIFOs, devices and directories are refused, never opened.
+// the directory one takes it, moves it into the directory's work folder, copies it into the
+// files store (files_dir, out of the directory's writers' reach: the import reads that copy
+// and the API serves it) and queues its import; once the import has ended it moves the file to
+// processed/ or failed/ (with NAME.error.txt saying why). Symbolic links, FIFOs, devices and directories are refused, never opened.
 // docs/watch.md describes it for users.
 package watch
 
@@ -12,6 +13,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -21,9 +23,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
+	"github.com/leadpipe/leadpipe/api"
 	"github.com/leadpipe/leadpipe/config"
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/importer"
+	"github.com/leadpipe/leadpipe/stages/read"
 	"github.com/leadpipe/leadpipe/store"
 )
 
@@ -59,6 +63,9 @@ type Watcher struct {
 	// DB holds the claims; Importer queues the imports, which the daemon's workers run.
 	DB       DB
 	Importer *importer.Importer
+	// Files keeps the original of each file queued: the import reads it there, and it is what
+	// GET /v1/imports/{id}/file serves, out of reach of the directory's writers.
+	Files *api.Files
 	// Owner names this daemon in the claims it makes.
 	Owner string
 	// Interval is how often each directory is scanned; Quiet how long a file written in
@@ -249,7 +256,7 @@ func (w *Watcher) refuse(d *dir, name, why string) {
 func (w *Watcher) take(ctx context.Context, d *dir, name string, seen fs.FileInfo) (bool, error) {
 	f, fi, err := openRegular(d.root, name)
 	switch {
-	case errors.Is(err, errRefused):
+	case errors.Is(err, read.ErrNotRegular):
 		w.refuse(d, name, err.Error())
 		return false, nil
 	case errors.Is(err, fs.ErrNotExist):
@@ -318,19 +325,15 @@ func (w *Watcher) work(ctx context.Context, d *dir, importID int64, takeover boo
 	} else if err != nil {
 		return fmt.Errorf("move %s into %s: %w", c.Name, workDir, err)
 	}
-	req, err := d.request(c)
-	if err == nil {
-		_, _, err = w.Importer.Submit(ctx, req)
-	}
-	var pgErr *pgconn.PgError
+	err = w.queue(ctx, d, c)
 	switch {
 	case err == nil:
 		log.Info("watch file queued")
 		return tx.Commit(ctx)
-	case errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.TableName == "imports":
+	case queuedMeanwhile(err):
 		return nil // queued by a daemon that took the claim over meanwhile
 	case !errors.Is(err, importer.ErrBadFile) && !errors.Is(err, crm.ErrInvalidOptions) &&
-		!errors.Is(err, store.ErrNotFound) && !errors.Is(err, errRefused):
+		!errors.Is(err, store.ErrNotFound) && !errors.Is(err, read.ErrNotRegular):
 		return fmt.Errorf("queue %s: %w", c.Name, err)
 	}
 	reason := err.Error()
@@ -342,6 +345,46 @@ func (w *Watcher) work(ctx context.Context, d *dir, importID int64, takeover boo
 		return err
 	}
 	return tx.Commit(ctx)
+}
+
+// queue stores a claimed file's original in the files store and queues its import from there.
+func (w *Watcher) queue(ctx context.Context, d *dir, c store.WatchClaim) error {
+	req, err := d.request(c)
+	if err != nil {
+		return err
+	}
+	if req.Path, err = w.keep(ctx, d, c); err != nil {
+		return err
+	}
+	if _, _, err = w.Importer.Submit(ctx, req); err != nil && !queuedMeanwhile(err) {
+		os.Remove(req.Path) // no import reads it
+	}
+	return err
+}
+
+// keep copies a claimed file from the work folder to where its import keeps its original
+// file (under files_dir, like an upload's), and returns that path. Only the daemon writes
+// there: whoever may write to the watched directory (and so to processed/ and failed/, or to
+// the file itself through a link of their own) cannot change or replace what is imported and
+// served.
+func (w *Watcher) keep(ctx context.Context, d *dir, c store.WatchClaim) (string, error) {
+	acct, err := store.AccountByName(ctx, w.DB, d.account)
+	if err != nil {
+		return "", err
+	}
+	f, _, err := openRegular(d.root, workPath(c.ImportID))
+	if err != nil {
+		return "", fmt.Errorf("%w %s: %w", importer.ErrBadFile, c.Name, err)
+	}
+	defer f.Close()
+	return w.Files.Store(f, acct.ID, c.ImportID)
+}
+
+// queuedMeanwhile reports whether queuing failed because the import exists: a daemon that
+// took the claim over queued it meanwhile.
+func queuedMeanwhile(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.TableName == "imports"
 }
 
 // finishEnded moves the files of a directory whose import ended to processed/ or failed/.
