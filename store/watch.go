@@ -83,6 +83,15 @@ func LockWatchClaim(ctx context.Context, tx pgx.Tx, importID int64) (c WatchClai
 	return c, true, nil
 }
 
+// TakeOverWatchClaim makes owner the daemon of a claim it has locked (see LockWatchClaim),
+// whose daemon left it unqueued.
+func TakeOverWatchClaim(ctx context.Context, tx pgx.Tx, importID int64, owner string) error {
+	if _, err := tx.Exec(ctx, "UPDATE watch_claims SET owner = $2 WHERE import_id = $1", importID, owner); err != nil {
+		return fmt.Errorf("take over watch claim %d: %w", importID, err)
+	}
+	return nil
+}
+
 // EndedWatchClaims returns up to 100 open claims of a directory whose import has ended
 // (completed, failed or cancelled), oldest first: their files are due in processed/ or
 // failed/.

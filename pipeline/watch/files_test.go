@@ -2,7 +2,9 @@ package watch
 
 import (
 	"io/fs"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestClassify(t *testing.T) {
@@ -57,8 +59,25 @@ func TestNumbered(t *testing.T) {
 		{"README", 2, "README-2"},
 	}
 	for _, tt := range tests {
-		if got := numbered(tt.name, tt.n); got != tt.want {
+		if got := numbered(tt.name, tt.n, 0); got != tt.want {
 			t.Errorf("numbered(%q, %d) = %q, want %q", tt.name, tt.n, got, tt.want)
+		}
+	}
+	// Near the name limit, the name is cut before its extension (on a character's boundary)
+	// so that it fits with room bytes more.
+	long := strings.Repeat("é", 123) + ".csv" // 250 bytes
+	for _, tt := range []struct {
+		n, room int
+		want    string
+	}{
+		{1, 0, long},
+		{1, len(".error.txt"), strings.Repeat("é", 120) + ".csv"},
+		{2, len(".error.txt"), strings.Repeat("é", 119) + "-2.csv"},
+		{1, len(".options.json"), strings.Repeat("é", 119) + ".csv"},
+	} {
+		got := numbered(long, tt.n, tt.room)
+		if got != tt.want || len(got)+tt.room > 255 || !utf8.ValidString(got) {
+			t.Errorf("numbered(250 bytes, %d, %d) = %q (%d bytes), want %q", tt.n, tt.room, got, len(got), tt.want)
 		}
 	}
 }

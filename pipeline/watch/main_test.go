@@ -98,7 +98,7 @@ func workers(t *testing.T, pool *pgxpool.Pool, im *importer.Importer, owner stri
 // its mtime a minute back (as a download or cp -p leaves it), then renamed in.
 func drop(t *testing.T, dir, name, content string) {
 	t.Helper()
-	tmp := filepath.Join(dir, "."+name+".part")
+	tmp := filepath.Join(dir, ".drop.part") // short: name may be near the limit
 	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}

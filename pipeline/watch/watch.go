@@ -14,6 +14,7 @@ import (
 	"io/fs"
 	"log/slog"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -253,6 +254,8 @@ func (w *Watcher) refuse(d *dir, name, why string) {
 
 // take claims a complete file and queues it. It returns false when the file is not taken: it
 // changed since it was seen, it is not a regular file after all, or another daemon claimed it.
+// A file that the daemon may not read, or whose claim Postgres refuses (its name is not valid
+// UTF-8), goes to failed/ at once, unclaimed.
 func (w *Watcher) take(ctx context.Context, d *dir, name string, seen fs.FileInfo) (bool, error) {
 	f, fi, err := openRegular(d.root, name)
 	switch {
@@ -261,6 +264,8 @@ func (w *Watcher) take(ctx context.Context, d *dir, name string, seen fs.FileInf
 		return false, nil
 	case errors.Is(err, fs.ErrNotExist):
 		return false, nil
+	case errors.Is(err, fs.ErrPermission):
+		return true, w.failUnclaimed(d, name, "the daemon's user may not read it (permission denied): make it readable and drop it again")
 	case err != nil:
 		return false, err
 	}
@@ -275,6 +280,9 @@ func (w *Watcher) take(ctx context.Context, d *dir, name string, seen fs.FileInf
 		return false, nil
 	}
 	c, ok, err := store.ClaimWatchedFile(ctx, w.DB, store.WatchClaim{Dir: d.path, Name: name, SHA256: sum, Size: fi.Size(), Owner: w.Owner})
+	if reason, refused := refusedByPostgres(err); refused {
+		return true, w.failUnclaimed(d, name, "its name cannot be recorded: "+reason+"; rename it (in UTF-8) and drop it again")
+	}
 	if err != nil || !ok {
 		return false, err
 	}
@@ -313,7 +321,11 @@ func (w *Watcher) work(ctx context.Context, d *dir, importID int64, takeover boo
 		return err
 	}
 	log := w.Log.With("dir", d.path, "file", c.Name, "import_id", c.ImportID)
-	if takeover {
+	if takeover && c.Owner != w.Owner {
+		// Logged once: the claim is this daemon's from now on, even if this attempt fails too.
+		if err := store.TakeOverWatchClaim(ctx, tx, c.ImportID, w.Owner); err != nil {
+			return err
+		}
 		log.Info("watch claim taken over", "claimed_by", c.Owner)
 	}
 	if err := d.takeIn(c); errors.Is(err, errGone) {
@@ -332,14 +344,10 @@ func (w *Watcher) work(ctx context.Context, d *dir, importID int64, takeover boo
 		return tx.Commit(ctx)
 	case queuedMeanwhile(err):
 		return nil // queued by a daemon that took the claim over meanwhile
-	case !errors.Is(err, importer.ErrBadFile) && !errors.Is(err, crm.ErrInvalidOptions) &&
-		!errors.Is(err, store.ErrNotFound) && !errors.Is(err, read.ErrNotRegular):
-		return fmt.Errorf("queue %s: %w", c.Name, err)
 	}
-	reason := err.Error()
-	if errors.Is(err, store.ErrNotFound) {
-		reason = fmt.Sprintf("account %q does not exist: create it (leadpipe account create %q) or bind %s to another account in the watch setting",
-			d.account, d.account, d.path)
+	reason, fault := w.fileFault(d, err)
+	if !fault {
+		return fmt.Errorf("queue %s: %w", c.Name, err)
 	}
 	if err := w.fail(ctx, tx, d, c, reason); err != nil {
 		return err
@@ -378,6 +386,37 @@ func (w *Watcher) keep(ctx context.Context, d *dir, c store.WatchClaim) (string,
 	}
 	defer f.Close()
 	return w.Files.Store(f, acct.ID, c.ImportID)
+}
+
+// fileFault tells whether a file failed to be queued for a reason of its own, that trying
+// again cannot mend, and says why: the file goes to failed/ with that reason. Other errors (the
+// database or the disk failing) leave its claim to be tried again.
+func (w *Watcher) fileFault(d *dir, err error) (reason string, fault bool) {
+	if reason, refused := refusedByPostgres(err); refused {
+		return "the database refused the import's data: " + reason + "; remove it from the file's options or content", true
+	}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Sprintf("account %q does not exist: create it (leadpipe account create %q) or bind %s to another account in the watch setting",
+			d.account, d.account, d.path), true
+	case errors.Is(err, importer.ErrBadFile), errors.Is(err, crm.ErrInvalidOptions), errors.Is(err, read.ErrNotRegular):
+		return err.Error(), true
+	}
+	return "", false
+}
+
+// refusedByPostgres tells whether err is Postgres refusing a value (a data exception: text
+// that is not valid UTF-8, a \u0000 in JSON …), and says what it refused. Such a value comes
+// from the file, and storing it again would fail again.
+func refusedByPostgres(err error) (string, bool) {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || !strings.HasPrefix(pgErr.Code, "22") {
+		return "", false
+	}
+	if pgErr.Detail != "" {
+		return pgErr.Message + " (" + pgErr.Detail + ")", true
+	}
+	return pgErr.Message, true
 }
 
 // queuedMeanwhile reports whether queuing failed because the import exists: a daemon that
@@ -448,11 +487,29 @@ func (w *Watcher) fail(ctx context.Context, tx pgx.Tx, d *dir, c store.WatchClai
 	return nil
 }
 
+// failUnclaimed moves a file of the directory that could not be claimed to failed/, with its
+// options file and NAME.error.txt saying why. Of daemons doing so at once, one moves it.
+func (w *Watcher) failUnclaimed(d *dir, name, reason string) error {
+	c := store.WatchClaim{Dir: d.path, Name: name}
+	to, err := d.moveOut(name, name, failedDir, errorText(reason, c, d.account, w.now()))
+	switch {
+	case errors.Is(err, errGone):
+		return nil // another daemon moved it
+	case err != nil && to == "":
+		return fmt.Errorf("move %s to %s/: %w", name, failedDir, err)
+	case err != nil:
+		w.Log.Error("watch file moved without its options or error file", "dir", d.path, "file", name, "moved_to", to, "error", err)
+	}
+	filesTotal.WithLabelValues(resultFailed).Inc()
+	w.Log.Warn("watch file failed", "dir", d.path, "file", name, "moved_to", to, "reason", reason)
+	return nil
+}
+
 // moveOut moves a claimed file to folder (see dir.moveOut) and returns where it went: empty
 // when a daemon that died had moved it already. A file moved without its options or error
 // file is logged, not an error.
 func (w *Watcher) moveOut(d *dir, c store.WatchClaim, folder, text string) (string, error) {
-	to, err := d.moveOut(c, folder, text)
+	to, err := d.moveOut(workPath(c.ImportID), c.Name, folder, text)
 	switch {
 	case errors.Is(err, errGone):
 		w.Log.Warn("watch file already moved out of the work folder", "dir", d.path, "file", c.Name, "import_id", c.ImportID)
