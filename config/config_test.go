@@ -60,6 +60,10 @@ var good = config.Config{
 	Watch:              "/srv/drop/acme=acme,/srv/drop/globex=globex",
 	WatchQuiet:         config.Duration(10 * time.Second),
 	WatchInterval:      config.Duration(500 * time.Millisecond),
+
+	WatchClaimsRetention:    config.Duration(240 * time.Hour),
+	WatchProcessedRetention: config.Duration(168 * time.Hour),
+	WatchFailedRetention:    config.Duration(2160 * time.Hour),
 }
 
 func TestDefaultIsValid(t *testing.T) {
@@ -97,6 +101,8 @@ func TestDefaultIsValid(t *testing.T) {
 		ClickHouseDatabase: "leadpipe",
 		WatchQuiet:         config.Duration(2 * time.Second),
 		WatchInterval:      config.Duration(time.Second),
+
+		WatchClaimsRetention: config.Duration(720 * time.Hour),
 	}
 	if config.Default != want {
 		t.Fatalf("Default = %+v, want %+v", config.Default, want)
@@ -201,6 +207,9 @@ func TestValidate(t *testing.T) {
 		{"lease 1s", func(c *config.Config) { c.Lease = config.Duration(time.Second) }, ""},
 		{"lease 999ms", func(c *config.Config) { c.Lease = config.Duration(999 * time.Millisecond) }, "config: lease is 999ms, want at least 1s"},
 		{"poll negative", func(c *config.Config) { c.PollInterval = config.Duration(-time.Second) }, "config: poll_interval must be positive"},
+		{"watch retentions off", func(c *config.Config) { c.WatchClaimsRetention = 0 }, ""},
+		{"watch failed retention negative", func(c *config.Config) { c.WatchFailedRetention = config.Duration(-time.Hour) },
+			"config: watch_failed_retention is negative"},
 		{"max field 1024", func(c *config.Config) { c.MaxFieldBytes = 1024 }, ""},
 		{"every log level", func(c *config.Config) { c.LogLevel = "error" }, ""},
 		{"log level case", func(c *config.Config) { c.LogLevel = "INFO" }, `config: log_level is "INFO", want debug, info, warn or error`},

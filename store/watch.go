@@ -133,6 +133,16 @@ func FinishWatchClaim(ctx context.Context, q Querier, importID int64, result, re
 	return nil
 }
 
+// PruneWatchClaims deletes the claims, of every directory, that finished before cutoff, and
+// returns how many. Open claims stay whatever their age.
+func PruneWatchClaims(ctx context.Context, q Querier, cutoff time.Time) (int64, error) {
+	tag, err := q.Exec(ctx, "DELETE FROM watch_claims WHERE finished_at < $1", cutoff)
+	if err != nil {
+		return 0, fmt.Errorf("prune watch claims: %w", err)
+	}
+	return tag.RowsAffected(), nil
+}
+
 // DropWatchClaim deletes a claim whose file was gone before it was moved out of the
 // directory: nothing was taken.
 func DropWatchClaim(ctx context.Context, q Querier, importID int64) error {

@@ -75,7 +75,11 @@ type Watcher struct {
 	// StaleAfter is how long a claim may go without its import being queued before another
 	// daemon takes it over (the daemon that claimed it died or lost the database).
 	StaleAfter time.Duration
-	Log        *slog.Logger
+	// ClaimsRetention, ProcessedRetention and FailedRetention are how long finished claims,
+	// and the files in processed/ and failed/, are kept (0: for ever); see Prune.
+	ClaimsRetention, ProcessedRetention, FailedRetention time.Duration
+
+	Log *slog.Logger
 	// Now is the clock that times quiet periods; time.Now when nil.
 	Now func() time.Time
 
@@ -109,7 +113,8 @@ func (w *Watcher) Close() error {
 }
 
 // Run scans the directories every Interval, and at once when a file is created in or renamed
-// into one of them, until ctx is done. Errors are logged, and the next scan tries again.
+// into one of them, until ctx is done. Errors are logged, and the next scan tries again. It
+// prunes (see Prune) as it starts and then every hour.
 func (w *Watcher) Run(ctx context.Context) {
 	for _, d := range w.dirs {
 		w.Log.Info("watching directory", "dir", d.path, "account", d.account, "quiet", w.Quiet.String(), "interval", w.Interval.String())
@@ -118,7 +123,12 @@ func (w *Watcher) Run(ctx context.Context) {
 	defer stop()
 	tick := time.NewTicker(w.Interval)
 	defer tick.Stop()
+	var pruned time.Time
 	for {
+		if time.Since(pruned) >= pruneInterval {
+			w.Prune(ctx)
+			pruned = time.Now()
+		}
 		w.Scan(ctx)
 		select {
 		case <-ctx.Done():
