@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"io"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -170,5 +171,70 @@ func TestServeWatchOriginalCannotBeSwapped(t *testing.T) {
 func releaseFIFO(path string) {
 	if w, err := os.OpenFile(path, os.O_WRONLY|syscall.O_NONBLOCK, 0); err == nil {
 		w.Close()
+	}
+}
+
+// TestServeWatchRetention checks that `leadpipe serve` applies the watch retention settings
+// as it starts: with watch_processed_retention and watch_failed_retention at 1s, what its
+// first run moved to processed/ and failed/ is gone once a second run has started, and so are
+// the claims that finished longer ago than watch_claims_retention (30 days by default).
+func TestServeWatchRetention(t *testing.T) {
+	pool := cliEnv(t)
+	account := uniqueName(t)
+	mustCLI(t, "account", "create", account)
+	dir := t.TempDir()
+	t.Setenv("LEADPIPE_WATCH", dir+"="+account)
+	t.Setenv("LEADPIPE_WATCH_INTERVAL", "20ms")
+	t.Setenv("LEADPIPE_HTTP_ADDR", unusedAddr(t))
+	t.Setenv("LEADPIPE_FILES_DIR", t.TempDir())
+	t.Setenv("LEADPIPE_POLL_INTERVAL", "50ms")
+	t.Setenv("LEADPIPE_WATCH_PROCESSED_RETENTION", "1s")
+	t.Setenv("LEADPIPE_WATCH_FAILED_RETENTION", "1s")
+	processed, failed := filepath.Join(dir, "processed"), filepath.Join(dir, "failed")
+	entries := func(folder string) int {
+		names, _ := os.ReadDir(folder)
+		return len(names)
+	}
+	claims := func() int { return count(t, pool, "SELECT count(*) FROM watch_claims WHERE dir = $1", dir) }
+
+	for name, content := range map[string]string{"good.csv": "Email\nkept@retention.example\n", "bad.csv": "Colour\nred\n"} {
+		if err := os.WriteFile(filepath.Join(dir, "."+name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(filepath.Join(dir, "."+name), filepath.Join(dir, name)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	serveUntil(t, "good.csv is processed and bad.csv failed", func() bool {
+		return entries(processed) == 1 && entries(failed) == 2 && claims() == 2
+	})
+	if _, err := pool.Exec(context.Background(), "UPDATE watch_claims SET finished_at = now() - interval '31 days' WHERE dir = $1", dir); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	serveUntil(t, "processed/, failed/ and the claims are pruned", func() bool {
+		return entries(processed) == 0 && entries(failed) == 0 && claims() == 0
+	})
+}
+
+// serveUntil runs `leadpipe serve` until cond holds, then stops it; the test fails if cond
+// does not hold within 30 seconds.
+func serveUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	log := &cliBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, []string{"serve"}, io.Discard, log) }()
+	deadline := time.Now().Add(30 * time.Second)
+	for !cond() && time.Now().Before(deadline) {
+		time.Sleep(20 * time.Millisecond)
+	}
+	held := cond()
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("serve: %v", err)
+	}
+	if !held {
+		t.Fatalf("timed out waiting until %s; log:\n%s", what, log.String())
 	}
 }
