@@ -1,14 +1,18 @@
 package watch_test
 
 import (
+	"fmt"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/leadpipe/leadpipe/api"
 	"github.com/leadpipe/leadpipe/config"
+	"github.com/leadpipe/leadpipe/store"
 )
 
 // Every file the watcher takes ends in processed/ or failed/, with its reason, even where a
@@ -77,5 +81,52 @@ func TestEveryTakenFileEndsInProcessedOrFailed(t *testing.T) {
 	}
 	if n := strings.Count(logs.String(), "watch claim taken over"); n != 0 {
 		t.Errorf("claims taken over %d times, want none:\n%s", n, logs.String())
+	}
+}
+
+// A claim that cannot be queued for a reason that is not the file's (here files_dir cannot be
+// written) stays open and is tried again at each scan once stale: taken over from the daemon
+// that left it, logged once, and queued as soon as files_dir can be written again.
+func TestClaimRetriedUntilItCanBeQueued(t *testing.T) {
+	f := newFixture(t)
+	dir := t.TempDir()
+	var logs logBuffer
+	w := f.watcher(config.WatchDir{Dir: dir, Account: f.acct.Name})
+	w.Log = slog.New(slog.NewTextHandler(&logs, nil))
+	w.StaleAfter = time.Millisecond
+	filesDir := f.files.Dir
+	notADir := filepath.Join(t.TempDir(), "files")
+	if err := os.WriteFile(notADir, nil, 0o644); err != nil { // nothing can be stored under it
+		t.Fatal(err)
+	}
+	w.Files = &api.Files{Dir: notADir}
+	const content = "email\nretry@example.com\n"
+	drop(t, dir, ".waiting", content) // hidden: the dead daemon's claim is all the watcher sees
+	dead, _, err := store.ClaimWatchedFile(f.ctx, f.pool, store.WatchClaim{Dir: dir, Name: "retry.csv", SHA256: sha(content), Size: int64(len(content)), Owner: "dead"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(filepath.Join(dir, ".waiting"), filepath.Join(dir, "retry.csv")); err != nil {
+		t.Fatal(err)
+	}
+	for range 5 {
+		w.Scan(f.ctx)
+		time.Sleep(5 * time.Millisecond)
+	}
+	claims := f.claims(dir)
+	if len(claims) != 1 || claims[0].Finished || claims[0].Owner != "test" || len(f.imports()) != 0 {
+		t.Fatalf("claims %+v, imports %+v; want the claim open, taken over, nothing queued", claims, f.imports())
+	}
+	if n := strings.Count(logs.String(), "watch claim taken over"); n != 1 {
+		t.Errorf("claim taken over %d times, want once:\n%s", n, logs.String())
+	}
+	if !exists(filepath.Join(dir, ".leadpipe", fmt.Sprint(dead.ImportID))) {
+		t.Errorf("retry.csv is not waiting in the work folder: %v", names(t, dir))
+	}
+
+	w.Files.Dir = filesDir
+	f.scanUntil(w, "retry.csv is queued", func() bool { return len(f.imports()) == 1 })
+	if imp := f.imports()[0]; imp.ID != dead.ImportID || imp.FilePath != f.stored(dead.ImportID) {
+		t.Errorf("import %+v, want id %d from the files store", imp, dead.ImportID)
 	}
 }

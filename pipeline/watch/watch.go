@@ -345,7 +345,8 @@ func (w *Watcher) work(ctx context.Context, d *dir, importID int64, takeover boo
 		log.Info("watch file gone before it was taken; claim dropped")
 		return tx.Commit(ctx)
 	} else if err != nil {
-		return fmt.Errorf("move %s into %s: %w", c.Name, workDir, err)
+		// Committing keeps the claim open, and this daemon's if it took it over.
+		return errors.Join(fmt.Errorf("move %s into %s: %w", c.Name, workDir, err), tx.Commit(ctx))
 	}
 	err = w.queue(ctx, d, c)
 	switch {
@@ -357,7 +358,7 @@ func (w *Watcher) work(ctx context.Context, d *dir, importID int64, takeover boo
 	}
 	reason, fault := w.fileFault(d, err)
 	if !fault {
-		return fmt.Errorf("queue %s: %w", c.Name, err)
+		return errors.Join(fmt.Errorf("queue %s: %w", c.Name, err), tx.Commit(ctx))
 	}
 	if err := w.fail(ctx, tx, d, c, reason); err != nil {
 		return err
