@@ -361,7 +361,7 @@ func (w *Watcher) work(ctx context.Context, d *dir, importID int64, takeover boo
 		return errors.Join(fmt.Errorf("queue %s: %w", c.Name, err), tx.Commit(ctx))
 	}
 	if err := w.fail(ctx, tx, d, c, reason); err != nil {
-		return err
+		return errors.Join(err, tx.Commit(ctx)) // failed/ cannot be written: kept open, like above
 	}
 	return tx.Commit(ctx)
 }
