@@ -2,6 +2,7 @@ package watch_test
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -137,5 +138,39 @@ func openOriginal(t *testing.T, imp store.Import) string {
 	case <-ctx.Done():
 		t.Fatal("OpenOriginal did not answer within 10 seconds")
 		return ""
+	}
+}
+
+// An import queued by an earlier version read its file from the work folder: it still does,
+// and its recorded path follows the file to processed/, where its original is served while it
+// is intact.
+func TestImportQueuedByAnEarlierVersion(t *testing.T) {
+	f := newFixture(t)
+	dir := t.TempDir()
+	w := f.watcher(config.WatchDir{Dir: dir, Account: f.acct.Name})
+	const content = "email\nlegacy@example.com\n"
+	drop(t, dir, "legacy.csv", content)
+	w.Scan(f.ctx) // queued; no workers yet
+	imps := f.imports()
+	if len(imps) != 1 {
+		t.Fatalf("imports = %+v, want legacy.csv's queued", imps)
+	}
+	work := filepath.Join(dir, ".leadpipe", fmt.Sprint(imps[0].ID))
+	if _, err := f.pool.Exec(f.ctx, "UPDATE imports SET file_path = $2 WHERE id = $1", imps[0].ID, work); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Remove(f.stored(imps[0].ID)); err != nil { // an earlier version kept no copy
+		t.Fatal(err)
+	}
+
+	workers(t, f.pool, f.im, "legacy")
+	processed := filepath.Join(dir, "processed", "legacy.csv")
+	f.scanUntil(w, "processed/legacy.csv exists", func() bool { return exists(processed) })
+	imp := f.imports()[0]
+	if imp.Status != store.StatusCompleted || imp.FilePath != processed {
+		t.Fatalf("import = %+v, want completed, its path following its file to %s", imp, processed)
+	}
+	if got := openOriginal(t, imp); got != content {
+		t.Errorf("original = %q, want %q", got, content)
 	}
 }
