@@ -3,8 +3,8 @@
 // the directory one takes it, moves it into the directory's work folder, copies it into the
 // files store (files_dir, out of the directory's writers' reach: the import reads that copy
 // and the API serves it) and queues its import; once the import has ended it moves the file to
-// processed/ or failed/ (with NAME.error.txt saying why). Symbolic links, FIFOs, devices and directories are refused, never opened.
-// docs/watch.md describes it for users.
+// processed/ or failed/ (with NAME.error.txt saying why). Symbolic links, FIFOs, devices and
+// directories are refused, never opened. docs/watch.md describes it for users.
 package watch
 
 import (
@@ -464,7 +464,7 @@ func (w *Watcher) finish(ctx context.Context, d *dir, importID int64) error {
 	}
 	switch c.ImportStatus {
 	case store.StatusCompleted:
-		to, err := w.moveOut(d, c, processedDir, "")
+		to, err := w.moveOut(d, workPath(c.ImportID), c.Name, processedDir, "")
 		if err != nil {
 			return err
 		}
@@ -486,7 +486,7 @@ func (w *Watcher) finish(ctx context.Context, d *dir, importID int64) error {
 
 // fail moves a claimed file to failed/ with NAME.error.txt saying why, and ends its claim.
 func (w *Watcher) fail(ctx context.Context, tx pgx.Tx, d *dir, c store.WatchClaim, reason string) error {
-	to, err := w.moveOut(d, c, failedDir, errorText(reason, c, d.account, w.now()))
+	to, err := w.moveOut(d, workPath(c.ImportID), c.Name, failedDir, errorText(reason, c, d.account, w.now()))
 	if err != nil {
 		return err
 	}
@@ -502,33 +502,28 @@ func (w *Watcher) fail(ctx context.Context, tx pgx.Tx, d *dir, c store.WatchClai
 // options file and NAME.error.txt saying why. Of daemons doing so at once, one moves it.
 func (w *Watcher) failUnclaimed(d *dir, name, reason string) error {
 	c := store.WatchClaim{Dir: d.path, Name: name}
-	to, err := d.moveOut(name, name, failedDir, errorText(reason, c, d.account, w.now()))
-	switch {
-	case errors.Is(err, errGone):
-		return nil // another daemon moved it
-	case err != nil && to == "":
-		return fmt.Errorf("move %s to %s/: %w", name, failedDir, err)
-	case err != nil:
-		w.Log.Error("watch file moved without its options or error file", "dir", d.path, "file", name, "moved_to", to, "error", err)
+	to, err := w.moveOut(d, name, name, failedDir, errorText(reason, c, d.account, w.now()))
+	if err != nil || to == "" {
+		return err
 	}
 	filesTotal.WithLabelValues(resultFailed).Inc()
 	w.Log.Warn("watch file failed", "dir", d.path, "file", name, "moved_to", to, "reason", reason)
 	return nil
 }
 
-// moveOut moves a claimed file to folder (see dir.moveOut) and returns where it went: empty
-// when a daemon that died had moved it already. A file moved without its options or error
-// file is logged, not an error.
-func (w *Watcher) moveOut(d *dir, c store.WatchClaim, folder, text string) (string, error) {
-	to, err := d.moveOut(workPath(c.ImportID), c.Name, folder, text)
+// moveOut moves the file from, known as name, to folder (see dir.moveOut) and returns where it
+// went: empty when another daemon (or one that died) had moved it already. A file moved
+// without its options or error file is logged, not an error.
+func (w *Watcher) moveOut(d *dir, from, name, folder, text string) (string, error) {
+	to, err := d.moveOut(from, name, folder, text)
 	switch {
 	case errors.Is(err, errGone):
-		w.Log.Warn("watch file already moved out of the work folder", "dir", d.path, "file", c.Name, "import_id", c.ImportID)
+		w.Log.Warn("watch file already moved", "dir", d.path, "file", name, "from", from)
 		return "", nil
 	case err != nil && to == "":
-		return "", fmt.Errorf("move %s to %s/: %w", c.Name, folder, err)
+		return "", fmt.Errorf("move %s to %s/: %w", name, folder, err)
 	case err != nil:
-		w.Log.Error("watch file moved without its options or error file", "dir", d.path, "file", c.Name, "moved_to", to, "error", err)
+		w.Log.Error("watch file moved without its options or error file", "dir", d.path, "file", name, "moved_to", to, "error", err)
 	}
 	return to, nil
 }
