@@ -2,6 +2,8 @@ package api
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +18,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/stages/read"
 	"github.com/leadpipe/leadpipe/store"
 )
 
@@ -158,6 +161,89 @@ func (f *Files) Keep(u *Upload, accountID, importID int64) (string, error) {
 	return dst, nil
 }
 
+// Store copies src to where import importID of the account keeps its original file, and
+// returns that path. A file already there (an earlier attempt's) is replaced.
+func (f *Files) Store(src io.Reader, accountID, importID int64) (string, error) {
+	dir := filepath.Join(f.Dir, strconv.FormatInt(accountID, 10))
+	if err := os.MkdirAll(dir, 0o750); err != nil {
+		return "", fmt.Errorf("store an original file: %w", err)
+	}
+	tmp, err := os.CreateTemp(dir, ".copy-*")
+	if err != nil {
+		return "", fmt.Errorf("store an original file: %w", err)
+	}
+	_, err = io.Copy(tmp, src)
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	dst := filepath.Join(dir, strconv.FormatInt(importID, 10))
+	if err == nil {
+		err = os.Rename(tmp.Name(), dst)
+	}
+	if err != nil {
+		os.Remove(tmp.Name())
+		return "", fmt.Errorf("store an original file: %w", err)
+	}
+	return dst, nil
+}
+
+// OpenOriginal opens an import's original file for reading, at its start. It gives only the
+// very file the import read: the regular file at its recorded path (never a symbolic link put
+// in its place, never a FIFO or a device, which are refused without being opened) with the
+// size and SHA-256 recorded when it was checked. Anything else fails with 410 Gone: retention
+// removed it, or it is gone, replaced or changed.
+//
+// A file the files store keeps (an upload, a Kafka request's file, a watched file) can only
+// change if someone with the daemon's rights changed it. An import run from the command line
+// keeps the user's own file, and one from a watched directory queued by an earlier version
+// recorded its copy in processed/ or failed/: others may be able to replace those, which the
+// checks then refuse.
+func OpenOriginal(imp store.Import) (*os.File, error) {
+	gone := &httpError{status: http.StatusGone, msg: "the original file is no longer stored"}
+	if imp.FilePrunedAt != nil {
+		gone.detail = "removed by the files_retention setting on " + imp.FilePrunedAt.Format(time.DateOnly)
+		return nil, gone
+	}
+	f, err := read.OpenRegular(imp.FilePath)
+	switch {
+	case errors.Is(err, os.ErrNotExist):
+		return nil, gone
+	case errors.Is(err, read.ErrNotRegular):
+		gone.detail = "what is now in its place is not a regular file"
+		return nil, gone
+	case err != nil:
+		return nil, fmt.Errorf("open the original file of import %d: %w", imp.ID, err)
+	}
+	same, err := sameContent(f, imp.FileSize, imp.FileSHA256)
+	if err != nil || !same {
+		f.Close()
+		if err != nil {
+			return nil, fmt.Errorf("read the original file of import %d: %w", imp.ID, err)
+		}
+		gone.detail = "the file in its place is not the one imported (its size or SHA-256 differs)"
+		return nil, gone
+	}
+	return f, nil
+}
+
+// sameContent reports whether f holds size bytes whose SHA-256 is sum (hex), and leaves f at
+// its start.
+func sameContent(f *os.File, size int64, sum string) (bool, error) {
+	st, err := f.Stat()
+	if err != nil || st.Size() != size {
+		return false, err
+	}
+	h := sha256.New()
+	if _, err := io.Copy(h, io.LimitReader(f, size+1)); err != nil {
+		return false, err
+	}
+	if hex.EncodeToString(h.Sum(nil)) != sum {
+		return false, nil
+	}
+	_, err = f.Seek(0, io.SeekStart)
+	return err == nil, err
+}
+
 // Owns reports whether path is a file Files stored (and so may remove).
 func (f *Files) Owns(path string) bool {
 	dir, err := filepath.Abs(f.Dir)
@@ -168,10 +254,15 @@ func (f *Files) Owns(path string) bool {
 	return err == nil && rel != "." && !strings.HasPrefix(rel, "..") && !filepath.IsAbs(rel)
 }
 
-// Prune removes the stored files of imports that ended before now - retention and records it.
-// Files of imports run from the command line are the user's own and are left alone.
+// Prune removes the stored files of imports that ended before now - retention and records it:
+// uploads, Kafka requests' files and watched files. Files of imports run from the command line
+// are the user's own and are left alone.
 func (f *Files) Prune(ctx context.Context, q store.Querier, retention time.Duration) (int, error) {
-	imps, err := store.ImportsToPrune(ctx, q, time.Now().Add(-retention))
+	dir, err := filepath.Abs(f.Dir)
+	if err != nil {
+		return 0, err
+	}
+	imps, err := store.ImportsToPrune(ctx, q, dir, time.Now().Add(-retention))
 	if err != nil {
 		return 0, err
 	}

@@ -3,11 +3,9 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"mime"
 	"net/http"
-	"os"
 	"strconv"
 	"time"
 
@@ -225,29 +223,6 @@ func (s *Server) getImportFile(w http.ResponseWriter, r *http.Request, acct stor
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": SafeFileName(imp.FileName)}))
 	http.ServeContent(w, r, "", imp.CreatedAt, f)
 	return nil
-}
-
-// OpenOriginal opens an import's original file, failing with 410 Gone when retention removed
-// it or it is no longer what was imported.
-func OpenOriginal(imp store.Import) (*os.File, error) {
-	gone := &httpError{status: http.StatusGone, msg: "the original file is no longer stored"}
-	if imp.FilePrunedAt != nil {
-		gone.detail = "removed by the files_retention setting on " + imp.FilePrunedAt.Format(time.DateOnly)
-		return nil, gone
-	}
-	f, err := os.Open(imp.FilePath)
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, gone
-	}
-	if err != nil {
-		return nil, err
-	}
-	if st, err := f.Stat(); err != nil || st.Size() != imp.FileSize {
-		f.Close()
-		gone.detail = "the file at its path changed after it was imported"
-		return nil, gone
-	}
-	return f, nil
 }
 
 func (s *Server) getSkipped(w http.ResponseWriter, r *http.Request, acct store.Account) error {

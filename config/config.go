@@ -109,6 +109,13 @@ type Config struct {
 	Watch         string   `yaml:"watch" env:"LEADPIPE_WATCH"`
 	WatchQuiet    Duration `yaml:"watch_quiet" env:"LEADPIPE_WATCH_QUIET"`
 	WatchInterval Duration `yaml:"watch_interval" env:"LEADPIPE_WATCH_INTERVAL"`
+	// WatchClaimsRetention deletes the records of watched files finished longer ago than this
+	// (0 keeps them); WatchProcessedRetention and WatchFailedRetention remove the files that
+	// have been in a watched directory's processed/ or failed/ folder longer than that (0 keeps
+	// them).
+	WatchClaimsRetention    Duration `yaml:"watch_claims_retention" env:"LEADPIPE_WATCH_CLAIMS_RETENTION"`
+	WatchProcessedRetention Duration `yaml:"watch_processed_retention" env:"LEADPIPE_WATCH_PROCESSED_RETENTION"`
+	WatchFailedRetention    Duration `yaml:"watch_failed_retention" env:"LEADPIPE_WATCH_FAILED_RETENTION"`
 }
 
 // Default is the configuration with nothing set. Its PostgresURL is the database that
@@ -153,6 +160,9 @@ var Default = Config{
 	HTTPIdleTimeout:       Duration(60 * time.Second),
 	HTTPStallTimeout:      Duration(30 * time.Second),
 	HTTPMaxConnsPerClient: 32,
+
+	// Watched directories (pipeline/watch).
+	WatchClaimsRetention: Duration(30 * 24 * time.Hour),
 }
 
 // Duration is a time.Duration written as "30s", "5m" in the file and the environment.
@@ -317,6 +327,15 @@ func (c Config) Validate() error {
 	}
 	if c.WatchInterval <= 0 {
 		errs = append(errs, "watch_interval must be positive")
+	}
+	for _, kv := range []struct {
+		name string
+		d    Duration
+	}{{"watch_claims_retention", c.WatchClaimsRetention}, {"watch_processed_retention", c.WatchProcessedRetention},
+		{"watch_failed_retention", c.WatchFailedRetention}} {
+		if kv.d < 0 {
+			errs = append(errs, kv.name+" is negative")
+		}
 	}
 	if _, err := ParseWatch(c.Watch); err != nil {
 		errs = append(errs, err.Error())

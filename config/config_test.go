@@ -66,6 +66,9 @@ var good = config.Config{
 	HTTPIdleTimeout:         config.Duration(2 * time.Minute),
 	HTTPStallTimeout:        config.Duration(time.Minute),
 	HTTPMaxConnsPerClient:   8,
+	WatchClaimsRetention:    config.Duration(240 * time.Hour),
+	WatchProcessedRetention: config.Duration(168 * time.Hour),
+	WatchFailedRetention:    config.Duration(2160 * time.Hour),
 }
 
 func TestDefaultIsValid(t *testing.T) {
@@ -109,6 +112,7 @@ func TestDefaultIsValid(t *testing.T) {
 		HTTPIdleTimeout:         config.Duration(60 * time.Second),
 		HTTPStallTimeout:        config.Duration(30 * time.Second),
 		HTTPMaxConnsPerClient:   32,
+		WatchClaimsRetention:    config.Duration(720 * time.Hour),
 	}
 	if config.Default != want {
 		t.Fatalf("Default = %+v, want %+v", config.Default, want)
@@ -217,6 +221,9 @@ func TestValidate(t *testing.T) {
 		{"lease 1s", func(c *config.Config) { c.Lease = config.Duration(time.Second) }, ""},
 		{"lease 999ms", func(c *config.Config) { c.Lease = config.Duration(999 * time.Millisecond) }, "config: lease is 999ms, want at least 1s"},
 		{"poll negative", func(c *config.Config) { c.PollInterval = config.Duration(-time.Second) }, "config: poll_interval must be positive"},
+		{"watch retentions off", func(c *config.Config) { c.WatchClaimsRetention = 0 }, ""},
+		{"watch failed retention negative", func(c *config.Config) { c.WatchFailedRetention = config.Duration(-time.Hour) },
+			"config: watch_failed_retention is negative"},
 		{"max field 1024", func(c *config.Config) { c.MaxFieldBytes = 1024 }, ""},
 		{"every log level", func(c *config.Config) { c.LogLevel = "error" }, ""},
 		{"http idle timeout 0", func(c *config.Config) { c.HTTPIdleTimeout = 0 }, "config: http_idle_timeout must be positive"},

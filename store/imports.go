@@ -393,12 +393,13 @@ func ReleaseImport(ctx context.Context, q Querier, importID int64, owner string)
 	return status, nil
 }
 
-// ImportsToPrune returns uploaded imports that ended before cutoff and still have their
-// original file. (Imports from the command line read the user's own file, which is never
-// pruned.)
-func ImportsToPrune(ctx context.Context, q Querier, cutoff time.Time) ([]Import, error) {
+// ImportsToPrune returns imports that ended before cutoff and still have their original file
+// in the files store under dir (uploads, Kafka requests' files, watched files). Imports from
+// the command line read the user's own file, which is never pruned.
+func ImportsToPrune(ctx context.Context, q Querier, dir string, cutoff time.Time) ([]Import, error) {
 	rows, err := q.Query(ctx, "SELECT "+importColumns+` FROM imports
-		WHERE finished_at < $1 AND file_pruned_at IS NULL AND source = 'upload' ORDER BY id LIMIT 1000`, cutoff)
+		WHERE finished_at < $1 AND file_pruned_at IS NULL AND source <> 'cli' AND starts_with(file_path, $2)
+		ORDER BY id LIMIT 1000`, cutoff, strings.TrimSuffix(dir, "/")+"/")
 	if err != nil {
 		return nil, fmt.Errorf("imports to prune: %w", err)
 	}

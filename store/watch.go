@@ -83,6 +83,15 @@ func LockWatchClaim(ctx context.Context, tx pgx.Tx, importID int64) (c WatchClai
 	return c, true, nil
 }
 
+// TakeOverWatchClaim makes owner the daemon of a claim it has locked (see LockWatchClaim),
+// whose daemon left it unqueued.
+func TakeOverWatchClaim(ctx context.Context, tx pgx.Tx, importID int64, owner string) error {
+	if _, err := tx.Exec(ctx, "UPDATE watch_claims SET owner = $2 WHERE import_id = $1", importID, owner); err != nil {
+		return fmt.Errorf("take over watch claim %d: %w", importID, err)
+	}
+	return nil
+}
+
 // EndedWatchClaims returns up to 100 open claims of a directory whose import has ended
 // (completed, failed or cancelled), oldest first: their files are due in processed/ or
 // failed/.
@@ -105,18 +114,33 @@ func StaleWatchClaims(ctx context.Context, q Querier, dir string, age time.Durat
 }
 
 // FinishWatchClaim ends a claim: its file went to movedTo (a path relative to the directory;
-// empty when unknown) with result WatchProcessed or WatchFailed and, for a failure, why. The
-// import's file path follows the file, so that its original file can still be fetched.
+// empty when unknown) with result WatchProcessed or WatchFailed and, for a failure, why.
+//
+// An import keeps its original under files_dir. One queued by an earlier version read its
+// file from the directory's work folder, .leadpipe/<import id>: its file path follows the
+// file to processed/ or failed/, where its original can still be fetched while it passes the
+// checks of api.OpenOriginal.
 func FinishWatchClaim(ctx context.Context, q Querier, importID int64, result, reason, movedTo string) error {
 	_, err := q.Exec(ctx, `WITH c AS (
 			UPDATE watch_claims SET result = $2, error = nullif($3, ''), moved_to = nullif($4, ''), finished_at = now()
 			WHERE import_id = $1 AND finished_at IS NULL RETURNING import_id, dir, moved_to)
-		UPDATE imports i SET file_path = c.dir || '/' || c.moved_to FROM c WHERE i.id = c.import_id AND c.moved_to IS NOT NULL`,
+		UPDATE imports i SET file_path = c.dir || '/' || c.moved_to FROM c
+		WHERE i.id = c.import_id AND c.moved_to IS NOT NULL AND i.file_path = c.dir || '/.leadpipe/' || c.import_id`,
 		importID, result, reason, movedTo)
 	if err != nil {
 		return fmt.Errorf("finish watch claim %d: %w", importID, err)
 	}
 	return nil
+}
+
+// PruneWatchClaims deletes the claims, of every directory, that finished before cutoff, and
+// returns how many. Open claims stay whatever their age.
+func PruneWatchClaims(ctx context.Context, q Querier, cutoff time.Time) (int64, error) {
+	tag, err := q.Exec(ctx, "DELETE FROM watch_claims WHERE finished_at < $1", cutoff)
+	if err != nil {
+		return 0, fmt.Errorf("prune watch claims: %w", err)
+	}
+	return tag.RowsAffected(), nil
 }
 
 // DropWatchClaim deletes a claim whose file was gone before it was moved out of the

@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/leadpipe/leadpipe/api"
 	"github.com/leadpipe/leadpipe/config"
 	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/pipeline/watch"
@@ -22,14 +23,18 @@ func openWatcher(e *env, pool *pgxpool.Pool, im *importer.Importer) (*watch.Watc
 	}
 	host, _ := os.Hostname()
 	w := &watch.Watcher{
-		Dirs:       dirs,
-		DB:         pool,
-		Importer:   im,
-		Owner:      fmt.Sprintf("%s:%d", host, os.Getpid()),
-		Interval:   time.Duration(e.cfg.WatchInterval),
-		Quiet:      time.Duration(e.cfg.WatchQuiet),
-		StaleAfter: time.Duration(e.cfg.Lease),
-		Log:        e.log,
+		Dirs:               dirs,
+		DB:                 pool,
+		Importer:           im,
+		Files:              &api.Files{Dir: e.cfg.FilesDir, MaxUpload: e.cfg.MaxUploadBytes},
+		Owner:              fmt.Sprintf("%s:%d", host, os.Getpid()),
+		Interval:           time.Duration(e.cfg.WatchInterval),
+		Quiet:              time.Duration(e.cfg.WatchQuiet),
+		StaleAfter:         time.Duration(e.cfg.Lease),
+		ClaimsRetention:    time.Duration(e.cfg.WatchClaimsRetention),
+		ProcessedRetention: time.Duration(e.cfg.WatchProcessedRetention),
+		FailedRetention:    time.Duration(e.cfg.WatchFailedRetention),
+		Log:                e.log,
 	}
 	if err := w.Open(); err != nil {
 		return nil, err

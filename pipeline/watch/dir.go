@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/leadpipe/leadpipe/config"
 	"github.com/leadpipe/leadpipe/importer"
@@ -60,6 +61,9 @@ func openDir(wd config.WatchDir) (*dir, error) {
 	abs, err := filepath.Abs(wd.Dir)
 	if err != nil {
 		return nil, fmt.Errorf("watch %s: %w", wd.Dir, err)
+	}
+	if !utf8.ValidString(abs) {
+		return nil, fmt.Errorf("watch %q: the path is not valid UTF-8, which the database cannot record; rename the directory", wd.Dir)
 	}
 	root, err := os.OpenRoot(abs)
 	if err != nil {
@@ -150,17 +154,13 @@ func (d *dir) takeIn(c store.WatchClaim) error {
 	return nil
 }
 
-// request is the import request of a file in the work folder: its options are its own
-// options file, else the directory's .options.json, else the defaults.
+// request is the import request of a file in the work folder, but for its path (see
+// Watcher.keep): its options are its own options file, else the directory's .options.json, else
+// the defaults.
 func (d *dir) request(c store.WatchClaim) (importer.Request, error) {
 	work := workPath(c.ImportID)
-	f, _, err := openRegular(d.root, work)
-	if err != nil {
-		return importer.Request{}, fmt.Errorf("%w %s: %w", importer.ErrBadFile, c.Name, err)
-	}
-	f.Close()
-	req := importer.Request{Account: d.account, Path: filepath.Join(d.path, work), FileName: c.Name,
-		Source: store.SourceWatch, ID: c.ImportID}
+	req := importer.Request{Account: d.account, FileName: c.Name, Source: store.SourceWatch, ID: c.ImportID}
+	var err error
 	switch {
 	case exists(d.root, work+optionsSuffix):
 		req.Options, err = readOptions(d.root, work+optionsSuffix, c.Name+optionsSuffix)
@@ -170,37 +170,40 @@ func (d *dir) request(c store.WatchClaim) (importer.Request, error) {
 	return req, err
 }
 
-// moveOut moves a claimed file (and its options file, if any) from the work folder to folder,
-// under its own name or a numbered one, never replacing a file, and writes text to
-// NAME.error.txt beside it unless text is empty. It returns where the file went (relative to
-// the directory), or errGone when the file is no longer in the work folder. An error with a
-// path is about the options or error file only: the file itself was moved.
-func (d *dir) moveOut(c store.WatchClaim, folder, text string) (string, error) {
-	work := workPath(c.ImportID)
-	if !exists(d.root, work) {
+// moveOut moves the file from (relative to the directory: a claimed file's work path, or the
+// name of a file that could not be claimed), with its options file if any, to folder, under its
+// name or a numbered one, never replacing a file, and writes text to NAME.error.txt beside it
+// unless text is empty. It returns where the file went (relative to the directory), or errGone
+// when from is gone. An error with a path is about the options or error file only: the file
+// itself was moved.
+func (d *dir) moveOut(from, name, folder, text string) (string, error) {
+	if !exists(d.root, from) {
 		return "", errGone
 	}
 	suffixes := []string{""}
-	if exists(d.root, work+optionsSuffix) {
+	if exists(d.root, from+optionsSuffix) {
 		suffixes = append(suffixes, optionsSuffix)
 	}
 	if text != "" {
 		suffixes = append(suffixes, errorSuffix)
 	}
-	base, err := reserve(d.root, folder, c.Name, suffixes)
+	base, err := reserve(d.root, folder, name, suffixes)
 	if err != nil {
 		return "", err
 	}
-	if err := d.root.Rename(work, base); err != nil {
+	if err := d.root.Rename(from, base); err != nil {
 		for _, s := range suffixes {
 			d.root.Remove(base + s)
+		}
+		if errors.Is(err, fs.ErrNotExist) {
+			return "", errGone
 		}
 		return "", err
 	}
 	var errs []error
 	for _, s := range suffixes[1:] {
 		if s == optionsSuffix {
-			errs = append(errs, d.root.Rename(work+s, base+s))
+			errs = append(errs, d.root.Rename(from+s, base+s))
 		} else {
 			errs = append(errs, d.root.WriteFile(base+s, []byte(text), 0o644))
 		}

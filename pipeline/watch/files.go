@@ -11,8 +11,8 @@ import (
 	"path"
 	"strconv"
 	"strings"
-
-	"golang.org/x/sys/unix"
+	"syscall"
+	"unicode/utf8"
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/stages/read"
@@ -33,9 +33,6 @@ const (
 	errorSuffix   = ".error.txt"
 	dirOptions    = optionsSuffix
 )
-
-// errRefused marks an entry that is not a regular file: it is never imported.
-var errRefused = errors.New("refused")
 
 // errGone is returned when a claimed file is no longer where it should be.
 var errGone = errors.New("the file is gone")
@@ -79,26 +76,19 @@ func isLocal(name string) bool {
 }
 
 // openRegular opens name under root for reading, and keeps it only if what it opened is a
-// regular file (errRefused otherwise). It never follows a symbolic link as name's last
-// element (Root.OpenFile would follow one that stays in the root) and never blocks on a FIFO.
+// regular file (read.ErrNotRegular otherwise): see read.OpenRegularAt. (Root.OpenFile would
+// follow a symbolic link that stays in the root, and block on a FIFO.)
 func openRegular(root *os.Root, name string) (*os.File, fs.FileInfo, error) {
 	parent, err := root.Open(path.Dir(name))
 	if err != nil {
 		return nil, nil, err
 	}
 	defer parent.Close()
-	fd, err := unix.Openat(int(parent.Fd()), path.Base(name), unix.O_RDONLY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
-	if errors.Is(err, unix.ELOOP) {
-		return nil, nil, fmt.Errorf("%w: %s is a symbolic link, not a regular file", errRefused, name)
-	}
+	f, err := read.OpenRegularAt(parent, path.Base(name))
 	if err != nil {
-		return nil, nil, &fs.PathError{Op: "open", Path: name, Err: err}
+		return nil, nil, err
 	}
-	f := os.NewFile(uintptr(fd), name)
 	fi, err := f.Stat()
-	if err == nil && !fi.Mode().IsRegular() {
-		err = fmt.Errorf("%w: %s is %s, not a regular file", errRefused, name, read.FileKind(fi.Mode()))
-	}
 	if err != nil {
 		f.Close()
 		return nil, nil, err
@@ -115,10 +105,11 @@ func hashFile(f *os.File) (string, error) {
 	return hex.EncodeToString(h.Sum(nil)), nil
 }
 
-// exists reports whether root holds an entry called name (of any type).
+// exists reports whether root holds an entry called name (of any type). A name too long to
+// be a file name (the options file of a file whose name is near the limit) names nothing.
 func exists(root *os.Root, name string) bool {
 	_, err := root.Lstat(name)
-	return !errors.Is(err, fs.ErrNotExist)
+	return !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENAMETOOLONG)
 }
 
 // readOptions reads import options from the file name under root, strictly (as the command
@@ -126,12 +117,12 @@ func exists(root *os.Root, name string) bool {
 func readOptions(root *os.Root, name, shown string) (crm.Options, error) {
 	f, _, err := openRegular(root, name)
 	if err != nil {
-		return crm.Options{}, fmt.Errorf("options file %s: %w", shown, err)
+		return crm.Options{}, unreadableOptions(shown, err)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, crm.MaxOptionsBytes+1)) // ParseOptions refuses more
 	if err != nil {
-		return crm.Options{}, fmt.Errorf("options file %s: %w", shown, err)
+		return crm.Options{}, unreadableOptions(shown, err)
 	}
 	o, err := crm.ParseOptions(b)
 	if err != nil {
@@ -140,19 +131,48 @@ func readOptions(root *os.Root, name, shown string) (crm.Options, error) {
 	return o, nil
 }
 
+// unreadableOptions is the error of an options file (shown is its name) that could not be
+// opened or read: the data file's fault (crm.ErrInvalidOptions: its permissions, its type …),
+// unless the daemon lacks a resource for the moment and may try again.
+func unreadableOptions(shown string, err error) error {
+	for _, passing := range []error{syscall.EMFILE, syscall.ENFILE, syscall.ENOMEM, syscall.ENOBUFS, syscall.EINTR} {
+		if errors.Is(err, passing) {
+			return fmt.Errorf("options file %s: %w", shown, err)
+		}
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
+		err = pe.Err // not the work folder's path: the user knows the file as shown
+	}
+	return fmt.Errorf("options file %s: %w: it cannot be read (%w)", shown, crm.ErrInvalidOptions, err)
+}
+
 // maxNumbered bounds the numbered names tried for one file in processed/ or failed/.
 const maxNumbered = 10000
 
-// numbered is name with n added before its extension (n > 1): prospects-2.csv.
-func numbered(name string, n int) string {
-	if n == 1 {
-		return name
-	}
+// nameMax is the longest file name, in bytes, of the filesystems leadpipe writes to.
+const nameMax = 255
+
+// maxExt is the longest extension numbered keeps whole when it shortens a name.
+const maxExt = 16
+
+// numbered is name with n added before its extension (n > 1): prospects-2.csv. When the name
+// and room more bytes (its companions' suffixes) would pass nameMax, it is cut short before its
+// extension: a name near the limit still gets NAME.error.txt beside it.
+func numbered(name string, n, room int) string {
 	ext := path.Ext(name)
-	if ext == name {
+	if ext == name || len(ext) > maxExt {
 		ext = ""
 	}
-	return strings.TrimSuffix(name, ext) + "-" + strconv.Itoa(n) + ext
+	stem, tag := strings.TrimSuffix(name, ext), ""
+	if n > 1 {
+		tag = "-" + strconv.Itoa(n)
+	}
+	for len(stem)+len(tag)+len(ext)+room > nameMax && stem != "" {
+		_, size := utf8.DecodeLastRuneInString(stem)
+		stem = stem[:len(stem)-size]
+	}
+	return stem + tag + ext
 }
 
 // reserve picks a free name in folder (under root) for name and its companions (suffixes;
@@ -164,8 +184,12 @@ func reserve(root *os.Root, folder, name string, suffixes []string) (string, err
 	if err := root.MkdirAll(folder, 0o775); err != nil {
 		return "", err
 	}
+	room := 0
+	for _, s := range suffixes {
+		room = max(room, len(s))
+	}
 	for n := 1; n <= maxNumbered; n++ {
-		base := path.Join(folder, numbered(name, n))
+		base := path.Join(folder, numbered(name, n, room))
 		made, err := placeholders(root, base, suffixes)
 		if err == nil {
 			return base, nil

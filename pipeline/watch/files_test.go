@@ -1,12 +1,10 @@
 package watch
 
 import (
-	"errors"
 	"io/fs"
-	"os"
-	"path/filepath"
-	"syscall"
+	"strings"
 	"testing"
+	"unicode/utf8"
 )
 
 func TestClassify(t *testing.T) {
@@ -61,45 +59,25 @@ func TestNumbered(t *testing.T) {
 		{"README", 2, "README-2"},
 	}
 	for _, tt := range tests {
-		if got := numbered(tt.name, tt.n); got != tt.want {
+		if got := numbered(tt.name, tt.n, 0); got != tt.want {
 			t.Errorf("numbered(%q, %d) = %q, want %q", tt.name, tt.n, got, tt.want)
 		}
 	}
-}
-
-// openRegular opens regular files only, without following a symbolic link (even one to a file
-// in the directory) or blocking on a FIFO.
-func TestOpenRegular(t *testing.T) {
-	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "real.csv"), []byte("email\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Symlink("real.csv", filepath.Join(dir, "link.csv")); err != nil {
-		t.Fatal(err)
-	}
-	if err := syscall.Mkfifo(filepath.Join(dir, "pipe.csv"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.Mkdir(filepath.Join(dir, "sub"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	root, err := os.OpenRoot(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer root.Close()
-	f, fi, err := openRegular(root, "real.csv")
-	if err != nil || fi.Size() != 6 {
-		t.Fatalf("openRegular(real.csv) = %v, %v", fi, err)
-	}
-	f.Close()
-	for name, want := range map[string]string{
-		"link.csv": "refused: link.csv is a symbolic link, not a regular file",
-		"pipe.csv": "refused: pipe.csv is a FIFO, not a regular file",
-		"sub":      "refused: sub is a directory, not a regular file",
+	// Near the name limit, the name is cut before its extension (on a character's boundary)
+	// so that it fits with room bytes more.
+	long := strings.Repeat("é", 123) + ".csv" // 250 bytes
+	for _, tt := range []struct {
+		n, room int
+		want    string
+	}{
+		{1, 0, long},
+		{1, len(".error.txt"), strings.Repeat("é", 120) + ".csv"},
+		{2, len(".error.txt"), strings.Repeat("é", 119) + "-2.csv"},
+		{1, len(".options.json"), strings.Repeat("é", 119) + ".csv"},
 	} {
-		if _, _, err := openRegular(root, name); !errors.Is(err, errRefused) || err.Error() != want {
-			t.Errorf("openRegular(%s) error %v, want %q", name, err, want)
+		got := numbered(long, tt.n, tt.room)
+		if got != tt.want || len(got)+tt.room > 255 || !utf8.ValidString(got) {
+			t.Errorf("numbered(250 bytes, %d, %d) = %q (%d bytes), want %q", tt.n, tt.room, got, len(got), tt.want)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
@@ -17,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/leadpipe/leadpipe/api"
 	"github.com/leadpipe/leadpipe/config"
 	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/pipeline"
@@ -41,6 +43,8 @@ type fixture struct {
 	pool *pgxpool.Pool
 	acct store.Account
 	im   *importer.Importer
+	// files is where the watchers keep the originals of the files they queue.
+	files *api.Files
 }
 
 // newFixture returns the test database, with nothing left queued or running by an earlier
@@ -54,7 +58,8 @@ func newFixture(t *testing.T) *fixture {
 		lease_owner = NULL, lease_expires_at = NULL WHERE status IN ('queued', 'running')`); err != nil {
 		t.Fatalf("clear the queue: %v", err)
 	}
-	return &fixture{t: t, ctx: ctx, pool: pool, acct: storetest.Account(t, pool, -1), im: newImporter(pool)}
+	return &fixture{t: t, ctx: ctx, pool: pool, acct: storetest.Account(t, pool, -1), im: newImporter(pool),
+		files: &api.Files{Dir: t.TempDir()}}
 }
 
 func newImporter(pool *pgxpool.Pool) *importer.Importer {
@@ -67,7 +72,7 @@ func newImporter(pool *pgxpool.Pool) *importer.Importer {
 // renamed in (its quiet period is an hour) and never takes a claim over.
 func (f *fixture) watcher(dirs ...config.WatchDir) *watch.Watcher {
 	f.t.Helper()
-	w := &watch.Watcher{Dirs: dirs, DB: f.pool, Importer: f.im, Owner: "test", Interval: 20 * time.Millisecond,
+	w := &watch.Watcher{Dirs: dirs, DB: f.pool, Importer: f.im, Files: f.files, Owner: "test", Interval: 20 * time.Millisecond,
 		Quiet: time.Hour, StaleAfter: time.Hour, Log: quiet}
 	if err := w.Open(); err != nil {
 		f.t.Fatal(err)
@@ -93,7 +98,7 @@ func workers(t *testing.T, pool *pgxpool.Pool, im *importer.Importer, owner stri
 // its mtime a minute back (as a download or cp -p leaves it), then renamed in.
 func drop(t *testing.T, dir, name, content string) {
 	t.Helper()
-	tmp := filepath.Join(dir, "."+name+".part")
+	tmp := filepath.Join(dir, ".drop.part") // short: name may be near the limit
 	if err := os.WriteFile(tmp, []byte(content), 0o644); err != nil {
 		t.Fatal(err)
 	}
@@ -145,6 +150,11 @@ func readFile(t *testing.T, path string) string {
 		t.Fatal(err)
 	}
 	return string(b)
+}
+
+// stored is where the fixture's files store keeps the original of import id.
+func (f *fixture) stored(id int64) string {
+	return filepath.Join(f.files.Dir, fmt.Sprint(f.acct.ID), fmt.Sprint(id))
 }
 
 // imports returns the account's imports, oldest first.

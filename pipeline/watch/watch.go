@@ -1,9 +1,10 @@
 // Package watch imports the files dropped in watched directories. It scans each directory,
 // waits until a file is complete, claims it in Postgres so that of several daemons watching
-// the directory one takes it, moves it into the directory's work folder and queues its import;
-// once the import has ended it moves the file to processed/ or failed/ (with NAME.error.txt
-// saying why). Symbolic links, FIFOs, devices and directories are refused, never opened.
-// docs/watch.md describes it for users.
+// the directory one takes it, moves it into the directory's work folder, copies it into the
+// files store (files_dir, out of the directory's writers' reach: the import reads that copy
+// and the API serves it) and queues its import; once the import has ended it moves the file to
+// processed/ or failed/ (with NAME.error.txt saying why). Symbolic links, FIFOs, devices and
+// directories are refused, never opened. docs/watch.md describes it for users.
 package watch
 
 import (
@@ -12,6 +13,8 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -21,9 +24,11 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
+	"github.com/leadpipe/leadpipe/api"
 	"github.com/leadpipe/leadpipe/config"
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/importer"
+	"github.com/leadpipe/leadpipe/stages/read"
 	"github.com/leadpipe/leadpipe/store"
 )
 
@@ -59,6 +64,9 @@ type Watcher struct {
 	// DB holds the claims; Importer queues the imports, which the daemon's workers run.
 	DB       DB
 	Importer *importer.Importer
+	// Files keeps the original of each file queued: the import reads it there, and it is what
+	// GET /v1/imports/{id}/file serves, out of reach of the directory's writers.
+	Files *api.Files
 	// Owner names this daemon in the claims it makes.
 	Owner string
 	// Interval is how often each directory is scanned; Quiet how long a file written in
@@ -67,7 +75,11 @@ type Watcher struct {
 	// StaleAfter is how long a claim may go without its import being queued before another
 	// daemon takes it over (the daemon that claimed it died or lost the database).
 	StaleAfter time.Duration
-	Log        *slog.Logger
+	// ClaimsRetention, ProcessedRetention and FailedRetention are how long finished claims,
+	// and the files in processed/ and failed/, are kept (0: for ever); see Prune.
+	ClaimsRetention, ProcessedRetention, FailedRetention time.Duration
+
+	Log *slog.Logger
 	// Now is the clock that times quiet periods; time.Now when nil.
 	Now func() time.Time
 
@@ -101,7 +113,8 @@ func (w *Watcher) Close() error {
 }
 
 // Run scans the directories every Interval, and at once when a file is created in or renamed
-// into one of them, until ctx is done. Errors are logged, and the next scan tries again.
+// into one of them, until ctx is done. Errors are logged, and the next scan tries again. It
+// prunes (see Prune) as it starts and then every hour.
 func (w *Watcher) Run(ctx context.Context) {
 	for _, d := range w.dirs {
 		w.Log.Info("watching directory", "dir", d.path, "account", d.account, "quiet", w.Quiet.String(), "interval", w.Interval.String())
@@ -110,7 +123,12 @@ func (w *Watcher) Run(ctx context.Context) {
 	defer stop()
 	tick := time.NewTicker(w.Interval)
 	defer tick.Stop()
+	var pruned time.Time
 	for {
+		if time.Since(pruned) >= pruneInterval {
+			w.Prune(ctx)
+			pruned = time.Now()
+		}
 		w.Scan(ctx)
 		select {
 		case <-ctx.Done():
@@ -246,14 +264,18 @@ func (w *Watcher) refuse(d *dir, name, why string) {
 
 // take claims a complete file and queues it. It returns false when the file is not taken: it
 // changed since it was seen, it is not a regular file after all, or another daemon claimed it.
+// A file that the daemon may not read, or whose claim Postgres refuses (its name is not valid
+// UTF-8), goes to failed/ at once, unclaimed.
 func (w *Watcher) take(ctx context.Context, d *dir, name string, seen fs.FileInfo) (bool, error) {
 	f, fi, err := openRegular(d.root, name)
 	switch {
-	case errors.Is(err, errRefused):
+	case errors.Is(err, read.ErrNotRegular):
 		w.refuse(d, name, err.Error())
 		return false, nil
 	case errors.Is(err, fs.ErrNotExist):
 		return false, nil
+	case errors.Is(err, fs.ErrPermission):
+		return true, w.failUnclaimed(d, name, "the daemon's user may not read it (permission denied): make it readable and drop it again")
 	case err != nil:
 		return false, err
 	}
@@ -268,6 +290,9 @@ func (w *Watcher) take(ctx context.Context, d *dir, name string, seen fs.FileInf
 		return false, nil
 	}
 	c, ok, err := store.ClaimWatchedFile(ctx, w.DB, store.WatchClaim{Dir: d.path, Name: name, SHA256: sum, Size: fi.Size(), Owner: w.Owner})
+	if reason, refused := refusedByPostgres(err); refused {
+		return true, w.failUnclaimed(d, name, "its name cannot be recorded: "+reason+"; rename it (in UTF-8) and drop it again")
+	}
 	if err != nil || !ok {
 		return false, err
 	}
@@ -306,7 +331,11 @@ func (w *Watcher) work(ctx context.Context, d *dir, importID int64, takeover boo
 		return err
 	}
 	log := w.Log.With("dir", d.path, "file", c.Name, "import_id", c.ImportID)
-	if takeover {
+	if takeover && c.Owner != w.Owner {
+		// Logged once: the claim is this daemon's from now on, even if this attempt fails too.
+		if err := store.TakeOverWatchClaim(ctx, tx, c.ImportID, w.Owner); err != nil {
+			return err
+		}
 		log.Info("watch claim taken over", "claimed_by", c.Owner)
 	}
 	if err := d.takeIn(c); errors.Is(err, errGone) {
@@ -316,32 +345,96 @@ func (w *Watcher) work(ctx context.Context, d *dir, importID int64, takeover boo
 		log.Info("watch file gone before it was taken; claim dropped")
 		return tx.Commit(ctx)
 	} else if err != nil {
-		return fmt.Errorf("move %s into %s: %w", c.Name, workDir, err)
+		// Committing keeps the claim open, and this daemon's if it took it over.
+		return errors.Join(fmt.Errorf("move %s into %s: %w", c.Name, workDir, err), tx.Commit(ctx))
 	}
-	req, err := d.request(c)
-	if err == nil {
-		_, _, err = w.Importer.Submit(ctx, req)
-	}
-	var pgErr *pgconn.PgError
+	err = w.queue(ctx, d, c)
 	switch {
 	case err == nil:
 		log.Info("watch file queued")
 		return tx.Commit(ctx)
-	case errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.TableName == "imports":
+	case queuedMeanwhile(err):
 		return nil // queued by a daemon that took the claim over meanwhile
-	case !errors.Is(err, importer.ErrBadFile) && !errors.Is(err, crm.ErrInvalidOptions) &&
-		!errors.Is(err, store.ErrNotFound) && !errors.Is(err, errRefused):
-		return fmt.Errorf("queue %s: %w", c.Name, err)
 	}
-	reason := err.Error()
-	if errors.Is(err, store.ErrNotFound) {
-		reason = fmt.Sprintf("account %q does not exist: create it (leadpipe account create %q) or bind %s to another account in the watch setting",
-			d.account, d.account, d.path)
+	reason, fault := w.fileFault(d, err)
+	if !fault {
+		return errors.Join(fmt.Errorf("queue %s: %w", c.Name, err), tx.Commit(ctx))
 	}
 	if err := w.fail(ctx, tx, d, c, reason); err != nil {
-		return err
+		return errors.Join(err, tx.Commit(ctx)) // failed/ cannot be written: kept open, like above
 	}
 	return tx.Commit(ctx)
+}
+
+// queue stores a claimed file's original in the files store and queues its import from there.
+func (w *Watcher) queue(ctx context.Context, d *dir, c store.WatchClaim) error {
+	req, err := d.request(c)
+	if err != nil {
+		return err
+	}
+	if req.Path, err = w.keep(ctx, d, c); err != nil {
+		return err
+	}
+	if _, _, err = w.Importer.Submit(ctx, req); err != nil && !queuedMeanwhile(err) {
+		os.Remove(req.Path) // no import reads it
+	}
+	return err
+}
+
+// keep copies a claimed file from the work folder to where its import keeps its original
+// file (under files_dir, like an upload's), and returns that path. Only the daemon writes
+// there: whoever may write to the watched directory (and so to processed/ and failed/, or to
+// the file itself through a link of their own) cannot change or replace what is imported and
+// served.
+func (w *Watcher) keep(ctx context.Context, d *dir, c store.WatchClaim) (string, error) {
+	acct, err := store.AccountByName(ctx, w.DB, d.account)
+	if err != nil {
+		return "", err
+	}
+	f, _, err := openRegular(d.root, workPath(c.ImportID))
+	if err != nil {
+		return "", fmt.Errorf("%w %s: %w", importer.ErrBadFile, c.Name, err)
+	}
+	defer f.Close()
+	return w.Files.Store(f, acct.ID, c.ImportID)
+}
+
+// fileFault tells whether a file failed to be queued for a reason of its own, that trying
+// again cannot mend, and says why: the file goes to failed/ with that reason. Other errors (the
+// database or the disk failing) leave its claim to be tried again.
+func (w *Watcher) fileFault(d *dir, err error) (reason string, fault bool) {
+	if reason, refused := refusedByPostgres(err); refused {
+		return "the database refused the import's data: " + reason + "; remove it from the file's options or content", true
+	}
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return fmt.Sprintf("account %q does not exist: create it (leadpipe account create %q) or bind %s to another account in the watch setting",
+			d.account, d.account, d.path), true
+	case errors.Is(err, importer.ErrBadFile), errors.Is(err, crm.ErrInvalidOptions), errors.Is(err, read.ErrNotRegular):
+		return err.Error(), true
+	}
+	return "", false
+}
+
+// refusedByPostgres tells whether err is Postgres refusing a value (a data exception: text
+// that is not valid UTF-8, a \u0000 in JSON …), and says what it refused. Such a value comes
+// from the file, and storing it again would fail again.
+func refusedByPostgres(err error) (string, bool) {
+	var pgErr *pgconn.PgError
+	if !errors.As(err, &pgErr) || !strings.HasPrefix(pgErr.Code, "22") {
+		return "", false
+	}
+	if pgErr.Detail != "" {
+		return pgErr.Message + " (" + pgErr.Detail + ")", true
+	}
+	return pgErr.Message, true
+}
+
+// queuedMeanwhile reports whether queuing failed because the import exists: a daemon that
+// took the claim over queued it meanwhile.
+func queuedMeanwhile(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.TableName == "imports"
 }
 
 // finishEnded moves the files of a directory whose import ended to processed/ or failed/.
@@ -371,7 +464,7 @@ func (w *Watcher) finish(ctx context.Context, d *dir, importID int64) error {
 	}
 	switch c.ImportStatus {
 	case store.StatusCompleted:
-		to, err := w.moveOut(d, c, processedDir, "")
+		to, err := w.moveOut(d, workPath(c.ImportID), c.Name, processedDir, "")
 		if err != nil {
 			return err
 		}
@@ -393,7 +486,7 @@ func (w *Watcher) finish(ctx context.Context, d *dir, importID int64) error {
 
 // fail moves a claimed file to failed/ with NAME.error.txt saying why, and ends its claim.
 func (w *Watcher) fail(ctx context.Context, tx pgx.Tx, d *dir, c store.WatchClaim, reason string) error {
-	to, err := w.moveOut(d, c, failedDir, errorText(reason, c, d.account, w.now()))
+	to, err := w.moveOut(d, workPath(c.ImportID), c.Name, failedDir, errorText(reason, c, d.account, w.now()))
 	if err != nil {
 		return err
 	}
@@ -405,19 +498,32 @@ func (w *Watcher) fail(ctx context.Context, tx pgx.Tx, d *dir, c store.WatchClai
 	return nil
 }
 
-// moveOut moves a claimed file to folder (see dir.moveOut) and returns where it went: empty
-// when a daemon that died had moved it already. A file moved without its options or error
-// file is logged, not an error.
-func (w *Watcher) moveOut(d *dir, c store.WatchClaim, folder, text string) (string, error) {
-	to, err := d.moveOut(c, folder, text)
+// failUnclaimed moves a file of the directory that could not be claimed to failed/, with its
+// options file and NAME.error.txt saying why. Of daemons doing so at once, one moves it.
+func (w *Watcher) failUnclaimed(d *dir, name, reason string) error {
+	c := store.WatchClaim{Dir: d.path, Name: name}
+	to, err := w.moveOut(d, name, name, failedDir, errorText(reason, c, d.account, w.now()))
+	if err != nil || to == "" {
+		return err
+	}
+	filesTotal.WithLabelValues(resultFailed).Inc()
+	w.Log.Warn("watch file failed", "dir", d.path, "file", name, "moved_to", to, "reason", reason)
+	return nil
+}
+
+// moveOut moves the file from, known as name, to folder (see dir.moveOut) and returns where it
+// went: empty when another daemon (or one that died) had moved it already. A file moved
+// without its options or error file is logged, not an error.
+func (w *Watcher) moveOut(d *dir, from, name, folder, text string) (string, error) {
+	to, err := d.moveOut(from, name, folder, text)
 	switch {
 	case errors.Is(err, errGone):
-		w.Log.Warn("watch file already moved out of the work folder", "dir", d.path, "file", c.Name, "import_id", c.ImportID)
+		w.Log.Warn("watch file already moved", "dir", d.path, "file", name, "from", from)
 		return "", nil
 	case err != nil && to == "":
-		return "", fmt.Errorf("move %s to %s/: %w", c.Name, folder, err)
+		return "", fmt.Errorf("move %s to %s/: %w", name, folder, err)
 	case err != nil:
-		w.Log.Error("watch file moved without its options or error file", "dir", d.path, "file", c.Name, "moved_to", to, "error", err)
+		w.Log.Error("watch file moved without its options or error file", "dir", d.path, "file", name, "moved_to", to, "error", err)
 	}
 	return to, nil
 }

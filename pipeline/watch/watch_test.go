@@ -19,7 +19,7 @@ import (
 )
 
 // A file renamed into the directory is taken at once (the watcher's quiet period is an hour),
-// imported once, and moved to processed/; its import's file path follows it there.
+// imported once from the files store, where its original is kept, and moved to processed/.
 func TestRenamedInFileIsImportedOnce(t *testing.T) {
 	f := newFixture(t)
 	dir := t.TempDir()
@@ -40,8 +40,8 @@ func TestRenamedInFileIsImportedOnce(t *testing.T) {
 	}
 	imp := imps[0]
 	if imp.Source != store.SourceWatch || imp.FileName != "prospects.csv" || imp.Status != store.StatusCompleted ||
-		imp.Counts.Created != 2 || imp.FilePath != processed {
-		t.Errorf("import = %+v; want a completed watch import of prospects.csv that created 2, at %s", imp, processed)
+		imp.Counts.Created != 2 || imp.FilePath != f.stored(imp.ID) {
+		t.Errorf("import = %+v; want a completed watch import of prospects.csv that created 2, at %s", imp, f.stored(imp.ID))
 	}
 	want := []claim{{ImportID: imp.ID, Name: "prospects.csv", Owner: "test", Result: "processed", MovedTo: "processed/prospects.csv", Finished: true}}
 	if got := f.claims(dir); !slices.Equal(got, want) {
@@ -139,8 +139,7 @@ func TestFilesThatCannotBeImportedGoToFailed(t *testing.T) {
 		t.Fatalf("changed.csv was not queued: claims %+v", f.claims(dir))
 	}
 	// The queued file changes under the import, which then fails.
-	work := filepath.Join(dir, ".leadpipe", fmt.Sprint(changed.ImportID))
-	if err := os.WriteFile(work, []byte("email\nc@example.com\nd@example.com\n"), 0o600); err != nil {
+	if err := os.WriteFile(f.stored(changed.ImportID), []byte("email\nc@example.com\nd@example.com\n"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	workers(t, f.pool, f.im, "failures")
@@ -184,6 +183,10 @@ func TestFilesThatCannotBeImportedGoToFailed(t *testing.T) {
 	// Only changed.csv was queued.
 	if imps := f.imports(); len(imps) != 1 || imps[0].ID != changed.ImportID || imps[0].Status != store.StatusFailed {
 		t.Errorf("imports = %+v, want only changed.csv's, failed", imps)
+	}
+	// Only changed.csv's original was kept: the files that could not be queued left nothing.
+	if got := names(t, filepath.Dir(f.stored(changed.ImportID))); !slices.Equal(got, []string{fmt.Sprint(changed.ImportID)}) {
+		t.Errorf("the files store holds %v, want only changed.csv's original", got)
 	}
 	if d := metric(t, "leadpipe_watch_files_total", "result", "failed") - failed; d != 5 {
 		t.Errorf("leadpipe_watch_files_total{result=failed} moved by %v, want 5", d)
@@ -359,8 +362,8 @@ func TestStaleClaimsAndDropsAgain(t *testing.T) {
 
 	drop(t, dir, "again.csv", again)
 	f.scanUntil(w, "again.csv is processed again", func() bool { return exists(filepath.Join(dir, "processed", "again-2.csv")) })
-	if imps := f.imports(); len(imps) != 2 || imps[1].FilePath != filepath.Join(dir, "processed", "again-2.csv") {
-		t.Errorf("imports = %+v, want a second one of again.csv, at processed/again-2.csv", imps)
+	if imps := f.imports(); len(imps) != 2 || imps[1].FilePath != f.stored(imps[1].ID) {
+		t.Errorf("imports = %+v, want a second one of again.csv, its original in the files store", imps)
 	}
 	if got := names(t, filepath.Join(dir, "processed")); !slices.Equal(got, []string{"again-2.csv", "again.csv"}) {
 		t.Errorf("processed/ holds %v", got)
@@ -383,7 +386,7 @@ func TestTwoWatchersImportEachFileOnce(t *testing.T) {
 		im := newImporter(pool)
 		owner := fmt.Sprintf("daemon-%d", i)
 		workers(t, pool, im, owner)
-		w := &watch.Watcher{Dirs: []config.WatchDir{{Dir: dir, Account: f.acct.Name}}, DB: pool, Importer: im, Owner: owner,
+		w := &watch.Watcher{Dirs: []config.WatchDir{{Dir: dir, Account: f.acct.Name}}, DB: pool, Importer: im, Files: f.files, Owner: owner,
 			Interval: 5 * time.Millisecond, Quiet: 50 * time.Millisecond, StaleAfter: time.Minute, Log: quiet}
 		if err := w.Open(); err != nil {
 			t.Fatal(err)
