@@ -43,14 +43,18 @@ func serve(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	files := &api.Files{Dir: e.cfg.FilesDir, MaxUpload: e.cfg.MaxUploadBytes}
+	(&api.Server{Pool: pool, Importer: im, Files: files, Log: e.log}).Register(mux)
+	srv, httpErr, err := listenHTTP(e, mux)
+	if err != nil {
+		return fmt.Errorf("http %s: %w", e.cfg.HTTPAddr, err)
+	}
+	defer srv.Close() // when a later step fails; after Shutdown it does nothing
 	workCtx, stopWork := context.WithCancel(ctx)
 	defer stopWork()
 	waitRequests, err := serveRequests(workCtx, e, im, files, kafka.brokers)
 	if err != nil {
 		return err
 	}
-	(&api.Server{Pool: pool, Importer: im, Files: files, Log: e.log}).Register(mux)
-	srv, httpErr := listenHTTP(e, mux)
 	e.log.Info("leadpipe serving", "http", e.cfg.HTTPAddr, "api", "/v1", "workers", e.cfg.Workers, "files", e.cfg.FilesDir)
 
 	workers := &pipeline.Workers{

@@ -14,12 +14,17 @@ import (
 // readHeaderTimeout bounds how long a client may take to send a request's headers.
 const readHeaderTimeout = 10 * time.Second
 
-// listenHTTP serves h on the http_addr setting, guarded by the http_* settings: a keep-alive
-// connection idle for http_idle_timeout is closed, a request body or answer stalled for
-// http_stall_timeout is cut, and one client IP holds at most http_max_conns_per_client
-// connections. Every answer carries X-Content-Type-Options: nosniff. Why the server ended (it
-// could not listen, or it was shut down) is sent on the returned channel.
-func listenHTTP(e *env, h http.Handler) (*http.Server, <-chan error) {
+// listenHTTP listens on the http_addr setting and serves h there in the background, guarded
+// by the http_* settings: a keep-alive connection idle for http_idle_timeout is closed, a
+// request body or answer stalled for http_stall_timeout is cut, and one client IP holds at most
+// http_max_conns_per_client connections. Every answer carries X-Content-Type-Options: nosniff.
+// It returns once the address is bound (or could not be), so that whoever reads "leadpipe
+// serving" in the log can connect; why the server later ended is sent on the returned channel.
+func listenHTTP(e *env, h http.Handler) (*http.Server, <-chan error, error) {
+	l, err := net.Listen("tcp", e.cfg.HTTPAddr)
+	if err != nil {
+		return nil, nil, err
+	}
 	srv := &http.Server{
 		Handler:           httpguard.NoSniff(httpguard.BodyStalls(h, time.Duration(e.cfg.HTTPStallTimeout))),
 		ReadHeaderTimeout: readHeaderTimeout,
@@ -27,14 +32,9 @@ func listenHTTP(e *env, h http.Handler) (*http.Server, <-chan error) {
 	}
 	served := make(chan error, 1)
 	go func() {
-		l, err := net.Listen("tcp", e.cfg.HTTPAddr)
-		if err != nil {
-			served <- err
-			return
-		}
 		served <- srv.Serve(httpguard.Listener(l, e.cfg.HTTPMaxConnsPerClient, time.Duration(e.cfg.HTTPStallTimeout)))
 	}()
-	return srv, served
+	return srv, served, nil
 }
 
 // readyz answers whether the daemon can serve: 200 when Postgres answers, else 503 "not ready".
