@@ -66,7 +66,8 @@ type Delivery struct {
 
 // Relay delivers what Postgres committed to a sink (the outbox of DESIGN): it reads row
 // outcomes and events past the sink's cursor, delivers them and moves the cursor. Imports go
-// on while a sink is down; its backlog drains when it returns.
+// on while a sink is down; its backlog drains when it returns. Each poll reads only the
+// imports pending for the sink (store.UndeliveredImports), not every import stored.
 type Relay struct {
 	Querier store.Querier
 	Sink    Sink
@@ -76,6 +77,8 @@ type Relay struct {
 	// BatchRows is the most row outcomes in one delivery.
 	BatchRows int
 	Log       *slog.Logger
+
+	registered bool // the sink is registered (store.RegisterSink)
 }
 
 // Run delivers until ctx is cancelled.
@@ -126,6 +129,12 @@ func (r *Relay) Run(ctx context.Context) {
 // deliveries it made. It stops at the first failed delivery.
 func (r *Relay) Drain(ctx context.Context) (int, error) {
 	name := r.Sink.Name()
+	if !r.registered {
+		if err := store.RegisterSink(ctx, r.Querier, name); err != nil {
+			return 0, err
+		}
+		r.registered = true
+	}
 	pending, err := store.UndeliveredImports(ctx, r.Querier, name, 100)
 	if err != nil {
 		return 0, err
@@ -141,7 +150,8 @@ func (r *Relay) Drain(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// deliverImport delivers one import's rows past its cursor in batches, then its events.
+// deliverImport delivers one import's rows past its cursor in batches, then its events. Its
+// last cursor update clears the import's pending row once nothing committed is left.
 func (r *Relay) deliverImport(ctx context.Context, u store.Undelivered) (int, error) {
 	name := r.Sink.Name()
 	// Read the events first: every row committed before them is then among the rows read after.
@@ -162,12 +172,10 @@ func (r *Relay) deliverImport(ctx context.Context, u store.Undelivered) (int, er
 			d.Events = events
 		}
 		if len(d.Rows) == 0 && len(d.Events) == 0 {
-			// Rows past the last outcome (blank ones, say) have none: nothing more to wait for.
-			if u.Import.CheckpointRow > cursor.Row {
-				cursor.Row = u.Import.CheckpointRow
-				return n, store.AdvanceSinkCursor(ctx, r.Querier, name, u.Import.ID, cursor)
-			}
-			return n, nil
+			// Nothing left: rows past the last outcome (blank ones, say) have none. The cursor
+			// update clears the import's pending row, if nothing committed since.
+			cursor.Row = max(cursor.Row, u.Import.CheckpointRow)
+			return n, store.AdvanceSinkCursor(ctx, r.Querier, name, u.Import.ID, cursor)
 		}
 		start := time.Now()
 		if err := r.Sink.Deliver(ctx, d); err != nil {

@@ -3,10 +3,14 @@ package pipeline_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/pipeline"
@@ -125,4 +129,154 @@ func TestRelayCatchesUpAfterSinkOutage(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// drainAll polls until a poll delivers nothing.
+func drainAll(t *testing.T, relay *pipeline.Relay) {
+	t.Helper()
+	for {
+		n, err := relay.Drain(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
+// rowNumbers returns the row numbers a sink was given for an import, in delivery order.
+func (s *recordingSink) rowNumbers(importID int64) []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var rows []int
+	for _, r := range s.rows[importID] {
+		rows = append(rows, r.Row)
+	}
+	return rows
+}
+
+// pendingCount returns how many imports are pending for sink.
+func pendingCount(t *testing.T, pool *pgxpool.Pool, sink string) int {
+	t.Helper()
+	var n int
+	if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM sink_pending WHERE sink = $1", sink).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestRelayDeliversToASinkAddedLater: a sink first seen after imports ran delivers them from
+// the start, and a sink's cursor deleted makes its import delivered again.
+func TestRelayDeliversToASinkAddedLater(t *testing.T) {
+	pool, acct, im := setup(t)
+	ctx := context.Background()
+	sum, err := im.RunNow(ctx, importer.Request{Account: acct.Name, Path: writeCSV(t, "r.csv", relayCSV), Source: store.SourceCLI}, "test", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := &recordingSink{name: "test-first-" + acct.Name}
+	drainAll(t, &pipeline.Relay{Querier: pool, Sink: first, Poll: time.Millisecond, BatchRows: 2, Log: quiet})
+	if n := pendingCount(t, pool, first.name); n != 0 {
+		t.Fatalf("%d imports still pending for a sink that delivered everything", n)
+	}
+	later := &recordingSink{name: "test-later-" + acct.Name}
+	relay := &pipeline.Relay{Querier: pool, Sink: later, Poll: time.Millisecond, BatchRows: 2, Log: quiet}
+	drainAll(t, relay)
+	want := []int{2, 3, 5, 6, 7}
+	if got := later.rowNumbers(sum.ImportID); !slices.Equal(got, want) {
+		t.Fatalf("a sink added later was given rows %v, want %v", got, want)
+	}
+	if evs := later.evs[sum.ImportID]; len(evs) == 0 || evs[0].Kind != "started" || evs[len(evs)-1].Kind != "completed" {
+		t.Fatalf("a sink added later was given events %v, want started … completed", evs)
+	}
+
+	if _, err := pool.Exec(ctx, "DELETE FROM sink_cursors WHERE sink = $1 AND import_id = $2", later.name, sum.ImportID); err != nil {
+		t.Fatal(err)
+	}
+	drainAll(t, relay)
+	if got := later.rowNumbers(sum.ImportID); !slices.Equal(got, append(want, want...)) {
+		t.Fatalf("after its cursor was deleted, the sink was given rows %v, want %v twice", got, want)
+	}
+}
+
+// TestRelayDeliversConcurrentImportsOnce: while imports commit batch after batch, the relay
+// delivers them as they go and clears their pending rows; at the end every row and event of
+// each was delivered once, in order, and nothing is left pending.
+func TestRelayDeliversConcurrentImportsOnce(t *testing.T) {
+	pool, acct, im := setup(t)
+	ctx := context.Background()
+	var csv strings.Builder
+	csv.WriteString("email,first_name\n")
+	for i := range 60 {
+		fmt.Fprintf(&csv, "p%d@example.com,P%d\n", i, i)
+	}
+	sink := &recordingSink{name: "test-concurrent-" + acct.Name}
+	relay := &pipeline.Relay{Querier: pool, Sink: sink, Poll: time.Millisecond, BatchRows: 3, Log: quiet}
+	drainAll(t, relay) // registers the sink before the imports start
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { relay.Run(runCtx); close(done) }()
+
+	const imports = 4
+	ids := make(chan int64, imports)
+	var wg sync.WaitGroup
+	for i := range imports {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sum, err := im.RunNow(ctx, importer.Request{Account: acct.Name, Path: writeCSV(t, fmt.Sprintf("c%d.csv", i), csv.String()),
+				Source: store.SourceCLI}, "test", false)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids <- sum.ImportID
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		rows, events, err := store.UndeliveredCount(ctx, pool, sink.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rows == 0 && events == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d rows and %d events still undelivered 30s after the imports ended", rows, events)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	drainAll(t, relay) // clears what the last poll found already delivered
+
+	var want []int
+	for i := range 60 {
+		want = append(want, i+2)
+	}
+	for id := range ids {
+		if got := sink.rowNumbers(id); !slices.Equal(got, want) {
+			t.Errorf("import %d: rows %v delivered, want 2…61 once each, in order", id, got)
+		}
+		var seqs []int
+		for _, e := range sink.evs[id] {
+			seqs = append(seqs, e.Seq)
+		}
+		if len(seqs) == 0 || seqs[0] != 1 || sink.evs[id][len(seqs)-1].Kind != "completed" {
+			t.Errorf("import %d: events %v delivered, want 1… up to completed", id, seqs)
+		}
+		for i := 1; i < len(seqs); i++ {
+			if seqs[i] != seqs[i-1]+1 {
+				t.Errorf("import %d: events %v delivered, want each once, in order", id, seqs)
+				break
+			}
+		}
+	}
+	if n := pendingCount(t, pool, sink.name); n != 0 {
+		t.Errorf("%d imports still pending once everything was delivered", n)
+	}
 }
