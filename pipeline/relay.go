@@ -64,6 +64,12 @@ type Delivery struct {
 	Events  []store.ImportEvent
 }
 
+// DefaultMaxBackoff is the longest a relay waits between retries of a failing sink, unless
+// its MaxBackoff says otherwise: short enough that outcomes flow again within seconds of the
+// broker's or ClickHouse's return, long enough that a sink that is down costs one failed
+// attempt every few seconds.
+const DefaultMaxBackoff = 5 * time.Second
+
 // Relay delivers what Postgres committed to a sink (the outbox of DESIGN): it reads row
 // outcomes and events past the sink's cursor, delivers them and moves the cursor. Imports go
 // on while a sink is down; its backlog drains when it returns. Each poll reads only the
@@ -71,9 +77,12 @@ type Delivery struct {
 type Relay struct {
 	Querier store.Querier
 	Sink    Sink
-	// Poll is how long the relay waits when there is nothing to deliver; after a failure it
-	// waits longer, up to a minute.
+	// Poll is how long the relay waits when there is nothing to deliver; after each failure in
+	// a row it waits twice as long, up to MaxBackoff.
 	Poll time.Duration
+	// MaxBackoff is the longest wait between retries of a failing sink; DefaultMaxBackoff when
+	// zero, Poll when Poll is longer.
+	MaxBackoff time.Duration
 	// BatchRows is the most row outcomes in one delivery.
 	BatchRows int
 	Log       *slog.Logger
@@ -102,7 +111,7 @@ func (r *Relay) Run(ctx context.Context) {
 				r.Log.Warn("sink failing; imports go on and it will catch up", "sink", name, "error", err)
 			}
 			failing = true
-			wait = min(max(2*wait, r.Poll), time.Minute)
+			wait = min(max(2*wait, r.Poll), r.maxBackoff())
 		default:
 			sinkUp.WithLabelValues(name).Set(1)
 			if failing {
@@ -123,6 +132,14 @@ func (r *Relay) Run(ctx context.Context) {
 		case <-time.After(wait):
 		}
 	}
+}
+
+// maxBackoff is the longest wait after a failure.
+func (r *Relay) maxBackoff() time.Duration {
+	if r.MaxBackoff == 0 {
+		return max(DefaultMaxBackoff, r.Poll)
+	}
+	return max(r.MaxBackoff, r.Poll)
 }
 
 // Drain delivers what is pending now, for up to a hundred imports, and returns how many

@@ -280,3 +280,64 @@ func TestRelayDeliversConcurrentImportsOnce(t *testing.T) {
 		t.Errorf("%d imports still pending once everything was delivered", n)
 	}
 }
+
+// flakySink fails its first failures deliveries, then delivers, and records when each attempt
+// came.
+type flakySink struct {
+	recordingSink
+	failures int
+	attempts []time.Time
+}
+
+func (s *flakySink) Deliver(ctx context.Context, d pipeline.Delivery) error {
+	s.mu.Lock()
+	s.attempts = append(s.attempts, time.Now())
+	failing := len(s.attempts) <= s.failures
+	s.mu.Unlock()
+	if failing {
+		return errors.New("sink is down")
+	}
+	return s.recordingSink.Deliver(ctx, d)
+}
+
+// TestRelayRetriesWithinTheBackoffCap: a sink that failed many times in a row is retried
+// within MaxBackoff, so what waited flows as soon as the sink is back, not up to a minute
+// later.
+func TestRelayRetriesWithinTheBackoffCap(t *testing.T) {
+	pool, acct, im := setup(t)
+	ctx := context.Background()
+	sum, err := im.RunNow(ctx, importer.Request{Account: acct.Name, Path: writeCSV(t, "r.csv", relayCSV), Source: store.SourceCLI}, "test", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Doubling from 1ms, the 14th wait would be 8s, past this test's deadline.
+	sink := &flakySink{recordingSink: recordingSink{name: "test-backoff-" + acct.Name}, failures: 14}
+	const maxBackoff = 50 * time.Millisecond
+	relay := &pipeline.Relay{Querier: pool, Sink: sink, Poll: time.Millisecond, MaxBackoff: maxBackoff, BatchRows: 2, Log: quiet}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { relay.Run(runCtx); close(done) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		sink.mu.Lock()
+		n := len(sink.rows[sum.ImportID])
+		sink.mu.Unlock()
+		if n == 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 5 rows delivered 10s after a sink that failed %d times came back", n, sink.failures)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	// What separates two attempts beyond the wait is the relay's own queries: well under a
+	// second, even on a loaded machine.
+	for i := 1; i < len(sink.attempts); i++ {
+		if gap := sink.attempts[i].Sub(sink.attempts[i-1]); gap > maxBackoff+time.Second {
+			t.Errorf("attempt %d came %v after the one before, want at most %v and the relay's queries", i+1, gap, maxBackoff)
+		}
+	}
+}
