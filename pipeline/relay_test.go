@@ -48,6 +48,24 @@ func (s *recordingSink) setDown(down bool) {
 	s.mu.Unlock()
 }
 
+// sinkName returns a sink name of the test's own, whose registration and pending rows are
+// forgotten when the test ends: a registered sink takes a pending row of every later import,
+// and the tests' database outlives many runs.
+func sinkName(t *testing.T, pool *pgxpool.Pool, kind string, acct store.Account) string {
+	t.Helper()
+	name := "test-" + kind + "-" + acct.Name
+	t.Cleanup(func() {
+		ctx := context.Background()
+		if _, err := pool.Exec(ctx, "DELETE FROM sink_pending WHERE sink = $1", name); err != nil {
+			t.Error(err)
+		}
+		if _, err := pool.Exec(ctx, "DELETE FROM sinks WHERE name = $1", name); err != nil {
+			t.Error(err)
+		}
+	})
+	return name
+}
+
 const relayCSV = "email,first_name\na@example.com,A\nnot-an-email,B\n\nc@example.com,C\nd@example.com,D\ne@example.com,E\n\n"
 
 func TestRelayDeliversEveryOutcomeAndEventInOrder(t *testing.T) {
@@ -57,7 +75,7 @@ func TestRelayDeliversEveryOutcomeAndEventInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := &recordingSink{name: "test-relay-" + acct.Name}
+	sink := &recordingSink{name: sinkName(t, pool, "relay", acct)}
 	relay := &pipeline.Relay{Querier: pool, Sink: sink, Poll: time.Millisecond, BatchRows: 2, Log: quiet}
 	for {
 		n, err := relay.Drain(ctx)
@@ -98,7 +116,7 @@ func TestRelayDeliversEveryOutcomeAndEventInOrder(t *testing.T) {
 func TestRelayCatchesUpAfterSinkOutage(t *testing.T) {
 	pool, acct, im := setup(t)
 	ctx := context.Background()
-	sink := &recordingSink{name: "test-outage-" + acct.Name, down: true}
+	sink := &recordingSink{name: sinkName(t, pool, "outage", acct), down: true}
 	relay := &pipeline.Relay{Querier: pool, Sink: sink, Poll: time.Millisecond, BatchRows: 2, Log: quiet}
 	sum, err := im.RunNow(ctx, importer.Request{Account: acct.Name, Path: writeCSV(t, "r.csv", relayCSV), Source: store.SourceCLI}, "test", false)
 	if err != nil {
@@ -175,12 +193,12 @@ func TestRelayDeliversToASinkAddedLater(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	first := &recordingSink{name: "test-first-" + acct.Name}
+	first := &recordingSink{name: sinkName(t, pool, "first", acct)}
 	drainAll(t, &pipeline.Relay{Querier: pool, Sink: first, Poll: time.Millisecond, BatchRows: 2, Log: quiet})
 	if n := pendingCount(t, pool, first.name); n != 0 {
 		t.Fatalf("%d imports still pending for a sink that delivered everything", n)
 	}
-	later := &recordingSink{name: "test-later-" + acct.Name}
+	later := &recordingSink{name: sinkName(t, pool, "later", acct)}
 	relay := &pipeline.Relay{Querier: pool, Sink: later, Poll: time.Millisecond, BatchRows: 2, Log: quiet}
 	drainAll(t, relay)
 	want := []int{2, 3, 5, 6, 7}
@@ -200,6 +218,52 @@ func TestRelayDeliversToASinkAddedLater(t *testing.T) {
 	}
 }
 
+// crashingSink takes the first delivery of import crashOn, then fails it, as a relay that
+// crashed between the delivery and its cursor's move would leave it.
+type crashingSink struct {
+	recordingSink
+	crashOn int64
+	crashed bool
+}
+
+func (s *crashingSink) Deliver(ctx context.Context, d pipeline.Delivery) error {
+	if err := s.recordingSink.Deliver(ctx, d); err != nil || s.crashed || d.Import.ID != s.crashOn {
+		return err
+	}
+	s.crashed = true
+	return errors.New("crashed before the cursor moved")
+}
+
+// TestRelayRedeliversWhatACrashLeftUncursored: a delivery whose cursor did not move is
+// delivered again, its import stays pending until then, and nothing else repeats.
+func TestRelayRedeliversWhatACrashLeftUncursored(t *testing.T) {
+	pool, acct, im := setup(t)
+	ctx := context.Background()
+	sum, err := im.RunNow(ctx, importer.Request{Account: acct.Name, Path: writeCSV(t, "r.csv", relayCSV), Source: store.SourceCLI}, "test", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &crashingSink{recordingSink: recordingSink{name: sinkName(t, pool, "crash", acct)}, crashOn: sum.ImportID}
+	relay := &pipeline.Relay{Querier: pool, Sink: sink, Poll: time.Millisecond, BatchRows: 2, Log: quiet}
+	for !sink.crashed {
+		if _, err := relay.Drain(ctx); err != nil && !sink.crashed {
+			t.Fatal(err)
+		}
+	}
+	var pending bool
+	err = pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM sink_pending WHERE sink = $1 AND import_id = $2)", sink.name, sum.ImportID).Scan(&pending)
+	if err != nil || !pending {
+		t.Fatalf("import pending after the crash: %v, %v; want it pending", pending, err)
+	}
+	drainAll(t, relay)
+	if got, want := sink.rowNumbers(sum.ImportID), []int{2, 3, 2, 3, 5, 6, 7}; !slices.Equal(got, want) {
+		t.Fatalf("rows delivered %v, want %v: the uncursored delivery again, then the rest once", got, want)
+	}
+	if n := pendingCount(t, pool, sink.name); n != 0 {
+		t.Fatalf("%d imports pending once everything was delivered", n)
+	}
+}
+
 // TestRelayDeliversConcurrentImportsOnce: while imports commit batch after batch, the relay
 // delivers them as they go and clears their pending rows; at the end every row and event of
 // each was delivered once, in order, and nothing is left pending.
@@ -211,7 +275,7 @@ func TestRelayDeliversConcurrentImportsOnce(t *testing.T) {
 	for i := range 60 {
 		fmt.Fprintf(&csv, "p%d@example.com,P%d\n", i, i)
 	}
-	sink := &recordingSink{name: "test-concurrent-" + acct.Name}
+	sink := &recordingSink{name: sinkName(t, pool, "concurrent", acct)}
 	relay := &pipeline.Relay{Querier: pool, Sink: sink, Poll: time.Millisecond, BatchRows: 3, Log: quiet}
 	drainAll(t, relay) // registers the sink before the imports start
 	runCtx, cancel := context.WithCancel(ctx)
@@ -311,7 +375,7 @@ func TestRelayRetriesWithinTheBackoffCap(t *testing.T) {
 		t.Fatal(err)
 	}
 	// Doubling from 1ms, the 14th wait would be 8s, past this test's deadline.
-	sink := &flakySink{recordingSink: recordingSink{name: "test-backoff-" + acct.Name}, failures: 14}
+	sink := &flakySink{recordingSink: recordingSink{name: sinkName(t, pool, "backoff", acct)}, failures: 14}
 	const maxBackoff = 50 * time.Millisecond
 	relay := &pipeline.Relay{Querier: pool, Sink: sink, Poll: time.Millisecond, MaxBackoff: maxBackoff, BatchRows: 2, Log: quiet}
 	runCtx, cancel := context.WithCancel(ctx)
