@@ -185,7 +185,7 @@ func pendingCount(t *testing.T, pool *pgxpool.Pool, sink string) int {
 }
 
 // TestRelayDeliversToASinkAddedLater: a sink first seen after imports ran delivers them from
-// the start, and a sink's cursor deleted makes its import delivered again.
+// the start, and a sink's cursor deleted or moved back makes its import delivered again.
 func TestRelayDeliversToASinkAddedLater(t *testing.T) {
 	pool, acct, im := setup(t)
 	ctx := context.Background()
@@ -215,6 +215,13 @@ func TestRelayDeliversToASinkAddedLater(t *testing.T) {
 	drainAll(t, relay)
 	if got := later.rowNumbers(sum.ImportID); !slices.Equal(got, append(want, want...)) {
 		t.Fatalf("after its cursor was deleted, the sink was given rows %v, want %v twice", got, want)
+	}
+	if _, err := pool.Exec(ctx, "UPDATE sink_cursors SET row_number = 3, event_seq = 0 WHERE sink = $1 AND import_id = $2", later.name, sum.ImportID); err != nil {
+		t.Fatal(err)
+	}
+	drainAll(t, relay)
+	if got := later.rowNumbers(sum.ImportID); !slices.Equal(got, append(append(want, want...), 5, 6, 7)) {
+		t.Fatalf("after its cursor was moved back to row 3, the sink was given rows %v, want %v twice, then 5 6 7", got, want)
 	}
 }
 
