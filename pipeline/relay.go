@@ -64,18 +64,30 @@ type Delivery struct {
 	Events  []store.ImportEvent
 }
 
+// DefaultMaxBackoff is the longest a relay waits between retries of a failing sink, unless
+// its MaxBackoff says otherwise: short enough that outcomes flow again within seconds of the
+// broker's or ClickHouse's return, long enough that a sink that is down costs one failed
+// attempt every few seconds.
+const DefaultMaxBackoff = 5 * time.Second
+
 // Relay delivers what Postgres committed to a sink (the outbox of DESIGN): it reads row
 // outcomes and events past the sink's cursor, delivers them and moves the cursor. Imports go
-// on while a sink is down; its backlog drains when it returns.
+// on while a sink is down; its backlog drains when it returns. Each poll reads only the
+// imports pending for the sink (store.UndeliveredImports), not every import stored.
 type Relay struct {
 	Querier store.Querier
 	Sink    Sink
-	// Poll is how long the relay waits when there is nothing to deliver; after a failure it
-	// waits longer, up to a minute.
+	// Poll is how long the relay waits when there is nothing to deliver; after each failure in
+	// a row it waits twice as long, up to MaxBackoff.
 	Poll time.Duration
+	// MaxBackoff is the longest wait between retries of a failing sink; DefaultMaxBackoff when
+	// zero, Poll when Poll is longer.
+	MaxBackoff time.Duration
 	// BatchRows is the most row outcomes in one delivery.
 	BatchRows int
 	Log       *slog.Logger
+
+	registered bool // the sink is registered (store.RegisterSink)
 }
 
 // Run delivers until ctx is cancelled.
@@ -99,7 +111,7 @@ func (r *Relay) Run(ctx context.Context) {
 				r.Log.Warn("sink failing; imports go on and it will catch up", "sink", name, "error", err)
 			}
 			failing = true
-			wait = min(max(2*wait, r.Poll), time.Minute)
+			wait = min(max(2*wait, r.Poll), r.maxBackoff())
 		default:
 			sinkUp.WithLabelValues(name).Set(1)
 			if failing {
@@ -122,10 +134,24 @@ func (r *Relay) Run(ctx context.Context) {
 	}
 }
 
+// maxBackoff is the longest wait after a failure.
+func (r *Relay) maxBackoff() time.Duration {
+	if r.MaxBackoff == 0 {
+		return max(DefaultMaxBackoff, r.Poll)
+	}
+	return max(r.MaxBackoff, r.Poll)
+}
+
 // Drain delivers what is pending now, for up to a hundred imports, and returns how many
 // deliveries it made. It stops at the first failed delivery.
 func (r *Relay) Drain(ctx context.Context) (int, error) {
 	name := r.Sink.Name()
+	if !r.registered {
+		if err := store.RegisterSink(ctx, r.Querier, name); err != nil {
+			return 0, err
+		}
+		r.registered = true
+	}
 	pending, err := store.UndeliveredImports(ctx, r.Querier, name, 100)
 	if err != nil {
 		return 0, err
@@ -141,7 +167,8 @@ func (r *Relay) Drain(ctx context.Context) (int, error) {
 	return n, nil
 }
 
-// deliverImport delivers one import's rows past its cursor in batches, then its events.
+// deliverImport delivers one import's rows past its cursor in batches, then its events. Its
+// last cursor update clears the import's pending row once nothing committed is left.
 func (r *Relay) deliverImport(ctx context.Context, u store.Undelivered) (int, error) {
 	name := r.Sink.Name()
 	// Read the events first: every row committed before them is then among the rows read after.
@@ -162,12 +189,10 @@ func (r *Relay) deliverImport(ctx context.Context, u store.Undelivered) (int, er
 			d.Events = events
 		}
 		if len(d.Rows) == 0 && len(d.Events) == 0 {
-			// Rows past the last outcome (blank ones, say) have none: nothing more to wait for.
-			if u.Import.CheckpointRow > cursor.Row {
-				cursor.Row = u.Import.CheckpointRow
-				return n, store.AdvanceSinkCursor(ctx, r.Querier, name, u.Import.ID, cursor)
-			}
-			return n, nil
+			// Nothing left: rows past the last outcome (blank ones, say) have none. The cursor
+			// update clears the import's pending row, if nothing committed since.
+			cursor.Row = max(cursor.Row, u.Import.CheckpointRow)
+			return n, store.AdvanceSinkCursor(ctx, r.Querier, name, u.Import.ID, cursor)
 		}
 		start := time.Now()
 		if err := r.Sink.Deliver(ctx, d); err != nil {

@@ -3,10 +3,14 @@ package pipeline_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/pipeline"
@@ -44,6 +48,24 @@ func (s *recordingSink) setDown(down bool) {
 	s.mu.Unlock()
 }
 
+// sinkName returns a sink name of the test's own, whose registration and pending rows are
+// forgotten when the test ends: a registered sink takes a pending row of every later import,
+// and the tests' database outlives many runs.
+func sinkName(t *testing.T, pool *pgxpool.Pool, kind string, acct store.Account) string {
+	t.Helper()
+	name := "test-" + kind + "-" + acct.Name
+	t.Cleanup(func() {
+		ctx := context.Background()
+		if _, err := pool.Exec(ctx, "DELETE FROM sink_pending WHERE sink = $1", name); err != nil {
+			t.Error(err)
+		}
+		if _, err := pool.Exec(ctx, "DELETE FROM sinks WHERE name = $1", name); err != nil {
+			t.Error(err)
+		}
+	})
+	return name
+}
+
 const relayCSV = "email,first_name\na@example.com,A\nnot-an-email,B\n\nc@example.com,C\nd@example.com,D\ne@example.com,E\n\n"
 
 func TestRelayDeliversEveryOutcomeAndEventInOrder(t *testing.T) {
@@ -53,7 +75,7 @@ func TestRelayDeliversEveryOutcomeAndEventInOrder(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sink := &recordingSink{name: "test-relay-" + acct.Name}
+	sink := &recordingSink{name: sinkName(t, pool, "relay", acct)}
 	relay := &pipeline.Relay{Querier: pool, Sink: sink, Poll: time.Millisecond, BatchRows: 2, Log: quiet}
 	for {
 		n, err := relay.Drain(ctx)
@@ -94,7 +116,7 @@ func TestRelayDeliversEveryOutcomeAndEventInOrder(t *testing.T) {
 func TestRelayCatchesUpAfterSinkOutage(t *testing.T) {
 	pool, acct, im := setup(t)
 	ctx := context.Background()
-	sink := &recordingSink{name: "test-outage-" + acct.Name, down: true}
+	sink := &recordingSink{name: sinkName(t, pool, "outage", acct), down: true}
 	relay := &pipeline.Relay{Querier: pool, Sink: sink, Poll: time.Millisecond, BatchRows: 2, Log: quiet}
 	sum, err := im.RunNow(ctx, importer.Request{Account: acct.Name, Path: writeCSV(t, "r.csv", relayCSV), Source: store.SourceCLI}, "test", false)
 	if err != nil {
@@ -125,4 +147,268 @@ func TestRelayCatchesUpAfterSinkOutage(t *testing.T) {
 	}
 	cancel()
 	<-done
+}
+
+// drainAll polls until a poll delivers nothing.
+func drainAll(t *testing.T, relay *pipeline.Relay) {
+	t.Helper()
+	for {
+		n, err := relay.Drain(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if n == 0 {
+			return
+		}
+	}
+}
+
+// rowNumbers returns the row numbers a sink was given for an import, in delivery order.
+func (s *recordingSink) rowNumbers(importID int64) []int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var rows []int
+	for _, r := range s.rows[importID] {
+		rows = append(rows, r.Row)
+	}
+	return rows
+}
+
+// pendingCount returns how many imports are pending for sink.
+func pendingCount(t *testing.T, pool *pgxpool.Pool, sink string) int {
+	t.Helper()
+	var n int
+	if err := pool.QueryRow(context.Background(), "SELECT count(*) FROM sink_pending WHERE sink = $1", sink).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// TestRelayDeliversToASinkAddedLater: a sink first seen after imports ran delivers them from
+// the start, and a sink's cursor deleted or moved back makes its import delivered again.
+func TestRelayDeliversToASinkAddedLater(t *testing.T) {
+	pool, acct, im := setup(t)
+	ctx := context.Background()
+	sum, err := im.RunNow(ctx, importer.Request{Account: acct.Name, Path: writeCSV(t, "r.csv", relayCSV), Source: store.SourceCLI}, "test", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := &recordingSink{name: sinkName(t, pool, "first", acct)}
+	drainAll(t, &pipeline.Relay{Querier: pool, Sink: first, Poll: time.Millisecond, BatchRows: 2, Log: quiet})
+	if n := pendingCount(t, pool, first.name); n != 0 {
+		t.Fatalf("%d imports still pending for a sink that delivered everything", n)
+	}
+	later := &recordingSink{name: sinkName(t, pool, "later", acct)}
+	relay := &pipeline.Relay{Querier: pool, Sink: later, Poll: time.Millisecond, BatchRows: 2, Log: quiet}
+	drainAll(t, relay)
+	want := []int{2, 3, 5, 6, 7}
+	if got := later.rowNumbers(sum.ImportID); !slices.Equal(got, want) {
+		t.Fatalf("a sink added later was given rows %v, want %v", got, want)
+	}
+	if evs := later.evs[sum.ImportID]; len(evs) == 0 || evs[0].Kind != "started" || evs[len(evs)-1].Kind != "completed" {
+		t.Fatalf("a sink added later was given events %v, want started … completed", evs)
+	}
+
+	if _, err := pool.Exec(ctx, "DELETE FROM sink_cursors WHERE sink = $1 AND import_id = $2", later.name, sum.ImportID); err != nil {
+		t.Fatal(err)
+	}
+	drainAll(t, relay)
+	if got := later.rowNumbers(sum.ImportID); !slices.Equal(got, append(want, want...)) {
+		t.Fatalf("after its cursor was deleted, the sink was given rows %v, want %v twice", got, want)
+	}
+	if _, err := pool.Exec(ctx, "UPDATE sink_cursors SET row_number = 3, event_seq = 0 WHERE sink = $1 AND import_id = $2", later.name, sum.ImportID); err != nil {
+		t.Fatal(err)
+	}
+	drainAll(t, relay)
+	if got := later.rowNumbers(sum.ImportID); !slices.Equal(got, append(append(want, want...), 5, 6, 7)) {
+		t.Fatalf("after its cursor was moved back to row 3, the sink was given rows %v, want %v twice, then 5 6 7", got, want)
+	}
+}
+
+// crashingSink takes the first delivery of import crashOn, then fails it, as a relay that
+// crashed between the delivery and its cursor's move would leave it.
+type crashingSink struct {
+	recordingSink
+	crashOn int64
+	crashed bool
+}
+
+func (s *crashingSink) Deliver(ctx context.Context, d pipeline.Delivery) error {
+	if err := s.recordingSink.Deliver(ctx, d); err != nil || s.crashed || d.Import.ID != s.crashOn {
+		return err
+	}
+	s.crashed = true
+	return errors.New("crashed before the cursor moved")
+}
+
+// TestRelayRedeliversWhatACrashLeftUncursored: a delivery whose cursor did not move is
+// delivered again, its import stays pending until then, and nothing else repeats.
+func TestRelayRedeliversWhatACrashLeftUncursored(t *testing.T) {
+	pool, acct, im := setup(t)
+	ctx := context.Background()
+	sum, err := im.RunNow(ctx, importer.Request{Account: acct.Name, Path: writeCSV(t, "r.csv", relayCSV), Source: store.SourceCLI}, "test", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sink := &crashingSink{recordingSink: recordingSink{name: sinkName(t, pool, "crash", acct)}, crashOn: sum.ImportID}
+	relay := &pipeline.Relay{Querier: pool, Sink: sink, Poll: time.Millisecond, BatchRows: 2, Log: quiet}
+	for !sink.crashed {
+		if _, err := relay.Drain(ctx); err != nil && !sink.crashed {
+			t.Fatal(err)
+		}
+	}
+	var pending bool
+	err = pool.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM sink_pending WHERE sink = $1 AND import_id = $2)", sink.name, sum.ImportID).Scan(&pending)
+	if err != nil || !pending {
+		t.Fatalf("import pending after the crash: %v, %v; want it pending", pending, err)
+	}
+	drainAll(t, relay)
+	if got, want := sink.rowNumbers(sum.ImportID), []int{2, 3, 2, 3, 5, 6, 7}; !slices.Equal(got, want) {
+		t.Fatalf("rows delivered %v, want %v: the uncursored delivery again, then the rest once", got, want)
+	}
+	if n := pendingCount(t, pool, sink.name); n != 0 {
+		t.Fatalf("%d imports pending once everything was delivered", n)
+	}
+}
+
+// TestRelayDeliversConcurrentImportsOnce: while imports commit batch after batch, the relay
+// delivers them as they go and clears their pending rows; at the end every row and event of
+// each was delivered once, in order, and nothing is left pending.
+func TestRelayDeliversConcurrentImportsOnce(t *testing.T) {
+	pool, acct, im := setup(t)
+	ctx := context.Background()
+	var csv strings.Builder
+	csv.WriteString("email,first_name\n")
+	for i := range 60 {
+		fmt.Fprintf(&csv, "p%d@example.com,P%d\n", i, i)
+	}
+	sink := &recordingSink{name: sinkName(t, pool, "concurrent", acct)}
+	relay := &pipeline.Relay{Querier: pool, Sink: sink, Poll: time.Millisecond, BatchRows: 3, Log: quiet}
+	drainAll(t, relay) // registers the sink before the imports start
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { relay.Run(runCtx); close(done) }()
+
+	const imports = 4
+	ids := make(chan int64, imports)
+	var wg sync.WaitGroup
+	for i := range imports {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sum, err := im.RunNow(ctx, importer.Request{Account: acct.Name, Path: writeCSV(t, fmt.Sprintf("c%d.csv", i), csv.String()),
+				Source: store.SourceCLI}, "test", false)
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			ids <- sum.ImportID
+		}()
+	}
+	wg.Wait()
+	close(ids)
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		rows, events, err := store.UndeliveredCount(ctx, pool, sink.name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rows == 0 && events == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d rows and %d events still undelivered 30s after the imports ended", rows, events)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	<-done
+	drainAll(t, relay) // clears what the last poll found already delivered
+
+	var want []int
+	for i := range 60 {
+		want = append(want, i+2)
+	}
+	for id := range ids {
+		if got := sink.rowNumbers(id); !slices.Equal(got, want) {
+			t.Errorf("import %d: rows %v delivered, want 2…61 once each, in order", id, got)
+		}
+		var seqs []int
+		for _, e := range sink.evs[id] {
+			seqs = append(seqs, e.Seq)
+		}
+		if len(seqs) == 0 || seqs[0] != 1 || sink.evs[id][len(seqs)-1].Kind != "completed" {
+			t.Errorf("import %d: events %v delivered, want 1… up to completed", id, seqs)
+		}
+		for i := 1; i < len(seqs); i++ {
+			if seqs[i] != seqs[i-1]+1 {
+				t.Errorf("import %d: events %v delivered, want each once, in order", id, seqs)
+				break
+			}
+		}
+	}
+	if n := pendingCount(t, pool, sink.name); n != 0 {
+		t.Errorf("%d imports still pending once everything was delivered", n)
+	}
+}
+
+// flakySink fails its first failures deliveries, then delivers, and records when each attempt
+// came.
+type flakySink struct {
+	recordingSink
+	failures int
+	attempts []time.Time
+}
+
+func (s *flakySink) Deliver(ctx context.Context, d pipeline.Delivery) error {
+	s.mu.Lock()
+	s.attempts = append(s.attempts, time.Now())
+	failing := len(s.attempts) <= s.failures
+	s.mu.Unlock()
+	if failing {
+		return errors.New("sink is down")
+	}
+	return s.recordingSink.Deliver(ctx, d)
+}
+
+// TestRelayRetriesWithinTheBackoffCap: a sink that failed many times in a row is retried
+// within MaxBackoff, so what waited flows as soon as the sink is back, not up to a minute
+// later.
+func TestRelayRetriesWithinTheBackoffCap(t *testing.T) {
+	pool, acct, im := setup(t)
+	ctx := context.Background()
+	sum, err := im.RunNow(ctx, importer.Request{Account: acct.Name, Path: writeCSV(t, "r.csv", relayCSV), Source: store.SourceCLI}, "test", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Doubling from 1ms, the 14th wait would be 8s, past this test's deadline.
+	sink := &flakySink{recordingSink: recordingSink{name: sinkName(t, pool, "backoff", acct)}, failures: 14}
+	const maxBackoff = 50 * time.Millisecond
+	relay := &pipeline.Relay{Querier: pool, Sink: sink, Poll: time.Millisecond, MaxBackoff: maxBackoff, BatchRows: 2, Log: quiet}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { relay.Run(runCtx); close(done) }()
+	defer func() { cancel(); <-done }()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		sink.mu.Lock()
+		n := len(sink.rows[sum.ImportID])
+		sink.mu.Unlock()
+		if n == 5 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of 5 rows delivered 10s after a sink that failed %d times came back", n, sink.failures)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	// What separates two attempts beyond the wait is the relay's own queries: well under a
+	// second, even on a loaded machine.
+	for i := 1; i < len(sink.attempts); i++ {
+		if gap := sink.attempts[i].Sub(sink.attempts[i-1]); gap > maxBackoff+time.Second {
+			t.Errorf("attempt %d came %v after the one before, want at most %v and the relay's queries", i+1, gap, maxBackoff)
+		}
+	}
 }

@@ -52,17 +52,29 @@ type Undelivered struct {
 	Cursor  SinkCursor
 }
 
-// UndeliveredImports returns up to limit imports with row outcomes or events committed past
-// sink's cursor, oldest first.
+// RegisterSink makes the triggers mark imports pending for sink from now on and, the first
+// time, marks pending every import with outcomes or events past sink's cursors: a new sink
+// starts at the beginning. A relay calls it before its first poll.
+func RegisterSink(ctx context.Context, q Querier, sink string) error {
+	if _, err := q.Exec(ctx, "SELECT sink_register($1)", sink); err != nil {
+		return fmt.Errorf("register sink %s: %w", sink, err)
+	}
+	return nil
+}
+
+// UndeliveredImports returns up to limit imports pending for sink (sink_pending), oldest
+// first: those with row outcomes or events committed past its cursor, and some it has since
+// delivered, which AdvanceSinkCursor then clears. It reads only the pending imports.
 func UndeliveredImports(ctx context.Context, q Querier, sink string, limit int) ([]Undelivered, error) {
 	rows, err := q.Query(ctx, `SELECT `+importColumns+`, account_name, cursor_row, cursor_seq FROM (
 			SELECT i.*, a.name AS account_name, coalesce(c.row_number, 0) AS cursor_row,
 				coalesce(c.event_seq, 0) AS cursor_seq
-			FROM imports i
+			FROM sink_pending p
+			JOIN imports i ON i.id = p.import_id
 			JOIN accounts a ON a.id = i.account_id
-			LEFT JOIN sink_cursors c ON c.sink = $1 AND c.import_id = i.id
-			WHERE i.checkpoint_row > coalesce(c.row_number, 0) OR i.event_seq > coalesce(c.event_seq, 0)
-			ORDER BY i.id LIMIT $2) pending ORDER BY id`, sink, limit)
+			LEFT JOIN sink_cursors c ON c.sink = p.sink AND c.import_id = p.import_id
+			WHERE p.sink = $1
+			ORDER BY p.import_id LIMIT $2) pending ORDER BY id`, sink, limit)
 	if err != nil {
 		return nil, fmt.Errorf("undelivered imports for %s: %w", sink, err)
 	}
@@ -79,12 +91,14 @@ func UndeliveredImports(ctx context.Context, q Querier, sink string, limit int) 
 }
 
 // UndeliveredCount returns how many committed row outcomes and events sink has not delivered:
-// its backlog.
+// its backlog. It reads only the imports pending for sink.
 func UndeliveredCount(ctx context.Context, q Querier, sink string) (rows, events int64, err error) {
-	err = q.QueryRow(ctx, `SELECT coalesce(sum(i.checkpoint_row - coalesce(c.row_number, 0)), 0),
-			coalesce(sum(i.event_seq - coalesce(c.event_seq, 0)), 0)
-		FROM imports i LEFT JOIN sink_cursors c ON c.sink = $1 AND c.import_id = i.id
-		WHERE i.checkpoint_row > coalesce(c.row_number, 0) OR i.event_seq > coalesce(c.event_seq, 0)`, sink).
+	err = q.QueryRow(ctx, `SELECT coalesce(sum(greatest(i.checkpoint_row - coalesce(c.row_number, 0), 0)), 0),
+			coalesce(sum(greatest(i.event_seq - coalesce(c.event_seq, 0), 0)), 0)
+		FROM sink_pending p
+		JOIN imports i ON i.id = p.import_id
+		LEFT JOIN sink_cursors c ON c.sink = p.sink AND c.import_id = p.import_id
+		WHERE p.sink = $1`, sink).
 		Scan(&rows, &events)
 	if err != nil {
 		return 0, 0, fmt.Errorf("backlog of %s: %w", sink, err)
@@ -137,13 +151,18 @@ func ImportEvents(ctx context.Context, q Querier, importID int64, after int) ([]
 	return list, nil
 }
 
-// AdvanceSinkCursor records that sink has delivered an import up to c. A cursor never moves
-// back.
+// AdvanceSinkCursor records that sink has delivered an import up to c, and, in the same
+// statement, clears the import's pending row if the cursor covers what it says was committed.
+// A cursor never moves back.
 func AdvanceSinkCursor(ctx context.Context, q Querier, sink string, importID int64, c SinkCursor) error {
-	_, err := q.Exec(ctx, `INSERT INTO sink_cursors (sink, import_id, row_number, event_seq) VALUES ($1, $2, $3, $4)
-		ON CONFLICT (sink, import_id) DO UPDATE SET
-			row_number = greatest(sink_cursors.row_number, excluded.row_number),
-			event_seq = greatest(sink_cursors.event_seq, excluded.event_seq)`,
+	_, err := q.Exec(ctx, `WITH cursor AS (
+			INSERT INTO sink_cursors (sink, import_id, row_number, event_seq) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (sink, import_id) DO UPDATE SET
+				row_number = greatest(sink_cursors.row_number, excluded.row_number),
+				event_seq = greatest(sink_cursors.event_seq, excluded.event_seq)
+			RETURNING row_number, event_seq)
+		DELETE FROM sink_pending p USING cursor c
+		WHERE p.sink = $1 AND p.import_id = $2 AND p.row_number <= c.row_number AND p.event_seq <= c.event_seq`,
 		sink, importID, c.Row, c.EventSeq)
 	if err != nil {
 		return fmt.Errorf("advance %s cursor of import %d: %w", sink, importID, err)

@@ -7,6 +7,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"math"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
@@ -48,6 +49,11 @@ func Connect(ctx context.Context, url string) (*pgxpool.Pool, error) {
 // transaction, under an advisory lock so that daemons starting together migrate once. It
 // returns the versions it applied.
 func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]int, error) {
+	return migrateUpTo(ctx, pool, math.MaxInt)
+}
+
+// migrateUpTo is Migrate, applying the migrations up to version last only.
+func migrateUpTo(ctx context.Context, pool *pgxpool.Pool, last int) ([]int, error) {
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("migrate: %w", err)
@@ -68,6 +74,9 @@ func Migrate(ctx context.Context, pool *pgxpool.Pool) ([]int, error) {
 	}
 	var applied []int
 	for _, f := range files {
+		if f.Version > last {
+			break
+		}
 		var done bool
 		if err := conn.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM schema_migrations WHERE version=$1)", f.Version).Scan(&done); err != nil {
 			return nil, fmt.Errorf("migrate: %w", err)

@@ -71,6 +71,73 @@ func UseOwnDatabase(name string) {
 	os.Setenv("LEADPIPE_TEST_POSTGRES_URL", u.String())
 }
 
+// EmptyDatabase gives a test a database of its own, named name (plus
+// LEADPIPE_TEST_DB_SUFFIX), created empty next to the test database and dropped when the test
+// ends: for a test of migrations, or one whose volume of data would slow down the tests that
+// share a database.
+func EmptyDatabase(t testing.TB, name string) *pgxpool.Pool {
+	t.Helper()
+	name += os.Getenv("LEADPIPE_TEST_DB_SUFFIX")
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	fail := func(err error) {
+		t.Helper()
+		if os.Getenv("CI") != "" {
+			t.Fatalf("database %s for a test: %v", name, err)
+		}
+		t.Skipf("database %s for a test: %v", name, err)
+	}
+	u, err := url.Parse(URL())
+	if err != nil {
+		fail(err)
+	}
+	admin, err := pgx.Connect(ctx, u.String())
+	if err != nil {
+		fail(err)
+	}
+	defer admin.Close(context.Background())
+	ident := pgx.Identifier{name}.Sanitize()
+	for _, sql := range []string{"DROP DATABASE IF EXISTS " + ident + " WITH (FORCE)", "CREATE DATABASE " + ident} {
+		if _, err := admin.Exec(ctx, sql); err != nil {
+			fail(err)
+		}
+	}
+	u.Path = "/" + name
+	p, err := store.Connect(ctx, u.String())
+	if err != nil {
+		fail(err)
+	}
+	t.Cleanup(func() {
+		p.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, URL())
+		if err == nil {
+			_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)")
+			conn.Close(ctx)
+		}
+		if err != nil {
+			t.Errorf("drop database %s: %v", name, err)
+		}
+	})
+	return p
+}
+
+// FreshDatabase is EmptyDatabase, migrated.
+func FreshDatabase(t testing.TB, name string) *pgxpool.Pool {
+	t.Helper()
+	p := EmptyDatabase(t, name)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	if _, err := store.Migrate(ctx, p); err != nil {
+		if os.Getenv("CI") != "" {
+			t.Fatalf("migrate database %s for a test: %v", name, err)
+		}
+		t.Skipf("migrate database %s for a test: %v", name, err)
+	}
+	return p
+}
+
 // Pool returns a pool on the migrated test database, shared by the tests of a package.
 func Pool(t testing.TB) *pgxpool.Pool {
 	t.Helper()

@@ -1,0 +1,5 @@
+package store
+
+// MigrateUpTo is migrateUpTo, for the tests of a migration: they write data as it was before
+// it, then migrate.
+var MigrateUpTo = migrateUpTo
