@@ -169,7 +169,6 @@ func TestMalformedRequestsAreDeadLetteredWithoutBlockingThePartition(t *testing.
 		{"options do not decode", req(good, map[string]any{"options": map[string]any{"colour": "red"}}), requests.ReasonBadOptions, `unknown field "colour"`},
 		{"options do not fit the account", req(good, map[string]any{"options": map[string]any{"owner": "nobody"}}), requests.ReasonBadOptions, `no user "nobody"`},
 		{"options over the caps", req(good, map[string]any{"options": map[string]any{"tags": strings.Split(strings.Repeat("t,", 20)+"t", ",")}}), requests.ReasonBadOptions, "tags: 21 tags, more than the limit of 20"},
-		{"NUL in an option", req(good, map[string]any{"options": map[string]any{"list": "a\x00b"}}), requests.ReasonBadOptions, "list: "},
 		{"mapping names a missing column", req(good, map[string]any{"options": map[string]any{"mapping": map[string]string{"E-mail": "email"}}}), requests.ReasonBadFile, `no column "E-mail"`},
 		{"binary file", req(binary, nil), requests.ReasonBadFile, "binary"},
 		{"host not allowed", req("https://example.com/leads.csv", nil), requests.ReasonForbiddenFile, "not on url_allow_list"},

@@ -54,7 +54,7 @@ func TestEveryTakenFileEndsInProcessedOrFailed(t *testing.T) {
 	failed := names(t, filepath.Join(dir, "failed"))
 	for _, tt := range []struct{ name, why string }{
 		{longBad, "no column of the header maps to a prospect field"},
-		{"nul.csv", "u0000"},
+		{"nul.csv", "contains a NUL character"},
 		{notUTF8, "its name cannot be recorded"},
 	} {
 		// A name too long for its error file's is cut short before its extension.
