@@ -40,34 +40,43 @@ type ProspectLookup struct {
 	FirstNames, LastNames []string
 }
 
-// LoadProspects returns the account's prospects that have one of the lookup's emails, unique
-// identifier values or name pairs, oldest first.
-func LoadProspects(ctx context.Context, q Querier, c *crm.Catalog, accountID int64, l ProspectLookup) ([]Prospect, error) {
+// Statement is one SQL statement with its arguments, as a batch runs it. The statements a
+// batch runs are built by exported functions so that tests can EXPLAIN exactly what runs.
+type Statement struct {
+	SQL  string
+	Args []any
+}
+
+// ProspectLookups returns the queries LoadProspects runs for a lookup: one per identity kind
+// that has values, so that each can use its own index.
+func ProspectLookups(c *crm.Catalog, accountID int64, l ProspectLookup) []Statement {
 	sel := "SELECT " + strings.Join(prospectColumns, ", ") + " FROM prospects WHERE account_id = $1 AND "
-	type query struct {
-		cond string
-		args []any
-	}
-	var queries []query
+	var out []Statement
 	if len(l.Emails) > 0 {
-		queries = append(queries, query{"lower(email) = ANY($2)", []any{accountID, l.Emails}})
+		out = append(out, Statement{sel + "lower(email) = ANY($2) ORDER BY id", []any{accountID, l.Emails}})
 	}
 	// The account id is written into the identifier and name lookups, not passed as a
 	// parameter, so that the planner can prove their partial indexes (EnsureLookupIndexes)
 	// apply even to a generic plan of the prepared statement.
 	literal := fmt.Sprintf("account_id = %d AND ", accountID)
 	if l.UniqueField >= 0 && len(l.UniqueValues) > 0 {
-		queries = append(queries, query{literal + FieldExpr(c.Fields[l.UniqueField]) + " = ANY($2)", []any{accountID, l.UniqueValues}})
+		out = append(out, Statement{sel + literal + FieldExpr(c.Fields[l.UniqueField]) + " = ANY($2) ORDER BY id", []any{accountID, l.UniqueValues}})
 	}
 	if len(l.FirstNames) > 0 {
-		queries = append(queries, query{literal + "(" + nameExpr + ") IN (SELECT * FROM unnest($2::text[], $3::text[]))",
+		out = append(out, Statement{sel + literal + "(" + nameExpr + ") IN (SELECT * FROM unnest($2::text[], $3::text[])) ORDER BY id",
 			[]any{accountID, l.FirstNames, l.LastNames}})
 	}
-	// One query per identity kind, so that each can use its own index.
+	return out
+}
+
+// LoadProspects returns the account's prospects that have one of the lookup's emails, unique
+// identifier values or name pairs, oldest first.
+func LoadProspects(ctx context.Context, q Querier, c *crm.Catalog, accountID int64, l ProspectLookup) ([]Prospect, error) {
+	queries := ProspectLookups(c, accountID, l)
 	seen := map[int64]bool{}
 	var out []Prospect
 	for _, qu := range queries {
-		rows, err := q.Query(ctx, sel+qu.cond+" ORDER BY id", qu.args...)
+		rows, err := q.Query(ctx, qu.SQL, qu.Args...)
 		if err != nil {
 			return nil, fmt.Errorf("load prospects: %w", err)
 		}
@@ -254,10 +263,16 @@ func ClearEmails(ctx context.Context, tx pgx.Tx, accountID int64, ids []int64) e
 	if len(ids) == 0 {
 		return nil
 	}
-	if _, err := tx.Exec(ctx, "UPDATE prospects SET email = NULL WHERE account_id = $1 AND id = ANY($2)", accountID, ids); err != nil {
+	st := ClearEmailsStatement(accountID, ids)
+	if _, err := tx.Exec(ctx, st.SQL, st.Args...); err != nil {
 		return fmt.Errorf("clear moved emails: %w", err)
 	}
 	return nil
+}
+
+// ClearEmailsStatement is the statement ClearEmails runs.
+func ClearEmailsStatement(accountID int64, ids []int64) Statement {
+	return Statement{"UPDATE prospects SET email = NULL WHERE account_id = $1 AND id = ANY($2)", []any{accountID, ids}}
 }
 
 // UpdateProspects writes the whole row of each changed prospect in one statement.
@@ -265,12 +280,24 @@ func UpdateProspects(ctx context.Context, tx pgx.Tx, c *crm.Catalog, accountID i
 	if len(ps) == 0 {
 		return nil
 	}
-	// One array per column, unnested side by side.
+	st, err := UpdateProspectsStatement(c, accountID, ps)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, st.SQL, st.Args...); err != nil {
+		return fmt.Errorf("update prospects: %w", err)
+	}
+	return nil
+}
+
+// UpdateProspectsStatement is the statement UpdateProspects runs: one array per column,
+// unnested side by side.
+func UpdateProspectsStatement(c *crm.Catalog, accountID int64, ps []Prospect) (Statement, error) {
 	cols := make([][]any, len(prospectColumns))
 	for _, p := range ps {
 		r, err := prospectRow(c, p)
 		if err != nil {
-			return fmt.Errorf("update prospects: %w", err)
+			return Statement{}, fmt.Errorf("update prospects: %w", err)
 		}
 		for i, v := range r {
 			cols[i] = append(cols[i], v)
@@ -288,10 +315,7 @@ func UpdateProspects(ctx context.Context, tx pgx.Tx, c *crm.Catalog, accountID i
 	sql := "UPDATE prospects p SET " + strings.Join(sets, ", ") + ", updated_at = now() FROM unnest(" +
 		strings.Join(params, ", ") + ") AS u(" + strings.Join(prospectColumns, ", ") +
 		") WHERE p.id = u.id AND p.account_id = $1"
-	if _, err := tx.Exec(ctx, sql, args...); err != nil {
-		return fmt.Errorf("update prospects: %w", err)
-	}
-	return nil
+	return Statement{sql, args}, nil
 }
 
 func columnType(col string) string {
