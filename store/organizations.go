@@ -37,14 +37,13 @@ func LoadOrganizations(ctx context.Context, q Querier, accountID int64, nameKeys
 	return orgs, nil
 }
 
-// OrganizationLookup is the query LoadOrganizations runs.
+// OrganizationLookup is the query LoadOrganizations runs: each name key and each domain is
+// one probe of its index (see probeEach).
 func OrganizationLookup(accountID int64, nameKeys, domains []string) Statement {
-	return Statement{`SELECT id, name, name_key, coalesce(domain, '') FROM organizations
-			WHERE name_key = ANY($2) AND account_id = $1
-		UNION
-		SELECT id, name, name_key, coalesce(domain, '') FROM organizations
-			WHERE domain = ANY($3) AND account_id = $1
-		ORDER BY id`, []any{accountID, nonNil(nameKeys), nonNil(domains)}}
+	columns := []string{"id", "name", "name_key", "coalesce(domain, '')"}
+	return Statement{probeEach("organizations", columns, "unnest($2::text[]) AS k(v)", "name_key = k.v AND account_id = $1") +
+		" UNION " + probeEach("organizations", columns, "unnest($3::text[]) AS k(v)", "domain = k.v AND account_id = $1") +
+		" ORDER BY 1", []any{accountID, distinct(nameKeys), distinct(domains)}}
 }
 
 // InsertOrganizations writes new organizations (their ids already allocated) with COPY.

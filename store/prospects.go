@@ -49,24 +49,71 @@ type Statement struct {
 
 // ProspectLookups returns the queries LoadProspects runs for a lookup: one per identity kind
 // that has values, so that each can use its own index.
+//
+// Each query probes its index once per distinct value (probeEach), so that its plan stays a
+// nested loop of index scans whatever the planner's statistics say. Asked for all 5,000 values
+// at once (lower(email) = ANY($2)), the planner estimates how many rows match from statistics
+// it has none of for these expressions, and at a few million prospects of one account it chose
+// a sequential scan of the table for every batch.
 func ProspectLookups(c *crm.Catalog, accountID int64, l ProspectLookup) []Statement {
-	sel := "SELECT " + strings.Join(prospectColumns, ", ") + " FROM prospects WHERE account_id = $1 AND "
 	var out []Statement
 	if len(l.Emails) > 0 {
-		out = append(out, Statement{sel + "lower(email) = ANY($2) ORDER BY id", []any{accountID, l.Emails}})
+		out = append(out, Statement{probeEach("prospects", prospectColumns, "unnest($2::text[]) AS k(v)",
+			"lower(email) = k.v AND account_id = $1"), []any{accountID, distinct(l.Emails)}})
 	}
 	// The account id is written into the identifier and name lookups, not passed as a
 	// parameter, so that the planner can prove their partial indexes (EnsureLookupIndexes)
 	// apply even to a generic plan of the prepared statement.
-	literal := fmt.Sprintf("account_id = %d AND ", accountID)
+	account := fmt.Sprintf("account_id = %d", accountID)
 	if l.UniqueField >= 0 && len(l.UniqueValues) > 0 {
-		out = append(out, Statement{sel + literal + FieldExpr(c.Fields[l.UniqueField]) + " = ANY($2) ORDER BY id", []any{accountID, l.UniqueValues}})
+		out = append(out, Statement{probeEach("prospects", prospectColumns, "unnest($1::text[]) AS k(v)",
+			FieldExpr(c.Fields[l.UniqueField])+" = k.v AND "+account), []any{distinct(l.UniqueValues)}})
 	}
 	if len(l.FirstNames) > 0 {
-		out = append(out, Statement{sel + literal + "(" + nameExpr + ") IN (SELECT * FROM unnest($2::text[], $3::text[])) ORDER BY id",
-			[]any{accountID, l.FirstNames, l.LastNames}})
+		first, last := distinctPairs(l.FirstNames, l.LastNames)
+		out = append(out, Statement{probeEach("prospects", prospectColumns, "unnest($1::text[], $2::text[]) AS k(first, last)",
+			firstNameExpr+" = k.first AND "+lastNameExpr+" = k.last AND "+account), []any{first, last}})
 	}
 	return out
+}
+
+// probeEach returns a query of the rows of table, with columns, that match cond for one of the
+// values keys unnests; cond refers to the current values as k.
+//
+// Each value is looked up by a LATERAL subquery, and OFFSET 0 keeps the planner from flattening
+// that subquery into a join: a join it could make by hashing the values and scanning the whole
+// table, which it does when it believes many rows match. As it is, the only choice left to the
+// planner is how to find the rows of one value, and for that an index wins unless one value
+// matched a large part of the table.
+func probeEach(table string, columns []string, keys, cond string) string {
+	return "SELECT m.* FROM " + keys + " CROSS JOIN LATERAL (SELECT " + strings.Join(columns, ", ") +
+		" FROM " + table + " WHERE " + cond + " OFFSET 0) m"
+}
+
+// distinct returns values without repeats, in their first order.
+func distinct(values []string) []string {
+	seen := make(map[string]bool, len(values))
+	out := make([]string, 0, len(values))
+	for _, v := range values {
+		if !seen[v] {
+			seen[v] = true
+			out = append(out, v)
+		}
+	}
+	return out
+}
+
+// distinctPairs returns the pairs (first[i], last[i]) without repeats, in their first order.
+func distinctPairs(first, last []string) ([]string, []string) {
+	seen := make(map[[2]string]bool, len(first))
+	var f, l []string
+	for i := range first {
+		if k := [2]string{first[i], last[i]}; !seen[k] {
+			seen[k] = true
+			f, l = append(f, first[i]), append(l, last[i])
+		}
+	}
+	return f, l
 }
 
 // LoadProspects returns the account's prospects that have one of the lookup's emails, unique
@@ -95,9 +142,7 @@ func LoadProspects(ctx context.Context, q Querier, c *crm.Catalog, accountID int
 			return nil, fmt.Errorf("load prospects: %w", err)
 		}
 	}
-	if len(queries) > 1 {
-		sortByID(out)
-	}
+	sortByID(out)
 	return out, nil
 }
 
@@ -105,8 +150,12 @@ func sortByID(ps []Prospect) {
 	slices.SortFunc(ps, func(a, b Prospect) int { return cmp.Compare(a.ID, b.ID) })
 }
 
-// nameExpr is the name pair that matching by name compares, lowercased.
-const nameExpr = "lower(coalesce(first_name, '')), lower(coalesce(last_name, ''))"
+// The name pair that matching by name compares, lowercased, and indexed (EnsureLookupIndexes).
+const (
+	firstNameExpr = "lower(coalesce(first_name, ''))"
+	lastNameExpr  = "lower(coalesce(last_name, ''))"
+	nameExpr      = firstNameExpr + ", " + lastNameExpr
+)
 
 // FieldExpr is the SQL expression of a single-valued field's stored value as text.
 func FieldExpr(f crm.Field) string {
