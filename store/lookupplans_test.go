@@ -38,17 +38,7 @@ func TestBatchQueriesProbeIndexesInALargeAccount(t *testing.T) {
 	pool := storetest.FreshDatabase(t, "leadpipe_test_lookup_plans")
 	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
 	defer cancel()
-	acct, err := store.CreateAccount(ctx, pool, "large", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := store.AddField(ctx, pool, acct.ID, crm.Field{Key: "crm_id", Label: "CRM id", Type: crm.Text}); err != nil {
-		t.Fatal(err)
-	}
-	c, err := store.Catalog(ctx, pool, acct.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
+	acct, c := accountMatchingByCRMID(t, ctx, pool, "large")
 
 	// The rows are loaded and indexed on one connection with room to sort in memory, into
 	// tables that skip the write-ahead log: neither changes what the planner sees.
@@ -57,11 +47,18 @@ func TestBatchQueriesProbeIndexesInALargeAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer load.Release()
-	for _, sql := range []string{"SET maintenance_work_mem = '256MB'", "ALTER TABLE prospects SET UNLOGGED", "ALTER TABLE organizations SET UNLOGGED"} {
+	// Autovacuum is off, so that the statistics are the ones the test takes, however stale.
+	for _, sql := range []string{"SET maintenance_work_mem = '256MB'", "ALTER TABLE prospects SET UNLOGGED",
+		"ALTER TABLE organizations SET UNLOGGED", "ALTER TABLE prospects SET (autovacuum_enabled = false)"} {
 		if _, err := load.Exec(ctx, sql); err != nil {
 			t.Fatal(err)
 		}
 	}
+	// A second account gets its lookup indexes while it is empty, as an import's first batch
+	// finds it; it grows only after the statistics are taken (below).
+	growing, gc := accountMatchingByCRMID(t, ctx, pool, "growing")
+	ensureLookupIndexes(t, ctx, load, gc, growing.ID)
+
 	start := time.Now()
 	// Narrow rows: every prospect has an email; one in ten has names, a phone and a crm_id.
 	bulkLoad(t, ctx, load, "prospects", `INSERT INTO prospects (id, account_id, email, first_name, last_name, phone, custom)
@@ -74,11 +71,7 @@ func TestBatchQueriesProbeIndexesInALargeAccount(t *testing.T) {
 		SELECT g, $1, 'Org ' || g, 'org ' || g, CASE WHEN g % 2 = 0 THEN 'org' || g || '.example' END
 		FROM generate_series(1, $2::int) g`, acct.ID, largeOrganizations)
 	loaded := time.Now()
-	for _, unique := range []string{"crm_id", "phone"} {
-		if err := store.EnsureLookupIndexes(ctx, load, c, acct.ID, c.MustIndex(unique), unique == "crm_id"); err != nil {
-			t.Fatal(err)
-		}
-	}
+	ensureLookupIndexes(t, ctx, load, c, acct.ID)
 	indexed := time.Now()
 	if _, err := load.Exec(ctx, "ANALYZE prospects, organizations"); err != nil {
 		t.Fatal(err)
@@ -88,27 +81,13 @@ func TestBatchQueriesProbeIndexesInALargeAccount(t *testing.T) {
 		indexed.Sub(loaded).Round(time.Millisecond), time.Since(indexed).Round(time.Millisecond))
 
 	// One batch's values, spread over the account.
-	var l store.ProspectLookup
-	var phones, crmIDs, names, domains []string
+	var names, domains []string
 	var ids []int64
 	for i := 1; i <= lookupBatch; i++ {
-		g := i * (largeProspects / lookupBatch)
-		l.Emails = append(l.Emails, fmt.Sprintf("p%d@example.com", g))
-		phones = append(phones, fmt.Sprintf("+1555%d", g))
-		crmIDs = append(crmIDs, fmt.Sprintf("crm%d", g))
-		l.FirstNames = append(l.FirstNames, fmt.Sprintf("first%d", g%5000))
-		l.LastNames = append(l.LastNames, fmt.Sprintf("last%d", g%7001))
 		names = append(names, fmt.Sprintf("org %d", i*(largeOrganizations/lookupBatch)))
 		domains = append(domains, fmt.Sprintf("org%d.example", 2*i*(largeOrganizations/lookupBatch/2)))
-		ids = append(ids, int64(g))
+		ids = append(ids, int64(i*(largeProspects/lookupBatch)))
 	}
-	l.UniqueField, l.UniqueValues = c.MustIndex("crm_id"), crmIDs
-	lookups := store.ProspectLookups(c, acct.ID, l)
-	if len(lookups) != 3 {
-		t.Fatalf("%d prospect lookups, want one each by email, unique identifier and name", len(lookups))
-	}
-	byPhone := store.ProspectLookups(c, acct.ID, store.ProspectLookup{UniqueField: c.MustIndex("phone"), UniqueValues: phones})
-	prefix := fmt.Sprintf("prospects_a%d_by_", acct.ID)
 	changed := make([]store.Prospect, lookupBatch)
 	for i, id := range ids {
 		changed[i] = store.Prospect{ID: id, Values: make([]string, len(c.Fields))}
@@ -118,24 +97,106 @@ func TestBatchQueriesProbeIndexesInALargeAccount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	checkPlans(t, ctx, pool, "large", append(prospectLookups(t, c, acct.ID, ids),
+		planCase{"organizations by name or domain", store.OrganizationLookup(acct.ID, names, domains), "organizations",
+			[]string{"organizations_domain", "organizations_name"}},
+		planCase{"clearing moved emails", store.ClearEmailsStatement(acct.ID, ids), "prospects", []string{"prospects_pkey"}},
+		planCase{"updating changed prospects", update, "prospects", []string{"prospects_pkey"}}))
 
-	for _, tc := range []struct {
-		name    string
-		st      store.Statement
-		table   string
-		indexes []string // every index the plan must probe the table with, and no other way
-	}{
+	// The growing account gains 50,000 prospects that the statistics do not know of: they still
+	// say it is empty, and its lookup indexes too. The planner then finds any of its indexes as
+	// cheap as another, and one read whole per value would make a batch take minutes.
+	if _, err := load.Exec(ctx, `INSERT INTO prospects (id, account_id, email, first_name, last_name, phone, custom)
+		SELECT g, $1, 'p' || g || '@example.com', 'first' || g % 5000, 'last' || g % 7001, '+1555' || g,
+			jsonb_build_object('crm_id', 'crm' || g)
+		FROM generate_series($2::int + 1, $2::int + 50000) g`, growing.ID, largeProspects); err != nil {
+		t.Fatal(err)
+	}
+	var grown []int64
+	for i := int64(1); i <= lookupBatch; i++ {
+		grown = append(grown, largeProspects+i*10)
+	}
+	checkPlans(t, ctx, pool, "growing", prospectLookups(t, gc, growing.ID, grown))
+
+	// Writing memberships only inserts: its conflicts are checked in the primary key.
+	members := explain(t, ctx, pool, "force_custom_plan", store.AddMembersStatement([]int64{1, 2}, ids, 1))
+	members.walk(func(n *planNode) {
+		if n.Relation != "" && n.NodeType != "ModifyTable" {
+			t.Errorf("adding members reads %s with a %s", n.Relation, n.NodeType)
+		}
+	})
+}
+
+// accountMatchingByCRMID creates an account with a custom field crm_id, and returns its catalog.
+func accountMatchingByCRMID(t *testing.T, ctx context.Context, pool *pgxpool.Pool, name string) (store.Account, *crm.Catalog) {
+	t.Helper()
+	acct, err := store.CreateAccount(ctx, pool, name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.AddField(ctx, pool, acct.ID, crm.Field{Key: "crm_id", Label: "CRM id", Type: crm.Text}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := store.Catalog(ctx, pool, acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acct, c
+}
+
+// ensureLookupIndexes builds the account's lookup indexes for matching by crm_id, by phone and
+// by name, as imports with those options do.
+func ensureLookupIndexes(t *testing.T, ctx context.Context, q store.Querier, c *crm.Catalog, accountID int64) {
+	t.Helper()
+	for _, unique := range []string{"crm_id", "phone"} {
+		if err := store.EnsureLookupIndexes(ctx, q, c, accountID, c.MustIndex(unique), unique == "crm_id"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// prospectLookups returns the lookups of a batch of the account's prospects with the given ids,
+// by email, crm_id, name and phone, with the index each must probe.
+func prospectLookups(t *testing.T, c *crm.Catalog, accountID int64, ids []int64) []planCase {
+	t.Helper()
+	var l store.ProspectLookup
+	var phones, crmIDs []string
+	for _, g := range ids {
+		l.Emails = append(l.Emails, fmt.Sprintf("p%d@example.com", g))
+		phones = append(phones, fmt.Sprintf("+1555%d", g))
+		crmIDs = append(crmIDs, fmt.Sprintf("crm%d", g))
+		l.FirstNames = append(l.FirstNames, fmt.Sprintf("first%d", g%5000))
+		l.LastNames = append(l.LastNames, fmt.Sprintf("last%d", g%7001))
+	}
+	l.UniqueField, l.UniqueValues = c.MustIndex("crm_id"), crmIDs
+	lookups := store.ProspectLookups(c, accountID, l)
+	if len(lookups) != 3 {
+		t.Fatalf("%d prospect lookups, want one each by email, unique identifier and name", len(lookups))
+	}
+	byPhone := store.ProspectLookups(c, accountID, store.ProspectLookup{UniqueField: c.MustIndex("phone"), UniqueValues: phones})
+	prefix := fmt.Sprintf("prospects_a%d_by_", accountID)
+	return []planCase{
 		{"prospects by email", lookups[0], "prospects", []string{"prospects_email"}},
 		{"prospects by custom unique identifier", lookups[1], "prospects", []string{prefix + "crm_id"}},
 		{"prospects by name", lookups[2], "prospects", []string{prefix + "name"}},
 		{"prospects by phone", byPhone[0], "prospects", []string{prefix + "phone"}},
-		{"organizations by name or domain", store.OrganizationLookup(acct.ID, names, domains), "organizations",
-			[]string{"organizations_domain", "organizations_name"}},
-		{"clearing moved emails", store.ClearEmailsStatement(acct.ID, ids), "prospects", []string{"prospects_pkey"}},
-		{"updating changed prospects", update, "prospects", []string{"prospects_pkey"}},
-	} {
+	}
+}
+
+// planCase is a statement and what its plans must look like.
+type planCase struct {
+	name    string
+	st      store.Statement
+	table   string
+	indexes []string // every index the plan must probe the table with, and no other way
+}
+
+// checkPlans checks the custom and the generic plan of each case: no sequential scan of its
+// table, no join that hashes or merges the values against it, only its indexes, and no JIT.
+func checkPlans(t *testing.T, ctx context.Context, pool *pgxpool.Pool, account string, cases []planCase) {
+	for _, tc := range cases {
 		for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
-			t.Run(tc.name+"/"+mode, func(t *testing.T) {
+			t.Run(account+"/"+tc.name+"/"+mode, func(t *testing.T) {
 				plan := explain(t, ctx, pool, mode, tc.st)
 				var used []string
 				plan.walk(func(n *planNode) {
@@ -162,14 +223,6 @@ func TestBatchQueriesProbeIndexesInALargeAccount(t *testing.T) {
 			})
 		}
 	}
-
-	// Writing memberships only inserts: its conflicts are checked in the primary key.
-	members := explain(t, ctx, pool, "force_custom_plan", store.AddMembersStatement([]int64{1, 2}, ids, 1))
-	members.walk(func(n *planNode) {
-		if n.Relation != "" && n.NodeType != "ModifyTable" {
-			t.Errorf("adding members reads %s with a %s", n.Relation, n.NodeType)
-		}
-	})
 }
 
 // bulkLoad runs insert with the table's secondary indexes dropped, and builds them again from
