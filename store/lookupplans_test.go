@@ -7,10 +7,12 @@ package store_test
 // exact statements the store runs, both as the custom and as the generic plan of a prepared
 // statement (pgx prepares every statement; Postgres may switch to the generic plan after five
 // runs). It fails on the earlier shape, lower(email) = ANY($2): at 3M prospects the custom
-// plans of the email, identifier, name and organization lookups read the whole table.
+// plans of the email, identifier, name and organization lookups read the whole table. A second
+// account grows after the statistics were taken, as one does during its first import: with
+// lookup indexes any lookup of the account could use, its probes read another index whole.
 //
-// Building the account takes most of the test: about 110 s in all on 2 shared, busy cores
-// (prospects inserted in 25–52 s, lookup indexes 22–51 s), hence narrow rows.
+// Building the accounts takes most of the test, hence narrow rows: 29–43 s in all on 2 shared
+// cores, 110 s when they were very busy (load average 13).
 
 import (
 	"context"
