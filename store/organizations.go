@@ -21,13 +21,8 @@ func LoadOrganizations(ctx context.Context, q Querier, accountID int64, nameKeys
 	if len(nameKeys) == 0 && len(domains) == 0 {
 		return nil, nil
 	}
-	rows, err := q.Query(ctx, `SELECT id, name, name_key, coalesce(domain, '') FROM organizations
-			WHERE name_key = ANY($2) AND account_id = $1
-		UNION
-		SELECT id, name, name_key, coalesce(domain, '') FROM organizations
-			WHERE domain = ANY($3) AND account_id = $1
-		ORDER BY id`,
-		accountID, nonNil(nameKeys), nonNil(domains))
+	st := OrganizationLookup(accountID, nameKeys, domains)
+	rows, err := q.Query(ctx, st.SQL, st.Args...)
 	if err != nil {
 		return nil, fmt.Errorf("load organizations: %w", err)
 	}
@@ -40,6 +35,15 @@ func LoadOrganizations(ctx context.Context, q Querier, accountID int64, nameKeys
 		return nil, fmt.Errorf("load organizations: %w", err)
 	}
 	return orgs, nil
+}
+
+// OrganizationLookup is the query LoadOrganizations runs: each name key and each domain is
+// one probe of its index (see probeEach).
+func OrganizationLookup(accountID int64, nameKeys, domains []string) Statement {
+	columns := []string{"id", "name", "name_key", "coalesce(domain, '')"}
+	return Statement{probeEach("organizations", columns, "unnest($2::text[]) AS k(v)", "name_key = k.v AND account_id = $1") +
+		" UNION " + probeEach("organizations", columns, "unnest($3::text[]) AS k(v)", "domain = k.v AND account_id = $1") +
+		" ORDER BY 1", []any{accountID, distinct(nameKeys), distinct(domains)}}
 }
 
 // InsertOrganizations writes new organizations (their ids already allocated) with COPY.
@@ -86,11 +90,17 @@ func AddMembers(ctx context.Context, q Querier, groupingIDs, prospectIDs []int64
 	if len(groupingIDs) == 0 || len(prospectIDs) == 0 {
 		return nil
 	}
-	_, err := q.Exec(ctx, `INSERT INTO grouping_members (grouping_id, prospect_id, import_id)
-		SELECT g, p, $3 FROM unnest($1::bigint[]) g, unnest($2::bigint[]) p
-		ON CONFLICT DO NOTHING`, groupingIDs, prospectIDs, importID)
+	st := AddMembersStatement(groupingIDs, prospectIDs, importID)
+	_, err := q.Exec(ctx, st.SQL, st.Args...)
 	if err != nil {
 		return fmt.Errorf("add members: %w", err)
 	}
 	return nil
+}
+
+// AddMembersStatement is the statement AddMembers runs.
+func AddMembersStatement(groupingIDs, prospectIDs []int64, importID int64) Statement {
+	return Statement{`INSERT INTO grouping_members (grouping_id, prospect_id, import_id)
+		SELECT g, p, $3 FROM unnest($1::bigint[]) g, unnest($2::bigint[]) p
+		ON CONFLICT DO NOTHING`, []any{groupingIDs, prospectIDs, importID}}
 }

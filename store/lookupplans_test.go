@@ -1,0 +1,352 @@
+package store_test
+
+// The queries a batch runs must stay index probes however large an account grows and whatever
+// the planner's statistics say (issue 10 item 13: at 4.2M prospects of one account the email
+// lookup flipped to a sequential scan of the whole table for every batch). This test builds an
+// account of several million prospects in a database of its own, ANALYZEs it, and EXPLAINs the
+// exact statements the store runs, both as the custom and as the generic plan of a prepared
+// statement (pgx prepares every statement; Postgres may switch to the generic plan after five
+// runs). It fails on the earlier shape, lower(email) = ANY($2): at 3M prospects the custom
+// plans of the email, identifier, name and organization lookups read the whole table. A second
+// account grows after the statistics were taken, as one does during its first import: with
+// lookup indexes any lookup of the account could use, its probes read another index whole.
+//
+// Building the accounts takes most of the test, hence narrow rows: 29–43 s in all on 2 shared
+// cores, 110 s when they were very busy (load average 13).
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/store"
+	"github.com/leadpipe/leadpipe/store/storetest"
+)
+
+const (
+	largeProspects     = 3_000_000
+	largeOrganizations = 300_000
+	lookupBatch        = 5_000 // the default batch size
+)
+
+func TestBatchQueriesProbeIndexesInALargeAccount(t *testing.T) {
+	pool := storetest.FreshDatabase(t, "leadpipe_test_lookup_plans")
+	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	defer cancel()
+	acct, c := accountMatchingByCRMID(t, ctx, pool, "large")
+
+	// The rows are loaded and indexed on one connection with room to sort in memory, into
+	// tables that skip the write-ahead log: neither changes what the planner sees.
+	load, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer load.Release()
+	// Autovacuum is off, so that the statistics are the ones the test takes, however stale.
+	for _, sql := range []string{"SET maintenance_work_mem = '256MB'", "ALTER TABLE prospects SET UNLOGGED",
+		"ALTER TABLE organizations SET UNLOGGED", "ALTER TABLE prospects SET (autovacuum_enabled = false)"} {
+		if _, err := load.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// A second account gets its lookup indexes while it is empty, as an import's first batch
+	// finds it; it grows only after the statistics are taken (below).
+	growing, gc := accountMatchingByCRMID(t, ctx, pool, "growing")
+	ensureLookupIndexes(t, ctx, load, gc, growing.ID)
+
+	start := time.Now()
+	// Narrow rows: every prospect has an email; one in ten has names, a phone and a crm_id.
+	bulkLoad(t, ctx, load, "prospects", `INSERT INTO prospects (id, account_id, email, first_name, last_name, phone, custom)
+		SELECT g, $1, 'p' || g || '@example.com',
+			CASE WHEN g % 10 = 0 THEN 'first' || g % 5000 END, CASE WHEN g % 10 = 0 THEN 'last' || g % 7001 END,
+			CASE WHEN g % 10 = 0 THEN '+1555' || g END,
+			CASE WHEN g % 10 = 0 THEN jsonb_build_object('crm_id', 'crm' || g) ELSE '{}' END
+		FROM generate_series(1, $2::int) g`, acct.ID, largeProspects)
+	bulkLoad(t, ctx, load, "organizations", `INSERT INTO organizations (id, account_id, name, name_key, domain)
+		SELECT g, $1, 'Org ' || g, 'org ' || g, CASE WHEN g % 2 = 0 THEN 'org' || g || '.example' END
+		FROM generate_series(1, $2::int) g`, acct.ID, largeOrganizations)
+	loaded := time.Now()
+	ensureLookupIndexes(t, ctx, load, c, acct.ID)
+	indexed := time.Now()
+	if _, err := load.Exec(ctx, "ANALYZE prospects, organizations"); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d prospects and %d organizations loaded in %v, lookup indexes built in %v, analyzed in %v",
+		largeProspects, largeOrganizations, loaded.Sub(start).Round(time.Millisecond),
+		indexed.Sub(loaded).Round(time.Millisecond), time.Since(indexed).Round(time.Millisecond))
+
+	// One batch's values, spread over the account.
+	var names, domains []string
+	var ids []int64
+	for i := 1; i <= lookupBatch; i++ {
+		names = append(names, fmt.Sprintf("org %d", i*(largeOrganizations/lookupBatch)))
+		domains = append(domains, fmt.Sprintf("org%d.example", 2*i*(largeOrganizations/lookupBatch/2)))
+		ids = append(ids, int64(i*(largeProspects/lookupBatch)))
+	}
+	changed := make([]store.Prospect, lookupBatch)
+	for i, id := range ids {
+		changed[i] = store.Prospect{ID: id, Values: make([]string, len(c.Fields))}
+		changed[i].Values[c.MustIndex(crm.FieldEmail)] = fmt.Sprintf("new%d@example.com", id)
+	}
+	update, err := store.UpdateProspectsStatement(c, acct.ID, changed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPlans(t, ctx, pool, "large", append(prospectLookups(t, c, acct.ID, ids),
+		planCase{"organizations by name or domain", store.OrganizationLookup(acct.ID, names, domains), "organizations",
+			[]string{"organizations_domain", "organizations_name"}},
+		planCase{"clearing moved emails", store.ClearEmailsStatement(acct.ID, ids), "prospects", []string{"prospects_pkey"}},
+		planCase{"updating changed prospects", update, "prospects", []string{"prospects_pkey"}}))
+
+	// The growing account gains 50,000 prospects that the statistics do not know of: they still
+	// say it is empty, and its lookup indexes too. The planner then finds any of its indexes as
+	// cheap as another, and one read whole per value would make a batch take minutes.
+	if _, err := load.Exec(ctx, `INSERT INTO prospects (id, account_id, email, first_name, last_name, phone, custom)
+		SELECT g, $1, 'p' || g || '@example.com', 'first' || g % 5000, 'last' || g % 7001, '+1555' || g,
+			jsonb_build_object('crm_id', 'crm' || g)
+		FROM generate_series($2::int + 1, $2::int + 50000) g`, growing.ID, largeProspects); err != nil {
+		t.Fatal(err)
+	}
+	var grown []int64
+	for i := int64(1); i <= lookupBatch; i++ {
+		grown = append(grown, largeProspects+i*10)
+	}
+	checkPlans(t, ctx, pool, "growing", prospectLookups(t, gc, growing.ID, grown))
+
+	// Writing memberships only inserts: its conflicts are checked in the primary key.
+	members := explain(t, ctx, pool, "force_custom_plan", store.AddMembersStatement([]int64{1, 2}, ids, 1))
+	members.walk(func(n *planNode) {
+		if n.Relation != "" && n.NodeType != "ModifyTable" {
+			t.Errorf("adding members reads %s with a %s", n.Relation, n.NodeType)
+		}
+	})
+}
+
+// accountMatchingByCRMID creates an account with a custom field crm_id, and returns its catalog.
+func accountMatchingByCRMID(t *testing.T, ctx context.Context, pool *pgxpool.Pool, name string) (store.Account, *crm.Catalog) {
+	t.Helper()
+	acct, err := store.CreateAccount(ctx, pool, name, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.AddField(ctx, pool, acct.ID, crm.Field{Key: "crm_id", Label: "CRM id", Type: crm.Text}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := store.Catalog(ctx, pool, acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return acct, c
+}
+
+// ensureLookupIndexes builds the account's lookup indexes for matching by crm_id, by phone and
+// by name, as imports with those options do.
+func ensureLookupIndexes(t *testing.T, ctx context.Context, q store.Querier, c *crm.Catalog, accountID int64) {
+	t.Helper()
+	for _, unique := range []string{"crm_id", "phone"} {
+		if err := store.EnsureLookupIndexes(ctx, q, c, accountID, c.MustIndex(unique), unique == "crm_id"); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// prospectLookups returns the lookups of a batch of the account's prospects with the given ids,
+// by email, crm_id, name and phone, with the index each must probe.
+func prospectLookups(t *testing.T, c *crm.Catalog, accountID int64, ids []int64) []planCase {
+	t.Helper()
+	var l store.ProspectLookup
+	var phones, crmIDs []string
+	for _, g := range ids {
+		l.Emails = append(l.Emails, fmt.Sprintf("p%d@example.com", g))
+		phones = append(phones, fmt.Sprintf("+1555%d", g))
+		crmIDs = append(crmIDs, fmt.Sprintf("crm%d", g))
+		l.FirstNames = append(l.FirstNames, fmt.Sprintf("first%d", g%5000))
+		l.LastNames = append(l.LastNames, fmt.Sprintf("last%d", g%7001))
+	}
+	l.UniqueField, l.UniqueValues = c.MustIndex("crm_id"), crmIDs
+	lookups := store.ProspectLookups(c, accountID, l)
+	if len(lookups) != 3 {
+		t.Fatalf("%d prospect lookups, want one each by email, unique identifier and name", len(lookups))
+	}
+	byPhone := store.ProspectLookups(c, accountID, store.ProspectLookup{UniqueField: c.MustIndex("phone"), UniqueValues: phones})
+	prefix := fmt.Sprintf("prospects_a%d_by_", accountID)
+	return []planCase{
+		{"prospects by email", lookups[0], "prospects", []string{"prospects_email"}},
+		{"prospects by custom unique identifier", lookups[1], "prospects", []string{prefix + "crm_id"}},
+		{"prospects by name", lookups[2], "prospects", []string{prefix + "name"}},
+		{"prospects by phone", byPhone[0], "prospects", []string{prefix + "phone"}},
+	}
+}
+
+// planCase is a statement and what its plans must look like.
+type planCase struct {
+	name    string
+	st      store.Statement
+	table   string
+	indexes []string // every index the plan must probe the table with, and no other way
+}
+
+// checkPlans checks the custom and the generic plan of each case: no sequential scan of its
+// table, no join that hashes or merges the values against it, only its indexes, and no JIT.
+func checkPlans(t *testing.T, ctx context.Context, pool *pgxpool.Pool, account string, cases []planCase) {
+	for _, tc := range cases {
+		for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
+			t.Run(account+"/"+tc.name+"/"+mode, func(t *testing.T) {
+				plan := explain(t, ctx, pool, mode, tc.st)
+				var used []string
+				plan.walk(func(n *planNode) {
+					if n.Relation == tc.table && n.NodeType == "Seq Scan" {
+						t.Errorf("sequential scan of %s", tc.table)
+					}
+					if n.IndexName != "" && !slices.Contains(used, n.IndexName) {
+						used = append(used, n.IndexName)
+					}
+					if n.NodeType == "Hash Join" || n.NodeType == "Merge Join" {
+						t.Errorf("%s: the values are not probed one by one", n.NodeType)
+					}
+				})
+				slices.Sort(used)
+				if !slices.Equal(used, tc.indexes) {
+					t.Errorf("indexes used: %v, want %v", used, tc.indexes)
+				}
+				if plan.JIT {
+					t.Errorf("the plan would be JIT-compiled (estimated cost %.0f)", plan.Plan.TotalCost)
+				}
+				if t.Failed() {
+					t.Logf("plan:\n%s", plan)
+				}
+			})
+		}
+	}
+}
+
+// bulkLoad runs insert with the table's secondary indexes dropped, and builds them again from
+// their own definitions after: building an index once is several times faster than growing it
+// row by row.
+func bulkLoad(t *testing.T, ctx context.Context, pool store.Querier, table, insert string, args ...any) {
+	t.Helper()
+	rows, err := pool.Query(ctx, `SELECT i.indexrelid::regclass::text, pg_get_indexdef(i.indexrelid) FROM pg_index i
+		WHERE i.indrelid = $1::regclass AND NOT EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = i.indexrelid)`, table)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names, defs []string
+	for rows.Next() {
+		var name, def string
+		if err := rows.Scan(&name, &def); err != nil {
+			t.Fatal(err)
+		}
+		names, defs = append(names, name), append(defs, def)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	for _, name := range names {
+		if _, err := pool.Exec(ctx, "DROP INDEX "+name); err != nil {
+			t.Fatal(err)
+		}
+	}
+	start := time.Now()
+	if _, err := pool.Exec(ctx, insert, args...); err != nil {
+		t.Fatalf("load %s: %v", table, err)
+	}
+	inserted := time.Now()
+	for _, def := range defs {
+		if _, err := pool.Exec(ctx, def); err != nil {
+			t.Fatal(err)
+		}
+	}
+	t.Logf("%s: inserted in %v, %d indexes built in %v", table, inserted.Sub(start).Round(time.Millisecond), len(defs), time.Since(inserted).Round(time.Millisecond))
+}
+
+// planNode is a node of EXPLAIN (FORMAT JSON).
+type planNode struct {
+	NodeType  string      `json:"Node Type"`
+	Relation  string      `json:"Relation Name"`
+	IndexName string      `json:"Index Name"`
+	TotalCost float64     `json:"Total Cost"`
+	Plans     []*planNode `json:"Plans"`
+}
+
+type explained struct {
+	Plan *planNode
+	JIT  bool // Postgres would JIT-compile it
+}
+
+// String draws the plan as a tree of node types, tables and indexes (the arguments of 5,000
+// values are left out).
+func (e *explained) String() string {
+	var b strings.Builder
+	var draw func(n *planNode, depth int)
+	draw = func(n *planNode, depth int) {
+		fmt.Fprintf(&b, "%s%s %s %s (cost %.0f)\n", strings.Repeat("  ", depth), n.NodeType, n.Relation, n.IndexName, n.TotalCost)
+		for _, c := range n.Plans {
+			draw(c, depth+1)
+		}
+	}
+	draw(e.Plan, 0)
+	return b.String()
+}
+
+func (e *explained) walk(f func(*planNode)) {
+	var visit func(*planNode)
+	visit = func(n *planNode) {
+		f(n)
+		for _, c := range n.Plans {
+			visit(c)
+		}
+	}
+	visit(e.Plan)
+}
+
+// explain returns the plan Postgres makes for st as a prepared statement, under plan_cache_mode
+// mode. EXPLAIN EXECUTE takes no bound parameters, so the arguments are written as literals
+// of the statement's parameter types.
+func explain(t *testing.T, ctx context.Context, pool *pgxpool.Pool, mode string, st store.Statement) *explained {
+	t.Helper()
+	conn, err := pool.Acquire(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SET plan_cache_mode = "+mode); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(ctx, "RESET plan_cache_mode") //nolint:errcheck
+	if _, err := conn.Exec(ctx, "PREPARE batch_query AS "+st.SQL); err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Exec(ctx, "DEALLOCATE batch_query") //nolint:errcheck
+	var types []string
+	if err := conn.QueryRow(ctx, "SELECT parameter_types::text[] FROM pg_prepared_statements WHERE name = 'batch_query'").Scan(&types); err != nil {
+		t.Fatal(err)
+	}
+	if len(types) != len(st.Args) {
+		t.Fatalf("the statement takes %d parameters, and is given %d arguments", len(types), len(st.Args))
+	}
+	literals := make([]string, len(st.Args))
+	for i, typ := range types {
+		if err := conn.QueryRow(ctx, "SELECT quote_literal($1::"+typ+"::text) || '::"+typ+"'", st.Args[i]).Scan(&literals[i]); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var raw string
+	if err := conn.QueryRow(ctx, "EXPLAIN (FORMAT JSON) EXECUTE batch_query("+strings.Join(literals, ", ")+")").Scan(&raw); err != nil {
+		t.Fatal(err)
+	}
+	var out []struct {
+		Plan *planNode       `json:"Plan"`
+		JIT  json.RawMessage `json:"JIT"`
+	}
+	if err := json.Unmarshal([]byte(raw), &out); err != nil || len(out) != 1 {
+		t.Fatalf("EXPLAIN output: %v", err)
+	}
+	return &explained{Plan: out[0].Plan, JIT: out[0].JIT != nil}
+}
