@@ -123,7 +123,8 @@ func EmptyDatabase(t testing.TB, name string) *pgxpool.Pool {
 	return p
 }
 
-// FreshDatabase is EmptyDatabase, migrated.
+// FreshDatabase is EmptyDatabase, migrated: for a test that fills tables with millions of rows
+// or depends on their statistics, which other tests must neither see nor disturb.
 func FreshDatabase(t testing.TB, name string) *pgxpool.Pool {
 	t.Helper()
 	p := EmptyDatabase(t, name)
@@ -197,56 +198,4 @@ func dropLookupIndexes(t testing.TB, p *pgxpool.Pool, accountID int64) {
 			t.Errorf("drop %s: %v", name, err)
 		}
 	}
-}
-
-// FreshDatabase gives one test a migrated database of its own, named name (plus
-// LEADPIPE_TEST_DB_SUFFIX), emptied for it and dropped when the test ends: for a test that
-// fills tables with millions of rows or depends on their statistics, which other tests must
-// neither see nor disturb.
-func FreshDatabase(t testing.TB, name string) *pgxpool.Pool {
-	t.Helper()
-	name += os.Getenv("LEADPIPE_TEST_DB_SUFFIX")
-	u, err := url.Parse(URL())
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		t.Fatalf("a database of its own needs a postgres:// URL for tests")
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	admin, err := pgx.Connect(ctx, u.String())
-	if err != nil {
-		if os.Getenv("CI") != "" {
-			t.Fatalf("postgres for tests: %v (run deploy/services.sh up)", err)
-		}
-		t.Skipf("postgres for tests not reachable: %v (run deploy/services.sh up)", err)
-	}
-	defer admin.Close(ctx)
-	drop := "DROP DATABASE IF EXISTS " + pgx.Identifier{name}.Sanitize() + " WITH (FORCE)"
-	for _, sql := range []string{drop, "CREATE DATABASE " + pgx.Identifier{name}.Sanitize()} {
-		if _, err := admin.Exec(ctx, sql); err != nil {
-			t.Fatalf("database %s: %v", name, err)
-		}
-	}
-	u.Path = "/" + name
-	p, err := store.Connect(ctx, u.String())
-	if err == nil {
-		_, err = store.Migrate(ctx, p)
-	}
-	if err != nil {
-		t.Fatalf("database %s: %v", name, err)
-	}
-	t.Cleanup(func() {
-		p.Close()
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, URL())
-		if err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, drop); err != nil {
-			t.Errorf("drop database %s: %v", name, err)
-		}
-	})
-	return p
 }
