@@ -60,6 +60,9 @@ var good = config.Config{
 	Watch:              "/srv/drop/acme=acme,/srv/drop/globex=globex",
 	WatchQuiet:         config.Duration(10 * time.Second),
 	WatchInterval:      config.Duration(500 * time.Millisecond),
+
+	KafkaEmbeddedRetention:      config.Duration(48 * time.Hour),
+	KafkaEmbeddedRetentionBytes: 64 << 20,
 }
 
 func TestDefaultIsValid(t *testing.T) {
@@ -97,6 +100,9 @@ func TestDefaultIsValid(t *testing.T) {
 		ClickHouseDatabase: "leadpipe",
 		WatchQuiet:         config.Duration(2 * time.Second),
 		WatchInterval:      config.Duration(time.Second),
+
+		KafkaEmbeddedRetention:      config.Duration(7 * 24 * time.Hour),
+		KafkaEmbeddedRetentionBytes: 256 << 20,
 	}
 	if config.Default != want {
 		t.Fatalf("Default = %+v, want %+v", config.Default, want)
@@ -213,6 +219,12 @@ func TestValidate(t *testing.T) {
 		{"sheet memory too small", func(c *config.Config) { c.SheetMemoryLimit = 1 << 20 },
 			"config: sheet_memory_limit is 1048576, want at least 67108864 (64 MiB)"},
 		{"sheet CPU too short", func(c *config.Config) { c.SheetCPULimit = config.Duration(time.Millisecond) }, "config: sheet_cpu_limit is 1ms, want at least 1s"},
+		{"embedded retention off", func(c *config.Config) { c.KafkaEmbeddedRetention, c.KafkaEmbeddedRetentionBytes = 0, 0 }, ""},
+		{"embedded retention 1 MiB", func(c *config.Config) { c.KafkaEmbeddedRetentionBytes = 1 << 20 }, ""},
+		{"embedded retention negative", func(c *config.Config) { c.KafkaEmbeddedRetention = config.Duration(-time.Hour) },
+			"config: kafka_embedded_retention is negative"},
+		{"embedded retention too few bytes", func(c *config.Config) { c.KafkaEmbeddedRetentionBytes = 1000 },
+			"config: kafka_embedded_retention_bytes is 1000, want 0 (no limit) or at least 1048576 (1 MiB)"},
 		{"two problems", func(c *config.Config) { c.Workers, c.QueueDepth = -2, 0 },
 			"config: workers is -2, want at least 1; queue_depth is 0, want at least 1"},
 	}

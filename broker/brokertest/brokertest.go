@@ -16,10 +16,10 @@ import (
 )
 
 // Start starts an embedded broker on addr ("127.0.0.1:0" for a free port) keeping its state
-// in dataDir (t.TempDir(), say), and closes it when the test ends.
+// in dataDir (t.TempDir(), say), and closes it when the test ends. It keeps every message.
 func Start(t testing.TB, addr, dataDir string) *broker.Broker {
 	t.Helper()
-	b, err := broker.Start(addr, dataDir)
+	b, err := broker.Start(addr, dataDir, broker.Retention{})
 	if err != nil {
 		t.Fatal(err)
 	}
