@@ -68,8 +68,9 @@ const (
 	// keep about 20,000 outcomes.
 	soakRetention = 1 << 20
 	// soakMaxGrowth bounds how much higher the daemon's RSS peaks in the second half of the
-	// soak than in the first: 1.8 MB with the retention, 210.8 MB without (docs/kafka.md).
-	soakMaxGrowth = 12 << 20
+	// soak than in the first: 1.8 and 5.6 MB in two runs with the retention, 210.8 MB without
+	// (docs/kafka.md).
+	soakMaxGrowth = 24 << 20
 )
 
 // TestEmbeddedBrokerMemoryLevelsOff runs `leadpipe serve`, built and in a process of its own,
