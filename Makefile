@@ -20,14 +20,18 @@ check:
 	@out=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags soak ./soak/
 
-## test: start the services, check, run every test with the race detector, then each fuzz
-## target for FUZZTIME (seed corpus: the tests' fixtures; crashers go to testdata/fuzz, to be
-## fixed and kept). Minimizing is capped so that one large input cannot stall a short run.
+## test: start the services, check, run every test with the race detector, then the soak test
+## (a few minutes, without the race detector: the daemon it measures is a process of its own),
+## then each fuzz target for FUZZTIME (seed corpus: the tests' fixtures; crashers go to
+## testdata/fuzz, to be fixed and kept). Minimizing is capped so that one large input cannot
+## stall a short run.
 FUZZTIME ?= 10s
 FUZZ = $(GO) test -run '^$$' -fuzztime $(FUZZTIME) -fuzzminimizetime 2s
 test: services check
 	$(GO) test -race -count=1 ./...
+	$(GO) test -count=1 -tags soak -timeout 20m -v ./soak/
 	$(FUZZ) -fuzz '^FuzzCSV$$' ./stages/read/
 	$(FUZZ) -fuzz '^FuzzXLS$$' ./stages/read/
 	$(FUZZ) -fuzz '^FuzzXLSX$$' ./stages/read/

@@ -1,7 +1,8 @@
 // Package broker is leadpipe's embedded Kafka-protocol broker, for when no Kafka brokers are
 // configured: one kfake broker (github.com/twmb/franz-go/pkg/kfake) listening on one address,
 // keeping its topics, messages and committed group offsets in a data directory so that a
-// stop and a restart lose nothing. It also creates the topics leadpipe uses, on any Kafka.
+// stop and a restart lose nothing, and deleting the messages its retention no longer keeps.
+// It also creates the topics leadpipe uses, on any Kafka.
 package broker
 
 import (
@@ -9,6 +10,7 @@ import (
 	"log/slog"
 	"net"
 	"os"
+	"sync"
 
 	"github.com/twmb/franz-go/pkg/kfake"
 )
@@ -21,15 +23,19 @@ const Partitions = 3
 type Broker struct {
 	cluster *kfake.Cluster
 	addr    string
+	stop    chan struct{} // closed by Close: the retention loop ends
+	stopped chan struct{} // closed when the retention loop has ended
+	closing sync.Once
+	log     *slog.Logger
 }
 
-// Start starts a broker listening on addr (host:port; port 0 picks a free one). With a
-// dataDir it keeps its state there, created when missing, and a broker started again on
-// the same directory finds its topics, messages and committed offsets; with none it keeps
-// them in memory only. Every write is synced to disk before it is acknowledged. Clients are
-// told to reach the broker at addr, or at this machine's host name when addr's host is
-// unspecified (":9092", "0.0.0.0:9092").
-func Start(addr, dataDir string) (*Broker, error) {
+// Start starts a broker listening on addr (host:port; port 0 picks a free one) that keeps
+// what keep allows. With a dataDir it keeps its state there, created when missing, and a
+// broker started again on the same directory finds its topics, messages and committed
+// offsets; with none it keeps them in memory only. Every write is synced to disk before it
+// is acknowledged. Clients are told to reach the broker at addr, or at this machine's host
+// name when addr's host is unspecified (":9092", "0.0.0.0:9092").
+func Start(addr, dataDir string, keep Retention) (*Broker, error) {
 	ln, err := net.Listen("tcp", addr)
 	if err != nil {
 		return nil, fmt.Errorf("kafka broker: listen on %s: %w", addr, err)
@@ -46,6 +52,9 @@ func Start(addr, dataDir string) (*Broker, error) {
 			return advertisedListener{ln, advertised}, nil
 		}),
 		kfake.WithLogger(logger{slog.Default().With("component", "kafka broker")}),
+		// Broker-wide, so that they hold for every topic, however it was created, and win
+		// over what an earlier run on the data directory had.
+		kfake.BrokerConfigs(keep.configs()),
 	}
 	if dataDir != "" {
 		opts = append(opts, kfake.DataDir(dataDir), kfake.SyncWrites())
@@ -55,7 +64,10 @@ func Start(addr, dataDir string) (*Broker, error) {
 		ln.Close() // NewCluster closes it too when it got that far; a second Close does no harm
 		return nil, fmt.Errorf("kafka broker: start with data directory %q: %w", dataDir, err)
 	}
-	return &Broker{cluster: c, addr: advertised.String()}, nil
+	b := &Broker{cluster: c, addr: advertised.String(), stop: make(chan struct{}), stopped: make(chan struct{}),
+		log: slog.Default().With("component", "kafka broker")}
+	go b.applyRetention(keep)
+	return b, nil
 }
 
 // Addr is the address clients reach the broker at: host:port.
@@ -63,7 +75,14 @@ func (b *Broker) Addr() string { return b.addr }
 
 // Close stops the broker: it stops listening, drops its client connections and, with a
 // data directory, saves its state there. It returns when the state is saved.
-func (b *Broker) Close() { b.cluster.Close() }
+// Closing it again does nothing.
+func (b *Broker) Close() {
+	b.closing.Do(func() {
+		close(b.stop)
+		<-b.stopped // the retention loop would wait for ever on a closed cluster
+		b.cluster.Close()
+	})
+}
 
 // advertise returns the address the broker tells clients to use: the one it listens on, with
 // the host name in place of an unspecified host.

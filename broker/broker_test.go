@@ -98,7 +98,7 @@ func TestStartOnATakenAddress(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer l.Close()
-	_, err = broker.Start(l.Addr().String(), t.TempDir())
+	_, err = broker.Start(l.Addr().String(), t.TempDir(), broker.Retention{})
 	if err == nil || !strings.Contains(err.Error(), l.Addr().String()) {
 		t.Fatalf("Start on a taken address = %v, want an error naming it", err)
 	}

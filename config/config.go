@@ -78,6 +78,10 @@ type Config struct {
 	KafkaBrokers      string `yaml:"kafka_brokers" env:"LEADPIPE_KAFKA_BROKERS"`
 	KafkaEmbeddedAddr string `yaml:"kafka_embedded_addr" env:"LEADPIPE_KAFKA_EMBEDDED_ADDR"`
 	KafkaDataDir      string `yaml:"kafka_data_dir" env:"LEADPIPE_KAFKA_DATA_DIR"`
+	// KafkaEmbeddedRetention and KafkaEmbeddedRetentionBytes are how long and how much (per
+	// partition) the embedded broker keeps of its topics' messages; 0 sets no limit.
+	KafkaEmbeddedRetention      Duration `yaml:"kafka_embedded_retention" env:"LEADPIPE_KAFKA_EMBEDDED_RETENTION"`
+	KafkaEmbeddedRetentionBytes int64    `yaml:"kafka_embedded_retention_bytes" env:"LEADPIPE_KAFKA_EMBEDDED_RETENTION_BYTES"`
 	// The topics: import requests in, their dead letters, row outcomes and import events out.
 	KafkaRequestsTopic string `yaml:"kafka_requests_topic" env:"LEADPIPE_KAFKA_REQUESTS_TOPIC"`
 	KafkaDLQTopic      string `yaml:"kafka_dlq_topic" env:"LEADPIPE_KAFKA_DLQ_TOPIC"`
@@ -163,6 +167,10 @@ var Default = Config{
 
 	// Watched directories (pipeline/watch).
 	WatchClaimsRetention: Duration(30 * 24 * time.Hour),
+
+	// The embedded broker's topics (broker). Kafka's own default time; for bytes, see docs/kafka.md.
+	KafkaEmbeddedRetention:      Duration(7 * 24 * time.Hour),
+	KafkaEmbeddedRetentionBytes: 256 << 20,
 }
 
 // Duration is a time.Duration written as "30s", "5m" in the file and the environment.
@@ -303,6 +311,12 @@ func (c Config) Validate() error {
 		if strings.TrimSpace(kv[1]) == "" {
 			errs = append(errs, kv[0]+" is empty")
 		}
+	}
+	if c.KafkaEmbeddedRetention < 0 {
+		errs = append(errs, "kafka_embedded_retention is negative")
+	}
+	if c.KafkaEmbeddedRetentionBytes != 0 && c.KafkaEmbeddedRetentionBytes < 1<<20 {
+		errs = append(errs, fmt.Sprintf("kafka_embedded_retention_bytes is %d, want 0 (no limit) or at least 1048576 (1 MiB)", c.KafkaEmbeddedRetentionBytes))
 	}
 	if c.KafkaBrokers == "" && c.KafkaEmbeddedAddr == "" {
 		errs = append(errs, "kafka_brokers and kafka_embedded_addr are both empty; set one")

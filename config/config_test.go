@@ -61,14 +61,16 @@ var good = config.Config{
 	WatchQuiet:         config.Duration(10 * time.Second),
 	WatchInterval:      config.Duration(500 * time.Millisecond),
 
-	KafkaRequestMaxAttempts: 4,
-	KafkaRequestsRetention:  config.Duration(72 * time.Hour),
-	HTTPIdleTimeout:         config.Duration(2 * time.Minute),
-	HTTPStallTimeout:        config.Duration(time.Minute),
-	HTTPMaxConnsPerClient:   8,
-	WatchClaimsRetention:    config.Duration(240 * time.Hour),
-	WatchProcessedRetention: config.Duration(168 * time.Hour),
-	WatchFailedRetention:    config.Duration(2160 * time.Hour),
+	KafkaRequestMaxAttempts:     4,
+	KafkaRequestsRetention:      config.Duration(72 * time.Hour),
+	HTTPIdleTimeout:             config.Duration(2 * time.Minute),
+	HTTPStallTimeout:            config.Duration(time.Minute),
+	HTTPMaxConnsPerClient:       8,
+	WatchClaimsRetention:        config.Duration(240 * time.Hour),
+	WatchProcessedRetention:     config.Duration(168 * time.Hour),
+	WatchFailedRetention:        config.Duration(2160 * time.Hour),
+	KafkaEmbeddedRetention:      config.Duration(48 * time.Hour),
+	KafkaEmbeddedRetentionBytes: 64 << 20,
 }
 
 func TestDefaultIsValid(t *testing.T) {
@@ -107,12 +109,14 @@ func TestDefaultIsValid(t *testing.T) {
 		WatchQuiet:         config.Duration(2 * time.Second),
 		WatchInterval:      config.Duration(time.Second),
 
-		KafkaRequestMaxAttempts: 10,
-		KafkaRequestsRetention:  config.Duration(720 * time.Hour),
-		HTTPIdleTimeout:         config.Duration(60 * time.Second),
-		HTTPStallTimeout:        config.Duration(30 * time.Second),
-		HTTPMaxConnsPerClient:   32,
-		WatchClaimsRetention:    config.Duration(720 * time.Hour),
+		KafkaRequestMaxAttempts:     10,
+		KafkaRequestsRetention:      config.Duration(720 * time.Hour),
+		HTTPIdleTimeout:             config.Duration(60 * time.Second),
+		HTTPStallTimeout:            config.Duration(30 * time.Second),
+		HTTPMaxConnsPerClient:       32,
+		WatchClaimsRetention:        config.Duration(720 * time.Hour),
+		KafkaEmbeddedRetention:      config.Duration(7 * 24 * time.Hour),
+		KafkaEmbeddedRetentionBytes: 256 << 20,
 	}
 	if config.Default != want {
 		t.Fatalf("Default = %+v, want %+v", config.Default, want)
@@ -239,6 +243,12 @@ func TestValidate(t *testing.T) {
 		{"sheet memory too small", func(c *config.Config) { c.SheetMemoryLimit = 1 << 20 },
 			"config: sheet_memory_limit is 1048576, want at least 67108864 (64 MiB)"},
 		{"sheet CPU too short", func(c *config.Config) { c.SheetCPULimit = config.Duration(time.Millisecond) }, "config: sheet_cpu_limit is 1ms, want at least 1s"},
+		{"embedded retention off", func(c *config.Config) { c.KafkaEmbeddedRetention, c.KafkaEmbeddedRetentionBytes = 0, 0 }, ""},
+		{"embedded retention 1 MiB", func(c *config.Config) { c.KafkaEmbeddedRetentionBytes = 1 << 20 }, ""},
+		{"embedded retention negative", func(c *config.Config) { c.KafkaEmbeddedRetention = config.Duration(-time.Hour) },
+			"config: kafka_embedded_retention is negative"},
+		{"embedded retention too few bytes", func(c *config.Config) { c.KafkaEmbeddedRetentionBytes = 1000 },
+			"config: kafka_embedded_retention_bytes is 1000, want 0 (no limit) or at least 1048576 (1 MiB)"},
 		{"two problems", func(c *config.Config) { c.Workers, c.QueueDepth = -2, 0 },
 			"config: workers is -2, want at least 1; queue_depth is 0, want at least 1"},
 	}

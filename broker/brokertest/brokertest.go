@@ -5,6 +5,7 @@ package brokertest
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"slices"
 	"testing"
@@ -16,10 +17,10 @@ import (
 )
 
 // Start starts an embedded broker on addr ("127.0.0.1:0" for a free port) keeping its state
-// in dataDir (t.TempDir(), say), and closes it when the test ends.
+// in dataDir (t.TempDir(), say), and closes it when the test ends. It keeps every message.
 func Start(t testing.TB, addr, dataDir string) *broker.Broker {
 	t.Helper()
-	b, err := broker.Start(addr, dataDir)
+	b, err := broker.Start(addr, dataDir, broker.Retention{})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -50,12 +51,27 @@ func Messages(t testing.TB, addr, topic string) []kafka.Message {
 	return all
 }
 
-// partition reads one partition from its first offset to its end.
+// partition reads one partition from its first offset to its end. When the broker deletes
+// messages meanwhile (retention), it reads again from the new first offset.
 func partition(ctx context.Context, t testing.TB, addr, topic string, id int) []kafka.Message {
 	t.Helper()
+	for {
+		msgs, err := readPartition(ctx, addr, topic, id)
+		if errors.Is(err, kafka.OffsetOutOfRange) && ctx.Err() == nil {
+			continue
+		}
+		if err != nil {
+			t.Fatalf("read %s/%d: %v", topic, id, err)
+		}
+		return msgs
+	}
+}
+
+// readPartition reads one partition from its first offset to its end.
+func readPartition(ctx context.Context, addr, topic string, id int) ([]kafka.Message, error) {
 	conn, err := kafka.DialLeader(ctx, "tcp", addr, topic, id)
 	if err != nil {
-		t.Fatalf("dial the leader of %s/%d: %v", topic, id, err)
+		return nil, fmt.Errorf("dial the leader: %w", err)
 	}
 	defer conn.Close()
 	if deadline, ok := ctx.Deadline(); ok {
@@ -63,10 +79,10 @@ func partition(ctx context.Context, t testing.TB, addr, topic string, id int) []
 	}
 	first, last, err := conn.ReadOffsets()
 	if err != nil {
-		t.Fatalf("offsets of %s/%d: %v", topic, id, err)
+		return nil, fmt.Errorf("offsets: %w", err)
 	}
 	if _, err := conn.Seek(first, kafka.SeekAbsolute); err != nil {
-		t.Fatalf("seek %s/%d to %d: %v", topic, id, first, err)
+		return nil, fmt.Errorf("seek to %d: %w", first, err)
 	}
 	var msgs []kafka.Message
 	for next := first; next < last; {
@@ -75,7 +91,8 @@ func partition(ctx context.Context, t testing.TB, addr, topic string, id int) []
 			m, err := batch.ReadMessage()
 			if err != nil {
 				if !errors.Is(err, io.EOF) {
-					t.Fatalf("read %s/%d at %d: %v", topic, id, next, err)
+					batch.Close()
+					return nil, fmt.Errorf("at %d: %w", next, err)
 				}
 				break
 			}
@@ -83,10 +100,10 @@ func partition(ctx context.Context, t testing.TB, addr, topic string, id int) []
 			next = m.Offset + 1
 		}
 		if err := batch.Close(); err != nil {
-			t.Fatalf("read %s/%d at %d: %v", topic, id, next, err)
+			return nil, fmt.Errorf("at %d: %w", next, err)
 		}
 	}
-	return msgs
+	return msgs, nil
 }
 
 // AbandonMember joins consumer group on the broker at addr as a member of topic that then

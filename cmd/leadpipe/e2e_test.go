@@ -377,7 +377,7 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatal("every outcome delivered with the sinks down: the outage came too late to test anything")
 	}
 	e.ch.Start(t)
-	b, err := broker.Start(e.kafka.Addr(), e.kafkaDir)
+	b, err := broker.Start(e.kafka.Addr(), e.kafkaDir, broker.Retention{})
 	if err != nil {
 		t.Fatalf("restart the broker: %v", err)
 	}

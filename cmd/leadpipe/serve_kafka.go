@@ -28,13 +28,14 @@ type kafkaSide struct {
 func startKafka(ctx context.Context, e *env, pool store.Querier) (*kafkaSide, error) {
 	k := &kafkaSide{brokers: brokerList(e.cfg.KafkaBrokers)}
 	if len(k.brokers) == 0 {
-		b, err := broker.Start(e.cfg.KafkaEmbeddedAddr, e.cfg.KafkaDataDir)
+		b, err := broker.Start(e.cfg.KafkaEmbeddedAddr, e.cfg.KafkaDataDir, embeddedRetention(e))
 		if err != nil {
 			return nil, fmt.Errorf("%w (kafka_brokers is empty, so leadpipe runs its own broker on kafka_embedded_addr: "+
 				"set that to a free address, or kafka_brokers to running brokers)", err)
 		}
 		k.embedded, k.brokers = b, []string{b.Addr()}
-		e.log.Info("embedded kafka broker listening", "addr", b.Addr(), "data_dir", e.cfg.KafkaDataDir)
+		e.log.Info("embedded kafka broker listening", "addr", b.Addr(), "data_dir", e.cfg.KafkaDataDir,
+			"retention", time.Duration(e.cfg.KafkaEmbeddedRetention), "retention_bytes", e.cfg.KafkaEmbeddedRetentionBytes)
 	}
 	k.sink = outcomes.New(outcomes.Config{Brokers: k.brokers, OutcomesTopic: e.cfg.KafkaOutcomesTopic,
 		EventsTopic: e.cfg.KafkaEventsTopic})
@@ -60,6 +61,12 @@ func (k *kafkaSide) close(e *env) {
 		k.embedded.Close()
 		e.log.Info("embedded kafka broker stopped")
 	}
+}
+
+// embeddedRetention is what the embedded broker keeps: kafka_embedded_retention and
+// kafka_embedded_retention_bytes.
+func embeddedRetention(e *env) broker.Retention {
+	return broker.Retention{Time: time.Duration(e.cfg.KafkaEmbeddedRetention), Bytes: e.cfg.KafkaEmbeddedRetentionBytes}
 }
 
 // brokerList splits kafka_brokers (host:port, comma-separated) into its addresses.
