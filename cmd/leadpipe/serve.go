@@ -98,23 +98,23 @@ func serve(ctx context.Context, e *env, args []string) error {
 	return err
 }
 
-// pruneInterval is how often the daemon applies the files_retention setting.
+// pruneInterval is how often the daemon applies each retention setting.
 const pruneInterval = time.Hour
 
-// pruneFiles removes stored original files older than the retention setting, at start and
-// then every pruneInterval, until ctx is done. With no retention it does nothing.
-func pruneFiles(ctx context.Context, e *env, pool store.Querier, files *api.Files) {
-	retention := time.Duration(e.cfg.FilesRetention)
+// pruneEvery applies one retention setting, named setting, at start and then every
+// pruneInterval until ctx is done: prune removes what is older than retention and says how many
+// of what it removed, which is logged. With no retention it does nothing.
+func pruneEvery(ctx context.Context, e *env, setting string, retention time.Duration, what string, prune func(context.Context, time.Duration) (int64, error)) {
 	if retention <= 0 {
 		return
 	}
 	for {
-		n, err := files.Prune(ctx, pool, retention)
+		n, err := prune(ctx, retention)
 		switch {
 		case err != nil && ctx.Err() == nil:
-			e.log.Error("prune original files", "error", err)
+			e.log.Error("prune "+what, "setting", setting, "error", err)
 		case n > 0:
-			e.log.Info("pruned original files", "imports", n, "retention", retention.String())
+			e.log.Info("pruned "+what, "count", n, "setting", setting, "retention", retention.String())
 		}
 		select {
 		case <-ctx.Done():
@@ -122,4 +122,13 @@ func pruneFiles(ctx context.Context, e *env, pool store.Querier, files *api.File
 		case <-time.After(pruneInterval):
 		}
 	}
+}
+
+// pruneFiles removes stored original files older than files_retention (pruneEvery).
+func pruneFiles(ctx context.Context, e *env, pool store.Querier, files *api.Files) {
+	pruneEvery(ctx, e, "files_retention", time.Duration(e.cfg.FilesRetention), "original files",
+		func(ctx context.Context, retention time.Duration) (int64, error) {
+			n, err := files.Prune(ctx, pool, retention)
+			return int64(n), err
+		})
 }

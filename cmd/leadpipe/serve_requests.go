@@ -26,25 +26,10 @@ func serveRequests(ctx context.Context, e *env, im *importer.Importer, files *ap
 }
 
 // pruneRequests deletes the records of Kafka requests (kafka_requests) first seen longer ago
-// than the kafka_requests_retention setting, at start and then every pruneInterval, until ctx
-// is done. With no retention it does nothing.
+// than kafka_requests_retention (pruneEvery).
 func pruneRequests(ctx context.Context, e *env, pool store.Querier) {
-	retention := time.Duration(e.cfg.KafkaRequestsRetention)
-	if retention <= 0 {
-		return
-	}
-	for {
-		n, err := store.PruneRequests(ctx, pool, time.Now().Add(-retention))
-		switch {
-		case err != nil && ctx.Err() == nil:
-			e.log.Error("prune kafka requests", "error", err)
-		case n > 0:
-			e.log.Info("pruned kafka requests", "requests", n, "retention", retention.String())
-		}
-		select {
-		case <-ctx.Done():
-			return
-		case <-time.After(pruneInterval):
-		}
-	}
+	pruneEvery(ctx, e, "kafka_requests_retention", time.Duration(e.cfg.KafkaRequestsRetention), "kafka requests",
+		func(ctx context.Context, retention time.Duration) (int64, error) {
+			return store.PruneRequests(ctx, pool, time.Now().Add(-retention))
+		})
 }
