@@ -6,6 +6,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -99,4 +100,39 @@ type zeros struct{}
 func (zeros) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
+}
+
+// TestBodyStallsLeavesWorkAfterTheBody: once a request's body has ended, the server's own work
+// (checking a large upload, a long dry run) may take longer than the stall bound; the request's
+// context is not cancelled and the answer arrives.
+func TestBodyStallsLeavesWorkAfterTheBody(t *testing.T) {
+	const stall = 300 * time.Millisecond
+	inner, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := &http.Server{Handler: httpguard.BodyStalls(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		select {
+		case <-time.After(4 * stall):
+			fmt.Fprint(w, "checked")
+		case <-r.Context().Done():
+			// the client would get an empty answer
+		}
+	}), stall)}
+	go srv.Serve(inner) //nolint:errcheck // closed below
+	defer srv.Close()
+
+	resp, err := http.Post("http://"+inner.Addr().String()+"/", "text/csv", strings.NewReader("email\na@example.com\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, _ := io.ReadAll(resp.Body)
+	if string(body) != "checked" {
+		t.Errorf("answer after %v of work past the body = %d %q, want \"checked\": the request was cancelled at the stall bound", 4*stall, resp.StatusCode, body)
+	}
 }

@@ -47,12 +47,19 @@ func OpenRegularAt(dir *os.File, name string) (*os.File, error) {
 	return os.NewFile(uintptr(fd), name), nil
 }
 
-// OpenRegular is OpenRegularAt of path's last element, in path's directory.
+// OpenRegular is OpenRegularAt of path's last element, in path's directory. The directory is
+// opened as one, without following a link as its last element and without blocking, so that a
+// folder swapped for a link or a FIFO is refused rather than followed or waited on.
 func OpenRegular(path string) (*os.File, error) {
-	dir, err := os.Open(filepath.Dir(path))
-	if err != nil {
-		return nil, err
+	dirPath := filepath.Dir(path)
+	fd, err := unix.Open(dirPath, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_NONBLOCK|unix.O_CLOEXEC, 0)
+	if errors.Is(err, unix.ELOOP) || errors.Is(err, unix.ENOTDIR) {
+		return nil, fmt.Errorf("the folder of %s is not a directory: %w", filepath.Base(path), ErrNotRegular)
 	}
+	if err != nil {
+		return nil, &fs.PathError{Op: "open", Path: dirPath, Err: err}
+	}
+	dir := os.NewFile(uintptr(fd), dirPath)
 	defer dir.Close()
 	return OpenRegularAt(dir, filepath.Base(path))
 }

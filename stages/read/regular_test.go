@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/leadpipe/leadpipe/stages/read"
 )
@@ -45,5 +46,43 @@ func TestOpenRegular(t *testing.T) {
 	}
 	if _, err := read.OpenRegular(filepath.Join(dir, "missing.csv")); !errors.Is(err, os.ErrNotExist) {
 		t.Errorf("OpenRegular(missing.csv) error %v, want one that is os.ErrNotExist", err)
+	}
+}
+
+// TestOpenRegularParentSwapped: a writer who may rename the folder a file is in swaps it for a
+// FIFO or for a link to another folder. OpenRegular refuses both at once: it neither blocks on
+// the FIFO nor follows the link.
+func TestOpenRegularParentSwapped(t *testing.T) {
+	dir := t.TempDir()
+	other := filepath.Join(dir, "other")
+	if err := os.Mkdir(other, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(other, "mine.csv"), []byte("someone else's\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Mkfifo(filepath.Join(dir, "processed"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("other", filepath.Join(dir, "linked")); err != nil {
+		t.Fatal(err)
+	}
+	for _, folder := range []string{"processed", "linked"} {
+		done := make(chan error, 1)
+		go func() {
+			f, err := read.OpenRegular(filepath.Join(dir, folder, "mine.csv"))
+			if err == nil {
+				f.Close()
+			}
+			done <- err
+		}()
+		select {
+		case err := <-done:
+			if err == nil {
+				t.Errorf("OpenRegular through %s (a %s) opened a file; want it refused", folder, map[string]string{"processed": "FIFO", "linked": "link"}[folder])
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("OpenRegular through %s still blocks after 10 s", folder)
+		}
 	}
 }
