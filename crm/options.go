@@ -77,6 +77,21 @@ func ParseOptions(b []byte) (Options, error) {
 	return o, nil
 }
 
+// StoredOptions decodes the options of an import as leadpipe stored them, checked against the
+// caps (CheckLimits) but not against MaxOptionsBytes: that cap is on the document a client
+// sent, and its stored form is longer (jsonb writes a space after every colon and comma), so a
+// document accepted at the door would otherwise fail when its import runs.
+func StoredOptions(b []byte) (Options, error) {
+	o, err := DecodeOptions(bytes.NewReader(b))
+	if err != nil {
+		return Options{}, err
+	}
+	if err := o.CheckLimits(); err != nil {
+		return Options{}, err
+	}
+	return o, nil
+}
+
 // DecodeOptions reads options JSON strictly: unknown keys and trailing data are errors.
 func DecodeOptions(r io.Reader) (Options, error) {
 	var o Options

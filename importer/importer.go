@@ -382,7 +382,7 @@ func (im *Importer) Run(ctx context.Context, imp store.Import, owner string) (Su
 // Resume is Run for an import claimed to be run in the foreground (store.ResumeImport): its
 // summary also lists the file's unmapped columns, as RunNow's does.
 func (im *Importer) Resume(ctx context.Context, imp store.Import, owner string) (Summary, error) {
-	opts, err := crm.ParseOptions(imp.Options)
+	opts, err := crm.StoredOptions(imp.Options)
 	var st *stageSet
 	if err == nil {
 		st, err = buildStages(ctx, im.Pool, imp.AccountID, imp.Header, opts)
@@ -500,7 +500,7 @@ func progressLogger(log *slog.Logger, total int, job *pipeline.Job) func(*pipeli
 
 // prepareAndRun creates the import's lookup indexes and runs it on a connection of its own.
 func (im *Importer) prepareAndRun(ctx context.Context, job *pipeline.Job, in *openFile) error {
-	opts, err := crm.ParseOptions(job.Import.Options)
+	opts, err := crm.StoredOptions(job.Import.Options)
 	if err != nil {
 		return err
 	}
@@ -526,7 +526,7 @@ type conn interface {
 // not nil (the file as RunNow opened it, at its first data row), else it opens the file.
 func (im *Importer) runPipeline(ctx context.Context, db conn, job *pipeline.Job, maxRows int, in *openFile) error {
 	imp := job.Import
-	opts, err := crm.ParseOptions(imp.Options)
+	opts, err := crm.StoredOptions(imp.Options)
 	if err != nil {
 		return err
 	}
