@@ -412,20 +412,43 @@ func NextIDs(ctx context.Context, q Querier, table string) ([]int64, error) {
 // another lookup's index of the account whole, once per value looked up (measured: 306 s for
 // one batch's emails at 50,000 prospects).
 func EnsureLookupIndexes(ctx context.Context, q Querier, c *crm.Catalog, accountID int64, uniqueField int, byName bool) error {
-	var indexes []string
+	type index struct{ name, on string }
+	var indexes []index
 	if uniqueField >= 0 {
 		f := c.Fields[uniqueField]
-		indexes = append(indexes, fmt.Sprintf("CREATE INDEX CONCURRENTLY IF NOT EXISTS prospects_a%d_by_%s ON prospects (%s) WHERE account_id = %d AND %s IS NOT NULL",
-			accountID, f.Key, FieldExpr(f), accountID, FieldExpr(f)))
+		indexes = append(indexes, index{fmt.Sprintf("prospects_a%d_by_%s", accountID, f.Key),
+			fmt.Sprintf("prospects (%s) WHERE account_id = %d AND %s IS NOT NULL", FieldExpr(f), accountID, FieldExpr(f))})
 	}
 	if byName {
-		indexes = append(indexes, fmt.Sprintf("CREATE INDEX CONCURRENTLY IF NOT EXISTS prospects_a%d_by_name ON prospects (%s) WHERE account_id = %d AND %s",
-			accountID, nameExpr, accountID, nameGiven))
+		indexes = append(indexes, index{fmt.Sprintf("prospects_a%d_by_name", accountID),
+			fmt.Sprintf("prospects (%s) WHERE account_id = %d AND %s", nameExpr, accountID, nameGiven)})
 	}
-	for _, sql := range indexes {
-		if _, err := q.Exec(ctx, sql); err != nil {
+	for _, ix := range indexes {
+		if err := dropAbandonedIndex(ctx, q, ix.name); err != nil {
+			return err
+		}
+		if _, err := q.Exec(ctx, "CREATE INDEX CONCURRENTLY IF NOT EXISTS "+ix.name+" ON "+ix.on); err != nil {
 			return fmt.Errorf("create lookup index: %w", err)
 		}
+	}
+	return nil
+}
+
+// dropAbandonedIndex drops the index name if a build of it was cut short (the daemon stopped
+// or was killed during CREATE INDEX CONCURRENTLY): Postgres then keeps it, invalid, under its
+// name, and IF NOT EXISTS would take it for built. An index being built now is invalid too
+// until its build ends, but it has a row in pg_stat_progress_create_index, and is left alone.
+func dropAbandonedIndex(ctx context.Context, q Querier, name string) error {
+	var abandoned bool
+	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_index i WHERE i.indexrelid = to_regclass($1) AND NOT i.indisvalid
+		AND NOT EXISTS (SELECT 1 FROM pg_stat_progress_create_index p WHERE p.index_relid = i.indexrelid))`, name).Scan(&abandoned); err != nil {
+		return fmt.Errorf("lookup index %s: %w", name, err)
+	}
+	if !abandoned {
+		return nil
+	}
+	if _, err := q.Exec(ctx, "DROP INDEX CONCURRENTLY IF EXISTS "+name); err != nil {
+		return fmt.Errorf("drop the lookup index %s left invalid by a build cut short: %w", name, err)
 	}
 	return nil
 }
