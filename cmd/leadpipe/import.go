@@ -76,8 +76,12 @@ func thisProcess(kind string) store.Holder {
 func importsResume(ctx context.Context, e *env, args []string) error {
 	return e.withImport(ctx, args, func(pool *pgxpool.Pool, a store.Account, imp store.Import) error {
 		im := e.importer(pool)
-		if err := im.Readable(imp); err != nil {
-			return err
+		// Only an import that will run needs its file here: one that ended, or a cancelled one
+		// (which resuming ends), gets ResumeImport's answer whatever became of its file.
+		if imp.FinishedAt == nil && imp.Status != store.StatusCancelled {
+			if err := im.Readable(imp); err != nil {
+				return err
+			}
 		}
 		owner := thisProcess(store.HolderCLI).String()
 		claimed, err := store.ResumeImport(ctx, pool, a.ID, imp.ID, owner, time.Duration(e.cfg.Lease))

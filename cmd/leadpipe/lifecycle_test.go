@@ -307,6 +307,14 @@ func TestResumeKilledForegroundImport(t *testing.T) {
 	if s := readImport(t, pool, goneID); s.status != store.StatusQueued {
 		t.Errorf("import whose file is gone is %s after resume, want it left queued", s.status)
 	}
+	// One that ended says so, whatever became of its file.
+	if _, err := pool.Exec(context.Background(), `UPDATE imports SET status = 'completed', finished_at = now() WHERE id = $1`, goneID); err != nil {
+		t.Fatal(err)
+	}
+	_, _, err = cli(t, "imports", "resume", strconv.FormatInt(goneID, 10), "--account", other.Name)
+	if err == nil || !strings.Contains(err.Error(), "has already ended") {
+		t.Errorf("resume of an ended import whose file is gone: %v, want it has already ended", err)
+	}
 }
 
 // textRows returns the one text column of a query's rows.
