@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io/fs"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -16,6 +15,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/leadpipe/leadpipe/api"
+	"github.com/leadpipe/leadpipe/internal/freeport"
 	"github.com/leadpipe/leadpipe/store/storetest"
 )
 
@@ -70,17 +70,11 @@ func TestPostgresErrorsAreClassified(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, terminated := conn.Exec(ctx, "SELECT 1")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens there now
 	u, err := url.Parse(storetest.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.Host = addr
+	u.Host = freeport.Addr(t) // nothing listens there
 	_, refused := pgx.Connect(ctx, u.String())
 	for _, err := range []error{terminated, refused} {
 		if err == nil || !transient(err) || refusedByPostgres(err) != nil {
