@@ -14,6 +14,7 @@ import (
 
 	"github.com/leadpipe/leadpipe/broker"
 	"github.com/leadpipe/leadpipe/broker/brokertest"
+	"github.com/leadpipe/leadpipe/internal/freeport"
 )
 
 // startKeeping starts a broker on a free port that keeps what keep allows, in dataDir, and
@@ -72,7 +73,7 @@ func TestRetentionKeepsEachPartitionsNewestBytes(t *testing.T) {
 	defer cancel()
 	const keep = 64 << 10 // per partition
 	dir := t.TempDir()
-	b := startKeeping(t, "127.0.0.1:0", dir, broker.Retention{Time: 7 * 24 * time.Hour, Bytes: keep})
+	b := startKeeping(t, freeport.Addr(t), dir, broker.Retention{Time: 7 * 24 * time.Hour, Bytes: keep})
 	addr := b.Addr()
 	if err := broker.EnsureTopics(ctx, []string{addr}, "outcomes"); err != nil {
 		t.Fatal(err)
@@ -187,7 +188,7 @@ func TestRetentionDeletesOldMessagesButEachPartitionsNewest(t *testing.T) {
 	defer cancel()
 	dir := t.TempDir()
 	keep := broker.Retention{Time: 500 * time.Millisecond}
-	b := startKeeping(t, "127.0.0.1:0", dir, keep)
+	b := startKeeping(t, freeport.Addr(t), dir, keep)
 	addr := b.Addr()
 	if err := broker.EnsureTopics(ctx, []string{addr}, "events"); err != nil {
 		t.Fatal(err)

@@ -89,8 +89,9 @@ type Config struct {
 	KafkaEventsTopic   string `yaml:"kafka_events_topic" env:"LEADPIPE_KAFKA_EVENTS_TOPIC"`
 	// KafkaGroup is the consumer group that reads import requests.
 	KafkaGroup string `yaml:"kafka_group" env:"LEADPIPE_KAFKA_GROUP"`
-	// KafkaRequestMaxAttempts is how many times in a row a request may fail with an unexpected
-	// error before it is dead-lettered; connection trouble is retried without bound.
+	// KafkaRequestMaxAttempts is how many times one delivery of a request may fail with an
+	// unexpected error before it is dead-lettered; transient failures in between neither count
+	// nor start the count again. Connection trouble is retried without bound.
 	KafkaRequestMaxAttempts int `yaml:"kafka_request_max_attempts" env:"LEADPIPE_KAFKA_REQUEST_MAX_ATTEMPTS"`
 	// KafkaRequestsRetention deletes the records of Kafka requests (kafka_requests) first seen
 	// longer ago than this; a request_id sent again after that queues a new import. 0 keeps them.

@@ -120,11 +120,14 @@ func TestRelayPollCostsWhatIsPending(t *testing.T) {
 		}
 		polls = append(polls, time.Since(start))
 	}
+	// The pages each query reads (below) are the proof of the cost; wall-clock time on a shared
+	// machine is only a generous bound, on the fastest poll: reading what is stored, not what
+	// is pending, took seconds.
 	slices.Sort(polls)
-	median := polls[len(polls)/2]
-	t.Logf("poll and backlog with %d imports stored: median %v, slowest %v", storedImports, median, polls[len(polls)-1])
-	if median > 5*time.Millisecond {
-		t.Errorf("a poll and its backlog take %v (median of %d), want under 5ms: they read what is stored, not what is pending", median, len(polls))
+	t.Logf("poll and backlog with %d imports stored: fastest %v, median %v, slowest %v",
+		storedImports, polls[0], polls[len(polls)/2], polls[len(polls)-1])
+	if polls[0] > 50*time.Millisecond {
+		t.Errorf("the fastest of %d polls and backlogs took %v, want under 50ms: they read what is stored, not what is pending", len(polls), polls[0])
 	}
 
 	// What the queries read, whatever the time: each one's plan, run, touches a few pages.

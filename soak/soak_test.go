@@ -12,7 +12,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -28,6 +27,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/segmentio/kafka-go"
 
+	"github.com/leadpipe/leadpipe/internal/freeport"
 	"github.com/leadpipe/leadpipe/store/storetest"
 )
 
@@ -93,7 +93,7 @@ func TestEmbeddedBrokerMemoryLevelsOff(t *testing.T) {
 
 	pool := storetest.Pool(t) // migrated and reachable, or skip (fail in CI)
 	bin := buildLeadpipe(t)
-	httpAddr, kafkaAddr := unusedAddr(t), unusedAddr(t)
+	httpAddr, kafkaAddr := freeport.Addr(t), freeport.Addr(t)
 	env := leadpipeEnv(
 		"LEADPIPE_POSTGRES_URL="+storetest.URL(),
 		"LEADPIPE_HTTP_ADDR="+httpAddr,
@@ -257,17 +257,6 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
-}
-
-// unusedAddr returns a loopback address with a port nothing listens on.
-func unusedAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 // waitUntil polls cond until it holds, failing the test after timeout.

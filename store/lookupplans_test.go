@@ -38,7 +38,13 @@ const (
 
 func TestBatchQueriesProbeIndexesInALargeAccount(t *testing.T) {
 	pool := storetest.FreshDatabase(t, "leadpipe_test_lookup_plans")
-	ctx, cancel := context.WithTimeout(t.Context(), 5*time.Minute)
+	// Loading the rows takes minutes on a loaded machine: the test may use the time go test
+	// gives it (-timeout), less a margin to fail with an error rather than a panic.
+	deadline := time.Now().Add(15 * time.Minute)
+	if d, ok := t.Deadline(); ok {
+		deadline = d.Add(-30 * time.Second)
+	}
+	ctx, cancel := context.WithDeadline(t.Context(), deadline)
 	defer cancel()
 	acct, c := accountMatchingByCRMID(t, ctx, pool, "large")
 

@@ -38,11 +38,11 @@ func serve(ctx context.Context, e *env, args []string) error {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", readyz(e, pool))
 	im := e.importer(pool)
-	watcher, err := openWatcher(e, pool, im)
+	files := &api.Files{Dir: e.cfg.FilesDir, MaxUpload: e.cfg.MaxUploadBytes}
+	watcher, err := openWatcher(e, pool, im, files)
 	if err != nil {
 		return err
 	}
-	files := &api.Files{Dir: e.cfg.FilesDir, MaxUpload: e.cfg.MaxUploadBytes}
 	(&api.Server{Pool: pool, Importer: im, Files: files, Log: e.log}).Register(mux)
 	srv, httpErr, err := listenHTTP(e, mux)
 	if err != nil {

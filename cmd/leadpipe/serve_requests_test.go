@@ -148,7 +148,7 @@ func TestServeStopsWhileTheGroupWaitsForAKilledDaemon(t *testing.T) {
 	}
 	took := time.Since(start)
 	t.Logf("stopped in %s", took.Round(time.Millisecond))
-	if took > 3*time.Second {
-		t.Errorf("serve took %s to stop while the group waited for a killed daemon; want at most 3s; log:\n%s", took.Round(time.Millisecond), log.String())
+	if took > 10*time.Second { // the bug took 24-30 s; 10 s leaves room for a loaded machine
+		t.Errorf("serve took %s to stop while the group waited for a killed daemon; want at most 10s; log:\n%s", took.Round(time.Millisecond), log.String())
 	}
 }

@@ -15,8 +15,9 @@ import (
 )
 
 // openWatcher opens the directories the watch setting names (docs/watch.md), or returns nil
-// when it names none. The files it queues are imported by serve's workers.
-func openWatcher(e *env, pool *pgxpool.Pool, im *importer.Importer) (*watch.Watcher, error) {
+// when it names none. The files it queues are imported by serve's workers, and kept in serve's
+// files store.
+func openWatcher(e *env, pool *pgxpool.Pool, im *importer.Importer, files *api.Files) (*watch.Watcher, error) {
 	dirs, err := config.ParseWatch(e.cfg.Watch)
 	if err != nil || len(dirs) == 0 {
 		return nil, err
@@ -26,7 +27,7 @@ func openWatcher(e *env, pool *pgxpool.Pool, im *importer.Importer) (*watch.Watc
 		Dirs:               dirs,
 		DB:                 pool,
 		Importer:           im,
-		Files:              &api.Files{Dir: e.cfg.FilesDir, MaxUpload: e.cfg.MaxUploadBytes},
+		Files:              files,
 		Owner:              fmt.Sprintf("%s:%d", host, os.Getpid()),
 		Interval:           time.Duration(e.cfg.WatchInterval),
 		Quiet:              time.Duration(e.cfg.WatchQuiet),

@@ -7,6 +7,7 @@ import (
 	"io/fs"
 	"net"
 	"strings"
+	"syscall"
 
 	"github.com/jackc/pgx/v5/pgconn"
 )
@@ -16,9 +17,10 @@ import (
 //   - the message's fault (a *Rejection, or refusedByPostgres): dead-lettered at once, since
 //     the same message would be refused again;
 //   - transient: the connection to Postgres failed, or the server is shutting down, starting or
-//     out of resources, or the transaction lost a serialization conflict or a deadlock. Every
-//     message would fail alike until it passes, so it is retried without bound: dead-lettering
-//     it would turn an outage into a topic of dead letters;
+//     out of resources, or the transaction lost a serialization conflict or a deadlock, or the
+//     files store cannot be written (storeUnusable). Every message would fail alike until it
+//     passes, so it is retried without bound: dead-lettering it would turn an outage into a
+//     topic of dead letters;
 //   - anything else, unexpected: retried up to kafka_request_max_attempts, then dead-lettered
 //     with ReasonFailed, so that an error that keeps coming back for one message does not
 //     block its partition.
@@ -47,13 +49,20 @@ func refusedByPostgres(err error) *Rejection {
 		"Postgres refused a value of the request: %s (SQLSTATE %s); fix the request", pgErr.Message, pgErr.Code)}
 }
 
-// transient reports whether err is a failure that passes by itself and is not the message's:
-// connection-level trouble with Postgres, or a conflict with another transaction.
+// transient reports whether err is a failure that is not the message's and passes once its
+// cause is fixed: connection-level trouble with Postgres, a conflict with another transaction,
+// or a files store that cannot be written.
 func transient(err error) bool {
 	var connErr *pgconn.ConnectError
 	var netErr net.Error
 	switch {
-	case errors.As(err, &connErr), errors.As(err, &netErr), pgconn.SafeToRetry(err), pgconn.Timeout(err),
+	case storeUnusable(err):
+		return true
+	case errors.As(err, &netErr) && !isErrno(netErr):
+		// A bare syscall.Errno has the methods of a net.Error: without this check any failed
+		// system call (writing the files store, say) passed for connection trouble.
+		return true
+	case errors.As(err, &connErr), pgconn.SafeToRetry(err), pgconn.Timeout(err),
 		errors.Is(err, net.ErrClosed), errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
 		// pgx reports a connection closed in the middle of a query as (unexpected) EOF; errors
 		// reading the request's file never get here, since they are rejections (ErrBadFile).
@@ -74,6 +83,29 @@ func transient(err error) bool {
 		return strings.HasPrefix(pgErr.ConstraintName, "pg_")
 	}
 	return false
+}
+
+// storeUnusable reports whether err is the files store refusing to be written for a reason of
+// its own, which every request would meet alike: it is full (ENOSPC, EDQUOT, or EFBIG past a
+// file size limit), read-only (EROFS), not writable by the daemon (EACCES, EPERM), or files_dir
+// or a folder in it is not a directory (ENOTDIR).
+func storeUnusable(err error) bool {
+	var se *storeError
+	if !errors.As(err, &se) {
+		return false
+	}
+	for _, errno := range []syscall.Errno{syscall.ENOSPC, syscall.EDQUOT, syscall.EFBIG, syscall.EROFS,
+		syscall.EACCES, syscall.EPERM, syscall.ENOTDIR} {
+		if errors.Is(err, errno) {
+			return true
+		}
+	}
+	return false
+}
+
+func isErrno(err error) bool {
+	_, ok := err.(syscall.Errno)
+	return ok
 }
 
 // describe says what went wrong in err for a dead letter's detail, without the server's paths:

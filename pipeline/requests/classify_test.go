@@ -2,13 +2,20 @@ package requests
 
 import (
 	"context"
-	"net"
+	"fmt"
+	"io/fs"
 	"net/url"
+	"os"
+	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/leadpipe/leadpipe/api"
+	"github.com/leadpipe/leadpipe/internal/freeport"
 	"github.com/leadpipe/leadpipe/store/storetest"
 )
 
@@ -63,21 +70,71 @@ func TestPostgresErrorsAreClassified(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, terminated := conn.Exec(ctx, "SELECT 1")
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := ln.Addr().String()
-	ln.Close() // nothing listens there now
 	u, err := url.Parse(storetest.URL())
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.Host = addr
+	u.Host = freeport.Addr(t) // nothing listens there
 	_, refused := pgx.Connect(ctx, u.String())
 	for _, err := range []error{terminated, refused} {
 		if err == nil || !transient(err) || refusedByPostgres(err) != nil {
 			t.Errorf("%v is not classified as transient", err)
+		}
+	}
+}
+
+// TestFilesStoreErrorsAreClassified checks that the files store refusing writes is transient
+// (every request would meet it: retried without bound), while a failure of one request's copy
+// is unexpected (bounded by kafka_request_max_attempts), and that a failed system call
+// elsewhere is not taken for connection trouble.
+func TestFilesStoreErrorsAreClassified(t *testing.T) {
+	dir := t.TempDir()
+	root := filepath.Join(dir, "inbox")
+	if err := os.MkdirAll(root, 0o750); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(root, "leads.csv"), []byte("email\na@example.com\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	store := func(filesDir string) error {
+		t.Helper()
+		src, err := openSource(root, "", 1<<20, time.Minute, &api.Files{Dir: filesDir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer src.Close()
+		_, err = src.store(context.Background(), "leads.csv", 1, 7)
+		if err == nil {
+			t.Fatal("the files store took the file")
+		}
+		return err
+	}
+	// files_dir is a regular file: no write into the store can succeed (ENOTDIR, as root too).
+	notDir := filepath.Join(dir, "files-is-a-file")
+	if err := os.WriteFile(notDir, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// Where import 7 of account 1 keeps its file stands a folder: this request's copy alone fails (EEXIST).
+	taken := filepath.Join(dir, "files")
+	if err := os.MkdirAll(filepath.Join(taken, "1", "7", "x"), 0o750); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name      string
+		err       error
+		transient bool
+	}{
+		{"files_dir not a directory", store(notDir), true},
+		{"disk full", &storeError{&fs.PathError{Op: "write", Path: "f", Err: syscall.ENOSPC}}, true},
+		{"quota", &storeError{&fs.PathError{Op: "write", Path: "f", Err: syscall.EDQUOT}}, true},
+		{"file size limit", &storeError{&fs.PathError{Op: "write", Path: "f", Err: syscall.EFBIG}}, true},
+		{"read-only", &storeError{&fs.PathError{Op: "open", Path: "f", Err: syscall.EROFS}}, true},
+		{"permission", &storeError{&fs.PathError{Op: "mkdir", Path: "f", Err: syscall.EACCES}}, true},
+		{"this request's copy", store(taken), false},
+		{"disk full, not the files store", fmt.Errorf("x: %w", &fs.PathError{Op: "write", Path: "f", Err: syscall.ENOSPC}), false},
+	} {
+		if got := transient(c.err); got != c.transient {
+			t.Errorf("%s: %v classified transient %v, want %v", c.name, c.err, got, c.transient)
 		}
 	}
 }

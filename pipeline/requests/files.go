@@ -86,7 +86,7 @@ func (s *source) store(ctx context.Context, file string, accountID, importID int
 	kept, err := s.files.Keep(up, accountID, importID)
 	if err != nil {
 		up.Discard()
-		return "", fmt.Errorf("store request file: %w", err)
+		return "", &storeError{err}
 	}
 	return kept, nil
 }
@@ -244,16 +244,16 @@ func fetchError(ctx context.Context, what string, timeout time.Duration, err err
 }
 
 // spool copies src to a new temporary file of the files store. Errors writing it are this
-// daemon's (a full disk, say) and come back as they are, to be retried; src reports its own
-// errors as rejections (see rejectReads).
+// daemon's (a full disk, say) and come back as a *storeError, to be retried; src reports its
+// own errors as rejections (see rejectReads).
 func (s *source) spool(src io.Reader) (string, int64, error) {
 	dir := filepath.Join(s.files.Dir, "tmp")
 	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return "", 0, fmt.Errorf("store request file: %w", err)
+		return "", 0, &storeError{err}
 	}
 	f, err := os.CreateTemp(dir, "request-*")
 	if err != nil {
-		return "", 0, fmt.Errorf("store request file: %w", err)
+		return "", 0, &storeError{err}
 	}
 	n, err := io.Copy(f, src)
 	if cerr := f.Close(); err == nil {
@@ -263,12 +263,19 @@ func (s *source) spool(src io.Reader) (string, int64, error) {
 		os.Remove(f.Name())
 		var rej *Rejection
 		if !errors.As(err, &rej) {
-			err = fmt.Errorf("store request file: %w", err)
+			err = &storeError{err}
 		}
 		return "", 0, err
 	}
 	return f.Name(), n, nil
 }
+
+// storeError is a failure to write a request's file into the files store: this daemon's
+// fault, not the request's (see storeUnusable).
+type storeError struct{ err error }
+
+func (e *storeError) Error() string { return "store request file: " + e.err.Error() }
+func (e *storeError) Unwrap() error { return e.err }
 
 // rejectReads turns the errors of reading a request's file into rejections: they are the
 // file's fault, unlike those of writing its copy.

@@ -61,7 +61,7 @@ const (
 	ReasonBadOptions     = "bad_options"         // options that do not decode or do not fit the account
 	ReasonBadFile        = "bad_file"            // a file that cannot be imported (importer.Check)
 	ReasonRefused        = "refused_by_postgres" // Postgres refused a value of the request (refusedByPostgres)
-	ReasonFailed         = "retries_exhausted"   // an unexpected error, kafka_request_max_attempts times in a row
+	ReasonFailed         = "retries_exhausted"   // an unexpected error, kafka_request_max_attempts times
 )
 
 // reject returns a Rejection with a formatted detail.

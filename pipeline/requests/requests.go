@@ -248,8 +248,7 @@ func (s *session) queue(ctx context.Context, log *slog.Logger, m kafka.Message) 
 
 // queueImport binds the request to an import id (store.ReserveRequest), copies its file into
 // the files store and queues the import with that id. It reports a request queued before as a
-// duplicate. The copy is removed when queueing failed for sure: not when the connection failed
-// or ctx ended, since the import may then have been committed.
+// duplicate. The copy is removed when queueing failed for sure (copyOrphaned).
 func (s *session) queueImport(ctx context.Context, log *slog.Logger, m kafka.Message) (id int64, duplicate bool, err error) {
 	msg, opts, err := decode(m.Value)
 	if err != nil {
@@ -285,13 +284,23 @@ func (s *session) queueImport(ctx context.Context, log *slog.Logger, m kafka.Mes
 	case store.IsDuplicateImport(err): // another delivery of this request, queued at the same time
 		return id, true, nil
 	}
-	if ctx.Err() == nil && !transient(err) {
+	rej := rejection(err)
+	if copyOrphaned(ctx, err, rej) {
 		os.Remove(path)
 	}
-	if rej := rejection(err); rej != nil {
+	if rej != nil {
 		return 0, false, rej
 	}
 	return 0, false, err
+}
+
+// copyOrphaned reports whether the request's copy belongs to no import after Submit failed
+// with err (rej being its rejection, if any): when the request was refused, or when it failed
+// neither for the connection nor for ctx, either of which may have come after the import was
+// committed. A rejection decides first: its error may wrap an (unexpected) EOF that transient
+// takes for a dropped connection.
+func copyOrphaned(ctx context.Context, err error, rej *Rejection) bool {
+	return rej != nil || ctx.Err() == nil && !transient(err)
 }
 
 // rejection returns the Rejection for an error of importer.Submit that is the request's fault:

@@ -23,8 +23,8 @@ func TestStopDoesNotWaitForAVanishedGroupMember(t *testing.T) {
 	stop()
 	took := time.Since(start)
 	t.Logf("stopped in %s", took.Round(time.Millisecond))
-	if took > 3*time.Second {
-		t.Errorf("the consumer took %s to stop while the group was rebalancing; want at most 3s", took.Round(time.Millisecond))
+	if took > 10*time.Second { // the bug took 24-30 s; 10 s leaves room for a loaded machine
+		t.Errorf("the consumer took %s to stop while the group was rebalancing; want at most 10s", took.Round(time.Millisecond))
 	}
 	if n := len(e.imports()); n != 0 || e.committed() != -1 {
 		t.Errorf("%d imports, committed offset %d: the consumer had no partition, so it should have done nothing", n, e.committed())
