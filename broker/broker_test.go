@@ -13,6 +13,7 @@ import (
 
 	"github.com/leadpipe/leadpipe/broker"
 	"github.com/leadpipe/leadpipe/broker/brokertest"
+	"github.com/leadpipe/leadpipe/internal/freeport"
 )
 
 // values returns the messages' keys and values as "key=value".
@@ -105,12 +106,7 @@ func TestStartOnATakenAddress(t *testing.T) {
 }
 
 func TestEnsureTopicsWithoutABroker(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	l.Close()
+	addr := freeport.Addr(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	if err := broker.EnsureTopics(ctx, []string{addr}, "t"); err == nil || !strings.Contains(err.Error(), addr) {

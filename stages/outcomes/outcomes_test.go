@@ -24,6 +24,7 @@ import (
 	"github.com/leadpipe/leadpipe/broker/brokertest"
 	"github.com/leadpipe/leadpipe/config"
 	"github.com/leadpipe/leadpipe/importer"
+	"github.com/leadpipe/leadpipe/internal/freeport"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/stages/outcomes"
 	"github.com/leadpipe/leadpipe/store"
@@ -339,7 +340,9 @@ func checkNoneLost(t *testing.T, pool *pgxpool.Pool, addr, account string, impor
 func TestBrokerOutageLosesNothing(t *testing.T) {
 	pool, acct, im := setup(t, 20)
 	dir := t.TempDir()
-	b := brokertest.Start(t, "127.0.0.1:0", dir)
+	// The broker restarts on its address: one outside the ephemeral range, which no listen on
+	// port 0 can take while it is down.
+	b := brokertest.Start(t, freeport.Addr(t), dir)
 	addr := b.Addr()
 	relay := &pipeline.Relay{Querier: pool, Sink: newSink(t, addr), Poll: 10 * time.Millisecond, BatchRows: 15, Log: quiet}
 	ctx, cancel := context.WithCancel(context.Background())
