@@ -68,7 +68,7 @@ func (d *daemon) call(method, path, contentType string, body io.Reader) (int, []
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return 0, nil
+		return 0, []byte(err.Error()) // status 0: no answer, and why
 	}
 	defer resp.Body.Close()
 	b, _ := io.ReadAll(resp.Body)

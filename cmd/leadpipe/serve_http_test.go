@@ -129,6 +129,10 @@ func TestHTTPIdleAndStalledConnections(t *testing.T) {
 		t.Errorf("a stalled upload: the daemon waited %s (%v), want it cut after about 1s", took.Round(time.Millisecond), err)
 	}
 
+	// The client's pooled connection has been idle about as long as the 1 s idle timeout, and a
+	// request with a body that cannot be sent again is not retried when the daemon closes that
+	// connection under it: the upload gets a connection of its own.
+	http.DefaultClient.CloseIdleConnections()
 	pr, pw := io.Pipe()
 	go func() {
 		fmt.Fprint(pw, "--b\r\nContent-Disposition: form-data; name=\"file\"; filename=\"slow.csv\"\r\n\r\nEmail\n")
