@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"fmt"
 	"mime"
 	"net/http"
@@ -9,11 +8,11 @@ import (
 	"path/filepath"
 	"reflect"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 
 	"github.com/leadpipe/leadpipe/importer"
+	"github.com/leadpipe/leadpipe/internal/syncbuf"
 	"github.com/leadpipe/leadpipe/store"
 )
 
@@ -62,30 +61,12 @@ func TestOptionCaps(t *testing.T) {
 	}
 }
 
-// syncBuffer is a log the server writes while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
 // TestUploadStorageFailure: an upload the server cannot store (a full files_dir) is the
 // server's fault: 500, logged as an error, and the answer names no server path. A full disk
 // is provoked with the process's file size limit (RLIMIT_FSIZE, which needs no privilege):
 // writing the spooled upload past 64 KiB fails as writing to a full files_dir does.
 func TestUploadStorageFailure(t *testing.T) {
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	h := newHarness(t, harnessOpts{Log: log})
 	a := h.account(-1)
 	var csv strings.Builder

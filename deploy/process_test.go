@@ -10,32 +10,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 
 	"github.com/leadpipe/leadpipe/internal/freeport"
+	"github.com/leadpipe/leadpipe/internal/syncbuf"
 	"github.com/leadpipe/leadpipe/store/storetest"
 )
-
-// syncBuffer is a bytes.Buffer that a process writes to while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // freeAddr returns a loopback address no one listens on now.
 func freeAddr(t *testing.T) string { return freeport.Addr(t) }
@@ -43,14 +25,14 @@ func freeAddr(t *testing.T) string { return freeport.Addr(t) }
 // start starts a long-running program whose output goes to the returned buffer. At the end
 // of the test it gets SIGTERM, then SIGKILL if it has not exited 15 seconds later, and the
 // test waits for it.
-func start(t *testing.T, env []string, name string, args ...string) *syncBuffer {
+func start(t *testing.T, env []string, name string, args ...string) *syncbuf.Buffer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Env = env
 	cmd.Cancel = func() error { return cmd.Process.Signal(syscall.SIGTERM) }
 	cmd.WaitDelay = 15 * time.Second
-	out := &syncBuffer{}
+	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		cancel()
@@ -67,7 +49,7 @@ func start(t *testing.T, env []string, name string, args ...string) *syncBuffer 
 
 // waitHTTP waits until GET url answers 200, failing with the program's output when it does
 // not within a minute.
-func waitHTTP(t *testing.T, url string, out *syncBuffer) {
+func waitHTTP(t *testing.T, url string, out *syncbuf.Buffer) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {
@@ -90,7 +72,7 @@ type daemon struct {
 	bin, base, account, token string
 	watched                   string // the account's watched directory
 	env                       []string
-	log                       *syncBuffer
+	log                       *syncbuf.Buffer
 }
 
 // buildLeadpipe builds the leadpipe command into a temporary directory.

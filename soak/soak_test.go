@@ -8,7 +8,6 @@ package soak_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -19,7 +18,6 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -28,6 +26,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/leadpipe/leadpipe/internal/freeport"
+	"github.com/leadpipe/leadpipe/internal/syncbuf"
 	"github.com/leadpipe/leadpipe/store/storetest"
 )
 
@@ -227,7 +226,7 @@ func startProcess(t *testing.T, bin string, env []string, args ...string) int {
 	t.Helper()
 	cmd := exec.Command(bin, args...)
 	cmd.Env = env
-	log := &syncBuffer{}
+	log := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = io.Discard, log
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -239,24 +238,6 @@ func startProcess(t *testing.T, bin string, env []string, args ...string) int {
 		}
 	})
 	return cmd.Process.Pid
-}
-
-// syncBuffer is a bytes.Buffer that a process writes to while the test reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // waitUntil polls cond until it holds, failing the test after timeout.

@@ -12,6 +12,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2"
 
 	"github.com/leadpipe/leadpipe/dashboards"
+	"github.com/leadpipe/leadpipe/internal/syncbuf"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/stages/analytics"
 	"github.com/leadpipe/leadpipe/stages/analytics/analyticstest"
@@ -164,7 +165,7 @@ func TestServeWithClickHouseDown(t *testing.T) {
 
 // waitUntil polls cond until it holds, failing the test, with the daemon's log, after a
 // minute.
-func waitUntil(t *testing.T, log *cliBuffer, what string, cond func() bool) {
+func waitUntil(t *testing.T, log *syncbuf.Buffer, what string, cond func() bool) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for !cond() {

@@ -15,7 +15,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -24,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/leadpipe/leadpipe/internal/freeport"
+	"github.com/leadpipe/leadpipe/internal/syncbuf"
 	"github.com/leadpipe/leadpipe/store/storetest"
 )
 
@@ -626,13 +626,12 @@ func TestCLIImportEmailMovesWithinBatch(t *testing.T) {
 	}
 }
 
-// cliBuffer is a bytes.Buffer safe for the daemon's goroutines to write while the test reads.
 // serveInBackground runs `leadpipe serve` in this process, with the settings the test has
 // made, until the test ends, and returns what it logs.
-func serveInBackground(t *testing.T) *cliBuffer {
+func serveInBackground(t *testing.T) *syncbuf.Buffer {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	errOut := &cliBuffer{}
+	errOut := &syncbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"serve"}, io.Discard, errOut) }()
 	t.Cleanup(func() {
@@ -642,23 +641,6 @@ func serveInBackground(t *testing.T) *cliBuffer {
 		}
 	})
 	return errOut
-}
-
-type cliBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *cliBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *cliBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
 
 // unusedAddr returns a loopback address with a port nothing listens on, which the embedded
@@ -713,7 +695,7 @@ func TestCLIServe(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stderr cliBuffer
+	var stderr syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"serve"}, io.Discard, &stderr) }()
 	stopped := false

@@ -21,6 +21,7 @@ import (
 
 	"github.com/leadpipe/leadpipe/broker"
 	"github.com/leadpipe/leadpipe/broker/brokertest"
+	"github.com/leadpipe/leadpipe/internal/syncbuf"
 	"github.com/leadpipe/leadpipe/stages/analytics/analyticstest"
 	"github.com/leadpipe/leadpipe/stages/outcomes"
 )
@@ -39,7 +40,7 @@ type e2e struct {
 	ch       *analyticstest.Server
 	chConn   driver.Conn
 	httpAddr string
-	log      *cliBuffer
+	log      *syncbuf.Buffer
 }
 
 func startE2E(t *testing.T) *e2e {
@@ -65,7 +66,7 @@ func startE2E(t *testing.T) *e2e {
 
 // startDaemon starts a `leadpipe serve` with the test's settings and a port of its own, and
 // waits until it serves.
-func (e *e2e) startDaemon() *cliBuffer {
+func (e *e2e) startDaemon() *syncbuf.Buffer {
 	e.t.Helper()
 	e.t.Setenv("LEADPIPE_HTTP_ADDR", e.httpAddr)
 	log, _ := runInBackground(e.t, "serve")

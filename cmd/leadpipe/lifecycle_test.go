@@ -15,17 +15,18 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/leadpipe/leadpipe/api"
+	"github.com/leadpipe/leadpipe/internal/syncbuf"
 	"github.com/leadpipe/leadpipe/store"
 	"github.com/leadpipe/leadpipe/store/storetest"
 )
 
 // startCLI runs `leadpipe args…` in a process of its own, with the test's settings, and returns
 // it with what it writes. The process is killed, if still running, when the test ends.
-func startCLI(t *testing.T, args ...string) (*exec.Cmd, *cliBuffer) {
+func startCLI(t *testing.T, args ...string) (*exec.Cmd, *syncbuf.Buffer) {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], args...)
 	cmd.Env = append(os.Environ(), asCLIVar+"=1")
-	out := &cliBuffer{}
+	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start leadpipe %s: %v", strings.Join(args, " "), err)
@@ -113,7 +114,7 @@ func TestServeStoppedRightAfterCancelEndsTheImport(t *testing.T) {
 
 	ctx, sigterm := context.WithCancel(context.Background()) // as SIGTERM does
 	defer sigterm()
-	log := &cliBuffer{}
+	log := &syncbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"serve"}, io.Discard, log) }()
 	waitUntil(t, log, "a few batches", func() bool { return readImport(t, pool, id).checkpoint >= 2000 })

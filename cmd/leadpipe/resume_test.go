@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadpipe/leadpipe/internal/syncbuf"
 	"github.com/leadpipe/leadpipe/store/storetest"
 )
 
@@ -52,7 +53,7 @@ func TestServeStopsAndResumes(t *testing.T) {
 	t.Setenv("LEADPIPE_WORKERS", "1")
 	t.Setenv("LEADPIPE_POLL_INTERVAL", "50ms")
 	ctx := t.Context()
-	var out, errOut cliBuffer
+	var out, errOut syncbuf.Buffer
 	if err := run(ctx, []string{"import", path, "--account", acct.Name, "--queue"}, &out, &errOut); err != nil {
 		t.Fatalf("queue: %v (%s)", err, errOut.String())
 	}

@@ -11,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/leadpipe/leadpipe/internal/syncbuf"
 )
 
 // daemon is `leadpipe serve` running in the test's process, with an account and its token.
@@ -20,7 +22,7 @@ type daemon struct {
 	base    string
 	token   string
 	account string
-	log     *cliBuffer
+	log     *syncbuf.Buffer
 }
 
 // startDaemon runs `leadpipe serve` until the test ends and waits for its API to answer.
@@ -36,7 +38,7 @@ func startDaemon(t *testing.T) *daemon {
 	t.Setenv("LEADPIPE_POLL_INTERVAL", "50ms")
 
 	ctx, cancel := context.WithCancel(context.Background())
-	d := &daemon{t: t, ctx: ctx, base: "http://" + addr, token: token, account: account, log: &cliBuffer{}}
+	d := &daemon{t: t, ctx: ctx, base: "http://" + addr, token: token, account: account, log: &syncbuf.Buffer{}}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"serve"}, io.Discard, d.log) }()
 	t.Cleanup(func() {

@@ -12,15 +12,16 @@ import (
 	"time"
 
 	"github.com/leadpipe/leadpipe/broker/brokertest"
+	"github.com/leadpipe/leadpipe/internal/syncbuf"
 	"github.com/leadpipe/leadpipe/stages/outcomes"
 )
 
 // runInBackground runs `leadpipe args…` until the test stops it, and returns its log and a stop
 // function that cancels it and returns what it returned.
-func runInBackground(t *testing.T, args ...string) (*cliBuffer, func() error) {
+func runInBackground(t *testing.T, args ...string) (*syncbuf.Buffer, func() error) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	var stderr cliBuffer
+	var stderr syncbuf.Buffer
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, args, io.Discard, &stderr) }()
 	stopped, result := false, error(nil)
@@ -36,7 +37,7 @@ func runInBackground(t *testing.T, args ...string) (*cliBuffer, func() error) {
 }
 
 // waitLog waits until the log has a line with every one of parts.
-func waitLog(t *testing.T, log *cliBuffer, parts ...string) {
+func waitLog(t *testing.T, log *syncbuf.Buffer, parts ...string) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute)
 	for {

@@ -16,6 +16,7 @@ import (
 
 	"github.com/leadpipe/leadpipe/broker/brokertest"
 	"github.com/leadpipe/leadpipe/config"
+	"github.com/leadpipe/leadpipe/internal/syncbuf"
 )
 
 // TestServeRequests checks that `leadpipe serve` consumes import requests from Kafka: a request
@@ -130,7 +131,7 @@ func TestServeStopsWhileTheGroupWaitsForAKilledDaemon(t *testing.T) {
 
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	log := &cliBuffer{}
+	log := &syncbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"serve"}, io.Discard, log) }()
 	deadline := time.Now().Add(30 * time.Second)

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadpipe/leadpipe/internal/syncbuf"
 	"github.com/leadpipe/leadpipe/store/storetest"
 )
 
@@ -18,7 +19,7 @@ import (
 // with the test's environment plus env, at most nofile open files (0: no new limit), and waits
 // until its /healthz answers. It returns the process, the base URL and the process's output.
 // The process is killed at the end of the test if it still runs.
-func serveProcess(t *testing.T, nofile int, env ...string) (*exec.Cmd, string, *cliBuffer) {
+func serveProcess(t *testing.T, nofile int, env ...string) (*exec.Cmd, string, *syncbuf.Buffer) {
 	t.Helper()
 	addr := unusedAddr(t)
 	cmd := exec.Command(os.Args[0], "serve")
@@ -28,7 +29,7 @@ func serveProcess(t *testing.T, nofile int, env ...string) (*exec.Cmd, string, *
 	cmd.Env = append(os.Environ(), asCLIVar+"=1", "LEADPIPE_POSTGRES_URL="+storetest.URL(), "LEADPIPE_CONFIG=",
 		"LEADPIPE_CLICKHOUSE_ADDR=", "LEADPIPE_HTTP_ADDR="+addr, "LEADPIPE_FILES_DIR="+t.TempDir())
 	cmd.Env = append(cmd.Env, env...)
-	out := &cliBuffer{}
+	out := &syncbuf.Buffer{}
 	cmd.Stdout, cmd.Stderr = out, out
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

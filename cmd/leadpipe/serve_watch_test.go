@@ -12,6 +12,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/leadpipe/leadpipe/internal/syncbuf"
 )
 
 // TestServeWatch checks that `leadpipe serve` watches the directories of LEADPIPE_WATCH: a
@@ -222,7 +224,7 @@ func TestServeWatchRetention(t *testing.T) {
 func serveUntil(t *testing.T, what string, cond func() bool) {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
-	log := &cliBuffer{}
+	log := &syncbuf.Buffer{}
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, []string{"serve"}, io.Discard, log) }()
 	deadline := time.Now().Add(30 * time.Second)
