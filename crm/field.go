@@ -1,5 +1,7 @@
-// Package crm holds the prospect data model the import rules speak of: field definitions with
-// their types and aliases, the standard field set, and the value rules of SPEC §4 and §7.
+// Package crm holds the data model the import rules speak of, for every kind of record: field
+// definitions with their types and aliases, an account's catalog of fields for one kind, import
+// options, and the value rules of SPEC §4 and §7. Which fields a kind has is the kind's own
+// business (package kinds/…); the standard field keys the rules name are here.
 package crm
 
 import (
@@ -7,7 +9,7 @@ import (
 	"unicode"
 )
 
-// FieldType is the type of a prospect field; it decides which value rule applies.
+// FieldType is the type of a field; it decides which value rule applies.
 type FieldType string
 
 // The field types of SPEC §1.
@@ -35,8 +37,8 @@ func ValidFieldType(t FieldType) bool {
 	return false
 }
 
-// Field describes one prospect field. Standard fields are columns of the prospects table;
-// custom fields live in its custom JSON object under their key.
+// Field describes one field of a kind of record. Standard fields are columns of the kind's
+// table; custom fields live in its custom JSON object under their key.
 type Field struct {
 	Key       string
 	Label     string
@@ -61,29 +63,6 @@ const (
 	FieldFullName = "full_name"
 )
 
-// StandardFields returns the standard field set, in the order of the prospects table's columns.
-func StandardFields() []Field {
-	return []Field{
-		{Key: "email", Label: "Email", Type: Email, MaxLength: 254, Aliases: []string{"E-mail", "E-mail Address", "Email Address", "Mail", "Business Email", "Work Email"}},
-		{Key: "first_name", Label: "First Name", Type: Text, MaxLength: 100, Aliases: []string{"First", "Firstname", "Given Name", "Forename"}},
-		{Key: "last_name", Label: "Last Name", Type: Text, MaxLength: 100, Aliases: []string{"Last", "Lastname", "Surname", "Family Name"}},
-		{Key: "title", Label: "Title", Type: Text, MaxLength: 128, Aliases: []string{"Job Title", "Position", "Role"}},
-		{Key: "phone", Label: "Phone", Type: Phone, MaxLength: 40, Aliases: []string{"Phone Number", "Telephone", "Tel", "Work Phone", "Business Phone"}},
-		{Key: "mobile", Label: "Mobile", Type: Phone, MaxLength: 40, Aliases: []string{"Mobile Phone", "Mobile Number", "Cell", "Cell Phone"}},
-		{Key: "website", Label: "Website", Type: Text, MaxLength: 255, Aliases: []string{"Web Site", "URL", "Web", "Company Website"}},
-		{Key: "street", Label: "Street", Type: Text, MaxLength: 255, Aliases: []string{"Address", "Street Address", "Address 1", "Address Line 1"}},
-		{Key: "city", Label: "City", Type: Text, MaxLength: 100, Aliases: []string{"Town"}},
-		{Key: "state", Label: "State", Type: Text, MaxLength: 100, Aliases: []string{"Province", "Region", "State/Province"}},
-		{Key: "postal_code", Label: "Postal Code", Type: Text, MaxLength: 20, Aliases: []string{"Zip", "Zip Code", "Postcode", "Post Code", "ZIP/Postal Code"}},
-		{Key: "country", Label: "Country", Type: Text, MaxLength: 100},
-		{Key: "lead_source", Label: "Lead Source", Type: Text, MaxLength: 100, Aliases: []string{"Source"}},
-		{Key: "lead_owner", Label: "Lead Owner", Type: User, Aliases: []string{"Owner", "Prospect Owner", "Assigned To"}},
-		{Key: "email_opt_in", Label: "Email Opt In", Type: Boolean, Aliases: []string{"Opt In", "Email Opt-In", "Opted In", "Subscribed"}},
-		{Key: "organization", Label: "Organization", Type: Organization, MaxLength: 255, Aliases: []string{"Company", "Company Name", "Organisation", "Organization Name", "Account", "Account Name", "Employer"}},
-		{Key: "full_name", Label: "Full Name", Type: Text, MaxLength: 201, Aliases: []string{"Name", "Contact Name", "Contact"}},
-	}
-}
-
 // NormalizeHeader folds a header or field name for auto-mapping: case, spaces, '_', '-' and
 // punctuation are ignored, so "E-mail Address", "email_address" and "EMAIL ADDRESS" are equal.
 func NormalizeHeader(s string) string {
@@ -96,19 +75,23 @@ func NormalizeHeader(s string) string {
 	return b.String()
 }
 
-// Catalog is the set of fields of one account: the standard fields followed by its custom
-// fields. A field's position in Fields is its index in a row's values.
+// Catalog is the set of fields of one kind of record in one account: the kind's standard fields
+// followed by the account's custom fields of that kind. A field's position in Fields is its
+// index in a row's values.
 type Catalog struct {
+	// Noun names one record of the kind, for messages: "prospect", "organization".
+	Noun    string
 	Fields  []Field
 	byKey   map[string]int
 	byName  map[string]int // normalised key and label → index
 	byAlias map[string]int // normalised alias → index
 }
 
-// NewCatalog builds the catalog of an account from its custom fields.
-func NewCatalog(custom []Field) *Catalog {
-	c := &Catalog{byKey: map[string]int{}, byName: map[string]int{}, byAlias: map[string]int{}}
-	for _, f := range StandardFields() {
+// NewCatalog builds the catalog of a kind whose records noun names, from the kind's standard
+// fields and an account's custom fields of the kind.
+func NewCatalog(noun string, standard, custom []Field) *Catalog {
+	c := &Catalog{Noun: noun, byKey: map[string]int{}, byName: map[string]int{}, byAlias: map[string]int{}}
+	for _, f := range standard {
 		c.add(f)
 	}
 	for _, f := range custom {
@@ -137,8 +120,8 @@ func claim(m map[string]int, name string, i int) {
 	}
 }
 
-// HasCustom reports whether the account has custom fields.
-func (c *Catalog) HasCustom() bool { return c.Fields[len(c.Fields)-1].Custom }
+// HasCustom reports whether the account has custom fields of the kind.
+func (c *Catalog) HasCustom() bool { return len(c.Fields) > 0 && c.Fields[len(c.Fields)-1].Custom }
 
 // Index returns the index of the field with key, or -1.
 func (c *Catalog) Index(key string) int {

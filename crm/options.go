@@ -12,7 +12,7 @@ import (
 	"unicode/utf8"
 )
 
-// Policy says how an imported value meets an existing prospect's value (SPEC §5).
+// Policy says how an imported value meets an existing record's value (SPEC §5).
 type Policy string
 
 // The field policies.
@@ -109,10 +109,10 @@ func DecodeOptions(r io.Reader) (Options, error) {
 	return o, nil
 }
 
-// AllowCreate reports whether rows may create prospects.
+// AllowCreate reports whether rows may create records.
 func (o Options) AllowCreate() bool { return o.CreateNew == nil || *o.CreateNew }
 
-// AllowUpdate reports whether rows may update existing prospects.
+// AllowUpdate reports whether rows may update existing records.
 func (o Options) AllowUpdate() bool { return o.UpdateExisting == nil || *o.UpdateExisting }
 
 // PolicyFor returns the policy of a field key (overwrite unless set).
@@ -217,11 +217,11 @@ func joinProblems(problems []string) error {
 	return fmt.Errorf("%w: %s", ErrInvalidOptions, strings.Join(problems, "; "))
 }
 
-// Check validates the options against the caps (CheckLimits) and an account's catalog, and
-// returns every problem found, each naming the option, joined into one error wrapping
-// ErrInvalidOptions.
-func (o Options) Check(c *Catalog) error {
-	problems := o.limitProblems()
+// Check validates the options against the caps (CheckLimits) and an account's catalog of the
+// import's kind, and returns every problem found, each naming the option, with the problems the
+// kind found (more), joined into one error wrapping ErrInvalidOptions.
+func (o Options) Check(c *Catalog, more ...string) error {
+	problems := append(o.limitProblems(), more...)
 	for header, key := range o.Mapping {
 		if key != "" && c.Index(key) < 0 {
 			problems = append(problems, fmt.Sprintf("mapping: column %q maps to unknown field %q", header, key))
@@ -243,7 +243,7 @@ func (o Options) Check(c *Catalog) error {
 		if i < 0 {
 			problems = append(problems, fmt.Sprintf("unique_identifier: unknown field %q", k))
 		} else if !CanIdentify(c.Fields[i]) {
-			problems = append(problems, fmt.Sprintf("unique_identifier: field %q cannot identify a prospect", k))
+			problems = append(problems, fmt.Sprintf("unique_identifier: field %q cannot identify a %s", k, c.Noun))
 		}
 	}
 	for _, t := range o.Tags {
@@ -255,7 +255,7 @@ func (o Options) Check(c *Catalog) error {
 }
 
 // CanIdentify reports whether a field may serve as the unique identifier: any single-valued
-// field that holds the prospect's own data (not email, which always matches first, nor links).
+// field that holds the record's own data (not email, which always matches first, nor links).
 func CanIdentify(f Field) bool {
 	switch f.Type {
 	case Email, User, Organization, MultiPicklist:
@@ -267,12 +267,13 @@ func CanIdentify(f Field) bool {
 // fieldKey keeps keys short enough to name a lookup index after (63 bytes at most).
 var fieldKey = regexp.MustCompile(`^[a-z][a-z0-9_]{0,39}$`)
 
-// CheckCustomField validates the definition of a new custom field.
-func CheckCustomField(f Field) error {
+// CheckCustomField validates the definition of a new custom field of a kind with the standard
+// fields standard.
+func CheckCustomField(f Field, standard []Field) error {
 	if !fieldKey.MatchString(f.Key) {
 		return fmt.Errorf("field key %q: use lowercase letters, digits and '_', starting with a letter", f.Key)
 	}
-	for _, s := range StandardFields() {
+	for _, s := range standard {
 		if s.Key == f.Key {
 			return fmt.Errorf("field key %q is a standard field", f.Key)
 		}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/prospects"
 )
 
 // TestParseOptionsCaps checks the caps every source's options go through: the document's
@@ -58,7 +60,7 @@ func TestParseOptionsCaps(t *testing.T) {
 // the same caps when they are checked against an account's fields, and that one error lists
 // at most ten problems.
 func TestCheckAppliesTheCaps(t *testing.T) {
-	catalog := crm.NewCatalog(nil)
+	catalog := kind.NewCatalog(prospects.Kind{}, nil)
 	o := crm.Options{List: "bad\xff", Tags: make([]string, 30)}
 	for i := range o.Tags {
 		o.Tags[i] = "\x00"

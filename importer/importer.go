@@ -1,7 +1,8 @@
-// Package importer runs prospect imports: it checks a file and its options before anything is
-// written, records the import, and drives the pipeline (read → map → validate → upsert) over
-// the file, from the start or from the import's checkpoint. The command line and the daemon's
-// workers both import through it.
+// Package importer runs imports of every kind: it checks a file and its options before anything
+// is written, records the import, builds one plan per import (account, kind, catalog, options,
+// the file's reader) and drives the pipeline over the file (read → map → validate with the
+// kind's row rules → the kind's writer), from the start or from the import's checkpoint. The
+// command line and the daemon's workers both import through it.
 package importer
 
 import (
@@ -25,11 +26,8 @@ import (
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/stages/mapping"
-	"github.com/leadpipe/leadpipe/stages/quota"
 	"github.com/leadpipe/leadpipe/stages/read"
 	"github.com/leadpipe/leadpipe/stages/read/isolate"
-	"github.com/leadpipe/leadpipe/stages/upsert"
-	"github.com/leadpipe/leadpipe/stages/validate"
 	"github.com/leadpipe/leadpipe/store"
 )
 
@@ -48,7 +46,9 @@ type Importer struct {
 // Request is a file to import into an account.
 type Request struct {
 	Account string // account name
-	Path    string
+	// Kind is the kind of record the file holds (Kinds); "" is the default, prospects.
+	Kind string
+	Path string
 	// FileName is the name the user knows the file by; the base of Path when empty.
 	FileName string
 	Options  crm.Options
@@ -71,6 +71,9 @@ type Checked struct {
 	Size             int64
 	SHA256           string
 	OverLimitWarning bool
+	// plan is the import's plan, its reader standing after the rows counted (or at the first
+	// data row when none were).
+	plan *plan
 }
 
 // Summary is the result of an import, as `leadpipe import` prints it.
@@ -86,24 +89,24 @@ type Summary struct {
 }
 
 // Check reads the whole file once — its hash, its data rows — and checks the header against
-// the account's fields and the options. Any error means the import must not start.
+// the account's fields of the kind and the options. Any error means the import must not start.
 func (im *Importer) Check(ctx context.Context, req Request) (*Checked, error) {
-	c, in, err := im.open(ctx, req)
+	c, err := im.open(ctx, req)
 	if err != nil {
 		return nil, err
 	}
-	defer in.close()
-	if err := im.count(c, in, req.displayName()); err != nil {
+	defer c.plan.close()
+	if err := im.count(c, req.displayName()); err != nil {
 		return nil, err
 	}
 	return c, nil
 }
 
-// count reads the rest of an open file and sets c's rows and overage alert. A file with more
-// data rows than the max_rows setting is an error.
-func (im *Importer) count(c *Checked, in *openFile, name string) error {
+// count reads the rest of the plan's open file and sets c's rows and overage alert. A file with
+// more data rows than the max_rows setting is an error.
+func (im *Importer) count(c *Checked, name string) error {
 	err := safely(func() (err error) {
-		c.Rows, err = in.r.CountRows()
+		c.Rows, err = c.plan.in.r.CountRows()
 		return err
 	})
 	switch {
@@ -116,7 +119,7 @@ func (im *Importer) count(c *Checked, in *openFile, name string) error {
 	if err != nil {
 		return fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
 	}
-	c.OverLimitWarning = quota.OverLimitWarning(c.Account, c.Rows)
+	c.OverLimitWarning = c.plan.Kind.OverLimit(c.Account, c.Rows)
 	return nil
 }
 
@@ -135,42 +138,48 @@ func (in *openFile) close() {
 	}
 }
 
-// open is Check without counting the rows (Rows is 0): it hashes the file, opens its reader
-// and checks the header. The caller closes the file, whose reader it may run first: an import
-// run at once then reads its file once.
-func (im *Importer) open(ctx context.Context, req Request) (*Checked, *openFile, error) {
+// open is Check without counting the rows (Rows is 0): it hashes the file, opens its reader,
+// and plans the import from the header. The caller closes the plan's file, whose reader it may
+// run first: an import run at once then reads its file once.
+func (im *Importer) open(ctx context.Context, req Request) (*Checked, error) {
 	acct, err := store.AccountByName(ctx, im.Pool, req.Account)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
+	}
+	k, err := kinds.Get(req.Kind)
+	if err != nil {
+		return nil, err
 	}
 	f, err := os.Open(req.Path)
 	if err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", ErrBadFile, err)
+		return nil, fmt.Errorf("%w: %w", ErrBadFile, err)
 	}
 	name := req.displayName()
 	h := sha256.New()
 	size, err := io.Copy(h, f)
 	if err != nil {
 		f.Close()
-		return nil, nil, fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
+		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
 	}
 	in, err := im.openReader(f, name, im.readOptions(req.Options, 0, 0))
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	st, err := buildStages(ctx, im.Pool, acct.ID, in.r.Header(), req.Options)
+	p, err := newPlan(ctx, im.Pool, acct, k, in.r.Header(), req.Options)
 	if err != nil {
 		in.close()
-		return nil, nil, err
+		return nil, err
 	}
+	p.in = in
 	return &Checked{
 		Account:  acct,
 		Header:   in.r.Header(),
-		Columns:  st.mapper.Columns(),
-		Unmapped: st.mapper.Unmapped(),
+		Columns:  p.mapper.Columns(),
+		Unmapped: p.mapper.Unmapped(),
 		Size:     size,
 		SHA256:   hex.EncodeToString(h.Sum(nil)),
-	}, in, nil
+		plan:     p,
+	}, nil
 }
 
 // safely runs fn, turning a panic of a parser on a crafted file into the file's error rather
@@ -201,36 +210,6 @@ func (im *Importer) readOptions(o crm.Options, row int, offset int64) read.Optio
 	}
 }
 
-// stageSet is the part of the pipeline built from an account's fields and an import's options.
-type stageSet struct {
-	catalog   *crm.Catalog
-	mapper    *mapping.Mapper
-	validator *validate.Validator
-}
-
-func buildStages(ctx context.Context, q store.Querier, accountID int64, header []string, o crm.Options) (*stageSet, error) {
-	catalog, err := store.Catalog(ctx, q, accountID)
-	if err != nil {
-		return nil, err
-	}
-	if err := o.Check(catalog); err != nil {
-		return nil, err
-	}
-	users, err := store.Users(ctx, q, accountID)
-	if err != nil {
-		return nil, err
-	}
-	mapper, err := mapping.New(catalog, header, o)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadFile, err)
-	}
-	validator, err := validate.New(catalog, users, o)
-	if err != nil {
-		return nil, err
-	}
-	return &stageSet{catalog: catalog, mapper: mapper, validator: validator}, nil
-}
-
 func (req Request) record(c *Checked) (store.Import, error) {
 	opts, err := json.Marshal(req.Options)
 	if err != nil {
@@ -242,7 +221,7 @@ func (req Request) record(c *Checked) (store.Import, error) {
 		return store.Import{}, err
 	}
 	return store.Import{
-		ID: req.ID, AccountID: c.Account.ID, Source: req.Source, FileName: name, FilePath: path, FileSize: c.Size,
+		ID: req.ID, AccountID: c.Account.ID, Kind: c.plan.Kind.Name(), Source: req.Source, FileName: name, FilePath: path, FileSize: c.Size,
 		FileSHA256: c.SHA256, Options: opts, RowsTotal: c.Rows, OverLimitWarning: c.OverLimitWarning, Header: c.Header,
 	}, nil
 }
@@ -261,14 +240,15 @@ func (req Request) displayName() string {
 	return filepath.Base(req.Path)
 }
 
-// Submit checks a request and queues it for the workers. The lookup index its matching
-// options need is built now, so that workers find it ready.
+// Submit checks a request and queues it for the workers. What the kind prepares in the
+// database for the import (a lookup index its matching options need) is built now, so that
+// workers find it ready.
 func (im *Importer) Submit(ctx context.Context, req Request) (store.Import, *Checked, error) {
 	c, err := im.Check(ctx, req)
 	if err != nil {
 		return store.Import{}, nil, err
 	}
-	if err := im.ensureIndexes(ctx, c.Account.ID, req.Options); err != nil {
+	if err := c.plan.prepare(ctx, im.Pool); err != nil {
 		return store.Import{}, nil, err
 	}
 	rec, err := req.record(c)
@@ -279,22 +259,8 @@ func (im *Importer) Submit(ctx context.Context, req Request) (store.Import, *Che
 	if err != nil {
 		return store.Import{}, nil, err
 	}
-	im.Log.Info("import queued", "import_id", created.ID, "account", c.Account.Name, "file", created.FileName, "rows", c.Rows)
+	im.Log.Info("import queued", "import_id", created.ID, "kind", created.Kind, "account", c.Account.Name, "file", created.FileName, "rows", c.Rows)
 	return created, c, nil
-}
-
-// ensureIndexes creates the lookup index the import's matching options need (see
-// store.EnsureLookupIndexes), outside any transaction. Building one waits for the transactions
-// open on the prospects table to end; once built, this returns at once.
-func (im *Importer) ensureIndexes(ctx context.Context, accountID int64, o crm.Options) error {
-	if o.UniqueIdentifier == "" && !o.MatchByName {
-		return nil
-	}
-	catalog, err := store.Catalog(ctx, im.Pool, accountID)
-	if err != nil {
-		return err
-	}
-	return store.EnsureLookupIndexes(ctx, im.Pool, catalog, accountID, catalog.Index(o.UniqueIdentifier), o.MatchByName)
 }
 
 // RunNow checks a request and runs it to the end in the foreground, as owner. With dryRun
@@ -306,46 +272,43 @@ func (im *Importer) ensureIndexes(ctx context.Context, accountID int64, o crm.Op
 // computed from the rows it read.
 func (im *Importer) RunNow(ctx context.Context, req Request, owner string, dryRun bool) (Summary, error) {
 	start := time.Now()
-	c, in, err := im.open(ctx, req)
+	c, err := im.open(ctx, req)
 	if err != nil {
 		return Summary{}, err
 	}
-	defer in.close()
+	p := c.plan
+	defer p.close()
 	if im.Config.MaxRows > 0 {
 		// The limit is checked before anything is written; the import then reads the file again.
-		if err := im.count(c, in, req.displayName()); err != nil {
+		if err := im.count(c, req.displayName()); err != nil {
 			return Summary{}, err
 		}
-		in.close()
-		in = nil
+		p.close()
 	}
 	rec, err := req.record(c)
 	if err != nil {
 		return Summary{}, err
 	}
-	lease := time.Duration(im.Config.Lease)
-	if err := im.ensureIndexes(ctx, c.Account.ID, req.Options); err != nil {
+	if err := p.prepare(ctx, im.Pool); err != nil {
 		return Summary{}, err
 	}
-	if !dryRun {
-		created, err := store.CreateImport(ctx, im.Pool, rec, owner, lease)
-		if err != nil {
-			return Summary{}, err
-		}
-		sum, err := im.run(ctx, created, owner, in)
-		sum.Unmapped = c.Unmapped
-		if err == nil {
-			sum.OverLimitWarning = quota.OverLimitWarning(c.Account, sum.Rows)
-			err = store.SetRowTotals(context.WithoutCancel(ctx), im.Pool, created.ID, sum.Rows, sum.OverLimitWarning)
-		}
-		return sum, err
+	if dryRun {
+		return im.dryRun(ctx, req, c, rec, owner, start)
 	}
-	return im.dryRun(ctx, req, c, in, rec, owner, start)
+	created, err := store.CreateImport(ctx, im.Pool, rec, owner, time.Duration(im.Config.Lease))
+	if err != nil {
+		return Summary{}, err
+	}
+	sum, err := im.run(ctx, created, owner, p)
+	if err == nil {
+		sum.OverLimitWarning = p.Kind.OverLimit(c.Account, sum.Rows)
+		err = store.SetRowTotals(context.WithoutCancel(ctx), im.Pool, created.ID, sum.Rows, sum.OverLimitWarning)
+	}
+	return sum, err
 }
 
-// dryRun runs a checked request in one transaction that is rolled back, reading from in when it
-// is not nil.
-func (im *Importer) dryRun(ctx context.Context, req Request, c *Checked, in *openFile, rec store.Import, owner string, start time.Time) (Summary, error) {
+// dryRun runs a checked request in one transaction that is rolled back.
+func (im *Importer) dryRun(ctx context.Context, req Request, c *Checked, rec store.Import, owner string, start time.Time) (Summary, error) {
 	held, err := im.Pool.Acquire(ctx)
 	if err != nil {
 		return Summary{}, err
@@ -361,12 +324,14 @@ func (im *Importer) dryRun(ctx context.Context, req Request, c *Checked, in *ope
 	if err != nil {
 		return Summary{}, err
 	}
+	p := c.plan
+	p.ImportID, p.DryRun = created.ID, true
 	job := pipeline.NewJob(created, owner, lease, true)
 	job.OnBatch = req.OnBatch
-	if err := im.runPipeline(ctx, tx, job, req.MaxRows, in); err != nil {
+	if err := im.runPipeline(ctx, tx, job, p, req.MaxRows); err != nil {
 		return Summary{}, err
 	}
-	return Summary{Status: store.StatusCompleted, Counts: job.Counts, OverLimitWarning: quota.OverLimitWarning(c.Account, job.Counts.Rows),
+	return Summary{Status: store.StatusCompleted, Counts: job.Counts, OverLimitWarning: p.Kind.OverLimit(c.Account, job.Counts.Rows),
 		Unmapped: c.Unmapped, DurationMS: time.Since(start).Milliseconds(), DryRun: true}, nil
 }
 
@@ -374,24 +339,14 @@ func (im *Importer) dryRun(ctx context.Context, req Request, c *Checked, in *ope
 // completed, or failed with the reason. When ctx is cancelled (the daemon is stopping) the
 // batch in flight is rolled back and the import goes back to the queue, to resume from its
 // checkpoint — unless it was cancelled meanwhile: then it ends, cancelled. Run returns the
-// error that failed the import, if any.
+// error that failed the import, if any. Its summary lists the file's unmapped columns, as
+// RunNow's does.
 func (im *Importer) Run(ctx context.Context, imp store.Import, owner string) (Summary, error) {
-	return im.run(ctx, imp, owner, nil)
-}
-
-// Resume is Run for an import claimed to be run in the foreground (store.ResumeImport): its
-// summary also lists the file's unmapped columns, as RunNow's does.
-func (im *Importer) Resume(ctx context.Context, imp store.Import, owner string) (Summary, error) {
-	opts, err := crm.StoredOptions(imp.Options)
-	var st *stageSet
-	if err == nil {
-		st, err = buildStages(ctx, im.Pool, imp.AccountID, imp.Header, opts)
+	p, err := im.planOf(ctx, imp)
+	if err != nil { // the import cannot run as it was checked: it fails with the reason
+		return im.end(ctx, im.log(imp), pipeline.NewJob(imp, owner, time.Duration(im.Config.Lease), false), err, time.Now())
 	}
-	sum, runErr := im.run(ctx, imp, owner, nil)
-	if err == nil { // else the run stops on the same error, and records it
-		sum.Unmapped = st.mapper.Unmapped()
-	}
-	return sum, runErr
+	return im.run(ctx, imp, owner, p)
 }
 
 // Readable returns an error when this process cannot read an import's file as it was checked,
@@ -409,19 +364,32 @@ func (im *Importer) Readable(imp store.Import) error {
 	return f.Close()
 }
 
-// run is Run, reading from in when it is not nil (a file opened by RunNow), else opening the
-// import's file.
-func (im *Importer) run(ctx context.Context, imp store.Import, owner string, in *openFile) (Summary, error) {
+// log is the logger of an import's messages.
+func (im *Importer) log(imp store.Import) *slog.Logger {
+	return im.Log.With("import_id", imp.ID, "kind", imp.Kind, "file", imp.FileName)
+}
+
+// run runs an import leased to owner by its plan (see Run).
+func (im *Importer) run(ctx context.Context, imp store.Import, owner string, p *plan) (Summary, error) {
 	start := time.Now()
-	log := im.Log.With("import_id", imp.ID, "file", imp.FileName)
+	log := im.log(imp)
 	if imp.CheckpointRow > 0 {
 		log.Info("import resumed", "from_row", imp.CheckpointRow, "rows_done", imp.Counts.Rows)
 	} else {
 		log.Info("import started", "rows", imp.RowsTotal)
 	}
+	p.ImportID = imp.ID
 	job := pipeline.NewJob(imp, owner, time.Duration(im.Config.Lease), false)
 	job.OnBatch = progressLogger(log, imp.RowsTotal, job)
-	err := im.prepareAndRun(ctx, job, in)
+	sum, err := im.end(ctx, log, job, im.prepareAndRun(ctx, job, p), start)
+	sum.Unmapped = p.mapper.Unmapped()
+	return sum, err
+}
+
+// end records how the run of a job that began at start ended, err being its error, and returns
+// the import's summary (see Run).
+func (im *Importer) end(ctx context.Context, log *slog.Logger, job *pipeline.Job, err error, start time.Time) (Summary, error) {
+	imp, owner := job.Import, job.Owner
 	sum := Summary{ImportID: imp.ID, Counts: job.Counts, OverLimitWarning: imp.OverLimitWarning, DurationMS: time.Since(start).Milliseconds()}
 	final := context.WithoutCancel(ctx)
 	switch {
@@ -498,13 +466,10 @@ func progressLogger(log *slog.Logger, total int, job *pipeline.Job) func(*pipeli
 	}
 }
 
-// prepareAndRun creates the import's lookup indexes and runs it on a connection of its own.
-func (im *Importer) prepareAndRun(ctx context.Context, job *pipeline.Job, in *openFile) error {
-	opts, err := crm.StoredOptions(job.Import.Options)
-	if err != nil {
-		return err
-	}
-	if err := im.ensureIndexes(ctx, job.Import.AccountID, opts); err != nil {
+// prepareAndRun prepares what the import's kind needs in the database and runs the import on a
+// connection of its own.
+func (im *Importer) prepareAndRun(ctx context.Context, job *pipeline.Job, p *plan) error {
+	if err := p.prepare(ctx, im.Pool); err != nil {
 		return err
 	}
 	c, err := im.Pool.Acquire(ctx)
@@ -512,63 +477,51 @@ func (im *Importer) prepareAndRun(ctx context.Context, job *pipeline.Job, in *op
 		return err
 	}
 	defer c.Release()
-	return im.runPipeline(ctx, c.Conn(), job, 0, in)
+	return im.runPipeline(ctx, c.Conn(), job, p, 0)
+}
+
+// writeStageName is the metrics name of the stage that writes batches, for every kind, as the
+// dashboards and alerts know it.
+const writeStageName = "upsert"
+
+// runPipeline reads the import's file from its checkpoint (or from where the plan's open file
+// stands) and runs every batch through the stages, all on db; with maxRows > 0, only that many
+// data rows.
+func (im *Importer) runPipeline(ctx context.Context, db conn, job *pipeline.Job, p *plan, maxRows int) error {
+	in, err := im.reader(p, job.Import)
+	if err != nil {
+		return err
+	}
+	defer in.close()
+	src := in.r.Source(im.Config.BatchSize)
+	if maxRows > 0 {
+		src = &limitSource{src: src, left: maxRows}
+	}
+	return pipeline.Run(ctx, src, im.Config.QueueDepth,
+		pipeline.Named{Name: "map", Stage: p.mapper},
+		pipeline.Named{Name: "validate", Stage: p.validator},
+		pipeline.Named{Name: writeStageName, Stage: job.WriteStage(db, p.Kind.Writer(&p.Plan))},
+	)
 }
 
 // conn is the one connection (or, for a dry run, transaction) an import runs on.
 type conn interface {
 	store.Querier
-	upsert.Beginner
+	pipeline.Beginner
 }
 
-// runPipeline reads the import's file from its checkpoint and runs every batch through the
-// stages, all on db; with maxRows > 0, only that many data rows. It reads from in when it is
-// not nil (the file as RunNow opened it, at its first data row), else it opens the file.
-func (im *Importer) runPipeline(ctx context.Context, db conn, job *pipeline.Job, maxRows int, in *openFile) error {
-	imp := job.Import
-	opts, err := crm.StoredOptions(imp.Options)
-	if err != nil {
-		return err
+// reader returns the plan's open file, which the caller then owns, or else opens the import's
+// file at its checkpoint.
+func (im *Importer) reader(p *plan, imp store.Import) (*openFile, error) {
+	if in := p.in; in != nil && in.f != nil {
+		p.in = nil
+		return in, nil
 	}
-	if in == nil {
-		if in, err = im.reopen(imp, opts); err != nil {
-			return err
-		}
-		defer in.close()
-	}
-	r := in.r
-	st, err := buildStages(ctx, db, imp.AccountID, r.Header(), opts)
-	if err != nil {
-		return err
-	}
-	up := upsert.New(db, upsert.Config{
-		Catalog:   st.catalog,
-		AccountID: imp.AccountID,
-		ImportID:  imp.ID,
-		Options:   opts,
-		OrgMapped: st.mapper.Mapped(crm.FieldOrganization),
-		DryRun:    job.DryRun,
-		Record:    job.Record,
-		Committed: job.Committed,
-	})
-	src := r.Source(im.Config.BatchSize)
-	if maxRows > 0 {
-		src = &limitSource{src: src, left: maxRows}
-	}
-	return pipeline.Run(ctx, src, im.Config.QueueDepth,
-		pipeline.Named{Name: "map", Stage: st.mapper},
-		pipeline.Named{Name: "validate", Stage: st.validator},
-		pipeline.Named{Name: "upsert", Stage: up},
-	)
-}
-
-// reopen opens a queued import's file at its checkpoint.
-func (im *Importer) reopen(imp store.Import, opts crm.Options) (*openFile, error) {
 	f, err := openAsChecked(imp)
 	if err != nil {
 		return nil, err
 	}
-	return im.openReader(f, imp.FileName, im.readOptions(opts, imp.CheckpointRow, imp.CheckpointOffset))
+	return im.openReader(f, imp.FileName, im.readOptions(p.Options, imp.CheckpointRow, imp.CheckpointOffset))
 }
 
 // openAsChecked opens an import's file, which must be as it was when it was checked.

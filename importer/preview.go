@@ -68,43 +68,34 @@ func (im *Importer) Preview(ctx context.Context, req Request) (*Preview, error) 
 	if err != nil {
 		return nil, err
 	}
-	catalog, err := store.Catalog(ctx, im.Pool, c.Account.ID)
-	if err != nil {
-		return nil, err
-	}
-	users, err := store.Users(ctx, im.Pool, c.Account.ID)
-	if err != nil {
-		return nil, err
-	}
 	p := &Preview{Columns: c.Columns, Unmapped: c.Unmapped, Rows: []RowResult{}, TotalRows: c.Rows, OverLimitWarning: c.OverLimitWarning}
 	req.MaxRows = PreviewRows
 	var results DryRunResults
 	req.OnBatch = func(b *pipeline.Batch) {
 		for i := range b.Rows {
 			res := results.Result(&b.Rows[i])
-			res.Values = fieldValues(catalog, users, b.Rows[i].Values)
+			res.Values = fieldValues(c.plan.Catalog, c.plan.Users, b.Rows[i].Values)
 			p.Rows = append(p.Rows, res)
 		}
 	}
-	if _, err := im.dryRun(ctx, req, c, nil, rec, "preview", time.Now()); err != nil {
+	if _, err := im.dryRun(ctx, req, c, rec, "preview", time.Now()); err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-// fieldValues names a row's non-empty values by field key, with the Lead Owner as its
-// username.
+// fieldValues names a row's non-empty values by field key, with an owner (a field of type
+// crm.User) as its username.
 func fieldValues(c *crm.Catalog, users []store.User, values []string) map[string]string {
 	if values == nil {
 		return nil
 	}
 	out := map[string]string{}
-	owner := c.MustIndex(crm.FieldLeadOwner)
 	for i, v := range values {
 		if v == "" {
 			continue
 		}
-		if i == owner {
+		if c.Fields[i].Type == crm.User {
 			for _, u := range users {
 				if strconv.FormatInt(u.ID, 10) == v {
 					v = u.Username

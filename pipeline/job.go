@@ -46,7 +46,7 @@ func NewJob(im store.Import, owner string, lease time.Duration, dryRun bool) *Jo
 }
 
 // Committed counts the rows of a batch whose transaction committed in leadpipe_rows_total
-// (a dry run's never do). It is the upsert stage's Committed hook.
+// (a dry run's never do).
 func (j *Job) Committed(b *Batch) {
 	if j.DryRun {
 		return
@@ -57,7 +57,7 @@ func (j *Job) Committed(b *Batch) {
 }
 
 // Record adds the batch to the counts and, unless this is a dry run, stores its row outcomes
-// and checkpoint in tx. It is the upsert stage's Record hook.
+// and checkpoint in tx.
 func (j *Job) Record(ctx context.Context, tx pgx.Tx, b *Batch) error {
 	c := &j.Counts
 	outcomes := make([]store.Outcome, 0, len(b.Rows))

@@ -117,11 +117,9 @@ func Users(ctx context.Context, q Querier, accountID int64) ([]User, error) {
 	return users, nil
 }
 
-// AddField adds a custom field to an account after checking its definition.
+// AddField adds a custom field to an account; its definition is checked by the caller
+// (crm.CheckCustomField), which knows the kind's standard fields.
 func AddField(ctx context.Context, q Querier, accountID int64, f crm.Field) error {
-	if err := crm.CheckCustomField(f); err != nil {
-		return err
-	}
 	tag, err := q.Exec(ctx, `INSERT INTO fields (account_id, key, label, type, max_length, options, aliases)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
 		accountID, f.Key, f.Label, string(f.Type), f.MaxLength, nonNil(f.Options), nonNil(f.Aliases))
@@ -154,18 +152,33 @@ func CustomFields(ctx context.Context, q Querier, accountID int64) ([]crm.Field,
 	return fields, nil
 }
 
-// Catalog returns the field catalog of an account: standard fields and its custom fields.
-func Catalog(ctx context.Context, q Querier, accountID int64) (*crm.Catalog, error) {
-	custom, err := CustomFields(ctx, q, accountID)
-	if err != nil {
-		return nil, err
-	}
-	return crm.NewCatalog(custom), nil
-}
-
 func nonNil(s []string) []string {
 	if s == nil {
 		return []string{}
 	}
 	return s
+}
+
+// ProspectRoom is what an account's prospect limit leaves (SPEC §10): its limit (nil: none)
+// and its prospect count. With lock it locks the account row until the transaction ends, so
+// that concurrent imports into the account take room one after another (a dry run reads
+// without locking).
+func ProspectRoom(ctx context.Context, q Querier, accountID int64, lock bool) (limit *int64, count int64, err error) {
+	sql := "SELECT prospect_limit, prospect_count FROM accounts WHERE id = $1"
+	if lock {
+		sql += " FOR UPDATE"
+	}
+	if err := q.QueryRow(ctx, sql, accountID).Scan(&limit, &count); err != nil {
+		return nil, 0, fmt.Errorf("read prospect limit: %w", err)
+	}
+	return limit, count, nil
+}
+
+// AddProspectCount adds n new prospects to an account's count, in the transaction that
+// created them under the lock ProspectRoom took.
+func AddProspectCount(ctx context.Context, q Querier, accountID, n int64) error {
+	if _, err := q.Exec(ctx, "UPDATE accounts SET prospect_count = prospect_count + $2 WHERE id = $1", accountID, n); err != nil {
+		return fmt.Errorf("count new prospects: %w", err)
+	}
+	return nil
 }

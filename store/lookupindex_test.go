@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/prospects"
 	"github.com/leadpipe/leadpipe/store"
 	"github.com/leadpipe/leadpipe/store/storetest"
 )
@@ -34,7 +36,7 @@ func TestLookupIndexLeftInvalidIsRebuilt(t *testing.T) {
 		t.Fatal("the failed build left a valid index; the test needs an invalid one")
 	}
 
-	c, err := store.Catalog(ctx, pool, acct.ID)
+	c, err := kind.Catalog(ctx, pool, prospects.Kind{}, acct.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

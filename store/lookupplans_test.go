@@ -26,6 +26,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/prospects"
 	"github.com/leadpipe/leadpipe/store"
 	"github.com/leadpipe/leadpipe/store/storetest"
 )
@@ -145,7 +147,7 @@ func accountMatchingByCRMID(t *testing.T, ctx context.Context, pool *pgxpool.Poo
 	if err := store.AddField(ctx, pool, acct.ID, crm.Field{Key: "crm_id", Label: "CRM id", Type: crm.Text}); err != nil {
 		t.Fatal(err)
 	}
-	c, err := store.Catalog(ctx, pool, acct.ID)
+	c, err := kind.Catalog(ctx, pool, prospects.Kind{}, acct.ID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/stages/analytics"
 	"github.com/leadpipe/leadpipe/store"
 )
@@ -120,6 +121,9 @@ func fieldAdd(ctx context.Context, e *env, args []string) error {
 	}
 	f.Type, f.Options, f.Aliases = crm.FieldType(typ), splitList(options), splitList(aliases)
 	err := e.withAccount(ctx, *account, func(pool *pgxpool.Pool, a store.Account) error {
+		if err := importer.CheckField("", f); err != nil {
+			return err
+		}
 		return store.AddField(ctx, pool, a.ID, f)
 	})
 	if err != nil {

@@ -88,7 +88,7 @@ func importsResume(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		sum, err := im.Resume(ctx, claimed, owner)
+		sum, err := im.Run(ctx, claimed, owner)
 		return printSummary(e, sum, err)
 	})
 }

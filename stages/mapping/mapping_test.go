@@ -7,12 +7,14 @@ import (
 	"testing"
 
 	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/prospects"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/stages/mapping"
 )
 
 func catalog() *crm.Catalog {
-	return crm.NewCatalog([]crm.Field{
+	return kind.NewCatalog(prospects.Kind{}, []crm.Field{
 		{Key: "crm_id", Label: "CRM ID", Type: crm.Text, MaxLength: 40},
 		{Key: "industry", Label: "Sector", Type: crm.Picklist, Options: []string{"Retail", "Tech"}, Aliases: []string{"Vertical"}},
 	})

@@ -1,6 +1,7 @@
 // Package validate is the validate stage: it applies the value rules of SPEC §4 and §9 to every
 // mapped value, turning each into its canonical form or dropping it with a field warning, and
-// skips rows whose email is invalid or that carry no identifier at all.
+// runs the row rules of the import's kind around them (which rows to skip, what a row must
+// identify itself with).
 package validate
 
 import (
@@ -14,32 +15,34 @@ import (
 	"github.com/leadpipe/leadpipe/store"
 )
 
-// Validator is the validate stage. It is safe for one goroutine.
-type Validator struct {
-	catalog                             *crm.Catalog
-	owners                              *Owners
-	defaultOwner                        string // user id of the owner option, or ""
-	uniqueField                         int    // catalog index of the unique identifier, or -1
-	splitName                           bool
-	email, first, last, owner, fullName int
+// Rules are a kind's row rules. Both methods see one unskipped row at a time, in file order,
+// and may skip it or change its values.
+type Rules interface {
+	// Before runs before the value rules, on the values as mapped.
+	Before(r *pipeline.Row)
+	// After runs after them, on canonical values, if Before did not skip the row.
+	After(r *pipeline.Row)
 }
 
-// New returns the validate stage for an account's catalog and users under the import options.
-// It fails when the owner option names no user of the account.
-func New(c *crm.Catalog, users []store.User, o crm.Options) (*Validator, error) {
-	v := &Validator{
-		catalog:     c,
-		owners:      NewOwners(users),
-		uniqueField: -1,
-		splitName:   o.SplitFullName,
-		email:       c.MustIndex(crm.FieldEmail),
-		first:       c.MustIndex(crm.FieldFirstName),
-		last:        c.MustIndex(crm.FieldLastName),
-		owner:       c.MustIndex(crm.FieldLeadOwner),
-		fullName:    c.MustIndex(crm.FieldFullName),
-	}
-	if o.UniqueIdentifier != "" {
-		v.uniqueField = c.Index(o.UniqueIdentifier)
+// Validator is the validate stage. It is safe for one goroutine.
+type Validator struct {
+	catalog      *crm.Catalog
+	rules        Rules
+	owners       *Owners
+	owner        int    // catalog index of the owner field (type crm.User), or -1
+	defaultOwner string // user id of the owner option, or ""
+}
+
+// New returns the validate stage for an account's catalog and users under the import options,
+// with a kind's row rules. The owner option fills the catalog's owner field (its field of type
+// crm.User) on rows that give none; New fails when it names no user of the account.
+func New(c *crm.Catalog, users []store.User, o crm.Options, rules Rules) (*Validator, error) {
+	v := &Validator{catalog: c, rules: rules, owners: NewOwners(users), owner: -1}
+	for i, f := range c.Fields {
+		if f.Type == crm.User {
+			v.owner = i
+			break
+		}
 	}
 	if o.Owner != "" {
 		id, ok := v.owners.Resolve(o.Owner)
@@ -62,34 +65,20 @@ func (v *Validator) Process(_ context.Context, b *pipeline.Batch) error {
 }
 
 func (v *Validator) row(r *pipeline.Row) {
-	vals := r.Values
-	if e := vals[v.email]; e != "" && !crm.ValidEmail(e) {
-		r.Skip(pipeline.ReasonInvalidEmail, fmt.Sprintf("%q is not a valid email address", e))
+	if v.rules.Before(r); r.Skipped() {
 		return
 	}
-	if v.splitName && vals[v.fullName] != "" {
-		first, last := crm.SplitFullName(vals[v.fullName])
-		if vals[v.first] == "" {
-			vals[v.first] = first
-		}
-		if vals[v.last] == "" {
-			vals[v.last] = last
-		}
-	}
-	vals[v.fullName] = ""
-	ownerGiven := vals[v.owner] != ""
+	vals := r.Values
+	ownerGiven := v.owner >= 0 && vals[v.owner] != ""
 	for i, s := range vals {
-		if s != "" && i != v.email {
+		if s != "" {
 			vals[i] = v.value(r, v.catalog.Fields[i], s)
 		}
 	}
-	if !ownerGiven {
+	if v.owner >= 0 && !ownerGiven {
 		vals[v.owner] = v.defaultOwner // an owner that did not resolve stays unchanged instead
 	}
-	if vals[v.email] == "" && vals[v.first] == "" && vals[v.last] == "" &&
-		(v.uniqueField < 0 || vals[v.uniqueField] == "") {
-		r.Skip(pipeline.ReasonMissingIdentifier, "the row has no email, no unique identifier and no first or last name")
-	}
+	v.rules.After(r)
 }
 
 // value returns the canonical form of s for field f, or "" after recording a warning.
@@ -144,7 +133,7 @@ func (v *Validator) value(r *pipeline.Row, f crm.Field, s string) string {
 	return s
 }
 
-// Owners resolves Lead Owner values to users of one account: by username, then email, then
+// Owners resolves owner values (Lead Owner, a deal's Owner) to users of one account: by username, then email, then
 // full name, case-insensitive and exact (SPEC §9).
 type Owners struct {
 	byUsername, byEmail, byFullName map[string]string
@@ -165,7 +154,7 @@ func NewOwners(users []store.User) *Owners {
 	return o
 }
 
-// Resolve returns the user id (decimal) a Lead Owner value names.
+// Resolve returns the user id (decimal) an owner value names.
 func (o *Owners) Resolve(value string) (string, bool) {
 	k := strings.ToLower(strings.TrimSpace(value))
 	for _, m := range []map[string]string{o.byUsername, o.byEmail, o.byFullName} {

@@ -8,12 +8,14 @@ import (
 	"testing"
 
 	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/prospects"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/stages/validate"
 	"github.com/leadpipe/leadpipe/store"
 )
 
-var cat = crm.NewCatalog([]crm.Field{
+var cat = kind.NewCatalog(prospects.Kind{}, []crm.Field{
 	{Key: "active", Label: "Active", Type: crm.Boolean},
 	{Key: "tier", Label: "Tier", Type: crm.Picklist, Options: []string{"Gold", "Silver"}},
 	{Key: "interests", Label: "Interests", Type: crm.MultiPicklist, Options: []string{"A", "B", "C"}},
@@ -70,7 +72,7 @@ func equalMaps(a, b map[string]string) bool {
 
 func newValidator(t *testing.T, o crm.Options) *validate.Validator {
 	t.Helper()
-	v, err := validate.New(cat, users, o)
+	v, err := validate.New(cat, users, o, rulesOf(cat, o))
 	if err != nil {
 		t.Fatalf("validate.New: %v", err)
 	}
@@ -284,14 +286,14 @@ func TestDefaultOwner(t *testing.T) {
 }
 
 func TestNewUnknownDefaultOwner(t *testing.T) {
-	_, err := validate.New(cat, users, crm.Options{Owner: "nobody@corp.example"})
+	_, err := validate.New(cat, users, crm.Options{Owner: "nobody@corp.example"}, rulesOf(cat, crm.Options{}))
 	if !errors.Is(err, crm.ErrInvalidOptions) {
 		t.Fatalf("New with unknown owner = %v, want ErrInvalidOptions", err)
 	}
 	if !strings.Contains(err.Error(), `"nobody@corp.example"`) {
 		t.Errorf("error %q does not name the owner", err)
 	}
-	if _, err := validate.New(cat, nil, crm.Options{Owner: "jdoe"}); !errors.Is(err, crm.ErrInvalidOptions) {
+	if _, err := validate.New(cat, nil, crm.Options{Owner: "jdoe"}, rulesOf(cat, crm.Options{})); !errors.Is(err, crm.ErrInvalidOptions) {
 		t.Errorf("New with no users and an owner = %v, want ErrInvalidOptions", err)
 	}
 }
@@ -346,4 +348,9 @@ func TestEmailRule(t *testing.T) {
 			t.Errorf("%q: skip %q, want invalid_email", e, r.SkipReason)
 		}
 	}
+}
+
+// rulesOf returns the prospects kind's row rules for a catalog and options.
+func rulesOf(c *crm.Catalog, o crm.Options) validate.Rules {
+	return prospects.Kind{}.Rules(&kind.Plan{Catalog: c, Options: o})
 }

@@ -1,4 +1,4 @@
-package upsert
+package prospects
 
 import (
 	"context"
@@ -21,8 +21,8 @@ type orgIndex struct {
 
 // loadOrgs loads the organizations the batch's rows could link to; none when no column maps to
 // the organization field.
-func (s *Stage) loadOrgs(ctx context.Context, q store.Querier, rows []pipeline.Row) (*orgIndex, error) {
-	if !s.cfg.OrgMapped {
+func (s *writer) loadOrgs(ctx context.Context, q store.Querier, rows []pipeline.Row) (*orgIndex, error) {
+	if !s.orgMapped {
 		return &orgIndex{}, nil
 	}
 	names, domains := map[string]bool{}, map[string]bool{}
@@ -36,7 +36,7 @@ func (s *Stage) loadOrgs(ctx context.Context, q store.Querier, rows []pipeline.R
 			domains[d] = true
 		}
 	}
-	found, err := store.LoadOrganizations(ctx, q, s.cfg.AccountID, slices.Collect(maps.Keys(names)), slices.Collect(maps.Keys(domains)))
+	found, err := store.LoadOrganizations(ctx, q, s.plan.Account.ID, slices.Collect(maps.Keys(names)), slices.Collect(maps.Keys(domains)))
 	if err != nil {
 		return nil, err
 	}

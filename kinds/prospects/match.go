@@ -1,9 +1,10 @@
-// Package dedupe matches rows to prospects (SPEC §6): by email, then by the unique identifier,
-// then — only with match_by_name — by first and last name. An Index holds the prospects a batch
-// can match, loaded from Postgres, and follows every change the batch makes to them, so that a
+package prospects
+
+// Matching rows to prospects (SPEC §6): by email, then by the unique identifier, then — only
+// with match_by_name — by first and last name. A matchIndex holds the prospects a batch can
+// match, loaded from Postgres, and follows every change the batch makes to them, so that a
 // later row matches a prospect an earlier row created or re-identified: the outcome is the one
 // of applying the rows one at a time in file order.
-package dedupe
 
 import (
 	"context"
@@ -14,8 +15,8 @@ import (
 	"github.com/leadpipe/leadpipe/store"
 )
 
-// Prospect is a prospect the batch may match, with what the batch did to it.
-type Prospect struct {
+// prospect is a prospect the batch may match, with what the batch did to it.
+type prospect struct {
 	store.Prospect
 	Created bool // created by this batch
 	Changed bool // existing, and changed by this batch
@@ -24,40 +25,40 @@ type Prospect struct {
 	StoredEmail string
 }
 
-// EmailMoved reports whether the batch changed the email of a stored prospect.
-func (p *Prospect) EmailMoved(emailField int) bool {
+// emailMoved reports whether the batch changed the email of a stored prospect.
+func (p *prospect) emailMoved(emailField int) bool {
 	return !p.Created && p.StoredEmail != "" && !strings.EqualFold(p.StoredEmail, p.Values[emailField])
 }
 
-// Index finds the prospect a row matches. It is not safe for concurrent use.
-type Index struct {
+// matchIndex finds the prospect a row matches. It is not safe for concurrent use.
+type matchIndex struct {
 	email, unique, first, last int // catalog indexes; unique is -1 when unset
 	byName                     bool
-	byEmail                    map[string]*Prospect
-	byUnique                   map[string][]*Prospect // oldest first
-	byFullName                 map[[2]string][]*Prospect
+	byEmail                    map[string]*prospect
+	byUnique                   map[string][]*prospect // oldest first
+	byFullName                 map[[2]string][]*prospect
 }
 
-// Config says how rows match.
-type Config struct {
+// matchConfig says how rows match.
+type matchConfig struct {
 	Catalog     *crm.Catalog
 	AccountID   int64
 	UniqueField int // catalog index, or -1
 	MatchByName bool
 }
 
-// Load builds the index for a batch: it loads, in one query per kind of identity, every
+// loadIndex builds the index for a batch: it loads, in one query per kind of identity, every
 // prospect of the account that one of the batch's unskipped rows could match.
-func Load(ctx context.Context, q store.Querier, cfg Config, rows []pipeline.Row) (*Index, error) {
-	x := &Index{
+func loadIndex(ctx context.Context, q store.Querier, cfg matchConfig, rows []pipeline.Row) (*matchIndex, error) {
+	x := &matchIndex{
 		email:      cfg.Catalog.MustIndex(crm.FieldEmail),
 		unique:     cfg.UniqueField,
 		first:      cfg.Catalog.MustIndex(crm.FieldFirstName),
 		last:       cfg.Catalog.MustIndex(crm.FieldLastName),
 		byName:     cfg.MatchByName,
-		byEmail:    make(map[string]*Prospect, len(rows)),
-		byUnique:   map[string][]*Prospect{},
-		byFullName: map[[2]string][]*Prospect{},
+		byEmail:    make(map[string]*prospect, len(rows)),
+		byUnique:   map[string][]*prospect{},
+		byFullName: map[[2]string][]*prospect{},
 	}
 	l := store.ProspectLookup{UniqueField: cfg.UniqueField}
 	for i := range rows {
@@ -81,22 +82,22 @@ func Load(ctx context.Context, q store.Querier, cfg Config, rows []pipeline.Row)
 		return nil, err
 	}
 	for _, p := range found {
-		x.Add(&Prospect{Prospect: p, StoredEmail: p.Values[x.email]})
+		x.add(&prospect{Prospect: p, StoredEmail: p.Values[x.email]})
 	}
 	return x, nil
 }
 
 // nameKey is the lowercased first and last name of values, when matching by name and at least
 // one of them is given.
-func (x *Index) nameKey(values []string) ([2]string, bool) {
+func (x *matchIndex) nameKey(values []string) ([2]string, bool) {
 	if !x.byName || (values[x.first] == "" && values[x.last] == "") {
 		return [2]string{}, false
 	}
 	return [2]string{strings.ToLower(values[x.first]), strings.ToLower(values[x.last])}, true
 }
 
-// Match returns the prospect the row's values identify, or nil for a new prospect.
-func (x *Index) Match(values []string) *Prospect {
+// match returns the prospect the row's values identify, or nil for a new prospect.
+func (x *matchIndex) match(values []string) *prospect {
 	if e := values[x.email]; e != "" {
 		if p := x.byEmail[strings.ToLower(e)]; p != nil {
 			return p
@@ -115,8 +116,8 @@ func (x *Index) Match(values []string) *Prospect {
 	return nil
 }
 
-// Add indexes a prospect. Prospects must be added oldest (lowest id) first.
-func (x *Index) Add(p *Prospect) {
+// add indexes a prospect. Prospects must be added oldest (lowest id) first.
+func (x *matchIndex) add(p *prospect) {
 	if e := p.Values[x.email]; e != "" {
 		x.byEmail[strings.ToLower(e)] = p
 	}
@@ -130,7 +131,7 @@ func (x *Index) Add(p *Prospect) {
 }
 
 // remove takes a prospect out of the index, before one of its identities changes.
-func (x *Index) remove(p *Prospect) {
+func (x *matchIndex) remove(p *prospect) {
 	if e := p.Values[x.email]; e != "" && x.byEmail[strings.ToLower(e)] == p {
 		delete(x.byEmail, strings.ToLower(e))
 	}
@@ -143,18 +144,18 @@ func (x *Index) remove(p *Prospect) {
 	}
 }
 
-// Set changes field i of p to v, keeping the index in step when i is an identity.
-func (x *Index) Set(p *Prospect, i int, v string) {
+// set changes field i of p to v, keeping the index in step when i is an identity.
+func (x *matchIndex) set(p *prospect, i int, v string) {
 	if i != x.email && i != x.unique && i != x.first && i != x.last {
 		p.Values[i] = v
 		return
 	}
 	x.remove(p)
 	p.Values[i] = v
-	x.Add(p)
+	x.add(p)
 }
 
-func insertByID(ps []*Prospect, p *Prospect) []*Prospect {
+func insertByID(ps []*prospect, p *prospect) []*prospect {
 	i := len(ps)
 	for i > 0 && ps[i-1].ID > p.ID {
 		i--
@@ -165,7 +166,7 @@ func insertByID(ps []*Prospect, p *Prospect) []*Prospect {
 	return ps
 }
 
-func without(ps []*Prospect, p *Prospect) []*Prospect {
+func without(ps []*prospect, p *prospect) []*prospect {
 	for i, q := range ps {
 		if q == p {
 			return append(ps[:i:i], ps[i+1:]...)

@@ -1,0 +1,103 @@
+package importer
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/prospects"
+	"github.com/leadpipe/leadpipe/stages/mapping"
+	"github.com/leadpipe/leadpipe/stages/validate"
+	"github.com/leadpipe/leadpipe/store"
+)
+
+// kinds are the kinds of record leadpipe imports; the first is the default. A new kind is
+// registered here, and nowhere else.
+var kinds = kind.NewRegistry(prospects.Kind{})
+
+// Kinds lists the kinds an import may be of.
+func Kinds() []string { return kinds.Names() }
+
+// CheckField checks the definition of a new custom field of the kind named kindName ("" is the
+// default kind) against the kind's standard fields (crm.CheckCustomField).
+func CheckField(kindName string, f crm.Field) error {
+	k, err := kinds.Get(kindName)
+	if err != nil {
+		return err
+	}
+	return crm.CheckCustomField(f, k.StandardFields())
+}
+
+// plan is one import's plan: what its kind works from (kind.Plan), the stages built from it,
+// and the file when the check that made the plan left it open.
+type plan struct {
+	kind.Plan
+	mapper    *mapping.Mapper
+	validator *validate.Validator
+	// in is the file as the check opened it, its reader standing at the first data row not yet
+	// read; nil, or closed, when a run must open the file itself.
+	in *openFile
+}
+
+// newPlan loads what an import of kind k into an account works from — the catalog of the kind,
+// the account's users — checks the options against them, and builds the stages for a file
+// with that header. Each is loaded once per import.
+func newPlan(ctx context.Context, q store.Querier, acct store.Account, k kind.Kind, header []string, o crm.Options) (*plan, error) {
+	catalog, err := kind.Catalog(ctx, q, k, acct.ID)
+	if err != nil {
+		return nil, err
+	}
+	if err := o.Check(catalog, k.CheckOptions(o, catalog)...); err != nil {
+		return nil, err
+	}
+	users, err := store.Users(ctx, q, acct.ID)
+	if err != nil {
+		return nil, err
+	}
+	mapper, err := mapping.New(catalog, header, o)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadFile, err)
+	}
+	p := &plan{Plan: kind.Plan{Kind: k, Account: acct, Catalog: catalog, Options: o, Users: users, Mapped: mapper.Mapped}, mapper: mapper}
+	p.validator, err = validate.New(catalog, users, o, k.Rules(&p.Plan))
+	if err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// planOf plans a recorded import (queued, or to be resumed) from what was checked when it was
+// submitted: its kind, options and header.
+func (im *Importer) planOf(ctx context.Context, imp store.Import) (*plan, error) {
+	acct, err := store.AccountByID(ctx, im.Pool, imp.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	k, err := kinds.Get(imp.Kind)
+	if err != nil {
+		return nil, err
+	}
+	o, err := crm.StoredOptions(imp.Options)
+	if err != nil {
+		return nil, err
+	}
+	p, err := newPlan(ctx, im.Pool, acct, k, imp.Header, o)
+	if err != nil {
+		return nil, err
+	}
+	p.ImportID = imp.ID
+	return p, nil
+}
+
+// prepare has the kind prepare the database for the import (kind.Kind.Prepare).
+func (p *plan) prepare(ctx context.Context, db store.Querier) error {
+	return p.Kind.Prepare(ctx, db, &p.Plan)
+}
+
+// close closes the file the check left open, if any; it is idempotent.
+func (p *plan) close() {
+	if p.in != nil {
+		p.in.close()
+	}
+}

@@ -1,0 +1,126 @@
+// Package kind is the seam between the import engine and the kinds of CRM record it imports.
+// A kind (prospects, organizations, …) says which standard fields it has, which options make
+// sense for it, what to prepare in the database before a run, its row rules and how a batch is
+// written; the engine (package importer over package pipeline) does the rest — reading,
+// mapping, value rules, batching, the batch's transaction, outcomes, counts, checkpoints,
+// resuming, dry runs — the same way for every kind. docs/kinds.md walks through it.
+package kind
+
+import (
+	"context"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/pipeline"
+	"github.com/leadpipe/leadpipe/stages/validate"
+	"github.com/leadpipe/leadpipe/store"
+)
+
+// Kind is one kind of record an import writes. Its methods are called by the engine, once per
+// import unless said otherwise, and must not keep state between imports: what one import needs
+// lives in what Writer returns.
+type Kind interface {
+	// Name is the kind as imports.kind stores it and as users ask for it: "prospects".
+	Name() string
+	// Noun names one record, for messages: "prospect".
+	Noun() string
+	// StandardFields are the kind's own fields, in the order of its table's columns; an
+	// account's custom fields of the kind follow them in its catalog.
+	StandardFields() []crm.Field
+	// CheckOptions returns what is wrong with the import options for this kind, beyond the
+	// checks every kind shares (crm.Options.Check), each problem naming its option.
+	CheckOptions(o crm.Options, c *crm.Catalog) []string
+	// Counters names the counters the kind's writer adds to (pipeline.Batch.Count); an import
+	// reports each of them, zero when nothing was counted.
+	Counters() []string
+	// OverLimit reports the overage alert (SPEC §10) for a file of dataRows data rows.
+	OverLimit(a store.Account, dataRows int) bool
+	// Prepare readies the database for an import of the plan before its first batch, outside
+	// any transaction (a lookup index its matching options need). It may block while that is
+	// built, and is quick once it is.
+	Prepare(ctx context.Context, db store.Querier, p *Plan) error
+	// Rules returns the kind's row rules, run around the value rules of every field.
+	Rules(p *Plan) validate.Rules
+	// Writer returns the writer of the plan's batches; it is used by one run only.
+	Writer(p *Plan) pipeline.Writer
+}
+
+// Plan is what an import of one kind into one account works from. The engine builds it once per
+// run, before the first batch.
+type Plan struct {
+	Kind    Kind
+	Account store.Account
+	// Catalog is the kind's standard fields followed by the account's custom fields of it.
+	Catalog *crm.Catalog
+	Options crm.Options
+	// Users are the account's users, which owner fields resolve to.
+	Users []store.User
+	// Mapped reports whether a column of the file maps to the field key.
+	Mapped func(key string) bool
+	// ImportID is the import's id (memberships and outcomes name it).
+	ImportID int64
+	// DryRun is set when nothing the run writes is kept: its transaction is rolled back.
+	DryRun bool
+}
+
+// Registry holds the kinds an engine imports, by name.
+type Registry struct {
+	kinds map[string]Kind
+	first string
+}
+
+// NewRegistry returns a registry of kinds; the first is the default kind.
+func NewRegistry(kinds ...Kind) *Registry {
+	r := &Registry{kinds: map[string]Kind{}}
+	for _, k := range kinds {
+		if _, dup := r.kinds[k.Name()]; dup {
+			panic("kind: " + k.Name() + " registered twice")
+		}
+		r.kinds[k.Name()] = k
+	}
+	if len(kinds) > 0 {
+		r.first = kinds[0].Name()
+	}
+	return r
+}
+
+// Default is the kind an import is of when it names none.
+func (r *Registry) Default() Kind { return r.kinds[r.first] }
+
+// Get returns the kind named name, the default kind for "", or an error that lists the kinds.
+func (r *Registry) Get(name string) (Kind, error) {
+	if name == "" {
+		return r.Default(), nil
+	}
+	if k, ok := r.kinds[name]; ok {
+		return k, nil
+	}
+	return nil, fmt.Errorf("%w: kind: unknown kind %q (want %s)", crm.ErrInvalidOptions, name, strings.Join(r.Names(), ", "))
+}
+
+// Names lists the registered kinds, sorted.
+func (r *Registry) Names() []string {
+	names := make([]string, 0, len(r.kinds))
+	for n := range r.kinds {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Catalog loads the catalog of a kind in an account: its standard fields and the account's
+// custom fields of the kind.
+func Catalog(ctx context.Context, q store.Querier, k Kind, accountID int64) (*crm.Catalog, error) {
+	custom, err := store.CustomFields(ctx, q, accountID)
+	if err != nil {
+		return nil, err
+	}
+	return NewCatalog(k, custom), nil
+}
+
+// NewCatalog returns the catalog of a kind with the custom fields custom.
+func NewCatalog(k Kind, custom []crm.Field) *crm.Catalog {
+	return crm.NewCatalog(k.Noun(), k.StandardFields(), custom)
+}

@@ -1,0 +1,64 @@
+// Package prospects is the prospects kind: the people an account markets to. It holds what a
+// prospect import knows beyond the engine — the prospect fields, the row rules, matching by
+// email, unique identifier or name (SPEC §6), the prospect limit (SPEC §10), organization
+// linking (SPEC §7), lists, tags and campaigns (SPEC §8), and the batch writer.
+package prospects
+
+import (
+	"context"
+
+	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/pipeline"
+	"github.com/leadpipe/leadpipe/stages/validate"
+	"github.com/leadpipe/leadpipe/store"
+)
+
+// Counters a prospect import reports besides its row outcomes.
+const (
+	// CounterOrgsCreated counts the organizations the import created to link prospects to.
+	CounterOrgsCreated = "organizations_created"
+	// CounterOrgsLinked counts the prospects the import linked to an organization.
+	CounterOrgsLinked = "organizations_linked"
+)
+
+// Kind is the prospects kind.
+type Kind struct{}
+
+var _ kind.Kind = Kind{}
+
+// Name implements kind.Kind.
+func (Kind) Name() string { return "prospects" }
+
+// Noun implements kind.Kind.
+func (Kind) Noun() string { return "prospect" }
+
+// StandardFields implements kind.Kind.
+func (Kind) StandardFields() []crm.Field { return standardFields() }
+
+// CheckOptions implements kind.Kind: every option applies to prospects.
+func (Kind) CheckOptions(crm.Options, *crm.Catalog) []string { return nil }
+
+// Counters implements kind.Kind.
+func (Kind) Counters() []string { return []string{CounterOrgsCreated, CounterOrgsLinked} }
+
+// OverLimit implements kind.Kind.
+func (Kind) OverLimit(a store.Account, dataRows int) bool { return overLimit(a, dataRows) }
+
+// Prepare implements kind.Kind: it builds the lookup index that matching by the unique
+// identifier or by name needs (store.EnsureLookupIndexes).
+func (Kind) Prepare(ctx context.Context, db store.Querier, p *kind.Plan) error {
+	o := p.Options
+	if o.UniqueIdentifier == "" && !o.MatchByName {
+		return nil
+	}
+	return store.EnsureLookupIndexes(ctx, db, p.Catalog, p.Account.ID, p.Catalog.Index(o.UniqueIdentifier), o.MatchByName)
+}
+
+// Rules implements kind.Kind.
+func (Kind) Rules(p *kind.Plan) validate.Rules { return newRules(p.Catalog, p.Options) }
+
+// Writer implements kind.Kind.
+func (Kind) Writer(p *kind.Plan) pipeline.Writer {
+	return newWriter(p, p.Mapped(crm.FieldOrganization))
+}
