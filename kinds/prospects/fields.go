@@ -26,4 +26,3 @@ func standardFields() []crm.Field {
 		{Key: "full_name", Label: "Full Name", Type: crm.Text, MaxLength: 201, Aliases: []string{"Name", "Contact Name", "Contact"}},
 	}
 }
-
