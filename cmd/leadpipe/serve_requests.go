@@ -6,7 +6,7 @@ import (
 
 	"github.com/leadpipe/leadpipe/api"
 	"github.com/leadpipe/leadpipe/importer"
-	"github.com/leadpipe/leadpipe/pipeline/requests"
+	"github.com/leadpipe/leadpipe/intake/requests"
 	"github.com/leadpipe/leadpipe/store"
 )
 

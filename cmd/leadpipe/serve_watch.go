@@ -11,7 +11,7 @@ import (
 	"github.com/leadpipe/leadpipe/api"
 	"github.com/leadpipe/leadpipe/config"
 	"github.com/leadpipe/leadpipe/importer"
-	"github.com/leadpipe/leadpipe/pipeline/watch"
+	"github.com/leadpipe/leadpipe/intake/watch"
 )
 
 // openWatcher opens the directories the watch setting names (docs/watch.md), or returns nil

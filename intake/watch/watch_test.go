@@ -13,7 +13,7 @@ import (
 	"time"
 
 	"github.com/leadpipe/leadpipe/config"
-	"github.com/leadpipe/leadpipe/pipeline/watch"
+	"github.com/leadpipe/leadpipe/intake/watch"
 	"github.com/leadpipe/leadpipe/store"
 	"github.com/leadpipe/leadpipe/store/storetest"
 )

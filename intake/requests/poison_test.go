@@ -8,7 +8,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/leadpipe/leadpipe/pipeline/requests"
+	"github.com/leadpipe/leadpipe/intake/requests"
 )
 
 // exec runs SQL on the test's database, undoing it with undo when the test ends.

@@ -17,7 +17,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/leadpipe/leadpipe/config"
-	"github.com/leadpipe/leadpipe/pipeline/requests"
+	"github.com/leadpipe/leadpipe/intake/requests"
 	"github.com/leadpipe/leadpipe/store"
 )
 

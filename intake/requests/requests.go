@@ -9,6 +9,9 @@
 // any other error is retried up to kafka_request_max_attempts, then dead-lettered (classify.go).
 // A message delivered again after a crash is recognised in Postgres (the kafka_requests table)
 // and queues no second import.
+//
+// It is an intake driver, beside the HTTP API: it calls the importer and the files store, and
+// nothing under the engine calls it.
 package requests
 
 import (

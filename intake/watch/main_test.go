@@ -21,8 +21,8 @@ import (
 	"github.com/leadpipe/leadpipe/api"
 	"github.com/leadpipe/leadpipe/config"
 	"github.com/leadpipe/leadpipe/importer"
+	"github.com/leadpipe/leadpipe/intake/watch"
 	"github.com/leadpipe/leadpipe/pipeline"
-	"github.com/leadpipe/leadpipe/pipeline/watch"
 	"github.com/leadpipe/leadpipe/store"
 	"github.com/leadpipe/leadpipe/store/storetest"
 )

@@ -10,7 +10,7 @@ import (
 
 	"github.com/segmentio/kafka-go"
 
-	"github.com/leadpipe/leadpipe/pipeline/requests"
+	"github.com/leadpipe/leadpipe/intake/requests"
 )
 
 // lineCounter passes a log on to out, counting the lines that hold phrase.

@@ -5,6 +5,9 @@
 // and the API serves it) and queues its import; once the import has ended it moves the file to
 // processed/ or failed/ (with NAME.error.txt saying why). Symbolic links, FIFOs, devices and
 // directories are refused, never opened. docs/watch.md describes it for users.
+//
+// It is an intake driver, beside the HTTP API: it calls the importer and the files store, and
+// nothing under the engine calls it.
 package watch
 
 import (
