@@ -14,7 +14,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/leadpipe/leadpipe/api"
+	"github.com/leadpipe/leadpipe/filestore"
 	"github.com/leadpipe/leadpipe/internal/freeport"
 	"github.com/leadpipe/leadpipe/store/storetest"
 )
@@ -98,7 +98,7 @@ func TestFilesStoreErrorsAreClassified(t *testing.T) {
 	}
 	store := func(filesDir string) error {
 		t.Helper()
-		src, err := openSource(root, "", 1<<20, time.Minute, &api.Files{Dir: filesDir})
+		src, err := openSource(root, "", 1<<20, time.Minute, &filestore.Store{Dir: filesDir})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -16,7 +16,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/leadpipe/leadpipe/api"
+	"github.com/leadpipe/leadpipe/filestore"
 	"github.com/leadpipe/leadpipe/stages/read"
 )
 
@@ -31,11 +31,11 @@ type source struct {
 	maxFetch int64
 	timeout  time.Duration
 	client   *http.Client
-	files    *api.Files
+	files    *filestore.Store
 }
 
 // openSource opens file_root (creating it when missing) and reads the URL allow-list.
-func openSource(fileRoot, allowList string, maxFetch int64, timeout time.Duration, files *api.Files) (*source, error) {
+func openSource(fileRoot, allowList string, maxFetch int64, timeout time.Duration, files *filestore.Store) (*source, error) {
 	abs, err := filepath.Abs(fileRoot)
 	if err != nil {
 		return nil, fmt.Errorf("file_root %q: %w", fileRoot, err)
@@ -82,10 +82,9 @@ func (s *source) store(ctx context.Context, file string, accountID, importID int
 	if err != nil {
 		return "", err
 	}
-	up := &api.Upload{Path: tmp}
-	kept, err := s.files.Keep(up, accountID, importID)
+	kept, err := s.files.Keep(tmp, accountID, importID)
 	if err != nil {
-		up.Discard()
+		os.Remove(tmp)
 		return "", &storeError{err}
 	}
 	return kept, nil
@@ -98,7 +97,7 @@ func displayName(file string) string {
 			file = path.Base(u.Path)
 		}
 	}
-	return api.SafeFileName(file)
+	return filestore.SafeFileName(file)
 }
 
 var schemeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*$`)
@@ -247,11 +246,7 @@ func fetchError(ctx context.Context, what string, timeout time.Duration, err err
 // daemon's (a full disk, say) and come back as a *storeError, to be retried; src reports its
 // own errors as rejections (see rejectReads).
 func (s *source) spool(src io.Reader) (string, int64, error) {
-	dir := filepath.Join(s.files.Dir, "tmp")
-	if err := os.MkdirAll(dir, 0o750); err != nil {
-		return "", 0, &storeError{err}
-	}
-	f, err := os.CreateTemp(dir, "request-*")
+	f, err := s.files.Temp("request-*")
 	if err != nil {
 		return "", 0, &storeError{err}
 	}

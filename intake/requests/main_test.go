@@ -17,8 +17,8 @@ import (
 	"github.com/segmentio/kafka-go"
 	"github.com/twmb/franz-go/pkg/kfake"
 
-	"github.com/leadpipe/leadpipe/api"
 	"github.com/leadpipe/leadpipe/config"
+	"github.com/leadpipe/leadpipe/filestore"
 	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/intake/requests"
 	"github.com/leadpipe/leadpipe/pipeline"
@@ -53,7 +53,7 @@ type env struct {
 	pool  *pgxpool.Pool
 	acct  store.Account
 	cfg   config.Config
-	files *api.Files
+	files *filestore.Store
 	log   *slog.Logger
 }
 
@@ -76,7 +76,7 @@ func setup(t *testing.T) *env {
 	if err := os.MkdirAll(cfg.FileRoot, 0o750); err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, pool: pool, acct: acct, cfg: cfg, files: &api.Files{Dir: cfg.FilesDir, MaxUpload: cfg.MaxUploadBytes},
+	e := &env{t: t, pool: pool, acct: acct, cfg: cfg, files: &filestore.Store{Dir: cfg.FilesDir},
 		log: slog.New(slog.NewTextHandler(t.Output(), nil))}
 	e.createTopic(cfg.KafkaRequestsTopic)
 	return e

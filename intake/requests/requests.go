@@ -29,10 +29,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promauto"
 	"github.com/segmentio/kafka-go"
 
-	"github.com/leadpipe/leadpipe/api"
 	"github.com/leadpipe/leadpipe/broker"
 	"github.com/leadpipe/leadpipe/config"
 	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/filestore"
 	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/store"
 )
@@ -75,7 +75,7 @@ type Consumer struct {
 // New returns a consumer of the requests topic named in cfg, in cfg's consumer group, on
 // brokers (host:port each). It queues imports with im, copying their files into files. It opens
 // file_root (creating it when missing) and fails when it cannot.
-func New(brokers []string, cfg config.Config, im *importer.Importer, files *api.Files, log *slog.Logger) (*Consumer, error) {
+func New(brokers []string, cfg config.Config, im *importer.Importer, files *filestore.Store, log *slog.Logger) (*Consumer, error) {
 	if len(brokers) == 0 {
 		return nil, errors.New("import requests: no Kafka brokers")
 	}
@@ -275,7 +275,7 @@ func (s *session) queueImport(ctx context.Context, log *slog.Logger, m kafka.Mes
 	}
 	name := displayName(msg.File)
 	if msg.FileName != "" {
-		name = api.SafeFileName(msg.FileName)
+		name = filestore.SafeFileName(msg.FileName)
 	}
 	im := *s.importer
 	im.Log = log

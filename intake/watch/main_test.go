@@ -18,8 +18,8 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/leadpipe/leadpipe/api"
 	"github.com/leadpipe/leadpipe/config"
+	"github.com/leadpipe/leadpipe/filestore"
 	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/intake/watch"
 	"github.com/leadpipe/leadpipe/pipeline"
@@ -44,7 +44,7 @@ type fixture struct {
 	acct store.Account
 	im   *importer.Importer
 	// files is where the watchers keep the originals of the files they queue.
-	files *api.Files
+	files *filestore.Store
 }
 
 // newFixture returns the test database, with nothing left queued or running by an earlier
@@ -59,7 +59,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatalf("clear the queue: %v", err)
 	}
 	return &fixture{t: t, ctx: ctx, pool: pool, acct: storetest.Account(t, pool, -1), im: newImporter(pool),
-		files: &api.Files{Dir: t.TempDir()}}
+		files: &filestore.Store{Dir: t.TempDir()}}
 }
 
 func newImporter(pool *pgxpool.Pool) *importer.Importer {

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leadpipe/leadpipe/api"
 	"github.com/leadpipe/leadpipe/config"
+	"github.com/leadpipe/leadpipe/filestore"
 	"github.com/leadpipe/leadpipe/store"
 )
 
@@ -108,7 +108,7 @@ func TestWatchedFileIsImportedFromTheFilesStore(t *testing.T) {
 	}
 }
 
-// openOriginal returns what api.OpenOriginal serves of imp; the test fails if it errs or does
+// openOriginal returns what filestore.OpenOriginal serves of imp; the test fails if it errs or does
 // not answer within 10 seconds (it blocked on a FIFO).
 func openOriginal(t *testing.T, imp store.Import) string {
 	t.Helper()
@@ -118,7 +118,7 @@ func openOriginal(t *testing.T, imp store.Import) string {
 	}
 	got := make(chan result, 1)
 	go func() {
-		f, err := api.OpenOriginal(imp)
+		f, err := filestore.OpenOriginal(imp)
 		if err != nil {
 			got <- result{err: err}
 			return

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/leadpipe/leadpipe/api"
 	"github.com/leadpipe/leadpipe/config"
+	"github.com/leadpipe/leadpipe/filestore"
 	"github.com/leadpipe/leadpipe/store"
 )
 
@@ -99,7 +99,7 @@ func TestClaimRetriedUntilItCanBeQueued(t *testing.T) {
 	if err := os.WriteFile(notADir, nil, 0o644); err != nil { // nothing can be stored under it
 		t.Fatal(err)
 	}
-	w.Files = &api.Files{Dir: notADir}
+	w.Files = &filestore.Store{Dir: notADir}
 	const content = "email\nretry@example.com\n"
 	drop(t, dir, ".waiting", content) // hidden: the dead daemon's claim is all the watcher sees
 	dead, _, err := store.ClaimWatchedFile(f.ctx, f.pool, store.WatchClaim{Dir: dir, Name: "retry.csv", SHA256: sha(content), Size: int64(len(content)), Owner: "dead"})

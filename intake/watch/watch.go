@@ -27,9 +27,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promauto"
 
-	"github.com/leadpipe/leadpipe/api"
 	"github.com/leadpipe/leadpipe/config"
 	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/filestore"
 	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/stages/read"
 	"github.com/leadpipe/leadpipe/store"
@@ -69,7 +69,7 @@ type Watcher struct {
 	Importer *importer.Importer
 	// Files keeps the original of each file queued: the import reads it there, and it is what
 	// GET /v1/imports/{id}/file serves, out of reach of the directory's writers.
-	Files *api.Files
+	Files *filestore.Store
 	// Owner names this daemon in the claims it makes.
 	Owner string
 	// Interval is how often each directory is scanned; Quiet how long a file written in
@@ -399,7 +399,7 @@ func (w *Watcher) keep(ctx context.Context, d *dir, c store.WatchClaim) (string,
 		return "", fmt.Errorf("%w %s: %w", importer.ErrBadFile, c.Name, err)
 	}
 	defer f.Close()
-	return w.Files.Store(f, acct.ID, c.ImportID)
+	return w.Files.Copy(f, acct.ID, c.ImportID)
 }
 
 // fileFault tells whether a file failed to be queued for a reason of its own, that trying
