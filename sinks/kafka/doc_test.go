@@ -1,4 +1,4 @@
-package outcomes_test
+package kafkasink_test
 
 import (
 	"encoding/json"
@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/leadpipe/leadpipe/stages/outcomes"
+	kafkasink "github.com/leadpipe/leadpipe/sinks/kafka"
 )
 
 // docs/kafka.md documents every field of both messages, and shows the example consumer as it
@@ -32,7 +32,7 @@ func TestDocsMatchTheCode(t *testing.T) {
 	}
 
 	field := regexp.MustCompile("(?m)^\\| `([a-z_]+)` \\|")
-	for heading, msg := range map[string]any{"### Row outcome": outcomes.Outcome{}, "### Import event": outcomes.Event{}} {
+	for heading, msg := range map[string]any{"### Row outcome": kafkasink.Outcome{}, "### Import event": kafkasink.Event{}} {
 		_, section, _ := strings.Cut(text, heading)
 		section, _, _ = strings.Cut(section[1:], "\n#")
 		var documented []string

@@ -22,7 +22,7 @@ import (
 	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
 
 	"github.com/leadpipe/leadpipe/internal/freeport"
-	"github.com/leadpipe/leadpipe/stages/analytics"
+	chsink "github.com/leadpipe/leadpipe/sinks/clickhouse"
 )
 
 // DefaultAddr is the ClickHouse that deploy/services.sh starts.
@@ -65,7 +65,7 @@ func Database(t testing.TB, name string) string {
 func recreate(addr, name string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	conn, err := analytics.Open(ctx, addr, "default")
+	conn, err := chsink.Open(ctx, addr, "default")
 	if err != nil {
 		return err
 	}
@@ -74,7 +74,7 @@ func recreate(addr, name string) error {
 	if err != nil {
 		return fmt.Errorf("drop database %s: %w", name, err)
 	}
-	_, err = analytics.Migrate(ctx, addr, name)
+	_, err = chsink.Migrate(ctx, addr, name)
 	return err
 }
 
@@ -92,7 +92,7 @@ func Conn(t testing.TB, addr, database string) driver.Conn {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	conn, err := analytics.Open(ctx, addr, database)
+	conn, err := chsink.Open(ctx, addr, database)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package outcomes
+package kafkasink
 
 import (
 	"encoding/json"

@@ -1,10 +1,10 @@
-// Package analytics keeps import analytics in ClickHouse: its schema and migrations, a
+// Package chsink keeps import analytics in ClickHouse: its schema and migrations, a
 // pipeline.Sink that writes every row outcome and a summary of every finished import there, and
 // the runner of the analytics queries (dashboards/*.sql).
 //
 // It speaks ClickHouse's native protocol and keeps to what ClickHouse 18.16 (Debian's package)
 // and current releases both accept; see docs/analytics.md.
-package analytics
+package chsink
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package outcomes_test
+package kafkasink_test
 
 import (
 	"context"
@@ -26,7 +26,7 @@ import (
 	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/internal/freeport"
 	"github.com/leadpipe/leadpipe/pipeline"
-	"github.com/leadpipe/leadpipe/stages/outcomes"
+	kafkasink "github.com/leadpipe/leadpipe/sinks/kafka"
 	"github.com/leadpipe/leadpipe/store"
 	"github.com/leadpipe/leadpipe/store/storetest"
 )
@@ -50,9 +50,9 @@ func setup(t *testing.T, batchSize int) (*pgxpool.Pool, store.Account, *importer
 	return pool, acct, &importer.Importer{Pool: pool, Config: cfg, Log: quiet}
 }
 
-func newSink(t *testing.T, addr string) *outcomes.Sink {
+func newSink(t *testing.T, addr string) *kafkasink.Sink {
 	t.Helper()
-	s := outcomes.New(outcomes.Config{Brokers: []string{addr}, OutcomesTopic: outcomesTopic, EventsTopic: eventsTopic,
+	s := kafkasink.New(kafkasink.Config{Brokers: []string{addr}, OutcomesTopic: outcomesTopic, EventsTopic: eventsTopic,
 		Timeout: 10 * time.Second})
 	t.Cleanup(func() { s.Close() })
 	return s
@@ -72,15 +72,15 @@ func importFile(t *testing.T, im *importer.Importer, account, content string) im
 }
 
 // dbRows returns an import's row outcomes as Postgres has them, as the sink would publish them.
-func dbRows(t *testing.T, pool *pgxpool.Pool, account string, importID int64) []outcomes.Outcome {
+func dbRows(t *testing.T, pool *pgxpool.Pool, account string, importID int64) []kafkasink.Outcome {
 	t.Helper()
 	rows, err := pool.Query(context.Background(), `SELECT row_number, outcome, coalesce(reason, ''), coalesce(detail, ''),
 			prospect_id, coalesce(warnings, '[]') FROM import_rows WHERE import_id = $1 ORDER BY row_number`, importID)
 	if err != nil {
 		t.Fatal(err)
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (outcomes.Outcome, error) {
-		o := outcomes.Outcome{Version: 1, ImportID: importID, Account: account}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (kafkasink.Outcome, error) {
+		o := kafkasink.Outcome{Version: 1, ImportID: importID, Account: account}
 		var warnings []byte
 		err := r.Scan(&o.RowNumber, &o.Outcome, &o.Reason, &o.Detail, &o.ProspectID, &warnings)
 		o.Warnings = warnings
@@ -116,7 +116,7 @@ func published[T any](t *testing.T, addr, topic string, importID int64) []T {
 }
 
 // describe renders outcomes for comparison, with warnings in a canonical form.
-func describe(t *testing.T, list []outcomes.Outcome) []string {
+func describe(t *testing.T, list []kafkasink.Outcome) []string {
 	t.Helper()
 	var out []string
 	for _, o := range list {
@@ -177,7 +177,7 @@ func TestEveryOutcomeAndEventPublishedAsInPostgres(t *testing.T) {
 	drain(t, relay)
 
 	want := dbRows(t, pool, acct.Name, sum.ImportID)
-	got := published[outcomes.Outcome](t, b.Addr(), outcomesTopic, sum.ImportID)
+	got := published[kafkasink.Outcome](t, b.Addr(), outcomesTopic, sum.ImportID)
 	if g, w := describe(t, got), describe(t, want); !slices.Equal(g, w) {
 		t.Errorf("published outcomes, in order:\n%s\nwant (import_rows):\n%s", strings.Join(g, "\n"), strings.Join(w, "\n"))
 	}
@@ -197,7 +197,7 @@ func TestEveryOutcomeAndEventPublishedAsInPostgres(t *testing.T) {
 		}
 	}
 
-	events := published[outcomes.Event](t, b.Addr(), eventsTopic, sum.ImportID)
+	events := published[kafkasink.Event](t, b.Addr(), eventsTopic, sum.ImportID)
 	var kinds []string
 	for i, e := range events {
 		kinds = append(kinds, e.Event)
@@ -215,7 +215,7 @@ func TestEveryOutcomeAndEventPublishedAsInPostgres(t *testing.T) {
 		sum.ImportID, last.Seq).Scan(&rowsTotal); err != nil {
 		t.Fatal(err)
 	}
-	wantCounts := outcomes.Counts{RowsDone: sum.Rows, RowsTotal: rowsTotal, Created: sum.Created, Updated: sum.Updated,
+	wantCounts := kafkasink.Counts{RowsDone: sum.Rows, RowsTotal: rowsTotal, Created: sum.Created, Updated: sum.Updated,
 		Unchanged: sum.Unchanged, Skipped: sum.Skipped}
 	if last.Counts != wantCounts || last.Status != "completed" || last.Error != "" {
 		t.Errorf("completed event %+v, want counts %+v", last, wantCounts)
@@ -247,7 +247,7 @@ func sinkErrors(t *testing.T) float64 {
 		}
 		for _, m := range f.GetMetric() {
 			for _, l := range m.GetLabel() {
-				if l.GetName() == "sink" && l.GetValue() == outcomes.Name {
+				if l.GetName() == "sink" && l.GetValue() == kafkasink.Name {
 					return m.GetCounter().GetValue()
 				}
 			}
@@ -263,7 +263,7 @@ func delivered(t *testing.T, pool *pgxpool.Pool, importID int64) bool {
 	var done bool
 	err := pool.QueryRow(context.Background(), `SELECT coalesce(c.row_number >= i.checkpoint_row AND c.event_seq >= i.event_seq, false)
 		FROM imports i LEFT JOIN sink_cursors c ON c.sink = $2 AND c.import_id = i.id WHERE i.id = $1`,
-		importID, outcomes.Name).Scan(&done)
+		importID, kafkasink.Name).Scan(&done)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -275,7 +275,7 @@ func cursorRow(t *testing.T, pool *pgxpool.Pool, importID int64) int {
 	t.Helper()
 	var row int
 	err := pool.QueryRow(context.Background(), `SELECT coalesce(max(row_number), 0) FROM sink_cursors WHERE sink = $1 AND import_id = $2`,
-		outcomes.Name, importID).Scan(&row)
+		kafkasink.Name, importID).Scan(&row)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -312,7 +312,7 @@ func bigCSV(prefix string, rows int) string {
 func checkNoneLost(t *testing.T, pool *pgxpool.Pool, addr, account string, importID int64) {
 	t.Helper()
 	want := describe(t, dbRows(t, pool, account, importID))
-	got := describe(t, published[outcomes.Outcome](t, addr, outcomesTopic, importID))
+	got := describe(t, published[kafkasink.Outcome](t, addr, outcomesTopic, importID))
 	slices.Sort(got)
 	got = slices.Compact(got)
 	slices.Sort(want)
@@ -324,7 +324,7 @@ func checkNoneLost(t *testing.T, pool *pgxpool.Pool, addr, account string, impor
 		t.Fatal(err)
 	}
 	seqs := map[int]bool{}
-	for _, e := range published[outcomes.Event](t, addr, eventsTopic, importID) {
+	for _, e := range published[kafkasink.Event](t, addr, eventsTopic, importID) {
 		seqs[e.Seq] = true
 	}
 	for seq := 1; seq <= eventSeq; seq++ {
@@ -409,7 +409,7 @@ func TestDeliverToAHungBrokerTimesOut(t *testing.T) {
 			conns = append(conns, c) // held open, never answered
 		}
 	}()
-	s := outcomes.New(outcomes.Config{Brokers: []string{l.Addr().String()}, OutcomesTopic: outcomesTopic,
+	s := kafkasink.New(kafkasink.Config{Brokers: []string{l.Addr().String()}, OutcomesTopic: outcomesTopic,
 		EventsTopic: eventsTopic, Timeout: 100 * time.Millisecond})
 	defer s.Close()
 	d := pipeline.Delivery{Import: store.Import{ID: 1}, Account: "a", Rows: []store.RowOutcome{{ImportID: 1, Row: 2, Outcome: "created"}}}

@@ -1,4 +1,4 @@
-package analytics_test
+package chsink_test
 
 import (
 	"context"
@@ -24,8 +24,8 @@ import (
 	"github.com/leadpipe/leadpipe/dashboards"
 	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/pipeline"
-	"github.com/leadpipe/leadpipe/stages/analytics"
-	"github.com/leadpipe/leadpipe/stages/analytics/analyticstest"
+	chsink "github.com/leadpipe/leadpipe/sinks/clickhouse"
+	"github.com/leadpipe/leadpipe/sinks/clickhouse/analyticstest"
 	"github.com/leadpipe/leadpipe/store"
 	"github.com/leadpipe/leadpipe/store/storetest"
 )
@@ -58,7 +58,7 @@ type fixture struct {
 	pool  *pgxpool.Pool
 	acct  store.Account
 	im    *importer.Importer
-	sink  *analytics.Sink
+	sink  *chsink.Sink
 	relay *pipeline.Relay
 }
 
@@ -79,7 +79,7 @@ func fixtureOn(t *testing.T, pool *pgxpool.Pool, addr, database string) *fixture
 	cfg := config.Default
 	cfg.BatchSize = 3
 	cfg.QueueDepth = 1
-	sink := &analytics.Sink{Addr: addr, Database: database, Querier: pool}
+	sink := &chsink.Sink{Addr: addr, Database: database, Querier: pool}
 	t.Cleanup(func() { sink.Close() })
 	return &fixture{
 		pool:  pool,
@@ -299,11 +299,11 @@ func TestSinkWritesWhatPostgresCommitted(t *testing.T) {
 func seconds(t time.Time) string { return t.UTC().Truncate(time.Second).Format(time.DateTime) }
 
 // dashboardResults runs every dashboards query for one account.
-func dashboardResults(t *testing.T, ch driver.Conn, account string) map[string]*analytics.Table {
+func dashboardResults(t *testing.T, ch driver.Conn, account string) map[string]*chsink.Table {
 	t.Helper()
-	out := map[string]*analytics.Table{}
+	out := map[string]*chsink.Table{}
 	for _, q := range dashboards.Queries() {
-		res, err := analytics.Query(context.Background(), ch, q.SQL, analytics.Params{Account: account, Since: time.Now().Add(-24 * time.Hour)})
+		res, err := chsink.Query(context.Background(), ch, q.SQL, chsink.Params{Account: account, Since: time.Now().Add(-24 * time.Hour)})
 		if err != nil {
 			t.Fatalf("dashboards/%s.sql: %v", q.Name, err)
 		}
@@ -366,11 +366,11 @@ func TestDashboardsQueriesAndReplay(t *testing.T) {
 
 func TestMigrateTwiceAppliesNothing(t *testing.T) {
 	db := analyticstest.Database(t, chDatabase)
-	applied, err := analytics.Migrate(context.Background(), analyticstest.Addr(), db)
+	applied, err := chsink.Migrate(context.Background(), analyticstest.Addr(), db)
 	if err != nil || len(applied) != 0 {
 		t.Fatalf("migrating a migrated database applied %v, %v; want nothing", applied, err)
 	}
-	if _, err := analytics.Migrate(context.Background(), analyticstest.Addr(), "no-such;name"); err == nil {
+	if _, err := chsink.Migrate(context.Background(), analyticstest.Addr(), "no-such;name"); err == nil {
 		t.Fatal("a database name that is no identifier was taken")
 	}
 }
@@ -453,7 +453,7 @@ func TestClickHouseCrash(t *testing.T) {
 func chCount(addr, db string, importID int64) int {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	conn, err := analytics.Open(ctx, addr, db)
+	conn, err := chsink.Open(ctx, addr, db)
 	if err != nil {
 		return -1
 	}

@@ -1,10 +1,10 @@
-// Package outcomes is the Kafka sink of the outbox (pipeline.Relay): it publishes every row's
+// Package kafkasink is the Kafka sink of the outbox (pipeline.Relay): it publishes every row's
 // committed outcome to the outcomes topic and every import event to the events topic, as
 // versioned JSON keyed by import id, so that one import's messages stay in one partition and
 // in order. A write counts only once every in-sync replica has it; a failed write is retried
 // by the relay, so messages may repeat but are never lost. docs/kafka.md describes the
 // messages.
-package outcomes
+package kafkasink
 
 import (
 	"context"

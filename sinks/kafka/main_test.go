@@ -1,4 +1,4 @@
-package outcomes_test
+package kafkasink_test
 
 import (
 	"os"
