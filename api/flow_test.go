@@ -265,7 +265,7 @@ func TestPreview(t *testing.T) {
 	if n := h.count("SELECT prospect_count FROM accounts WHERE id = $1", a.acct.ID); n != 0 {
 		t.Errorf("prospect_count %d after a preview, want 0", n)
 	}
-	if files := storedFiles(t, h.files.Dir); len(files) != 0 {
+	if files := storedFiles(t, h.files.Store.Dir); len(files) != 0 {
 		t.Errorf("files left after a preview: %q", files)
 	}
 }
@@ -320,7 +320,7 @@ func TestDryRun(t *testing.T) {
 	if got := a.prospects(""); len(got.Prospects) != 0 {
 		t.Errorf("prospects after a dry run: %+v", got)
 	}
-	if files := storedFiles(t, h.files.Dir); len(files) != 0 {
+	if files := storedFiles(t, h.files.Store.Dir); len(files) != 0 {
 		t.Errorf("files left after a dry run: %q", files)
 	}
 }

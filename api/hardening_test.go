@@ -99,15 +99,15 @@ func TestUploadStorageFailure(t *testing.T) {
 	for i, path := range []string{"/v1/imports", "/v1/imports?dry_run=true", "/v1/previews"} {
 		r := answers[i]
 		wantError(t, "POST "+path+" with files_dir full", r, http.StatusInternalServerError, "internal error")
-		if strings.Contains(string(r.Body), h.files.Dir) || strings.Contains(string(r.Body), "upload-") {
+		if strings.Contains(string(r.Body), h.files.Store.Dir) || strings.Contains(string(r.Body), "upload-") {
 			t.Errorf("POST %s: the answer %s shows a server path", path, r.Body)
 		}
 	}
 	if n := strings.Count(log.String(), "level=ERROR"); n != 3 || !strings.Contains(log.String(), "file too large") {
 		t.Errorf("%d errors logged, want 3 saying why the upload could not be stored; log:\n%s", n, log.String())
 	}
-	if files := storedFiles(t, h.files.Dir); len(files) != 0 {
-		t.Errorf("files left under Files.Dir: %q", files)
+	if files := storedFiles(t, h.files.Store.Dir); len(files) != 0 {
+		t.Errorf("files left under the files store: %q", files)
 	}
 }
 
@@ -196,14 +196,14 @@ func TestImportErrorShowsNoServerPath(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	a := h.account(-1)
 	id := a.submit("gone.csv", []byte("Email\ngone@paths.example\n"), "")
-	for _, f := range storedFiles(t, h.files.Dir) {
-		if err := os.Remove(filepath.Join(h.files.Dir, f)); err != nil {
+	for _, f := range storedFiles(t, h.files.Store.Dir) {
+		if err := os.Remove(filepath.Join(h.files.Store.Dir, f)); err != nil {
 			t.Fatal(err)
 		}
 	}
 	h.startWorkers()
 	v := a.waitFinished(id, "failed")
-	if strings.Contains(v.Error, h.files.Dir) || !strings.Contains(v.Error, "gone.csv") {
+	if strings.Contains(v.Error, h.files.Store.Dir) || !strings.Contains(v.Error, "gone.csv") {
 		t.Errorf("error %q, want it to name gone.csv and no server path", v.Error)
 	}
 }

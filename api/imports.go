@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/leadpipe/leadpipe/filestore"
 	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/store"
@@ -58,7 +59,7 @@ type ImportHolder struct {
 // NewImportView returns the view of an import, its file name made safe to show whatever its
 // source (a watched directory's or the command line's names are the files' own).
 func NewImportView(im store.Import) ImportView {
-	v := ImportView{ID: im.ID, Kind: im.Kind, Source: im.Source, FileName: SafeFileName(im.FileName), FileSize: im.FileSize,
+	v := ImportView{ID: im.ID, Kind: im.Kind, Source: im.Source, FileName: filestore.SafeFileName(im.FileName), FileSize: im.FileSize,
 		SHA256: im.FileSHA256, Status: im.Status, State: im.Status, Error: im.Error, Counts: im.Counts,
 		OverLimitWarning: im.OverLimitWarning, Options: im.Options, CreatedAt: im.CreatedAt, StartedAt: im.StartedAt,
 		FinishedAt: im.FinishedAt, FilePrunedAt: im.FilePrunedAt}
@@ -214,13 +215,13 @@ func (s *Server) getImportFile(w http.ResponseWriter, r *http.Request, acct stor
 	if err != nil {
 		return err
 	}
-	f, err := OpenOriginal(imp)
+	f, err := filestore.OpenOriginal(imp)
 	if err != nil {
-		return err
+		return originalError(err)
 	}
 	defer f.Close()
 	w.Header().Set("Content-Type", "application/octet-stream")
-	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": SafeFileName(imp.FileName)}))
+	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment", map[string]string{"filename": filestore.SafeFileName(imp.FileName)}))
 	http.ServeContent(w, r, "", imp.CreatedAt, f)
 	return nil
 }

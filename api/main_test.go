@@ -27,6 +27,7 @@ import (
 
 	"github.com/leadpipe/leadpipe/api"
 	"github.com/leadpipe/leadpipe/config"
+	"github.com/leadpipe/leadpipe/filestore"
 	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/store"
@@ -81,7 +82,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 	h := &harness{
 		t: t, ctx: ctx, pool: pool, log: log,
 		im:    &importer.Importer{Pool: pool, Config: cfg, Log: log},
-		files: &api.Files{Dir: t.TempDir(), MaxUpload: o.MaxUpload},
+		files: &api.Files{Store: &filestore.Store{Dir: t.TempDir()}, MaxUpload: o.MaxUpload},
 	}
 	mux := http.NewServeMux()
 	(&api.Server{Pool: pool, Importer: h.im, Files: h.files, Log: log}).Register(mux)

@@ -28,7 +28,7 @@ func TestOriginalOutsideTheFilesStore(t *testing.T) {
 	const secret, mine = "Email\nsecret@victim.example\n", "Email\nmine00@writer.example\n" // the same size
 	secretID := victim.submit("secret.csv", []byte(secret), "")
 	victim.waitFinished(secretID, store.StatusCompleted)
-	upload := filepath.Join(h.files.Dir, fmt.Sprint(victim.acct.ID), fmt.Sprint(secretID))
+	upload := filepath.Join(h.files.Store.Dir, fmt.Sprint(victim.acct.ID), fmt.Sprint(secretID))
 	id := writer.submit("mine.csv", []byte(mine), "")
 	writer.waitFinished(id, store.StatusCompleted)
 

@@ -13,9 +13,9 @@ import (
 	"github.com/leadpipe/leadpipe/store"
 )
 
-// TestRetention: Files.Prune removes the stored files of imports that ended longer ago than the
-// retention, leaves those of imports still queued, and GET /file then answers 410 Gone with
-// a JSON error; the import itself and its skipped rows stay.
+// TestRetention: the files store's Prune removes the stored files of imports that ended longer
+// ago than the retention, leaves those of imports still queued, and GET /file then answers 410
+// Gone with a JSON error; the import itself and its skipped rows stay.
 func TestRetention(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	stop := h.startWorkers()
@@ -24,13 +24,13 @@ func TestRetention(t *testing.T) {
 	a.waitFinished(id, store.StatusCompleted)
 	stop()
 	queued := a.submit("queued.csv", []byte("Email\nq@example.com\n"), "")
-	stored := filepath.Join(h.files.Dir, strconv.FormatInt(a.acct.ID, 10), strconv.FormatInt(id, 10))
+	stored := filepath.Join(h.files.Store.Dir, strconv.FormatInt(a.acct.ID, 10), strconv.FormatInt(id, 10))
 	if _, err := os.Stat(stored); err != nil {
 		t.Fatalf("stored file: %v", err)
 	}
 
 	// A retention longer than the import's age keeps it.
-	if _, err := h.files.Prune(h.ctx, h.pool, time.Hour); err != nil {
+	if _, err := h.files.Store.Prune(h.ctx, h.pool, time.Hour); err != nil {
 		t.Fatal(err)
 	}
 	if r := a.get(fmt.Sprintf("/v1/imports/%d/file", id)); r.Status != http.StatusOK {
@@ -38,7 +38,7 @@ func TestRetention(t *testing.T) {
 	}
 
 	time.Sleep(10 * time.Millisecond)
-	n, err := h.files.Prune(h.ctx, h.pool, time.Millisecond)
+	n, err := h.files.Store.Prune(h.ctx, h.pool, time.Millisecond)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -69,7 +69,7 @@ func TestRetention(t *testing.T) {
 	}
 
 	// A stored file that disappeared or changed without Prune also answers 410.
-	queuedPath := filepath.Join(h.files.Dir, strconv.FormatInt(a.acct.ID, 10), strconv.FormatInt(queued, 10))
+	queuedPath := filepath.Join(h.files.Store.Dir, strconv.FormatInt(a.acct.ID, 10), strconv.FormatInt(queued, 10))
 	if err := os.WriteFile(queuedPath, []byte("changed"), 0o600); err != nil {
 		t.Fatal(err)
 	}

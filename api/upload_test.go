@@ -186,7 +186,7 @@ func TestBadUploads(t *testing.T) {
 	}
 }
 
-// TestFailedUploadsKeepNoFiles: an upload that fails leaves nothing under Files.Dir — not the
+// TestFailedUploadsKeepNoFiles: an upload that fails leaves nothing under the files store — not the
 // file part spooled to Dir/tmp before the failure was seen (the size limit passed mid-file, a
 // second file part, bad options after the file, a body cut short), nor a file that cannot be
 // imported. Otherwise every refused upload, up to max_upload_bytes each, stays on disk.
@@ -216,10 +216,10 @@ func TestFailedUploadsKeepNoFiles(t *testing.T) {
 			if r.Status != tc.status {
 				t.Errorf("POST %s, %s: %s, want %d", path, tc.name, r, tc.status)
 			}
-			if files := storedFiles(t, h.files.Dir); len(files) != 0 {
-				t.Errorf("POST %s, %s (%d): files left under Files.Dir: %q", path, tc.name, r.Status, files)
+			if files := storedFiles(t, h.files.Store.Dir); len(files) != 0 {
+				t.Errorf("POST %s, %s (%d): files left under the files store: %q", path, tc.name, r.Status, files)
 				for _, f := range files {
-					os.Remove(filepath.Join(h.files.Dir, f))
+					os.Remove(filepath.Join(h.files.Store.Dir, f))
 				}
 			}
 		}
@@ -279,7 +279,7 @@ func TestBadIDParamMessages(t *testing.T) {
 
 // TestFileNameSafety uploads a file whose name is a path with quotes and a CR LF: the import
 // shows only its last element, cleaned; the original downloads with a Content-Disposition that
-// parses back to that name; the file lives under Files.Dir by account and import id.
+// parses back to that name; the file lives under the files store by account and import id.
 func TestFileNameSafety(t *testing.T) {
 	h := newHarness(t, harnessOpts{})
 	a := h.account(-1)
@@ -330,15 +330,15 @@ func TestFileNameSafety(t *testing.T) {
 		if err := h.pool.QueryRow(h.ctx, "SELECT file_path FROM imports WHERE id = $1", out.ImportID).Scan(&path); err != nil {
 			t.Fatal(err)
 		}
-		if path != filepath.Join(h.files.Dir, want) {
-			t.Errorf("stored at %q, want %q", path, filepath.Join(h.files.Dir, want))
+		if path != filepath.Join(h.files.Store.Dir, want) {
+			t.Errorf("stored at %q, want %q", path, filepath.Join(h.files.Store.Dir, want))
 		}
 		if b, err := os.ReadFile(path); err != nil || !bytes.Equal(b, csv) {
 			t.Errorf("stored file %s: %q, %v", path, b, err)
 		}
 	}
 	// Every stored file is named by its ids; none by the client's names.
-	for _, f := range storedFiles(t, h.files.Dir) {
+	for _, f := range storedFiles(t, h.files.Store.Dir) {
 		parts := strings.Split(f, "/")
 		if len(parts) != 2 || parts[0] != strconv.FormatInt(a.acct.ID, 10) {
 			t.Errorf("stored file %q, want <account id>/<import id>", f)

@@ -157,7 +157,7 @@ var Default = Config{
 	WatchQuiet:         Duration(2 * time.Second),
 	WatchInterval:      Duration(time.Second),
 
-	// Kafka import requests (pipeline/requests).
+	// Kafka import requests (intake/requests).
 	KafkaRequestMaxAttempts: 10,
 	KafkaRequestsRetention:  Duration(30 * 24 * time.Hour),
 
@@ -166,7 +166,7 @@ var Default = Config{
 	HTTPStallTimeout:      Duration(30 * time.Second),
 	HTTPMaxConnsPerClient: 32,
 
-	// Watched directories (pipeline/watch).
+	// Watched directories (intake/watch).
 	WatchClaimsRetention: Duration(30 * 24 * time.Hour),
 
 	// The embedded broker's topics (broker). Kafka's own default time; for bytes, see docs/kafka.md.

@@ -9,7 +9,7 @@ import (
 
 // TestQueriesFollowTheConventions checks what docs/analytics.md promises of every query: a
 // title, its parameters documented and used, and de-duplicated reads. (The queries run against
-// a real ClickHouse in stages/analytics.)
+// a real ClickHouse in sinks/clickhouse.)
 func TestQueriesFollowTheConventions(t *testing.T) {
 	qs := dashboards.Queries()
 	if len(qs) < 5 {

@@ -10,7 +10,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/leadpipe/leadpipe/stages/analytics/analyticstest"
+	"github.com/leadpipe/leadpipe/sinks/clickhouse/analyticstest"
 )
 
 // Datasource plugin types the dashboards use.

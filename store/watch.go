@@ -119,7 +119,7 @@ func StaleWatchClaims(ctx context.Context, q Querier, dir string, age time.Durat
 // An import keeps its original under files_dir. One queued by an earlier version read its
 // file from the directory's work folder, .leadpipe/<import id>: its file path follows the
 // file to processed/ or failed/, where its original can still be fetched while it passes the
-// checks of api.OpenOriginal.
+// checks of filestore.OpenOriginal.
 func FinishWatchClaim(ctx context.Context, q Querier, importID int64, result, reason, movedTo string) error {
 	_, err := q.Exec(ctx, `WITH c AS (
 			UPDATE watch_claims SET result = $2, error = nullif($3, ''), moved_to = nullif($4, ''), finished_at = now()

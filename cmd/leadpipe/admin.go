@@ -10,7 +10,7 @@ import (
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/importer"
-	"github.com/leadpipe/leadpipe/stages/analytics"
+	chsink "github.com/leadpipe/leadpipe/sinks/clickhouse"
 	"github.com/leadpipe/leadpipe/store"
 )
 
@@ -35,7 +35,7 @@ func migrate(ctx context.Context, e *env, args []string) error {
 	if e.cfg.ClickHouseAddr == "" {
 		return nil
 	}
-	applied, err = analytics.Migrate(ctx, e.cfg.ClickHouseAddr, e.cfg.ClickHouseDatabase)
+	applied, err = chsink.Migrate(ctx, e.cfg.ClickHouseAddr, e.cfg.ClickHouseDatabase)
 	if err != nil {
 		return fmt.Errorf("%w; or unset LEADPIPE_CLICKHOUSE_ADDR to run without analytics", err)
 	}

@@ -11,7 +11,7 @@ import (
 	"time"
 
 	"github.com/leadpipe/leadpipe/dashboards"
-	"github.com/leadpipe/leadpipe/stages/analytics"
+	chsink "github.com/leadpipe/leadpipe/sinks/clickhouse"
 )
 
 // analyticsCmd runs one of the analytics queries of dashboards/ against ClickHouse and prints
@@ -45,12 +45,12 @@ func analyticsCmd(ctx context.Context, e *env, args []string) error {
 	if e.cfg.ClickHouseAddr == "" {
 		return errors.New("analytics are off: set LEADPIPE_CLICKHOUSE_ADDR (host:port of ClickHouse's native protocol; deploy/services.sh env prints the local one)")
 	}
-	conn, err := analytics.Open(ctx, e.cfg.ClickHouseAddr, e.cfg.ClickHouseDatabase)
+	conn, err := chsink.Open(ctx, e.cfg.ClickHouseAddr, e.cfg.ClickHouseDatabase)
 	if err != nil {
 		return err
 	}
 	defer conn.Close()
-	t, err := analytics.Query(ctx, conn, q.SQL, analytics.Params{Account: *account, Since: from})
+	t, err := chsink.Query(ctx, conn, q.SQL, chsink.Params{Account: *account, Since: from})
 	if err != nil {
 		return fmt.Errorf("analytics %s: %w", q.Name, err)
 	}
@@ -72,7 +72,7 @@ func listQueries(w io.Writer) error {
 }
 
 // printTable prints a result with its columns aligned, or says that it has no rows.
-func printTable(w io.Writer, t *analytics.Table) error {
+func printTable(w io.Writer, t *chsink.Table) error {
 	tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 	fmt.Fprintln(tw, strings.Join(t.Columns, "\t"))
 	for _, row := range t.Rows {

@@ -14,8 +14,8 @@ import (
 	"github.com/leadpipe/leadpipe/dashboards"
 	"github.com/leadpipe/leadpipe/internal/syncbuf"
 	"github.com/leadpipe/leadpipe/pipeline"
-	"github.com/leadpipe/leadpipe/stages/analytics"
-	"github.com/leadpipe/leadpipe/stages/analytics/analyticstest"
+	chsink "github.com/leadpipe/leadpipe/sinks/clickhouse"
+	"github.com/leadpipe/leadpipe/sinks/clickhouse/analyticstest"
 	"github.com/leadpipe/leadpipe/store"
 )
 
@@ -36,7 +36,7 @@ func TestAnalyticsCommand(t *testing.T) {
 	account := uniqueName(t)
 	mustCLI(t, "account", "create", account)
 	mustCLI(t, "import", writeTestFile(t, "people.csv", []byte(analyticsCSV)), "--account", account)
-	sink := &analytics.Sink{Addr: analyticstest.Addr(), Database: db, Querier: pool}
+	sink := &chsink.Sink{Addr: analyticstest.Addr(), Database: db, Querier: pool}
 	defer sink.Close()
 	relay := &pipeline.Relay{Querier: pool, Sink: sink, Poll: time.Millisecond, BatchRows: 1000, Log: quietLog}
 	for {
@@ -150,7 +150,7 @@ func TestServeWithClickHouseDown(t *testing.T) {
 	waitUntil(t, errOut, "the import's analytics", func() bool {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		conn, err := analytics.Open(ctx, srv.Addr(), db)
+		conn, err := chsink.Open(ctx, srv.Addr(), db)
 		if err != nil {
 			return false
 		}

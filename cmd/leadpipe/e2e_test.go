@@ -22,8 +22,8 @@ import (
 	"github.com/leadpipe/leadpipe/broker"
 	"github.com/leadpipe/leadpipe/broker/brokertest"
 	"github.com/leadpipe/leadpipe/internal/syncbuf"
-	"github.com/leadpipe/leadpipe/stages/analytics/analyticstest"
-	"github.com/leadpipe/leadpipe/stages/outcomes"
+	"github.com/leadpipe/leadpipe/sinks/clickhouse/analyticstest"
+	kafkasink "github.com/leadpipe/leadpipe/sinks/kafka"
 )
 
 // e2e is one daemon with every source and sink on, against real services: Postgres, a Kafka
@@ -212,7 +212,7 @@ func (e *e2e) topicOutcomes(id int64) []string {
 		if string(m.Key) != strconv.FormatInt(id, 10) {
 			continue
 		}
-		var o outcomes.Outcome
+		var o kafkasink.Outcome
 		if err := json.Unmarshal(m.Value, &o); err != nil {
 			e.t.Fatal(err)
 		}

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/leadpipe/leadpipe/api"
+	"github.com/leadpipe/leadpipe/filestore"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/store"
 )
@@ -38,12 +39,12 @@ func serve(ctx context.Context, e *env, args []string) error {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", readyz(e, pool))
 	im := e.importer(pool)
-	files := &api.Files{Dir: e.cfg.FilesDir, MaxUpload: e.cfg.MaxUploadBytes}
+	files := &filestore.Store{Dir: e.cfg.FilesDir}
 	watcher, err := openWatcher(e, pool, im, files)
 	if err != nil {
 		return err
 	}
-	(&api.Server{Pool: pool, Importer: im, Files: files, Log: e.log}).Register(mux)
+	(&api.Server{Pool: pool, Importer: im, Files: &api.Files{Store: files, MaxUpload: e.cfg.MaxUploadBytes}, Log: e.log}).Register(mux)
 	srv, httpErr, err := listenHTTP(e, mux)
 	if err != nil {
 		return fmt.Errorf("http %s: %w", e.cfg.HTTPAddr, err)
@@ -125,7 +126,7 @@ func pruneEvery(ctx context.Context, e *env, setting string, retention time.Dura
 }
 
 // pruneFiles removes stored original files older than files_retention (pruneEvery).
-func pruneFiles(ctx context.Context, e *env, pool store.Querier, files *api.Files) {
+func pruneFiles(ctx context.Context, e *env, pool store.Querier, files *filestore.Store) {
 	pruneEvery(ctx, e, "files_retention", time.Duration(e.cfg.FilesRetention), "original files",
 		func(ctx context.Context, retention time.Duration) (int64, error) {
 			n, err := files.Prune(ctx, pool, retention)

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/leadpipe/leadpipe/pipeline"
-	"github.com/leadpipe/leadpipe/stages/analytics"
+	chsink "github.com/leadpipe/leadpipe/sinks/clickhouse"
 	"github.com/leadpipe/leadpipe/store"
 )
 
@@ -20,7 +20,7 @@ func serveAnalytics(ctx context.Context, e *env, pool store.Querier) {
 		e.log.Info("analytics off: clickhouse_addr (LEADPIPE_CLICKHOUSE_ADDR) is not set")
 		return
 	}
-	sink := &analytics.Sink{Addr: addr, Database: database, Querier: pool}
+	sink := &chsink.Sink{Addr: addr, Database: database, Querier: pool}
 	defer sink.Close()
 	if err := sink.Ready(ctx); err != nil {
 		e.log.Warn("clickhouse not reachable; imports go on and analytics catch up when it answers",

@@ -8,7 +8,7 @@ import (
 
 	"github.com/leadpipe/leadpipe/broker"
 	"github.com/leadpipe/leadpipe/pipeline"
-	"github.com/leadpipe/leadpipe/stages/outcomes"
+	kafkasink "github.com/leadpipe/leadpipe/sinks/kafka"
 	"github.com/leadpipe/leadpipe/store"
 )
 
@@ -18,7 +18,7 @@ type kafkaSide struct {
 	// brokers is where Kafka is, host:port each: what the daemon's Kafka clients connect to.
 	brokers  []string
 	embedded *broker.Broker // nil with configured brokers
-	sink     *outcomes.Sink
+	sink     *kafkasink.Sink
 	stop     context.CancelFunc
 	done     chan struct{}
 }
@@ -37,10 +37,10 @@ func startKafka(ctx context.Context, e *env, pool store.Querier) (*kafkaSide, er
 		e.log.Info("embedded kafka broker listening", "addr", b.Addr(), "data_dir", e.cfg.KafkaDataDir,
 			"retention", time.Duration(e.cfg.KafkaEmbeddedRetention), "retention_bytes", e.cfg.KafkaEmbeddedRetentionBytes)
 	}
-	k.sink = outcomes.New(outcomes.Config{Brokers: k.brokers, OutcomesTopic: e.cfg.KafkaOutcomesTopic,
+	k.sink = kafkasink.New(kafkasink.Config{Brokers: k.brokers, OutcomesTopic: e.cfg.KafkaOutcomesTopic,
 		EventsTopic: e.cfg.KafkaEventsTopic})
 	relay := &pipeline.Relay{Querier: pool, Sink: k.sink, Poll: time.Duration(e.cfg.PollInterval),
-		BatchRows: outcomes.MaxRows, Log: e.log}
+		BatchRows: kafkasink.MaxRows, Log: e.log}
 	ctx, k.stop = context.WithCancel(ctx)
 	k.done = make(chan struct{})
 	go func() { relay.Run(ctx); close(k.done) }()

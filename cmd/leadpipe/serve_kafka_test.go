@@ -13,7 +13,7 @@ import (
 
 	"github.com/leadpipe/leadpipe/broker/brokertest"
 	"github.com/leadpipe/leadpipe/internal/syncbuf"
-	"github.com/leadpipe/leadpipe/stages/outcomes"
+	kafkasink "github.com/leadpipe/leadpipe/sinks/kafka"
 )
 
 // runInBackground runs `leadpipe args…` until the test stops it, and returns its log and a stop
@@ -97,7 +97,7 @@ func TestServePublishesToTheEmbeddedBroker(t *testing.T) {
 		if string(m.Key) != strconv.FormatInt(importID, 10) {
 			continue
 		}
-		var o outcomes.Outcome
+		var o kafkasink.Outcome
 		if err := json.Unmarshal(m.Value, &o); err != nil {
 			t.Fatal(err)
 		}

@@ -4,16 +4,16 @@ import (
 	"context"
 	"time"
 
-	"github.com/leadpipe/leadpipe/api"
+	"github.com/leadpipe/leadpipe/filestore"
 	"github.com/leadpipe/leadpipe/importer"
-	"github.com/leadpipe/leadpipe/pipeline/requests"
+	"github.com/leadpipe/leadpipe/intake/requests"
 	"github.com/leadpipe/leadpipe/store"
 )
 
 // serveRequests starts the Kafka request consumer (docs/requests.md) on brokers, and the
 // pruning of its records in Postgres, until ctx is done, and returns a function that waits for
 // both to have stopped. It fails when file_root cannot be opened.
-func serveRequests(ctx context.Context, e *env, im *importer.Importer, files *api.Files, brokers []string) (wait func(), err error) {
+func serveRequests(ctx context.Context, e *env, im *importer.Importer, files *filestore.Store, brokers []string) (wait func(), err error) {
 	c, err := requests.New(brokers, e.cfg, im, files, e.log)
 	if err != nil {
 		return nil, err

@@ -8,16 +8,16 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/leadpipe/leadpipe/api"
 	"github.com/leadpipe/leadpipe/config"
+	"github.com/leadpipe/leadpipe/filestore"
 	"github.com/leadpipe/leadpipe/importer"
-	"github.com/leadpipe/leadpipe/pipeline/watch"
+	"github.com/leadpipe/leadpipe/intake/watch"
 )
 
 // openWatcher opens the directories the watch setting names (docs/watch.md), or returns nil
 // when it names none. The files it queues are imported by serve's workers, and kept in serve's
 // files store.
-func openWatcher(e *env, pool *pgxpool.Pool, im *importer.Importer, files *api.Files) (*watch.Watcher, error) {
+func openWatcher(e *env, pool *pgxpool.Pool, im *importer.Importer, files *filestore.Store) (*watch.Watcher, error) {
 	dirs, err := config.ParseWatch(e.cfg.Watch)
 	if err != nil || len(dirs) == 0 {
 		return nil, err

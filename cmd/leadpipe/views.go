@@ -15,6 +15,7 @@ import (
 
 	"github.com/leadpipe/leadpipe/api"
 	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/filestore"
 	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/store"
 )
@@ -165,7 +166,7 @@ func importsShow(ctx context.Context, e *env, args []string) error {
 
 func importsFile(ctx context.Context, e *env, args []string) error {
 	return e.withImport(ctx, args, func(_ *pgxpool.Pool, _ store.Account, imp store.Import) error {
-		f, err := api.OpenOriginal(imp)
+		f, err := filestore.OpenOriginal(imp)
 		if err != nil {
 			return err
 		}

@@ -1,0 +1,235 @@
+package chsink
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/ClickHouse/clickhouse-go/v2/lib/driver"
+
+	"github.com/leadpipe/leadpipe/pipeline"
+	"github.com/leadpipe/leadpipe/store"
+)
+
+// SinkName names the ClickHouse sink in its cursors, metrics and logs.
+const SinkName = "clickhouse"
+
+// Sink is the pipeline.Sink that writes import analytics to ClickHouse: every row outcome to
+// row_outcomes and, when an import ends, its summary to import_summaries and its counts by
+// reason to import_counts. Each delivery is one batched insert per table. A delivery that is
+// repeated (after a crash, or a failed delivery the relay retries) writes the same keys again,
+// which queries reading with FINAL see once.
+//
+// The sink connects, and applies the schema migrations, on its first delivery, and again after
+// a failed one: ClickHouse may be down when the daemon starts, or restart under it.
+type Sink struct {
+	Addr     string
+	Database string
+	// Querier reads an import's record when it ends, for its summary: the delivery's copy may
+	// predate the events it carries.
+	Querier store.Querier
+
+	mu   sync.Mutex
+	conn driver.Conn
+}
+
+// Name returns SinkName.
+func (s *Sink) Name() string { return SinkName }
+
+// Ready connects to ClickHouse and brings its schema up to date, unless the sink already is
+// connected.
+func (s *Sink) Ready(ctx context.Context) error {
+	_, err := s.ready(ctx)
+	return err
+}
+
+func (s *Sink) ready(ctx context.Context) (driver.Conn, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn != nil {
+		return s.conn, nil
+	}
+	if _, err := Migrate(ctx, s.Addr, s.Database); err != nil {
+		return nil, err
+	}
+	conn, err := Open(ctx, s.Addr, s.Database)
+	if err != nil {
+		return nil, err
+	}
+	s.conn = conn
+	return conn, nil
+}
+
+// reset drops the connection after a failure, so that the next delivery connects afresh.
+func (s *Sink) reset(conn driver.Conn) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn == conn {
+		s.conn.Close()
+		s.conn = nil
+	}
+}
+
+// Close closes the connection.
+func (s *Sink) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.conn == nil {
+		return nil
+	}
+	err := s.conn.Close()
+	s.conn = nil
+	return err
+}
+
+// Deliver writes d's row outcomes, and the summary of the import when one of d's events ended
+// it.
+func (s *Sink) Deliver(ctx context.Context, d pipeline.Delivery) error {
+	conn, err := s.ready(ctx)
+	if err != nil {
+		return err
+	}
+	err = s.deliver(ctx, conn, d)
+	if err != nil {
+		s.reset(conn)
+	}
+	return err
+}
+
+func (s *Sink) deliver(ctx context.Context, conn driver.Conn, d pipeline.Delivery) error {
+	if len(d.Rows) > 0 {
+		if err := insertRows(ctx, conn, d); err != nil {
+			return fmt.Errorf("row outcomes: %w", err)
+		}
+	}
+	for _, ev := range d.Events {
+		if !finalEvent(ev.Kind) {
+			continue
+		}
+		im, err := store.GetImport(ctx, s.Querier, d.Import.AccountID, d.Import.ID)
+		if err != nil {
+			return fmt.Errorf("summary: %w", err)
+		}
+		if err := insertSummary(ctx, conn, d.Account, im, ev); err != nil {
+			return fmt.Errorf("summary: %w", err)
+		}
+	}
+	return nil
+}
+
+// finalEvent reports whether an import event ends the import.
+func finalEvent(kind string) bool {
+	switch kind {
+	case store.StatusCompleted, store.StatusFailed, store.StatusCancelled:
+		return true
+	}
+	return false
+}
+
+// insert sends one batched INSERT into the named columns of query, of the rows add appends.
+func insert(ctx context.Context, conn driver.Conn, query string, add func(driver.Batch) error) error {
+	batch, err := conn.PrepareBatch(ctx, query)
+	if err != nil {
+		return err
+	}
+	defer batch.Close()
+	if err := add(batch); err != nil {
+		return err
+	}
+	return batch.Send()
+}
+
+func insertRows(ctx context.Context, conn driver.Conn, d pipeline.Delivery) error {
+	at := d.Import.CreatedAt
+	if d.Import.StartedAt != nil {
+		at = *d.Import.StartedAt
+	}
+	return insert(ctx, conn, `INSERT INTO row_outcomes (account, import_id, row_number, outcome, reason, prospect_id,
+		warnings, source, file_name, at)`, func(b driver.Batch) error {
+		for _, r := range d.Rows {
+			kinds, err := warningKinds(r.Warnings)
+			if err == nil {
+				err = b.Append(d.Account, uint64(d.Import.ID), uint32(r.Row), r.Outcome, r.Reason, uint64(r.ProspectID),
+					kinds, d.Import.Source, d.Import.FileName, at)
+			}
+			if err != nil {
+				return fmt.Errorf("row %d: %w", r.Row, err)
+			}
+		}
+		return nil
+	})
+}
+
+// warningKinds returns the distinct kinds of a row's field warnings, sorted and joined by
+// commas.
+func warningKinds(raw json.RawMessage) (string, error) {
+	if len(raw) == 0 {
+		return "", nil
+	}
+	var ws []pipeline.Warning
+	if err := json.Unmarshal(raw, &ws); err != nil {
+		return "", fmt.Errorf("warnings: %w", err)
+	}
+	kinds := make([]string, 0, len(ws))
+	for _, w := range ws {
+		kinds = append(kinds, w.Kind)
+	}
+	slices.Sort(kinds)
+	return strings.Join(slices.Compact(kinds), ","), nil
+}
+
+// neverStarted is the start time of an import that never started.
+var neverStarted = time.Unix(0, 0).UTC()
+
+func insertSummary(ctx context.Context, conn driver.Conn, account string, im store.Import, ev store.ImportEvent) error {
+	started, finished := neverStarted, ev.At
+	if im.StartedAt != nil {
+		started = *im.StartedAt
+	}
+	if im.FinishedAt != nil {
+		finished = *im.FinishedAt
+	}
+	var queued, run time.Duration
+	if im.StartedAt != nil {
+		queued, run = max(started.Sub(im.CreatedAt), 0), max(finished.Sub(started), 0)
+	}
+	c := im.Counts
+	var rate uint64
+	if run > 0 {
+		rate = uint64(float64(c.Rows) / run.Seconds())
+	}
+	var overLimit uint8
+	if im.OverLimitWarning {
+		overLimit = 1
+	}
+	err := insert(ctx, conn, `INSERT INTO import_summaries (account, import_id, version, kind, source, file_name,
+		file_size, file_sha256, options, status, error, over_limit_warning, rows_total, rows_done, created, updated,
+		unchanged, skipped, organizations_created, organizations_linked, created_at, started_at, finished_at,
+		queued_ms, run_ms, rows_per_second)`, func(b driver.Batch) error {
+		return b.Append(account, uint64(im.ID), uint32(ev.Seq), im.Kind, im.Source, im.FileName, uint64(im.FileSize),
+			im.FileSHA256, string(im.Options), im.Status, im.Error, overLimit, uint32(im.RowsTotal), uint32(c.Rows),
+			uint32(c.Created), uint32(c.Updated), uint32(c.Unchanged), uint32(c.Skipped), uint32(c.OrgsCreated),
+			uint32(c.OrgsLinked), im.CreatedAt, started, finished, uint64(queued.Milliseconds()),
+			uint64(run.Milliseconds()), rate)
+	})
+	if err != nil || len(c.SkippedByReason)+len(c.WarningsByKind) == 0 {
+		return err
+	}
+	return insert(ctx, conn, `INSERT INTO import_counts (account, import_id, version, kind, name, count, source,
+		file_name, created_at, finished_at)`, func(b driver.Batch) error {
+		for kind, counts := range map[string]map[string]int{"skip_reason": c.SkippedByReason, "warning": c.WarningsByKind} {
+			for name, n := range counts {
+				err := b.Append(account, uint64(im.ID), uint32(ev.Seq), kind, name, uint64(n), im.Source, im.FileName,
+					im.CreatedAt, finished)
+				if err != nil {
+					return err
+				}
+			}
+		}
+		return nil
+	})
+}

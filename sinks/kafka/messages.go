@@ -1,0 +1,87 @@
+package kafkasink
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/leadpipe/leadpipe/pipeline"
+	"github.com/leadpipe/leadpipe/store"
+)
+
+// Version is the version of the message formats below; a change that could break a consumer
+// gets a new one. docs/kafka.md describes every field.
+const Version = 1
+
+// Outcome is the message published on the outcomes topic for one row of an import.
+type Outcome struct {
+	Version   int    `json:"version"`
+	ImportID  int64  `json:"import_id"`
+	RowNumber int    `json:"row_number"`
+	Account   string `json:"account"`
+	// Outcome is created, updated, unchanged or skipped.
+	Outcome string `json:"outcome"`
+	// Reason is why the row was skipped ("" otherwise); Detail says more, for a person.
+	Reason string `json:"reason"`
+	Detail string `json:"detail"`
+	// ProspectID is the prospect the row created or matched; null for a skipped row.
+	ProspectID *int64 `json:"prospect_id"`
+	// Warnings lists the fields of the row that were not imported: objects with field,
+	// kind and (when there was one) value. Empty when every field was imported.
+	Warnings json.RawMessage `json:"warnings"`
+}
+
+// Event is the message published on the events topic for one change of an import's
+// lifecycle.
+type Event struct {
+	Version  int   `json:"version"`
+	ImportID int64 `json:"import_id"`
+	// Seq numbers an import's events from 1, in the order they happened.
+	Seq int `json:"seq"`
+	// Event is queued, started, progress, completed, failed or cancelled.
+	Event   string `json:"event"`
+	Account string `json:"account"`
+	// Status is the import's status after the event: queued, running, completed, failed or
+	// cancelled.
+	Status string `json:"status"`
+	// File is the name of the imported file; Source where the import came from (upload,
+	// watch, kafka or cli).
+	File   string    `json:"file"`
+	Source string    `json:"source"`
+	At     time.Time `json:"at"`
+	Counts Counts    `json:"counts"`
+	// Error says why a failed import failed; "" otherwise.
+	Error string `json:"error"`
+}
+
+// Counts are an import's row counts as an event left them.
+type Counts struct {
+	RowsDone int `json:"rows_done"`
+	// RowsTotal is the number of data rows in the file; 0 while it is not known yet.
+	RowsTotal int `json:"rows_total"`
+	Created   int `json:"created"`
+	Updated   int `json:"updated"`
+	Unchanged int `json:"unchanged"`
+	Skipped   int `json:"skipped"`
+}
+
+// noWarnings is the warnings of a row that has none.
+var noWarnings = json.RawMessage("[]")
+
+func outcomeMessage(d pipeline.Delivery, r store.RowOutcome) Outcome {
+	m := Outcome{Version: Version, ImportID: r.ImportID, RowNumber: r.Row, Account: d.Account,
+		Outcome: r.Outcome, Reason: r.Reason, Detail: r.Detail, Warnings: r.Warnings}
+	if r.ProspectID != 0 {
+		m.ProspectID = &r.ProspectID
+	}
+	if len(m.Warnings) == 0 || string(m.Warnings) == "null" {
+		m.Warnings = noWarnings
+	}
+	return m
+}
+
+func eventMessage(d pipeline.Delivery, e store.ImportEvent) Event {
+	return Event{Version: Version, ImportID: e.ImportID, Seq: e.Seq, Event: e.Kind, Account: d.Account,
+		Status: e.Status, File: d.Import.FileName, Source: d.Import.Source, At: e.At, Error: e.Error,
+		Counts: Counts{RowsDone: e.RowsDone, RowsTotal: e.RowsTotal, Created: e.Created, Updated: e.Updated,
+			Unchanged: e.Unchanged, Skipped: e.Skipped}}
+}

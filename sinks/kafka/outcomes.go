@@ -1,0 +1,140 @@
+// Package kafkasink is the Kafka sink of the outbox (pipeline.Relay): it publishes every row's
+// committed outcome to the outcomes topic and every import event to the events topic, as
+// versioned JSON keyed by import id, so that one import's messages stay in one partition and
+// in order. A write counts only once every in-sync replica has it; a failed write is retried
+// by the relay, so messages may repeat but are never lost. docs/kafka.md describes the
+// messages.
+package kafkasink
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/segmentio/kafka-go"
+
+	"github.com/leadpipe/leadpipe/broker"
+	"github.com/leadpipe/leadpipe/pipeline"
+)
+
+// Name is the sink's name in its cursors, metrics and logs.
+const Name = "kafka"
+
+// MaxRows is the most row outcomes a delivery should carry (the relay's BatchRows): the
+// sink sends up to that many per topic in one produce request.
+const MaxRows = 1000
+
+// DefaultTimeout bounds one delivery when Config.Timeout is zero.
+const DefaultTimeout = 30 * time.Second
+
+// Config says where a Sink publishes.
+type Config struct {
+	// Brokers are the Kafka brokers, host:port each.
+	Brokers       []string
+	OutcomesTopic string
+	EventsTopic   string
+	// Timeout bounds one delivery, creating the topics included.
+	Timeout time.Duration
+}
+
+// Sink publishes deliveries to Kafka. It creates its topics when they are missing before its
+// first delivery, and again after a failed one. It is safe for concurrent use.
+type Sink struct {
+	cfg    Config
+	writer *kafka.Writer
+
+	mu      sync.Mutex
+	ensured bool // the topics exist, as far as the sink knows
+}
+
+// New returns a sink publishing to the brokers of cfg. It connects on its first delivery.
+func New(cfg Config) *Sink {
+	if cfg.Timeout <= 0 {
+		cfg.Timeout = DefaultTimeout
+	}
+	return &Sink{cfg: cfg, writer: &kafka.Writer{
+		Addr:     kafka.TCP(cfg.Brokers...),
+		Balancer: kafka.Murmur2Balancer{}, // the Java client's partitioner: same key, same partition
+		// The relay retries a failed delivery; a few attempts here ride out a leader change.
+		MaxAttempts:  3,
+		BatchSize:    MaxRows,
+		BatchTimeout: time.Millisecond, // a delivery is written at once, not after a linger
+		RequiredAcks: kafka.RequireAll,
+	}}
+}
+
+// Name returns Name.
+func (s *Sink) Name() string { return Name }
+
+// Deliver publishes d's row outcomes, then its events, and returns once Kafka has
+// acknowledged every one of them: an event is on its topic only once the rows before it are on
+// theirs. On an error some may have been published anyway: the relay delivers them again.
+func (s *Sink) Deliver(ctx context.Context, d pipeline.Delivery) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	if err := s.ensureTopics(ctx); err != nil {
+		return err
+	}
+	key := []byte(strconv.FormatInt(d.Import.ID, 10))
+	rows := make([]kafka.Message, len(d.Rows))
+	for i, r := range d.Rows {
+		b, err := json.Marshal(outcomeMessage(d, r))
+		if err != nil {
+			return fmt.Errorf("encode outcome of row %d of import %d: %w", r.Row, r.ImportID, err)
+		}
+		rows[i] = kafka.Message{Topic: s.cfg.OutcomesTopic, Key: key, Value: b}
+	}
+	events := make([]kafka.Message, len(d.Events))
+	for i, e := range d.Events {
+		b, err := json.Marshal(eventMessage(d, e))
+		if err != nil {
+			return fmt.Errorf("encode event %d of import %d: %w", e.Seq, e.ImportID, err)
+		}
+		events[i] = kafka.Message{Topic: s.cfg.EventsTopic, Key: key, Value: b, Time: e.At}
+	}
+	if err := s.write(ctx, rows); err != nil {
+		return fmt.Errorf("publish %d row outcomes of import %d: %w", len(rows), d.Import.ID, err)
+	}
+	if err := s.write(ctx, events); err != nil {
+		return fmt.Errorf("publish %d events of import %d: %w", len(events), d.Import.ID, err)
+	}
+	return nil
+}
+
+// write writes msgs and waits for Kafka to acknowledge them.
+func (s *Sink) write(ctx context.Context, msgs []kafka.Message) error {
+	err := s.writer.WriteMessages(ctx, msgs...)
+	if err != nil {
+		s.setEnsured(false) // a broker that lost its state may have lost the topics too
+		return fmt.Errorf("kafka %s: %w", strings.Join(s.cfg.Brokers, ","), err)
+	}
+	return nil
+}
+
+// Close waits for writes in flight and closes the connections. Deliver fails after Close.
+func (s *Sink) Close() error {
+	return s.writer.Close()
+}
+
+func (s *Sink) ensureTopics(ctx context.Context) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ensured {
+		return nil
+	}
+	if err := broker.EnsureTopics(ctx, s.cfg.Brokers, s.cfg.OutcomesTopic, s.cfg.EventsTopic); err != nil {
+		return err
+	}
+	s.ensured = true
+	return nil
+}
+
+func (s *Sink) setEnsured(v bool) {
+	s.mu.Lock()
+	s.ensured = v
+	s.mu.Unlock()
+}
