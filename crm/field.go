@@ -106,17 +106,7 @@ type Catalog struct {
 }
 
 // NewCatalog builds the catalog of an account from its custom fields.
-func NewCatalog(custom []Field) *Catalog {
-	c := &Catalog{byKey: map[string]int{}, byName: map[string]int{}, byAlias: map[string]int{}}
-	for _, f := range StandardFields() {
-		c.add(f)
-	}
-	for _, f := range custom {
-		f.Custom = true
-		c.add(f)
-	}
-	return c
-}
+func NewCatalog(custom []Field) *Catalog { return NewCatalogOf(StandardFields(), custom) }
 
 func (c *Catalog) add(f Field) {
 	i := len(c.Fields)
