@@ -105,29 +105,31 @@ func objectTable(t ObjectType, c *crm.Catalog) (recordTable, func(string) string
 // ObjectRecordLookup is the query LoadObjectRecords runs: one probe of the unique index of
 // (identifier_value, object_type_id) per value.
 func ObjectRecordLookup(t ObjectType, c *crm.Catalog, accountID int64, identifiers []string) (Statement, error) {
+	_, st, err := objectLookup(t, c, accountID, identifiers)
+	return st, err
+}
+
+// objectLookup returns the table of type t and its lookup of the identifying values given.
+func objectLookup(t ObjectType, c *crm.Catalog, accountID int64, identifiers []string) (recordTable, Statement, error) {
 	table, canon, err := objectTable(t, c)
 	if err != nil {
-		return Statement{}, err
+		return recordTable{}, Statement{}, err
 	}
 	values := make([]string, len(identifiers))
 	for i, v := range identifiers {
 		values[i] = canon(v)
 	}
-	return table.probe("unnest($3::text[]) AS k(v)", "identifier_value = k.v AND object_type_id = $2 AND account_id = $1",
+	return table, table.probe("unnest($3::text[]) AS k(v)", "identifier_value = k.v AND object_type_id = $2 AND account_id = $1",
 		accountID, t.ID, distinct(values)), nil
 }
 
 // LoadObjectRecords returns the account's records of type t whose identifying field has one of
 // the values given (as the value rules give them), oldest first.
 func LoadObjectRecords(ctx context.Context, q Querier, t ObjectType, c *crm.Catalog, accountID int64, identifiers []string) ([]Record, error) {
-	if len(identifiers) == 0 {
-		return nil, nil
-	}
-	st, err := ObjectRecordLookup(t, c, accountID, identifiers)
-	if err != nil {
+	table, st, err := objectLookup(t, c, accountID, identifiers)
+	if err != nil || len(identifiers) == 0 {
 		return nil, err
 	}
-	table, _, _ := objectTable(t, c)
 	return loadRecords(ctx, q, table, c, []Statement{st})
 }
 
