@@ -59,7 +59,8 @@ func TestBatchQueriesProbeIndexesInALargeAccount(t *testing.T) {
 	defer load.Release()
 	// Autovacuum is off, so that the statistics are the ones the test takes, however stale.
 	for _, sql := range []string{"SET maintenance_work_mem = '256MB'", "ALTER TABLE prospects SET UNLOGGED",
-		"ALTER TABLE organizations SET UNLOGGED", "ALTER TABLE prospects SET (autovacuum_enabled = false)"} {
+		"ALTER TABLE organizations SET UNLOGGED", "ALTER TABLE deals SET UNLOGGED", "ALTER TABLE object_records SET UNLOGGED",
+		"ALTER TABLE prospects SET (autovacuum_enabled = false)"} {
 		if _, err := load.Exec(ctx, sql); err != nil {
 			t.Fatal(err)
 		}
@@ -77,26 +78,64 @@ func TestBatchQueriesProbeIndexesInALargeAccount(t *testing.T) {
 			CASE WHEN g % 10 = 0 THEN '+1555' || g END,
 			CASE WHEN g % 10 = 0 THEN jsonb_build_object('crm_id', 'crm' || g) ELSE '{}' END
 		FROM generate_series(1, $2::int) g`, acct.ID, largeProspects)
-	bulkLoad(t, ctx, load, "organizations", `INSERT INTO organizations (id, account_id, name, name_key, domain)
-		SELECT g, $1, 'Org ' || g, 'org ' || g, CASE WHEN g % 2 = 0 THEN 'org' || g || '.example' END
+	bulkLoad(t, ctx, load, "organizations", `INSERT INTO organizations (id, account_id, name, name_key, domain, custom)
+		SELECT g, $1, 'Org ' || g, 'org ' || g, CASE WHEN g % 2 = 0 THEN 'org' || g || '.example' END,
+			CASE WHEN g % 10 = 0 THEN jsonb_build_object('crm_id', 'org' || g) ELSE '{}' END
 		FROM generate_series(1, $2::int) g`, acct.ID, largeOrganizations)
-	loaded := time.Now()
-	ensureLookupIndexes(t, ctx, load, c, acct.ID)
-	indexed := time.Now()
-	if _, err := load.Exec(ctx, "ANALYZE prospects, organizations"); err != nil {
+	// As many deals, one in ten without an organization and one in ten with a deal_ref, and as
+	// many records of one object type.
+	bulkLoad(t, ctx, load, "deals", `INSERT INTO deals (id, account_id, name, name_key, organization_id, custom)
+		SELECT g, $1, 'Deal ' || g % 1000, 'deal ' || g % 1000, nullif(g % 10, 0) * 1000 + g / 1000,
+			CASE WHEN g % 10 = 0 THEN jsonb_build_object('deal_ref', 'd' || g) ELSE '{}' END
+		FROM generate_series(1, $2::int) g`, acct.ID, largeOrganizations)
+	objectType, err := store.CreateObjectType(ctx, pool, acct.ID, "subscription", "Subscription", "serial")
+	if err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("%d prospects and %d organizations loaded in %v, lookup indexes built in %v, analyzed in %v",
+	bulkLoad(t, ctx, load, "object_records", `INSERT INTO object_records (id, account_id, object_type_id, identifier_value, custom)
+		SELECT g, $1, $3, 'sn' || g, jsonb_build_object('serial', 'sn' || g)
+		FROM generate_series(1, $2::int) g`, acct.ID, largeOrganizations, objectType.ID)
+	loaded := time.Now()
+	ensureLookupIndexes(t, ctx, load, c, acct.ID)
+	orgCatalog := crm.NewCatalog("organization", crm.OrganizationFields(), []crm.Field{{Key: "crm_id", Label: "CRM id", Type: crm.Text}})
+	if err := store.EnsureOrganizationLookupIndex(ctx, load, orgCatalog, acct.ID, orgCatalog.MustIndex("crm_id")); err != nil {
+		t.Fatal(err)
+	}
+	dealCatalog := crm.NewCatalog("deal", crm.DealFields(crm.DefaultDealStages()), []crm.Field{{Key: "deal_ref", Label: "Deal ref", Type: crm.Text}})
+	if err := store.EnsureDealLookupIndex(ctx, load, dealCatalog, acct.ID, dealCatalog.MustIndex("deal_ref")); err != nil {
+		t.Fatal(err)
+	}
+	indexed := time.Now()
+	if _, err := load.Exec(ctx, "ANALYZE prospects, organizations, deals, object_records"); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("%d prospects and %d organizations, deals and object records loaded in %v, lookup indexes built in %v, analyzed in %v",
 		largeProspects, largeOrganizations, loaded.Sub(start).Round(time.Millisecond),
 		indexed.Sub(loaded).Round(time.Millisecond), time.Since(indexed).Round(time.Millisecond))
 
 	// One batch's values, spread over the account.
-	var names, domains []string
-	var ids []int64
+	var names, domains, orgIDs, dealNames, dealRefs, serials []string
+	var ids, dealOrgs []int64
 	for i := 1; i <= lookupBatch; i++ {
-		names = append(names, fmt.Sprintf("org %d", i*(largeOrganizations/lookupBatch)))
+		g := i * (largeOrganizations / lookupBatch)
+		names = append(names, fmt.Sprintf("org %d", g))
 		domains = append(domains, fmt.Sprintf("org%d.example", 2*i*(largeOrganizations/lookupBatch/2)))
+		orgIDs = append(orgIDs, fmt.Sprintf("org%d", g))
+		dealNames, dealOrgs = append(dealNames, fmt.Sprintf("deal %d", (g+i)%1000)), append(dealOrgs, int64((g+i)%10*1000+(g+i)/1000))
+		dealRefs, serials = append(dealRefs, fmt.Sprintf("d%d", g)), append(serials, fmt.Sprintf("sn%d", g))
 		ids = append(ids, int64(i*(largeProspects/lookupBatch)))
+	}
+	orgLookups := store.OrganizationLookups(orgCatalog, acct.ID, store.OrganizationKeys{NameKeys: names, Domains: domains,
+		UniqueField: orgCatalog.MustIndex("crm_id"), UniqueValues: orgIDs})
+	dealLookups := store.DealLookups(dealCatalog, acct.ID, store.DealKeys{OrganizationIDs: dealOrgs, NameKeys: dealNames,
+		UniqueField: dealCatalog.MustIndex("deal_ref"), UniqueValues: dealRefs})
+	objectCatalog := crm.NewCatalog("record", crm.ObjectFields(), []crm.Field{{Key: "serial", Label: "Serial", Type: crm.Text}})
+	objectLookup, err := store.ObjectRecordLookup(objectType, objectCatalog, acct.ID, serials)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(orgLookups) != 3 || len(dealLookups) != 2 {
+		t.Fatalf("%d organization and %d deal lookups, want 3 and 2", len(orgLookups), len(dealLookups))
 	}
 	changed := make([]store.Prospect, lookupBatch)
 	for i, id := range ids {
@@ -110,6 +149,13 @@ func TestBatchQueriesProbeIndexesInALargeAccount(t *testing.T) {
 	checkPlans(t, ctx, pool, "large", append(prospectLookups(t, c, acct.ID, ids),
 		planCase{"organizations by name or domain", store.OrganizationLookup(acct.ID, names, domains), "organizations",
 			[]string{"organizations_domain", "organizations_name"}},
+		planCase{"organization records by name", orgLookups[0], "organizations", []string{"organizations_name"}},
+		planCase{"organization records by domain", orgLookups[1], "organizations", []string{"organizations_domain"}},
+		planCase{"organization records by unique identifier", orgLookups[2], "organizations",
+			[]string{fmt.Sprintf("organizations_a%d_by_crm_id", acct.ID)}},
+		planCase{"deals by name within their organization", dealLookups[0], "deals", []string{"deals_name"}},
+		planCase{"deals by unique identifier", dealLookups[1], "deals", []string{fmt.Sprintf("deals_a%d_by_deal_ref", acct.ID)}},
+		planCase{"object records by identifier", objectLookup, "object_records", []string{"object_records_identifier_value_object_type_id_key"}},
 		planCase{"clearing moved emails", store.ClearEmailsStatement(acct.ID, ids), "prospects", []string{"prospects_pkey"}},
 		planCase{"updating changed prospects", update, "prospects", []string{"prospects_pkey"}}))
 

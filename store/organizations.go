@@ -5,6 +5,8 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/leadpipe/leadpipe/crm"
 )
 
 // Organization is a company prospects link to.
@@ -14,6 +16,10 @@ type Organization struct {
 	NameKey string // crm.NormalizeOrgName(Name)
 	Domain  string
 }
+
+// LoadOrganizations and InsertOrganizations read and write what linking a prospect to an
+// organization needs (SPEC §7); an organization import reads and writes whole records
+// (LoadOrganizationRecords and the functions after it).
 
 // LoadOrganizations returns the account's organizations whose name key or domain is one of
 // those given, oldest first.
@@ -41,9 +47,72 @@ func LoadOrganizations(ctx context.Context, q Querier, accountID int64, nameKeys
 // one probe of its index (see probeEach).
 func OrganizationLookup(accountID int64, nameKeys, domains []string) Statement {
 	columns := []string{"id", "name", "name_key", "coalesce(domain, '')"}
-	return Statement{probeEach("organizations", columns, "unnest($2::text[]) AS k(v)", "name_key = k.v AND account_id = $1") +
-		" UNION " + probeEach("organizations", columns, "unnest($3::text[]) AS k(v)", "domain = k.v AND account_id = $1") +
+	return Statement{probeEach("organizations", columns, "unnest($2::text[]) AS k(v)", orgByNameKey) +
+		" UNION " + probeEach("organizations", columns, "unnest($3::text[]) AS k(v)", orgByDomain) +
 		" ORDER BY 1", []any{accountID, distinct(nameKeys), distinct(domains)}}
+}
+
+// The conditions of an organization lookup by name key and by domain, on the values k.v and
+// the account $1, which the indexes organizations_name and organizations_domain serve.
+const (
+	orgByNameKey = "name_key = k.v AND account_id = $1"
+	orgByDomain  = "domain = k.v AND account_id = $1"
+)
+
+// organizationTable is the organizations table as a record kind (crm.OrganizationFields);
+// name_key is derived from the name.
+var organizationTable = recordTable{name: "organizations", columns: append(textColumns(crm.FieldName),
+	append([]column{{name: "name_key", field: crm.FieldName, typ: "text", derive: crm.NormalizeOrgName}},
+		textColumns(crm.FieldDomain, "website", "phone", "street", "city", "state", "postal_code", "country", "industry")...)...)}
+
+// OrganizationKeys names the identities of a batch whose organizations
+// LoadOrganizationRecords fetches: name keys (crm.NormalizeOrgName), domains (canonical), and
+// the values of a unique identifier field (UniqueField, a catalog index; -1: none).
+type OrganizationKeys struct {
+	NameKeys, Domains []string
+	UniqueField       int
+	UniqueValues      []string
+}
+
+// OrganizationLookups returns the queries LoadOrganizationRecords runs: one per identity that
+// has values, each probing its index once per value.
+func OrganizationLookups(c *crm.Catalog, accountID int64, k OrganizationKeys) []Statement {
+	var out []Statement
+	if len(k.NameKeys) > 0 {
+		out = append(out, organizationTable.probe("unnest($2::text[]) AS k(v)", orgByNameKey, accountID, distinct(k.NameKeys)))
+	}
+	if len(k.Domains) > 0 {
+		out = append(out, organizationTable.probe("unnest($2::text[]) AS k(v)", orgByDomain, accountID, distinct(k.Domains)))
+	}
+	if k.UniqueField >= 0 && len(k.UniqueValues) > 0 {
+		out = append(out, organizationTable.uniqueFieldLookup(c, accountID, k.UniqueField, k.UniqueValues))
+	}
+	return out
+}
+
+// LoadOrganizationRecords returns the account's organizations, with every field of the catalog
+// (crm.OrganizationFields and the account's custom organization fields), that have one of the
+// keys' name keys, domains or unique identifier values, oldest first.
+func LoadOrganizationRecords(ctx context.Context, q Querier, c *crm.Catalog, accountID int64, k OrganizationKeys) ([]Record, error) {
+	return loadRecords(ctx, q, organizationTable, c, OrganizationLookups(c, accountID, k))
+}
+
+// InsertOrganizationRecords writes new organizations (their ids already allocated, from
+// NextIDs(…, "organization")) with COPY; each name key is derived from its name.
+func InsertOrganizationRecords(ctx context.Context, tx pgx.Tx, c *crm.Catalog, accountID int64, rs []Record) error {
+	return insertRecords(ctx, tx, organizationTable, c, accountID, rs)
+}
+
+// UpdateOrganizationRecords writes the whole row of each changed organization in one statement.
+func UpdateOrganizationRecords(ctx context.Context, tx pgx.Tx, c *crm.Catalog, accountID int64, rs []Record) error {
+	return updateRecords(ctx, tx, organizationTable, c, accountID, rs)
+}
+
+// EnsureOrganizationLookupIndex creates, when missing, the partial index of the account's
+// organizations by a unique identifier field (see EnsureLookupIndexes), outside any
+// transaction.
+func EnsureOrganizationLookupIndex(ctx context.Context, q Querier, c *crm.Catalog, accountID int64, uniqueField int) error {
+	return ensureIndexes(ctx, q, []lookupIndex{organizationTable.uniqueFieldIndex(c, accountID, uniqueField)})
 }
 
 // InsertOrganizations writes new organizations (their ids already allocated) with COPY.

@@ -3,7 +3,6 @@ package store
 import (
 	"cmp"
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -14,20 +13,17 @@ import (
 	"github.com/leadpipe/leadpipe/crm"
 )
 
-// Prospect is a prospect as the import stages see it: its id and one canonical value per field
-// of the account's catalog ("" = no value). Lead Owner and Organization hold the linked user's
-// and organization's id in decimal; a multi-picklist holds its values joined by ";".
-type Prospect struct {
-	ID     int64
-	Values []string
-}
+// Prospect is a prospect as the import stages see it; Lead Owner and Organization hold the
+// linked user's and organization's id.
+type Prospect = Record
 
-// textColumns are the standard text fields stored in columns of the same name, in table order.
-var textColumns = []string{"email", "first_name", "last_name", "title", "phone", "mobile", "website",
-	"street", "city", "state", "postal_code", "country", "lead_source"}
-
-// prospectColumns is the full column list that LoadProspects selects and InsertProspects writes.
-var prospectColumns = append(append([]string{"id"}, textColumns...), "lead_owner_id", "email_opt_in", "organization_id", "custom")
+// prospectTable is the prospects table: a column per standard field but full_name (which is not
+// stored), named after it but for the links.
+var prospectTable = recordTable{name: "prospects", columns: append(textColumns("email", "first_name", "last_name",
+	"title", "phone", "mobile", "website", "street", "city", "state", "postal_code", "country", "lead_source"),
+	column{name: "lead_owner_id", field: crm.FieldLeadOwner, typ: "bigint"},
+	column{name: "email_opt_in", field: "email_opt_in", typ: "boolean"},
+	column{name: "organization_id", field: crm.FieldOrganization, typ: "bigint"})}
 
 // ProspectLookup names the identities of a batch whose prospects LoadProspects fetches.
 type ProspectLookup struct {
@@ -56,9 +52,14 @@ type Statement struct {
 // it has none of for these expressions, and at a few million prospects of one account it chose
 // a sequential scan of the table for every batch.
 func ProspectLookups(c *crm.Catalog, accountID int64, l ProspectLookup) []Statement {
+	return prospectLookups(c, accountID, l, prospectTable.selectList())
+}
+
+// prospectLookups returns the queries of ProspectLookups, selecting columns.
+func prospectLookups(c *crm.Catalog, accountID int64, l ProspectLookup, columns []string) []Statement {
 	var out []Statement
 	if len(l.Emails) > 0 {
-		out = append(out, Statement{probeEach("prospects", prospectColumns, "unnest($2::text[]) AS k(v)",
+		out = append(out, Statement{probeEach("prospects", columns, "unnest($2::text[]) AS k(v)",
 			"lower(email) = k.v AND account_id = $1"), []any{accountID, distinct(l.Emails)}})
 	}
 	// The account id is written into the identifier and name lookups, not passed as a
@@ -66,12 +67,12 @@ func ProspectLookups(c *crm.Catalog, accountID int64, l ProspectLookup) []Statem
 	// apply even to a generic plan of the prepared statement.
 	account := fmt.Sprintf("account_id = %d", accountID)
 	if l.UniqueField >= 0 && len(l.UniqueValues) > 0 {
-		out = append(out, Statement{probeEach("prospects", prospectColumns, "unnest($1::text[]) AS k(v)",
-			FieldExpr(c.Fields[l.UniqueField])+" = k.v AND "+account), []any{distinct(l.UniqueValues)}})
+		out = append(out, Statement{probeEach("prospects", columns, "unnest($1::text[]) AS k(v)",
+			prospectTable.uniqueFieldCond(c.Fields[l.UniqueField], accountID)), []any{distinct(l.UniqueValues)}})
 	}
 	if len(l.FirstNames) > 0 {
 		first, last := distinctPairs(l.FirstNames, l.LastNames)
-		out = append(out, Statement{probeEach("prospects", prospectColumns, "unnest($1::text[], $2::text[]) AS k(first, last)",
+		out = append(out, Statement{probeEach("prospects", columns, "unnest($1::text[], $2::text[]) AS k(first, last)",
 			firstNameExpr+" = k.first AND "+lastNameExpr+" = k.last AND "+nameGiven+" AND "+account), []any{first, last}})
 	}
 	return out
@@ -104,11 +105,16 @@ func distinct(values []string) []string {
 }
 
 // distinctPairs returns the pairs (first[i], last[i]) without repeats, in their first order.
-func distinctPairs(first, last []string) ([]string, []string) {
-	seen := make(map[[2]string]bool, len(first))
-	var f, l []string
+func distinctPairs[A, B comparable](first []A, last []B) ([]A, []B) {
+	type pair struct {
+		a A
+		b B
+	}
+	seen := make(map[pair]bool, len(first))
+	var f []A
+	var l []B
 	for i := range first {
-		if k := [2]string{first[i], last[i]}; !seen[k] {
+		if k := (pair{first[i], last[i]}); !seen[k] {
 			seen[k] = true
 			f, l = append(f, first[i]), append(l, last[i])
 		}
@@ -119,35 +125,46 @@ func distinctPairs(first, last []string) ([]string, []string) {
 // LoadProspects returns the account's prospects that have one of the lookup's emails, unique
 // identifier values or name pairs, oldest first.
 func LoadProspects(ctx context.Context, q Querier, c *crm.Catalog, accountID int64, l ProspectLookup) ([]Prospect, error) {
-	queries := ProspectLookups(c, accountID, l)
+	return loadRecords(ctx, q, prospectTable, c, ProspectLookups(c, accountID, l))
+}
+
+// ProspectRef is what a deal or an object record needs of the prospect it links to.
+type ProspectRef struct {
+	ID                         int64
+	Email, FirstName, LastName string // "" = none
+}
+
+// LoadProspectRefs returns the account's prospects that have one of the emails (lowercased) or
+// of the name pairs (lowercased, paired), oldest first: the lookups of LoadProspects, selecting
+// only what a link needs. The name lookup uses the name index EnsureLookupIndexes builds
+// (byName), which a kind linking by name ensures before its run.
+func LoadProspectRefs(ctx context.Context, q Querier, accountID int64, emails, firstNames, lastNames []string) ([]ProspectRef, error) {
+	lookups := prospectLookups(nil, accountID, ProspectLookup{Emails: emails, UniqueField: -1, FirstNames: firstNames, LastNames: lastNames},
+		[]string{"id", "coalesce(email, '')", "coalesce(first_name, '')", "coalesce(last_name, '')"})
 	seen := map[int64]bool{}
-	var out []Prospect
-	for _, qu := range queries {
-		rows, err := q.Query(ctx, qu.SQL, qu.Args...)
+	var out []ProspectRef
+	for _, l := range lookups {
+		rows, err := q.Query(ctx, l.SQL, l.Args...)
 		if err != nil {
 			return nil, fmt.Errorf("load prospects: %w", err)
 		}
-		for rows.Next() {
-			p, err := scanProspect(rows, c)
-			if err != nil {
-				rows.Close()
-				return nil, fmt.Errorf("load prospects: %w", err)
-			}
+		refs, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ProspectRef, error) {
+			var p ProspectRef
+			err := r.Scan(&p.ID, &p.Email, &p.FirstName, &p.LastName)
+			return p, err
+		})
+		if err != nil {
+			return nil, fmt.Errorf("load prospects: %w", err)
+		}
+		for _, p := range refs {
 			if !seen[p.ID] {
 				seen[p.ID] = true
 				out = append(out, p)
 			}
 		}
-		if err := rows.Err(); err != nil {
-			return nil, fmt.Errorf("load prospects: %w", err)
-		}
 	}
-	sortByID(out)
+	slices.SortFunc(out, func(a, b ProspectRef) int { return cmp.Compare(a.ID, b.ID) })
 	return out, nil
-}
-
-func sortByID(ps []Prospect) {
-	slices.SortFunc(ps, func(a, b Prospect) int { return cmp.Compare(a.ID, b.ID) })
 }
 
 // The name pair that matching by name compares, lowercased, and indexed (EnsureLookupIndexes)
@@ -159,114 +176,8 @@ const (
 	nameGiven     = "(first_name IS NOT NULL OR last_name IS NOT NULL)"
 )
 
-// FieldExpr is the SQL expression of a single-valued field's stored value as text.
-func FieldExpr(f crm.Field) string {
-	if f.Custom {
-		return "(custom->>'" + f.Key + "')" // keys are checked to be [a-z0-9_]
-	}
-	switch f.Key {
-	case "email_opt_in":
-		return "email_opt_in::text"
-	case crm.FieldLeadOwner:
-		return "lead_owner_id::text"
-	case crm.FieldOrganization:
-		return "organization_id::text"
-	}
-	return f.Key
-}
-
-func scanProspect(rows pgx.Rows, c *crm.Catalog) (Prospect, error) {
-	text := make([]*string, len(textColumns))
-	var owner, org *int64
-	var optIn *bool
-	var custom []byte
-	dest := []any{new(int64)}
-	for i := range text {
-		dest = append(dest, &text[i])
-	}
-	dest = append(dest, &owner, &optIn, &org, &custom)
-	if err := rows.Scan(dest...); err != nil {
-		return Prospect{}, err
-	}
-	p := Prospect{ID: *dest[0].(*int64), Values: make([]string, len(c.Fields))}
-	for i, col := range textColumns {
-		if text[i] != nil {
-			p.Values[c.MustIndex(col)] = *text[i]
-		}
-	}
-	if owner != nil {
-		p.Values[c.MustIndex(crm.FieldLeadOwner)] = strconv.FormatInt(*owner, 10)
-	}
-	if org != nil {
-		p.Values[c.MustIndex(crm.FieldOrganization)] = strconv.FormatInt(*org, 10)
-	}
-	if optIn != nil {
-		p.Values[c.MustIndex("email_opt_in")] = strconv.FormatBool(*optIn)
-	}
-	if len(custom) > 2 {
-		var m map[string]any
-		if err := json.Unmarshal(custom, &m); err != nil {
-			return Prospect{}, fmt.Errorf("prospect %d: custom fields: %w", p.ID, err)
-		}
-		for i, f := range c.Fields {
-			switch v := m[f.Key].(type) {
-			case string:
-				if f.Custom {
-					p.Values[i] = v
-				}
-			case []any:
-				parts := make([]string, 0, len(v))
-				for _, x := range v {
-					if s, ok := x.(string); ok {
-						parts = append(parts, s)
-					}
-				}
-				p.Values[i] = strings.Join(parts, ";")
-			}
-		}
-	}
-	return p, nil
-}
-
-// prospectRow converts a prospect's values to the column values of prospectColumns.
-func prospectRow(c *crm.Catalog, p Prospect) ([]any, error) {
-	row := make([]any, 0, len(prospectColumns))
-	row = append(row, p.ID)
-	for _, col := range textColumns {
-		row = append(row, nullable(p.Values[c.MustIndex(col)]))
-	}
-	owner, err := nullableID(p.Values[c.MustIndex(crm.FieldLeadOwner)])
-	if err != nil {
-		return nil, err
-	}
-	var optIn any
-	if v := p.Values[c.MustIndex("email_opt_in")]; v != "" {
-		optIn = v == "true"
-	}
-	org, err := nullableID(p.Values[c.MustIndex(crm.FieldOrganization)])
-	if err != nil {
-		return nil, err
-	}
-	if !c.HasCustom() {
-		return append(row, owner, optIn, org, "{}"), nil
-	}
-	custom := map[string]any{}
-	for i, f := range c.Fields {
-		if !f.Custom || p.Values[i] == "" {
-			continue
-		}
-		if f.Type == crm.MultiPicklist {
-			custom[f.Key] = strings.Split(p.Values[i], ";")
-		} else {
-			custom[f.Key] = p.Values[i]
-		}
-	}
-	js, err := json.Marshal(custom)
-	if err != nil {
-		return nil, err
-	}
-	return append(row, owner, optIn, org, string(js)), nil
-}
+// FieldExpr is the SQL expression of a single-valued prospect field's stored value as text.
+func FieldExpr(f crm.Field) string { return prospectTable.fieldExpr(f) }
 
 func nullable(s string) any {
 	if s == "" {
@@ -288,22 +199,7 @@ func nullableID(s string) (any, error) {
 
 // InsertProspects writes new prospects (their ids already allocated) with COPY.
 func InsertProspects(ctx context.Context, tx pgx.Tx, c *crm.Catalog, accountID int64, ps []Prospect) error {
-	if len(ps) == 0 {
-		return nil
-	}
-	rows := make([][]any, len(ps))
-	for i, p := range ps {
-		r, err := prospectRow(c, p)
-		if err != nil {
-			return fmt.Errorf("insert prospects: %w", err)
-		}
-		rows[i] = append([]any{accountID}, r...)
-	}
-	cols := append([]string{"account_id"}, prospectColumns...)
-	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"prospects"}, cols, pgx.CopyFromRows(rows)); err != nil {
-		return fmt.Errorf("insert prospects: %w", err)
-	}
-	return nil
+	return insertRecords(ctx, tx, prospectTable, c, accountID, ps)
 }
 
 // ClearEmails empties the email of prospects whose email the batch moves elsewhere, before
@@ -328,65 +224,21 @@ func ClearEmailsStatement(accountID int64, ids []int64) Statement {
 
 // UpdateProspects writes the whole row of each changed prospect in one statement.
 func UpdateProspects(ctx context.Context, tx pgx.Tx, c *crm.Catalog, accountID int64, ps []Prospect) error {
-	if len(ps) == 0 {
-		return nil
-	}
-	st, err := UpdateProspectsStatement(c, accountID, ps)
-	if err != nil {
-		return err
-	}
-	if _, err := tx.Exec(ctx, st.SQL, st.Args...); err != nil {
-		return fmt.Errorf("update prospects: %w", err)
-	}
-	return nil
+	return updateRecords(ctx, tx, prospectTable, c, accountID, ps)
 }
 
 // UpdateProspectsStatement is the statement UpdateProspects runs: one array per column,
 // unnested side by side.
 func UpdateProspectsStatement(c *crm.Catalog, accountID int64, ps []Prospect) (Statement, error) {
-	cols := make([][]any, len(prospectColumns))
-	for _, p := range ps {
-		r, err := prospectRow(c, p)
-		if err != nil {
-			return Statement{}, fmt.Errorf("update prospects: %w", err)
-		}
-		for i, v := range r {
-			cols[i] = append(cols[i], v)
-		}
-	}
-	args := []any{accountID}
-	var params, sets []string
-	for i, col := range prospectColumns {
-		args = append(args, cols[i])
-		params = append(params, fmt.Sprintf("$%d::%s[]", i+2, columnType(col)))
-		if col != "id" {
-			sets = append(sets, col+" = u."+col)
-		}
-	}
-	sql := "UPDATE prospects p SET " + strings.Join(sets, ", ") + ", updated_at = now() FROM unnest(" +
-		strings.Join(params, ", ") + ") AS u(" + strings.Join(prospectColumns, ", ") +
-		") WHERE p.id = u.id AND p.account_id = $1"
-	return Statement{sql, args}, nil
-}
-
-func columnType(col string) string {
-	switch col {
-	case "id", "lead_owner_id", "organization_id":
-		return "bigint"
-	case "email_opt_in":
-		return "boolean"
-	case "custom":
-		return "jsonb"
-	}
-	return "text"
+	return prospectTable.update(c, accountID, ps)
 }
 
 // IDBlock is how many ids one NextIDs call allocates; the *_id_blocks sequences of the schema
 // step by it.
 const IDBlock = 1000
 
-// NextIDs allocates a block of IDBlock new ids for prospects or organizations (table names
-// the sequence: "prospect" or "organization").
+// NextIDs allocates a block of IDBlock new ids for a record kind (table names the sequence:
+// "prospect", "organization", "deal" or "object_record").
 func NextIDs(ctx context.Context, q Querier, table string) ([]int64, error) {
 	var start int64
 	if err := q.QueryRow(ctx, "SELECT nextval($1::regclass)", table+"_id_blocks").Scan(&start); err != nil {
@@ -412,26 +264,15 @@ func NextIDs(ctx context.Context, q Querier, table string) ([]int64, error) {
 // another lookup's index of the account whole, once per value looked up (measured: 306 s for
 // one batch's emails at 50,000 prospects).
 func EnsureLookupIndexes(ctx context.Context, q Querier, c *crm.Catalog, accountID int64, uniqueField int, byName bool) error {
-	type index struct{ name, on string }
-	var indexes []index
+	var indexes []lookupIndex
 	if uniqueField >= 0 {
-		f := c.Fields[uniqueField]
-		indexes = append(indexes, index{fmt.Sprintf("prospects_a%d_by_%s", accountID, f.Key),
-			fmt.Sprintf("prospects (%s) WHERE account_id = %d AND %s IS NOT NULL", FieldExpr(f), accountID, FieldExpr(f))})
+		indexes = append(indexes, prospectTable.uniqueFieldIndex(c, accountID, uniqueField))
 	}
 	if byName {
-		indexes = append(indexes, index{fmt.Sprintf("prospects_a%d_by_name", accountID),
+		indexes = append(indexes, lookupIndex{fmt.Sprintf("prospects_a%d_by_name", accountID),
 			fmt.Sprintf("prospects (%s) WHERE account_id = %d AND %s", nameExpr, accountID, nameGiven)})
 	}
-	for _, ix := range indexes {
-		if err := dropAbandonedIndex(ctx, q, ix.name); err != nil {
-			return err
-		}
-		if _, err := q.Exec(ctx, "CREATE INDEX CONCURRENTLY IF NOT EXISTS "+ix.name+" ON "+ix.on); err != nil {
-			return fmt.Errorf("create lookup index: %w", err)
-		}
-	}
-	return nil
+	return ensureIndexes(ctx, q, indexes)
 }
 
 // dropAbandonedIndex drops the index name if a build of it was cut short (the daemon stopped

@@ -182,8 +182,8 @@ func Account(t testing.TB, p *pgxpool.Pool, limit int64) store.Account {
 // that test runs do not pile them up on a developer's database.
 func dropLookupIndexes(t testing.TB, p *pgxpool.Pool, accountID int64) {
 	ctx := context.Background()
-	rows, err := p.Query(ctx, "SELECT indexname FROM pg_indexes WHERE tablename = 'prospects' AND indexname LIKE $1",
-		fmt.Sprintf(`prospects\_a%d\_by\_%%`, accountID))
+	rows, err := p.Query(ctx, "SELECT indexname FROM pg_indexes WHERE tablename IN ('prospects', 'organizations', 'deals') AND indexname ~ $1",
+		fmt.Sprintf(`^(prospects|organizations|deals)_a%d_by_`, accountID))
 	if err != nil {
 		t.Errorf("list lookup indexes: %v", err)
 		return

@@ -1,0 +1,120 @@
+package crm
+
+import (
+	"fmt"
+	"strings"
+)
+
+// The record kinds besides prospects (issue 11): organizations, deals and the records of an
+// account's custom object types. Their standard fields are the columns of their tables, as
+// StandardFields are those of the prospects table.
+
+// Standard field keys of organizations and deals used by the import rules and the store.
+const (
+	FieldName      = "name"
+	FieldDomain    = "domain"
+	FieldAmount    = "amount"
+	FieldStage     = "stage"
+	FieldCloseDate = "close_date"
+	FieldOwner     = "owner"
+	// FieldProspect is a deal's or an object record's link to a prospect: it holds the
+	// prospect's id, which the writer resolves from FieldProspectEmail, else from
+	// FieldProspectFirstName and FieldProspectLastName. Those three are not stored.
+	FieldProspect          = "prospect"
+	FieldProspectEmail     = "prospect_email"
+	FieldProspectFirstName = "prospect_first_name"
+	FieldProspectLastName  = "prospect_last_name"
+)
+
+// Prospect is the type of a link to a prospect (FieldProspect).
+const Prospect FieldType = "prospect"
+
+// OrganizationFields returns the standard organization fields, in the order of the
+// organizations table's columns. Domain is the match key of SPEC §7: the store keeps what the
+// writer gives it, canonical (WebsiteDomain's form).
+func OrganizationFields() []Field {
+	return []Field{
+		{Key: FieldName, Label: "Name", Type: Text, MaxLength: 255, Aliases: []string{"Organization", "Organization Name", "Organisation", "Company", "Company Name", "Account Name"}},
+		{Key: FieldDomain, Label: "Domain", Type: Text, MaxLength: 255, Aliases: []string{"Company Domain", "Domain Name"}},
+		{Key: "website", Label: "Website", Type: Text, MaxLength: 255, Aliases: []string{"Web Site", "URL", "Web", "Company Website"}},
+		{Key: "phone", Label: "Phone", Type: Phone, MaxLength: 40, Aliases: []string{"Phone Number", "Telephone", "Tel", "Main Phone"}},
+		{Key: "street", Label: "Street", Type: Text, MaxLength: 255, Aliases: []string{"Address", "Street Address", "Address 1", "Address Line 1"}},
+		{Key: "city", Label: "City", Type: Text, MaxLength: 100, Aliases: []string{"Town"}},
+		{Key: "state", Label: "State", Type: Text, MaxLength: 100, Aliases: []string{"Province", "Region", "State/Province"}},
+		{Key: "postal_code", Label: "Postal Code", Type: Text, MaxLength: 20, Aliases: []string{"Zip", "Zip Code", "Postcode", "Post Code", "ZIP/Postal Code"}},
+		{Key: "country", Label: "Country", Type: Text, MaxLength: 100},
+		{Key: "industry", Label: "Industry", Type: Text, MaxLength: 100, Aliases: []string{"Sector"}},
+	}
+}
+
+// DefaultDealStages are the deal stages of an account that has not set its own.
+func DefaultDealStages() []string {
+	return []string{"Prospecting", "Qualification", "Proposal", "Negotiation", "Closed Won", "Closed Lost"}
+}
+
+// DealFields returns the standard deal fields, in the order of the deals table's columns;
+// stage is a picklist of stages (the account's, DefaultDealStages until it sets its own).
+func DealFields(stages []string) []Field {
+	return []Field{
+		{Key: FieldName, Label: "Name", Type: Text, MaxLength: 255, Aliases: []string{"Deal", "Deal Name", "Opportunity", "Opportunity Name"}},
+		{Key: FieldAmount, Label: "Amount", Type: Number, Aliases: []string{"Value", "Deal Value", "Deal Amount"}},
+		{Key: FieldStage, Label: "Stage", Type: Picklist, Options: stages, Aliases: []string{"Deal Stage", "Sales Stage"}},
+		{Key: FieldCloseDate, Label: "Close Date", Type: Date, Aliases: []string{"Expected Close Date", "Closing Date"}},
+		{Key: FieldOwner, Label: "Owner", Type: User, Aliases: []string{"Deal Owner", "Assigned To"}},
+		{Key: FieldOrganization, Label: "Organization", Type: Organization, MaxLength: 255, Aliases: []string{"Company", "Company Name", "Organisation", "Organization Name", "Account", "Account Name"}},
+		{Key: FieldProspect, Label: "Prospect", Type: Prospect},
+		{Key: FieldProspectEmail, Label: "Prospect Email", Type: Email, MaxLength: 254, Aliases: []string{"Contact Email"}},
+		{Key: FieldProspectFirstName, Label: "Prospect First Name", Type: Text, MaxLength: 100, Aliases: []string{"Contact First Name"}},
+		{Key: FieldProspectLastName, Label: "Prospect Last Name", Type: Text, MaxLength: 100, Aliases: []string{"Contact Last Name"}},
+	}
+}
+
+// ObjectFields returns the standard fields of every custom object type: its link to a
+// prospect, given by the prospect's email. The type's own fields follow them as custom fields.
+func ObjectFields() []Field {
+	return []Field{
+		{Key: FieldProspect, Label: "Prospect", Type: Prospect},
+		{Key: FieldProspectEmail, Label: "Prospect Email", Type: Email, MaxLength: 254, Aliases: []string{"Contact Email"}},
+	}
+}
+
+
+// DealNameKey folds a deal name for matching within its organization: lowercase, trimmed,
+// runs of whitespace read as one space. Unlike organization names, punctuation and suffixes
+// count: "Renewal 2026" and "Renewal-2026" are two deals.
+func DealNameKey(name string) string {
+	return strings.Join(strings.Fields(strings.ToLower(name)), " ")
+}
+
+// BuiltinKinds are the kind names an object type's key may not take (workbook is the kind of a
+// file whose sheets are several kinds).
+var BuiltinKinds = []string{"prospects", "organizations", "deals", "workbook"}
+
+// CheckObjectType checks the definition of a custom object type: a key like a field key that
+// is no built-in kind, a label (which names its sheet in a workbook, so it is no built-in
+// kind's name either), and the key of the field that identifies a record.
+func CheckObjectType(key, label, identifier string) error {
+	if !fieldKey.MatchString(key) {
+		return fmt.Errorf("object key %q: use lowercase letters, digits and '_', starting with a letter, at most 40 characters", key)
+	}
+	for _, k := range BuiltinKinds {
+		if key == k {
+			return fmt.Errorf("object key %q is a built-in kind: choose another key", key)
+		}
+		if strings.EqualFold(strings.TrimSpace(label), k) {
+			return fmt.Errorf("object %q: label %q is the name of a built-in kind: choose another label", key, label)
+		}
+	}
+	if strings.TrimSpace(label) == "" {
+		return fmt.Errorf("object %q: label is empty", key)
+	}
+	if !fieldKey.MatchString(identifier) {
+		return fmt.Errorf("object %q: identifier %q is not a field key: use lowercase letters, digits and '_', starting with a letter", key, identifier)
+	}
+	for _, f := range ObjectFields() {
+		if f.Key == identifier {
+			return fmt.Errorf("object %q: identifier %q is the prospect link, not a field of the object", key, identifier)
+		}
+	}
+	return nil
+}

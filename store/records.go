@@ -1,0 +1,361 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+
+	"github.com/leadpipe/leadpipe/crm"
+)
+
+// Record is a row of a record kind (a prospect, an organization, a deal, an object record) as
+// the import stages see it: its id and one canonical value per field of the kind's catalog
+// ("" = no value). A link (Lead Owner, Organization, Prospect) holds the linked row's id in
+// decimal; a multi-picklist holds its values joined by ";".
+type Record struct {
+	ID     int64
+	Values []string
+}
+
+// recordTable describes the table of a record kind: the columns that hold its standard fields,
+// then its custom fields in the jsonb column custom. Every kind is read (scan), written (row),
+// looked up (probe, fieldExpr) and indexed (lookupIndex) through it.
+type recordTable struct {
+	name    string
+	columns []column
+	// fixed columns are written with the same value for every new record (an object record's
+	// type) and never read back.
+	fixed []fixedColumn
+}
+
+// column is a column of a record table that holds the value of one field of the catalog.
+type column struct {
+	name  string
+	field string // the key of the catalog field it stores
+	typ   string // text, bigint, boolean, numeric or date
+	// derive, when set, makes the column a function of the field's value, written and never
+	// read back: a match key such as an organization's name_key.
+	derive func(string) string
+}
+
+type fixedColumn struct {
+	name  string
+	value any
+}
+
+// textColumns returns a text column per field key, named after it.
+func textColumns(keys ...string) []column {
+	cols := make([]column, len(keys))
+	for i, k := range keys {
+		cols[i] = column{name: k, field: k, typ: "text"}
+	}
+	return cols
+}
+
+// read reports whether a column is read back into a record's values.
+func (col column) read() bool { return col.derive == nil }
+
+// selectList is what a lookup of the table selects, in the order scan reads: the id, each
+// column read back as text, and the custom fields.
+func (t recordTable) selectList() []string {
+	out := []string{"id"}
+	for _, col := range t.columns {
+		switch {
+		case !col.read():
+		case col.typ == "text":
+			out = append(out, col.name)
+		case col.typ == "date":
+			out = append(out, "to_char("+col.name+", 'YYYY-MM-DD')") // whatever the DateStyle
+		default:
+			out = append(out, col.name+"::text")
+		}
+	}
+	return append(out, "custom")
+}
+
+// writeColumns are the columns row returns values for, in its order.
+func (t recordTable) writeColumns() []string {
+	out := []string{"id"}
+	for _, col := range t.columns {
+		out = append(out, col.name)
+	}
+	return append(out, "custom")
+}
+
+// fieldExpr is the SQL expression of a single-valued field's stored value as text, as lookups
+// compare it and lookup indexes index it.
+func (t recordTable) fieldExpr(f crm.Field) string {
+	if f.Custom {
+		return "(custom->>'" + f.Key + "')" // keys are checked to be [a-z0-9_]
+	}
+	for _, col := range t.columns {
+		if col.field == f.Key && col.read() {
+			if col.typ == "text" {
+				return col.name
+			}
+			return col.name + "::text"
+		}
+	}
+	return f.Key
+}
+
+// probe is a lookup of the table's records, one index probe per value (see probeEach).
+func (t recordTable) probe(keys, cond string, args ...any) Statement {
+	return Statement{probeEach(t.name, t.selectList(), keys, cond), args}
+}
+
+// scan reads a row of selectList into a record of the catalog.
+func (t recordTable) scan(rows pgx.Rows, c *crm.Catalog) (Record, error) {
+	var id int64
+	var custom []byte
+	var fields []int
+	for _, col := range t.columns {
+		if col.read() {
+			fields = append(fields, c.MustIndex(col.field))
+		}
+	}
+	values := make([]*string, len(fields))
+	dest := []any{&id}
+	for i := range values {
+		dest = append(dest, &values[i])
+	}
+	dest = append(dest, &custom)
+	if err := rows.Scan(dest...); err != nil {
+		return Record{}, err
+	}
+	r := Record{ID: id, Values: make([]string, len(c.Fields))}
+	for i, v := range values {
+		if v != nil {
+			r.Values[fields[i]] = *v
+		}
+	}
+	if len(custom) > 2 {
+		var m map[string]any
+		if err := json.Unmarshal(custom, &m); err != nil {
+			return Record{}, fmt.Errorf("%s %d: custom fields: %w", t.name, id, err)
+		}
+		for i, f := range c.Fields {
+			switch v := m[f.Key].(type) {
+			case string:
+				if f.Custom {
+					r.Values[i] = v
+				}
+			case []any:
+				parts := make([]string, 0, len(v))
+				for _, x := range v {
+					if s, ok := x.(string); ok {
+						parts = append(parts, s)
+					}
+				}
+				r.Values[i] = strings.Join(parts, ";")
+			}
+		}
+	}
+	return r, nil
+}
+
+// row converts a record's values to the values of writeColumns.
+func (t recordTable) row(c *crm.Catalog, r Record) ([]any, error) {
+	out := make([]any, 0, len(t.columns)+2)
+	out = append(out, r.ID)
+	for _, col := range t.columns {
+		v, err := col.value(r.Values[c.MustIndex(col.field)])
+		if err != nil {
+			return nil, fmt.Errorf("%s %d: %s: %w", t.name, r.ID, col.field, err)
+		}
+		out = append(out, v)
+	}
+	if !c.HasCustom() {
+		return append(out, "{}"), nil
+	}
+	custom := map[string]any{}
+	for i, f := range c.Fields {
+		if !f.Custom || r.Values[i] == "" {
+			continue
+		}
+		if f.Type == crm.MultiPicklist {
+			custom[f.Key] = strings.Split(r.Values[i], ";")
+		} else {
+			custom[f.Key] = r.Values[i]
+		}
+	}
+	js, err := json.Marshal(custom)
+	if err != nil {
+		return nil, err
+	}
+	return append(out, string(js)), nil
+}
+
+// value converts a field's canonical value to the column's.
+func (col column) value(s string) (any, error) {
+	if col.derive != nil {
+		s = col.derive(s)
+	}
+	if s == "" {
+		return nil, nil
+	}
+	switch col.typ {
+	case "bigint":
+		return nullableID(s)
+	case "boolean":
+		return s == "true", nil
+	case "numeric":
+		var n pgtype.Numeric
+		if err := n.Scan(s); err != nil {
+			return nil, fmt.Errorf("bad number %q", s)
+		}
+		return n, nil
+	case "date":
+		d, err := time.Parse(time.DateOnly, s)
+		if err != nil {
+			return nil, fmt.Errorf("bad date %q", s)
+		}
+		return pgtype.Date{Time: d, Valid: true}, nil
+	}
+	return s, nil
+}
+
+// loadRecords runs lookups of t and returns the records they find, each once, oldest first.
+func loadRecords(ctx context.Context, q Querier, t recordTable, c *crm.Catalog, lookups []Statement) ([]Record, error) {
+	seen := map[int64]bool{}
+	var out []Record
+	for _, l := range lookups {
+		rows, err := q.Query(ctx, l.SQL, l.Args...)
+		if err != nil {
+			return nil, fmt.Errorf("load %s: %w", t.name, err)
+		}
+		for rows.Next() {
+			r, err := t.scan(rows, c)
+			if err != nil {
+				rows.Close()
+				return nil, fmt.Errorf("load %s: %w", t.name, err)
+			}
+			if !seen[r.ID] {
+				seen[r.ID] = true
+				out = append(out, r)
+			}
+		}
+		if err := rows.Err(); err != nil {
+			return nil, fmt.Errorf("load %s: %w", t.name, err)
+		}
+	}
+	slices.SortFunc(out, func(a, b Record) int { return cmp.Compare(a.ID, b.ID) })
+	return out, nil
+}
+
+// insertRecords writes new records of t (their ids already allocated) with COPY.
+func insertRecords(ctx context.Context, tx pgx.Tx, t recordTable, c *crm.Catalog, accountID int64, rs []Record) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	lead := []any{accountID}
+	cols := []string{"account_id"}
+	for _, f := range t.fixed {
+		lead, cols = append(lead, f.value), append(cols, f.name)
+	}
+	rows := make([][]any, len(rs))
+	for i, r := range rs {
+		values, err := t.row(c, r)
+		if err != nil {
+			return fmt.Errorf("insert %s: %w", t.name, err)
+		}
+		rows[i] = append(slices.Clip(lead), values...)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{t.name}, append(cols, t.writeColumns()...), pgx.CopyFromRows(rows)); err != nil {
+		return fmt.Errorf("insert %s: %w", t.name, err)
+	}
+	return nil
+}
+
+// updateRecords writes the whole row of each changed record of t in one statement.
+func updateRecords(ctx context.Context, tx pgx.Tx, t recordTable, c *crm.Catalog, accountID int64, rs []Record) error {
+	if len(rs) == 0 {
+		return nil
+	}
+	st, err := t.update(c, accountID, rs)
+	if err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, st.SQL, st.Args...); err != nil {
+		return fmt.Errorf("update %s: %w", t.name, err)
+	}
+	return nil
+}
+
+// update is the statement updateRecords runs: one array per column, unnested side by side,
+// joined to the table by id within the account.
+func (t recordTable) update(c *crm.Catalog, accountID int64, rs []Record) (Statement, error) {
+	names := t.writeColumns()
+	cols := make([][]any, len(names))
+	for _, r := range rs {
+		values, err := t.row(c, r)
+		if err != nil {
+			return Statement{}, fmt.Errorf("update %s: %w", t.name, err)
+		}
+		for i, v := range values {
+			cols[i] = append(cols[i], v)
+		}
+	}
+	types := []string{"bigint"}
+	for _, col := range t.columns {
+		types = append(types, col.typ)
+	}
+	types = append(types, "jsonb")
+	args := []any{accountID}
+	var params, sets []string
+	for i, name := range names {
+		args = append(args, cols[i])
+		params = append(params, fmt.Sprintf("$%d::%s[]", i+2, types[i]))
+		if name != "id" {
+			sets = append(sets, name+" = u."+name)
+		}
+	}
+	sql := "UPDATE " + t.name + " p SET " + strings.Join(sets, ", ") + ", updated_at = now() FROM unnest(" +
+		strings.Join(params, ", ") + ") AS u(" + strings.Join(names, ", ") +
+		") WHERE p.id = u.id AND p.account_id = $1"
+	return Statement{sql, args}, nil
+}
+
+// lookupIndex is a per-account partial index a kind's lookups need (see EnsureLookupIndexes).
+type lookupIndex struct{ name, on string }
+
+// uniqueFieldIndex is the lookup index of an account's records of t by the field at index
+// field of the catalog: only the records that have a value of it.
+func (t recordTable) uniqueFieldIndex(c *crm.Catalog, accountID int64, field int) lookupIndex {
+	f := c.Fields[field]
+	return lookupIndex{fmt.Sprintf("%s_a%d_by_%s", t.name, accountID, f.Key),
+		fmt.Sprintf("%s (%s) WHERE account_id = %d AND %s IS NOT NULL", t.name, t.fieldExpr(f), accountID, t.fieldExpr(f))}
+}
+
+// uniqueFieldLookup is the lookup of an account's records of t by values of the field at index
+// field. The account id is written into it, not passed as a parameter, so that the planner can
+// prove the partial index of uniqueFieldIndex applies even to a generic plan.
+func (t recordTable) uniqueFieldLookup(c *crm.Catalog, accountID int64, field int, values []string) Statement {
+	return t.probe("unnest($1::text[]) AS k(v)", t.uniqueFieldCond(c.Fields[field], accountID), distinct(values))
+}
+
+// uniqueFieldCond is the condition of uniqueFieldLookup on the values k.v.
+func (t recordTable) uniqueFieldCond(f crm.Field, accountID int64) string {
+	return fmt.Sprintf("%s = k.v AND account_id = %d", t.fieldExpr(f), accountID)
+}
+
+// ensureIndexes creates the lookup indexes that are missing, CONCURRENTLY, outside any
+// transaction, so that imports writing meanwhile are not blocked.
+func ensureIndexes(ctx context.Context, q Querier, indexes []lookupIndex) error {
+	for _, ix := range indexes {
+		if err := dropAbandonedIndex(ctx, q, ix.name); err != nil {
+			return err
+		}
+		if _, err := q.Exec(ctx, "CREATE INDEX CONCURRENTLY IF NOT EXISTS "+ix.name+" ON "+ix.on); err != nil {
+			return fmt.Errorf("create lookup index: %w", err)
+		}
+	}
+	return nil
+}
