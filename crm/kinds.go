@@ -78,7 +78,6 @@ func ObjectFields() []Field {
 	}
 }
 
-
 // DealNameKey folds a deal name for matching within its organization: lowercase, trimmed,
 // runs of whitespace read as one space. Unlike organization names, punctuation and suffixes
 // count: "Renewal 2026" and "Renewal-2026" are two deals.

@@ -59,7 +59,7 @@ func newPlan(ctx context.Context, q store.Querier, acct store.Account, k kind.Ki
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadFile, err)
 	}
-	p := &plan{Plan: kind.Plan{Kind: k, Account: acct, Catalog: catalog, Options: o, Users: users, Mapped: mapper.Mapped}, mapper: mapper}
+	p := &plan{Plan: kind.Plan{Kind: k, Account: acct, Catalog: catalog, Options: o, Users: users}, mapper: mapper}
 	p.validator, err = validate.New(catalog, users, o, k.Rules(&p.Plan))
 	if err != nil {
 		return nil, err

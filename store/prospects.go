@@ -251,6 +251,30 @@ func NextIDs(ctx context.Context, q Querier, table string) ([]int64, error) {
 	return ids, nil
 }
 
+// IDPool hands out new ids of one record kind, allocated a block at a time (NextIDs). A pool is
+// used by one import's writer; ids it allocated and did not hand out are never used.
+type IDPool struct {
+	table string
+	ids   []int64
+}
+
+// NewIDPool returns a pool of ids for table ("prospect", "organization", …; see NextIDs).
+func NewIDPool(table string) *IDPool { return &IDPool{table: table} }
+
+// Next returns a new id, allocating a block through q when the pool is empty.
+func (p *IDPool) Next(ctx context.Context, q Querier) (int64, error) {
+	if len(p.ids) == 0 {
+		ids, err := NextIDs(ctx, q, p.table)
+		if err != nil {
+			return 0, err
+		}
+		p.ids = ids
+	}
+	id := p.ids[0]
+	p.ids = p.ids[1:]
+	return id, nil
+}
+
 // EnsureLookupIndexes creates, when missing, the index that matching an account's rows by a
 // unique identifier field (uniqueField >= 0) or by name needs. Each is a partial index of that
 // account's prospects: an index on the whole table would make every account's inserts pay for

@@ -59,6 +59,4 @@ func (Kind) Prepare(ctx context.Context, db store.Querier, p *kind.Plan) error {
 func (Kind) Rules(p *kind.Plan) validate.Rules { return newRules(p.Catalog, p.Options) }
 
 // Writer implements kind.Kind.
-func (Kind) Writer(p *kind.Plan) pipeline.Writer {
-	return newWriter(p, p.Mapped(crm.FieldOrganization))
-}
+func (Kind) Writer(p *kind.Plan) pipeline.Writer { return newWriter(p) }

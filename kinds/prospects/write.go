@@ -9,6 +9,7 @@ import (
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/internal/orglink"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/store"
 )
@@ -28,30 +29,28 @@ type writer struct {
 	plan                            *kind.Plan
 	match                           matchConfig
 	policies                        []crm.Policy
-	orgMapped                       bool // a column feeds the organization field
+	orgs                            *orglink.Linker
 	org, website, email, leadSource int
 
-	prospectIDs, orgIDs idPool
-	groupings           []int64 // lists, tags and campaign of the import, once created
-	groupingsReady      bool
+	prospectIDs    *store.IDPool
+	groupings      []int64 // lists, tags and campaign of the import, once created
+	groupingsReady bool
 }
 
-// newWriter returns the writer of a plan's batches; orgMapped says a column of the file feeds
-// the organization field.
-func newWriter(p *kind.Plan, orgMapped bool) *writer {
+// newWriter returns the writer of a plan's batches.
+func newWriter(p *kind.Plan) *writer {
 	c, o := p.Catalog, p.Options
 	w := &writer{
 		plan:        p,
 		match:       matchConfig{Catalog: c, AccountID: p.Account.ID, UniqueField: -1, MatchByName: o.MatchByName},
 		policies:    make([]crm.Policy, len(c.Fields)),
-		orgMapped:   orgMapped,
 		org:         c.MustIndex(crm.FieldOrganization),
 		website:     c.MustIndex(crm.FieldWebsite),
 		email:       c.MustIndex(crm.FieldEmail),
 		leadSource:  c.MustIndex(crm.FieldLeadSource),
-		prospectIDs: idPool{table: "prospect"},
-		orgIDs:      idPool{table: "organization"},
+		prospectIDs: store.NewIDPool("prospect"),
 	}
+	w.orgs = orglink.New(c, p.Account.ID, func(v []string) string { return crm.OrgDomain(v[w.website], v[w.email]) })
 	if k := o.UniqueIdentifier; k != "" {
 		w.match.UniqueField = c.Index(k)
 	}
@@ -71,7 +70,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	if err != nil {
 		return err
 	}
-	orgs, err := s.loadOrgs(ctx, tx, b.Rows)
+	orgs, err := s.orgs.Load(ctx, tx, b.Rows)
 	if err != nil {
 		return err
 	}
@@ -92,7 +91,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 			r.Skip(pipeline.ReasonOverLimit, room.limitDetail())
 			continue
 		case p == nil:
-			id, err := s.prospectIDs.next(ctx, tx)
+			id, err := s.prospectIDs.Next(ctx, tx)
 			if err != nil {
 				return err
 			}
@@ -126,10 +125,11 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 			members = append(members, p.ID)
 		}
 	}
-	if err := store.InsertOrganizations(ctx, tx, s.plan.Account.ID, orgs.created); err != nil {
+	orgsCreated, err := orgs.Write(ctx, tx)
+	if err != nil {
 		return err
 	}
-	b.OrgsCreated = len(orgs.created)
+	b.OrgsCreated = orgsCreated
 	// Emails may have moved between prospects: free the old ones, then write the final state.
 	var moved []int64
 	for _, p := range changed {
@@ -157,7 +157,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 
 // apply sets the row's values on p under the field policies (SPEC §5) and counts each real
 // change in p.Edits. isNew says p is being created by this row, not yet indexed.
-func (s *writer) apply(ctx context.Context, tx pgx.Tx, idx *matchIndex, orgs *orgIndex, b *pipeline.Batch, p *prospect, r *pipeline.Row, isNew bool) error {
+func (s *writer) apply(ctx context.Context, tx pgx.Tx, idx *matchIndex, orgs *orglink.Batch, b *pipeline.Batch, p *prospect, r *pipeline.Row, isNew bool) error {
 	for i, v := range r.Values {
 		if v == "" {
 			continue
@@ -168,7 +168,7 @@ func (s *writer) apply(ctx context.Context, tx pgx.Tx, idx *matchIndex, orgs *or
 			continue
 		}
 		if i == s.org {
-			id, err := orgs.resolve(ctx, tx, &s.orgIDs, v, r.Values[s.website], r.Values[s.email])
+			id, err := orgs.Resolve(ctx, tx, r.Values)
 			if err != nil {
 				return err
 			}
@@ -230,23 +230,4 @@ func (s *writer) addMembers(ctx context.Context, tx pgx.Tx, prospectIDs []int64)
 		s.groupingsReady = true
 	}
 	return store.AddMembers(ctx, tx, s.groupings, prospectIDs, s.plan.ImportID)
-}
-
-// idPool hands out new prospect or organization ids, fetched a block at a time.
-type idPool struct {
-	table string
-	ids   []int64
-}
-
-func (p *idPool) next(ctx context.Context, q store.Querier) (int64, error) {
-	if len(p.ids) == 0 {
-		ids, err := store.NextIDs(ctx, q, p.table)
-		if err != nil {
-			return 0, err
-		}
-		p.ids = ids
-	}
-	id := p.ids[0]
-	p.ids = p.ids[1:]
-	return id, nil
 }

@@ -116,16 +116,6 @@ func (m *Mapper) Unmapped() []string {
 	return out
 }
 
-// Mapped reports whether some column feeds the field with that key.
-func (m *Mapper) Mapped(key string) bool {
-	for _, c := range m.report {
-		if c.Field == key {
-			return true
-		}
-	}
-	return false
-}
-
 // Process fills every unskipped row's Values with its trimmed cells, by field.
 func (m *Mapper) Process(_ context.Context, b *pipeline.Batch) error {
 	n := len(m.catalog.Fields)

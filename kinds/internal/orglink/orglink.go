@@ -1,0 +1,114 @@
+// Package orglink links the rows of an import to organizations (SPEC §7), for every kind whose
+// records have an Organization field (prospects, deals): a row links to the oldest of the
+// account's organizations with the same normalised name, else the oldest with the row's domain,
+// else to a new one, which later rows of the import then find too.
+package orglink
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/pipeline"
+	"github.com/leadpipe/leadpipe/store"
+)
+
+// Linker links the rows of one import. It is safe for one goroutine.
+type Linker struct {
+	accountID int64
+	field     int // catalog index of the organization field
+	// domain returns the domain a row's organization may match by; "" for none.
+	domain func(values []string) string
+	ids    *store.IDPool
+}
+
+// New returns the linker of an import into an account whose rows name their organization in
+// the catalog's field of type crm.Organization, and whose domain is domain(row values).
+func New(c *crm.Catalog, accountID int64, domain func(values []string) string) *Linker {
+	l := &Linker{accountID: accountID, field: -1, domain: domain, ids: store.NewIDPool("organization")}
+	for i, f := range c.Fields {
+		if f.Type == crm.Organization {
+			l.field = i
+			break
+		}
+	}
+	return l
+}
+
+// Field is the catalog index of the organization field.
+func (l *Linker) Field() int { return l.field }
+
+// Batch is what one batch links to: the organizations its rows could match, loaded at once,
+// and those it creates.
+type Batch struct {
+	l                *Linker
+	byName, byDomain map[string]int64
+	created          []store.Organization
+}
+
+// Load loads, in one query, the organizations the unskipped rows could link to.
+func (l *Linker) Load(ctx context.Context, q store.Querier, rows []pipeline.Row) (*Batch, error) {
+	names, domains := map[string]bool{}, map[string]bool{}
+	for i := range rows {
+		r := &rows[i]
+		if r.Skipped() || r.Values[l.field] == "" {
+			continue
+		}
+		names[crm.NormalizeOrgName(r.Values[l.field])] = true
+		if d := l.domain(r.Values); d != "" {
+			domains[d] = true
+		}
+	}
+	found, err := store.LoadOrganizations(ctx, q, l.accountID, slices.Collect(maps.Keys(names)), slices.Collect(maps.Keys(domains)))
+	if err != nil {
+		return nil, err
+	}
+	b := &Batch{l: l, byName: map[string]int64{}, byDomain: map[string]int64{}}
+	for _, o := range found {
+		b.add(o)
+	}
+	return b, nil
+}
+
+func (b *Batch) add(o store.Organization) {
+	if _, ok := b.byName[o.NameKey]; !ok && o.NameKey != "" {
+		b.byName[o.NameKey] = o.ID
+	}
+	if _, ok := b.byDomain[o.Domain]; !ok && o.Domain != "" {
+		b.byDomain[o.Domain] = o.ID
+	}
+}
+
+// Resolve returns the id (decimal) of the organization a row with these values links to,
+// creating it when none matches; "" when its organization's name has nothing to match on.
+func (b *Batch) Resolve(ctx context.Context, q store.Querier, values []string) (string, error) {
+	name := values[b.l.field]
+	key := crm.NormalizeOrgName(name)
+	if key == "" {
+		return "", nil
+	}
+	if id, ok := b.byName[key]; ok {
+		return strconv.FormatInt(id, 10), nil
+	}
+	domain := b.l.domain(values)
+	if id, ok := b.byDomain[domain]; ok && domain != "" {
+		return strconv.FormatInt(id, 10), nil
+	}
+	id, err := b.l.ids.Next(ctx, q)
+	if err != nil {
+		return "", err
+	}
+	o := store.Organization{ID: id, Name: name, NameKey: key, Domain: domain}
+	b.created = append(b.created, o)
+	b.add(o)
+	return strconv.FormatInt(id, 10), nil
+}
+
+// Write inserts the organizations the batch created, in its transaction, and returns how many.
+func (b *Batch) Write(ctx context.Context, tx pgx.Tx) (int, error) {
+	return len(b.created), store.InsertOrganizations(ctx, tx, b.l.accountID, b.created)
+}
