@@ -6,6 +6,7 @@ import (
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/deals"
 	"github.com/leadpipe/leadpipe/kinds/prospects"
 	"github.com/leadpipe/leadpipe/stages/mapping"
 	"github.com/leadpipe/leadpipe/stages/validate"
@@ -14,7 +15,7 @@ import (
 
 // kinds are the kinds of record leadpipe imports; the first is the default. A new kind is
 // registered here, and nowhere else.
-var kinds = kind.NewRegistry(prospects.Kind{})
+var kinds = kind.NewRegistry(prospects.Kind{}, deals.Kind{})
 
 // Kinds lists the kinds an import may be of.
 func Kinds() []string { return kinds.Names() }
@@ -59,7 +60,7 @@ func newPlan(ctx context.Context, q store.Querier, acct store.Account, k kind.Ki
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadFile, err)
 	}
-	p := &plan{Plan: kind.Plan{Kind: k, Account: acct, Catalog: catalog, Options: o, Users: users}, mapper: mapper}
+	p := &plan{Plan: kind.Plan{Kind: k, Account: acct, Catalog: catalog, Options: o, Users: users, Mapped: mapper.Mapped}, mapper: mapper}
 	p.validator, err = validate.New(catalog, users, o, k.Rules(&p.Plan))
 	if err != nil {
 		return nil, err

@@ -66,6 +66,8 @@ type Plan struct {
 	Options crm.Options
 	// Users are the account's users, which owner fields resolve to.
 	Users []store.User
+	// Mapped reports whether a column of the file feeds the field with that key.
+	Mapped func(key string) bool
 	// ImportID is the import's id (memberships and outcomes name it).
 	ImportID int64
 	// DryRun is set when nothing the run writes is kept: its transaction is rolled back.

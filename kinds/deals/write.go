@@ -1,0 +1,255 @@
+package deals
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/internal/apply"
+	"github.com/leadpipe/leadpipe/kinds/internal/orglink"
+	"github.com/leadpipe/leadpipe/pipeline"
+	"github.com/leadpipe/leadpipe/store"
+)
+
+// The writer of deal batches. Each batch, in the transaction the engine opened for it, loads the
+// prospects its rows name, the organizations and the deals they can match, applies the rows one
+// at a time in file order in memory, then writes new organizations, new deals (COPY) and changed
+// deals (one UPDATE); the engine then records the batch's outcomes and checkpoint and commits
+// them together.
+
+// writer writes the batches of one import. It is safe for one goroutine.
+type writer struct {
+	plan     *kind.Plan
+	policies apply.Policies
+	orgs     *orglink.Linker
+	unique   int // catalog index of the unique identifier, or -1
+	// catalog indexes of the fields that name the deal and its prospect
+	name, org, prospect, email, first, last int
+	dealIDs                                 *store.IDPool
+}
+
+// newWriter returns the writer of a plan's batches.
+func newWriter(p *kind.Plan) *writer {
+	c := p.Catalog
+	w := &writer{
+		plan:     p,
+		policies: apply.NewPolicies(c, p.Options),
+		unique:   -1,
+		name:     c.MustIndex(crm.FieldName),
+		org:      c.MustIndex(crm.FieldOrganization),
+		prospect: c.MustIndex(crm.FieldProspect),
+		email:    c.MustIndex(crm.FieldProspectEmail),
+		first:    c.MustIndex(crm.FieldProspectFirstName),
+		last:     c.MustIndex(crm.FieldProspectLastName),
+		dealIDs:  store.NewIDPool("deal"),
+	}
+	// A deal's organization matches by the domain of its prospect's email (SPEC §7).
+	w.orgs = orglink.New(c, p.Account.ID, func(v []string) string { return crm.OrgDomain("", v[w.email]) })
+	if k := p.Options.UniqueIdentifier; k != "" {
+		w.unique = c.Index(k)
+	}
+	return w
+}
+
+// Write applies and writes one batch in tx.
+func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error {
+	links, err := s.loadProspects(ctx, tx, b.Rows)
+	if err != nil {
+		return err
+	}
+	orgs, err := s.orgs.Load(ctx, tx, b.Rows)
+	if err != nil {
+		return err
+	}
+	idx, err := loadDeals(ctx, tx, s.plan.Catalog, s.plan.Account.ID, s.unique, orgs, b.Rows)
+	if err != nil {
+		return err
+	}
+	var created, changed []*deal
+	for i := range b.Rows {
+		r := &b.Rows[i]
+		if r.Skipped() {
+			continue
+		}
+		links.link(r, s)
+		d := idx.match(r.Values, orgs)
+		var matched int64
+		if d != nil {
+			matched = d.ID
+		}
+		if reason, detail := apply.Skip(s.plan.Options, "deal", matched); reason != "" {
+			r.Skip(reason, detail)
+			continue
+		}
+		switch {
+		case d == nil && r.Values[s.name] == "":
+			r.Skip(pipeline.ReasonMissingIdentifier, fmt.Sprintf("no deal has %s %q, and the row has no name to create one with",
+				s.plan.Options.UniqueIdentifier, r.Values[s.unique]))
+			continue
+		case d == nil:
+			id, err := s.dealIDs.Next(ctx, tx)
+			if err != nil {
+				return err
+			}
+			d = &deal{Record: store.Record{ID: id, Values: make([]string, len(r.Values))}, Created: true}
+			if err := s.apply(ctx, tx, idx, orgs, b, d, r, true); err != nil {
+				return err
+			}
+			idx.add(d)
+			created = append(created, d)
+			r.Outcome = pipeline.Created
+		default:
+			before := d.Edits
+			if err := s.apply(ctx, tx, idx, orgs, b, d, r, false); err != nil {
+				return err
+			}
+			r.Outcome = pipeline.Unchanged
+			if d.Edits != before {
+				r.Outcome = pipeline.Updated
+				if !d.Created && !d.Changed {
+					d.Changed = true
+					changed = append(changed, d)
+				}
+			}
+		}
+		r.ProspectID = d.ID
+	}
+	orgsCreated, err := orgs.Write(ctx, tx)
+	if err != nil {
+		return err
+	}
+	b.OrgsCreated = orgsCreated
+	if err := store.UpdateDeals(ctx, tx, s.plan.Catalog, s.plan.Account.ID, plain(changed)); err != nil {
+		return err
+	}
+	return store.InsertDeals(ctx, tx, s.plan.Catalog, s.plan.Account.ID, plain(created))
+}
+
+// apply sets the row's values on d under the field policies (SPEC §5) and counts each real
+// change in d.Edits. isNew says d is being created by this row, not yet indexed. The fields
+// that name the prospect are not stored: the prospect link holds what they resolved to.
+func (s *writer) apply(ctx context.Context, tx pgx.Tx, idx *dealIndex, orgs *orglink.Batch, b *pipeline.Batch, d *deal, r *pipeline.Row, isNew bool) error {
+	for i, v := range r.Values {
+		cur := d.Values[i]
+		if i == s.email || i == s.first || i == s.last || !s.policies.Takes(i, cur, v) {
+			continue
+		}
+		if i == s.org {
+			id, err := orgs.Resolve(ctx, tx, r.Values)
+			if err != nil {
+				return err
+			}
+			if v = id; v == "" {
+				continue
+			}
+		}
+		if v = s.policies.Value(i, cur, v); cur == v {
+			continue
+		}
+		if isNew {
+			d.Values[i] = v
+		} else {
+			idx.set(d, i, v)
+		}
+		d.Edits++
+		if i == s.org {
+			b.OrgsLinked++
+		}
+	}
+	return nil
+}
+
+func plain(ds []*deal) []store.Record {
+	out := make([]store.Record, len(ds))
+	for i, d := range ds {
+		out[i] = d.Record
+	}
+	return out
+}
+
+// prospectLinks are the prospects the rows of a batch name, by lowercased email and by
+// lowercased first and last name (the oldest of each).
+type prospectLinks struct {
+	byEmail map[string]int64
+	byName  map[[2]string]int64
+}
+
+// named returns how a row names its prospect: by its email (lowercased), else by its first and
+// last name (lowercased); ok is false when it names none.
+func (s *writer) named(values []string) (email string, name [2]string, ok bool) {
+	if e := values[s.email]; e != "" {
+		return strings.ToLower(e), name, true
+	}
+	name = [2]string{strings.ToLower(values[s.first]), strings.ToLower(values[s.last])}
+	return "", name, name != [2]string{}
+}
+
+// loadProspects loads, in one query per kind of identity, the prospects the unskipped rows of
+// a batch name, unless the prospect link is ignored.
+func (s *writer) loadProspects(ctx context.Context, q store.Querier, rows []pipeline.Row) (*prospectLinks, error) {
+	l := &prospectLinks{byEmail: map[string]int64{}, byName: map[[2]string]int64{}}
+	if s.policies[s.prospect] == crm.Ignore {
+		return l, nil
+	}
+	var emails, firsts, lasts []string
+	for i := range rows {
+		r := &rows[i]
+		if r.Skipped() {
+			continue
+		}
+		switch email, name, ok := s.named(r.Values); {
+		case !ok:
+		case email != "":
+			emails = append(emails, email)
+		default:
+			firsts, lasts = append(firsts, name[0]), append(lasts, name[1])
+		}
+	}
+	if len(emails) == 0 && len(firsts) == 0 {
+		return l, nil
+	}
+	found, err := store.LoadProspectRefs(ctx, q, s.plan.Account.ID, emails, firsts, lasts)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range found { // oldest first: the first of each key stays
+		if e := strings.ToLower(p.Email); e != "" {
+			if _, ok := l.byEmail[e]; !ok {
+				l.byEmail[e] = p.ID
+			}
+		}
+		k := [2]string{strings.ToLower(p.FirstName), strings.ToLower(p.LastName)}
+		if _, ok := l.byName[k]; !ok && k != [2]string{} {
+			l.byName[k] = p.ID
+		}
+	}
+	return l, nil
+}
+
+// link sets the row's prospect link to the prospect it names, or warns prospect_not_found with
+// the value it named it by when the account has none such; it never creates a prospect.
+func (l *prospectLinks) link(r *pipeline.Row, s *writer) {
+	if s.policies[s.prospect] == crm.Ignore {
+		return
+	}
+	email, name, ok := s.named(r.Values)
+	if !ok {
+		return
+	}
+	id, found := l.byEmail[email]
+	given := r.Values[s.email]
+	if email == "" {
+		id, found = l.byName[name]
+		given = strings.TrimSpace(r.Values[s.first] + " " + r.Values[s.last])
+	}
+	if !found {
+		r.Warn(crm.FieldProspect, WarnProspectNotFound, given)
+		return
+	}
+	r.Values[s.prospect] = strconv.FormatInt(id, 10)
+}
