@@ -236,7 +236,7 @@ func checkRefs(t *testing.T, doc openAPIDoc, n any) {
 }
 
 // jsonFields returns the JSON names of a struct type's fields, embedded structs flattened, and
-// which of them are always present (no omitempty).
+// which of them are always present (no omitempty). Counts' counters are members of their own.
 func jsonFields(typ reflect.Type) (all, required []string) {
 	for i := range typ.NumField() {
 		f := typ.Field(i)
@@ -257,6 +257,9 @@ func jsonFields(typ reflect.Type) (all, required []string) {
 		if !slices.Contains(strings.Split(opts, ","), "omitempty") {
 			required = append(required, name)
 		}
+	}
+	if typ == reflect.TypeFor[store.Counts]() { // and its counters, those of a prospects import
+		all, required = append(all, importer.ProspectCounters...), append(required, importer.ProspectCounters...)
 	}
 	sort.Strings(all)
 	sort.Strings(required)

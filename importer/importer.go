@@ -85,6 +85,16 @@ type Summary struct {
 	Error            string   `json:"error,omitempty"`
 }
 
+// MarshalJSON encodes the summary with its counts' members at the top level.
+func (s Summary) MarshalJSON() ([]byte, error) { return store.MarshalWithCounts(s) }
+
+// UnmarshalJSON decodes what MarshalJSON encodes.
+func (s *Summary) UnmarshalJSON(data []byte) error { return store.UnmarshalWithCounts(data, s) }
+
+// ProspectCounters are the counters a prospects import reports, at 0 from its start. The
+// prospects kind will own them.
+var ProspectCounters = []string{"organizations_created", "organizations_linked"}
+
 // Check reads the whole file once — its hash, its data rows — and checks the header against
 // the account's fields and the options. Any error means the import must not start.
 func (im *Importer) Check(ctx context.Context, req Request) (*Checked, error) {
@@ -241,10 +251,12 @@ func (req Request) record(c *Checked) (store.Import, error) {
 	if err != nil {
 		return store.Import{}, err
 	}
-	return store.Import{
+	rec := store.Import{
 		ID: req.ID, AccountID: c.Account.ID, Source: req.Source, FileName: name, FilePath: path, FileSize: c.Size,
 		FileSHA256: c.SHA256, Options: opts, RowsTotal: c.Rows, OverLimitWarning: c.OverLimitWarning, Header: c.Header,
-	}, nil
+	}
+	rec.Counts.StartCounters(ProspectCounters)
+	return rec, nil
 }
 
 // ShownError is the message of an import's error as its users may see it: the file at path is

@@ -42,6 +42,7 @@ func NewJob(im store.Import, owner string, lease time.Duration, dryRun bool) *Jo
 	if c.WarningsByKind == nil {
 		c.WarningsByKind = map[string]int{}
 	}
+	c.StartCounters([]string{"organizations_created", "organizations_linked"})
 	return &Job{Import: im, Owner: owner, Lease: lease, DryRun: dryRun, Counts: c}
 }
 
@@ -83,7 +84,7 @@ func (j *Job) Record(ctx context.Context, tx pgx.Tx, b *Batch) error {
 		if j.DryRun {
 			continue
 		}
-		o := store.Outcome{Row: r.Number, Outcome: string(r.Outcome), Reason: r.SkipReason, Detail: r.SkipDetail, ProspectID: r.ProspectID}
+		o := store.Outcome{Row: r.Number, Outcome: string(r.Outcome), Reason: r.SkipReason, Detail: r.SkipDetail, EntityID: r.ProspectID}
 		if len(r.Warnings) > 0 {
 			w, err := json.Marshal(r.Warnings)
 			if err != nil {
@@ -96,8 +97,8 @@ func (j *Job) Record(ctx context.Context, tx pgx.Tx, b *Batch) error {
 		}
 		outcomes = append(outcomes, o)
 	}
-	c.OrgsCreated += b.OrgsCreated
-	c.OrgsLinked += b.OrgsLinked
+	c.Counters["organizations_created"] += b.OrgsCreated
+	c.Counters["organizations_linked"] += b.OrgsLinked
 	if j.OnBatch != nil {
 		j.OnBatch(b)
 	}

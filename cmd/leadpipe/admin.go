@@ -120,7 +120,10 @@ func fieldAdd(ctx context.Context, e *env, args []string) error {
 	}
 	f.Type, f.Options, f.Aliases = crm.FieldType(typ), splitList(options), splitList(aliases)
 	err := e.withAccount(ctx, *account, func(pool *pgxpool.Pool, a store.Account) error {
-		return store.AddField(ctx, pool, a.ID, f)
+		if err := crm.CheckCustomField(f); err != nil {
+			return err
+		}
+		return store.AddField(ctx, pool, a.ID, "prospects", f)
 	})
 	if err != nil {
 		return err
