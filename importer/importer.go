@@ -373,7 +373,7 @@ func (im *Importer) dryRun(ctx context.Context, req Request, c *Checked, in *ope
 	if err != nil {
 		return Summary{}, err
 	}
-	job := pipeline.NewJob(created, owner, lease, true)
+	job := pipeline.NewJob(created, owner, lease, true, ProspectCounters)
 	job.OnBatch = req.OnBatch
 	if err := im.runPipeline(ctx, tx, job, req.MaxRows, in); err != nil {
 		return Summary{}, err
@@ -431,7 +431,7 @@ func (im *Importer) run(ctx context.Context, imp store.Import, owner string, in 
 	} else {
 		log.Info("import started", "rows", imp.RowsTotal)
 	}
-	job := pipeline.NewJob(imp, owner, time.Duration(im.Config.Lease), false)
+	job := pipeline.NewJob(imp, owner, time.Duration(im.Config.Lease), false, ProspectCounters)
 	job.OnBatch = progressLogger(log, imp.RowsTotal, job)
 	err := im.prepareAndRun(ctx, job, in)
 	sum := Summary{ImportID: imp.ID, Counts: job.Counts, OverLimitWarning: imp.OverLimitWarning, DurationMS: time.Since(start).Milliseconds()}

@@ -151,7 +151,7 @@ func (s *Stage) process(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error
 				}
 			}
 		}
-		r.ProspectID = p.ID
+		r.EntityID = p.ID
 		if !inBatch[p.ID] {
 			inBatch[p.ID] = true
 			members = append(members, p.ID)
@@ -160,7 +160,7 @@ func (s *Stage) process(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error
 	if err := store.InsertOrganizations(ctx, tx, s.cfg.AccountID, orgs.created); err != nil {
 		return err
 	}
-	b.OrgsCreated = len(orgs.created)
+	b.Count("organizations_created", len(orgs.created))
 	// Emails may have moved between prospects: free the old ones, then write the final state.
 	var moved []int64
 	for _, p := range changed {
@@ -220,7 +220,7 @@ func (s *Stage) apply(ctx context.Context, tx pgx.Tx, idx *dedupe.Index, orgs *o
 		}
 		p.Edits++
 		if i == s.org {
-			b.OrgsLinked++
+			b.Count("organizations_linked", 1)
 		}
 	}
 	if isNew && p.Values[s.leadSource] == "" && s.cfg.Options.LeadSource != "" {
