@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/store"
 	"github.com/leadpipe/leadpipe/store/storetest"
@@ -164,5 +166,45 @@ func TestCreateImportWritesKind(t *testing.T) {
 	}
 	if len(list) != 1 || list[0].ID != orgs.ID {
 		t.Errorf("organization imports %+v, want only import %d", list, orgs.ID)
+	}
+}
+
+// TestProspectsOfProspectImportsOnly: the entity ids another kind's import recorded are not
+// prospect ids, so listing prospects by import reads prospect imports only.
+func TestProspectsOfProspectImportsOnly(t *testing.T) {
+	f := newFixture(t)
+	p := f.prospect("a@example.com", nil)
+	prospects := f.importOf("prospects.csv", day("2024-01-01"), []row{{n: 2, outcome: "created", prospect: p}})
+	orgs, err := store.CreateImport(f.ctx, f.pool, store.Import{AccountID: f.acct.ID, Kind: "organizations",
+		Source: store.SourceCLI, FileName: "orgs.csv", FilePath: "/nonexistent/orgs.csv"}, owner, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	err = pgx.BeginFunc(f.ctx, f.pool, func(tx pgx.Tx) error { // an organization that has p's id
+		return store.RecordBatch(f.ctx, tx, orgs.ID, owner, time.Hour, []store.Outcome{{Row: 2, Outcome: "created", EntityID: p}},
+			store.Counts{SkippedByReason: map[string]int{}, WarningsByKind: map[string]int{}}, 2, 0)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		filter store.ProspectFilter
+		want   []int64
+	}{
+		{store.ProspectFilter{ImportID: orgs.ID}, nil},
+		{store.ProspectFilter{ImportID: prospects}, []int64{p}},
+		{store.ProspectFilter{}, []int64{p}},
+	} {
+		list, err := store.ListProspects(f.ctx, f.pool, f.acct.ID, c.filter)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for _, r := range list {
+			ids = append(ids, r.ID)
+		}
+		if !slices.Equal(ids, c.want) {
+			t.Errorf("prospects of %+v: %v, want %v", c.filter, ids, c.want)
+		}
 	}
 }
