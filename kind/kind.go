@@ -129,7 +129,7 @@ func Catalog(ctx context.Context, q store.Querier, k Kind, accountID int64) (*cr
 			return nil, err
 		}
 	}
-	custom, err := store.CustomFields(ctx, q, accountID)
+	custom, err := store.CustomFields(ctx, q, accountID, k.Name())
 	if err != nil {
 		return nil, err
 	}

@@ -117,13 +117,13 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 				}
 			}
 		}
-		r.ProspectID = d.ID
+		r.EntityID = d.ID
 	}
 	orgsCreated, err := orgs.Write(ctx, tx)
 	if err != nil {
 		return err
 	}
-	b.OrgsCreated = orgsCreated
+	b.Count(CounterOrgsCreated, orgsCreated)
 	if err := store.UpdateDeals(ctx, tx, s.plan.Catalog, s.plan.Account.ID, plain(changed)); err != nil {
 		return err
 	}
@@ -158,7 +158,7 @@ func (s *writer) apply(ctx context.Context, tx pgx.Tx, idx *dealIndex, orgs *org
 		}
 		d.Edits++
 		if i == s.org {
-			b.OrgsLinked++
+			b.Count(CounterOrgsLinked, 1)
 		}
 	}
 	return nil

@@ -118,7 +118,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 				}
 			}
 		}
-		r.ProspectID = p.ID
+		r.EntityID = p.ID
 		if !inBatch[p.ID] {
 			inBatch[p.ID] = true
 			members = append(members, p.ID)
@@ -128,7 +128,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	if err != nil {
 		return err
 	}
-	b.OrgsCreated = orgsCreated
+	b.Count(CounterOrgsCreated, orgsCreated)
 	// Emails may have moved between prospects: free the old ones, then write the final state.
 	var moved []int64
 	for _, p := range changed {
@@ -181,7 +181,7 @@ func (s *writer) apply(ctx context.Context, tx pgx.Tx, idx *matchIndex, orgs *or
 		}
 		p.Edits++
 		if i == s.org {
-			b.OrgsLinked++
+			b.Count(CounterOrgsLinked, 1)
 		}
 	}
 	if isNew && p.Values[s.leadSource] == "" && s.plan.Options.LeadSource != "" {
