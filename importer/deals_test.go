@@ -229,3 +229,28 @@ func TestDealsDryRun(t *testing.T) {
 		t.Errorf("written by a dry run: %s", got)
 	}
 }
+
+// A custom deal field (fields.entity = "deals") is imported, and as the unique identifier a
+// row with a value of it matches by it alone: two deals of one name in one organization.
+func TestDealsCustomIdentifier(t *testing.T) {
+	e := newEnv(t, -1)
+	if err := store.AddField(e.ctx, e.pool, e.acct.ID, "deals", crm.Field{Key: "crm_id", Label: "CRM Id", Type: crm.Text}); err != nil {
+		t.Fatal(err)
+	}
+	opts := crm.Options{UniqueIdentifier: "crm_id"}
+	r := e.importDeals("Name,Organization,CRM Id,Amount\n"+
+		"Renewal,Acme,D-1,1\n"+ // 2 created
+		"Renewal,Acme,D-2,2\n"+ // 3 another deal: another identifier
+		"Renewal,Acme,,3\n"+ // 4 no identifier: by name within Acme, the oldest (row 2's)
+		",Globex,D-2,4\n"+ // 5 by identifier, whatever the organization: moves D-2 to Globex
+		",,D-9,5\n", // 6 matches nothing and has no name to create a deal with
+		opts, 2)
+	checkOutcomes(t, r.Outcomes, map[int]string{2: "created", 3: "created", 4: "updated", 5: "updated", 6: "skipped:missing_identifier"})
+	equalStrings(t, "deals", e.deals(), []string{"Renewal|3||||Acme", "Renewal|4||||Globex"})
+	equalStrings(t, "crm ids", e.strings("SELECT custom->>'crm_id' FROM deals WHERE account_id = $1 ORDER BY id"), []string{"D-1", "D-2"})
+	// The prospects of the account have no such field.
+	if _, err := e.runNow(writeFile(t, "p.csv", "Email,CRM Id\nann@acme.com,X\n"), crm.Options{UniqueIdentifier: "crm_id"}, 3, false); err == nil ||
+		!strings.Contains(err.Error(), `unique_identifier: unknown field "crm_id"`) {
+		t.Errorf("a prospect import by the deal field crm_id: %v, want unknown field", err)
+	}
+}
