@@ -20,9 +20,7 @@ import (
 // deal is a deal the batch may match, with what the batch did to it.
 type deal struct {
 	store.Record
-	Created bool // created by this batch
-	Changed bool // existing, and changed by this batch
-	Edits   int  // values the batch's rows changed
+	apply.Tracked
 }
 
 func dealID(d *deal) int64 { return d.ID }

@@ -96,7 +96,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 			if err != nil {
 				return err
 			}
-			d = &deal{Record: store.Record{ID: id, Values: make([]string, len(r.Values))}, Created: true}
+			d = &deal{Record: store.Record{ID: id, Values: make([]string, len(r.Values))}, Tracked: apply.Tracked{Created: true}}
 			if err := s.apply(ctx, tx, idx, orgs, b, d, r, true); err != nil {
 				return err
 			}
@@ -108,13 +108,9 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 			if err := s.apply(ctx, tx, idx, orgs, b, d, r, false); err != nil {
 				return err
 			}
-			r.Outcome = pipeline.Unchanged
-			if d.Edits != before {
-				r.Outcome = pipeline.Updated
-				if !d.Created && !d.Changed {
-					d.Changed = true
-					changed = append(changed, d)
-				}
+			var first bool
+			if r.Outcome, first = d.Outcome(before); first {
+				changed = append(changed, d)
 			}
 		}
 		r.EntityID = d.ID
