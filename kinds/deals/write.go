@@ -3,8 +3,6 @@ package deals
 import (
 	"context"
 	"fmt"
-	"strconv"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -24,29 +22,31 @@ import (
 
 // writer writes the batches of one import. It is safe for one goroutine.
 type writer struct {
-	plan     *kind.Plan
-	policies apply.Policies
-	orgs     *orglink.Linker
-	unique   int // catalog index of the unique identifier, or -1
-	// catalog indexes of the fields that name the deal and its prospect
-	name, org, prospect, email, first, last int
-	dealIDs                                 *store.IDPool
+	plan      *kind.Plan
+	policies  apply.Policies
+	orgs      *orglink.Linker
+	prospects *prospectLinker
+	unique    int // catalog index of the unique identifier, or -1
+	// catalog indexes of the deal's name and organization, and of the fields that name its
+	// prospect, which are not stored
+	name, org, email, first, last int
+	dealIDs                       *store.IDPool
 }
 
 // newWriter returns the writer of a plan's batches.
 func newWriter(p *kind.Plan) *writer {
 	c := p.Catalog
 	w := &writer{
-		plan:     p,
-		policies: apply.NewPolicies(c, p.Options),
-		unique:   -1,
-		name:     c.MustIndex(crm.FieldName),
-		org:      c.MustIndex(crm.FieldOrganization),
-		prospect: c.MustIndex(crm.FieldProspect),
-		email:    c.MustIndex(crm.FieldProspectEmail),
-		first:    c.MustIndex(crm.FieldProspectFirstName),
-		last:     c.MustIndex(crm.FieldProspectLastName),
-		dealIDs:  store.NewIDPool("deal"),
+		plan:      p,
+		policies:  apply.NewPolicies(c, p.Options),
+		prospects: newProspectLinker(c, p.Account.ID, p.Options),
+		unique:    -1,
+		name:      c.MustIndex(crm.FieldName),
+		org:       c.MustIndex(crm.FieldOrganization),
+		email:     c.MustIndex(crm.FieldProspectEmail),
+		first:     c.MustIndex(crm.FieldProspectFirstName),
+		last:      c.MustIndex(crm.FieldProspectLastName),
+		dealIDs:   store.NewIDPool("deal"),
 	}
 	// A deal's organization matches by the domain of its prospect's email (SPEC §7).
 	w.orgs = orglink.New(c, p.Account.ID, func(v []string) string { return crm.OrgDomain("", v[w.email]) })
@@ -58,7 +58,7 @@ func newWriter(p *kind.Plan) *writer {
 
 // Write applies and writes one batch in tx.
 func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error {
-	links, err := s.loadProspects(ctx, tx, b.Rows)
+	prospects, err := s.prospects.load(ctx, tx, b.Rows)
 	if err != nil {
 		return err
 	}
@@ -76,7 +76,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 		if r.Skipped() {
 			continue
 		}
-		links.link(r, s)
+		prospects.link(r)
 		d := idx.match(r.Values, orgs)
 		var matched int64
 		if d != nil {
@@ -166,86 +166,4 @@ func plain(ds []*deal) []store.Record {
 		out[i] = d.Record
 	}
 	return out
-}
-
-// prospectLinks are the prospects the rows of a batch name, by lowercased email and by
-// lowercased first and last name (the oldest of each).
-type prospectLinks struct {
-	byEmail map[string]int64
-	byName  map[[2]string]int64
-}
-
-// named returns how a row names its prospect: by its email (lowercased), else by its first and
-// last name (lowercased); ok is false when it names none.
-func (s *writer) named(values []string) (email string, name [2]string, ok bool) {
-	if e := values[s.email]; e != "" {
-		return strings.ToLower(e), name, true
-	}
-	name = [2]string{strings.ToLower(values[s.first]), strings.ToLower(values[s.last])}
-	return "", name, name != [2]string{}
-}
-
-// loadProspects loads, in one query per kind of identity, the prospects the unskipped rows of
-// a batch name, unless the prospect link is ignored.
-func (s *writer) loadProspects(ctx context.Context, q store.Querier, rows []pipeline.Row) (*prospectLinks, error) {
-	l := &prospectLinks{byEmail: map[string]int64{}, byName: map[[2]string]int64{}}
-	if s.policies[s.prospect] == crm.Ignore {
-		return l, nil
-	}
-	var emails, firsts, lasts []string
-	for i := range rows {
-		r := &rows[i]
-		if r.Skipped() {
-			continue
-		}
-		switch email, name, ok := s.named(r.Values); {
-		case !ok:
-		case email != "":
-			emails = append(emails, email)
-		default:
-			firsts, lasts = append(firsts, name[0]), append(lasts, name[1])
-		}
-	}
-	if len(emails) == 0 && len(firsts) == 0 {
-		return l, nil
-	}
-	found, err := store.LoadProspectRefs(ctx, q, s.plan.Account.ID, emails, firsts, lasts)
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range found { // oldest first: the first of each key stays
-		if e := strings.ToLower(p.Email); e != "" {
-			if _, ok := l.byEmail[e]; !ok {
-				l.byEmail[e] = p.ID
-			}
-		}
-		k := [2]string{strings.ToLower(p.FirstName), strings.ToLower(p.LastName)}
-		if _, ok := l.byName[k]; !ok && k != [2]string{} {
-			l.byName[k] = p.ID
-		}
-	}
-	return l, nil
-}
-
-// link sets the row's prospect link to the prospect it names, or warns prospect_not_found with
-// the value it named it by when the account has none such; it never creates a prospect.
-func (l *prospectLinks) link(r *pipeline.Row, s *writer) {
-	if s.policies[s.prospect] == crm.Ignore {
-		return
-	}
-	email, name, ok := s.named(r.Values)
-	if !ok {
-		return
-	}
-	id, found := l.byEmail[email]
-	given := r.Values[s.email]
-	if email == "" {
-		id, found = l.byName[name]
-		given = strings.TrimSpace(r.Values[s.first] + " " + r.Values[s.last])
-	}
-	if !found {
-		r.Warn(crm.FieldProspect, WarnProspectNotFound, given)
-		return
-	}
-	r.Values[s.prospect] = strconv.FormatInt(id, 10)
 }
