@@ -254,3 +254,33 @@ func TestDealsCustomIdentifier(t *testing.T) {
 		t.Errorf("a prospect import by the deal field crm_id: %v, want unknown field", err)
 	}
 }
+
+// Concurrent deal imports into one account create each organization and each deal once: their
+// batches take the account's lock in turn, and each sees what the other committed.
+func TestDealsConcurrentImports(t *testing.T) {
+	e := newEnv(t, -1)
+	var csv strings.Builder
+	csv.WriteString("Name,Organization\n")
+	for i := range 200 {
+		fmt.Fprintf(&csv, "Deal %d,Org %d\n", i%50, i%40)
+	}
+	path := writeFile(t, "deals.csv", csv.String())
+	errs := make(chan error, 2)
+	for range 2 {
+		go func() {
+			req := e.request(path, crm.Options{})
+			req.Kind = "deals"
+			_, err := e.importer(10).RunNow(e.ctx, req, testOwner, false)
+			errs <- err
+		}()
+	}
+	for range 2 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	// Deal i%50 in Org i%40: 200 distinct pairs (lcm 200), 40 organizations.
+	if got := fmt.Sprintf("deals=%d organizations=%d", e.nDeals(), e.nOrganizations()); got != "deals=200 organizations=40" {
+		t.Errorf("%s, want deals=200 organizations=40", got)
+	}
+}

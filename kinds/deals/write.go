@@ -14,11 +14,11 @@ import (
 	"github.com/leadpipe/leadpipe/store"
 )
 
-// The writer of deal batches. Each batch, in the transaction the engine opened for it, loads the
-// prospects its rows name, the organizations and the deals they can match, applies the rows one
-// at a time in file order in memory, then writes new organizations, new deals (COPY) and changed
-// deals (one UPDATE); the engine then records the batch's outcomes and checkpoint and commits
-// them together.
+// The writer of deal batches. Each batch, in the transaction the engine opened for it, takes the
+// account's lock, loads the prospects its rows name, the organizations and the deals they can
+// match, applies the rows one at a time in file order in memory, then writes new organizations,
+// new deals (COPY) and changed deals (one UPDATE); the engine then records the batch's outcomes
+// and checkpoint and commits them together.
 
 // writer writes the batches of one import. It is safe for one goroutine.
 type writer struct {
@@ -58,6 +58,14 @@ func newWriter(p *kind.Plan) *writer {
 
 // Write applies and writes one batch in tx.
 func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error {
+	// Deals and organizations have no unique index to guard them: concurrent imports into the
+	// account (of deals, prospects or organizations) write one batch after another. A dry run
+	// writes nothing to guard.
+	if !s.plan.DryRun {
+		if err := store.LockAccount(ctx, tx, s.plan.Account.ID); err != nil {
+			return err
+		}
+	}
 	prospects, err := s.prospects.load(ctx, tx, b.Rows)
 	if err != nil {
 		return err
