@@ -45,6 +45,9 @@ type Kind interface {
 	Rules(p *Plan) validate.Rules
 	// Writer returns the writer of the plan's batches; it is used by one run only.
 	Writer(p *Plan) pipeline.Writer
+	// Records returns the account's records of the kind with these ids, their values by the
+	// plan's catalog, in id order; an id of no such record is left out.
+	Records(ctx context.Context, q store.Querier, p *Plan, ids []int64) ([]store.Record, error)
 }
 
 // Plan is what an import of one kind into one account works from. The engine builds it once per

@@ -38,6 +38,8 @@ Usage:
   leadpipe preview FILE --account NAME [--kind K] [--options OPTIONS.json]
   leadpipe imports list --account NAME [--status S] [--kind K] [--from DATE] [--to DATE] [--limit N] [--cursor C]
   leadpipe imports show|file|skipped|cancel ID --account NAME
+  leadpipe imports records ID --account NAME [--created] [--limit N] [--cursor C]
+                                                    the records an import created or touched, any kind
   leadpipe imports resume ID --account NAME         run an interrupted (or queued) import to its end here
   leadpipe prospects list --account NAME [--import-id ID] [--import-file NAME] [--imported-since DATE]
                           [--imported-until DATE] [--limit N] [--cursor C] [--format json|csv]
@@ -97,6 +99,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"imports show":    importsShow,
 		"imports file":    importsFile,
 		"imports skipped": importsSkipped,
+		"imports records": importsRecords,
 		"imports cancel":  importsCancel,
 		"imports resume":  importsResume,
 		"prospects list":  prospectsList,

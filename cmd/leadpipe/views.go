@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -139,10 +140,14 @@ func importsList(ctx context.Context, e *env, args []string) error {
 	})
 }
 
-// withImport parses `imports VERB ID --account NAME` and calls f with the account's import.
-func (e *env) withImport(ctx context.Context, args []string, f func(*pgxpool.Pool, store.Account, store.Import) error) error {
+// withImport parses `imports VERB ID --account NAME`, and the flags flags defines, and calls f
+// with the account's import.
+func (e *env) withImport(ctx context.Context, args []string, f func(*pgxpool.Pool, store.Account, store.Import) error, flags ...func(*flag.FlagSet)) error {
 	fs := e.flags()
 	account := fs.String("account", "", "account of the import")
+	for _, def := range flags {
+		def(fs)
+	}
 	pos, err := e.parse(fs, args)
 	if err != nil {
 		return err
@@ -187,6 +192,23 @@ func importsFile(ctx context.Context, e *env, args []string) error {
 func importsSkipped(ctx context.Context, e *env, args []string) error {
 	return e.withImport(ctx, args, func(pool *pgxpool.Pool, _ store.Account, imp store.Import) error {
 		return importer.WriteSkippedCSV(ctx, pool, imp, e.stdout)
+	})
+}
+
+func importsRecords(ctx context.Context, e *env, args []string) error {
+	var createdOnly bool
+	var after int64
+	var limit int
+	return e.withImport(ctx, args, func(pool *pgxpool.Pool, a store.Account, imp store.Import) error {
+		page, err := e.importer(pool).Records(ctx, a, imp, after, createdOnly, limit)
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(e.stdout).Encode(page)
+	}, func(fs *flag.FlagSet) {
+		fs.BoolVar(&createdOnly, "created", false, "only the records the import created")
+		fs.Int64Var(&after, "cursor", 0, "next_cursor of the previous page")
+		fs.IntVar(&limit, "limit", api.DefaultLimit, "records per page")
 	})
 }
 
