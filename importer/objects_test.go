@@ -215,3 +215,40 @@ func TestObjectEmailIdentifier(t *testing.T) {
 		t.Errorf("%d records ada@example.com, %v; want 1", n, err)
 	}
 }
+
+// A queued object import is planned again from what was recorded, its kind resolved in its
+// account, when a worker runs it.
+func TestObjectImportQueued(t *testing.T) {
+	e := newEnv(t, -1)
+	ty := e.newObjectType()
+	e.Kind = "subscription"
+	im := e.importer(2)
+	imp, _, err := im.Submit(e.ctx, e.request(writeFile(t, "s.csv", "Serial,Plan\nS-1,Basic\nS-2,Pro\nS-1,Pro\n"), crm.Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if imp.Kind != "subscription" {
+		t.Errorf("queued import of kind %q, want subscription", imp.Kind)
+	}
+	sum, err := im.Run(e.ctx, e.claim(imp.ID, "worker-1"), "worker-1")
+	if err != nil || sum.Status != store.StatusCompleted {
+		t.Fatalf("run: status %q error %v", sum.Status, err)
+	}
+	checkOutcomes(t, e.rowsOf(imp.ID).Outcomes, map[int]string{2: "created", 3: "created", 4: "updated"})
+	equalStrings(t, "records", e.objectRecords(ty), []string{"S-1||Pro|", "S-2||Pro|"})
+}
+
+// A dry run of an object import reports its outcomes and keeps nothing.
+func TestObjectImportDryRun(t *testing.T) {
+	e := newEnv(t, -1)
+	ty := e.newObjectType()
+	e.Kind = "subscription"
+	sum, err := e.runNow(writeFile(t, "s.csv", "Serial,Plan\nS-1,Basic\nS-1,Pro\n,x\n"), crm.Options{}, 1, true)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkCounts(t, sum.Counts, "rows=3 created=1 updated=1 unchanged=0 skipped=1 orgs_created=0 orgs_linked=0")
+	if recs := e.objectRecords(ty); len(recs) != 0 {
+		t.Errorf("a dry run kept records %v", recs)
+	}
+}
