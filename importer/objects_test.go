@@ -1,13 +1,16 @@
 package importer_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/importer"
+	"github.com/leadpipe/leadpipe/kind"
 	"github.com/leadpipe/leadpipe/kinds/objects"
 	"github.com/leadpipe/leadpipe/store"
 )
@@ -251,4 +254,63 @@ func TestObjectImportDryRun(t *testing.T) {
 	if recs := e.objectRecords(ty); len(recs) != 0 {
 		t.Errorf("a dry run kept records %v", recs)
 	}
+}
+
+// Concurrent imports into one type write their batches one after another: an import whose
+// record another import is creating meanwhile waits for it and then matches it, instead of
+// creating it a second time.
+func TestObjectImportWaitsForConcurrentWriter(t *testing.T) {
+	e := newEnv(t, -1)
+	ty := e.newObjectType()
+	e.Kind = "subscription"
+	c, err := importer.KindOf(e.ctx, e.pool, e.acct.ID, "subscription")
+	if err != nil {
+		t.Fatal(err)
+	}
+	catalog, err := kind.Catalog(e.ctx, e.pool, c, e.acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The other writer: a transaction that locks the type as a batch does and creates S-1.
+	tx, err := e.pool.Begin(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(context.WithoutCancel(e.ctx)) //nolint:errcheck
+	if err := store.LockObjectType(e.ctx, tx, ty); err != nil {
+		t.Fatal(err)
+	}
+	id, err := store.NewIDPool("object_record").Next(e.ctx, tx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := store.Record{ID: id, Values: make([]string, len(catalog.Fields))}
+	rec.Values[catalog.MustIndex("serial")], rec.Values[catalog.MustIndex("plan")] = "S-1", "Basic"
+	if err := store.InsertObjectRecords(e.ctx, tx, ty, catalog, e.acct.ID, []store.Record{rec}); err != nil {
+		t.Fatal(err)
+	}
+	type ran struct {
+		r   result
+		err error
+	}
+	done := make(chan ran, 1)
+	go func() {
+		sum, err := e.runNow(writeFile(t, "s.csv", "Serial,Plan\nS-1,Pro\n"), crm.Options{}, 10, false)
+		done <- ran{result{Sum: sum}, err}
+	}()
+	time.Sleep(300 * time.Millisecond) // let the import reach the lock
+	select {
+	case r := <-done:
+		t.Fatalf("the import did not wait for the other writer: %+v, %v", r.r.Sum, r.err)
+	default:
+	}
+	if err := tx.Commit(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if r.err != nil || r.r.Sum.Status != store.StatusCompleted {
+		t.Fatalf("import: status %q (%s), error %v", r.r.Sum.Status, r.r.Sum.Error, r.err)
+	}
+	checkOutcomes(t, e.rowsOf(r.r.Sum.ImportID).Outcomes, map[int]string{2: "updated"})
+	equalStrings(t, "records", e.objectRecords(ty), []string{"S-1||Pro|"})
 }

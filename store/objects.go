@@ -47,6 +47,17 @@ func CreateObjectType(ctx context.Context, q Querier, accountID int64, key, labe
 	return t, nil
 }
 
+// LockObjectType locks the row of an object type until the transaction ends, so that
+// concurrent imports into the type write their batches one after another, each seeing the
+// records the others created.
+func LockObjectType(ctx context.Context, q Querier, t ObjectType) error {
+	var id int64
+	if err := q.QueryRow(ctx, "SELECT id FROM object_types WHERE id = $1 FOR UPDATE", t.ID).Scan(&id); err != nil {
+		return fmt.Errorf("lock object type %q: %w", t.Key, err)
+	}
+	return nil
+}
+
 const objectTypeColumns = "id, key, label, identifier, created_at"
 
 func scanObjectType(r pgx.CollectableRow) (ObjectType, error) {

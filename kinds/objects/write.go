@@ -15,7 +15,8 @@ import (
 )
 
 // writer writes the batches of one import into an object type. Each batch, in the transaction
-// the engine opened for it, loads the records its rows identify and the prospects they link
+// the engine opened for it, locks the type (a dry run reads without locking), loads the records
+// its rows identify and the prospects they link
 // to, applies the rows one at a time in file order in memory, then writes new records with
 // COPY and changed ones with one UPDATE. It is safe for one goroutine.
 type writer struct {
@@ -59,6 +60,11 @@ func newWriter(t store.ObjectType, p *kind.Plan) *writer {
 // Write applies and writes one batch in tx.
 func (w *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error {
 	c, acct, o := w.plan.Catalog, w.plan.Account.ID, w.plan.Options
+	if !w.plan.DryRun {
+		if err := store.LockObjectType(ctx, tx, w.t); err != nil {
+			return err
+		}
+	}
 	var keys []string
 	for i := range b.Rows {
 		if r := &b.Rows[i]; !r.Skipped() {
