@@ -2,13 +2,13 @@ package objects
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/internal/apply"
 	"github.com/leadpipe/leadpipe/kinds/internal/prospectlink"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/store"
@@ -25,7 +25,7 @@ type writer struct {
 	identifier int                 // catalog index of the identifying field
 	email      int                 // catalog index of the prospect email, which only links
 	canon      func(string) string // identifying values as they compare: emails case aside
-	policies   []crm.Policy
+	policies   apply.Policies
 	prospects  *prospectlink.Linker
 	ids        *store.IDPool
 }
@@ -44,15 +44,12 @@ func newWriter(t store.ObjectType, p *kind.Plan) *writer {
 		identifier: c.MustIndex(t.Identifier),
 		email:      c.MustIndex(crm.FieldProspectEmail),
 		canon:      func(s string) string { return s },
-		policies:   make([]crm.Policy, len(c.Fields)),
+		policies:   apply.NewPolicies(c, p.Options),
 		prospects:  prospectlink.New(c, p.Account.ID),
 		ids:        store.NewIDPool("object_record"),
 	}
 	if c.Fields[w.identifier].Type == crm.Email {
 		w.canon = strings.ToLower
-	}
-	for i, f := range c.Fields {
-		w.policies[i] = p.Options.PolicyFor(f.Key)
 	}
 	return w
 }
@@ -91,29 +88,29 @@ func (w *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 		}
 		key := w.canon(r.Values[w.identifier])
 		rec := byKey[key]
-		switch {
-		case rec == nil && !o.AllowCreate():
-			r.Skip(pipeline.ReasonNewNotAllowed, fmt.Sprintf("no %s matches the row and create_new is off", w.plan.Kind.Noun()))
+		var matched int64
+		if rec != nil {
+			matched = rec.ID
+		}
+		if reason, detail := apply.Skip(o, w.plan.Kind.Noun(), matched); reason != "" {
+			r.Skip(reason, detail)
 			continue
-		case rec == nil:
+		}
+		links.Link(r)
+		if rec == nil {
 			id, err := w.ids.Next(ctx, tx)
 			if err != nil {
 				return err
 			}
 			rec = &record{Record: store.Record{ID: id, Values: make([]string, len(c.Fields))}, created: true}
 			rec.Values[w.identifier] = r.Values[w.identifier]
-			links.Link(r)
-			w.apply(rec, r)
+			w.set(rec, r)
 			byKey[key] = rec
 			created = append(created, rec.Record)
 			r.Outcome = pipeline.Created
-		case !o.AllowUpdate():
-			r.Skip(pipeline.ReasonExistingNotUpdated, fmt.Sprintf("the row matches %s %d and update_existing is off", w.plan.Kind.Noun(), rec.ID))
-			continue
-		default:
-			links.Link(r)
+		} else {
 			r.Outcome = pipeline.Unchanged
-			if w.apply(rec, r) {
+			if w.set(rec, r) {
 				r.Outcome = pipeline.Updated
 				if !rec.created && !rec.changed {
 					rec.changed = true
@@ -129,20 +126,17 @@ func (w *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	return store.InsertObjectRecords(ctx, tx, w.t, c, acct, created)
 }
 
-// apply sets the row's values on rec under the field policies (SPEC §5) and reports whether a
+// set sets the row's values on rec under the field policies (SPEC §5) and reports whether a
 // value changed. The identifying value, which the row matched by, stays as stored; the prospect
 // email is not stored, the link it resolved to is.
-func (w *writer) apply(rec *record, r *pipeline.Row) bool {
+func (w *writer) set(rec *record, r *pipeline.Row) bool {
 	edited := false
 	for i, v := range r.Values {
 		cur := rec.Values[i]
-		if v == "" || i == w.identifier || i == w.email || w.policies[i] == crm.Ignore || (w.policies[i] == crm.UpdateIfEmpty && cur != "") {
+		if i == w.identifier || i == w.email || !w.policies.Takes(i, cur, v) {
 			continue
 		}
-		if w.policies[i] == crm.Merge && cur != "" {
-			v = strings.Join(crm.MergeMulti(strings.Split(cur, ";"), strings.Split(v, ";")), ";")
-		}
-		if cur != v {
+		if v = w.policies.Value(i, cur, v); cur != v {
 			rec.Values[i], edited = v, true
 		}
 	}
