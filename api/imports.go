@@ -89,6 +89,11 @@ type ImportList struct {
 
 // History returns a page of an account's imports.
 func History(ctx context.Context, q store.Querier, acct store.Account, f store.ImportFilter) (ImportList, error) {
+	if f.Kind != "" {
+		if _, err := importer.KindOf(ctx, q, acct.ID, f.Kind); err != nil {
+			return ImportList{}, err
+		}
+	}
 	list, err := store.ListImports(ctx, q, acct.ID, f)
 	if err != nil {
 		return ImportList{}, err

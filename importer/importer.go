@@ -153,7 +153,7 @@ func (im *Importer) open(ctx context.Context, req Request) (*Checked, error) {
 	if err != nil {
 		return nil, err
 	}
-	k, err := kinds.Get(req.Kind)
+	k, err := kinds.Lookup(ctx, im.Pool, acct.ID, req.Kind)
 	if err != nil {
 		return nil, err
 	}

@@ -29,7 +29,7 @@ type RecordView struct {
 // Records returns a page of the records imp created or touched, after the record id after, at
 // most limit; with createdOnly, only those it created. imp must be an import of acct.
 func (im *Importer) Records(ctx context.Context, acct store.Account, imp store.Import, after int64, createdOnly bool, limit int) (RecordPage, error) {
-	k, err := kinds.Get(imp.Kind)
+	k, err := KindOf(ctx, im.Pool, acct.ID, imp.Kind)
 	if err != nil {
 		return RecordPage{}, err
 	}

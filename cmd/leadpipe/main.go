@@ -33,7 +33,10 @@ Usage:
                                                     run the embedded Kafka broker alone (docs/kafka.md)
   leadpipe account create NAME [--prospect-limit N] [--exists-ok]
   leadpipe user add --account NAME --username U --email E --full-name "First Last"
-  leadpipe field add --account NAME --key K --label L --type TYPE [--options "a;b"] [--aliases "x;y"] [--max-length N]
+  leadpipe field add --account NAME [--object organizations|deals|OBJECT_KEY] --key K --label L --type TYPE
+                    [--options "a;b"] [--aliases "x;y"] [--max-length N]
+  leadpipe object create --account NAME --key KEY --label LABEL --identifier FIELD_KEY
+  leadpipe object list --account NAME
   leadpipe import FILE --account NAME [--kind K] [--options OPTIONS.json] [--dry-run] [--queue]
   leadpipe preview FILE --account NAME [--kind K] [--options OPTIONS.json]
   leadpipe imports list --account NAME [--status S] [--kind K] [--from DATE] [--to DATE] [--limit N] [--cursor C]
@@ -80,7 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "account", "user", "field", "token", "imports", "prospects":
+	case "account", "user", "field", "object", "token", "imports", "prospects":
 		if len(rest) > 0 {
 			cmd, rest = cmd+" "+rest[0], rest[1:]
 		}
@@ -92,6 +95,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"account create":  accountCreate,
 		"user add":        userAdd,
 		"field add":       fieldAdd,
+		"object create":   objectCreate,
+		"object list":     objectList,
 		"import":          importFile,
 		"token create":    tokenCreate,
 		"preview":         previewFile,

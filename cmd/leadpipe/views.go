@@ -127,9 +127,6 @@ func importsList(ctx context.Context, e *env, args []string) error {
 	if err := required("account", *account); err != nil {
 		return err
 	}
-	if err := importer.CheckKind(f.Kind); err != nil {
-		return fmt.Errorf("--kind: %w", err)
-	}
 	f.From, f.To = from.t, to.t
 	return e.withAccount(ctx, *account, func(pool *pgxpool.Pool, a store.Account) error {
 		list, err := api.History(ctx, pool, a, f)
