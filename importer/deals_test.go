@@ -284,3 +284,30 @@ func TestDealsConcurrentImports(t *testing.T) {
 		t.Errorf("%s, want deals=200 organizations=40", got)
 	}
 }
+
+// The records a deals import created or touched are its deals, with their values now.
+func TestDealsRecords(t *testing.T) {
+	e := newEnv(t, -1)
+	e.addUser("jdoe", "jane@example.com", "Jane Doe")
+	e.importDeals("Name,Amount\nRenewal,1\n", crm.Options{}, 3)
+	r := e.importDeals("Name,Amount,Stage,Owner\nNew Logo,2.50,closed won,jdoe\nRenewal,1,,\n,3,,\n", crm.Options{}, 3)
+	imp, err := store.GetImport(e.ctx, e.pool, e.acct.ID, r.Sum.ImportID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	page, err := e.importer(3).Records(e.ctx, e.acct, imp, 0, false, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, rec := range page.Records {
+		got = append(got, fmt.Sprintf("%v %s", rec.Created, formatMap(rec.Values)))
+	}
+	if page.Kind != "deals" {
+		t.Errorf("records of kind %q, want deals", page.Kind)
+	}
+	equalStrings(t, "records", got, []string{
+		`false {amount="1" name="Renewal"}`,
+		`true {amount="2.5" name="New Logo" owner="jdoe" stage="Closed Won"}`,
+	})
+}
