@@ -68,8 +68,8 @@ func TestDealsLinkProspects(t *testing.T) {
 				crm.Options{}, batch)
 			checkOutcomes(t, r.Outcomes, map[int]string{2: "created", 3: "created", 4: "created", 5: "created",
 				6: "skipped:missing_identifier", 7: "created"})
-			checkWarnings(t, r.Warnings, map[int][]string{3: {"stage:invalid_picklist_value"}, 4: {"prospect:prospect_not_found"},
-				5: {"prospect:prospect_not_found"}, 7: {"amount:invalid_number", "close_date:invalid_date", "prospect_email:invalid_email"}})
+			checkWarnings(t, r.Warnings, map[int][]string{3: {"stage:invalid_picklist_value"}, 4: {"prospect_email:prospect_not_found"},
+				5: {"prospect_first_name:prospect_not_found"}, 7: {"amount:invalid_number", "close_date:invalid_date", "prospect_email:invalid_email"}})
 			checkCounts(t, r.Sum.Counts, "rows=6 created=5 updated=0 unchanged=0 skipped=1 orgs_created=0 orgs_linked=0")
 			equalStrings(t, "deals", e.deals(), []string{
 				"Renewal|1200.5|Proposal|2026-12-31|||ann@acme.com",
@@ -211,7 +211,7 @@ func TestDealsTenantIsolation(t *testing.T) {
 	a.importDeals("Name,Organization\nRenewal,Acme\n", crm.Options{}, 3)
 	r := b.importDeals("Name,Organization,Prospect Email\nRenewal,Acme,ann@acme.com\n", crm.Options{}, 3)
 	checkOutcomes(t, r.Outcomes, map[int]string{2: "created"})
-	checkWarnings(t, r.Warnings, map[int][]string{2: {"prospect:prospect_not_found"}})
+	checkWarnings(t, r.Warnings, map[int][]string{2: {"prospect_email:prospect_not_found"}})
 	checkCounts(t, r.Sum.Counts, "rows=1 created=1 updated=0 unchanged=0 skipped=0 orgs_created=1 orgs_linked=1")
 	equalStrings(t, "account A's deals", a.deals(), []string{"Renewal|||||Acme"})
 	equalStrings(t, "account B's deals", b.deals(), []string{"Renewal|||||Acme"})
@@ -310,4 +310,17 @@ func TestDealsRecords(t *testing.T) {
 		`false {amount="1" name="Renewal"}`,
 		`true {amount="2.5" name="New Logo" owner="jdoe" stage="Closed Won"}`,
 	})
+}
+
+// The policy of the prospect link applies to it; a name of a last name alone warns on it.
+func TestDealsProspectPolicy(t *testing.T) {
+	e := newEnv(t, -1)
+	e.importCSV("Email,Last Name\nann@acme.com,Able\n", crm.Options{})
+	r := e.importDeals("Name,Prospect Email\nA,ann@acme.com\nB,zed@acme.com\n", crm.Options{FieldPolicies: map[string]crm.Policy{"prospect": crm.Ignore}}, 3)
+	checkOutcomes(t, r.Outcomes, map[int]string{2: "created", 3: "created"})
+	checkWarnings(t, r.Warnings, map[int][]string{})
+	r = e.importDeals("Name,Prospect Last Name\nA,able\nB,Nobody\n", crm.Options{}, 3)
+	checkOutcomes(t, r.Outcomes, map[int]string{2: "updated", 3: "unchanged"})
+	checkWarnings(t, r.Warnings, map[int][]string{3: {"prospect_last_name:prospect_not_found"}})
+	equalStrings(t, "deals", e.deals(), []string{"A||||||ann@acme.com", "B"})
 }

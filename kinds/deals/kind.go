@@ -11,6 +11,7 @@ import (
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/internal/prospectlink"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/stages/validate"
 	"github.com/leadpipe/leadpipe/store"
@@ -18,7 +19,7 @@ import (
 
 // WarnProspectNotFound is the field warning of a row whose prospect (by email, else by name)
 // is none of the account's: the deal is imported without a prospect, and none is created.
-const WarnProspectNotFound = "prospect_not_found"
+const WarnProspectNotFound = prospectlink.WarnProspectNotFound
 
 // Counters a deal import reports besides its row outcomes.
 const (

@@ -10,6 +10,7 @@ import (
 	"github.com/leadpipe/leadpipe/kind"
 	"github.com/leadpipe/leadpipe/kinds/internal/apply"
 	"github.com/leadpipe/leadpipe/kinds/internal/orglink"
+	"github.com/leadpipe/leadpipe/kinds/internal/prospectlink"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/store"
 )
@@ -25,8 +26,10 @@ type writer struct {
 	plan      *kind.Plan
 	policies  apply.Policies
 	orgs      *orglink.Linker
-	prospects *prospectLinker
-	unique    int // catalog index of the unique identifier, or -1
+	prospects *prospectlink.Linker
+	// linkOff is set when the prospect link's policy is ignore: rows link no prospect.
+	linkOff bool
+	unique  int // catalog index of the unique identifier, or -1
 	// catalog indexes of the deal's name and organization, and of the fields that name its
 	// prospect, which are not stored
 	name, org, email, first, last int
@@ -39,7 +42,8 @@ func newWriter(p *kind.Plan) *writer {
 	w := &writer{
 		plan:      p,
 		policies:  apply.NewPolicies(c, p.Options),
-		prospects: newProspectLinker(c, p.Account.ID, p.Options),
+		prospects: prospectlink.New(c, p.Account.ID),
+		linkOff:   p.Options.PolicyFor(crm.FieldProspect) == crm.Ignore,
 		unique:    -1,
 		name:      c.MustIndex(crm.FieldName),
 		org:       c.MustIndex(crm.FieldOrganization),
@@ -66,9 +70,12 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 			return err
 		}
 	}
-	prospects, err := s.prospects.load(ctx, tx, b.Rows)
-	if err != nil {
-		return err
+	var prospects *prospectlink.Batch
+	if !s.linkOff {
+		var err error
+		if prospects, err = s.prospects.Load(ctx, tx, b.Rows); err != nil {
+			return err
+		}
 	}
 	orgs, err := s.orgs.Load(ctx, tx, b.Rows)
 	if err != nil {
@@ -84,7 +91,9 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 		if r.Skipped() {
 			continue
 		}
-		prospects.link(r)
+		if prospects != nil {
+			prospects.Link(r)
+		}
 		d := idx.match(r.Values, orgs)
 		var matched int64
 		if d != nil {
