@@ -16,7 +16,7 @@ type RowOutcome struct {
 	Outcome  string          `json:"outcome"`
 	Reason   string          `json:"reason,omitempty"`
 	Detail   string          `json:"detail,omitempty"`
-	EntityID int64           `json:"prospect_id,omitempty"` // the record the row created or matched
+	EntityID int64           `json:"entity_id,omitempty"` // the record of the import's kind the row created or matched
 	Warnings json.RawMessage `json:"warnings,omitempty"`
 }
 
