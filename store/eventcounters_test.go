@@ -10,7 +10,7 @@ import (
 	"github.com/leadpipe/leadpipe/store/storetest"
 )
 
-// TestEventCountersMigration: migration 0013 gives each import's latest event the import's
+// TestEventCountersMigration: migration 0014 gives each import's latest event the import's
 // counters, earlier events none; events recorded after it carry the counters they left.
 func TestEventCountersMigration(t *testing.T) {
 	pool := storetest.EmptyDatabase(t, "leadpipe_test_migrate_event_counters")
@@ -31,8 +31,8 @@ func TestEventCountersMigration(t *testing.T) {
 			counters = '{"organizations_created": 1, "organizations_linked": 2}' WHERE id = $1`, id); err != nil {
 		t.Fatal(err)
 	}
-	if applied, err := store.Migrate(ctx, pool); err != nil || !slices.Contains(applied, 13) {
-		t.Fatalf("migrations applied %v, %v; want 13 among them", applied, err)
+	if applied, err := store.Migrate(ctx, pool); err != nil || !slices.Contains(applied, 14) {
+		t.Fatalf("migrations applied %v, %v; want 14 among them", applied, err)
 	}
 	if _, err := pool.Exec(ctx, `UPDATE imports SET checkpoint_row = 4, rows_done = 3, created = 3,
 			counters = '{"organizations_created": 2, "organizations_linked": 2}' WHERE id = $1`, id); err != nil {

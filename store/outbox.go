@@ -36,7 +36,7 @@ type ImportEvent struct {
 	Unchanged int       `json:"unchanged"`
 	Skipped   int       `json:"skipped"`
 	// Counters are the import's named counters (Counts.Counters) as the event left them; empty
-	// for most events recorded before they were kept (migration 0013).
+	// for most events recorded before they were kept (migration 0014).
 	Counters map[string]int `json:"counters"`
 	Error    string         `json:"error,omitempty"`
 }
