@@ -6,6 +6,7 @@ import (
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/organizations"
 	"github.com/leadpipe/leadpipe/kinds/prospects"
 	"github.com/leadpipe/leadpipe/stages/mapping"
 	"github.com/leadpipe/leadpipe/stages/validate"
@@ -14,7 +15,7 @@ import (
 
 // kinds are the kinds of record leadpipe imports; the first is the default. A new kind is
 // registered here, and nowhere else.
-var kinds = kind.NewRegistry(prospects.Kind{})
+var kinds = kind.NewRegistry(prospects.Kind{}, organizations.Kind{})
 
 // Kinds lists the kinds an import may be of.
 func Kinds() []string { return kinds.Names() }
