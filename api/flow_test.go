@@ -105,7 +105,8 @@ func TestFullFlow(t *testing.T) {
 		t.Errorf("progress %+v, want 6 of 6", v.Progress)
 	}
 	wantCounts := store.Counts{Rows: 6, Created: 2, Updated: 1, Skipped: 3,
-		SkippedByReason: map[string]int{"invalid_email": 2, "missing_identifier": 1}, WarningsByKind: map[string]int{}}
+		SkippedByReason: map[string]int{"invalid_email": 2, "missing_identifier": 1}, WarningsByKind: map[string]int{},
+		Counters: map[string]int{"organizations_created": 0, "organizations_linked": 0}}
 	if !reflect.DeepEqual(v.Counts, wantCounts) {
 		t.Errorf("counts %+v, want %+v", v.Counts, wantCounts)
 	}

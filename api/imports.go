@@ -43,6 +43,12 @@ type ImportView struct {
 	FilePrunedAt     *time.Time      `json:"file_pruned_at,omitempty"`
 }
 
+// MarshalJSON encodes the view with its counts' members at the top level.
+func (v ImportView) MarshalJSON() ([]byte, error) { return store.MarshalWithCounts(v) }
+
+// UnmarshalJSON decodes what MarshalJSON encodes.
+func (v *ImportView) UnmarshalJSON(data []byte) error { return store.UnmarshalWithCounts(data, v) }
+
 // StateInterrupted is an import's state when its holder died before it ended.
 const StateInterrupted = "interrupted"
 

@@ -25,6 +25,7 @@ import (
 	"github.com/leadpipe/leadpipe/api"
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/importer"
+	"github.com/leadpipe/leadpipe/kinds/prospects"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/stages/mapping"
 	"github.com/leadpipe/leadpipe/store"
@@ -236,7 +237,7 @@ func checkRefs(t *testing.T, doc openAPIDoc, n any) {
 }
 
 // jsonFields returns the JSON names of a struct type's fields, embedded structs flattened, and
-// which of them are always present (no omitempty).
+// which of them are always present (no omitempty). Counts' counters are members of their own.
 func jsonFields(typ reflect.Type) (all, required []string) {
 	for i := range typ.NumField() {
 		f := typ.Field(i)
@@ -257,6 +258,9 @@ func jsonFields(typ reflect.Type) (all, required []string) {
 		if !slices.Contains(strings.Split(opts, ","), "omitempty") {
 			required = append(required, name)
 		}
+	}
+	if typ == reflect.TypeFor[store.Counts]() { // and its counters, those of a prospects import
+		all, required = append(all, prospects.Kind{}.Counters()...), append(required, prospects.Kind{}.Counters()...)
 	}
 	sort.Strings(all)
 	sort.Strings(required)

@@ -8,7 +8,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"github.com/jackc/pgx/v5"
 	"io"
 	"log/slog"
 	"os"
@@ -18,6 +17,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -128,7 +129,7 @@ func (e *tenv) importPath(path string, opts crm.Options, batch int) result {
 func (e *tenv) rowsOf(importID int64) result {
 	e.t.Helper()
 	rows, err := e.pool.Query(e.ctx, `SELECT row_number, outcome, coalesce(reason, ''), coalesce(warnings, '[]'::jsonb),
-			coalesce(prospect_id, 0)
+			coalesce(entity_id, 0)
 		FROM import_rows WHERE import_id = $1 ORDER BY row_number`, importID)
 	if err != nil {
 		e.t.Fatal(err)
@@ -432,7 +433,10 @@ func (e *tenv) addUser(username, email, fullName string) store.User {
 
 func (e *tenv) addField(f crm.Field) {
 	e.t.Helper()
-	if err := store.AddField(e.ctx, e.pool, e.acct.ID, f); err != nil {
+	if err := importer.CheckField("", f); err != nil {
+		e.t.Fatal(err)
+	}
+	if err := store.AddField(e.ctx, e.pool, e.acct.ID, "prospects", f); err != nil {
 		e.t.Fatal(err)
 	}
 }
@@ -452,7 +456,7 @@ func equalStrings(t *testing.T, what string, got, want []string) {
 func checkCounts(t *testing.T, c store.Counts, want string) {
 	t.Helper()
 	got := fmt.Sprintf("rows=%d created=%d updated=%d unchanged=%d skipped=%d orgs_created=%d orgs_linked=%d",
-		c.Rows, c.Created, c.Updated, c.Unchanged, c.Skipped, c.OrgsCreated, c.OrgsLinked)
+		c.Rows, c.Created, c.Updated, c.Unchanged, c.Skipped, c.Counters["organizations_created"], c.Counters["organizations_linked"])
 	if got != want {
 		t.Errorf("counts:\n got: %s\nwant: %s", got, want)
 	}

@@ -88,6 +88,12 @@ type Summary struct {
 	Error            string   `json:"error,omitempty"`
 }
 
+// MarshalJSON encodes the summary with its counts' members at the top level.
+func (s Summary) MarshalJSON() ([]byte, error) { return store.MarshalWithCounts(s) }
+
+// UnmarshalJSON decodes what MarshalJSON encodes.
+func (s *Summary) UnmarshalJSON(data []byte) error { return store.UnmarshalWithCounts(data, s) }
+
 // Check reads the whole file once — its hash, its data rows — and checks the header against
 // the account's fields of the kind and the options. Any error means the import must not start.
 func (im *Importer) Check(ctx context.Context, req Request) (*Checked, error) {
@@ -220,10 +226,12 @@ func (req Request) record(c *Checked) (store.Import, error) {
 	if err != nil {
 		return store.Import{}, err
 	}
-	return store.Import{
+	rec := store.Import{
 		ID: req.ID, AccountID: c.Account.ID, Kind: c.plan.Kind.Name(), Source: req.Source, FileName: name, FilePath: path, FileSize: c.Size,
 		FileSHA256: c.SHA256, Options: opts, RowsTotal: c.Rows, OverLimitWarning: c.OverLimitWarning, Header: c.Header,
-	}, nil
+	}
+	rec.Counts.StartCounters(c.plan.Kind.Counters())
+	return rec, nil
 }
 
 // ShownError is the message of an import's error as its users may see it: the file at path is
@@ -326,7 +334,7 @@ func (im *Importer) dryRun(ctx context.Context, req Request, c *Checked, rec sto
 	}
 	p := c.plan
 	p.ImportID, p.DryRun = created.ID, true
-	job := pipeline.NewJob(created, owner, lease, true)
+	job := pipeline.NewJob(created, owner, lease, true, p.Kind.Counters())
 	job.OnBatch = req.OnBatch
 	if err := im.runPipeline(ctx, tx, job, p, req.MaxRows); err != nil {
 		return Summary{}, err
@@ -344,7 +352,7 @@ func (im *Importer) dryRun(ctx context.Context, req Request, c *Checked, rec sto
 func (im *Importer) Run(ctx context.Context, imp store.Import, owner string) (Summary, error) {
 	p, err := im.planOf(ctx, imp)
 	if err != nil { // the import cannot run as it was checked: it fails with the reason
-		return im.end(ctx, im.log(imp), pipeline.NewJob(imp, owner, time.Duration(im.Config.Lease), false), err, time.Now())
+		return im.end(ctx, im.log(imp), pipeline.NewJob(imp, owner, time.Duration(im.Config.Lease), false, nil), err, time.Now())
 	}
 	return im.run(ctx, imp, owner, p)
 }
@@ -379,7 +387,7 @@ func (im *Importer) run(ctx context.Context, imp store.Import, owner string, p *
 		log.Info("import started", "rows", imp.RowsTotal)
 	}
 	p.ImportID = imp.ID
-	job := pipeline.NewJob(imp, owner, time.Duration(im.Config.Lease), false)
+	job := pipeline.NewJob(imp, owner, time.Duration(im.Config.Lease), false, p.Kind.Counters())
 	job.OnBatch = progressLogger(log, imp.RowsTotal, job)
 	sum, err := im.end(ctx, log, job, im.prepareAndRun(ctx, job, p), start)
 	sum.Unmapped = p.mapper.Unmapped()

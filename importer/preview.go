@@ -35,12 +35,12 @@ type DryRunResults struct {
 // Result returns what the dry run did with a row; rows must come in file order.
 func (d *DryRunResults) Result(r *pipeline.Row) RowResult {
 	res := RowResult{Row: r.Number, Outcome: string(r.Outcome), Reason: r.SkipReason, Detail: r.SkipDetail,
-		ProspectID: r.ProspectID, Warnings: r.Warnings}
+		ProspectID: r.EntityID, Warnings: r.Warnings}
 	if r.Outcome == pipeline.Created {
 		if d.created == nil {
 			d.created = map[int64]bool{}
 		}
-		d.created[r.ProspectID] = true
+		d.created[r.EntityID] = true
 	}
 	if d.created[res.ProspectID] {
 		res.ProspectID = 0

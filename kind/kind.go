@@ -111,7 +111,7 @@ func (r *Registry) Names() []string {
 // Catalog loads the catalog of a kind in an account: its standard fields and the account's
 // custom fields of the kind.
 func Catalog(ctx context.Context, q store.Querier, k Kind, accountID int64) (*crm.Catalog, error) {
-	custom, err := store.CustomFields(ctx, q, accountID)
+	custom, err := store.CustomFields(ctx, q, accountID, k.Name())
 	if err != nil {
 		return nil, err
 	}

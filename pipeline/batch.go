@@ -58,9 +58,10 @@ type Row struct {
 	SkipReason string
 	SkipDetail string
 
-	// Outcome and ProspectID are set by the stage that writes the row.
-	Outcome    Outcome
-	ProspectID int64
+	// Outcome and EntityID (the record the row created or matched) are set by the stage that
+	// writes the row.
+	Outcome  Outcome
+	EntityID int64
 }
 
 // Skip marks the row skipped with a reason and a detail.
@@ -85,7 +86,15 @@ type Batch struct {
 	// input just after it. A resumed import starts reading there.
 	LastRow int
 	Offset  int64
-	// OrgsCreated and OrgsLinked count the organizations the batch created and the prospects
-	// it linked to an organization (set by the stage that writes the batch).
-	OrgsCreated, OrgsLinked int
+	// Counters are what the stage that writes the batch counted, by name, beside the rows'
+	// outcomes (a prospects import counts organizations_created, for one); see Count.
+	Counters map[string]int
+}
+
+// Count adds n to the batch's counter name.
+func (b *Batch) Count(name string, n int) {
+	if b.Counters == nil {
+		b.Counters = map[string]int{}
+	}
+	b.Counters[name] += n
 }

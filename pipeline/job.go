@@ -33,8 +33,9 @@ type Job struct {
 	OnBatch func(b *Batch)
 }
 
-// NewJob returns the job of an import leased to owner.
-func NewJob(im store.Import, owner string, lease time.Duration, dryRun bool) *Job {
+// NewJob returns the job of an import leased to owner, whose kind reports counters (each is
+// counted from 0, so that it is reported when nothing has added to it).
+func NewJob(im store.Import, owner string, lease time.Duration, dryRun bool, counters []string) *Job {
 	c := im.Counts
 	if c.SkippedByReason == nil {
 		c.SkippedByReason = map[string]int{}
@@ -42,6 +43,7 @@ func NewJob(im store.Import, owner string, lease time.Duration, dryRun bool) *Jo
 	if c.WarningsByKind == nil {
 		c.WarningsByKind = map[string]int{}
 	}
+	c.StartCounters(counters)
 	return &Job{Import: im, Owner: owner, Lease: lease, DryRun: dryRun, Counts: c}
 }
 
@@ -83,7 +85,7 @@ func (j *Job) Record(ctx context.Context, tx pgx.Tx, b *Batch) error {
 		if j.DryRun {
 			continue
 		}
-		o := store.Outcome{Row: r.Number, Outcome: string(r.Outcome), Reason: r.SkipReason, Detail: r.SkipDetail, ProspectID: r.ProspectID}
+		o := store.Outcome{Row: r.Number, Outcome: string(r.Outcome), Reason: r.SkipReason, Detail: r.SkipDetail, EntityID: r.EntityID}
 		if len(r.Warnings) > 0 {
 			w, err := json.Marshal(r.Warnings)
 			if err != nil {
@@ -96,8 +98,9 @@ func (j *Job) Record(ctx context.Context, tx pgx.Tx, b *Batch) error {
 		}
 		outcomes = append(outcomes, o)
 	}
-	c.OrgsCreated += b.OrgsCreated
-	c.OrgsLinked += b.OrgsLinked
+	for name, n := range b.Counters {
+		c.Counters[name] += n
+	}
 	if j.OnBatch != nil {
 		j.OnBatch(b)
 	}

@@ -92,7 +92,7 @@ func TestRowsCountedOnCommitOnly(t *testing.T) {
 	b.Rows[1].Skip("invalid_email", "no @")
 	created0, skipped0 := rowsCounted(t, "created", ""), rowsCounted(t, "skipped", "invalid_email")
 
-	job := pipeline.NewJob(im, "metrics-test", time.Minute, false)
+	job := pipeline.NewJob(im, "metrics-test", time.Minute, false, nil)
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -108,7 +108,7 @@ func TestRowsCountedOnCommitOnly(t *testing.T) {
 	if c, s := rowsCounted(t, "created", ""), rowsCounted(t, "skipped", "invalid_email"); c != created0+1 || s != skipped0+1 {
 		t.Fatalf("a committed batch: created %v→%v, skipped %v→%v; want one more each", created0, c, skipped0, s)
 	}
-	pipeline.NewJob(im, "metrics-test", time.Minute, true).Committed(b)
+	pipeline.NewJob(im, "metrics-test", time.Minute, true, nil).Committed(b)
 	if c := rowsCounted(t, "created", ""); c != created0+1 {
 		t.Fatalf("a dry run's batch counted: created %v→%v", created0+1, c)
 	}

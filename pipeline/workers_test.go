@@ -163,12 +163,14 @@ func TestWorkersRunQueuedImports(t *testing.T) {
 	doneB := waitStatus(t, pool, acct, impB.ID, store.StatusCompleted)
 	stop()
 
+	noOrgs := map[string]int{"organizations_created": 0, "organizations_linked": 0}
 	for _, tc := range []struct {
 		im   store.Import
 		want store.Counts
 	}{
-		{doneA, store.Counts{Rows: 3, Created: 3, SkippedByReason: map[string]int{}, WarningsByKind: map[string]int{}}},
-		{doneB, store.Counts{Rows: 2, Created: 1, Skipped: 1, SkippedByReason: map[string]int{"invalid_email": 1}, WarningsByKind: map[string]int{}}},
+		{doneA, store.Counts{Rows: 3, Created: 3, SkippedByReason: map[string]int{}, WarningsByKind: map[string]int{}, Counters: noOrgs}},
+		{doneB, store.Counts{Rows: 2, Created: 1, Skipped: 1, SkippedByReason: map[string]int{"invalid_email": 1}, WarningsByKind: map[string]int{},
+			Counters: noOrgs}},
 	} {
 		if got := fmt.Sprintf("%+v", tc.im.Counts); got != fmt.Sprintf("%+v", tc.want) {
 			t.Errorf("import %d counts = %s, want %+v", tc.im.ID, got, tc.want)

@@ -117,12 +117,13 @@ func Users(ctx context.Context, q Querier, accountID int64) ([]User, error) {
 	return users, nil
 }
 
-// AddField adds a custom field to an account; its definition is checked by the caller
-// (crm.CheckCustomField), which knows the kind's standard fields.
-func AddField(ctx context.Context, q Querier, accountID int64, f crm.Field) error {
-	tag, err := q.Exec(ctx, `INSERT INTO fields (account_id, key, label, type, max_length, options, aliases)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT DO NOTHING`,
-		accountID, f.Key, f.Label, string(f.Type), f.MaxLength, nonNil(f.Options), nonNil(f.Aliases))
+// AddField adds a custom field of entity (the kind of record that carries it: "prospects", ...)
+// to an account. The caller checks its definition first (crm.CheckCustomField), for which keys
+// are standard depends on the entity. ErrExists when the entity has a field of that key.
+func AddField(ctx context.Context, q Querier, accountID int64, entity string, f crm.Field) error {
+	tag, err := q.Exec(ctx, `INSERT INTO fields (account_id, entity, key, label, type, max_length, options, aliases)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT DO NOTHING`,
+		accountID, entity, f.Key, f.Label, string(f.Type), f.MaxLength, nonNil(f.Options), nonNil(f.Aliases))
 	if err != nil {
 		return fmt.Errorf("add field %q: %w", f.Key, err)
 	}
@@ -132,10 +133,10 @@ func AddField(ctx context.Context, q Querier, accountID int64, f crm.Field) erro
 	return nil
 }
 
-// CustomFields returns the custom fields of an account in the order they were added.
-func CustomFields(ctx context.Context, q Querier, accountID int64) ([]crm.Field, error) {
+// CustomFields returns the custom fields of an account's entity in the order they were added.
+func CustomFields(ctx context.Context, q Querier, accountID int64, entity string) ([]crm.Field, error) {
 	rows, err := q.Query(ctx, `SELECT key, label, type, max_length, options, aliases FROM fields
-		WHERE account_id = $1 ORDER BY created_at, key`, accountID)
+		WHERE account_id = $1 AND entity = $2 ORDER BY created_at, key`, accountID, entity)
 	if err != nil {
 		return nil, fmt.Errorf("list fields: %w", err)
 	}

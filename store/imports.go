@@ -53,8 +53,28 @@ type Counts struct {
 	Skipped         int            `json:"skipped"`
 	SkippedByReason map[string]int `json:"skipped_by_reason"`
 	WarningsByKind  map[string]int `json:"warnings_by_kind"`
-	OrgsCreated     int            `json:"organizations_created"`
-	OrgsLinked      int            `json:"organizations_linked"`
+	// Counters are the totals the import's kind names (a prospects import counts
+	// organizations_created and organizations_linked). In JSON each is a member of the counts'
+	// own object, after the fields above (see MarshalWithCounts).
+	Counters map[string]int `json:"-"`
+}
+
+// StartCounters makes sure that each counter named is there: at 0 unless already counted.
+func (c *Counts) StartCounters(names []string) {
+	if c.Counters == nil {
+		c.Counters = make(map[string]int, len(names))
+	}
+	for _, name := range names {
+		c.Counters[name] += 0
+	}
+}
+
+// nonNilCounters is c.Counters, {} when it is nil: the column is NOT NULL.
+func (c Counts) nonNilCounters() map[string]int {
+	if c.Counters == nil {
+		return map[string]int{}
+	}
+	return c.Counters
 }
 
 // Import is one file run through the pipeline.
@@ -95,7 +115,7 @@ func (im Import) Interrupted() bool {
 
 const importColumns = `id, account_id, kind, source, file_name, file_path, file_size, file_sha256, options,
 	status, coalesce(error, ''), coalesce(rows_total, 0), rows_done, created, updated, unchanged, skipped,
-	skipped_by_reason, warnings_by_kind, organizations_created, organizations_linked, over_limit_warning,
+	skipped_by_reason, warnings_by_kind, counters, over_limit_warning,
 	coalesce(header, '{}'), checkpoint_row, checkpoint_offset, created_at, started_at, finished_at, file_pruned_at,
 	coalesce(lease_owner, ''), lease_expires_at, coalesce(lease_expires_at < now(), false)`
 
@@ -105,7 +125,7 @@ func scanImport(row pgx.Row, extra ...any) (Import, error) {
 	c := &im.Counts
 	dest := []any{&im.ID, &im.AccountID, &im.Kind, &im.Source, &im.FileName, &im.FilePath, &im.FileSize,
 		&im.FileSHA256, &im.Options, &im.Status, &im.Error, &im.RowsTotal, &c.Rows, &c.Created, &c.Updated,
-		&c.Unchanged, &c.Skipped, &c.SkippedByReason, &c.WarningsByKind, &c.OrgsCreated, &c.OrgsLinked,
+		&c.Unchanged, &c.Skipped, &c.SkippedByReason, &c.WarningsByKind, &c.Counters,
 		&im.OverLimitWarning, &im.Header, &im.CheckpointRow, &im.CheckpointOffset, &im.CreatedAt,
 		&im.StartedAt, &im.FinishedAt, &im.FilePrunedAt, &im.LeaseOwner, &im.LeaseExpiresAt, &im.LeaseLapsed}
 	err := row.Scan(append(dest, extra...)...)
@@ -122,9 +142,10 @@ func NextImportID(ctx context.Context, q Querier) (int64, error) {
 	return id, nil
 }
 
-// CreateImport records a new import, with im.ID when it is set (see NextImportID). With
-// leaseOwner set it starts running, leased to that owner (an import run in the foreground);
-// otherwise it is queued for the workers.
+// CreateImport records a new import, with im.ID when it is set (see NextImportID), of kind
+// im.Kind — "" stores the column's default, "prospects" — and with im.Counts.Counters as its
+// counters to start from (the kind's counters, at 0). With leaseOwner set it starts running,
+// leased to that owner (an import run in the foreground); otherwise it is queued for the workers.
 func CreateImport(ctx context.Context, q Querier, im Import, leaseOwner string, lease time.Duration) (Import, error) {
 	if len(im.Options) == 0 {
 		im.Options = json.RawMessage("{}")
@@ -134,13 +155,14 @@ func CreateImport(ctx context.Context, q Querier, im Import, leaseOwner string, 
 		status = StatusRunning
 	}
 	row := q.QueryRow(ctx, `INSERT INTO imports (id, account_id, kind, source, file_name, file_path, file_size,
-			file_sha256, options, rows_total, over_limit_warning, header, status, lease_owner, lease_expires_at, started_at)
+			file_sha256, options, rows_total, over_limit_warning, header, status, lease_owner, lease_expires_at, started_at,
+			counters)
 		VALUES (coalesce(nullif($14, 0), nextval(pg_get_serial_sequence('imports', 'id'))),
-			$1, 'prospects', $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, nullif($12, ''),
-			CASE WHEN $12 <> '' THEN now() + $13::interval END, CASE WHEN $12 <> '' THEN now() END)
+			$1, coalesce(nullif($15, ''), 'prospects'), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, nullif($12, ''),
+			CASE WHEN $12 <> '' THEN now() + $13::interval END, CASE WHEN $12 <> '' THEN now() END, $16)
 		RETURNING `+importColumns,
 		im.AccountID, im.Source, im.FileName, im.FilePath, im.FileSize, im.FileSHA256, im.Options, im.RowsTotal,
-		im.OverLimitWarning, im.Header, status, leaseOwner, lease, im.ID)
+		im.OverLimitWarning, im.Header, status, leaseOwner, lease, im.ID, im.Kind, im.Counts.nonNilCounters())
 	created, err := scanImport(row)
 	if err != nil {
 		return Import{}, fmt.Errorf("create import: %w", err)
@@ -216,28 +238,27 @@ func ResumeImport(ctx context.Context, q Querier, accountID, id int64, owner str
 
 // Outcome is the durable outcome of one row of an import.
 type Outcome struct {
-	Row        int
-	Outcome    string
-	Reason     string
-	Detail     string
-	ProspectID int64
-	Warnings   []byte   // JSON array, or nil
-	Cells      []string // the original cells, kept for skipped rows only
+	Row      int
+	Outcome  string
+	Reason   string
+	Detail   string
+	EntityID int64    // the record the row created or matched; 0 for none
+	Warnings []byte   // JSON array, or nil
+	Cells    []string // the original cells, kept for skipped rows only
 }
 
 // RecordBatch stores a batch's outcomes and moves the import's counts and checkpoint forward,
 // renewing the owner's lease. It is called inside the batch's transaction, so outcomes,
-// checkpoint and prospect writes commit together. It returns ErrLeaseLost when the import is
+// checkpoint and the records' writes commit together. It returns ErrLeaseLost when the import is
 // no longer leased to owner.
 func RecordBatch(ctx context.Context, tx pgx.Tx, importID int64, owner string, lease time.Duration,
 	outcomes []Outcome, c Counts, checkpointRow int, checkpointOffset int64) error {
 	tag, err := tx.Exec(ctx, `UPDATE imports SET rows_done = $3, created = $4, updated = $5, unchanged = $6,
-			skipped = $7, skipped_by_reason = $8, warnings_by_kind = $9, organizations_created = $10,
-			organizations_linked = $11, checkpoint_row = $12, checkpoint_offset = $13,
-			lease_expires_at = now() + $14::interval
+			skipped = $7, skipped_by_reason = $8, warnings_by_kind = $9, counters = $10,
+			checkpoint_row = $11, checkpoint_offset = $12, lease_expires_at = now() + $13::interval
 		WHERE id = $1 AND lease_owner = $2 AND status = 'running'`,
 		importID, owner, c.Rows, c.Created, c.Updated, c.Unchanged, c.Skipped, c.SkippedByReason,
-		c.WarningsByKind, c.OrgsCreated, c.OrgsLinked, checkpointRow, checkpointOffset, lease)
+		c.WarningsByKind, c.nonNilCounters(), checkpointRow, checkpointOffset, lease)
 	if err != nil {
 		return fmt.Errorf("record batch: %w", err)
 	}
@@ -246,9 +267,9 @@ func RecordBatch(ctx context.Context, tx pgx.Tx, importID int64, owner string, l
 	}
 	rows := make([][]any, len(outcomes))
 	for i, o := range outcomes {
-		var pid any
-		if o.ProspectID != 0 {
-			pid = o.ProspectID
+		var entity any
+		if o.EntityID != 0 {
+			entity = o.EntityID
 		}
 		var warnings any
 		if o.Warnings != nil {
@@ -258,10 +279,10 @@ func RecordBatch(ctx context.Context, tx pgx.Tx, importID int64, owner string, l
 		if o.Cells != nil {
 			cells = o.Cells
 		}
-		rows[i] = []any{importID, o.Row, o.Outcome, nullable(o.Reason), nullable(o.Detail), pid, warnings, cells}
+		rows[i] = []any{importID, o.Row, o.Outcome, nullable(o.Reason), nullable(o.Detail), entity, warnings, cells}
 	}
 	_, err = tx.CopyFrom(ctx, pgx.Identifier{"import_rows"},
-		[]string{"import_id", "row_number", "outcome", "reason", "detail", "prospect_id", "warnings", "cells"},
+		[]string{"import_id", "row_number", "outcome", "reason", "detail", "entity_id", "warnings", "cells"},
 		pgx.CopyFromRows(rows))
 	if err != nil {
 		return fmt.Errorf("record row outcomes: %w", err)

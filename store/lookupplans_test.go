@@ -191,7 +191,7 @@ func accountMatchingByCRMID(t *testing.T, ctx context.Context, pool *pgxpool.Poo
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := store.AddField(ctx, pool, acct.ID, crm.Field{Key: "crm_id", Label: "CRM id", Type: crm.Text}); err != nil {
+	if err := store.AddField(ctx, pool, acct.ID, "prospects", crm.Field{Key: "crm_id", Label: "CRM id", Type: crm.Text}); err != nil {
 		t.Fatal(err)
 	}
 	c, err := kind.Catalog(ctx, pool, prospects.Kind{}, acct.ID)

@@ -11,13 +11,13 @@ import (
 
 // RowOutcome is one row's committed outcome as sinks deliver it.
 type RowOutcome struct {
-	ImportID   int64           `json:"import_id"`
-	Row        int             `json:"row_number"`
-	Outcome    string          `json:"outcome"`
-	Reason     string          `json:"reason,omitempty"`
-	Detail     string          `json:"detail,omitempty"`
-	ProspectID int64           `json:"prospect_id,omitempty"`
-	Warnings   json.RawMessage `json:"warnings,omitempty"`
+	ImportID int64           `json:"import_id"`
+	Row      int             `json:"row_number"`
+	Outcome  string          `json:"outcome"`
+	Reason   string          `json:"reason,omitempty"`
+	Detail   string          `json:"detail,omitempty"`
+	EntityID int64           `json:"prospect_id,omitempty"` // the record the row created or matched
+	Warnings json.RawMessage `json:"warnings,omitempty"`
 }
 
 // ImportEvent is one change of an import's lifecycle (queued, started, progress, completed,
@@ -110,7 +110,7 @@ func UndeliveredCount(ctx context.Context, q Querier, sink string) (rows, events
 // order.
 func RowOutcomes(ctx context.Context, q Querier, importID int64, after, limit int) ([]RowOutcome, error) {
 	rows, err := q.Query(ctx, `SELECT import_id, row_number, outcome, coalesce(reason, ''), coalesce(detail, ''),
-			coalesce(prospect_id, 0), warnings
+			coalesce(entity_id, 0), warnings
 		FROM import_rows WHERE import_id = $1 AND row_number > $2 ORDER BY row_number LIMIT $3`,
 		importID, after, limit)
 	if err != nil {
@@ -119,7 +119,7 @@ func RowOutcomes(ctx context.Context, q Querier, importID int64, after, limit in
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (RowOutcome, error) {
 		var o RowOutcome
 		var warnings []byte
-		err := r.Scan(&o.ImportID, &o.Row, &o.Outcome, &o.Reason, &o.Detail, &o.ProspectID, &warnings)
+		err := r.Scan(&o.ImportID, &o.Row, &o.Outcome, &o.Reason, &o.Detail, &o.EntityID, &warnings)
 		if len(warnings) > 0 {
 			o.Warnings = warnings
 		}

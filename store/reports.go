@@ -110,7 +110,7 @@ type ProspectRecord struct {
 // the limit is the last one.
 //
 // It selects the account's matching imports first, then for each of them the first prospect
-// ids after the cursor from the import_rows_prospect index (import_id, prospect_id) — never
+// ids after the cursor from the import_rows_entity index (import_id, entity_id) — never
 // more than Limit rows per import — and merges those into the page. A page so costs at most
 // Limit index entries per selected import, however large the imports are.
 func ListProspects(ctx context.Context, q Querier, accountID int64, f ProspectFilter) ([]ProspectRecord, error) {
@@ -127,25 +127,25 @@ func ListProspects(ctx context.Context, q Querier, accountID int64, f ProspectFi
 		return out, nil
 	}
 	// DISTINCT inside the lateral subquery as well: one import may touch a prospect on several
-	// rows (duplicates in its file). Each lateral scan reads the index in prospect_id order and
+	// rows (duplicates in its file). Each lateral scan reads the index in entity_id order and
 	// stops after limit distinct ids; the outer DISTINCT ... LIMIT merges them across imports.
 	// The prospects, their owners and organizations are then fetched by primary key, each join
 	// also scoped to the account.
 	rows, err := q.Query(ctx, `WITH page AS (
-			SELECT DISTINCT t.prospect_id
+			SELECT DISTINCT t.entity_id
 			FROM unnest($2::bigint[]) AS i(id)
 			CROSS JOIN LATERAL (
-				SELECT DISTINCT r.prospect_id FROM import_rows r
-				WHERE r.import_id = i.id AND r.prospect_id IS NOT NULL AND r.prospect_id > $3
-				ORDER BY r.prospect_id LIMIT $4) t
-			ORDER BY t.prospect_id LIMIT $4)
+				SELECT DISTINCT r.entity_id FROM import_rows r
+				WHERE r.import_id = i.id AND r.entity_id IS NOT NULL AND r.entity_id > $3
+				ORDER BY r.entity_id LIMIT $4) t
+			ORDER BY t.entity_id LIMIT $4)
 		SELECT p.id, coalesce(p.email, ''), coalesce(p.first_name, ''), coalesce(p.last_name, ''),
 			coalesce(p.title, ''), coalesce(p.phone, ''), coalesce(p.mobile, ''), coalesce(p.website, ''),
 			coalesce(p.street, ''), coalesce(p.city, ''), coalesce(p.state, ''), coalesce(p.postal_code, ''),
 			coalesce(p.country, ''), coalesce(p.lead_source, ''), coalesce(u.username, ''), p.email_opt_in,
 			coalesce(o.name, ''), p.custom, p.created_at, p.updated_at
 		FROM page
-		JOIN prospects p ON p.id = page.prospect_id AND p.account_id = $1
+		JOIN prospects p ON p.id = page.entity_id AND p.account_id = $1
 		LEFT JOIN users u ON u.id = p.lead_owner_id AND u.account_id = $1
 		LEFT JOIN organizations o ON o.id = p.organization_id AND o.account_id = $1
 		ORDER BY p.id`, accountID, ids, f.After, limit)
@@ -178,10 +178,11 @@ func ListProspects(ctx context.Context, q Querier, accountID int64, f ProspectFi
 	return out, nil
 }
 
-// matchingImports returns the ids of the account's imports that f selects, by the imports'
-// primary key (an import id) or the imports_account index (account_id, created_at).
+// matchingImports returns the ids of the account's prospect imports that f selects, by the
+// imports' primary key (an import id) or the imports_account index (account_id, created_at):
+// the entity ids of other kinds' imports are not prospect ids.
 func matchingImports(ctx context.Context, q Querier, accountID int64, f ProspectFilter) ([]int64, error) {
-	w := newWhere("SELECT id FROM imports WHERE account_id = $1", accountID)
+	w := newWhere("SELECT id FROM imports WHERE account_id = $1 AND kind = 'prospects'", accountID)
 	w.addIf(f.ImportID != 0, "id = $%d", f.ImportID)
 	w.addIf(f.ImportFile != "", "file_name = $%d", f.ImportFile)
 	w.addCreatedBetween(f.From, f.To)

@@ -95,7 +95,7 @@ func (f *fixture) importOf(fileName string, created time.Time, batches ...[]row)
 	for _, b := range batches {
 		outcomes := make([]store.Outcome, len(b))
 		for i, r := range b {
-			outcomes[i] = store.Outcome{Row: r.n, Outcome: r.outcome, ProspectID: r.prospect, Reason: r.reason, Detail: r.detail, Cells: r.cells}
+			outcomes[i] = store.Outcome{Row: r.n, Outcome: r.outcome, EntityID: r.prospect, Reason: r.reason, Detail: r.detail, Cells: r.cells}
 		}
 		err := pgx.BeginFunc(f.ctx, f.pool, func(tx pgx.Tx) error {
 			return store.RecordBatch(f.ctx, tx, im.ID, owner, time.Hour, outcomes,

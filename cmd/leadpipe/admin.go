@@ -124,7 +124,7 @@ func fieldAdd(ctx context.Context, e *env, args []string) error {
 		if err := importer.CheckField("", f); err != nil {
 			return err
 		}
-		return store.AddField(ctx, pool, a.ID, f)
+		return store.AddField(ctx, pool, a.ID, "prospects", f)
 	})
 	if err != nil {
 		return err

@@ -182,7 +182,7 @@ func outcomeLine(row int, outcome, reason string, prospectID int64) string {
 func (e *e2e) postgresOutcomes(id int64) []string {
 	e.t.Helper()
 	rows, err := e.pool.Query(context.Background(), `SELECT row_number, outcome, coalesce(reason, ''),
-		coalesce(prospect_id, 0) FROM import_rows WHERE import_id = $1 ORDER BY row_number`, id)
+		coalesce(entity_id, 0) FROM import_rows WHERE import_id = $1 ORDER BY row_number`, id)
 	if err != nil {
 		e.t.Fatal(err)
 	}

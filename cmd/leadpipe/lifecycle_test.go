@@ -269,7 +269,7 @@ func TestResumeKilledForegroundImport(t *testing.T) {
 			coalesce(o.name, '') FROM prospects p LEFT JOIN organizations o ON o.id = p.organization_id
 			WHERE p.account_id = (SELECT account_id FROM imports WHERE id = $1) ORDER BY 1`,
 		"outcomes": `SELECT r.row_number || ',' || r.outcome || ',' || coalesce(r.reason, '') || ',' || coalesce(p.email, '')
-			FROM import_rows r LEFT JOIN prospects p ON p.id = r.prospect_id WHERE r.import_id = $1 ORDER BY r.row_number`,
+			FROM import_rows r LEFT JOIN prospects p ON p.id = r.entity_id WHERE r.import_id = $1 ORDER BY r.row_number`,
 		"import": `SELECT status || ',' || rows_total || ',' || rows_done || ',' || created || ',' || updated || ',' || skipped || ',' ||
 			(lease_owner IS NULL) || ',' || (finished_at IS NOT NULL) FROM imports WHERE id = $1`,
 	}

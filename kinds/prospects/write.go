@@ -101,12 +101,12 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	if err != nil {
 		return err
 	}
-	b.OrgsLinked = s.linked
+	b.Count(CounterOrgsLinked, s.linked)
 	orgsCreated, err := s.linking.Write(ctx, tx)
 	if err != nil {
 		return err
 	}
-	b.OrgsCreated = orgsCreated
+	b.Count(CounterOrgsCreated, orgsCreated)
 	// Emails may have moved between prospects: free the old ones, then write the final state.
 	var moved []int64
 	for _, p := range changed {
@@ -134,7 +134,7 @@ func members(rows []pipeline.Row) []int64 {
 	ids := make([]int64, 0, len(rows))
 	seen := make(map[int64]bool, len(rows))
 	for i := range rows {
-		if id := rows[i].ProspectID; !rows[i].Skipped() && !seen[id] {
+		if id := rows[i].EntityID; !rows[i].Skipped() && !seen[id] {
 			seen[id] = true
 			ids = append(ids, id)
 		}

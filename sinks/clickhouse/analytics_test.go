@@ -165,7 +165,7 @@ func (f *fixture) drain(t *testing.T) {
 func pgRows(t *testing.T, pool *pgxpool.Pool, importID int64) []string {
 	t.Helper()
 	rows, err := pool.Query(context.Background(), `SELECT format('%s %s %s %s %s', row_number, outcome, coalesce(reason, ''),
-			coalesce(prospect_id, 0), coalesce((SELECT string_agg(DISTINCT w->>'kind', ',' ORDER BY w->>'kind')
+			coalesce(entity_id, 0), coalesce((SELECT string_agg(DISTINCT w->>'kind', ',' ORDER BY w->>'kind')
 				FROM jsonb_array_elements(warnings) w), ''))
 		FROM import_rows WHERE import_id = $1 ORDER BY row_number`, importID)
 	if err != nil {
@@ -264,7 +264,7 @@ func TestSinkWritesWhatPostgresCommitted(t *testing.T) {
 		fmt.Sprint(s.FileSize, s.OverLimit, s.RowsTotal, s.RowsDone, s.Created, s.Updated, s.Unchanged, s.Skipped, s.OrgsCreated, s.OrgsLinked),
 		seconds(s.CreatedAt), seconds(s.StartedAt), seconds(s.FinishedAt)}
 	want = []string{f.acct.Name, im.Kind, im.Source, im.FileName, im.FileSHA256, im.Status, im.Error, string(im.Options),
-		fmt.Sprint(im.FileSize, 0, im.RowsTotal, c.Rows, c.Created, c.Updated, c.Unchanged, c.Skipped, c.OrgsCreated, c.OrgsLinked),
+		fmt.Sprint(im.FileSize, 0, im.RowsTotal, c.Rows, c.Created, c.Updated, c.Unchanged, c.Skipped, c.Counters["organizations_created"], c.Counters["organizations_linked"]),
 		seconds(im.CreatedAt), seconds(*im.StartedAt), seconds(*im.FinishedAt)}
 	if !slices.Equal(got, want) {
 		t.Errorf("summary in ClickHouse:\n%q\nin Postgres:\n%q", got, want)

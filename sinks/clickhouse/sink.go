@@ -153,7 +153,7 @@ func insertRows(ctx context.Context, conn driver.Conn, d pipeline.Delivery) erro
 		for _, r := range d.Rows {
 			kinds, err := warningKinds(r.Warnings)
 			if err == nil {
-				err = b.Append(d.Account, uint64(d.Import.ID), uint32(r.Row), r.Outcome, r.Reason, uint64(r.ProspectID),
+				err = b.Append(d.Account, uint64(d.Import.ID), uint32(r.Row), r.Outcome, r.Reason, uint64(r.EntityID),
 					kinds, d.Import.Source, d.Import.FileName, at)
 			}
 			if err != nil {
@@ -212,8 +212,8 @@ func insertSummary(ctx context.Context, conn driver.Conn, account string, im sto
 		queued_ms, run_ms, rows_per_second)`, func(b driver.Batch) error {
 		return b.Append(account, uint64(im.ID), uint32(ev.Seq), im.Kind, im.Source, im.FileName, uint64(im.FileSize),
 			im.FileSHA256, string(im.Options), im.Status, im.Error, overLimit, uint32(im.RowsTotal), uint32(c.Rows),
-			uint32(c.Created), uint32(c.Updated), uint32(c.Unchanged), uint32(c.Skipped), uint32(c.OrgsCreated),
-			uint32(c.OrgsLinked), im.CreatedAt, started, finished, uint64(queued.Milliseconds()),
+			uint32(c.Created), uint32(c.Updated), uint32(c.Unchanged), uint32(c.Skipped), uint32(c.Counters["organizations_created"]),
+			uint32(c.Counters["organizations_linked"]), im.CreatedAt, started, finished, uint64(queued.Milliseconds()),
 			uint64(run.Milliseconds()), rate)
 	})
 	if err != nil || len(c.SkippedByReason)+len(c.WarningsByKind) == 0 {

@@ -70,8 +70,8 @@ var noWarnings = json.RawMessage("[]")
 func outcomeMessage(d pipeline.Delivery, r store.RowOutcome) Outcome {
 	m := Outcome{Version: Version, ImportID: r.ImportID, RowNumber: r.Row, Account: d.Account,
 		Outcome: r.Outcome, Reason: r.Reason, Detail: r.Detail, Warnings: r.Warnings}
-	if r.ProspectID != 0 {
-		m.ProspectID = &r.ProspectID
+	if r.EntityID != 0 {
+		m.ProspectID = &r.EntityID
 	}
 	if len(m.Warnings) == 0 || string(m.Warnings) == "null" {
 		m.Warnings = noWarnings

@@ -75,7 +75,7 @@ func importFile(t *testing.T, im *importer.Importer, account, content string) im
 func dbRows(t *testing.T, pool *pgxpool.Pool, account string, importID int64) []kafkasink.Outcome {
 	t.Helper()
 	rows, err := pool.Query(context.Background(), `SELECT row_number, outcome, coalesce(reason, ''), coalesce(detail, ''),
-			prospect_id, coalesce(warnings, '[]') FROM import_rows WHERE import_id = $1 ORDER BY row_number`, importID)
+			entity_id, coalesce(warnings, '[]') FROM import_rows WHERE import_id = $1 ORDER BY row_number`, importID)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -88,7 +88,7 @@ func (a *Applier) Apply(ctx context.Context, q store.Querier, x *Index, rows []p
 				}
 			}
 		}
-		r.ProspectID = rec.ID
+		r.EntityID = rec.ID
 	}
 	return created, changed, nil
 }
