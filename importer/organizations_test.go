@@ -328,3 +328,41 @@ func TestOrganizationsImportDryRunAndOptions(t *testing.T) {
 		t.Errorf("%d imports after refused ones, want 1", n)
 	}
 }
+
+// Custom organization fields (fields.entity = organizations): one serves as the unique
+// identifier, a multi-picklist merges; a prospect field of the same key is not an
+// organization's.
+func TestOrganizationsImportCustomFields(t *testing.T) {
+	e := newEnv(t, -1)
+	for _, f := range []crm.Field{
+		{Key: "crm_id", Label: "CRM Id", Type: crm.Text},
+		{Key: "regions", Label: "Regions", Type: crm.MultiPicklist, Options: []string{"EMEA", "APAC", "AMER"}},
+	} {
+		if err := store.AddField(e.ctx, e.pool, e.acct.ID, "organizations", f); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := store.AddField(e.ctx, e.pool, e.acct.ID, "prospects", crm.Field{Key: "score", Label: "Score", Type: crm.Number}); err != nil {
+		t.Fatal(err)
+	}
+	r := e.importOrgs("Name,CRM Id,Regions,Score\n"+
+		"Acme,ORG-1,emea,\n"+
+		"Globex,ORG-2,APAC;Mars,\n", crm.Options{}, 3)
+	checkOutcomes(t, r.Outcomes, map[int]string{2: "created", 3: "created"})
+	checkWarnings(t, r.Warnings, map[int][]string{3: {"regions:invalid_picklist_value"}})
+	if want := []string{"Score"}; fmt.Sprint(r.Sum.Unmapped) != fmt.Sprint(want) {
+		t.Errorf("unmapped %q, want %q (a prospect field)", r.Sum.Unmapped, want)
+	}
+
+	r = e.importOrgs("Name,CRM Id,Regions\n"+
+		"Acme Renamed,ORG-1,APAC\n"+ // 2 the identifier: Acme, renamed; regions merged
+		",ORG-2,apac\n"+ // 3 already there: unchanged
+		"Hooli,ORG-3,AMER\n", // 4 created
+		crm.Options{UniqueIdentifier: "crm_id", FieldPolicies: map[string]crm.Policy{"regions": crm.Merge}}, 3)
+	checkOutcomes(t, r.Outcomes, map[int]string{2: "updated", 3: "unchanged", 4: "created"})
+	e.checkOrgs([]map[string]string{
+		{"name": "Acme Renamed", "custom.crm_id": "ORG-1", "custom.regions": "EMEA;APAC"},
+		{"name": "Globex", "custom.crm_id": "ORG-2", "custom.regions": "APAC"},
+		{"name": "Hooli", "custom.crm_id": "ORG-3", "custom.regions": "AMER"},
+	})
+}
