@@ -37,39 +37,12 @@ func (e *tenv) importOrgs(csv string, opts crm.Options, batch int) result {
 }
 
 // orgRecords returns the account's organizations, oldest first, each as column → value (every
-// non-null column but ids, name_key and times) with custom fields as "custom.<key>", and their
-// ids.
+// non-null column but ids, name_key and times; flatRecords), and their ids.
 func (e *tenv) orgRecords() ([]map[string]string, []int64) {
 	e.t.Helper()
-	rows, err := e.pool.Query(e.ctx, `SELECT id, jsonb_strip_nulls(to_jsonb(o) - 'id' - 'account_id' - 'name_key'
+	return e.flatRecords(`SELECT id, jsonb_strip_nulls(to_jsonb(o) - 'id' - 'account_id' - 'name_key'
 			- 'created_at' - 'updated_at' - 'custom'), custom
 		FROM organizations o WHERE account_id = $1 ORDER BY id`, e.acct.ID)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer rows.Close()
-	var out []map[string]string
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		var cols, custom map[string]any
-		if err := rows.Scan(&id, &cols, &custom); err != nil {
-			e.t.Fatal(err)
-		}
-		m := map[string]string{}
-		for k, v := range cols {
-			m[k] = flat(v)
-		}
-		for k, v := range custom {
-			m["custom."+k] = flat(v)
-		}
-		out = append(out, m)
-		ids = append(ids, id)
-	}
-	if err := rows.Err(); err != nil {
-		e.t.Fatal(err)
-	}
-	return out, ids
 }
 
 // checkOrgs compares every organization of the account, oldest first, and returns their ids.

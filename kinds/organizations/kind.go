@@ -8,9 +8,11 @@ package organizations
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/internal/postal"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/stages/validate"
 	"github.com/leadpipe/leadpipe/store"
@@ -34,18 +36,14 @@ func (Kind) StandardFields() []crm.Field { return standardFields() }
 // organizations table's columns. Domain is a match key (SPEC §7), stored canonical: the host
 // crm.WebsiteDomain gives.
 func standardFields() []crm.Field {
-	return []crm.Field{
+	return slices.Concat([]crm.Field{
 		{Key: crm.FieldName, Label: "Name", Type: crm.Text, MaxLength: 255, Aliases: []string{"Organization", "Organization Name", "Organisation", "Company", "Company Name", "Account Name"}},
 		{Key: crm.FieldDomain, Label: "Domain", Type: crm.Text, MaxLength: 255, Aliases: []string{"Company Domain", "Domain Name"}},
 		{Key: crm.FieldWebsite, Label: "Website", Type: crm.Text, MaxLength: 255, Aliases: []string{"Web Site", "URL", "Web", "Company Website"}},
 		{Key: "phone", Label: "Phone", Type: crm.Phone, MaxLength: 40, Aliases: []string{"Phone Number", "Telephone", "Tel", "Main Phone"}},
-		{Key: "street", Label: "Street", Type: crm.Text, MaxLength: 255, Aliases: []string{"Address", "Street Address", "Address 1", "Address Line 1"}},
-		{Key: "city", Label: "City", Type: crm.Text, MaxLength: 100, Aliases: []string{"Town"}},
-		{Key: "state", Label: "State", Type: crm.Text, MaxLength: 100, Aliases: []string{"Province", "Region", "State/Province"}},
-		{Key: "postal_code", Label: "Postal Code", Type: crm.Text, MaxLength: 20, Aliases: []string{"Zip", "Zip Code", "Postcode", "Post Code", "ZIP/Postal Code"}},
-		{Key: "country", Label: "Country", Type: crm.Text, MaxLength: 100},
+	}, postal.Fields(), []crm.Field{
 		{Key: "industry", Label: "Industry", Type: crm.Text, MaxLength: 100, Aliases: []string{"Sector"}},
-	}
+	})
 }
 
 // CheckOptions implements kind.Kind: the options about prospects' groupings, owner and names
