@@ -339,3 +339,41 @@ func TestOrganizationsImportCustomFields(t *testing.T) {
 		{"name": "Hooli", "custom.crm_id": "ORG-3", "custom.regions": "AMER"},
 	})
 }
+
+// Two imports of the same organizations into one account at once create each organization
+// once: their batches take the account's lock in turn, and each sees what the other wrote.
+func TestOrganizationsImportConcurrent(t *testing.T) {
+	e := newEnv(t, -1)
+	var csv strings.Builder
+	csv.WriteString("Name,Domain\n")
+	const n = 200
+	for i := range n {
+		fmt.Fprintf(&csv, "Company %d,c%d.example.com\n", i, i)
+	}
+	path := writeFile(t, "orgs.csv", csv.String())
+	sums := make([]importer.Summary, 2)
+	errs := make([]error, 2)
+	done, start := make(chan int), make(chan struct{})
+	for i := range sums {
+		go func() {
+			<-start
+			sums[i], errs[i] = e.runOrgs(path, crm.Options{}, 1, false)
+			done <- i
+		}()
+	}
+	close(start)
+	<-done
+	<-done
+	for i := range sums {
+		if errs[i] != nil || sums[i].Status != store.StatusCompleted {
+			t.Fatalf("import %d: %v, status %q (%s)", i, errs[i], sums[i].Status, sums[i].Error)
+		}
+	}
+	created, unchanged := sums[0].Created+sums[1].Created, sums[0].Unchanged+sums[1].Unchanged
+	if created != n || unchanged != n {
+		t.Errorf("the two imports created %d and left %d unchanged, want %d and %d", created, unchanged, n, n)
+	}
+	if got := e.nOrganizations(); got != n {
+		t.Errorf("%d organizations, want %d", got, n)
+	}
+}

@@ -13,7 +13,8 @@ import (
 )
 
 // The writer of organization batches. Each batch, in the transaction the engine opened for it,
-// loads the organizations its rows can match (one query per identity), applies the rows one at
+// takes the account's lock (store.LockAccount: no unique index keeps two concurrent imports
+// from creating the same organization), loads the organizations its rows can match (one query per identity), applies the rows one at
 // a time in file order in memory (records.Applier: SPEC §5, §6), then writes the new
 // organizations with COPY and the changed ones with one UPDATE; the engine then records the
 // batch's outcomes and checkpoint and commits them together. A later row — of the batch or of
@@ -66,6 +67,11 @@ func newWriter(p *kind.Plan) *writer {
 // Write applies and writes one batch in tx.
 func (w *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error {
 	c, account := w.plan.Catalog, w.plan.Account.ID
+	if !w.plan.DryRun {
+		if err := store.LockAccount(ctx, tx, account); err != nil {
+			return err
+		}
+	}
 	found, err := store.LoadOrganizationRecords(ctx, tx, c, account, store.OrganizationKeys{
 		NameKeys:     records.Keys(b.Rows, w.name),
 		Domains:      records.Keys(b.Rows, w.domain),
