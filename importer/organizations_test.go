@@ -377,3 +377,27 @@ func TestOrganizationsImportConcurrent(t *testing.T) {
 		t.Errorf("%d organizations, want %d", got, n)
 	}
 }
+
+// A preview of an organizations file says what each row would do, with its values after the
+// rules (a canonical domain), and writes nothing.
+func TestOrganizationsPreview(t *testing.T) {
+	e := newEnv(t, -1)
+	r := e.importOrgs("Name\nAcme\n", crm.Options{}, 3)
+	acme := r.Prospects[2]
+	req := e.request(writeFile(t, "p.csv", "Company,Website\nACME Inc,http://www.acme.com/\nBeta,\n,intranet\n"), crm.Options{})
+	req.Kind = "organizations"
+	p, err := e.importer(3).Preview(e.ctx, req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, row := range p.Rows {
+		got = append(got, fmt.Sprintf("%d %s%s id=%v %v", row.Row, row.Outcome, row.Reason, row.ProspectID == acme, row.Values))
+	}
+	equalStrings(t, "preview rows", got, []string{
+		"2 updated id=true map[domain:acme.com name:ACME Inc website:http://www.acme.com/]",
+		"3 created id=false map[name:Beta]",
+		"4 skippedmissing_identifier id=false map[website:intranet]",
+	})
+	e.checkOrgs([]map[string]string{{"name": "Acme"}})
+}
