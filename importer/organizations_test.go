@@ -297,6 +297,14 @@ func TestOrganizationsImportDryRunAndOptions(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `unique_identifier: unknown field "nope"`) {
 		t.Errorf("unknown unique identifier: error %v", err)
 	}
+	if err := store.AddField(e.ctx, e.pool, e.acct.ID, "organizations", crm.Field{Key: "regions", Label: "Regions",
+		Type: crm.MultiPicklist, Options: []string{"EMEA"}}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.runOrgs(file, crm.Options{UniqueIdentifier: "regions"}, 2, false)
+	if err == nil || !strings.Contains(err.Error(), `unique_identifier: field "regions" cannot identify an organization`) {
+		t.Errorf("a multi-picklist as the unique identifier: error %v", err)
+	}
 	if n := e.nImports(); n != 1 {
 		t.Errorf("%d imports after refused ones, want 1", n)
 	}
