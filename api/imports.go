@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
@@ -89,6 +90,11 @@ type ImportList struct {
 
 // History returns a page of an account's imports.
 func History(ctx context.Context, q store.Querier, acct store.Account, f store.ImportFilter) (ImportList, error) {
+	if f.Kind != "" {
+		if _, err := importer.KindOf(ctx, q, acct.ID, f.Kind); err != nil {
+			return ImportList{}, err
+		}
+	}
 	list, err := store.ListImports(ctx, q, acct.ID, f)
 	if err != nil {
 		return ImportList{}, err
@@ -109,7 +115,7 @@ func (s *Server) createPreview(w http.ResponseWriter, r *http.Request, acct stor
 		return err
 	}
 	defer up.Discard()
-	p, err := s.Importer.Preview(r.Context(), importer.Request{Account: acct.Name, Path: up.Path, FileName: up.Name,
+	p, err := s.Importer.Preview(r.Context(), importer.Request{Account: acct.Name, Kind: up.Kind, Path: up.Path, FileName: up.Name,
 		Options: up.Options, Source: store.SourceUpload})
 	if err != nil {
 		return err
@@ -128,7 +134,7 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request, acct store
 		return err
 	}
 	defer up.Discard()
-	req := importer.Request{Account: acct.Name, Path: up.Path, FileName: up.Name, Options: up.Options, Source: store.SourceUpload}
+	req := importer.Request{Account: acct.Name, Kind: up.Kind, Path: up.Path, FileName: up.Name, Options: up.Options, Source: store.SourceUpload}
 	if dryRun {
 		return s.dryRun(w, r, req)
 	}
@@ -145,7 +151,7 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request, acct store
 	up.Path = "" // kept: the import owns it now
 	w.Header().Set("Location", fmt.Sprintf("/v1/imports/%d", imp.ID))
 	writeJSON(w, http.StatusAccepted, map[string]any{
-		"import_id": imp.ID, "status": imp.Status, "rows_total": checked.Rows,
+		"import_id": imp.ID, "kind": imp.Kind, "status": imp.Status, "rows_total": checked.Rows,
 		"over_limit_warning": checked.OverLimitWarning, "unmapped_columns": checked.Unmapped,
 	})
 	return nil
@@ -200,6 +206,9 @@ func (s *Server) listImports(w http.ResponseWriter, r *http.Request, acct store.
 		return err
 	}
 	list, err := History(r.Context(), s.Pool, acct, f)
+	if errors.Is(err, importer.ErrUnknownKind) {
+		return badRequest("invalid query parameters", []string{"kind: " + err.Error()})
+	}
 	if err != nil {
 		return err
 	}
@@ -241,6 +250,30 @@ func (s *Server) getSkipped(w http.ResponseWriter, r *http.Request, acct store.A
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment",
 		map[string]string{"filename": fmt.Sprintf("import-%d-skipped.csv", imp.ID)}))
 	return importer.WriteSkippedCSV(r.Context(), s.Pool, imp, w)
+}
+
+// getRecords answers a page of the records an import created or touched, of its kind;
+// ?created=true keeps those it created.
+func (s *Server) getRecords(w http.ResponseWriter, r *http.Request, acct store.Account) error {
+	imp, err := s.importOf(r, acct)
+	if err != nil {
+		return err
+	}
+	createdOnly, err := boolParam(r, "created")
+	if err != nil {
+		return err
+	}
+	p := &params{r: r}
+	after, limit := p.int("cursor", 0, 0, 0), p.int("limit", DefaultLimit, 1, MaxLimit)
+	if err := p.err(); err != nil {
+		return err
+	}
+	page, err := s.Importer.Records(r.Context(), acct, imp, after, createdOnly, int(limit))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
 }
 
 func (s *Server) cancelImport(w http.ResponseWriter, r *http.Request, acct store.Account) error {

@@ -79,6 +79,7 @@ type Checked struct {
 // Summary is the result of an import, as `leadpipe import` prints it.
 type Summary struct {
 	ImportID int64  `json:"import_id,omitempty"`
+	Kind     string `json:"kind"`
 	Status   string `json:"status"`
 	store.Counts
 	OverLimitWarning bool     `json:"over_limit_warning"`
@@ -152,7 +153,7 @@ func (im *Importer) open(ctx context.Context, req Request) (*Checked, error) {
 	if err != nil {
 		return nil, err
 	}
-	k, err := kinds.Get(req.Kind)
+	k, err := kinds.Lookup(ctx, im.Pool, acct.ID, req.Kind)
 	if err != nil {
 		return nil, err
 	}
@@ -339,7 +340,7 @@ func (im *Importer) dryRun(ctx context.Context, req Request, c *Checked, rec sto
 	if err := im.runPipeline(ctx, tx, job, p, req.MaxRows); err != nil {
 		return Summary{}, err
 	}
-	return Summary{Status: store.StatusCompleted, Counts: job.Counts, OverLimitWarning: p.Kind.OverLimit(c.Account, job.Counts.Rows),
+	return Summary{Kind: p.Kind.Name(), Status: store.StatusCompleted, Counts: job.Counts, OverLimitWarning: p.Kind.OverLimit(c.Account, job.Counts.Rows),
 		Unmapped: c.Unmapped, DurationMS: time.Since(start).Milliseconds(), DryRun: true}, nil
 }
 
@@ -398,7 +399,7 @@ func (im *Importer) run(ctx context.Context, imp store.Import, owner string, p *
 // the import's summary (see Run).
 func (im *Importer) end(ctx context.Context, log *slog.Logger, job *pipeline.Job, err error, start time.Time) (Summary, error) {
 	imp, owner := job.Import, job.Owner
-	sum := Summary{ImportID: imp.ID, Counts: job.Counts, OverLimitWarning: imp.OverLimitWarning, DurationMS: time.Since(start).Milliseconds()}
+	sum := Summary{ImportID: imp.ID, Kind: imp.Kind, Counts: job.Counts, OverLimitWarning: imp.OverLimitWarning, DurationMS: time.Since(start).Milliseconds()}
 	final := context.WithoutCancel(ctx)
 	switch {
 	case err == nil:

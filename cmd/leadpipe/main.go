@@ -23,7 +23,7 @@ import (
 	"github.com/leadpipe/leadpipe/store"
 )
 
-const usage = `leadpipe imports prospect lists (CSV) into a CRM database.
+var usage = `leadpipe imports prospect lists (CSV) into a CRM database.
 The HTTP API (/v1, see api/openapi.yaml) is served by "leadpipe serve".
 
 Usage:
@@ -33,17 +33,25 @@ Usage:
                                                     run the embedded Kafka broker alone (docs/kafka.md)
   leadpipe account create NAME [--prospect-limit N] [--exists-ok]
   leadpipe user add --account NAME --username U --email E --full-name "First Last"
-  leadpipe field add --account NAME --key K --label L --type TYPE [--options "a;b"] [--aliases "x;y"] [--max-length N]
-  leadpipe import FILE --account NAME [--options OPTIONS.json] [--dry-run] [--queue]
-  leadpipe preview FILE --account NAME [--options OPTIONS.json]
+  leadpipe field add --account NAME [--object organizations|deals|OBJECT_KEY] --key K --label L --type TYPE
+                    [--options "a;b"] [--aliases "x;y"] [--max-length N]
+  leadpipe object create --account NAME --key KEY --label LABEL --identifier FIELD_KEY
+  leadpipe object list --account NAME
+  leadpipe import FILE --account NAME [--kind K] [--options OPTIONS.json] [--dry-run] [--queue]
+  leadpipe preview FILE --account NAME [--kind K] [--options OPTIONS.json]
   leadpipe imports list --account NAME [--status S] [--kind K] [--from DATE] [--to DATE] [--limit N] [--cursor C]
   leadpipe imports show|file|skipped|cancel ID --account NAME
+  leadpipe imports records ID --account NAME [--created] [--limit N] [--cursor C]
+                                                    the records an import created or touched, any kind
   leadpipe imports resume ID --account NAME         run an interrupted (or queued) import to its end here
   leadpipe prospects list --account NAME [--import-id ID] [--import-file NAME] [--imported-since DATE]
                           [--imported-until DATE] [--limit N] [--cursor C] [--format json|csv]
   leadpipe token create --account NAME              print a new API token for the account
   leadpipe analytics [QUERY] [--account NAME] [--since 30d|DATE]
                                                     run an analytics query on ClickHouse; none lists them
+
+--kind K is the kind of record a file holds, one of: ` + strings.Join(importer.Kinds(), ", ") + `;
+prospects when it is not given (docs/kinds.md).
 
 Every command takes --config FILE (or LEADPIPE_CONFIG); settings also come from LEADPIPE_*
 variables, e.g. LEADPIPE_POSTGRES_URL. See README.md.
@@ -75,7 +83,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "account", "user", "field", "token", "imports", "prospects":
+	case "account", "user", "field", "object", "token", "imports", "prospects":
 		if len(rest) > 0 {
 			cmd, rest = cmd+" "+rest[0], rest[1:]
 		}
@@ -87,6 +95,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"account create":  accountCreate,
 		"user add":        userAdd,
 		"field add":       fieldAdd,
+		"object create":   objectCreate,
+		"object list":     objectList,
 		"import":          importFile,
 		"token create":    tokenCreate,
 		"preview":         previewFile,
@@ -94,6 +104,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"imports show":    importsShow,
 		"imports file":    importsFile,
 		"imports skipped": importsSkipped,
+		"imports records": importsRecords,
 		"imports cancel":  importsCancel,
 		"imports resume":  importsResume,
 		"prospects list":  prospectsList,

@@ -5,10 +5,12 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -45,13 +47,14 @@ func tokenCreate(ctx context.Context, e *env, args []string) error {
 func previewFile(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
 	account := fs.String("account", "", "account to preview the import for")
+	kind := fs.String("kind", "", kindUsage)
 	optionsPath := fs.String("options", "", "import options file (JSON)")
 	pos, err := e.parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return errors.New("usage: leadpipe preview FILE --account NAME [--options OPTIONS.json]")
+		return errors.New("usage: leadpipe preview FILE --account NAME [--kind K] [--options OPTIONS.json]")
 	}
 	if err := required("account", *account); err != nil {
 		return err
@@ -66,7 +69,7 @@ func previewFile(ctx context.Context, e *env, args []string) error {
 	}
 	defer pool.Close()
 	im := e.importer(pool)
-	p, err := im.Preview(ctx, importer.Request{Account: *account, Path: pos[0], Options: opts, Source: store.SourceCLI})
+	p, err := im.Preview(ctx, importer.Request{Account: *account, Kind: *kind, Path: pos[0], Options: opts, Source: store.SourceCLI})
 	if err != nil {
 		return err
 	}
@@ -104,13 +107,16 @@ func (f *timeFlag) Set(s string) (err error) {
 	return err
 }
 
+// kindUsage is the help of the --kind flag of the commands that import.
+var kindUsage = "kind of record the file holds: " + strings.Join(importer.Kinds(), ", ") + " (default prospects)"
+
 func importsList(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
 	account := fs.String("account", "", "account whose imports to list")
 	var f store.ImportFilter
 	var from, to timeFlag
 	fs.StringVar(&f.Status, "status", "", "only imports with this status")
-	fs.StringVar(&f.Kind, "kind", "", "only imports of this kind (prospects)")
+	fs.StringVar(&f.Kind, "kind", "", "only imports of this kind: "+strings.Join(importer.Kinds(), ", "))
 	fs.Var(&from, "from", "only imports created at or after this date or time")
 	fs.Var(&to, "to", "only imports created before this date or time")
 	fs.IntVar(&f.Limit, "limit", api.DefaultLimit, "imports per page")
@@ -131,10 +137,14 @@ func importsList(ctx context.Context, e *env, args []string) error {
 	})
 }
 
-// withImport parses `imports VERB ID --account NAME` and calls f with the account's import.
-func (e *env) withImport(ctx context.Context, args []string, f func(*pgxpool.Pool, store.Account, store.Import) error) error {
+// withImport parses `imports VERB ID --account NAME`, and the flags flags defines, and calls f
+// with the account's import.
+func (e *env) withImport(ctx context.Context, args []string, f func(*pgxpool.Pool, store.Account, store.Import) error, flags ...func(*flag.FlagSet)) error {
 	fs := e.flags()
 	account := fs.String("account", "", "account of the import")
+	for _, def := range flags {
+		def(fs)
+	}
 	pos, err := e.parse(fs, args)
 	if err != nil {
 		return err
@@ -179,6 +189,23 @@ func importsFile(ctx context.Context, e *env, args []string) error {
 func importsSkipped(ctx context.Context, e *env, args []string) error {
 	return e.withImport(ctx, args, func(pool *pgxpool.Pool, _ store.Account, imp store.Import) error {
 		return importer.WriteSkippedCSV(ctx, pool, imp, e.stdout)
+	})
+}
+
+func importsRecords(ctx context.Context, e *env, args []string) error {
+	var createdOnly bool
+	var after int64
+	var limit int
+	return e.withImport(ctx, args, func(pool *pgxpool.Pool, a store.Account, imp store.Import) error {
+		page, err := e.importer(pool).Records(ctx, a, imp, after, createdOnly, limit)
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(e.stdout).Encode(page)
+	}, func(fs *flag.FlagSet) {
+		fs.BoolVar(&createdOnly, "created", false, "only the records the import created")
+		fs.Int64Var(&after, "cursor", 0, "next_cursor of the previous page")
+		fs.IntVar(&limit, "limit", api.DefaultLimit, "records per page")
 	})
 }
 

@@ -2,27 +2,45 @@ package prospects
 
 // Matching rows to prospects (SPEC §6): by email, then by the unique identifier, then — only
 // with match_by_name — by first and last name. A matchIndex holds the prospects a batch can
-// match, loaded from Postgres, and follows every change the batch makes to them
-// (records.Index), so that a later row matches a prospect an earlier row created or
-// re-identified: the outcome is the one of applying the rows one at a time in file order.
+// match, loaded from Postgres, and follows every change the batch makes to them, so that a
+// later row matches a prospect an earlier row created or re-identified: the outcome is the one
+// of applying the rows one at a time in file order.
 
 import (
 	"context"
 	"strings"
 
 	"github.com/leadpipe/leadpipe/crm"
-	"github.com/leadpipe/leadpipe/kinds/internal/records"
+	"github.com/leadpipe/leadpipe/kinds/internal/apply"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/store"
 )
 
+// prospect is a prospect the batch may match, with what the batch did to it.
+type prospect struct {
+	store.Prospect
+	Created bool // created by this batch
+	Changed bool // existing, and changed by this batch
+	Edits   int  // values the batch's rows changed
+	// StoredEmail is the email the prospect had when loaded.
+	StoredEmail string
+}
+
+// emailMoved reports whether the batch changed the email of a stored prospect.
+func (p *prospect) emailMoved(emailField int) bool {
+	return !p.Created && p.StoredEmail != "" && !strings.EqualFold(p.StoredEmail, p.Values[emailField])
+}
+
 // matchIndex finds the prospect a row matches. It is not safe for concurrent use.
 type matchIndex struct {
-	*records.Index
-	email int
-	// storedEmail is the email of each loaded prospect that has one, as loaded.
-	storedEmail map[int64]string
+	email, unique, first, last int // catalog indexes; unique is -1 when unset
+	byName                     bool
+	byEmail                    map[string]*prospect
+	byUnique                   *apply.Index[string, *prospect]
+	byFullName                 *apply.Index[[2]string, *prospect]
 }
+
+func prospectID(p *prospect) int64 { return p.ID }
 
 // matchConfig says how rows match.
 type matchConfig struct {
@@ -32,56 +50,108 @@ type matchConfig struct {
 	MatchByName bool
 }
 
-// identities are the keys prospects match by, in order: the lowercased email, the unique
-// identifier's value, and with match_by_name the lowercased first and last name (when at least
-// one is given), joined by a NUL.
-func (cfg matchConfig) identities() (email, unique, name records.Key) {
-	e := cfg.Catalog.MustIndex(crm.FieldEmail)
-	first, last := cfg.Catalog.MustIndex(crm.FieldFirstName), cfg.Catalog.MustIndex(crm.FieldLastName)
-	none := func([]string) string { return "" }
-	email = records.Key{Fields: []int{e}, Of: func(v []string) string { return strings.ToLower(v[e]) }}
-	unique = records.Key{Of: none}
-	if u := cfg.UniqueField; u >= 0 {
-		unique = records.Key{Fields: []int{u}, Of: func(v []string) string { return v[u] }}
-	}
-	name = records.Key{Of: none}
-	if cfg.MatchByName {
-		name = records.Key{Fields: []int{first, last}, Of: func(v []string) string {
-			if v[first] == "" && v[last] == "" {
-				return ""
-			}
-			return strings.ToLower(v[first]) + "\x00" + strings.ToLower(v[last])
-		}}
-	}
-	return email, unique, name
-}
-
 // loadIndex builds the index for a batch: it loads, in one query per kind of identity, every
 // prospect of the account that one of the batch's unskipped rows could match.
 func loadIndex(ctx context.Context, q store.Querier, cfg matchConfig, rows []pipeline.Row) (*matchIndex, error) {
-	email, unique, name := cfg.identities()
-	x := &matchIndex{Index: records.NewIndex(email, unique, name), email: cfg.Catalog.MustIndex(crm.FieldEmail), storedEmail: map[int64]string{}}
-	l := store.ProspectLookup{UniqueField: cfg.UniqueField, Emails: records.Keys(rows, email), UniqueValues: records.Keys(rows, unique)}
-	for _, k := range records.Keys(rows, name) {
-		first, last, _ := strings.Cut(k, "\x00")
-		l.FirstNames = append(l.FirstNames, first)
-		l.LastNames = append(l.LastNames, last)
+	x := &matchIndex{
+		email:      cfg.Catalog.MustIndex(crm.FieldEmail),
+		unique:     cfg.UniqueField,
+		first:      cfg.Catalog.MustIndex(crm.FieldFirstName),
+		last:       cfg.Catalog.MustIndex(crm.FieldLastName),
+		byName:     cfg.MatchByName,
+		byEmail:    make(map[string]*prospect, len(rows)),
+		byUnique:   apply.NewIndex[string](prospectID),
+		byFullName: apply.NewIndex[[2]string](prospectID),
+	}
+	l := store.ProspectLookup{UniqueField: cfg.UniqueField}
+	for i := range rows {
+		r := &rows[i]
+		if r.Skipped() {
+			continue
+		}
+		if e := r.Values[x.email]; e != "" {
+			l.Emails = append(l.Emails, strings.ToLower(e))
+		}
+		if x.unique >= 0 && r.Values[x.unique] != "" {
+			l.UniqueValues = append(l.UniqueValues, r.Values[x.unique])
+		}
+		if k, ok := x.nameKey(r.Values); ok {
+			l.FirstNames = append(l.FirstNames, k[0])
+			l.LastNames = append(l.LastNames, k[1])
+		}
 	}
 	found, err := store.LoadProspects(ctx, q, cfg.Catalog, cfg.AccountID, l)
 	if err != nil {
 		return nil, err
 	}
-	x.AddLoaded(found)
 	for _, p := range found {
-		if e := p.Values[x.email]; e != "" {
-			x.storedEmail[p.ID] = e
-		}
+		x.add(&prospect{Prospect: p, StoredEmail: p.Values[x.email]})
 	}
 	return x, nil
 }
 
-// emailMoved reports whether the batch changed the email of a stored prospect.
-func (x *matchIndex) emailMoved(p *records.Record) bool {
-	stored := x.storedEmail[p.ID]
-	return !p.Created && stored != "" && !strings.EqualFold(stored, p.Values[x.email])
+// nameKey is the lowercased first and last name of values, when matching by name and at least
+// one of them is given.
+func (x *matchIndex) nameKey(values []string) ([2]string, bool) {
+	if !x.byName || (values[x.first] == "" && values[x.last] == "") {
+		return [2]string{}, false
+	}
+	return [2]string{strings.ToLower(values[x.first]), strings.ToLower(values[x.last])}, true
+}
+
+// match returns the prospect the row's values identify, or nil for a new prospect.
+func (x *matchIndex) match(values []string) *prospect {
+	if e := values[x.email]; e != "" {
+		if p := x.byEmail[strings.ToLower(e)]; p != nil {
+			return p
+		}
+	}
+	if x.unique >= 0 && values[x.unique] != "" {
+		if p, ok := x.byUnique.First(values[x.unique]); ok {
+			return p
+		}
+	}
+	if k, ok := x.nameKey(values); ok {
+		if p, ok := x.byFullName.First(k); ok {
+			return p
+		}
+	}
+	return nil
+}
+
+// add indexes a prospect. Prospects must be added oldest (lowest id) first.
+func (x *matchIndex) add(p *prospect) {
+	if e := p.Values[x.email]; e != "" {
+		x.byEmail[strings.ToLower(e)] = p
+	}
+	if x.unique >= 0 && p.Values[x.unique] != "" {
+		x.byUnique.Add(p.Values[x.unique], p)
+	}
+	if k, ok := x.nameKey(p.Values); ok {
+		x.byFullName.Add(k, p)
+	}
+}
+
+// remove takes a prospect out of the index, before one of its identities changes.
+func (x *matchIndex) remove(p *prospect) {
+	if e := p.Values[x.email]; e != "" && x.byEmail[strings.ToLower(e)] == p {
+		delete(x.byEmail, strings.ToLower(e))
+	}
+	if x.unique >= 0 && p.Values[x.unique] != "" {
+		x.byUnique.Remove(p.Values[x.unique], p)
+	}
+	if k, ok := x.nameKey(p.Values); ok {
+		x.byFullName.Remove(k, p)
+	}
+}
+
+// set changes field i of p to v, keeping the index in step when i is an identity.
+func (x *matchIndex) set(p *prospect, i int, v string) {
+	if i != x.email && i != x.unique && i != x.first && i != x.last {
+		p.Values[i] = v
+		return
+	}
+	x.remove(p)
+	p.Values[i] = v
+	x.add(p)
 }

@@ -7,7 +7,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/leadpipe/leadpipe/crm"
-	"github.com/leadpipe/leadpipe/kinds/internal/records"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/store"
 	"github.com/leadpipe/leadpipe/store/storetest"
@@ -33,8 +32,8 @@ func vals(kv ...any) []string {
 	return v
 }
 
-func stored(id int64, kv ...any) *records.Record {
-	return &records.Record{Record: store.Record{ID: id, Values: vals(kv...)}}
+func stored(id int64, kv ...any) *prospect {
+	return &prospect{Prospect: store.Prospect{ID: id, Values: vals(kv...)}}
 }
 
 // emptyIndex builds an index through Load with no rows: there is nothing to look up, so
@@ -48,7 +47,7 @@ func emptyIndex(t *testing.T, unique int, byName bool) *matchIndex {
 	return x
 }
 
-func id(p *records.Record) int64 {
+func id(p *prospect) int64 {
 	if p == nil {
 		return 0
 	}
@@ -57,9 +56,9 @@ func id(p *records.Record) int64 {
 
 func TestMatch(t *testing.T) {
 	x := emptyIndex(t, iPhone, false)
-	x.Add(stored(3, iEmail, "Ann@Example.com", iPhone, "555", iFirst, "Ann", iLast, "Able"))
-	x.Add(stored(7, iPhone, "555", iFirst, "Ann", iLast, "Able"))
-	x.Add(stored(9, iEmail, "cy@example.com", iPhone, "777"))
+	x.add(stored(3, iEmail, "Ann@Example.com", iPhone, "555", iFirst, "Ann", iLast, "Able"))
+	x.add(stored(7, iPhone, "555", iFirst, "Ann", iLast, "Able"))
+	x.add(stored(9, iEmail, "cy@example.com", iPhone, "777"))
 	tests := []struct {
 		name string
 		row  []string
@@ -75,7 +74,7 @@ func TestMatch(t *testing.T) {
 		{"unknown email, unknown phone", vals(iEmail, "x@y.io", iPhone, "1"), 0},
 	}
 	for _, tt := range tests {
-		if got := id(x.Match(tt.row)); got != tt.want {
+		if got := id(x.match(tt.row)); got != tt.want {
 			t.Errorf("%s: Match = prospect %d, want %d", tt.name, got, tt.want)
 		}
 	}
@@ -83,8 +82,8 @@ func TestMatch(t *testing.T) {
 
 func TestMatchWithoutUniqueField(t *testing.T) {
 	x := emptyIndex(t, -1, false)
-	x.Add(stored(1, iPhone, "555"))
-	if p := x.Match(vals(iPhone, "555")); p != nil {
+	x.add(stored(1, iPhone, "555"))
+	if p := x.match(vals(iPhone, "555")); p != nil {
 		t.Fatalf("Match by phone without a unique identifier = %d, want none", p.ID)
 	}
 }
@@ -92,9 +91,9 @@ func TestMatchWithoutUniqueField(t *testing.T) {
 func TestMatchByName(t *testing.T) {
 	x := emptyIndex(t, -1, true)
 	// Added out of order: the index keeps the oldest (lowest id) first all the same.
-	x.Add(stored(8, iFirst, "ann", iLast, "ABLE"))
-	x.Add(stored(4, iFirst, "Ann", iLast, "Able", iEmail, "ann@x.io"))
-	x.Add(stored(6, iFirst, "Bo"))
+	x.add(stored(8, iFirst, "ann", iLast, "ABLE"))
+	x.add(stored(4, iFirst, "Ann", iLast, "Able", iEmail, "ann@x.io"))
+	x.add(stored(6, iFirst, "Bo"))
 	tests := []struct {
 		row  []string
 		want int64
@@ -107,7 +106,7 @@ func TestMatchByName(t *testing.T) {
 		{vals(iFirst, "Ann", iLast, "Ablex"), 0},
 	}
 	for _, tt := range tests {
-		if got := id(x.Match(tt.row)); got != tt.want {
+		if got := id(x.match(tt.row)); got != tt.want {
 			t.Errorf("Match(first %q last %q email %q) = %d, want %d", tt.row[iFirst], tt.row[iLast], tt.row[iEmail], got, tt.want)
 		}
 	}
@@ -117,15 +116,15 @@ func TestSetReindexes(t *testing.T) {
 	x := emptyIndex(t, iCRM, true)
 	p3 := stored(3, iEmail, "old@x.io", iCRM, "C1", iFirst, "Ann", iLast, "Able")
 	p5 := stored(5, iEmail, "five@x.io", iCRM, "C1", iFirst, "Ann", iLast, "Able")
-	x.Add(p3)
-	x.Add(p5)
+	x.add(p3)
+	x.add(p5)
 
 	// An email change: the old email no longer matches, the new one does.
-	x.Set(p3, iEmail, "New@X.io")
-	if p := x.Match(vals(iEmail, "old@x.io")); p != nil {
+	x.set(p3, iEmail, "New@X.io")
+	if p := x.match(vals(iEmail, "old@x.io")); p != nil {
 		t.Errorf("old email still matches prospect %d", p.ID)
 	}
-	if got := id(x.Match(vals(iEmail, "new@x.IO"))); got != 3 {
+	if got := id(x.match(vals(iEmail, "new@x.IO"))); got != 3 {
 		t.Errorf("new email matches %d, want 3", got)
 	}
 	if p3.Values[iEmail] != "New@X.io" {
@@ -133,53 +132,53 @@ func TestSetReindexes(t *testing.T) {
 	}
 
 	// A unique identifier change: the next oldest takes the old value.
-	if got := id(x.Match(vals(iCRM, "C1"))); got != 3 {
+	if got := id(x.match(vals(iCRM, "C1"))); got != 3 {
 		t.Fatalf("C1 matches %d before the change, want 3", got)
 	}
-	x.Set(p3, iCRM, "C2")
-	if got := id(x.Match(vals(iCRM, "C1"))); got != 5 {
+	x.set(p3, iCRM, "C2")
+	if got := id(x.match(vals(iCRM, "C1"))); got != 5 {
 		t.Errorf("after the change C1 matches %d, want 5", got)
 	}
-	if got := id(x.Match(vals(iCRM, "C2"))); got != 3 {
+	if got := id(x.match(vals(iCRM, "C2"))); got != 3 {
 		t.Errorf("C2 matches %d, want 3", got)
 	}
 	// And back: the oldest is first again.
-	x.Set(p3, iCRM, "C1")
-	if got := id(x.Match(vals(iCRM, "C1"))); got != 3 {
+	x.set(p3, iCRM, "C1")
+	if got := id(x.match(vals(iCRM, "C1"))); got != 3 {
 		t.Errorf("after changing back C1 matches %d, want 3", got)
 	}
 
 	// A name change.
-	x.Set(p3, iLast, "King")
-	if got := id(x.Match(vals(iFirst, "ann", iLast, "able"))); got != 5 {
+	x.set(p3, iLast, "King")
+	if got := id(x.match(vals(iFirst, "ann", iLast, "able"))); got != 5 {
 		t.Errorf("Ann Able matches %d after prospect 3 became Ann King, want 5", got)
 	}
-	if got := id(x.Match(vals(iFirst, "Ann", iLast, "KING"))); got != 3 {
+	if got := id(x.match(vals(iFirst, "Ann", iLast, "KING"))); got != 3 {
 		t.Errorf("Ann King matches %d, want 3", got)
 	}
 
 	// Clearing an identity removes it.
-	x.Set(p5, iEmail, "")
-	if p := x.Match(vals(iEmail, "five@x.io")); p != nil {
+	x.set(p5, iEmail, "")
+	if p := x.match(vals(iEmail, "five@x.io")); p != nil {
 		t.Errorf("cleared email still matches %d", p.ID)
 	}
 
 	// Other fields change without touching the index.
-	x.Set(p5, iTitle, "CTO")
-	if p5.Values[iTitle] != "CTO" || id(x.Match(vals(iCRM, "C1"))) != 3 {
-		t.Errorf("Set(title) = %q, C1 matches %d", p5.Values[iTitle], id(x.Match(vals(iCRM, "C1"))))
+	x.set(p5, iTitle, "CTO")
+	if p5.Values[iTitle] != "CTO" || id(x.match(vals(iCRM, "C1"))) != 3 {
+		t.Errorf("Set(title) = %q, C1 matches %d", p5.Values[iTitle], id(x.match(vals(iCRM, "C1"))))
 	}
 }
 
 // A prospect created in the batch (Add) is found by later rows.
 func TestAddCreatedProspect(t *testing.T) {
 	x := emptyIndex(t, iPhone, false)
-	if p := x.Match(vals(iEmail, "n@x.io")); p != nil {
+	if p := x.match(vals(iEmail, "n@x.io")); p != nil {
 		t.Fatalf("empty index matched %d", p.ID)
 	}
-	created := &records.Record{Record: store.Record{ID: 100, Values: vals(iEmail, "N@x.io", iPhone, "1")}, Created: true}
-	x.Add(created)
-	if x.Match(vals(iEmail, "n@X.io")) != created || x.Match(vals(iPhone, "1")) != created {
+	created := &prospect{Prospect: store.Prospect{ID: 100, Values: vals(iEmail, "N@x.io", iPhone, "1")}, Created: true}
+	x.add(created)
+	if x.match(vals(iEmail, "n@X.io")) != created || x.match(vals(iPhone, "1")) != created {
 		t.Fatal("a created prospect is not matched by its email and unique identifier")
 	}
 }
@@ -243,46 +242,46 @@ func TestLoadFromDatabaseOneIdentityKind(t *testing.T) {
 	skippedZed.Skip(pipeline.ReasonMalformedRow, "x")
 	x := load(t, pool, f.acct.ID, -1, false,
 		dataRow(2, vals(iEmail, "ANN@example.com")), skippedZed, dataRow(4, vals(iEmail, "bob@example.com")))
-	if p := x.Match(vals(iEmail, "ann@example.com")); p == nil || p.ID != f.p1 ||
+	if p := x.match(vals(iEmail, "ann@example.com")); p == nil || p.ID != f.p1 ||
 		p.Values[iEmail] != "Ann@Example.com" || p.Values[iPhone] != "555" || p.Values[iCRM] != "C-1" || p.Created || p.Changed {
 		t.Errorf("email match = %+v, want prospect %d with its stored values", p, f.p1)
 	}
-	if p := x.Match(vals(iEmail, "zed@example.com")); p != nil {
+	if p := x.match(vals(iEmail, "zed@example.com")); p != nil {
 		t.Errorf("only a skipped row names zed, yet prospect %d was loaded", p.ID)
 	}
-	if p := x.Match(vals(iEmail, "bob@example.com")); p != nil {
+	if p := x.match(vals(iEmail, "bob@example.com")); p != nil {
 		t.Errorf("another account's prospect %d was loaded", p.ID)
 	}
 	// Changing the email re-indexes the loaded prospect.
-	p := x.Match(vals(iEmail, "ann@example.com"))
-	x.Set(p, iEmail, "ann2@example.com")
-	if got := id(x.Match(vals(iEmail, "ann@example.com"))); got != 0 {
+	p := x.match(vals(iEmail, "ann@example.com"))
+	x.set(p, iEmail, "ann2@example.com")
+	if got := id(x.match(vals(iEmail, "ann@example.com"))); got != 0 {
 		t.Errorf("old email still matches %d", got)
 	}
 
 	// By a standard unique identifier: the oldest; changing it makes the next oldest match.
 	x = load(t, pool, f.acct.ID, iPhone, false, dataRow(2, vals(iPhone, "555")))
-	p = x.Match(vals(iPhone, "555"))
+	p = x.match(vals(iPhone, "555"))
 	if id(p) != f.p1 {
 		t.Fatalf("phone 555 matches %d, want %d", id(p), f.p1)
 	}
-	x.Set(p, iPhone, "556")
-	if got := id(x.Match(vals(iPhone, "555"))); got != f.p2 {
+	x.set(p, iPhone, "556")
+	if got := id(x.match(vals(iPhone, "555"))); got != f.p2 {
 		t.Errorf("after prospect %d's phone changed, 555 matches %d, want %d", f.p1, got, f.p2)
 	}
 
 	// By a custom unique identifier, stored in the custom JSON.
 	x = load(t, pool, f.acct.ID, iCRM, false, dataRow(2, vals(iCRM, "C-1")), dataRow(3, vals(iCRM, "C-9")))
-	if got := id(x.Match(vals(iCRM, "C-1"))); got != f.p1 {
+	if got := id(x.match(vals(iCRM, "C-1"))); got != f.p1 {
 		t.Errorf("crm_id C-1 matches %d, want %d", got, f.p1)
 	}
-	if got := id(x.Match(vals(iCRM, "C-9"))); got != 0 {
+	if got := id(x.match(vals(iCRM, "C-9"))); got != 0 {
 		t.Errorf("crm_id C-9 (another account's) matches %d", got)
 	}
 
 	// By name, case-insensitive, the oldest.
 	x = load(t, pool, f.acct.ID, -1, true, dataRow(2, vals(iFirst, "ANN", iLast, "able")))
-	if got := id(x.Match(vals(iFirst, "ann", iLast, "Able"))); got != f.p1 {
+	if got := id(x.match(vals(iFirst, "ann", iLast, "Able"))); got != f.p1 {
 		t.Errorf("Ann Able matches %d, want %d", got, f.p1)
 	}
 }
@@ -310,7 +309,7 @@ func TestLoadFromDatabaseMixedIdentities(t *testing.T) {
 		{rows[2].Values, f.p3},
 		{vals(iEmail, "unknown@example.com", iPhone, "555"), f.p1},
 	} {
-		if got := id(x.Match(tc.row)); got != tc.want {
+		if got := id(x.match(tc.row)); got != tc.want {
 			t.Errorf("Match(email %q phone %q name %q %q) = %d, want %d", tc.row[iEmail], tc.row[iPhone], tc.row[iFirst], tc.row[iLast], got, tc.want)
 		}
 	}

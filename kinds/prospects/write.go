@@ -8,8 +8,8 @@ import (
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/internal/apply"
 	"github.com/leadpipe/leadpipe/kinds/internal/orglink"
-	"github.com/leadpipe/leadpipe/kinds/internal/records"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/store"
 )
@@ -26,14 +26,13 @@ import (
 
 // writer writes the batches of one import. It is safe for one goroutine.
 type writer struct {
-	plan    *kind.Plan
-	match   matchConfig
-	rows    records.Applier
-	orgs    *orglink.Linker
-	org     int
-	linking *orglink.Batch // the organizations of the batch being written
-	linked  int            // rows of the batch that set or changed a prospect's organization
+	plan                            *kind.Plan
+	match                           matchConfig
+	policies                        apply.Policies
+	orgs                            *orglink.Linker
+	org, website, email, leadSource int
 
+	prospectIDs    *store.IDPool
 	groupings      []int64 // lists, tags and campaign of the import, once created
 	groupingsReady bool
 }
@@ -41,38 +40,19 @@ type writer struct {
 // newWriter returns the writer of a plan's batches.
 func newWriter(p *kind.Plan) *writer {
 	c, o := p.Catalog, p.Options
-	website, email, leadSource := c.MustIndex(crm.FieldWebsite), c.MustIndex(crm.FieldEmail), c.MustIndex(crm.FieldLeadSource)
 	w := &writer{
-		plan:  p,
-		match: matchConfig{Catalog: c, AccountID: p.Account.ID, UniqueField: -1, MatchByName: o.MatchByName},
-		org:   c.MustIndex(crm.FieldOrganization),
-		orgs:  orglink.New(c, p.Account.ID, func(v []string) string { return crm.OrgDomain(v[website], v[email]) }),
+		plan:        p,
+		match:       matchConfig{Catalog: c, AccountID: p.Account.ID, UniqueField: -1, MatchByName: o.MatchByName},
+		policies:    apply.NewPolicies(c, o),
+		org:         c.MustIndex(crm.FieldOrganization),
+		website:     c.MustIndex(crm.FieldWebsite),
+		email:       c.MustIndex(crm.FieldEmail),
+		leadSource:  c.MustIndex(crm.FieldLeadSource),
+		prospectIDs: store.NewIDPool("prospect"),
 	}
+	w.orgs = orglink.New(c, p.Account.ID, func(v []string) string { return crm.OrgDomain(v[w.website], v[w.email]) })
 	if k := o.UniqueIdentifier; k != "" {
 		w.match.UniqueField = c.Index(k)
-	}
-	w.rows = records.Applier{
-		Noun:     "prospect",
-		Options:  o,
-		Policies: records.Policies(c, o),
-		IDs:      store.NewIDPool("prospect"),
-		Resolve: func(ctx context.Context, q store.Querier, i int, values []string) (string, error) {
-			if i != w.org {
-				return values[i], nil
-			}
-			return w.linking.Resolve(ctx, q, values)
-		},
-		OnChange: func(i int) {
-			if i == w.org {
-				w.linked++
-			}
-		},
-		Same: func(i int, a, b string) bool { return i == email && strings.EqualFold(a, b) },
-		Completed: func(r *records.Record) {
-			if r.Values[leadSource] == "" && o.LeadSource != "" {
-				r.Values[leadSource] = o.LeadSource
-			}
-		},
 	}
 	return w
 }
@@ -83,26 +63,68 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	if err != nil {
 		return err
 	}
-	s.rows.Admit = func(*pipeline.Row) (string, string) {
-		if !room.take() {
-			return pipeline.ReasonOverLimit, room.limitDetail()
-		}
-		return "", ""
-	}
 	idx, err := loadIndex(ctx, tx, s.match, b.Rows)
 	if err != nil {
 		return err
 	}
-	if s.linking, err = s.orgs.Load(ctx, tx, b.Rows); err != nil {
-		return err
-	}
-	s.linked = 0
-	created, changed, err := s.rows.Apply(ctx, tx, idx.Index, b.Rows)
+	orgs, err := s.orgs.Load(ctx, tx, b.Rows)
 	if err != nil {
 		return err
 	}
-	b.Count(CounterOrgsLinked, s.linked)
-	orgsCreated, err := s.linking.Write(ctx, tx)
+	var created, changed []*prospect
+	members := make([]int64, 0, len(b.Rows))
+	inBatch := make(map[int64]bool, len(b.Rows))
+	for i := range b.Rows {
+		r := &b.Rows[i]
+		if r.Skipped() {
+			continue
+		}
+		p := idx.match(r.Values)
+		var matched int64
+		if p != nil {
+			matched = p.ID
+		}
+		if reason, detail := apply.Skip(s.plan.Options, "prospect", matched); reason != "" {
+			r.Skip(reason, detail)
+			continue
+		}
+		switch {
+		case p == nil && !room.take():
+			r.Skip(pipeline.ReasonOverLimit, room.limitDetail())
+			continue
+		case p == nil:
+			id, err := s.prospectIDs.Next(ctx, tx)
+			if err != nil {
+				return err
+			}
+			p = &prospect{Prospect: store.Prospect{ID: id, Values: make([]string, len(r.Values))}, Created: true}
+			if err := s.apply(ctx, tx, idx, orgs, b, p, r, true); err != nil {
+				return err
+			}
+			idx.add(p)
+			created = append(created, p)
+			r.Outcome = pipeline.Created
+		default:
+			before := p.Edits
+			if err := s.apply(ctx, tx, idx, orgs, b, p, r, false); err != nil {
+				return err
+			}
+			r.Outcome = pipeline.Unchanged
+			if p.Edits != before {
+				r.Outcome = pipeline.Updated
+				if !p.Created && !p.Changed {
+					p.Changed = true
+					changed = append(changed, p)
+				}
+			}
+		}
+		r.EntityID = p.ID
+		if !inBatch[p.ID] {
+			inBatch[p.ID] = true
+			members = append(members, p.ID)
+		}
+	}
+	orgsCreated, err := orgs.Write(ctx, tx)
 	if err != nil {
 		return err
 	}
@@ -110,36 +132,70 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	// Emails may have moved between prospects: free the old ones, then write the final state.
 	var moved []int64
 	for _, p := range changed {
-		if idx.emailMoved(p) {
+		if p.emailMoved(s.email) {
 			moved = append(moved, p.ID)
 		}
 	}
 	if err := store.ClearEmails(ctx, tx, s.plan.Account.ID, moved); err != nil {
 		return err
 	}
-	if err := store.UpdateProspects(ctx, tx, s.plan.Catalog, s.plan.Account.ID, records.Plain(changed)); err != nil {
+	if err := store.UpdateProspects(ctx, tx, s.plan.Catalog, s.plan.Account.ID, plain(changed)); err != nil {
 		return err
 	}
-	if err := store.InsertProspects(ctx, tx, s.plan.Catalog, s.plan.Account.ID, records.Plain(created)); err != nil {
+	if err := store.InsertProspects(ctx, tx, s.plan.Catalog, s.plan.Account.ID, plain(created)); err != nil {
 		return err
 	}
-	if err := s.addMembers(ctx, tx, members(b.Rows)); err != nil {
+	if err := s.addMembers(ctx, tx, members); err != nil {
 		return err
 	}
-	return room.commit(ctx, tx)
+	if err := room.commit(ctx, tx); err != nil {
+		return err
+	}
+	return nil
 }
 
-// members are the prospects the batch's rows created, updated or left unchanged, each once.
-func members(rows []pipeline.Row) []int64 {
-	ids := make([]int64, 0, len(rows))
-	seen := make(map[int64]bool, len(rows))
-	for i := range rows {
-		if id := rows[i].EntityID; !rows[i].Skipped() && !seen[id] {
-			seen[id] = true
-			ids = append(ids, id)
+// apply sets the row's values on p under the field policies (SPEC §5) and counts each real
+// change in p.Edits. isNew says p is being created by this row, not yet indexed.
+func (s *writer) apply(ctx context.Context, tx pgx.Tx, idx *matchIndex, orgs *orglink.Batch, b *pipeline.Batch, p *prospect, r *pipeline.Row, isNew bool) error {
+	for i, v := range r.Values {
+		cur := p.Values[i]
+		if !s.policies.Takes(i, cur, v) {
+			continue
+		}
+		if i == s.org {
+			id, err := orgs.Resolve(ctx, tx, r.Values)
+			if err != nil {
+				return err
+			}
+			if v = id; v == "" {
+				continue
+			}
+		}
+		if v = s.policies.Value(i, cur, v); cur == v || (i == s.email && strings.EqualFold(cur, v)) {
+			continue
+		}
+		if isNew {
+			p.Values[i] = v
+		} else {
+			idx.set(p, i, v)
+		}
+		p.Edits++
+		if i == s.org {
+			b.Count(CounterOrgsLinked, 1)
 		}
 	}
-	return ids
+	if isNew && p.Values[s.leadSource] == "" && s.plan.Options.LeadSource != "" {
+		p.Values[s.leadSource] = s.plan.Options.LeadSource
+	}
+	return nil
+}
+
+func plain(ps []*prospect) []store.Prospect {
+	out := make([]store.Prospect, len(ps))
+	for i, p := range ps {
+		out[i] = p.Prospect
+	}
+	return out
 }
 
 // addMembers puts the batch's prospects in the import's list, tags and campaign, creating
