@@ -243,7 +243,7 @@ func (o Options) Check(c *Catalog, more ...string) error {
 		if i < 0 {
 			problems = append(problems, fmt.Sprintf("unique_identifier: unknown field %q", k))
 		} else if !CanIdentify(c.Fields[i]) {
-			problems = append(problems, fmt.Sprintf("unique_identifier: field %q cannot identify a %s", k, c.Noun))
+			problems = append(problems, fmt.Sprintf("unique_identifier: field %q cannot identify %s", k, withArticle(c.Noun)))
 		}
 	}
 	for _, t := range o.Tags {
@@ -252,6 +252,14 @@ func (o Options) Check(c *Catalog, more ...string) error {
 		}
 	}
 	return joinProblems(problems)
+}
+
+// withArticle puts "a" or "an" before a noun: "a prospect", "an organization".
+func withArticle(noun string) string {
+	if noun != "" && strings.ContainsRune("aeiou", rune(noun[0])) {
+		return "an " + noun
+	}
+	return "a " + noun
 }
 
 // CanIdentify reports whether a field may serve as the unique identifier: any single-valued
