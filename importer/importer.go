@@ -250,14 +250,13 @@ func (req Request) displayName() string {
 }
 
 // Submit checks a request and queues it for the workers. What the kind prepares in the
-// database for the import (a lookup index its matching options need) is built now, so that
-// workers find it ready.
+// database for the import (a lookup index its matching options need) is left to the worker that
+// runs it: building an index waits for every transaction open in the database to end, and a
+// caller may hold one while it submits (a watched directory holds its file's claim), which
+// would then wait for Submit for ever.
 func (im *Importer) Submit(ctx context.Context, req Request) (store.Import, *Checked, error) {
 	c, err := im.Check(ctx, req)
 	if err != nil {
-		return store.Import{}, nil, err
-	}
-	if err := c.plan.prepare(ctx, im.Pool); err != nil {
 		return store.Import{}, nil, err
 	}
 	rec, err := req.record(c)
