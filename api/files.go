@@ -7,9 +7,11 @@ import (
 	"mime/multipart"
 	"net/http"
 	"os"
+	"strings"
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/filestore"
+	"github.com/leadpipe/leadpipe/importer"
 )
 
 // Files receives uploads into a files store, which keeps each import's original file.
@@ -20,13 +22,16 @@ type Files struct {
 
 // Upload is a file received in a multipart request, spooled to disk.
 type Upload struct {
-	Path    string // the spooled file
-	Name    string // the client's file name, made safe for display
+	Path string // the spooled file
+	Name string // the client's file name, made safe for display
+	// Kind is the kind of record the file holds, as the client named it ("": the default);
+	// the importer refuses a kind it does not know, naming the kinds.
+	Kind    string
 	Options crm.Options
 }
 
-// Receive reads a multipart/form-data upload with a "file" part and an optional "options"
-// part (import options as JSON), streaming the file to a temporary file of the files store and
+// Receive reads a multipart/form-data upload with a "file" part, an optional "options" part
+// (import options as JSON) and an optional "kind" part (the kind of record the file holds), streaming the file to a temporary file of the files store and
 // stopping at MaxUpload bytes. The caller must Discard or Keep the upload.
 func (f *Files) Receive(w http.ResponseWriter, r *http.Request) (*Upload, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, f.MaxUpload)
@@ -70,8 +75,17 @@ func (f *Files) receive(mr *multipart.Reader, up *Upload) error {
 				return err
 			}
 			up.Options = opts
+		case "kind":
+			b, err := io.ReadAll(io.LimitReader(part, maxKindBytes+1))
+			if err != nil {
+				return uploadError(err)
+			}
+			if len(b) > maxKindBytes {
+				return badRequest(fmt.Sprintf("the \"kind\" part is longer than %d bytes; send one of: %s", maxKindBytes, strings.Join(importer.Kinds(), ", ")), nil)
+			}
+			up.Kind = string(b)
 		default:
-			return badRequest(fmt.Sprintf("unexpected part %q; send \"file\" and optionally \"options\"", part.FormName()), nil)
+			return badRequest(fmt.Sprintf("unexpected part %q; send \"file\" and optionally \"options\" and \"kind\"", part.FormName()), nil)
 		}
 	}
 	if up.Path == "" {
@@ -79,6 +93,9 @@ func (f *Files) receive(mr *multipart.Reader, up *Upload) error {
 	}
 	return nil
 }
+
+// maxKindBytes bounds the "kind" part of an upload: a kind's name is short.
+const maxKindBytes = crm.MaxNameChars
 
 func (f *Files) spool(up *Upload, part *multipart.Part) error {
 	tmp, err := f.Store.Temp("upload-*")

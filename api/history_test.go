@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/leadpipe/leadpipe/api"
+	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/store"
 )
 
@@ -80,11 +81,17 @@ func TestHistory(t *testing.T) {
 		{"from=2024-02-10T12:00:00.000001Z", []int64{third}, ""},
 		{"from=2024-02-01&status=completed", []int64{second}, ""},
 		{"kind=prospects", []int64{third, second, first}, ""},
-		{"kind=organizations", []int64{}, ""},
 	} {
 		got, cursor := a.history(tc.query)
 		if !reflect.DeepEqual(got, tc.want) || cursor != tc.wantCursor {
 			t.Errorf("imports?%s: %v next_cursor %q, want %v next_cursor %q", tc.query, got, cursor, tc.want, tc.wantCursor)
+		}
+	}
+
+	// Every other kind has no import here.
+	for _, kind := range importer.Kinds() {
+		if got, _ := a.history("kind=" + kind); kind != "prospects" && len(got) != 0 {
+			t.Errorf("imports?kind=%s: %v, want none", kind, got)
 		}
 	}
 

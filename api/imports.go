@@ -109,7 +109,7 @@ func (s *Server) createPreview(w http.ResponseWriter, r *http.Request, acct stor
 		return err
 	}
 	defer up.Discard()
-	p, err := s.Importer.Preview(r.Context(), importer.Request{Account: acct.Name, Path: up.Path, FileName: up.Name,
+	p, err := s.Importer.Preview(r.Context(), importer.Request{Account: acct.Name, Kind: up.Kind, Path: up.Path, FileName: up.Name,
 		Options: up.Options, Source: store.SourceUpload})
 	if err != nil {
 		return err
@@ -128,7 +128,7 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request, acct store
 		return err
 	}
 	defer up.Discard()
-	req := importer.Request{Account: acct.Name, Path: up.Path, FileName: up.Name, Options: up.Options, Source: store.SourceUpload}
+	req := importer.Request{Account: acct.Name, Kind: up.Kind, Path: up.Path, FileName: up.Name, Options: up.Options, Source: store.SourceUpload}
 	if dryRun {
 		return s.dryRun(w, r, req)
 	}
@@ -145,7 +145,7 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request, acct store
 	up.Path = "" // kept: the import owns it now
 	w.Header().Set("Location", fmt.Sprintf("/v1/imports/%d", imp.ID))
 	writeJSON(w, http.StatusAccepted, map[string]any{
-		"import_id": imp.ID, "status": imp.Status, "rows_total": checked.Rows,
+		"import_id": imp.ID, "kind": imp.Kind, "status": imp.Status, "rows_total": checked.Rows,
 		"over_limit_warning": checked.OverLimitWarning, "unmapped_columns": checked.Unmapped,
 	})
 	return nil

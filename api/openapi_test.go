@@ -347,4 +347,11 @@ func TestOpenAPISchemas(t *testing.T) {
 	if got := doc.node("components", "schemas", "ImportHolder", "properties", "kind", "enum"); !reflect.DeepEqual(got, kinds) {
 		t.Errorf("ImportHolder kind enum %v, want %v", got, kinds)
 	}
+	var importKinds []any
+	for _, k := range importer.Kinds() {
+		importKinds = append(importKinds, k)
+	}
+	if got := doc.node("components", "schemas", "ImportKind", "enum"); !reflect.DeepEqual(got, importKinds) {
+		t.Errorf("ImportKind enum %v, want the kinds %v", got, importKinds)
+	}
 }

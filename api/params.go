@@ -10,6 +10,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/store"
 )
 
@@ -116,6 +117,9 @@ func importFilter(r *http.Request) (store.ImportFilter, error) {
 	case "", store.StatusQueued, store.StatusRunning, store.StatusCompleted, store.StatusFailed, store.StatusCancelled:
 	default:
 		p.problems = append(p.problems, fmt.Sprintf("status: %q is not queued, running, completed, failed or cancelled", f.Status))
+	}
+	if err := importer.CheckKind(f.Kind); err != nil {
+		p.problems = append(p.problems, "kind: "+err.Error())
 	}
 	return f, p.err()
 }

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/leadpipe/leadpipe/importer"
 )
 
 const smallLimit = 2048
@@ -210,6 +212,7 @@ func TestFailedUploadsKeepNoFiles(t *testing.T) {
 			{"cut short", []part{file(csv)}, 10, 400},
 			{"binary file", []part{file([]byte("\x00\x01\x02"))}, 0, 422},
 			{"unknown owner", []part{file(csv), opts(`{"owner": "nobody"}`)}, 0, 400},
+			{"unknown kind", []part{file(csv), {Name: "kind", Content: []byte("bogus")}}, 0, 400},
 		} {
 			body, ct := multipartBody(t, tc.parts...)
 			r := h.do(a, http.MethodPost, path, bytes.NewReader(body.Bytes()[:body.Len()-tc.cut]), ct)
@@ -259,6 +262,86 @@ func TestBadQueryParams(t *testing.T) {
 	// Ids that do not parse are problems too, whatever their message.
 	for _, path := range []string{"/v1/imports?cursor=abc", "/v1/prospects?cursor=-5", "/v1/prospects?import_id=x"} {
 		wantError(t, "GET "+path, a.get(path), http.StatusBadRequest, "invalid query parameters")
+	}
+}
+
+// kindFiles are, for each kind of record, a file of that kind holding one record (the rows are
+// the kind's: a kind registered later adds its file here).
+var kindFiles = []struct {
+	kind string
+	csv  []byte
+}{
+	{"prospects", []byte("Email\nkind@kind.example\n")},
+}
+
+// TestUploadKind: the "kind" part of an upload, before or after the file, reaches imports.kind;
+// the answers to an import and a dry run name it, and the history filters on it. An unknown
+// kind answers 400 naming the kinds, on every path that takes an upload and on
+// GET /v1/imports?kind=; nothing is recorded then.
+func TestUploadKind(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	a := h.account(-1)
+	for _, tc := range kindFiles {
+		file := part{Name: "file", FileName: tc.kind + ".csv", Content: tc.csv}
+		kind := part{Name: "kind", Content: []byte(tc.kind)}
+		body, ct := multipartBody(t, kind, file)
+		r := h.do(a, http.MethodPost, "/v1/imports", body, ct)
+		var queued struct {
+			ImportID int64  `json:"import_id"`
+			Kind     string `json:"kind"`
+		}
+		if decode(t, r, &queued); r.Status != http.StatusAccepted || queued.Kind != tc.kind {
+			t.Errorf("POST /v1/imports, kind %s: %s, want 202 naming the kind", tc.kind, r)
+		}
+		if n := h.count("SELECT count(*) FROM imports WHERE id = $1 AND kind = $2", queued.ImportID, tc.kind); n != 1 {
+			t.Errorf("import %d is not recorded of kind %s", queued.ImportID, tc.kind)
+		}
+		if got, _ := a.history("kind=" + tc.kind); !reflect.DeepEqual(got, []int64{queued.ImportID}) {
+			t.Errorf("imports?kind=%s: %v, want [%d]", tc.kind, got, queued.ImportID)
+		}
+
+		body, ct = multipartBody(t, file, kind)
+		r = h.do(a, http.MethodPost, "/v1/imports?dry_run=true", body, ct)
+		var dry struct {
+			Summary struct {
+				Kind string `json:"kind"`
+				Rows int    `json:"rows"`
+			} `json:"summary"`
+		}
+		if decode(t, r, &dry); r.Status != http.StatusOK || dry.Summary.Kind != tc.kind || dry.Summary.Rows != 1 {
+			t.Errorf("dry run, kind %s: %s, want its summary naming the kind", tc.kind, r)
+		}
+		body, ct = multipartBody(t, file, kind)
+		r = h.do(a, http.MethodPost, "/v1/previews", body, ct)
+		var preview struct {
+			TotalRows int `json:"total_rows"`
+		}
+		if decode(t, r, &preview); r.Status != http.StatusOK || preview.TotalRows != 1 {
+			t.Errorf("preview, kind %s: %s, want its one row", tc.kind, r)
+		}
+	}
+
+	b := h.account(-1)
+	kinds := strings.Join(importer.Kinds(), ", ")
+	file := part{Name: "file", FileName: "x.csv", Content: kindFiles[0].csv}
+	for _, path := range []string{"/v1/imports", "/v1/imports?dry_run=true", "/v1/previews"} {
+		for _, kind := range []string{"bogus", "prospects\x00", "\xff"} {
+			body, ct := multipartBody(t, file, part{Name: "kind", Content: []byte(kind)})
+			what := fmt.Sprintf("POST %s, kind %q", path, kind)
+			e := wantError(t, what, h.do(b, http.MethodPost, path, body, ct), http.StatusBadRequest, "invalid import options")
+			if s, _ := e.Detail.(string); !strings.Contains(s, "unknown kind") || !strings.Contains(s, kinds) {
+				t.Errorf("%s: detail %#v, want it to name the kinds (%s)", what, e.Detail, kinds)
+			}
+		}
+		body, ct := multipartBody(t, part{Name: "kind", Content: bytes.Repeat([]byte("k"), 201)}, file)
+		wantError(t, "POST "+path+", a long kind", h.do(b, http.MethodPost, path, body, ct), http.StatusBadRequest, `the "kind" part is longer than 200 bytes; send one of: `+kinds)
+	}
+	e := wantError(t, "GET /v1/imports?kind=bogus", b.get("/v1/imports?kind=bogus"), http.StatusBadRequest, "invalid query parameters")
+	if want := []any{`kind: unknown kind "bogus"; the kinds are ` + kinds}; !reflect.DeepEqual(e.Detail, want) {
+		t.Errorf("GET /v1/imports?kind=bogus: detail %#v, want %q", e.Detail, want)
+	}
+	if n := h.count("SELECT count(*) FROM imports WHERE account_id = $1", b.acct.ID); n != 0 {
+		t.Errorf("%d imports recorded of unknown kinds", n)
 	}
 }
 

@@ -2,7 +2,10 @@ package importer
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"slices"
+	"strings"
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/kind"
@@ -18,6 +21,31 @@ var kinds = kind.NewRegistry(prospects.Kind{})
 
 // Kinds lists the kinds an import may be of.
 func Kinds() []string { return kinds.Names() }
+
+// ErrUnknownKind is the error of a request that names a kind no import may be of.
+var ErrUnknownKind = errors.New("unknown kind")
+
+// CheckKind returns an error naming the kinds (ErrUnknownKind) unless name is one of them or
+// "" (the default kind). The intake drivers check the kind a request names with it before they
+// take in its file.
+func CheckKind(name string) error {
+	if name == "" || slices.Contains(Kinds(), name) {
+		return nil
+	}
+	return fmt.Errorf("%w %q; the kinds are %s", ErrUnknownKind, name, strings.Join(Kinds(), ", "))
+}
+
+// CheckRequestKind is CheckKind for a request to import a file, which may also be of kind
+// WorkbookKind: a workbook whose sheets are named for kinds.
+func CheckRequestKind(name string) error {
+	if name == WorkbookKind {
+		return nil
+	}
+	if err := CheckKind(name); err != nil {
+		return fmt.Errorf("%w, or %s (a workbook whose sheets are named for kinds)", err, WorkbookKind)
+	}
+	return nil
+}
 
 // CheckField checks the definition of a new custom field of the kind named kindName ("" is the
 // default kind) against the kind's standard fields (crm.CheckCustomField).

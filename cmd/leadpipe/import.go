@@ -16,6 +16,7 @@ import (
 func importFile(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
 	account := fs.String("account", "", "account to import into")
+	kind := fs.String("kind", "", kindUsage)
 	optionsPath := fs.String("options", "", "import options file (JSON)")
 	dryRun := fs.Bool("dry-run", false, "compute every row's outcome and write nothing")
 	queue := fs.Bool("queue", false, "queue the import for `leadpipe serve` instead of running it here")
@@ -24,7 +25,7 @@ func importFile(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if len(pos) != 1 {
-		return errors.New("usage: leadpipe import FILE --account NAME [--options OPTIONS.json] [--dry-run] [--queue]")
+		return errors.New("usage: leadpipe import FILE --account NAME [--kind K] [--options OPTIONS.json] [--dry-run] [--queue]")
 	}
 	if err := required("account", *account); err != nil {
 		return err
@@ -42,14 +43,14 @@ func importFile(ctx context.Context, e *env, args []string) error {
 	}
 	defer pool.Close()
 	im := e.importer(pool)
-	req := importer.Request{Account: *account, Path: pos[0], Options: opts, Source: store.SourceCLI}
+	req := importer.Request{Account: *account, Kind: *kind, Path: pos[0], Options: opts, Source: store.SourceCLI}
 	out := json.NewEncoder(e.stdout)
 	if *queue {
 		imp, checked, err := im.Submit(ctx, req)
 		if err != nil {
 			return err
 		}
-		return out.Encode(map[string]any{"import_id": imp.ID, "status": imp.Status, "rows_total": checked.Rows,
+		return out.Encode(map[string]any{"import_id": imp.ID, "kind": imp.Kind, "status": imp.Status, "rows_total": checked.Rows,
 			"over_limit_warning": checked.OverLimitWarning, "unmapped_columns": checked.Unmapped})
 	}
 	sum, err := im.RunNow(ctx, req, thisProcess(store.HolderCLI).String(), *dryRun)

@@ -254,13 +254,13 @@ func TestResumeKilledForegroundImport(t *testing.T) {
 	resumed := oneJSON(t, stdout)
 	other := storetest.Account(t, pool, -1)
 	whole := oneJSON(t, mustCLI(t, "import", path, "--account", other.Name))
-	for _, k := range []string{"status", "rows", "created", "updated", "unchanged", "skipped", "organizations_created",
+	for _, k := range []string{"kind", "status", "rows", "created", "updated", "unchanged", "skipped", "organizations_created",
 		"organizations_linked", "skipped_by_reason", "warnings_by_kind", "unmapped_columns", "over_limit_warning"} {
 		if fmt.Sprint(resumed[k]) != fmt.Sprint(whole[k]) {
 			t.Errorf("%s: resumed %v, uninterrupted %v", k, resumed[k], whole[k])
 		}
 	}
-	if resumed["status"] != store.StatusCompleted || jsonInt(t, resumed, "rows") != 60000 {
+	if resumed["kind"] != "prospects" || resumed["status"] != store.StatusCompleted || jsonInt(t, resumed, "rows") != 60000 {
 		t.Errorf("resume answered %v, want completed with 60000 rows", resumed)
 	}
 	wholeID := jsonInt(t, whole, "import_id")

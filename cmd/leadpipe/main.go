@@ -23,7 +23,7 @@ import (
 	"github.com/leadpipe/leadpipe/store"
 )
 
-const usage = `leadpipe imports prospect lists (CSV) into a CRM database.
+var usage = `leadpipe imports prospect lists (CSV) into a CRM database.
 The HTTP API (/v1, see api/openapi.yaml) is served by "leadpipe serve".
 
 Usage:
@@ -34,8 +34,8 @@ Usage:
   leadpipe account create NAME [--prospect-limit N] [--exists-ok]
   leadpipe user add --account NAME --username U --email E --full-name "First Last"
   leadpipe field add --account NAME --key K --label L --type TYPE [--options "a;b"] [--aliases "x;y"] [--max-length N]
-  leadpipe import FILE --account NAME [--options OPTIONS.json] [--dry-run] [--queue]
-  leadpipe preview FILE --account NAME [--options OPTIONS.json]
+  leadpipe import FILE --account NAME [--kind K] [--options OPTIONS.json] [--dry-run] [--queue]
+  leadpipe preview FILE --account NAME [--kind K] [--options OPTIONS.json]
   leadpipe imports list --account NAME [--status S] [--kind K] [--from DATE] [--to DATE] [--limit N] [--cursor C]
   leadpipe imports show|file|skipped|cancel ID --account NAME
   leadpipe imports resume ID --account NAME         run an interrupted (or queued) import to its end here
@@ -44,6 +44,9 @@ Usage:
   leadpipe token create --account NAME              print a new API token for the account
   leadpipe analytics [QUERY] [--account NAME] [--since 30d|DATE]
                                                     run an analytics query on ClickHouse; none lists them
+
+--kind K is the kind of record a file holds, one of: ` + strings.Join(importer.Kinds(), ", ") + `;
+prospects when it is not given (docs/kinds.md).
 
 Every command takes --config FILE (or LEADPIPE_CONFIG); settings also come from LEADPIPE_*
 variables, e.g. LEADPIPE_POSTGRES_URL. See README.md.

@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -45,13 +46,14 @@ func tokenCreate(ctx context.Context, e *env, args []string) error {
 func previewFile(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
 	account := fs.String("account", "", "account to preview the import for")
+	kind := fs.String("kind", "", kindUsage)
 	optionsPath := fs.String("options", "", "import options file (JSON)")
 	pos, err := e.parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return errors.New("usage: leadpipe preview FILE --account NAME [--options OPTIONS.json]")
+		return errors.New("usage: leadpipe preview FILE --account NAME [--kind K] [--options OPTIONS.json]")
 	}
 	if err := required("account", *account); err != nil {
 		return err
@@ -66,7 +68,7 @@ func previewFile(ctx context.Context, e *env, args []string) error {
 	}
 	defer pool.Close()
 	im := e.importer(pool)
-	p, err := im.Preview(ctx, importer.Request{Account: *account, Path: pos[0], Options: opts, Source: store.SourceCLI})
+	p, err := im.Preview(ctx, importer.Request{Account: *account, Kind: *kind, Path: pos[0], Options: opts, Source: store.SourceCLI})
 	if err != nil {
 		return err
 	}
@@ -104,13 +106,17 @@ func (f *timeFlag) Set(s string) (err error) {
 	return err
 }
 
+// kindUsage is the help of the --kind flag of the commands that import.
+var kindUsage = "kind of record the file holds: " + strings.Join(importer.Kinds(), ", ") + " (default prospects), or " +
+	importer.WorkbookKind + " for a workbook whose sheets are named for kinds"
+
 func importsList(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
 	account := fs.String("account", "", "account whose imports to list")
 	var f store.ImportFilter
 	var from, to timeFlag
 	fs.StringVar(&f.Status, "status", "", "only imports with this status")
-	fs.StringVar(&f.Kind, "kind", "", "only imports of this kind (prospects)")
+	fs.StringVar(&f.Kind, "kind", "", "only imports of this kind: "+strings.Join(importer.Kinds(), ", "))
 	fs.Var(&from, "from", "only imports created at or after this date or time")
 	fs.Var(&to, "to", "only imports created before this date or time")
 	fs.IntVar(&f.Limit, "limit", api.DefaultLimit, "imports per page")
@@ -120,6 +126,9 @@ func importsList(ctx context.Context, e *env, args []string) error {
 	}
 	if err := required("account", *account); err != nil {
 		return err
+	}
+	if err := importer.CheckKind(f.Kind); err != nil {
+		return fmt.Errorf("--kind: %w", err)
 	}
 	f.From, f.To = from.t, to.t
 	return e.withAccount(ctx, *account, func(pool *pgxpool.Pool, a store.Account) error {

@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/importer"
 )
 
 // Version is the request message format this package reads.
@@ -33,6 +34,9 @@ type Message struct {
 	// RequestID, when set, makes the request idempotent: a later message of the account with
 	// the same request_id queues nothing.
 	RequestID string `json:"request_id,omitempty"`
+	// Kind is the kind of record the file holds (importer.Kinds); the default kind, prospects,
+	// when empty.
+	Kind string `json:"kind,omitempty"`
 	// Options are the import options, as in the CLI's options file.
 	Options json.RawMessage `json:"options,omitempty"`
 }
@@ -53,6 +57,7 @@ const (
 	ReasonBadMessage     = "bad_message"         // not JSON, an unknown or missing field
 	ReasonBadVersion     = "unsupported_version" // a version other than 1
 	ReasonUnknownAccount = "unknown_account"     // no account of that name
+	ReasonUnknownKind    = "unknown_kind"        // "kind" names no kind of record leadpipe imports
 	ReasonForbiddenFile  = "forbidden_file"      // outside file_root, not a regular file, a URL not allowed
 	ReasonMissingFile    = "missing_file"        // no such file under file_root
 	ReasonUnreadableFile = "unreadable_file"     // the file exists but cannot be read
@@ -70,7 +75,7 @@ func reject(reason, format string, args ...any) error {
 }
 
 // decode reads a request message strictly: unknown fields, trailing data, a missing account or
-// file and options that do not decode are rejected, and so is any version but 1 — checked
+// file, a kind that is none of the kinds and options that do not decode are rejected, and so is any version but 1 — checked
 // first, so that a newer producer is told about the version rather than about a field.
 func decode(value []byte) (Message, crm.Options, error) {
 	if !utf8.Valid(value) {
@@ -96,7 +101,7 @@ func decode(value []byte) (Message, crm.Options, error) {
 	dec := json.NewDecoder(bytes.NewReader(value))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(&m); err != nil {
-		return Message{}, crm.Options{}, reject(ReasonBadMessage, "%v (the fields are version, account, file, file_name, request_id and options)", err)
+		return Message{}, crm.Options{}, reject(ReasonBadMessage, "%v (the fields are version, account, file, file_name, request_id, kind and options)", err)
 	}
 	if err := dec.Decode(new(json.RawMessage)); !errors.Is(err, io.EOF) {
 		return Message{}, crm.Options{}, reject(ReasonBadMessage, "more than one JSON value in the message; send one object")
@@ -118,6 +123,9 @@ func decode(value []byte) (Message, crm.Options, error) {
 	}
 	if len(m.RequestID) > maxRequestID {
 		return Message{}, crm.Options{}, reject(ReasonBadMessage, "request_id is %d bytes, at most %d are allowed", len(m.RequestID), maxRequestID)
+	}
+	if err := importer.CheckRequestKind(m.Kind); err != nil {
+		return Message{}, crm.Options{}, reject(ReasonUnknownKind, `"kind": %v`, err)
 	}
 	opts, err := crm.ParseOptions(m.Options)
 	if err != nil {

@@ -279,7 +279,7 @@ func (s *session) queueImport(ctx context.Context, log *slog.Logger, m kafka.Mes
 	}
 	im := *s.importer
 	im.Log = log
-	_, _, err = im.Submit(ctx, importer.Request{Account: acct.Name, Path: path, FileName: name, Options: opts,
+	_, _, err = im.Submit(ctx, importer.Request{Account: acct.Name, Kind: msg.Kind, Path: path, FileName: name, Options: opts,
 		Source: store.SourceKafka, ID: id})
 	switch {
 	case err == nil:

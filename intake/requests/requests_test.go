@@ -17,6 +17,7 @@ import (
 	"github.com/segmentio/kafka-go"
 
 	"github.com/leadpipe/leadpipe/config"
+	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/intake/requests"
 	"github.com/leadpipe/leadpipe/store"
 )
@@ -74,6 +75,37 @@ func TestPathRequestQueuesAnImportThatWorkersComplete(t *testing.T) {
 	e.runWorkers() // one worker: in order
 	e.checkCompleted(imps[0], 2, 0)
 	e.checkCompleted(imps[1], 0, 2)
+}
+
+// kindFiles are, for each kind of record, a file of that kind whose import completes (the rows
+// are the kind's: a kind registered later adds its file here).
+var kindFiles = []struct{ kind, csv string }{
+	{"prospects", leadsCSV},
+}
+
+// TestRequestKindReachesTheImport: a request's "kind" is the kind its import is recorded and
+// run as; a request without one is of the default kind, prospects.
+func TestRequestKindReachesTheImport(t *testing.T) {
+	e := setup(t)
+	var msgs []kafka.Message
+	for _, tc := range kindFiles {
+		msgs = append(msgs, kafka.Message{Value: e.request(e.writeFile(tc.kind+".csv", tc.csv), map[string]any{"kind": tc.kind})})
+	}
+	msgs = append(msgs, kafka.Message{Value: e.request(e.writeFile("default.csv", leadsCSV), nil)})
+	e.produce(msgs...)
+	e.start()
+	imps := e.waitImports(len(msgs))
+	e.runWorkers()
+	for i, imp := range imps {
+		want, file := "prospects", "default.csv"
+		if i < len(kindFiles) {
+			want, file = kindFiles[i].kind, kindFiles[i].kind+".csv"
+		}
+		done := e.waitFinished(imp.ID)
+		if imp.FileName != file || imp.Kind != want || done.Status != store.StatusCompleted {
+			t.Errorf("import of %s: kind %q, ended %q (%s); want kind %q, completed", imp.FileName, imp.Kind, done.Status, done.Error, want)
+		}
+	}
 }
 
 func TestURLRequestIsFetchedFromAnAllowedHost(t *testing.T) {
@@ -160,6 +192,9 @@ func TestMalformedRequestsAreDeadLetteredWithoutBlockingThePartition(t *testing.
 		{"unknown field", req(good, map[string]any{"priority": "high"}), requests.ReasonBadMessage, `unknown field "priority"`},
 		{"no file", `{"version": 1, "account": "x"}`, requests.ReasonBadMessage, `"file" missing`},
 		{"unknown account", `{"version": 1, "account": "no such account", "file": "good.csv"}`, requests.ReasonUnknownAccount, `"no such account"`},
+		{"unknown kind", req(good, map[string]any{"kind": "bogus"}), requests.ReasonUnknownKind,
+			`"kind": unknown kind "bogus"; the kinds are ` + strings.Join(importer.Kinds(), ", ") + ", or workbook (a workbook whose sheets are named for kinds)"},
+		{"kind not a string", req(good, map[string]any{"kind": 7}), requests.ReasonBadMessage, "Message.kind of type string"},
 		{"missing file", req("nope.csv", nil), requests.ReasonMissingFile, "no file nope.csv"},
 		{"dot-dot", req("../outside.csv", nil), requests.ReasonForbiddenFile, "leads out of file_root"},
 		{"absolute outside", req(outside, nil), requests.ReasonForbiddenFile, "not under file_root"},

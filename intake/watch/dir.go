@@ -155,17 +155,17 @@ func (d *dir) takeIn(c store.WatchClaim) error {
 }
 
 // request is the import request of a file in the work folder, but for its path (see
-// Watcher.keep): its options are its own options file, else the directory's .options.json, else
-// the defaults.
+// Watcher.keep): its kind and options are its own options file's, else the directory's
+// .options.json's, else the defaults (prospects, default options).
 func (d *dir) request(c store.WatchClaim) (importer.Request, error) {
 	work := workPath(c.ImportID)
 	req := importer.Request{Account: d.account, FileName: c.Name, Source: store.SourceWatch, ID: c.ImportID}
 	var err error
 	switch {
 	case exists(d.root, work+optionsSuffix):
-		req.Options, err = readOptions(d.root, work+optionsSuffix, c.Name+optionsSuffix)
+		req.Kind, req.Options, err = readOptions(d.root, work+optionsSuffix, c.Name+optionsSuffix)
 	case exists(d.root, dirOptions):
-		req.Options, err = readOptions(d.root, dirOptions, dirOptions+" (the directory's default options)")
+		req.Kind, req.Options, err = readOptions(d.root, dirOptions, dirOptions+" (the directory's default options)")
 	}
 	return req, err
 }

@@ -3,6 +3,7 @@ package watch
 import (
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -15,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/stages/read"
 )
 
@@ -112,23 +114,55 @@ func exists(root *os.Root, name string) bool {
 	return !errors.Is(err, fs.ErrNotExist) && !errors.Is(err, syscall.ENAMETOOLONG)
 }
 
-// readOptions reads import options from the file name under root, strictly (as the command
-// line's --options file); shown is the file's name in errors.
-func readOptions(root *os.Root, name, shown string) (crm.Options, error) {
+// readOptions reads the options file name under root (shown is its name in errors): the kind of
+// record its files hold, "" when it names none, and the import options, strictly (as the
+// command line's --options file). A kind that is none of the kinds is an error naming them.
+func readOptions(root *os.Root, name, shown string) (string, crm.Options, error) {
 	f, _, err := openRegular(root, name)
 	if err != nil {
-		return crm.Options{}, unreadableOptions(shown, err)
+		return "", crm.Options{}, unreadableOptions(shown, err)
 	}
 	defer f.Close()
 	b, err := io.ReadAll(io.LimitReader(f, crm.MaxOptionsBytes+1)) // ParseOptions refuses more
 	if err != nil {
-		return crm.Options{}, unreadableOptions(shown, err)
+		return "", crm.Options{}, unreadableOptions(shown, err)
+	}
+	kind, b, err := takeKind(b)
+	if err == nil {
+		err = importer.CheckRequestKind(kind)
+	}
+	if err != nil {
+		return "", crm.Options{}, fmt.Errorf("options file %s: %w: kind: %w", shown, crm.ErrInvalidOptions, err)
 	}
 	o, err := crm.ParseOptions(b)
 	if err != nil {
-		return crm.Options{}, fmt.Errorf("options file %s: %w", shown, err)
+		return "", crm.Options{}, fmt.Errorf("options file %s: %w", shown, err)
 	}
-	return o, nil
+	return kind, o, nil
+}
+
+// takeKind takes the "kind" key out of an options file's JSON object and returns its value and
+// the rest of the object, for crm.ParseOptions to parse as strictly as every source's options.
+// A document that is not an object with a kind (or is over the options' cap) is returned as it
+// is: crm.ParseOptions says what is wrong with it, if anything.
+//
+// The kind is taken out here rather than added to crm.Options so that it has one source of
+// truth: it is what an import is (importer.Request.Kind, stored in imports.kind), which every
+// other source names beside the options (a --kind flag, a multipart part, a request's field),
+// not how its rows are written. In crm.Options it would be stored twice, in imports.kind and
+// in imports.options, and every source would have two values to reconcile.
+func takeKind(b []byte) (string, []byte, error) {
+	var doc map[string]json.RawMessage
+	if len(b) > crm.MaxOptionsBytes || json.Unmarshal(b, &doc) != nil || doc["kind"] == nil {
+		return "", b, nil
+	}
+	var kind string
+	if err := json.Unmarshal(doc["kind"], &kind); err != nil {
+		return "", nil, fmt.Errorf("%s is not a string; name one of the kinds: %s", doc["kind"], strings.Join(importer.Kinds(), ", "))
+	}
+	delete(doc, "kind")
+	rest, err := json.Marshal(doc)
+	return kind, rest, err
 }
 
 // unreadableOptions is the error of an options file (shown is its name) that could not be

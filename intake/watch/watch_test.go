@@ -1,6 +1,7 @@
 package watch_test
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"log/slog"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"github.com/leadpipe/leadpipe/config"
+	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/intake/watch"
 	"github.com/leadpipe/leadpipe/store"
 	"github.com/leadpipe/leadpipe/store/storetest"
@@ -239,6 +241,87 @@ func TestOptionsFiles(t *testing.T) {
 	}
 	if !exists(filepath.Join(dir, ".options.json")) {
 		t.Error("the directory's .options.json was moved")
+	}
+}
+
+// kindFiles are, for each kind of record, a file of that kind holding one record (the rows are
+// the kind's: a kind registered later adds its file here).
+var kindFiles = []struct{ kind, csv string }{
+	{"prospects", "email\nkind@example.com\n"},
+}
+
+// An options file may name the kind of record its files hold beside the import options: a
+// file's own options file, or the directory's .options.json. The import is of that kind, and
+// its options are the rest. A kind that is none of the kinds, or not a string, fails its file
+// naming the options file and the kinds; the options beside a kind are as strict as ever.
+func TestOptionsFileKind(t *testing.T) {
+	f := newFixture(t)
+	dir, byDir := t.TempDir(), t.TempDir()
+	w := f.watcher(config.WatchDir{Dir: dir, Account: f.acct.Name}, config.WatchDir{Dir: byDir, Account: f.acct.Name})
+	workers(t, f.pool, f.im, "kinds")
+	want := map[string]string{} // file → kind
+	for _, tc := range kindFiles {
+		name := tc.kind + ".csv"
+		drop(t, dir, name+".options.json", fmt.Sprintf(`{"kind": %q, "tags": ["own"]}`, tc.kind))
+		drop(t, dir, name, tc.csv)
+		want[name] = tc.kind
+	}
+	kind := kindFiles[len(kindFiles)-1]
+	if err := os.WriteFile(filepath.Join(byDir, ".options.json"), []byte(fmt.Sprintf(`{"tags": ["dir"], "kind": %q}`, kind.kind)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	drop(t, byDir, "bydir.csv", kind.csv)
+	want["bydir.csv"] = kind.kind
+	failing := map[string]string{
+		"unknown.csv": `{"kind": "bogus"}`,
+		"nul.csv":     `{"kind": "prospects\u0000"}`,
+		"number.csv":  `{"kind": 7, "tags": ["x"]}`,
+		"typo.csv":    `{"kind": "prospects", "tagz": ["x"]}`,
+	}
+	for name, opts := range failing {
+		drop(t, dir, name+".options.json", opts)
+		drop(t, dir, name, kindFiles[0].csv)
+	}
+	f.scanUntil(w, "every file is processed or failed", func() bool {
+		for name := range want {
+			d := dir
+			if name == "bydir.csv" {
+				d = byDir
+			}
+			if !exists(filepath.Join(d, "processed", name)) {
+				return false
+			}
+		}
+		for name := range failing {
+			if !exists(filepath.Join(dir, "failed", name+".error.txt")) {
+				return false
+			}
+		}
+		return true
+	})
+
+	imps := f.imports()
+	for _, imp := range imps {
+		if imp.Kind != want[imp.FileName] || imp.Status != store.StatusCompleted || bytes.Contains(imp.Options, []byte("kind")) ||
+			!bytes.Contains(imp.Options, []byte(`"tags"`)) {
+			t.Errorf("import of %s: kind %q, %s, options %s; want kind %q, completed, the tags and no kind in the options",
+				imp.FileName, imp.Kind, imp.Status, imp.Options, want[imp.FileName])
+		}
+	}
+	if len(imps) != len(want) {
+		t.Errorf("%d imports, want %d: %+v", len(imps), len(want), imps)
+	}
+	kinds := strings.Join(importer.Kinds(), ", ")
+	const orWorkbook = ", or workbook (a workbook whose sheets are named for kinds)"
+	for name, why := range map[string]string{
+		"unknown.csv": `options file unknown.csv.options.json: invalid import options: kind: unknown kind "bogus"; the kinds are ` + kinds + orWorkbook,
+		"nul.csv":     `options file nul.csv.options.json: invalid import options: kind: unknown kind "prospects\x00"; the kinds are ` + kinds + orWorkbook,
+		"number.csv":  `options file number.csv.options.json: invalid import options: kind: 7 is not a string; name one of the kinds: ` + kinds,
+		"typo.csv":    `options file typo.csv.options.json: invalid import options: json: unknown field "tagz"`,
+	} {
+		if text := readFile(t, filepath.Join(dir, "failed", name+".error.txt")); !strings.Contains(text, why) {
+			t.Errorf("failed/%s.error.txt does not say %q:\n%s", name, why, text)
+		}
 	}
 }
 
