@@ -73,7 +73,7 @@ func sheetNames() map[string]string {
 
 // sheetRequests splits a workbook request into one request per sheet, in the order they run:
 // by step, then in the workbook's order. It refuses a file that is no workbook, a workbook
-// with a sheet named for no kind, or with two sheets of one kind, or none, and options that
+// with a sheet named for no kind or with two sheets of one kind, and options that
 // choose a sheet or give options to kinds that are none.
 func (im *Importer) sheetRequests(req Request) ([]sheetRequest, error) {
 	name := req.displayName()
@@ -121,14 +121,9 @@ func (im *Importer) sheetRequests(req Request) ([]sheetRequest, error) {
 		r.Kind, r.Options, r.ID = k, o, 0
 		list = append(list, sheetRequest{name: sheet, req: r})
 	}
-	if len(unmatched) > 0 || len(list) == 0 {
-		accepted := slices.Sorted(maps.Keys(byName))
-		what := "no sheet is named for a kind"
-		if len(unmatched) > 0 {
-			what = "sheets named for no kind: " + strings.Join(unmatched, ", ")
-		}
-		return nil, fmt.Errorf("%w %s: %s; name each sheet for the kind of record it holds (%s, case aside) and remove the others",
-			ErrBadFile, name, what, strings.Join(accepted, ", "))
+	if len(unmatched) > 0 { // a workbook has a sheet at least (read.SheetNames)
+		return nil, fmt.Errorf("%w %s: sheets named for no kind: %s; name each sheet for the kind of record it holds (%s, case aside) and remove the others",
+			ErrBadFile, name, strings.Join(unmatched, ", "), strings.Join(slices.Sorted(maps.Keys(byName)), ", "))
 	}
 	slices.SortStableFunc(list, func(a, b sheetRequest) int { return workbookStep(a.req.Kind) - workbookStep(b.req.Kind) })
 	list[0].req.ID = req.ID
