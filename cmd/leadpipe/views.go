@@ -121,6 +121,7 @@ func importsList(ctx context.Context, e *env, args []string) error {
 	fs.Var(&to, "to", "only imports created before this date or time")
 	fs.IntVar(&f.Limit, "limit", api.DefaultLimit, "imports per page")
 	fs.Int64Var(&f.Before, "cursor", 0, "next_cursor of the previous page")
+	fs.Int64Var(&f.RequestID, "request", 0, "only the imports of this workbook request (its request_id)")
 	if _, err := e.parse(fs, args); err != nil {
 		return err
 	}
