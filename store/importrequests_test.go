@@ -6,8 +6,10 @@ package store_test
 import (
 	"encoding/json"
 	"errors"
+	"fmt"
 	"slices"
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -141,6 +143,29 @@ func TestRequestImportsAfterAFailureOrCancelAreCancelled(t *testing.T) {
 	if got, err := store.GetImport(f.ctx, f.pool, f.acct.ID, done[1].ID); err != nil || got.Status != store.StatusQueued {
 		t.Errorf("the sheet after a completed one: %s, %v; want queued", got.Status, err)
 	}
+	// The file the sheets share is pruned once they have all ended.
+	f.exec("UPDATE imports SET source = 'upload', file_path = '/files/' || request_id || '/book.xlsx' WHERE account_id = $1", f.acct.ID)
+	prunable := func() []int64 {
+		t.Helper()
+		list, err := store.ImportsToPrune(f.ctx, f.pool, "/files", time.Now().Add(time.Hour))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ids []int64
+		for _, im := range list {
+			ids = append(ids, im.ID)
+		}
+		return ids
+	}
+	ended := []int64{failed[0].ID, failed[1].ID, failed[2].ID, cancelled[0].ID, cancelled[1].ID}
+	if got := prunable(); !slices.Equal(got, ended) {
+		t.Errorf("imports to prune while a sheet of request %d is queued: %v, want %v", done[0].ID, got, ended)
+	}
+	f.claim("w1")
+	f.finish(done[1].ID, "w1", store.StatusCompleted, "")
+	if got, want := prunable(), append(ended, done[0].ID, done[1].ID); !slices.Equal(got, want) {
+		t.Errorf("imports to prune once every sheet ended: %v, want %v", got, want)
+	}
 }
 
 func (f *fixture) wantEnded(id int64, status, reason string) {
@@ -164,3 +189,53 @@ func ownQueue(t *testing.T, name string) *fixture {
 }
 
 func itoa(n int64) string { return strconv.FormatInt(n, 10) }
+
+// TestWatchClaimOfAWorkbookEndsWithItsLastSheet: the claim of a watched workbook, whose id is
+// its request's first import, ends once every sheet has ended, with the status and error of
+// the first sheet that did not complete.
+func TestWatchClaimOfAWorkbookEndsWithItsLastSheet(t *testing.T) {
+	f := ownQueue(t, "watch_request")
+	dir := "/watched/" + f.acct.Name
+	claim, ok, err := store.ClaimWatchedFile(f.ctx, f.pool, store.WatchClaim{Dir: dir, Name: "book.xlsx", SHA256: "ab", Size: 1, Owner: "d1"})
+	if err != nil || !ok {
+		t.Fatalf("claim: %v %v", ok, err)
+	}
+	var sheets []store.Import
+	for i, sheet := range []string{"Organizations", "Prospects", "Deals"} {
+		opts, _ := json.Marshal(map[string]string{"sheet": sheet})
+		rec := store.Import{AccountID: f.acct.ID, Source: store.SourceWatch, FileName: "book.xlsx", FilePath: "/files/book.xlsx",
+			Options: opts, RequestID: claim.ImportID, RequestStep: i + 1}
+		if i == 0 {
+			rec.ID = claim.ImportID
+		}
+		imp, err := store.CreateImport(f.ctx, f.pool, rec, "", 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		sheets = append(sheets, imp)
+	}
+	ended := func() string {
+		t.Helper()
+		list, err := store.EndedWatchClaims(f.ctx, f.pool, dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out []string
+		for _, c := range list {
+			out = append(out, fmt.Sprintf("%d %s %q", c.ImportID, c.ImportStatus, c.ImportError))
+		}
+		return strings.Join(out, "; ")
+	}
+	for i, want := range []string{"", ""} {
+		f.claim("w1")
+		f.finish(sheets[i].ID, "w1", store.StatusCompleted, "")
+		if got := ended(); got != want {
+			t.Errorf("after sheet %d completed: ended claims %q, want none", i+1, got)
+		}
+	}
+	f.claim("w1")
+	f.finish(sheets[2].ID, "w1", store.StatusFailed, "the deals sheet broke")
+	if got, want := ended(), fmt.Sprintf(`%d failed "the deals sheet broke"`, claim.ImportID); got != want {
+		t.Errorf("after the last sheet failed: ended claims %q, want %q", got, want)
+	}
+}

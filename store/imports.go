@@ -445,10 +445,12 @@ func ReleaseImport(ctx context.Context, q Querier, importID int64, owner string)
 
 // ImportsToPrune returns imports that ended before cutoff and still have their original file
 // in the files store under dir (uploads, Kafka requests' files, watched files). Imports from
-// the command line read the user's own file, which is never pruned.
+// the command line read the user's own file, which is never pruned. The sheets of a workbook
+// share its file: it is pruned once they have all ended.
 func ImportsToPrune(ctx context.Context, q Querier, dir string, cutoff time.Time) ([]Import, error) {
-	rows, err := q.Query(ctx, "SELECT "+importColumns+` FROM imports
+	rows, err := q.Query(ctx, "SELECT "+importColumns+` FROM imports i
 		WHERE finished_at < $1 AND file_pruned_at IS NULL AND source <> 'cli' AND starts_with(file_path, $2)
+			AND (request_id IS NULL OR NOT EXISTS (SELECT FROM imports e WHERE e.request_id = i.request_id AND e.finished_at IS NULL))
 		ORDER BY id LIMIT 1000`, cutoff, strings.TrimSuffix(dir, "/")+"/")
 	if err != nil {
 		return nil, fmt.Errorf("imports to prune: %w", err)
