@@ -37,6 +37,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 		"GET /v1/imports/{id}":             s.getImport,
 		"GET /v1/imports/{id}/file":        s.getImportFile,
 		"GET /v1/imports/{id}/skipped.csv": s.getSkipped,
+		"GET /v1/imports/{id}/records":     s.getRecords,
 		"POST /v1/imports/{id}/cancel":     s.cancelImport,
 		"GET /v1/prospects":                s.listProspects,
 	}

@@ -91,6 +91,11 @@ type ImportList struct {
 
 // History returns a page of an account's imports.
 func History(ctx context.Context, q store.Querier, acct store.Account, f store.ImportFilter) (ImportList, error) {
+	if f.Kind != "" {
+		if _, err := importer.KindOf(ctx, q, acct.ID, f.Kind); err != nil {
+			return ImportList{}, err
+		}
+	}
 	list, err := store.ListImports(ctx, q, acct.ID, f)
 	if err != nil {
 		return ImportList{}, err
@@ -256,6 +261,30 @@ func (s *Server) getSkipped(w http.ResponseWriter, r *http.Request, acct store.A
 	w.Header().Set("Content-Disposition", mime.FormatMediaType("attachment",
 		map[string]string{"filename": fmt.Sprintf("import-%d-skipped.csv", imp.ID)}))
 	return importer.WriteSkippedCSV(r.Context(), s.Pool, imp, w)
+}
+
+// getRecords answers a page of the records an import created or touched, of its kind;
+// ?created=true keeps those it created.
+func (s *Server) getRecords(w http.ResponseWriter, r *http.Request, acct store.Account) error {
+	imp, err := s.importOf(r, acct)
+	if err != nil {
+		return err
+	}
+	createdOnly, err := boolParam(r, "created")
+	if err != nil {
+		return err
+	}
+	p := &params{r: r}
+	after, limit := p.int("cursor", 0, 0, 0), p.int("limit", DefaultLimit, 1, MaxLimit)
+	if err := p.err(); err != nil {
+		return err
+	}
+	page, err := s.Importer.Records(r.Context(), acct, imp, after, createdOnly, int(limit))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
 }
 
 func (s *Server) cancelImport(w http.ResponseWriter, r *http.Request, acct store.Account) error {

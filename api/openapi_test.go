@@ -121,7 +121,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 
 	routes := registeredRoutes(t)
 	want := []string{ // what the API is: a route added or removed must be added or removed here too
-		"GET /v1/imports", "GET /v1/imports/{id}", "GET /v1/imports/{id}/file", "GET /v1/imports/{id}/skipped.csv",
+		"GET /v1/imports", "GET /v1/imports/{id}", "GET /v1/imports/{id}/file", "GET /v1/imports/{id}/records", "GET /v1/imports/{id}/skipped.csv",
 		"GET /v1/prospects", "POST /v1/imports", "POST /v1/imports/{id}/cancel", "POST /v1/previews",
 	}
 	if !reflect.DeepEqual(routes, want) {
@@ -302,6 +302,8 @@ func TestOpenAPISchemas(t *testing.T) {
 		"Warning":        pipeline.Warning{},
 		"ImportSummary":  importer.Summary{},
 		"ProspectList":   api.ProspectList{},
+		"RecordPage":     importer.RecordPage{},
+		"RecordView":     importer.RecordView{},
 		"ProspectRecord": store.ProspectRecord{},
 		"ImportOptions":  crm.Options{},
 	} {

@@ -10,7 +10,6 @@ import (
 	"time"
 	"unicode/utf8"
 
-	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/store"
 )
 
@@ -119,9 +118,6 @@ func importFilter(r *http.Request) (store.ImportFilter, error) {
 	case "", store.StatusQueued, store.StatusRunning, store.StatusCompleted, store.StatusFailed, store.StatusCancelled:
 	default:
 		p.problems = append(p.problems, fmt.Sprintf("status: %q is not queued, running, completed, failed or cancelled", f.Status))
-	}
-	if err := importer.CheckKind(f.Kind); err != nil {
-		p.problems = append(p.problems, "kind: "+err.Error())
 	}
 	return f, p.err()
 }

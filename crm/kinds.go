@@ -18,7 +18,7 @@ const (
 	FieldCloseDate = "close_date"
 	FieldOwner     = "owner"
 	// FieldProspect is a deal's or an object record's link to a prospect: it holds the
-	// prospect's id, which the writer resolves from FieldProspectEmail, else from
+	// prospect's id, which the writer resolves from FieldProspectEmail, else (deals) from
 	// FieldProspectFirstName and FieldProspectLastName. Those three are not stored.
 	FieldProspect          = "prospect"
 	FieldProspectEmail     = "prospect_email"
@@ -69,15 +69,6 @@ func DealFields(stages []string) []Field {
 	}
 }
 
-// ObjectFields returns the standard fields of every custom object type: its link to a
-// prospect, given by the prospect's email. The type's own fields follow them as custom fields.
-func ObjectFields() []Field {
-	return []Field{
-		{Key: FieldProspect, Label: "Prospect", Type: Prospect},
-		{Key: FieldProspectEmail, Label: "Prospect Email", Type: Email, MaxLength: 254, Aliases: []string{"Contact Email"}},
-	}
-}
-
 // DealNameKey folds a deal name for matching within its organization: lowercase, trimmed,
 // runs of whitespace read as one space. Unlike organization names, punctuation and suffixes
 // count: "Renewal 2026" and "Renewal-2026" are two deals.
@@ -110,10 +101,8 @@ func CheckObjectType(key, label, identifier string) error {
 	if !fieldKey.MatchString(identifier) {
 		return fmt.Errorf("object %q: identifier %q is not a field key: use lowercase letters, digits and '_', starting with a letter", key, identifier)
 	}
-	for _, f := range ObjectFields() {
-		if f.Key == identifier {
-			return fmt.Errorf("object %q: identifier %q is the prospect link, not a field of the object", key, identifier)
-		}
+	if identifier == FieldProspect || identifier == FieldProspectEmail {
+		return fmt.Errorf("object %q: identifier %q is the prospect link, not a field of the object", key, identifier)
 	}
 	return nil
 }

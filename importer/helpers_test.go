@@ -25,6 +25,7 @@ import (
 	"github.com/leadpipe/leadpipe/config"
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/importer"
+	"github.com/leadpipe/leadpipe/kinds/prospects"
 	"github.com/leadpipe/leadpipe/stages/read/isolate"
 	"github.com/leadpipe/leadpipe/store"
 	"github.com/leadpipe/leadpipe/store/storetest"
@@ -45,6 +46,8 @@ type tenv struct {
 	Batch int
 	// Sheets, when set, parses spreadsheets in child processes.
 	Sheets *isolate.Parser
+	// Kind is the kind imports are of ("" is prospects).
+	Kind string
 }
 
 // newEnv gives the test a fresh account; limit < 0 is unlimited.
@@ -74,7 +77,7 @@ func (e *tenv) importer(batch int) *importer.Importer {
 }
 
 func (e *tenv) request(path string, opts crm.Options) importer.Request {
-	return importer.Request{Account: e.acct.Name, Path: path, Options: opts, Source: store.SourceCLI}
+	return importer.Request{Account: e.acct.Name, Kind: e.Kind, Path: path, Options: opts, Source: store.SourceCLI}
 }
 
 // writeFile writes content to a new file of that name in a temporary directory.
@@ -433,7 +436,7 @@ func (e *tenv) addUser(username, email, fullName string) store.User {
 
 func (e *tenv) addField(f crm.Field) {
 	e.t.Helper()
-	if err := importer.CheckField("", f); err != nil {
+	if err := importer.CheckField(prospects.Kind{}, f); err != nil {
 		e.t.Fatal(err)
 	}
 	if err := store.AddField(e.ctx, e.pool, e.acct.ID, "prospects", f); err != nil {

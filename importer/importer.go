@@ -168,7 +168,7 @@ func (im *Importer) open(ctx context.Context, req Request) (*Checked, error) {
 	if req.Kind == WorkbookKind {
 		return nil, fmt.Errorf("%w: kind: a workbook is checked and imported as a whole; to preview one of its sheets, name the sheet's kind and the sheet option", crm.ErrInvalidOptions)
 	}
-	k, err := kinds.Get(req.Kind)
+	k, err := kinds.Lookup(ctx, im.Pool, acct.ID, req.Kind)
 	if err != nil {
 		return nil, err
 	}

@@ -2,13 +2,11 @@ package importer
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/objects"
 	"github.com/leadpipe/leadpipe/kinds/prospects"
 	"github.com/leadpipe/leadpipe/stages/mapping"
 	"github.com/leadpipe/leadpipe/stages/validate"
@@ -16,44 +14,26 @@ import (
 )
 
 // kinds are the kinds of record leadpipe imports; the first is the default. A new kind is
-// registered here, and nowhere else.
-var kinds = kind.NewRegistry(prospects.Kind{})
+// registered here, and nowhere else. Each account's custom object types are kinds of that
+// account's imports too, named by their keys.
+var kinds = kind.NewRegistry(prospects.Kind{}).Resolving(objects.Resolve)
 
-// Kinds lists the kinds an import may be of.
+// Kinds lists the kinds every account's imports may be of.
 func Kinds() []string { return kinds.Names() }
 
-// ErrUnknownKind is the error of a request that names a kind no import may be of.
-var ErrUnknownKind = errors.New("unknown kind")
+// ErrUnknownKind is the error of a request that names a kind no import of its account may be
+// of (with crm.ErrInvalidOptions).
+var ErrUnknownKind = kind.ErrUnknown
 
-// CheckKind returns an error naming the kinds (ErrUnknownKind) unless name is one of them or
-// "" (the default kind). The intake drivers check the kind a request names with it before they
-// take in its file.
-func CheckKind(name string) error {
-	if name == "" || slices.Contains(Kinds(), name) {
-		return nil
-	}
-	return fmt.Errorf("%w %q; the kinds are %s", ErrUnknownKind, name, strings.Join(Kinds(), ", "))
+// KindOf returns the kind named name ("" is the default kind) for an account's imports: a
+// built-in kind or one of the account's object types.
+func KindOf(ctx context.Context, q store.Querier, accountID int64, name string) (kind.Kind, error) {
+	return kinds.Lookup(ctx, q, accountID, name)
 }
 
-// CheckRequestKind is CheckKind for a request to import a file, which may also be of kind
-// WorkbookKind: a workbook whose sheets are named for kinds.
-func CheckRequestKind(name string) error {
-	if name == WorkbookKind {
-		return nil
-	}
-	if err := CheckKind(name); err != nil {
-		return fmt.Errorf("%w, or %s (a workbook whose sheets are named for kinds)", err, WorkbookKind)
-	}
-	return nil
-}
-
-// CheckField checks the definition of a new custom field of the kind named kindName ("" is the
-// default kind) against the kind's standard fields (crm.CheckCustomField).
-func CheckField(kindName string, f crm.Field) error {
-	k, err := kinds.Get(kindName)
-	if err != nil {
-		return err
-	}
+// CheckField checks the definition of a new custom field of kind k against the kind's
+// standard fields (crm.CheckCustomField).
+func CheckField(k kind.Kind, f crm.Field) error {
 	return crm.CheckCustomField(f, k.StandardFields())
 }
 
@@ -102,7 +82,7 @@ func (im *Importer) planOf(ctx context.Context, imp store.Import) (*plan, error)
 	if err != nil {
 		return nil, err
 	}
-	k, err := kinds.Get(imp.Kind)
+	k, err := kinds.Lookup(ctx, im.Pool, acct.ID, imp.Kind)
 	if err != nil {
 		return nil, err
 	}

@@ -59,31 +59,46 @@ type SheetImport struct {
 	Unmapped         []string `json:"unmapped_columns"`
 }
 
-// sheetNames maps each name a workbook's sheet may have (case aside) to the kind it is named
-// for: a kind's name ("prospects") or its noun ("prospect").
-func sheetNames() map[string]string {
+// sheetNames maps each name a workbook's sheet may have in an account (case aside) to the kind
+// it is named for: a built-in kind's name ("prospects") or noun ("prospect"), or the label of
+// one of the account's object types.
+func (im *Importer) sheetNames(ctx context.Context, accountID int64) (map[string]string, error) {
 	names := map[string]string{}
 	for _, name := range kinds.Names() {
 		k, _ := kinds.Get(name)
 		names[strings.ToLower(name)] = name
 		names[strings.ToLower(k.Noun())] = name
 	}
-	return names
+	types, err := store.ObjectTypes(ctx, im.Pool, accountID)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range types {
+		names[strings.ToLower(strings.TrimSpace(t.Label))] = t.Key
+	}
+	return names, nil
 }
 
 // sheetRequests splits a workbook request into one request per sheet, in the order they run:
 // by step, then in the workbook's order. It refuses a file that is no workbook, a workbook
-// with a sheet named for no kind or with two sheets of one kind, and options that
-// choose a sheet or give options to kinds that are none.
-func (im *Importer) sheetRequests(req Request) ([]sheetRequest, error) {
+// with a sheet named for no kind or with two sheets of one kind, and options that choose a
+// sheet or give options to kinds that are none.
+func (im *Importer) sheetRequests(ctx context.Context, req Request) ([]sheetRequest, error) {
 	name := req.displayName()
 	if req.Options.Sheet != "" {
 		return nil, fmt.Errorf("%w: sheet: a workbook imports each of its sheets named for a kind; leave sheet out", crm.ErrInvalidOptions)
 	}
-	byName := sheetNames()
+	acct, err := store.AccountByName(ctx, im.Pool, req.Account)
+	if err != nil {
+		return nil, err
+	}
+	byName, err := im.sheetNames(ctx, acct.ID)
+	if err != nil {
+		return nil, err
+	}
 	for k := range req.Options.Kinds {
-		if _, err := kinds.Get(k); err != nil || k == "" {
-			return nil, fmt.Errorf("%w: kinds: unknown kind %q (want %s)", crm.ErrInvalidOptions, k, strings.Join(kinds.Names(), ", "))
+		if _, err := kinds.Lookup(ctx, im.Pool, acct.ID, k); err != nil || k == "" {
+			return nil, fmt.Errorf("%w: kinds: unknown kind %q (want %s, or an object type's key)", crm.ErrInvalidOptions, k, strings.Join(kinds.Names(), ", "))
 		}
 	}
 	f, err := os.Open(req.Path)
@@ -140,7 +155,7 @@ func sheetError(sheet string, err error) error {
 // returned is the first sheet's, whose id is the request's; Checked sums the sheets' rows and
 // lists them (Checked.Sheets).
 func (im *Importer) submitWorkbook(ctx context.Context, req Request) (store.Import, *Checked, error) {
-	sheets, err := im.sheetRequests(req)
+	sheets, err := im.sheetRequests(ctx, req)
 	if err != nil {
 		return store.Import{}, nil, err
 	}
@@ -199,7 +214,7 @@ func (im *Importer) submitWorkbook(ctx context.Context, req Request) (store.Impo
 // write.
 func (im *Importer) runWorkbook(ctx context.Context, req Request, owner string, dryRun bool) (Summary, error) {
 	start := time.Now()
-	sheets, err := im.sheetRequests(req)
+	sheets, err := im.sheetRequests(ctx, req)
 	if err != nil {
 		return Summary{}, err
 	}

@@ -84,7 +84,7 @@ func TestWorkbookRefusals(t *testing.T) {
 		{"the sheet option", writeWorkbook(t, "book.xlsx", prospectSheet),
 			crm.Options{Sheet: "Prospects"}, `invalid import options: sheet: a workbook imports each of its sheets named for a kind; leave sheet out`},
 		{"options of no kind", writeWorkbook(t, "book.xlsx", prospectSheet),
-			crm.Options{Kinds: map[string]crm.Options{"tickets": {}}}, `invalid import options: kinds: unknown kind "tickets" (want prospects)`},
+			crm.Options{Kinds: map[string]crm.Options{"tickets": {}}}, `invalid import options: kinds: unknown kind "tickets" (want prospects, or an object type's key)`},
 		{"a sheet's options refused by its kind", writeWorkbook(t, "book.xlsx", prospectSheet),
 			crm.Options{Kinds: map[string]crm.Options{"prospects": {UniqueIdentifier: "email"}}},
 			`sheet "Prospects": invalid import options: unique_identifier: field "email" cannot identify a prospect`},

@@ -8,6 +8,7 @@ package kind
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strings"
@@ -45,6 +46,9 @@ type Kind interface {
 	Rules(p *Plan) validate.Rules
 	// Writer returns the writer of the plan's batches; it is used by one run only.
 	Writer(p *Plan) pipeline.Writer
+	// Records returns the account's records of the kind with these ids, their values by the
+	// plan's catalog, in id order; an id of no such record is left out.
+	Records(ctx context.Context, q store.Querier, p *Plan, ids []int64) ([]store.Record, error)
 }
 
 // Plan is what an import of one kind into one account works from. The engine builds it once per
@@ -63,11 +67,21 @@ type Plan struct {
 	DryRun bool
 }
 
-// Registry holds the kinds an engine imports, by name.
+// ErrUnknown is the error of a name that is no kind of the account's imports; it comes with
+// crm.ErrInvalidOptions, and its message lists the kinds there are.
+var ErrUnknown = errors.New("unknown kind")
+
+// Registry holds the kinds an engine imports, by name: its own, and those an account defines
+// (its custom object types), found by its resolver.
 type Registry struct {
-	kinds map[string]Kind
-	first string
+	kinds   map[string]Kind
+	first   string
+	resolve Resolver
 }
+
+// Resolver finds a kind an account defines by its name: the kind, or nil and the names of the
+// kinds the account defines when none has that name.
+type Resolver func(ctx context.Context, q store.Querier, accountID int64, name string) (Kind, []string, error)
 
 // NewRegistry returns a registry of kinds; the first is the default kind.
 func NewRegistry(kinds ...Kind) *Registry {
@@ -84,6 +98,13 @@ func NewRegistry(kinds ...Kind) *Registry {
 	return r
 }
 
+// Resolving makes the registry find the names it does not know among the kinds each account
+// defines, with res; it returns the registry.
+func (r *Registry) Resolving(res Resolver) *Registry {
+	r.resolve = res
+	return r
+}
+
 // Default is the kind an import is of when it names none.
 func (r *Registry) Default() Kind { return r.kinds[r.first] }
 
@@ -95,7 +116,24 @@ func (r *Registry) Get(name string) (Kind, error) {
 	if k, ok := r.kinds[name]; ok {
 		return k, nil
 	}
-	return nil, fmt.Errorf("%w: kind: unknown kind %q (want %s)", crm.ErrInvalidOptions, name, strings.Join(r.Names(), ", "))
+	return nil, fmt.Errorf("%w: kind: %w %q (want %s)", crm.ErrInvalidOptions, ErrUnknown, name, strings.Join(r.Names(), ", "))
+}
+
+// Lookup returns the kind named name for an account: a registered kind (the default for ""),
+// else one the account defines; an error lists both.
+func (r *Registry) Lookup(ctx context.Context, q store.Querier, accountID int64, name string) (Kind, error) {
+	if _, ok := r.kinds[name]; ok || name == "" || r.resolve == nil {
+		return r.Get(name)
+	}
+	k, defined, err := r.resolve(ctx, q, accountID, name)
+	if err != nil || k != nil {
+		return k, err
+	}
+	want := strings.Join(r.Names(), ", ")
+	if len(defined) > 0 {
+		want += "; or one of the account's object types: " + strings.Join(defined, ", ")
+	}
+	return nil, fmt.Errorf("%w: kind: %w %q (want %s)", crm.ErrInvalidOptions, ErrUnknown, name, want)
 }
 
 // Names lists the registered kinds, sorted.

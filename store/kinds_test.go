@@ -19,6 +19,7 @@ import (
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/objects"
 	"github.com/leadpipe/leadpipe/kinds/prospects"
 	"github.com/leadpipe/leadpipe/store"
 	"github.com/leadpipe/leadpipe/store/storetest"
@@ -411,7 +412,7 @@ func TestObjectRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := crm.NewCatalog("record", crm.ObjectFields(), []crm.Field{
+	c := crm.NewCatalog("record", objects.StandardFields(), []crm.Field{
 		{Key: "serial", Label: "Serial", Type: crm.Text},
 		{Key: "plan", Label: "Plan", Type: crm.Picklist, Options: []string{"Basic", "Pro"}},
 		{Key: "seats", Label: "Seats", Type: crm.Number},
@@ -470,7 +471,7 @@ func TestObjectRecords(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mc := crm.NewCatalog("record", crm.ObjectFields(), []crm.Field{{Key: "member_email", Label: "Member Email", Type: crm.Email}})
+	mc := crm.NewCatalog("record", objects.StandardFields(), []crm.Field{{Key: "member_email", Label: "Member Email", Type: crm.Email}})
 	bob := f.record(mc, map[string]string{"member_email": "Bob@Example.com"})
 	f.inTx(func(tx pgx.Tx) error {
 		return store.InsertObjectRecords(f.ctx, tx, member, mc, f.acct.ID, []store.Record{bob})

@@ -27,6 +27,7 @@ import (
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/objects"
 	"github.com/leadpipe/leadpipe/kinds/prospects"
 	"github.com/leadpipe/leadpipe/store"
 	"github.com/leadpipe/leadpipe/store/storetest"
@@ -129,7 +130,7 @@ func TestBatchQueriesProbeIndexesInALargeAccount(t *testing.T) {
 		UniqueField: orgCatalog.MustIndex("crm_id"), UniqueValues: orgIDs})
 	dealLookups := store.DealLookups(dealCatalog, acct.ID, store.DealKeys{OrganizationIDs: dealOrgs, NameKeys: dealNames,
 		UniqueField: dealCatalog.MustIndex("deal_ref"), UniqueValues: dealRefs})
-	objectCatalog := crm.NewCatalog("record", crm.ObjectFields(), []crm.Field{{Key: "serial", Label: "Serial", Type: crm.Text}})
+	objectCatalog := crm.NewCatalog("record", objects.StandardFields(), []crm.Field{{Key: "serial", Label: "Serial", Type: crm.Text}})
 	objectLookup, err := store.ObjectRecordLookup(objectType, objectCatalog, acct.ID, serials)
 	if err != nil {
 		t.Fatal(err)

@@ -24,9 +24,9 @@ type ObjectType struct {
 
 // CreateObjectType adds an object type to an account after checking its definition
 // (crm.CheckObjectType). A key or a label (case aside) the account already has is ErrExists.
-// The identifier field is not created here: the fields of a type are added as the account's
-// fields of entity key, and the type's records cannot be read or written until that one exists
-// (ObjectRecordLookup says so).
+// The identifier field is not created here (kinds/objects.Create does it in the same
+// transaction): the fields of a type are the account's fields of entity key, and the type's
+// records cannot be read or written until that one exists (ObjectRecordLookup says so).
 func CreateObjectType(ctx context.Context, q Querier, accountID int64, key, label, identifier string) (ObjectType, error) {
 	label = strings.TrimSpace(label)
 	if err := crm.CheckObjectType(key, label, identifier); err != nil {
@@ -45,6 +45,17 @@ func CreateObjectType(ctx context.Context, q Querier, accountID int64, key, labe
 		return ObjectType{}, fmt.Errorf("create object type %q: %w", key, err)
 	}
 	return t, nil
+}
+
+// LockObjectType locks the row of an object type until the transaction ends, so that
+// concurrent imports into the type write their batches one after another, each seeing the
+// records the others created.
+func LockObjectType(ctx context.Context, q Querier, t ObjectType) error {
+	var id int64
+	if err := q.QueryRow(ctx, "SELECT id FROM object_types WHERE id = $1 FOR UPDATE", t.ID).Scan(&id); err != nil {
+		return fmt.Errorf("lock object type %q: %w", t.Key, err)
+	}
+	return nil
 }
 
 const objectTypeColumns = "id, key, label, identifier, created_at"
@@ -84,9 +95,10 @@ func ObjectTypeByKey(ctx context.Context, q Querier, accountID int64, key string
 	return t, nil
 }
 
-// objectTable is object_records as the table of the records of type t, whose catalog c is
-// crm.ObjectFields and the type's fields: identifier_value is derived from the identifying
-// field (which custom holds too), lowercased for an email field as emails compare (SPEC §4).
+// objectTable is object_records as the table of the records of type t, whose catalog c is the
+// object kind's standard fields (the prospect link, kinds/objects) and the type's fields:
+// identifier_value is derived from the identifying field (which custom holds too), lowercased
+// for an email field as emails compare (SPEC §4).
 func objectTable(t ObjectType, c *crm.Catalog) (recordTable, func(string) string, error) {
 	i := c.Index(t.Identifier)
 	if i < 0 {

@@ -10,6 +10,7 @@ import (
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/importer"
+	"github.com/leadpipe/leadpipe/kinds/objects"
 	chsink "github.com/leadpipe/leadpipe/sinks/clickhouse"
 	"github.com/leadpipe/leadpipe/store"
 )
@@ -105,6 +106,7 @@ func userAdd(ctx context.Context, e *env, args []string) error {
 func fieldAdd(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
 	account := fs.String("account", "", "account name")
+	object := fs.String("object", "", "the kind the field is of: organizations, deals or an object type's key (default: prospects)")
 	var f crm.Field
 	var typ, options, aliases string
 	fs.StringVar(&f.Key, "key", "", "field key: lowercase letters, digits, '_'")
@@ -120,17 +122,72 @@ func fieldAdd(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	f.Type, f.Options, f.Aliases = crm.FieldType(typ), splitList(options), splitList(aliases)
+	var entity string
 	err := e.withAccount(ctx, *account, func(pool *pgxpool.Pool, a store.Account) error {
-		if err := importer.CheckField("", f); err != nil {
+		k, err := importer.KindOf(ctx, pool, a.ID, *object)
+		if err != nil {
 			return err
 		}
-		return store.AddField(ctx, pool, a.ID, "prospects", f)
+		if err := importer.CheckField(k, f); err != nil {
+			return err
+		}
+		entity = k.Name()
+		return store.AddField(ctx, pool, a.ID, entity, f)
 	})
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(e.stdout, "field %q (%s) in account %q\n", f.Key, f.Type, *account)
+	of := "" // a prospect field is printed as it always was
+	if *object != "" {
+		of = " of " + entity
+	}
+	fmt.Fprintf(e.stdout, "field %q (%s)%s in account %q\n", f.Key, f.Type, of, *account)
 	return nil
+}
+
+func objectCreate(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	account := fs.String("account", "", "account name")
+	key := fs.String("key", "", "object type key, the kind its imports name: lowercase letters, digits, '_'")
+	label := fs.String("label", "", "label shown to users; names the type's sheet in a workbook")
+	identifier := fs.String("identifier", "", "key of the field whose value identifies a record (created as a text field if missing)")
+	if _, err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if err := errors.Join(required("account", *account), required("key", *key), required("label", *label), required("identifier", *identifier)); err != nil {
+		return err
+	}
+	var t store.ObjectType
+	err := e.withAccount(ctx, *account, func(pool *pgxpool.Pool, a store.Account) (err error) {
+		t, err = objects.Create(ctx, pool, a.ID, *key, *label, *identifier)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "object type %q (%q, identified by %q, id %d) in account %q\n", t.Key, t.Label, t.Identifier, t.ID, *account)
+	return nil
+}
+
+func objectList(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	account := fs.String("account", "", "account name")
+	if _, err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if err := required("account", *account); err != nil {
+		return err
+	}
+	return e.withAccount(ctx, *account, func(pool *pgxpool.Pool, a store.Account) error {
+		types, err := store.ObjectTypes(ctx, pool, a.ID)
+		if err != nil {
+			return err
+		}
+		for _, t := range types {
+			fmt.Fprintf(e.stdout, "%s\t%s\tidentified by %s\n", t.Key, t.Label, t.Identifier)
+		}
+		return nil
+	})
 }
 
 // withAccount connects to the database and calls f with the named account.

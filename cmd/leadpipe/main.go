@@ -33,11 +33,16 @@ Usage:
                                                     run the embedded Kafka broker alone (docs/kafka.md)
   leadpipe account create NAME [--prospect-limit N] [--exists-ok]
   leadpipe user add --account NAME --username U --email E --full-name "First Last"
-  leadpipe field add --account NAME --key K --label L --type TYPE [--options "a;b"] [--aliases "x;y"] [--max-length N]
+  leadpipe field add --account NAME [--object organizations|deals|OBJECT_KEY] --key K --label L --type TYPE
+                    [--options "a;b"] [--aliases "x;y"] [--max-length N]
+  leadpipe object create --account NAME --key KEY --label LABEL --identifier FIELD_KEY
+  leadpipe object list --account NAME
   leadpipe import FILE --account NAME [--kind K] [--options OPTIONS.json] [--dry-run] [--queue]
   leadpipe preview FILE --account NAME [--kind K] [--options OPTIONS.json]
   leadpipe imports list --account NAME [--status S] [--kind K] [--request ID] [--from DATE] [--to DATE] [--limit N] [--cursor C]
   leadpipe imports show|file|skipped|cancel ID --account NAME
+  leadpipe imports records ID --account NAME [--created] [--limit N] [--cursor C]
+                                                    the records an import created or touched, any kind
   leadpipe imports resume ID --account NAME         run an interrupted (or queued) import to its end here
   leadpipe prospects list --account NAME [--import-id ID] [--import-file NAME] [--imported-since DATE]
                           [--imported-until DATE] [--limit N] [--cursor C] [--format json|csv]
@@ -80,7 +85,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "account", "user", "field", "token", "imports", "prospects":
+	case "account", "user", "field", "object", "token", "imports", "prospects":
 		if len(rest) > 0 {
 			cmd, rest = cmd+" "+rest[0], rest[1:]
 		}
@@ -92,6 +97,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"account create":  accountCreate,
 		"user add":        userAdd,
 		"field add":       fieldAdd,
+		"object create":   objectCreate,
+		"object list":     objectList,
 		"import":          importFile,
 		"token create":    tokenCreate,
 		"preview":         previewFile,
@@ -99,6 +106,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"imports show":    importsShow,
 		"imports file":    importsFile,
 		"imports skipped": importsSkipped,
+		"imports records": importsRecords,
 		"imports cancel":  importsCancel,
 		"imports resume":  importsResume,
 		"prospects list":  prospectsList,

@@ -5,6 +5,7 @@ import (
 	"encoding/csv"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -128,9 +129,6 @@ func importsList(ctx context.Context, e *env, args []string) error {
 	if err := required("account", *account); err != nil {
 		return err
 	}
-	if err := importer.CheckKind(f.Kind); err != nil {
-		return fmt.Errorf("--kind: %w", err)
-	}
 	f.From, f.To = from.t, to.t
 	return e.withAccount(ctx, *account, func(pool *pgxpool.Pool, a store.Account) error {
 		list, err := api.History(ctx, pool, a, f)
@@ -141,10 +139,14 @@ func importsList(ctx context.Context, e *env, args []string) error {
 	})
 }
 
-// withImport parses `imports VERB ID --account NAME` and calls f with the account's import.
-func (e *env) withImport(ctx context.Context, args []string, f func(*pgxpool.Pool, store.Account, store.Import) error) error {
+// withImport parses `imports VERB ID --account NAME`, and the flags flags defines, and calls f
+// with the account's import.
+func (e *env) withImport(ctx context.Context, args []string, f func(*pgxpool.Pool, store.Account, store.Import) error, flags ...func(*flag.FlagSet)) error {
 	fs := e.flags()
 	account := fs.String("account", "", "account of the import")
+	for _, def := range flags {
+		def(fs)
+	}
 	pos, err := e.parse(fs, args)
 	if err != nil {
 		return err
@@ -189,6 +191,23 @@ func importsFile(ctx context.Context, e *env, args []string) error {
 func importsSkipped(ctx context.Context, e *env, args []string) error {
 	return e.withImport(ctx, args, func(pool *pgxpool.Pool, _ store.Account, imp store.Import) error {
 		return importer.WriteSkippedCSV(ctx, pool, imp, e.stdout)
+	})
+}
+
+func importsRecords(ctx context.Context, e *env, args []string) error {
+	var createdOnly bool
+	var after int64
+	var limit int
+	return e.withImport(ctx, args, func(pool *pgxpool.Pool, a store.Account, imp store.Import) error {
+		page, err := e.importer(pool).Records(ctx, a, imp, after, createdOnly, limit)
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(e.stdout).Encode(page)
+	}, func(fs *flag.FlagSet) {
+		fs.BoolVar(&createdOnly, "created", false, "only the records the import created")
+		fs.Int64Var(&after, "cursor", 0, "next_cursor of the previous page")
+		fs.IntVar(&limit, "limit", api.DefaultLimit, "records per page")
 	})
 }
 

@@ -91,6 +91,25 @@ func TestCLIViews(t *testing.T) {
 	if got := mustCLI(t, "imports", "skipped", ids, "--account", account); got != wantSkipped {
 		t.Fatalf("imports skipped:\n%s\nwant:\n%s", got, wantSkipped)
 	}
+	var records struct {
+		Kind    string `json:"kind"`
+		Records []struct {
+			Created bool              `json:"created"`
+			Values  map[string]string `json:"values"`
+		} `json:"records"`
+		Next string `json:"next_cursor"`
+	}
+	decode(t, mustCLI(t, "imports", "records", ids, "--account", account, "--limit", "1"), &records)
+	if records.Kind != "prospects" || len(records.Records) != 1 || !records.Records[0].Created ||
+		records.Records[0].Values["first_name"] != "Annie" || records.Next == "" {
+		t.Fatalf("imports records --limit 1: %+v, want Annie (created, then updated by row 5) and a next cursor", records)
+	}
+	next := records.Next
+	records.Next = ""
+	decode(t, mustCLI(t, "imports", "records", ids, "--account", account, "--created", "--cursor", next), &records)
+	if len(records.Records) != 1 || records.Records[0].Values["email"] != "cy@views.example" || records.Next != "" {
+		t.Fatalf("imports records --created --cursor: %+v, want cy@ alone", records)
+	}
 	if _, _, err := cli(t, "imports", "cancel", ids, "--account", account); err == nil || !strings.Contains(err.Error(), "already ended") {
 		t.Fatalf("cancelling a completed import: err %v; want an error saying it already ended", err)
 	}

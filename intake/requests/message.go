@@ -11,7 +11,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/leadpipe/leadpipe/crm"
-	"github.com/leadpipe/leadpipe/importer"
 )
 
 // Version is the request message format this package reads.
@@ -123,9 +122,6 @@ func decode(value []byte) (Message, crm.Options, error) {
 	}
 	if len(m.RequestID) > maxRequestID {
 		return Message{}, crm.Options{}, reject(ReasonBadMessage, "request_id is %d bytes, at most %d are allowed", len(m.RequestID), maxRequestID)
-	}
-	if err := importer.CheckRequestKind(m.Kind); err != nil {
-		return Message{}, crm.Options{}, reject(ReasonUnknownKind, `"kind": %v`, err)
 	}
 	opts, err := crm.ParseOptions(m.Options)
 	if err != nil {

@@ -310,6 +310,8 @@ func copyOrphaned(ctx context.Context, err error, rej *Rejection) bool {
 // those the HTTP API answers with a 4xx status, and values Postgres refused; nil for the others.
 func rejection(err error) *Rejection {
 	switch {
+	case errors.Is(err, importer.ErrUnknownKind):
+		return &Rejection{Reason: ReasonUnknownKind, Detail: err.Error()}
 	case errors.Is(err, crm.ErrInvalidOptions):
 		return &Rejection{Reason: ReasonBadOptions, Detail: err.Error()}
 	case errors.Is(err, importer.ErrBadFile):

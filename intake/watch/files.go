@@ -127,10 +127,7 @@ func readOptions(root *os.Root, name, shown string) (string, crm.Options, error)
 	if err != nil {
 		return "", crm.Options{}, unreadableOptions(shown, err)
 	}
-	kind, b, err := takeKind(b)
-	if err == nil {
-		err = importer.CheckRequestKind(kind)
-	}
+	kind, b, err := takeKind(b) // the importer checks it is a kind of the account's imports
 	if err != nil {
 		return "", crm.Options{}, fmt.Errorf("options file %s: %w: kind: %w", shown, crm.ErrInvalidOptions, err)
 	}

@@ -312,10 +312,9 @@ func TestOptionsFileKind(t *testing.T) {
 		t.Errorf("%d imports, want %d: %+v", len(imps), len(want), imps)
 	}
 	kinds := strings.Join(importer.Kinds(), ", ")
-	const orWorkbook = ", or workbook (a workbook whose sheets are named for kinds)"
 	for name, why := range map[string]string{
-		"unknown.csv": `options file unknown.csv.options.json: invalid import options: kind: unknown kind "bogus"; the kinds are ` + kinds + orWorkbook,
-		"nul.csv":     `options file nul.csv.options.json: invalid import options: kind: unknown kind "prospects\x00"; the kinds are ` + kinds + orWorkbook,
+		"unknown.csv": `options file unknown.csv.options.json: invalid import options: kind: unknown kind "bogus"; the kinds are ` + kinds,
+		"nul.csv":     `options file nul.csv.options.json: invalid import options: kind: unknown kind "prospects\x00"; the kinds are ` + kinds,
 		"number.csv":  `options file number.csv.options.json: invalid import options: kind: 7 is not a string; name one of the kinds: ` + kinds,
 		"typo.csv":    `options file typo.csv.options.json: invalid import options: json: unknown field "tagz"`,
 	} {

@@ -60,3 +60,8 @@ func (Kind) Rules(p *kind.Plan) validate.Rules { return newRules(p.Catalog, p.Op
 
 // Writer implements kind.Kind.
 func (Kind) Writer(p *kind.Plan) pipeline.Writer { return newWriter(p) }
+
+// Records implements kind.Kind.
+func (Kind) Records(ctx context.Context, q store.Querier, p *kind.Plan, ids []int64) ([]store.Record, error) {
+	return store.ProspectsByID(ctx, q, p.Catalog, p.Account.ID, ids)
+}

@@ -11,6 +11,7 @@ import (
 	"strings"
 
 	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/kinds/internal/apply"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/store"
 )
@@ -35,9 +36,11 @@ type matchIndex struct {
 	email, unique, first, last int // catalog indexes; unique is -1 when unset
 	byName                     bool
 	byEmail                    map[string]*prospect
-	byUnique                   map[string][]*prospect // oldest first
-	byFullName                 map[[2]string][]*prospect
+	byUnique                   *apply.Index[string, *prospect]
+	byFullName                 *apply.Index[[2]string, *prospect]
 }
+
+func prospectID(p *prospect) int64 { return p.ID }
 
 // matchConfig says how rows match.
 type matchConfig struct {
@@ -57,8 +60,8 @@ func loadIndex(ctx context.Context, q store.Querier, cfg matchConfig, rows []pip
 		last:       cfg.Catalog.MustIndex(crm.FieldLastName),
 		byName:     cfg.MatchByName,
 		byEmail:    make(map[string]*prospect, len(rows)),
-		byUnique:   map[string][]*prospect{},
-		byFullName: map[[2]string][]*prospect{},
+		byUnique:   apply.NewIndex[string](prospectID),
+		byFullName: apply.NewIndex[[2]string](prospectID),
 	}
 	l := store.ProspectLookup{UniqueField: cfg.UniqueField}
 	for i := range rows {
@@ -104,13 +107,13 @@ func (x *matchIndex) match(values []string) *prospect {
 		}
 	}
 	if x.unique >= 0 && values[x.unique] != "" {
-		if ps := x.byUnique[values[x.unique]]; len(ps) > 0 {
-			return ps[0]
+		if p, ok := x.byUnique.First(values[x.unique]); ok {
+			return p
 		}
 	}
 	if k, ok := x.nameKey(values); ok {
-		if ps := x.byFullName[k]; len(ps) > 0 {
-			return ps[0]
+		if p, ok := x.byFullName.First(k); ok {
+			return p
 		}
 	}
 	return nil
@@ -122,11 +125,10 @@ func (x *matchIndex) add(p *prospect) {
 		x.byEmail[strings.ToLower(e)] = p
 	}
 	if x.unique >= 0 && p.Values[x.unique] != "" {
-		v := p.Values[x.unique]
-		x.byUnique[v] = insertByID(x.byUnique[v], p)
+		x.byUnique.Add(p.Values[x.unique], p)
 	}
 	if k, ok := x.nameKey(p.Values); ok {
-		x.byFullName[k] = insertByID(x.byFullName[k], p)
+		x.byFullName.Add(k, p)
 	}
 }
 
@@ -136,11 +138,10 @@ func (x *matchIndex) remove(p *prospect) {
 		delete(x.byEmail, strings.ToLower(e))
 	}
 	if x.unique >= 0 && p.Values[x.unique] != "" {
-		v := p.Values[x.unique]
-		x.byUnique[v] = without(x.byUnique[v], p)
+		x.byUnique.Remove(p.Values[x.unique], p)
 	}
 	if k, ok := x.nameKey(p.Values); ok {
-		x.byFullName[k] = without(x.byFullName[k], p)
+		x.byFullName.Remove(k, p)
 	}
 }
 
@@ -153,24 +154,4 @@ func (x *matchIndex) set(p *prospect, i int, v string) {
 	x.remove(p)
 	p.Values[i] = v
 	x.add(p)
-}
-
-func insertByID(ps []*prospect, p *prospect) []*prospect {
-	i := len(ps)
-	for i > 0 && ps[i-1].ID > p.ID {
-		i--
-	}
-	ps = append(ps, nil)
-	copy(ps[i+1:], ps[i:])
-	ps[i] = p
-	return ps
-}
-
-func without(ps []*prospect, p *prospect) []*prospect {
-	for i, q := range ps {
-		if q == p {
-			return append(ps[:i:i], ps[i+1:]...)
-		}
-	}
-	return ps
 }

@@ -2,13 +2,13 @@ package prospects
 
 import (
 	"context"
-	"fmt"
 	"strings"
 
 	"github.com/jackc/pgx/v5"
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/internal/apply"
 	"github.com/leadpipe/leadpipe/kinds/internal/orglink"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/store"
@@ -28,7 +28,7 @@ import (
 type writer struct {
 	plan                            *kind.Plan
 	match                           matchConfig
-	policies                        []crm.Policy
+	policies                        apply.Policies
 	orgs                            *orglink.Linker
 	org, website, email, leadSource int
 
@@ -43,7 +43,7 @@ func newWriter(p *kind.Plan) *writer {
 	w := &writer{
 		plan:        p,
 		match:       matchConfig{Catalog: c, AccountID: p.Account.ID, UniqueField: -1, MatchByName: o.MatchByName},
-		policies:    make([]crm.Policy, len(c.Fields)),
+		policies:    apply.NewPolicies(c, o),
 		org:         c.MustIndex(crm.FieldOrganization),
 		website:     c.MustIndex(crm.FieldWebsite),
 		email:       c.MustIndex(crm.FieldEmail),
@@ -53,9 +53,6 @@ func newWriter(p *kind.Plan) *writer {
 	w.orgs = orglink.New(c, p.Account.ID, func(v []string) string { return crm.OrgDomain(v[w.website], v[w.email]) })
 	if k := o.UniqueIdentifier; k != "" {
 		w.match.UniqueField = c.Index(k)
-	}
-	for i, f := range c.Fields {
-		w.policies[i] = o.PolicyFor(f.Key)
 	}
 	return w
 }
@@ -83,10 +80,15 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 			continue
 		}
 		p := idx.match(r.Values)
-		switch {
-		case p == nil && !s.plan.Options.AllowCreate():
-			r.Skip(pipeline.ReasonNewNotAllowed, "no prospect matches the row and create_new is off")
+		var matched int64
+		if p != nil {
+			matched = p.ID
+		}
+		if reason, detail := apply.Skip(s.plan.Options, "prospect", matched); reason != "" {
+			r.Skip(reason, detail)
 			continue
+		}
+		switch {
 		case p == nil && !room.take():
 			r.Skip(pipeline.ReasonOverLimit, room.limitDetail())
 			continue
@@ -102,9 +104,6 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 			idx.add(p)
 			created = append(created, p)
 			r.Outcome = pipeline.Created
-		case !s.plan.Options.AllowUpdate():
-			r.Skip(pipeline.ReasonExistingNotUpdated, fmt.Sprintf("the row matches prospect %d and update_existing is off", p.ID))
-			continue
 		default:
 			before := p.Edits
 			if err := s.apply(ctx, tx, idx, orgs, b, p, r, false); err != nil {
@@ -159,12 +158,8 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 // change in p.Edits. isNew says p is being created by this row, not yet indexed.
 func (s *writer) apply(ctx context.Context, tx pgx.Tx, idx *matchIndex, orgs *orglink.Batch, b *pipeline.Batch, p *prospect, r *pipeline.Row, isNew bool) error {
 	for i, v := range r.Values {
-		if v == "" {
-			continue
-		}
-		policy := s.policies[i]
 		cur := p.Values[i]
-		if policy == crm.Ignore || (policy == crm.UpdateIfEmpty && cur != "") {
+		if !s.policies.Takes(i, cur, v) {
 			continue
 		}
 		if i == s.org {
@@ -176,10 +171,7 @@ func (s *writer) apply(ctx context.Context, tx pgx.Tx, idx *matchIndex, orgs *or
 				continue
 			}
 		}
-		if policy == crm.Merge && cur != "" {
-			v = strings.Join(crm.MergeMulti(strings.Split(cur, ";"), strings.Split(v, ";")), ";")
-		}
-		if cur == v || (i == s.email && strings.EqualFold(cur, v)) {
+		if v = s.policies.Value(i, cur, v); cur == v || (i == s.email && strings.EqualFold(cur, v)) {
 			continue
 		}
 		if isNew {

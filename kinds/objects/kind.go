@@ -1,0 +1,121 @@
+// Package objects is the kind of the records of an account's custom object types: an account
+// defines a type (its key, its label, the field that identifies a record) and the type's fields,
+// and each type is a kind of its own, named by its key, for that account's imports. A record
+// matches by its identifying field and may link to an existing prospect by the prospect's email
+// (kinds/internal/prospectlink); an object import never creates a prospect.
+package objects
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/pipeline"
+	"github.com/leadpipe/leadpipe/stages/validate"
+	"github.com/leadpipe/leadpipe/store"
+)
+
+// StandardFields are the fields of every object type: its link to a prospect, given by the
+// prospect's email (which is not stored). The type's own fields follow them as custom fields
+// of entity the type's key.
+func StandardFields() []crm.Field {
+	return []crm.Field{
+		{Key: crm.FieldProspect, Label: "Prospect", Type: crm.Prospect},
+		{Key: crm.FieldProspectEmail, Label: "Prospect Email", Type: crm.Email, MaxLength: 254, Aliases: []string{"Contact Email"}},
+	}
+}
+
+// Kind is the kind of the records of one object type.
+type Kind struct{ Type store.ObjectType }
+
+var _ kind.Kind = Kind{}
+
+// Resolve is the kind.Resolver of object types: the kind of the account's type whose key is
+// name, or nil and the keys of the account's types.
+func Resolve(ctx context.Context, q store.Querier, accountID int64, name string) (kind.Kind, []string, error) {
+	types, err := store.ObjectTypes(ctx, q, accountID)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys := make([]string, len(types))
+	for i, t := range types {
+		if t.Key == name {
+			return Kind{t}, nil, nil
+		}
+		keys[i] = t.Key
+	}
+	return nil, keys, nil
+}
+
+// Name implements kind.Kind: the type's key.
+func (k Kind) Name() string { return k.Type.Key }
+
+// Noun implements kind.Kind: the type's label, lowercased.
+func (k Kind) Noun() string { return strings.ToLower(k.Type.Label) }
+
+// StandardFields implements kind.Kind.
+func (Kind) StandardFields() []crm.Field { return StandardFields() }
+
+// CheckOptions implements kind.Kind: an object record has no lists, tags, campaign, lead
+// source, owner or name, and matches by its type's identifying field only, which must exist.
+func (k Kind) CheckOptions(o crm.Options, c *crm.Catalog) []string {
+	var problems []string
+	notHere := func(option string, set bool) {
+		if set {
+			problems = append(problems, fmt.Sprintf("%s: does not apply to an import of object type %q", option, k.Type.Key))
+		}
+	}
+	notHere("list", o.List != "")
+	notHere("tags", len(o.Tags) > 0)
+	notHere("campaign", o.Campaign != "")
+	notHere("lead_source", o.LeadSource != "")
+	notHere("owner", o.Owner != "")
+	notHere("match_by_name", o.MatchByName)
+	notHere("split_full_name", o.SplitFullName)
+	if u := o.UniqueIdentifier; u != "" && u != k.Type.Identifier {
+		problems = append(problems, fmt.Sprintf("unique_identifier: records of object type %q match by their identifier %q only", k.Type.Key, k.Type.Identifier))
+	}
+	if c.Index(k.Type.Identifier) < 0 {
+		problems = append(problems, fmt.Sprintf("object type %q: its identifier field %q does not exist: add it with leadpipe field add --object %s", k.Type.Key, k.Type.Identifier, k.Type.Key))
+	}
+	return problems
+}
+
+// Counters implements kind.Kind: an object import counts nothing but its rows.
+func (Kind) Counters() []string { return nil }
+
+// OverLimit implements kind.Kind: no limit bounds object records.
+func (Kind) OverLimit(store.Account, int) bool { return false }
+
+// Prepare implements kind.Kind: records are found by the unique index of their identifier,
+// which always exists.
+func (Kind) Prepare(context.Context, store.Querier, *kind.Plan) error { return nil }
+
+// Rules implements kind.Kind.
+func (k Kind) Rules(p *kind.Plan) validate.Rules {
+	return rules{identifier: p.Catalog.MustIndex(k.Type.Identifier), key: k.Type.Identifier}
+}
+
+// Writer implements kind.Kind.
+func (k Kind) Writer(p *kind.Plan) pipeline.Writer { return newWriter(k.Type, p) }
+
+// rules skip a row without a value of the identifying field.
+type rules struct {
+	identifier int
+	key        string
+}
+
+func (rules) Before(*pipeline.Row) {}
+
+func (x rules) After(r *pipeline.Row) {
+	if r.Values[x.identifier] == "" {
+		r.Skip(pipeline.ReasonMissingIdentifier, fmt.Sprintf("the row has no %s", x.key))
+	}
+}
+
+// Records implements kind.Kind.
+func (k Kind) Records(ctx context.Context, q store.Querier, p *kind.Plan, ids []int64) ([]store.Record, error) {
+	return store.ObjectRecordsByID(ctx, q, k.Type, p.Catalog, p.Account.ID, ids)
+}

@@ -1,0 +1,144 @@
+package objects
+
+import (
+	"context"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/internal/apply"
+	"github.com/leadpipe/leadpipe/kinds/internal/prospectlink"
+	"github.com/leadpipe/leadpipe/pipeline"
+	"github.com/leadpipe/leadpipe/store"
+)
+
+// writer writes the batches of one import into an object type. Each batch, in the transaction
+// the engine opened for it, locks the type (a dry run reads without locking), loads the records
+// its rows identify and the prospects they link
+// to, applies the rows one at a time in file order in memory, then writes new records with
+// COPY and changed ones with one UPDATE. It is safe for one goroutine.
+type writer struct {
+	plan       *kind.Plan
+	t          store.ObjectType
+	identifier int                 // catalog index of the identifying field
+	email      int                 // catalog index of the prospect email, which only links
+	canon      func(string) string // identifying values as they compare: emails case aside
+	policies   apply.Policies
+	prospects  *prospectlink.Linker
+	ids        *store.IDPool
+}
+
+// record is a record the batch may match, with what the batch did to it.
+type record struct {
+	store.Record
+	created, changed bool
+}
+
+func newWriter(t store.ObjectType, p *kind.Plan) *writer {
+	c := p.Catalog
+	w := &writer{
+		plan:       p,
+		t:          t,
+		identifier: c.MustIndex(t.Identifier),
+		email:      c.MustIndex(crm.FieldProspectEmail),
+		canon:      func(s string) string { return s },
+		policies:   apply.NewPolicies(c, p.Options),
+		prospects:  prospectlink.New(c, p.Account.ID),
+		ids:        store.NewIDPool("object_record"),
+	}
+	if c.Fields[w.identifier].Type == crm.Email {
+		w.canon = strings.ToLower
+	}
+	return w
+}
+
+// Write applies and writes one batch in tx.
+func (w *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error {
+	c, acct, o := w.plan.Catalog, w.plan.Account.ID, w.plan.Options
+	if !w.plan.DryRun {
+		if err := store.LockObjectType(ctx, tx, w.t); err != nil {
+			return err
+		}
+	}
+	var keys []string
+	for i := range b.Rows {
+		if r := &b.Rows[i]; !r.Skipped() {
+			keys = append(keys, r.Values[w.identifier])
+		}
+	}
+	found, err := store.LoadObjectRecords(ctx, tx, w.t, c, acct, keys)
+	if err != nil {
+		return err
+	}
+	byKey := make(map[string]*record, len(keys))
+	for _, r := range found {
+		byKey[w.canon(r.Values[w.identifier])] = &record{Record: r}
+	}
+	links, err := w.prospects.Load(ctx, tx, b.Rows)
+	if err != nil {
+		return err
+	}
+	var created, changed []store.Record // sharing their Values with the records of byKey
+	for i := range b.Rows {
+		r := &b.Rows[i]
+		if r.Skipped() {
+			continue
+		}
+		key := w.canon(r.Values[w.identifier])
+		rec := byKey[key]
+		var matched int64
+		if rec != nil {
+			matched = rec.ID
+		}
+		if reason, detail := apply.Skip(o, w.plan.Kind.Noun(), matched); reason != "" {
+			r.Skip(reason, detail)
+			continue
+		}
+		links.Link(r)
+		if rec == nil {
+			id, err := w.ids.Next(ctx, tx)
+			if err != nil {
+				return err
+			}
+			rec = &record{Record: store.Record{ID: id, Values: make([]string, len(c.Fields))}, created: true}
+			rec.Values[w.identifier] = r.Values[w.identifier]
+			w.set(rec, r)
+			byKey[key] = rec
+			created = append(created, rec.Record)
+			r.Outcome = pipeline.Created
+		} else {
+			r.Outcome = pipeline.Unchanged
+			if w.set(rec, r) {
+				r.Outcome = pipeline.Updated
+				if !rec.created && !rec.changed {
+					rec.changed = true
+					changed = append(changed, rec.Record)
+				}
+			}
+		}
+		r.EntityID = rec.ID
+	}
+	if err := store.UpdateObjectRecords(ctx, tx, w.t, c, acct, changed); err != nil {
+		return err
+	}
+	return store.InsertObjectRecords(ctx, tx, w.t, c, acct, created)
+}
+
+// set sets the row's values on rec under the field policies (SPEC §5) and reports whether a
+// value changed. The identifying value, which the row matched by, stays as stored; the prospect
+// email is not stored, the link it resolved to is.
+func (w *writer) set(rec *record, r *pipeline.Row) bool {
+	edited := false
+	for i, v := range r.Values {
+		cur := rec.Values[i]
+		if i == w.identifier || i == w.email || !w.policies.Takes(i, cur, v) {
+			continue
+		}
+		if v = w.policies.Value(i, cur, v); cur != v {
+			rec.Values[i], edited = v, true
+		}
+	}
+	return edited
+}
