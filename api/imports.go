@@ -3,6 +3,7 @@ package api
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"mime"
 	"net/http"
@@ -220,6 +221,9 @@ func (s *Server) listImports(w http.ResponseWriter, r *http.Request, acct store.
 		return err
 	}
 	list, err := History(r.Context(), s.Pool, acct, f)
+	if errors.Is(err, importer.ErrUnknownKind) {
+		return badRequest("invalid query parameters", []string{"kind: " + err.Error()})
+	}
 	if err != nil {
 		return err
 	}

@@ -337,7 +337,7 @@ func TestUploadKind(t *testing.T) {
 		wantError(t, "POST "+path+", a long kind", h.do(b, http.MethodPost, path, body, ct), http.StatusBadRequest, `the "kind" part is longer than 200 bytes; send one of: `+kinds)
 	}
 	e := wantError(t, "GET /v1/imports?kind=bogus", b.get("/v1/imports?kind=bogus"), http.StatusBadRequest, "invalid query parameters")
-	if want := []any{`kind: unknown kind "bogus"; the kinds are ` + kinds}; !reflect.DeepEqual(e.Detail, want) {
+	if want := []any{`kind: unknown kind "bogus" (want ` + kinds + `)`}; !reflect.DeepEqual(e.Detail, want) {
 		t.Errorf("GET /v1/imports?kind=bogus: detail %#v, want %q", e.Detail, want)
 	}
 	if n := h.count("SELECT count(*) FROM imports WHERE account_id = $1", b.acct.ID); n != 0 {

@@ -1,11 +1,15 @@
 -- Failed imports: the fifty most recent imports that failed, and why.
 --
+-- kind is the kind of record the import wrote (prospects, organizations, deals or an object
+-- type's key).
+--
 -- Parameters: @account (an account's name; '' for every account), @since (imports queued
 -- then or later).
 SELECT
     finished_at,
     import_id,
     account,
+    kind,
     source,
     file_name,
     rows_done,

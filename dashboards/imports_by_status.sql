@@ -1,12 +1,16 @@
--- Imports by status: finished imports per account and status, with their rows and times.
+-- Imports by status: finished imports per account, kind and status, with their rows and
+-- times.
 --
 -- Status is completed, failed or cancelled: analytics record an import when it ends. Imports
 -- still queued or running are in `leadpipe imports list` and the metric leadpipe_imports.
+-- kind is the kind of record the import wrote (prospects, organizations, deals or an object
+-- type's key).
 --
 -- Parameters: @account (an account's name; '' for every account), @since (imports queued
 -- then or later).
 SELECT
     account,
+    kind,
     status,
     count() AS imports,
     sum(rows_done) AS total_rows,
@@ -16,5 +20,5 @@ SELECT
 FROM import_summaries FINAL
 WHERE (@account = '' OR account = @account)
     AND created_at >= @since
-GROUP BY account, status
-ORDER BY account, status
+GROUP BY account, kind, status
+ORDER BY account, kind, status

@@ -1,12 +1,15 @@
--- Row outcomes by account over time: rows created, updated, unchanged and skipped per day.
+-- Row outcomes by account over time: rows created, updated, unchanged and skipped per day
+-- and kind.
 --
--- The day is the day the import started.
+-- The day is the day the import started; kind is the kind of record the import wrote
+-- (prospects, organizations, deals or an object type's key).
 --
 -- Parameters: @account (an account's name; '' for every account), @since (imports started
 -- then or later).
 SELECT
     toDate(at) AS day,
     account,
+    kind,
     count() AS total_rows,
     countIf(outcome = 'created') AS created_rows,
     countIf(outcome = 'updated') AS updated_rows,
@@ -15,5 +18,5 @@ SELECT
 FROM row_outcomes FINAL
 WHERE (@account = '' OR account = @account)
     AND at >= @since
-GROUP BY day, account
-ORDER BY day, account
+GROUP BY day, account, kind
+ORDER BY day, account, kind

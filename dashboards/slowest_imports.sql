@@ -1,13 +1,15 @@
 -- Slowest imports: the twenty finished imports that ran longest, with their rows per second.
 --
 -- run_seconds counts from start to end; queued_seconds is the wait before a worker took the
--- import.
+-- import. kind is the kind of record the import wrote (prospects, organizations, deals or an
+-- object type's key).
 --
 -- Parameters: @account (an account's name; '' for every account), @since (imports queued
 -- then or later).
 SELECT
     import_id,
     account,
+    kind,
     source,
     file_name,
     status,

@@ -1,7 +1,8 @@
 -- Top failing sources: the files whose imports failed or skipped the most rows, worst first.
 --
--- One line per account, source (upload, watch, kafka, cli) and file name, for the twenty files
--- with the most failed imports, then the most skipped rows.
+-- One line per account, source (upload, watch, kafka, cli), file name and kind, for the twenty
+-- files with the most failed imports, then the most skipped rows. kind is the kind of record
+-- the import wrote (prospects, organizations, deals or an object type's key).
 --
 -- Parameters: @account (an account's name; '' for every account), @since (imports queued
 -- then or later).
@@ -9,6 +10,7 @@ SELECT
     account,
     source,
     file_name,
+    kind,
     count() AS imports,
     countIf(status = 'failed') AS failed_imports,
     sum(rows_done) AS total_rows,
@@ -17,7 +19,7 @@ SELECT
 FROM import_summaries FINAL
 WHERE (@account = '' OR account = @account)
     AND created_at >= @since
-GROUP BY account, source, file_name
+GROUP BY account, source, file_name, kind
 HAVING failed_imports > 0 OR skipped_rows > 0
-ORDER BY failed_imports DESC, skipped_rows DESC, account, source, file_name
+ORDER BY failed_imports DESC, skipped_rows DESC, account, source, file_name, kind
 LIMIT 20

@@ -248,7 +248,7 @@ func TestDashboardsAreWellFormed(t *testing.T) {
 }
 
 // grafanaMacros are what Grafana's ClickHouse datasource expands in a panel's SQL before it runs
-// it, with stand-ins: a time bucket, a time range, the account variable.
+// it, with stand-ins: a time bucket, a time range, the account and kind variables.
 var grafanaMacros = []struct {
 	re   *regexp.Regexp
 	with string
@@ -256,36 +256,50 @@ var grafanaMacros = []struct {
 	{regexp.MustCompile(`\$__timeInterval\((\w+)\)`), "toStartOfHour($1)"},
 	{regexp.MustCompile(`\$__timeFilter\((\w+)\)`), "$1 >= toDateTime('2000-01-01 00:00:00')"},
 	{regexp.MustCompile(`\$\{account:singlequote\}`), "'acme'"},
+	{regexp.MustCompile(`\$\{kind:singlequote\}`), "'prospects'"},
 }
 
-// TestDashboardClickHouseSQLRuns runs the SQL of every ClickHouse panel, its Grafana macros
-// expanded, against a real ClickHouse holding the analytics tables leadpipe writes: each must
-// be valid for that schema.
+// TestDashboardClickHouseSQLRuns runs the SQL of every ClickHouse panel and variable, its Grafana
+// macros expanded, against a real ClickHouse holding the analytics tables leadpipe writes: each
+// must be valid for that schema.
 func TestDashboardClickHouseSQLRuns(t *testing.T) {
 	db := analyticstest.Database(t, "leadpipe_test_dashboards")
 	conn := analyticstest.Conn(t, analyticstest.Addr(), db)
 	ran := 0
+	run := func(where, sql string) {
+		t.Helper()
+		for _, m := range grafanaMacros {
+			sql = m.re.ReplaceAllString(sql, m.with)
+		}
+		if strings.Contains(sql, "$") {
+			t.Errorf("%s: a Grafana macro this test does not know: %s", where, sql)
+			return
+		}
+		rows, err := conn.Query(context.Background(), sql)
+		if err != nil {
+			t.Errorf("%s: %v\n%s", where, err, sql)
+			return
+		}
+		rows.Close()
+		ran++
+	}
 	for _, d := range loadDashboards(t) {
+		for _, v := range d.Templating.List {
+			if v.Type != "query" || v.Datasource == nil || v.Datasource.Type != clickhouseType {
+				continue
+			}
+			var sql string
+			if err := json.Unmarshal(v.Query, &sql); err != nil {
+				t.Errorf("%s: variable %s: query: %v", d.file, v.Name, err)
+				continue
+			}
+			run(fmt.Sprintf("%s: variable %s", d.file, v.Name), sql)
+		}
 		for _, p := range d.panels() {
 			for _, tg := range p.Targets {
-				if tg.RawSQL == "" {
-					continue
+				if tg.RawSQL != "" {
+					run(fmt.Sprintf("%s %q", d.file, p.Title), tg.RawSQL)
 				}
-				sql := tg.RawSQL
-				for _, m := range grafanaMacros {
-					sql = m.re.ReplaceAllString(sql, m.with)
-				}
-				if strings.Contains(sql, "$") {
-					t.Errorf("%s %q: a Grafana macro this test does not know: %s", d.file, p.Title, sql)
-					continue
-				}
-				rows, err := conn.Query(context.Background(), sql)
-				if err != nil {
-					t.Errorf("%s %q: %v\n%s", d.file, p.Title, err, sql)
-					continue
-				}
-				rows.Close()
-				ran++
 			}
 		}
 	}

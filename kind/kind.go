@@ -67,9 +67,20 @@ type Plan struct {
 	DryRun bool
 }
 
-// ErrUnknown is the error of a name that is no kind of the account's imports; it comes with
-// crm.ErrInvalidOptions, and its message lists the kinds there are.
+// ErrUnknown is the error of a name that is no kind of the account's imports. Such an error is
+// crm.ErrInvalidOptions too, and its message lists the kinds there are.
 var ErrUnknown = errors.New("unknown kind")
+
+// unknownError is ErrUnknown for one name, with the kinds there are.
+type unknownError struct{ name, want string }
+
+func (e *unknownError) Error() string {
+	return fmt.Sprintf("%v %q (want %s)", ErrUnknown, e.name, e.want)
+}
+
+func (e *unknownError) Is(target error) bool {
+	return target == ErrUnknown || target == crm.ErrInvalidOptions
+}
 
 // Registry holds the kinds an engine imports, by name: its own, and those an account defines
 // (its custom object types), found by its resolver.
@@ -116,7 +127,7 @@ func (r *Registry) Get(name string) (Kind, error) {
 	if k, ok := r.kinds[name]; ok {
 		return k, nil
 	}
-	return nil, fmt.Errorf("%w: kind: %w %q (want %s)", crm.ErrInvalidOptions, ErrUnknown, name, strings.Join(r.Names(), ", "))
+	return nil, &unknownError{name, strings.Join(r.Names(), ", ")}
 }
 
 // Lookup returns the kind named name for an account: a registered kind (the default for ""),
@@ -133,7 +144,7 @@ func (r *Registry) Lookup(ctx context.Context, q store.Querier, accountID int64,
 	if len(defined) > 0 {
 		want += "; or one of the account's object types: " + strings.Join(defined, ", ")
 	}
-	return nil, fmt.Errorf("%w: kind: %w %q (want %s)", crm.ErrInvalidOptions, ErrUnknown, name, want)
+	return nil, &unknownError{name, want}
 }
 
 // Names lists the registered kinds, sorted.

@@ -16,7 +16,7 @@ type RowOutcome struct {
 	Outcome  string          `json:"outcome"`
 	Reason   string          `json:"reason,omitempty"`
 	Detail   string          `json:"detail,omitempty"`
-	EntityID int64           `json:"prospect_id,omitempty"` // the record the row created or matched
+	EntityID int64           `json:"entity_id,omitempty"` // the record of the import's kind the row created or matched
 	Warnings json.RawMessage `json:"warnings,omitempty"`
 }
 
@@ -35,7 +35,10 @@ type ImportEvent struct {
 	Updated   int       `json:"updated"`
 	Unchanged int       `json:"unchanged"`
 	Skipped   int       `json:"skipped"`
-	Error     string    `json:"error,omitempty"`
+	// Counters are the import's named counters (Counts.Counters) as the event left them; empty
+	// for most events recorded before they were kept (migration 0014).
+	Counters map[string]int `json:"counters"`
+	Error    string         `json:"error,omitempty"`
 }
 
 // SinkCursor is how far a sink has delivered one import: its row outcomes up to Row and its
@@ -134,7 +137,7 @@ func RowOutcomes(ctx context.Context, q Querier, importID int64, after, limit in
 // ImportEvents returns an import's events after seq after, in order.
 func ImportEvents(ctx context.Context, q Querier, importID int64, after int) ([]ImportEvent, error) {
 	rows, err := q.Query(ctx, `SELECT import_id, seq, kind, at, status, rows_done, coalesce(rows_total, 0),
-			created, updated, unchanged, skipped, coalesce(error, '')
+			created, updated, unchanged, skipped, counters, coalesce(error, '')
 		FROM import_events WHERE import_id = $1 AND seq > $2 ORDER BY seq`, importID, after)
 	if err != nil {
 		return nil, fmt.Errorf("events of import %d: %w", importID, err)
@@ -142,7 +145,7 @@ func ImportEvents(ctx context.Context, q Querier, importID int64, after int) ([]
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (ImportEvent, error) {
 		var e ImportEvent
 		err := r.Scan(&e.ImportID, &e.Seq, &e.Kind, &e.At, &e.Status, &e.RowsDone, &e.RowsTotal,
-			&e.Created, &e.Updated, &e.Unchanged, &e.Skipped, &e.Error)
+			&e.Created, &e.Updated, &e.Unchanged, &e.Skipped, &e.Counters, &e.Error)
 		return e, err
 	})
 	if err != nil {

@@ -54,12 +54,12 @@ func TestAnalyticsCommand(t *testing.T) {
 		t.Fatalf("leadpipe analytics outcomes_by_day printed %q, want a header and one row", out)
 	}
 	header, row := strings.Fields(lines[0]), strings.Fields(lines[1])
-	want := []string{"day", "account", "total_rows", "created_rows", "updated_rows", "unchanged_rows", "skipped_rows"}
+	want := []string{"day", "account", "kind", "total_rows", "created_rows", "updated_rows", "unchanged_rows", "skipped_rows"}
 	if strings.Join(header, " ") != strings.Join(want, " ") {
 		t.Errorf("header %q, want %q", header, want)
 	}
-	if len(row) != len(want) || row[1] != account || row[2] != "3" || row[3] != "2" || row[6] != "1" {
-		t.Errorf("row %q, want the account's 3 rows: 2 created, 1 skipped", row)
+	if len(row) != len(want) || row[1] != account || row[2] != "prospects" || row[3] != "3" || row[4] != "2" || row[7] != "1" {
+		t.Errorf("row %q, want the account's 3 rows of prospects: 2 created, 1 skipped", row)
 	}
 	// Columns are aligned: each starts where its header does.
 	for _, name := range want[1:] {
@@ -71,7 +71,7 @@ func TestAnalyticsCommand(t *testing.T) {
 
 	// An account name is a parameter, never SQL.
 	out = mustCLI(t, "analytics", "skip_reasons", "--account", account+"' OR '1'='1")
-	if strings.TrimSpace(out) != "day  account  reason  skipped_rows\n(no rows)" {
+	if strings.TrimSpace(out) != "day  account  kind  reason  skipped_rows\n(no rows)" {
 		t.Errorf("a quote in --account changed the query:\n%s", out)
 	}
 

@@ -193,7 +193,7 @@ func TestMalformedRequestsAreDeadLetteredWithoutBlockingThePartition(t *testing.
 		{"no file", `{"version": 1, "account": "x"}`, requests.ReasonBadMessage, `"file" missing`},
 		{"unknown account", `{"version": 1, "account": "no such account", "file": "good.csv"}`, requests.ReasonUnknownAccount, `"no such account"`},
 		{"unknown kind", req(good, map[string]any{"kind": "bogus"}), requests.ReasonUnknownKind,
-			`"kind": unknown kind "bogus"; the kinds are ` + strings.Join(importer.Kinds(), ", ")},
+			`unknown kind "bogus" (want ` + strings.Join(importer.Kinds(), ", ") + `)`},
 		{"kind not a string", req(good, map[string]any{"kind": 7}), requests.ReasonBadMessage, "Message.kind of type string"},
 		{"missing file", req("nope.csv", nil), requests.ReasonMissingFile, "no file nope.csv"},
 		{"dot-dot", req("../outside.csv", nil), requests.ReasonForbiddenFile, "leads out of file_root"},

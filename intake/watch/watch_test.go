@@ -313,8 +313,8 @@ func TestOptionsFileKind(t *testing.T) {
 	}
 	kinds := strings.Join(importer.Kinds(), ", ")
 	for name, why := range map[string]string{
-		"unknown.csv": `options file unknown.csv.options.json: invalid import options: kind: unknown kind "bogus"; the kinds are ` + kinds,
-		"nul.csv":     `options file nul.csv.options.json: invalid import options: kind: unknown kind "prospects\x00"; the kinds are ` + kinds,
+		"unknown.csv": `unknown kind "bogus" (want ` + kinds + `)`,
+		"nul.csv":     `unknown kind "prospects\x00" (want ` + kinds + `)`,
 		"number.csv":  `options file number.csv.options.json: invalid import options: kind: 7 is not a string; name one of the kinds: ` + kinds,
 		"typo.csv":    `options file typo.csv.options.json: invalid import options: json: unknown field "tagz"`,
 	} {

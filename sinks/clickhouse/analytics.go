@@ -11,6 +11,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"strings"
 	"time"
@@ -29,6 +30,10 @@ const (
 	codeUnknownTable    = 60
 	codeUnknownDatabase = 81
 )
+
+// codeIllegalColumn is the code of, among others, "Cannot add column x: column with this name
+// already exists".
+const codeIllegalColumn = 44
 
 var databaseName = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*$`)
 
@@ -93,10 +98,11 @@ func Migrate(ctx context.Context, addr, database string) ([]int, error) {
 		return nil, err
 	}
 	defer conn.Close()
-	return migrate(ctx, conn)
+	return migrateUpTo(ctx, conn, math.MaxInt)
 }
 
-func migrate(ctx context.Context, conn driver.Conn) ([]int, error) {
+// migrateUpTo applies the migrations not applied yet, up to version last.
+func migrateUpTo(ctx context.Context, conn driver.Conn, last int) ([]int, error) {
 	if err := conn.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (version UInt32, applied_at DateTime)
 		ENGINE = ReplacingMergeTree() ORDER BY version`); err != nil {
 		return nil, fmt.Errorf("clickhouse migrate: %w", err)
@@ -124,11 +130,11 @@ func migrate(ctx context.Context, conn driver.Conn) ([]int, error) {
 	}
 	var applied []int
 	for _, f := range files {
-		if seen[f.Version] {
+		if seen[f.Version] || f.Version > last {
 			continue
 		}
 		for _, stmt := range statements(f.SQL) {
-			if err := conn.Exec(ctx, stmt); err != nil {
+			if err := conn.Exec(ctx, stmt); err != nil && !alreadyApplied(err) {
 				return nil, fmt.Errorf("clickhouse migration %s: %w", f.Name, err)
 			}
 		}
@@ -147,6 +153,14 @@ func migrate(ctx context.Context, conn driver.Conn) ([]int, error) {
 		applied = append(applied, f.Version)
 	}
 	return applied, nil
+}
+
+// alreadyApplied reports whether a migration statement failed because what it makes is there
+// already: a column that exists, added by another daemon applying the same migration (ClickHouse
+// 18.16 has no ADD COLUMN IF NOT EXISTS).
+func alreadyApplied(err error) bool {
+	var ex *clickhouse.Exception
+	return errors.As(err, &ex) && ex.Code == codeIllegalColumn && strings.Contains(ex.Message, "already exists")
 }
 
 // statements splits a migration into its statements, which the native protocol takes one at

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -148,13 +149,13 @@ func insertRows(ctx context.Context, conn driver.Conn, d pipeline.Delivery) erro
 	if d.Import.StartedAt != nil {
 		at = *d.Import.StartedAt
 	}
-	return insert(ctx, conn, `INSERT INTO row_outcomes (account, import_id, row_number, outcome, reason, prospect_id,
-		warnings, source, file_name, at)`, func(b driver.Batch) error {
+	return insert(ctx, conn, `INSERT INTO row_outcomes (account, import_id, kind, row_number, outcome, reason, entity_id,
+		prospect_id, warnings, source, file_name, at)`, func(b driver.Batch) error {
 		for _, r := range d.Rows {
 			kinds, err := warningKinds(r.Warnings)
 			if err == nil {
-				err = b.Append(d.Account, uint64(d.Import.ID), uint32(r.Row), r.Outcome, r.Reason, uint64(r.EntityID),
-					kinds, d.Import.Source, d.Import.FileName, at)
+				err = b.Append(d.Account, uint64(d.Import.ID), d.Import.Kind, uint32(r.Row), r.Outcome, r.Reason,
+					uint64(r.EntityID), prospectID(d.Import.Kind, r.EntityID), kinds, d.Import.Source, d.Import.FileName, at)
 			}
 			if err != nil {
 				return fmt.Errorf("row %d: %w", r.Row, err)
@@ -162,6 +163,19 @@ func insertRows(ctx context.Context, conn driver.Conn, d pipeline.Delivery) erro
 		}
 		return nil
 	})
+}
+
+// prospectsKind is the kind whose rows also fill prospect_id, the column of the rows written
+// before imports had kinds.
+const prospectsKind = "prospects"
+
+// prospectID is prospect_id of a row of an import of kind: its entity in a prospects import,
+// 0 in any other (another kind's id is no prospect's).
+func prospectID(kind string, entityID int64) uint64 {
+	if kind != prospectsKind {
+		return 0
+	}
+	return uint64(entityID)
 }
 
 // warningKinds returns the distinct kinds of a row's field warnings, sorted and joined by
@@ -206,25 +220,30 @@ func insertSummary(ctx context.Context, conn driver.Conn, account string, im sto
 	if im.OverLimitWarning {
 		overLimit = 1
 	}
+	names := slices.Sorted(maps.Keys(c.Counters))
+	values := make([]uint64, len(names))
+	for i, name := range names {
+		values[i] = uint64(c.Counters[name])
+	}
 	err := insert(ctx, conn, `INSERT INTO import_summaries (account, import_id, version, kind, source, file_name,
 		file_size, file_sha256, options, status, error, over_limit_warning, rows_total, rows_done, created, updated,
-		unchanged, skipped, organizations_created, organizations_linked, created_at, started_at, finished_at,
-		queued_ms, run_ms, rows_per_second)`, func(b driver.Batch) error {
+		unchanged, skipped, counters.name, counters.value, organizations_created, organizations_linked, created_at,
+		started_at, finished_at, queued_ms, run_ms, rows_per_second)`, func(b driver.Batch) error {
 		return b.Append(account, uint64(im.ID), uint32(ev.Seq), im.Kind, im.Source, im.FileName, uint64(im.FileSize),
 			im.FileSHA256, string(im.Options), im.Status, im.Error, overLimit, uint32(im.RowsTotal), uint32(c.Rows),
-			uint32(c.Created), uint32(c.Updated), uint32(c.Unchanged), uint32(c.Skipped), uint32(c.Counters["organizations_created"]),
-			uint32(c.Counters["organizations_linked"]), im.CreatedAt, started, finished, uint64(queued.Milliseconds()),
-			uint64(run.Milliseconds()), rate)
+			uint32(c.Created), uint32(c.Updated), uint32(c.Unchanged), uint32(c.Skipped), names, values,
+			uint32(c.Counters["organizations_created"]), uint32(c.Counters["organizations_linked"]), im.CreatedAt, started,
+			finished, uint64(queued.Milliseconds()), uint64(run.Milliseconds()), rate)
 	})
 	if err != nil || len(c.SkippedByReason)+len(c.WarningsByKind) == 0 {
 		return err
 	}
-	return insert(ctx, conn, `INSERT INTO import_counts (account, import_id, version, kind, name, count, source,
-		file_name, created_at, finished_at)`, func(b driver.Batch) error {
+	return insert(ctx, conn, `INSERT INTO import_counts (account, import_id, import_kind, version, kind, name, count,
+		source, file_name, created_at, finished_at)`, func(b driver.Batch) error {
 		for kind, counts := range map[string]map[string]int{"skip_reason": c.SkippedByReason, "warning": c.WarningsByKind} {
 			for name, n := range counts {
-				err := b.Append(account, uint64(im.ID), uint32(ev.Seq), kind, name, uint64(n), im.Source, im.FileName,
-					im.CreatedAt, finished)
+				err := b.Append(account, uint64(im.ID), im.Kind, uint32(ev.Seq), kind, name, uint64(n), im.Source,
+					im.FileName, im.CreatedAt, finished)
 				if err != nil {
 					return err
 				}

@@ -2,10 +2,12 @@ package kafkasink_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"maps"
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -47,6 +49,36 @@ func TestDocsMatchTheCode(t *testing.T) {
 		slices.Sort(documented)
 		if want := slices.Sorted(maps.Keys(fields)); !slices.Equal(documented, want) {
 			t.Errorf("%s documents fields %v, the message has %v", heading, documented, want)
+		}
+	}
+}
+
+// The example consumer reads a version 1 outcome as a prospects one, a version 2 outcome of
+// any kind as it is, and skips other versions.
+func TestExampleConsumerReadsBothVersions(t *testing.T) {
+	for _, c := range []struct {
+		msg, want string
+	}{
+		{`{"version":1,"import_id":7,"row_number":2,"account":"acme","outcome":"created","reason":"","detail":"","prospect_id":12,"warnings":[]}`,
+			"7 2 prospects created 12"},
+		{`{"version":2,"import_id":8,"row_number":3,"account":"acme","kind":"organizations","outcome":"updated","reason":"","detail":"","entity_id":311,"prospect_id":null,"warnings":[]}`,
+			"8 3 organizations updated 311"},
+		{`{"version":2,"import_id":8,"row_number":4,"account":"acme","kind":"deals","outcome":"skipped","reason":"missing_identifier","detail":"","entity_id":null,"prospect_id":null,"warnings":[]}`,
+			"8 4 deals skipped none"},
+		{`{"version":3,"import_id":9,"row_number":2}`, "error: version 3"},
+	} {
+		got := ""
+		if o, err := read([]byte(c.msg)); err != nil {
+			got = "error: " + err.Error()
+		} else {
+			entity := "none"
+			if o.EntityID != nil {
+				entity = strconv.FormatInt(*o.EntityID, 10)
+			}
+			got = fmt.Sprintf("%d %d %s %s %s", o.ImportID, o.RowNumber, o.Kind, o.Outcome, entity)
+		}
+		if got != c.want {
+			t.Errorf("read(%s) = %s, want %s", c.msg, got, c.want)
 		}
 	}
 }

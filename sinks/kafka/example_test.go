@@ -12,13 +12,32 @@ import (
 
 // outcome is what this consumer reads of a row outcome message.
 type outcome struct {
-	Version    int    `json:"version"`
-	ImportID   int64  `json:"import_id"`
-	RowNumber  int    `json:"row_number"`
-	Account    string `json:"account"`
-	Outcome    string `json:"outcome"`
-	Reason     string `json:"reason"`
+	Version   int    `json:"version"`
+	ImportID  int64  `json:"import_id"`
+	RowNumber int    `json:"row_number"`
+	Account   string `json:"account"`
+	Kind      string `json:"kind"`
+	Outcome   string `json:"outcome"`
+	Reason    string `json:"reason"`
+	EntityID  *int64 `json:"entity_id"`
+	// ProspectID is read from version 1 messages, which have no kind nor entity_id.
 	ProspectID *int64 `json:"prospect_id"`
+}
+
+// read decodes a row outcome of version 1 or 2, as version 2.
+func read(value []byte) (outcome, error) {
+	var o outcome
+	if err := json.Unmarshal(value, &o); err != nil {
+		return o, err
+	}
+	switch o.Version {
+	case 1: // always a prospects import
+		o.Kind, o.EntityID = "prospects", o.ProspectID
+	case 2:
+	default:
+		return o, fmt.Errorf("version %d", o.Version)
+	}
+	return o, nil
 }
 
 // consume prints every row outcome once, until ctx is done. It commits a message's offset
@@ -37,12 +56,11 @@ func consume(ctx context.Context, brokers []string) error {
 		if err != nil {
 			return err
 		}
-		var o outcome
-		if err := json.Unmarshal(m.Value, &o); err != nil || o.Version != 1 {
-			log.Printf("offset %d: not a version 1 row outcome; skipped", m.Offset)
+		if o, err := read(m.Value); err != nil {
+			log.Printf("offset %d: not a row outcome this consumer knows (%v); skipped", m.Offset, err)
 		} else if key := [2]int64{o.ImportID, int64(o.RowNumber)}; !seen[key] {
 			seen[key] = true
-			fmt.Printf("%s: import %d row %d %s %s\n", o.Account, o.ImportID, o.RowNumber, o.Outcome, o.Reason)
+			fmt.Printf("%s: import %d row %d %s %s %s\n", o.Account, o.ImportID, o.RowNumber, o.Kind, o.Outcome, o.Reason)
 		}
 		if err := r.CommitMessages(ctx, m); err != nil {
 			return err

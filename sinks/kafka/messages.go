@@ -9,8 +9,12 @@ import (
 )
 
 // Version is the version of the message formats below; a change that could break a consumer
-// gets a new one. docs/kafka.md describes every field.
-const Version = 1
+// gets a new one. docs/kafka.md describes every field, and how a consumer of version 1 moves
+// to version 2 (which names the kind of record an import writes and its entity ids).
+const Version = 2
+
+// prospects is the kind whose outcomes also fill the deprecated ProspectID.
+const prospects = "prospects"
 
 // Outcome is the message published on the outcomes topic for one row of an import.
 type Outcome struct {
@@ -18,12 +22,19 @@ type Outcome struct {
 	ImportID  int64  `json:"import_id"`
 	RowNumber int    `json:"row_number"`
 	Account   string `json:"account"`
+	// Kind is the kind of record the import writes: prospects, organizations, deals or an
+	// object type's key.
+	Kind string `json:"kind"`
 	// Outcome is created, updated, unchanged or skipped.
 	Outcome string `json:"outcome"`
 	// Reason is why the row was skipped ("" otherwise); Detail says more, for a person.
 	Reason string `json:"reason"`
 	Detail string `json:"detail"`
-	// ProspectID is the prospect the row created or matched; null for a skipped row.
+	// EntityID is the record of the import's kind that the row created or matched; null for a
+	// skipped row.
+	EntityID *int64 `json:"entity_id"`
+	// ProspectID is EntityID in a prospects import, null in any other: version 1's field, kept
+	// while consumers move to EntityID.
 	ProspectID *int64 `json:"prospect_id"`
 	// Warnings lists the fields of the row that were not imported: objects with field,
 	// kind and (when there was one) value. Empty when every field was imported.
@@ -40,6 +51,8 @@ type Event struct {
 	// Event is queued, started, progress, completed, failed or cancelled.
 	Event   string `json:"event"`
 	Account string `json:"account"`
+	// Kind is the kind of record the import writes, as in Outcome.
+	Kind string `json:"kind"`
 	// Status is the import's status after the event: queued, running, completed, failed or
 	// cancelled.
 	Status string `json:"status"`
@@ -62,16 +75,22 @@ type Counts struct {
 	Updated   int `json:"updated"`
 	Unchanged int `json:"unchanged"`
 	Skipped   int `json:"skipped"`
+	// Counters are the totals the import's kind names (a prospects import counts
+	// organizations_created and organizations_linked), {} when it names none.
+	Counters map[string]int `json:"counters"`
 }
 
 // noWarnings is the warnings of a row that has none.
 var noWarnings = json.RawMessage("[]")
 
 func outcomeMessage(d pipeline.Delivery, r store.RowOutcome) Outcome {
-	m := Outcome{Version: Version, ImportID: r.ImportID, RowNumber: r.Row, Account: d.Account,
+	m := Outcome{Version: Version, ImportID: r.ImportID, RowNumber: r.Row, Account: d.Account, Kind: d.Import.Kind,
 		Outcome: r.Outcome, Reason: r.Reason, Detail: r.Detail, Warnings: r.Warnings}
 	if r.EntityID != 0 {
-		m.ProspectID = &r.EntityID
+		m.EntityID = &r.EntityID
+		if d.Import.Kind == prospects {
+			m.ProspectID = &r.EntityID
+		}
 	}
 	if len(m.Warnings) == 0 || string(m.Warnings) == "null" {
 		m.Warnings = noWarnings
@@ -80,8 +99,12 @@ func outcomeMessage(d pipeline.Delivery, r store.RowOutcome) Outcome {
 }
 
 func eventMessage(d pipeline.Delivery, e store.ImportEvent) Event {
+	counters := e.Counters
+	if counters == nil {
+		counters = map[string]int{}
+	}
 	return Event{Version: Version, ImportID: e.ImportID, Seq: e.Seq, Event: e.Kind, Account: d.Account,
-		Status: e.Status, File: d.Import.FileName, Source: d.Import.Source, At: e.At, Error: e.Error,
+		Kind: d.Import.Kind, Status: e.Status, File: d.Import.FileName, Source: d.Import.Source, At: e.At, Error: e.Error,
 		Counts: Counts{RowsDone: e.RowsDone, RowsTotal: e.RowsTotal, Created: e.Created, Updated: e.Updated,
-			Unchanged: e.Unchanged, Skipped: e.Skipped}}
+			Unchanged: e.Unchanged, Skipped: e.Skipped, Counters: counters}}
 }

@@ -11,6 +11,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strconv"
 	"strings"
@@ -74,16 +75,20 @@ func importFile(t *testing.T, im *importer.Importer, account, content string) im
 // dbRows returns an import's row outcomes as Postgres has them, as the sink would publish them.
 func dbRows(t *testing.T, pool *pgxpool.Pool, account string, importID int64) []kafkasink.Outcome {
 	t.Helper()
-	rows, err := pool.Query(context.Background(), `SELECT row_number, outcome, coalesce(reason, ''), coalesce(detail, ''),
-			entity_id, coalesce(warnings, '[]') FROM import_rows WHERE import_id = $1 ORDER BY row_number`, importID)
+	rows, err := pool.Query(context.Background(), `SELECT i.kind, r.row_number, r.outcome, coalesce(r.reason, ''),
+			coalesce(r.detail, ''), r.entity_id, coalesce(r.warnings, '[]')
+		FROM import_rows r JOIN imports i ON i.id = r.import_id WHERE r.import_id = $1 ORDER BY r.row_number`, importID)
 	if err != nil {
 		t.Fatal(err)
 	}
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (kafkasink.Outcome, error) {
-		o := kafkasink.Outcome{Version: 1, ImportID: importID, Account: account}
+		o := kafkasink.Outcome{Version: 2, ImportID: importID, Account: account}
 		var warnings []byte
-		err := r.Scan(&o.RowNumber, &o.Outcome, &o.Reason, &o.Detail, &o.ProspectID, &warnings)
+		err := r.Scan(&o.Kind, &o.RowNumber, &o.Outcome, &o.Reason, &o.Detail, &o.EntityID, &warnings)
 		o.Warnings = warnings
+		if o.Kind == "prospects" {
+			o.ProspectID = o.EntityID
+		}
 		return o, err
 	})
 	if err != nil {
@@ -125,14 +130,19 @@ func describe(t *testing.T, list []kafkasink.Outcome) []string {
 			t.Fatalf("row %d warnings %s: %v", o.RowNumber, o.Warnings, err)
 		}
 		w, _ := json.Marshal(warnings)
-		pid := "null"
-		if o.ProspectID != nil {
-			pid = strconv.FormatInt(*o.ProspectID, 10)
-		}
-		out = append(out, fmt.Sprintf("v%d import %d row %d account %s: %s %q %q prospect %s warnings %s",
-			o.Version, o.ImportID, o.RowNumber, o.Account, o.Outcome, o.Reason, o.Detail, pid, w))
+		out = append(out, fmt.Sprintf("v%d import %d row %d account %s kind %s: %s %q %q entity %s prospect %s warnings %s",
+			o.Version, o.ImportID, o.RowNumber, o.Account, o.Kind, o.Outcome, o.Reason, o.Detail, id(o.EntityID),
+			id(o.ProspectID), w))
 	}
 	return out
+}
+
+// id renders an id that may be null.
+func id(p *int64) string {
+	if p == nil {
+		return "null"
+	}
+	return strconv.FormatInt(*p, 10)
 }
 
 // drain delivers everything pending.
@@ -201,7 +211,7 @@ func TestEveryOutcomeAndEventPublishedAsInPostgres(t *testing.T) {
 	var kinds []string
 	for i, e := range events {
 		kinds = append(kinds, e.Event)
-		if e.Seq != i+1 || e.Version != 1 || e.ImportID != sum.ImportID || e.Account != acct.Name ||
+		if e.Seq != i+1 || e.Version != 2 || e.Kind != "prospects" || e.ImportID != sum.ImportID || e.Account != acct.Name ||
 			e.File != "prospects.csv" || e.Source != store.SourceCLI || e.At.IsZero() {
 			t.Errorf("event %d: %+v", i, e)
 		}
@@ -215,21 +225,23 @@ func TestEveryOutcomeAndEventPublishedAsInPostgres(t *testing.T) {
 		sum.ImportID, last.Seq).Scan(&rowsTotal); err != nil {
 		t.Fatal(err)
 	}
+	// The sample links no organization: a prospects import reports its two counters at 0.
 	wantCounts := kafkasink.Counts{RowsDone: sum.Rows, RowsTotal: rowsTotal, Created: sum.Created, Updated: sum.Updated,
-		Unchanged: sum.Unchanged, Skipped: sum.Skipped}
-	if last.Counts != wantCounts || last.Status != "completed" || last.Error != "" {
+		Unchanged: sum.Unchanged, Skipped: sum.Skipped,
+		Counters: map[string]int{"organizations_created": 0, "organizations_linked": 0}}
+	if !reflect.DeepEqual(last.Counts, wantCounts) || last.Status != "completed" || last.Error != "" {
 		t.Errorf("completed event %+v, want counts %+v", last, wantCounts)
 	}
 
 	// The documented fields, every one present.
 	msgs := brokertest.Messages(t, b.Addr(), outcomesTopic)
-	if got, want := keys(t, msgs[0].Value), []string{"account", "detail", "import_id", "outcome", "prospect_id",
-		"reason", "row_number", "version", "warnings"}; !slices.Equal(got, want) {
+	if got, want := keys(t, msgs[0].Value), []string{"account", "detail", "entity_id", "import_id", "kind", "outcome",
+		"prospect_id", "reason", "row_number", "version", "warnings"}; !slices.Equal(got, want) {
 		t.Errorf("outcome message fields %v, want %v", got, want)
 	}
 	msgs = brokertest.Messages(t, b.Addr(), eventsTopic)
 	if got, want := keys(t, msgs[0].Value), []string{"account", "at", "counts", "error", "event", "file", "import_id",
-		"seq", "source", "status", "version"}; !slices.Equal(got, want) {
+		"kind", "seq", "source", "status", "version"}; !slices.Equal(got, want) {
 		t.Errorf("event message fields %v, want %v", got, want)
 	}
 }
