@@ -4,16 +4,22 @@ package importer_test
 // import of its own under the request, in dependency order.
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
+	"sync"
 	"testing"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/importer"
+	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/store"
+	"github.com/leadpipe/leadpipe/store/storetest"
 )
 
 // sheet is a worksheet of a workbook a test writes: its name and rows (the header first).
@@ -135,4 +141,107 @@ func TestWorkbookForeground(t *testing.T) {
 		string(imp.Options) != `{"list": "Fair 2026", "tags": ["fair"], "sheet": "Prospects"}` {
 		t.Errorf("import: id %d kind %s request %d step %d options %s", imp.ID, imp.Kind, imp.RequestID, imp.RequestStep, imp.Options)
 	}
+}
+
+// subscriptionSheet is a sheet of the object type subscription (newObjectType), named by the
+// type's label: its records link to the prospects of the workbook's own Prospects sheet.
+var subscriptionSheet = sheet{"Subscription", [][]string{
+	{"Serial", "Plan", "Prospect Email"},
+	{"S-1", "Basic", "ann@acme.example"},
+	{"S-2", "Pro", "BOB@acme.example"},
+	{"S-3", "Pro", "nobody@acme.example"}, // no such prospect: unlinked, with a warning
+}}
+
+// checkLinkedBook checks what the workbook of subscriptionSheet and prospectSheet wrote: the
+// prospects, and the subscriptions linked to them.
+func (e *tenv) checkLinkedBook(ty store.ObjectType, subscriptions int64) {
+	e.t.Helper()
+	ann, bob := e.prospectID("ann@acme.example"), e.prospectID("bob@acme.example")
+	if ann == 0 || bob == 0 || e.nProspects() != 2 {
+		e.t.Fatalf("prospects: ann %d bob %d of %d", ann, bob, e.nProspects())
+	}
+	equalStrings(e.t, "subscriptions", e.objectRecords(ty), []string{
+		fmt.Sprintf("S-1|%d|Basic|", ann), fmt.Sprintf("S-2|%d|Pro|", bob), "S-3||Pro|"})
+	r := e.rowsOf(subscriptions)
+	checkOutcomes(e.t, r.Outcomes, map[int]string{2: "created", 3: "created", 4: "created"})
+	checkWarnings(e.t, r.Warnings, map[int][]string{4: {"prospect_email:prospect_not_found"}})
+}
+
+// A workbook whose object sheet comes first in the file runs it after its Prospects sheet, in
+// the foreground: the records link to the prospects the same workbook created.
+func TestWorkbookLinksToItsOwnEarlierSheets(t *testing.T) {
+	e := newEnv(t, -1)
+	ty := e.newObjectType()
+	path := writeWorkbook(t, "book.xlsx", subscriptionSheet, prospectSheet)
+	sum, err := e.importer(2).RunNow(e.ctx, e.workbookRequest(path, crm.Options{}), testOwner, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ran []string
+	for _, s := range sum.Sheets {
+		ran = append(ran, s.Sheet+":"+s.Kind+":"+s.Status)
+	}
+	equalStrings(t, "sheets", ran, []string{"Prospects:prospects:completed", "Subscription:subscription:completed"})
+	checkCounts(t, sum.Counts, "rows=6 created=5 updated=0 unchanged=0 skipped=1 orgs_created=0 orgs_linked=0")
+	e.checkLinkedBook(ty, sum.Sheets[1].ImportID)
+	steps := e.strings(fmt.Sprintf(`SELECT id - %d || ':' || kind || ':' || request_step || ':' || (request_id = %d)
+		FROM imports WHERE account_id = $1 ORDER BY id`, sum.RequestID, sum.RequestID))
+	equalStrings(t, "imports (id after the request's, kind, step, in the request)", steps, []string{"0:prospects:2:true", "1:subscription:3:true"})
+}
+
+// Queued, the same workbook's sheets run on two workers one after the other: the object sheet
+// is claimed only once the Prospects sheet has ended.
+func TestWorkbookQueuedOnTwoWorkers(t *testing.T) {
+	pool := storetest.FreshDatabase(t, "workbook_queue")
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	t.Cleanup(cancel)
+	e := &tenv{t: t, ctx: ctx, pool: pool, acct: storetest.Account(t, pool, -1), Batch: 2}
+	ty := e.newObjectType()
+	im := e.importer(2)
+	first, checked, err := im.Submit(ctx, e.workbookRequest(writeWorkbook(t, "book.xlsx", subscriptionSheet, prospectSheet), crm.Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(checked.Sheets) != 2 || checked.Rows != 6 || first.ID != checked.Sheets[0].ImportID || first.RequestID != first.ID {
+		t.Fatalf("submitted: import %d (request %d), %d rows, sheets %+v", first.ID, first.RequestID, checked.Rows, checked.Sheets)
+	}
+	var mu sync.Mutex
+	var events []string
+	note := func(imp store.Import, what string) {
+		mu.Lock()
+		defer mu.Unlock()
+		events = append(events, what+" "+imp.Kind)
+	}
+	w := &pipeline.Workers{Querier: pool, Count: 2, Owner: "workbook-test", Lease: 30 * time.Second, Poll: 10 * time.Millisecond, Log: quietLog,
+		Run: func(ctx context.Context, imp store.Import, owner string) error {
+			note(imp, "start")
+			time.Sleep(100 * time.Millisecond) // time for the other worker to claim, were it allowed
+			_, err := im.Run(ctx, imp, owner)
+			note(imp, "end")
+			return err
+		}}
+	done := make(chan struct{})
+	wctx, stop := context.WithCancel(ctx)
+	go func() { w.Serve(wctx); close(done) }()
+	last := checked.Sheets[1].ImportID
+	for {
+		imp, err := store.GetImport(ctx, pool, e.acct.ID, last)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if imp.FinishedAt != nil {
+			if imp.Status != store.StatusCompleted {
+				t.Fatalf("last sheet: %s %s", imp.Status, imp.Error)
+			}
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the workbook did not end in time: %v", events)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	<-done
+	equalStrings(t, "runs", events, []string{"start prospects", "end prospects", "start subscription", "end subscription"})
+	e.checkLinkedBook(ty, last)
 }
