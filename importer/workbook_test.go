@@ -245,3 +245,93 @@ func TestWorkbookQueuedOnTwoWorkers(t *testing.T) {
 	equalStrings(t, "runs", events, []string{"start prospects", "end prospects", "start subscription", "end subscription"})
 	e.checkLinkedBook(ty, last)
 }
+
+// failingProspectsEnv is a test account on a database of its own where writing the prospect
+// boom@acme.example fails (a trigger raises), so that a workbook's Prospects sheet fails.
+func failingProspectsEnv(t *testing.T, name string) *tenv {
+	pool := storetest.FreshDatabase(t, name)
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	t.Cleanup(cancel)
+	for _, sql := range []string{
+		`CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS $$ BEGIN RAISE EXCEPTION 'boom'; END $$`,
+		`CREATE TRIGGER boom BEFORE INSERT ON prospects FOR EACH ROW WHEN (NEW.email = 'boom@acme.example') EXECUTE FUNCTION boom()`,
+	} {
+		if _, err := pool.Exec(ctx, sql); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return &tenv{t: t, ctx: ctx, pool: pool, acct: storetest.Account(t, pool, -1), Batch: 2}
+}
+
+var failingBook = []sheet{subscriptionSheet, {"Prospects", [][]string{{"Email"}, {"ann@acme.example"}, {"boom@acme.example"}}}}
+
+// importStates lists the account's imports, oldest first, as "kind status error".
+func (e *tenv) importStates() []string {
+	return e.strings(`SELECT kind || ' ' || status || ' ' || coalesce(error, '') FROM imports WHERE account_id = $1 ORDER BY id`)
+}
+
+// When a workbook's Prospects sheet fails in the foreground, its object sheet is not run: it is
+// recorded cancelled, saying why, and nothing of it is written.
+func TestWorkbookForegroundFailureCancelsLaterSheets(t *testing.T) {
+	e := failingProspectsEnv(t, "workbook_fail_fg")
+	ty := e.newObjectType()
+	sum, err := e.importer(1).RunNow(e.ctx, e.workbookRequest(writeWorkbook(t, "book.xlsx", failingBook...), crm.Options{}), testOwner, false)
+	if err == nil || len(sum.Sheets) != 2 {
+		t.Fatalf("run: %v; sheets %+v", err, sum.Sheets)
+	}
+	prospects := sum.Sheets[0].ImportID
+	notRun := fmt.Sprintf("not run: sheet Prospects of the workbook (import %d) ended failed before it", prospects)
+	wantErr := `sheet "Prospects": upsert: insert prospects: ERROR: boom (SQLSTATE P0001)`
+	if sum.Status != store.StatusFailed || err.Error() != wantErr || sum.Error != wantErr || sum.Sheets[1].Status != store.StatusCancelled ||
+		sum.Sheets[1].Error != notRun || sum.Sheets[1].Sheet != "Subscription" {
+		t.Errorf("run: %v; summary %s %q, sheets %+v", err, sum.Status, sum.Error, sum.Sheets)
+	}
+	equalStrings(t, "imports", e.importStates(), []string{"prospects failed " + sum.Sheets[0].Error, "subscription cancelled " + notRun})
+	equalStrings(t, "subscriptions", e.objectRecords(ty), nil)
+}
+
+// Queued, the same: the failed Prospects sheet cancels the queued object sheet, which no worker
+// runs.
+func TestWorkbookQueuedFailureCancelsLaterSheets(t *testing.T) {
+	e := failingProspectsEnv(t, "workbook_fail_queue")
+	ty := e.newObjectType()
+	im := e.importer(1)
+	first, checked, err := im.Submit(e.ctx, e.workbookRequest(writeWorkbook(t, "book.xlsx", failingBook...), crm.Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ran []string
+	var mu sync.Mutex
+	w := &pipeline.Workers{Querier: e.pool, Count: 2, Owner: "workbook-fail", Lease: 30 * time.Second, Poll: 10 * time.Millisecond, Log: quietLog,
+		Run: func(ctx context.Context, imp store.Import, owner string) error {
+			mu.Lock()
+			ran = append(ran, imp.Kind)
+			mu.Unlock()
+			_, err := im.Run(ctx, imp, owner)
+			return err
+		}}
+	wctx, stop := context.WithCancel(e.ctx)
+	done := make(chan struct{})
+	go func() { w.Serve(wctx); close(done) }()
+	last := checked.Sheets[1].ImportID
+	for {
+		imp, err := store.GetImport(e.ctx, e.pool, e.acct.ID, last)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if imp.FinishedAt != nil {
+			break
+		}
+		if e.ctx.Err() != nil {
+			t.Fatal("the workbook did not end in time")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // a worker that would wrongly take the cancelled sheet would have by now
+	stop()
+	<-done
+	equalStrings(t, "imports run", ran, []string{"prospects"})
+	notRun := fmt.Sprintf("not run: sheet Prospects of the workbook (import %d) ended failed before it", first.ID)
+	equalStrings(t, "imports", e.importStates(), []string{"prospects failed upsert: insert prospects: ERROR: boom (SQLSTATE P0001)", "subscription cancelled " + notRun})
+	equalStrings(t, "subscriptions", e.objectRecords(ty), nil)
+}
