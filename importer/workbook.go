@@ -60,8 +60,8 @@ type SheetImport struct {
 }
 
 // sheetNames maps each name a workbook's sheet may have in an account (case aside) to the kind
-// it is named for: a built-in kind's name ("prospects") or noun ("prospect"), or the label of
-// one of the account's object types.
+// it is named for: a built-in kind's name ("prospects") or noun ("prospect"), or the label or
+// key of one of the account's object types.
 func (im *Importer) sheetNames(ctx context.Context, accountID int64) (map[string]string, error) {
 	names := map[string]string{}
 	for _, name := range kinds.Names() {
@@ -73,8 +73,12 @@ func (im *Importer) sheetNames(ctx context.Context, accountID int64) (map[string
 	if err != nil {
 		return nil, err
 	}
-	for _, t := range types {
-		names[strings.ToLower(strings.TrimSpace(t.Label))] = t.Key
+	for _, t := range types { // a built-in kind's name or noun stays the built-in kind's
+		for _, n := range []string{strings.ToLower(strings.TrimSpace(t.Label)), t.Key} {
+			if _, taken := names[n]; !taken {
+				names[n] = t.Key
+			}
+		}
 	}
 	return names, nil
 }
