@@ -9,7 +9,8 @@ import (
 // account's custom object types. Their standard fields are the columns of their tables, as
 // StandardFields are those of the prospects table.
 
-// Standard field keys of organizations and deals used by the import rules and the store.
+// Standard field keys of organizations and deals used by the import rules and the store (the
+// deal fields themselves are the deals kind's, kinds/deals).
 const (
 	FieldName      = "name"
 	FieldDomain    = "domain"
@@ -50,23 +51,6 @@ func OrganizationFields() []Field {
 // DefaultDealStages are the deal stages of an account that has not set its own.
 func DefaultDealStages() []string {
 	return []string{"Prospecting", "Qualification", "Proposal", "Negotiation", "Closed Won", "Closed Lost"}
-}
-
-// DealFields returns the standard deal fields, in the order of the deals table's columns;
-// stage is a picklist of stages (the account's, DefaultDealStages until it sets its own).
-func DealFields(stages []string) []Field {
-	return []Field{
-		{Key: FieldName, Label: "Name", Type: Text, MaxLength: 255, Aliases: []string{"Deal", "Deal Name", "Opportunity", "Opportunity Name"}},
-		{Key: FieldAmount, Label: "Amount", Type: Number, Aliases: []string{"Value", "Deal Value", "Deal Amount"}},
-		{Key: FieldStage, Label: "Stage", Type: Picklist, Options: stages, Aliases: []string{"Deal Stage", "Sales Stage"}},
-		{Key: FieldCloseDate, Label: "Close Date", Type: Date, Aliases: []string{"Expected Close Date", "Closing Date"}},
-		{Key: FieldOwner, Label: "Owner", Type: User, Aliases: []string{"Deal Owner", "Assigned To"}},
-		{Key: FieldOrganization, Label: "Organization", Type: Organization, MaxLength: 255, Aliases: []string{"Company", "Company Name", "Organisation", "Organization Name", "Account", "Account Name"}},
-		{Key: FieldProspect, Label: "Prospect", Type: Prospect},
-		{Key: FieldProspectEmail, Label: "Prospect Email", Type: Email, MaxLength: 254, Aliases: []string{"Contact Email"}},
-		{Key: FieldProspectFirstName, Label: "Prospect First Name", Type: Text, MaxLength: 100, Aliases: []string{"Contact First Name"}},
-		{Key: FieldProspectLastName, Label: "Prospect Last Name", Type: Text, MaxLength: 100, Aliases: []string{"Contact Last Name"}},
-	}
 }
 
 // DealNameKey folds a deal name for matching within its organization: lowercase, trimmed,

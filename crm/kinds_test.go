@@ -23,9 +23,4 @@ func TestKindCatalogs(t *testing.T) {
 		t.Errorf("organization catalog: industry %d, crm_id %d, custom %v, Company Name → %d",
 			org.Index("industry"), org.Index("crm_id"), org.HasCustom(), org.AutoMap("Company Name"))
 	}
-	deal := NewCatalog("deal", DealFields([]string{"Open", "Won"}), nil)
-	stage := deal.Fields[deal.MustIndex(FieldStage)]
-	if stage.Type != Picklist || len(stage.Options) != 2 || deal.HasCustom() || deal.AutoMap("Contact Email") != deal.MustIndex(FieldProspectEmail) {
-		t.Errorf("deal catalog: stage %+v, custom %v", stage, deal.HasCustom())
-	}
 }

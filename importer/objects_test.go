@@ -188,12 +188,13 @@ func TestObjectKindsPerAccount(t *testing.T) {
 	c := newEnv(t, -1)
 	c.Kind = "subscription"
 	_, err = c.runNow(writeFile(t, "s.csv", "Serial\nS-1\n"), crm.Options{}, 10, false)
-	if err == nil || !strings.Contains(err.Error(), `unknown kind "subscription" (want prospects)`) {
+	builtin := strings.Join(importer.Kinds(), ", ")
+	if err == nil || !strings.Contains(err.Error(), `unknown kind "subscription" (want `+builtin+`)`) {
 		t.Errorf("import into an account without the type: %v, want unknown kind", err)
 	}
 	a.Kind = "vehicle"
 	_, err = a.runNow(writeFile(t, "s.csv", "Serial\nS-1\n"), crm.Options{}, 10, false)
-	if want := `unknown kind "vehicle" (want prospects; or one of the account's object types: subscription)`; err == nil || !strings.Contains(err.Error(), want) {
+	if want := `unknown kind "vehicle" (want ` + builtin + `; or one of the account's object types: subscription)`; err == nil || !strings.Contains(err.Error(), want) {
 		t.Errorf("import of an unknown kind: %v, want %q", err, want)
 	}
 }

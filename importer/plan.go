@@ -6,6 +6,7 @@ import (
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/deals"
 	"github.com/leadpipe/leadpipe/kinds/objects"
 	"github.com/leadpipe/leadpipe/kinds/prospects"
 	"github.com/leadpipe/leadpipe/stages/mapping"
@@ -16,7 +17,7 @@ import (
 // kinds are the kinds of record leadpipe imports; the first is the default. A new kind is
 // registered here, and nowhere else. Each account's custom object types are kinds of that
 // account's imports too, named by their keys.
-var kinds = kind.NewRegistry(prospects.Kind{}).Resolving(objects.Resolve)
+var kinds = kind.NewRegistry(prospects.Kind{}, deals.Kind{}).Resolving(objects.Resolve)
 
 // Kinds lists the kinds every account's imports may be of.
 func Kinds() []string { return kinds.Names() }
@@ -67,7 +68,7 @@ func newPlan(ctx context.Context, q store.Querier, acct store.Account, k kind.Ki
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadFile, err)
 	}
-	p := &plan{Plan: kind.Plan{Kind: k, Account: acct, Catalog: catalog, Options: o, Users: users}, mapper: mapper}
+	p := &plan{Plan: kind.Plan{Kind: k, Account: acct, Catalog: catalog, Options: o, Users: users, Mapped: mapper.Mapped}, mapper: mapper}
 	p.validator, err = validate.New(catalog, users, o, k.Rules(&p.Plan))
 	if err != nil {
 		return nil, err

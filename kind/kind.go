@@ -51,6 +51,15 @@ type Kind interface {
 	Records(ctx context.Context, q store.Querier, p *Plan, ids []int64) ([]store.Record, error)
 }
 
+// AccountFielder is implemented by a kind whose standard fields depend on the account: the
+// options of a deal's stage picklist are the account's deal stages. Catalog then takes the
+// kind's standard fields from AccountFields instead of StandardFields, which stays the
+// account-free set (what custom field keys are checked against).
+type AccountFielder interface {
+	// AccountFields returns the kind's standard fields in the account, in StandardFields' order.
+	AccountFields(ctx context.Context, q store.Querier, accountID int64) ([]crm.Field, error)
+}
+
 // Plan is what an import of one kind into one account works from. The engine builds it once per
 // run, before the first batch.
 type Plan struct {
@@ -61,6 +70,8 @@ type Plan struct {
 	Options crm.Options
 	// Users are the account's users, which owner fields resolve to.
 	Users []store.User
+	// Mapped reports whether a column of the file feeds the field with that key.
+	Mapped func(key string) bool
 	// ImportID is the import's id (memberships and outcomes name it).
 	ImportID int64
 	// DryRun is set when nothing the run writes is kept: its transaction is rolled back.
@@ -157,14 +168,21 @@ func (r *Registry) Names() []string {
 	return names
 }
 
-// Catalog loads the catalog of a kind in an account: its standard fields and the account's
-// custom fields of the kind.
+// Catalog loads the catalog of a kind in an account: its standard fields (the account's, when
+// the kind is an AccountFielder) and the account's custom fields of the kind.
 func Catalog(ctx context.Context, q store.Querier, k Kind, accountID int64) (*crm.Catalog, error) {
+	standard := k.StandardFields()
+	if a, ok := k.(AccountFielder); ok {
+		var err error
+		if standard, err = a.AccountFields(ctx, q, accountID); err != nil {
+			return nil, err
+		}
+	}
 	custom, err := store.CustomFields(ctx, q, accountID, k.Name())
 	if err != nil {
 		return nil, err
 	}
-	return NewCatalog(k, custom), nil
+	return crm.NewCatalog(k.Noun(), standard, custom), nil
 }
 
 // NewCatalog returns the catalog of a kind with the custom fields custom.

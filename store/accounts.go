@@ -175,6 +175,17 @@ func ProspectRoom(ctx context.Context, q Querier, accountID int64, lock bool) (l
 	return limit, count, nil
 }
 
+// LockAccount locks an account's row until the transaction ends, as ProspectRoom does with
+// lock: the batches of imports that create records no unique index guards (organizations,
+// matched by name and domain) take it, so that concurrent imports into one account write one
+// after another and each batch sees what the others committed.
+func LockAccount(ctx context.Context, q Querier, accountID int64) error {
+	if _, err := q.Exec(ctx, "SELECT FROM accounts WHERE id = $1 FOR UPDATE", accountID); err != nil {
+		return fmt.Errorf("lock account: %w", err)
+	}
+	return nil
+}
+
 // AddProspectCount adds n new prospects to an account's count, in the transaction that
 // created them under the lock ProspectRoom took.
 func AddProspectCount(ctx context.Context, q Querier, accountID, n int64) error {

@@ -11,7 +11,7 @@ import (
 	"github.com/leadpipe/leadpipe/crm"
 )
 
-// dealTable is the deals table as a record kind (crm.DealFields and the account's custom deal
+// dealTable is the deals table as a record kind (deals.Fields and the account's custom deal
 // fields); name_key is derived from the name. The prospect fields a deal file names its
 // prospect by are not stored: the writer resolves them into the prospect link.
 var dealTable = recordTable{name: "deals", columns: []column{

@@ -19,6 +19,7 @@ import (
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/deals"
 	"github.com/leadpipe/leadpipe/kinds/objects"
 	"github.com/leadpipe/leadpipe/kinds/prospects"
 	"github.com/leadpipe/leadpipe/store"
@@ -184,7 +185,7 @@ func TestOrganizationRecords(t *testing.T) {
 
 func TestDeals(t *testing.T) {
 	f := newKindFixture(t, "deal")
-	c := crm.NewCatalog("deal", crm.DealFields(crm.DefaultDealStages()), []crm.Field{{Key: "deal_ref", Label: "Deal Ref", Type: crm.Text}})
+	c := crm.NewCatalog("deal", deals.Fields(crm.DefaultDealStages()), []crm.Field{{Key: "deal_ref", Label: "Deal Ref", Type: crm.Text}})
 	const orgX, orgY = 7001, 7002
 	renewalX := f.record(c, map[string]string{"name": "Renewal 2026", "amount": "1200.5", "stage": "Proposal",
 		"close_date": "2026-12-31", "owner": "31", "organization": fmt.Sprint(orgX), "prospect": "41", "deal_ref": "D-1"})

@@ -27,6 +27,7 @@ import (
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/deals"
 	"github.com/leadpipe/leadpipe/kinds/objects"
 	"github.com/leadpipe/leadpipe/kinds/prospects"
 	"github.com/leadpipe/leadpipe/store"
@@ -102,7 +103,7 @@ func TestBatchQueriesProbeIndexesInALargeAccount(t *testing.T) {
 	if err := store.EnsureOrganizationLookupIndex(ctx, load, orgCatalog, acct.ID, orgCatalog.MustIndex("crm_id")); err != nil {
 		t.Fatal(err)
 	}
-	dealCatalog := crm.NewCatalog("deal", crm.DealFields(crm.DefaultDealStages()), []crm.Field{{Key: "deal_ref", Label: "Deal ref", Type: crm.Text}})
+	dealCatalog := crm.NewCatalog("deal", deals.Fields(crm.DefaultDealStages()), []crm.Field{{Key: "deal_ref", Label: "Deal ref", Type: crm.Text}})
 	if err := store.EnsureDealLookupIndex(ctx, load, dealCatalog, acct.ID, dealCatalog.MustIndex("deal_ref")); err != nil {
 		t.Fatal(err)
 	}

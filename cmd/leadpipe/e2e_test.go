@@ -173,28 +173,30 @@ func (e *e2e) delivered(sink string, id int64) bool {
 	return err == nil && done
 }
 
-// outcomeLine is a row outcome as compared between Postgres and the sinks.
-func outcomeLine(row int, outcome, reason string, prospectID int64) string {
-	return fmt.Sprintf("%d %s %s %d", row, outcome, reason, prospectID)
+// outcomeLine is a row outcome as compared between Postgres and the sinks: its import's kind,
+// and the row's outcome, skip reason and entity id.
+func outcomeLine(kind string, row int, outcome, reason string, entityID int64) string {
+	return fmt.Sprintf("%s %d %s %s %d", kind, row, outcome, reason, entityID)
 }
 
 // postgresOutcomes returns the import's committed row outcomes, in row order.
 func (e *e2e) postgresOutcomes(id int64) []string {
 	e.t.Helper()
-	rows, err := e.pool.Query(context.Background(), `SELECT row_number, outcome, coalesce(reason, ''),
-		coalesce(entity_id, 0) FROM import_rows WHERE import_id = $1 ORDER BY row_number`, id)
+	rows, err := e.pool.Query(context.Background(), `SELECT i.kind, r.row_number, r.outcome, coalesce(r.reason, ''),
+		coalesce(r.entity_id, 0) FROM import_rows r JOIN imports i ON i.id = r.import_id
+		WHERE r.import_id = $1 ORDER BY r.row_number`, id)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	var out []string
 	for rows.Next() {
 		var row int
-		var outcome, reason string
-		var pid int64
-		if err := rows.Scan(&row, &outcome, &reason, &pid); err != nil {
+		var kind, outcome, reason string
+		var entity int64
+		if err := rows.Scan(&kind, &row, &outcome, &reason, &entity); err != nil {
 			e.t.Fatal(err)
 		}
-		out = append(out, outcomeLine(row, outcome, reason, pid))
+		out = append(out, outcomeLine(kind, row, outcome, reason, entity))
 	}
 	if err := rows.Err(); err != nil {
 		e.t.Fatal(err)
@@ -216,11 +218,14 @@ func (e *e2e) topicOutcomes(id int64) []string {
 		if err := json.Unmarshal(m.Value, &o); err != nil {
 			e.t.Fatal(err)
 		}
-		var pid int64
-		if o.ProspectID != nil {
-			pid = *o.ProspectID
+		var entity int64
+		if o.EntityID != nil {
+			entity = *o.EntityID
 		}
-		line := outcomeLine(o.RowNumber, o.Outcome, o.Reason, pid)
+		if o.Version != kafkasink.Version {
+			e.t.Errorf("import %d row %d: message version %d, want %d", id, o.RowNumber, o.Version, kafkasink.Version)
+		}
+		line := outcomeLine(o.Kind, o.RowNumber, o.Outcome, o.Reason, entity)
 		if prev, ok := seen[o.RowNumber]; ok && prev != line {
 			e.t.Errorf("import %d row %d published twice, differently: %q and %q", id, o.RowNumber, prev, line)
 		}
@@ -260,7 +265,7 @@ func (e *e2e) checkTopic(id int64) {
 func (e *e2e) checkClickHouse(id int64) {
 	e.t.Helper()
 	ctx := context.Background()
-	rows, err := e.chConn.Query(ctx, `SELECT row_number, outcome, reason, prospect_id
+	rows, err := e.chConn.Query(ctx, `SELECT kind, row_number, outcome, reason, entity_id
 		FROM leadpipe_e2e.row_outcomes FINAL WHERE import_id = ? ORDER BY row_number`, uint64(id))
 	if err != nil {
 		e.t.Fatal(err)
@@ -268,31 +273,32 @@ func (e *e2e) checkClickHouse(id int64) {
 	var got []string
 	for rows.Next() {
 		var row uint32
-		var outcome, reason string
-		var pid uint64
-		if err := rows.Scan(&row, &outcome, &reason, &pid); err != nil {
+		var kind, outcome, reason string
+		var entity uint64
+		if err := rows.Scan(&kind, &row, &outcome, &reason, &entity); err != nil {
 			e.t.Fatal(err)
 		}
-		got = append(got, outcomeLine(int(row), outcome, reason, int64(pid)))
+		got = append(got, outcomeLine(kind, int(row), outcome, reason, int64(entity)))
 	}
 	rows.Close()
 	if want := e.postgresOutcomes(id); !slices.Equal(got, want) {
 		e.t.Errorf("import %d: %d row outcomes in ClickHouse, %d in Postgres; they differ", id, len(got), len(want))
 	}
-	var status string
+	var kind, status string
 	var done, created, skipped uint32
-	if err := e.chConn.QueryRow(ctx, `SELECT status, rows_done, created, skipped
-		FROM leadpipe_e2e.import_summaries FINAL WHERE import_id = ?`, uint64(id)).Scan(&status, &done, &created, &skipped); err != nil {
+	if err := e.chConn.QueryRow(ctx, `SELECT kind, status, rows_done, created, skipped
+		FROM leadpipe_e2e.import_summaries FINAL WHERE import_id = ?`, uint64(id)).Scan(&kind, &status, &done, &created, &skipped); err != nil {
 		e.t.Fatalf("import %d summary in ClickHouse: %v", id, err)
 	}
+	var pgKind string
 	var pgDone, pgCreated, pgSkipped uint32
-	if err := e.pool.QueryRow(ctx, "SELECT rows_done, created, skipped FROM imports WHERE id = $1", id).
-		Scan(&pgDone, &pgCreated, &pgSkipped); err != nil {
+	if err := e.pool.QueryRow(ctx, "SELECT kind, rows_done, created, skipped FROM imports WHERE id = $1", id).
+		Scan(&pgKind, &pgDone, &pgCreated, &pgSkipped); err != nil {
 		e.t.Fatal(err)
 	}
-	if status != "completed" || done != pgDone || created != pgCreated || skipped != pgSkipped {
-		e.t.Errorf("import %d summary in ClickHouse: %s, %d rows, %d created, %d skipped; Postgres: %d, %d, %d",
-			id, status, done, created, skipped, pgDone, pgCreated, pgSkipped)
+	if kind != pgKind || status != "completed" || done != pgDone || created != pgCreated || skipped != pgSkipped {
+		e.t.Errorf("import %d summary in ClickHouse: %s %s, %d rows, %d created, %d skipped; Postgres: %s, %d, %d, %d",
+			id, kind, status, done, created, skipped, pgKind, pgDone, pgCreated, pgSkipped)
 	}
 }
 

@@ -19,9 +19,7 @@ import (
 // prospect is a prospect the batch may match, with what the batch did to it.
 type prospect struct {
 	store.Prospect
-	Created bool // created by this batch
-	Changed bool // existing, and changed by this batch
-	Edits   int  // values the batch's rows changed
+	apply.Tracked
 	// StoredEmail is the email the prospect had when loaded.
 	StoredEmail string
 }

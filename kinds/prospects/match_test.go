@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/kinds/internal/apply"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/store"
 	"github.com/leadpipe/leadpipe/store/storetest"
@@ -176,7 +177,7 @@ func TestAddCreatedProspect(t *testing.T) {
 	if p := x.match(vals(iEmail, "n@x.io")); p != nil {
 		t.Fatalf("empty index matched %d", p.ID)
 	}
-	created := &prospect{Prospect: store.Prospect{ID: 100, Values: vals(iEmail, "N@x.io", iPhone, "1")}, Created: true}
+	created := &prospect{Prospect: store.Prospect{ID: 100, Values: vals(iEmail, "N@x.io", iPhone, "1")}, Tracked: apply.Tracked{Created: true}}
 	x.add(created)
 	if x.match(vals(iEmail, "n@X.io")) != created || x.match(vals(iPhone, "1")) != created {
 		t.Fatal("a created prospect is not matched by its email and unique identifier")

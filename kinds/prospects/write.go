@@ -97,7 +97,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 			if err != nil {
 				return err
 			}
-			p = &prospect{Prospect: store.Prospect{ID: id, Values: make([]string, len(r.Values))}, Created: true}
+			p = &prospect{Prospect: store.Prospect{ID: id, Values: make([]string, len(r.Values))}, Tracked: apply.Tracked{Created: true}}
 			if err := s.apply(ctx, tx, idx, orgs, b, p, r, true); err != nil {
 				return err
 			}
@@ -109,13 +109,9 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 			if err := s.apply(ctx, tx, idx, orgs, b, p, r, false); err != nil {
 				return err
 			}
-			r.Outcome = pipeline.Unchanged
-			if p.Edits != before {
-				r.Outcome = pipeline.Updated
-				if !p.Created && !p.Changed {
-					p.Changed = true
-					changed = append(changed, p)
-				}
+			var first bool
+			if r.Outcome, first = p.Outcome(before); first {
+				changed = append(changed, p)
 			}
 		}
 		r.EntityID = p.ID

@@ -66,6 +66,13 @@ func New(c *crm.Catalog, header []string, o crm.Options) (*Mapper, error) {
 				continue
 			}
 			f := c.Fields[field]
+			if f.Type == crm.Prospect {
+				if isExplicit {
+					return nil, fmt.Errorf("mapping: column %q cannot feed %q, the link the import sets from the prospect's email or name fields: map it to one of those", h, f.Key)
+				}
+				m.report[col].How = "the prospect link is set from the prospect's email or name fields"
+				continue
+			}
 			if f.Key == crm.FieldFullName && !o.SplitFullName {
 				m.report[col].How = "full name not split (set split_full_name)"
 				continue
@@ -114,6 +121,16 @@ func (m *Mapper) Unmapped() []string {
 		}
 	}
 	return out
+}
+
+// Mapped reports whether some column feeds the field with that key.
+func (m *Mapper) Mapped(key string) bool {
+	for _, c := range m.report {
+		if c.Field == key {
+			return true
+		}
+	}
+	return false
 }
 
 // Process fills every unskipped row's Values with its trimmed cells, by field.

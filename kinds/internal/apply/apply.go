@@ -52,3 +52,22 @@ func (p Policies) Value(i int, cur, v string) string {
 	}
 	return v
 }
+
+// Tracked is what a batch did to a record it may match; each kind's matched record embeds it.
+type Tracked struct {
+	Created bool // created by this batch
+	Changed bool // stored before the batch, and changed by it
+	Edits   int  // values the batch's rows changed
+}
+
+// Outcome is the outcome of a row that matched the record, Edits having been before the row
+// applied: updated or unchanged. first reports the first change the batch makes to a stored
+// record, which its writer then updates.
+func (t *Tracked) Outcome(before int) (o pipeline.Outcome, first bool) {
+	if t.Edits == before {
+		return pipeline.Unchanged, false
+	}
+	first = !t.Created && !t.Changed
+	t.Changed = t.Changed || first
+	return pipeline.Updated, first
+}

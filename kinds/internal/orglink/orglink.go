@@ -83,26 +83,37 @@ func (b *Batch) add(o store.Organization) {
 	}
 }
 
+// Find returns the id (decimal) of the organization a row with these values links to, without
+// creating one: "" with isNew when none matches (Resolve would create it), "" alone when its
+// organization's name has nothing to match on.
+func (b *Batch) Find(values []string) (id string, isNew bool) {
+	key := crm.NormalizeOrgName(values[b.l.field])
+	if key == "" {
+		return "", false
+	}
+	if id, ok := b.byName[key]; ok {
+		return strconv.FormatInt(id, 10), false
+	}
+	if d := b.l.domain(values); d != "" {
+		if id, ok := b.byDomain[d]; ok {
+			return strconv.FormatInt(id, 10), false
+		}
+	}
+	return "", true
+}
+
 // Resolve returns the id (decimal) of the organization a row with these values links to,
 // creating it when none matches; "" when its organization's name has nothing to match on.
 func (b *Batch) Resolve(ctx context.Context, q store.Querier, values []string) (string, error) {
-	name := values[b.l.field]
-	key := crm.NormalizeOrgName(name)
-	if key == "" {
-		return "", nil
-	}
-	if id, ok := b.byName[key]; ok {
-		return strconv.FormatInt(id, 10), nil
-	}
-	domain := b.l.domain(values)
-	if id, ok := b.byDomain[domain]; ok && domain != "" {
-		return strconv.FormatInt(id, 10), nil
+	if id, isNew := b.Find(values); !isNew {
+		return id, nil
 	}
 	id, err := b.l.ids.Next(ctx, q)
 	if err != nil {
 		return "", err
 	}
-	o := store.Organization{ID: id, Name: name, NameKey: key, Domain: domain}
+	name := values[b.l.field]
+	o := store.Organization{ID: id, Name: name, NameKey: crm.NormalizeOrgName(name), Domain: b.l.domain(values)}
 	b.created = append(b.created, o)
 	b.add(o)
 	return strconv.FormatInt(id, 10), nil
