@@ -1,0 +1,114 @@
+package importer_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/pipeline"
+	"github.com/leadpipe/leadpipe/store"
+	"github.com/leadpipe/leadpipe/store/storetest"
+)
+
+// dealsBook is a workbook of Deals and Prospects sheets, in the file in the reverse of the
+// order they must run in: its deals link to the prospects, and to the organizations, its own
+// Prospects sheet creates.
+var dealsBook = []sheet{
+	{"Deals", [][]string{
+		{"Name", "Amount", "Organization", "Prospect Email", "Prospect First Name", "Prospect Last Name"},
+		{"Renewal 2026", "1200", "Acme Inc", "ann@acme.example", "", ""}, // ann, and ACME (legal suffix aside)
+		{"Pilot", "300", "Globex", "", "Bob", "Best"},                    // bob by name, Globex
+		{"Expansion", "50", "Initech", "carol@initech.example", "", ""},  // no such prospect; Initech created (its domain from the email, SPEC §7)
+	}},
+	{"prospects", [][]string{
+		{"Email", "First Name", "Last Name", "Company"},
+		{"ann@acme.example", "Ann", "Able", "ACME"},     // creates ACME (its domain from the email)
+		{"bob@globex.example", "Bob", "Best", "Globex"}, // creates Globex
+	}},
+}
+
+// checkDealsBook checks what dealsBook wrote, by hand: the organizations (created by the
+// prospects, one by a deal), the prospects linked to them, and the deals linked to both.
+func (e *tenv) checkDealsBook() {
+	e.t.Helper()
+	equalStrings(e.t, "organizations", e.organizations(), []string{"ACME|acme.example", "Globex|globex.example", "Initech|initech.example"})
+	equalStrings(e.t, "prospects", e.strings(`SELECT p.email || ' ' || o.name FROM prospects p JOIN organizations o ON o.id = p.organization_id
+		WHERE p.account_id = $1 ORDER BY p.email`), []string{"ann@acme.example ACME", "bob@globex.example Globex"})
+	equalStrings(e.t, "deals", e.strings(`SELECT d.name || ' ' || d.amount || ' ' || coalesce(o.name, '-') || ' ' || coalesce(p.email, '-')
+		FROM deals d LEFT JOIN organizations o ON o.id = d.organization_id LEFT JOIN prospects p ON p.id = d.prospect_id
+		WHERE d.account_id = $1 ORDER BY d.id`), []string{
+		"Renewal 2026 1200 ACME ann@acme.example", "Pilot 300 Globex bob@globex.example", "Expansion 50 Initech -"})
+	if n := e.nProspects(); n != 2 {
+		e.t.Errorf("%d prospects, want 2: a deal creates none", n)
+	}
+}
+
+// A workbook of deals and prospects in the foreground: prospects, then deals.
+func TestDealsWorkbookForeground(t *testing.T) {
+	e := newEnv(t, -1)
+	sum, err := e.importer(2).RunNow(e.ctx, e.workbookRequest(writeWorkbook(t, "book.xlsx", dealsBook...), crm.Options{}), testOwner, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ran []string
+	for _, s := range sum.Sheets {
+		ran = append(ran, s.Sheet+":"+s.Kind+":"+s.Status)
+	}
+	equalStrings(t, "sheets", ran, []string{"prospects:prospects:completed", "Deals:deals:completed"})
+	r := e.rowsOf(sum.Sheets[1].ImportID)
+	checkOutcomes(t, r.Outcomes, map[int]string{2: "created", 3: "created", 4: "created"})
+	checkWarnings(t, r.Warnings, map[int][]string{4: {"prospect_email:prospect_not_found"}})
+	e.checkDealsBook()
+}
+
+// The same workbook queued, on two workers: each sheet is claimed only once the one before it
+// has ended.
+func TestDealsWorkbookQueuedOnTwoWorkers(t *testing.T) {
+	pool := storetest.FreshDatabase(t, "workbook_deals")
+	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	t.Cleanup(cancel)
+	e := &tenv{t: t, ctx: ctx, pool: pool, acct: storetest.Account(t, pool, -1), Batch: 2}
+	im := e.importer(2)
+	_, checked, err := im.Submit(ctx, e.workbookRequest(writeWorkbook(t, "book.xlsx", dealsBook...), crm.Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var events []string
+	note := func(imp store.Import, what string) {
+		mu.Lock()
+		defer mu.Unlock()
+		events = append(events, what+" "+imp.Kind)
+	}
+	w := &pipeline.Workers{Querier: pool, Count: 2, Owner: "workbook-deals", Lease: 30 * time.Second, Poll: 10 * time.Millisecond, Log: quietLog,
+		Run: func(ctx context.Context, imp store.Import, owner string) error {
+			note(imp, "start")
+			time.Sleep(50 * time.Millisecond) // time for the other worker to claim, were it allowed
+			_, err := im.Run(ctx, imp, owner)
+			note(imp, "end")
+			return err
+		}}
+	wctx, stop := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { w.Serve(wctx); close(done) }()
+	last := checked.Sheets[1].ImportID
+	for {
+		imp, err := store.GetImport(ctx, pool, e.acct.ID, last)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if imp.FinishedAt != nil {
+			break
+		}
+		if ctx.Err() != nil {
+			t.Fatalf("the workbook did not end in time: %v", events)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	stop()
+	<-done
+	equalStrings(t, "runs", events, []string{"start prospects", "end prospects", "start deals", "end deals"})
+	e.checkDealsBook()
+}
