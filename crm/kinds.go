@@ -6,8 +6,9 @@ import (
 )
 
 // The record kinds besides prospects (issue 11): organizations, deals and the records of an
-// account's custom object types. Their standard fields are the columns of their tables, as
-// StandardFields are those of the prospects table.
+// account's custom object types. Their standard fields are the columns of their tables; the
+// organization fields are the organizations kind's (kinds/organizations), and the keys the
+// import rules and the store name are here.
 
 // Standard field keys of organizations and deals used by the import rules and the store (the
 // deal fields themselves are the deals kind's, kinds/deals).
@@ -29,24 +30,6 @@ const (
 
 // Prospect is the type of a link to a prospect (FieldProspect).
 const Prospect FieldType = "prospect"
-
-// OrganizationFields returns the standard organization fields, in the order of the
-// organizations table's columns. Domain is the match key of SPEC §7: the store keeps what the
-// writer gives it, canonical (WebsiteDomain's form).
-func OrganizationFields() []Field {
-	return []Field{
-		{Key: FieldName, Label: "Name", Type: Text, MaxLength: 255, Aliases: []string{"Organization", "Organization Name", "Organisation", "Company", "Company Name", "Account Name"}},
-		{Key: FieldDomain, Label: "Domain", Type: Text, MaxLength: 255, Aliases: []string{"Company Domain", "Domain Name"}},
-		{Key: "website", Label: "Website", Type: Text, MaxLength: 255, Aliases: []string{"Web Site", "URL", "Web", "Company Website"}},
-		{Key: "phone", Label: "Phone", Type: Phone, MaxLength: 40, Aliases: []string{"Phone Number", "Telephone", "Tel", "Main Phone"}},
-		{Key: "street", Label: "Street", Type: Text, MaxLength: 255, Aliases: []string{"Address", "Street Address", "Address 1", "Address Line 1"}},
-		{Key: "city", Label: "City", Type: Text, MaxLength: 100, Aliases: []string{"Town"}},
-		{Key: "state", Label: "State", Type: Text, MaxLength: 100, Aliases: []string{"Province", "Region", "State/Province"}},
-		{Key: "postal_code", Label: "Postal Code", Type: Text, MaxLength: 20, Aliases: []string{"Zip", "Zip Code", "Postcode", "Post Code", "ZIP/Postal Code"}},
-		{Key: "country", Label: "Country", Type: Text, MaxLength: 100},
-		{Key: "industry", Label: "Industry", Type: Text, MaxLength: 100, Aliases: []string{"Sector"}},
-	}
-}
 
 // DefaultDealStages are the deal stages of an account that has not set its own.
 func DefaultDealStages() []string {

@@ -283,7 +283,7 @@ func (o Options) Check(c *Catalog, more ...string) error {
 		if i < 0 {
 			problems = append(problems, fmt.Sprintf("unique_identifier: unknown field %q", k))
 		} else if !CanIdentify(c.Fields[i]) {
-			problems = append(problems, fmt.Sprintf("unique_identifier: field %q cannot identify a %s", k, c.Noun))
+			problems = append(problems, fmt.Sprintf("unique_identifier: field %q cannot identify %s", k, withArticle(c.Noun)))
 		}
 	}
 	for _, t := range o.Tags {
@@ -295,6 +295,14 @@ func (o Options) Check(c *Catalog, more ...string) error {
 		problems = append(problems, "kinds: options by kind apply to a workbook only (kind workbook)")
 	}
 	return joinProblems(problems)
+}
+
+// withArticle puts "a" or "an" before a noun: "a prospect", "an organization".
+func withArticle(noun string) string {
+	if noun != "" && strings.ContainsRune("aeiou", rune(noun[0])) {
+		return "an " + noun
+	}
+	return "a " + noun
 }
 
 // CanIdentify reports whether a field may serve as the unique identifier: any single-valued

@@ -231,7 +231,15 @@ func (e *tenv) prospectsWhere(cond string, arg any) ([]map[string]string, []int6
 		sql += " AND " + cond
 		args = append(args, arg)
 	}
-	rows, err := e.pool.Query(e.ctx, sql+" ORDER BY p.id", args...)
+	return e.flatRecords(sql+" ORDER BY p.id", args...)
+}
+
+// flatRecords runs a query of records as (id, JSON object of columns, custom JSON) and returns
+// each as column → value with custom fields as "custom.<key>" (multi-picklists joined by ";"),
+// and their ids.
+func (e *tenv) flatRecords(sql string, args ...any) ([]map[string]string, []int64) {
+	e.t.Helper()
+	rows, err := e.pool.Query(e.ctx, sql, args...)
 	if err != nil {
 		e.t.Fatal(err)
 	}

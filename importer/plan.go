@@ -8,6 +8,7 @@ import (
 	"github.com/leadpipe/leadpipe/kind"
 	"github.com/leadpipe/leadpipe/kinds/deals"
 	"github.com/leadpipe/leadpipe/kinds/objects"
+	"github.com/leadpipe/leadpipe/kinds/organizations"
 	"github.com/leadpipe/leadpipe/kinds/prospects"
 	"github.com/leadpipe/leadpipe/stages/mapping"
 	"github.com/leadpipe/leadpipe/stages/validate"
@@ -17,7 +18,7 @@ import (
 // kinds are the kinds of record leadpipe imports; the first is the default. A new kind is
 // registered here, and nowhere else. Each account's custom object types are kinds of that
 // account's imports too, named by their keys.
-var kinds = kind.NewRegistry(prospects.Kind{}, deals.Kind{}).Resolving(objects.Resolve)
+var kinds = kind.NewRegistry(prospects.Kind{}, organizations.Kind{}, deals.Kind{}).Resolving(objects.Resolve)
 
 // Kinds lists the kinds every account's imports may be of.
 func Kinds() []string { return kinds.Names() }

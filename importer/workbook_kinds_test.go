@@ -12,43 +12,48 @@ import (
 	"github.com/leadpipe/leadpipe/store/storetest"
 )
 
-// dealsBook is a workbook of Deals and Prospects sheets, in the file in the reverse of the
-// order they must run in: its deals link to the prospects, and to the organizations, its own
-// Prospects sheet creates.
-var dealsBook = []sheet{
+// threeKindBook is a workbook of Deals, Prospects and Organizations sheets, in the file in the
+// reverse of the order they must run in: its deals link to the prospects and organizations
+// its own earlier sheets create.
+var threeKindBook = []sheet{
 	{"Deals", [][]string{
 		{"Name", "Amount", "Organization", "Prospect Email", "Prospect First Name", "Prospect Last Name"},
-		{"Renewal 2026", "1200", "Acme Inc", "ann@acme.example", "", ""}, // ann, and ACME (legal suffix aside)
+		{"Renewal 2026", "1200", "Acme Inc", "ann@acme.example", "", ""}, // ann, Acme
 		{"Pilot", "300", "Globex", "", "Bob", "Best"},                    // bob by name, Globex
 		{"Expansion", "50", "Initech", "carol@initech.example", "", ""},  // no such prospect; Initech created (its domain from the email, SPEC §7)
 	}},
 	{"prospects", [][]string{
 		{"Email", "First Name", "Last Name", "Company"},
-		{"ann@acme.example", "Ann", "Able", "ACME"},     // creates ACME (its domain from the email)
-		{"bob@globex.example", "Bob", "Best", "Globex"}, // creates Globex
+		{"ann@acme.example", "Ann", "Able", "ACME"},     // links to Acme Inc (legal suffix aside)
+		{"bob@globex.example", "Bob", "Best", "Globex"}, // links to Globex
+	}},
+	{"Organization", [][]string{
+		{"Name", "Domain"},
+		{"Acme Inc", "acme.example"},
+		{"Globex", "globex.example"},
 	}},
 }
 
-// checkDealsBook checks what dealsBook wrote, by hand: the organizations (created by the
-// prospects, one by a deal), the prospects linked to them, and the deals linked to both.
-func (e *tenv) checkDealsBook() {
+// checkThreeKindBook checks what threeKindBook wrote, by hand: the organizations (one created by
+// a deal), the prospects linked to them, and the deals linked to both.
+func (e *tenv) checkThreeKindBook() {
 	e.t.Helper()
-	equalStrings(e.t, "organizations", e.organizations(), []string{"ACME|acme.example", "Globex|globex.example", "Initech|initech.example"})
+	equalStrings(e.t, "organizations", e.organizations(), []string{"Acme Inc|acme.example", "Globex|globex.example", "Initech|initech.example"})
 	equalStrings(e.t, "prospects", e.strings(`SELECT p.email || ' ' || o.name FROM prospects p JOIN organizations o ON o.id = p.organization_id
-		WHERE p.account_id = $1 ORDER BY p.email`), []string{"ann@acme.example ACME", "bob@globex.example Globex"})
+		WHERE p.account_id = $1 ORDER BY p.email`), []string{"ann@acme.example Acme Inc", "bob@globex.example Globex"})
 	equalStrings(e.t, "deals", e.strings(`SELECT d.name || ' ' || d.amount || ' ' || coalesce(o.name, '-') || ' ' || coalesce(p.email, '-')
 		FROM deals d LEFT JOIN organizations o ON o.id = d.organization_id LEFT JOIN prospects p ON p.id = d.prospect_id
 		WHERE d.account_id = $1 ORDER BY d.id`), []string{
-		"Renewal 2026 1200 ACME ann@acme.example", "Pilot 300 Globex bob@globex.example", "Expansion 50 Initech -"})
+		"Renewal 2026 1200 Acme Inc ann@acme.example", "Pilot 300 Globex bob@globex.example", "Expansion 50 Initech -"})
 	if n := e.nProspects(); n != 2 {
 		e.t.Errorf("%d prospects, want 2: a deal creates none", n)
 	}
 }
 
-// A workbook of deals and prospects in the foreground: prospects, then deals.
-func TestDealsWorkbookForeground(t *testing.T) {
+// A three-sheet workbook in the foreground: organizations, then prospects, then deals.
+func TestThreeKindWorkbookForeground(t *testing.T) {
 	e := newEnv(t, -1)
-	sum, err := e.importer(2).RunNow(e.ctx, e.workbookRequest(writeWorkbook(t, "book.xlsx", dealsBook...), crm.Options{}), testOwner, false)
+	sum, err := e.importer(2).RunNow(e.ctx, e.workbookRequest(writeWorkbook(t, "book.xlsx", threeKindBook...), crm.Options{}), testOwner, false)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,22 +61,22 @@ func TestDealsWorkbookForeground(t *testing.T) {
 	for _, s := range sum.Sheets {
 		ran = append(ran, s.Sheet+":"+s.Kind+":"+s.Status)
 	}
-	equalStrings(t, "sheets", ran, []string{"prospects:prospects:completed", "Deals:deals:completed"})
-	r := e.rowsOf(sum.Sheets[1].ImportID)
+	equalStrings(t, "sheets", ran, []string{"Organization:organizations:completed", "prospects:prospects:completed", "Deals:deals:completed"})
+	r := e.rowsOf(sum.Sheets[2].ImportID)
 	checkOutcomes(t, r.Outcomes, map[int]string{2: "created", 3: "created", 4: "created"})
 	checkWarnings(t, r.Warnings, map[int][]string{4: {"prospect_email:prospect_not_found"}})
-	e.checkDealsBook()
+	e.checkThreeKindBook()
 }
 
 // The same workbook queued, on two workers: each sheet is claimed only once the one before it
 // has ended.
-func TestDealsWorkbookQueuedOnTwoWorkers(t *testing.T) {
-	pool := storetest.FreshDatabase(t, "workbook_deals")
+func TestThreeKindWorkbookQueuedOnTwoWorkers(t *testing.T) {
+	pool := storetest.FreshDatabase(t, "workbook_three")
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	t.Cleanup(cancel)
 	e := &tenv{t: t, ctx: ctx, pool: pool, acct: storetest.Account(t, pool, -1), Batch: 2}
 	im := e.importer(2)
-	_, checked, err := im.Submit(ctx, e.workbookRequest(writeWorkbook(t, "book.xlsx", dealsBook...), crm.Options{}))
+	_, checked, err := im.Submit(ctx, e.workbookRequest(writeWorkbook(t, "book.xlsx", threeKindBook...), crm.Options{}))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +87,7 @@ func TestDealsWorkbookQueuedOnTwoWorkers(t *testing.T) {
 		defer mu.Unlock()
 		events = append(events, what+" "+imp.Kind)
 	}
-	w := &pipeline.Workers{Querier: pool, Count: 2, Owner: "workbook-deals", Lease: 30 * time.Second, Poll: 10 * time.Millisecond, Log: quietLog,
+	w := &pipeline.Workers{Querier: pool, Count: 2, Owner: "workbook-three", Lease: 30 * time.Second, Poll: 10 * time.Millisecond, Log: quietLog,
 		Run: func(ctx context.Context, imp store.Import, owner string) error {
 			note(imp, "start")
 			time.Sleep(50 * time.Millisecond) // time for the other worker to claim, were it allowed
@@ -93,7 +98,7 @@ func TestDealsWorkbookQueuedOnTwoWorkers(t *testing.T) {
 	wctx, stop := context.WithCancel(ctx)
 	done := make(chan struct{})
 	go func() { w.Serve(wctx); close(done) }()
-	last := checked.Sheets[1].ImportID
+	last := checked.Sheets[2].ImportID
 	for {
 		imp, err := store.GetImport(ctx, pool, e.acct.ID, last)
 		if err != nil {
@@ -109,6 +114,6 @@ func TestDealsWorkbookQueuedOnTwoWorkers(t *testing.T) {
 	}
 	stop()
 	<-done
-	equalStrings(t, "runs", events, []string{"start prospects", "end prospects", "start deals", "end deals"})
-	e.checkDealsBook()
+	equalStrings(t, "runs", events, []string{"start organizations", "end organizations", "start prospects", "end prospects", "start deals", "end deals"})
+	e.checkThreeKindBook()
 }

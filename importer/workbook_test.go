@@ -79,10 +79,10 @@ func TestWorkbookRefusals(t *testing.T) {
 	}{
 		{"sheets named for no kind", writeWorkbook(t, "book.xlsx", prospectSheet, sheet{"Notes", nil}, sheet{"Leads 2026", nil}),
 			crm.Options{}, `cannot import file book.xlsx: sheets named for no kind: "Notes", "Leads 2026"; ` +
-				`name each sheet for the kind of record it holds (deal, deals, prospect, prospects, case aside) and remove the others`},
+				`name each sheet for the kind of record it holds (deal, deals, organization, organizations, prospect, prospects, case aside) and remove the others`},
 		{"no sheet named for a kind", writeWorkbook(t, "other.xlsx", sheet{"Sheet 1", nil}),
 			crm.Options{}, `cannot import file other.xlsx: sheets named for no kind: "Sheet 1"; ` +
-				`name each sheet for the kind of record it holds (deal, deals, prospect, prospects, case aside) and remove the others`},
+				`name each sheet for the kind of record it holds (deal, deals, organization, organizations, prospect, prospects, case aside) and remove the others`},
 		{"two sheets of one kind", writeWorkbook(t, "twice.xlsx", prospectSheet, sheet{"prospect", prospectSheet.rows}),
 			crm.Options{}, `cannot import file twice.xlsx: the sheets "Prospects" and "prospect" are both prospects; keep one`},
 		{"a CSV file", writeFile(t, "list.csv", "email\nann@acme.example\n"),
@@ -90,7 +90,7 @@ func TestWorkbookRefusals(t *testing.T) {
 		{"the sheet option", writeWorkbook(t, "book.xlsx", prospectSheet),
 			crm.Options{Sheet: "Prospects"}, `invalid import options: sheet: a workbook imports each of its sheets named for a kind; leave sheet out`},
 		{"options of no kind", writeWorkbook(t, "book.xlsx", prospectSheet),
-			crm.Options{Kinds: map[string]crm.Options{"tickets": {}}}, `invalid import options: kinds: unknown kind "tickets" (want deals, prospects, or an object type's key)`},
+			crm.Options{Kinds: map[string]crm.Options{"tickets": {}}}, `invalid import options: kinds: unknown kind "tickets" (want deals, organizations, prospects, or an object type's key)`},
 		{"a sheet's options refused by its kind", writeWorkbook(t, "book.xlsx", prospectSheet),
 			crm.Options{Kinds: map[string]crm.Options{"prospects": {UniqueIdentifier: "email"}}},
 			`sheet "Prospects": invalid import options: unique_identifier: field "email" cannot identify a prospect`},

@@ -21,6 +21,7 @@ import (
 	"github.com/leadpipe/leadpipe/kind"
 	"github.com/leadpipe/leadpipe/kinds/deals"
 	"github.com/leadpipe/leadpipe/kinds/objects"
+	"github.com/leadpipe/leadpipe/kinds/organizations"
 	"github.com/leadpipe/leadpipe/kinds/prospects"
 	"github.com/leadpipe/leadpipe/store"
 	"github.com/leadpipe/leadpipe/store/storetest"
@@ -109,7 +110,7 @@ var orgCustom = []crm.Field{
 
 func TestOrganizationRecords(t *testing.T) {
 	f := newKindFixture(t, "organization")
-	c := crm.NewCatalog("organization", crm.OrganizationFields(), orgCustom)
+	c := kind.NewCatalog(organizations.Kind{}, orgCustom)
 	acme := f.record(c, map[string]string{"name": "Acme, Inc.", "domain": "acme.com", "website": "https://www.acme.com",
 		"phone": "+1 555 0100", "street": "1 Main St", "city": "Springfield", "state": "IL", "postal_code": "62701",
 		"country": "US", "industry": "Anvils", "crm_id": "ORG-1", "regions": "EMEA;APAC"})
@@ -522,7 +523,7 @@ func TestRecordKindsMigrationKeepsOrganizations(t *testing.T) {
 	if want := []string{"1 Acme, Inc. acme acme.com {} t", "2 Globex globex - {} t"}; !slices.Equal(got, want) {
 		t.Errorf("organizations after the migration %q, want %q", got, want)
 	}
-	c := crm.NewCatalog("organization", crm.OrganizationFields(), nil)
+	c := kind.NewCatalog(organizations.Kind{}, nil)
 	recs, err := store.LoadOrganizationRecords(ctx, pool, c, acct, store.OrganizationKeys{NameKeys: []string{"acme"}, UniqueField: -1})
 	if err != nil {
 		t.Fatal(err)

@@ -29,6 +29,7 @@ import (
 	"github.com/leadpipe/leadpipe/kind"
 	"github.com/leadpipe/leadpipe/kinds/deals"
 	"github.com/leadpipe/leadpipe/kinds/objects"
+	"github.com/leadpipe/leadpipe/kinds/organizations"
 	"github.com/leadpipe/leadpipe/kinds/prospects"
 	"github.com/leadpipe/leadpipe/store"
 	"github.com/leadpipe/leadpipe/store/storetest"
@@ -99,7 +100,7 @@ func TestBatchQueriesProbeIndexesInALargeAccount(t *testing.T) {
 		FROM generate_series(1, $2::int) g`, acct.ID, largeOrganizations, objectType.ID)
 	loaded := time.Now()
 	ensureLookupIndexes(t, ctx, load, c, acct.ID)
-	orgCatalog := crm.NewCatalog("organization", crm.OrganizationFields(), []crm.Field{{Key: "crm_id", Label: "CRM id", Type: crm.Text}})
+	orgCatalog := kind.NewCatalog(organizations.Kind{}, []crm.Field{{Key: "crm_id", Label: "CRM id", Type: crm.Text}})
 	if err := store.EnsureOrganizationLookupIndex(ctx, load, orgCatalog, acct.ID, orgCatalog.MustIndex("crm_id")); err != nil {
 		t.Fatal(err)
 	}

@@ -59,7 +59,7 @@ const (
 	orgByDomain  = "domain = k.v AND account_id = $1"
 )
 
-// organizationTable is the organizations table as a record kind (crm.OrganizationFields);
+// organizationTable is the organizations table as a record kind (the organizations kind's fields);
 // name_key is derived from the name.
 var organizationTable = recordTable{name: "organizations", columns: append(textColumns(crm.FieldName),
 	append([]column{{name: "name_key", field: crm.FieldName, typ: "text", derive: crm.NormalizeOrgName}},
@@ -91,7 +91,7 @@ func OrganizationLookups(c *crm.Catalog, accountID int64, k OrganizationKeys) []
 }
 
 // LoadOrganizationRecords returns the account's organizations, with every field of the catalog
-// (crm.OrganizationFields and the account's custom organization fields), that have one of the
+// (the kind's standard fields and the account's custom organization fields), that have one of the
 // keys' name keys, domains or unique identifier values, oldest first.
 func LoadOrganizationRecords(ctx context.Context, q Querier, c *crm.Catalog, accountID int64, k OrganizationKeys) ([]Record, error) {
 	return loadRecords(ctx, q, organizationTable, c, OrganizationLookups(c, accountID, k))

@@ -571,6 +571,7 @@ func TestCLIImportQueue(t *testing.T) {
 // later adds its file here).
 var kindFiles = []struct{ kind, csv string }{
 	{"prospects", "email\nkind@kind.example\n"},
+	{"organizations", "Name\nKind Co\n"},
 }
 
 // TestCLIImportKind: --kind reaches imports.kind by every way the command line imports (at

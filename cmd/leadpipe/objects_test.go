@@ -55,7 +55,7 @@ func TestCLIObjectCreateAndFields(t *testing.T) {
 		{[]string{"object", "create", "--key", "plan", "--label", "SUBSCRIPTION", "--identifier", "vin"}, `object type labelled "SUBSCRIPTION": already exists`},
 		{[]string{"object", "create", "--key", "car", "--label", "Car", "--identifier", "prospect_email"}, "is the prospect link"},
 		{[]string{"object", "create", "--key", "car", "--label", "Car"}, "--identifier is required"},
-		{[]string{"field", "add", "--object", "vehicle", "--key", "vin", "--label", "VIN"}, `unknown kind "vehicle" (want deals, prospects; or one of the account's object types: subscription, asset)`},
+		{[]string{"field", "add", "--object", "vehicle", "--key", "vin", "--label", "VIN"}, `unknown kind "vehicle" (want deals, organizations, prospects; or one of the account's object types: subscription, asset)`},
 		{[]string{"field", "add", "--object", "subscription", "--key", "prospect_email", "--label", "E"}, `field key "prospect_email" is a standard field`},
 		{[]string{"field", "add", "--object", "subscription", "--key", "plan", "--label", "Plan"}, `field "plan": already exists`},
 	} {
