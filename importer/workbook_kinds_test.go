@@ -51,12 +51,21 @@ func (e *tenv) checkThreeKindBook() {
 }
 
 // A three-sheet workbook in the foreground: organizations, then prospects, then deals.
+// A prospect-only option of the whole workbook is refused by its organizations sheet, before
+// anything is written; given for prospects, it applies to the Prospects sheet.
 func TestThreeKindWorkbookForeground(t *testing.T) {
 	e := newEnv(t, -1)
-	sum, err := e.importer(2).RunNow(e.ctx, e.workbookRequest(writeWorkbook(t, "book.xlsx", threeKindBook...), crm.Options{}), testOwner, false)
+	book := writeWorkbook(t, "book.xlsx", threeKindBook...)
+	_, err := e.importer(2).RunNow(e.ctx, e.workbookRequest(book, crm.Options{List: "Fair"}), testOwner, false)
+	if want := `sheet "Organization": invalid import options: list: applies to prospects only, not to an organizations import`; err == nil || err.Error() != want {
+		t.Errorf("list for every sheet: %v, want %s", err, want)
+	}
+	e.checkNothingWritten()
+	sum, err := e.importer(2).RunNow(e.ctx, e.workbookRequest(book, crm.Options{Kinds: map[string]crm.Options{"prospects": {List: "Fair"}}}), testOwner, false)
 	if err != nil {
 		t.Fatal(err)
 	}
+	equalStrings(t, "groupings", e.groupings(), []string{"list:Fair=ann@acme.example bob@globex.example"})
 	var ran []string
 	for _, s := range sum.Sheets {
 		ran = append(ran, s.Sheet+":"+s.Kind+":"+s.Status)
