@@ -237,6 +237,13 @@ func (im *Importer) runWorkbook(ctx context.Context, req Request, owner string, 
 		checks[i] = c
 	}
 	if dryRun {
+		// What the kinds prepare (lookup indexes, built concurrently) is built before the dry
+		// run's transaction begins: that transaction's writes would hold its building up.
+		for i, s := range sheets {
+			if err := checks[i].plan.prepare(ctx, im.Pool); err != nil {
+				return Summary{}, sheetError(s.name, err)
+			}
+		}
 		return im.dryRunWorkbook(ctx, sheets, owner, start)
 	}
 	if sheets[0].req.ID == 0 {
@@ -322,7 +329,7 @@ func (im *Importer) dryRunWorkbook(ctx context.Context, sheets []sheetRequest, o
 	return all, nil
 }
 
-// dryRunSheet runs one sheet's dry run in tx.
+// dryRunSheet runs one sheet's dry run in tx; the sheet's kind has prepared the database.
 func (im *Importer) dryRunSheet(ctx context.Context, tx pgx.Tx, s sheetRequest, owner string) (Summary, error) {
 	c, err := im.open(ctx, s.req)
 	if err != nil {
@@ -331,9 +338,6 @@ func (im *Importer) dryRunSheet(ctx context.Context, tx pgx.Tx, s sheetRequest, 
 	defer c.plan.close()
 	rec, err := s.req.record(c)
 	if err != nil {
-		return Summary{}, err
-	}
-	if err := c.plan.prepare(ctx, im.Pool); err != nil {
 		return Summary{}, err
 	}
 	sum, err := im.dryRunIn(ctx, tx, s.req, c, rec, owner, time.Now())

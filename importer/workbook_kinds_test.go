@@ -61,6 +61,23 @@ func TestThreeKindWorkbookForeground(t *testing.T) {
 		t.Errorf("list for every sheet: %v, want %s", err, want)
 	}
 	e.checkNothingWritten()
+	// A dry run runs the sheets in one transaction: its deals see its prospects (one deal's
+	// prospect is unknown), and nothing stays.
+	dry, err := e.importer(2).RunNow(e.ctx, e.workbookRequest(book, crm.Options{}), testOwner, true)
+	if err != nil || !dry.DryRun || len(dry.Sheets) != 3 {
+		t.Fatalf("dry run: %v %+v", err, dry)
+	}
+	// The totals of the sheets: 2 organizations, 2 prospects linked to them, 3 deals linked to
+	// an organization each, Initech created by its deal.
+	checkCounts(t, dry.Counts, "rows=7 created=7 updated=0 unchanged=0 skipped=0 orgs_created=1 orgs_linked=5")
+	if w := dry.Sheets[2].WarningsByKind; len(w) != 1 || w["prospect_not_found"] != 1 {
+		t.Errorf("dry run: the deals' warnings %v, want one prospect_not_found", w)
+	}
+	e.checkNothingWritten()
+	if _, err := e.importer(2).Preview(e.ctx, e.workbookRequest(book, crm.Options{})); err == nil ||
+		err.Error() != "invalid import options: kind: a workbook is checked and imported as a whole; to preview one of its sheets, name the sheet's kind and the sheet option" {
+		t.Errorf("preview of a workbook: %v", err)
+	}
 	sum, err := e.importer(2).RunNow(e.ctx, e.workbookRequest(book, crm.Options{Kinds: map[string]crm.Options{"prospects": {List: "Fair"}}}), testOwner, false)
 	if err != nil {
 		t.Fatal(err)
