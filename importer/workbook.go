@@ -35,8 +35,8 @@ func workbookStep(kind string) int {
 	return 3
 }
 
-// sheetRequest is one sheet of a workbook request: the request that imports it, a request of
-// its kind for that sheet, and its step.
+// sheetRequest is one sheet of a workbook request, by its name, and the request of its kind
+// that imports it.
 type sheetRequest struct {
 	name string
 	req  Request
