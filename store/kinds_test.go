@@ -494,7 +494,7 @@ func TestObjectRecords(t *testing.T) {
 // TestRecordKindsMigrationKeepsOrganizations: migration 0012 adds the organization fields;
 // the organizations that existed keep their rows, names and domains, with the new fields empty.
 func TestRecordKindsMigrationKeepsOrganizations(t *testing.T) {
-	pool := storetest.EmptyDatabase(t, "leadpipe_test_migrate_kinds")
+	pool := storetest.EmptyDatabase(t, "leadpipe_test_migrate_record_kinds")
 	ctx := context.Background()
 	if _, err := store.MigrateUpTo(ctx, pool, 10); err != nil {
 		t.Fatal(err)

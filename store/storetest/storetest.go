@@ -179,7 +179,10 @@ func Account(t testing.TB, p *pgxpool.Pool, limit int64) store.Account {
 }
 
 // dropLookupIndexes drops the per-account lookup indexes an account's imports created, so
-// that test runs do not pile them up on a developer's database.
+// that test runs do not pile them up on a developer's database. It drops them CONCURRENTLY, as
+// the daemon builds them: a plain DROP INDEX waits for the table's exclusive lock, and the
+// writers of other tests that queue behind it then deadlocked with it (seen when the importer's
+// and the store's tests ran in parallel).
 func dropLookupIndexes(t testing.TB, p *pgxpool.Pool, accountID int64) {
 	ctx := context.Background()
 	rows, err := p.Query(ctx, "SELECT indexname FROM pg_indexes WHERE tablename IN ('prospects', 'organizations', 'deals') AND indexname ~ $1",
@@ -194,7 +197,7 @@ func dropLookupIndexes(t testing.TB, p *pgxpool.Pool, accountID int64) {
 		return
 	}
 	for _, name := range names {
-		if _, err := p.Exec(ctx, "DROP INDEX IF EXISTS "+pgx.Identifier{name}.Sanitize()); err != nil {
+		if _, err := p.Exec(ctx, "DROP INDEX CONCURRENTLY IF EXISTS "+pgx.Identifier{name}.Sanitize()); err != nil {
 			t.Errorf("drop %s: %v", name, err)
 		}
 	}
