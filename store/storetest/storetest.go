@@ -97,10 +97,11 @@ func EmptyDatabase(t testing.TB, name string) *pgxpool.Pool {
 	}
 	defer admin.Close(context.Background())
 	ident := pgx.Identifier{name}.Sanitize()
-	for _, sql := range []string{"DROP DATABASE IF EXISTS " + ident + " WITH (FORCE)", "CREATE DATABASE " + ident} {
-		if _, err := admin.Exec(ctx, sql); err != nil {
-			fail(err)
-		}
+	if err := dropDatabase(ctx, admin, ident); err != nil {
+		fail(err)
+	}
+	if _, err := admin.Exec(ctx, "CREATE DATABASE "+ident); err != nil {
+		fail(err)
 	}
 	u.Path = "/" + name
 	p, err := store.Connect(ctx, u.String())
@@ -113,7 +114,7 @@ func EmptyDatabase(t testing.TB, name string) *pgxpool.Pool {
 		defer cancel()
 		conn, err := pgx.Connect(ctx, URL())
 		if err == nil {
-			_, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)")
+			err = dropDatabase(ctx, conn, ident)
 			conn.Close(ctx)
 		}
 		if err != nil {
@@ -121,6 +122,25 @@ func EmptyDatabase(t testing.TB, name string) *pgxpool.Pool {
 		}
 	})
 	return p
+}
+
+// dropDatabase drops the database ident if it exists. A plain DROP DATABASE ends the
+// autovacuum workers in it by itself, where WITH (FORCE) fails on them ("must be a member of
+// the role whose process is being terminated": they run as the superuser); it fails while a
+// connection of the tests' own lingers, so it is tried for a few seconds before FORCE ends
+// those.
+func dropDatabase(ctx context.Context, conn *pgx.Conn, ident string) error {
+	var err error
+	for range 50 {
+		if _, err = conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident); err == nil {
+			return nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	if _, ferr := conn.Exec(ctx, "DROP DATABASE IF EXISTS "+ident+" WITH (FORCE)"); ferr != nil {
+		return errors.Join(err, ferr)
+	}
+	return nil
 }
 
 // FreshDatabase is EmptyDatabase, migrated: for a test that fills tables with millions of rows
