@@ -27,7 +27,9 @@ type writer struct {
 	canon      func(string) string // identifying values as they compare: emails case aside
 	policies   apply.Policies
 	prospects  *prospectlink.Linker
-	ids        *store.IDPool
+	// linkOff is set when the prospect link's policy is ignore: rows link no prospect.
+	linkOff bool
+	ids     *store.IDPool
 }
 
 // record is a record the batch may match, with what the batch did to it.
@@ -46,6 +48,7 @@ func newWriter(t store.ObjectType, p *kind.Plan) *writer {
 		canon:      func(s string) string { return s },
 		policies:   apply.NewPolicies(c, p.Options),
 		prospects:  prospectlink.New(c, p.Account.ID),
+		linkOff:    p.Options.PolicyFor(crm.FieldProspect) == crm.Ignore,
 		ids:        store.NewIDPool("object_record"),
 	}
 	if c.Fields[w.identifier].Type == crm.Email {
@@ -76,9 +79,11 @@ func (w *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	for _, r := range found {
 		byKey[w.canon(r.Values[w.identifier])] = &record{Record: r}
 	}
-	links, err := w.prospects.Load(ctx, tx, b.Rows)
-	if err != nil {
-		return err
+	var links *prospectlink.Batch
+	if !w.linkOff {
+		if links, err = w.prospects.Load(ctx, tx, b.Rows); err != nil {
+			return err
+		}
 	}
 	var created, changed []store.Record // sharing their Values with the records of byKey
 	for i := range b.Rows {
@@ -96,7 +101,9 @@ func (w *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 			r.Skip(reason, detail)
 			continue
 		}
-		links.Link(r)
+		if links != nil {
+			links.Link(r)
+		}
 		if rec == nil {
 			id, err := w.ids.Next(ctx, tx)
 			if err != nil {
