@@ -324,3 +324,32 @@ func TestDealsProspectPolicy(t *testing.T) {
 	checkWarnings(t, r.Warnings, map[int][]string{3: {"prospect_last_name:prospect_not_found"}})
 	equalStrings(t, "deals", e.deals(), []string{"A||||||ann@acme.com", "B"})
 }
+
+// A row the writer skips links no prospect, so it warns of no unknown one: neither a row that
+// create_new or update_existing skips nor one with no deal to match or create.
+func TestDealsSkippedRowsLinkNoProspect(t *testing.T) {
+	e := newEnv(t, -1)
+	if err := store.AddField(e.ctx, e.pool, e.acct.ID, "deals", crm.Field{Key: "crm_id", Label: "CRM Id", Type: crm.Text}); err != nil {
+		t.Fatal(err)
+	}
+	e.importDeals("Name,CRM Id\nRenewal,D-1\n", crm.Options{}, 3)
+	no := false
+	const file = "Name,CRM Id,Prospect Email\n" +
+		"Renewal,D-1,zed@acme.com\n" + // 2 the existing deal
+		"Upsell,D-2,zed@acme.com\n" // 3 a new deal
+	r := e.importDeals(file, crm.Options{UniqueIdentifier: "crm_id", CreateNew: &no}, 3)
+	checkOutcomes(t, r.Outcomes, map[int]string{2: "unchanged", 3: "skipped:new_not_allowed"})
+	checkWarnings(t, r.Warnings, map[int][]string{2: {"prospect_email:prospect_not_found"}})
+	if got := fmt.Sprint(r.Sum.WarningsByKind); got != "map[prospect_not_found:1]" {
+		t.Errorf("warnings by kind %s, want the applied row's only", got)
+	}
+	r = e.importDeals(file, crm.Options{UniqueIdentifier: "crm_id", UpdateExisting: &no}, 3)
+	checkOutcomes(t, r.Outcomes, map[int]string{2: "skipped:existing_not_updated", 3: "created"})
+	checkWarnings(t, r.Warnings, map[int][]string{3: {"prospect_email:prospect_not_found"}})
+	r = e.importDeals("Name,CRM Id,Prospect Email\n,D-9,zed@acme.com\n", crm.Options{UniqueIdentifier: "crm_id"}, 3)
+	checkOutcomes(t, r.Outcomes, map[int]string{2: "skipped:missing_identifier"})
+	checkWarnings(t, r.Warnings, map[int][]string{})
+	if got := fmt.Sprint(r.Sum.WarningsByKind); got != "map[]" {
+		t.Errorf("warnings by kind %s, want none", got)
+	}
+}

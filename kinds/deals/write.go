@@ -91,9 +91,6 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 		if r.Skipped() {
 			continue
 		}
-		if prospects != nil {
-			prospects.Link(r)
-		}
 		d := idx.match(r.Values, orgs)
 		var matched int64
 		if d != nil {
@@ -103,12 +100,16 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 			r.Skip(reason, detail)
 			continue
 		}
-		switch {
-		case d == nil && r.Values[s.name] == "":
+		if d == nil && r.Values[s.name] == "" {
 			r.Skip(pipeline.ReasonMissingIdentifier, fmt.Sprintf("no deal has %s %q, and the row has no name to create one with",
 				s.plan.Options.UniqueIdentifier, r.Values[s.unique]))
 			continue
-		case d == nil:
+		}
+		// A skipped row links no prospect, and so warns of none.
+		if prospects != nil {
+			prospects.Link(r)
+		}
+		if d == nil {
 			id, err := s.dealIDs.Next(ctx, tx)
 			if err != nil {
 				return err
@@ -120,7 +121,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 			idx.add(d)
 			created = append(created, d)
 			r.Outcome = pipeline.Created
-		default:
+		} else {
 			before := d.Edits
 			if err := s.apply(ctx, tx, idx, orgs, b, d, r, false); err != nil {
 				return err
