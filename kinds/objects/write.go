@@ -2,7 +2,6 @@ package objects
 
 import (
 	"context"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -24,7 +23,7 @@ type writer struct {
 	t          store.ObjectType
 	identifier int                 // catalog index of the identifying field
 	email      int                 // catalog index of the prospect email, which only links
-	canon      func(string) string // identifying values as they compare: emails case aside
+	canon      func(string) string // identifying values as they compare (store.ObjectIdentifierKey)
 	policies   apply.Policies
 	prospects  *prospectlink.Linker
 	// linkOff is set when the prospect link's policy is ignore: rows link no prospect.
@@ -45,14 +44,11 @@ func newWriter(t store.ObjectType, p *kind.Plan) *writer {
 		t:          t,
 		identifier: c.MustIndex(t.Identifier),
 		email:      c.MustIndex(crm.FieldProspectEmail),
-		canon:      func(s string) string { return s },
+		canon:      store.ObjectIdentifierKey(t, c),
 		policies:   apply.NewPolicies(c, p.Options),
 		prospects:  prospectlink.New(c, p.Account.ID),
 		linkOff:    p.Options.PolicyFor(crm.FieldProspect) == crm.Ignore,
 		ids:        store.NewIDPool("object_record"),
-	}
-	if c.Fields[w.identifier].Type == crm.Email {
-		w.canon = strings.ToLower
 	}
 	return w
 }
