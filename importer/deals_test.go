@@ -171,9 +171,9 @@ func TestDealsOptions(t *testing.T) {
 		opts crm.Options
 		want string
 	}{
-		{crm.Options{List: "L"}, "list: does not apply to deals"},
-		{crm.Options{Tags: []string{"t"}, Campaign: "C", LeadSource: "web"}, "tags: does not apply to deals (it is a prospect import's option); campaign: does not apply to deals (it is a prospect import's option); lead_source: does not apply to deals"},
-		{crm.Options{MatchByName: true, SplitFullName: true}, "match_by_name: does not apply to deals (it is a prospect import's option); split_full_name: does not apply"},
+		{crm.Options{List: "L"}, `list: does not apply to an import of kind "deals"`},
+		{crm.Options{Tags: []string{"t"}, Campaign: "C", LeadSource: "web"}, `tags: does not apply to an import of kind "deals"; campaign: does not apply to an import of kind "deals"; lead_source: does not apply to an import of kind "deals"`},
+		{crm.Options{MatchByName: true, SplitFullName: true}, `match_by_name: does not apply to an import of kind "deals"; split_full_name: does not apply to an import of kind "deals"`},
 		{crm.Options{UniqueIdentifier: "amount"}, `unique_identifier: field "amount" cannot identify a deal: many deals share an amount`},
 		{crm.Options{UniqueIdentifier: "close_date"}, `unique_identifier: field "close_date" cannot identify a deal: many deals share a close date`},
 		{crm.Options{UniqueIdentifier: "prospect_email"}, `unique_identifier: field "prospect_email" cannot identify a deal`},

@@ -176,7 +176,7 @@ func TestObjectImportOptions(t *testing.T) {
 		t.Fatalf("import with prospect options: %v, want invalid options", err)
 	}
 	for _, opt := range []string{"list", "tags", "campaign", "lead_source", "owner", "match_by_name", "split_full_name"} {
-		if !strings.Contains(err.Error(), opt+`: does not apply to an import of object type "subscription"`) {
+		if !strings.Contains(err.Error(), opt+`: does not apply to an import of kind "subscription"`) {
 			t.Errorf("error %q does not refuse %s", err, opt)
 		}
 	}
