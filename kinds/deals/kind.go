@@ -12,6 +12,7 @@ import (
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/kind"
 	"github.com/leadpipe/leadpipe/kinds/internal/kindopts"
+	"github.com/leadpipe/leadpipe/kinds/internal/orglink"
 	"github.com/leadpipe/leadpipe/kinds/internal/prospectlink"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/stages/validate"
@@ -21,14 +22,6 @@ import (
 // WarnProspectNotFound is the field warning of a row whose prospect (by email, else by name)
 // is none of the account's: the deal is imported without a prospect, and none is created.
 const WarnProspectNotFound = prospectlink.WarnProspectNotFound
-
-// Counters a deal import reports besides its row outcomes.
-const (
-	// CounterOrgsCreated counts the organizations the import created to link deals to.
-	CounterOrgsCreated = "organizations_created"
-	// CounterOrgsLinked counts the deals the import linked to an organization.
-	CounterOrgsLinked = "organizations_linked"
-)
 
 // Kind is the deals kind.
 type Kind struct{}
@@ -87,8 +80,8 @@ func (k Kind) CheckOptions(o crm.Options, _ *crm.Catalog) []string {
 	return problems
 }
 
-// Counters implements kind.Kind.
-func (Kind) Counters() []string { return []string{CounterOrgsCreated, CounterOrgsLinked} }
+// Counters implements kind.Kind: the counters of organization linking (orglink.Counters).
+func (Kind) Counters() []string { return orglink.Counters() }
 
 // OverLimit implements kind.Kind: an account has no limit of deals.
 func (Kind) OverLimit(store.Account, int) bool { return false }

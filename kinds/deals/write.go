@@ -137,7 +137,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	if err != nil {
 		return err
 	}
-	b.Count(CounterOrgsCreated, orgsCreated)
+	b.Count(orglink.CounterCreated, orgsCreated)
 	if err := store.UpdateDeals(ctx, tx, s.plan.Catalog, s.plan.Account.ID, plain(changed)); err != nil {
 		return err
 	}
@@ -172,7 +172,7 @@ func (s *writer) apply(ctx context.Context, tx pgx.Tx, idx *dealIndex, orgs *org
 		}
 		d.Edits++
 		if i == s.org {
-			b.Count(CounterOrgsLinked, 1)
+			b.Count(orglink.CounterLinked, 1)
 		}
 	}
 	return nil
