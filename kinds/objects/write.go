@@ -34,7 +34,7 @@ type writer struct {
 // record is a record the batch may match, with what the batch did to it.
 type record struct {
 	store.Record
-	created, changed bool
+	apply.Tracked
 }
 
 func newWriter(t store.ObjectType, p *kind.Plan) *writer {
@@ -105,20 +105,18 @@ func (w *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 			if err != nil {
 				return err
 			}
-			rec = &record{Record: store.Record{ID: id, Values: make([]string, len(c.Fields))}, created: true}
+			rec = &record{Record: store.Record{ID: id, Values: make([]string, len(c.Fields))}, Tracked: apply.Tracked{Created: true}}
 			rec.Values[w.identifier] = r.Values[w.identifier]
 			w.set(rec, r)
 			byKey[key] = rec
 			created = append(created, rec.Record)
 			r.Outcome = pipeline.Created
 		} else {
-			r.Outcome = pipeline.Unchanged
-			if w.set(rec, r) {
-				r.Outcome = pipeline.Updated
-				if !rec.created && !rec.changed {
-					rec.changed = true
-					changed = append(changed, rec.Record)
-				}
+			before := rec.Edits
+			w.set(rec, r)
+			var first bool
+			if r.Outcome, first = rec.Outcome(before); first {
+				changed = append(changed, rec.Record)
 			}
 		}
 		r.EntityID = rec.ID
@@ -129,19 +127,18 @@ func (w *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	return store.InsertObjectRecords(ctx, tx, w.t, c, acct, created)
 }
 
-// set sets the row's values on rec under the field policies (SPEC §5) and reports whether a
-// value changed. The identifying value, which the row matched by, stays as stored; the prospect
+// set sets the row's values on rec under the field policies (SPEC §5) and counts each real
+// change in rec.Edits. The identifying value, which the row matched by, stays as stored; the prospect
 // email is not stored, the link it resolved to is.
-func (w *writer) set(rec *record, r *pipeline.Row) bool {
-	edited := false
+func (w *writer) set(rec *record, r *pipeline.Row) {
 	for i, v := range r.Values {
 		cur := rec.Values[i]
 		if i == w.identifier || i == w.email || !w.policies.Takes(i, cur, v) {
 			continue
 		}
 		if v = w.policies.Value(i, cur, v); cur != v {
-			rec.Values[i], edited = v, true
+			rec.Values[i] = v
+			rec.Edits++
 		}
 	}
-	return edited
 }
