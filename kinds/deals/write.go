@@ -96,7 +96,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 		if d != nil {
 			matched = d.ID
 		}
-		if reason, detail := apply.Skip(s.plan.Options, "deal", matched); reason != "" {
+		if reason, detail := apply.Skip(s.plan.Options, s.plan.Kind.Noun(), matched); reason != "" {
 			r.Skip(reason, detail)
 			continue
 		}

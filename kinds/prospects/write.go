@@ -84,7 +84,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 		if p != nil {
 			matched = p.ID
 		}
-		if reason, detail := apply.Skip(s.plan.Options, "prospect", matched); reason != "" {
+		if reason, detail := apply.Skip(s.plan.Options, s.plan.Kind.Noun(), matched); reason != "" {
 			r.Skip(reason, detail)
 			continue
 		}
