@@ -50,9 +50,6 @@ func New(c *crm.Catalog, accountID int64, domain func(values []string) string) *
 	return l
 }
 
-// Field is the catalog index of the organization field.
-func (l *Linker) Field() int { return l.field }
-
 // Batch is what one batch links to: the organizations its rows could match, loaded at once,
 // and those it creates.
 type Batch struct {
