@@ -171,9 +171,9 @@ func TestDealsOptions(t *testing.T) {
 		opts crm.Options
 		want string
 	}{
-		{crm.Options{List: "L"}, "list: does not apply to deals"},
-		{crm.Options{Tags: []string{"t"}, Campaign: "C", LeadSource: "web"}, "tags: does not apply to deals (it is a prospect import's option); campaign: does not apply to deals (it is a prospect import's option); lead_source: does not apply to deals"},
-		{crm.Options{MatchByName: true, SplitFullName: true}, "match_by_name: does not apply to deals (it is a prospect import's option); split_full_name: does not apply"},
+		{crm.Options{List: "L"}, `list: does not apply to an import of kind "deals"`},
+		{crm.Options{Tags: []string{"t"}, Campaign: "C", LeadSource: "web"}, `tags: does not apply to an import of kind "deals"; campaign: does not apply to an import of kind "deals"; lead_source: does not apply to an import of kind "deals"`},
+		{crm.Options{MatchByName: true, SplitFullName: true}, `match_by_name: does not apply to an import of kind "deals"; split_full_name: does not apply to an import of kind "deals"`},
 		{crm.Options{UniqueIdentifier: "amount"}, `unique_identifier: field "amount" cannot identify a deal: many deals share an amount`},
 		{crm.Options{UniqueIdentifier: "close_date"}, `unique_identifier: field "close_date" cannot identify a deal: many deals share a close date`},
 		{crm.Options{UniqueIdentifier: "prospect_email"}, `unique_identifier: field "prospect_email" cannot identify a deal`},
@@ -323,4 +323,33 @@ func TestDealsProspectPolicy(t *testing.T) {
 	checkOutcomes(t, r.Outcomes, map[int]string{2: "updated", 3: "unchanged"})
 	checkWarnings(t, r.Warnings, map[int][]string{3: {"prospect_last_name:prospect_not_found"}})
 	equalStrings(t, "deals", e.deals(), []string{"A||||||ann@acme.com", "B"})
+}
+
+// A row the writer skips links no prospect, so it warns of no unknown one: neither a row that
+// create_new or update_existing skips nor one with no deal to match or create.
+func TestDealsSkippedRowsLinkNoProspect(t *testing.T) {
+	e := newEnv(t, -1)
+	if err := store.AddField(e.ctx, e.pool, e.acct.ID, "deals", crm.Field{Key: "crm_id", Label: "CRM Id", Type: crm.Text}); err != nil {
+		t.Fatal(err)
+	}
+	e.importDeals("Name,CRM Id\nRenewal,D-1\n", crm.Options{}, 3)
+	no := false
+	const file = "Name,CRM Id,Prospect Email\n" +
+		"Renewal,D-1,zed@acme.com\n" + // 2 the existing deal
+		"Upsell,D-2,zed@acme.com\n" // 3 a new deal
+	r := e.importDeals(file, crm.Options{UniqueIdentifier: "crm_id", CreateNew: &no}, 3)
+	checkOutcomes(t, r.Outcomes, map[int]string{2: "unchanged", 3: "skipped:new_not_allowed"})
+	checkWarnings(t, r.Warnings, map[int][]string{2: {"prospect_email:prospect_not_found"}})
+	if got := fmt.Sprint(r.Sum.WarningsByKind); got != "map[prospect_not_found:1]" {
+		t.Errorf("warnings by kind %s, want the applied row's only", got)
+	}
+	r = e.importDeals(file, crm.Options{UniqueIdentifier: "crm_id", UpdateExisting: &no}, 3)
+	checkOutcomes(t, r.Outcomes, map[int]string{2: "skipped:existing_not_updated", 3: "created"})
+	checkWarnings(t, r.Warnings, map[int][]string{3: {"prospect_email:prospect_not_found"}})
+	r = e.importDeals("Name,CRM Id,Prospect Email\n,D-9,zed@acme.com\n", crm.Options{UniqueIdentifier: "crm_id"}, 3)
+	checkOutcomes(t, r.Outcomes, map[int]string{2: "skipped:missing_identifier"})
+	checkWarnings(t, r.Warnings, map[int][]string{})
+	if got := fmt.Sprint(r.Sum.WarningsByKind); got != "map[]" {
+		t.Errorf("warnings by kind %s, want none", got)
+	}
 }

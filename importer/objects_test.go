@@ -142,6 +142,27 @@ func TestObjectImportPolicies(t *testing.T) {
 	equalStrings(t, "records", e.objectRecords(ty), []string{"S-1||Gold|5", fmt.Sprintf("S-2|%d|Pro|7", ann), "S-4||Gold|"})
 }
 
+// Under the ignore policy of the prospect link, rows link no prospect and warn of none: a
+// record keeps its link, whatever email the row gives.
+func TestObjectImportProspectIgnored(t *testing.T) {
+	e := newEnv(t, -1)
+	ann := e.addProspect("ann@acme.com")
+	ty := e.newObjectType()
+	e.Kind = "subscription"
+	e.importCSV("Serial,Prospect Email\nS-1,ann@acme.com\n", crm.Options{})
+
+	r := e.importCSV("Serial,Plan,Prospect Email\n"+
+		"S-1,Pro,nobody@acme.com\n"+ // 2 updated; keeps ann, no warning
+		"S-2,Basic,ann@acme.com\n", // 3 created without a link
+		crm.Options{FieldPolicies: map[string]crm.Policy{crm.FieldProspect: crm.Ignore}})
+	checkOutcomes(t, r.Outcomes, map[int]string{2: "updated", 3: "created"})
+	checkWarnings(t, r.Warnings, map[int][]string{})
+	if len(r.Sum.WarningsByKind) != 0 {
+		t.Errorf("warnings by kind %v, want none", r.Sum.WarningsByKind)
+	}
+	equalStrings(t, "records", e.objectRecords(ty), []string{fmt.Sprintf("S-1|%d|Pro|", ann), "S-2||Basic|"})
+}
+
 // The options that do not apply to object records are refused, each named; unique_identifier
 // may only name the type's identifier.
 func TestObjectImportOptions(t *testing.T) {
@@ -155,7 +176,7 @@ func TestObjectImportOptions(t *testing.T) {
 		t.Fatalf("import with prospect options: %v, want invalid options", err)
 	}
 	for _, opt := range []string{"list", "tags", "campaign", "lead_source", "owner", "match_by_name", "split_full_name"} {
-		if !strings.Contains(err.Error(), opt+`: does not apply to an import of object type "subscription"`) {
+		if !strings.Contains(err.Error(), opt+`: does not apply to an import of kind "subscription"`) {
 			t.Errorf("error %q does not refuse %s", err, opt)
 		}
 	}

@@ -287,8 +287,8 @@ func TestOrganizationsImportDryRunAndOptions(t *testing.T) {
 	}
 
 	_, err = e.runOrgs(file, crm.Options{List: "L", Tags: []string{"t"}, Owner: "x", MatchByName: true}, 2, false)
-	for _, want := range []string{"list: applies to prospects only", "tags: applies to prospects only",
-		"owner: applies to prospects only", "match_by_name: applies to prospects only"} {
+	for _, want := range []string{`list: does not apply to an import of kind "organizations"`, `tags: does not apply to an import of kind "organizations"`,
+		`owner: does not apply to an import of kind "organizations"`, `match_by_name: does not apply to an import of kind "organizations"`} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("import with prospect options: error %v, want it to say %q", err, want)
 		}

@@ -57,7 +57,7 @@ func TestThreeKindWorkbookForeground(t *testing.T) {
 	e := newEnv(t, -1)
 	book := writeWorkbook(t, "book.xlsx", threeKindBook...)
 	_, err := e.importer(2).RunNow(e.ctx, e.workbookRequest(book, crm.Options{List: "Fair"}), testOwner, false)
-	if want := `sheet "Organization": invalid import options: list: applies to prospects only, not to an organizations import`; err == nil || err.Error() != want {
+	if want := `sheet "Organization": invalid import options: list: does not apply to an import of kind "organizations"`; err == nil || err.Error() != want {
 		t.Errorf("list for every sheet: %v, want %s", err, want)
 	}
 	e.checkNothingWritten()

@@ -95,19 +95,26 @@ func ObjectTypeByKey(ctx context.Context, q Querier, accountID int64, key string
 	return t, nil
 }
 
+// ObjectIdentifierKey returns the rule by which the identifying values of type t, with catalog
+// c, compare, as identifier_value stores them: an email identifier case aside (SPEC §4), any
+// other exactly.
+func ObjectIdentifierKey(t ObjectType, c *crm.Catalog) func(string) string {
+	if i := c.Index(t.Identifier); i >= 0 && c.Fields[i].Type == crm.Email {
+		return strings.ToLower
+	}
+	return func(s string) string { return s }
+}
+
 // objectTable is object_records as the table of the records of type t, whose catalog c is the
 // object kind's standard fields (the prospect link, kinds/objects) and the type's fields:
-// identifier_value is derived from the identifying field (which custom holds too), lowercased
-// for an email field as emails compare (SPEC §4).
+// identifier_value is derived from the identifying field (which custom holds too) by
+// ObjectIdentifierKey.
 func objectTable(t ObjectType, c *crm.Catalog) (recordTable, func(string) string, error) {
 	i := c.Index(t.Identifier)
 	if i < 0 {
 		return recordTable{}, nil, fmt.Errorf("object %q: its identifier field %q does not exist yet: add it to the object's fields", t.Key, t.Identifier)
 	}
-	canon := func(s string) string { return s }
-	if c.Fields[i].Type == crm.Email {
-		canon = strings.ToLower
-	}
+	canon := ObjectIdentifierKey(t, c)
 	return recordTable{name: "object_records", columns: []column{
 		{name: "identifier_value", field: t.Identifier, typ: "text", derive: canon},
 		{name: "prospect_id", field: crm.FieldProspect, typ: "bigint"},

@@ -176,9 +176,6 @@ const (
 	nameGiven     = "(first_name IS NOT NULL OR last_name IS NOT NULL)"
 )
 
-// FieldExpr is the SQL expression of a single-valued prospect field's stored value as text.
-func FieldExpr(f crm.Field) string { return prospectTable.fieldExpr(f) }
-
 func nullable(s string) any {
 	if s == "" {
 		return nil

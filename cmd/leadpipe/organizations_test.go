@@ -39,7 +39,7 @@ func TestCLIImportOrganizations(t *testing.T) {
 
 	options := writeTestFile(t, "options.json", []byte(`{"list": "L"}`))
 	_, _, err := cli(t, "import", second, "--account", name, "--kind", "organizations", "--options", options)
-	if err == nil || !strings.Contains(err.Error(), "list: applies to prospects only") {
+	if err == nil || !strings.Contains(err.Error(), `list: does not apply to an import of kind "organizations"`) {
 		t.Errorf("import --kind organizations with a list: %v, want the list refused", err)
 	}
 	if n := count(t, pool, "SELECT count(*) FROM imports WHERE account_id = $1", acct); n != 2 {

@@ -39,13 +39,13 @@ const (
 // errGone is returned when a claimed file is no longer where it should be.
 var errGone = errors.New("the file is gone")
 
-// kind is what a scan makes of a directory entry.
-type kind int
+// entryClass is what a scan makes of a directory entry.
+type entryClass int
 
 const (
-	candidate kind = iota // a regular file to import once it is complete
-	ignored               // leadpipe's own folders, hidden and temporary files, options and error files
-	refused               // anything else: never opened
+	candidate entryClass = iota // a regular file to import once it is complete
+	ignored                     // leadpipe's own folders, hidden and temporary files, options and error files
+	refused                     // anything else: never opened
 )
 
 // temporarySuffixes are the endings of names that tools write to before renaming.
@@ -53,7 +53,7 @@ var temporarySuffixes = []string{".tmp", ".temp", ".part", ".partial", ".crdownl
 
 // classify tells what a directory entry is from its name and its Lstat mode, and why it is
 // refused.
-func classify(name string, mode fs.FileMode) (kind, string) {
+func classify(name string, mode fs.FileMode) (entryClass, string) {
 	switch {
 	case !isLocal(name):
 		return refused, "its name escapes the directory"
@@ -155,7 +155,7 @@ func takeKind(b []byte) (string, []byte, error) {
 	}
 	var kind string
 	if err := json.Unmarshal(doc["kind"], &kind); err != nil {
-		return "", nil, fmt.Errorf("%s is not a string; name one of the kinds: %s", doc["kind"], strings.Join(importer.Kinds(), ", "))
+		return "", nil, fmt.Errorf("%s is not a string; name one of the kinds: %s, or one of the account's object type keys", doc["kind"], strings.Join(importer.Kinds(), ", "))
 	}
 	delete(doc, "kind")
 	rest, err := json.Marshal(doc)

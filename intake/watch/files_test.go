@@ -11,7 +11,7 @@ func TestClassify(t *testing.T) {
 	tests := []struct {
 		name string
 		mode fs.FileMode
-		want kind
+		want entryClass
 		why  string
 	}{
 		{"prospects.csv", 0o644, candidate, ""},

@@ -315,7 +315,7 @@ func TestOptionsFileKind(t *testing.T) {
 	for name, why := range map[string]string{
 		"unknown.csv": `unknown kind "bogus" (want ` + kinds + `)`,
 		"nul.csv":     `unknown kind "prospects\x00" (want ` + kinds + `)`,
-		"number.csv":  `options file number.csv.options.json: invalid import options: kind: 7 is not a string; name one of the kinds: ` + kinds,
+		"number.csv":  `options file number.csv.options.json: invalid import options: kind: 7 is not a string; name one of the kinds: ` + kinds + `, or one of the account's object type keys`,
 		"typo.csv":    `options file typo.csv.options.json: invalid import options: json: unknown field "tagz"`,
 	} {
 		if text := readFile(t, filepath.Join(dir, "failed", name+".error.txt")); !strings.Contains(text, why) {

@@ -11,6 +11,8 @@ import (
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/internal/kindopts"
+	"github.com/leadpipe/leadpipe/kinds/internal/orglink"
 	"github.com/leadpipe/leadpipe/kinds/internal/prospectlink"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/stages/validate"
@@ -20,14 +22,6 @@ import (
 // WarnProspectNotFound is the field warning of a row whose prospect (by email, else by name)
 // is none of the account's: the deal is imported without a prospect, and none is created.
 const WarnProspectNotFound = prospectlink.WarnProspectNotFound
-
-// Counters a deal import reports besides its row outcomes.
-const (
-	// CounterOrgsCreated counts the organizations the import created to link deals to.
-	CounterOrgsCreated = "organizations_created"
-	// CounterOrgsLinked counts the deals the import linked to an organization.
-	CounterOrgsLinked = "organizations_linked"
-)
 
 // Kind is the deals kind.
 type Kind struct{}
@@ -55,9 +49,6 @@ func (Kind) AccountFields(ctx context.Context, q store.Querier, accountID int64)
 	return Fields(stages), nil
 }
 
-// prospectOnly are the options that speak of prospects only.
-var prospectOnly = []string{"list", "tags", "campaign", "lead_source", "match_by_name", "split_full_name"}
-
 // notIdentifying are the deal fields many deals share, which would merge unrelated deals if
 // rows matched by them, and the prospect fields, which name the deal's prospect, not the deal.
 var notIdentifying = map[string]string{
@@ -73,17 +64,11 @@ var notIdentifying = map[string]string{
 // resolve to, under its own policy.
 var notStored = []string{crm.FieldProspectEmail, crm.FieldProspectFirstName, crm.FieldProspectLastName}
 
-// CheckOptions implements kind.Kind: the prospect-only options are refused, the unique
-// identifier must identify a deal, and the fields that name the prospect take no policy.
-func (Kind) CheckOptions(o crm.Options, _ *crm.Catalog) []string {
-	var problems []string
-	set := map[string]bool{"list": o.List != "", "tags": len(o.Tags) > 0, "campaign": o.Campaign != "",
-		"lead_source": o.LeadSource != "", "match_by_name": o.MatchByName, "split_full_name": o.SplitFullName}
-	for _, option := range prospectOnly {
-		if set[option] {
-			problems = append(problems, fmt.Sprintf("%s: does not apply to deals (it is a prospect import's option)", option))
-		}
-	}
+// CheckOptions implements kind.Kind: the prospect-only options are refused (a deal takes an
+// owner), the unique identifier must identify a deal, and the fields that name the prospect
+// take no policy.
+func (k Kind) CheckOptions(o crm.Options, _ *crm.Catalog) []string {
+	problems := kindopts.Refuse(o, k.Name(), "owner")
 	if why, ok := notIdentifying[o.UniqueIdentifier]; ok {
 		problems = append(problems, fmt.Sprintf("unique_identifier: field %q cannot identify a deal: %s", o.UniqueIdentifier, why))
 	}
@@ -95,8 +80,8 @@ func (Kind) CheckOptions(o crm.Options, _ *crm.Catalog) []string {
 	return problems
 }
 
-// Counters implements kind.Kind.
-func (Kind) Counters() []string { return []string{CounterOrgsCreated, CounterOrgsLinked} }
+// Counters implements kind.Kind: the counters of organization linking (orglink.Counters).
+func (Kind) Counters() []string { return orglink.Counters() }
 
 // OverLimit implements kind.Kind: an account has no limit of deals.
 func (Kind) OverLimit(store.Account, int) bool { return false }

@@ -91,24 +91,25 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 		if r.Skipped() {
 			continue
 		}
-		if prospects != nil {
-			prospects.Link(r)
-		}
 		d := idx.match(r.Values, orgs)
 		var matched int64
 		if d != nil {
 			matched = d.ID
 		}
-		if reason, detail := apply.Skip(s.plan.Options, "deal", matched); reason != "" {
+		if reason, detail := apply.Skip(s.plan.Options, s.plan.Kind.Noun(), matched); reason != "" {
 			r.Skip(reason, detail)
 			continue
 		}
-		switch {
-		case d == nil && r.Values[s.name] == "":
+		if d == nil && r.Values[s.name] == "" {
 			r.Skip(pipeline.ReasonMissingIdentifier, fmt.Sprintf("no deal has %s %q, and the row has no name to create one with",
 				s.plan.Options.UniqueIdentifier, r.Values[s.unique]))
 			continue
-		case d == nil:
+		}
+		// A skipped row links no prospect, and so warns of none.
+		if prospects != nil {
+			prospects.Link(r)
+		}
+		if d == nil {
 			id, err := s.dealIDs.Next(ctx, tx)
 			if err != nil {
 				return err
@@ -120,7 +121,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 			idx.add(d)
 			created = append(created, d)
 			r.Outcome = pipeline.Created
-		default:
+		} else {
 			before := d.Edits
 			if err := s.apply(ctx, tx, idx, orgs, b, d, r, false); err != nil {
 				return err
@@ -136,7 +137,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	if err != nil {
 		return err
 	}
-	b.Count(CounterOrgsCreated, orgsCreated)
+	b.Count(orglink.CounterCreated, orgsCreated)
 	if err := store.UpdateDeals(ctx, tx, s.plan.Catalog, s.plan.Account.ID, plain(changed)); err != nil {
 		return err
 	}
@@ -171,7 +172,7 @@ func (s *writer) apply(ctx context.Context, tx pgx.Tx, idx *dealIndex, orgs *org
 		}
 		d.Edits++
 		if i == s.org {
-			b.Count(CounterOrgsLinked, 1)
+			b.Count(orglink.CounterLinked, 1)
 		}
 	}
 	return nil

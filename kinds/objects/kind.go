@@ -12,6 +12,7 @@ import (
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/internal/kindopts"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/stages/validate"
 	"github.com/leadpipe/leadpipe/store"
@@ -61,19 +62,7 @@ func (Kind) StandardFields() []crm.Field { return StandardFields() }
 // CheckOptions implements kind.Kind: an object record has no lists, tags, campaign, lead
 // source, owner or name, and matches by its type's identifying field only, which must exist.
 func (k Kind) CheckOptions(o crm.Options, c *crm.Catalog) []string {
-	var problems []string
-	notHere := func(option string, set bool) {
-		if set {
-			problems = append(problems, fmt.Sprintf("%s: does not apply to an import of object type %q", option, k.Type.Key))
-		}
-	}
-	notHere("list", o.List != "")
-	notHere("tags", len(o.Tags) > 0)
-	notHere("campaign", o.Campaign != "")
-	notHere("lead_source", o.LeadSource != "")
-	notHere("owner", o.Owner != "")
-	notHere("match_by_name", o.MatchByName)
-	notHere("split_full_name", o.SplitFullName)
+	problems := kindopts.Refuse(o, k.Name())
 	if u := o.UniqueIdentifier; u != "" && u != k.Type.Identifier {
 		problems = append(problems, fmt.Sprintf("unique_identifier: records of object type %q match by their identifier %q only", k.Type.Key, k.Type.Identifier))
 	}

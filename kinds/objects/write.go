@@ -2,7 +2,6 @@ package objects
 
 import (
 	"context"
-	"strings"
 
 	"github.com/jackc/pgx/v5"
 
@@ -24,16 +23,18 @@ type writer struct {
 	t          store.ObjectType
 	identifier int                 // catalog index of the identifying field
 	email      int                 // catalog index of the prospect email, which only links
-	canon      func(string) string // identifying values as they compare: emails case aside
+	canon      func(string) string // identifying values as they compare (store.ObjectIdentifierKey)
 	policies   apply.Policies
 	prospects  *prospectlink.Linker
-	ids        *store.IDPool
+	// linkOff is set when the prospect link's policy is ignore: rows link no prospect.
+	linkOff bool
+	ids     *store.IDPool
 }
 
 // record is a record the batch may match, with what the batch did to it.
 type record struct {
 	store.Record
-	created, changed bool
+	apply.Tracked
 }
 
 func newWriter(t store.ObjectType, p *kind.Plan) *writer {
@@ -43,13 +44,11 @@ func newWriter(t store.ObjectType, p *kind.Plan) *writer {
 		t:          t,
 		identifier: c.MustIndex(t.Identifier),
 		email:      c.MustIndex(crm.FieldProspectEmail),
-		canon:      func(s string) string { return s },
+		canon:      store.ObjectIdentifierKey(t, c),
 		policies:   apply.NewPolicies(c, p.Options),
 		prospects:  prospectlink.New(c, p.Account.ID),
+		linkOff:    p.Options.PolicyFor(crm.FieldProspect) == crm.Ignore,
 		ids:        store.NewIDPool("object_record"),
-	}
-	if c.Fields[w.identifier].Type == crm.Email {
-		w.canon = strings.ToLower
 	}
 	return w
 }
@@ -76,9 +75,11 @@ func (w *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	for _, r := range found {
 		byKey[w.canon(r.Values[w.identifier])] = &record{Record: r}
 	}
-	links, err := w.prospects.Load(ctx, tx, b.Rows)
-	if err != nil {
-		return err
+	var links *prospectlink.Batch
+	if !w.linkOff {
+		if links, err = w.prospects.Load(ctx, tx, b.Rows); err != nil {
+			return err
+		}
 	}
 	var created, changed []store.Record // sharing their Values with the records of byKey
 	for i := range b.Rows {
@@ -96,26 +97,26 @@ func (w *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 			r.Skip(reason, detail)
 			continue
 		}
-		links.Link(r)
+		if links != nil {
+			links.Link(r)
+		}
 		if rec == nil {
 			id, err := w.ids.Next(ctx, tx)
 			if err != nil {
 				return err
 			}
-			rec = &record{Record: store.Record{ID: id, Values: make([]string, len(c.Fields))}, created: true}
+			rec = &record{Record: store.Record{ID: id, Values: make([]string, len(c.Fields))}, Tracked: apply.Tracked{Created: true}}
 			rec.Values[w.identifier] = r.Values[w.identifier]
 			w.set(rec, r)
 			byKey[key] = rec
 			created = append(created, rec.Record)
 			r.Outcome = pipeline.Created
 		} else {
-			r.Outcome = pipeline.Unchanged
-			if w.set(rec, r) {
-				r.Outcome = pipeline.Updated
-				if !rec.created && !rec.changed {
-					rec.changed = true
-					changed = append(changed, rec.Record)
-				}
+			before := rec.Edits
+			w.set(rec, r)
+			var first bool
+			if r.Outcome, first = rec.Outcome(before); first {
+				changed = append(changed, rec.Record)
 			}
 		}
 		r.EntityID = rec.ID
@@ -126,19 +127,18 @@ func (w *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	return store.InsertObjectRecords(ctx, tx, w.t, c, acct, created)
 }
 
-// set sets the row's values on rec under the field policies (SPEC §5) and reports whether a
-// value changed. The identifying value, which the row matched by, stays as stored; the prospect
+// set sets the row's values on rec under the field policies (SPEC §5) and counts each real
+// change in rec.Edits. The identifying value, which the row matched by, stays as stored; the prospect
 // email is not stored, the link it resolved to is.
-func (w *writer) set(rec *record, r *pipeline.Row) bool {
-	edited := false
+func (w *writer) set(rec *record, r *pipeline.Row) {
 	for i, v := range r.Values {
 		cur := rec.Values[i]
 		if i == w.identifier || i == w.email || !w.policies.Takes(i, cur, v) {
 			continue
 		}
 		if v = w.policies.Value(i, cur, v); cur != v {
-			rec.Values[i], edited = v, true
+			rec.Values[i] = v
+			rec.Edits++
 		}
 	}
-	return edited
 }

@@ -7,11 +7,11 @@ package organizations
 
 import (
 	"context"
-	"fmt"
 	"slices"
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/internal/kindopts"
 	"github.com/leadpipe/leadpipe/kinds/internal/postal"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/stages/validate"
@@ -48,22 +48,8 @@ func standardFields() []crm.Field {
 
 // CheckOptions implements kind.Kind: the options about prospects' groupings, owner and names
 // do not apply to organizations, and are refused rather than ignored.
-func (Kind) CheckOptions(o crm.Options, _ *crm.Catalog) []string {
-	set := []struct {
-		option string
-		on     bool
-	}{
-		{"list", o.List != ""}, {"tags", len(o.Tags) > 0}, {"campaign", o.Campaign != ""},
-		{"lead_source", o.LeadSource != ""}, {"owner", o.Owner != ""},
-		{"match_by_name", o.MatchByName}, {"split_full_name", o.SplitFullName},
-	}
-	var problems []string
-	for _, s := range set {
-		if s.on {
-			problems = append(problems, fmt.Sprintf("%s: applies to prospects only, not to an organizations import", s.option))
-		}
-	}
-	return problems
+func (k Kind) CheckOptions(o crm.Options, _ *crm.Catalog) []string {
+	return kindopts.Refuse(o, k.Name())
 }
 
 // Counters implements kind.Kind: an organization import counts nothing but its rows.

@@ -23,13 +23,13 @@ func TestCheckOptions(t *testing.T) {
 	got := Kind{}.CheckOptions(crm.Options{List: "L", Tags: []string{"t"}, Campaign: "C", LeadSource: "S", Owner: "o",
 		MatchByName: true, SplitFullName: true, UniqueIdentifier: "phone", CreateNew: new(bool)}, c)
 	want := []string{
-		"list: applies to prospects only, not to an organizations import",
-		"tags: applies to prospects only, not to an organizations import",
-		"campaign: applies to prospects only, not to an organizations import",
-		"lead_source: applies to prospects only, not to an organizations import",
-		"owner: applies to prospects only, not to an organizations import",
-		"match_by_name: applies to prospects only, not to an organizations import",
-		"split_full_name: applies to prospects only, not to an organizations import",
+		`list: does not apply to an import of kind "organizations"`,
+		`tags: does not apply to an import of kind "organizations"`,
+		`campaign: does not apply to an import of kind "organizations"`,
+		`lead_source: does not apply to an import of kind "organizations"`,
+		`owner: does not apply to an import of kind "organizations"`,
+		`match_by_name: does not apply to an import of kind "organizations"`,
+		`split_full_name: does not apply to an import of kind "organizations"`,
 	}
 	if !slices.Equal(got, want) {
 		t.Errorf("CheckOptions =\n%q\nwant\n%q", got, want)

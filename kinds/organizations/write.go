@@ -50,7 +50,7 @@ func newWriter(p *kind.Plan) *writer {
 // organization is an organization the batch may match, with what the batch did to it.
 type organization struct {
 	store.Record
-	created, changed bool
+	apply.Tracked
 }
 
 func orgID(o *organization) int64 { return o.ID }
@@ -154,22 +154,19 @@ func (w *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 			if err != nil {
 				return err
 			}
-			org = &organization{Record: store.Record{ID: id, Values: make([]string, len(c.Fields))}, created: true}
+			org = &organization{Record: store.Record{ID: id, Values: make([]string, len(c.Fields))}, Tracked: apply.Tracked{Created: true}}
 			w.set(org, r.Values)
 			x.add(org)
 			created = append(created, org.Record)
 			r.Outcome = pipeline.Created
 		default:
-			r.Outcome = pipeline.Unchanged
+			before := org.Edits
 			x.remove(org) // its name or domain may change
-			edited := w.set(org, r.Values)
+			w.set(org, r.Values)
 			x.add(org)
-			if edited {
-				r.Outcome = pipeline.Updated
-				if !org.created && !org.changed {
-					org.changed = true
-					changed = append(changed, org.Record)
-				}
+			var first bool
+			if r.Outcome, first = org.Outcome(before); first {
+				changed = append(changed, org.Record)
 			}
 		}
 		r.EntityID = org.ID
@@ -180,11 +177,10 @@ func (w *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	return store.InsertOrganizationRecords(ctx, tx, c, account, created)
 }
 
-// set sets a row's values on org under the field policies (SPEC §5) and reports whether a
-// value changed. A name with the same normalised name as the stored one is no change: the
-// stored spelling stays.
-func (w *writer) set(org *organization, values []string) bool {
-	edited := false
+// set sets a row's values on org under the field policies (SPEC §5) and counts each real
+// change in org.Edits. A name with the same normalised name as the stored one is no change:
+// the stored spelling stays.
+func (w *writer) set(org *organization, values []string) {
 	for i, v := range values {
 		cur := org.Values[i]
 		if !w.policies.Takes(i, cur, v) {
@@ -194,9 +190,9 @@ func (w *writer) set(org *organization, values []string) bool {
 		if cur == v || (i == w.name && crm.NormalizeOrgName(cur) == crm.NormalizeOrgName(v)) {
 			continue
 		}
-		org.Values[i], edited = v, true
+		org.Values[i] = v
+		org.Edits++
 	}
-	return edited
 }
 
 // appendKey appends a key to look up, unless it is none.

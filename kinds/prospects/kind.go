@@ -9,17 +9,10 @@ import (
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/internal/orglink"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/stages/validate"
 	"github.com/leadpipe/leadpipe/store"
-)
-
-// Counters a prospect import reports besides its row outcomes.
-const (
-	// CounterOrgsCreated counts the organizations the import created to link prospects to.
-	CounterOrgsCreated = "organizations_created"
-	// CounterOrgsLinked counts the prospects the import linked to an organization.
-	CounterOrgsLinked = "organizations_linked"
 )
 
 // Kind is the prospects kind.
@@ -39,8 +32,8 @@ func (Kind) StandardFields() []crm.Field { return standardFields() }
 // CheckOptions implements kind.Kind: every option applies to prospects.
 func (Kind) CheckOptions(crm.Options, *crm.Catalog) []string { return nil }
 
-// Counters implements kind.Kind.
-func (Kind) Counters() []string { return []string{CounterOrgsCreated, CounterOrgsLinked} }
+// Counters implements kind.Kind: the counters of organization linking (orglink.Counters).
+func (Kind) Counters() []string { return orglink.Counters() }
 
 // OverLimit implements kind.Kind.
 func (Kind) OverLimit(a store.Account, dataRows int) bool { return overLimit(a, dataRows) }

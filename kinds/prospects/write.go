@@ -84,7 +84,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 		if p != nil {
 			matched = p.ID
 		}
-		if reason, detail := apply.Skip(s.plan.Options, "prospect", matched); reason != "" {
+		if reason, detail := apply.Skip(s.plan.Options, s.plan.Kind.Noun(), matched); reason != "" {
 			r.Skip(reason, detail)
 			continue
 		}
@@ -124,7 +124,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	if err != nil {
 		return err
 	}
-	b.Count(CounterOrgsCreated, orgsCreated)
+	b.Count(orglink.CounterCreated, orgsCreated)
 	// Emails may have moved between prospects: free the old ones, then write the final state.
 	var moved []int64
 	for _, p := range changed {
@@ -177,7 +177,7 @@ func (s *writer) apply(ctx context.Context, tx pgx.Tx, idx *matchIndex, orgs *or
 		}
 		p.Edits++
 		if i == s.org {
-			b.Count(CounterOrgsLinked, 1)
+			b.Count(orglink.CounterLinked, 1)
 		}
 	}
 	if isNew && p.Values[s.leadSource] == "" && s.plan.Options.LeadSource != "" {

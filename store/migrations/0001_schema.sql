@@ -31,7 +31,7 @@ CREATE TABLE users (
 );
 CREATE UNIQUE INDEX users_username ON users (account_id, lower(username));
 
--- Custom prospect fields; the standard fields are defined in code (crm.StandardFields).
+-- Custom prospect fields; the standard fields are defined in code (kinds/prospects).
 CREATE TABLE fields (
     account_id bigint NOT NULL REFERENCES accounts (id),
     key        text NOT NULL,

@@ -1,4 +1,4 @@
--- Kafka import requests (pipeline/requests): the import each request message is bound to, so
+-- Kafka import requests (intake/requests): the import each request message is bound to, so
 -- that a request delivered again — after a crash between queueing its import and committing its
 -- offset, or resent by its producer with the same request_id — never queues a second import.
 CREATE TABLE kafka_requests (

@@ -1,6 +1,6 @@
 -- The record kinds besides prospects (issue 11): organizations become a full record kind,
 -- deals and the records of custom object types get tables of their own. Each kind's table has
--- one column per standard field (crm.OrganizationFields, crm.DealFields, crm.ObjectFields) and
+-- one column per standard field (kinds/organizations, kinds/deals, kinds/objects) and
 -- its custom fields in a jsonb `custom`, like prospects, so that the store reads and writes
 -- every kind the same way. Existing organizations keep their rows; their new columns are empty.
 --

@@ -17,6 +17,17 @@ import (
 	"github.com/leadpipe/leadpipe/store"
 )
 
+// Counters an import that links organizations reports besides its row outcomes.
+const (
+	// CounterCreated counts the organizations the import created to link its records to.
+	CounterCreated = "organizations_created"
+	// CounterLinked counts the records the import linked to an organization.
+	CounterLinked = "organizations_linked"
+)
+
+// Counters returns the counters of a kind that links organizations (kind.Kind.Counters).
+func Counters() []string { return []string{CounterCreated, CounterLinked} }
+
 // Linker links the rows of one import. It is safe for one goroutine.
 type Linker struct {
 	accountID int64
@@ -38,9 +49,6 @@ func New(c *crm.Catalog, accountID int64, domain func(values []string) string) *
 	}
 	return l
 }
-
-// Field is the catalog index of the organization field.
-func (l *Linker) Field() int { return l.field }
 
 // Batch is what one batch links to: the organizations its rows could match, loaded at once,
 // and those it creates.
