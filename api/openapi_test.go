@@ -121,8 +121,9 @@ func TestOpenAPIRoutes(t *testing.T) {
 
 	routes := registeredRoutes(t)
 	want := []string{ // what the API is: a route added or removed must be added or removed here too
-		"GET /v1/imports", "GET /v1/imports/{id}", "GET /v1/imports/{id}/file", "GET /v1/imports/{id}/records", "GET /v1/imports/{id}/skipped.csv",
-		"GET /v1/prospects", "POST /v1/imports", "POST /v1/imports/{id}/cancel", "POST /v1/previews",
+		"GET /v1/deal-stages", "GET /v1/imports", "GET /v1/imports/{id}", "GET /v1/imports/{id}/file", "GET /v1/imports/{id}/records",
+		"GET /v1/imports/{id}/skipped.csv", "GET /v1/prospects", "POST /v1/imports", "POST /v1/imports/{id}/cancel", "POST /v1/previews",
+		"PUT /v1/deal-stages",
 	}
 	if !reflect.DeepEqual(routes, want) {
 		t.Errorf("Server.Register's routes %q, want %q", routes, want)
@@ -302,6 +303,7 @@ func TestOpenAPISchemas(t *testing.T) {
 		"Warning":        pipeline.Warning{},
 		"ImportSummary":  importer.Summary{},
 		"ProspectList":   api.ProspectList{},
+		"DealStages":     api.DealStages{},
 		"RecordPage":     importer.RecordPage{},
 		"RecordView":     importer.RecordView{},
 		"ProspectRecord": store.ProspectRecord{},
