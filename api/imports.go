@@ -171,7 +171,7 @@ func (s *Server) dryRun(w http.ResponseWriter, r *http.Request, req importer.Req
 		}
 	}
 	first := true
-	var results importer.DryRunResults
+	results := importer.DryRunResults{Kind: req.Kind}
 	req.OnBatch = func(b *pipeline.Batch) {
 		begin()
 		for i := range b.Rows {
