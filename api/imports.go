@@ -42,6 +42,8 @@ type ImportView struct {
 	StartedAt        *time.Time      `json:"started_at,omitempty"`
 	FinishedAt       *time.Time      `json:"finished_at,omitempty"`
 	FilePrunedAt     *time.Time      `json:"file_pruned_at,omitempty"`
+	// RequestID groups the imports of a workbook's sheets: the id of its first sheet's import.
+	RequestID int64 `json:"request_id,omitempty"`
 }
 
 // MarshalJSON encodes the view with its counts' members at the top level.
@@ -69,7 +71,7 @@ func NewImportView(im store.Import) ImportView {
 	v := ImportView{ID: im.ID, Kind: im.Kind, Source: im.Source, FileName: filestore.SafeFileName(im.FileName), FileSize: im.FileSize,
 		SHA256: im.FileSHA256, Status: im.Status, State: im.Status, Error: im.Error, Counts: im.Counts,
 		OverLimitWarning: im.OverLimitWarning, Options: im.Options, CreatedAt: im.CreatedAt, StartedAt: im.StartedAt,
-		FinishedAt: im.FinishedAt, FilePrunedAt: im.FilePrunedAt}
+		FinishedAt: im.FinishedAt, FilePrunedAt: im.FilePrunedAt, RequestID: im.RequestID}
 	v.Progress.RowsDone, v.Progress.RowsTotal = im.Counts.Rows, im.RowsTotal
 	if im.Interrupted() {
 		v.State = StateInterrupted
@@ -149,12 +151,25 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request, acct store
 		return err
 	}
 	up.Path = "" // kept: the import owns it now
-	w.Header().Set("Location", fmt.Sprintf("/v1/imports/%d", imp.ID))
-	writeJSON(w, http.StatusAccepted, map[string]any{
-		"import_id": imp.ID, "kind": imp.Kind, "status": imp.Status, "rows_total": checked.Rows,
-		"over_limit_warning": checked.OverLimitWarning, "unmapped_columns": checked.Unmapped,
-	})
+	if checked.Sheets != nil {
+		w.Header().Set("Location", fmt.Sprintf("/v1/imports?request_id=%d", imp.RequestID))
+	} else {
+		w.Header().Set("Location", fmt.Sprintf("/v1/imports/%d", imp.ID))
+	}
+	writeJSON(w, http.StatusAccepted, QueuedView(imp, checked))
 	return nil
+}
+
+// QueuedView is what a request queued, as the API answers and `leadpipe import --queue`
+// prints it: its import, or for a workbook its request and each sheet's import.
+func QueuedView(imp store.Import, checked *importer.Checked) map[string]any {
+	v := map[string]any{"status": imp.Status, "rows_total": checked.Rows, "over_limit_warning": checked.OverLimitWarning}
+	if checked.Sheets != nil {
+		v["request_id"], v["kind"], v["sheets"] = imp.RequestID, importer.WorkbookKind, checked.Sheets
+		return v
+	}
+	v["import_id"], v["kind"], v["unmapped_columns"] = imp.ID, imp.Kind, checked.Unmapped
+	return v
 }
 
 // dryRun streams every row's outcome as it is computed, then the summary:

@@ -111,6 +111,8 @@ func importFilter(r *http.Request) (store.ImportFilter, error) {
 		To:     p.time("to"),
 		Before: p.int("cursor", 0, 0, 0),
 		Limit:  int(p.int("limit", DefaultLimit, 1, MaxLimit)),
+		// RequestID: the imports of one workbook request.
+		RequestID: p.int("request_id", 0, 0, 0),
 	}
 	switch f.Status {
 	case "", store.StatusQueued, store.StatusRunning, store.StatusCompleted, store.StatusFailed, store.StatusCancelled:

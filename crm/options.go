@@ -41,6 +41,38 @@ type Options struct {
 	UpdateExisting *bool  `json:"update_existing,omitempty"`
 	SplitFullName  bool   `json:"split_full_name,omitempty"`
 	Sheet          string `json:"sheet,omitempty"`
+	// Kinds holds, for a workbook (a file of several kinds' sheets), the options of each kind's
+	// sheet by kind name, over the options above (see ForKind). Other imports may not have it.
+	Kinds map[string]Options `json:"kinds,omitempty"`
+}
+
+// ForKind returns the options of a workbook's sheet of the kind named kind: the workbook's
+// options, each member of o.Kinds[kind] replacing the member of that name, without Kinds.
+func (o Options) ForKind(kind string) (Options, error) {
+	own, ok := o.Kinds[kind]
+	o.Kinds = nil
+	if !ok {
+		return o, nil
+	}
+	merged := map[string]json.RawMessage{}
+	for _, part := range []Options{o, own} {
+		b, err := json.Marshal(part)
+		if err != nil {
+			return Options{}, err
+		}
+		if err := json.Unmarshal(b, &merged); err != nil {
+			return Options{}, err
+		}
+	}
+	b, err := json.Marshal(merged)
+	if err != nil {
+		return Options{}, err
+	}
+	var out Options
+	if err := json.Unmarshal(b, &out); err != nil {
+		return Options{}, err
+	}
+	return out, nil
 }
 
 // ErrInvalidOptions wraps every problem found in import options.
@@ -162,6 +194,14 @@ func (o Options) limitProblems() []string {
 			problems = append(problems, fmt.Sprintf("%s: %q %s", t.option, shorten(t.value), p))
 		}
 	}
+	for kind, ko := range o.Kinds {
+		if p := nameProblem(kind); p != "" {
+			problems = append(problems, fmt.Sprintf("kinds: %q %s", shorten(kind), p))
+		}
+		for _, p := range ko.limitProblems() {
+			problems = append(problems, fmt.Sprintf("kinds: %s: %s", kind, p))
+		}
+	}
 	return problems
 }
 
@@ -250,6 +290,9 @@ func (o Options) Check(c *Catalog, more ...string) error {
 		if strings.TrimSpace(t) == "" {
 			problems = append(problems, "tags: a tag name is empty")
 		}
+	}
+	if len(o.Kinds) > 0 {
+		problems = append(problems, "kinds: options by kind apply to a workbook only (kind workbook)")
 	}
 	return joinProblems(problems)
 }

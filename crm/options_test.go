@@ -1,6 +1,7 @@
 package crm_test
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -70,5 +71,36 @@ func TestCheckAppliesTheCaps(t *testing.T) {
 		if !errors.Is(err, crm.ErrInvalidOptions) || !strings.Contains(err.Error(), want) {
 			t.Errorf("Check: %v, want it to say %q", err, want)
 		}
+	}
+}
+
+func TestForKind(t *testing.T) {
+	o, err := crm.ParseOptions([]byte(`{"create_new": false, "owner": "ann", "tags": ["q4"],
+		"kinds": {"prospects": {"list": "Fair", "tags": ["fair", "2026"]}, "organizations": {"create_new": true}}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	enc := func(o crm.Options) string {
+		b, err := json.Marshal(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	for kind, want := range map[string]string{
+		"prospects":     `{"list":"Fair","tags":["fair","2026"],"owner":"ann","create_new":false}`,
+		"organizations": `{"tags":["q4"],"owner":"ann","create_new":true}`,
+		"deals":         `{"tags":["q4"],"owner":"ann","create_new":false}`,
+	} {
+		got, err := o.ForKind(kind)
+		if err != nil || enc(got) != want {
+			t.Errorf("ForKind(%s) = %s, %v; want %s", kind, enc(got), err, want)
+		}
+	}
+	if err := o.Check(crm.NewCatalog("prospect", nil, nil)); err == nil || !strings.Contains(err.Error(), "kinds: options by kind apply to a workbook only (kind workbook)") {
+		t.Errorf("Check of options with kinds: %v", err)
+	}
+	if _, err := crm.ParseOptions([]byte(`{"kinds": {"deals": {"list": "a\u0000b"}}}`)); err == nil || !strings.Contains(err.Error(), `kinds: deals: list: "a\x00b" contains a NUL character`) {
+		t.Errorf("a NUL in a kind's options: %v", err)
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/leadpipe/leadpipe/config"
@@ -59,6 +60,8 @@ type Request struct {
 	// OnBatch sees every batch with its rows' outcomes.
 	MaxRows int
 	OnBatch func(*pipeline.Batch)
+	// group places the import in a request of several (a workbook's sheet); zero for none.
+	group requestGroup
 }
 
 // Checked is what checking a request found; nothing has been written yet.
@@ -71,6 +74,8 @@ type Checked struct {
 	Size             int64
 	SHA256           string
 	OverLimitWarning bool
+	// Sheets lists the sheets of a workbook request and their imports (Submit); nil otherwise.
+	Sheets []SheetImport
 	// plan is the import's plan, its reader standing after the rows counted (or at the first
 	// data row when none were).
 	plan *plan
@@ -80,13 +85,20 @@ type Checked struct {
 type Summary struct {
 	ImportID int64  `json:"import_id,omitempty"`
 	Kind     string `json:"kind"`
-	Status   string `json:"status"`
+	// RequestID is a workbook request's id, the id of its first sheet's import.
+	RequestID int64 `json:"request_id,omitempty"`
+	// Sheet is the sheet of a workbook the import read.
+	Sheet  string `json:"sheet,omitempty"`
+	Status string `json:"status"`
 	store.Counts
 	OverLimitWarning bool     `json:"over_limit_warning"`
 	Unmapped         []string `json:"unmapped_columns"`
 	DurationMS       int64    `json:"duration_ms"`
 	DryRun           bool     `json:"dry_run,omitempty"`
 	Error            string   `json:"error,omitempty"`
+	// Sheets are the summaries of a workbook's sheets, in the order they ran; the summary's
+	// counts are their totals.
+	Sheets []Summary `json:"sheets,omitempty"`
 }
 
 // MarshalJSON encodes the summary with its counts' members at the top level.
@@ -152,6 +164,9 @@ func (im *Importer) open(ctx context.Context, req Request) (*Checked, error) {
 	acct, err := store.AccountByName(ctx, im.Pool, req.Account)
 	if err != nil {
 		return nil, err
+	}
+	if req.Kind == WorkbookKind {
+		return nil, fmt.Errorf("%w: kind: a workbook is checked and imported as a whole; to preview one of its sheets, name the sheet's kind and the sheet option", crm.ErrInvalidOptions)
 	}
 	k, err := kinds.Lookup(ctx, im.Pool, acct.ID, req.Kind)
 	if err != nil {
@@ -230,6 +245,7 @@ func (req Request) record(c *Checked) (store.Import, error) {
 	rec := store.Import{
 		ID: req.ID, AccountID: c.Account.ID, Kind: c.plan.Kind.Name(), Source: req.Source, FileName: name, FilePath: path, FileSize: c.Size,
 		FileSHA256: c.SHA256, Options: opts, RowsTotal: c.Rows, OverLimitWarning: c.OverLimitWarning, Header: c.Header,
+		RequestID: req.group.id, RequestStep: req.group.step,
 	}
 	rec.Counts.StartCounters(c.plan.Kind.Counters())
 	return rec, nil
@@ -250,14 +266,19 @@ func (req Request) displayName() string {
 }
 
 // Submit checks a request and queues it for the workers. What the kind prepares in the
-// database for the import (a lookup index its matching options need) is built now, so that
-// workers find it ready.
+// database for the import (a lookup index its matching options need) is left to the worker that
+// runs it: building an index waits for every transaction open in the database to end, and a
+// caller may hold one while it submits (a watched directory holds its file's claim), which
+// would then wait for Submit for ever.
+//
+// A workbook request (kind workbook) queues one import per sheet: the import returned is its
+// first sheet's, and Checked lists them all.
 func (im *Importer) Submit(ctx context.Context, req Request) (store.Import, *Checked, error) {
+	if req.Kind == WorkbookKind {
+		return im.submitWorkbook(ctx, req)
+	}
 	c, err := im.Check(ctx, req)
 	if err != nil {
-		return store.Import{}, nil, err
-	}
-	if err := c.plan.prepare(ctx, im.Pool); err != nil {
 		return store.Import{}, nil, err
 	}
 	rec, err := req.record(c)
@@ -279,7 +300,13 @@ func (im *Importer) Submit(ctx context.Context, req Request) (store.Import, *Che
 // Unless the max_rows setting is on, it does not count the file's rows before it starts (for a
 // spreadsheet that costs a second read of the whole sheet): the total and the overage alert are
 // computed from the rows it read.
+//
+// A workbook request (kind workbook) runs its sheets one after the other; its summary lists
+// theirs (Summary.Sheets).
 func (im *Importer) RunNow(ctx context.Context, req Request, owner string, dryRun bool) (Summary, error) {
+	if req.Kind == WorkbookKind {
+		return im.runWorkbook(ctx, req, owner, dryRun)
+	}
 	start := time.Now()
 	c, err := im.open(ctx, req)
 	if err != nil {
@@ -328,6 +355,11 @@ func (im *Importer) dryRun(ctx context.Context, req Request, c *Checked, rec sto
 		return Summary{}, err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a dry run never commits
+	return im.dryRunIn(ctx, tx, req, c, rec, owner, start)
+}
+
+// dryRunIn runs a checked request in tx, which the caller rolls back.
+func (im *Importer) dryRunIn(ctx context.Context, tx pgx.Tx, req Request, c *Checked, rec store.Import, owner string, start time.Time) (Summary, error) {
 	lease := time.Duration(im.Config.Lease)
 	created, err := store.CreateImport(ctx, tx, rec, owner, lease)
 	if err != nil {

@@ -45,6 +45,8 @@ type plan struct {
 	kind.Plan
 	mapper    *mapping.Mapper
 	validator *validate.Validator
+	// prepared is set once the kind has prepared the database for the import.
+	prepared bool
 	// in is the file as the check opened it, its reader standing at the first data row not yet
 	// read; nil, or closed, when a run must open the file itself.
 	in *openFile
@@ -100,9 +102,16 @@ func (im *Importer) planOf(ctx context.Context, imp store.Import) (*plan, error)
 	return p, nil
 }
 
-// prepare has the kind prepare the database for the import (kind.Kind.Prepare).
+// prepare has the kind prepare the database for the import (kind.Kind.Prepare), once per plan.
 func (p *plan) prepare(ctx context.Context, db store.Querier) error {
-	return p.Kind.Prepare(ctx, db, &p.Plan)
+	if p.prepared {
+		return nil
+	}
+	if err := p.Kind.Prepare(ctx, db, &p.Plan); err != nil {
+		return err
+	}
+	p.prepared = true
+	return nil
 }
 
 // close closes the file the check left open, if any; it is idempotent.

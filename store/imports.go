@@ -105,6 +105,11 @@ type Import struct {
 	LeaseOwner     string
 	LeaseExpiresAt *time.Time
 	LeaseLapsed    bool
+	// RequestID groups the imports of one request — the sheets of a workbook — by the id of its
+	// first import; 0 for an import of one file. RequestStep orders them: an import is claimed
+	// only once the request's imports of lower steps have ended (ClaimImport).
+	RequestID   int64
+	RequestStep int
 }
 
 // Interrupted is true of an import that has not ended and whose holder died: its lease lapsed.
@@ -117,7 +122,8 @@ const importColumns = `id, account_id, kind, source, file_name, file_path, file_
 	status, coalesce(error, ''), coalesce(rows_total, 0), rows_done, created, updated, unchanged, skipped,
 	skipped_by_reason, warnings_by_kind, counters, over_limit_warning,
 	coalesce(header, '{}'), checkpoint_row, checkpoint_offset, created_at, started_at, finished_at, file_pruned_at,
-	coalesce(lease_owner, ''), lease_expires_at, coalesce(lease_expires_at < now(), false)`
+	coalesce(lease_owner, ''), lease_expires_at, coalesce(lease_expires_at < now(), false),
+	coalesce(request_id, 0), coalesce(request_step, 0)`
 
 // scanImport scans importColumns, then into extra any columns selected after them.
 func scanImport(row pgx.Row, extra ...any) (Import, error) {
@@ -127,7 +133,8 @@ func scanImport(row pgx.Row, extra ...any) (Import, error) {
 		&im.FileSHA256, &im.Options, &im.Status, &im.Error, &im.RowsTotal, &c.Rows, &c.Created, &c.Updated,
 		&c.Unchanged, &c.Skipped, &c.SkippedByReason, &c.WarningsByKind, &c.Counters,
 		&im.OverLimitWarning, &im.Header, &im.CheckpointRow, &im.CheckpointOffset, &im.CreatedAt,
-		&im.StartedAt, &im.FinishedAt, &im.FilePrunedAt, &im.LeaseOwner, &im.LeaseExpiresAt, &im.LeaseLapsed}
+		&im.StartedAt, &im.FinishedAt, &im.FilePrunedAt, &im.LeaseOwner, &im.LeaseExpiresAt, &im.LeaseLapsed,
+		&im.RequestID, &im.RequestStep}
 	err := row.Scan(append(dest, extra...)...)
 	return im, err
 }
@@ -144,8 +151,9 @@ func NextImportID(ctx context.Context, q Querier) (int64, error) {
 
 // CreateImport records a new import, with im.ID when it is set (see NextImportID), of kind
 // im.Kind — "" stores the column's default, "prospects" — and with im.Counts.Counters as its
-// counters to start from (the kind's counters, at 0). With leaseOwner set it starts running,
-// leased to that owner (an import run in the foreground); otherwise it is queued for the workers.
+// counters to start from (the kind's counters, at 0), and in im.RequestID's request at
+// im.RequestStep when RequestID is set. With leaseOwner set it starts running, leased to that
+// owner (an import run in the foreground); otherwise it is queued for the workers.
 func CreateImport(ctx context.Context, q Querier, im Import, leaseOwner string, lease time.Duration) (Import, error) {
 	if len(im.Options) == 0 {
 		im.Options = json.RawMessage("{}")
@@ -156,13 +164,15 @@ func CreateImport(ctx context.Context, q Querier, im Import, leaseOwner string, 
 	}
 	row := q.QueryRow(ctx, `INSERT INTO imports (id, account_id, kind, source, file_name, file_path, file_size,
 			file_sha256, options, rows_total, over_limit_warning, header, status, lease_owner, lease_expires_at, started_at,
-			counters)
+			counters, request_id, request_step)
 		VALUES (coalesce(nullif($14, 0), nextval(pg_get_serial_sequence('imports', 'id'))),
 			$1, coalesce(nullif($15, ''), 'prospects'), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, nullif($12, ''),
-			CASE WHEN $12 <> '' THEN now() + $13::interval END, CASE WHEN $12 <> '' THEN now() END, $16)
+			CASE WHEN $12 <> '' THEN now() + $13::interval END, CASE WHEN $12 <> '' THEN now() END, $16,
+			nullif($17, 0), CASE WHEN $17 <> 0 THEN $18::int END)
 		RETURNING `+importColumns,
 		im.AccountID, im.Source, im.FileName, im.FilePath, im.FileSize, im.FileSHA256, im.Options, im.RowsTotal,
-		im.OverLimitWarning, im.Header, status, leaseOwner, lease, im.ID, im.Kind, im.Counts.nonNilCounters())
+		im.OverLimitWarning, im.Header, status, leaseOwner, lease, im.ID, im.Kind, im.Counts.nonNilCounters(),
+		im.RequestID, im.RequestStep)
 	created, err := scanImport(row)
 	if err != nil {
 		return Import{}, fmt.Errorf("create import: %w", err)
@@ -182,14 +192,26 @@ func GetImport(ctx context.Context, q Querier, accountID, id int64) (Import, err
 	return im, nil
 }
 
+// itsTurn holds for an import i whose request's imports of lower steps have all ended (and for
+// an import of no request).
+const itsTurn = `(i.request_id IS NULL OR NOT EXISTS (SELECT FROM imports e
+	WHERE e.request_id = i.request_id AND e.request_step < i.request_step AND e.finished_at IS NULL))`
+
+// ErrWaiting is returned when resuming an import of a request (a workbook's sheet) whose
+// earlier imports have not all ended.
+var ErrWaiting = errors.New("import waits for the earlier imports of its request")
+
 // ClaimImport leases the oldest import that is queued, or running under a lease that has
 // lapsed (its worker died), to owner. It returns ErrNotFound when there is none. Several
-// workers and daemons may claim at once: SKIP LOCKED hands each a different import.
+// workers and daemons may claim at once: SKIP LOCKED hands each a different import. An import
+// of a request (a workbook's sheet) waits until every import of its request with a lower step
+// has ended.
 func ClaimImport(ctx context.Context, q Querier, owner string, lease time.Duration) (Import, error) {
 	im, err := scanImport(q.QueryRow(ctx, `UPDATE imports SET status = 'running', lease_owner = $1,
 			lease_expires_at = now() + $2::interval, started_at = coalesce(started_at, now())
-		WHERE id = (SELECT id FROM imports
-			WHERE status = 'queued' OR (status = 'running' AND lease_expires_at < now())
+		WHERE id = (SELECT id FROM imports i
+			WHERE (status = 'queued' OR (status = 'running' AND lease_expires_at < now()))
+				AND `+itsTurn+`
 			ORDER BY id LIMIT 1 FOR UPDATE SKIP LOCKED)
 		RETURNING `+importColumns, owner, lease))
 	if errors.Is(err, pgx.ErrNoRows) {
@@ -204,11 +226,13 @@ func ClaimImport(ctx context.Context, q Querier, owner string, lease time.Durati
 // ResumeImport leases an import of an account to owner, as a worker claims one: an import that
 // is queued, or interrupted (running under a lease that lapsed). Otherwise it returns
 // ErrNotFound (no such import in the account), ErrFinished (it has ended; a cancelled import
-// whose holder died is ended now), or ErrHeld (a live process holds it).
+// whose holder died is ended now), ErrHeld (a live process holds it) or ErrWaiting (an earlier
+// import of its request has not ended).
 func ResumeImport(ctx context.Context, q Querier, accountID, id int64, owner string, lease time.Duration) (Import, error) {
-	im, err := scanImport(q.QueryRow(ctx, `UPDATE imports SET status = 'running', lease_owner = $3,
+	im, err := scanImport(q.QueryRow(ctx, `UPDATE imports i SET status = 'running', lease_owner = $3,
 			lease_expires_at = now() + $4::interval, started_at = coalesce(started_at, now())
 		WHERE id = $1 AND account_id = $2 AND (status = 'queued' OR (status = 'running' AND lease_expires_at < now()))
+			AND `+itsTurn+`
 		RETURNING `+importColumns, id, accountID, owner, lease))
 	if err == nil {
 		return im, nil
@@ -227,6 +251,8 @@ func ResumeImport(ctx context.Context, q Querier, accountID, id int64, owner str
 		return Import{}, fmt.Errorf("import %d was cancelled, and is now ended: %w", id, ErrFinished)
 	case cur.FinishedAt != nil:
 		return Import{}, fmt.Errorf("import %d is %s: %w", id, cur.Status, ErrFinished)
+	case cur.LeaseOwner == "" || cur.LeaseLapsed: // free, so not its turn
+		return Import{}, fmt.Errorf("import %d: %w %d; a daemon's worker runs it once they have ended", id, ErrWaiting, cur.RequestID)
 	}
 	until := ""
 	if cur.LeaseExpiresAt != nil {
@@ -349,6 +375,8 @@ func EndAbandonedCancels(ctx context.Context, q Querier) ([]int64, error) {
 // ImportFilter selects imports of an account for the history (SPEC §11).
 type ImportFilter struct {
 	Status, Kind string
+	// RequestID keeps the imports of one request (the sheets of a workbook); 0 keeps all.
+	RequestID int64
 	// From and To bound created_at: From <= created_at < To; zero is unbounded.
 	From, To time.Time
 	// Before is the keyset cursor: only imports with a smaller id (0: from the newest).
@@ -361,6 +389,7 @@ func ListImports(ctx context.Context, q Querier, accountID int64, f ImportFilter
 	w := newWhere("SELECT "+importColumns+" FROM imports WHERE account_id = $1", accountID)
 	w.addIf(f.Status != "", "status = $%d", f.Status)
 	w.addIf(f.Kind != "", "kind = $%d", f.Kind)
+	w.addIf(f.RequestID != 0, "request_id = $%d", f.RequestID)
 	w.addCreatedBetween(f.From, f.To)
 	w.addIf(f.Before > 0, "id < $%d", f.Before)
 	w.args = append(w.args, f.Limit)
@@ -416,10 +445,12 @@ func ReleaseImport(ctx context.Context, q Querier, importID int64, owner string)
 
 // ImportsToPrune returns imports that ended before cutoff and still have their original file
 // in the files store under dir (uploads, Kafka requests' files, watched files). Imports from
-// the command line read the user's own file, which is never pruned.
+// the command line read the user's own file, which is never pruned. The sheets of a workbook
+// share its file: it is pruned once they have all ended.
 func ImportsToPrune(ctx context.Context, q Querier, dir string, cutoff time.Time) ([]Import, error) {
-	rows, err := q.Query(ctx, "SELECT "+importColumns+` FROM imports
+	rows, err := q.Query(ctx, "SELECT "+importColumns+` FROM imports i
 		WHERE finished_at < $1 AND file_pruned_at IS NULL AND source <> 'cli' AND starts_with(file_path, $2)
+			AND (request_id IS NULL OR NOT EXISTS (SELECT FROM imports e WHERE e.request_id = i.request_id AND e.finished_at IS NULL))
 		ORDER BY id LIMIT 1000`, cutoff, strings.TrimSuffix(dir, "/")+"/")
 	if err != nil {
 		return nil, fmt.Errorf("imports to prune: %w", err)

@@ -25,7 +25,9 @@ type WatchClaim struct {
 	Size     int64
 	Owner    string // the daemon that claimed it
 	// Queued says whether the import exists; ImportStatus and ImportError are its status and
-	// error then.
+	// error then. For a workbook, whose sheets are imports of one request (the claim's import
+	// is its first), they are those of the sheet that decides how the file ended: a sheet that
+	// has not ended, else the first sheet that did not complete, else the first one.
 	Queued       bool
 	ImportStatus string
 	ImportError  string
@@ -34,7 +36,10 @@ type WatchClaim struct {
 const watchClaimColumns = `c.import_id, c.dir, c.name, c.sha256, c.size, c.owner,
 	i.id IS NOT NULL, coalesce(i.status, ''), coalesce(i.error, '')`
 
-const watchClaimFrom = ` FROM watch_claims c LEFT JOIN imports i ON i.id = c.import_id`
+const watchClaimFrom = ` FROM watch_claims c LEFT JOIN LATERAL (SELECT r.id, r.status, r.error FROM imports r
+		WHERE r.id = c.import_id OR r.request_id = c.import_id
+		ORDER BY r.status IN ('queued', 'running') DESC, r.status = 'completed', r.request_step, r.id
+		LIMIT 1) i ON true`
 
 func scanWatchClaim(row pgx.Row) (WatchClaim, error) {
 	var c WatchClaim

@@ -9,6 +9,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/leadpipe/leadpipe/api"
 	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/store"
 )
@@ -50,8 +51,7 @@ func importFile(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
-		return out.Encode(map[string]any{"import_id": imp.ID, "kind": imp.Kind, "status": imp.Status, "rows_total": checked.Rows,
-			"over_limit_warning": checked.OverLimitWarning, "unmapped_columns": checked.Unmapped})
+		return out.Encode(api.QueuedView(imp, checked))
 	}
 	sum, err := im.RunNow(ctx, req, thisProcess(store.HolderCLI).String(), *dryRun)
 	return printSummary(e, sum, err)

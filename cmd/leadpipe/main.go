@@ -42,7 +42,7 @@ Usage:
                                                     replace the account's deal stages (in this order)
   leadpipe import FILE --account NAME [--kind K] [--options OPTIONS.json] [--dry-run] [--queue]
   leadpipe preview FILE --account NAME [--kind K] [--options OPTIONS.json]
-  leadpipe imports list --account NAME [--status S] [--kind K] [--from DATE] [--to DATE] [--limit N] [--cursor C]
+  leadpipe imports list --account NAME [--status S] [--kind K] [--request ID] [--from DATE] [--to DATE] [--limit N] [--cursor C]
   leadpipe imports show|file|skipped|cancel ID --account NAME
   leadpipe imports records ID --account NAME [--created] [--limit N] [--cursor C]
                                                     the records an import created or touched, any kind
@@ -54,7 +54,9 @@ Usage:
                                                     run an analytics query on ClickHouse; none lists them
 
 --kind K is the kind of record a file holds, one of: ` + strings.Join(importer.Kinds(), ", ") + `;
-prospects when it is not given (docs/kinds.md).
+prospects when it is not given (docs/kinds.md). --kind workbook imports an XLSX or XLS file
+whose sheets are named for kinds, one import per sheet in dependency order, grouped under one
+request (docs/import-rules.md, "Workbooks").
 
 Every command takes --config FILE (or LEADPIPE_CONFIG); settings also come from LEADPIPE_*
 variables, e.g. LEADPIPE_POSTGRES_URL. See README.md.

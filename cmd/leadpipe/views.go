@@ -108,7 +108,8 @@ func (f *timeFlag) Set(s string) (err error) {
 }
 
 // kindUsage is the help of the --kind flag of the commands that import.
-var kindUsage = "kind of record the file holds: " + strings.Join(importer.Kinds(), ", ") + " (default prospects)"
+var kindUsage = "kind of record the file holds: " + strings.Join(importer.Kinds(), ", ") + " (default prospects), or " +
+	importer.WorkbookKind + " for a workbook whose sheets are named for kinds"
 
 func importsList(ctx context.Context, e *env, args []string) error {
 	fs := e.flags()
@@ -121,6 +122,7 @@ func importsList(ctx context.Context, e *env, args []string) error {
 	fs.Var(&to, "to", "only imports created before this date or time")
 	fs.IntVar(&f.Limit, "limit", api.DefaultLimit, "imports per page")
 	fs.Int64Var(&f.Before, "cursor", 0, "next_cursor of the previous page")
+	fs.Int64Var(&f.RequestID, "request", 0, "only the imports of this workbook request (its request_id)")
 	if _, err := e.parse(fs, args); err != nil {
 		return err
 	}

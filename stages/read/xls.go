@@ -60,6 +60,32 @@ func recoverXLS(err *error) {
 // (Batch.Offset is 0).
 func openXLS(f *os.File, opts Options) (_ Reader, err error) {
 	defer recoverXLS(&err)
+	book, err := openXLSBook(f)
+	if err != nil {
+		return nil, err
+	}
+	sh, err := book.pickSheet(opts.Sheet)
+	if err != nil {
+		return nil, err
+	}
+	cur, err := newSheetCursor(book, sh)
+	if err != nil {
+		return nil, err
+	}
+	x := &xlsReader{book: book, cur: cur, sheet: sh.name}
+	if err := x.readHeader(); err != nil {
+		return nil, err
+	}
+	x.skip = max(x.headerRow, opts.CSV.StartRow)
+	if x.haveNext && x.nextRow <= x.skip {
+		x.haveNext = false // read ahead with the header, before a resumed read's start
+	}
+	return x, nil
+}
+
+// openXLSBook opens the Workbook stream of a legacy XLS file and reads its globals: its
+// worksheets, shared strings and cell formats.
+func openXLSBook(f *os.File) (*xlsBook, error) {
 	fi, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("read file: %w", err)
@@ -87,27 +113,7 @@ func openXLS(f *os.File, opts Options) (_ Reader, err error) {
 	if err != nil {
 		return nil, err
 	}
-	book, err := readGlobals(stream, wbe.size)
-	if err != nil {
-		return nil, err
-	}
-	sh, err := book.pickSheet(opts.Sheet)
-	if err != nil {
-		return nil, err
-	}
-	cur, err := newSheetCursor(book, sh)
-	if err != nil {
-		return nil, err
-	}
-	x := &xlsReader{book: book, cur: cur, sheet: sh.name}
-	if err := x.readHeader(); err != nil {
-		return nil, err
-	}
-	x.skip = max(x.headerRow, opts.CSV.StartRow)
-	if x.haveNext && x.nextRow <= x.skip {
-		x.haveNext = false // read ahead with the header, before a resumed read's start
-	}
-	return x, nil
+	return readGlobals(stream, wbe.size)
 }
 
 // pickSheet returns the worksheet named name (exactly, else ignoring case, as Excel does), or

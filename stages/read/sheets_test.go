@@ -1,0 +1,54 @@
+package read_test
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"slices"
+	"testing"
+
+	"github.com/leadpipe/leadpipe/stages/read"
+)
+
+func sheetNamesOf(t *testing.T, path string) ([]string, error) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	return read.SheetNames(f, read.Options{})
+}
+
+func writeTemp(t *testing.T, name string, data []byte) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), name)
+	if err := os.WriteFile(path, data, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+func TestSheetNames(t *testing.T) {
+	xlsxTempDir(t)
+	for _, c := range []struct {
+		what, path string
+		want       []string
+	}{
+		{"xlsx", xlsxWrite(t, xlsxLeadsBook(t)), []string{"Leads", "Archive"}},
+		{"xls", writeTemp(t, "p.xls", xlsFixture(t, "prospects.xls")), []string{"Prospects", "Archive"}},
+	} {
+		got, err := sheetNamesOf(t, c.path)
+		if err != nil || !slices.Equal(got, c.want) {
+			t.Errorf("%s: %q, %v; want %q", c.what, got, err, c.want)
+		}
+	}
+	_, err := sheetNamesOf(t, writeTemp(t, "a.csv", []byte("email\na@example.com\n")))
+	if want := "the file is not a workbook: it reads as CSV, which has no sheets; a workbook is an XLSX or XLS file"; !errors.Is(err, read.ErrNotWorkbook) || err.Error() != want {
+		t.Errorf("csv: %v, want %q", err, want)
+	}
+	_, err = sheetNamesOf(t, writeTemp(t, "z.xlsx", xlsxParts(t, map[string]string{"xl/workbook.xml": "\x00"})))
+	if !errors.Is(err, read.ErrFormat) {
+		t.Errorf("a zip without a workbook: %v, want ErrFormat", err)
+	}
+}
