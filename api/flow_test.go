@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/leadpipe/leadpipe/api"
 	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/stages/mapping"
@@ -466,5 +468,58 @@ func TestDryRunAndPreviewOfOtherKinds(t *testing.T) {
 	}
 	if !reflect.DeepEqual(p.Rows, want) {
 		t.Errorf("preview rows %+v, want %+v", p.Rows, want)
+	}
+}
+
+// TestDryRunWorkbookEntityIDs: a workbook's dry run streams the rows of its sheets, each
+// naming the record of its sheet's kind: a prospects sheet's row names the existing prospect
+// (as entity_id and prospect_id) even when an organization the dry run created on an earlier
+// sheet has the same id (each kind numbers its records on its own).
+func TestDryRunWorkbookEntityIDs(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.startWorkers()
+	a := h.account(-1)
+	// The next prospect and the next organization get the same id (sequences only move on).
+	if _, err := h.pool.Exec(h.ctx, `WITH n AS (SELECT greatest(p.last_value, o.last_value) + 1000 AS id
+		FROM prospect_id_blocks p, organization_id_blocks o)
+		SELECT setval('prospect_id_blocks', n.id, false), setval('organization_id_blocks', n.id, false) FROM n`); err != nil {
+		t.Fatal(err)
+	}
+	a.waitFinished(a.submit("ann.csv", []byte("Email\nann@book.example\n"), ""), store.StatusCompleted)
+	ann := a.prospects("").Prospects[0].ID
+	var nextOrg int64
+	if err := h.pool.QueryRow(h.ctx, "SELECT last_value FROM organization_id_blocks").Scan(&nextOrg); err != nil || nextOrg != ann {
+		t.Fatalf("next organization id %d (%v), want prospect %d's", nextOrg, err, ann)
+	}
+
+	f := excelize.NewFile()
+	defer f.Close()
+	for sheet, rows := range map[string][][]string{"Organizations": {{"Name"}, {"Globex"}}, "Prospects": {{"Email", "Last Name"}, {"ann@book.example", "Able"}}} {
+		f.NewSheet(sheet) //nolint:errcheck // a new name
+		for i, row := range rows {
+			cell, _ := excelize.CoordinatesToCellName(1, i+1)
+			if err := f.SetSheetRow(sheet, cell, &row); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	f.DeleteSheet("Sheet1") //nolint:errcheck // it is there
+	book, err := f.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, ct := multipartBody(t, part{Name: "kind", Content: []byte("workbook")}, part{Name: "file", FileName: "book.xlsx", Content: book.Bytes()})
+	r := h.do(a, http.MethodPost, "/v1/imports?dry_run=true", body, ct)
+	if r.Status != http.StatusOK {
+		t.Fatalf("dry run of a workbook: %s", r)
+	}
+	var got dryRunBody
+	decode(t, r, &got)
+	want := []importer.RowResult{
+		{Row: 2, Outcome: "created"}, // Globex, whose id was ann's: rolled back
+		{Row: 2, Outcome: "updated", EntityID: ann, ProspectID: ann},
+	}
+	if !reflect.DeepEqual(got.Rows, want) {
+		t.Errorf("dry-run rows %+v, want %+v", got.Rows, want)
 	}
 }

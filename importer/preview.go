@@ -1,7 +1,6 @@
 package importer
 
 import (
-	"cmp"
 	"context"
 	"strconv"
 	"time"
@@ -33,28 +32,30 @@ type RowResult struct {
 	Values map[string]string `json:"values,omitempty"`
 }
 
-// DryRunResults turns the rows of a dry run of an import of Kind (a Request's: "" is
-// prospects) into results. The records a dry run creates vanish with its transaction, so their
-// ids are left out, also on later rows that matched them.
+// DryRunResults turns a dry run's rows into results. The records a dry run creates vanish
+// with its transaction, so their ids are left out, also on later rows that matched them.
 type DryRunResults struct {
-	Kind    string
-	created map[int64]bool
+	created map[string]map[int64]bool // by kind: each kind numbers its records on its own
 }
 
-// Result returns what the dry run did with a row; rows must come in file order.
-func (d *DryRunResults) Result(r *pipeline.Row) RowResult {
+// Result returns what the dry run did with a row of an import of kind (a workbook's sheets
+// are of several); rows must come in file order.
+func (d *DryRunResults) Result(kind string, r *pipeline.Row) RowResult {
 	res := RowResult{Row: r.Number, Outcome: string(r.Outcome), Reason: r.SkipReason, Detail: r.SkipDetail,
 		EntityID: r.EntityID, Warnings: r.Warnings}
 	if r.Outcome == pipeline.Created {
 		if d.created == nil {
-			d.created = map[int64]bool{}
+			d.created = map[string]map[int64]bool{}
 		}
-		d.created[r.EntityID] = true
+		if d.created[kind] == nil {
+			d.created[kind] = map[int64]bool{}
+		}
+		d.created[kind][r.EntityID] = true
 	}
-	if d.created[res.EntityID] {
+	if d.created[kind][res.EntityID] {
 		res.EntityID = 0
 	}
-	if cmp.Or(d.Kind, kinds.Default().Name()) == (prospects.Kind{}).Name() {
+	if kind == (prospects.Kind{}).Name() {
 		res.ProspectID = res.EntityID
 	}
 	return res
@@ -82,10 +83,10 @@ func (im *Importer) Preview(ctx context.Context, req Request) (*Preview, error) 
 	}
 	p := &Preview{Columns: c.Columns, Unmapped: c.Unmapped, Rows: []RowResult{}, TotalRows: c.Rows, OverLimitWarning: c.OverLimitWarning}
 	req.MaxRows = PreviewRows
-	results := DryRunResults{Kind: c.plan.Kind.Name()}
-	req.OnBatch = func(b *pipeline.Batch) {
+	var results DryRunResults
+	req.OnBatch = func(kind string, b *pipeline.Batch) {
 		for i := range b.Rows {
-			res := results.Result(&b.Rows[i])
+			res := results.Result(kind, &b.Rows[i])
 			res.Values = fieldValues(c.plan.Catalog, c.plan.Users, b.Rows[i].Values)
 			p.Rows = append(p.Rows, res)
 		}
