@@ -1,5 +1,6 @@
 // Package api is leadpipe's HTTP API (/v1, described in api/openapi.yaml): previews, imports
-// and their history, original files, skipped-row reports and prospects by import (SPEC §11).
+// and their history, original files, skipped-row reports, prospects by import (SPEC §11) and the
+// account's deal stages.
 // Every request carries a bearer token that belongs to one account; nothing of another account
 // is visible through it — another account's ids answer 404, as ids that do not exist do.
 package api
@@ -40,6 +41,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 		"GET /v1/imports/{id}/records":     s.getRecords,
 		"POST /v1/imports/{id}/cancel":     s.cancelImport,
 		"GET /v1/prospects":                s.listProspects,
+		"GET /v1/deal-stages":              s.getDealStages,
+		"PUT /v1/deal-stages":              s.putDealStages,
 	}
 	for pattern, h := range routes {
 		mux.Handle(pattern, s.authed(h))

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/xuri/excelize/v2"
+
 	"github.com/leadpipe/leadpipe/api"
 	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/stages/mapping"
@@ -292,7 +294,7 @@ func TestDryRun(t *testing.T) {
 	rows := make([]importer.RowResult, len(body.Rows))
 	for i, row := range body.Rows {
 		rows[i] = row
-		rows[i].ProspectID = 0 // checked below
+		rows[i].EntityID, rows[i].ProspectID = 0, 0 // checked by TestDryRunEntityIDs
 	}
 	if !reflect.DeepEqual(rows, flowOutcomes) {
 		t.Errorf("dry-run rows %+v, want %+v", rows, flowOutcomes)
@@ -326,11 +328,11 @@ func TestDryRun(t *testing.T) {
 	}
 }
 
-// TestDryRunProspectIDs: a dry run names the prospect a row would update only when that
-// prospect exists (NewRowResult: "a prospect id is kept only for prospects that exist outside
-// the dry run's transaction"). Row 7 of flow.csv updates the prospect row 2 creates within
-// the same dry run, which is rolled back: its id must not be shown.
-func TestDryRunProspectIDs(t *testing.T) {
+// TestDryRunEntityIDs: a dry run names the prospect a row would update only when that
+// prospect exists (DryRunResults: the records a dry run creates vanish with its transaction).
+// Row 7 of flow.csv updates the prospect row 2 creates within the same dry run, which is
+// rolled back: its id must not be shown.
+func TestDryRunEntityIDs(t *testing.T) {
 	h := newHarness(t, harnessOpts{BatchSize: 2})
 	a := h.account(-1)
 	r := a.upload("/v1/imports?dry_run=true", "flow.csv", fixture(t, "flow.csv"), "")
@@ -340,12 +342,15 @@ func TestDryRunProspectIDs(t *testing.T) {
 	var body dryRunBody
 	decode(t, r, &body)
 	for _, row := range body.Rows {
-		if row.ProspectID == 0 {
+		if row.ProspectID != row.EntityID {
+			t.Errorf("dry-run row %d: prospect_id %d, want entity_id %d in a prospects import", row.Row, row.ProspectID, row.EntityID)
+		}
+		if row.EntityID == 0 {
 			continue
 		}
-		if n := h.count("SELECT count(*) FROM prospects WHERE id = $1 AND account_id = $2", row.ProspectID, a.acct.ID); n != 1 {
-			t.Errorf("dry-run row %d (%s) names prospect_id %d, which does not exist (the dry run created it and rolled back)",
-				row.Row, row.Outcome, row.ProspectID)
+		if n := h.count("SELECT count(*) FROM prospects WHERE id = $1 AND account_id = $2", row.EntityID, a.acct.ID); n != 1 {
+			t.Errorf("dry-run row %d (%s) names entity_id %d, which does not exist (the dry run created it and rolled back)",
+				row.Row, row.Outcome, row.EntityID)
 		}
 	}
 }
@@ -364,8 +369,8 @@ func TestDryRunExistingProspect(t *testing.T) {
 	var body dryRunBody
 	decode(t, r, &body)
 	want := []importer.RowResult{
-		{Row: 2, Outcome: "unchanged", ProspectID: ann.ID},
-		{Row: 3, Outcome: "updated", ProspectID: ann.ID},
+		{Row: 2, Outcome: "unchanged", EntityID: ann.ID, ProspectID: ann.ID},
+		{Row: 3, Outcome: "updated", EntityID: ann.ID, ProspectID: ann.ID},
 	}
 	if !reflect.DeepEqual(body.Rows, want) {
 		t.Errorf("dry-run rows %+v, want %+v", body.Rows, want)
@@ -398,5 +403,123 @@ func TestImportOverLimitWarning(t *testing.T) {
 	a.getJSON(fmt.Sprintf("/v1/imports/%v", got["import_id"]), &v)
 	if !v.OverLimitWarning || v.Status != "queued" || v.Progress.RowsTotal != 15 || v.Progress.RowsDone != 0 {
 		t.Errorf("import view %+v", v)
+	}
+}
+
+// TestDryRunAndPreviewOfOtherKinds: a dry run and a preview of another kind name the record of
+// that kind each row matches as entity_id (an organization, a deal), and no prospect_id; the
+// records the dry run creates, and the rows that match them, have no id.
+func TestDryRunAndPreviewOfOtherKinds(t *testing.T) {
+	h := newHarness(t, harnessOpts{BatchSize: 2})
+	h.startWorkers()
+	a := h.account(-1)
+	upload := func(path, kind, csv string) response {
+		t.Helper()
+		body, ct := multipartBody(t, part{Name: "file", FileName: kind + ".csv", Content: []byte(csv)}, part{Name: "kind", Content: []byte(kind)})
+		return h.do(a, http.MethodPost, path, body, ct)
+	}
+	for kind, csv := range map[string]string{"organizations": "Name\nAcme\n", "deals": "Name,Amount\nRenewal,10\n"} {
+		r := upload("/v1/imports", kind, csv)
+		var queued struct {
+			ImportID int64 `json:"import_id"`
+		}
+		if r.Status != http.StatusAccepted {
+			t.Fatalf("POST /v1/imports kind=%s: %s", kind, r)
+		}
+		decode(t, r, &queued)
+		a.waitFinished(queued.ImportID, store.StatusCompleted)
+	}
+	var acme, renewal int64
+	if err := h.pool.QueryRow(h.ctx, "SELECT (SELECT id FROM organizations WHERE account_id = $1), (SELECT id FROM deals WHERE account_id = $1)",
+		a.acct.ID).Scan(&acme, &renewal); err != nil {
+		t.Fatal(err)
+	}
+
+	r := upload("/v1/imports?dry_run=true", "organizations", "Name\nAcme Inc\nGlobex\nGlobex LLC\n")
+	if r.Status != http.StatusOK {
+		t.Fatalf("dry run: %s", r)
+	}
+	if bytes.Contains(r.Body, []byte("prospect_id")) {
+		t.Errorf("dry run of organizations: %s, want no prospect_id", r.Body)
+	}
+	var body dryRunBody
+	decode(t, r, &body)
+	want := []importer.RowResult{
+		{Row: 2, Outcome: "unchanged", EntityID: acme},
+		{Row: 3, Outcome: "created"},   // the dry run's own organization …
+		{Row: 4, Outcome: "unchanged"}, // … matched again: still no id
+	}
+	if !reflect.DeepEqual(body.Rows, want) {
+		t.Errorf("dry-run rows %+v, want %+v", body.Rows, want)
+	}
+
+	r = upload("/v1/previews", "deals", "Name,Amount\nRenewal,12\nNew Logo,5\n")
+	if r.Status != http.StatusOK {
+		t.Fatalf("preview: %s", r)
+	}
+	if bytes.Contains(r.Body, []byte("prospect_id")) {
+		t.Errorf("preview of deals: %s, want no prospect_id", r.Body)
+	}
+	var p importer.Preview
+	decode(t, r, &p)
+	want = []importer.RowResult{
+		{Row: 2, Outcome: "updated", EntityID: renewal, Values: map[string]string{"name": "Renewal", "amount": "12"}},
+		{Row: 3, Outcome: "created", Values: map[string]string{"name": "New Logo", "amount": "5"}},
+	}
+	if !reflect.DeepEqual(p.Rows, want) {
+		t.Errorf("preview rows %+v, want %+v", p.Rows, want)
+	}
+}
+
+// TestDryRunWorkbookEntityIDs: a workbook's dry run streams the rows of its sheets, each
+// naming the record of its sheet's kind: a prospects sheet's row names the existing prospect
+// (as entity_id and prospect_id) even when an organization the dry run created on an earlier
+// sheet has the same id (each kind numbers its records on its own).
+func TestDryRunWorkbookEntityIDs(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	h.startWorkers()
+	a := h.account(-1)
+	// The next prospect and the next organization get the same id (sequences only move on).
+	if _, err := h.pool.Exec(h.ctx, `WITH n AS (SELECT greatest(p.last_value, o.last_value) + 1000 AS id
+		FROM prospect_id_blocks p, organization_id_blocks o)
+		SELECT setval('prospect_id_blocks', n.id, false), setval('organization_id_blocks', n.id, false) FROM n`); err != nil {
+		t.Fatal(err)
+	}
+	a.waitFinished(a.submit("ann.csv", []byte("Email\nann@book.example\n"), ""), store.StatusCompleted)
+	ann := a.prospects("").Prospects[0].ID
+	var nextOrg int64
+	if err := h.pool.QueryRow(h.ctx, "SELECT last_value FROM organization_id_blocks").Scan(&nextOrg); err != nil || nextOrg != ann {
+		t.Fatalf("next organization id %d (%v), want prospect %d's", nextOrg, err, ann)
+	}
+
+	f := excelize.NewFile()
+	defer f.Close()
+	for sheet, rows := range map[string][][]string{"Organizations": {{"Name"}, {"Globex"}}, "Prospects": {{"Email", "Last Name"}, {"ann@book.example", "Able"}}} {
+		f.NewSheet(sheet) //nolint:errcheck // a new name
+		for i, row := range rows {
+			cell, _ := excelize.CoordinatesToCellName(1, i+1)
+			if err := f.SetSheetRow(sheet, cell, &row); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	f.DeleteSheet("Sheet1") //nolint:errcheck // it is there
+	book, err := f.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, ct := multipartBody(t, part{Name: "kind", Content: []byte("workbook")}, part{Name: "file", FileName: "book.xlsx", Content: book.Bytes()})
+	r := h.do(a, http.MethodPost, "/v1/imports?dry_run=true", body, ct)
+	if r.Status != http.StatusOK {
+		t.Fatalf("dry run of a workbook: %s", r)
+	}
+	var got dryRunBody
+	decode(t, r, &got)
+	want := []importer.RowResult{
+		{Row: 2, Outcome: "created"}, // Globex, whose id was ann's: rolled back
+		{Row: 2, Outcome: "updated", EntityID: ann, ProspectID: ann},
+	}
+	if !reflect.DeepEqual(got.Rows, want) {
+		t.Errorf("dry-run rows %+v, want %+v", got.Rows, want)
 	}
 }

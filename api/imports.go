@@ -187,14 +187,14 @@ func (s *Server) dryRun(w http.ResponseWriter, r *http.Request, req importer.Req
 	}
 	first := true
 	var results importer.DryRunResults
-	req.OnBatch = func(b *pipeline.Batch) {
+	req.OnBatch = func(kind string, b *pipeline.Batch) {
 		begin()
 		for i := range b.Rows {
 			if !first {
 				fmt.Fprint(w, ",")
 			}
 			first = false
-			enc.Encode(results.Result(&b.Rows[i])) //nolint:errchkjson // a broken connection ends the run through its context
+			enc.Encode(results.Result(kind, &b.Rows[i])) //nolint:errchkjson // a broken connection ends the run through its context
 		}
 	}
 	sum, err := s.Importer.RunNow(r.Context(), req, "api-dry-run", true)

@@ -25,6 +25,9 @@ import (
 	"github.com/leadpipe/leadpipe/api"
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/importer"
+	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/deals"
+	"github.com/leadpipe/leadpipe/kinds/organizations"
 	"github.com/leadpipe/leadpipe/kinds/prospects"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/stages/mapping"
@@ -121,8 +124,9 @@ func TestOpenAPIRoutes(t *testing.T) {
 
 	routes := registeredRoutes(t)
 	want := []string{ // what the API is: a route added or removed must be added or removed here too
-		"GET /v1/imports", "GET /v1/imports/{id}", "GET /v1/imports/{id}/file", "GET /v1/imports/{id}/records", "GET /v1/imports/{id}/skipped.csv",
-		"GET /v1/prospects", "POST /v1/imports", "POST /v1/imports/{id}/cancel", "POST /v1/previews",
+		"GET /v1/deal-stages", "GET /v1/imports", "GET /v1/imports/{id}", "GET /v1/imports/{id}/file", "GET /v1/imports/{id}/records",
+		"GET /v1/imports/{id}/skipped.csv", "GET /v1/prospects", "POST /v1/imports", "POST /v1/imports/{id}/cancel", "POST /v1/previews",
+		"PUT /v1/deal-stages",
 	}
 	if !reflect.DeepEqual(routes, want) {
 		t.Errorf("Server.Register's routes %q, want %q", routes, want)
@@ -236,8 +240,24 @@ func checkRefs(t *testing.T, doc openAPIDoc, n any) {
 	}
 }
 
+// builtinKinds are the kinds every account's imports may be of (importer.Kinds, checked by
+// TestOpenAPISchemas); an account's custom object types report no counters.
+var builtinKinds = []kind.Kind{prospects.Kind{}, organizations.Kind{}, deals.Kind{}}
+
+// kindsCounting returns, for each counter some kind reports, the names of the kinds that do.
+func kindsCounting() map[string][]string {
+	out := map[string][]string{}
+	for _, k := range builtinKinds {
+		for _, counter := range k.Counters() {
+			out[counter] = append(out[counter], k.Name())
+		}
+	}
+	return out
+}
+
 // jsonFields returns the JSON names of a struct type's fields, embedded structs flattened, and
-// which of them are always present (no omitempty). Counts' counters are members of their own.
+// which of them are always present (no omitempty). Counts' counters are members of their own,
+// present only in the imports of the kinds that report them.
 func jsonFields(typ reflect.Type) (all, required []string) {
 	for i := range typ.NumField() {
 		f := typ.Field(i)
@@ -259,8 +279,10 @@ func jsonFields(typ reflect.Type) (all, required []string) {
 			required = append(required, name)
 		}
 	}
-	if typ == reflect.TypeFor[store.Counts]() { // and its counters, those of a prospects import
-		all, required = append(all, prospects.Kind{}.Counters()...), append(required, prospects.Kind{}.Counters()...)
+	if typ == reflect.TypeFor[store.Counts]() { // and the counters of every kind, each present in some kinds only
+		for counter := range kindsCounting() {
+			all = append(all, counter)
+		}
 	}
 	sort.Strings(all)
 	sort.Strings(required)
@@ -302,6 +324,7 @@ func TestOpenAPISchemas(t *testing.T) {
 		"Warning":        pipeline.Warning{},
 		"ImportSummary":  importer.Summary{},
 		"ProspectList":   api.ProspectList{},
+		"DealStages":     api.DealStages{},
 		"RecordPage":     importer.RecordPage{},
 		"RecordView":     importer.RecordView{},
 		"ProspectRecord": store.ProspectRecord{},
@@ -349,11 +372,62 @@ func TestOpenAPISchemas(t *testing.T) {
 	if got := doc.node("components", "schemas", "ImportHolder", "properties", "kind", "enum"); !reflect.DeepEqual(got, kinds) {
 		t.Errorf("ImportHolder kind enum %v, want %v", got, kinds)
 	}
-	var importKinds []any
-	for _, k := range importer.Kinds() {
-		importKinds = append(importKinds, k)
+	checkImportKind(t, doc)
+	// A counter's description names the kinds that report it.
+	for counter, kinds := range kindsCounting() {
+		desc, _ := doc.node("components", "schemas", "Counts", "properties", counter, "description").(string)
+		for _, k := range kinds {
+			if !strings.Contains(desc, "`"+k+"`") {
+				t.Errorf("Counts.%s: description %q does not name `%s`, which reports it", counter, desc, k)
+			}
+		}
 	}
-	if got := doc.node("components", "schemas", "ImportKind", "enum"); !reflect.DeepEqual(got, importKinds) {
-		t.Errorf("ImportKind enum %v, want the kinds %v", got, importKinds)
+	// The field warnings the code gives: the value rules' and the kinds' own.
+	warnings := []any{pipeline.WarnInvalidBoolean, pipeline.WarnInvalidPicklist, pipeline.WarnInvalidDate, pipeline.WarnInvalidNumber,
+		pipeline.WarnValueTooLong, pipeline.WarnOwnerNotFound, pipeline.WarnInvalidEmail,
+		deals.WarnProspectNotFound, organizations.WarnInvalidName, organizations.WarnInvalidDomain}
+	if got := doc.node("components", "schemas", "Warning", "properties", "kind", "enum"); !reflect.DeepEqual(got, warnings) {
+		t.Errorf("Warning kind enum %v, want %v", got, warnings)
 	}
+}
+
+// checkImportKind checks that ImportKind is a string of the object type key's pattern, which
+// the built-in kinds match and its description names, and which accepts exactly the keys an
+// object type may have (crm.CheckObjectType).
+func checkImportKind(t *testing.T, doc openAPIDoc) {
+	t.Helper()
+	var names []string
+	for _, k := range builtinKinds {
+		names = append(names, k.Name())
+	}
+	if got := importer.Kinds(); !sameSet(names, got) {
+		t.Errorf("builtinKinds %q, want one of each of importer.Kinds() %q", names, got)
+	}
+	s, _ := doc.node("components", "schemas", "ImportKind").(map[string]any)
+	if s["type"] != "string" || s["enum"] != nil {
+		t.Errorf("ImportKind: type %v, enum %v; want a string of a pattern, no enum (object type keys are kinds too)", s["type"], s["enum"])
+	}
+	pattern, _ := s["pattern"].(string)
+	re, err := regexp.Compile(pattern)
+	if err != nil {
+		t.Fatalf("ImportKind pattern %q: %v", pattern, err)
+	}
+	desc, _ := s["description"].(string)
+	for _, k := range names {
+		if !re.MatchString(k) || !strings.Contains(desc, "`"+k+"`") {
+			t.Errorf("ImportKind: built-in kind %q does not match the pattern %q, or the description does not name it", k, pattern)
+		}
+	}
+	for _, key := range []string{"subscription", "a", "car_2", strings.Repeat("k", 40), strings.Repeat("k", 41), "Car", "2cars", "_car", "car-park", "car park", ""} {
+		if valid := crm.CheckObjectType(key, "Label", "id") == nil; re.MatchString(key) != valid {
+			t.Errorf("ImportKind pattern %q matches %q: %v; crm.CheckObjectType takes it as an object type's key: %v", pattern, key, !valid, valid)
+		}
+	}
+}
+
+func sameSet(a, b []string) bool {
+	a, b = slices.Clone(a), slices.Clone(b)
+	slices.Sort(a)
+	slices.Sort(b)
+	return slices.Equal(a, b)
 }

@@ -57,9 +57,10 @@ type Request struct {
 	// ID is the import's id when it was allocated beforehand (store.NextImportID); 0 otherwise.
 	ID int64
 	// For dry runs only: MaxRows stops after that many data rows (0: all of them), and
-	// OnBatch sees every batch with its rows' outcomes.
+	// OnBatch sees every batch with its rows' outcomes, and the name of its import's kind (a
+	// workbook's sheets are of several).
 	MaxRows int
-	OnBatch func(*pipeline.Batch)
+	OnBatch func(kind string, b *pipeline.Batch)
 	// group places the import in a request of several (a workbook's sheet); zero for none.
 	group requestGroup
 }
@@ -368,7 +369,9 @@ func (im *Importer) dryRunIn(ctx context.Context, tx pgx.Tx, req Request, c *Che
 	p := c.plan
 	p.ImportID, p.DryRun = created.ID, true
 	job := pipeline.NewJob(created, owner, lease, true, p.Kind.Counters())
-	job.OnBatch = req.OnBatch
+	if req.OnBatch != nil {
+		job.OnBatch = func(b *pipeline.Batch) { req.OnBatch(p.Kind.Name(), b) }
+	}
 	if err := im.runPipeline(ctx, tx, job, p, req.MaxRows); err != nil {
 		return Summary{}, err
 	}

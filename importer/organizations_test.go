@@ -400,7 +400,10 @@ func TestOrganizationsPreview(t *testing.T) {
 	}
 	var got []string
 	for _, row := range p.Rows {
-		got = append(got, fmt.Sprintf("%d %s%s id=%v %v", row.Row, row.Outcome, row.Reason, row.ProspectID == acme, row.Values))
+		if row.ProspectID != 0 {
+			t.Errorf("preview row %d: prospect_id %d in an organizations import", row.Row, row.ProspectID)
+		}
+		got = append(got, fmt.Sprintf("%d %s%s id=%v %v", row.Row, row.Outcome, row.Reason, row.EntityID == acme, row.Values))
 	}
 	equalStrings(t, "preview rows", got, []string{
 		"2 updated id=true map[domain:acme.com name:ACME Inc website:http://www.acme.com/]",

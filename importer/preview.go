@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/kinds/prospects"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/stages/mapping"
 	"github.com/leadpipe/leadpipe/store"
@@ -16,34 +17,46 @@ const PreviewRows = 10
 
 // RowResult is what an import did, or would do, with one row.
 type RowResult struct {
-	Row        int                `json:"row_number"`
-	Outcome    string             `json:"outcome"`
-	Reason     string             `json:"reason,omitempty"`
-	Detail     string             `json:"detail,omitempty"`
-	ProspectID int64              `json:"prospect_id,omitempty"` // in a dry run, prospects that exist only
+	Row     int    `json:"row_number"`
+	Outcome string `json:"outcome"`
+	Reason  string `json:"reason,omitempty"`
+	Detail  string `json:"detail,omitempty"`
+	// EntityID is the record of the import's kind that the row created or matched; in a dry
+	// run, or a preview, only a record that exists outside it.
+	EntityID int64 `json:"entity_id,omitempty"`
+	// ProspectID is EntityID in a prospects import, absent in any other: kept for the clients
+	// that read it before entity_id.
+	ProspectID int64              `json:"prospect_id,omitempty"`
 	Warnings   []pipeline.Warning `json:"warnings,omitempty"`
 	// Values are the row's values after mapping and value rules, by field key (previews only).
 	Values map[string]string `json:"values,omitempty"`
 }
 
-// DryRunResults turns a dry run's rows into results. The prospects a dry run creates vanish
+// DryRunResults turns a dry run's rows into results. The records a dry run creates vanish
 // with its transaction, so their ids are left out, also on later rows that matched them.
 type DryRunResults struct {
-	created map[int64]bool
+	created map[string]map[int64]bool // by kind: each kind numbers its records on its own
 }
 
-// Result returns what the dry run did with a row; rows must come in file order.
-func (d *DryRunResults) Result(r *pipeline.Row) RowResult {
+// Result returns what the dry run did with a row of an import of kind (a workbook's sheets
+// are of several); rows must come in file order.
+func (d *DryRunResults) Result(kind string, r *pipeline.Row) RowResult {
 	res := RowResult{Row: r.Number, Outcome: string(r.Outcome), Reason: r.SkipReason, Detail: r.SkipDetail,
-		ProspectID: r.EntityID, Warnings: r.Warnings}
+		EntityID: r.EntityID, Warnings: r.Warnings}
 	if r.Outcome == pipeline.Created {
 		if d.created == nil {
-			d.created = map[int64]bool{}
+			d.created = map[string]map[int64]bool{}
 		}
-		d.created[r.EntityID] = true
+		if d.created[kind] == nil {
+			d.created[kind] = map[int64]bool{}
+		}
+		d.created[kind][r.EntityID] = true
 	}
-	if d.created[res.ProspectID] {
-		res.ProspectID = 0
+	if d.created[kind][res.EntityID] {
+		res.EntityID = 0
+	}
+	if kind == (prospects.Kind{}).Name() {
+		res.ProspectID = res.EntityID
 	}
 	return res
 }
@@ -71,9 +84,9 @@ func (im *Importer) Preview(ctx context.Context, req Request) (*Preview, error) 
 	p := &Preview{Columns: c.Columns, Unmapped: c.Unmapped, Rows: []RowResult{}, TotalRows: c.Rows, OverLimitWarning: c.OverLimitWarning}
 	req.MaxRows = PreviewRows
 	var results DryRunResults
-	req.OnBatch = func(b *pipeline.Batch) {
+	req.OnBatch = func(kind string, b *pipeline.Batch) {
 		for i := range b.Rows {
-			res := results.Result(&b.Rows[i])
+			res := results.Result(kind, &b.Rows[i])
 			res.Values = fieldValues(c.plan.Catalog, c.plan.Users, b.Rows[i].Values)
 			p.Rows = append(p.Rows, res)
 		}

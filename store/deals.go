@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5"
 
@@ -91,12 +93,17 @@ func DealStages(ctx context.Context, q Querier, accountID int64) ([]string, erro
 	return stages, nil
 }
 
+// ErrInvalidDealStages is wrapped by SetDealStages' refusals of the stages it is given; the
+// message says which stage is wrong and why.
+var ErrInvalidDealStages = errors.New("invalid deal stages")
+
 // SetDealStages replaces the account's deal stages by stages, in that order. Each is trimmed;
-// none may be empty, contain ';' (they are the options of the stage picklist) or repeat
-// another, case aside. Deals keep the stage they have.
+// none may be empty, contain ';' (they are the options of the stage picklist), a control
+// character or bytes that are not UTF-8, or repeat another, case aside: such stages are
+// refused with ErrInvalidDealStages and nothing changes. Deals keep the stage they have.
 func SetDealStages(ctx context.Context, q Querier, accountID int64, stages []string) error {
 	if len(stages) == 0 {
-		return errors.New("deal stages: give at least one stage")
+		return fmt.Errorf("%w: give at least one stage", ErrInvalidDealStages)
 	}
 	names := make([]string, len(stages))
 	seen := map[string]bool{}
@@ -104,9 +111,11 @@ func SetDealStages(ctx context.Context, q Querier, accountID int64, stages []str
 		names[i] = strings.TrimSpace(s)
 		switch folded := strings.ToLower(names[i]); {
 		case names[i] == "" || strings.Contains(names[i], ";"):
-			return fmt.Errorf("deal stage %q is empty or contains ';'", s)
+			return fmt.Errorf("%w: deal stage %q is empty or contains ';'", ErrInvalidDealStages, s)
+		case !utf8.ValidString(names[i]) || strings.IndexFunc(names[i], unicode.IsControl) >= 0:
+			return fmt.Errorf("%w: deal stage %q contains a control character or is not UTF-8", ErrInvalidDealStages, s)
 		case seen[folded]:
-			return fmt.Errorf("deal stage %q is given twice", names[i])
+			return fmt.Errorf("%w: deal stage %q is given twice", ErrInvalidDealStages, names[i])
 		default:
 			seen[folded] = true
 		}

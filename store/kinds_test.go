@@ -276,9 +276,12 @@ func TestDealStages(t *testing.T) {
 		{[]string{"Won", " "}, `deal stage " " is empty`},
 		{[]string{"Won", "A;B"}, `deal stage "A;B" is empty or contains ';'`},
 		{[]string{"Won", "won "}, `deal stage "won" is given twice`},
+		{[]string{"Won", "Lost\x00"}, `deal stage "Lost\x00" contains a control character or is not UTF-8`},
+		{[]string{"Won", "L\xffst"}, `deal stage "L\xffst" contains a control character or is not UTF-8`},
 	} {
-		if err := store.SetDealStages(f.ctx, f.pool, f.acct.ID, bad.stages); err == nil || !strings.Contains(err.Error(), bad.want) {
-			t.Errorf("SetDealStages(%q) = %v, want an error saying %q", bad.stages, err, bad.want)
+		err := store.SetDealStages(f.ctx, f.pool, f.acct.ID, bad.stages)
+		if !errors.Is(err, store.ErrInvalidDealStages) || !strings.Contains(err.Error(), bad.want) {
+			t.Errorf("SetDealStages(%q) = %v, want ErrInvalidDealStages saying %q", bad.stages, err, bad.want)
 		}
 	}
 	if got, want := stages(f.acct), []string{"Won", "Lead", "Lost"}; !slices.Equal(got, want) {

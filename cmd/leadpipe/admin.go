@@ -190,6 +190,53 @@ func objectList(ctx context.Context, e *env, args []string) error {
 	})
 }
 
+func dealStagesList(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	account := fs.String("account", "", "account name")
+	if _, err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if err := required("account", *account); err != nil {
+		return err
+	}
+	return e.withAccount(ctx, *account, func(pool *pgxpool.Pool, a store.Account) error {
+		stages, err := store.DealStages(ctx, pool, a.ID)
+		if err != nil {
+			return err
+		}
+		for _, s := range stages {
+			fmt.Fprintln(e.stdout, s)
+		}
+		return nil
+	})
+}
+
+func dealStagesSet(ctx context.Context, e *env, args []string) error {
+	fs := e.flags()
+	account := fs.String("account", "", "account name")
+	list := fs.String("stages", "", `the account's deal stages in order, separated by ';', e.g. "Open;Won;Lost"`)
+	if _, err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if err := errors.Join(required("account", *account), required("stages", *list)); err != nil {
+		return err
+	}
+	var stages []string
+	err := e.withAccount(ctx, *account, func(pool *pgxpool.Pool, a store.Account) (err error) {
+		// Split as given: an empty stage between two ';' is refused, not dropped.
+		if err := store.SetDealStages(ctx, pool, a.ID, strings.Split(*list, ";")); err != nil {
+			return err
+		}
+		stages, err = store.DealStages(ctx, pool, a.ID)
+		return err
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "deal stages of account %q: %s\n", *account, strings.Join(stages, "; "))
+	return nil
+}
+
 // withAccount connects to the database and calls f with the named account.
 func (e *env) withAccount(ctx context.Context, name string, f func(*pgxpool.Pool, store.Account) error) error {
 	pool, err := e.connect(ctx)

@@ -572,6 +572,7 @@ func TestCLIImportQueue(t *testing.T) {
 var kindFiles = []struct{ kind, csv string }{
 	{"prospects", "email\nkind@kind.example\n"},
 	{"organizations", "Name\nKind Co\n"},
+	{"deals", "Name\nKind Deal\n"},
 }
 
 // TestCLIImportKind: --kind reaches imports.kind by every way the command line imports (at
@@ -605,8 +606,20 @@ func TestCLIImportKind(t *testing.T) {
 		if m = oneJSON(t, mustCLI(t, "import", file, "--account", name, "--kind", tc.kind, "--dry-run")); m["kind"] != tc.kind || m["dry_run"] != true {
 			t.Errorf("import --kind %s --dry-run: %v", tc.kind, m)
 		}
-		if p := oneJSON(t, mustCLI(t, "preview", file, "--account", name, "--kind", tc.kind)); jsonInt(t, p, "total_rows") != 1 {
-			t.Errorf("preview --kind %s: %v, want its one row", tc.kind, p)
+		// The preview's row matches the record the first import created: entity_id names it,
+		// prospect_id only in a prospects import.
+		p := oneJSON(t, mustCLI(t, "preview", file, "--account", name, "--kind", tc.kind))
+		rows, _ := p["rows"].([]any)
+		if jsonInt(t, p, "total_rows") != 1 || len(rows) != 1 {
+			t.Fatalf("preview --kind %s: %v, want its one row", tc.kind, p)
+		}
+		row := rows[0].(map[string]any)
+		record := count(t, pool, "SELECT entity_id FROM import_rows WHERE import_id = $1 AND row_number = 2", id)
+		if row["outcome"] != "unchanged" || jsonInt(t, row, "entity_id") != int64(record) {
+			t.Errorf("preview --kind %s: row %v, want unchanged with entity_id %d", tc.kind, row, record)
+		}
+		if _, ok := row["prospect_id"]; ok != (tc.kind == "prospects") || ok && jsonInt(t, row, "prospect_id") != int64(record) {
+			t.Errorf("preview --kind %s: row %v, want prospect_id %d in a prospects import only", tc.kind, row, record)
 		}
 		var list struct {
 			Imports []struct {

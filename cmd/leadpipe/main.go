@@ -37,6 +37,9 @@ Usage:
                     [--options "a;b"] [--aliases "x;y"] [--max-length N]
   leadpipe object create --account NAME --key KEY --label LABEL --identifier FIELD_KEY
   leadpipe object list --account NAME
+  leadpipe deal-stages list --account NAME          the stage picklist of deals imports, one a line
+  leadpipe deal-stages set --account NAME --stages "Open;Won;Lost"
+                                                    replace the account's deal stages (in this order)
   leadpipe import FILE --account NAME [--kind K] [--options OPTIONS.json] [--dry-run] [--queue]
   leadpipe preview FILE --account NAME [--kind K] [--options OPTIONS.json]
   leadpipe imports list --account NAME [--status S] [--kind K] [--request ID] [--from DATE] [--to DATE] [--limit N] [--cursor C]
@@ -85,7 +88,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "account", "user", "field", "object", "token", "imports", "prospects":
+	case "account", "user", "field", "object", "deal-stages", "token", "imports", "prospects":
 		if len(rest) > 0 {
 			cmd, rest = cmd+" "+rest[0], rest[1:]
 		}
@@ -111,6 +114,9 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"imports resume":  importsResume,
 		"prospects list":  prospectsList,
 		"analytics":       analyticsCmd,
+
+		"deal-stages list": dealStagesList,
+		"deal-stages set":  dealStagesSet,
 	}
 	f, ok := commands[cmd]
 	if !ok {
