@@ -261,7 +261,7 @@ func TestCLIAccountUserField(t *testing.T) {
 func TestCLIUsageErrors(t *testing.T) {
 	cliEnv(t)
 	out, _, err := cli(t)
-	if err != nil || !strings.HasPrefix(out, "leadpipe imports prospect lists") {
+	if err != nil || !strings.HasPrefix(out, "leadpipe imports CRM lists") {
 		t.Errorf("no arguments: %v, stdout %q", err, out)
 	}
 	if _, stderr, err := cli(t, "frobnicate", "x"); err == nil || err.Error() != `unknown command "frobnicate x"` || !strings.Contains(stderr, "Usage:") {

@@ -1,4 +1,4 @@
-// Command leadpipe imports prospect lists into a CRM database. `leadpipe serve` is the daemon;
+// Command leadpipe imports CRM lists (prospects, organizations, deals, custom objects) into a CRM database. `leadpipe serve` is the daemon;
 // the other subcommands manage accounts and fields and run imports from the command line.
 package main
 
@@ -23,7 +23,7 @@ import (
 	"github.com/leadpipe/leadpipe/store"
 )
 
-var usage = `leadpipe imports prospect lists (CSV) into a CRM database.
+var usage = `leadpipe imports CRM lists (CSV, XLS, XLSX) — prospects, organizations, deals, custom objects — into a CRM database.
 The HTTP API (/v1, see api/openapi.yaml) is served by "leadpipe serve".
 
 Usage:
