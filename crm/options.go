@@ -283,7 +283,7 @@ func (o Options) Check(c *Catalog, more ...string) error {
 		if i < 0 {
 			problems = append(problems, fmt.Sprintf("unique_identifier: unknown field %q", k))
 		} else if !CanIdentify(c.Fields[i]) {
-			problems = append(problems, fmt.Sprintf("unique_identifier: field %q cannot identify %s", k, withArticle(c.Noun)))
+			problems = append(problems, fmt.Sprintf("unique_identifier: field %q cannot identify %s", k, WithArticle(c.Noun)))
 		}
 	}
 	for _, t := range o.Tags {
@@ -298,7 +298,7 @@ func (o Options) Check(c *Catalog, more ...string) error {
 }
 
 // withArticle puts "a" or "an" before a noun: "a prospect", "an organization".
-func withArticle(noun string) string {
+func WithArticle(noun string) string {
 	if noun != "" && strings.ContainsRune("aeiou", rune(noun[0])) {
 		return "an " + noun
 	}

@@ -95,7 +95,7 @@ func New(c *crm.Catalog, header []string, o crm.Options) (*Mapper, error) {
 		}
 	}
 	if mapped == 0 {
-		return nil, fmt.Errorf("no column of the header maps to a %s field (columns: %s); name the columns like the fields or give a mapping", c.Noun, strings.Join(header, ", "))
+		return nil, fmt.Errorf("no column of the header maps to %s field (columns: %s); name the columns like the fields or give a mapping", crm.WithArticle(c.Noun), strings.Join(header, ", "))
 	}
 	return m, nil
 }

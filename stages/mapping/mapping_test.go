@@ -184,6 +184,15 @@ func TestNewErrors(t *testing.T) {
 	}
 }
 
+// The error names the kind's record with its article: "an organization field".
+func TestNoColumnNamesTheKind(t *testing.T) {
+	c := crm.NewCatalog("organization", []crm.Field{{Key: "name", Label: "Name", Type: crm.Text}}, nil)
+	_, err := mapping.New(c, []string{"Foo"}, crm.Options{})
+	if err == nil || !strings.Contains(err.Error(), "no column of the header maps to an organization field (columns: Foo)") {
+		t.Errorf("error %v, want it to name an organization field", err)
+	}
+}
+
 func TestProcess(t *testing.T) {
 	c := catalog()
 	header := []string{"Email", "Notes", "First Name", "crm id"}
