@@ -55,9 +55,9 @@ func recoverXLS(err *error) {
 // spreadsheet shows them (1-based; blank rows count); the header is the first row with a
 // non-blank cell, its cells trimmed; rows without a non-blank cell are not returned unless they
 // are malformed. A row's cells run up to its last non-blank one; a row with non-blank cells past
-// the header's width, a corrupt cell record, or a cell past column IV (256) is malformed. A
-// resumed read (Options.CSV.StartRow) skips the rows up to that row; batches carry no offset
-// (Batch.Offset is 0).
+// the header's width, a corrupt cell record, a cell record of an older BIFF version that is not
+// read, or a cell past column IV (256) is malformed. A resumed read (Options.CSV.StartRow)
+// skips the rows up to that row; batches carry no offset (Batch.Offset is 0).
 func openXLS(f *os.File, opts Options) (_ Reader, err error) {
 	defer recoverXLS(&err)
 	book, err := openXLSBook(f)

@@ -651,6 +651,21 @@ func TestXLSBuiltStructure(t *testing.T) {
 			{6, nil, "the record of cell A6 is cut short"}, // blank but for its corrupt cell
 		})
 	})
+	t.Run("cell records of older formats", func(t *testing.T) {
+		cells := append(xlsHeader("a", "b"),
+			xlsLabel(1, 0, "int"), xlsRec(0x0002, 1, 1, []byte{0, 0, 0}, 7), // BIFF2 INTEGER
+			xlsRec(0x0206, 2, 1, 0, 3.0, 0, uint32(0), 3, []byte{0x1E, 3, 0}), // BIFF3 FORMULA: row 3 holds nothing else
+			xlsRec(0x0406, 3, 0, 0, 4.0, 0, uint32(0), 3, []byte{0x1E, 4, 0}), // BIFF4 FORMULA, read
+			xlsLabel(4, 0, "noted"), xlsRec(0x001C, 4, 1, 0, 1, "me"), // a NOTE, which is no cell
+		)
+		_, rows := readAllXLS(t, buildXLS(nil, xlsSheet{name: "S", recs: cells}), read.Options{})
+		checkXLSRows(t, rows, []sheetRow{
+			{2, []string{"int"}, "cell B2 is in a record of type 0x0002, of an older Excel format, which is not read; save the file as .xlsx"},
+			{3, nil, "cell B3 is in a record of type 0x0206, of an older Excel format, which is not read; save the file as .xlsx"},
+			{4, []string{"4"}, ""},
+			{5, []string{"noted"}, ""},
+		})
+	})
 }
 
 // TestXLSCorpus reads real workbooks of the shared corpus (see its MANIFEST.md); the cells
@@ -698,6 +713,17 @@ func TestXLSCorpus(t *testing.T) {
 		if len(rows) != 13 || rows[7].n != 10 || !reflect.DeepEqual(rows[7].cells, []string{"Report Date: ", "2013-01-16"}) {
 			t.Errorf("got %d rows; the 8th: %v", len(rows), rows[min(7, len(rows)-1)])
 		}
+	})
+	t.Run("BIFF4 formula records", func(t *testing.T) {
+		r, rows := readCorpus(t, "poi-WrongFormulaRecordType.xls")
+		if h := r.Header(); !reflect.DeepEqual(h, []string{"Sum of Numbers", "Max of Numbers", "Dates?"}) {
+			t.Errorf("header %q", h)
+		}
+		checkXLSRows(t, rows, []sheetRow{
+			{2, []string{"1", "1", "2009-01-01"}, ""},
+			{3, []string{"2", "2", "2009-01-02"}, ""},
+			{4, []string{"3", "2", "2009-01-02"}, ""},
+		})
 	})
 }
 
