@@ -55,9 +55,9 @@ func recoverXLS(err *error) {
 // spreadsheet shows them (1-based; blank rows count); the header is the first row with a
 // non-blank cell, its cells trimmed; rows without a non-blank cell are not returned unless they
 // are malformed. A row's cells run up to its last non-blank one; a row with non-blank cells past
-// the header's width, a corrupt cell record, or a cell past column IV (256) is malformed. A
-// resumed read (Options.CSV.StartRow) skips the rows up to that row; batches carry no offset
-// (Batch.Offset is 0).
+// the header's width, a corrupt cell record, a cell record of an older BIFF version that is not
+// read, or a cell past column IV (256) is malformed. A resumed read (Options.CSV.StartRow)
+// skips the rows up to that row; batches carry no offset (Batch.Offset is 0).
 func openXLS(f *os.File, opts Options) (_ Reader, err error) {
 	defer recoverXLS(&err)
 	book, err := openXLSBook(f)
@@ -99,12 +99,14 @@ func openXLSBook(f *os.File) (*xlsBook, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Excel 97 and later name the stream Workbook, Excel 5.0/95 Book; but some writers put BIFF8
+	// in a stream named Book, which Excel reads. So the name only finds the stream, and
+	// readGlobals judges the version by its BOF record.
 	wbe, ok := cf.find("Workbook")
 	if !ok {
-		if _, ok := cf.find("Book"); ok {
-			return nil, &xlsErr{msg: "the XLS workbook is in the Excel 5.0/95 format (BIFF5), which is not read; save it as .xlsx or CSV"}
+		if wbe, ok = cf.find("Book"); !ok {
+			return nil, xlsNotValid("it is an OLE2 compound file without a Workbook stream (another Office document?)")
 		}
-		return nil, xlsNotValid("it is an OLE2 compound file without a Workbook stream (another Office document?)")
 	}
 	if wbe.size == 0 || wbe.size > size {
 		return nil, xlsMalformed("its Workbook stream is said to be %d bytes, more than the file's %d (it may be truncated)", wbe.size, size)

@@ -20,6 +20,7 @@ import (
 // Record types.
 const (
 	recFormula    = 0x0006
+	recFormula4   = 0x0406 // the BIFF4 FORMULA record, laid out as BIFF8's; some writers still use it
 	recEOF        = 0x000A
 	recDateMode   = 0x0022
 	recFilePass   = 0x002F
@@ -463,10 +464,23 @@ type cellRef struct {
 	off uint32 // stream offset of the record; a stream is under 4 GiB (the file is capped)
 }
 
-// isCellRecord reports whether records of type id hold cell values.
+// isCellRecord reports whether records of type id hold cell values: the BIFF8 ones that are
+// decoded, and those of older BIFF versions that are not, which make their row malformed
+// rather than vanish. (BLANK and MULBLANK hold no value and are skipped.)
 func isCellRecord(id uint16) bool {
 	switch id {
-	case recLabelSST, recLabel, recRString, recNumber, recRK, recMulRK, recBoolErr, recFormula:
+	case recLabelSST, recLabel, recRString, recNumber, recRK, recMulRK, recBoolErr, recFormula, recFormula4:
+		return true
+	}
+	return isOldCellRecord(id)
+}
+
+// isOldCellRecord reports whether id is a cell record of BIFF2 or BIFF3 that BIFF8 does not
+// define: BLANK, INTEGER, NUMBER, LABEL and BOOLERR of BIFF2 (0x0001 to 0x0005) and FORMULA of
+// BIFF3 (0x0206). Each starts with the cell's row and column, as BIFF8 cell records do.
+func isOldCellRecord(id uint16) bool {
+	switch id {
+	case 0x0001, 0x0002, 0x0003, 0x0004, 0x0005, 0x0206:
 		return true
 	}
 	return false
@@ -634,7 +648,7 @@ func (b *xlsBook) decode(dst []xcell, id uint16, body []byte, off int64) (cells 
 			return short()
 		}
 		return append(dst, xcell{col: col, val: boolErrText(body[6], body[7] != 0)}), ""
-	case recFormula:
+	case recFormula, recFormula4:
 		if len(body) < 14 {
 			return short()
 		}
@@ -657,7 +671,8 @@ func (b *xlsBook) decode(dst []xcell, id uint16, body []byte, off int64) (cells 
 			return text(""), ""
 		}
 	}
-	return dst, ""
+	return dst, fmt.Sprintf("cell %s is in a record of type 0x%04X, of an older Excel format, which is not read; save the file as .xlsx",
+		cellName(row, col), id)
 }
 
 // formulaString reads the STRING record holding a formula's text result, which follows the

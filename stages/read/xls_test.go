@@ -651,6 +651,80 @@ func TestXLSBuiltStructure(t *testing.T) {
 			{6, nil, "the record of cell A6 is cut short"}, // blank but for its corrupt cell
 		})
 	})
+	t.Run("cell records of older formats", func(t *testing.T) {
+		cells := append(xlsHeader("a", "b"),
+			xlsLabel(1, 0, "int"), xlsRec(0x0002, 1, 1, []byte{0, 0, 0}, 7), // BIFF2 INTEGER
+			xlsRec(0x0206, 2, 1, 0, 3.0, 0, uint32(0), 3, []byte{0x1E, 3, 0}), // BIFF3 FORMULA: row 3 holds nothing else
+			xlsRec(0x0406, 3, 0, 0, 4.0, 0, uint32(0), 3, []byte{0x1E, 4, 0}), // BIFF4 FORMULA, read
+			xlsLabel(4, 0, "noted"), xlsRec(0x001C, 4, 1, 0, 1, "me"), // a NOTE, which is no cell
+		)
+		_, rows := readAllXLS(t, buildXLS(nil, xlsSheet{name: "S", recs: cells}), read.Options{})
+		checkXLSRows(t, rows, []sheetRow{
+			{2, []string{"int"}, "cell B2 is in a record of type 0x0002, of an older Excel format, which is not read; save the file as .xlsx"},
+			{3, nil, "cell B3 is in a record of type 0x0206, of an older Excel format, which is not read; save the file as .xlsx"},
+			{4, []string{"4"}, ""},
+			{5, []string{"noted"}, ""},
+		})
+	})
+}
+
+// TestXLSCorpus reads real workbooks of the shared corpus (see its MANIFEST.md); the cells
+// expected were checked by hand against the files' records.
+func TestXLSCorpus(t *testing.T) {
+	readCorpus := func(t *testing.T, name string) (read.Reader, []sheetRow) {
+		t.Helper()
+		r, err := openXLSPath(t, corpusFile(t, name), read.Options{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		rows, _, err := drainSheet(t, r, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r, rows
+	}
+	t.Run("BIFF8 in a stream named Book", func(t *testing.T) {
+		// 6,087 sheet rows (the DIMENSIONS record says so): the header and 6,086 contacts.
+		r, rows := readCorpus(t, "poi-46904.xls")
+		if h := r.Header(); len(h) != 21 || h[0] != "NAVNETYPE" || h[2] != "NAVN1" || h[20] != "ADRESSEOPDATERET" || r.HeaderRow() != 1 {
+			t.Errorf("header %q at row %d", h, r.HeaderRow())
+		}
+		if len(rows) != 6086 {
+			t.Fatalf("got %d rows, want 6086", len(rows))
+		}
+		for i, row := range rows {
+			if row.n != i+2 || row.why != "" {
+				t.Fatalf("row %d: number %d, malformed %q", i, row.n, row.why)
+			}
+		}
+		checkXLSRows(t, []sheetRow{rows[0], rows[len(rows)-1]}, []sheetRow{
+			{2, []string{"D", "BRKAJ", "Brian Kamp Jensen", "BK-Teknik", "", "Fiskens kvt. 142", "", "6710", "Esbjerg V", "DK",
+				"", "", "75 46 82 81", "", "1-5988", "561-41-01111", "20747285", "17617", "50700"}, ""},
+			{6087, []string{"R", "MOHAMØ", "Mogens Harkjær Møller", "", "", "Oddesundvej 202, Koldby", "Koldby", "7752", "Snedsted", "DK",
+				"", "", "", "", "2-1474", "561-41-06879", "", "48950", "81243", "27-06-2008", "27-06-2008"}, ""},
+		})
+	})
+	t.Run("BIFF8 in a stream named BOOK", func(t *testing.T) {
+		r, rows := readCorpus(t, "poi-BOOK_in_capitals.xls")
+		if h := r.Header(); !reflect.DeepEqual(h, []string{"301. Exposures by Counterparty and Agreement Detail"}) {
+			t.Errorf("header %q", h)
+		}
+		// A report, not a list: its rows are wider than its one-cell title.
+		if len(rows) != 13 || rows[7].n != 10 || !reflect.DeepEqual(rows[7].cells, []string{"Report Date: ", "2013-01-16"}) {
+			t.Errorf("got %d rows; the 8th: %v", len(rows), rows[min(7, len(rows)-1)])
+		}
+	})
+	t.Run("BIFF4 formula records", func(t *testing.T) {
+		r, rows := readCorpus(t, "poi-WrongFormulaRecordType.xls")
+		if h := r.Header(); !reflect.DeepEqual(h, []string{"Sum of Numbers", "Max of Numbers", "Dates?"}) {
+			t.Errorf("header %q", h)
+		}
+		checkXLSRows(t, rows, []sheetRow{
+			{2, []string{"1", "1", "2009-01-01"}, ""},
+			{3, []string{"2", "2", "2009-01-02"}, ""},
+			{4, []string{"3", "2", "2009-01-02"}, ""},
+		})
+	})
 }
 
 func TestXLSBuiltErrors(t *testing.T) {
