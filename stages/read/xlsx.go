@@ -14,8 +14,9 @@ package read
 // Each of these failures, and a panic of excelize on a crafted file, is an error wrapping
 // ErrFormat that names XLSX.
 //
-// Sheet: Options.Sheet names it (case-insensitively, as Excel does); else the first sheet of
-// the workbook, in the workbook's order. An unknown name is an error that lists the sheets.
+// Sheet: Options.Sheet names it (case-insensitively, as Excel does), hidden or not; else the first
+// visible sheet of the workbook, in the workbook's order, the one Excel opens on. An unknown name
+// is an error that lists the sheets.
 //
 // Values are the cells as the user sees them, with the representation SPEC §4 reads back:
 //   - numbers: the plain decimal of the value, rounded to Excel's 15 significant digits, so
@@ -203,7 +204,7 @@ func OpenXLSX(f *os.File, opts Options) (x *XLSX, err error) {
 	if len(sheets) == 0 {
 		return nil, fmt.Errorf("%w: the XLSX workbook has no sheets", ErrFormat)
 	}
-	sheet, err := xlsxPickSheet(sheets, opts.Sheet)
+	sheet, err := xlsxPickSheet(res.f, sheets, opts.Sheet)
 	if err != nil {
 		return nil, err
 	}
@@ -290,9 +291,15 @@ func xlsxOpenExcelize(f *os.File, st os.FileInfo, opts excelize.Options) (*excel
 }
 
 // xlsxPickSheet returns the sheet named want (case-insensitively, as Excel compares sheet names),
-// or the first sheet when want is empty.
-func xlsxPickSheet(sheets []string, want string) (string, error) {
+// hidden or not; when want is empty, the first visible sheet, the one Excel opens on (the first
+// sheet if all are hidden, which Excel does not allow).
+func xlsxPickSheet(f *excelize.File, sheets []string, want string) (string, error) {
 	if want == "" {
+		for _, s := range sheets {
+			if visible, err := f.GetSheetVisible(s); err == nil && visible {
+				return s, nil
+			}
+		}
 		return sheets[0], nil
 	}
 	for _, s := range sheets {

@@ -812,3 +812,21 @@ func FuzzXLSX(f *testing.F) {
 		}
 	})
 }
+
+// TestXLSXHiddenSheet reads poi-TwoSheetsOneHidden.xlsx, whose first sheet is hidden: without a
+// sheet option the reader takes the visible one Excel opens on; naming the hidden one reads it.
+func TestXLSXHiddenSheet(t *testing.T) {
+	xlsxTempDir(t)
+	path := corpusFile(t, "poi-TwoSheetsOneHidden.xlsx")
+	for _, tc := range []struct{ option, sheet, header string }{
+		{"", "Sheet2", "Sheet2A1"},
+		{"sheet1", "Sheet1", "Sheet1A1"},
+	} {
+		r, err := xlsxOpen(t, path, read.Options{Sheet: tc.option})
+		xlsxCheck(t, err)
+		if x := r.(*read.XLSX); x.Sheet() != tc.sheet || !reflect.DeepEqual(r.Header(), []string{tc.header}) {
+			t.Errorf("sheet option %q: sheet %q header %q, want %q %q", tc.option, x.Sheet(), r.Header(), tc.sheet, tc.header)
+		}
+		xlsxCheck(t, r.(io.Closer).Close())
+	}
+}
