@@ -9,8 +9,10 @@ package read
 //
 // Before excelize sees the file, the zip archive is checked: it must be a zip archive, declare
 // no more than Options.MaxUnzippedBytes unzipped in all (1 GiB by default; a zip bomb fails
-// here, before anything is unzipped), hold xl/workbook.xml, and every part must unzip to what
-// its header declares, checksum included (excelize would read a corrupt part short, silently).
+// here, before anything is unzipped), hold xl/workbook.xml and no two parts of the same name
+// (compared as part names are: case-insensitively, \ as /; readers disagree on which one counts),
+// and every part must unzip to what its header declares, checksum included (excelize would read
+// a corrupt part short, silently).
 // Each of these failures, and a panic of excelize on a crafted file, is an error wrapping
 // ErrFormat that names XLSX.
 //
@@ -224,7 +226,8 @@ func OpenXLSX(f *os.File, opts Options) (x *XLSX, err error) {
 }
 
 // checkXLSXZip checks the zip archive before excelize unzips it: that it is one, that its
-// declared unzipped size is within the limit and that it holds a workbook.
+// declared unzipped size is within the limit, that no two parts have the same name and that it
+// holds a workbook.
 func checkXLSXZip(f *os.File, size, maxUnzipped int64) (*zip.Reader, error) {
 	zr, err := zip.NewReader(f, size)
 	if err != nil {
@@ -236,6 +239,7 @@ func checkXLSXZip(f *os.File, size, maxUnzipped int64) (*zip.Reader, error) {
 	}
 	var total uint64
 	workbook := false
+	names := make(map[string]bool, len(zr.File))
 	for _, zf := range zr.File {
 		n := zf.UncompressedSize64
 		if n > uint64(maxUnzipped) || total+n > uint64(maxUnzipped) {
@@ -243,7 +247,13 @@ func checkXLSXZip(f *os.File, size, maxUnzipped int64) (*zip.Reader, error) {
 				ErrFormat, maxUnzipped, zf.Name, n)
 		}
 		total += n
-		if strings.EqualFold(strings.ReplaceAll(zf.Name, `\`, "/"), "xl/workbook.xml") {
+		name := strings.ToLower(strings.ReplaceAll(zf.Name, `\`, "/"))
+		if names[name] && !strings.HasSuffix(name, "/") {
+			return nil, fmt.Errorf("%w: the XLSX file is malformed: its zip archive holds two parts named %q, and which one counts is ambiguous",
+				ErrFormat, zf.Name)
+		}
+		names[name] = true
+		if name == "xl/workbook.xml" {
 			workbook = true
 		}
 	}

@@ -830,3 +830,41 @@ func TestXLSXHiddenSheet(t *testing.T) {
 		xlsxCheck(t, r.(io.Closer).Close())
 	}
 }
+
+// TestXLSXDuplicatePart refuses a zip holding two parts of the same name, which readers resolve
+// differently: poi-duplicate-filename.xlsx, and names that differ only as part names may
+// (case, \ for /).
+func TestXLSXDuplicatePart(t *testing.T) {
+	dir := xlsxTempDir(t)
+	good := xlsxParts(t, map[string]string{"xl/worksheets/sheet1.xml": xlsxSheet(`<c r="A1" t="inlineStr"><is><t>Email</t></is></c>`)})
+	zr, err := zip.NewReader(bytes.NewReader(good), int64(len(good)))
+	xlsxCheck(t, err)
+	var twice bytes.Buffer
+	zw := zip.NewWriter(&twice)
+	for _, zf := range zr.File {
+		xlsxCheck(t, zw.Copy(zf))
+	}
+	w, err := zw.Create(`XL\Worksheets\sheet1.xml`)
+	xlsxCheck(t, err)
+	_, err = io.WriteString(w, xlsxSheet(`<c r="A1" t="inlineStr"><is><t>Phone</t></is></c>`))
+	xlsxCheck(t, err)
+	xlsxCheck(t, zw.Close())
+
+	for _, tc := range []struct{ name, path, want string }{
+		{"corpus", corpusFile(t, "poi-duplicate-filename.xlsx"),
+			`the XLSX file is malformed: its zip archive holds two parts named "xl/worksheets/sheet1.xml", and which one counts is ambiguous`},
+		{"case and backslash", xlsxWrite(t, twice.Bytes()),
+			`the XLSX file is malformed: its zip archive holds two parts named "XL\\Worksheets\\sheet1.xml", and which one counts is ambiguous`},
+	} {
+		r, err := xlsxOpen(t, tc.path, read.Options{})
+		if err == nil {
+			t.Errorf("%s: read, header %q", tc.name, r.Header())
+			xlsxCheck(t, r.(io.Closer).Close())
+			continue
+		}
+		if !errors.Is(err, read.ErrFormat) || !strings.HasSuffix(err.Error(), tc.want) {
+			t.Errorf("%s: error %v\nwant ErrFormat ending %q", tc.name, err, tc.want)
+		}
+		xlsxNoTempFiles(t, dir)
+	}
+}
