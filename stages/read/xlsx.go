@@ -31,8 +31,12 @@ package read
 //   - dates, by the cell's number format (a built-in date format or a custom one with date
 //     parts): YYYY-MM-DD; with a time part too, YYYY-MM-DD HH:MM:SS (24-hour clock, rounded to
 //     the second as Excel does); a time-only format, HH:MM:SS; an elapsed-time format ([h]:mm),
-//     [H]:MM:SS hours. The 1904 date system is honoured. A serial out of Excel's date range
-//     reads as whatever excelize makes of it, which is no valid date.
+//     [H]:MM:SS hours. The 1904 date system is honoured: in such a workbook the sheet is read
+//     a second time, unformatted, and the dates are made from their serials (see xlsxFix1904),
+//     so serial 0 reads 1904-01-01. On the 1900 system, serial 0 (and a time below 1) reads
+//     1900-01-00 as Excel shows it, and serial 60 Excel's 1900-02-29: no valid date, so a date
+//     field rejects them. A serial out of Excel's date range reads as whatever excelize makes
+//     of it, which is no valid date.
 //   - booleans: true or false. (A text cell holding exactly TRUE or FALSE, which Excel itself
 //     turns into a boolean when typed, reads the same.)
 //   - text (shared strings, inline strings, formula results): as stored, untrimmed.
@@ -93,6 +97,7 @@ const (
 type XLSX struct {
 	res       *xlsxResources
 	rows      *excelize.Rows
+	raw       *excelize.Rows // in a 1904 workbook, the same sheet's raw values (see xlsxFix1904)
 	sheet     string
 	header    []string
 	headerRow int
@@ -112,6 +117,7 @@ type xlsxResources struct {
 	once sync.Once
 	f    *excelize.File
 	rows *excelize.Rows
+	raw  *excelize.Rows
 	dir  string
 	err  error
 }
@@ -120,6 +126,9 @@ func (r *xlsxResources) close() error {
 	r.once.Do(func() {
 		if r.rows != nil {
 			_ = r.rows.Close()
+		}
+		if r.raw != nil {
+			_ = r.raw.Close()
 		}
 		if r.f != nil {
 			r.err = r.f.Close()
@@ -217,7 +226,13 @@ func OpenXLSX(f *os.File, opts Options) (x *XLSX, err error) {
 		return nil, fmt.Errorf("%w: the XLSX file is malformed: sheet %q: %v", ErrFormat, sheet, err)
 	}
 
-	x = &XLSX{res: res, rows: res.rows, sheet: sheet, width: -1, startRow: opts.CSV.StartRow}
+	if props, err := res.f.GetWorkbookProps(); err == nil && props.Date1904 != nil && *props.Date1904 {
+		if res.raw, err = res.f.Rows(sheet); err != nil {
+			return nil, fmt.Errorf("%w: the XLSX file is malformed: sheet %q: %v", ErrFormat, sheet, err)
+		}
+	}
+
+	x = &XLSX{res: res, rows: res.rows, raw: res.raw, sheet: sheet, width: -1, startRow: opts.CSV.StartRow}
 	if err := x.readHeader(); err != nil {
 		return nil, err
 	}
@@ -525,6 +540,9 @@ func (x *XLSX) advanceData() (bool, error) {
 // advance reads the next row, blank or not, into row, cells, why and blank. With skip it only
 // moves past the row. It returns false at the end of the sheet.
 func (x *XLSX) advance(skip bool) (bool, error) {
+	if x.raw != nil {
+		x.raw.Next()
+	}
 	if !x.rows.Next() {
 		if err := x.rows.Error(); err != nil {
 			return false, fmt.Errorf("%w: the XLSX file is malformed: sheet %q after row %d: %v", ErrFormat, x.sheet, x.row, err)
@@ -537,6 +555,11 @@ func (x *XLSX) advance(skip bool) (bool, error) {
 		return true, nil
 	}
 	cells, err := xlsxColumns(x.rows)
+	if x.raw != nil && err == nil {
+		if raw, rerr := x.raw.Columns(excelize.Options{RawCellValue: true}); rerr == nil {
+			xlsxFix1904(cells, raw)
+		}
+	}
 	if err != nil {
 		if x.width < 0 {
 			return false, fmt.Errorf("%w: the XLSX file is malformed: sheet %q row %d: %v", ErrFormat, x.sheet, x.row, err)
