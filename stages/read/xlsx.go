@@ -73,6 +73,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -555,7 +556,7 @@ func (x *XLSX) advance(skip bool) (bool, error) {
 		return true, nil
 	}
 	cells, err := xlsxColumns(x.rows)
-	if x.raw != nil && err == nil {
+	if x.raw != nil && err == nil && slices.ContainsFunc(cells, xlsxISODate) { // else raw skips the row
 		if raw, rerr := x.raw.Columns(excelize.Options{RawCellValue: true}); rerr == nil {
 			xlsxFix1904(cells, raw)
 		}
