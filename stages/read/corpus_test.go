@@ -6,10 +6,10 @@ import (
 	"testing"
 )
 
-// corpusFile returns the path of a file of the real-world spreadsheet corpus, shared/corpus, which
-// CI checks out beside the repository (../shared). It is found by walking up from the working
-// directory, so that it is found from a worktree too. Without it the test fails when CI is set
-// and is skipped otherwise.
+// corpusFile returns the path of the file name of the shared corpus of real-world spreadsheets
+// (shared/corpus, whose MANIFEST.md says what a correct reader sees in each), found by walking
+// up from the working directory: CI checks the repository out with ../shared beside it. A
+// missing corpus fails the test under CI and skips it elsewhere.
 func corpusFile(t testing.TB, name string) string {
 	t.Helper()
 	dir, err := os.Getwd()
@@ -19,7 +19,11 @@ func corpusFile(t testing.TB, name string) string {
 	for {
 		corpus := filepath.Join(dir, "shared", "corpus")
 		if _, err := os.Stat(filepath.Join(corpus, "MANIFEST.md")); err == nil {
-			return filepath.Join(corpus, name)
+			path := filepath.Join(corpus, name)
+			if _, err := os.Stat(path); err != nil {
+				t.Fatalf("corpus file %s: %v", name, err)
+			}
+			return path
 		}
 		parent := filepath.Dir(dir)
 		if parent == dir {
@@ -28,8 +32,8 @@ func corpusFile(t testing.TB, name string) string {
 		dir = parent
 	}
 	if os.Getenv("CI") != "" {
-		t.Fatalf("CI is set, so the corpus must be there: no shared/corpus/MANIFEST.md above the working directory (%s)", name)
+		t.Fatalf("no shared/corpus/MANIFEST.md above the working directory: the corpus of real-world spreadsheets is missing")
 	}
-	t.Skipf("no shared/corpus/MANIFEST.md above the working directory; %s is not read", name)
+	t.Skip("no shared/corpus/MANIFEST.md above the working directory")
 	return ""
 }

@@ -9,13 +9,16 @@ package read
 //
 // Before excelize sees the file, the zip archive is checked: it must be a zip archive, declare
 // no more than Options.MaxUnzippedBytes unzipped in all (1 GiB by default; a zip bomb fails
-// here, before anything is unzipped), hold xl/workbook.xml, and every part must unzip to what
-// its header declares, checksum included (excelize would read a corrupt part short, silently).
+// here, before anything is unzipped), hold xl/workbook.xml and no two parts of the same name
+// (compared as part names are: case-insensitively, \ as /; readers disagree on which one counts),
+// and every part must unzip to what its header declares, checksum included (excelize would read
+// a corrupt part short, silently).
 // Each of these failures, and a panic of excelize on a crafted file, is an error wrapping
 // ErrFormat that names XLSX.
 //
-// Sheet: Options.Sheet names it (case-insensitively, as Excel does); else the first sheet of
-// the workbook, in the workbook's order. An unknown name is an error that lists the sheets.
+// Sheet: Options.Sheet names it (case-insensitively, as Excel does), hidden or not; else the first
+// visible sheet of the workbook, in the workbook's order, the one Excel opens on. An unknown name
+// is an error that lists the sheets.
 //
 // Values are the cells as the user sees them, with the representation SPEC §4 reads back:
 //   - numbers: the plain decimal of the value, rounded to Excel's 15 significant digits, so
@@ -28,8 +31,12 @@ package read
 //   - dates, by the cell's number format (a built-in date format or a custom one with date
 //     parts): YYYY-MM-DD; with a time part too, YYYY-MM-DD HH:MM:SS (24-hour clock, rounded to
 //     the second as Excel does); a time-only format, HH:MM:SS; an elapsed-time format ([h]:mm),
-//     [H]:MM:SS hours. The 1904 date system is honoured. A serial out of Excel's date range
-//     reads as whatever excelize makes of it, which is no valid date.
+//     [H]:MM:SS hours. The 1904 date system is honoured: in such a workbook the sheet is read
+//     a second time, unformatted, and the dates are made from their serials (see xlsxFix1904),
+//     so serial 0 reads 1904-01-01. On the 1900 system, serial 0 (and a time below 1) reads
+//     1900-01-00 as Excel shows it, and serial 60 Excel's 1900-02-29: no valid date, so a date
+//     field rejects them. A serial out of Excel's date range reads as whatever excelize makes
+//     of it, which is no valid date.
 //   - booleans: true or false. (A text cell holding exactly TRUE or FALSE, which Excel itself
 //     turns into a boolean when typed, reads the same.)
 //   - text (shared strings, inline strings, formula results): as stored, untrimmed.
@@ -66,6 +73,7 @@ import (
 	"io"
 	"os"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -90,6 +98,7 @@ const (
 type XLSX struct {
 	res       *xlsxResources
 	rows      *excelize.Rows
+	raw       *excelize.Rows // in a 1904 workbook, the same sheet's raw values (see xlsxFix1904)
 	sheet     string
 	header    []string
 	headerRow int
@@ -109,6 +118,7 @@ type xlsxResources struct {
 	once sync.Once
 	f    *excelize.File
 	rows *excelize.Rows
+	raw  *excelize.Rows
 	dir  string
 	err  error
 }
@@ -117,6 +127,9 @@ func (r *xlsxResources) close() error {
 	r.once.Do(func() {
 		if r.rows != nil {
 			_ = r.rows.Close()
+		}
+		if r.raw != nil {
+			_ = r.raw.Close()
 		}
 		if r.f != nil {
 			r.err = r.f.Close()
@@ -203,7 +216,7 @@ func OpenXLSX(f *os.File, opts Options) (x *XLSX, err error) {
 	if len(sheets) == 0 {
 		return nil, fmt.Errorf("%w: the XLSX workbook has no sheets", ErrFormat)
 	}
-	sheet, err := xlsxPickSheet(sheets, opts.Sheet)
+	sheet, err := xlsxPickSheet(res.f, sheets, opts.Sheet)
 	if err != nil {
 		return nil, err
 	}
@@ -214,7 +227,13 @@ func OpenXLSX(f *os.File, opts Options) (x *XLSX, err error) {
 		return nil, fmt.Errorf("%w: the XLSX file is malformed: sheet %q: %v", ErrFormat, sheet, err)
 	}
 
-	x = &XLSX{res: res, rows: res.rows, sheet: sheet, width: -1, startRow: opts.CSV.StartRow}
+	if props, err := res.f.GetWorkbookProps(); err == nil && props.Date1904 != nil && *props.Date1904 {
+		if res.raw, err = res.f.Rows(sheet); err != nil {
+			return nil, fmt.Errorf("%w: the XLSX file is malformed: sheet %q: %v", ErrFormat, sheet, err)
+		}
+	}
+
+	x = &XLSX{res: res, rows: res.rows, raw: res.raw, sheet: sheet, width: -1, startRow: opts.CSV.StartRow}
 	if err := x.readHeader(); err != nil {
 		return nil, err
 	}
@@ -223,7 +242,8 @@ func OpenXLSX(f *os.File, opts Options) (x *XLSX, err error) {
 }
 
 // checkXLSXZip checks the zip archive before excelize unzips it: that it is one, that its
-// declared unzipped size is within the limit and that it holds a workbook.
+// declared unzipped size is within the limit, that no two parts have the same name and that it
+// holds a workbook.
 func checkXLSXZip(f *os.File, size, maxUnzipped int64) (*zip.Reader, error) {
 	zr, err := zip.NewReader(f, size)
 	if err != nil {
@@ -235,6 +255,7 @@ func checkXLSXZip(f *os.File, size, maxUnzipped int64) (*zip.Reader, error) {
 	}
 	var total uint64
 	workbook := false
+	names := make(map[string]bool, len(zr.File))
 	for _, zf := range zr.File {
 		n := zf.UncompressedSize64
 		if n > uint64(maxUnzipped) || total+n > uint64(maxUnzipped) {
@@ -242,7 +263,13 @@ func checkXLSXZip(f *os.File, size, maxUnzipped int64) (*zip.Reader, error) {
 				ErrFormat, maxUnzipped, zf.Name, n)
 		}
 		total += n
-		if strings.EqualFold(strings.ReplaceAll(zf.Name, `\`, "/"), "xl/workbook.xml") {
+		name := strings.ToLower(strings.ReplaceAll(zf.Name, `\`, "/"))
+		if names[name] && !strings.HasSuffix(name, "/") {
+			return nil, fmt.Errorf("%w: the XLSX file is malformed: its zip archive holds two parts named %q, and which one counts is ambiguous",
+				ErrFormat, zf.Name)
+		}
+		names[name] = true
+		if name == "xl/workbook.xml" {
 			workbook = true
 		}
 	}
@@ -290,9 +317,15 @@ func xlsxOpenExcelize(f *os.File, st os.FileInfo, opts excelize.Options) (*excel
 }
 
 // xlsxPickSheet returns the sheet named want (case-insensitively, as Excel compares sheet names),
-// or the first sheet when want is empty.
-func xlsxPickSheet(sheets []string, want string) (string, error) {
+// hidden or not; when want is empty, the first visible sheet, the one Excel opens on (the first
+// sheet if all are hidden, which Excel does not allow).
+func xlsxPickSheet(f *excelize.File, sheets []string, want string) (string, error) {
 	if want == "" {
+		for _, s := range sheets {
+			if visible, err := f.GetSheetVisible(s); err == nil && visible {
+				return s, nil
+			}
+		}
 		return sheets[0], nil
 	}
 	for _, s := range sheets {
@@ -508,6 +541,9 @@ func (x *XLSX) advanceData() (bool, error) {
 // advance reads the next row, blank or not, into row, cells, why and blank. With skip it only
 // moves past the row. It returns false at the end of the sheet.
 func (x *XLSX) advance(skip bool) (bool, error) {
+	if x.raw != nil {
+		x.raw.Next()
+	}
 	if !x.rows.Next() {
 		if err := x.rows.Error(); err != nil {
 			return false, fmt.Errorf("%w: the XLSX file is malformed: sheet %q after row %d: %v", ErrFormat, x.sheet, x.row, err)
@@ -520,6 +556,11 @@ func (x *XLSX) advance(skip bool) (bool, error) {
 		return true, nil
 	}
 	cells, err := xlsxColumns(x.rows)
+	if x.raw != nil && err == nil && slices.ContainsFunc(cells, xlsxISODate) { // else raw skips the row
+		if raw, rerr := x.raw.Columns(excelize.Options{RawCellValue: true}); rerr == nil {
+			xlsxFix1904(cells, raw)
+		}
+	}
 	if err != nil {
 		if x.width < 0 {
 			return false, fmt.Errorf("%w: the XLSX file is malformed: sheet %q row %d: %v", ErrFormat, x.sheet, x.row, err)

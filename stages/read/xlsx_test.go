@@ -463,20 +463,75 @@ func TestXLSXValues(t *testing.T) {
 	})
 }
 
+// TestXLSXDate1904 reads dates of workbooks on the 1904 date system, where serial 0 is
+// 1904-01-01 (excelize read serials below 61 as on the 1900 system: 1 as 1900-01-03, 11 as
+// 1904-01-13), and serial 0 on the 1900 system, which Excel shows as 1900-01-00.
 func TestXLSXDate1904(t *testing.T) {
 	xlsxTempDir(t)
-	path := xlsxWrite(t, xlsxParts(t, map[string]string{
-		"xl/workbook.xml": `<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">` +
-			`<workbookPr date1904="1"/><sheets><sheet name="Mac" sheetId="1" r:id="rId1"/></sheets></workbook>`,
-		"xl/styles.xml": xlsxStyles([]int{14, 22}),
-		"xl/worksheets/sheet1.xml": xlsxSheet(`<c r="A1" t="inlineStr"><is><t>Born</t></is></c><c r="B1" t="inlineStr"><is><t>Seen</t></is></c>`,
-			`<c r="A2" s="1"><v>43844</v></c><c r="B2" s="2"><v>100.5</v></c>`),
-	}))
-	r, err := xlsxOpen(t, path, read.Options{})
-	xlsxCheck(t, err)
-	rows, _, err := drainSheet(t, r, 10)
-	xlsxCheck(t, err)
-	xlsxCheckRows(t, rows, []sheetRow{{n: 2, cells: []string{"2024-01-15", "1904-04-10 12:00:00"}}})
+	book := func(date1904 bool, rows ...string) string {
+		pr := ""
+		if date1904 {
+			pr = `<workbookPr date1904="1"/>`
+		}
+		return xlsxWrite(t, xlsxParts(t, map[string]string{
+			"xl/workbook.xml": `<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">` +
+				pr + `<sheets><sheet name="Mac" sheetId="1" r:id="rId1"/></sheets></workbook>`,
+			"xl/styles.xml":            xlsxStyles([]int{14, 22, 0}),
+			"xl/worksheets/sheet1.xml": xlsxSheet(append([]string{`<c r="A1" t="inlineStr"><is><t>Born</t></is></c><c r="B1" t="inlineStr"><is><t>Seen</t></is></c>`}, rows...)...),
+		}))
+	}
+	for _, tc := range []struct {
+		name  string
+		path  string
+		start int // resume after this row
+		want  []sheetRow
+	}{
+		{"1904", book(true,
+			`<c r="A2" s="1"><v>43844</v></c><c r="B2" s="2"><v>100.5</v></c>`,
+			`<c r="A3" s="1"><v>0</v></c><c r="B3" s="2"><v>0.5</v></c>`,
+			`<c r="A4" s="1"><v>1</v></c><c r="B4" s="2"><v>11.25</v></c>`,
+			`<c r="A5" s="1"><v>59</v></c><c r="B5" s="2"><v>60</v></c>`,
+			`<c r="A6" s="1"><v>30</v></c><c r="B6" s="2"><v>60.999999</v></c>`,
+			`<c r="A7" s="1" t="inlineStr"><is><t>1904-01-13</t></is></c><c r="B7" s="3"><v>11</v></c>`,
+		), 0, []sheetRow{
+			{n: 2, cells: []string{"2024-01-15", "1904-04-10 12:00:00"}},
+			{n: 3, cells: []string{"1904-01-01", "1904-01-01 12:00:00"}},
+			{n: 4, cells: []string{"1904-01-02", "1904-01-12 06:00:00"}},
+			{n: 5, cells: []string{"1904-02-29", "1904-03-01 00:00:00"}},
+			{n: 6, cells: []string{"1904-01-31", "1904-03-02 00:00:00"}},
+			{n: 7, cells: []string{"1904-01-13", "11"}},
+		}},
+		{"1904 resumed", book(true,
+			`<c r="A2" s="1"><v>0</v></c>`, `<c r="A3" s="1"><v>1</v></c>`, `<c r="A4" s="1"><v>11</v></c>`,
+		), 3, []sheetRow{{n: 4, cells: []string{"1904-01-12"}}}},
+		{"1900", book(false,
+			`<c r="A2" s="1"><v>0</v></c><c r="B2" s="2"><v>0.5</v></c>`,
+			`<c r="A3" s="1"><v>1</v></c><c r="B3" s="2"><v>61</v></c>`,
+		), 0, []sheetRow{
+			{n: 2, cells: []string{"1900-01-00", "1900-01-00 12:00:00"}},
+			{n: 3, cells: []string{"1900-01-01", "1900-03-01 00:00:00"}},
+		}},
+		// B shows as dates C computes with TEXT(B, "YYYY-MM-DD") and D takes with T(C).
+		{"sheetjs-1904.xlsx", corpusFile(t, "sheetjs-1904.xlsx"), 0, []sheetRow{
+			{n: 2, cells: []string{"11", "1904-01-12", "1904-01-12", "1904-01-12"}},
+			{n: 3, cells: []string{"111", "1904-04-21", "1904-04-21", "1904-04-21"}},
+			{n: 4, cells: []string{"1111", "1907-01-16", "1907-01-16", "1907-01-16"}},
+			{n: 5, cells: []string{"11111", "1934-06-03", "1934-06-03", "1934-06-03"}},
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := xlsxOpen(t, tc.path, read.Options{CSV: read.CSVOptions{StartRow: tc.start}})
+			xlsxCheck(t, err)
+			if tc.name == "sheetjs-1904.xlsx" {
+				if want := []string{"1", "1904-01-02", "1904-01-02", "1904-01-02"}; !reflect.DeepEqual(r.Header(), want) {
+					t.Errorf("row 1 %q, want %q", r.Header(), want)
+				}
+			}
+			rows, _, err := drainSheet(t, r, 10)
+			xlsxCheck(t, err)
+			xlsxCheckRows(t, rows, tc.want)
+		})
+	}
 }
 
 // xlsxRawEntry writes a zip entry raw: its content, deflated, under a header that declares
@@ -788,9 +843,18 @@ func FuzzXLSX(f *testing.F) {
 	f.Add(`<c r="A2" s="1"><v>45306</v></c>`, `<c r="A3" s="2" t="d"><v>2024-01-01T00:00:00Z</v></c>`, "yyyy")
 	f.Add(`<c r="B2" t="s"><v>1</v></c>`, `<c r="B3" s="3"><v>1e400</v></c>`, "[h]:mm")
 	f.Add(`<c r="C2" s="5"><v>-1</v></c>`, `<c r="A3" t="b"><v>2</v></c>`, `0.00E+00;"neg"`)
+	f.Add(`<c r="A2" s="1"><v>1</v></c><c r="B2" s="3"><v>59.5</v></c>`, `<c r="B3" s="2"><v>0.5</v></c>`, "d-mmm") // 1904
 	f.Fuzz(func(t *testing.T, a, b, code string) {
 		dir := t.TempDir()
+		// Half the inputs (by the length of code) are on the 1904 date system, whose sheet is
+		// read twice: formatted and raw.
+		datePr := ""
+		if len(code)%2 == 1 {
+			datePr = `<workbookPr date1904="1"/>`
+		}
 		data := xlsxParts(t, map[string]string{
+			"xl/workbook.xml": `<workbook xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main" xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships">` +
+				datePr + `<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>`,
 			"xl/styles.xml":            xlsxStyles([]int{14, 22, 164, 46, 165}, code, "00000"),
 			"xl/sharedStrings.xml":     xlsxSST("x", "y"),
 			"xl/worksheets/sheet1.xml": xlsxSheet(`<c r="A1" t="inlineStr"><is><t>H</t></is></c>`+a, b, a+b),
@@ -811,4 +875,60 @@ func FuzzXLSX(f *testing.F) {
 			t.Fatalf("excelize panicked: %v", err)
 		}
 	})
+}
+
+// TestXLSXHiddenSheet reads poi-TwoSheetsOneHidden.xlsx, whose first sheet is hidden: without a
+// sheet option the reader takes the visible one Excel opens on; naming the hidden one reads it.
+func TestXLSXHiddenSheet(t *testing.T) {
+	xlsxTempDir(t)
+	path := corpusFile(t, "poi-TwoSheetsOneHidden.xlsx")
+	for _, tc := range []struct{ option, sheet, header string }{
+		{"", "Sheet2", "Sheet2A1"},
+		{"sheet1", "Sheet1", "Sheet1A1"},
+	} {
+		r, err := xlsxOpen(t, path, read.Options{Sheet: tc.option})
+		xlsxCheck(t, err)
+		if x := r.(*read.XLSX); x.Sheet() != tc.sheet || !reflect.DeepEqual(r.Header(), []string{tc.header}) {
+			t.Errorf("sheet option %q: sheet %q header %q, want %q %q", tc.option, x.Sheet(), r.Header(), tc.sheet, tc.header)
+		}
+		xlsxCheck(t, r.(io.Closer).Close())
+	}
+}
+
+// TestXLSXDuplicatePart refuses a zip holding two parts of the same name, which readers resolve
+// differently: poi-duplicate-filename.xlsx, and names that differ only as part names may
+// (case, \ for /).
+func TestXLSXDuplicatePart(t *testing.T) {
+	dir := xlsxTempDir(t)
+	good := xlsxParts(t, map[string]string{"xl/worksheets/sheet1.xml": xlsxSheet(`<c r="A1" t="inlineStr"><is><t>Email</t></is></c>`)})
+	zr, err := zip.NewReader(bytes.NewReader(good), int64(len(good)))
+	xlsxCheck(t, err)
+	var twice bytes.Buffer
+	zw := zip.NewWriter(&twice)
+	for _, zf := range zr.File {
+		xlsxCheck(t, zw.Copy(zf))
+	}
+	w, err := zw.Create(`XL\Worksheets\sheet1.xml`)
+	xlsxCheck(t, err)
+	_, err = io.WriteString(w, xlsxSheet(`<c r="A1" t="inlineStr"><is><t>Phone</t></is></c>`))
+	xlsxCheck(t, err)
+	xlsxCheck(t, zw.Close())
+
+	for _, tc := range []struct{ name, path, want string }{
+		{"corpus", corpusFile(t, "poi-duplicate-filename.xlsx"),
+			`the XLSX file is malformed: its zip archive holds two parts named "xl/worksheets/sheet1.xml", and which one counts is ambiguous`},
+		{"case and backslash", xlsxWrite(t, twice.Bytes()),
+			`the XLSX file is malformed: its zip archive holds two parts named "XL\\Worksheets\\sheet1.xml", and which one counts is ambiguous`},
+	} {
+		r, err := xlsxOpen(t, tc.path, read.Options{})
+		if err == nil {
+			t.Errorf("%s: read, header %q", tc.name, r.Header())
+			xlsxCheck(t, r.(io.Closer).Close())
+			continue
+		}
+		if !errors.Is(err, read.ErrFormat) || !strings.HasSuffix(err.Error(), tc.want) {
+			t.Errorf("%s: error %v\nwant ErrFormat ending %q", tc.name, err, tc.want)
+		}
+		xlsxNoTempFiles(t, dir)
+	}
 }

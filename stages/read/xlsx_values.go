@@ -2,8 +2,10 @@ package read
 
 import (
 	"fmt"
+	"math"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/xuri/excelize/v2"
 )
@@ -262,6 +264,52 @@ func xlsxExponentForm(s string) bool {
 	}
 	for ; i < len(s); i++ {
 		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// xlsxEpoch1904 is day 0 of the 1904 date system; xlsxMaxSerial1904 is its serial of 9999-12-31,
+// Excel's last date.
+var xlsxEpoch1904 = time.Date(1904, time.January, 1, 0, 0, 0, 0, time.UTC)
+
+const xlsxMaxSerial1904 = 2957003
+
+// xlsxFix1904 mends, in a workbook on the 1904 date system, the dates of a row as excelize
+// formats them (cells) from its raw values (raw, the same row read unformatted). excelize
+// applies the 1900 system's corrections for its phantom 1900-02-29 to serials below 61 on
+// either system, so that in a 1904 workbook serial 1 reads 1900-01-03 and serials up to 60 one
+// day late. A cell that excelize formatted as one of our ISO dates (it differs from its raw
+// value, which is a serial) is made again from the serial: 1904-01-01 plus that many days,
+// rounded to the second. Text cells are left alone: excelize returns them as they are.
+func xlsxFix1904(cells, raw []string) {
+	for i, c := range cells {
+		if i >= len(raw) || c == raw[i] || !xlsxISODate(c) {
+			continue
+		}
+		serial, err := strconv.ParseFloat(raw[i], 64)
+		if err != nil || serial < 0 || serial >= xlsxMaxSerial1904+1 {
+			continue
+		}
+		t := xlsxEpoch1904.Add(time.Duration(math.Round(serial*86400)) * time.Second)
+		if len(c) == len("2006-01-02") {
+			cells[i] = t.Format("2006-01-02")
+		} else {
+			cells[i] = t.Format("2006-01-02 15:04:05")
+		}
+	}
+}
+
+// xlsxISODate reports whether s has the shape of a date (or date and time) as xlsxISOFormats
+// make them: YYYY-MM-DD or YYYY-MM-DD HH:MM:SS.
+func xlsxISODate(s string) bool {
+	const shape = "0000-00-00 00:00:00"
+	if len(s) != len("0000-00-00") && len(s) != len(shape) {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if shape[i] == '0' && (s[i] < '0' || s[i] > '9') || shape[i] != '0' && s[i] != shape[i] {
 			return false
 		}
 	}
