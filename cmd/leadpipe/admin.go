@@ -170,15 +170,7 @@ func objectCreate(ctx context.Context, e *env, args []string) error {
 }
 
 func objectList(ctx context.Context, e *env, args []string) error {
-	fs := e.flags()
-	account := fs.String("account", "", "account name")
-	if _, err := e.parse(fs, args); err != nil {
-		return err
-	}
-	if err := required("account", *account); err != nil {
-		return err
-	}
-	return e.withAccount(ctx, *account, func(pool *pgxpool.Pool, a store.Account) error {
+	return e.forAccount(ctx, args, "account name", func(pool *pgxpool.Pool, a store.Account) error {
 		types, err := store.ObjectTypes(ctx, pool, a.ID)
 		if err != nil {
 			return err
@@ -191,15 +183,7 @@ func objectList(ctx context.Context, e *env, args []string) error {
 }
 
 func dealStagesList(ctx context.Context, e *env, args []string) error {
-	fs := e.flags()
-	account := fs.String("account", "", "account name")
-	if _, err := e.parse(fs, args); err != nil {
-		return err
-	}
-	if err := required("account", *account); err != nil {
-		return err
-	}
-	return e.withAccount(ctx, *account, func(pool *pgxpool.Pool, a store.Account) error {
+	return e.forAccount(ctx, args, "account name", func(pool *pgxpool.Pool, a store.Account) error {
 		stages, err := store.DealStages(ctx, pool, a.ID)
 		if err != nil {
 			return err
@@ -249,6 +233,20 @@ func (e *env) withAccount(ctx context.Context, name string, f func(*pgxpool.Pool
 		return err
 	}
 	return f(pool, a)
+}
+
+// forAccount runs a command whose one flag is --account (usage says what the account is for):
+// it parses args and calls f with the account, as withAccount does.
+func (e *env) forAccount(ctx context.Context, args []string, usage string, f func(*pgxpool.Pool, store.Account) error) error {
+	fs := e.flags()
+	account := fs.String("account", "", usage)
+	if _, err := e.parse(fs, args); err != nil {
+		return err
+	}
+	if err := required("account", *account); err != nil {
+		return err
+	}
+	return e.withAccount(ctx, *account, f)
 }
 
 func splitList(s string) []string {

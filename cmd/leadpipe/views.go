@@ -26,15 +26,7 @@ import (
 // CSV) on stdout.
 
 func tokenCreate(ctx context.Context, e *env, args []string) error {
-	fs := e.flags()
-	account := fs.String("account", "", "account the token belongs to")
-	if _, err := e.parse(fs, args); err != nil {
-		return err
-	}
-	if err := required("account", *account); err != nil {
-		return err
-	}
-	return e.withAccount(ctx, *account, func(pool *pgxpool.Pool, a store.Account) error {
+	return e.forAccount(ctx, args, "account the token belongs to", func(pool *pgxpool.Pool, a store.Account) error {
 		token, err := store.CreateToken(ctx, pool, a.ID)
 		if err != nil {
 			return err
