@@ -110,9 +110,9 @@ func (im *Importer) sheetRequests(ctx context.Context, req Request) ([]sheetRequ
 		return nil, fmt.Errorf("%w: %w", ErrBadFile, err)
 	}
 	defer f.Close()
-	var sheets []string
+	var sheets []read.Sheet
 	err = safely(func() (err error) {
-		sheets, err = read.SheetNames(f, im.readOptions(req.Options, 0, 0))
+		sheets, err = read.Sheets(f, im.readOptions(req.Options, 0, 0))
 		return err
 	})
 	if err != nil {
@@ -121,7 +121,8 @@ func (im *Importer) sheetRequests(ctx context.Context, req Request) ([]sheetRequ
 	var list []sheetRequest
 	var unmatched []string
 	ofKind := map[string]string{}
-	for _, sheet := range sheets {
+	for _, s := range sheets {
+		sheet := s.Name // hidden sheets too: the user named each sheet for its kind
 		k, ok := byName[strings.ToLower(strings.TrimSpace(sheet))]
 		if !ok {
 			unmatched = append(unmatched, fmt.Sprintf("%q", sheet))
@@ -140,7 +141,7 @@ func (im *Importer) sheetRequests(ctx context.Context, req Request) ([]sheetRequ
 		r.Kind, r.Options, r.ID = k, o, 0
 		list = append(list, sheetRequest{name: sheet, req: r})
 	}
-	if len(unmatched) > 0 { // a workbook has a sheet at least (read.SheetNames)
+	if len(unmatched) > 0 { // a workbook has a sheet at least (read.Sheets)
 		return nil, fmt.Errorf("%w %s: sheets named for no kind: %s; name each sheet for the kind of record it holds (%s, case aside) and remove the others",
 			ErrBadFile, name, strings.Join(unmatched, ", "), strings.Join(slices.Sorted(maps.Keys(byName)), ", "))
 	}

@@ -47,8 +47,15 @@ type Warning struct {
 type Row struct {
 	// Number is the spreadsheet row number a user sees (the header's row is 1 in most files).
 	Number int
-	// Cells are the cells as read; they are kept for the skipped-rows report.
+	// Cells are the cells as read — a spreadsheet's as the user saw them, number formats
+	// applied (25.00%, $1,200.00, 02134); they are kept for the skipped-rows report.
 	Cells []string
+	// Typed, when not nil, holds as many cells as Cells: a spreadsheet number cell's number as
+	// a plain decimal (0.25, 1200, 2134) where Cells shows it formatted, and "" for every other
+	// cell (text, dates, booleans, blanks, and numbers shown as they are). The map stage gives a
+	// number field the typed value and every other field what the user saw. Nil for a CSV
+	// file and for a row with no such cell.
+	Typed []string
 	// Values holds one canonical value per catalog field (crm.Catalog index); "" is no value.
 	Values []string
 	// Warnings are the fields of the row that were not imported.

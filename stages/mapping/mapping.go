@@ -23,7 +23,8 @@ type Column struct {
 // Mapper is the map stage. It is safe for one goroutine.
 type Mapper struct {
 	catalog *crm.Catalog
-	columns []int // per column: catalog index or -1
+	columns []int  // per column: catalog index or -1
+	typed   []bool // per column: it feeds a number field, which takes a number cell's Typed value
 	report  []Column
 }
 
@@ -31,7 +32,7 @@ type Mapper struct {
 // over auto-mapping. It fails when the explicit mapping names a column the file lacks or maps
 // two columns to one field, and when no column maps to any field.
 func New(c *crm.Catalog, header []string, o crm.Options) (*Mapper, error) {
-	m := &Mapper{catalog: c, columns: make([]int, len(header)), report: make([]Column, len(header))}
+	m := &Mapper{catalog: c, columns: make([]int, len(header)), typed: make([]bool, len(header)), report: make([]Column, len(header))}
 	explicit := map[string]string{}
 	for h, key := range o.Mapping {
 		explicit[strings.TrimSpace(h)] = key
@@ -86,6 +87,7 @@ func New(c *crm.Catalog, header []string, o crm.Options) (*Mapper, error) {
 			}
 			taken[field] = col
 			m.columns[col] = field
+			m.typed[col] = f.Type == crm.Number
 			m.report[col].Field = f.Key
 			m.report[col].How = "auto"
 			if isExplicit {
@@ -133,7 +135,9 @@ func (m *Mapper) Mapped(key string) bool {
 	return false
 }
 
-// Process fills every unskipped row's Values with its trimmed cells, by field.
+// Process fills every unskipped row's Values with its trimmed cells, by field: a number field
+// gets a spreadsheet number cell's typed value (Row.Typed), every other field the cell as the
+// user saw it.
 func (m *Mapper) Process(_ context.Context, b *pipeline.Batch) error {
 	n := len(m.catalog.Fields)
 	backing := make([]string, n*len(b.Rows)) // one allocation per batch, not per row
@@ -145,7 +149,11 @@ func (m *Mapper) Process(_ context.Context, b *pipeline.Batch) error {
 		r.Values = backing[i*n : (i+1)*n : (i+1)*n]
 		for col, field := range m.columns {
 			if field >= 0 && col < len(r.Cells) {
-				r.Values[field] = strings.TrimSpace(r.Cells[col])
+				cell := r.Cells[col]
+				if m.typed[col] && col < len(r.Typed) && r.Typed[col] != "" {
+					cell = r.Typed[col]
+				}
+				r.Values[field] = strings.TrimSpace(cell)
 			}
 		}
 	}

@@ -268,3 +268,30 @@ func TestProcessSplitFullNameColumn(t *testing.T) {
 		t.Errorf("industry = %q, want %q", got, "tech")
 	}
 }
+
+// A spreadsheet number cell feeds a number field its typed value and every other field what
+// the user saw; a text cell (no typed value) feeds both as it is.
+func TestProcessTypedValues(t *testing.T) {
+	c := kind.NewCatalog(prospects.Kind{}, []crm.Field{
+		{Key: "score", Label: "Score", Type: crm.Number},
+		{Key: "shown", Label: "Shown", Type: crm.Text, MaxLength: 40},
+	})
+	m, err := mapping.New(c, []string{"Email", "Score", "Shown"}, crm.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	b := &pipeline.Batch{Rows: []pipeline.Row{
+		{Number: 2, Cells: []string{"a@example.com", "25.00%", "$1,200.00"}, Typed: []string{"", "0.25", "1200"}},
+		{Number: 3, Cells: []string{"b@example.com", "1,5", "1.23E+04"}}, // text cells, as typed
+		{Number: 4, Cells: []string{"c@example.com", "7", "02134"}, Typed: []string{"", "", "2134"}},
+	}}
+	if err := m.Process(context.Background(), b); err != nil {
+		t.Fatal(err)
+	}
+	score, shown := c.Index("score"), c.Index("shown")
+	for i, want := range [][2]string{{"0.25", "$1,200.00"}, {"1,5", "1.23E+04"}, {"7", "02134"}} {
+		if got := [2]string{b.Rows[i].Values[score], b.Rows[i].Values[shown]}; got != want {
+			t.Errorf("row %d: score, shown = %q, want %q", b.Rows[i].Number, got, want)
+		}
+	}
+}

@@ -12,27 +12,45 @@ import (
 // ErrNotWorkbook is returned for a file that has no sheets to list: a CSV file.
 var ErrNotWorkbook = errors.New("the file is not a workbook")
 
-// SheetNames lists the worksheets of a spreadsheet f in the workbook's order (an XLSX file's
-// sheets, hidden ones included, as Open picks among them; an XLS file's worksheets), reading only
-// the workbook's index: xl/workbook.xml of an XLSX file, within opts' caps, or an XLS file's
-// globals. A CSV file is an error wrapping ErrNotWorkbook; a malformed workbook one wrapping
-// ErrFormat.
-func SheetNames(f *os.File, opts Options) ([]string, error) {
+// Sheet is one worksheet of a workbook.
+type Sheet struct {
+	Name string `json:"name"`
+	// Visibility is "visible", "hidden" (the user can unhide it) or "very_hidden" (hidden so that
+	// only a macro unhides it).
+	Visibility string `json:"visibility"`
+}
+
+// Visible reports whether the sheet is shown; without a sheet option Open reads the first
+// visible one.
+func (s Sheet) Visible() bool { return s.Visibility == "visible" }
+
+// Sheets lists the worksheets of a spreadsheet f in the workbook's order, hidden ones included,
+// reading only the workbook's index: xl/workbook.xml of an XLSX file, within opts' caps, or an
+// XLS file's globals. A CSV file is an error wrapping ErrNotWorkbook; a malformed workbook one
+// wrapping ErrFormat.
+func Sheets(f *os.File, opts Options) ([]Sheet, error) {
 	format, err := Detect(f)
 	if err != nil {
 		return nil, err
 	}
 	switch format {
 	case "xlsx":
-		return xlsxSheetNames(f, opts)
+		return xlsxSheets(f, opts)
 	case "xls":
-		return xlsSheetNames(f)
+		return xlsSheets(f)
 	}
 	return nil, fmt.Errorf("%w: it reads as CSV, which has no sheets; a workbook is an XLSX or XLS file", ErrNotWorkbook)
 }
 
-// xlsxSheetNames reads the sheets' names from xl/workbook.xml, after the zip checks Open makes.
-func xlsxSheetNames(f *os.File, opts Options) ([]string, error) {
+// xlsxVisibility names a sheet's visibility the way Sheet does from XLSX's state attribute, and
+// xlsVisibility from XLS's hidden-state code (0 to 3; 3 is reserved, read as very hidden).
+var (
+	xlsxVisibility = map[string]string{"": "visible", "visible": "visible", "hidden": "hidden", "veryHidden": "very_hidden"}
+	xlsVisibility  = [4]string{"visible", "hidden", "very_hidden", "very_hidden"}
+)
+
+// xlsxSheets reads the sheets from xl/workbook.xml, after the zip checks Open makes.
+func xlsxSheets(f *os.File, opts Options) ([]Sheet, error) {
 	st, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("read file: %w", err)
@@ -60,7 +78,8 @@ func xlsxSheetNames(f *os.File, opts Options) ([]string, error) {
 		defer rc.Close()
 		var book struct {
 			Sheets []struct {
-				Name string `xml:"name,attr"`
+				Name  string `xml:"name,attr"`
+				State string `xml:"state,attr"`
 			} `xml:"sheets>sheet"`
 		}
 		if err := xml.NewDecoder(io.LimitReader(rc, maxXML)).Decode(&book); err != nil {
@@ -69,17 +88,21 @@ func xlsxSheetNames(f *os.File, opts Options) ([]string, error) {
 		if len(book.Sheets) == 0 {
 			return nil, fmt.Errorf("%w: the XLSX workbook has no sheets", ErrFormat)
 		}
-		names := make([]string, len(book.Sheets))
+		sheets := make([]Sheet, len(book.Sheets))
 		for i, s := range book.Sheets {
-			names[i] = s.Name
+			v, ok := xlsxVisibility[s.State]
+			if !ok {
+				v = "visible" // as excelize and Excel read an unknown state
+			}
+			sheets[i] = Sheet{Name: s.Name, Visibility: v}
 		}
-		return names, nil
+		return sheets, nil
 	}
 	return nil, fmt.Errorf("%w: the file is a zip archive but not an XLSX workbook: it has no xl/workbook.xml", ErrFormat)
 }
 
-// xlsSheetNames reads the worksheets' names from an XLS file's globals.
-func xlsSheetNames(f *os.File) (_ []string, err error) {
+// xlsSheets reads the worksheets from an XLS file's globals.
+func xlsSheets(f *os.File) (_ []Sheet, err error) {
 	defer recoverXLS(&err)
 	book, err := openXLSBook(f)
 	if err != nil {
@@ -88,9 +111,9 @@ func xlsSheetNames(f *os.File) (_ []string, err error) {
 	if len(book.sheets) == 0 {
 		return nil, xlsNotValid("the workbook has no worksheet")
 	}
-	names := make([]string, len(book.sheets))
+	sheets := make([]Sheet, len(book.sheets))
 	for i, s := range book.sheets {
-		names[i] = s.name
+		sheets[i] = Sheet{Name: s.name, Visibility: xlsVisibility[s.hidden&3]}
 	}
-	return names, nil
+	return sheets, nil
 }

@@ -126,7 +126,7 @@ func (b *xlsBook) pickSheet(name string) (xlsSheetInfo, error) {
 	}
 	if name == "" {
 		for _, s := range b.sheets {
-			if s.visible {
+			if s.hidden == 0 {
 				return s, nil
 			}
 		}

@@ -68,9 +68,9 @@ type xlsBook struct {
 }
 
 type xlsSheetInfo struct {
-	name    string
-	pos     int64 // offset of its BOF record in the stream
-	visible bool
+	name   string
+	pos    int64 // offset of its BOF record in the stream
+	hidden uint8 // 0 visible, 1 hidden, 2 very hidden
 }
 
 // recReader reads a stream's records one after the other through a buffer.
@@ -380,9 +380,9 @@ func readGlobals(r io.ReaderAt, size int64) (*xlsBook, error) {
 				return nil, xlsMalformed("the name of sheet %d is cut short", len(b.sheets)+1)
 			} else if body[5] == 0 { // a worksheet, not a chart, macro or VBA sheet
 				b.sheets = append(b.sheets, xlsSheetInfo{
-					name:    utf16String(u),
-					pos:     int64(le.Uint32(body)),
-					visible: body[4]&3 == 0,
+					name:   utf16String(u),
+					pos:    int64(le.Uint32(body)),
+					hidden: body[4] & 3,
 				})
 			}
 		case recSST:

@@ -121,7 +121,7 @@ type batch struct {
 
 type row struct {
 	Number             int
-	Cells              []string
+	Cells, Typed       []string
 	SkipReason, Detail string
 }
 
@@ -145,7 +145,7 @@ func readAll(t *testing.T, open func() (read.Reader, error), size int) sheet {
 		}
 		got := batch{LastRow: b.LastRow}
 		for _, r := range b.Rows {
-			got.Rows = append(got.Rows, row{r.Number, r.Cells, r.SkipReason, r.SkipDetail})
+			got.Rows = append(got.Rows, row{r.Number, r.Cells, r.Typed, r.SkipReason, r.SkipDetail})
 			if r.Skipped() != (r.Outcome == pipeline.Skipped) {
 				t.Errorf("row %d: skip reason %q, outcome %v", r.Number, r.SkipReason, r.Outcome)
 			}

@@ -5,7 +5,9 @@ package isolate
 //
 //	'H' header:  row, format, cell count, cells
 //	'B' batch:   last row, offset, row count, rows — each: number, skip reason, skip detail,
-//	             cell count, the cells' total length, each cell's length, then the cells' bytes
+//	             its cells, then its typed cells (pipeline.Row.Typed; a count of 0 for none);
+//	             cells travel as their count, their total length, each one's length, then
+//	             their bytes
 //	'C' count:   rows
 //	'Z' the end of the rows
 //	'E' error:   kind (kinds[k-1], or 0 for none), message
@@ -88,20 +90,26 @@ func (w *frameWriter) batch(b *pipeline.Batch) error {
 		w.uint(uint64(r.Number))
 		w.str(r.SkipReason)
 		w.str(r.SkipDetail)
-		w.uint(uint64(len(r.Cells)))
-		total := 0
-		for _, c := range r.Cells {
-			total += len(c)
-		}
-		w.uint(uint64(total))
-		for _, c := range r.Cells {
-			w.uint(uint64(len(c)))
-		}
-		for _, c := range r.Cells {
-			w.w.WriteString(c) //nolint:errcheck // bufio keeps the first error for Flush
-		}
+		w.cells(r.Cells)
+		w.cells(r.Typed)
 	}
 	return w.w.Flush()
+}
+
+// cells writes a row's cells: their count, total length, each one's length, then their bytes.
+func (w *frameWriter) cells(cells []string) {
+	w.uint(uint64(len(cells)))
+	total := 0
+	for _, c := range cells {
+		total += len(c)
+	}
+	w.uint(uint64(total))
+	for _, c := range cells {
+		w.uint(uint64(len(c)))
+	}
+	for _, c := range cells {
+		w.w.WriteString(c) //nolint:errcheck // bufio keeps the first error for Flush
+	}
 }
 
 func (w *frameWriter) count(n int) error {
@@ -221,31 +229,48 @@ func (r *frameReader) batch(maxRows int) *pipeline.Batch {
 		if row.SkipReason != "" {
 			row.Outcome = pipeline.Skipped
 		}
-		n := r.uint(maxWireCells)
-		total := r.uint(maxWireString)
-		lens = lens[:0]
-		var sum uint64
-		for range n {
-			l := r.uint(maxWireString)
-			lens = append(lens, l)
-			sum += l
-		}
-		if r.err == nil && sum != total {
-			r.fail(fmt.Errorf("%w: row %d's cells add up to %d bytes, not %d", errProtocol, row.Number, sum, total))
-		}
-		all := string(r.bytes(total))
+		row.Cells, lens = r.cells(row.Number, lens)
+		row.Typed, lens = r.cells(row.Number, lens)
 		if r.err != nil {
 			return nil
 		}
-		row.Cells = make([]string, n)
-		for k, l := range lens {
-			row.Cells[k], all = all[:l], all[l:]
+		if len(row.Typed) == 0 {
+			row.Typed = nil
+		} else if len(row.Typed) != len(row.Cells) {
+			r.fail(fmt.Errorf("%w: row %d has %d typed cells for %d cells", errProtocol, row.Number, len(row.Typed), len(row.Cells)))
+			return nil
 		}
 	}
 	if r.err != nil {
 		return nil
 	}
 	return b
+}
+
+// cells decodes a row's cells (see frameWriter.cells) as one string's substrings, reusing
+// lens for their lengths.
+func (r *frameReader) cells(row int, lens []uint64) ([]string, []uint64) {
+	n := r.uint(maxWireCells)
+	total := r.uint(maxWireString)
+	lens = lens[:0]
+	var sum uint64
+	for range n {
+		l := r.uint(maxWireString)
+		lens = append(lens, l)
+		sum += l
+	}
+	if r.err == nil && sum != total {
+		r.fail(fmt.Errorf("%w: row %d's cells add up to %d bytes, not %d", errProtocol, row, sum, total))
+	}
+	all := string(r.bytes(total))
+	if r.err != nil || n == 0 {
+		return nil, lens
+	}
+	cells := make([]string, n)
+	for k, l := range lens {
+		cells[k], all = all[:l], all[l:]
+	}
+	return cells, lens
 }
 
 // failure decodes an error frame's fields.
