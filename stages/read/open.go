@@ -70,7 +70,8 @@ func Open(f *os.File, opts Options) (Reader, error) {
 }
 
 // Detect names the format Open reads f as, by its content: "xlsx" (a zip archive), "xls" (an
-// OLE2 compound file) or "csv" (anything else).
+// OLE2 compound file, or a BIFF stream without one: an Excel 2.x–4.x worksheet) or "csv"
+// (anything else).
 func Detect(f *os.File) (string, error) {
 	head := make([]byte, len(ole2Signature))
 	n, err := f.ReadAt(head, 0)
@@ -80,10 +81,20 @@ func Detect(f *os.File) (string, error) {
 	switch head = head[:n]; {
 	case bytes.HasPrefix(head, zipSignature):
 		return "xlsx", nil
-	case bytes.HasPrefix(head, ole2Signature):
+	case bytes.HasPrefix(head, ole2Signature), isBIFFStream(head):
 		return "xls", nil
 	}
 	return "csv", nil
+}
+
+// isBIFFStream reports whether head starts like a BIFF stream without an OLE2 container, an
+// Excel 2.x–4.x worksheet or a bare Workbook stream: a BOF record of a plausible length.
+func isBIFFStream(head []byte) bool {
+	if len(head) < 4 {
+		return false
+	}
+	n := le.Uint16(head[2:])
+	return isBOF(le.Uint16(head)) && n >= 4 && n <= 20
 }
 
 // Format names the CSV format.

@@ -1,6 +1,7 @@
 package read
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"io"
@@ -46,7 +47,8 @@ func recoverXLS(err *error) {
 // look up the root storage by the name "Root Entry" and dereference nil on SheetJS-written
 // workbooks under 4 KiB, and xlsReader follows a looped FAT chain until the runtime dies with
 // "fatal error: out of memory", which recover cannot catch. So the format is read here, from
-// [MS-CFB] and [MS-XLS] (xls_cfb.go, xls_biff.go, xls_value.go), with every chain and count from
+// [MS-CFB] and [MS-XLS] (xls_cfb.go, xls_biff.go, xls_value.go; Excel 3.0 and 4.0 worksheets in
+// xls_legacy.go), with every chain and count from
 // the file bounded, and any panic left recovered into an error wrapping ErrFormat.
 //
 // The file is read as it is needed (a stream under 4 KiB is held in memory); the shared strings
@@ -94,6 +96,10 @@ func openXLSBook(f *os.File) (*xlsBook, error) {
 	if size > maxXLSBytes {
 		return nil, &xlsErr{msg: fmt.Sprintf("the XLS file is %d MiB, over the %d MiB that are read; save the sheet as CSV",
 			size>>20, maxXLSBytes>>20)}
+	}
+	var head [8]byte // the OLE2 signature's length
+	if _, err := f.ReadAt(head[:], 0); err == nil && !bytes.Equal(head[:], ole2Signature) {
+		return readLegacy(f, size) // Detect found a BIFF stream without a container
 	}
 	cf, err := openCFB(f, size)
 	if err != nil {

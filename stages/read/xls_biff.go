@@ -65,6 +65,7 @@ type xlsBook struct {
 	sst      []string
 	xfKind   []fmtKind // the kind of number format of each cell format (XF)
 	date1904 bool
+	legacy   *legacyBIFF // a BIFF3 or BIFF4 worksheet file (xls_legacy.go); nil for BIFF8
 }
 
 type xlsSheetInfo struct {
@@ -464,10 +465,13 @@ type cellRef struct {
 	off uint32 // stream offset of the record; a stream is under 4 GiB (the file is capped)
 }
 
-// isCellRecord reports whether records of type id hold cell values: the BIFF8 ones that are
-// decoded, and those of older BIFF versions that are not, which make their row malformed
-// rather than vanish. (BLANK and MULBLANK hold no value and are skipped.)
-func isCellRecord(id uint16) bool {
+// isCellRecord reports whether records of type id hold cell values: the ones of the book's
+// BIFF version that are decoded, and those of older BIFF versions that are not, which make their
+// row malformed rather than vanish. (BLANK and MULBLANK hold no value and are skipped.)
+func (b *xlsBook) isCellRecord(id uint16) bool {
+	if b.legacy != nil && id == recFormula3 {
+		return true
+	}
 	switch id {
 	case recLabelSST, recLabel, recRString, recNumber, recRK, recMulRK, recBoolErr, recFormula, recFormula4:
 		return true
@@ -488,7 +492,7 @@ func isOldCellRecord(id uint16) bool {
 
 // newSheetCursor checks the sheet's BOF record and its row order.
 func newSheetCursor(b *xlsBook, sh xlsSheetInfo) (*sheetCursor, error) {
-	if sh.pos <= 0 || sh.pos >= b.size {
+	if sh.pos < 0 || sh.pos == 0 && b.legacy == nil || sh.pos >= b.size {
 		return nil, xlsMalformed("sheet %q starts at offset %d, outside the workbook stream (%d bytes)", sh.name, sh.pos, b.size)
 	}
 	c := &sheetCursor{b: b, rr: newRecReader(b.r, b.size, sh.pos)}
@@ -496,7 +500,7 @@ func newSheetCursor(b *xlsBook, sh xlsSheetInfo) (*sheetCursor, error) {
 	if err != nil {
 		return nil, err
 	}
-	if id != recBOF || len(body) < 4 {
+	if !isBOF(id) || len(body) < 4 {
 		return nil, xlsMalformed("sheet %q does not start with a BOF record", sh.name)
 	}
 	if dt := le.Uint16(body[2:]); dt != bofWorksheet {
@@ -570,7 +574,7 @@ func (c *sheetCursor) nextSeq() (id uint16, body []byte, off int64, ok bool, err
 			return 0, nil, off, false, err
 		}
 		switch {
-		case id == recBOF:
+		case isBOF(id):
 			c.depth++
 		case id == recEOF:
 			if c.depth == 0 {
@@ -578,7 +582,7 @@ func (c *sheetCursor) nextSeq() (id uint16, body []byte, off int64, ok bool, err
 				return 0, nil, off, false, nil
 			}
 			c.depth--
-		case c.depth == 0 && isCellRecord(id):
+		case c.depth == 0 && c.b.isCellRecord(id):
 			return id, body, off, true, nil
 		}
 	}
@@ -605,6 +609,9 @@ func (b *xlsBook) decode(dst []xcell, id uint16, body []byte, off int64) (cells 
 		s = strings.ReplaceAll(s, "\x00", "")
 		return append(dst, xcell{col: col, val: s, blank: strings.TrimSpace(s) == ""})
 	}
+	if id == recFormula3 && b.legacy != nil {
+		id = recFormula4 // BIFF3's FORMULA is laid out as BIFF4's; in BIFF8 it is of an older format
+	}
 	switch id {
 	case recLabelSST:
 		if len(body) < 10 {
@@ -616,6 +623,13 @@ func (b *xlsBook) decode(dst []xcell, id uint16, body []byte, off int64) (cells 
 		}
 		return text(b.sst[i]), ""
 	case recLabel, recRString:
+		if b.legacy != nil {
+			s, ok := b.legacy.byteString(body[6:])
+			if !ok {
+				return short()
+			}
+			return text(s), ""
+		}
 		s := segReader{segs: [][]byte{body[6:]}}
 		u, ok := s.unicodeString(nil, false)
 		if !ok {
@@ -688,6 +702,9 @@ func (b *xlsBook) formulaString(off int64) (string, bool) {
 		case recShrFmla, recArray, recTable:
 			continue
 		case recString:
+			if b.legacy != nil {
+				return b.legacy.byteString(body)
+			}
 			segs := [][]byte{body}
 			// A long result goes on in CONTINUE records; 65535 characters take at most 17.
 			for range 17 {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	unicode16 "unicode/utf16"
@@ -725,6 +726,111 @@ func TestXLSCorpus(t *testing.T) {
 			{4, []string{"3", "2", "2009-01-02"}, ""},
 		})
 	})
+	t.Run("Excel 3.0 worksheet", func(t *testing.T) {
+		// A USDA table with a one-cell title for its first row: every data row is wider than
+		// that "header", so each is malformed, with its cells kept for the report.
+		r, rows := readCorpus(t, "poi-testEXCEL_3.xls")
+		if h := r.Header(); !reflect.DeepEqual(h, []string{"Table C-13--Lemons: Utilization of production, by State, 1977/78 to date"}) {
+			t.Errorf("header %q", h)
+		}
+		if len(rows) != 29 {
+			t.Errorf("got %d rows, want 29", len(rows))
+		}
+		checkXLSRows(t, rows[3:5], []sheetRow{
+			{6, []string{"1977/78", "", "376.2", "395.2", "", "87.4", "133", "", "463.6", "528.2"}, "row has 10 cells but the header has 1"},
+			{7, []string{"1978/79", "", "348.46", "187.34", "", "106.4", "102.6", "", "454.86", "289.94"}, "row has 10 cells but the header has 1"},
+		})
+	})
+	t.Run("Excel 4.0 worksheet", func(t *testing.T) {
+		r, rows := readCorpus(t, "xlrd-biff4_no_format_no_window2.xls")
+		if h := r.Header(); !reflect.DeepEqual(h, []string{"ID", "TOTAL", "MAIN", "SUB"}) {
+			t.Errorf("header %q", h)
+		}
+		if len(rows) != 26 {
+			t.Errorf("got %d rows, want 26", len(rows))
+		}
+		checkXLSRows(t, rows[:2], []sheetRow{
+			{2, []string{"A", "DOG & CAT PRODUCTS", "Dog & Cat Product"}, ""},
+			{3, []string{"B", "BIRD PRODUCTS", "Bird Product"}, ""},
+		})
+	})
+}
+
+// legacyStream is a bare BIFF stream of records, as Excel 2.x–4.x wrote a worksheet file.
+func legacyStream(recs ...xlsRecord) []byte {
+	var w bytes.Buffer
+	for _, r := range recs {
+		binary.Write(&w, binary.LittleEndian, r.id)
+		binary.Write(&w, binary.LittleEndian, uint16(len(r.body)))
+		w.Write(r.body)
+	}
+	return w.Bytes()
+}
+
+// legacyLabel is a BIFF3/4 LABEL record: a byte string of the file's code page.
+func legacyLabel(row, col int, s []byte) xlsRecord {
+	return xlsRec(xLabel, row, col, 0, len(s), s)
+}
+
+// TestXLSLegacyBuilt reads Excel 3.0 and 4.0 worksheets built record by record: text in the
+// file's code page, numbers, a date by its format (BIFF3 numbers FORMAT records in order), a
+// formula (0x0206), and refuses the formats that are not read with a message that names them.
+func TestXLSLegacyBuilt(t *testing.T) {
+	bof3 := xlsRec(0x0209, 0, 0x0010, 0)
+	bof4 := xlsRec(0x0409, 0, 0x0010, 0)
+	formats := []xlsRecord{
+		xlsRec(0x001E, byte(7), []byte("General")),
+		xlsRec(0x001E, byte(10), []byte("yyyy-mm-dd")),
+		xlsRec(0x0243, byte(0), byte(0), 0, 0, 0, uint32(0)), // XF 0: format 0
+		xlsRec(0x0243, byte(0), byte(1), 0, 0, 0, uint32(0)), // XF 1: format 1, a date
+	}
+	cells := []xlsRecord{
+		legacyLabel(0, 0, []byte("Name")), legacyLabel(0, 1, []byte("Score")), legacyLabel(0, 2, []byte("Since")),
+		legacyLabel(1, 0, []byte("Ren\xe9e")), xlsNumber(1, 1, 0, 42.5), xlsNumber(1, 2, 1, 45322),
+		legacyLabel(2, 0, []byte("Bo")), xlsRec(0x0206, 2, 1, 0, 7.0, 0, uint32(0), 0),
+	}
+	want := []sheetRow{
+		{2, []string{"Renée", "42.5", "2024-01-31"}, ""},
+		{3, []string{"Bo", "7"}, ""},
+	}
+	t.Run("Excel 3.0", func(t *testing.T) {
+		r, rows := readAllXLS(t, legacyStream(slices.Concat([]xlsRecord{bof3}, formats, cells, []xlsRecord{xlsEOF})...), read.Options{})
+		if !reflect.DeepEqual(r.Header(), []string{"Name", "Score", "Since"}) {
+			t.Errorf("header %q", r.Header())
+		}
+		checkXLSRows(t, rows, want)
+	})
+	t.Run("Excel 4.0, code page 1251", func(t *testing.T) {
+		recs := slices.Concat([]xlsRecord{bof4, xlsRec(0x0042, 1251)}, cells[:3], []xlsRecord{legacyLabel(1, 0, []byte{0xC0, 0xED, 0xED, 0xE0}), xlsEOF})
+		_, rows := readAllXLS(t, legacyStream(recs...), read.Options{})
+		checkXLSRows(t, rows, []sheetRow{{2, []string{"Анна"}, ""}})
+	})
+	t.Run("one sheet, Sheet1", func(t *testing.T) {
+		path := writeTemp(t, "old.xls", legacyStream(bof3, legacyLabel(0, 0, []byte("Email")), xlsEOF))
+		got, err := sheetsOf(t, path)
+		if err != nil || !reflect.DeepEqual(got, []read.Sheet{{Name: "Sheet1", Visibility: "visible"}}) {
+			t.Errorf("Sheets: %v, %v", got, err)
+		}
+		if _, err := openXLSPath(t, path, read.Options{Sheet: "Other"}); err == nil || !strings.Contains(err.Error(), "Sheet1") {
+			t.Errorf("an unknown sheet: %v, want the sheets listed", err)
+		}
+	})
+	save := "; open it in Excel or LibreOffice and save it as .xlsx"
+	for _, c := range []struct {
+		what string
+		data []byte
+		want string
+	}{
+		{"Excel 2.x", legacyStream(xlsRec(0x0009, 2, 0x0010), xlsEOF), "the file is an Excel 2.x worksheet (BIFF2), a format that is not read" + save},
+		{"Excel 4.0 workbook", legacyStream(xlsRec(0x0409, 0, 0x0100, 0), xlsEOF), "the file is an Excel 4.0 workbook (BIFF4W), a format that is not read" + save},
+		{"Excel 3.0 chart", legacyStream(xlsRec(0x0209, 0, 0x0020, 0), xlsEOF), "the file is an Excel 3.0 chart or macro sheet, not a worksheet" + save},
+		{"password", legacyStream(bof3, xlsRec(0x002F, 0, 0), xlsEOF), "the Excel worksheet is password-protected; open it, remove the password and save it as .xlsx"},
+	} {
+		_, err := openXLSBytes(t, c.data, read.Options{})
+		if !errors.Is(err, read.ErrFormat) || err.Error() != c.want {
+			t.Errorf("%s: %v, want %q", c.what, err, c.want)
+		}
+	}
 }
 
 func TestXLSBuiltErrors(t *testing.T) {
@@ -929,6 +1035,9 @@ func FuzzXLS(f *testing.F) {
 	f.Add(buildXLS(xlsSST(2, xlsCat(xlsU16(3), []byte{0}, []byte("abc"), xlsU16(3), []byte{1}, []byte{'d', 0}), []byte{0, 'e', 'f'}),
 		xlsSheet{name: "S", recs: append(xlsHeader("a", "b"), xlsRec(xLabelSST, 1, 0, 0, uint32(1)), xlsNumber(1, 1, 0, 2.5),
 			xlsFormula(2, 0, xlsFormulaResult(0, 0)), xlsRec(xString, "s"), xlsLabel(1, 0, "x"))}))
+	f.Add(legacyStream(xlsRec(0x0209, 0, 0x0010, 0), xlsRec(0x0042, 1251), xlsRec(0x001E, byte(10), []byte("yyyy-mm-dd")),
+		xlsRec(0x0243, byte(0), byte(0), 0, 0, 0, uint32(0)), legacyLabel(0, 0, []byte("a")), xlsNumber(1, 0, 0, 45322),
+		xlsRec(0x0206, 2, 0, 0, 7.0, 0, uint32(0), 0), legacyLabel(3, 0, []byte{0xC0}), xlsEOF))
 	// One file per worker process, rewritten for each input: a temporary directory per input
 	// would cost more than reading it.
 	path := filepath.Join(f.TempDir(), "fuzz.xls")
@@ -947,11 +1056,19 @@ func FuzzXLS(f *testing.F) {
 		if len(data) < 8 {
 			return
 		}
-		data = xlsOLE2(data[8:])
+		if data[0] != 0x09 { // not a BIFF stream's BOF record (Excel 2.x–4.x): make it a compound file
+			data = xlsOLE2(data[8:])
+		}
 		r, err := open(t, data)
 		if err != nil {
+			if data[0] == 0x09 && (errors.Is(err, read.ErrNotText) || errors.Is(err, read.ErrEmpty)) {
+				return // no BIFF stream after all: text, or nothing
+			}
 			checkXLSFuzzErr(t, err)
 			return
+		}
+		if r.Format() != "xls" {
+			return // a tab-separated text, read as CSV
 		}
 		if len(r.Header()) == 0 || r.HeaderRow() < 1 {
 			t.Fatalf("header %q at row %d", r.Header(), r.HeaderRow())
