@@ -192,3 +192,30 @@ func TestInspectParsesInChild(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s\nwant:\n%s\nstdout:\n%s", code, stderr, want, stdout)
 	}
 }
+
+// TestPreviewSheets checks that `leadpipe preview` of a workbook lists every sheet with its
+// visibility and names the one read: the visible Sheet2 of poi-TwoSheetsOneHidden.xlsx, or the
+// hidden Sheet1 its sheet option names; and lists none for a CSV file.
+func TestPreviewSheets(t *testing.T) {
+	cliEnv(t)
+	account := uniqueName(t)
+	mustCLI(t, "account", "create", account)
+	path := corpus.Path(t, "poi-TwoSheetsOneHidden.xlsx")
+	// The sheets hold one cell, A1, which names itself: map it to a field.
+	visible := writeTestFile(t, "visible.json", []byte(`{"mapping": {"Sheet2A1": "first_name"}}`))
+	hidden := writeTestFile(t, "hidden.json", []byte(`{"sheet": "sheet1", "mapping": {"Sheet1A1": "first_name"}}`))
+	const sheets = `{"sheets":[{"name":"Sheet1","visibility":"hidden"},{"name":"Sheet2","visibility":"visible"}],`
+	for _, c := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{path, "--options", visible}, sheets + `"sheet":"Sheet2","mapping":[{"header":"Sheet2A1","field":"first_name","how":"explicit"}],"unmapped_columns":[],"rows":[],"total_rows":0,"over_limit_warning":false}`},
+		{[]string{path, "--options", hidden}, sheets + `"sheet":"Sheet1","mapping":[{"header":"Sheet1A1","field":"first_name","how":"explicit"}],"unmapped_columns":[],"rows":[],"total_rows":0,"over_limit_warning":false}`},
+		{[]string{writeTestFile(t, "a.csv", []byte("Email\nann@example.com\n"))}, `{"mapping":[{"header":"Email","field":"email","how":"auto"}],"unmapped_columns":[],"rows":[{"row_number":2,"outcome":"created","values":{"email":"ann@example.com"}}],"total_rows":1,"over_limit_warning":false}`},
+	} {
+		out := mustCLI(t, append(append([]string{"preview"}, c.args...), "--account", account)...)
+		if strings.TrimSpace(out) != c.want {
+			t.Errorf("preview %q:\n%s\nwant:\n%s", c.args, out, c.want)
+		}
+	}
+}
