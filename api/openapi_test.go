@@ -31,6 +31,7 @@ import (
 	"github.com/leadpipe/leadpipe/kinds/prospects"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/stages/mapping"
+	"github.com/leadpipe/leadpipe/stages/read"
 	"github.com/leadpipe/leadpipe/store"
 )
 
@@ -329,6 +330,7 @@ func TestOpenAPISchemas(t *testing.T) {
 		"RecordView":     importer.RecordView{},
 		"ProspectRecord": store.ProspectRecord{},
 		"ImportOptions":  crm.Options{},
+		"Sheet":          read.Sheet{},
 	} {
 		s, _ := doc.node("components", "schemas", name).(map[string]any)
 		if s == nil {

@@ -58,8 +58,9 @@ type Config struct {
 	// SheetParser is where spreadsheets (XLSX, XLS) are parsed: "process", in a child process
 	// of their own limited to SheetMemoryLimit bytes of resident memory and SheetCPULimit of CPU time,
 	// so that a parser's crash or runaway fails the file and not the daemon; "inline", in the
-	// importing process; "auto", in a child process under `leadpipe serve` and inline in
-	// one-shot commands, whose own process is all that a crash there takes down.
+	// importing process; "auto", in a child process under `leadpipe serve` and `leadpipe
+	// inspect` and inline in the other one-shot commands, whose own process is all that a
+	// crash there takes down.
 	SheetParser      string   `yaml:"sheet_parser" env:"LEADPIPE_SHEET_PARSER"`
 	SheetMemoryLimit int64    `yaml:"sheet_memory_limit" env:"LEADPIPE_SHEET_MEMORY_LIMIT"`
 	SheetCPULimit    Duration `yaml:"sheet_cpu_limit" env:"LEADPIPE_SHEET_CPU_LIMIT"`

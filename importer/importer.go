@@ -75,6 +75,8 @@ type Checked struct {
 	Size             int64
 	SHA256           string
 	OverLimitWarning bool
+	// Sheet names the worksheet a spreadsheet's reader reads; "" for a CSV file.
+	Sheet string
 	// Sheets lists the sheets of a workbook request and their imports (Submit); nil otherwise.
 	Sheets []SheetImport
 	// plan is the import's plan, its reader standing after the rows counted (or at the first
@@ -129,18 +131,23 @@ func (im *Importer) count(c *Checked, name string) error {
 		c.Rows, err = c.plan.in.r.CountRows()
 		return err
 	})
-	switch {
-	case err == nil && im.Config.MaxRows > 0 && c.Rows > im.Config.MaxRows:
-		err = fmt.Errorf("%w: it has %d data rows, more than the limit of %d (setting max_rows); split it into smaller files",
-			read.ErrTooManyRows, c.Rows, im.Config.MaxRows)
-	case errors.Is(err, read.ErrTooManyRows): // the CSV reader stops at the limit
-		err = fmt.Errorf("%w (setting max_rows); split it into smaller files", err)
+	if err == nil && im.Config.MaxRows > 0 && c.Rows > im.Config.MaxRows {
+		return fmt.Errorf("%w %s: %w: it has %d data rows, more than the limit of %d (setting max_rows); split it into smaller files",
+			ErrBadFile, name, read.ErrTooManyRows, c.Rows, im.Config.MaxRows)
 	}
 	if err != nil {
-		return fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
+		return readError(name, err)
 	}
 	c.OverLimitWarning = c.plan.Kind.OverLimit(c.Account, c.Rows)
 	return nil
+}
+
+// readError is the error of reading the file named name, as an import fails with it.
+func readError(name string, err error) error {
+	if errors.Is(err, read.ErrTooManyRows) { // the CSV reader stops at the limit
+		err = fmt.Errorf("%w (setting max_rows); split it into smaller files", err)
+	}
+	return fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
 }
 
 // openFile is a request's file, checked and open, its reader standing at the first data row.
@@ -173,11 +180,11 @@ func (im *Importer) open(ctx context.Context, req Request) (*Checked, error) {
 	if err != nil {
 		return nil, err
 	}
-	f, err := os.Open(req.Path)
-	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadFile, err)
-	}
 	name := req.displayName()
+	f, err := openPath(req.Path, name)
+	if err != nil {
+		return nil, err
+	}
 	h := sha256.New()
 	size, err := io.Copy(h, f)
 	if err != nil {
@@ -194,6 +201,10 @@ func (im *Importer) open(ctx context.Context, req Request) (*Checked, error) {
 		return nil, err
 	}
 	p.in = in
+	sheet := ""
+	if s, ok := in.r.(read.SheetReader); ok {
+		sheet = s.Sheet()
+	}
 	return &Checked{
 		Account:  acct,
 		Header:   in.r.Header(),
@@ -201,6 +212,7 @@ func (im *Importer) open(ctx context.Context, req Request) (*Checked, error) {
 		Unmapped: p.mapper.Unmapped(),
 		Size:     size,
 		SHA256:   hex.EncodeToString(h.Sum(nil)),
+		Sheet:    sheet,
 		plan:     p,
 	}, nil
 }

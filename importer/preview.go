@@ -9,6 +9,7 @@ import (
 	"github.com/leadpipe/leadpipe/kinds/prospects"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/stages/mapping"
+	"github.com/leadpipe/leadpipe/stages/read"
 	"github.com/leadpipe/leadpipe/store"
 )
 
@@ -63,6 +64,11 @@ func (d *DryRunResults) Result(kind string, r *pipeline.Row) RowResult {
 
 // Preview is what a file would do before it is imported (SPEC §11).
 type Preview struct {
+	// Sheets lists every worksheet of a workbook, hidden ones included, with its visibility,
+	// and Sheet names the one read: the sheet option's, else the first visible one. Both are
+	// absent for a CSV file.
+	Sheets           []read.Sheet     `json:"sheets,omitempty"`
+	Sheet            string           `json:"sheet,omitempty"`
 	Columns          []mapping.Column `json:"mapping"`
 	Unmapped         []string         `json:"unmapped_columns"`
 	Rows             []RowResult      `json:"rows"`
@@ -81,7 +87,12 @@ func (im *Importer) Preview(ctx context.Context, req Request) (*Preview, error) 
 	if err != nil {
 		return nil, err
 	}
-	p := &Preview{Columns: c.Columns, Unmapped: c.Unmapped, Rows: []RowResult{}, TotalRows: c.Rows, OverLimitWarning: c.OverLimitWarning}
+	p := &Preview{Sheet: c.Sheet, Columns: c.Columns, Unmapped: c.Unmapped, Rows: []RowResult{}, TotalRows: c.Rows, OverLimitWarning: c.OverLimitWarning}
+	if c.Sheet != "" {
+		if p.Sheets, err = im.sheets(req); err != nil {
+			return nil, err
+		}
+	}
 	req.MaxRows = PreviewRows
 	var results DryRunResults
 	req.OnBatch = func(kind string, b *pipeline.Batch) {
@@ -95,6 +106,17 @@ func (im *Importer) Preview(ctx context.Context, req Request) (*Preview, error) 
 		return nil, err
 	}
 	return p, nil
+}
+
+// sheets lists the worksheets of the workbook of req with their visibility.
+func (im *Importer) sheets(req Request) ([]read.Sheet, error) {
+	name := req.displayName()
+	f, err := openPath(req.Path, name)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return listSheets(f, name, im.readOptions(req.Options, 0, 0))
 }
 
 // fieldValues names a row's non-empty values by field key, with an owner (a field of type

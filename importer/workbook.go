@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"time"
@@ -12,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/leadpipe/leadpipe/crm"
-	"github.com/leadpipe/leadpipe/stages/read"
 	"github.com/leadpipe/leadpipe/store"
 )
 
@@ -105,18 +103,14 @@ func (im *Importer) sheetRequests(ctx context.Context, req Request) ([]sheetRequ
 			return nil, fmt.Errorf("%w: kinds: unknown kind %q (want %s, or an object type's key)", crm.ErrInvalidOptions, k, strings.Join(kinds.Names(), ", "))
 		}
 	}
-	f, err := os.Open(req.Path)
+	f, err := openPath(req.Path, name)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %w", ErrBadFile, err)
+		return nil, err
 	}
 	defer f.Close()
-	var sheets []read.Sheet
-	err = safely(func() (err error) {
-		sheets, err = read.Sheets(f, im.readOptions(req.Options, 0, 0))
-		return err
-	})
+	sheets, err := listSheets(f, name, im.readOptions(req.Options, 0, 0))
 	if err != nil {
-		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
+		return nil, err
 	}
 	var list []sheetRequest
 	var unmatched []string

@@ -42,6 +42,10 @@ Usage:
                                                     replace the account's deal stages (in this order)
   leadpipe import FILE --account NAME [--kind K] [--options OPTIONS.json] [--dry-run] [--queue]
   leadpipe preview FILE --account NAME [--kind K] [--options OPTIONS.json]
+  leadpipe inspect FILE [--sheet NAME] [--limit N]
+                                                    what leadpipe reads from a file before any mapping:
+                                                    JSON lines, its format, sheets and header, then its
+                                                    first N data rows (20; 0 for all); no database needed
   leadpipe imports list --account NAME [--status S] [--kind K] [--request ID] [--from DATE] [--to DATE] [--limit N] [--cursor C]
   leadpipe imports show|file|skipped|cancel ID --account NAME
   leadpipe imports records ID --account NAME [--created] [--limit N] [--cursor C]
@@ -105,6 +109,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"import":          importFile,
 		"token create":    tokenCreate,
 		"preview":         previewFile,
+		"inspect":         inspectFile,
 		"imports list":    importsList,
 		"imports show":    importsShow,
 		"imports file":    importsFile,
@@ -171,10 +176,11 @@ func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 }
 
 // importer returns the importer on pool, parsing spreadsheets where the sheet_parser setting
-// says: "auto" is a child process for the daemon, this process for a one-shot command.
+// says: "auto" is a child process for the daemon and for inspect (run on the files that do not
+// import as expected), this process for the other one-shot commands.
 func (e *env) importer(pool *pgxpool.Pool) *importer.Importer {
 	im := &importer.Importer{Pool: pool, Config: e.cfg, Log: e.log}
-	if e.cfg.SheetParser == "process" || e.cfg.SheetParser == "auto" && e.name == "serve" {
+	if e.cfg.SheetParser == "process" || e.cfg.SheetParser == "auto" && (e.name == "serve" || e.name == "inspect") {
 		im.Sheets = &isolate.Parser{MemoryBytes: e.cfg.SheetMemoryLimit, CPU: time.Duration(e.cfg.SheetCPULimit)}
 	}
 	return im

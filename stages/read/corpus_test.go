@@ -1,39 +1,14 @@
 package read_test
 
 import (
-	"os"
-	"path/filepath"
 	"testing"
+
+	"github.com/leadpipe/leadpipe/internal/corpus"
 )
 
 // corpusFile returns the path of the file name of the shared corpus of real-world spreadsheets
-// (shared/corpus, whose MANIFEST.md says what a correct reader sees in each), found by walking
-// up from the working directory: CI checks the repository out with ../shared beside it. A
-// missing corpus fails the test under CI and skips it elsewhere.
+// (see corpus.Path).
 func corpusFile(t testing.TB, name string) string {
 	t.Helper()
-	dir, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		corpus := filepath.Join(dir, "shared", "corpus")
-		if _, err := os.Stat(filepath.Join(corpus, "MANIFEST.md")); err == nil {
-			path := filepath.Join(corpus, name)
-			if _, err := os.Stat(path); err != nil {
-				t.Fatalf("corpus file %s: %v", name, err)
-			}
-			return path
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			break
-		}
-		dir = parent
-	}
-	if os.Getenv("CI") != "" {
-		t.Fatalf("no shared/corpus/MANIFEST.md above the working directory: the corpus of real-world spreadsheets is missing")
-	}
-	t.Skip("no shared/corpus/MANIFEST.md above the working directory")
-	return ""
+	return corpus.Path(t, name)
 }

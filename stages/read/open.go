@@ -27,6 +27,13 @@ type Reader interface {
 	Source(batchSize int) pipeline.Source
 }
 
+// SheetReader is a Reader of one worksheet of a workbook: the readers of XLSX and XLS files
+// (and of their child processes, isolate.Reader) are. Sheet names the worksheet being read.
+type SheetReader interface {
+	Reader
+	Sheet() string
+}
+
 // Options tune Open.
 type Options struct {
 	// CSV tunes CSV files; its StartRow also resumes spreadsheets (they have no offsets).

@@ -192,6 +192,11 @@ func (x *xlsReader) HeaderRow() int { return x.headerRow }
 // Format names the format: "xls".
 func (x *xlsReader) Format() string { return "xls" }
 
+// Sheet returns the name of the worksheet being read.
+func (x *xlsReader) Sheet() string { return x.sheet }
+
+var _ SheetReader = (*xlsReader)(nil)
+
 // readHeader reads up to the first row with a non-blank cell and makes it the header.
 func (x *xlsReader) readHeader() error {
 	for {

@@ -623,8 +623,8 @@ func xlsxColumnName(i int) string {
 	return name
 }
 
-// Make sure XLSX is a Reader and a Closer.
+// Make sure XLSX is a SheetReader and a Closer.
 var (
-	_ Reader    = (*XLSX)(nil)
-	_ io.Closer = (*XLSX)(nil)
+	_ SheetReader = (*XLSX)(nil)
+	_ io.Closer   = (*XLSX)(nil)
 )

@@ -87,7 +87,7 @@ func (p *Parser) Open(f *os.File, opts read.Options) (read.Reader, error) {
 	runtime.AddCleanup(r, func(c *child) { c.stop(true) }, c)
 	switch tag := c.out.tag(); tag {
 	case frameHeader:
-		r.headerRow, r.format, r.header = c.out.header()
+		r.headerRow, r.format, r.sheet, r.header = c.out.header()
 		if c.out.err == nil {
 			return r, nil
 		}
@@ -347,6 +347,7 @@ type Reader struct {
 	header    []string
 	headerRow int
 	format    string
+	sheet     string
 	asked     bool  // the rows or their count were asked for
 	err       error // sticky: set once the child is stopped (io.EOF after a clean end)
 }
@@ -359,6 +360,9 @@ func (r *Reader) HeaderRow() int { return r.headerRow }
 
 // Format names the file's format: "xlsx" or "xls".
 func (r *Reader) Format() string { return r.format }
+
+// Sheet names the worksheet the child reads.
+func (r *Reader) Sheet() string { return r.sheet }
 
 // Close stops the child, if it still runs, and removes its temporary files. It is idempotent.
 func (r *Reader) Close() error {
@@ -466,8 +470,8 @@ func (s *source) Next(ctx context.Context) (*pipeline.Batch, error) {
 	return nil, r.finish(r.c.broken(tag))
 }
 
-// Make sure Reader is a read.Reader and an io.Closer.
+// Make sure Reader is a read.SheetReader and an io.Closer.
 var (
-	_ read.Reader = (*Reader)(nil)
-	_ io.Closer   = (*Reader)(nil)
+	_ read.SheetReader = (*Reader)(nil)
+	_ io.Closer        = (*Reader)(nil)
 )

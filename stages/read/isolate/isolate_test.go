@@ -11,12 +11,14 @@ import (
 	"os/exec"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/xuri/excelize/v2"
 
+	"github.com/leadpipe/leadpipe/internal/corpus"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/stages/read"
 	"github.com/leadpipe/leadpipe/stages/read/isolate"
@@ -110,6 +112,7 @@ type sheet struct {
 	Header    []string
 	HeaderRow int
 	Format    string
+	Sheet     string
 	Batches   []batch
 	Err       string
 }
@@ -133,6 +136,9 @@ func readAll(t *testing.T, open func() (read.Reader, error), size int) sheet {
 		return sheet{Err: err.Error()}
 	}
 	s := sheet{Header: r.Header(), HeaderRow: r.HeaderRow(), Format: r.Format()}
+	if sr, ok := r.(read.SheetReader); ok {
+		s.Sheet = sr.Sheet()
+	}
 	src := r.Source(size)
 	for {
 		b, err := src.Next(context.Background())
@@ -226,6 +232,30 @@ func errText(err error) string {
 	return err.Error()
 }
 
+// TestSheetName checks that the child names the worksheet it reads: in poi-TwoSheetsOneHidden,
+// whose first sheet is hidden, the visible one, unless the sheet option names the hidden one
+// (in another case than the workbook's).
+func TestSheetName(t *testing.T) {
+	tempDir(t)
+	p := &isolate.Parser{}
+	for _, name := range []string{"poi-TwoSheetsOneHidden.xlsx", "poi-TwoSheetsOneHidden.xls"} {
+		path := corpus.Path(t, name)
+		for option, want := range map[string]string{"": "Sheet2", "sheet1": "Sheet1"} {
+			r, err := p.Open(open(t, path), read.Options{Sheet: option})
+			if err != nil {
+				t.Fatalf("%s, sheet %q: %v", name, option, err)
+			}
+			if got := r.(read.SheetReader).Sheet(); got != want {
+				t.Errorf("%s, sheet option %q: reads sheet %q, want %q", name, option, got, want)
+			}
+			if got := r.Header(); !slices.Equal(got, []string{want + "A1"}) {
+				t.Errorf("%s, sheet option %q: header %q, want [%sA1]", name, option, got, want)
+			}
+			r.(io.Closer).Close()
+		}
+	}
+}
+
 // TestCSVInProcess checks that a CSV file is read by this process's reader, not a child's.
 func TestCSVInProcess(t *testing.T) {
 	p := &isolate.Parser{Command: "/nonexistent"}
@@ -297,7 +327,7 @@ func TestCrashes(t *testing.T) {
 func TestDiesAfterHeader(t *testing.T) {
 	tempDir(t)
 	script := filepath.Join(t.TempDir(), "header-only.sh")
-	if err := os.WriteFile(script, []byte("#!/bin/sh\nprintf 'H\\001\\004xlsx\\001\\005Email'\nexit 0\n"), 0o700); err != nil {
+	if err := os.WriteFile(script, []byte("#!/bin/sh\nprintf 'H\\001\\004xlsx\\006Sheet1\\001\\005Email'\nexit 0\n"), 0o700); err != nil {
 		t.Fatal(err)
 	}
 	p := &isolate.Parser{Command: script}

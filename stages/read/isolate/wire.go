@@ -3,7 +3,7 @@ package isolate
 // The child writes frames to its standard output, each a tag byte and its fields; numbers are
 // uvarints and strings a uvarint length and their bytes:
 //
-//	'H' header:  row, format, cell count, cells
+//	'H' header:  row, format, sheet, cell count, cells
 //	'B' batch:   last row, offset, row count, rows — each: number, skip reason, skip detail,
 //	             its cells, then its typed cells (pipeline.Row.Typed; a count of 0 for none);
 //	             cells travel as their count, their total length, each one's length, then
@@ -76,6 +76,11 @@ func (w *frameWriter) header(r read.Reader) error {
 	w.w.WriteByte(frameHeader) //nolint:errcheck // bufio keeps the first error for Flush
 	w.uint(uint64(r.HeaderRow()))
 	w.str(r.Format())
+	sheet := ""
+	if s, ok := r.(read.SheetReader); ok {
+		sheet = s.Sheet()
+	}
+	w.str(sheet)
 	w.strs(r.Header())
 	return w.w.Flush()
 }
@@ -209,11 +214,12 @@ func (r *frameReader) strs() []string {
 }
 
 // header decodes a header frame's fields.
-func (r *frameReader) header() (row int, format string, header []string) {
+func (r *frameReader) header() (row int, format, sheet string, header []string) {
 	row = int(r.uint(maxRowNumber))
 	format = r.str()
+	sheet = r.str()
 	header = r.strs()
-	return row, format, header
+	return row, format, sheet, header
 }
 
 // batch decodes a batch frame's fields, of up to maxRows rows. The cells of a row are one
