@@ -12,7 +12,9 @@ package read
 // here, before anything is unzipped), hold xl/workbook.xml and no two parts of the same name
 // (compared as part names are: case-insensitively, \ as /; readers disagree on which one counts),
 // and every part must unzip to what its header declares, checksum included (excelize would read
-// a corrupt part short, silently).
+// a corrupt part short, silently); the worksheets and the shared strings must close every
+// element they open (xlsx_xmlcheck.go: excelize's row iterator stops at an XML syntax error
+// without a word, and the rows after it would be lost).
 // Each of these failures, and a panic of excelize on a crafted file, is an error wrapping
 // ErrFormat that names XLSX.
 //
@@ -63,8 +65,7 @@ package read
 //
 // Limitations: a text cell that looks exactly like a number in exponent form (1.5E+10) is read
 // as the number's plain decimal; an ISO date cell (t="d") without a date format reads as its
-// serial number; a worksheet whose XML is broken part-way through ends there (excelize's
-// iterator does not report XML syntax errors).
+// serial number.
 
 import (
 	"archive/zip"
@@ -300,8 +301,15 @@ func xlsxCheckZipPart(zf *zip.File) error {
 		return err
 	}
 	defer rc.Close()
-	_, err = io.Copy(io.Discard, rc)
-	return err
+	if !xmlCheckedPart(zf.Name) {
+		_, err = io.Copy(io.Discard, rc)
+		return err
+	}
+	var xc xmlChecker
+	if _, err := io.Copy(&xc, rc); err != nil {
+		return err
+	}
+	return xc.Close()
 }
 
 // xlsxOpenExcelize opens the workbook with excelize. excelize.OpenFile reads the zip from the file

@@ -933,3 +933,25 @@ func TestXLSXDuplicatePart(t *testing.T) {
 		xlsxNoTempFiles(t, dir)
 	}
 }
+
+// TestXLSXBrokenXML: a worksheet or shared-string table whose XML breaks part-way through fails
+// the file; excelize's row iterator would stop there without a word, losing the rows after it.
+func TestXLSXBrokenXML(t *testing.T) {
+	xlsxTempDir(t)
+	for _, c := range []struct{ part, xml, want string }{
+		{"xl/worksheets/sheet1.xml", xlsxSheet(`<c r="A1" t="inlineStr"><is><t>Email</t></is></c>`, `<c r="A2"><v>1</w></c>`, `<c r="A3"><v>2</v></c>`),
+			"unsupported file format: the file is not a valid XLSX workbook: part xl/worksheets/sheet1.xml: its XML is broken at byte 221: the element <v> is closed by </w>"},
+		{"xl/sharedStrings.xml", strings.TrimSuffix(xlsxSST("a", "b"), "</sst>"),
+			"unsupported file format: the file is not a valid XLSX workbook: part xl/sharedStrings.xml: its XML is cut short: the element <sst> is never closed (169 bytes)"},
+	} {
+		parts := map[string]string{"xl/worksheets/sheet1.xml": xlsxSheet(`<c r="A1" t="s"><v>0</v></c>`, `<c r="A2" t="s"><v>1</v></c>`)}
+		parts[c.part] = c.xml
+		if c.part != "xl/sharedStrings.xml" {
+			parts["xl/sharedStrings.xml"] = xlsxSST("a")
+		}
+		_, err := xlsxOpen(t, xlsxWrite(t, xlsxParts(t, parts)), read.Options{})
+		if !errors.Is(err, read.ErrFormat) || err == nil || err.Error() != c.want {
+			t.Errorf("%s: %v\nwant %s", c.part, err, c.want)
+		}
+	}
+}
