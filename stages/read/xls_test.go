@@ -734,8 +734,14 @@ func TestXLSBuiltErrors(t *testing.T) {
 		want      string
 		xlsHeader bool // ErrNoHeader rather than ErrFormat
 	}{
-		{"encrypted", buildXLS([]xlsRecord{xlsRec(0x002F, 1, make([]byte, 52))}, xlsSheet{name: "S", recs: xlsHeader("a")}),
-			"the XLS workbook is password-protected (encrypted); open it, remove the password and save it again", false},
+		{"XOR obfuscation", buildXLS([]xlsRecord{xlsRec(0x002F, 0, 0x1234, 0x5678)}, xlsSheet{name: "S", recs: xlsHeader("a")}),
+			"the XLS file is protected with a password and encrypted with XOR obfuscation, which is not read: " + removePassword, false},
+		{"unknown RC4 version", buildXLS([]xlsRecord{xlsRec(0x002F, 1, make([]byte, 52))}, xlsSheet{name: "S", recs: xlsHeader("a")}),
+			"the XLS file is protected with a password and encrypted with RC4 encryption version 0.0, which is not read: " + removePassword, false},
+		{"RC4 CryptoAPI", buildXLS([]xlsRecord{xlsRec(0x002F, 1, 4, 2, make([]byte, 52))}, xlsSheet{name: "S", recs: xlsHeader("a")}),
+			"the XLS file is protected with a password and encrypted with RC4 CryptoAPI, which is not read: " + removePassword, false},
+		{"FILEPASS cut short", buildXLS([]xlsRecord{xlsRec(0x002F, 1, 1, 1, make([]byte, 40))}, xlsSheet{name: "S", recs: xlsHeader("a")}),
+			"the XLS file is malformed: its FILEPASS record is cut short", false},
 		{"BIFF5 stream", xlsBuildCFB("Book", []byte{0x09, 0x08, 8, 0, 0, 5, 5, 0, 0, 0, 0, 0}),
 			"the XLS workbook is in the Excel 5.0/95 format (BIFF5), which is not read; save it as .xlsx or CSV", false},
 		{"BIFF5 record", xlsBuildCFB("Workbook", []byte{0x09, 0x08, 8, 0, 0, 5, 5, 0, 0, 0, 0, 0}),

@@ -148,8 +148,13 @@ var errXLSXSpent = io.EOF
 
 // openXLSX opens the worksheet of an XLSX workbook that opts name and reads its header. A panic
 // of excelize on a crafted file is returned as an error wrapping ErrFormat.
+// An encrypted workbook (an OLE2 compound file) is decrypted first (see crypt.go).
 func openXLSX(f *os.File, opts Options) (Reader, error) {
-	x, err := OpenXLSX(f, opts)
+	open := OpenXLSX
+	if isOLE2(f) {
+		open = openEncryptedXLSX
+	}
+	x, err := open(f, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -160,7 +165,12 @@ func openXLSX(f *os.File, opts Options) (Reader, error) {
 // header. Errors say what is wrong with the file and wrap ErrFormat, ErrEmpty or ErrNoHeader;
 // an unknown opts.Sheet is an error listing the workbook's sheets.
 func OpenXLSX(f *os.File, opts Options) (x *XLSX, err error) {
-	res := &xlsxResources{}
+	return openXLSXWith(f, opts, &xlsxResources{})
+}
+
+// openXLSXWith is OpenXLSX with resources to release when the reader closes (or fails): its
+// temporary files go in res.dir, made here when it is empty.
+func openXLSXWith(f *os.File, opts Options, res *xlsxResources) (x *XLSX, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			x, err = nil, malformedXLSX(p)
@@ -199,8 +209,10 @@ func OpenXLSX(f *os.File, opts Options) (x *XLSX, err error) {
 		}
 	}()
 
-	if res.dir, err = os.MkdirTemp("", "leadpipe-xlsx-"); err != nil {
-		return nil, fmt.Errorf("read xlsx: %w", err)
+	if res.dir == "" {
+		if res.dir, err = os.MkdirTemp("", "leadpipe-xlsx-"); err != nil {
+			return nil, fmt.Errorf("read xlsx: %w", err)
+		}
 	}
 	xo := excelize.Options{
 		UnzipSizeLimit:    maxUnzipped,

@@ -1,0 +1,294 @@
+package read_test
+
+import (
+	"bytes"
+	"encoding/binary"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/xuri/excelize/v2"
+
+	"github.com/leadpipe/leadpipe/stages/read"
+)
+
+// The messages of a workbook protected with a password other than Excel's default one.
+const (
+	removePassword = "open it in Excel, remove the password (File > Info > Protect Workbook > Encrypt with Password, clear it) and save it, then import it again"
+	xlsxProtected  = "the XLSX file is protected with a password: " + removePassword
+	xlsProtected   = "the XLS file is protected with a password: " + removePassword
+)
+
+// readEncrypted opens path, checks its format and reads its header and rows.
+func readEncrypted(t *testing.T, path, format string) (read.Reader, []sheetRow) {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if got, err := read.Detect(f); got != format || err != nil {
+		t.Errorf("Detect() = %q, %v; want %q", got, err, format)
+	}
+	r, err := read.Open(f, read.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Format() != format {
+		t.Errorf("Format() = %q, want %q", r.Format(), format)
+	}
+	rows, _, err := drainSheet(t, r, 50)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r, rows
+}
+
+// TestEncryptedCorpus reads the corpus's workbooks encrypted with Excel's default password:
+// poi-58616.xlsx (Standard encryption, AES-128 with a SHA-1 key), poi-50833.xls and
+// messytables-encrypted_no_password.xls (BIFF8 RC4, Excel 97/2000's).
+func TestEncryptedCorpus(t *testing.T) {
+	xlsxTempDir(t)
+	t.Run("poi-58616.xlsx", func(t *testing.T) {
+		path := corpusFile(t, "poi-58616.xlsx")
+		r, rows := readEncrypted(t, path, "xlsx")
+		if h := r.Header(); !slices.Equal(h, []string{"EPQ Manual Template v2.3.19 Daika"}) {
+			t.Errorf("header %q", h)
+		}
+		// 280 rows, the header the first; 60 of the others are blank. Beside their first
+		// column, the rows hold a table wider than the header, so are malformed.
+		if len(rows) != 220 || rows[len(rows)-1].n != 280 {
+			t.Fatalf("%d rows, the last %d; want 220, the last 280", len(rows), rows[len(rows)-1].n)
+		}
+		xlsxCheckRows(t, rows[:3], []sheetRow{
+			{2, []string{"Basic Job Info"}, ""},
+			{3, []string{"Printer Name", "", "", "Daika"}, "row has 4 cells but the header has 1"},
+			{4, []string{"Printer Location", "", "", "Muangchonburi, Thailand"}, "row has 4 cells but the header has 1"},
+		})
+		last := rows[len(rows)-1]
+		if want := []string{"97575070", "", "Please Specify", "Orange DKJP-F"}; len(last.cells) != 23 || !slices.Equal(last.cells[:4], want) {
+			t.Errorf("row 280: %q, want 23 cells starting %q", last.cells, want)
+		}
+		sheets, err := sheetsOf(t, path)
+		want := []read.Sheet{{"Template", "visible"}, {"DE", "hidden"}, {"Scoring", "hidden"}, {"Score Card", "visible"},
+			{"Categories", "hidden"}, {"Upversion", "hidden"}}
+		if err != nil || !slices.Equal(sheets, want) {
+			t.Errorf("Sheets() = %q, %v; want %q", sheets, err, want)
+		}
+	})
+	t.Run("messytables-encrypted_no_password.xls", func(t *testing.T) {
+		path := corpusFile(t, "messytables-encrypted_no_password.xls")
+		r, rows := readEncrypted(t, path, "xls")
+		if h := r.Header(); !slices.Equal(h, []string{"date", "temperature", "place"}) {
+			t.Errorf("header %q", h)
+		}
+		checkXLSRows(t, rows, []sheetRow{
+			{2, []string{"2011-01-01", "1", "Galway"}, ""},
+			{3, []string{"2011-01-02", "-1", "Galway"}, ""},
+			{4, []string{"2011-01-03", "0", "Galway"}, ""},
+			{5, []string{"2011-01-01", "6", "Berkeley"}, ""},
+			{6, []string{"2011-01-02", "8", "Berkeley"}, ""},
+			{7, []string{"2011-01-03", "5", "Berkeley"}, ""},
+		})
+		sheets, err := sheetsOf(t, path)
+		if want := []read.Sheet{{"simple.csv", "visible"}}; err != nil || !slices.Equal(sheets, want) {
+			t.Errorf("Sheets() = %q, %v; want %q", sheets, err, want)
+		}
+	})
+	t.Run("poi-50833.xls", func(t *testing.T) {
+		path := corpusFile(t, "poi-50833.xls")
+		r, rows := readEncrypted(t, path, "xls")
+		if h := r.Header(); !slices.Equal(h, []string{"test cell value"}) || len(rows) != 0 {
+			t.Errorf("header %q and %d rows; want only the header", h, len(rows))
+		}
+		sheets, err := sheetsOf(t, path)
+		if want := []read.Sheet{{"Sheet1", "visible"}, {"Sheet2", "visible"}, {"Sheet3", "visible"}}; err != nil || !slices.Equal(sheets, want) {
+			t.Errorf("Sheets() = %q, %v; want %q", sheets, err, want)
+		}
+	})
+}
+
+// encryptXLSX encrypts an XLSX package with password, with excelize's encryptor (Standard
+// encryption, AES-128), an implementation of its own to check the decryptor against.
+func encryptXLSX(t testing.TB, pkg []byte, password string) []byte {
+	t.Helper()
+	data, err := excelize.Encrypt(pkg, &excelize.Options{Password: password})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return data
+}
+
+// excelizeTestFile returns the path of a file of excelize's own test data, in the module cache:
+// its workbooks encrypted by Excel with Agile encryption and the password "password".
+func excelizeTestFile(t testing.TB, name string) string {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/xuri/excelize/v2").Output()
+	if err != nil {
+		t.Fatalf("finding excelize's module: %v", err)
+	}
+	return filepath.Join(strings.TrimSpace(string(out)), "test", name)
+}
+
+// TestEncryptedXLSX reads a workbook that excelize encrypted with the default password as the
+// same workbook unencrypted, and refuses the same encrypted with another password, and
+// workbooks Excel encrypted (Agile) with another one, with the message saying what to do.
+func TestEncryptedXLSX(t *testing.T) {
+	tmp := xlsxTempDir(t)
+	book := xlsxLeadsBook(t)
+	r, want := readEncrypted(t, xlsxWrite(t, book), "xlsx")
+	wantHeader := r.Header()
+	r, got := readEncrypted(t, xlsxWrite(t, encryptXLSX(t, book, "VelvetSweatshop")), "xlsx")
+	if !slices.Equal(r.Header(), wantHeader) {
+		t.Errorf("header %q, want %q", r.Header(), wantHeader)
+	}
+	xlsxCheckRows(t, got, want)
+
+	for name, path := range map[string]string{
+		"Standard":       xlsxWrite(t, encryptXLSX(t, book, "secret")),
+		"Agile, SHA-1":   excelizeTestFile(t, "encryptSHA1.xlsx"),
+		"Agile, SHA-512": excelizeTestFile(t, "encryptSHA512.xlsx"),
+	} {
+		_, err := xlsxOpen(t, path, read.Options{})
+		if err == nil || err.Error() != xlsxProtected || !errors.Is(err, read.ErrFormat) {
+			t.Errorf("%s: %v\nwant %s", name, err, xlsxProtected)
+		}
+		if _, err := sheetsOf(t, path); err == nil || err.Error() != xlsxProtected {
+			t.Errorf("%s: Sheets(): %v", name, err)
+		}
+	}
+	xlsxNoTempFiles(t, tmp)
+}
+
+// TestEncryptedXLSProtected refuses an XLS workbook whose password is not the default one: a
+// copy of a corpus file whose encrypted verifier is changed, so that the default password no
+// longer decrypts to it, as with a file encrypted with another password.
+func TestEncryptedXLSProtected(t *testing.T) {
+	data, err := os.ReadFile(corpusFile(t, "messytables-encrypted_no_password.xls"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// FILEPASS: type 0x002F, 54 bytes; RC4 (1), version 1.1; then the salt and the verifier.
+	i := bytes.Index(data, []byte{0x2F, 0, 54, 0, 1, 0, 1, 0, 1, 0})
+	if i < 0 {
+		t.Fatal("no FILEPASS record")
+	}
+	data = slices.Clone(data)
+	data[i+10+16] ^= 1
+	_, err = openXLSBytes(t, data, read.Options{})
+	if err == nil || err.Error() != xlsProtected || !errors.Is(err, read.ErrFormat) {
+		t.Errorf("got %v\nwant %s", err, xlsProtected)
+	}
+}
+
+// TestEncryptedXLSXCorrupt checks that a truncated or corrupt encrypted workbook fails with
+// ErrFormat, leaving no temporary file.
+func TestEncryptedXLSXCorrupt(t *testing.T) {
+	tmp := xlsxTempDir(t)
+	data, err := os.ReadFile(corpusFile(t, "poi-58616.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The EncryptedPackage stream starts with the package's size, 120,332 bytes.
+	pkg := bytes.Index(data, []byte{0x0c, 0xd6, 0x01, 0, 0, 0, 0, 0})
+	if pkg < 0 {
+		t.Fatal("no EncryptedPackage stream")
+	}
+	set := func(off int, b []byte) []byte {
+		d := slices.Clone(data)
+		copy(d[off:], b)
+		return d
+	}
+	for _, c := range []struct {
+		name   string
+		data   []byte
+		want   string // the message, or its start
+		sheets bool   // Sheets fails too (it reads only the workbook's index)
+	}{
+		{"truncated", data[:len(data)*2/3],
+			"the XLSX file is encrypted, and malformed: its EncryptedPackage stream is said to be 120344 bytes, more than the file's 83968 (it may be truncated)", true},
+		{"package larger than its stream", set(pkg, binary.LittleEndian.AppendUint64(nil, 200_000)),
+			"the XLSX file is encrypted, and malformed: its package is said to be 200000 bytes, but its EncryptedPackage stream holds 120336 (it may be truncated)", true},
+		{"ciphertext changed", set(pkg+8+60_000, bytes.Repeat([]byte{0x55}, 64)), "unsupported file format: the file is not a valid XLSX workbook: ", false},
+		{"package cut short", set(pkg, binary.LittleEndian.AppendUint64(nil, 60_000)), "unsupported file format: the file is not a valid XLSX workbook: ", true},
+	} {
+		path := xlsxWrite(t, c.data)
+		_, err := xlsxOpen(t, path, read.Options{})
+		if err == nil || !strings.HasPrefix(err.Error(), c.want) || !errors.Is(err, read.ErrFormat) {
+			t.Errorf("%s: %v\nwant %s…", c.name, err, c.want)
+		}
+		if _, err := sheetsOf(t, path); c.sheets && (err == nil || !errors.Is(err, read.ErrFormat)) {
+			t.Errorf("%s: Sheets(): %v", c.name, err)
+		}
+	}
+	xlsxNoTempFiles(t, tmp)
+}
+
+// TestAgileDecrypt decrypts workbooks Excel encrypted with Agile encryption and the password
+// "password" (excelize's test data), and reads from them what excelize reads with its own
+// decryptor.
+func TestAgileDecrypt(t *testing.T) {
+	tmp := xlsxTempDir(t)
+	for _, name := range []string{"encryptSHA1.xlsx", "encryptSHA512.xlsx"} {
+		path := excelizeTestFile(t, name)
+		f, err := os.Open(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		var plain bytes.Buffer
+		if err := read.DecryptXLSX(f, "password", &plain); err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := read.DecryptXLSX(f, "Password", io.Discard); err == nil || err.Error() != xlsxProtected {
+			t.Errorf("%s, wrong password: %v", name, err)
+		}
+
+		book, err := excelize.OpenFile(path, excelize.Options{Password: "password"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := book.GetRows(book.GetSheetList()[0])
+		book.Close()
+		if err != nil || len(want) == 0 {
+			t.Fatalf("%s: excelize read %d rows, %v", name, len(want), err)
+		}
+		r, err := xlsxOpen(t, xlsxWrite(t, plain.Bytes()), read.Options{})
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		rows, _, err := drainSheet(t, r, 50)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := [][]string{r.Header()}
+		for _, row := range rows {
+			got = append(got, row.cells)
+		}
+		if !reflect.DeepEqual(got, want) {
+			t.Errorf("%s: read %q, excelize %q", name, got, want)
+		}
+	}
+	xlsxNoTempFiles(t, tmp)
+}
+
+// TestXLSRC4Verifier checks the RC4 key derivation against a third-party vector: msoffcrypto-
+// tool's for the password "password1".
+func TestXLSRC4Verifier(t *testing.T) {
+	header := xlsCat(
+		[]byte{0xe8, 0x77, 0x2c, 0x1d, 0x91, 0xc5, 0x6a, 0x37, 0x96, 0x47, 0x61, 0xb2, 0x80, 0x18, 0x32, 0x17},
+		[]byte{0xc9, 0xe9, 0x97, 0xd4, 0x54, 0x97, 0x3d, 0x31, 0x0b, 0xb1, 0xba, 0x70, 0x14, 0x26, 0x83, 0x7e},
+		[]byte{0xb1, 0xde, 0x17, 0x8f, 0x07, 0xe9, 0x89, 0xc4, 0x4d, 0xae, 0x5e, 0x4c, 0xf9, 0x6a, 0xc4, 0x07})
+	if err := read.CheckXLSRC4Password(header, "password1"); err != nil {
+		t.Errorf("password1: %v", err)
+	}
+	if err := read.CheckXLSRC4Password(header, "password2"); err == nil || err.Error() != xlsProtected {
+		t.Errorf("password2: %v", err)
+	}
+}
