@@ -932,6 +932,11 @@ func FuzzXLS(f *testing.F) {
 	for _, name := range []string{"prospects.xls", "header-row2.xls", "many.xls"} {
 		f.Add(xlsFixture(f, name))
 	}
+	encrypted, err := os.ReadFile(corpusFile(f, "messytables-encrypted_no_password.xls")) // RC4, 6 KiB
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(encrypted)
 	f.Add(buildXLS(xlsSST(2, xlsCat(xlsU16(3), []byte{0}, []byte("abc"), xlsU16(3), []byte{1}, []byte{'d', 0}), []byte{0, 'e', 'f'}),
 		xlsSheet{name: "S", recs: append(xlsHeader("a", "b"), xlsRec(xLabelSST, 1, 0, 0, uint32(1)), xlsNumber(1, 1, 0, 2.5),
 			xlsFormula(2, 0, xlsFormulaResult(0, 0)), xlsRec(xString, "s"), xlsLabel(1, 0, "x"))}))
