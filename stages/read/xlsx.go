@@ -14,7 +14,9 @@ package read
 // and every part must unzip to what its header declares, checksum included (excelize would read
 // a corrupt part short, silently).
 // Each of these failures, and a panic of excelize on a crafted file, is an error wrapping
-// ErrFormat that names XLSX.
+// ErrFormat that names XLSX. A workbook encrypted with Excel's default password (an OLE2
+// compound file) is decrypted into a temporary file first, and that file is checked and read
+// (crypt.go).
 //
 // Sheet: Options.Sheet names it (case-insensitively, as Excel does), hidden or not; else the first
 // visible sheet of the workbook, in the workbook's order, the one Excel opens on. An unknown name
