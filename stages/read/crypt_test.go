@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"io"
+	"math/rand/v2"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -290,5 +291,26 @@ func TestXLSRC4Verifier(t *testing.T) {
 	}
 	if err := read.CheckXLSRC4Password(header, "password2"); err == nil || err.Error() != xlsProtected {
 		t.Errorf("password2: %v", err)
+	}
+}
+
+// TestEncryptedXLSHostile reads an encrypted XLS file cut short everywhere and with bytes
+// changed after its FILEPASS record: every failure wraps ErrFormat, none is a panic.
+func TestEncryptedXLSHostile(t *testing.T) {
+	data, err := os.ReadFile(corpusFile(t, "messytables-encrypted_no_password.xls"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for cut := 512; cut < len(data); cut += 97 {
+		checkHostileXLS(t, data[:cut])
+	}
+	rnd := rand.New(rand.NewPCG(3, 4))
+	start := bytes.Index(data, []byte{0x2F, 0, 54, 0}) // FILEPASS, in the Workbook stream
+	for range 300 {
+		d := slices.Clone(data)
+		for range 1 + rnd.IntN(4) {
+			d[start+rnd.IntN(2139)] = byte(rnd.Uint32())
+		}
+		checkHostileXLS(t, d)
 	}
 }
