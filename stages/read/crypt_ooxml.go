@@ -42,8 +42,14 @@ type ooxmlPackage struct {
 	pkgSize int64 // bytes in the EncryptedPackage stream
 }
 
-// findEncryptedPackage returns the encrypted package in compound file f, if it holds one.
-func findEncryptedPackage(f io.ReaderAt, size int64) (*ooxmlPackage, bool, error) {
+// findEncryptedPackage returns the encrypted package in compound file f, if it holds one. A
+// panic on a crafted file is recovered into an error.
+func findEncryptedPackage(f io.ReaderAt, size int64) (_ *ooxmlPackage, found bool, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = errEncryptionMalformed("XLSX", "reading it failed (%v)", p)
+		}
+	}()
 	cf, err := openCFB(f, size)
 	if err != nil {
 		return nil, false, err
@@ -106,8 +112,13 @@ func openEncryptedXLSX(f *os.File, opts Options) (*XLSX, error) {
 }
 
 // decryptXLSXToTemp decrypts the package of encrypted XLSX f into a new file in a new temporary
-// directory, res.dir, and returns it.
-func decryptXLSXToTemp(f *os.File, res *xlsxResources) (*os.File, error) {
+// directory, res.dir, and returns it. A panic on a crafted file is recovered into an error.
+func decryptXLSXToTemp(f *os.File, res *xlsxResources) (_ *os.File, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = errEncryptionMalformed("XLSX", "reading it failed (%v)", p)
+		}
+	}()
 	st, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("read file: %w", err)
@@ -360,7 +371,7 @@ func agileHash(name string) func() hash.Hash {
 func agileKey(b []byte, password string) (ooxmlDecryptor, error) {
 	var info agileInfo
 	if err := xml.Unmarshal(b, &info); err != nil {
-		return nil, errEncryptionMalformed("XLSX", "its EncryptionInfo XML: %v", err)
+		return nil, errEncryptionMalformed("XLSX", "its EncryptionInfo XML: %s", strings.ToValidUTF8(err.Error(), "\uFFFD"))
 	}
 	var pk *agileParams
 	for i := range info.KeyEncryptors {

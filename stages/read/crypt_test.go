@@ -314,3 +314,46 @@ func TestEncryptedXLSHostile(t *testing.T) {
 		checkHostileXLS(t, d)
 	}
 }
+
+// TestEncryptedXLSXHostile opens encrypted workbooks whose EncryptionInfo stream has bytes
+// changed, Standard (binary) and Agile (XML): each opens or fails with ErrFormat, never with a
+// panic, and leaves no temporary file.
+func TestEncryptedXLSXHostile(t *testing.T) {
+	tmp := xlsxTempDir(t)
+	standard, err := os.ReadFile(corpusFile(t, "poi-58616.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	agile, err := os.ReadFile(excelizeTestFile(t, "encryptSHA512.xlsx"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rnd := rand.New(rand.NewPCG(5, 6))
+	for _, c := range []struct {
+		name       string
+		data, info []byte // the file, and the start of its EncryptionInfo stream
+		size       int
+	}{
+		{"Standard", standard, []byte{4, 0, 2, 0, 0x24, 0, 0, 0}, 248},
+		{"Agile", agile, []byte{4, 0, 4, 0, 0x40, 0, 0, 0}, 1100},
+	} {
+		start := bytes.Index(c.data, c.info)
+		if start < 0 {
+			t.Fatalf("%s: no EncryptionInfo stream", c.name)
+		}
+		for range 40 {
+			d := slices.Clone(c.data)
+			for range 1 + rnd.IntN(3) {
+				d[start+rnd.IntN(c.size)] = byte(rnd.Uint32())
+			}
+			path := xlsxWrite(t, d)
+			r, err := xlsxOpen(t, path, read.Options{})
+			if err == nil {
+				r.(io.Closer).Close()
+			} else if !errors.Is(err, read.ErrFormat) || strings.Contains(err.Error(), "reading it failed") {
+				t.Errorf("%s: %v", c.name, err)
+			}
+		}
+	}
+	xlsxNoTempFiles(t, tmp)
+}

@@ -26,8 +26,8 @@ func (s Sheet) Visible() bool { return s.Visibility == "visible" }
 
 // Sheets lists the worksheets of a spreadsheet f in the workbook's order, hidden ones included,
 // reading only the workbook's index: xl/workbook.xml of an XLSX file, within opts' caps, or an
-// XLS file's globals (an encrypted workbook is decrypted as Open decrypts it). A CSV file is an error wrapping ErrNotWorkbook; a malformed workbook one
-// wrapping ErrFormat.
+// XLS file's globals (an encrypted workbook is decrypted as Open decrypts it). A CSV file is an
+// error wrapping ErrNotWorkbook; a malformed workbook one wrapping ErrFormat.
 func Sheets(f *os.File, opts Options) ([]Sheet, error) {
 	format, err := Detect(f)
 	if err != nil {
