@@ -16,11 +16,11 @@ package read
 //     limit applying; Format() is "xlsx" (crypt_ooxml.go). Agile's HMAC of the package is not
 //     checked: the zip's own checksums, which the XLSX reader verifies, catch a corrupt package.
 //   - an XLS workbook has a FILEPASS record after its first BOF record, and the records after
-//     it are encrypted. RC4 encryption (Excel 97/2000's, MD5 keys, rekeyed every 1024 bytes of
-//     the stream) is decrypted as the records are read (crypt_xls.go). XOR obfuscation, the
-//     weakest of Excel's methods, and RC4 CryptoAPI (Excel 2002 and later, when chosen in the
-//     encryption options) are refused: no file encrypted with the default password that way
-//     was at hand to check a decryptor against.
+//     it are encrypted with RC4, rekeyed every 1024 bytes of the stream: Office 97/2000's RC4
+//     (MD5 keys) or RC4 CryptoAPI (SHA-1 keys; Excel 2002 and later) with a 128-bit key, the
+//     default. They are decrypted as the records are read (crypt_xls.go). XOR obfuscation, the
+//     weakest of Excel's methods, and CryptoAPI keys shorter than 128 bits are refused: no file
+//     or reader was at hand to check a decryptor against (LibreOffice reads neither).
 //
 // A file encrypted with any other password fails with a message saying it is password-protected
 // and how to remove the password; so does a kind of encryption that is not read.
@@ -32,8 +32,9 @@ package read
 // StreamSize, and reads no XLS; grate's forks decrypt only XLS RC4 and are not served by the
 // module proxy. The algorithms are short and the standard library has every primitive
 // (crypto/aes, crypto/rc4, crypto/md5, crypto/sha1, crypto/sha256, crypto/sha512), so they are
-// implemented here; excelize's Encrypt and its Agile-encrypted test workbooks serve the tests as
-// an implementation to check against.
+// implemented here. The tests check them against the corpus's files, excelize's Encrypt and
+// its Agile-encrypted test workbooks, and an RC4 CryptoAPI workbook whose build LibreOffice
+// read.
 
 import (
 	"fmt"

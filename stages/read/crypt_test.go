@@ -2,8 +2,11 @@ package read_test
 
 import (
 	"bytes"
+	"crypto/rc4"
+	"crypto/sha1"
 	"encoding/binary"
 	"errors"
+	"fmt"
 	"io"
 	"math/rand/v2"
 	"os"
@@ -13,6 +16,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	unicode16 "unicode/utf16"
 
 	"github.com/xuri/excelize/v2"
 
@@ -356,4 +360,89 @@ func TestEncryptedXLSXHostile(t *testing.T) {
 		}
 	}
 	xlsxNoTempFiles(t, tmp)
+}
+
+// buildXLSCryptoAPI builds a workbook of sheets encrypted with RC4 CryptoAPI ([MS-OFFCRYPTO]
+// 2.3.5, [MS-XLS] 2.2.10), password and a key of keyBits (a 128-bit one: its FILEPASS record
+// may say another length), as Excel 2002 and later write it. LibreOffice, whose decryptor is
+// its own, opened a workbook built so with the default password and showed its 61 rows.
+func buildXLSCryptoAPI(password string, keyBits int, sheets ...xlsSheet) []byte {
+	salt := []byte("0123456789abcdef")
+	pw := unicode16.Encode([]rune(password))
+	h0 := sha1.New()
+	h0.Write(salt)
+	binary.Write(h0, binary.LittleEndian, pw)
+	base := h0.Sum(nil)
+	key := func(block int) []byte {
+		k := sha1.Sum(binary.LittleEndian.AppendUint32(slices.Clone(base), uint32(block)))
+		return k[:16]
+	}
+	verifier := []byte("the verifier 16b")
+	hash := sha1.Sum(verifier)
+	encVerifier := slices.Concat(verifier, hash[:])
+	c, _ := rc4.NewCipher(key(0))
+	c.XORKeyStream(encVerifier, encVerifier)
+
+	header := xlsRec(0, uint32(0x04), uint32(0), uint32(0x6801), uint32(0x8004), uint32(keyBits), uint32(1), uint32(0), uint32(0)).body
+	header = append(header, unicodeZ("Microsoft Enhanced Cryptographic Provider v1.0")...)
+	filePass := xlsRec(0x002F, 1, 4, 2, uint32(0x04), uint32(len(header)), header,
+		uint32(16), salt, encVerifier[:16], uint32(20), encVerifier[16:])
+	stream := buildXLSStream([]xlsRecord{filePass}, sheets...)
+
+	// The key stream of the whole stream, 1024 bytes a key, applied to what is encrypted.
+	ks := make([]byte, (len(stream)+1023)/1024*1024)
+	for b := 0; b*1024 < len(ks); b++ {
+		c, _ := rc4.NewCipher(key(b))
+		c.XORKeyStream(ks[b*1024:(b+1)*1024], ks[b*1024:(b+1)*1024])
+	}
+	for off, encrypting := 0, false; off+4 <= len(stream); {
+		id, n := binary.LittleEndian.Uint16(stream[off:]), int(binary.LittleEndian.Uint16(stream[off+2:]))
+		from := off + 4
+		switch {
+		case id == 0x0809 || id == 0x002F:
+			from = off + 4 + n
+		case id == 0x0085:
+			from = off + 8
+		}
+		if encrypting {
+			for i := from; i < off+4+n; i++ {
+				stream[i] ^= ks[i]
+			}
+		}
+		encrypting = encrypting || id == 0x002F
+		off += 4 + n
+	}
+	return xlsBuildCFB("Workbook", stream)
+}
+
+// unicodeZ is s in UTF-16LE with a terminating NUL.
+func unicodeZ(s string) []byte {
+	var b []byte
+	for _, c := range unicode16.Encode([]rune(s + "\x00")) {
+		b = binary.LittleEndian.AppendUint16(b, c)
+	}
+	return b
+}
+
+// TestXLSCryptoAPI reads a workbook encrypted with RC4 CryptoAPI, a 128-bit key and the default
+// password, and refuses one with another password, and one with a 40-bit key.
+func TestXLSCryptoAPI(t *testing.T) {
+	// Over 1024 bytes, so that the key changes within the sheet, and a record crosses the change.
+	sheet := xlsSheet{name: "Leads", recs: xlsHeader("Email", "Score")}
+	var want []sheetRow
+	for i := range 60 {
+		email := fmt.Sprintf("lead%02d@example.com", i)
+		sheet.recs = append(sheet.recs, xlsLabel(i+1, 0, email), xlsNumber(i+1, 1, 0, float64(i)+0.5))
+		want = append(want, sheetRow{i + 2, []string{email, fmt.Sprintf("%d.5", i)}, ""})
+	}
+	_, rows := readAllXLS(t, buildXLSCryptoAPI("VelvetSweatshop", 128, sheet), read.Options{})
+	checkXLSRows(t, rows, want)
+	_, err := openXLSBytes(t, buildXLSCryptoAPI("secret", 128, sheet), read.Options{})
+	if err == nil || err.Error() != xlsProtected {
+		t.Errorf("another password: %v", err)
+	}
+	_, err = openXLSBytes(t, buildXLSCryptoAPI("VelvetSweatshop", 40, sheet), read.Options{})
+	if want := "the XLS file is protected with a password and encrypted with RC4 CryptoAPI with a 40-bit key, which is not read: " + removePassword; err == nil || err.Error() != want {
+		t.Errorf("40-bit key: %v\nwant %s", err, want)
+	}
 }

@@ -3,11 +3,13 @@ package read
 import (
 	"crypto/md5"
 	"crypto/rc4"
+	"crypto/sha1"
 	"crypto/subtle"
 	"encoding/binary"
+	"slices"
 )
 
-// An encrypted BIFF8 workbook ([MS-XLS] 2.2.10, [MS-OFFCRYPTO] 2.3.6) has a FILEPASS
+// An encrypted BIFF8 workbook ([MS-XLS] 2.2.10, [MS-OFFCRYPTO] 2.3.5 and 2.3.6) has a FILEPASS
 // record right after the globals' BOF record. Every byte of the Workbook stream after it is
 // encrypted with RC4 as if the whole stream were, the key changing every 1024 bytes of the
 // stream (block n's key is derived from the password, the salt and n), except: record headers
@@ -35,8 +37,8 @@ type biffDecryptor struct {
 }
 
 // newBiffDecryptor reads a FILEPASS record's body and checks Excel's default password against
-// it. A file with another password, or encrypted in another way than RC4 (XOR obfuscation, RC4
-// CryptoAPI), is an error.
+// it. A file with another password, or encrypted in another way (XOR obfuscation), is an
+// error.
 func newBiffDecryptor(body []byte) (*biffDecryptor, error) {
 	if len(body) < 2 {
 		return nil, xlsMalformed("its FILEPASS record is cut short")
@@ -56,8 +58,7 @@ func newBiffDecryptor(body []byte) (*biffDecryptor, error) {
 	case major == 1 && minor == 1:
 		return biffRC4Key(body[6:], defaultPassword)
 	case major >= 2 && major <= 4 && minor == 2:
-		// No file encrypted so was at hand to check a decryptor against.
-		return nil, errEncryptionNotRead("XLS", "RC4 CryptoAPI")
+		return biffCryptoAPIKey(body[6:], defaultPassword)
 	}
 	return nil, errEncryptionNotRead("XLS", "RC4 encryption version %d.%d", major, minor)
 }
@@ -86,6 +87,47 @@ func biffRC4Key(h []byte, password string) (*biffDecryptor, error) {
 	}}
 	verifier, hashed := d.verifier(h[16:32], h[32:48])
 	want := md5.Sum(verifier)
+	if subtle.ConstantTimeCompare(hashed, want[:]) != 1 {
+		return nil, errPasswordProtected("XLS")
+	}
+	return d, nil
+}
+
+// biffCryptoAPIKey derives the keys of RC4 CryptoAPI encryption ([MS-OFFCRYPTO] 2.3.5) from its
+// header (flags, header size, EncryptionHeader, EncryptionVerifier) and checks them.
+func biffCryptoAPIKey(h []byte, password string) (*biffDecryptor, error) {
+	if len(h) < 8 {
+		return nil, xlsMalformed("its FILEPASS record is cut short")
+	}
+	hs := int64(le.Uint32(h[4:]))
+	if hs < 32 || hs > int64(len(h))-8 {
+		return nil, xlsMalformed("its FILEPASS record has an encryption header of a wrong size")
+	}
+	eh, v := h[8:8+hs], h[8+hs:]
+	algID, hashID, keyBits := le.Uint32(eh[8:]), le.Uint32(eh[12:]), le.Uint32(eh[16:])
+	if (algID != 0 && algID != 0x6801) || (hashID != 0 && hashID != 0x8004) {
+		return nil, errEncryptionNotRead("XLS", "RC4 CryptoAPI of algorithm %#x and hash %#x", algID, hashID)
+	}
+	if keyBits == 0 {
+		keyBits = 40
+	}
+	if keyBits != 128 { // Excel's default; shorter keys are rare, and no reader was at hand to check them against
+		return nil, errEncryptionNotRead("XLS", "RC4 CryptoAPI with a %d-bit key", keyBits)
+	}
+	// EncryptionVerifier: salt size, salt, encrypted verifier, hash size, encrypted SHA-1.
+	if len(v) < 4+16+16+4+20 || le.Uint32(v) != 16 {
+		return nil, xlsMalformed("its FILEPASS record has a verifier cut short or of a wrong salt size")
+	}
+	h0 := sha1.Sum(append(slices.Clone(v[4:20]), utf16LE(password)...))
+	d := &biffDecryptor{blockKey: func(block uint32) []byte {
+		var b [sha1.Size + 4]byte
+		copy(b[:], h0[:])
+		binary.LittleEndian.PutUint32(b[sha1.Size:], block)
+		k := sha1.Sum(b[:])
+		return k[:16]
+	}}
+	verifier, hashed := d.verifier(v[20:36], v[40:60])
+	want := sha1.Sum(verifier)
 	if subtle.ConstantTimeCompare(hashed, want[:]) != 1 {
 		return nil, errPasswordProtected("XLS")
 	}

@@ -324,6 +324,11 @@ var (
 // buildXLS builds a workbook stream of the globals records (after BOF) and the sheets, and puts
 // it in a compound file.
 func buildXLS(globals []xlsRecord, sheets ...xlsSheet) []byte {
+	return xlsBuildCFB("Workbook", buildXLSStream(globals, sheets...))
+}
+
+// buildXLSStream builds a workbook stream of the globals records (after BOF) and the sheets.
+func buildXLSStream(globals []xlsRecord, sheets ...xlsSheet) []byte {
 	var w bytes.Buffer
 	put := func(r xlsRecord) int {
 		off := w.Len()
@@ -356,7 +361,7 @@ func buildXLS(globals []xlsRecord, sheets ...xlsSheet) []byte {
 		b := w.Bytes()
 		binary.LittleEndian.PutUint32(b[patch[i]:], uint32(pos))
 	}
-	return xlsBuildCFB("Workbook", w.Bytes())
+	return w.Bytes()
 }
 
 // buildCFB builds a version-3 compound file holding one stream; a stream under 4096 bytes is
@@ -738,8 +743,8 @@ func TestXLSBuiltErrors(t *testing.T) {
 			"the XLS file is protected with a password and encrypted with XOR obfuscation, which is not read: " + removePassword, false},
 		{"unknown RC4 version", buildXLS([]xlsRecord{xlsRec(0x002F, 1, make([]byte, 52))}, xlsSheet{name: "S", recs: xlsHeader("a")}),
 			"the XLS file is protected with a password and encrypted with RC4 encryption version 0.0, which is not read: " + removePassword, false},
-		{"RC4 CryptoAPI", buildXLS([]xlsRecord{xlsRec(0x002F, 1, 4, 2, make([]byte, 52))}, xlsSheet{name: "S", recs: xlsHeader("a")}),
-			"the XLS file is protected with a password and encrypted with RC4 CryptoAPI, which is not read: " + removePassword, false},
+		{"RC4 CryptoAPI header", buildXLS([]xlsRecord{xlsRec(0x002F, 1, 4, 2, make([]byte, 52))}, xlsSheet{name: "S", recs: xlsHeader("a")}),
+			"the XLS file is malformed: its FILEPASS record has an encryption header of a wrong size", false},
 		{"FILEPASS cut short", buildXLS([]xlsRecord{xlsRec(0x002F, 1, 1, 1, make([]byte, 40))}, xlsSheet{name: "S", recs: xlsHeader("a")}),
 			"the XLS file is malformed: its FILEPASS record is cut short", false},
 		{"BIFF5 stream", xlsBuildCFB("Book", []byte{0x09, 0x08, 8, 0, 0, 5, 5, 0, 0, 0, 0, 0}),
