@@ -55,8 +55,9 @@ var (
 	ole2Signature = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
 )
 
-// Open detects f's format by its content — an XLSX workbook (a zip archive), a legacy XLS
-// workbook (an OLE2 compound file) or else text, read as CSV — and opens it. Errors say what is
+// Open detects f's format by its content — an XLSX workbook (a zip archive, or an OLE2 compound
+// file holding one encrypted with Excel's default password), a legacy XLS workbook (an OLE2
+// compound file) or else text, read as CSV — and opens it. Errors say what is
 // wrong with the file and wrap ErrEmpty, ErrNotText, ErrNoHeader, ErrTooManyColumns or
 // ErrFormat; reading past a row limit gives ErrTooManyRows.
 func Open(f *os.File, opts Options) (Reader, error) {
@@ -76,9 +77,9 @@ func Open(f *os.File, opts Options) (Reader, error) {
 	return OpenCSV(f, opts.CSV)
 }
 
-// Detect names the format Open reads f as, by its content: "xlsx" (a zip archive), "xls" (an
-// OLE2 compound file, or a BIFF stream without one: an Excel 2.x–4.x worksheet) or "csv"
-// (anything else).
+// Detect names the format Open reads f as, by its content: "xlsx" (a zip archive, or an OLE2
+// compound file holding an encrypted XLSX package), "xls" (another OLE2 compound file, or a
+// BIFF stream without one: an Excel 2.x–4.x worksheet) or "csv" (anything else).
 func Detect(f *os.File) (string, error) {
 	head := make([]byte, len(ole2Signature))
 	n, err := f.ReadAt(head, 0)
@@ -88,7 +89,12 @@ func Detect(f *os.File) (string, error) {
 	switch head = head[:n]; {
 	case bytes.HasPrefix(head, zipSignature):
 		return "xlsx", nil
-	case bytes.HasPrefix(head, ole2Signature), isBIFFStream(head):
+	case bytes.HasPrefix(head, ole2Signature):
+		if isEncryptedXLSX(f) {
+			return "xlsx", nil
+		}
+		return "xls", nil
+	case isBIFFStream(head):
 		return "xls", nil
 	}
 	return "csv", nil
@@ -102,6 +108,13 @@ func isBIFFStream(head []byte) bool {
 	}
 	n := le.Uint16(head[2:])
 	return isBOF(le.Uint16(head)) && n >= 4 && n <= 20
+}
+
+// isOLE2 reports whether f starts with the signature of an OLE2 compound file.
+func isOLE2(f *os.File) bool {
+	head := make([]byte, len(ole2Signature))
+	n, _ := f.ReadAt(head, 0)
+	return bytes.Equal(head[:n], ole2Signature)
 }
 
 // Format names the CSV format.

@@ -26,8 +26,8 @@ func (s Sheet) Visible() bool { return s.Visibility == "visible" }
 
 // Sheets lists the worksheets of a spreadsheet f in the workbook's order, hidden ones included,
 // reading only the workbook's index: xl/workbook.xml of an XLSX file, within opts' caps, or an
-// XLS file's globals. A CSV file is an error wrapping ErrNotWorkbook; a malformed workbook one
-// wrapping ErrFormat.
+// XLS file's globals (an encrypted workbook is decrypted as Open decrypts it). A CSV file is an
+// error wrapping ErrNotWorkbook; a malformed workbook one wrapping ErrFormat.
 func Sheets(f *os.File, opts Options) ([]Sheet, error) {
 	format, err := Detect(f)
 	if err != nil {
@@ -49,8 +49,19 @@ var (
 	xlsVisibility  = [4]string{"visible", "hidden", "very_hidden", "very_hidden"}
 )
 
-// xlsxSheets reads the sheets from xl/workbook.xml, after the zip checks Open makes.
+// xlsxSheets reads the sheets from xl/workbook.xml, after the zip checks Open makes. An
+// encrypted workbook is decrypted first, into a temporary file removed on return.
 func xlsxSheets(f *os.File, opts Options) ([]Sheet, error) {
+	if isOLE2(f) {
+		res := &xlsxResources{}
+		defer res.close()
+		plain, err := decryptXLSXToTemp(f, res)
+		if err != nil {
+			return nil, err
+		}
+		defer plain.Close()
+		f = plain
+	}
 	st, err := f.Stat()
 	if err != nil {
 		return nil, fmt.Errorf("read file: %w", err)

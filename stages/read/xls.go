@@ -59,7 +59,8 @@ func recoverXLS(err *error) {
 // are malformed. A row's cells run up to its last non-blank one; a row with non-blank cells past
 // the header's width, a corrupt cell record, a cell record of an older BIFF version that is not
 // read, or a cell past column IV (256) is malformed. A resumed read (Options.CSV.StartRow)
-// skips the rows up to that row; batches carry no offset (Batch.Offset is 0).
+// skips the rows up to that row; batches carry no offset (Batch.Offset is 0). A workbook
+// encrypted with Excel's default password is decrypted as its records are read (crypt.go).
 func openXLS(f *os.File, opts Options) (_ Reader, err error) {
 	defer recoverXLS(&err)
 	book, err := openXLSBook(f)

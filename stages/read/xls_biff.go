@@ -65,7 +65,8 @@ type xlsBook struct {
 	sst      []string
 	xfKind   []fmtKind // the kind of number format of each cell format (XF)
 	date1904 bool
-	legacy   *legacyBIFF // a BIFF3 or BIFF4 worksheet file (xls_legacy.go); nil for BIFF8
+	legacy   *legacyBIFF    // a BIFF3 or BIFF4 worksheet file (xls_legacy.go); nil for BIFF8
+	dec      *biffDecryptor // of an encrypted workbook (see crypt_xls.go), else nil
 }
 
 type xlsSheetInfo struct {
@@ -84,10 +85,13 @@ type recReader struct {
 	pos  int64 // offset of the next record
 
 	overrun bool // a record's length ran past the end of the stream
+
+	dec   *biffDecryptor // decrypts the records of an encrypted stream, when set
+	plain []byte         // the body of the last record, decrypted
 }
 
-func newRecReader(r io.ReaderAt, size, pos int64) *recReader {
-	return &recReader{r: r, size: size, buf: make([]byte, 128<<10), pos: pos}
+func newRecReader(r io.ReaderAt, size, pos int64, dec *biffDecryptor) *recReader {
+	return &recReader{r: r, size: size, buf: make([]byte, 128<<10), pos: pos, dec: dec}
 }
 
 // next returns the next record; body is valid until the following call. It returns io.EOF at
@@ -106,6 +110,11 @@ func (rr *recReader) next() (id uint16, body []byte, off int64, err error) {
 		return 0, nil, off, err
 	}
 	rr.pos = off + 4 + int64(n)
+	if rr.dec != nil { // decrypted in a copy: the buffer may be read again
+		rr.plain = append(rr.plain[:0], body...)
+		body = rr.plain
+		rr.dec.record(id, off, body)
+	}
 	return id, body, off, nil
 }
 
@@ -130,6 +139,15 @@ func (rr *recReader) bytes(off int64, n int) ([]byte, error) {
 		}
 	}
 	return rr.buf[off-rr.base : off-rr.base+int64(n)], nil
+}
+
+// recordAt reads the record at stream offset off into a new buffer, decrypted.
+func (b *xlsBook) recordAt(off int64) (id uint16, body []byte, err error) {
+	id, body, err = readRecordAt(b.r, b.size, off)
+	if err == nil && b.dec != nil {
+		b.dec.record(id, off, body)
+	}
+	return id, body, err
 }
 
 // readRecordAt reads the record at stream offset off into a new buffer.
@@ -326,7 +344,7 @@ func utf16String(u []uint16) string {
 // readGlobals reads the workbook globals at the start of the stream.
 func readGlobals(r io.ReaderAt, size int64) (*xlsBook, error) {
 	b := &xlsBook{r: r, size: size}
-	rr := newRecReader(r, size, 0)
+	rr := newRecReader(r, size, 0, nil)
 	id, body, _, err := rr.next()
 	if err != nil && !errors.Is(err, io.EOF) && !rr.overrun {
 		return nil, err
@@ -371,7 +389,13 @@ func readGlobals(r io.ReaderAt, size int64) (*xlsBook, error) {
 			}
 			return b, nil
 		case recFilePass:
-			return nil, &xlsErr{msg: "the XLS workbook is password-protected (encrypted); open it, remove the password and save it again"}
+			if b.dec != nil {
+				return nil, xlsMalformed("it has two FILEPASS records")
+			}
+			if b.dec, err = newBiffDecryptor(body); err != nil {
+				return nil, err
+			}
+			rr.dec = b.dec
 		case recBoundSheet:
 			if len(body) < 8 {
 				return nil, xlsMalformed("a sheet record (BOUNDSHEET) is cut short")
@@ -495,7 +519,7 @@ func newSheetCursor(b *xlsBook, sh xlsSheetInfo) (*sheetCursor, error) {
 	if sh.pos < 0 || sh.pos == 0 && b.legacy == nil || sh.pos >= b.size {
 		return nil, xlsMalformed("sheet %q starts at offset %d, outside the workbook stream (%d bytes)", sh.name, sh.pos, b.size)
 	}
-	c := &sheetCursor{b: b, rr: newRecReader(b.r, b.size, sh.pos)}
+	c := &sheetCursor{b: b, rr: newRecReader(b.r, b.size, sh.pos, b.dec)}
 	id, body, _, err := c.rr.next()
 	if err != nil {
 		return nil, err
@@ -559,7 +583,7 @@ func (c *sheetCursor) next() (id uint16, body []byte, off int64, ok bool, err er
 	}
 	off = int64(c.refs[0].off)
 	c.refs = c.refs[1:]
-	id, body, err = readRecordAt(c.b.r, c.b.size, off)
+	id, body, err = c.b.recordAt(off)
 	return id, body, off, err == nil, err
 }
 
@@ -693,7 +717,7 @@ func (b *xlsBook) decode(dst []xcell, id uint16, body []byte, off int64) (cells 
 // FORMULA record at stream offset off (after its shared-formula, array or table records).
 func (b *xlsBook) formulaString(off int64) (string, bool) {
 	for range 4 {
-		id, body, err := readRecordAt(b.r, b.size, off)
+		id, body, err := b.recordAt(off)
 		if err != nil {
 			return "", false
 		}
@@ -708,7 +732,7 @@ func (b *xlsBook) formulaString(off int64) (string, bool) {
 			segs := [][]byte{body}
 			// A long result goes on in CONTINUE records; 65535 characters take at most 17.
 			for range 17 {
-				id, body, err := readRecordAt(b.r, b.size, off)
+				id, body, err := b.recordAt(off)
 				if err != nil || id != recContinue {
 					break
 				}

@@ -122,7 +122,7 @@ func readLegacy(r io.ReaderAt, size int64) (*xlsBook, error) {
 	b := &xlsBook{r: r, size: size, legacy: l, sheets: []xlsSheetInfo{{name: "Sheet1"}}}
 	var formats []string
 	var xfFmt []uint16
-	rr := newRecReader(r, size, 0)
+	rr := newRecReader(r, size, 0, nil) // a protected worksheet is refused below
 	for {
 		id, body, _, err := rr.next()
 		if errors.Is(err, io.EOF) {

@@ -325,6 +325,11 @@ var (
 // buildXLS builds a workbook stream of the globals records (after BOF) and the sheets, and puts
 // it in a compound file.
 func buildXLS(globals []xlsRecord, sheets ...xlsSheet) []byte {
+	return xlsBuildCFB("Workbook", buildXLSStream(globals, sheets...))
+}
+
+// buildXLSStream builds a workbook stream of the globals records (after BOF) and the sheets.
+func buildXLSStream(globals []xlsRecord, sheets ...xlsSheet) []byte {
 	var w bytes.Buffer
 	put := func(r xlsRecord) int {
 		off := w.Len()
@@ -357,7 +362,7 @@ func buildXLS(globals []xlsRecord, sheets ...xlsSheet) []byte {
 		b := w.Bytes()
 		binary.LittleEndian.PutUint32(b[patch[i]:], uint32(pos))
 	}
-	return xlsBuildCFB("Workbook", w.Bytes())
+	return w.Bytes()
 }
 
 // buildCFB builds a version-3 compound file holding one stream; a stream under 4096 bytes is
@@ -840,8 +845,14 @@ func TestXLSBuiltErrors(t *testing.T) {
 		want      string
 		xlsHeader bool // ErrNoHeader rather than ErrFormat
 	}{
-		{"encrypted", buildXLS([]xlsRecord{xlsRec(0x002F, 1, make([]byte, 52))}, xlsSheet{name: "S", recs: xlsHeader("a")}),
-			"the XLS workbook is password-protected (encrypted); open it, remove the password and save it again", false},
+		{"XOR obfuscation", buildXLS([]xlsRecord{xlsRec(0x002F, 0, 0x1234, 0x5678)}, xlsSheet{name: "S", recs: xlsHeader("a")}),
+			"the XLS file is protected with a password and encrypted with XOR obfuscation, which is not read: " + removePassword, false},
+		{"unknown RC4 version", buildXLS([]xlsRecord{xlsRec(0x002F, 1, make([]byte, 52))}, xlsSheet{name: "S", recs: xlsHeader("a")}),
+			"the XLS file is protected with a password and encrypted with RC4 encryption version 0.0, which is not read: " + removePassword, false},
+		{"RC4 CryptoAPI header", buildXLS([]xlsRecord{xlsRec(0x002F, 1, 4, 2, make([]byte, 52))}, xlsSheet{name: "S", recs: xlsHeader("a")}),
+			"the XLS file is malformed: its FILEPASS record has an encryption header of a wrong size", false},
+		{"FILEPASS cut short", buildXLS([]xlsRecord{xlsRec(0x002F, 1, 1, 1, make([]byte, 40))}, xlsSheet{name: "S", recs: xlsHeader("a")}),
+			"the XLS file is malformed: its FILEPASS record is cut short", false},
 		{"BIFF5 stream", xlsBuildCFB("Book", []byte{0x09, 0x08, 8, 0, 0, 5, 5, 0, 0, 0, 0, 0}),
 			"the XLS workbook is in the Excel 5.0/95 format (BIFF5), which is not read; save it as .xlsx or CSV", false},
 		{"BIFF5 record", xlsBuildCFB("Workbook", []byte{0x09, 0x08, 8, 0, 0, 5, 5, 0, 0, 0, 0, 0}),
@@ -1032,6 +1043,11 @@ func FuzzXLS(f *testing.F) {
 	for _, name := range []string{"prospects.xls", "header-row2.xls", "many.xls"} {
 		f.Add(xlsFixture(f, name))
 	}
+	encrypted, err := os.ReadFile(corpusFile(f, "messytables-encrypted_no_password.xls")) // RC4, 6 KiB
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(encrypted)
 	f.Add(buildXLS(xlsSST(2, xlsCat(xlsU16(3), []byte{0}, []byte("abc"), xlsU16(3), []byte{1}, []byte{'d', 0}), []byte{0, 'e', 'f'}),
 		xlsSheet{name: "S", recs: append(xlsHeader("a", "b"), xlsRec(xLabelSST, 1, 0, 0, uint32(1)), xlsNumber(1, 1, 0, 2.5),
 			xlsFormula(2, 0, xlsFormulaResult(0, 0)), xlsRec(xString, "s"), xlsLabel(1, 0, "x"))}))

@@ -16,7 +16,9 @@ package read
 // element they open (xlsx_xmlcheck.go: excelize's row iterator stops at an XML syntax error
 // without a word, and the rows after it would be lost).
 // Each of these failures, and a panic of excelize on a crafted file, is an error wrapping
-// ErrFormat that names XLSX.
+// ErrFormat that names XLSX. A workbook encrypted with Excel's default password (an OLE2
+// compound file) is decrypted into a temporary file first, and that file is checked and read
+// (crypt.go).
 //
 // Sheet: Options.Sheet names it (case-insensitively, as Excel does), hidden or not; else the first
 // visible sheet of the workbook, in the workbook's order, the one Excel opens on. An unknown name
@@ -149,8 +151,13 @@ var errXLSXSpent = io.EOF
 
 // openXLSX opens the worksheet of an XLSX workbook that opts name and reads its header. A panic
 // of excelize on a crafted file is returned as an error wrapping ErrFormat.
+// An encrypted workbook (an OLE2 compound file) is decrypted first (see crypt.go).
 func openXLSX(f *os.File, opts Options) (Reader, error) {
-	x, err := OpenXLSX(f, opts)
+	open := OpenXLSX
+	if isOLE2(f) {
+		open = openEncryptedXLSX
+	}
+	x, err := open(f, opts)
 	if err != nil {
 		return nil, err
 	}
@@ -161,7 +168,12 @@ func openXLSX(f *os.File, opts Options) (Reader, error) {
 // header. Errors say what is wrong with the file and wrap ErrFormat, ErrEmpty or ErrNoHeader;
 // an unknown opts.Sheet is an error listing the workbook's sheets.
 func OpenXLSX(f *os.File, opts Options) (x *XLSX, err error) {
-	res := &xlsxResources{}
+	return openXLSXWith(f, opts, &xlsxResources{})
+}
+
+// openXLSXWith is OpenXLSX with resources to release when the reader closes (or fails): its
+// temporary files go in res.dir, made here when it is empty.
+func openXLSXWith(f *os.File, opts Options, res *xlsxResources) (x *XLSX, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			x, err = nil, malformedXLSX(p)
@@ -200,8 +212,10 @@ func OpenXLSX(f *os.File, opts Options) (x *XLSX, err error) {
 		}
 	}()
 
-	if res.dir, err = os.MkdirTemp("", "leadpipe-xlsx-"); err != nil {
-		return nil, fmt.Errorf("read xlsx: %w", err)
+	if res.dir == "" {
+		if res.dir, err = os.MkdirTemp("", "leadpipe-xlsx-"); err != nil {
+			return nil, fmt.Errorf("read xlsx: %w", err)
+		}
 	}
 	xo := excelize.Options{
 		UnzipSizeLimit:    maxUnzipped,

@@ -160,7 +160,8 @@ func readAll(t *testing.T, open func() (read.Reader, error), size int) sheet {
 	}
 }
 
-// fixtures are spreadsheets good and bad, by name.
+// fixtures are spreadsheets good and bad, by name; encrypted.xlsx is leads.xlsx encrypted with
+// Excel's default password, which the child decrypts into a temporary file of its own.
 func fixtures(t *testing.T) map[string]string {
 	t.Helper()
 	book := leadsBook(t)
@@ -173,8 +174,18 @@ func fixtures(t *testing.T) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	encrypted, err := excelize.Encrypt(book, &excelize.Options{Password: "VelvetSweatshop"}) // Excel's default password
+	if err != nil {
+		t.Fatal(err)
+	}
+	protected, err := excelize.Encrypt(book, &excelize.Options{Password: "secret"})
+	if err != nil {
+		t.Fatal(err)
+	}
 	return map[string]string{
 		"leads.xlsx":       write(t, "leads.xlsx", book),
+		"encrypted.xlsx":   write(t, "encrypted.xlsx", encrypted),
+		"protected.xlsx":   write(t, "protected.xlsx", protected),
 		"truncated.xlsx":   write(t, "truncated.xlsx", book[:len(book)*2/3]),
 		"no-workbook.xlsx": write(t, "no-workbook.xlsx", noWorkbook.Bytes()),
 		"prospects.xls":    "../testdata/xls/prospects.xls",
@@ -215,6 +226,25 @@ func TestSameAsInProcess(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// TestEncrypted checks that a child reads a workbook encrypted with Excel's default password as
+// this process reads it unencrypted, and refuses one with another password as this process
+// does, leaving no temporary file.
+func TestEncrypted(t *testing.T) {
+	tempDir(t)
+	p := &isolate.Parser{}
+	files := fixtures(t)
+	want := readAll(t, func() (read.Reader, error) { return read.Open(open(t, files["leads.xlsx"]), read.Options{}) }, 7)
+	got := readAll(t, func() (read.Reader, error) { return p.Open(open(t, files["encrypted.xlsx"]), read.Options{}) }, 7)
+	if want.Err != "" || !reflect.DeepEqual(got, want) {
+		t.Errorf("encrypted:\n got %+v\nwant %+v", got, want)
+	}
+	_, err := p.Open(open(t, files["protected.xlsx"]), read.Options{})
+	const msg = "the XLSX file is protected with a password: open it in Excel, remove the password (File > Info > Protect Workbook > Encrypt with Password, clear it) and save it, then import it again"
+	if err == nil || !errors.Is(err, read.ErrFormat) || !strings.Contains(err.Error(), msg) {
+		t.Errorf("protected: %v", err)
 	}
 }
 
