@@ -516,12 +516,13 @@ func odsTime(v string) (string, bool) {
 // odsGuard feeds content.xml to the XML decoder a byte at a time (the decoder reads an
 // io.ByteReader directly), so that no token can grow without bound: a run of text over
 // odsMaxRunBytes is cut short (the rest of it up to the next '<' is dropped, and cut is set, so
-// that the cell reads as over-long), and a tag (from '<' to '>') over odsMaxRunBytes, or an
-// entity reference over 64 bytes, fails the file.
+// that the cell reads as over-long), and a tag (from '<' to its '>', quoted attribute values
+// included) over odsMaxRunBytes, or an entity reference over 64 bytes, fails the file.
 type odsGuard struct {
 	r      *bufio.Reader
-	run    int  // bytes since the last '<' or '>'
-	text   bool // between '>' and '<'
+	run    int  // bytes of the current text run or tag
+	text   bool // in text, not in a tag
+	quote  byte // in a tag, the quote of the attribute value being read, or 0
 	entity int  // bytes of the entity reference being read, 0 outside one
 	cut    bool // a text run was cut short
 }
@@ -536,10 +537,19 @@ func (g *odsGuard) ReadByte() (byte, error) {
 	if err != nil {
 		return 0, err
 	}
-	switch b {
-	case '<':
-		g.run, g.text, g.entity = 0, false, 0
-	case '>':
+	// '<' always starts a tag (it is escaped in text and attribute values); '>' ends one unless
+	// it is in an attribute value, and is text in text.
+	switch {
+	case b == '<':
+		g.run, g.text, g.quote, g.entity = 0, false, 0, 0
+	case g.text:
+	case g.quote != 0:
+		if b == g.quote {
+			g.quote = 0
+		}
+	case b == '"' || b == '\'':
+		g.quote = b
+	case b == '>':
 		g.run, g.text = 0, true
 	}
 	g.run++
@@ -572,7 +582,7 @@ func (g *odsGuard) ReadByte() (byte, error) {
 			return 0, err
 		}
 		if b == '<' {
-			g.run, g.text, g.entity = 1, false, 0
+			g.run, g.text, g.quote, g.entity = 1, false, 0, 0
 			return b, nil
 		}
 	}
