@@ -7,7 +7,8 @@ package read
 // and whose content.xml holds every sheet. Detect names a zip "ods" when its first part is an
 // OpenDocument mimetype, or, lacking one, when it holds content.xml and no xl/workbook.xml; a
 // zip of another OpenDocument type (a text document, a presentation) fails with a message
-// naming it. The zip is checked as an XLSX one is (see checkZip): at most
+// naming it, and so does a password-protected one (its manifest lists encryption data). The zip
+// is checked as an XLSX one is (see checkZip): at most
 // Options.MaxUnzippedBytes declared unzipped, no two parts of the same name, and every part
 // unzipped once, before the first row is returned, to check its size and checksum.
 //
@@ -67,6 +68,7 @@ import (
 	"archive/zip"
 	"context"
 	"encoding/binary"
+	"encoding/xml"
 	"fmt"
 	"io"
 	"os"
@@ -218,7 +220,35 @@ func odsCheckZip(ra io.ReaderAt, size int64, opts Options) (*zip.Reader, error) 
 	if zipPart(zr, "content.xml") == nil {
 		return nil, fmt.Errorf("%w: the file is not a valid ODS spreadsheet: it has no content.xml", ErrFormat)
 	}
+	if odsEncrypted(zr) {
+		return nil, fmt.Errorf("%w: the ODS file is password-protected: open it in LibreOffice with its password, save it without one "+
+			"(File > Save As, with \"Save with password\" unchecked) or as CSV, and import that", ErrFormat)
+	}
 	return zr, nil
+}
+
+// odsEncrypted reports whether the manifest of the spreadsheet (its first MiB) says a part is
+// encrypted: a password-protected file, whose content.xml is no XML.
+func odsEncrypted(zr *zip.Reader) bool {
+	zf := zipPart(zr, "meta-inf/manifest.xml")
+	if zf == nil {
+		return false
+	}
+	rc, err := zf.Open()
+	if err != nil {
+		return false
+	}
+	defer rc.Close()
+	d := xml.NewDecoder(io.LimitReader(rc, 1<<20))
+	for {
+		t, err := d.RawToken()
+		if err != nil {
+			return false
+		}
+		if se, ok := t.(xml.StartElement); ok && se.Name.Local == "encryption-data" {
+			return true
+		}
+	}
 }
 
 // openContent opens content.xml and reads it up to office:spreadsheet.

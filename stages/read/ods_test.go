@@ -451,6 +451,14 @@ func TestODSDetect(t *testing.T) {
 			`unsupported file format: the file is an OpenDocument file of type "text", not a spreadsheet; save it as ODS, XLSX or CSV`},
 		{"text body", odsZip(t, [2]string{"content.xml", `<office:document-content ` + odsNamespaces + `><office:body><office:text/></office:body></office:document-content>`}), read.Options{}, "ods",
 			`unsupported file format: the file is an OpenDocument text, not a spreadsheet; save it as ODS, XLSX or CSV`},
+		{"password", odsZip(t, [2]string{"mimetype", "application/vnd.oasis.opendocument.spreadsheet"},
+			[2]string{"META-INF/manifest.xml", `<manifest:manifest xmlns:manifest="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0">` +
+				`<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml" manifest:size="10996">` +
+				`<manifest:encryption-data manifest:checksum-type="urn:oasis:names:tc:opendocument:xmlns:manifest:1.0#sha256-1k" manifest:checksum="x">` +
+				`<manifest:algorithm manifest:algorithm-name="http://www.w3.org/2001/04/xmlenc#aes256-cbc" manifest:initialisation-vector="x"/>` +
+				`</manifest:encryption-data></manifest:file-entry></manifest:manifest>`},
+			[2]string{"content.xml", "\x8f\x13 encrypted bytes"}), read.Options{}, "ods",
+			`unsupported file format: the ODS file is password-protected: open it in LibreOffice with its password, save it without one (File > Save As, with "Save with password" unchecked) or as CSV, and import that`},
 		{"no content", odsZip(t, [2]string{"mimetype", "application/vnd.oasis.opendocument.spreadsheet"}, manifest), read.Options{}, "ods",
 			`unsupported file format: the file is not a valid ODS spreadsheet: it has no content.xml`},
 		{"xlsx", xlsxParts(t, map[string]string{"xl/worksheets/sheet1.xml": xlsxSheet(`<c r="A1" t="inlineStr"><is><t>Email</t></is></c>`)}), read.Options{}, "xlsx", ""},
