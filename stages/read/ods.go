@@ -108,8 +108,11 @@ func isODS(ra io.ReaderAt, size int64) bool {
 			return true // the usual case, without reading the zip's directory
 		}
 	}
+	if n, ok := zipEntries(ra, size); !ok || n > maxZipEntries {
+		return false // the XLSX reader's checks say what is wrong, in the child process
+	}
 	zr, err := zip.NewReader(ra, size)
-	if err != nil || len(zr.File) > maxZipEntries {
+	if err != nil {
 		return false
 	}
 	if zf := zipPart(zr, "mimetype"); zf != nil {
@@ -123,6 +126,25 @@ func isODS(ra io.ReaderAt, size int64) bool {
 		return err == nil && string(mime) == odsMimePrefix
 	}
 	return zipPart(zr, "content.xml") != nil && zipPart(zr, "xl/workbook.xml") == nil
+}
+
+// zipEntries reads the number of entries of the zip archive ra, of size bytes, from its end of
+// central directory record, so that Detect reads no directory of a million entries (in the
+// daemon: the parsers run in child processes). ok is false when there is no such record, or
+// the count is in a ZIP64 record.
+func zipEntries(ra io.ReaderAt, size int64) (n int, ok bool) {
+	const eocdLen = 22
+	tail := make([]byte, min(size, eocdLen+0xFFFF)) // the record, and a comment of at most 64 KiB
+	if _, err := ra.ReadAt(tail, size-int64(len(tail))); err != nil {
+		return 0, false
+	}
+	for i := len(tail) - eocdLen; i >= 0; i-- {
+		if string(tail[i:i+4]) == "PK\x05\x06" {
+			n := binary.LittleEndian.Uint16(tail[i+10:])
+			return int(n), n != 0xFFFF
+		}
+	}
+	return 0, false
 }
 
 // ODS reads one sheet of an OpenDocument spreadsheet row by row. It is not safe for concurrent

@@ -632,3 +632,28 @@ func errText(err error) string {
 	}
 	return err.Error()
 }
+
+// TestODSDetectManyParts tells a zip of more parts than a workbook may have from an ODS
+// spreadsheet by its end record alone: Detect runs in the daemon, and reads no directory of a
+// hostile zip (the reader then refuses it in the child process).
+func TestODSDetectManyParts(t *testing.T) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for i := range 70000 {
+		_, err := zw.CreateHeader(&zip.FileHeader{Name: fmt.Sprint(i), Method: zip.Store})
+		xlsxCheck(t, err)
+	}
+	xlsxCheck(t, zw.Close())
+	f, err := os.Open(odsWrite(t, buf.Bytes()))
+	xlsxCheck(t, err)
+	defer f.Close()
+	var format string
+	allocs := testing.AllocsPerRun(3, func() { format, err = read.Detect(f) })
+	if format != "xlsx" || err != nil || allocs > 100 {
+		t.Errorf("Detect = %q, %v with %v allocations; want xlsx, with few", format, err, allocs)
+	}
+	_, err = read.Open(f, read.Options{})
+	if want := "unsupported file format: the file is not a valid XLSX workbook: its zip archive has 70000 parts (at most 65536)"; errText(err) != want {
+		t.Errorf("Open error %v, want %q", err, want)
+	}
+}
