@@ -4,13 +4,15 @@ package read
 //
 // An OpenDocument spreadsheet (.ods, LibreOffice's own format; also its .ots templates) is a
 // zip archive whose first part, mimetype, says application/vnd.oasis.opendocument.spreadsheet,
-// and whose content.xml holds every sheet. Detect names a zip "ods" when its first part is an
-// OpenDocument mimetype, or, lacking one, when it holds content.xml and no xl/workbook.xml; a
-// zip of another OpenDocument type (a text document, a presentation) fails with a message
-// naming it, and so does a password-protected one (its manifest lists encryption data). The zip
-// is checked as an XLSX one is (see checkZip): at most
-// Options.MaxUnzippedBytes declared unzipped, no two parts of the same name, and every part
-// unzipped once, before the first row is returned, to check its size and checksum.
+// and whose content.xml holds every sheet. Detect names a zip "ods" when its mimetype part
+// (read where the format puts it, first and stored; else found in the zip's directory, unless
+// the directory lists more parts than a workbook may have) names an OpenDocument type, or,
+// lacking one, when it holds content.xml and no xl/workbook.xml. A zip of another OpenDocument
+// type (a text document, a presentation) fails with a message naming it, and so does a
+// password-protected one (its manifest lists encryption data). The zip is checked as an XLSX
+// one is (see checkZip): at most Options.MaxUnzippedBytes declared unzipped, no two parts of
+// the same name, and every part unzipped once, before the first row is returned, to check its
+// size and checksum.
 //
 // No library: of the Go ODS readers found, none is in the project's lists of vetted modules
 // (go-partial.tsv), and each reads content.xml whole: github.com/knieriem/odf (and its forks,
