@@ -328,8 +328,8 @@ func (p *odsParser) readCell(se xml.StartElement) (odsCell, error) {
 		}
 	case "float", "percentage", "currency":
 		v, err := strconv.ParseFloat(odsAttr(se, nsOffice, "value"), 64)
-		if err != nil {
-			break
+		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) {
+			break // no number: the text alone
 		}
 		plain := formatNumber(v)
 		if c.text == "" {

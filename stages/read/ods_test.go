@@ -249,6 +249,18 @@ func TestODSDatesAndTimes(t *testing.T) {
 	}
 }
 
+// TestODSOddNumbers reads number cells whose value is no finite number as their text alone.
+func TestODSOddNumbers(t *testing.T) {
+	for _, value := range []string{"NaN", "Inf", "1e400", "12abc", ""} {
+		content := odsContent("", odsTable("S", "", odsRow(odsText("N")),
+			odsRow(`<table:table-cell office:value-type="float" office:value="`+value+`"><text:p>shown</text:p></table:table-cell>`)))
+		got, err := odsReadBytes(t, odsBook(t, content), read.Options{}, 10)
+		if want := []odsGot{{Number: 2, Cells: []string{"shown"}}}; err != nil || !reflect.DeepEqual(got.Rows, want) {
+			t.Errorf("value %q: rows %#v, %v; want %#v", value, got.Rows, err, want)
+		}
+	}
+}
+
 // odsRowsContent is a sheet of what rows can be: a blank start, the header in
 // table:table-header-rows with blank cells, a repeated row in a row group, blank, wide and
 // over-long rows, a cell repeated far past the last column, and a blank tail to the last row.
