@@ -4,6 +4,8 @@ import (
 	"archive/zip"
 	"bytes"
 	"context"
+	"encoding/csv"
+	"encoding/xml"
 	"errors"
 	"fmt"
 	"io"
@@ -667,5 +669,54 @@ func TestODSDetectManyParts(t *testing.T) {
 	_, err = read.Open(f, read.Options{})
 	if want := "unsupported file format: the file is not a valid XLSX workbook: its zip archive has 70000 parts (at most 65536)"; errText(err) != want {
 		t.Errorf("Open error %v, want %q", err, want)
+	}
+}
+
+// BenchmarkODS reads the benchmark's prospect list (benchData) as an ODS sheet: its cells as
+// LibreOffice writes text cells, every tenth row's Phone a number shown formatted. Bytes are
+// those of content.xml.
+func BenchmarkODS(b *testing.B) {
+	cr := csv.NewReader(bytes.NewReader(benchData()))
+	cr.FieldsPerRecord = -1
+	records, err := cr.ReadAll()
+	xlsxCheck(b, err)
+	var content strings.Builder
+	for i, rec := range records {
+		content.WriteString(`<table:table-row table:style-name="ro1">`)
+		for j, cell := range rec {
+			var esc strings.Builder
+			xlsxCheck(b, xml.EscapeText(&esc, []byte(cell)))
+			switch {
+			case cell == "":
+				content.WriteString(`<table:table-cell/>`)
+			case j == 5 && i%10 == 1:
+				fmt.Fprintf(&content, `<table:table-cell office:value-type="float" office:value="%d" calcext:value-type="float"><text:p>%s</text:p></table:table-cell>`, i, esc.String())
+			default:
+				fmt.Fprintf(&content, `<table:table-cell office:value-type="string" calcext:value-type="string"><text:p>%s</text:p></table:table-cell>`, esc.String())
+			}
+		}
+		content.WriteString(`<table:table-cell table:number-columns-repeated="16370"/></table:table-row>`)
+	}
+	doc := strings.Replace(odsContent("", odsTable("Prospects", "", content.String(), odsRows(1048576-len(records), odsBlank(16384)))),
+		"<office:document-content ", `<office:document-content xmlns:calcext="urn:org:documentfoundation:names:experimental:calc:xmlns:calcext:1.0" `, 1)
+	data := odsBook(b, doc)
+	b.SetBytes(int64(len(doc)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r, err := read.OpenODSBytes(data, read.Options{})
+		xlsxCheck(b, err)
+		src := r.Source(2000)
+		n := 0
+		for {
+			batch, err := src.Next(b.Context())
+			if err == io.EOF {
+				break
+			}
+			xlsxCheck(b, err)
+			n += len(batch.Rows)
+		}
+		if n != benchRows {
+			b.Fatalf("read %d rows", n)
+		}
 	}
 }
