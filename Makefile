@@ -29,7 +29,7 @@ check:
 ## Each target runs a number of inputs, about 10 s of work here, not a duration: with a
 ## duration, Go 1.26's fuzz coordinator can fail a clean run with "context deadline exceeded"
 ## as the time runs out (go.dev/issue/75804, fixed in Go 1.27; seen here on FuzzXLSX).
-## FUZZTIME=30s (or 5000x) sets all three instead.
+## FUZZTIME=30s (or 5000x) sets all four instead.
 FUZZTIME ?=
 FUZZ = $(GO) test -run '^$$' -fuzzminimizetime 2s -fuzztime
 test: services check
@@ -38,6 +38,7 @@ test: services check
 	$(FUZZ) $(or $(FUZZTIME),30000x) -fuzz '^FuzzCSV$$' ./stages/read/
 	$(FUZZ) $(or $(FUZZTIME),5000x) -fuzz '^FuzzXLS$$' ./stages/read/
 	$(FUZZ) $(or $(FUZZTIME),2000x) -fuzz '^FuzzXLSX$$' ./stages/read/
+	$(FUZZ) $(or $(FUZZTIME),20000x) -fuzz '^FuzzODS$$' ./stages/read/
 
 ## bench: 1M-row import against psql \copy of the same file, with peak RSS; then a ~200 MB
 ## upload through the daemon's API, with the daemon's peak RSS against its idle RSS; then a

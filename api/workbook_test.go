@@ -83,7 +83,7 @@ func TestUploadWorkbook(t *testing.T) {
 	body, ct = multipartBody(t, part{Name: "kind", Content: []byte("workbook")}, part{Name: "file", FileName: "list.csv", Content: []byte("Email\nann@book.example\n")})
 	e := wantError(t, "a CSV file of kind workbook", h.do(b, http.MethodPost, "/v1/imports", body, ct), http.StatusUnprocessableEntity,
 		"the file cannot be imported")
-	if want := "cannot import file list.csv: the file is not a workbook: it reads as CSV, which has no sheets; a workbook is an XLSX or XLS file"; e.Detail != want {
+	if want := "cannot import file list.csv: the file is not a workbook: it reads as CSV, which has no sheets; a workbook is an XLSX, XLS or ODS file"; e.Detail != want {
 		t.Errorf("a CSV file of kind workbook: detail %#v, want %q", e.Detail, want)
 	}
 	if n := h.count("SELECT count(*) FROM imports WHERE account_id = $1", b.acct.ID); n != 0 {

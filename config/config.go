@@ -50,12 +50,12 @@ type Config struct {
 	// MaxRows is the most data rows a file may have; a longer file fails before anything is
 	// written. 0 means no limit (foreground imports then read their file once, not twice).
 	MaxRows int `yaml:"max_rows" env:"LEADPIPE_MAX_ROWS"`
-	// MaxUnzippedBytes caps the total unzipped size of an XLSX file (a zip bomb fails its
+	// MaxUnzippedBytes caps the total unzipped size of an XLSX or ODS file (a zip bomb fails its
 	// import); MaxSheetXMLBytes is the largest worksheet XML kept in memory (larger ones are
 	// read through a temporary file).
 	MaxUnzippedBytes int64 `yaml:"max_unzipped_bytes" env:"LEADPIPE_MAX_UNZIPPED_BYTES"`
 	MaxSheetXMLBytes int64 `yaml:"max_sheet_xml_bytes" env:"LEADPIPE_MAX_SHEET_XML_BYTES"`
-	// SheetParser is where spreadsheets (XLSX, XLS) are parsed: "process", in a child process
+	// SheetParser is where spreadsheets (XLSX, XLS, ODS) are parsed: "process", in a child process
 	// of their own limited to SheetMemoryLimit bytes of resident memory and SheetCPULimit of CPU time,
 	// so that a parser's crash or runaway fails the file and not the daemon; "inline", in the
 	// importing process; "auto", in a child process under `leadpipe serve` and `leadpipe

@@ -88,7 +88,7 @@ func openPath(path, name string) (*os.File, error) {
 	case err != nil:
 		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
 	case !st.Mode().IsRegular():
-		return nil, fmt.Errorf("%w %s: it is %s, not a regular file; name a CSV, XLSX or XLS file", ErrBadFile, name, read.FileKind(st.Mode()))
+		return nil, fmt.Errorf("%w %s: it is %s, not a regular file; name a CSV, XLSX, XLS or ODS file", ErrBadFile, name, read.FileKind(st.Mode()))
 	}
 	f, err := os.Open(path)
 	if err != nil {

@@ -86,7 +86,7 @@ func TestWorkbookRefusals(t *testing.T) {
 		{"two sheets of one kind", writeWorkbook(t, "twice.xlsx", prospectSheet, sheet{"prospect", prospectSheet.rows}),
 			crm.Options{}, `cannot import file twice.xlsx: the sheets "Prospects" and "prospect" are both prospects; keep one`},
 		{"a CSV file", writeFile(t, "list.csv", "email\nann@acme.example\n"),
-			crm.Options{}, `cannot import file list.csv: the file is not a workbook: it reads as CSV, which has no sheets; a workbook is an XLSX or XLS file`},
+			crm.Options{}, `cannot import file list.csv: the file is not a workbook: it reads as CSV, which has no sheets; a workbook is an XLSX, XLS or ODS file`},
 		{"the sheet option", writeWorkbook(t, "book.xlsx", prospectSheet),
 			crm.Options{Sheet: "Prospects"}, `invalid import options: sheet: a workbook imports each of its sheets named for a kind; leave sheet out`},
 		{"options of no kind", writeWorkbook(t, "book.xlsx", prospectSheet),

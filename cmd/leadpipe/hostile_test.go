@@ -128,7 +128,7 @@ type namedFile struct {
 }
 
 // hostileFiles returns one file per hostile kind: the CSV fixtures of stages/read, generated
-// huge fields and wide headers, and XLSX and XLS files damaged in the ways the issue lists.
+// huge fields and wide headers, and XLSX, XLS and ODS files damaged in the ways the issues list.
 func hostileFiles(t *testing.T) []namedFile {
 	t.Helper()
 	var files []namedFile
@@ -183,6 +183,31 @@ func hostileFiles(t *testing.T) []namedFile {
 		namedFile{"huge-fat-count.xls", hugeFAT},
 		namedFile{"looping-sector-chain.xls", brokenChain},
 		namedFile{"ole2-garbage.xls", append([]byte("\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"), bytes.Repeat([]byte{0xfe, 0x01}, 2048)...)},
+	)
+
+	ods := readTestFile(t, "../../stages/read/testdata/ods/prospects.ods") // as LibreOffice wrote it
+	corruptODS := bytes.Clone(ods)
+	if i := bytes.Index(corruptODS, []byte("content.xml")); i > 0 {
+		for j := i + len("content.xml"); j < i+len("content.xml")+10; j++ {
+			corruptODS[j] ^= 0x55 // the start of the part's compressed data
+		}
+	}
+	files = append(files,
+		namedFile{"truncated.ods", ods[:len(ods)*2/3]},
+		namedFile{"corrupt-part.ods", corruptODS},
+		namedFile{"zip-bomb.ods", rezip(t, ods, "content.xml", func(s string) string {
+			return strings.Replace(s, "<office:spreadsheet>", "<office:spreadsheet>"+strings.Repeat(" ", 2<<20), 1)
+		})},
+		namedFile{"deep-nesting.ods", rezip(t, ods, "content.xml", func(s string) string {
+			return strings.Replace(s, "<text:p>ann@acme.com</text:p>", "<text:p>"+strings.Repeat("<text:span>", 50000)+"ann@acme.com</text:p>", 1)
+		})},
+		namedFile{"huge-text.ods", rezip(t, ods, "content.xml", func(s string) string {
+			return strings.Replace(s, "<text:p>ann@acme.com</text:p>", "<text:p>"+strings.Repeat("ann>", 200000)+"</text:p>", 1)
+		})},
+		namedFile{"password.ods", rezip(t, ods, "META-INF/manifest.xml", func(s string) string {
+			return strings.Replace(s, `<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"/>`,
+				`<manifest:file-entry manifest:full-path="content.xml" manifest:media-type="text/xml"><manifest:encryption-data/></manifest:file-entry>`, 1)
+		})},
 	)
 	return files
 }

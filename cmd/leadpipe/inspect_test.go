@@ -152,7 +152,7 @@ func TestInspectRefused(t *testing.T) {
 		{"truncated xlsx", nil, []string{writeTestFile(t, "truncated.xlsx", xlsx[:len(xlsx)*2/3])}, "",
 			"leadpipe: cannot import file truncated.xlsx: unsupported file format: the file is not a valid XLSX workbook: zip: not a valid zip file"},
 		{"directory", nil, []string{dir}, "",
-			"leadpipe: cannot import file " + filepath.Base(dir) + ": it is a directory, not a regular file; name a CSV, XLSX or XLS file"},
+			"leadpipe: cannot import file " + filepath.Base(dir) + ": it is a directory, not a regular file; name a CSV, XLSX, XLS or ODS file"},
 		{"missing", nil, []string{filepath.Join(dir, "gone.csv")}, "",
 			"leadpipe: cannot import file gone.csv: there is no such file; check its path"},
 		{"unknown sheet", nil, []string{corpus.Path(t, "poi-TwoSheetsOneHidden.xls"), "--sheet", "Leads"}, "",

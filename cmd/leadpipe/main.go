@@ -23,7 +23,7 @@ import (
 	"github.com/leadpipe/leadpipe/store"
 )
 
-var usage = `leadpipe imports CRM lists (CSV, XLS, XLSX) — prospects, organizations, deals, custom objects — into a CRM database.
+var usage = `leadpipe imports CRM lists (CSV, XLS, XLSX, ODS) — prospects, organizations, deals, custom objects — into a CRM database.
 The HTTP API (/v1, see api/openapi.yaml) is served by "leadpipe serve".
 
 Usage:
@@ -58,7 +58,7 @@ Usage:
                                                     run an analytics query on ClickHouse; none lists them
 
 --kind K is the kind of record a file holds, one of: ` + strings.Join(importer.Kinds(), ", ") + `;
-prospects when it is not given (docs/kinds.md). --kind workbook imports an XLSX or XLS file
+prospects when it is not given (docs/kinds.md). --kind workbook imports an XLSX, XLS or ODS file
 whose sheets are named for kinds, one import per sheet in dependency order, grouped under one
 request (docs/import-rules.md, "Workbooks").
 

@@ -50,7 +50,7 @@ func TestWorkbookRequest(t *testing.T) {
 	}
 	dead := e.deadLetters(1)
 	reason, detail := header(dead[0], "leadpipe-dlq-reason"), header(dead[0], "leadpipe-dlq-detail")
-	if want := "cannot import file list.csv: the file is not a workbook: it reads as CSV, which has no sheets; a workbook is an XLSX or XLS file"; reason != requests.ReasonBadFile || detail != want {
+	if want := "cannot import file list.csv: the file is not a workbook: it reads as CSV, which has no sheets; a workbook is an XLSX, XLS or ODS file"; reason != requests.ReasonBadFile || detail != want {
 		t.Errorf("dead letter of the CSV file: %s: %s\nwant: %s: %s", reason, detail, requests.ReasonBadFile, want)
 	}
 }

@@ -78,7 +78,7 @@ func TestWatchedWorkbook(t *testing.T) {
 		t.Errorf("S-1 linked to ann: %d, %v", linked, err)
 	}
 	if got, want := readFile(t, filepath.Join(dir, "failed", "list.csv.error.txt")),
-		"cannot import file list.csv: the file is not a workbook: it reads as CSV, which has no sheets; a workbook is an XLSX or XLS file"; !strings.Contains(got, want) {
+		"cannot import file list.csv: the file is not a workbook: it reads as CSV, which has no sheets; a workbook is an XLSX, XLS or ODS file"; !strings.Contains(got, want) {
 		t.Errorf("list.csv.error.txt: %q, want it to say %q", got, want)
 	}
 }

@@ -17,7 +17,7 @@ type Reader interface {
 	Header() []string
 	// HeaderRow returns the row number of the header, as the user's program shows it.
 	HeaderRow() int
-	// Format names the file's format: "csv", "xlsx" or "xls".
+	// Format names the file's format: "csv", "xlsx", "xls" or "ods".
 	Format() string
 	// CountRows reads the rest of the file and returns its non-blank data rows, malformed
 	// ones included. The reader is spent afterwards.
@@ -27,7 +27,7 @@ type Reader interface {
 	Source(batchSize int) pipeline.Source
 }
 
-// SheetReader is a Reader of one worksheet of a workbook: the readers of XLSX and XLS files
+// SheetReader is a Reader of one worksheet of a workbook: the readers of XLSX, XLS and ODS files
 // (and of their child processes, isolate.Reader) are. Sheet names the worksheet being read.
 type SheetReader interface {
 	Reader
@@ -40,7 +40,7 @@ type Options struct {
 	CSV CSVOptions
 	// Sheet names the worksheet of a spreadsheet to read; the first one when empty.
 	Sheet string
-	// MaxUnzippedBytes caps the total unzipped size of an XLSX file, and MaxSheetXMLBytes the
+	// MaxUnzippedBytes caps the total unzipped size of an XLSX or ODS file, and MaxSheetXMLBytes the
 	// size of a worksheet's XML held in memory (larger ones go through a temporary file). 0
 	// means the defaults: 1 GiB and 16 MiB.
 	MaxUnzippedBytes, MaxSheetXMLBytes int64
@@ -55,9 +55,10 @@ var (
 	ole2Signature = []byte{0xD0, 0xCF, 0x11, 0xE0, 0xA1, 0xB1, 0x1A, 0xE1}
 )
 
-// Open detects f's format by its content — an XLSX workbook (a zip archive, or an OLE2 compound
-// file holding one encrypted with Excel's default password), a legacy XLS workbook (an OLE2
-// compound file) or else text, read as CSV — and opens it. Errors say what is
+// Open detects f's format by its content — an XLSX workbook or an ODS spreadsheet (zip
+// archives, see Detect; or an OLE2 compound file holding an XLSX workbook encrypted with Excel's
+// default password), a legacy XLS workbook (an OLE2 compound file, or an Excel 3.0/4.0
+// worksheet) or else text, read as CSV — and opens it. Errors say what is
 // wrong with the file and wrap ErrEmpty, ErrNotText, ErrNoHeader, ErrTooManyColumns or
 // ErrFormat; reading past a row limit gives ErrTooManyRows.
 func Open(f *os.File, opts Options) (Reader, error) {
@@ -70,6 +71,8 @@ func Open(f *os.File, opts Options) (Reader, error) {
 		return openXLSX(f, opts)
 	case "xls":
 		return openXLS(f, opts)
+	case "ods":
+		return openODS(f, opts)
 	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return nil, fmt.Errorf("read file: %w", err)
@@ -77,9 +80,10 @@ func Open(f *os.File, opts Options) (Reader, error) {
 	return OpenCSV(f, opts.CSV)
 }
 
-// Detect names the format Open reads f as, by its content: "xlsx" (a zip archive, or an OLE2
-// compound file holding an encrypted XLSX package), "xls" (another OLE2 compound file, or a
-// BIFF stream without one: an Excel 2.x–4.x worksheet) or "csv" (anything else).
+// Detect names the format Open reads f as, by its content: "ods" (a zip archive that is an
+// OpenDocument file, see isODS), "xlsx" (any other zip archive, or an OLE2 compound file holding
+// an encrypted XLSX package), "xls" (another OLE2 compound file, or a BIFF stream without one:
+// an Excel 2.x–4.x worksheet) or "csv" (anything else).
 func Detect(f *os.File) (string, error) {
 	head := make([]byte, len(ole2Signature))
 	n, err := f.ReadAt(head, 0)
@@ -88,6 +92,13 @@ func Detect(f *os.File) (string, error) {
 	}
 	switch head = head[:n]; {
 	case bytes.HasPrefix(head, zipSignature):
+		st, err := f.Stat()
+		if err != nil {
+			return "", fmt.Errorf("read file: %w", err)
+		}
+		if isODS(f, st.Size()) {
+			return "ods", nil
+		}
 		return "xlsx", nil
 	case bytes.HasPrefix(head, ole2Signature):
 		if isEncryptedXLSX(f) {

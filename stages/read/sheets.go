@@ -26,8 +26,9 @@ func (s Sheet) Visible() bool { return s.Visibility == "visible" }
 
 // Sheets lists the worksheets of a spreadsheet f in the workbook's order, hidden ones included,
 // reading only the workbook's index: xl/workbook.xml of an XLSX file, within opts' caps, or an
-// XLS file's globals (an encrypted workbook is decrypted as Open decrypts it). A CSV file is an
-// error wrapping ErrNotWorkbook; a malformed workbook one wrapping ErrFormat.
+// XLS file's globals (an encrypted workbook is decrypted as Open decrypts it); an ODS file's
+// content.xml is read through, its rows passed over. A CSV file is an error wrapping
+// ErrNotWorkbook; a malformed workbook one wrapping ErrFormat.
 func Sheets(f *os.File, opts Options) ([]Sheet, error) {
 	format, err := Detect(f)
 	if err != nil {
@@ -38,8 +39,10 @@ func Sheets(f *os.File, opts Options) ([]Sheet, error) {
 		return xlsxSheets(f, opts)
 	case "xls":
 		return xlsSheets(f)
+	case "ods":
+		return odsSheets(f, opts)
 	}
-	return nil, fmt.Errorf("%w: it reads as CSV, which has no sheets; a workbook is an XLSX or XLS file", ErrNotWorkbook)
+	return nil, fmt.Errorf("%w: it reads as CSV, which has no sheets; a workbook is an XLSX, XLS or ODS file", ErrNotWorkbook)
 }
 
 // xlsxVisibility names a sheet's visibility the way Sheet does from XLSX's state attribute, and

@@ -54,7 +54,7 @@ func TestSheets(t *testing.T) {
 		}
 	}
 	_, err := sheetsOf(t, writeTemp(t, "a.csv", []byte("email\na@example.com\n")))
-	if want := "the file is not a workbook: it reads as CSV, which has no sheets; a workbook is an XLSX or XLS file"; !errors.Is(err, read.ErrNotWorkbook) || err.Error() != want {
+	if want := "the file is not a workbook: it reads as CSV, which has no sheets; a workbook is an XLSX, XLS or ODS file"; !errors.Is(err, read.ErrNotWorkbook) || err.Error() != want {
 		t.Errorf("csv: %v, want %q", err, want)
 	}
 	_, err = sheetsOf(t, writeTemp(t, "z.xlsx", xlsxParts(t, map[string]string{"xl/workbook.xml": "\x00"})))

@@ -93,8 +93,6 @@ const (
 
 	// xlsxMaxCellChars is Excel's limit on the characters of one cell.
 	xlsxMaxCellChars = 32767
-	// xlsxMaxZipEntries caps the parts of a workbook (a zip of a million empty entries is no XLSX).
-	xlsxMaxZipEntries = 1 << 16
 )
 
 // XLSX reads one worksheet of an XLSX workbook row by row. It is not safe for concurrent use.
@@ -204,7 +202,7 @@ func openXLSXWith(f *os.File, opts Options, res *xlsxResources) (x *XLSX, err er
 	// Every part is unzipped once to check it while excelize opens the workbook: on two cores
 	// the check then costs no time. Its error, when there is one, says best what is wrong.
 	verified := make(chan error, 1)
-	go func() { verified <- verifyXLSXParts(zr) }()
+	go func() { verified <- verifyZipParts(zr, xlsxZip) }()
 	defer func() {
 		if verr := <-verified; verr != nil {
 			x, err = nil, verr
@@ -256,74 +254,17 @@ func openXLSXWith(f *os.File, opts Options, res *xlsxResources) (x *XLSX, err er
 	return x, nil
 }
 
-// checkXLSXZip checks the zip archive before excelize unzips it: that it is one, that its
-// declared unzipped size is within the limit, that no two parts have the same name and that it
+// checkXLSXZip checks the zip archive before excelize unzips it (see checkZip), and that it
 // holds a workbook.
 func checkXLSXZip(f *os.File, size, maxUnzipped int64) (*zip.Reader, error) {
-	zr, err := zip.NewReader(f, size)
+	zr, err := checkZip(f, size, maxUnzipped, xlsxZip)
 	if err != nil {
-		return nil, fmt.Errorf("%w: the file is not a valid XLSX workbook: %v", ErrFormat, err)
+		return nil, err
 	}
-	if len(zr.File) > xlsxMaxZipEntries {
-		return nil, fmt.Errorf("%w: the file is not a valid XLSX workbook: its zip archive has %d parts (at most %d)",
-			ErrFormat, len(zr.File), xlsxMaxZipEntries)
-	}
-	var total uint64
-	workbook := false
-	names := make(map[string]bool, len(zr.File))
-	for _, zf := range zr.File {
-		n := zf.UncompressedSize64
-		if n > uint64(maxUnzipped) || total+n > uint64(maxUnzipped) {
-			return nil, fmt.Errorf("%w: the XLSX file unzips to more than the limit of %d bytes (%s declares %d bytes); a zip bomb or a workbook too large to import",
-				ErrFormat, maxUnzipped, zf.Name, n)
-		}
-		total += n
-		name := strings.ToLower(strings.ReplaceAll(zf.Name, `\`, "/"))
-		if names[name] && !strings.HasSuffix(name, "/") {
-			return nil, fmt.Errorf("%w: the XLSX file is malformed: its zip archive holds two parts named %q, and which one counts is ambiguous",
-				ErrFormat, zf.Name)
-		}
-		names[name] = true
-		if name == "xl/workbook.xml" {
-			workbook = true
-		}
-	}
-	if !workbook {
+	if zipPart(zr, "xl/workbook.xml") == nil {
 		return nil, fmt.Errorf("%w: the file is a zip archive but not an XLSX workbook: it has no xl/workbook.xml", ErrFormat)
 	}
 	return zr, nil
-}
-
-// verifyXLSXParts unzips every part of a checked archive: archive/zip fails a part that
-// unzips to more than it declares, or to a wrong checksum, where excelize would read it short,
-// silently.
-func verifyXLSXParts(zr *zip.Reader) error {
-	for _, zf := range zr.File {
-		if err := xlsxCheckZipPart(zf); err != nil {
-			return fmt.Errorf("%w: the file is not a valid XLSX workbook: part %s: %v", ErrFormat, zf.Name, err)
-		}
-	}
-	return nil
-}
-
-func xlsxCheckZipPart(zf *zip.File) error {
-	if zf.FileInfo().IsDir() {
-		return nil
-	}
-	rc, err := zf.Open()
-	if err != nil {
-		return err
-	}
-	defer rc.Close()
-	if !xmlCheckedPart(zf.Name) {
-		_, err = io.Copy(io.Discard, rc)
-		return err
-	}
-	var xc xmlChecker
-	if _, err := io.Copy(&xc, rc); err != nil {
-		return err
-	}
-	return xc.Close()
 }
 
 // xlsxOpenExcelize opens the workbook with excelize. excelize.OpenFile reads the zip from the file

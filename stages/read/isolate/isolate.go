@@ -1,5 +1,5 @@
 // Package isolate parses spreadsheets in child processes, so that neither a panic nor a runaway
-// of a parser on a crafted file can take the daemon down. Each open XLSX or XLS file gets a
+// of a parser on a crafted file can take the daemon down. Each open XLSX, XLS or ODS file gets a
 // process of its own — the leadpipe executable again, serving as the child through ServeChild —
 // with a memory limit (on its resident memory, which the parent checks every memoryPoll and
 // kills it past) and a CPU-time limit (RLIMIT_CPU: the kernel kills it past it).
@@ -358,7 +358,7 @@ func (r *Reader) Header() []string { return r.header }
 // HeaderRow returns the row number of the header, as the spreadsheet shows it.
 func (r *Reader) HeaderRow() int { return r.headerRow }
 
-// Format names the file's format: "xlsx" or "xls".
+// Format names the file's format: "xlsx", "xls" or "ods".
 func (r *Reader) Format() string { return r.format }
 
 // Sheet names the worksheet the child reads.

@@ -107,6 +107,38 @@ func leadsBook(t *testing.T) []byte {
 	return buf.Bytes()
 }
 
+// leadsODS is an ODS spreadsheet with what its reader must get right: a blank row before the
+// header, a number cell shown formatted (Typed), rows repeated, a malformed row.
+func leadsODS(t *testing.T) []byte {
+	t.Helper()
+	cell := func(s string) string {
+		return `<table:table-cell office:value-type="string"><text:p>` + s + `</text:p></table:table-cell>`
+	}
+	content := `<?xml version="1.0" encoding="UTF-8"?><office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" ` +
+		`xmlns:table="urn:oasis:names:tc:opendocument:xmlns:table:1.0" xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0">` +
+		`<office:body><office:spreadsheet><table:table table:name="Leads">` +
+		`<table:table-row><table:table-cell table:number-columns-repeated="1024"/></table:table-row>` +
+		`<table:table-row>` + cell("Email") + cell("Budget") + `</table:table-row>` +
+		`<table:table-row>` + cell("ann@example.com") + `<table:table-cell office:value-type="currency" office:value="1200"><text:p>$1,200.00</text:p></table:table-cell></table:table-row>` +
+		`<table:table-row table:number-rows-repeated="30">` + cell("same@example.com") + `</table:table-row>` +
+		`<table:table-row>` + cell("wide@example.com") + cell("") + cell("past the header") + `</table:table-row>` +
+		`<table:table-row table:number-rows-repeated="1048000"><table:table-cell table:number-columns-repeated="1024"/></table:table-row>` +
+		`</table:table></office:spreadsheet></office:body></office:document-content>`
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, part := range [][2]string{{"mimetype", "application/vnd.oasis.opendocument.spreadsheet"}, {"content.xml", content}} {
+		w, err := zw.CreateHeader(&zip.FileHeader{Name: part[0], Method: zip.Store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		io.WriteString(w, part[1])
+	}
+	if err := zw.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
 // sheet is everything a reader gives: header, and every batch of rows.
 type sheet struct {
 	Header    []string
@@ -182,6 +214,7 @@ func fixtures(t *testing.T) map[string]string {
 	if err != nil {
 		t.Fatal(err)
 	}
+	ods := leadsODS(t)
 	return map[string]string{
 		"leads.xlsx":       write(t, "leads.xlsx", book),
 		"encrypted.xlsx":   write(t, "encrypted.xlsx", encrypted),
@@ -192,6 +225,9 @@ func fixtures(t *testing.T) map[string]string {
 		"header-row2.xls":  "../testdata/xls/header-row2.xls",
 		"many.xls":         "../testdata/xls/many.xls",
 		"truncated.xls":    write(t, "truncated.xls", xls[:len(xls)/2]),
+		"leads.ods":        write(t, "leads.ods", ods),
+		"truncated.ods":    write(t, "truncated.ods", ods[:len(ods)*2/3]),
+		"prospects.ods":    "../testdata/ods/prospects.ods",
 	}
 }
 
@@ -295,6 +331,22 @@ func TestCSVInProcess(t *testing.T) {
 	}
 	if _, ok := r.(*read.CSV); !ok {
 		t.Errorf("reader %T, want *read.CSV", r)
+	}
+}
+
+// TestSpreadsheetsInChild checks that every spreadsheet format is read by a child: with no
+// child to start, each fails with ErrNotStarted.
+func TestSpreadsheetsInChild(t *testing.T) {
+	tempDir(t)
+	p := &isolate.Parser{Command: "/nonexistent"}
+	for _, name := range []string{"leads.xlsx", "prospects.xls", "leads.ods"} {
+		f := open(t, fixtures(t)[name])
+		if format, err := read.Detect(f); err != nil || format != strings.TrimPrefix(filepath.Ext(name), ".") {
+			t.Errorf("%s: Detect = %q, %v", name, format, err)
+		}
+		if _, err := p.Open(f, read.Options{}); !errors.Is(err, isolate.ErrNotStarted) {
+			t.Errorf("%s: error %v, want ErrNotStarted: the file was not given to a child", name, err)
+		}
 	}
 }
 
