@@ -62,9 +62,12 @@ var pendingUntilMerge = map[string]string{
 // imports the CSV and each file LibreOffice wrote into an account of its own, parsing in this
 // process and in a child process. Every format gives the same row outcomes, field warnings and
 // stored prospects: a text field gets what the user saw (25.00%, $1,200.00, 02134), a number
-// field the number (1200.5, 0.125 where the sheet shows 13%), a date field the ISO date.
+// field the number (1200.5, 0.125 where the sheet shows 13%), a date field the ISO date. The
+// XLSX file LibreOffice wrote is checked to hold the numbers and formats the test rests on.
 func TestLibreOfficeFormatsImportAlike(t *testing.T) {
-	files := convertWithLibreOffice(t, writeFormattedXLSX(t, formattedFixture), "xlsx", "xls", "ods")
+	book, numbers := writeFormattedXLSX(t, formattedFixture)
+	files := convertWithLibreOffice(t, book, "xlsx", "xls", "ods")
+	checkNumberCells(t, files["xlsx"], numbers)
 	files["csv"] = formattedFixture
 
 	wantOutcomes := map[int]string{
@@ -191,11 +194,11 @@ func (c *formatCheck) unusedPending() {
 }
 
 // writeFormattedXLSX writes the CSV file at path as an XLSX workbook with excelize, in a
-// temporary directory, and returns its path. In the columns of formattedColumns a cell that
-// reads as a number ($1,200.00 as 1200, 25.00% as 0.25, 02134 as 2134) or, in a date format's
-// column, as an ISO date is written as a number with that column's format; every other cell is
+// temporary directory, and returns its path and its number cells. In the columns of
+// formattedColumns a cell that reads as a number ($1,200.00 as 1200, 25.00% as 0.25, 02134 as
+// 2134) or as an ISO date is written as a number with that column's format; every other cell is
 // a text cell, and a blank cell is left out.
-func writeFormattedXLSX(t *testing.T, path string) string {
+func writeFormattedXLSX(t *testing.T, path string) (string, map[string]numberCell) {
 	t.Helper()
 	in, err := os.Open(path)
 	if err != nil {
@@ -220,6 +223,7 @@ func writeFormattedXLSX(t *testing.T, path string) string {
 			}
 		}
 	}
+	numbers := map[string]numberCell{}
 	for r, record := range records {
 		for col, text := range record {
 			if text == "" {
@@ -240,18 +244,71 @@ func writeFormattedXLSX(t *testing.T, path string) string {
 			if err := f.SetCellValue(sheet, cell, value); err != nil {
 				t.Fatal(err)
 			}
-			if _, isText := value.(string); !isText && styles[col] != 0 {
-				if err := f.SetCellStyle(sheet, cell, cell, styles[col]); err != nil {
-					t.Fatal(err)
-				}
+			if _, isText := value.(string); isText {
+				continue
 			}
+			if err := f.SetCellStyle(sheet, cell, cell, styles[col]); err != nil {
+				t.Fatal(err)
+			}
+			raw, err := f.GetCellValue(sheet, cell, excelize.Options{RawCellValue: true})
+			if err != nil {
+				t.Fatal(err)
+			}
+			numbers[cell] = numberCell{raw: raw, format: formattedColumns[records[0][col]]}
 		}
 	}
 	out := filepath.Join(t.TempDir(), strings.TrimSuffix(filepath.Base(path), filepath.Ext(path))+".xlsx")
 	if err := f.SaveAs(out); err != nil {
 		t.Fatal(err)
 	}
-	return out
+	return out, numbers
+}
+
+// numberCell is a number cell of a workbook: its value as stored (a date as its serial) and its
+// number format.
+type numberCell struct{ raw, format string }
+
+// checkNumberCells fails the test unless each cell of want is, in the first sheet of the XLSX
+// file at path, a number cell of that value and number format (with a backslash before a
+// literal character or not: LibreOffice writes $#,##0.00 as \$#,##0.00). It checks what the
+// test rests on: that LibreOffice kept the numbers and their formats, and did not turn them into
+// text.
+func checkNumberCells(t *testing.T, path string, want map[string]numberCell) {
+	t.Helper()
+	f, err := excelize.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sheet := f.GetSheetName(0)
+	for cell, w := range want {
+		typ, err := f.GetCellType(sheet, cell)
+		if err != nil {
+			t.Fatal(err)
+		}
+		raw, err := f.GetCellValue(sheet, cell, excelize.Options{RawCellValue: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		format := ""
+		if idx, err := f.GetCellStyle(sheet, cell); err != nil {
+			t.Fatal(err)
+		} else if style, err := f.GetStyle(idx); err != nil {
+			t.Fatal(err)
+		} else if style.CustomNumFmt != nil {
+			format = strings.ReplaceAll(*style.CustomNumFmt, `\`, "")
+		}
+		gv, gerr := strconv.ParseFloat(raw, 64)
+		wv, werr := strconv.ParseFloat(w.raw, 64)
+		if typ != excelize.CellTypeNumber || gerr != nil || werr != nil || gv != wv || format != w.format {
+			kind := "a number"
+			if typ != excelize.CellTypeNumber {
+				kind = fmt.Sprintf("not a number (excelize cell type %d)", typ)
+			}
+			t.Errorf("%s cell %s: %s, value %q, format %q; want a number %s formatted %q",
+				filepath.Base(path), cell, kind, raw, format, w.raw, w.format)
+		}
+	}
 }
 
 // spreadsheetNumber reads a cell as shown with a number format back as its number: "$1,200.00"
