@@ -25,7 +25,7 @@ import (
 // spreadsheet user sees (25.00%, 1,200, $1,200.00, 02134), number fields plain numbers, dates
 // ISO dates. Row 4 has an invalid email, row 5 is blank, row 7 updates row 2, row 8 repeats row
 // 3, row 6 has a Revenue that is no number and row 10 a Signed Up that is no date.
-const formattedFixture = "testdata/formats/formatted.csv"
+const formattedFixture = "testdata/formats/libreoffice.csv"
 
 // formattedColumns are the number formats the spreadsheet made from formattedFixture gives its
 // columns; the cells of these columns that are numbers (or, in Signed Up, ISO dates) in the CSV
