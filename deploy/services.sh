@@ -5,7 +5,9 @@
 #
 #   deploy/services.sh up [SERVICE…]      install if missing, start, create the leadpipe role and
 #                                         database; up also installs Prometheus (for the tests of
-#                                         dashboards and alert rules), without starting it
+#                                         dashboards and alert rules), without starting it, and
+#                                         LibreOffice Calc without a GUI (for the test that imports
+#                                         spreadsheets LibreOffice writes)
 #   deploy/services.sh down [SERVICE…]    stop what this script started
 #   deploy/services.sh status             say what runs
 #   deploy/services.sh env                print the LEADPIPE_* variables that point at these services
@@ -125,6 +127,22 @@ install_prometheus() {
     apt-get update -qq >/dev/null
     apt-get install -y -qq --no-install-recommends prometheus >/dev/null
     if [ -d /run/systemd/system ]; then systemctl disable --now prometheus >/dev/null 2>&1 || true; fi
+  )
+}
+
+# install_libreoffice installs LibreOffice Calc without its GUI (libreoffice-calc-nogui, which
+# brings soffice) when soffice is missing: the importer's tests convert spreadsheets with it.
+install_libreoffice() {
+  if command -v soffice >/dev/null; then return; fi
+  if [ "$(id -u)" != 0 ]; then
+    log "LibreOffice is not installed and we are not root: install the 'libreoffice-calc-nogui' package"
+    return
+  fi
+  log "installing libreoffice-calc-nogui (apt)"
+  (
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null
   )
 }
 
@@ -268,7 +286,8 @@ case "$cmd" in
     for s in $(services "$@"); do
       case "$s" in postgres) pg_up ;; clickhouse) ch_up ;; esac
     done
-    install_prometheus ;;
+    install_prometheus
+    install_libreoffice ;;
   down)
     for s in $(services "$@"); do
       case "$s" in postgres) pg_down ;; clickhouse) ch_down ;; esac

@@ -180,18 +180,20 @@ func checkOutcomes(t *testing.T, got, want map[int]string) {
 // checkWarnings compares per-row field warnings with the expected ones ("field:kind").
 func checkWarnings(t *testing.T, got, want map[int][]string) {
 	t.Helper()
-	g, w := map[int]string{}, map[int]string{}
-	for n, ws := range got {
-		g[n] = strings.Join(ws, ",")
+	if g, w := formatWarnings(got), formatWarnings(want); g != w {
+		t.Errorf("row warnings:\n got: %s\nwant: %s", g, w)
 	}
-	for n, ws := range want {
-		s := append([]string(nil), ws...)
+}
+
+// formatWarnings writes per-row field warnings as formatRows does, each row's sorted.
+func formatWarnings(ws map[int][]string) string {
+	m := map[int]string{}
+	for n, w := range ws {
+		s := append([]string(nil), w...)
 		sort.Strings(s)
-		w[n] = strings.Join(s, ",")
+		m[n] = strings.Join(s, ",")
 	}
-	if gs, ws := formatRows(g), formatRows(w); gs != ws {
-		t.Errorf("row warnings:\n got: %s\nwant: %s", gs, ws)
-	}
+	return formatRows(m)
 }
 
 func formatRows(m map[int]string) string {
