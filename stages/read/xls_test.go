@@ -731,6 +731,20 @@ func TestXLSCorpus(t *testing.T) {
 			{4, []string{"3", "2", "2009-01-02"}, ""},
 		})
 	})
+	t.Run("1904 date system", func(t *testing.T) {
+		// The XLSX copy reads the same (TestXLSXDate1904): B shows dates, which C computes as text
+		// with TEXT(B, "YYYY-MM-DD") and D takes with T(C).
+		r, rows := readCorpus(t, "sheetjs-1904.xls")
+		if h := r.Header(); !reflect.DeepEqual(h, []string{"1", "1904-01-02", "1904-01-02", "1904-01-02"}) {
+			t.Errorf("header %q", h)
+		}
+		checkXLSRows(t, rows, []sheetRow{
+			{2, []string{"11", "1904-01-12", "1904-01-12", "1904-01-12"}, ""},
+			{3, []string{"111", "1904-04-21", "1904-04-21", "1904-04-21"}, ""},
+			{4, []string{"1111", "1907-01-16", "1907-01-16", "1907-01-16"}, ""},
+			{5, []string{"11111", "1934-06-03", "1934-06-03", "1934-06-03"}, ""},
+		})
+	})
 	t.Run("Excel 3.0 worksheet", func(t *testing.T) {
 		// A USDA table with a one-cell title for its first row: every data row is wider than
 		// that "header", so each is malformed, with its cells kept for the report.
