@@ -102,7 +102,7 @@ type XLSX struct {
 	marked    map[int]cellFormat // the formats of the styles whose numbers excelize marks
 	date1904  bool               // the workbook is on the 1904 date system
 	nexts     int                // rows.Next calls so far, for the raw iterator to catch up
-	rawNexts  int                // raw iterator's Next calls so far (see xlsxRawRow)
+	rawNexts  int                // the raw iterator's Next calls so far (see rawRow)
 	sheet     string
 	header    []string
 	headerRow int
@@ -611,7 +611,7 @@ func (x *XLSX) resolve(cells []string, useRaw bool) (typed []string) {
 	for i, c := range cells {
 		switch {
 		case c == "":
-		case strings.Contains(c, xlsxMarkOpen):
+		case x.marked != nil && strings.Contains(c, xlsxMarkOpen):
 			xf, num, ok := xlsxUnmark(c)
 			cf, known := x.marked[xf]
 			v, err := strconv.ParseFloat(num, 64)
