@@ -211,12 +211,12 @@ type fmtSection struct {
 	text    bool    // it has an @: the text section
 	general bool    // it has General in it
 
-	intDigits, fracDigits, expDigits int // placeholders before the point, after it, in the exponent
-	point, thousands, exp, expPlus   bool
-	percent, scale                   int  // % signs (×100 each) and scaling commas (÷1000 each)
-	slash                            int  // index in toks of a fraction's slash, or -1
-	fixedDen                         int  // a fraction's literal denominator (# ?/8), or 0
-	noInt                            bool // a fraction without an integer part (?/?)
+	intDigits, fracDigits          int // digit placeholders before the point and after it
+	point, thousands, exp, expPlus bool
+	percent, scale                 int  // % signs (×100 each) and scaling commas (÷1000 each)
+	slash                          int  // index in toks of a fraction's slash, or -1
+	fixedDen                       int  // a fraction's literal denominator (# ?/8), or 0
+	noInt                          bool // a fraction without an integer part (?/?)
 }
 
 // fmtTok is a token of a section: a digit placeholder (0, # or ?), the decimal point, the
@@ -291,8 +291,7 @@ func parseSection(sec string) fmtSection {
 		case '0', '#', '?':
 			s.toks = append(s.toks, fmtTok{kind: c})
 			switch {
-			case s.exp:
-				s.expDigits++
+			case s.exp: // the exponent's: see exponent
 			case s.point:
 				s.fracDigits++
 			default:
