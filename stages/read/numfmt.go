@@ -222,7 +222,8 @@ type fmtSection struct {
 // fmtTok is a token of a section: a digit placeholder (0, # or ?), the decimal point, the
 // exponent, the fraction slash, General, or literal text.
 type fmtTok struct {
-	kind byte // '0', '#', '?', '.', 'E', '/', 'G' or 'L' for literal text
+	kind byte // '0', '#', '?', '.', 'E', '/', 'G' (General), '@' or 'L' for literal text
+	part byte // of a digit placeholder: in the 'i'nteger part, the 'f'raction or the 'e'xponent
 	lit  string
 }
 
@@ -239,14 +240,26 @@ func parseNumFormat(code string) *numFormat {
 	return nf
 }
 
+// parseSection parses one section of a code.
 func parseSection(sec string) fmtSection {
 	s := fmtSection{slash: -1}
-	lit := func(t string) {
-		if n := len(s.toks); n > 0 && s.toks[n-1].kind == 'L' {
-			s.toks[n-1].lit += t
-			return
+	var pending []byte // literal text not yet made a token
+	flush := func() {
+		if len(pending) > 0 {
+			s.toks = append(s.toks, fmtTok{kind: 'L', lit: string(pending)})
+			pending = pending[:0]
 		}
-		s.toks = append(s.toks, fmtTok{kind: 'L', lit: t})
+	}
+	lit := func(t string) { pending = append(pending, t...) }
+	tok := func(kind byte) {
+		flush()
+		part := byte('i')
+		if s.exp {
+			part = 'e'
+		} else if s.point {
+			part = 'f'
+		}
+		s.toks = append(s.toks, fmtTok{kind: kind, part: part})
 	}
 	lastDigit := -1 // index in toks of the last digit placeholder of the integer part
 	commas := 0     // commas right after that placeholder
@@ -289,7 +302,7 @@ func parseSection(sec string) fmtSection {
 			s.bracket(sec[i+1:i+1+j], lit)
 			i += j + 1
 		case '0', '#', '?':
-			s.toks = append(s.toks, fmtTok{kind: c})
+			tok(c)
 			switch {
 			case s.exp: // the exponent's: see exponent
 			case s.point:
@@ -303,8 +316,8 @@ func parseSection(sec string) fmtSection {
 				lit(".")
 				break
 			}
+			tok('.')
 			s.point = true
-			s.toks = append(s.toks, fmtTok{kind: '.'})
 		case ',':
 			if lastDigit >= 0 && !s.point && !s.exp {
 				commas++
@@ -318,16 +331,16 @@ func parseSection(sec string) fmtSection {
 			lit("%")
 		case 'E', 'e':
 			if i+1 < len(sec) && (sec[i+1] == '+' || sec[i+1] == '-') && !s.exp {
+				tok('E')
 				s.exp, s.expPlus = true, sec[i+1] == '+'
-				s.toks = append(s.toks, fmtTok{kind: 'E'})
 				i++
 				break
 			}
 			lit(sec[i : i+1])
 		case '/':
-			if s.slash < 0 && len(s.toks) > 0 && strings.IndexByte("0#?", s.toks[len(s.toks)-1].kind) >= 0 {
-				s.slash = len(s.toks)
-				s.toks = append(s.toks, fmtTok{kind: '/'})
+			if s.slash < 0 && len(pending) == 0 && len(s.toks) > 0 && isDigitTok(s.toks[len(s.toks)-1].kind) {
+				tok('/')
+				s.slash = len(s.toks) - 1
 				j := i + 1
 				for j < len(sec) && sec[j] >= '1' && sec[j] <= '9' || j > i+1 && j < len(sec) && sec[j] == '0' {
 					j++
@@ -341,11 +354,11 @@ func parseSection(sec string) fmtSection {
 			lit("/")
 		case '@':
 			s.text = true
-			s.toks = append(s.toks, fmtTok{kind: '@'})
+			tok('@')
 		case 'G', 'g':
 			if strings.EqualFold(sec[i:min(i+7, len(sec))], "general") {
 				s.general = true
-				s.toks = append(s.toks, fmtTok{kind: 'G'})
+				tok('G')
 				i += 6
 				break
 			}
@@ -354,6 +367,7 @@ func parseSection(sec string) fmtSection {
 			lit(sec[i : i+1])
 		}
 	}
+	flush()
 	if lastDigit >= 0 && !s.point && !s.exp {
 		s.scale += commas
 	}
@@ -494,6 +508,9 @@ func (s *fmtSection) render(v float64) string {
 	for range s.scale {
 		v /= 1000
 	}
+	if math.IsInf(v, 0) {
+		return "#NUM!" // 1e308 in 0%: too large to show
+	}
 	switch {
 	case s.slash >= 0:
 		return s.renderFraction(v)
@@ -604,18 +621,7 @@ func (s *fmtSection) intZeros() int {
 
 // tokPart says which part the digit placeholder at index i is in: 'i'nteger, 'f'raction or
 // 'e'xponent.
-func (s *fmtSection) tokPart(i int) byte {
-	part := byte('i')
-	for _, t := range s.toks[:i] {
-		switch t.kind {
-		case '.':
-			part = 'f'
-		case 'E':
-			return 'e'
-		}
-	}
-	return part
-}
+func (s *fmtSection) tokPart(i int) byte { return s.toks[i].part }
 
 func isDigitTok(k byte) bool { return k == '0' || k == '#' || k == '?' }
 
@@ -638,7 +644,11 @@ func (s *fmtSection) renderScientific(v float64) string {
 		return e - (n - 1)
 	}
 	x := shift(e)
-	ip, fp := roundDecimal(v/math.Pow(10, float64(x)), s.fracDigits)
+	m := v / math.Pow(10, float64(x))
+	if math.IsInf(m, 0) || m == 0 {
+		return "#NUM!" // below 1e-308: no exponent to show it with
+	}
+	ip, fp := roundDecimal(m, s.fracDigits)
 	if len(ip) > n && step == 1 || step > 1 && len(ip) > step { // rounding carried a digit
 		x = shift(e + 1)
 		ip, fp = roundDecimal(v/math.Pow(10, float64(x)), s.fracDigits)
@@ -669,8 +679,8 @@ func (s *fmtSection) renderFraction(v float64) string {
 		den = s.fixedDen
 		num = int(math.Round(v * float64(den)))
 	} else {
-		maxDen := 1
-		for i := s.slash + 1; i < len(s.toks) && isDigitTok(s.toks[i].kind); i++ {
+		maxDen := 1 // at most 9999: four denominator digits are searched, no more
+		for i := s.slash + 1; i < len(s.toks) && isDigitTok(s.toks[i].kind) && maxDen < 10000; i++ {
 			maxDen *= 10
 		}
 		maxDen = max(maxDen-1, 1)
@@ -746,8 +756,8 @@ func roundDecimal(v float64, frac int) (ip, fp string) {
 			}
 		}
 	}
-	for len(digits) < point+frac {
-		digits += "0"
+	if n := point + frac - len(digits); n > 0 {
+		digits += strings.Repeat("0", n)
 	}
 	ip, fp = digits[:point], digits[point:]
 	ip = strings.TrimLeft(ip, "0")

@@ -90,3 +90,19 @@ func TestFmtKind(t *testing.T) {
 		}
 	}
 }
+
+// FuzzNumFormat renders numbers with arbitrary format codes, as a crafted file can hold: no
+// code or number may panic.
+func FuzzNumFormat(f *testing.F) {
+	for _, code := range []string{"0.00%", `_($* #,##0.00_);_($* (#,##0.00);_($* "-"??_);_(@_)`, "# ??/??",
+		"##0.0E+0", `[>100][Red]"big"0;[<0]0.0;@`, `0.0,,"M"`, "[$€-407] #,##0.00", `\`, `"`, "[", "0/", "E+", "?/0"} {
+		for _, v := range []float64{0, -1.5, 1e308, 5e-324, 12345.6789} {
+			f.Add(code, v)
+		}
+	}
+	f.Fuzz(func(t *testing.T, code string, v float64) {
+		nf := parseNumFormat(code)
+		_ = nf.render(v)
+		_ = fmtKindOf(code)
+	})
+}
