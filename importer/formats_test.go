@@ -103,3 +103,30 @@ func TestMaxRows(t *testing.T) {
 		})
 	}
 }
+
+// TestFormattedNumbersByFieldType imports numbers formatted as percent and currency
+// (testdata/formats/formatted.*, written by SheetJS): a number field gets the number, a text
+// field what the user saw, from XLSX and XLS, parsed in this process and in a child.
+func TestFormattedNumbersByFieldType(t *testing.T) {
+	want := []map[string]string{
+		{"email": "ann@acme.com", "custom.share": "0.25", "custom.revenue": "1200",
+			"custom.share_shown": "25.00%", "custom.revenue_shown": "$1,200.00"},
+		{"email": "dee@beta.io", "custom.share": "0.125", "custom.revenue": "-1234.5",
+			"custom.share_shown": "12.50%", "custom.revenue_shown": "-$1,234.50"},
+	}
+	for _, format := range []string{"xlsx", "xls"} {
+		for _, sheets := range []*isolate.Parser{nil, {}} {
+			t.Run(fmt.Sprintf("%s child=%v", format, sheets != nil), func(t *testing.T) {
+				e := newEnv(t, -1)
+				e.Sheets = sheets
+				e.addField(crm.Field{Key: "share", Label: "Share", Type: crm.Number})
+				e.addField(crm.Field{Key: "revenue", Label: "Revenue", Type: crm.Number})
+				e.addField(crm.Field{Key: "share_shown", Label: "Share Shown", Type: crm.Text})
+				e.addField(crm.Field{Key: "revenue_shown", Label: "Revenue Shown", Type: crm.Text})
+				r := e.importPath("testdata/formats/formatted."+format, crm.Options{}, 2)
+				checkOutcomes(t, r.Outcomes, map[int]string{2: "created", 3: "created"})
+				e.checkProspects(want)
+			})
+		}
+	}
+}

@@ -43,9 +43,9 @@ package read
 //     time part (LibreOffice writes none at midnight), rounded to the second; time cells
 //     (office:time-value, an ISO duration): HH:MM:SS, the hours past 24 for a duration. A value
 //     that is no such date or time reads as its text.
+//   - a boolean cell reads true or false, whatever it shows, as XLS and XLSX booleans do.
 //   - a float, percentage or currency cell without text reads as its office:value, as a plain
-//     decimal (see formatNumber), and so does a boolean one as TRUE or FALSE, a string one as
-//     its office:string-value.
+//     decimal (see formatNumber), and a string one as its office:string-value.
 //   - a float, percentage or currency cell whose text is not the plain decimal of its value
 //     (25.00%, $1,200.00, 1,234.50, 02134, 1.23E+04) carries that plain decimal in Row.Typed
 //     (0.25, 1200, 1234.5, 2134, 12345.678): at most 15 significant digits, no exponent.

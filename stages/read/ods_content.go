@@ -338,12 +338,10 @@ func (p *odsParser) readCell(se xml.StartElement) (odsCell, error) {
 		if c.text != plain {
 			c.typed = plain
 		}
-	case "boolean":
-		if !t.paragraphs {
-			c.text = "FALSE"
-			if v := odsAttr(se, nsOffice, "boolean-value"); v == "true" || v == "1" {
-				c.text = "TRUE"
-			}
+	case "boolean": // true or false, whatever it shows, as XLS and XLSX booleans read
+		c.text = "false"
+		if v := odsAttr(se, nsOffice, "boolean-value"); v == "true" || v == "1" {
+			c.text = "true"
 		}
 	default:
 		if !t.paragraphs {

@@ -217,7 +217,7 @@ func TestODSValues(t *testing.T) {
 		HeaderRow: 1,
 		Rows: []odsGot{{Number: 2,
 			Cells: []string{"ann@acme.com", "  two   x\ty\nz span link \nsecond", "25.00%", "$1,200.00", "1,234.50", "02134", "42.5", "0.3",
-				"1.56E+10", "2024-01-31", "2024-01-31 13:46:00", "36:05:00", "TRUE", "FALSE", "from the attribute", "", "#DIV/0!", "1.23E+04"},
+				"1.56E+10", "2024-01-31", "2024-01-31 13:46:00", "36:05:00", "true", "false", "from the attribute", "", "#DIV/0!", "1.23E+04"},
 			Typed: []string{"", "", "0.25", "1200", "1234.5", "2134", "", "", "15551234567", "", "", "", "", "", "", "", "", ""},
 		}},
 	})

@@ -2,7 +2,9 @@ package read_test
 
 import (
 	"context"
+	"fmt"
 	"io"
+	"reflect"
 	"testing"
 
 	"github.com/leadpipe/leadpipe/pipeline"
@@ -14,6 +16,31 @@ type sheetRow struct {
 	n     int
 	cells []string
 	why   string
+}
+
+// typedRows returns the typed cells (pipeline.Row.Typed) of the batches' rows that have
+// them, by row number.
+func typedRows(batches []*pipeline.Batch) map[int][]string {
+	typed := map[int][]string{}
+	for _, b := range batches {
+		for _, row := range b.Rows {
+			if row.Typed != nil {
+				if len(row.Typed) != len(row.Cells) {
+					panic(fmt.Sprintf("row %d: %d typed cells for %d cells", row.Number, len(row.Typed), len(row.Cells)))
+				}
+				typed[row.Number] = row.Typed
+			}
+		}
+	}
+	return typed
+}
+
+// checkTyped compares the typed cells of rows with want (nil or empty: none).
+func checkTyped(t testing.TB, got, want map[int][]string) {
+	t.Helper()
+	if len(got) != len(want) || !reflect.DeepEqual(got, want) && len(want) > 0 {
+		t.Errorf("typed cells by row:\n got %v\nwant %v", got, want)
+	}
 }
 
 // drainSheet reads all of r's batches and returns their rows and batches.

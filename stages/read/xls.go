@@ -61,6 +61,14 @@ func recoverXLS(err *error) {
 // read, or a cell past column IV (256) is malformed. A resumed read (Options.CSV.StartRow)
 // skips the rows up to that row; batches carry no offset (Batch.Offset is 0). A workbook
 // encrypted with Excel's default password is decrypted as its records are read (crypt.go).
+//
+// Values are the cells as the user sees them (pipeline.Row.Cells), by each cell's format (XF)
+// and its number format (FORMAT records, or the built-in ones of numfmt.go): a number in
+// "General" as its plain decimal at 15 significant digits (no exponent); in any other number
+// format as the format shows it (25.00%, $1,200.00, 02134, 1.23E+04), with its plain decimal
+// beside it (pipeline.Row.Typed) when that differs; a date, time or elapsed time as
+// YYYY-MM-DD, YYYY-MM-DD HH:MM:SS, HH:MM:SS or [H]:MM:SS (the 1904 date system honoured); a
+// boolean as true or false; text as stored (never rewritten); an error value as Excel shows it.
 func openXLS(f *os.File, opts Options) (_ Reader, err error) {
 	defer recoverXLS(&err)
 	book, err := openXLSBook(f)
@@ -170,9 +178,11 @@ type xlsReader struct {
 	lastRow   int // the last row read, blank or not
 
 	// The row last read: its 1-based number, cells by column (up to the last one present),
-	// 1-based index of its last non-blank cell, and why it is malformed.
+	// their typed values (pipeline.Row.Typed; nil when the row has none), 1-based index of its
+	// last non-blank cell, and why it is malformed.
 	row          int
 	cells        []string
+	typed        []string
 	lastNonBlank int
 	why          string
 
@@ -233,6 +243,8 @@ func (x *xlsReader) readRow() (bool, error) {
 	x.row, x.lastNonBlank, x.why = 0, 0, ""
 	clear(x.cells)
 	x.cells = x.cells[:0]
+	clear(x.typed)
+	x.typed = x.typed[:0]
 	for {
 		if !x.haveNext {
 			if x.done {
@@ -278,6 +290,12 @@ func (x *xlsReader) put(c xcell) {
 		x.cells = append(x.cells, make([]string, c.col+1-len(x.cells))...)
 	}
 	x.cells[c.col] = c.val
+	if c.typed != "" && c.col >= len(x.typed) {
+		x.typed = append(x.typed, make([]string, c.col+1-len(x.typed))...)
+	}
+	if c.col < len(x.typed) {
+		x.typed[c.col] = c.typed
+	}
 	if !c.blank {
 		x.lastNonBlank = max(x.lastNonBlank, c.col+1)
 	}
@@ -369,6 +387,10 @@ func (s *xlsSource) Next(ctx context.Context) (_ *pipeline.Batch, err error) {
 		start := len(arena)
 		arena = append(arena, x.cells[:k]...)
 		row := pipeline.Row{Number: x.row, Cells: arena[start:len(arena):len(arena)]}
+		if len(x.typed) > 0 {
+			row.Typed = make([]string, k)
+			copy(row.Typed, x.typed)
+		}
 		if x.why != "" {
 			row.Skip(pipeline.ReasonMalformedRow, x.why)
 		}

@@ -63,7 +63,7 @@ type xlsBook struct {
 	size     int64
 	sheets   []xlsSheetInfo // worksheets only, in workbook order
 	sst      []string
-	xfKind   []fmtKind // the kind of number format of each cell format (XF)
+	xfFmt    []cellFormat // the number format of each cell format (XF)
 	date1904 bool
 	legacy   *legacyBIFF    // a BIFF3 or BIFF4 worksheet file (xls_legacy.go); nil for BIFF8
 	dec      *biffDecryptor // of an encrypted workbook (see crypt_xls.go), else nil
@@ -379,14 +379,7 @@ func readGlobals(r io.ReaderAt, size int64) (*xlsBook, error) {
 		held = false
 		switch id {
 		case recEOF:
-			b.xfKind = make([]fmtKind, len(xfFmt))
-			for i, f := range xfFmt {
-				if s, ok := formats[f]; ok {
-					b.xfKind[i] = formatKind(s)
-				} else {
-					b.xfKind[i] = builtinFormatKind(f)
-				}
-			}
+			b.setCellFormats(formats, xfFmt)
 			return b, nil
 		case recFilePass:
 			if b.dec != nil {
@@ -444,6 +437,22 @@ func readGlobals(r io.ReaderAt, size int64) (*xlsBook, error) {
 		case recDateMode:
 			b.date1904 = len(body) >= 2 && le.Uint16(body) == 1
 		}
+	}
+}
+
+// setCellFormats sets the number format of each cell format (XF), from the number format ids
+// of the XFs and the codes of the formats the file defines (FORMAT records).
+func (b *xlsBook) setCellFormats(formats map[uint16]string, xfFmt []uint16) {
+	b.xfFmt = make([]cellFormat, len(xfFmt))
+	byID := map[uint16]cellFormat{} // many XFs share a format: each is parsed once
+	for i, id := range xfFmt {
+		f, ok := byID[id]
+		if !ok {
+			code, defined := formats[id]
+			f = newCellFormat(int(id), code, defined)
+			byID[id] = f
+		}
+		b.xfFmt[i] = f
 	}
 }
 
@@ -612,10 +621,12 @@ func (c *sheetCursor) nextSeq() (id uint16, body []byte, off int64, ok bool, err
 	}
 }
 
-// xcell is a cell decoded from a record.
+// xcell is a cell decoded from a record: its value as shown and, for a number shown otherwise
+// than as its plain decimal, that decimal (typed).
 type xcell struct {
 	col   int
 	val   string
+	typed string
 	blank bool
 }
 
@@ -664,12 +675,12 @@ func (b *xlsBook) decode(dst []xcell, id uint16, body []byte, off int64) (cells 
 		if len(body) < 14 {
 			return short()
 		}
-		return append(dst, xcell{col: col, val: b.number(float64frombits(body[6:]), xf)}), ""
+		return append(dst, b.number(col, float64frombits(body[6:]), xf)), ""
 	case recRK:
 		if len(body) < 10 {
 			return short()
 		}
-		return append(dst, xcell{col: col, val: b.number(rkValue(le.Uint32(body[6:])), xf)}), ""
+		return append(dst, b.number(col, rkValue(le.Uint32(body[6:])), xf)), ""
 	case recMulRK:
 		n := (len(body) - 6) / 6
 		if n <= 0 {
@@ -677,8 +688,7 @@ func (b *xlsBook) decode(dst []xcell, id uint16, body []byte, off int64) (cells 
 		}
 		for i := range n {
 			p := 4 + 6*i
-			v := b.number(rkValue(le.Uint32(body[p+2:])), le.Uint16(body[p:]))
-			dst = append(dst, xcell{col: col + i, val: v})
+			dst = append(dst, b.number(col+i, rkValue(le.Uint32(body[p+2:])), le.Uint16(body[p:])))
 		}
 		return dst, ""
 	case recBoolErr:
@@ -692,7 +702,7 @@ func (b *xlsBook) decode(dst []xcell, id uint16, body []byte, off int64) (cells 
 		}
 		v := body[6:14]
 		if v[6] != 0xFF || v[7] != 0xFF {
-			return append(dst, xcell{col: col, val: b.number(float64frombits(v), xf)}), ""
+			return append(dst, b.number(col, float64frombits(v), xf)), ""
 		}
 		switch v[0] {
 		case 0: // a string, in the STRING record that follows
@@ -749,16 +759,20 @@ func (b *xlsBook) formulaString(off int64) (string, bool) {
 	return "", false
 }
 
-// number renders a number cell with cell format xf.
-func (b *xlsBook) number(v float64, xf uint16) string {
-	if int(xf) < len(b.xfKind) {
-		if k := b.xfKind[xf]; k != fmtNumber {
-			if s, ok := formatDateTime(v, k, b.date1904); ok {
-				return s
-			}
+// number makes the cell in column col of number v with cell format xf: a date or time as an
+// ISO date or time, another number as its format shows it (see cellFormat.number).
+func (b *xlsBook) number(col int, v float64, xf uint16) xcell {
+	if int(xf) >= len(b.xfFmt) {
+		return xcell{col: col, val: formatNumber(v)}
+	}
+	f := b.xfFmt[xf]
+	if f.kind >= fmtDate {
+		if s, ok := formatDateTime(v, f.kind, b.date1904); ok {
+			return xcell{col: col, val: s}
 		}
 	}
-	return formatNumber(v)
+	val, typed := f.number(v)
+	return xcell{col: col, val: val, typed: typed}
 }
 
 func rowOf(body []byte) int {

@@ -120,7 +120,7 @@ func readLegacy(r io.ReaderAt, size int64) (*xlsBook, error) {
 		l.version = 4
 	}
 	b := &xlsBook{r: r, size: size, legacy: l, sheets: []xlsSheetInfo{{name: "Sheet1"}}}
-	var formats []string
+	formats := map[uint16]string{} // by their order
 	var xfFmt []uint16
 	rr := newRecReader(r, size, 0, nil) // a protected worksheet is refused below
 	for {
@@ -155,7 +155,7 @@ func readLegacy(r io.ReaderAt, size int64) (*xlsBook, error) {
 			if len(p) >= 1 && len(p) >= 1+int(p[0]) {
 				code = l.text(p[1 : 1+int(p[0])])
 			}
-			formats = append(formats, code)
+			formats[uint16(len(formats))] = code
 		case recXF3, recXF4:
 			var f uint16
 			if len(body) >= 2 {
@@ -164,14 +164,7 @@ func readLegacy(r io.ReaderAt, size int64) (*xlsBook, error) {
 			xfFmt = append(xfFmt, f)
 		}
 	}
-	b.xfKind = make([]fmtKind, len(xfFmt))
-	for i, f := range xfFmt {
-		if int(f) < len(formats) {
-			b.xfKind[i] = formatKind(formats[f])
-		} else {
-			b.xfKind[i] = builtinFormatKind(f)
-		}
-	}
+	b.setCellFormats(formats, xfFmt)
 	return b, nil
 }
 

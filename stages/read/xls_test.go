@@ -69,6 +69,20 @@ func readAllXLS(t *testing.T, data []byte, opts read.Options) (read.Reader, []sh
 	return r, rows
 }
 
+// readXLSTyped reads the XLS workbook data and returns its rows' typed cells.
+func readXLSTyped(t *testing.T, data []byte, opts read.Options) map[int][]string {
+	t.Helper()
+	r, err := openXLSBytes(t, data, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, batches, err := drainSheet(t, r, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return typedRows(batches)
+}
+
 func checkXLSRows(t *testing.T, got, want []sheetRow) {
 	t.Helper()
 	if len(got) != len(want) {
@@ -85,12 +99,16 @@ func checkXLSRows(t *testing.T, got, want []sheetRow) {
 var xlsProspectsHeader = []string{"First Name", "Last Name", "Email", "Phone", "Score", "Signed Up", "Active", "Notes"}
 
 var xlsProspectsRows = []sheetRow{
-	{2, []string{"Ada", "Lovelace", "ada@example.com", "15551234567", "42.5", "2024-01-31", "true", "first"}, ""},
+	// E2 is formatted 0.00: its typed value is 42.5 (xlsProspectsTyped).
+	{2, []string{"Ada", "Lovelace", "ada@example.com", "15551234567", "42.50", "2024-01-31", "true", "first"}, ""},
 	{3, []string{"Zoë", "Łukasiewicz", "zoe@example.com", "4930123456", "0.3", "1999-12-31", "false", "日本語"}, ""},
 	// Row 4 is blank. H5 holds an empty string: the row ends at G.
 	{5, []string{"Grace", "Hopper", "grace@example.com", "-7", "1000000000000000000000", "2024-02-29 13:45:00", "true"}, ""},
 	{6, []string{"Alan", "Turing", "alan@example.com", "12", "3", "2024-01-01", "false", "x", "extra"}, "row has 9 cells but the header has 8"},
 }
+
+// xlsProspectsTyped are the typed cells of the Prospects sheet's rows (pipeline.Row.Typed).
+var xlsProspectsTyped = map[int][]string{2: {"", "", "", "", "42.5", "", "", ""}}
 
 // manyRows are the rows of many.xls, as make-fixtures.js makes them.
 func xlsManyRows() []sheetRow {
@@ -111,23 +129,24 @@ func TestXLSFixtures(t *testing.T) {
 		xlsHeader   []string
 		headerRow   int
 		rows        []sheetRow
+		typed       map[int][]string
 	}{
-		{"prospects.xls", "", xlsProspectsHeader, 1, xlsProspectsRows},
-		{"prospects.xls", "Prospects", xlsProspectsHeader, 1, xlsProspectsRows},
+		{"prospects.xls", "", xlsProspectsHeader, 1, xlsProspectsRows, xlsProspectsTyped},
+		{"prospects.xls", "Prospects", xlsProspectsHeader, 1, xlsProspectsRows, xlsProspectsTyped},
 		{"prospects.xls", "Archive", []string{"Email", "Company"}, 1, []sheetRow{
 			{2, []string{"old@example.com", "Acme"}, ""},
 			{3, []string{"older@example.com", "Initech"}, ""},
-		}},
+		}, nil},
 		{"prospects.xls", "ARCHIVE", []string{"Email", "Company"}, 1, []sheetRow{
 			{2, []string{"old@example.com", "Acme"}, ""},
 			{3, []string{"older@example.com", "Initech"}, ""},
-		}},
+		}, nil},
 		// Row 1 is blank; the header's empty third cell is dropped.
 		{"header-row2.xls", "", []string{"Email", "Name"}, 2, []sheetRow{
 			{3, []string{"a@example.com", "A"}, ""},
 			{4, []string{"b@example.com", "B"}, ""},
-		}},
-		{"many.xls", "", []string{"Email", "Note"}, 1, xlsManyRows()},
+		}, nil},
+		{"many.xls", "", []string{"Email", "Note"}, 1, xlsManyRows(), nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.file+"/"+tt.sheet, func(t *testing.T) {
@@ -139,6 +158,7 @@ func TestXLSFixtures(t *testing.T) {
 				t.Errorf("header row %d, want %d", r.HeaderRow(), tt.headerRow)
 			}
 			checkXLSRows(t, rows, tt.rows)
+			checkTyped(t, readXLSTyped(t, xlsFixture(t, tt.file), read.Options{Sheet: tt.sheet}), tt.typed)
 
 			r, err := openXLSPath(t, filepath.Join("testdata", "xls", tt.file), read.Options{Sheet: tt.sheet})
 			if err != nil {
@@ -509,13 +529,16 @@ func TestXLSBuiltCells(t *testing.T) {
 	data := buildXLS(globals, xlsSheet{name: "Data", recs: cells})
 	_, rows := readAllXLS(t, data, read.Options{})
 	want := []sheetRow{
-		{2, []string{"45292.75", "2024-01-01", "2024-01-01", "45292", "45292", "13:30:00", "36:00:00", "2024-01-01", "2024-01-01 12:00:00", "-2.5"}, ""},
+		{2, []string{"45292.75", "2024-01-01", "2024-01-01", "Date: 45292.00", "4.53E+04", "13:30:00", "36:00:00", "2024-01-01", "2024-01-01 12:00:00", "-2.50"}, ""},
 		{3, []string{"1234", "12.34", "3.5", "-1", "2024-01-01", "7"}, ""},
 		{4, []string{"0.3", "computed ünïcode ✓", "true", "#N/A", "", "2024-01-31"}, ""},
 		{5, []string{"true", "false", "#DIV/0!", "ab", "rich"}, ""},
 		{7, []string{"", "", "", "", "", "", "", "", "", "j"}, ""},
 	}
 	checkXLSRows(t, rows, want)
+	checkTyped(t, readXLSTyped(t, data, read.Options{}), map[int][]string{
+		2: {"", "", "", "45292", "45292", "", "", "", "", "-2.5"},
+	})
 }
 
 func TestXLSBuiltDates(t *testing.T) {
@@ -755,9 +778,12 @@ func TestXLSCorpus(t *testing.T) {
 		if len(rows) != 29 {
 			t.Errorf("got %d rows, want 29", len(rows))
 		}
+		// The numbers' cell format (XF 57, its number-format flag set) has the format
+		// #,##0___________) (FORMAT 48), so they show whole, as xlrd reads the file too; a number
+		// field gets the value (LibreOffice 7.4 shows them in General: 376.2).
 		checkXLSRows(t, rows[3:5], []sheetRow{
-			{6, []string{"1977/78", "", "376.2", "395.2", "", "87.4", "133", "", "463.6", "528.2"}, "row has 10 cells but the header has 1"},
-			{7, []string{"1978/79", "", "348.46", "187.34", "", "106.4", "102.6", "", "454.86", "289.94"}, "row has 10 cells but the header has 1"},
+			{6, []string{"1977/78", "", "376", "395", "", "87", "133", "", "464", "528"}, "row has 10 cells but the header has 1"},
+			{7, []string{"1978/79", "", "348", "187", "", "106", "103", "", "455", "290"}, "row has 10 cells but the header has 1"},
 		})
 	})
 	t.Run("Excel 4.0 worksheet", func(t *testing.T) {

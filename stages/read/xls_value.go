@@ -3,97 +3,12 @@ package read
 import (
 	"math"
 	"strconv"
-	"strings"
 	"time"
 )
 
 // Cell values of a spreadsheet as text, the way its user sees them: numbers at the 15
 // significant digits a spreadsheet shows, without exponent; date cells (by their number format)
 // as ISO dates; booleans as true/false; error values as the spreadsheet shows them.
-
-// fmtKind is what a number format shows a number as.
-type fmtKind uint8
-
-const (
-	fmtNumber   fmtKind = iota
-	fmtDate             // a day: 2024-01-31
-	fmtTime             // a time of day: 13:45:00
-	fmtDateTime         // both: 2024-01-31 13:45:00
-	fmtElapsed          // a duration in hours: 36:00:00 for 1.5 days
-)
-
-// builtinFormatKind returns the kind of a built-in number format that no FORMAT record defines:
-// 14–17 and 22 are dates (22 with a time), 18–21 and 45–47 times, 27–36 and 50–58 the dates of
-// East Asian locales.
-func builtinFormatKind(id uint16) fmtKind {
-	switch {
-	case id >= 14 && id <= 17, id >= 27 && id <= 36, id >= 50 && id <= 58:
-		return fmtDate
-	case id == 46: // [h]:mm:ss
-		return fmtElapsed
-	case id >= 18 && id <= 21, id == 45, id == 47:
-		return fmtTime
-	case id == 22:
-		return fmtDateTime
-	}
-	return fmtNumber
-}
-
-// formatKind returns the kind of a number format code such as "yyyy-mm-dd", "0.00" or
-// `[$-409]d-mmm-yy;@`. Only its first section (the one for positive numbers) counts; quoted text,
-// escaped characters, the characters after _ and *, and bracketed colors, conditions and locales
-// are not format letters, but the elapsed-time brackets [h], [m] and [s] are.
-func formatKind(code string) fmtKind {
-	var date, month, clock, elapsed bool
-	for i := 0; i < len(code); i++ {
-		switch c := code[i]; c {
-		case ';':
-			i = len(code)
-		case '"':
-			if j := strings.IndexByte(code[i+1:], '"'); j >= 0 {
-				i += j + 1
-			} else {
-				i = len(code)
-			}
-		case '\\', '_', '*':
-			i++
-		case '[':
-			j := strings.IndexByte(code[i+1:], ']')
-			if j < 0 {
-				i = len(code)
-				break
-			}
-			if strings.Trim(strings.ToLower(code[i+1:i+1+j]), "hms") == "" {
-				clock, elapsed = true, true // [h], [mm], [ss]: elapsed time
-			}
-			i += j + 1
-		case 'y', 'Y', 'd', 'D':
-			date = true
-		case 'm', 'M':
-			month = true
-		case 'h', 'H', 's', 'S':
-			clock = true
-		case 'a', 'A':
-			if u := strings.ToUpper(code[i:]); strings.HasPrefix(u, "AM/PM") || strings.HasPrefix(u, "A/P") {
-				clock = true
-			}
-		}
-	}
-	if month && !clock {
-		date = true // "mmm-yy", "mm": a month; with h or s, m is minutes
-	}
-	switch {
-	case date && clock:
-		return fmtDateTime
-	case date:
-		return fmtDate
-	case elapsed:
-		return fmtElapsed
-	case clock:
-		return fmtTime
-	}
-	return fmtNumber
-}
 
 // formatNumber renders v as a spreadsheet shows it, at 15 significant digits, in plain decimal
 // notation: 15551234567, 42.5, 0.3 (for 0.1+0.2), 1000000000000000000000.

@@ -24,26 +24,28 @@ package read
 // visible sheet of the workbook, in the workbook's order, the one Excel opens on. An unknown name
 // is an error that lists the sheets.
 //
-// Values are the cells as the user sees them, with the representation SPEC §4 reads back:
-//   - numbers: the plain decimal of the value, rounded to Excel's 15 significant digits, so
-//     float noise disappears (42.000000000000007 reads 42) and no number is in exponent form
-//     (a phone number 15551234567 reads 15551234567, a 16-digit integer its 15 significant
-//     digits zero-filled, as Excel shows it). Number formats are not applied — no thousands
-//     separators, currency symbols or percent signs (0.25 formatted as 25% reads 0.25) — except
-//     zero-padding formats made of 0s and dashes only (ZIP codes "00000", ZIP+4, SSN), whose
-//     leading zeros are kept: 2134 formatted "00000" reads 02134.
+// Values are the cells as the user sees them (pipeline.Row.Cells), with, for a number shown
+// otherwise than as its plain decimal, that decimal beside it (pipeline.Row.Typed), which a
+// number field takes (see xlsx_values.go for how excelize is made to tell them):
+//   - numbers in "General" (or "@", or no format): the plain decimal of the value, rounded to
+//     Excel's 15 significant digits, so float noise disappears (42.000000000000007 reads 42) and
+//     no number is in exponent form (a phone number 15551234567 reads 15551234567, a 16-digit
+//     integer its 15 significant digits zero-filled, as Excel shows it); no typed value.
+//   - numbers in any other number format: as the format shows them (numfmt.go, the same
+//     renderer as XLS): 0.25 in 0.00% reads 25.00%, 1200 in "$"#,##0.00 $1,200.00, 2134 in
+//     00000 02134, 12300 in 0.00E+00 1.23E+04; the typed value is the plain decimal (0.25,
+//     1200, 2134, 12300) when it differs from what is shown.
 //   - dates, by the cell's number format (a built-in date format or a custom one with date
 //     parts): YYYY-MM-DD; with a time part too, YYYY-MM-DD HH:MM:SS (24-hour clock, rounded to
 //     the second as Excel does); a time-only format, HH:MM:SS; an elapsed-time format ([h]:mm),
-//     [H]:MM:SS hours. The 1904 date system is honoured: in such a workbook the sheet is read
-//     a second time, unformatted, and the dates are made from their serials (see xlsxFix1904),
-//     so serial 0 reads 1904-01-01. On the 1900 system, serial 0 (and a time below 1) reads
-//     1900-01-00 as Excel shows it, and serial 60 Excel's 1900-02-29: no valid date, so a date
-//     field rejects them. A serial out of Excel's date range reads as whatever excelize makes
-//     of it, which is no valid date.
-//   - booleans: true or false. (A text cell holding exactly TRUE or FALSE, which Excel itself
-//     turns into a boolean when typed, reads the same.)
-//   - text (shared strings, inline strings, formula results): as stored, untrimmed.
+//     [H]:MM:SS hours; no typed value. The 1904 date system is honoured: in such a workbook the
+//     dates are made from their serials (see xlsxFix1904), so serial 0 reads 1904-01-01. On the
+//     1900 system, serial 0 (and a time below 1) reads 1900-01-00 as Excel shows it, and serial
+//     60 Excel's 1900-02-29: no valid date, so a date field rejects them. A serial out of
+//     Excel's date range reads as whatever excelize makes of it, which is no valid date.
+//   - booleans: true or false.
+//   - text (shared strings, inline strings, formula results): as stored, untrimmed, never
+//     rewritten, whatever its style: the text TRUE reads TRUE, the text 1.23E+04 reads 1.23E+04.
 //   - error values (#N/A, #DIV/0! …): as Excel shows them.
 //
 // Rows are numbered as Excel numbers them: the header need not be on row 1, and blank rows,
@@ -65,9 +67,7 @@ package read
 // earlier closes it with Close (XLSX is an io.Closer). A reader that is dropped unclosed is
 // closed when the garbage collector collects it.
 //
-// Limitations: a text cell that looks exactly like a number in exponent form (1.5E+10) is read
-// as the number's plain decimal; an ISO date cell (t="d") without a date format reads as its
-// serial number.
+// Limitations: an ISO date cell (t="d") without a date format reads as its serial number.
 
 import (
 	"archive/zip"
@@ -76,7 +76,7 @@ import (
 	"io"
 	"os"
 	"runtime"
-	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -99,7 +99,10 @@ const (
 type XLSX struct {
 	res       *xlsxResources
 	rows      *excelize.Rows
-	raw       *excelize.Rows // in a 1904 workbook, the same sheet's raw values (see xlsxFix1904)
+	marked    map[int]cellFormat // the formats of the styles whose numbers excelize marks
+	date1904  bool               // the workbook is on the 1904 date system
+	nexts     int                // rows.Next calls so far, for the raw iterator to catch up
+	rawNexts  int                // the raw iterator's Next calls so far (see rawRow)
 	sheet     string
 	header    []string
 	headerRow int
@@ -108,6 +111,7 @@ type XLSX struct {
 
 	row   int      // Excel row number of the last row read
 	cells []string // the last row's cells, converted and trimmed to what is kept
+	typed []string // their typed values (pipeline.Row.Typed), nil when none
 	why   string   // why the last row is malformed, or ""
 	blank bool     // the last row is blank
 	err   error    // sticky: the reader failed or is spent
@@ -119,7 +123,7 @@ type xlsxResources struct {
 	once sync.Once
 	f    *excelize.File
 	rows *excelize.Rows
-	raw  *excelize.Rows
+	raw  *excelize.Rows // the same sheet unformatted, opened when a row needs it
 	dir  string
 	err  error
 }
@@ -233,20 +237,17 @@ func openXLSXWith(f *os.File, opts Options, res *xlsxResources) (x *XLSX, err er
 	if err != nil {
 		return nil, err
 	}
-	if err := xlsxNormalizeNumFmts(res.f); err != nil {
+	marked, err := xlsxNormalizeNumFmts(res.f)
+	if err != nil {
 		return nil, err
 	}
 	if res.rows, err = res.f.Rows(sheet); err != nil {
 		return nil, fmt.Errorf("%w: the XLSX file is malformed: sheet %q: %v", ErrFormat, sheet, err)
 	}
+	props, err := res.f.GetWorkbookProps()
+	date1904 := err == nil && props.Date1904 != nil && *props.Date1904
 
-	if props, err := res.f.GetWorkbookProps(); err == nil && props.Date1904 != nil && *props.Date1904 {
-		if res.raw, err = res.f.Rows(sheet); err != nil {
-			return nil, fmt.Errorf("%w: the XLSX file is malformed: sheet %q: %v", ErrFormat, sheet, err)
-		}
-	}
-
-	x = &XLSX{res: res, rows: res.rows, raw: res.raw, sheet: sheet, width: -1, startRow: opts.CSV.StartRow}
+	x = &XLSX{res: res, rows: res.rows, marked: marked, date1904: date1904, sheet: sheet, width: -1, startRow: opts.CSV.StartRow}
 	if err := x.readHeader(); err != nil {
 		return nil, err
 	}
@@ -457,7 +458,7 @@ func (s *xlsxSource) Next(ctx context.Context) (b *pipeline.Batch, err error) {
 		if x.blank {
 			continue
 		}
-		row := pipeline.Row{Number: x.row, Cells: x.cells}
+		row := pipeline.Row{Number: x.row, Cells: x.cells, Typed: x.typed}
 		if x.why != "" {
 			row.Skip(pipeline.ReasonMalformedRow, x.why)
 		}
@@ -504,46 +505,38 @@ func (x *XLSX) advanceData() (bool, error) {
 // advance reads the next row, blank or not, into row, cells, why and blank. With skip it only
 // moves past the row. It returns false at the end of the sheet.
 func (x *XLSX) advance(skip bool) (bool, error) {
-	if x.raw != nil {
-		x.raw.Next()
-	}
 	if !x.rows.Next() {
 		if err := x.rows.Error(); err != nil {
 			return false, fmt.Errorf("%w: the XLSX file is malformed: sheet %q after row %d: %v", ErrFormat, x.sheet, x.row, err)
 		}
 		return false, nil
 	}
+	x.nexts++
 	x.row++
-	x.cells, x.why, x.blank = nil, "", true
+	x.cells, x.typed, x.why, x.blank = nil, nil, "", true
 	if skip {
 		return true, nil
 	}
 	cells, err := xlsxColumns(x.rows)
-	if x.raw != nil && err == nil && slices.ContainsFunc(cells, xlsxISODate) { // else raw skips the row
-		if raw, rerr := x.raw.Columns(excelize.Options{RawCellValue: true}); rerr == nil {
-			xlsxFix1904(cells, raw)
-		}
-	}
 	if err != nil {
 		if x.width < 0 {
 			return false, fmt.Errorf("%w: the XLSX file is malformed: sheet %q row %d: %v", ErrFormat, x.sheet, x.row, err)
 		}
 		x.why = fmt.Sprintf("row cannot be read: %v", err)
 	}
+	typed := x.resolve(cells, err == nil)
 	n := 0 // cells up to the last non-blank one
 	for i, c := range cells {
 		if c == "" {
 			continue
 		}
-		c = xlsxFixValue(c)
 		if len(c) > xlsxMaxCellChars && utf8.RuneCountInString(c) > xlsxMaxCellChars {
 			if x.why == "" {
 				x.why = fmt.Sprintf("cell %s%d is longer than %d characters", xlsxColumnName(i), x.row, xlsxMaxCellChars)
 			}
-			c = ""
+			cells[i] = ""
 			n = i + 1
 		}
-		cells[i] = c
 		if !xlsxBlank(c) {
 			n = i + 1
 		}
@@ -553,10 +546,89 @@ func (x *XLSX) advance(skip bool) (bool, error) {
 		return true, nil
 	}
 	x.cells = cells[:n:n]
+	if typed != nil {
+		x.typed = typed[:n:n]
+	}
 	if x.why == "" && x.width >= 0 && n > x.width {
 		x.why = fmt.Sprintf("row has %d cells but the header has %d", n, x.width)
 	}
 	return true, nil
+}
+
+// resolve turns the cells of a row as excelize formats them into what the user sees (see
+// xlsx_values.go) and returns their typed values, or nil when no cell has one. With useRaw,
+// cells that need it are resolved from the row's raw values.
+func (x *XLSX) resolve(cells []string, useRaw bool) (typed []string) {
+	var raw []string
+	rawRead := !useRaw
+	rawCell := func(i int) (string, bool) {
+		if !rawRead {
+			rawRead, raw = true, x.rawRow()
+		}
+		if i < len(raw) {
+			return raw[i], true
+		}
+		return "", false
+	}
+	for i, c := range cells {
+		switch {
+		case c == "":
+		case x.marked != nil && strings.Contains(c, xlsxMarkOpen):
+			xf, num, ok := xlsxUnmark(c)
+			cf, known := x.marked[xf]
+			v, err := strconv.ParseFloat(num, 64)
+			if !ok || !known || err != nil {
+				continue // text
+			}
+			var t string
+			cells[i], t = cf.number(v)
+			if t != "" {
+				if typed == nil {
+					typed = make([]string, len(cells))
+				}
+				typed[i] = t
+			}
+		case c == "TRUE" || c == "FALSE":
+			if r, ok := rawCell(i); !ok || r != c { // a boolean: raw 1 or 0
+				cells[i] = strings.ToLower(c)
+			}
+		case xlsxExponentForm(c):
+			if r, ok := rawCell(i); !ok || r != c { // a number: raw is its digits
+				if v, err := strconv.ParseFloat(c, 64); err == nil {
+					cells[i] = strconv.FormatFloat(v, 'f', -1, 64)
+				}
+			}
+		case x.date1904 && xlsxISODate(c):
+			if r, ok := rawCell(i); ok && r != c {
+				cells[i] = xlsxFix1904(c, r)
+			}
+		}
+	}
+	return typed
+}
+
+// rawRow returns the raw values of the current row, read by a second iterator over the
+// sheet that is opened at the first row that needs it and then kept in step; nil when they
+// cannot be read.
+func (x *XLSX) rawRow() []string {
+	if x.res.raw == nil {
+		raw, err := x.res.f.Rows(x.sheet)
+		if err != nil {
+			return nil
+		}
+		x.res.raw = raw
+	}
+	for x.rawNexts < x.nexts {
+		if !x.res.raw.Next() {
+			return nil
+		}
+		x.rawNexts++
+	}
+	raw, err := x.res.raw.Columns(excelize.Options{RawCellValue: true})
+	if err != nil {
+		return nil
+	}
+	return raw
 }
 
 // xlsxColumns reads the cells of the current row; a variable for tests.

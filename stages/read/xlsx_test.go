@@ -182,13 +182,20 @@ var xlsxLeadsHeader = []string{"Email", "Name", "", "Phone", "ID", "Score", "Sig
 
 var xlsxLeadsRows = []sheetRow{
 	{n: 4, cells: []string{"ann@example.com", "Ann", "Lee", "15551234567", "1234567890123460", "42.5",
-		"2024-01-15", "true", "2024-01-15 18:00:00", "13:30:00", "02134", "1234.5", "0.25"}},
+		"2024-01-15", "true", "2024-01-15 18:00:00", "13:30:00", "02134", "$1,234.50", "25%"}},
 	{n: 7, cells: []string{"bob@example.com", "Bob", "", "15551234568", "7", "0.1", "2023-12-31", "false",
 		"", "", "90210"}},
 	{n: 8, cells: []string{"cy@example.com", "Cy", "Ng"}},
 	{n: 9, cells: []string{"dee@example.com", "Dee", "", "", "", "", "", "", "", "", "", "", "", "", "extra"},
 		why: "row has 15 cells but the header has 13"},
-	{n: 10, cells: []string{"true", "not a date", "-3", "0.0000001", "-0.5"}},
+	{n: 10, cells: []string{"TRUE", "not a date", "-3", "0.0000001", "-50%"}}, // A10 is the text TRUE
+}
+
+// xlsxLeadsTyped are the typed cells of the Leads sheet's rows: the numbers its formats show
+// otherwise than as their plain decimal.
+var xlsxLeadsTyped = map[int][]string{
+	4:  {"", "", "", "", "", "", "", "", "", "", "2134", "1234.5", "0.25"},
+	10: {"", "", "", "", "-0.5"},
 }
 
 func TestXLSXLeads(t *testing.T) {
@@ -203,6 +210,7 @@ func TestXLSXLeads(t *testing.T) {
 		rows, batches, err := drainSheet(t, r, size)
 		xlsxCheck(t, err)
 		xlsxCheckRows(t, rows, xlsxLeadsRows)
+		checkTyped(t, typedRows(batches), xlsxLeadsTyped)
 		if last := batches[len(batches)-1].LastRow; last != 10 {
 			t.Errorf("size %d: last batch's LastRow %d, want 10", size, last)
 		}
@@ -423,7 +431,7 @@ func xlsxStyles(numFmtIDs []int, custom ...string) string {
 func TestXLSXValues(t *testing.T) {
 	xlsxTempDir(t)
 	long := strings.Repeat("é", 32767)
-	styles := xlsxStyles([]int{14, 22, 164, 165, 166, 167, 168, 169, 170, 4, 49, 0},
+	styles := xlsxStyles([]int{14, 22, 164, 165, 166, 167, 168, 169, 170, 4, 49, 0, 10},
 		`dd/mm/yyyy`, `[$-409]mmmm d, yyyy;@`, `yyyy-mm-dd hh:mm:ss.000`, `[h]:mm`, `mmm-yy`, `00000-0000`, `#,##0 "days"`)
 	sheet := xlsxSheet(
 		`<c r="A1" t="s"><v>0</v></c><c r="B1" t="s"><v>1</v></c><c r="C1" t="inlineStr"><is><t>Value</t></is></c>`,
@@ -437,10 +445,16 @@ func TestXLSXValues(t *testing.T) {
 		`<c r="A9" t="inlineStr"><is><t>`+long+`</t></is></c><c r="B9" t="inlineStr"><is><t>`+long+`x</t></is></c><c r="C9"><v>1</v></c>`,
 		`<c r="A10" t="inlineStr"><is><r><t>rich </t></r><r><t>text</t></r></is></c><c r="B10" s="1" t="s"><v>3</v></c><c r="C10"><f>1+1</f><v>2</v></c>`,
 		`<c r="A11" t="s"><v>4</v></c>`,
+		// Text that looks like a boolean or a number in exponent form stays as it is; a number of
+		// 16 digits in exponent form (as excelize shows it) reads as its plain decimal.
+		`<c r="A12" t="s"><v>5</v></c><c r="B12" t="s"><v>6</v></c><c r="C12"><v>1234567890123456</v></c>`,
+		// 0.00%: 2/3 has 15 significant digits and more (read from the raw value); a boolean in it.
+		`<c r="A13" s="13"><v>0.66666666666666663</v></c><c r="B13" s="13"><v>0.25</v></c><c r="C13" s="13" t="b"><v>1</v></c>`,
+		`<c r="A14" s="10"><v>12345678.123456789</v></c><c r="B14" s="10"><v>1234567890123456</v></c><c r="C14" s="13"><v>0.123456789012345678</v></c>`,
 	)
 	path := xlsxWrite(t, xlsxParts(t, map[string]string{
 		"xl/styles.xml":            styles,
-		"xl/sharedStrings.xml":     xlsxSST("Name", " Kind ", "Anne &amp; Co", "2024-01-15", "  "),
+		"xl/sharedStrings.xml":     xlsxSST("Name", " Kind ", "Anne &amp; Co", "2024-01-15", "  ", "TRUE", "1.23E+04"),
 		"xl/worksheets/sheet1.xml": sheet,
 	}))
 	r, err := xlsxOpen(t, path, read.Options{})
@@ -448,18 +462,27 @@ func TestXLSXValues(t *testing.T) {
 	if want := []string{"Name", "Kind", "Value"}; !reflect.DeepEqual(r.Header(), want) {
 		t.Errorf("header %q, want %q", r.Header(), want)
 	}
-	rows, _, err := drainSheet(t, r, 100)
+	rows, batches, err := drainSheet(t, r, 100)
 	xlsxCheck(t, err)
 	xlsxCheckRows(t, rows, []sheetRow{
 		{n: 2, cells: []string{"Anne & Co", "noise!", "42"}},
 		{n: 3, cells: []string{"0.3", "0.0000001", "15551234567"}},
 		{n: 4, cells: []string{"2024-01-15", "2024-01-15 12:00:00", "2024-01-15"}},
 		{n: 5, cells: []string{"2024-01-15", "2024-01-16 00:00:00", "42:00:00"}}, // 23:59:59.914 rounds up
-		{n: 6, cells: []string{"2024-01-15", "02134-1234", "12.5"}},
-		{n: 7, cells: []string{"1234567.891", "5", "12345678901234600000"}},
+		{n: 6, cells: []string{"2024-01-15", "02134-1234", "13 days"}},
+		{n: 7, cells: []string{"1,234,567.89", "5", "12345678901234600000"}},
 		{n: 8, cells: []string{"true", "false", "#N/A"}},
 		{n: 9, cells: []string{long, "", "1"}, why: "cell B9 is longer than 32767 characters"},
 		{n: 10, cells: []string{"rich text", "2024-01-15", "2"}},
+		{n: 12, cells: []string{"TRUE", "1.23E+04", "1234567890123460"}},
+		{n: 13, cells: []string{"66.67%", "25.00%", "true"}},
+		{n: 14, cells: []string{"12,345,678.12", "1,234,567,890,123,460.00", "12.35%"}},
+	})
+	checkTyped(t, typedRows(batches), map[int][]string{
+		6:  {"", "21341234", "12.5"},
+		7:  {"1234567.891", "", ""},
+		13: {"0.666666666666667", "0.25", ""},
+		14: {"12345678.1234568", "1234567890123460", "0.123456789012346"}, // 15 digits, rounded
 	})
 }
 

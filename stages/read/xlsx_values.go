@@ -12,42 +12,53 @@ import (
 
 // How an XLSX cell's value is shown.
 //
-// excelize's row iterator returns each cell formatted by its number format, but it formats
-// numbers the way Excel's "General" does in a narrow column (1.23456789E+15), applies thousands
-// separators and currency symbols, and renders dates in US or locale patterns; and it does not
-// say which cells are numbers or dates. So before reading, xlsxNormalizeNumFmts rewrites, in
-// excelize's in-memory copy of the workbook's styles (never saved), the number format of every
-// cell style: a date format becomes yyyy-mm-dd, a date-time format yyyy-mm-dd hh:mm:ss, a time
-// format hh:mm:ss, a zero-padding format stays, and any other format becomes one excelize does
-// not know, for which it returns the number as its plain decimal (rounded to 15 significant
-// digits). xlsxFixValue then mends what excelize still returns differently: exponent forms and
-// TRUE/FALSE.
-
-// xlsxFmtKind is how xlsxNormalizeNumFmts treats a number format.
-type xlsxFmtKind int
-
-const (
-	xlsxFmtNumber   xlsxFmtKind = iota // shown as a plain decimal
-	xlsxFmtKeep                        // a zero-padding format, applied as it is
-	xlsxFmtDate                        // yyyy-mm-dd
-	xlsxFmtDateTime                    // yyyy-mm-dd hh:mm:ss
-	xlsxFmtTime                        // hh:mm:ss
-	xlsxFmtElapsed                     // [h]:mm:ss
-)
+// excelize's row iterator returns each cell formatted by its number format, but it renders
+// dates in US or locale patterns, formats numbers its own way, and does not say which cells
+// are numbers, text or booleans, nor a cell's style. So before reading, xlsxNormalizeNumFmts
+// rewrites, in excelize's in-memory copy of the workbook's styles (never saved), the number
+// format of every cell style: a date format becomes yyyy-mm-dd, a date-time format
+// yyyy-mm-dd hh:mm:ss, a time format hh:mm:ss, an elapsed-time one [h]:mm:ss; a format that
+// shows a number otherwise than as its plain decimal (percent, currency, thousands, decimals,
+// zero padding, scientific …) becomes one that excelize renders as a marker naming the style
+// followed by the number: "\uE000" style "\uE001" then the decimal digits (see xlsxMarkedCode),
+// and the cell is rendered from it by the style's format (cellFormat.number, as for XLS); any
+// other format ("General", "@") becomes one excelize does not know, for which it returns the
+// number as its plain decimal (rounded to 15 significant digits). Text cells are returned as
+// they are (excelize formats no text with a number-only section).
+//
+// What one formatted pass cannot tell is resolved from the cell's raw value, read by a second
+// iterator over the same sheet that starts at the first row that needs it (XLSX.rawRow):
+// "TRUE"/"FALSE" is a boolean when its raw value is 1 or 0 and text otherwise; a value in
+// exponent form (1.23456789012346E+15, as excelize shows a number of more than 15 significant
+// digits) is a number when its raw value differs and text otherwise; and in a 1904 workbook,
+// dates are made from their serials (xlsxFix1904). A workbook without such cells is read once.
 
 // xlsxISOFormats are the format codes that replace date and time formats.
-var xlsxISOFormats = map[xlsxFmtKind]string{
-	xlsxFmtDate:     "[$-409]yyyy-mm-dd",
-	xlsxFmtDateTime: "[$-409]yyyy-mm-dd hh:mm:ss",
-	xlsxFmtTime:     "[$-409]hh:mm:ss",
-	xlsxFmtElapsed:  "[$-409][h]:mm:ss",
+var xlsxISOFormats = map[fmtKind]string{
+	fmtDate:     "[$-409]yyyy-mm-dd",
+	fmtDateTime: "[$-409]yyyy-mm-dd hh:mm:ss",
+	fmtTime:     "[$-409]hh:mm:ss",
+	fmtElapsed:  "[$-409][h]:mm:ss",
 }
 
-// xlsxNormalizeNumFmts rewrites the number formats of f's cell styles (see above).
-func xlsxNormalizeNumFmts(f *excelize.File) error {
+// Markers around a style index in a marked value: private-use characters, not text.
+const (
+	xlsxMarkOpen  = "\uE000"
+	xlsxMarkClose = "\uE001"
+)
+
+// xlsxMarkedCode is the format code that shows a number of style xf as its marked value:
+// 0.25 → "\uE000" 7 "\uE001" 0.25, -1200 → "-\uE000" 7 "\uE001" 1200.
+func xlsxMarkedCode(xf int) string {
+	return `"` + xlsxMarkOpen + strconv.Itoa(xf) + xlsxMarkClose + `"0.` + strings.Repeat("#", 30)
+}
+
+// xlsxNormalizeNumFmts rewrites the number formats of f's cell styles (see above) and returns
+// the formats of the styles whose numbers are marked, by style index (nil when there are none).
+func xlsxNormalizeNumFmts(f *excelize.File) (map[int]cellFormat, error) {
 	ss := f.Styles
 	if ss == nil || ss.CellXfs == nil || len(ss.CellXfs.Xf) == 0 {
-		return nil
+		return nil, nil
 	}
 	custom := map[int]string{}
 	if ss.NumFmts != nil {
@@ -75,161 +86,87 @@ func xlsxNormalizeNumFmts(f *excelize.File) error {
 	}
 
 	n := len(ss.CellXfs.Xf)
-	kinds := make([]xlsxFmtKind, n)
-	need := map[xlsxFmtKind]bool{}
+	formats := make([]cellFormat, n)
+	byID := map[int]cellFormat{}
 	for i := range n {
 		id := 0
 		if p := ss.CellXfs.Xf[i].NumFmtID; p != nil {
 			id = *p
 		}
-		if code, ok := custom[id]; ok {
-			kinds[i] = xlsxClassifyFmt(code)
-		} else {
-			kinds[i] = xlsxBuiltInFmtKind(id)
+		cf, ok := byID[id]
+		if !ok {
+			code, defined := custom[id]
+			cf = newCellFormat(id, code, defined)
+			byID[id] = cf
 		}
-		if _, iso := xlsxISOFormats[kinds[i]]; iso {
-			need[kinds[i]] = true
-		}
+		formats[i] = cf
 	}
-	ids := map[xlsxFmtKind]*int{xlsxFmtNumber: &plain}
-	for kind := range need {
-		code := xlsxISOFormats[kind]
+	newID := func(code string) (*int, error) {
 		style, err := f.NewStyle(&excelize.Style{CustomNumFmt: &code})
 		if err != nil {
-			return fmt.Errorf("%w: the XLSX file's styles cannot be read: %v", ErrFormat, err)
+			return nil, fmt.Errorf("%w: the XLSX file's styles cannot be read: %v", ErrFormat, err)
 		}
 		p := f.Styles.CellXfs.Xf[style].NumFmtID
 		if p == nil {
-			return fmt.Errorf("%w: the XLSX file's styles cannot be read", ErrFormat)
+			return nil, fmt.Errorf("%w: the XLSX file's styles cannot be read", ErrFormat)
 		}
 		id := *p
-		ids[kind] = &id
+		return &id, nil
 	}
-	for i, kind := range kinds {
-		if kind != xlsxFmtKeep {
-			f.Styles.CellXfs.Xf[i].NumFmtID = ids[kind]
-		}
-	}
-	return nil
-}
-
-// xlsxBuiltInFmtKind classifies the built-in number formats (ECMA-376 §18.8.30, and the East
-// Asian ones excelize knows).
-func xlsxBuiltInFmtKind(id int) xlsxFmtKind {
-	switch {
-	case id >= 14 && id <= 17, id >= 27 && id <= 31, id == 36, id >= 50 && id <= 58, id >= 71 && id <= 74:
-		return xlsxFmtDate
-	case id == 22:
-		return xlsxFmtDateTime
-	case id == 46:
-		return xlsxFmtElapsed
-	case id >= 18 && id <= 21, id >= 32 && id <= 35, id == 45, id == 47, id == 75 || id == 76:
-		return xlsxFmtTime
-	}
-	return xlsxFmtNumber
-}
-
-// xlsxClassifyFmt classifies a custom number format code by its first section: date and time
-// parts outside quoted text, escaped characters and brackets make it a date, date-time or time
-// format ([h], [m], [s] elapsed time counts as time); a code of 0s and dashes only pads with
-// zeros; anything else shows a number.
-func xlsxClassifyFmt(code string) xlsxFmtKind {
-	if strings.EqualFold(code, "general") {
-		return xlsxFmtNumber
-	}
-	var y, m, d, h, s, ampm, elapsed bool
-	zeros, others := 0, 0
-scan:
-	for i := 0; i < len(code); i++ {
-		c := code[i]
-		switch c {
-		case ';':
-			break scan
-		case '"':
-			if j := strings.IndexByte(code[i+1:], '"'); j >= 0 {
-				i += j + 1
-			} else {
-				i = len(code)
-			}
-			others++
-			continue
-		case '\\', '_', '*':
-			i++
-			others++
-			continue
-		case '[':
-			j := strings.IndexByte(code[i+1:], ']')
-			if j < 0 {
-				break scan
-			}
-			inner := strings.ToLower(code[i+1 : i+1+j])
-			if inner != "" && strings.Trim(inner, "hms") == "" {
-				elapsed = true
-			}
-			i += j + 1
-			continue
-		case '0':
-			zeros++
-			continue
-		case '-':
-			continue
-		}
-		others++
-		switch c | 0x20 { // lower case for letters
-		case 'y':
-			y = true
-		case 'm':
-			m = true
-		case 'd':
-			d = true
-		case 'h':
-			h = true
-		case 's':
-			s = true
-		case 'a':
-			rest := strings.ToLower(code[i:])
-			for _, p := range []string{"am/pm", "a/p"} {
-				if strings.HasPrefix(rest, p) {
-					ampm = true
-					i += len(p) - 1
-					break
+	// The new formats are all made before any style is changed: excelize's NewStyle reuses an
+	// existing style that looks the same.
+	ids := make([]*int, n)
+	iso := map[fmtKind]*int{}
+	var marked map[int]cellFormat
+	for i, cf := range formats {
+		ids[i] = &plain
+		switch code, ok := xlsxISOFormats[cf.kind]; {
+		case ok:
+			if iso[cf.kind] == nil {
+				p, err := newID(code)
+				if err != nil {
+					return nil, err
 				}
+				iso[cf.kind] = p
 			}
+			ids[i] = iso[cf.kind]
+		case cf.kind == fmtNumber:
+			p, err := newID(xlsxMarkedCode(i))
+			if err != nil {
+				return nil, err
+			}
+			ids[i] = p
+			if marked == nil {
+				marked = map[int]cellFormat{}
+			}
+			marked[i] = cf
 		}
 	}
-	date := y || d || m && !h && !s && !elapsed
-	clock := h || s || ampm
-	switch {
-	case elapsed && !date:
-		return xlsxFmtElapsed
-	case date && clock:
-		return xlsxFmtDateTime
-	case date:
-		return xlsxFmtDate
-	case clock:
-		return xlsxFmtTime
-	case zeros > 1 && others == 0:
-		return xlsxFmtKeep
+	for i, id := range ids {
+		f.Styles.CellXfs.Xf[i].NumFmtID = id
 	}
-	return xlsxFmtNumber
+	return marked, nil
 }
 
-// xlsxFixValue mends a value as excelize returns it (see above): a number excelize gives in
-// exponent form (1.23456789012346E+15, for more than 15 significant digits) becomes its plain
-// decimal, and a boolean's TRUE or FALSE becomes true or false.
-func xlsxFixValue(s string) string {
-	switch s {
-	case "TRUE":
-		return "true"
-	case "FALSE":
-		return "false"
+// xlsxUnmark reads a marked value: the style index and the number's text, with its sign.
+func xlsxUnmark(s string) (xf int, num string, ok bool) {
+	neg := strings.HasPrefix(s, "-")
+	rest, found := strings.CutPrefix(strings.TrimPrefix(s, "-"), xlsxMarkOpen)
+	if !found {
+		return 0, "", false
 	}
-	if len(s) >= 5 && xlsxExponentForm(s) {
-		if v, err := strconv.ParseFloat(s, 64); err == nil {
-			return strconv.FormatFloat(v, 'f', -1, 64)
-		}
+	idx, num, found := strings.Cut(rest, xlsxMarkClose)
+	if !found {
+		return 0, "", false
 	}
-	return s
+	xf, err := strconv.Atoi(idx)
+	if err != nil {
+		return 0, "", false
+	}
+	if neg {
+		num = "-" + num
+	}
+	return xf, num, true
 }
 
 // xlsxExponentForm reports whether s is in the form strconv.FormatFloat(v, 'G', 15, 64) gives a
@@ -276,29 +213,21 @@ var xlsxEpoch1904 = time.Date(1904, time.January, 1, 0, 0, 0, 0, time.UTC)
 
 const xlsxMaxSerial1904 = 2957003
 
-// xlsxFix1904 mends, in a workbook on the 1904 date system, the dates of a row as excelize
-// formats them (cells) from its raw values (raw, the same row read unformatted). excelize
-// applies the 1900 system's corrections for its phantom 1900-02-29 to serials below 61 on
-// either system, so that in a 1904 workbook serial 1 reads 1900-01-03 and serials up to 60 one
-// day late. A cell that excelize formatted as one of our ISO dates (it differs from its raw
-// value, which is a serial) is made again from the serial: 1904-01-01 plus that many days,
-// rounded to the second. Text cells are left alone: excelize returns them as they are.
-func xlsxFix1904(cells, raw []string) {
-	for i, c := range cells {
-		if i >= len(raw) || c == raw[i] || !xlsxISODate(c) {
-			continue
-		}
-		serial, err := strconv.ParseFloat(raw[i], 64)
-		if err != nil || serial < 0 || serial >= xlsxMaxSerial1904+1 {
-			continue
-		}
-		t := xlsxEpoch1904.Add(time.Duration(math.Round(serial*86400)) * time.Second)
-		if len(c) == len("2006-01-02") {
-			cells[i] = t.Format("2006-01-02")
-		} else {
-			cells[i] = t.Format("2006-01-02 15:04:05")
-		}
+// xlsxFix1904 mends, in a workbook on the 1904 date system, a date cell as excelize formats it
+// (c, one of our ISO dates) from its raw value (raw, a serial). excelize applies the 1900
+// system's corrections for its phantom 1900-02-29 to serials below 61 on either system, so that
+// in a 1904 workbook serial 1 reads 1900-01-03 and serials up to 60 one day late. The date is
+// made again from the serial: 1904-01-01 plus that many days, rounded to the second.
+func xlsxFix1904(c, raw string) string {
+	serial, err := strconv.ParseFloat(raw, 64)
+	if err != nil || serial < 0 || serial >= xlsxMaxSerial1904+1 {
+		return c
 	}
+	t := xlsxEpoch1904.Add(time.Duration(math.Round(serial*86400)) * time.Second)
+	if len(c) == len("2006-01-02") {
+		return t.Format("2006-01-02")
+	}
+	return t.Format("2006-01-02 15:04:05")
 }
 
 // xlsxISODate reports whether s has the shape of a date (or date and time) as xlsxISOFormats

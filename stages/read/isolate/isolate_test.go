@@ -68,12 +68,17 @@ func open(t *testing.T, path string) *os.File {
 }
 
 // leadsBook is a workbook with what a reader must get right: a header below a blank row,
-// numbers, a date, a boolean, blank rows, a malformed row and an over-long cell.
+// numbers, a date, a percentage (a number cell with a typed value), a boolean, blank rows, a
+// malformed row and an over-long cell.
 func leadsBook(t *testing.T) []byte {
 	t.Helper()
 	f := excelize.NewFile()
 	defer f.Close()
 	date, err := f.NewStyle(&excelize.Style{NumFmt: 14})
+	if err != nil {
+		t.Fatal(err)
+	}
+	percent, err := f.NewStyle(&excelize.Style{NumFmt: 10}) // 0.00%
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -98,6 +103,9 @@ func leadsBook(t *testing.T) []byte {
 		}
 	}
 	if err := f.SetCellStyle("Sheet1", "D3", "D3", date); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.SetCellStyle("Sheet1", "C5", "C5", percent); err != nil {
 		t.Fatal(err)
 	}
 	var buf bytes.Buffer
@@ -247,6 +255,9 @@ func TestSameAsInProcess(t *testing.T) {
 			if opts.CSV.StartRow == 0 && want.Err == "" && len(want.Batches) == 0 {
 				t.Errorf("%s: no rows read; the fixture tests nothing", name)
 			}
+			if opts.CSV.StartRow == 0 && (name == "leads.xlsx" || name == "prospects.xls") && !hasTyped(want) {
+				t.Errorf("%s: no row has typed cells; the fixture does not test them", name)
+			}
 
 			if opts.CSV.StartRow > 0 {
 				continue // counting from the start is enough
@@ -282,6 +293,17 @@ func TestEncrypted(t *testing.T) {
 	if err == nil || !errors.Is(err, read.ErrFormat) || !strings.Contains(err.Error(), msg) {
 		t.Errorf("protected: %v", err)
 	}
+}
+
+func hasTyped(s sheet) bool {
+	for _, b := range s.Batches {
+		for _, r := range b.Rows {
+			if r.Typed != nil {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 func count(r read.Reader, err error) (int, error) {
