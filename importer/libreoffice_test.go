@@ -41,21 +41,6 @@ var formattedColumns = map[string]string{
 	"Share":     "0%",         // custom number: 0.125 shows 13% and stores 0.125
 }
 
-// pendingUntilMerge is TEMPORARY: it lists what the readers of this branch do not read as the
-// issue wants yet, and which branches of issue 12 bring it; the lead deletes it when they are
-// merged. A key is a format (the whole import) or a format and a stored field ("xls
-// postal_code"). A difference it lists is logged instead of failed; a key that no difference
-// needs fails the test, so the list cannot outlive what it waits for.
-var pendingUntilMerge = map[string]string{
-	"xlsx custom.discount": "number formats shown in text fields (i12-values)",
-	"xlsx custom.seats":    "number formats shown in text fields (i12-values)",
-	"xlsx custom.budget":   "number formats shown in text fields (i12-values)",
-	"xls custom.discount":  "number formats shown in text fields (i12-values)",
-	"xls custom.seats":     "number formats shown in text fields (i12-values)",
-	"xls custom.budget":    "number formats shown in text fields (i12-values)",
-	"xls postal_code":      "number formats shown in text fields (i12-values)",
-}
-
 // TestLibreOfficeFormatsImportAlike writes formattedFixture as an XLSX workbook with number
 // formats on its columns (formattedColumns), has LibreOffice save it as XLSX, XLS and ODS, and
 // imports the CSV and each file LibreOffice wrote into an account of its own, parsing in this
@@ -103,55 +88,37 @@ func TestLibreOfficeFormatsImportAlike(t *testing.T) {
 				e.addField(crm.Field{Key: "seats", Label: "Seats", Type: crm.Text})
 				e.addField(crm.Field{Key: "budget", Label: "Budget", Type: crm.Text})
 				e.addField(crm.Field{Key: "share", Label: "Share", Type: crm.Number})
-				c := &formatCheck{t: t, format: format, seen: map[string]bool{}}
-				defer c.unusedPending()
+				c := &formatCheck{t: t}
 				sum, err := e.runNow(files[format], crm.Options{}, 2, false)
 				if err != nil || sum.Status != store.StatusCompleted {
-					c.differ("", "import", fmt.Sprintf("status %q (%s), error %v", sum.Status, sum.Error, err), "completed")
+					c.differ("import", fmt.Sprintf("status %q (%s), error %v", sum.Status, sum.Error, err), "completed")
 					return
 				}
 				r := e.rowsOf(sum.ImportID)
-				c.differ("", "row outcomes", formatRows(r.Outcomes), formatRows(wantOutcomes))
-				c.differ("", "row warnings", formatWarnings(r.Warnings), formatWarnings(wantWarnings))
+				c.differ("row outcomes", formatRows(r.Outcomes), formatRows(wantOutcomes))
+				c.differ("row warnings", formatWarnings(r.Warnings), formatWarnings(wantWarnings))
 				c.prospects(e.prospects(), wantProspects)
 			})
 		}
 	}
 }
 
-// formatCheck compares one format's import with what is expected: a difference fails the test
-// unless pendingUntilMerge lists it.
-type formatCheck struct {
-	t      *testing.T
-	format string
-	seen   map[string]bool // the pendingUntilMerge keys a difference needed
-}
+// formatCheck compares one format's import with what is expected.
+type formatCheck struct{ t *testing.T }
 
-// differ reports got != want about what; field is the stored field it concerns, "" for none.
-func (c *formatCheck) differ(field, what, got, want string) {
+// differ fails the test when got != want about what.
+func (c *formatCheck) differ(what, got, want string) {
 	c.t.Helper()
-	if got == want {
-		return
+	if got != want {
+		c.t.Errorf("%s:\n got: %s\nwant: %s", what, got, want)
 	}
-	keys := []string{c.format}
-	if field != "" {
-		keys = append(keys, c.format+" "+field)
-	}
-	for _, key := range keys {
-		if why, ok := pendingUntilMerge[key]; ok {
-			c.seen[key] = true
-			c.t.Logf("PENDING until %s: %s:\n got: %s\nwant: %s", why, what, got, want)
-			return
-		}
-	}
-	c.t.Errorf("%s:\n got: %s\nwant: %s", what, got, want)
 }
 
 // prospects compares the stored prospects, oldest first, field by field.
 func (c *formatCheck) prospects(got, want []map[string]string) {
 	c.t.Helper()
 	if len(got) != len(want) {
-		c.differ("", "prospects", formatList(got), formatList(want))
+		c.differ("prospects", formatList(got), formatList(want))
 		return
 	}
 	for i, w := range want {
@@ -169,7 +136,7 @@ func (c *formatCheck) prospects(got, want []map[string]string) {
 			g, gok := got[i][k]
 			v, wok := w[k]
 			if g != v || gok != wok {
-				c.differ(k, fmt.Sprintf("prospect %d (%s) %s", i+1, w["email"], k), fieldValue(g, gok), fieldValue(v, wok))
+				c.differ(fmt.Sprintf("prospect %d (%s) %s", i+1, w["email"], k), fieldValue(g, gok), fieldValue(v, wok))
 			}
 		}
 	}
@@ -180,16 +147,6 @@ func fieldValue(v string, ok bool) string {
 		return "<none>"
 	}
 	return strconv.Quote(v)
-}
-
-// unusedPending fails the test for each pendingUntilMerge key of this format that no
-// difference needed: the support it waited for is there, and the key must go.
-func (c *formatCheck) unusedPending() {
-	for key := range pendingUntilMerge {
-		if (key == c.format || strings.HasPrefix(key, c.format+" ")) && !c.seen[key] {
-			c.t.Errorf("pendingUntilMerge[%q]: imports as expected now; delete the key", key)
-		}
-	}
 }
 
 // writeFormattedXLSX writes the CSV file at path as an XLSX workbook with excelize, in a
