@@ -138,10 +138,16 @@ func decryptXLSXToTemp(f *os.File, res *xlsxResources) (_ *os.File, err error) {
 	if err != nil {
 		return nil, fmt.Errorf("read xlsx: %w", err)
 	}
+	done := false
+	defer func() {
+		if !done { // an error, or a panic that the deferred recover above turns into one
+			plain.Close()
+		}
+	}()
 	if err := p.decrypt(plain, dec, n); err != nil {
-		plain.Close()
 		return nil, xlsxCryptErr(err)
 	}
+	done = true
 	return plain, nil
 }
 

@@ -114,6 +114,10 @@ func fmtKindOf(code string) fmtKind {
 				clock = true
 				i += 2
 			}
+		case 'g', 'G':
+			if len(first)-i >= len("general") && strings.EqualFold(first[i:i+len("general")], "general") {
+				i += len("general") - 1 // General among literals ("General\" kg\""): its e is no year
+			}
 		case 'e', 'E':
 			if i+1 < len(first) && (first[i+1] == '+' || first[i+1] == '-') {
 				i++ // scientific notation, not a year

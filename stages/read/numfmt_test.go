@@ -13,6 +13,9 @@ func TestRenderNumber(t *testing.T) {
 	}{
 		{0.25, "0.00%", "25.00%"},
 		{0.25, "0%", "25%"},
+		{5, `General" kg"`, "5 kg"},
+		{1234.5, `"Total: "General`, "Total: 1234.5"},
+		{-5, "[Red]General", "-5"},
 		{1200, "$#,##0.00", "$1,200.00"},
 		{-1200, "$#,##0.00", "-$1,200.00"},
 		{-1200, "#,##0.00;(#,##0.00)", "(1,200.00)"},
@@ -70,6 +73,7 @@ func TestFmtKind(t *testing.T) {
 		`[$€-407] #,##0.00`: fmtNumber, "# ?/?": fmtNumber, `_("$"* #,##0_);_("$"* (#,##0);_("$"* "-"_);_(@_)`: fmtNumber,
 		"yyyy-mm-dd": fmtDate, "mmm-yy": fmtDate, `[$-409]d-mmm-yy;@`: fmtDate, "m/d/yy h:mm": fmtDateTime,
 		"h:mm AM/PM": fmtTime, "mm:ss": fmtTime, "[h]:mm:ss": fmtElapsed, `"Day "0`: fmtNumber, `0 "ms"`: fmtNumber,
+		`General" kg"`: fmtNumber, `"Total: "General`: fmtNumber, `[$-409]General`: fmtNumber, `[Red]General`: fmtNumber,
 	} {
 		if got := fmtKindOf(code); got != want {
 			t.Errorf("fmtKindOf(%q) = %d, want %d", code, got, want)

@@ -493,14 +493,14 @@ func odsTime(v string) (string, bool) {
 			return "", false
 		}
 		n, err := strconv.ParseFloat(rest[:i], 64)
-		if err != nil || n < 0 || rest[i] == 'D' && inTime || rest[i] != 'D' && !inTime {
+		if err != nil || !(n >= 0) || math.IsInf(n, 0) || rest[i] == 'D' && inTime || rest[i] != 'D' && !inTime {
 			return "", false
 		}
 		secs += n * map[byte]float64{'D': 86400, 'H': 3600, 'M': 60, 'S': 1}[rest[i]]
 		rest = rest[i+1:]
 	}
 	s := math.Round(secs)
-	if s > 1e12 {
+	if !(s <= 1e12) { // NaN too
 		return "", false
 	}
 	total := int64(s)

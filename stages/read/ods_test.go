@@ -240,6 +240,8 @@ func TestODSDatesAndTimes(t *testing.T) {
 		{`office:value-type="time" office:time-value="-PT1H30M"`, "-01:30:00"},
 		{`office:value-type="time" office:time-value="13:45"`, "shown"},
 		{`office:value-type="time" office:time-value="PT1D"`, "shown"},
+		{`office:value-type="time" office:time-value="PTNaNS"`, "shown"},
+		{`office:value-type="time" office:time-value="PTInfH"`, "shown"},
 	} {
 		content := odsContent("", odsTable("S", "", odsRow(odsText("When")),
 			odsRow(`<table:table-cell `+tc.attr+`><text:p>shown</text:p></table:table-cell>`)))

@@ -30,7 +30,10 @@ package read
 //   - numbers in "General" (or "@", or no format): the plain decimal of the value, rounded to
 //     Excel's 15 significant digits, so float noise disappears (42.000000000000007 reads 42) and
 //     no number is in exponent form (a phone number 15551234567 reads 15551234567, a 16-digit
-//     integer its 15 significant digits zero-filled, as Excel shows it); no typed value.
+//     integer its 15 significant digits zero-filled, as Excel shows it); no typed value. But a
+//     number stored in exponent form that excelize returns as stored (1E+15) cannot be told from
+//     a text cell of the same text: it reads as stored, with its plain decimal as typed value.
+//   - numbers whose format shows nothing (0;-0;;@ for a zero) read "", their typed value kept.
 //   - numbers in any other number format: as the format shows them (numfmt.go, the same
 //     renderer as XLS): 0.25 in 0.00% reads 25.00%, 1200 in "$"#,##0.00 $1,200.00, 2134 in
 //     00000 02134, 12300 in 0.00E+00 1.23E+04; the typed value is the plain decimal (0.25,
@@ -99,7 +102,7 @@ const (
 type XLSX struct {
 	res       *xlsxResources
 	rows      *excelize.Rows
-	marked    map[int]cellFormat // the formats of the styles whose numbers excelize marks
+	marked    map[int]cellFormat // the formats whose numbers excelize marks, by marker number
 	date1904  bool               // the workbook is on the 1904 date system
 	nexts     int                // rows.Next calls so far, for the raw iterator to catch up
 	rawNexts  int                // the raw iterator's Next calls so far (see rawRow)
@@ -528,6 +531,9 @@ func (x *XLSX) advance(skip bool) (bool, error) {
 	n := 0 // cells up to the last non-blank one
 	for i, c := range cells {
 		if c == "" {
+			if typed != nil && typed[i] != "" {
+				n = i + 1 // a number its format hides (0;-0;;@ shows 0 as nothing): a number field gets it
+			}
 			continue
 		}
 		if len(c) > xlsxMaxCellChars && utf8.RuneCountInString(c) > xlsxMaxCellChars {
@@ -574,8 +580,8 @@ func (x *XLSX) resolve(cells []string, useRaw bool) (typed []string) {
 		switch {
 		case c == "":
 		case x.marked != nil && strings.Contains(c, xlsxMarkOpen):
-			xf, num, ok := xlsxUnmark(c)
-			cf, known := x.marked[xf]
+			k, num, ok := xlsxUnmark(c)
+			cf, known := x.marked[k]
 			v, err := strconv.ParseFloat(num, 64)
 			if !ok || !known || err != nil {
 				continue // text
@@ -593,11 +599,21 @@ func (x *XLSX) resolve(cells []string, useRaw bool) (typed []string) {
 				cells[i] = strings.ToLower(c)
 			}
 		case xlsxExponentForm(c):
-			if r, ok := rawCell(i); !ok || r != c { // a number: raw is its digits
-				if v, err := strconv.ParseFloat(c, 64); err == nil {
-					cells[i] = strconv.FormatFloat(v, 'f', -1, 64)
-				}
+			v, err := strconv.ParseFloat(c, 64)
+			if err != nil {
+				break
 			}
+			if r, ok := rawCell(i); !ok || r != c { // a number excelize shows in exponent form: raw is its digits
+				cells[i] = strconv.FormatFloat(v, 'f', -1, 64)
+				break
+			}
+			// Text, or a number stored in exponent form (1E+15, as some writers store them,
+			// which Excel shows so in General): shown as it is, and a number field gets the
+			// number either way.
+			if typed == nil {
+				typed = make([]string, len(cells))
+			}
+			typed[i] = formatNumber(v)
 		case x.date1904 && xlsxISODate(c):
 			if r, ok := rawCell(i); ok && r != c {
 				cells[i] = xlsxFix1904(c, r)
