@@ -15,6 +15,9 @@
 //
 // CSV files are read in the calling process: leadpipe's own CSV reader uses no third-party
 // parser and bounds its memory by the field-size cap, so a child would cost without protecting.
+// The calling process tells them from workbooks by their first bytes alone (read.IsWorkbook):
+// telling the workbook formats apart reads a zip's or an OLE2 file's directory, which is the
+// child's to do.
 package isolate
 
 import (
@@ -74,11 +77,11 @@ const childWait = 10 * time.Second
 // or ErrNotStarted. The Reader of a spreadsheet must be closed (it is an io.Closer) unless
 // it was read to its end.
 func (p *Parser) Open(f *os.File, opts read.Options) (read.Reader, error) {
-	format, err := read.Detect(f)
+	workbook, err := read.IsWorkbook(f)
 	if err != nil {
 		return nil, err
 	}
-	if format == "csv" {
+	if !workbook {
 		return read.Open(f, opts)
 	}
 	c, err := p.start(f, opts, "")
@@ -105,11 +108,11 @@ func (p *Parser) Open(f *os.File, opts read.Options) (read.Reader, error) {
 // in a child process; a CSV file's error (wrapping read.ErrNotWorkbook) in this one. Errors wrap
 // what read.Sheets's would, or ErrCrashed, ErrLimit or ErrNotStarted.
 func (p *Parser) Sheets(f *os.File, opts read.Options) ([]read.Sheet, error) {
-	format, err := read.Detect(f)
+	workbook, err := read.IsWorkbook(f)
 	if err != nil {
 		return nil, err
 	}
-	if format == "csv" {
+	if !workbook {
 		return read.Sheets(f, opts)
 	}
 	c, err := p.start(f, opts, jobSheets)

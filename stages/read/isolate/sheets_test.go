@@ -3,10 +3,12 @@ package isolate_test
 import (
 	"archive/zip"
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
 	"reflect"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -135,4 +137,62 @@ func manySheets(t *testing.T, n int) string {
 		t.Fatal(err)
 	}
 	return write(t, "many-sheets.xlsx", buf.Bytes())
+}
+
+// TestParentReadsOnlyTheHead checks that the parent tells a workbook from a CSV file by its
+// first bytes, leaving the rest to the child: for an OLE2 file whose directory runs through 7 MB
+// of sectors (55,000 entries), handing it to a child that cannot start allocates next to
+// nothing here, where telling XLS from an encrypted XLSX would read the whole directory.
+func TestParentReadsOnlyTheHead(t *testing.T) {
+	tempDir(t)
+	path := write(t, "long-directory.xls", longDirectory())
+	p := &isolate.Parser{Command: "/nonexistent"}
+	for what, hand := range map[string]func() error{
+		"Open":   func() error { _, err := p.Open(open(t, path), read.Options{}); return err },
+		"Sheets": func() error { _, err := p.Sheets(open(t, path), read.Options{}); return err },
+	} {
+		var before, after runtime.MemStats
+		runtime.ReadMemStats(&before)
+		err := hand()
+		runtime.ReadMemStats(&after)
+		if !errors.Is(err, isolate.ErrNotStarted) {
+			t.Errorf("%s: %v, want ErrNotStarted", what, err)
+		}
+		if alloc := after.TotalAlloc - before.TotalAlloc; alloc > 1<<20 {
+			t.Errorf("%s: the parent allocated %d bytes, want under 1 MiB: it read the file beyond its head", what, alloc)
+		}
+	}
+}
+
+// longDirectory is an OLE2 compound file of 512-byte sectors: 109 FAT sectors (all the header
+// lists) chaining every other sector into one directory of empty entries.
+func longDirectory() []byte {
+	const fatSectors, perFAT = 109, 512 / 4
+	const sectors = fatSectors * perFAT
+	le := binary.LittleEndian
+	b := make([]byte, 512+sectors*512)
+	copy(b, "\xD0\xCF\x11\xE0\xA1\xB1\x1A\xE1")
+	le.PutUint16(b[0x1A:], 3)      // major version
+	le.PutUint16(b[0x1C:], 0xFFFE) // byte order
+	le.PutUint16(b[0x1E:], 9)      // sector size 2^9
+	le.PutUint16(b[0x20:], 6)      // mini sector size 2^6
+	le.PutUint32(b[0x2C:], fatSectors)
+	le.PutUint32(b[0x30:], fatSectors) // the directory starts after the FAT
+	le.PutUint32(b[0x3C:], 0xFFFFFFFE) // no mini FAT
+	le.PutUint32(b[0x44:], 0xFFFFFFFE) // no DIFAT sectors
+	for i := range fatSectors {
+		le.PutUint32(b[0x4C+4*i:], uint32(i))
+	}
+	fat := b[512 : 512+fatSectors*512]
+	for id := range sectors {
+		next := uint32(0xFFFFFFFD) // a FAT sector
+		switch {
+		case id == sectors-1:
+			next = 0xFFFFFFFE
+		case id >= fatSectors:
+			next = uint32(id + 1)
+		}
+		le.PutUint32(fat[4*id:], next)
+	}
+	return b
 }
