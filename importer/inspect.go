@@ -12,6 +12,7 @@ import (
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/stages/read"
+	"github.com/leadpipe/leadpipe/stages/read/isolate"
 )
 
 // OpenedFile is a file open the way an import reads it, before any mapping: what
@@ -70,7 +71,7 @@ func (im *Importer) OpenFile(path string, opts crm.Options) (*OpenedFile, error)
 	}
 	o := &OpenedFile{Reader: in.r, name: name, in: in}
 	if _, ok := in.r.(read.SheetReader); ok {
-		if o.Sheets, err = listSheets(in.f, name, ro); err != nil {
+		if o.Sheets, err = im.listSheets(in.f, name, ro); err != nil {
 			in.close()
 			return nil, err
 		}
@@ -98,14 +99,22 @@ func openPath(path, name string) (*os.File, error) {
 }
 
 // listSheets lists the worksheets of the workbook f, named name in messages, with their
-// visibility (read.Sheets).
-func listSheets(f *os.File, name string, opts read.Options) ([]read.Sheet, error) {
+// visibility (read.Sheets): in a child process when Sheets is set, as the rows are read. A
+// child process that could not be started is no fault of the file.
+func (im *Importer) listSheets(f *os.File, name string, opts read.Options) ([]read.Sheet, error) {
 	var sheets []read.Sheet
 	err := safely(func() (err error) {
-		sheets, err = read.Sheets(f, opts)
+		if im.Sheets != nil {
+			sheets, err = im.Sheets.Sheets(f, opts)
+		} else {
+			sheets, err = read.Sheets(f, opts)
+		}
 		return err
 	})
-	if err != nil {
+	switch {
+	case errors.Is(err, isolate.ErrNotStarted):
+		return nil, err
+	case err != nil:
 		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
 	}
 	return sheets, nil

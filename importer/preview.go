@@ -116,7 +116,7 @@ func (im *Importer) sheets(req Request) ([]read.Sheet, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return listSheets(f, name, im.readOptions(req.Options, 0, 0))
+	return im.listSheets(f, name, im.readOptions(req.Options, 0, 0))
 }
 
 // fieldValues names a row's non-empty values by field key, with an owner (a field of type

@@ -108,7 +108,7 @@ func (im *Importer) sheetRequests(ctx context.Context, req Request) ([]sheetRequ
 		return nil, err
 	}
 	defer f.Close()
-	sheets, err := listSheets(f, name, im.readOptions(req.Options, 0, 0))
+	sheets, err := im.listSheets(f, name, im.readOptions(req.Options, 0, 0))
 	if err != nil {
 		return nil, err
 	}

@@ -85,12 +85,11 @@ func Open(f *os.File, opts Options) (Reader, error) {
 // an encrypted XLSX package), "xls" (another OLE2 compound file, or a BIFF stream without one:
 // an Excel 2.x–4.x worksheet) or "csv" (anything else).
 func Detect(f *os.File) (string, error) {
-	head := make([]byte, len(ole2Signature))
-	n, err := f.ReadAt(head, 0)
-	if err != nil && !errors.Is(err, io.EOF) {
-		return "", fmt.Errorf("read file: %w", err)
+	head, err := fileHead(f)
+	if err != nil {
+		return "", err
 	}
-	switch head = head[:n]; {
+	switch {
 	case bytes.HasPrefix(head, zipSignature):
 		st, err := f.Stat()
 		if err != nil {
@@ -109,6 +108,28 @@ func Detect(f *os.File) (string, error) {
 		return "xls", nil
 	}
 	return "csv", nil
+}
+
+// IsWorkbook reports whether Detect names f a workbook format (XLSX, XLS or ODS) rather than
+// CSV, reading only f's first 8 bytes: telling the workbook formats apart reads a zip's or an
+// OLE2 file's directory, which a crafted file can make large.
+func IsWorkbook(f *os.File) (bool, error) {
+	head, err := fileHead(f)
+	if err != nil {
+		return false, err
+	}
+	return bytes.HasPrefix(head, zipSignature) || bytes.HasPrefix(head, ole2Signature) || isBIFFStream(head), nil
+}
+
+// fileHead reads the first bytes of f, as many as tell its format family (fewer in a shorter
+// file).
+func fileHead(f *os.File) ([]byte, error) {
+	head := make([]byte, len(ole2Signature))
+	n, err := f.ReadAt(head, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
+		return nil, fmt.Errorf("read file: %w", err)
+	}
+	return head[:n], nil
 }
 
 // isBIFFStream reports whether head starts like a BIFF stream without an OLE2 container, an

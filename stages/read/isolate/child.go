@@ -23,6 +23,9 @@ const envChild = "LEADPIPE_SHEET_PARSER_CHILD"
 // file's (a Go panic exits with 2).
 const exitChildFailed = 3
 
+// jobSheets is the job of a child that lists the workbook's sheets rather than reading rows.
+const jobSheets = "sheets"
+
 // childFD is the descriptor of the file the child reads (the first of exec.Cmd.ExtraFiles).
 const childFD = 3
 
@@ -30,11 +33,12 @@ const childFD = 3
 type childConfig struct {
 	Path        string       `json:"path"` // the file's name, for excelize to reopen it by
 	Options     read.Options `json:"options"`
+	Job         string       `json:"job,omitempty"` // jobSheets, or "" to read the rows
 	MemoryBytes uint64       `json:"memory_bytes"`
 	CPUSeconds  uint64       `json:"cpu_seconds"`
 }
 
-// ServeChild, in a process that Open started, parses the file it was handed, writes what it
+// ServeChild, in a process that Open or Sheets started, parses the file it was handed, writes what it
 // read to standard output and exits; in any other process it returns at once. Call it early in
 // main, before anything a child must not do (leadpipe calls it once its collector settings
 // are made and SIGINT and SIGTERM are caught, so that a child keeps those settings and leaves
@@ -51,7 +55,8 @@ func ServeChild() {
 	os.Exit(0)
 }
 
-// serve is the child's life: limits, open, header, then what the parent asks for. A problem
+// serve is the child's life: limits, then the sheets listed, or the file opened, its header
+// and what the parent asks for. A problem
 // with the file is reported to the parent in an error frame; a returned error is a problem of
 // the child itself.
 func serve(config string, in io.Reader, out io.Writer) error {
@@ -74,7 +79,15 @@ func serve(config string, in io.Reader, out io.Writer) error {
 		return fmt.Errorf("CPU limit: %w", err)
 	}
 	w := &frameWriter{w: bufio.NewWriterSize(out, 64<<10)}
-	r, err := read.Open(os.NewFile(childFD, cfg.Path), cfg.Options)
+	f := os.NewFile(childFD, cfg.Path)
+	if cfg.Job == jobSheets {
+		sheets, err := read.Sheets(f, cfg.Options)
+		if err != nil {
+			return w.error(err)
+		}
+		return w.sheets(sheets)
+	}
+	r, err := read.Open(f, cfg.Options)
 	if err != nil {
 		return w.error(err)
 	}

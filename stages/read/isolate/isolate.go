@@ -5,7 +5,9 @@
 // kills it past) and a CPU-time limit (RLIMIT_CPU: the kernel kills it past it).
 //
 // The child opens the file (handed down as an open descriptor) with read.Open and streams the
-// header, then the batches of rows or their count, over a pipe (see wire.go). The parent's
+// header, then the batches of rows or their count, over a pipe (see wire.go); or, for Sheets,
+// lists the workbook's sheets with read.Sheets, which for an ODS file reads all of content.xml
+// and for an encrypted XLSX file decrypts it. The parent's
 // Reader gives them to the pipeline like any reader: the same rows, row numbers, skip reasons
 // and errors, whose identity (read.ErrFormat …) crosses the pipe. A child that dies of a panic,
 // of its memory limit or of its CPU limit fails the file with ErrCrashed or ErrLimit, and a
@@ -13,6 +15,9 @@
 //
 // CSV files are read in the calling process: leadpipe's own CSV reader uses no third-party
 // parser and bounds its memory by the field-size cap, so a child would cost without protecting.
+// The calling process tells them from workbooks by their first bytes alone (read.IsWorkbook):
+// telling the workbook formats apart reads a zip's or an OLE2 file's directory, which is the
+// child's to do.
 package isolate
 
 import (
@@ -72,14 +77,14 @@ const childWait = 10 * time.Second
 // or ErrNotStarted. The Reader of a spreadsheet must be closed (it is an io.Closer) unless
 // it was read to its end.
 func (p *Parser) Open(f *os.File, opts read.Options) (read.Reader, error) {
-	format, err := read.Detect(f)
+	workbook, err := read.IsWorkbook(f)
 	if err != nil {
 		return nil, err
 	}
-	if format == "csv" {
+	if !workbook {
 		return read.Open(f, opts)
 	}
-	c, err := p.start(f, opts)
+	c, err := p.start(f, opts, "")
 	if err != nil {
 		return nil, err
 	}
@@ -99,14 +104,46 @@ func (p *Parser) Open(f *os.File, opts read.Options) (read.Reader, error) {
 	}
 }
 
-// start starts a child reading f.
-func (p *Parser) start(f *os.File, opts read.Options) (*child, error) {
+// Sheets lists the sheets of f as read.Sheets would, the same options applying: a workbook's
+// in a child process; a CSV file's error (wrapping read.ErrNotWorkbook) in this one. Errors wrap
+// what read.Sheets's would, or ErrCrashed, ErrLimit or ErrNotStarted.
+func (p *Parser) Sheets(f *os.File, opts read.Options) ([]read.Sheet, error) {
+	workbook, err := read.IsWorkbook(f)
+	if err != nil {
+		return nil, err
+	}
+	if !workbook {
+		return read.Sheets(f, opts)
+	}
+	c, err := p.start(f, opts, jobSheets)
+	if err != nil {
+		return nil, err
+	}
+	var sheets []read.Sheet
+	switch tag := c.out.tag(); tag {
+	case frameSheets:
+		if sheets = c.out.sheets(); c.out.err != nil {
+			return nil, c.broken(0)
+		}
+	case frameError:
+		err = c.failure()
+	default:
+		return nil, c.broken(tag)
+	}
+	if exitErr := c.stop(false); exitErr != nil {
+		return nil, exitErr
+	}
+	return sheets, err
+}
+
+// start starts a child reading f, for job (see childConfig).
+func (p *Parser) start(f *os.File, opts read.Options, job string) (*child, error) {
 	if _, ok := os.LookupEnv(envChild); ok {
 		// A test binary that does not serve as a child would run its tests instead, again
 		// and again.
 		return nil, fmt.Errorf("%w: this process is itself a spreadsheet parser's child", ErrNotStarted)
 	}
-	cfg, err := json.Marshal(childConfig{Path: f.Name(), Options: opts, MemoryBytes: uint64(max(p.MemoryBytes, 0)), CPUSeconds: cpuSeconds(p.CPU)})
+	cfg, err := json.Marshal(childConfig{Path: f.Name(), Options: opts, Job: job, MemoryBytes: uint64(max(p.MemoryBytes, 0)), CPUSeconds: cpuSeconds(p.CPU)})
 	if err != nil {
 		return nil, err
 	}

@@ -10,10 +10,13 @@ package isolate
 //	             their bytes
 //	'C' count:   rows
 //	'Z' the end of the rows
+//	'S' sheets:  sheet count, then each sheet's name and visibility
 //	'E' error:   kind (kinds[k-1], or 0 for none), message
 //
-// The parent writes one command line to the child's standard input once it has the header:
-// "count" or "rows BATCHSIZE".
+// A child started to read rows sends the header first (or an error). The parent writes one
+// command line to its standard input once it has the header: "count" or "rows BATCHSIZE".
+// A child started to list the sheets (childConfig.Job "sheets") sends one sheets frame (or an
+// error) and exits, reading no command.
 
 import (
 	"bufio"
@@ -31,6 +34,7 @@ const (
 	frameBatch  = 'B'
 	frameCount  = 'C'
 	frameEnd    = 'Z'
+	frameSheets = 'S'
 	frameError  = 'E'
 )
 
@@ -40,11 +44,12 @@ var kinds = []error{read.ErrFormat, read.ErrEmpty, read.ErrNotText, read.ErrNoHe
 
 // Sanity limits on what the parent decodes, so that a garbled stream cannot make it allocate
 // without bound. A row's cells travel as one string: 10,000 cells of 32,767 four-byte
-// characters fit.
+// characters fit, and a workbook's list of up to a million sheets.
 const (
 	maxWireString = 1 << 31
 	maxWireCells  = 1 << 20
 	maxRowNumber  = 1 << 31
+	maxWireSheets = 1 << 20
 )
 
 // errProtocol is a stream that does not follow the framing above.
@@ -115,6 +120,16 @@ func (w *frameWriter) cells(cells []string) {
 	for _, c := range cells {
 		w.w.WriteString(c) //nolint:errcheck // bufio keeps the first error for Flush
 	}
+}
+
+func (w *frameWriter) sheets(sheets []read.Sheet) error {
+	w.w.WriteByte(frameSheets) //nolint:errcheck // bufio keeps the first error for Flush
+	w.uint(uint64(len(sheets)))
+	for _, s := range sheets {
+		w.str(s.Name)
+		w.str(s.Visibility)
+	}
+	return w.w.Flush()
 }
 
 func (w *frameWriter) count(n int) error {
@@ -220,6 +235,18 @@ func (r *frameReader) header() (row int, format, sheet string, header []string) 
 	sheet = r.str()
 	header = r.strs()
 	return row, format, sheet, header
+}
+
+// sheets decodes a sheets frame's fields.
+func (r *frameReader) sheets() []read.Sheet {
+	sheets := make([]read.Sheet, r.uint(maxWireSheets))
+	for i := range sheets {
+		sheets[i] = read.Sheet{Name: r.str(), Visibility: r.str()}
+	}
+	if r.err != nil {
+		return nil
+	}
+	return sheets
 }
 
 // batch decodes a batch frame's fields, of up to maxRows rows. The cells of a row are one
