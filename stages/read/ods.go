@@ -317,11 +317,7 @@ func (x *ODS) openSheet(zr *zip.Reader, want string) error {
 	case len(names) == 0:
 		return fmt.Errorf("%w: the ODS spreadsheet has no sheets", ErrFormat)
 	case want != "":
-		quoted := make([]string, len(names))
-		for i, s := range names {
-			quoted[i] = fmt.Sprintf("%q", s)
-		}
-		return fmt.Errorf("read ods: the spreadsheet has no sheet %q; its sheets are %s", want, strings.Join(quoted, ", "))
+		return fmt.Errorf("read ods: the spreadsheet has no sheet %q; its sheets are %s", want, quotedList(names))
 	}
 	// Every sheet is hidden: the first one, read again from the start.
 	if err := x.openContent(zr); err != nil {
@@ -332,37 +328,15 @@ func (x *ODS) openSheet(zr *zip.Reader, want string) error {
 	return err
 }
 
-// readHeader reads up to the first non-blank row and makes it the header.
-func (x *ODS) readHeader() error {
-	for {
-		ok, err := x.advance(false)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			if x.row == 0 {
-				return fmt.Errorf("%w: the sheet %q of the ODS spreadsheet has no rows", ErrEmpty, x.sheet)
-			}
-			return fmt.Errorf("%w: all %d rows of the sheet %q are blank", ErrNoHeader, x.row, x.sheet)
-		}
-		if !x.blank {
-			break
-		}
-	}
-	if x.why != "" {
-		return fmt.Errorf("%w: row %d, the first non-blank row of the sheet %q, cannot be read as a header: %s",
-			ErrNoHeader, x.row, x.sheet, x.why)
-	}
-	hdr := slices.Clone(x.cells)
-	for i, h := range hdr {
-		hdr[i] = strings.TrimSpace(h)
-	}
-	for len(hdr) > 0 && hdr[len(hdr)-1] == "" {
-		hdr = hdr[:len(hdr)-1]
-	}
-	x.header, x.headerRow, x.width = hdr[:len(hdr):len(hdr)], x.row, len(hdr)
-	return nil // a header repeated: its repeats (x.left) are data rows, with its cells
+// readHeader reads up to the first non-blank row and makes it the header. A header repeated:
+// its repeats (x.left) are data rows, with its cells.
+func (x *ODS) readHeader() (err error) {
+	x.header, x.headerRow, err = readSheetHeader(x, "ODS spreadsheet", x.sheet)
+	x.width = len(x.header)
+	return err
 }
+
+func (x *ODS) rowState() (int, bool, string, []string) { return x.row, x.blank, x.why, x.cells }
 
 // Header returns the header cells, trimmed, without trailing empty ones.
 func (x *ODS) Header() []string { return x.header }

@@ -159,10 +159,9 @@ func (b *xlsBook) pickSheet(name string) (xlsSheetInfo, error) {
 	}
 	names := make([]string, len(b.sheets))
 	for i, s := range b.sheets {
-		names[i] = fmt.Sprintf("%q", s.name)
+		names[i] = s.name
 	}
-	return xlsSheetInfo{}, &xlsErr{msg: fmt.Sprintf("the XLS workbook has no sheet named %q; its sheets are %s",
-		name, strings.Join(names, ", "))}
+	return xlsSheetInfo{}, &xlsErr{msg: fmt.Sprintf("the XLS workbook has no sheet named %q; its sheets are %s", name, quotedList(names))}
 }
 
 // xlsReader reads the rows of one worksheet. It is not safe for concurrent use.

@@ -305,11 +305,7 @@ func xlsxPickSheet(f *excelize.File, sheets []string, want string) (string, erro
 			return s, nil
 		}
 	}
-	quoted := make([]string, len(sheets))
-	for i, s := range sheets {
-		quoted[i] = fmt.Sprintf("%q", s)
-	}
-	return "", fmt.Errorf("read xlsx: the workbook has no sheet %q; its sheets are %s", want, strings.Join(quoted, ", "))
+	return "", fmt.Errorf("read xlsx: the workbook has no sheet %q; its sheets are %s", want, quotedList(sheets))
 }
 
 // malformedXLSX turns a panic of excelize into the file's error.
@@ -318,37 +314,13 @@ func malformedXLSX(p any) error {
 }
 
 // readHeader reads up to the first non-blank row and makes it the header.
-func (x *XLSX) readHeader() error {
-	for {
-		ok, err := x.advance(false)
-		if err != nil {
-			return err
-		}
-		if !ok {
-			if x.row == 0 {
-				return fmt.Errorf("%w: the sheet %q of the XLSX workbook has no rows", ErrEmpty, x.sheet)
-			}
-			return fmt.Errorf("%w: all %d rows of the sheet %q are blank", ErrNoHeader, x.row, x.sheet)
-		}
-		if !x.blank {
-			break
-		}
-	}
-	if x.why != "" {
-		return fmt.Errorf("%w: row %d, the first non-blank row of the sheet %q, cannot be read as a header: %s",
-			ErrNoHeader, x.row, x.sheet, x.why)
-	}
-	hdr := x.cells
-	for i, h := range hdr {
-		hdr[i] = strings.TrimSpace(h)
-	}
-	for len(hdr) > 0 && hdr[len(hdr)-1] == "" {
-		hdr = hdr[:len(hdr)-1]
-	}
-	x.header, x.headerRow, x.width = hdr[:len(hdr):len(hdr)], x.row, len(hdr)
-	x.cells = nil
-	return nil
+func (x *XLSX) readHeader() (err error) {
+	x.header, x.headerRow, err = readSheetHeader(x, "XLSX workbook", x.sheet)
+	x.width, x.cells = len(x.header), nil
+	return err
 }
+
+func (x *XLSX) rowState() (int, bool, string, []string) { return x.row, x.blank, x.why, x.cells }
 
 // Header returns the header cells, trimmed, without trailing empty ones.
 func (x *XLSX) Header() []string { return x.header }
