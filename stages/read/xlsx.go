@@ -102,6 +102,7 @@ const (
 type XLSX struct {
 	res       *xlsxResources
 	rows      *excelize.Rows
+	marker    xlsxMarker         // of this workbook's marked values
 	marked    map[int]cellFormat // the formats whose numbers excelize marks, by marker number
 	date1904  bool               // the workbook is on the 1904 date system
 	nexts     int                // rows.Next calls so far, for the raw iterator to catch up
@@ -240,7 +241,8 @@ func openXLSXWith(f *os.File, opts Options, res *xlsxResources) (x *XLSX, err er
 	if err != nil {
 		return nil, err
 	}
-	marked, err := xlsxNormalizeNumFmts(res.f)
+	marker := newXLSXMarker()
+	marked, err := xlsxNormalizeNumFmts(res.f, marker)
 	if err != nil {
 		return nil, err
 	}
@@ -250,7 +252,7 @@ func openXLSXWith(f *os.File, opts Options, res *xlsxResources) (x *XLSX, err er
 	props, err := res.f.GetWorkbookProps()
 	date1904 := err == nil && props.Date1904 != nil && *props.Date1904
 
-	x = &XLSX{res: res, rows: res.rows, marked: marked, date1904: date1904, sheet: sheet, width: -1, startRow: opts.CSV.StartRow}
+	x = &XLSX{res: res, rows: res.rows, marker: marker, marked: marked, date1904: date1904, sheet: sheet, width: -1, startRow: opts.CSV.StartRow}
 	if err := x.readHeader(); err != nil {
 		return nil, err
 	}
@@ -551,8 +553,8 @@ func (x *XLSX) resolve(cells []string, useRaw bool) (typed []string) {
 	for i, c := range cells {
 		switch {
 		case c == "":
-		case x.marked != nil && strings.Contains(c, xlsxMarkOpen):
-			k, num, ok := xlsxUnmark(c)
+		case x.marked != nil && x.marker.marks(c):
+			k, num, ok := x.marker.unmark(c)
 			cf, known := x.marked[k]
 			v, err := strconv.ParseFloat(num, 64)
 			if !ok || !known || err != nil {

@@ -17,7 +17,7 @@ func SetXLSXColumns(f func(rows *excelize.Rows, row int) ([]string, error)) (res
 // XLSXNumFmtCount rewrites f's number formats as the XLSX reader does and returns how many
 // custom number formats its styles hold then.
 func XLSXNumFmtCount(f *excelize.File) (int, error) {
-	if _, err := xlsxNormalizeNumFmts(f); err != nil {
+	if _, err := xlsxNormalizeNumFmts(f, newXLSXMarker()); err != nil {
 		return 0, err
 	}
 	if f.Styles.NumFmts == nil {

@@ -1046,3 +1046,23 @@ func TestXLSXHiddenZero(t *testing.T) {
 	xlsxCheckRows(t, rows, []sheetRow{{n: 2, cells: []string{"Ann", ""}}, {n: 3, cells: []string{"Bo", "-3"}}})
 	checkTyped(t, typedRows(batches), map[int][]string{2: {"", "0"}})
 }
+
+// TestXLSXTextLikeAMarkedNumber: a text cell that holds what a marked number looks like (a
+// private-use character, a format's number, another, digits) is text, never rewritten: the
+// marker is drawn for each workbook.
+func TestXLSXTextLikeAMarkedNumber(t *testing.T) {
+	xlsxTempDir(t)
+	fake := "\uE0000\uE00112"
+	data := xlsxParts(t, map[string]string{
+		"xl/styles.xml":        xlsxStyles([]int{164}, `0.00%`),
+		"xl/sharedStrings.xml": xlsxSST("Rate", fake),
+		"xl/worksheets/sheet1.xml": xlsxSheet(`<c r="A1" t="s"><v>0</v></c>`,
+			`<c r="A2" s="1" t="s"><v>1</v></c>`, `<c r="A3" s="1"><v>0.5</v></c>`),
+	})
+	r, err := xlsxOpen(t, xlsxWrite(t, data), read.Options{})
+	xlsxCheck(t, err)
+	rows, batches, err := drainSheet(t, r, 10)
+	xlsxCheck(t, err)
+	xlsxCheckRows(t, rows, []sheetRow{{n: 2, cells: []string{fake}}, {n: 3, cells: []string{"50.00%"}}})
+	checkTyped(t, typedRows(batches), map[int][]string{3: {"0.5"}})
+}

@@ -3,6 +3,7 @@ package read
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
 	"strconv"
 	"strings"
 	"time"
@@ -20,7 +21,7 @@ import (
 // yyyy-mm-dd hh:mm:ss, a time format hh:mm:ss, an elapsed-time one [h]:mm:ss; a format that
 // shows a number otherwise than as its plain decimal (percent, currency, thousands, decimals,
 // zero padding, scientific …) becomes one that excelize renders as a marker naming the format
-// followed by the number: "\uE000" k "\uE001" then the decimal digits (see xlsxMarkedCode),
+// followed by the number: a random marker, k, "\uE001", then the decimal digits (xlsxMarker),
 // and the cell is rendered from it by the file's format k (cellFormat.number, as for XLS); any
 // other format ("General", "@") becomes one excelize does not know, for which it returns the
 // number as its plain decimal (rounded to 15 significant digits). Text cells are returned as
@@ -41,21 +42,33 @@ var xlsxISOFormats = map[fmtKind]string{
 	fmtElapsed:  "[$-409][h]:mm:ss",
 }
 
-// Markers around the number of a format in a marked value: private-use characters, not text.
-const (
-	xlsxMarkOpen  = "\uE000"
-	xlsxMarkClose = "\uE001"
-)
+// xlsxMarker brackets the number of a marked format in a marked value: a private-use character
+// and a few random ones, drawn for each workbook, so that no text cell can pass for a marked
+// number, then a closing private-use character.
+type xlsxMarker struct{ open string }
 
-// xlsxMarkedCode is the format code that shows a number of the marked format k as its marked
-// value: 0.25 → "\uE000" 7 "\uE001" 0.25, -1200 → "-\uE000" 7 "\uE001" 1200.
-func xlsxMarkedCode(k int) string {
-	return `"` + xlsxMarkOpen + strconv.Itoa(k) + xlsxMarkClose + `"0.` + strings.Repeat("#", 30)
+const xlsxMarkClose = "\uE001"
+
+func newXLSXMarker() xlsxMarker {
+	b := []rune{0xE000}
+	for range 4 {
+		b = append(b, 0xE100+rand.N[rune](0x1700)) // U+E100 to U+F7FF
+	}
+	return xlsxMarker{open: string(b)}
 }
+
+// code is the format code that shows a number of the marked format k as its marked value:
+// 0.25 → open 7 "\uE001" 0.25, -1200 → "-" open 7 "\uE001" 1200.
+func (m xlsxMarker) code(k int) string {
+	return `"` + m.open + strconv.Itoa(k) + xlsxMarkClose + `"0.` + strings.Repeat("#", 30)
+}
+
+// marks reports whether s may be a marked value.
+func (m xlsxMarker) marks(s string) bool { return strings.Contains(s, m.open) }
 
 // xlsxNormalizeNumFmts rewrites the number formats of f's cell styles (see above) and returns
 // the formats whose numbers are marked, by the number in their marker (nil when there are none).
-func xlsxNormalizeNumFmts(f *excelize.File) (map[int]cellFormat, error) {
+func xlsxNormalizeNumFmts(f *excelize.File, m xlsxMarker) (map[int]cellFormat, error) {
 	ss := f.Styles
 	if ss == nil || ss.CellXfs == nil || len(ss.CellXfs.Xf) == 0 {
 		return nil, nil
@@ -163,7 +176,7 @@ func xlsxNormalizeNumFmts(f *excelize.File) (map[int]cellFormat, error) {
 			k, ok := markOf[fmtIDs[i]]
 			if !ok {
 				k = len(markIDs)
-				p, err := addFmt(xlsxMarkedCode(k))
+				p, err := addFmt(m.code(k))
 				if err != nil {
 					return nil, err
 				}
@@ -183,10 +196,10 @@ func xlsxNormalizeNumFmts(f *excelize.File) (map[int]cellFormat, error) {
 	return marked, nil
 }
 
-// xlsxUnmark reads a marked value: the number of its format and the number's text, with its sign.
-func xlsxUnmark(s string) (k int, num string, ok bool) {
+// unmark reads a marked value: the number of its format and the number's text, with its sign.
+func (m xlsxMarker) unmark(s string) (k int, num string, ok bool) {
 	neg := strings.HasPrefix(s, "-")
-	rest, found := strings.CutPrefix(strings.TrimPrefix(s, "-"), xlsxMarkOpen)
+	rest, found := strings.CutPrefix(strings.TrimPrefix(s, "-"), m.open)
 	if !found {
 		return 0, "", false
 	}
