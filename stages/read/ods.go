@@ -432,41 +432,17 @@ type odsSource struct {
 
 // Next returns the next batch, or io.EOF after the last one.
 func (s *odsSource) Next(ctx context.Context) (*pipeline.Batch, error) {
-	x := s.x
-	if err := ctx.Err(); err != nil {
-		return nil, x.fail(err)
+	return readSheetBatch(ctx, s.x, s.size)
+}
+
+// dataRow returns the last row as a pipeline row, its cells and typed values copies when they
+// are shared with its repeats.
+func (x *ODS) dataRow() pipeline.Row {
+	row := pipeline.Row{Number: x.row, Cells: x.rowCells(), Typed: x.typed}
+	if x.repeated && x.typed != nil {
+		row.Typed = slices.Clone(x.typed)
 	}
-	b := &pipeline.Batch{Rows: make([]pipeline.Row, 0, s.size), LastRow: x.row}
-	for n := 1; len(b.Rows) < s.size; n++ {
-		if n%ctxCheckEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, x.fail(err)
-			}
-		}
-		ok, err := x.advanceData()
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
-		b.LastRow = x.row
-		if x.blank {
-			continue
-		}
-		row := pipeline.Row{Number: x.row, Cells: x.rowCells(), Typed: x.typed}
-		if x.repeated && x.typed != nil {
-			row.Typed = slices.Clone(x.typed)
-		}
-		if x.why != "" {
-			row.Skip(pipeline.ReasonMalformedRow, x.why)
-		}
-		b.Rows = append(b.Rows, row)
-	}
-	if len(b.Rows) == 0 {
-		return nil, io.EOF
-	}
-	return b, nil
+	return row
 }
 
 // advanceData reads the next row (or block of blank rows) after the resume point. It returns

@@ -1,8 +1,12 @@
 package read
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"strings"
+
+	"github.com/leadpipe/leadpipe/pipeline"
 )
 
 // What the readers of a workbook's sheet (XLSX, ODS, XLS) share.
@@ -59,4 +63,54 @@ func quotedList(names []string) string {
 		quoted[i] = fmt.Sprintf("%q", s)
 	}
 	return strings.Join(quoted, ", ")
+}
+
+// sheetData is what readSheetBatch needs of a reader of a sheet's rows, past its header.
+type sheetData interface {
+	sheetRows
+	// advanceData reads the next row after the resume point, false at the end of the sheet.
+	advanceData() (bool, error)
+	// dataRow returns the last row as a pipeline row: its number, cells and typed values.
+	dataRow() pipeline.Row
+	// fail makes err the reader's error, closes it and returns err.
+	fail(err error) error
+}
+
+// readSheetBatch reads the next batch of up to size rows of x: a malformed row is skipped with
+// reason malformed_row; LastRow is the number of the last row read, blank ones included. It
+// returns io.EOF when no row is left.
+func readSheetBatch(ctx context.Context, x sheetData, size int) (*pipeline.Batch, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, x.fail(err)
+	}
+	last, _, _, _ := x.rowState()
+	b := &pipeline.Batch{Rows: make([]pipeline.Row, 0, size), LastRow: last}
+	for n := 1; len(b.Rows) < size; n++ {
+		if n%ctxCheckEvery == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, x.fail(err)
+			}
+		}
+		ok, err := x.advanceData()
+		if err != nil {
+			return nil, err
+		}
+		if !ok {
+			break
+		}
+		row, blank, why, _ := x.rowState()
+		b.LastRow = row
+		if blank {
+			continue
+		}
+		r := x.dataRow()
+		if why != "" {
+			r.Skip(pipeline.ReasonMalformedRow, why)
+		}
+		b.Rows = append(b.Rows, r)
+	}
+	if len(b.Rows) == 0 {
+		return nil, io.EOF
+	}
+	return b, nil
 }

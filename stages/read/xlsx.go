@@ -417,34 +417,12 @@ func (s *xlsxSource) Next(ctx context.Context) (b *pipeline.Batch, err error) {
 	if x.err != nil {
 		return nil, x.err
 	}
-	b = &pipeline.Batch{Rows: make([]pipeline.Row, 0, s.size), LastRow: x.row}
-	for n := 1; len(b.Rows) < s.size; n++ {
-		if n%ctxCheckEvery == 0 {
-			if err := ctx.Err(); err != nil {
-				return nil, x.fail(err)
-			}
-		}
-		ok, err := x.advanceData()
-		if err != nil {
-			return nil, err
-		}
-		if !ok {
-			break
-		}
-		b.LastRow = x.row
-		if x.blank {
-			continue
-		}
-		row := pipeline.Row{Number: x.row, Cells: x.cells, Typed: x.typed}
-		if x.why != "" {
-			row.Skip(pipeline.ReasonMalformedRow, x.why)
-		}
-		b.Rows = append(b.Rows, row)
-	}
-	if len(b.Rows) == 0 {
-		return nil, io.EOF
-	}
-	return b, nil
+	return readSheetBatch(ctx, x, s.size)
+}
+
+// dataRow returns the last row as a pipeline row.
+func (x *XLSX) dataRow() pipeline.Row {
+	return pipeline.Row{Number: x.row, Cells: x.cells, Typed: x.typed}
 }
 
 // recoverInto turns a panic of excelize into the reader's error, and closes the reader.
