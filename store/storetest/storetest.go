@@ -1,7 +1,7 @@
 // Package storetest gives integration tests a real, migrated Postgres and a fresh account per
 // test, so tests never share rows. The database is LEADPIPE_TEST_POSTGRES_URL, else
-// LEADPIPE_POSTGRES_URL, else the one deploy/services.sh starts. When it cannot be reached a test
-// is skipped — unless CI is set, where it fails.
+// LEADPIPE_POSTGRES_URL, else leadpipe_test on the Postgres deploy/services.sh starts (see URL).
+// When it cannot be reached a test is skipped — unless CI is set, where it fails.
 package storetest
 
 import (
@@ -31,15 +31,24 @@ var (
 	openErr error
 )
 
-// URL returns the database tests use.
+// URL returns the database tests use: LEADPIPE_TEST_POSTGRES_URL, else LEADPIPE_POSTGRES_URL,
+// else leadpipe_test beside the database deploy/services.sh starts, created when missing. Not
+// that database itself: the workers of the daemon `make run` starts claim any queued import
+// of their database, and would meet the imports tests leave queued.
 func URL() string {
 	for _, k := range []string{"LEADPIPE_TEST_POSTGRES_URL", "LEADPIPE_POSTGRES_URL"} {
 		if v := os.Getenv(k); v != "" {
 			return v
 		}
 	}
-	return config.Default.PostgresURL
+	defaultOnce.Do(func() { defaultURL = sibling(config.Default.PostgresURL, "leadpipe_test") })
+	return defaultURL
 }
+
+var (
+	defaultOnce sync.Once
+	defaultURL  string
+)
 
 // UseOwnDatabase points the tests of one package at a database of their own, named name,
 // created next to the shared test database when it does not exist yet. Packages whose tests
@@ -49,26 +58,31 @@ func URL() string {
 // the shared one is used. LEADPIPE_TEST_DB_SUFFIX, when set, is appended to name, so that two
 // checkouts can run their tests on one Postgres at once.
 func UseOwnDatabase(name string) {
-	name += os.Getenv("LEADPIPE_TEST_DB_SUFFIX")
-	base := URL()
+	os.Setenv("LEADPIPE_TEST_POSTGRES_URL", sibling(URL(), name+os.Getenv("LEADPIPE_TEST_DB_SUFFIX")))
+}
+
+// sibling returns the URL of the database name on the server of base, which it creates when it
+// does not exist yet; base itself when it cannot (no Postgres, no right to create databases, a
+// URL in keyword form).
+func sibling(base, name string) string {
 	u, err := url.Parse(base)
 	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") {
-		return
+		return base
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, base)
 	if err != nil {
-		return
+		return base
 	}
 	defer conn.Close(ctx)
 	_, err = conn.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize())
 	var pgErr *pgconn.PgError
 	if err != nil && !(errors.As(err, &pgErr) && (pgErr.Code == "42P04" || pgErr.Code == "23505")) { // exists
-		return
+		return base
 	}
 	u.Path = "/" + name
-	os.Setenv("LEADPIPE_TEST_POSTGRES_URL", u.String())
+	return u.String()
 }
 
 // EmptyDatabase gives a test a database of its own, named name (plus
