@@ -358,6 +358,13 @@ func (im *Importer) RunNow(ctx context.Context, req Request, owner string, dryRu
 
 // dryRun runs a checked request in one transaction that is rolled back.
 func (im *Importer) dryRun(ctx context.Context, req Request, c *Checked, rec store.Import, owner string, start time.Time) (Summary, error) {
+	return im.rolledBack(ctx, func(tx pgx.Tx) (Summary, error) {
+		return im.dryRunIn(ctx, tx, req, c, rec, owner, start)
+	})
+}
+
+// rolledBack runs f in a transaction that is rolled back at the end: a dry run never commits.
+func (im *Importer) rolledBack(ctx context.Context, f func(tx pgx.Tx) (Summary, error)) (Summary, error) {
 	held, err := im.Pool.Acquire(ctx)
 	if err != nil {
 		return Summary{}, err
@@ -368,7 +375,7 @@ func (im *Importer) dryRun(ctx context.Context, req Request, c *Checked, rec sto
 		return Summary{}, err
 	}
 	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a dry run never commits
-	return im.dryRunIn(ctx, tx, req, c, rec, owner, start)
+	return f(tx)
 }
 
 // dryRunIn runs a checked request in tx, which the caller rolls back.

@@ -299,26 +299,18 @@ func (im *Importer) notRun(ctx context.Context, s sheetRequest, c *Checked, owne
 
 // dryRunWorkbook runs every sheet's dry run in one transaction, rolled back at the end.
 func (im *Importer) dryRunWorkbook(ctx context.Context, sheets []sheetRequest, owner string, start time.Time) (Summary, error) {
-	held, err := im.Pool.Acquire(ctx)
-	if err != nil {
-		return Summary{}, err
-	}
-	defer held.Release()
-	tx, err := held.Begin(ctx)
-	if err != nil {
-		return Summary{}, err
-	}
-	defer tx.Rollback(context.WithoutCancel(ctx)) //nolint:errcheck // a dry run never commits
-	all := Summary{Kind: WorkbookKind, DryRun: true}
-	for _, s := range sheets {
-		sum, err := im.dryRunSheet(ctx, tx, s, owner)
-		if err != nil {
-			return Summary{}, sheetError(s.name, err)
+	return im.rolledBack(ctx, func(tx pgx.Tx) (Summary, error) {
+		all := Summary{Kind: WorkbookKind, DryRun: true}
+		for _, s := range sheets {
+			sum, err := im.dryRunSheet(ctx, tx, s, owner)
+			if err != nil {
+				return Summary{}, sheetError(s.name, err)
+			}
+			all.add(sum)
 		}
-		all.add(sum)
-	}
-	all.DurationMS = time.Since(start).Milliseconds()
-	return all, nil
+		all.DurationMS = time.Since(start).Milliseconds()
+		return all, nil
+	})
 }
 
 // dryRunSheet runs one sheet's dry run in tx; the sheet's kind has prepared the database.
