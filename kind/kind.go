@@ -51,6 +51,19 @@ type Kind interface {
 	Records(ctx context.Context, q store.Querier, p *Plan, ids []int64) ([]store.Record, error)
 }
 
+// Undoer is implemented by a kind whose imports can be undone (docs/undo.md).
+type Undoer interface {
+	// Undoer returns the writer of the batches of an undo of the plan's import (p.ImportID is
+	// the undone import's id; p.DryRun is set for a dry run). Each row of a batch carries the
+	// import's row it takes back (pipeline.Row.Undoing), last row first, and only rows the
+	// import created, updated or left unchanged. The writer takes each back — deletes the record
+	// the row created, restores the fields it changed, removes the memberships it added — in
+	// the engine's transaction, after taking the account's row lock, and sets the row's Outcome
+	// (pipeline.Deleted, Restored, KeptChangedSince or Unchanged), its EntityID, and the
+	// Undoing's FieldsKept and Why. It must see, through tx, every write of the batches before.
+	Undoer(p *Plan) pipeline.Writer
+}
+
 // AccountFielder is implemented by a kind whose standard fields depend on the account: the
 // options of a deal's stage picklist are the account's deal stages. Catalog then takes the
 // kind's standard fields from AccountFields instead of StandardFields, which stays the

@@ -14,6 +14,29 @@ const (
 	Skipped   Outcome = "skipped"
 )
 
+// The outcomes of an undo's rows: what the undo did with the record an import's row created or
+// changed. An import row it had nothing to take back from is Unchanged.
+const (
+	// Deleted: the record the row created is deleted.
+	Deleted Outcome = "deleted"
+	// Restored: the record the row changed has its values before the row back (all of them, or
+	// those not changed since: Undoing.FieldsKept names the others), or the memberships the row
+	// added are removed.
+	Restored Outcome = "restored"
+	// KeptChangedSince: the record the row created, or every field it changed, was changed
+	// after the import (by a later import, or another write): it is left as it is.
+	KeptChangedSince Outcome = "kept_changed_since"
+)
+
+// CounterFieldsKept is the counter of an undo's fields left as they were because they changed
+// after the import (one per field of each row).
+const CounterFieldsKept = "fields_kept"
+
+// UndoCounters are the counters an undo reports: its outcomes but Unchanged, and the fields it kept.
+func UndoCounters() []string {
+	return []string{string(Deleted), string(Restored), string(KeptChangedSince), CounterFieldsKept}
+}
+
 // Skip reasons (SPEC §2, §6, §10).
 const (
 	ReasonMalformedRow       = "malformed_row"
@@ -69,6 +92,12 @@ type Row struct {
 	// writes the row.
 	Outcome  Outcome
 	EntityID int64
+
+	// Undo, set by the writer on a row that updated a record or created others besides its own,
+	// is what an undo needs to take the row back; it is recorded with the row's outcome.
+	Undo *Undo
+	// Undoing is set on the rows of an undo: the import's row the undo takes back.
+	Undoing *Undoing
 }
 
 // Skip marks the row skipped with a reason and a detail.

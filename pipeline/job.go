@@ -76,6 +76,8 @@ func (j *Job) Record(ctx context.Context, tx pgx.Tx, b *Batch) error {
 		case Skipped:
 			c.Skipped++
 			c.SkippedByReason[r.SkipReason]++
+		case Deleted, Restored, KeptChangedSince:
+			c.Counters[string(r.Outcome)]++
 		default:
 			return fmt.Errorf("row %d has no outcome", r.Number)
 		}
@@ -86,6 +88,9 @@ func (j *Job) Record(ctx context.Context, tx pgx.Tx, b *Batch) error {
 			continue
 		}
 		o := store.Outcome{Row: r.Number, Outcome: string(r.Outcome), Reason: r.SkipReason, Detail: r.SkipDetail, EntityID: r.EntityID}
+		if err := recordUndo(&o, r, c); err != nil {
+			return err
+		}
 		if len(r.Warnings) > 0 {
 			w, err := json.Marshal(r.Warnings)
 			if err != nil {
@@ -108,4 +113,37 @@ func (j *Job) Record(ctx context.Context, tx pgx.Tx, b *Batch) error {
 		return nil
 	}
 	return store.RecordBatch(ctx, tx, j.Import.ID, j.Owner, j.Lease, outcomes, *c, b.LastRow, b.Offset)
+}
+
+// Undo reasons: why an undo's row kept a record, or some of its fields, as they were.
+const (
+	// ReasonChangedSince: the record (or every field the row changed) changed after the import.
+	ReasonChangedSince = "changed_since"
+	// ReasonFieldChangedSince: some of the fields the row changed changed after the import.
+	ReasonFieldChangedSince = "field_changed_since"
+)
+
+// recordUndo adds to the outcome o of row r what undo needs: for an import's row, what it kept
+// to be taken back (r.Undo); for an undo's row, the import's row it took back, why it kept what
+// it kept, and the fields it kept, which it counts in c.
+func recordUndo(o *store.Outcome, r *Row, c *store.Counts) error {
+	if r.Undo != nil {
+		u, err := json.Marshal(r.Undo)
+		if err != nil {
+			return err
+		}
+		o.Undo = u
+	}
+	if u := r.Undoing; u != nil {
+		o.SourceRow = u.Row
+		c.Counters[CounterFieldsKept] += len(u.FieldsKept)
+		switch {
+		case r.Outcome == KeptChangedSince:
+			o.Reason = ReasonChangedSince
+		case len(u.FieldsKept) > 0:
+			o.Reason = ReasonFieldChangedSince
+		}
+		o.Detail = u.Why
+	}
+	return nil
 }

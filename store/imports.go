@@ -18,10 +18,12 @@ const (
 	StatusCompleted = "completed"
 	StatusFailed    = "failed"
 	StatusCancelled = "cancelled"
+	// StatusUndone is the status of an import whose undo completed.
+	StatusUndone = "undone"
 )
 
 // Statuses lists every import status, in lifecycle order.
-var Statuses = []string{StatusQueued, StatusRunning, StatusCompleted, StatusFailed, StatusCancelled}
+var Statuses = []string{StatusQueued, StatusRunning, StatusCompleted, StatusFailed, StatusCancelled, StatusUndone}
 
 // Import sources (SPEC §1).
 const (
@@ -110,6 +112,11 @@ type Import struct {
 	// only once the request's imports of lower steps have ended (ClaimImport).
 	RequestID   int64
 	RequestStep int
+	// UndoOf is, on an undo, the import it takes back; 0 on an import.
+	UndoOf int64
+	// UndoneBy is, on an undone import, its undo, completed at UndoneAt.
+	UndoneBy int64
+	UndoneAt *time.Time
 }
 
 // Interrupted is true of an import that has not ended and whose holder died: its lease lapsed.
@@ -123,7 +130,7 @@ const importColumns = `id, account_id, kind, source, file_name, file_path, file_
 	skipped_by_reason, warnings_by_kind, counters, over_limit_warning,
 	coalesce(header, '{}'), checkpoint_row, checkpoint_offset, created_at, started_at, finished_at, file_pruned_at,
 	coalesce(lease_owner, ''), lease_expires_at, coalesce(lease_expires_at < now(), false),
-	coalesce(request_id, 0), coalesce(request_step, 0)`
+	coalesce(request_id, 0), coalesce(request_step, 0), coalesce(undo_of, 0), coalesce(undone_by, 0), undone_at`
 
 // scanImport scans importColumns, then into extra any columns selected after them.
 func scanImport(row pgx.Row, extra ...any) (Import, error) {
@@ -134,7 +141,7 @@ func scanImport(row pgx.Row, extra ...any) (Import, error) {
 		&c.Unchanged, &c.Skipped, &c.SkippedByReason, &c.WarningsByKind, &c.Counters,
 		&im.OverLimitWarning, &im.Header, &im.CheckpointRow, &im.CheckpointOffset, &im.CreatedAt,
 		&im.StartedAt, &im.FinishedAt, &im.FilePrunedAt, &im.LeaseOwner, &im.LeaseExpiresAt, &im.LeaseLapsed,
-		&im.RequestID, &im.RequestStep}
+		&im.RequestID, &im.RequestStep, &im.UndoOf, &im.UndoneBy, &im.UndoneAt}
 	err := row.Scan(append(dest, extra...)...)
 	return im, err
 }
@@ -271,6 +278,10 @@ type Outcome struct {
 	EntityID int64    // the record the row created or matched; 0 for none
 	Warnings []byte   // JSON array, or nil
 	Cells    []string // the original cells, kept for skipped rows only
+	// Undo is what an import keeps of a row to take it back (pipeline.Undo's JSON), or nil.
+	Undo []byte
+	// SourceRow is, for an undo's row, the row of the undone import it took back; 0 otherwise.
+	SourceRow int
 }
 
 // RecordBatch stores a batch's outcomes and moves the import's counts and checkpoint forward,
@@ -305,10 +316,17 @@ func RecordBatch(ctx context.Context, tx pgx.Tx, importID int64, owner string, l
 		if o.Cells != nil {
 			cells = o.Cells
 		}
-		rows[i] = []any{importID, o.Row, o.Outcome, nullable(o.Reason), nullable(o.Detail), entity, warnings, cells}
+		var undo, source any
+		if o.Undo != nil {
+			undo = string(o.Undo)
+		}
+		if o.SourceRow != 0 {
+			source = o.SourceRow
+		}
+		rows[i] = []any{importID, o.Row, o.Outcome, nullable(o.Reason), nullable(o.Detail), entity, warnings, cells, undo, source}
 	}
 	_, err = tx.CopyFrom(ctx, pgx.Identifier{"import_rows"},
-		[]string{"import_id", "row_number", "outcome", "reason", "detail", "entity_id", "warnings", "cells"},
+		[]string{"import_id", "row_number", "outcome", "reason", "detail", "entity_id", "warnings", "cells", "undo", "source_row"},
 		pgx.CopyFromRows(rows))
 	if err != nil {
 		return fmt.Errorf("record row outcomes: %w", err)
