@@ -398,13 +398,17 @@ func (im *Importer) dryRunIn(ctx context.Context, tx pgx.Tx, req Request, c *Che
 		Unmapped: c.Unmapped, DurationMS: time.Since(start).Milliseconds(), DryRun: true}, nil
 }
 
-// Run runs an import leased to owner from its checkpoint to its end and records how it ended:
+// Run runs an import (or an undo, whose summary counts what it took back) leased to owner from
+// its checkpoint to its end and records how it ended:
 // completed, or failed with the reason. When ctx is cancelled (the daemon is stopping) the
 // batch in flight is rolled back and the import goes back to the queue, to resume from its
 // checkpoint — unless it was cancelled meanwhile: then it ends, cancelled. Run returns the
 // error that failed the import, if any. Its summary lists the file's unmapped columns, as
 // RunNow's does.
 func (im *Importer) Run(ctx context.Context, imp store.Import, owner string) (Summary, error) {
+	if imp.UndoOf != 0 {
+		return im.runUndo(ctx, imp, owner)
+	}
 	p, err := im.planOf(ctx, imp)
 	if err != nil { // the import cannot run as it was checked: it fails with the reason
 		return im.end(ctx, im.log(imp), pipeline.NewJob(imp, owner, time.Duration(im.Config.Lease), false, nil), err, time.Now())
@@ -415,6 +419,9 @@ func (im *Importer) Run(ctx context.Context, imp store.Import, owner string) (Su
 // Readable returns an error when this process cannot read an import's file as it was checked,
 // for instance on another machine than the file's: running the import here would fail it.
 func (im *Importer) Readable(imp store.Import) error {
+	if imp.UndoOf != 0 { // an undo reads no file
+		return nil
+	}
 	f, err := openAsChecked(imp)
 	if err != nil {
 		var pathErr *fs.PathError
@@ -535,12 +542,17 @@ func (im *Importer) prepareAndRun(ctx context.Context, job *pipeline.Job, p *pla
 	if err := p.prepare(ctx, im.Pool); err != nil {
 		return err
 	}
+	return im.onConnection(ctx, func(c conn) error { return im.runPipeline(ctx, c, job, p, 0) })
+}
+
+// onConnection runs f on a connection of its own, as an import's batches run.
+func (im *Importer) onConnection(ctx context.Context, f func(conn) error) error {
 	c, err := im.Pool.Acquire(ctx)
 	if err != nil {
 		return err
 	}
 	defer c.Release()
-	return im.runPipeline(ctx, c.Conn(), job, p, 0)
+	return f(c.Conn())
 }
 
 // writeStageName is the metrics name of the stage that writes batches, for every kind, as the

@@ -159,7 +159,7 @@ func NextImportID(ctx context.Context, q Querier) (int64, error) {
 // CreateImport records a new import, with im.ID when it is set (see NextImportID), of kind
 // im.Kind — "" stores the column's default, "prospects" — and with im.Counts.Counters as its
 // counters to start from (the kind's counters, at 0), and in im.RequestID's request at
-// im.RequestStep when RequestID is set. With leaseOwner set it starts running, leased to that
+// im.RequestStep when RequestID is set, as the undo of im.UndoOf when that is set. With leaseOwner set it starts running, leased to that
 // owner (an import run in the foreground); otherwise it is queued for the workers.
 func CreateImport(ctx context.Context, q Querier, im Import, leaseOwner string, lease time.Duration) (Import, error) {
 	if len(im.Options) == 0 {
@@ -171,15 +171,15 @@ func CreateImport(ctx context.Context, q Querier, im Import, leaseOwner string, 
 	}
 	row := q.QueryRow(ctx, `INSERT INTO imports (id, account_id, kind, source, file_name, file_path, file_size,
 			file_sha256, options, rows_total, over_limit_warning, header, status, lease_owner, lease_expires_at, started_at,
-			counters, request_id, request_step)
+			counters, request_id, request_step, undo_of)
 		VALUES (coalesce(nullif($14, 0), nextval(pg_get_serial_sequence('imports', 'id'))),
 			$1, coalesce(nullif($15, ''), 'prospects'), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, nullif($12, ''),
 			CASE WHEN $12 <> '' THEN now() + $13::interval END, CASE WHEN $12 <> '' THEN now() END, $16,
-			nullif($17, 0), CASE WHEN $17 <> 0 THEN $18::int END)
+			nullif($17, 0), CASE WHEN $17 <> 0 THEN $18::int END, nullif($19, 0))
 		RETURNING `+importColumns,
 		im.AccountID, im.Source, im.FileName, im.FilePath, im.FileSize, im.FileSHA256, im.Options, im.RowsTotal,
 		im.OverLimitWarning, im.Header, status, leaseOwner, lease, im.ID, im.Kind, im.Counts.nonNilCounters(),
-		im.RequestID, im.RequestStep)
+		im.RequestID, im.RequestStep, im.UndoOf)
 	created, err := scanImport(row)
 	if err != nil {
 		return Import{}, fmt.Errorf("create import: %w", err)
