@@ -23,10 +23,16 @@ func TestUndoJSONRoundTrip(t *testing.T) {
 			`{"m":[["organizations",12],["organizations",9007199254740993]]}`},
 		{Undo{Changes: []Change{{"organization", "7", "12"}}, Made: []Ref{{"organizations", 12}}},
 			`{"c":[["organization","7","12"]],"m":[["organizations",12]]}`},
+		// Escaped as encoding/json escapes them: backslashes, controls, HTML characters, U+2028.
+		{Undo{Changes: []Change{{"notes", "a\\b\n\t<x>&", "é\u2028€"}}},
+			`{"c":[["notes","a\\b\n\t\u003cx\u003e\u0026","é\u2028€"]]}`},
 	} {
-		got, err := json.Marshal(tc.undo)
+		got, err := tc.undo.MarshalJSON()
 		if err != nil {
 			t.Fatal(err)
+		}
+		if !json.Valid(got) {
+			t.Errorf("%+v encodes to invalid JSON %s", tc.undo, got)
 		}
 		if string(got) != tc.json {
 			t.Errorf("%+v encodes to\n %s, want\n %s", tc.undo, got, tc.json)
