@@ -20,9 +20,9 @@ func Changes(c *crm.Catalog, stored []bool, before, after []string) []pipeline.C
 }
 
 // Keeper keeps what the rows of a batch overwrite (pipeline.Row.Undo): a writer calls Before
-// with a record's values before a row that matched it applies, then Keep once the row
-// has its outcome. It reuses one buffer, so that rows that change nothing cost no allocation. It
-// is not safe for concurrent use.
+// with a record's values before a row that matched it applies, then Keep once the row has its
+// outcome. It reuses one buffer, so that rows that change nothing cost no allocation. It is not
+// safe for concurrent use.
 type Keeper struct {
 	c      *crm.Catalog
 	stored []bool
