@@ -128,7 +128,7 @@ const (
 // it kept, and the fields it kept, which it counts in c.
 func recordUndo(o *store.Outcome, r *Row, c *store.Counts) error {
 	if r.Undo != nil {
-		u, err := json.Marshal(r.Undo)
+		u, err := r.Undo.MarshalJSON() // valid JSON: no need of json.Marshal's check of it
 		if err != nil {
 			return err
 		}

@@ -115,10 +115,15 @@ func objectTable(t ObjectType, c *crm.Catalog) (recordTable, func(string) string
 		return recordTable{}, nil, fmt.Errorf("object %q: its identifier field %q does not exist yet: add it to the object's fields", t.Key, t.Identifier)
 	}
 	canon := ObjectIdentifierKey(t, c)
+	return objectRecords(t, canon), canon, nil
+}
+
+// objectRecords is objectTable's table, whose identifier_value is canon(identifying value).
+func objectRecords(t ObjectType, canon func(string) string) recordTable {
 	return recordTable{name: "object_records", columns: []column{
 		{name: "identifier_value", field: t.Identifier, typ: "text", derive: canon},
 		{name: "prospect_id", field: crm.FieldProspect, typ: "bigint"},
-	}, fixed: []fixedColumn{{"object_type_id", t.ID}}}, canon, nil
+	}, fixed: []fixedColumn{{"object_type_id", t.ID}}}
 }
 
 // ObjectRecordLookup is the query LoadObjectRecords runs: one probe of the unique index of

@@ -139,15 +139,16 @@ const (
 )
 
 // EnsureGrouping returns the id of the account's list, tag or campaign of that name
-// (case-insensitive), creating it on first use.
-func EnsureGrouping(ctx context.Context, q Querier, accountID int64, kind, name string) (int64, error) {
+// (case-insensitive), creating it on first use on behalf of the import importID, which it
+// names (undoing the import removes it once it has no members).
+func EnsureGrouping(ctx context.Context, q Querier, accountID int64, kind, name string, importID int64) (int64, error) {
 	var id int64
 	err := q.QueryRow(ctx, `WITH ins AS (
-			INSERT INTO groupings (account_id, kind, name) VALUES ($1, $2, $3)
+			INSERT INTO groupings (account_id, kind, name, import_id) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (account_id, kind, lower(name)) DO NOTHING RETURNING id)
 		SELECT id FROM ins UNION ALL
 		SELECT id FROM groupings WHERE account_id = $1 AND kind = $2 AND lower(name) = lower($3)
-		LIMIT 1`, accountID, kind, name).Scan(&id)
+		LIMIT 1`, accountID, kind, name, importID).Scan(&id)
 	if err != nil {
 		return 0, fmt.Errorf("%s %q: %w", kind, name, err)
 	}

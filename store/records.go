@@ -22,6 +22,9 @@ import (
 type Record struct {
 	ID     int64
 	Values []string
+	// UpdatedAt is the record's updated_at as it was loaded; zero for a record not loaded from
+	// the database.
+	UpdatedAt time.Time
 }
 
 // recordTable describes the table of a record kind: the columns that hold its standard fields,
@@ -62,10 +65,26 @@ func textColumns(keys ...string) []column {
 // read reports whether a column is read back into a record's values.
 func (col column) read() bool { return col.derive == nil }
 
-// selectList is what a lookup of the table selects, in the order scan reads: the id, each
-// column read back as text, and the custom fields.
+// stored returns, for each field of c, whether t stores its value: in a column it reads back,
+// or, a custom field, in custom. The other fields of a catalog (a deal's prospect email, a
+// prospect's full name) only serve to import a row.
+func (t recordTable) stored(c *crm.Catalog) []bool {
+	out := make([]bool, len(c.Fields))
+	for i, f := range c.Fields {
+		out[i] = f.Custom
+	}
+	for _, col := range t.columns {
+		if col.read() {
+			out[c.MustIndex(col.field)] = true
+		}
+	}
+	return out
+}
+
+// selectList is what a lookup of the table selects, in the order scan reads: the id, its
+// updated_at, each column read back as text, and the custom fields.
 func (t recordTable) selectList() []string {
-	out := []string{"id"}
+	out := []string{"id", "updated_at"}
 	for _, col := range t.columns {
 		switch {
 		case !col.read():
@@ -87,6 +106,23 @@ func (t recordTable) writeColumns() []string {
 		out = append(out, col.name)
 	}
 	return append(out, "custom")
+}
+
+// StoredProspectFields returns, for each field of the catalog of prospects, whether the
+// prospects table stores it (full_name is not stored).
+func StoredProspectFields(c *crm.Catalog) []bool { return prospectTable.stored(c) }
+
+// StoredOrganizationFields is StoredProspectFields for organizations.
+func StoredOrganizationFields(c *crm.Catalog) []bool { return organizationTable.stored(c) }
+
+// StoredDealFields is StoredProspectFields for deals: the fields that name a deal's prospect
+// are not stored, the prospect link is.
+func StoredDealFields(c *crm.Catalog) []bool { return dealTable.stored(c) }
+
+// StoredObjectFields is StoredProspectFields for the records of object type t: the prospect
+// email is not stored, the prospect link is.
+func StoredObjectFields(t ObjectType, c *crm.Catalog) []bool {
+	return objectRecords(t, ObjectIdentifierKey(t, c)).stored(c)
 }
 
 // fieldExpr is the SQL expression of a single-valued field's stored value as text, as lookups
@@ -114,6 +150,7 @@ func (t recordTable) probe(keys, cond string, args ...any) Statement {
 // scan reads a row of selectList into a record of the catalog.
 func (t recordTable) scan(rows pgx.Rows, c *crm.Catalog) (Record, error) {
 	var id int64
+	var updatedAt time.Time
 	var custom []byte
 	var fields []int
 	for _, col := range t.columns {
@@ -122,7 +159,7 @@ func (t recordTable) scan(rows pgx.Rows, c *crm.Catalog) (Record, error) {
 		}
 	}
 	values := make([]*string, len(fields))
-	dest := []any{&id}
+	dest := []any{&id, &updatedAt}
 	for i := range values {
 		dest = append(dest, &values[i])
 	}
@@ -130,7 +167,7 @@ func (t recordTable) scan(rows pgx.Rows, c *crm.Catalog) (Record, error) {
 	if err := rows.Scan(dest...); err != nil {
 		return Record{}, err
 	}
-	r := Record{ID: id, Values: make([]string, len(c.Fields))}
+	r := Record{ID: id, Values: make([]string, len(c.Fields)), UpdatedAt: updatedAt}
 	for i, v := range values {
 		if v != nil {
 			r.Values[fields[i]] = *v

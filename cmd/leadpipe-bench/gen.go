@@ -2,13 +2,16 @@ package main
 
 import (
 	"bufio"
+	"encoding/csv"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -581,4 +584,52 @@ func makeCompanies() []company {
 		}
 	}
 	return out
+}
+
+// ensureRetitled returns the path of a copy of the CSV at path in which every row's title is
+// changed ("Senior " before it), writing it unless an earlier run did: re-imported into the
+// account the file went into, every row updates the prospect it matches.
+func ensureRetitled(path string) (string, error) {
+	out := strings.TrimSuffix(path, ".csv") + "-retitled.csv"
+	if _, err := os.Stat(out); err == nil {
+		return out, nil
+	}
+	in, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer in.Close()
+	tmp, err := os.CreateTemp(filepath.Dir(out), filepath.Base(out)+".tmp*")
+	if err != nil {
+		return "", fmt.Errorf("create retitled file: %w", err)
+	}
+	defer os.Remove(tmp.Name()) // no-op after the rename
+	r, w := csv.NewReader(bufio.NewReaderSize(in, 1<<20)), csv.NewWriter(tmp)
+	r.ReuseRecord = true
+	title := slices.Index(csvHeader, "Title")
+	for n := 0; ; n++ {
+		rec, err := r.Read()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			tmp.Close()
+			return "", fmt.Errorf("read %s: %w", path, err)
+		}
+		if n > 0 {
+			rec[title] = strings.TrimSpace("Senior " + rec[title])
+		}
+		if err := w.Write(rec); err != nil {
+			tmp.Close()
+			return "", err
+		}
+	}
+	if w.Flush(); w.Error() != nil {
+		tmp.Close()
+		return "", fmt.Errorf("write retitled file: %w", w.Error())
+	}
+	if err := tmp.Close(); err != nil {
+		return "", fmt.Errorf("write retitled file: %w", err)
+	}
+	return out, os.Rename(tmp.Name(), out)
 }

@@ -194,3 +194,49 @@ func TestValidEmail(t *testing.T) {
 		}
 	}
 }
+
+// The retitled copy has the same rows as the file, every title but the header's changed and
+// nothing else; a second call reuses it.
+func TestEnsureRetitled(t *testing.T) {
+	path, _, _, err := ensureFile(t.TempDir(), 500, 7)
+	if err != nil {
+		t.Fatal(err)
+	}
+	retitled, err := ensureRetitled(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	read := func(p string) [][]string {
+		f, err := os.Open(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer f.Close()
+		recs, err := csv.NewReader(f).ReadAll()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return recs
+	}
+	orig, got := read(path), read(retitled)
+	if len(got) != len(orig) || !slices.Equal(got[0], csvHeader) {
+		t.Fatalf("%d records, header %q; want %d and the file's", len(got), got[0], len(orig))
+	}
+	quoted := 0
+	for i := 1; i < len(orig); i++ {
+		want := slices.Clone(orig[i])
+		want[3] = strings.TrimSpace("Senior " + want[3])
+		if !slices.Equal(got[i], want) {
+			t.Errorf("record %d = %q, want %q", i, got[i], want)
+		}
+		if strings.ContainsAny(orig[i][3], `,"`) {
+			quoted++
+		}
+	}
+	if quoted == 0 {
+		t.Error("no title with a comma or a quote: the copy's quoting is not tested")
+	}
+	if again, err := ensureRetitled(path); err != nil || again != retitled {
+		t.Errorf("second call: %q, %v", again, err)
+	}
+}

@@ -34,6 +34,7 @@ type writer struct {
 	// prospect, which are not stored
 	name, org, email, first, last int
 	dealIDs                       *store.IDPool
+	keep                          *apply.Keeper
 }
 
 // newWriter returns the writer of a plan's batches.
@@ -51,6 +52,7 @@ func newWriter(p *kind.Plan) *writer {
 		first:     c.MustIndex(crm.FieldProspectFirstName),
 		last:      c.MustIndex(crm.FieldProspectLastName),
 		dealIDs:   store.NewIDPool("deal"),
+		keep:      apply.NewKeeper(c, store.StoredDealFields(c)),
 	}
 	// A deal's organization matches by the domain of its prospect's email (SPEC §7).
 	w.orgs = orglink.New(c, p.Account.ID, func(v []string) string { return crm.OrgDomain("", v[w.email]) })
@@ -123,6 +125,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 			r.Outcome = pipeline.Created
 		} else {
 			before := d.Edits
+			s.keep.Before(d.Values)
 			if err := s.apply(ctx, tx, idx, orgs, b, d, r, false); err != nil {
 				return err
 			}
@@ -130,6 +133,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 			if r.Outcome, first = d.Outcome(before); first {
 				changed = append(changed, d)
 			}
+			s.keep.Keep(r, first, &d.Record)
 		}
 		r.EntityID = d.ID
 	}
@@ -154,7 +158,7 @@ func (s *writer) apply(ctx context.Context, tx pgx.Tx, idx *dealIndex, orgs *org
 			continue
 		}
 		if i == s.org {
-			id, err := orgs.Resolve(ctx, tx, r.Values)
+			id, err := orgs.Resolve(ctx, tx, r)
 			if err != nil {
 				return err
 			}

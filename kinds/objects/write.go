@@ -29,6 +29,7 @@ type writer struct {
 	// linkOff is set when the prospect link's policy is ignore: rows link no prospect.
 	linkOff bool
 	ids     *store.IDPool
+	keep    *apply.Keeper
 }
 
 // record is a record the batch may match, with what the batch did to it.
@@ -49,6 +50,7 @@ func newWriter(t store.ObjectType, p *kind.Plan) *writer {
 		prospects:  prospectlink.New(c, p.Account.ID),
 		linkOff:    p.Options.PolicyFor(crm.FieldProspect) == crm.Ignore,
 		ids:        store.NewIDPool("object_record"),
+		keep:       apply.NewKeeper(c, store.StoredObjectFields(t, c)),
 	}
 	return w
 }
@@ -113,11 +115,13 @@ func (w *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 			r.Outcome = pipeline.Created
 		} else {
 			before := rec.Edits
+			w.keep.Before(rec.Values)
 			w.set(rec, r)
 			var first bool
 			if r.Outcome, first = rec.Outcome(before); first {
 				changed = append(changed, rec.Record)
 			}
+			w.keep.Keep(r, first, &rec.Record)
 		}
 		r.EntityID = rec.ID
 	}

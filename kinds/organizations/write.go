@@ -28,6 +28,7 @@ type writer struct {
 	unique       int // catalog index of the unique identifier, or -1
 	policies     apply.Policies
 	ids          *store.IDPool
+	keep         *apply.Keeper
 }
 
 // newWriter returns the writer of a plan's batches.
@@ -40,6 +41,7 @@ func newWriter(p *kind.Plan) *writer {
 		unique:   -1,
 		policies: apply.NewPolicies(c, p.Options),
 		ids:      store.NewIDPool("organization"),
+		keep:     apply.NewKeeper(c, store.StoredOrganizationFields(c)),
 	}
 	if k := p.Options.UniqueIdentifier; k != "" {
 		w.unique = c.Index(k)
@@ -161,6 +163,7 @@ func (w *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 			r.Outcome = pipeline.Created
 		default:
 			before := org.Edits
+			w.keep.Before(org.Values)
 			x.remove(org) // its name or domain may change
 			w.set(org, r.Values)
 			x.add(org)
@@ -168,6 +171,7 @@ func (w *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 			if r.Outcome, first = org.Outcome(before); first {
 				changed = append(changed, org.Record)
 			}
+			w.keep.Keep(r, first, &org.Record)
 		}
 		r.EntityID = org.ID
 	}

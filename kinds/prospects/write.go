@@ -31,6 +31,7 @@ type writer struct {
 	policies                        apply.Policies
 	orgs                            *orglink.Linker
 	org, website, email, leadSource int
+	keep                            *apply.Keeper
 
 	prospectIDs    *store.IDPool
 	groupings      []int64 // lists, tags and campaign of the import, once created
@@ -49,6 +50,7 @@ func newWriter(p *kind.Plan) *writer {
 		email:       c.MustIndex(crm.FieldEmail),
 		leadSource:  c.MustIndex(crm.FieldLeadSource),
 		prospectIDs: store.NewIDPool("prospect"),
+		keep:        apply.NewKeeper(c, store.StoredProspectFields(c)),
 	}
 	w.orgs = orglink.New(c, p.Account.ID, func(v []string) string { return crm.OrgDomain(v[w.website], v[w.email]) })
 	if k := o.UniqueIdentifier; k != "" {
@@ -106,6 +108,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 			r.Outcome = pipeline.Created
 		default:
 			before := p.Edits
+			s.keep.Before(p.Values)
 			if err := s.apply(ctx, tx, idx, orgs, b, p, r, false); err != nil {
 				return err
 			}
@@ -113,6 +116,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 			if r.Outcome, first = p.Outcome(before); first {
 				changed = append(changed, p)
 			}
+			s.keep.Keep(r, first, &p.Prospect)
 		}
 		r.EntityID = p.ID
 		if !inBatch[p.ID] {
@@ -159,7 +163,7 @@ func (s *writer) apply(ctx context.Context, tx pgx.Tx, idx *matchIndex, orgs *or
 			continue
 		}
 		if i == s.org {
-			id, err := orgs.Resolve(ctx, tx, r.Values)
+			id, err := orgs.Resolve(ctx, tx, r)
 			if err != nil {
 				return err
 			}
@@ -208,7 +212,7 @@ func (s *writer) addMembers(ctx context.Context, tx pgx.Tx, prospectIDs []int64)
 				if name = strings.TrimSpace(name); name == "" {
 					continue
 				}
-				id, err := store.EnsureGrouping(ctx, tx, s.plan.Account.ID, kind, name)
+				id, err := store.EnsureGrouping(ctx, tx, s.plan.Account.ID, kind, name, s.plan.ImportID)
 				if err != nil {
 					return err
 				}

@@ -25,6 +25,9 @@ const (
 	CounterLinked = "organizations_linked"
 )
 
+// Kind is the name of the organizations' kind, as a row's Undo names the organizations it made.
+const Kind = "organizations"
+
 // Counters returns the counters of a kind that links organizations (kind.Kind.Counters).
 func Counters() []string { return []string{CounterCreated, CounterLinked} }
 
@@ -110,9 +113,11 @@ func (b *Batch) Find(values []string) (id string, isNew bool) {
 	return "", true
 }
 
-// Resolve returns the id (decimal) of the organization a row with these values links to,
-// creating it when none matches; "" when its organization's name has nothing to match on.
-func (b *Batch) Resolve(ctx context.Context, q store.Querier, values []string) (string, error) {
+// Resolve returns the id (decimal) of the organization row r links to, creating it when none
+// matches, which r's Undo then names among what it made; "" when its organization's name has
+// nothing to match on.
+func (b *Batch) Resolve(ctx context.Context, q store.Querier, r *pipeline.Row) (string, error) {
+	values := r.Values
 	if id, isNew := b.Find(values); !isNew {
 		return id, nil
 	}
@@ -124,6 +129,10 @@ func (b *Batch) Resolve(ctx context.Context, q store.Querier, values []string) (
 	o := store.Organization{ID: id, Name: name, NameKey: crm.NormalizeOrgName(name), Domain: b.l.domain(values)}
 	b.created = append(b.created, o)
 	b.add(o)
+	if r.Undo == nil {
+		r.Undo = &pipeline.Undo{}
+	}
+	r.Undo.Made = append(r.Undo.Made, pipeline.Ref{Kind: Kind, ID: id})
 	return strconv.FormatInt(id, 10), nil
 }
 
