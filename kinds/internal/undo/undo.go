@@ -378,7 +378,8 @@ func (w *writer) write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch, s *bat
 		if err := store.DeleteMemberships(ctx, tx, acct, w.plan.ImportID, members); err != nil {
 			return err
 		}
-		if len(deleted) > 0 {
+		// A dry run leaves the count, which it would have to lock, as it is: it is rolled back.
+		if len(deleted) > 0 && !w.plan.DryRun {
 			if err := store.LowerProspectCount(ctx, tx, acct, int64(len(deleted))); err != nil {
 				return err
 			}
