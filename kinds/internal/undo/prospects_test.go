@@ -214,23 +214,31 @@ func TestProspectsMadeOrganizations(t *testing.T) {
 }
 
 // A row the import left unchanged loses the memberships the import added and keeps older
-// ones; run again, it is unchanged.
+// ones; so does an updated row the import kept nothing of. Run again, they are unchanged.
 func TestProspectsUnchangedMemberships(t *testing.T) {
 	e := newEnv(t)
 	p := e.addProspect("a@x.com", "", nil, t0, t0)
+	q := e.addProspect("b@x.com", "", nil, t0, t1)
 	list, tag, campaign := e.grouping(store.KindList, "Fair"), e.grouping(store.KindTag, "old"), e.grouping(store.KindCampaign, "Spring")
-	e.member(list, p, theImport)
-	e.member(campaign, p, theImport)
-	e.member(tag, p, otherImport)
-	plan := e.plan(prospects.Kind{}, crm.Options{})
-	row := pipeline.Undoing{Outcome: pipeline.Unchanged, EntityID: p}
-
-	e.checkResults(e.undo(plan, row), got{pipeline.Restored, p, nil, ""})
-	if g := e.members(p); g != "tag old by 9000002" {
-		t.Errorf("memberships = %q, want the older one only", g)
+	for _, id := range []int64{p, q} {
+		e.member(list, id, theImport)
+		e.member(campaign, id, theImport)
+		e.member(tag, id, otherImport)
 	}
-	e.checkResults(e.undo(plan, row), got{pipeline.Unchanged, p, nil, ""})
+	plan := e.plan(prospects.Kind{}, crm.Options{})
+	rows := []pipeline.Undoing{{Outcome: pipeline.Unchanged, EntityID: p}, {Outcome: pipeline.Updated, EntityID: q}}
+
+	e.checkResults(e.undo(plan, rows...), got{pipeline.Restored, p, nil, ""}, got{pipeline.Restored, q, nil, ""})
+	for _, id := range []int64{p, q} {
+		if g := e.members(id); g != "tag old by 9000002" {
+			t.Errorf("memberships of %d = %q, want the older one only", id, g)
+		}
+	}
+	e.checkResults(e.undo(plan, rows...), got{pipeline.Unchanged, p, nil, ""}, got{pipeline.Unchanged, q, nil, ""})
 	if g := e.prospect(p); g != "a@x.com | - | - | - | - | {} | 2026-12-01 10:00:00+00" {
+		t.Errorf("prospect = %q", g)
+	}
+	if g := e.prospect(q); g != "b@x.com | - | - | - | - | {} | 2026-12-02 10:00:00+00" {
 		t.Errorf("prospect = %q", g)
 	}
 }

@@ -232,7 +232,7 @@ func (w *writer) created(s *batch, rec *record, u *pipeline.Undoing) pipeline.Ou
 // updated takes back a row that changed rec: each field it changed gets its value before the
 // row back where it still holds the value the row wrote; the others are kept and named.
 func (w *writer) updated(s *batch, rec *record, u *pipeline.Undoing) pipeline.Outcome {
-	if rec == nil || rec.deleted || u.Undo == nil {
+	if rec == nil || rec.deleted {
 		return pipeline.Unchanged
 	}
 	c := w.plan.Catalog
@@ -243,7 +243,11 @@ func (w *writer) updated(s *batch, rec *record, u *pipeline.Undoing) pipeline.Ou
 		why = append(why, reason)
 		exact = false
 	}
-	for _, ch := range u.Undo.Changes {
+	var kept pipeline.Undo
+	if u.Undo != nil {
+		kept = *u.Undo
+	}
+	for _, ch := range kept.Changes {
 		i := c.Index(ch.Field)
 		if i < 0 {
 			keep(ch.Field, ch.Field+" is no field any more")
@@ -264,8 +268,8 @@ func (w *writer) updated(s *batch, rec *record, u *pipeline.Undoing) pipeline.Ou
 		}
 	}
 	u.Why = strings.Join(why, "; ")
-	if restored && exact && !u.Undo.UpdatedAt.IsZero() {
-		rec.UpdatedAt = u.Undo.UpdatedAt
+	if restored && exact && !kept.UpdatedAt.IsZero() {
+		rec.UpdatedAt = kept.UpdatedAt
 	}
 	if w.removeMembers(rec) {
 		restored = true
