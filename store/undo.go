@@ -124,6 +124,10 @@ var LinksToOrganizations = []Link{
 
 // LinkedBy returns which of the ids of the account's records one of the links links to, each
 // with what links to it ("deal 12", the oldest such row of the first link that has one).
+//
+// No index serves a link column: each link is one scan of its table, which the ids join by a
+// hash (measured: 0.2–0.5 s for 5,000 ids over 1M prospects, where column = ANY($2), its array
+// a parameter, took 60 s, and NOT EXISTS per organization longer than 12 minutes).
 func LinkedBy(ctx context.Context, q Querier, accountID int64, links []Link, ids []int64) (map[int64]string, error) {
 	out := map[int64]string{}
 	if len(ids) == 0 {
@@ -131,7 +135,7 @@ func LinkedBy(ctx context.Context, q Querier, accountID int64, links []Link, ids
 	}
 	parts := make([]string, len(links))
 	for i, l := range links {
-		parts[i] = fmt.Sprintf("(SELECT DISTINCT ON (%[2]s) %[2]s, %[3]s || ' ' || id, %[4]d FROM %[1]s WHERE account_id = $1 AND %[2]s = ANY($2) ORDER BY %[2]s, id)",
+		parts[i] = fmt.Sprintf("(SELECT DISTINCT ON (%[2]s) %[2]s, %[3]s || ' ' || id, %[4]d FROM %[1]s JOIN unnest($2::bigint[]) AS k(v) ON %[2]s = k.v WHERE account_id = $1 ORDER BY %[2]s, id)",
 			l.table, l.column, l.noun, i)
 	}
 	rows, err := q.Query(ctx, strings.Join(parts, " UNION ALL ")+" ORDER BY 3 DESC", accountID, ids)
@@ -226,17 +230,23 @@ func EmailHolders(ctx context.Context, q Querier, accountID int64, emails []stri
 
 // DeleteUnlinkedOrganizations deletes those of the account's organizations with these ids that
 // no prospect or deal links to and that nobody changed since they were created (updated_at =
-// created_at), and returns how many it deleted.
+// created_at), and returns how many it deleted. The links are looked up first, all at once
+// (LinkedBy).
 func DeleteUnlinkedOrganizations(ctx context.Context, tx pgx.Tx, accountID int64, ids []int64) (int, error) {
-	if len(ids) == 0 {
+	linked, err := LinkedBy(ctx, tx, accountID, LinksToOrganizations, ids)
+	if err != nil {
+		return 0, err
+	}
+	var unlinked []int64
+	for _, id := range ids {
+		if linked[id] == "" {
+			unlinked = append(unlinked, id)
+		}
+	}
+	if len(unlinked) == 0 {
 		return 0, nil
 	}
-	var cond []string
-	for _, l := range LinksToOrganizations {
-		cond = append(cond, fmt.Sprintf("NOT EXISTS (SELECT FROM %s x WHERE x.%s = o.id AND x.account_id = $1)", l.table, l.column))
-	}
-	tag, err := tx.Exec(ctx, "DELETE FROM organizations o WHERE account_id = $1 AND id = ANY($2) AND updated_at = created_at AND "+
-		strings.Join(cond, " AND "), accountID, ids)
+	tag, err := tx.Exec(ctx, "DELETE FROM organizations WHERE account_id = $1 AND id = ANY($2) AND updated_at = created_at", accountID, unlinked)
 	if err != nil {
 		return 0, fmt.Errorf("delete organizations nothing links to: %w", err)
 	}
