@@ -67,7 +67,7 @@ func TestDeals(t *testing.T) {
 }
 
 // A custom object's record the import created is deleted; one it updated gets its fields and
-// its prospect back, its identifier as it is.
+// its prospect back, its identifier as it is. The prospect it links to is kept.
 func TestObjects(t *testing.T) {
 	e := newEnv(t)
 	typ, err := objects.Create(e.ctx, e.pool, e.acct.ID, "machine", "Machine", "serial")
@@ -89,6 +89,10 @@ func TestObjects(t *testing.T) {
 	e.check("object records", `S-2 `+id(p1)+` {"model": "X", "serial": "S-2"} 2026-12-01 10:00:00+00`,
 		"SELECT string_agg(concat_ws(' ', identifier_value, prospect_id, custom, "+stamp+"), '; ') FROM object_records WHERE account_id = $1",
 		e.acct.ID)
+
+	// A prospect an object record links to is kept by an undo of the prospects' import.
+	e.checkResults(e.undo(e.plan(prospects.Kind{}, crm.Options{}), created(p1)),
+		got{pipeline.KeptChangedSince, p1, nil, "machine " + id(changed) + " links to it"})
 }
 
 // A dry run does what a run does, in a transaction that is rolled back, without the account's
