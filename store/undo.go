@@ -188,14 +188,18 @@ func Memberships(ctx context.Context, q Querier, accountID int64, prospectIDs []
 }
 
 // DeleteMemberships removes the memberships an import added for the account's prospects with
-// these ids.
+// these ids. They are found as Memberships finds them, one probe of the primary key per
+// (grouping, prospect) pair, and deleted by row address: joined to the table, Postgres chose
+// to read every membership (measured: 2.7 s for 5,000 prospects among 2M memberships, 25–35
+// ms this way).
 func DeleteMemberships(ctx context.Context, tx pgx.Tx, accountID, importID int64, prospectIDs []int64) error {
 	if len(prospectIDs) == 0 {
 		return nil
 	}
-	_, err := tx.Exec(ctx, `DELETE FROM grouping_members m USING groupings g, unnest($3::bigint[]) AS p(id)
-		WHERE g.account_id = $1 AND m.grouping_id = g.id AND m.prospect_id = p.id AND m.import_id = $2`,
-		accountID, importID, prospectIDs)
+	_, err := tx.Exec(ctx, `DELETE FROM grouping_members WHERE ctid = ANY(ARRAY(
+		SELECT m.ctid FROM groupings g CROSS JOIN unnest($3::bigint[]) AS p(id)
+		CROSS JOIN LATERAL (SELECT ctid FROM grouping_members WHERE grouping_id = g.id AND prospect_id = p.id AND import_id = $2 OFFSET 0) m
+		WHERE g.account_id = $1))`, accountID, importID, prospectIDs)
 	if err != nil {
 		return fmt.Errorf("remove memberships of import %d: %w", importID, err)
 	}
