@@ -19,7 +19,7 @@ import (
 // with undo_of set, queued, claimed by a worker, run batch by batch with each batch's outcomes
 // and checkpoint committed together, resumed after a crash, cancelled — whose rows are the
 // import's created, updated and unchanged rows, last row first, and whose writer is the kind's
-// undoer (kind.Undoer).
+// undoer (kind.Kind.Undoer).
 //
 // Its checkpoint: checkpoint_row counts the rows taken back, which also numbers its outcome
 // rows (the sinks' cursors advance by row number); checkpoint_offset is the import's row
@@ -201,10 +201,6 @@ func (im *Importer) undoPlan(ctx context.Context, undo store.Import) (*kind.Plan
 	if err != nil {
 		return nil, nil, err
 	}
-	u, ok := k.(kind.Undoer)
-	if !ok {
-		return nil, nil, fmt.Errorf("imports of kind %s cannot be undone", k.Name())
-	}
 	catalog, err := kind.Catalog(ctx, im.Pool, k, acct.ID)
 	if err != nil {
 		return nil, nil, err
@@ -219,7 +215,7 @@ func (im *Importer) undoPlan(ctx context.Context, undo store.Import) (*kind.Plan
 	}
 	p := &kind.Plan{Kind: k, Account: acct, Catalog: catalog, Options: o, Users: users, ImportID: imp.ID,
 		Mapped: func(string) bool { return false }}
-	return p, u.Undoer(p), nil
+	return p, k.Undoer(p), nil
 }
 
 // undoStageName is the metrics name of the stage that takes an undo's batches back.

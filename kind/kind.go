@@ -49,10 +49,6 @@ type Kind interface {
 	// Records returns the account's records of the kind with these ids, their values by the
 	// plan's catalog, in id order; an id of no such record is left out.
 	Records(ctx context.Context, q store.Querier, p *Plan, ids []int64) ([]store.Record, error)
-}
-
-// Undoer is implemented by a kind whose imports can be undone (docs/undo.md).
-type Undoer interface {
 	// Undoer returns the writer of the batches of an undo of the plan's import (p.ImportID is
 	// the undone import's id; p.DryRun is set for a dry run). Each row of a batch carries the
 	// import's row it takes back (pipeline.Row.Undoing), last row first, and only rows the

@@ -147,8 +147,9 @@ func (t recordTable) probe(keys, cond string, args ...any) Statement {
 	return Statement{probeEach(t.name, t.selectList(), keys, cond), args}
 }
 
-// scan reads a row of selectList into a record of the catalog.
-func (t recordTable) scan(rows pgx.Rows, c *crm.Catalog) (Record, error) {
+// scan reads a row of selectList into a record of the catalog, then into extra any columns
+// selected after them.
+func (t recordTable) scan(rows pgx.Rows, c *crm.Catalog, extra ...any) (Record, error) {
 	var id int64
 	var updatedAt time.Time
 	var custom []byte
@@ -164,7 +165,7 @@ func (t recordTable) scan(rows pgx.Rows, c *crm.Catalog) (Record, error) {
 		dest = append(dest, &values[i])
 	}
 	dest = append(dest, &custom)
-	if err := rows.Scan(dest...); err != nil {
+	if err := rows.Scan(append(dest, extra...)...); err != nil {
 		return Record{}, err
 	}
 	r := Record{ID: id, Values: make([]string, len(c.Fields)), UpdatedAt: updatedAt}
@@ -329,6 +330,17 @@ func updateRecords(ctx context.Context, tx pgx.Tx, t recordTable, c *crm.Catalog
 // update is the statement updateRecords runs: one array per column, unnested side by side,
 // joined to the table by id within the account.
 func (t recordTable) update(c *crm.Catalog, accountID int64, rs []Record) (Statement, error) {
+	return t.unnestUpdate(c, accountID, rs, nil)
+}
+
+// restore is update setting each record's updated_at to updatedAt[i] instead of now(): the
+// statement an undo puts records back with.
+func (t recordTable) restore(c *crm.Catalog, accountID int64, rs []Record, updatedAt []time.Time) (Statement, error) {
+	return t.unnestUpdate(c, accountID, rs, updatedAt)
+}
+
+// unnestUpdate is the statement of update (updatedAt nil: updated now) and restore.
+func (t recordTable) unnestUpdate(c *crm.Catalog, accountID int64, rs []Record, updatedAt []time.Time) (Statement, error) {
 	names := t.writeColumns()
 	cols := make([][]any, len(names))
 	for _, r := range rs {
@@ -354,7 +366,14 @@ func (t recordTable) update(c *crm.Catalog, accountID int64, rs []Record) (State
 			sets = append(sets, name+" = u."+name)
 		}
 	}
-	sql := "UPDATE " + t.name + " p SET " + strings.Join(sets, ", ") + ", updated_at = now() FROM unnest(" +
+	stamp := "now()"
+	if updatedAt != nil {
+		args = append(args, updatedAt)
+		params = append(params, fmt.Sprintf("$%d::timestamptz[]", len(args)))
+		names = append(names, "updated_at")
+		stamp = "u.updated_at"
+	}
+	sql := "UPDATE " + t.name + " p SET " + strings.Join(sets, ", ") + ", updated_at = " + stamp + " FROM unnest(" +
 		strings.Join(params, ", ") + ") AS u(" + strings.Join(names, ", ") +
 		") WHERE p.id = u.id AND p.account_id = $1"
 	return Statement{sql, args}, nil

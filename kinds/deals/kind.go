@@ -14,6 +14,7 @@ import (
 	"github.com/leadpipe/leadpipe/kinds/internal/kindopts"
 	"github.com/leadpipe/leadpipe/kinds/internal/orglink"
 	"github.com/leadpipe/leadpipe/kinds/internal/prospectlink"
+	"github.com/leadpipe/leadpipe/kinds/internal/undo"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/stages/validate"
 	"github.com/leadpipe/leadpipe/store"
@@ -114,6 +115,12 @@ func (Kind) Rules(p *kind.Plan) validate.Rules { return newRules(p.Catalog, p.Op
 
 // Writer implements kind.Kind.
 func (Kind) Writer(p *kind.Plan) pipeline.Writer { return newWriter(p) }
+
+// Undoer implements kind.Kind: nothing links to a deal; the organizations a deal import
+// created go when nothing links to them any more.
+func (Kind) Undoer(p *kind.Plan) pipeline.Writer {
+	return undo.NewWriter(p, undo.Kind{Table: store.DealUndoTable()})
+}
 
 // Records implements kind.Kind.
 func (Kind) Records(ctx context.Context, q store.Querier, p *kind.Plan, ids []int64) ([]store.Record, error) {

@@ -10,9 +10,12 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/jackc/pgx/v5"
+
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/kind"
 	"github.com/leadpipe/leadpipe/kinds/internal/kindopts"
+	"github.com/leadpipe/leadpipe/kinds/internal/undo"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/stages/validate"
 	"github.com/leadpipe/leadpipe/store"
@@ -89,6 +92,17 @@ func (k Kind) Rules(p *kind.Plan) validate.Rules {
 
 // Writer implements kind.Kind.
 func (k Kind) Writer(p *kind.Plan) pipeline.Writer { return newWriter(k.Type, p) }
+
+// Undoer implements kind.Kind: nothing links to an object record, and an import never changes
+// its identifier, so none is restored; the undo takes the type's lock as its imports do.
+func (k Kind) Undoer(p *kind.Plan) pipeline.Writer {
+	table, err := store.ObjectUndoTable(k.Type, p.Catalog)
+	if err != nil {
+		return undo.Failing(err)
+	}
+	return undo.NewWriter(p, undo.Kind{Table: table,
+		Lock: func(ctx context.Context, tx pgx.Tx) error { return store.LockObjectType(ctx, tx, k.Type) }})
+}
 
 // rules skip a row without a value of the identifying field.
 type rules struct {

@@ -13,6 +13,7 @@ import (
 	"github.com/leadpipe/leadpipe/kind"
 	"github.com/leadpipe/leadpipe/kinds/internal/kindopts"
 	"github.com/leadpipe/leadpipe/kinds/internal/postal"
+	"github.com/leadpipe/leadpipe/kinds/internal/undo"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/stages/validate"
 	"github.com/leadpipe/leadpipe/store"
@@ -72,6 +73,11 @@ func (Kind) Rules(p *kind.Plan) validate.Rules { return newRules(p.Catalog, p.Op
 
 // Writer implements kind.Kind.
 func (Kind) Writer(p *kind.Plan) pipeline.Writer { return newWriter(p) }
+
+// Undoer implements kind.Kind: an organization is kept while a prospect or a deal links to it.
+func (Kind) Undoer(p *kind.Plan) pipeline.Writer {
+	return undo.NewWriter(p, undo.Kind{Table: store.OrganizationUndoTable(), LinkedBy: store.LinksToOrganizations})
+}
 
 // Records implements kind.Kind.
 func (Kind) Records(ctx context.Context, q store.Querier, p *kind.Plan, ids []int64) ([]store.Record, error) {

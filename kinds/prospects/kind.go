@@ -6,10 +6,12 @@ package prospects
 
 import (
 	"context"
+	"strings"
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/kind"
 	"github.com/leadpipe/leadpipe/kinds/internal/orglink"
+	"github.com/leadpipe/leadpipe/kinds/internal/undo"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/stages/validate"
 	"github.com/leadpipe/leadpipe/store"
@@ -53,6 +55,14 @@ func (Kind) Rules(p *kind.Plan) validate.Rules { return newRules(p.Catalog, p.Op
 
 // Writer implements kind.Kind.
 func (Kind) Writer(p *kind.Plan) pipeline.Writer { return newWriter(p) }
+
+// Undoer implements kind.Kind: a prospect is kept while a deal or an object record links to
+// it, or another import put it in a list, tag or campaign; the import's memberships go, the
+// prospect count goes down, and an old email another prospect holds now is kept.
+func (Kind) Undoer(p *kind.Plan) pipeline.Writer {
+	return undo.NewWriter(p, undo.Kind{Table: store.ProspectUndoTable(), LinkedBy: store.LinksToProspects, Prospects: true,
+		Unique: &undo.Unique{Field: crm.FieldEmail, Key: strings.ToLower, Holders: store.EmailHolders, Free: store.ClearEmails}})
+}
 
 // Records implements kind.Kind.
 func (Kind) Records(ctx context.Context, q store.Querier, p *kind.Plan, ids []int64) ([]store.Record, error) {
