@@ -51,8 +51,15 @@ func TestRunExportsEveryStageFromItsStart(t *testing.T) {
 	}
 }
 
-// rowsCounted is leadpipe_rows_total{outcome, reason}.
+// rowsCounted is leadpipe_rows_total{outcome, reason}, 0 when it has no such series.
 func rowsCounted(t *testing.T, outcome, reason string) float64 {
+	t.Helper()
+	n, _ := rowsSeries(t, outcome, reason)
+	return n
+}
+
+// rowsSeries is leadpipe_rows_total{outcome, reason}, and whether it has such a series.
+func rowsSeries(t *testing.T, outcome, reason string) (float64, bool) {
 	t.Helper()
 	families, err := prometheus.DefaultGatherer.Gather()
 	if err != nil {
@@ -68,11 +75,25 @@ func rowsCounted(t *testing.T, outcome, reason string) float64 {
 				labels[l.GetName()] = l.GetValue()
 			}
 			if labels["outcome"] == outcome && labels["reason"] == reason {
-				return m.GetCounter().GetValue()
+				return m.GetCounter().GetValue(), true
 			}
 		}
 	}
-	return 0
+	return 0, false
+}
+
+// Workers count an undo's outcomes from zero, so that a dashboard's rate of them is 0 rather
+// than absent before the first undo.
+func TestUndoOutcomesCountedFromZero(t *testing.T) {
+	pool, _, _ := setup(t)
+	stop := serveWorkers(t, &pipeline.Workers{Querier: pool, Owner: "undo-metrics", Lease: time.Minute,
+		Poll: 20 * time.Millisecond, Log: quiet})
+	stop()
+	for _, outcome := range []pipeline.Outcome{pipeline.Deleted, pipeline.Restored, pipeline.KeptChangedSince} {
+		if _, ok := rowsSeries(t, string(outcome), ""); !ok {
+			t.Errorf("leadpipe_rows_total has no series for outcome %q once workers serve", outcome)
+		}
+	}
 }
 
 // leadpipe_rows_total counts the rows of committed batches only: a batch recorded in a

@@ -12,6 +12,7 @@ import (
 
 	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/pipeline"
+	"github.com/leadpipe/leadpipe/sinks/sinkstest"
 	"github.com/leadpipe/leadpipe/store"
 	"github.com/leadpipe/leadpipe/store/storetest"
 )
@@ -40,6 +41,7 @@ func TestImportsByStatusCountsEveryStatus(t *testing.T) {
 	if _, err := im.RunNow(ctx, importer.Request{Account: acct.Name, Path: writeCSV(t, "s.csv", relayCSV), Source: store.SourceCLI}, "test", false); err != nil {
 		t.Fatal(err)
 	}
+	sinkstest.OrganizationsUndo(t, pool, acct, sinkstest.Organizations(t, pool, acct))
 	got := gatherImports(t, &pipeline.ImportsByStatus{Querier: pool, Timeout: 10 * time.Second, Log: quiet})
 	if len(got) != len(store.Statuses) {
 		t.Errorf("leadpipe_imports has %d series %v, want one per status %v", len(got), got, store.Statuses)
@@ -55,6 +57,9 @@ func TestImportsByStatusCountsEveryStatus(t *testing.T) {
 	}
 	if got[store.StatusCompleted] < 1 {
 		t.Errorf("leadpipe_imports{status=\"completed\"} = %v after a completed import", got[store.StatusCompleted])
+	}
+	if got[store.StatusUndone] < 1 {
+		t.Errorf("leadpipe_imports{status=\"undone\"} = %v after an undone import", got[store.StatusUndone])
 	}
 }
 

@@ -53,6 +53,10 @@ func (w *Workers) Serve(ctx context.Context) {
 	for _, status := range []string{store.StatusCompleted, store.StatusFailed, finishedPaused, finishedLost} {
 		importsFinished.WithLabelValues(status) // at zero until the first such import
 	}
+	// An undo's outcomes too, so that their rate is 0 rather than absent before the first undo.
+	for _, outcome := range []Outcome{Deleted, Restored, KeptChangedSince} {
+		rowOutcomes.WithLabelValues(string(outcome), "")
+	}
 	var wg sync.WaitGroup
 	for i := 1; i <= w.Count; i++ {
 		owner := fmt.Sprintf("%s/%d", w.Owner, i)

@@ -18,11 +18,13 @@ type RowOutcome struct {
 	Detail   string          `json:"detail,omitempty"`
 	EntityID int64           `json:"entity_id,omitempty"` // the record of the import's kind the row created or matched
 	Warnings json.RawMessage `json:"warnings,omitempty"`
+	// SourceRow is, on an undo's row, the row of the undone import it took back; 0 otherwise.
+	SourceRow int `json:"source_row,omitempty"`
 }
 
 // ImportEvent is one change of an import's lifecycle (queued, started, progress, completed,
-// failed, cancelled) with the import's state as the change left it. Seq numbers an import's
-// events from 1 in commit order.
+// failed, cancelled; undone when an undo of it completed) with the import's state as the change
+// left it. Seq numbers an import's events from 1 in commit order.
 type ImportEvent struct {
 	ImportID  int64     `json:"import_id"`
 	Seq       int       `json:"seq"`
@@ -113,7 +115,7 @@ func UndeliveredCount(ctx context.Context, q Querier, sink string) (rows, events
 // order.
 func RowOutcomes(ctx context.Context, q Querier, importID int64, after, limit int) ([]RowOutcome, error) {
 	rows, err := q.Query(ctx, `SELECT import_id, row_number, outcome, coalesce(reason, ''), coalesce(detail, ''),
-			coalesce(entity_id, 0), warnings
+			coalesce(entity_id, 0), warnings, coalesce(source_row, 0)
 		FROM import_rows WHERE import_id = $1 AND row_number > $2 ORDER BY row_number LIMIT $3`,
 		importID, after, limit)
 	if err != nil {
@@ -122,7 +124,7 @@ func RowOutcomes(ctx context.Context, q Querier, importID int64, after, limit in
 	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (RowOutcome, error) {
 		var o RowOutcome
 		var warnings []byte
-		err := r.Scan(&o.ImportID, &o.Row, &o.Outcome, &o.Reason, &o.Detail, &o.EntityID, &warnings)
+		err := r.Scan(&o.ImportID, &o.Row, &o.Outcome, &o.Reason, &o.Detail, &o.EntityID, &warnings, &o.SourceRow)
 		if len(warnings) > 0 {
 			o.Warnings = warnings
 		}

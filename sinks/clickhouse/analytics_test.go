@@ -26,6 +26,7 @@ import (
 	"github.com/leadpipe/leadpipe/pipeline"
 	chsink "github.com/leadpipe/leadpipe/sinks/clickhouse"
 	"github.com/leadpipe/leadpipe/sinks/clickhouse/analyticstest"
+	"github.com/leadpipe/leadpipe/sinks/sinkstest"
 	"github.com/leadpipe/leadpipe/store"
 	"github.com/leadpipe/leadpipe/store/storetest"
 )
@@ -316,6 +317,9 @@ func TestDashboardsQueriesAndReplay(t *testing.T) {
 	f, ch := newFixture(t)
 	ctx := context.Background()
 	ids := []int64{f.importFile(t, "people.csv", peopleCSV), f.endedImport(t, store.StatusFailed), f.endedImport(t, store.StatusCancelled)}
+	// An undone import and its undo, for the undos query.
+	undo, undone := sinkstest.OrganizationsUndo(t, f.pool, f.acct, sinkstest.Organizations(t, f.pool, f.acct))
+	ids = append(ids, undone.ID, undo.ID)
 	f.drain(t)
 	before := dashboardResults(t, ch, f.acct.Name)
 	if len(before) < 5 {

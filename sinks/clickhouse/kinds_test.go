@@ -59,27 +59,13 @@ func checkQuery(t *testing.T, ch driver.Conn, query, account string, since time.
 // the saved queries tell the two kinds apart.
 func TestAnotherKindInClickHouse(t *testing.T) {
 	f, ch := newFixture(t)
-	ctx := context.Background()
 	people := f.importFile(t, "people.csv", peopleCSV)
 	orgs := sinkstest.Organizations(t, f.pool, f.acct).ID
 	f.drain(t)
 
 	lines := func(query string, id int64) []string {
 		t.Helper()
-		rows, err := ch.Query(ctx, query, clickhouse.Named("id", uint64(id)))
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer rows.Close()
-		var out []string
-		for rows.Next() {
-			var line string
-			if err := rows.Scan(&line); err != nil {
-				t.Fatal(err)
-			}
-			out = append(out, line)
-		}
-		return out
+		return importLines(t, ch, query, id)
 	}
 	const rowsQuery = `SELECT concat(toString(row_number), ' ', kind, ' ', outcome, ' ', reason, ' ', toString(entity_id), ' ',
 		toString(prospect_id), ' ', warnings) FROM row_outcomes FINAL WHERE import_id = @id ORDER BY row_number`
@@ -149,6 +135,28 @@ func TestAnotherKindInClickHouse(t *testing.T) {
 		slowest(t, ch, people, orgs)...)
 }
 
+// importLines runs query, which selects one string per row, with @id bound to an import's id.
+func importLines(t *testing.T, ch driver.Conn, query string, id int64) []string {
+	t.Helper()
+	rows, err := ch.Query(context.Background(), query, clickhouse.Named("id", uint64(id)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer rows.Close()
+	var out []string
+	for rows.Next() {
+		var line string
+		if err := rows.Scan(&line); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, line)
+	}
+	if err := rows.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
 // slowest returns the lines "import_id kind" of slowest_imports for the two imports, slowest
 // first as ClickHouse has their run times.
 func slowest(t *testing.T, ch driver.Conn, people, orgs int64) []string {
@@ -167,11 +175,11 @@ func slowest(t *testing.T, ch driver.Conn, people, orgs int64) []string {
 	return []string{p, o}
 }
 
-// oldSchema is a database of its own, at the schema before kinds (migration 1).
-func oldSchema(t *testing.T) driver.Conn {
+// oldSchema is a database of its own, at the schema of migration last (1: before kinds).
+func oldSchema(t *testing.T, last int) driver.Conn {
 	t.Helper()
 	ctx := context.Background()
-	db := analyticstest.Database(t, chDatabase) + "_before_kinds"
+	db := fmt.Sprintf("%s_at_%d", analyticstest.Database(t, chDatabase), last)
 	server := analyticstest.Conn(t, analyticstest.Addr(), "default")
 	for _, stmt := range []string{"DROP DATABASE IF EXISTS " + db, "CREATE DATABASE " + db} {
 		if err := server.Exec(ctx, stmt); err != nil {
@@ -179,8 +187,12 @@ func oldSchema(t *testing.T) driver.Conn {
 		}
 	}
 	conn := analyticstest.Conn(t, analyticstest.Addr(), db)
-	if applied, err := chsink.MigrateUpTo(ctx, conn, 1); err != nil || !slices.Equal(applied, []int{1}) {
-		t.Fatalf("migrating to 1 applied %v, %v", applied, err)
+	var want []int
+	for v := 1; v <= last; v++ {
+		want = append(want, v)
+	}
+	if applied, err := chsink.MigrateUpTo(ctx, conn, last); err != nil || !slices.Equal(applied, want) {
+		t.Fatalf("migrating to %d applied %v, %v", last, applied, err)
 	}
 	return conn
 }
@@ -207,7 +219,7 @@ func insertRows(t *testing.T, conn driver.Conn, table, columns string, rows ...[
 // counters, and the saved queries return them so. Applying the migration again changes nothing.
 func TestKindsMigrationKeepsOldRowsReadable(t *testing.T) {
 	ctx := context.Background()
-	conn := oldSchema(t)
+	conn := oldSchema(t, 1)
 	at := time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 	insertRows(t, conn, "row_outcomes", "account, import_id, row_number, outcome, reason, prospect_id, warnings, source, file_name, at",
 		[]any{"acme", uint64(7), uint32(2), "created", "", uint64(1207), "owner_not_found", "cli", "old.csv", at},
@@ -220,8 +232,8 @@ func TestKindsMigrationKeepsOldRowsReadable(t *testing.T) {
 		[]any{"acme", uint64(7), uint32(3), "warning", "owner_not_found", uint64(1), "cli", "old.csv", at, at},
 		[]any{"acme", uint64(7), uint32(3), "skip_reason", "invalid_email", uint64(1), "cli", "old.csv", at, at})
 
-	if applied, err := chsink.MigrateUpTo(ctx, conn, math.MaxInt); err != nil || !slices.Equal(applied, []int{2}) {
-		t.Fatalf("migrating applied %v, %v; want 2", applied, err)
+	if applied, err := chsink.MigrateUpTo(ctx, conn, math.MaxInt); err != nil || !slices.Equal(applied, []int{2, 3}) {
+		t.Fatalf("migrating applied %v, %v; want 2 and 3", applied, err)
 	}
 	check := func(when string) {
 		t.Helper()
@@ -260,8 +272,8 @@ func TestKindsMigrationKeepsOldRowsReadable(t *testing.T) {
 	if err := conn.Exec(ctx, "DROP TABLE schema_migrations"); err != nil {
 		t.Fatal(err)
 	}
-	if applied, err := chsink.MigrateUpTo(ctx, conn, math.MaxInt); err != nil || !slices.Equal(applied, []int{1, 2}) {
-		t.Fatalf("migrating again applied %v, %v; want 1 and 2", applied, err)
+	if applied, err := chsink.MigrateUpTo(ctx, conn, math.MaxInt); err != nil || !slices.Equal(applied, []int{1, 2, 3}) {
+		t.Fatalf("migrating again applied %v, %v; want 1, 2 and 3", applied, err)
 	}
 	check("after the migration applied twice")
 }

@@ -20,8 +20,9 @@ import (
 const SinkName = "clickhouse"
 
 // Sink is the pipeline.Sink that writes import analytics to ClickHouse: every row outcome to
-// row_outcomes and, when an import ends, its summary to import_summaries and its counts by
-// reason to import_counts. Each delivery is one batched insert per table. A delivery that is
+// row_outcomes and, when an import ends (or is undone), its summary to import_summaries and its
+// counts by reason to import_counts. An undo is delivered as an import is, naming the import it
+// takes back. Each delivery is one batched insert per table. A delivery that is
 // repeated (after a crash, or a failed delivery the relay retries) writes the same keys again,
 // which queries reading with FINAL see once.
 //
@@ -122,10 +123,10 @@ func (s *Sink) deliver(ctx context.Context, conn driver.Conn, d pipeline.Deliver
 	return nil
 }
 
-// finalEvent reports whether an import event ends the import.
+// finalEvent reports whether an import event ends the import, or marks it undone.
 func finalEvent(kind string) bool {
 	switch kind {
-	case store.StatusCompleted, store.StatusFailed, store.StatusCancelled:
+	case store.StatusCompleted, store.StatusFailed, store.StatusCancelled, store.StatusUndone:
 		return true
 	}
 	return false
@@ -149,13 +150,14 @@ func insertRows(ctx context.Context, conn driver.Conn, d pipeline.Delivery) erro
 	if d.Import.StartedAt != nil {
 		at = *d.Import.StartedAt
 	}
-	return insert(ctx, conn, `INSERT INTO row_outcomes (account, import_id, kind, row_number, outcome, reason, entity_id,
-		prospect_id, warnings, source, file_name, at)`, func(b driver.Batch) error {
+	return insert(ctx, conn, `INSERT INTO row_outcomes (account, import_id, kind, undo_of, row_number, source_row, outcome,
+		reason, entity_id, prospect_id, warnings, source, file_name, at)`, func(b driver.Batch) error {
 		for _, r := range d.Rows {
 			kinds, err := warningKinds(r.Warnings)
 			if err == nil {
-				err = b.Append(d.Account, uint64(d.Import.ID), d.Import.Kind, uint32(r.Row), r.Outcome, r.Reason,
-					uint64(r.EntityID), prospectID(d.Import.Kind, r.EntityID), kinds, d.Import.Source, d.Import.FileName, at)
+				err = b.Append(d.Account, uint64(d.Import.ID), d.Import.Kind, uint64(d.Import.UndoOf), uint32(r.Row),
+					uint32(r.SourceRow), r.Outcome, r.Reason, uint64(r.EntityID), prospectID(d.Import.Kind, r.EntityID), kinds,
+					d.Import.Source, d.Import.FileName, at)
 			}
 			if err != nil {
 				return fmt.Errorf("row %d: %w", r.Row, err)
@@ -196,7 +198,8 @@ func warningKinds(raw json.RawMessage) (string, error) {
 	return strings.Join(slices.Compact(kinds), ","), nil
 }
 
-// neverStarted is the start time of an import that never started.
+// neverStarted is the start time of an import that never started, and the undone_at of one
+// not undone.
 var neverStarted = time.Unix(0, 0).UTC()
 
 func insertSummary(ctx context.Context, conn driver.Conn, account string, im store.Import, ev store.ImportEvent) error {
@@ -220,20 +223,24 @@ func insertSummary(ctx context.Context, conn driver.Conn, account string, im sto
 	if im.OverLimitWarning {
 		overLimit = 1
 	}
+	undoneAt := neverStarted
+	if im.UndoneAt != nil {
+		undoneAt = *im.UndoneAt
+	}
 	names := slices.Sorted(maps.Keys(c.Counters))
 	values := make([]uint64, len(names))
 	for i, name := range names {
 		values[i] = uint64(c.Counters[name])
 	}
-	err := insert(ctx, conn, `INSERT INTO import_summaries (account, import_id, version, kind, source, file_name,
+	err := insert(ctx, conn, `INSERT INTO import_summaries (account, import_id, version, kind, undo_of, source, file_name,
 		file_size, file_sha256, options, status, error, over_limit_warning, rows_total, rows_done, created, updated,
 		unchanged, skipped, counters.name, counters.value, organizations_created, organizations_linked, created_at,
-		started_at, finished_at, queued_ms, run_ms, rows_per_second)`, func(b driver.Batch) error {
-		return b.Append(account, uint64(im.ID), uint32(ev.Seq), im.Kind, im.Source, im.FileName, uint64(im.FileSize),
-			im.FileSHA256, string(im.Options), im.Status, im.Error, overLimit, uint32(im.RowsTotal), uint32(c.Rows),
-			uint32(c.Created), uint32(c.Updated), uint32(c.Unchanged), uint32(c.Skipped), names, values,
+		started_at, finished_at, undone_by, undone_at, queued_ms, run_ms, rows_per_second)`, func(b driver.Batch) error {
+		return b.Append(account, uint64(im.ID), uint32(ev.Seq), im.Kind, uint64(im.UndoOf), im.Source, im.FileName,
+			uint64(im.FileSize), im.FileSHA256, string(im.Options), im.Status, im.Error, overLimit, uint32(im.RowsTotal),
+			uint32(c.Rows), uint32(c.Created), uint32(c.Updated), uint32(c.Unchanged), uint32(c.Skipped), names, values,
 			uint32(c.Counters["organizations_created"]), uint32(c.Counters["organizations_linked"]), im.CreatedAt, started,
-			finished, uint64(queued.Milliseconds()), uint64(run.Milliseconds()), rate)
+			finished, uint64(im.UndoneBy), undoneAt, uint64(queued.Milliseconds()), uint64(run.Milliseconds()), rate)
 	})
 	if err != nil || len(c.SkippedByReason)+len(c.WarningsByKind) == 0 {
 		return err

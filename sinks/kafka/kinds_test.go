@@ -59,16 +59,16 @@ func TestAnotherKindPublishedWithKindAndEntityIDs(t *testing.T) {
 	im := sinkstest.Organizations(t, pool, acct)
 	drain(t, &pipeline.Relay{Querier: pool, Sink: newSink(t, b.Addr()), Poll: time.Millisecond, BatchRows: 3, Log: quiet})
 
-	head := fmt.Sprintf(`{"version":2,"import_id":%d,"account":%q,"kind":"organizations",`, im.ID, acct.Name)
-	want := decodeLines(t, head+`"row_number":2,"outcome":"created","reason":"","detail":"","entity_id":9001,"prospect_id":null,"warnings":[]}
-`+head+`"row_number":3,"outcome":"updated","reason":"","detail":"","entity_id":9002,"prospect_id":null,"warnings":[{"field":"industry","kind":"invalid_picklist_value","value":"Spaceships"}]}
-`+head+`"row_number":4,"outcome":"skipped","reason":"missing_identifier","detail":"neither name nor domain","entity_id":null,"prospect_id":null,"warnings":[]}
-`+head+`"row_number":5,"outcome":"unchanged","reason":"","detail":"","entity_id":9001,"prospect_id":null,"warnings":[]}`)
+	head := fmt.Sprintf(`{"version":2,"import_id":%d,"account":%q,"kind":"organizations","undo_of":null,`, im.ID, acct.Name)
+	want := decodeLines(t, head+`"row_number":2,"outcome":"created","reason":"","detail":"","entity_id":9001,"prospect_id":null,"warnings":[],"source_row":null}
+`+head+`"row_number":3,"outcome":"updated","reason":"","detail":"","entity_id":9002,"prospect_id":null,"warnings":[{"field":"industry","kind":"invalid_picklist_value","value":"Spaceships"}],"source_row":null}
+`+head+`"row_number":4,"outcome":"skipped","reason":"missing_identifier","detail":"neither name nor domain","entity_id":null,"prospect_id":null,"warnings":[],"source_row":null}
+`+head+`"row_number":5,"outcome":"unchanged","reason":"","detail":"","entity_id":9001,"prospect_id":null,"warnings":[],"source_row":null}`)
 	if got := decodedMessages(t, b.Addr(), outcomesTopic, im.ID); !reflect.DeepEqual(got, want) {
 		t.Errorf("outcomes published:\n%v\nwant:\n%v", got, want)
 	}
 
-	head += `"file":"orgs.csv","source":"cli","error":"",`
+	head += `"file":"orgs.csv","source":"cli","error":"","undone_by":null,"undone_at":null,`
 	want = decodeLines(t, head+`"seq":1,"event":"started","status":"running","counts":{"rows_done":0,"rows_total":0,"created":0,"updated":0,"unchanged":0,"skipped":0,"counters":{}}}
 `+head+`"seq":2,"event":"progress","status":"running","counts":{"rows_done":4,"rows_total":0,"created":1,"updated":1,"unchanged":1,"skipped":1,"counters":{}}}
 `+head+`"seq":3,"event":"completed","status":"completed","counts":{"rows_done":4,"rows_total":4,"created":1,"updated":1,"unchanged":1,"skipped":1,"counters":{}}}`)

@@ -25,9 +25,11 @@ type Outcome struct {
 	// Kind is the kind of record the import writes: prospects, organizations, deals or an
 	// object type's key.
 	Kind string `json:"kind"`
-	// Outcome is created, updated, unchanged or skipped.
+	// Outcome is created, updated, unchanged or skipped; on an undo's row deleted, restored,
+	// kept_changed_since or unchanged.
 	Outcome string `json:"outcome"`
-	// Reason is why the row was skipped ("" otherwise); Detail says more, for a person.
+	// Reason is why the row was skipped, or why an undo kept a record or some of its fields
+	// ("" otherwise); Detail says more, for a person.
 	Reason string `json:"reason"`
 	Detail string `json:"detail"`
 	// EntityID is the record of the import's kind that the row created or matched; null for a
@@ -39,6 +41,10 @@ type Outcome struct {
 	// Warnings lists the fields of the row that were not imported: objects with field,
 	// kind and (when there was one) value. Empty when every field was imported.
 	Warnings json.RawMessage `json:"warnings"`
+	// UndoOf is, on an undo's row, the import the undo takes back, and SourceRow that import's
+	// row which this row took back; both null on an import's row.
+	UndoOf    *int64 `json:"undo_of"`
+	SourceRow *int   `json:"source_row"`
 }
 
 // Event is the message published on the events topic for one change of an import's
@@ -48,13 +54,14 @@ type Event struct {
 	ImportID int64 `json:"import_id"`
 	// Seq numbers an import's events from 1, in the order they happened.
 	Seq int `json:"seq"`
-	// Event is queued, started, progress, completed, failed or cancelled.
+	// Event is queued, started, progress, completed, failed or cancelled, or undone when an undo
+	// of the import completed.
 	Event   string `json:"event"`
 	Account string `json:"account"`
 	// Kind is the kind of record the import writes, as in Outcome.
 	Kind string `json:"kind"`
-	// Status is the import's status after the event: queued, running, completed, failed or
-	// cancelled.
+	// Status is the import's status after the event: queued, running, completed, failed,
+	// cancelled or undone.
 	Status string `json:"status"`
 	// File is the name of the imported file; Source where the import came from (upload,
 	// watch, kafka or cli).
@@ -64,6 +71,12 @@ type Event struct {
 	Counts Counts    `json:"counts"`
 	// Error says why a failed import failed; "" otherwise.
 	Error string `json:"error"`
+	// UndoOf is, on an undo's event, the import the undo takes back; null otherwise.
+	UndoOf *int64 `json:"undo_of"`
+	// UndoneBy and UndoneAt are, on an undone event, the undo that took the import back and
+	// when it completed; null on every other event.
+	UndoneBy *int64     `json:"undone_by"`
+	UndoneAt *time.Time `json:"undone_at"`
 }
 
 // Counts are an import's row counts as an event left them.
@@ -95,6 +108,9 @@ func outcomeMessage(d pipeline.Delivery, r store.RowOutcome) Outcome {
 	if len(m.Warnings) == 0 || string(m.Warnings) == "null" {
 		m.Warnings = noWarnings
 	}
+	if d.Import.UndoOf != 0 {
+		m.UndoOf, m.SourceRow = &d.Import.UndoOf, &r.SourceRow
+	}
 	return m
 }
 
@@ -103,8 +119,17 @@ func eventMessage(d pipeline.Delivery, e store.ImportEvent) Event {
 	if counters == nil {
 		counters = map[string]int{}
 	}
-	return Event{Version: Version, ImportID: e.ImportID, Seq: e.Seq, Event: e.Kind, Account: d.Account,
+	m := Event{Version: Version, ImportID: e.ImportID, Seq: e.Seq, Event: e.Kind, Account: d.Account,
 		Kind: d.Import.Kind, Status: e.Status, File: d.Import.FileName, Source: d.Import.Source, At: e.At, Error: e.Error,
 		Counts: Counts{RowsDone: e.RowsDone, RowsTotal: e.RowsTotal, Created: e.Created, Updated: e.Updated,
 			Unchanged: e.Unchanged, Skipped: e.Skipped, Counters: counters}}
+	if d.Import.UndoOf != 0 {
+		m.UndoOf = &d.Import.UndoOf
+	}
+	// Only the undone event names the undo: the import's earlier events, published again after
+	// it was undone, say what they said the first time.
+	if e.Kind == store.StatusUndone && d.Import.UndoneBy != 0 {
+		m.UndoneBy, m.UndoneAt = &d.Import.UndoneBy, d.Import.UndoneAt
+	}
+	return m
 }

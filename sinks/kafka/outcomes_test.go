@@ -236,12 +236,12 @@ func TestEveryOutcomeAndEventPublishedAsInPostgres(t *testing.T) {
 	// The documented fields, every one present.
 	msgs := brokertest.Messages(t, b.Addr(), outcomesTopic)
 	if got, want := keys(t, msgs[0].Value), []string{"account", "detail", "entity_id", "import_id", "kind", "outcome",
-		"prospect_id", "reason", "row_number", "version", "warnings"}; !slices.Equal(got, want) {
+		"prospect_id", "reason", "row_number", "source_row", "undo_of", "version", "warnings"}; !slices.Equal(got, want) {
 		t.Errorf("outcome message fields %v, want %v", got, want)
 	}
 	msgs = brokertest.Messages(t, b.Addr(), eventsTopic)
 	if got, want := keys(t, msgs[0].Value), []string{"account", "at", "counts", "error", "event", "file", "import_id",
-		"kind", "seq", "source", "status", "version"}; !slices.Equal(got, want) {
+		"kind", "seq", "source", "status", "undo_of", "undone_at", "undone_by", "version"}; !slices.Equal(got, want) {
 		t.Errorf("event message fields %v, want %v", got, want)
 	}
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/store"
 )
 
@@ -67,4 +68,58 @@ func Organizations(t testing.TB, pool *pgxpool.Pool, account store.Account) stor
 		t.Fatal(err)
 	}
 	return im
+}
+
+// UndoOutcomes are the rows of the undo OrganizationsUndo records, as the relay reads them: the
+// import's rows taken back last row first.
+//
+//	row 1  unchanged  source row 5, entity 9001
+//	row 2  restored   source row 3, entity 9002, field_changed_since, "industry was changed since the import"
+//	row 3  deleted    source row 2, entity 9001
+var UndoOutcomes = []store.Outcome{
+	{Row: 1, SourceRow: 5, Outcome: string(pipeline.Unchanged), EntityID: 9001},
+	{Row: 2, SourceRow: 3, Outcome: string(pipeline.Restored), EntityID: 9002, Reason: pipeline.ReasonFieldChangedSince,
+		Detail: "industry was changed since the import"},
+	{Row: 3, SourceRow: 2, Outcome: string(pipeline.Deleted), EntityID: 9001},
+}
+
+// OrganizationsUndo records, for account, a completed undo of im (an import Organizations
+// recorded), created by store.CreateUndo from the command line and run in one batch of the rows
+// UndoOutcomes lists, with the undo's counters deleted 1, restored 1, kept_changed_since 0,
+// fields_kept 1. Its events are started, progress, completed; its completion makes im undone,
+// which records im's undone event. It returns the undo and im as they then are.
+func OrganizationsUndo(t testing.TB, pool *pgxpool.Pool, account store.Account, im store.Import) (undo, undone store.Import) {
+	t.Helper()
+	ctx := context.Background()
+	const owner = "sinkstest"
+	rec := store.Import{AccountID: account.ID, UndoOf: im.ID, Source: store.SourceCLI}
+	rec.Counts.StartCounters(pipeline.UndoCounters())
+	undo, err := store.CreateUndo(ctx, pool, rec, owner, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	counts := store.Counts{Rows: 3, Unchanged: 1, SkippedByReason: map[string]int{}, WarningsByKind: map[string]int{},
+		Counters: map[string]int{string(pipeline.Deleted): 1, string(pipeline.Restored): 1,
+			string(pipeline.KeptChangedSince): 0, pipeline.CounterFieldsKept: 1}}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	if err := store.RecordBatch(ctx, tx, undo.ID, owner, time.Minute, UndoOutcomes, counts, 3, 2); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := store.FinishImport(ctx, pool, undo.ID, owner, store.StatusCompleted, ""); err != nil {
+		t.Fatal(err)
+	}
+	if undo, err = store.GetImport(ctx, pool, account.ID, undo.ID); err != nil {
+		t.Fatal(err)
+	}
+	if undone, err = store.GetImport(ctx, pool, account.ID, im.ID); err != nil {
+		t.Fatal(err)
+	}
+	return undo, undone
 }
