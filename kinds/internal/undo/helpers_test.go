@@ -38,17 +38,16 @@ func at(s string) time.Time {
 	return t
 }
 
-// theImport is the id of the import the tests undo; otherImport another import's.
-const (
-	theImport   = 9_000_001
-	otherImport = 9_000_002
-)
+// otherImport is the id of an import besides the one the tests undo (env.imp).
+const otherImport = 9_000_002
 
 type env struct {
 	t    *testing.T
 	ctx  context.Context
 	pool *pgxpool.Pool
 	acct store.Account
+	// imp is the import the tests undo, which ended a moment after t1.
+	imp int64
 }
 
 func newEnv(t *testing.T) *env {
@@ -56,7 +55,14 @@ func newEnv(t *testing.T) *env {
 	pool := storetest.Pool(t)
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	t.Cleanup(cancel)
-	return &env{t: t, ctx: ctx, pool: pool, acct: storetest.Account(t, pool, -1)}
+	e := &env{t: t, ctx: ctx, pool: pool, acct: storetest.Account(t, pool, -1)}
+	imp, err := store.CreateImport(ctx, pool, store.Import{AccountID: e.acct.ID, Source: store.SourceCLI, FileName: "a.csv", FilePath: "/nowhere/a.csv"}, "", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.imp = imp.ID
+	e.exec("UPDATE imports SET status = 'completed', finished_at = $2::timestamptz + interval '1 minute' WHERE id = $1", e.imp, t1)
+	return e
 }
 
 // exec runs a statement.
@@ -87,14 +93,14 @@ func (e *env) id(table string) int64 {
 	return ids[0]
 }
 
-// plan is the plan of an undo of theImport of kind k.
+// plan is the plan of an undo of e.imp of kind k.
 func (e *env) plan(k kind.Kind, o crm.Options) *kind.Plan {
 	e.t.Helper()
 	c, err := kind.Catalog(e.ctx, e.pool, k, e.acct.ID)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	return &kind.Plan{Kind: k, Account: e.acct, Catalog: c, Options: o, ImportID: theImport, Mapped: func(string) bool { return false }}
+	return &kind.Plan{Kind: k, Account: e.acct, Catalog: c, Options: o, ImportID: e.imp, Mapped: func(string) bool { return false }}
 }
 
 // undo runs the kind's undoer over one batch of rows, in a transaction it commits, and returns
@@ -201,7 +207,7 @@ func (e *env) addOrg(name, created, updated string) int64 {
 // grouping returns the id of the account's grouping of that kind and name.
 func (e *env) grouping(kind, name string) int64 {
 	e.t.Helper()
-	id, err := store.EnsureGrouping(e.ctx, e.pool, e.acct.ID, kind, name)
+	id, err := store.EnsureGrouping(e.ctx, e.pool, e.acct.ID, kind, name, 0)
 	if err != nil {
 		e.t.Fatal(err)
 	}

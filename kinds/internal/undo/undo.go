@@ -75,6 +75,9 @@ type writer struct {
 	plan   *kind.Plan
 	k      Kind
 	unique int // catalog index of k.Unique's field, or -1
+	// ended is when the import ended (read with the first batch): a record updated after it
+	// changed since.
+	ended time.Time
 }
 
 // record is a record of the batch: as stored, and as the batch's rows leave it.
@@ -111,6 +114,16 @@ func (w *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 				return err
 			}
 		}
+	}
+	if w.ended.IsZero() {
+		imp, err := store.GetImport(ctx, tx, acct, w.plan.ImportID)
+		if err != nil {
+			return err
+		}
+		if imp.FinishedAt == nil {
+			return fmt.Errorf("import %d has not ended: it cannot be undone", imp.ID)
+		}
+		w.ended = *imp.FinishedAt
 	}
 	s, err := w.load(ctx, tx, b.Rows)
 	if err != nil {
@@ -226,6 +239,7 @@ func (w *writer) created(s *batch, rec *record, u *pipeline.Undoing) pipeline.Ou
 		rec.deleted = true
 		return pipeline.Deleted
 	}
+	w.removeMembers(rec) // a kept record leaves the lists the import put it in all the same
 	return pipeline.KeptChangedSince
 }
 
@@ -243,11 +257,11 @@ func (w *writer) updated(s *batch, rec *record, u *pipeline.Undoing) pipeline.Ou
 		why = append(why, reason)
 		exact = false
 	}
-	var kept pipeline.Undo
+	var saved pipeline.Undo // what the import saved of the row
 	if u.Undo != nil {
-		kept = *u.Undo
+		saved = *u.Undo
 	}
-	for _, ch := range kept.Changes {
+	for _, ch := range saved.Changes {
 		i := c.Index(ch.Field)
 		if i < 0 {
 			keep(ch.Field, ch.Field+" is no field any more")
@@ -268,8 +282,10 @@ func (w *writer) updated(s *batch, rec *record, u *pipeline.Undoing) pipeline.Ou
 		}
 	}
 	u.Why = strings.Join(why, "; ")
-	if restored && exact && !kept.UpdatedAt.IsZero() {
-		rec.UpdatedAt = kept.UpdatedAt
+	// updated_at goes back only when the record is as the row found it and nothing wrote it
+	// after the import ended: a later write's time is the sign a created record changed since.
+	if restored && exact && !saved.UpdatedAt.IsZero() && !rec.UpdatedAt.After(w.ended) {
+		rec.UpdatedAt = saved.UpdatedAt
 	}
 	if w.removeMembers(rec) {
 		restored = true
