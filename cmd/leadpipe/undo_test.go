@@ -4,15 +4,16 @@ package main
 
 import (
 	"context"
+	"log/slog"
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/leadpipe/leadpipe/api"
-	"github.com/leadpipe/leadpipe/pipeline"
+	"github.com/leadpipe/leadpipe/config"
+	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/store"
 	"github.com/leadpipe/leadpipe/store/storetest"
 )
@@ -63,13 +64,8 @@ func TestImportsUndoRefused(t *testing.T) {
 		t.Errorf("leadpipe imports undo of a queued import: %v, wrote %q; want exit status 1 and one line %q…", err, out.String(), want)
 	}
 
-	// An undo queued for the daemons (POST /v1/imports/{id}/undo does this).
-	rec := store.Import{AccountID: acct.ID, UndoOf: mustInt(t, b), Source: store.SourceUpload}
-	rec.Counts.StartCounters(pipeline.UndoCounters())
-	undo, err := store.CreateUndo(context.Background(), pool, rec, "", time.Hour)
-	if err != nil {
-		t.Fatal(err)
-	}
+	// An undo queued for the daemons, as POST /v1/imports/{id}/undo queues it.
+	undo := queueUndo(t, pool, acct, mustInt(t, b))
 	undoID := strconv.FormatInt(undo.ID, 10)
 	if _, _, err := cli(t, "imports", "undo", b, "--account", acct.Name); err == nil ||
 		!strings.Contains(err.Error(), "import "+b+" is being undone already, by undo "+undoID+" (queued)") {
@@ -103,6 +99,19 @@ func TestImportsUndoRefused(t *testing.T) {
 	if shown.Status != store.StatusCompleted || shown.Undo == nil || shown.Undo.ID != undo.ID || shown.Undo.Status != store.StatusCancelled {
 		t.Errorf("imports show of the import whose undo was cancelled: %+v, undo %+v", shown, shown.Undo)
 	}
+	mustCLI(t, "imports", "cancel", queued, "--account", acct.Name) // no later daemon of these tests runs it
+}
+
+// queueUndo queues an undo of the import id for the daemons, as POST /v1/imports/{id}/undo
+// does, and returns it.
+func queueUndo(t *testing.T, pool *pgxpool.Pool, acct store.Account, id int64) store.Import {
+	t.Helper()
+	im := &importer.Importer{Pool: pool, Config: config.Default, Log: slog.New(slog.DiscardHandler)}
+	undo, err := im.SubmitUndo(context.Background(), importer.UndoRequest{Account: acct.Name, ImportID: id, Source: store.SourceUpload})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return undo
 }
 
 func mustInt(t *testing.T, s string) int64 {
