@@ -40,6 +40,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 		"GET /v1/imports/{id}/skipped.csv": s.getSkipped,
 		"GET /v1/imports/{id}/records":     s.getRecords,
 		"POST /v1/imports/{id}/cancel":     s.cancelImport,
+		"POST /v1/imports/{id}/undo":       s.undoImport,
 		"GET /v1/prospects":                s.listProspects,
 		"GET /v1/deal-stages":              s.getDealStages,
 		"PUT /v1/deal-stages":              s.putDealStages,
@@ -114,6 +115,8 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusNotFound, "not found", nil)
 	case errors.Is(err, store.ErrFinished):
 		writeError(w, http.StatusConflict, "the import has already ended", nil)
+	case errors.Is(err, store.ErrNotUndoable):
+		writeError(w, http.StatusConflict, "the import cannot be undone now", err.Error())
 	case errors.Is(err, importer.ErrBadFile):
 		writeError(w, http.StatusUnprocessableEntity, "the file cannot be imported", err.Error())
 	case errors.Is(err, crm.ErrInvalidOptions):

@@ -31,10 +31,7 @@ type ImportView struct {
 	State    string        `json:"state"`
 	Holder   *ImportHolder `json:"holder,omitempty"`
 	Error    string        `json:"error,omitempty"`
-	Progress struct {
-		RowsDone  int `json:"rows_done"`
-		RowsTotal int `json:"rows_total"`
-	} `json:"progress"`
+	Progress Progress      `json:"progress"`
 	store.Counts
 	OverLimitWarning bool            `json:"over_limit_warning"`
 	Options          json.RawMessage `json:"options"`
@@ -44,7 +41,41 @@ type ImportView struct {
 	FilePrunedAt     *time.Time      `json:"file_pruned_at,omitempty"`
 	// RequestID groups the imports of a workbook's sheets: the id of its first sheet's import.
 	RequestID int64 `json:"request_id,omitempty"`
+	// UndoOf is, on an undo, the import it takes back (docs/undo.md).
+	UndoOf int64 `json:"undo_of,omitempty"`
+	// UndoneBy and UndoneAt are, on an undone import, its undo and when that completed.
+	UndoneBy int64      `json:"undone_by,omitempty"`
+	UndoneAt *time.Time `json:"undone_at,omitempty"`
+	// Undo is, on an import that has been undone or is being undone (or whose undo failed or
+	// was cancelled), its latest undo.
+	Undo *UndoView `json:"undo,omitempty"`
 }
+
+// Progress is how far an import (or an undo) is: rows done of its total.
+type Progress struct {
+	RowsDone  int `json:"rows_done"`
+	RowsTotal int `json:"rows_total"`
+}
+
+// UndoView is an import's latest undo as the import's view shows it: its own id (GET
+// /v1/imports/{id} shows it whole), status, who started it, when, and its counts.
+type UndoView struct {
+	ID       int64    `json:"id"`
+	Status   string   `json:"status"`
+	Source   string   `json:"source"`
+	Error    string   `json:"error,omitempty"`
+	Progress Progress `json:"progress"`
+	store.Counts
+	CreatedAt  time.Time  `json:"created_at"`
+	StartedAt  *time.Time `json:"started_at,omitempty"`
+	FinishedAt *time.Time `json:"finished_at,omitempty"`
+}
+
+// MarshalJSON encodes the view with its counts' members at the top level.
+func (v UndoView) MarshalJSON() ([]byte, error) { return store.MarshalWithCounts(v) }
+
+// UnmarshalJSON decodes what MarshalJSON encodes.
+func (v *UndoView) UnmarshalJSON(data []byte) error { return store.UnmarshalWithCounts(data, v) }
 
 // MarshalJSON encodes the view with its counts' members at the top level.
 func (v ImportView) MarshalJSON() ([]byte, error) { return store.MarshalWithCounts(v) }
@@ -71,8 +102,8 @@ func NewImportView(im store.Import) ImportView {
 	v := ImportView{ID: im.ID, Kind: im.Kind, Source: im.Source, FileName: filestore.SafeFileName(im.FileName), FileSize: im.FileSize,
 		SHA256: im.FileSHA256, Status: im.Status, State: im.Status, Error: im.Error, Counts: im.Counts,
 		OverLimitWarning: im.OverLimitWarning, Options: im.Options, CreatedAt: im.CreatedAt, StartedAt: im.StartedAt,
-		FinishedAt: im.FinishedAt, FilePrunedAt: im.FilePrunedAt, RequestID: im.RequestID}
-	v.Progress.RowsDone, v.Progress.RowsTotal = im.Counts.Rows, im.RowsTotal
+		FinishedAt: im.FinishedAt, FilePrunedAt: im.FilePrunedAt, RequestID: im.RequestID,
+		UndoOf: im.UndoOf, UndoneBy: im.UndoneBy, UndoneAt: im.UndoneAt, Progress: progressOf(im)}
 	if im.Interrupted() {
 		v.State = StateInterrupted
 	}
@@ -81,6 +112,46 @@ func NewImportView(im store.Import) ImportView {
 		v.Holder = &ImportHolder{Owner: im.LeaseOwner, Holder: h, LeaseExpiresAt: *im.LeaseExpiresAt, Alive: !im.LeaseLapsed}
 	}
 	return v
+}
+
+// progressOf is how far an import is.
+func progressOf(im store.Import) Progress {
+	return Progress{RowsDone: im.Counts.Rows, RowsTotal: im.RowsTotal}
+}
+
+// ImportViews returns the views of imports of an account, each with its latest undo.
+func ImportViews(ctx context.Context, q store.Querier, accountID int64, list ...store.Import) ([]ImportView, error) {
+	ids := make([]int64, len(list))
+	for i, im := range list {
+		ids[i] = im.ID
+	}
+	undos, err := store.LatestUndos(ctx, q, accountID, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ImportView, len(list))
+	for i, im := range list {
+		out[i] = NewImportView(im)
+		if u, ok := undos[im.ID]; ok {
+			out[i].Undo = &UndoView{ID: u.ID, Status: u.Status, Source: u.Source, Error: u.Error, Progress: progressOf(u),
+				Counts: u.Counts, CreatedAt: u.CreatedAt, StartedAt: u.StartedAt, FinishedAt: u.FinishedAt}
+		}
+	}
+	return out, nil
+}
+
+// ShowImport returns the view of an import of an account, with its latest undo, as GET
+// /v1/imports/{id} answers it.
+func ShowImport(ctx context.Context, q store.Querier, accountID, id int64) (ImportView, error) {
+	im, err := store.GetImport(ctx, q, accountID, id)
+	if err != nil {
+		return ImportView{}, err
+	}
+	views, err := ImportViews(ctx, q, accountID, im)
+	if err != nil {
+		return ImportView{}, err
+	}
+	return views[0], nil
 }
 
 // ImportList is a page of the import history, newest first.
@@ -101,10 +172,11 @@ func History(ctx context.Context, q store.Querier, acct store.Account, f store.I
 	if err != nil {
 		return ImportList{}, err
 	}
-	out := ImportList{Imports: make([]ImportView, len(list))}
-	for i, im := range list {
-		out.Imports[i] = NewImportView(im)
+	views, err := ImportViews(ctx, q, acct.ID, list...)
+	if err != nil {
+		return ImportList{}, err
 	}
+	out := ImportList{Imports: views}
 	if len(list) == f.Limit && f.Limit > 0 {
 		out.NextCursor = strconv.FormatInt(list[len(list)-1].ID, 10)
 	}
@@ -232,11 +304,15 @@ func (s *Server) listImports(w http.ResponseWriter, r *http.Request, acct store.
 }
 
 func (s *Server) getImport(w http.ResponseWriter, r *http.Request, acct store.Account) error {
-	imp, err := s.importOf(r, acct)
+	id, err := pathID(r)
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, NewImportView(imp))
+	v, err := ShowImport(r.Context(), s.Pool, acct.ID, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
 	return nil
 }
 
@@ -301,6 +377,35 @@ func (s *Server) cancelImport(w http.ResponseWriter, r *http.Request, acct store
 		return err
 	}
 	writeJSON(w, http.StatusOK, NewImportView(imp))
+	return nil
+}
+
+// undoImport queues an undo of the import (202, with the undo's view), or with dry_run=true
+// answers what the undo would do (200, importer.UndoSummary) and changes nothing.
+func (s *Server) undoImport(w http.ResponseWriter, r *http.Request, acct store.Account) error {
+	dryRun, err := boolParam(r, "dry_run")
+	if err != nil {
+		return err
+	}
+	id, err := pathID(r)
+	if err != nil {
+		return err
+	}
+	req := importer.UndoRequest{Account: acct.Name, ImportID: id, Source: store.SourceUpload}
+	if dryRun {
+		sum, err := s.Importer.UndoNow(r.Context(), req, "api-dry-run", true)
+		if err != nil {
+			return err
+		}
+		writeJSON(w, http.StatusOK, sum)
+		return nil
+	}
+	undo, err := s.Importer.SubmitUndo(r.Context(), req)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", fmt.Sprintf("/v1/imports/%d", undo.ID))
+	writeJSON(w, http.StatusAccepted, NewImportView(undo))
 	return nil
 }
 

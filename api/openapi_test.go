@@ -126,8 +126,8 @@ func TestOpenAPIRoutes(t *testing.T) {
 	routes := registeredRoutes(t)
 	want := []string{ // what the API is: a route added or removed must be added or removed here too
 		"GET /v1/deal-stages", "GET /v1/imports", "GET /v1/imports/{id}", "GET /v1/imports/{id}/file", "GET /v1/imports/{id}/records",
-		"GET /v1/imports/{id}/skipped.csv", "GET /v1/prospects", "POST /v1/imports", "POST /v1/imports/{id}/cancel", "POST /v1/previews",
-		"PUT /v1/deal-stages",
+		"GET /v1/imports/{id}/skipped.csv", "GET /v1/prospects", "POST /v1/imports", "POST /v1/imports/{id}/cancel",
+		"POST /v1/imports/{id}/undo", "POST /v1/previews", "PUT /v1/deal-stages",
 	}
 	if !reflect.DeepEqual(routes, want) {
 		t.Errorf("Server.Register's routes %q, want %q", routes, want)
@@ -258,7 +258,7 @@ func kindsCounting() map[string][]string {
 
 // jsonFields returns the JSON names of a struct type's fields, embedded structs flattened, and
 // which of them are always present (no omitempty). Counts' counters are members of their own,
-// present only in the imports of the kinds that report them.
+// present only in the imports of the kinds that report them, and in undos.
 func jsonFields(typ reflect.Type) (all, required []string) {
 	for i := range typ.NumField() {
 		f := typ.Field(i)
@@ -284,6 +284,7 @@ func jsonFields(typ reflect.Type) (all, required []string) {
 		for counter := range kindsCounting() {
 			all = append(all, counter)
 		}
+		all = append(all, pipeline.UndoCounters()...)
 	}
 	sort.Strings(all)
 	sort.Strings(required)
@@ -331,6 +332,9 @@ func TestOpenAPISchemas(t *testing.T) {
 		"ProspectRecord": store.ProspectRecord{},
 		"ImportOptions":  crm.Options{},
 		"Sheet":          read.Sheet{},
+		"UndoView":       api.UndoView{},
+		"UndoSummary":    importer.UndoSummary{},
+		"UndoRowResult":  importer.UndoRowResult{},
 	} {
 		s, _ := doc.node("components", "schemas", name).(map[string]any)
 		if s == nil {
@@ -357,11 +361,15 @@ func TestOpenAPISchemas(t *testing.T) {
 	if got := doc.node("components", "schemas", "SkipReason", "enum"); !reflect.DeepEqual(got, reasons) {
 		t.Errorf("SkipReason enum %v, want %v", got, reasons)
 	}
-	statuses := []any{store.StatusQueued, store.StatusRunning, store.StatusCompleted, store.StatusFailed, store.StatusCancelled}
+	statuses := []any{}
+	for _, s := range store.Statuses {
+		statuses = append(statuses, s)
+	}
 	if got := doc.node("components", "schemas", "ImportStatus", "enum"); !reflect.DeepEqual(got, statuses) {
 		t.Errorf("ImportStatus enum %v, want %v", got, statuses)
 	}
-	states := []any{store.StatusQueued, store.StatusRunning, api.StateInterrupted, store.StatusCompleted, store.StatusFailed, store.StatusCancelled}
+	states := []any{store.StatusQueued, store.StatusRunning, api.StateInterrupted, store.StatusCompleted, store.StatusFailed, store.StatusCancelled,
+		store.StatusUndone}
 	parts, _ := doc.node("components", "schemas", "ImportView", "allOf").([]any)
 	var view openAPIDoc
 	if len(parts) == 2 {
@@ -369,6 +377,21 @@ func TestOpenAPISchemas(t *testing.T) {
 	}
 	if got := view.node("properties", "state", "enum"); !reflect.DeepEqual(got, states) {
 		t.Errorf("ImportView state enum %v, want %v", got, states)
+	}
+	undos := []any{}
+	for _, u := range store.UndosFilters {
+		undos = append(undos, u)
+	}
+	if got := undosParameter(doc)["enum"]; !reflect.DeepEqual(got, undos) {
+		t.Errorf("GET /v1/imports undos enum %v, want %v", got, undos)
+	}
+	outcomes := []any{string(pipeline.Deleted), string(pipeline.Restored), string(pipeline.KeptChangedSince), string(pipeline.Unchanged)}
+	if got := doc.node("components", "schemas", "UndoRowResult", "properties", "outcome", "enum"); !reflect.DeepEqual(got, outcomes) {
+		t.Errorf("UndoRowResult outcome enum %v, want %v", got, outcomes)
+	}
+	reasons = []any{pipeline.ReasonChangedSince, pipeline.ReasonFieldChangedSince}
+	if got := doc.node("components", "schemas", "UndoRowResult", "properties", "reason", "enum"); !reflect.DeepEqual(got, reasons) {
+		t.Errorf("UndoRowResult reason enum %v, want %v", got, reasons)
 	}
 	kinds := []any{store.HolderServe, store.HolderCLI}
 	if got := doc.node("components", "schemas", "ImportHolder", "properties", "kind", "enum"); !reflect.DeepEqual(got, kinds) {
@@ -432,4 +455,16 @@ func sameSet(a, b []string) bool {
 	slices.Sort(a)
 	slices.Sort(b)
 	return slices.Equal(a, b)
+}
+
+// undosParameter is the schema of GET /v1/imports' undos parameter.
+func undosParameter(doc openAPIDoc) map[string]any {
+	ps, _ := doc.node("paths", "/v1/imports", "get", "parameters").([]any)
+	for _, p := range ps {
+		if p, _ := p.(map[string]any); p["name"] == "undos" {
+			s, _ := p["schema"].(map[string]any)
+			return s
+		}
+	}
+	return nil
 }

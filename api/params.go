@@ -100,7 +100,15 @@ func boolParam(r *http.Request, name string) (bool, error) {
 	return b, nil
 }
 
-// importFilter reads GET /v1/imports' status, kind, from, to, limit and cursor.
+// orList joins words as "a, b or c".
+func orList(words []string) string {
+	if len(words) < 2 {
+		return strings.Join(words, "")
+	}
+	return strings.Join(words[:len(words)-1], ", ") + " or " + words[len(words)-1]
+}
+
+// importFilter reads GET /v1/imports' status, kind, undos, from, to, limit and cursor.
 func importFilter(r *http.Request) (store.ImportFilter, error) {
 	p := &params{r: r}
 	q := r.URL.Query()
@@ -113,11 +121,13 @@ func importFilter(r *http.Request) (store.ImportFilter, error) {
 		Limit:  int(p.int("limit", DefaultLimit, 1, MaxLimit)),
 		// RequestID: the imports of one workbook request.
 		RequestID: p.int("request_id", 0, 0, 0),
+		Undos:     q.Get("undos"),
 	}
-	switch f.Status {
-	case "", store.StatusQueued, store.StatusRunning, store.StatusCompleted, store.StatusFailed, store.StatusCancelled:
-	default:
-		p.problems = append(p.problems, fmt.Sprintf("status: %q is not queued, running, completed, failed or cancelled", f.Status))
+	if f.Status != "" && !slices.Contains(store.Statuses, f.Status) {
+		p.problems = append(p.problems, fmt.Sprintf("status: %q is not %s", f.Status, orList(store.Statuses)))
+	}
+	if f.Undos != "" && !slices.Contains(store.UndosFilters, f.Undos) {
+		p.problems = append(p.problems, fmt.Sprintf("undos: %q is not %s", f.Undos, orList(store.UndosFilters)))
 	}
 	return f, p.err()
 }

@@ -239,13 +239,13 @@ func TestBadQueryParams(t *testing.T) {
 	}{
 		{"/v1/imports?limit=abc&status=bogus", []any{
 			`limit: "abc" is not a whole number from 1 to 1000`,
-			`status: "bogus" is not queued, running, completed, failed or cancelled`}},
+			`status: "bogus" is not queued, running, completed, failed, cancelled or undone`}},
 		{"/v1/imports?limit=1001", []any{`limit: "1001" is not a whole number from 1 to 1000`}},
 		{"/v1/imports?limit=-1", []any{`limit: "-1" is not a whole number from 1 to 1000`}},
 		{"/v1/imports?from=yesterday&to=2024-13-01&status=Completed", []any{
 			`from: "yesterday" is not a date (2006-01-02) or an RFC 3339 time`,
 			`to: "2024-13-01" is not a date (2006-01-02) or an RFC 3339 time`,
-			`status: "Completed" is not queued, running, completed, failed or cancelled`}},
+			`status: "Completed" is not queued, running, completed, failed, cancelled or undone`}},
 		{"/v1/prospects?limit=abc&imported_from=x", []any{
 			`imported_from: "x" is not a date (2006-01-02) or an RFC 3339 time`,
 			`limit: "abc" is not a whole number from 1 to 1000`}},

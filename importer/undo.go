@@ -46,9 +46,10 @@ type UndoSummary struct {
 	DryRun     bool   `json:"dry_run,omitempty"`
 	Error      string `json:"error,omitempty"`
 	// Rows is, in a dry run, what the undo would do with each row, the import's last row
-	// first, up to UndoReportRows of them; RowsOmitted counts the others.
-	Rows        []UndoRowResult `json:"rows,omitempty"`
-	RowsOmitted int             `json:"rows_omitted,omitempty"`
+	// first, up to UndoReportRows of them; RowsOmitted counts the others. (Not "rows": that
+	// is the count of rows taken back, a member of the counts.)
+	Rows        []UndoRowResult `json:"row_results,omitempty"`
+	RowsOmitted int             `json:"row_results_omitted,omitempty"`
 }
 
 // MarshalJSON encodes the summary with its counts' members at the top level.

@@ -400,7 +400,20 @@ type ImportFilter struct {
 	// Before is the keyset cursor: only imports with a smaller id (0: from the newest).
 	Before int64
 	Limit  int
+	// Undos says which undos (imports rows with undo_of set) are listed: UndosExclude (or ""),
+	// none — an undone import shows its undo —, UndosInclude, them too, or UndosOnly.
+	Undos string
 }
+
+// The values of ImportFilter.Undos.
+const (
+	UndosExclude = "exclude"
+	UndosInclude = "include"
+	UndosOnly    = "only"
+)
+
+// UndosFilters lists the values of ImportFilter.Undos, the default first.
+var UndosFilters = []string{UndosExclude, UndosInclude, UndosOnly}
 
 // ListImports returns an account's imports, newest first.
 func ListImports(ctx context.Context, q Querier, accountID int64, f ImportFilter) ([]Import, error) {
@@ -408,6 +421,13 @@ func ListImports(ctx context.Context, q Querier, accountID int64, f ImportFilter
 	w.addIf(f.Status != "", "status = $%d", f.Status)
 	w.addIf(f.Kind != "", "kind = $%d", f.Kind)
 	w.addIf(f.RequestID != 0, "request_id = $%d", f.RequestID)
+	switch f.Undos {
+	case UndosInclude:
+	case UndosOnly:
+		w.sql.WriteString(" AND undo_of IS NOT NULL")
+	default:
+		w.sql.WriteString(" AND undo_of IS NULL")
+	}
 	w.addCreatedBetween(f.From, f.To)
 	w.addIf(f.Before > 0, "id < $%d", f.Before)
 	w.args = append(w.args, f.Limit)

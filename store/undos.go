@@ -118,3 +118,25 @@ func UndoRows(ctx context.Context, q Querier, importID int64, before, limit int)
 	}
 	return out, nil
 }
+
+// LatestUndos returns the latest undo (queued, running or ended) of each of the account's
+// imports ids that has one, by the id of the import it undoes.
+func LatestUndos(ctx context.Context, q Querier, accountID int64, ids []int64) (map[int64]Import, error) {
+	out := map[int64]Import{}
+	if len(ids) == 0 {
+		return out, nil
+	}
+	rows, err := q.Query(ctx, "SELECT DISTINCT ON (undo_of) "+importColumns+` FROM imports
+		WHERE account_id = $1 AND undo_of = ANY($2) ORDER BY undo_of, id DESC`, accountID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("undos of imports: %w", err)
+	}
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (Import, error) { return scanImport(r) })
+	if err != nil {
+		return nil, fmt.Errorf("undos of imports: %w", err)
+	}
+	for _, undo := range list {
+		out[undo.UndoOf] = undo
+	}
+	return out, nil
+}

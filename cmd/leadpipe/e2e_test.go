@@ -164,6 +164,30 @@ func (e *e2e) status(id int64) (status string, rowsDone int) {
 	return status, rowsDone
 }
 
+// undo asks the daemon's API to undo an import, and returns the undo's id.
+func (e *e2e) undo(id int64) int64 {
+	e.t.Helper()
+	token := strings.TrimSpace(mustCLI(e.t, "token", "create", "--account", e.account))
+	req, err := http.NewRequest(http.MethodPost, fmt.Sprintf("http://%s/v1/imports/%d/undo", e.httpAddr, id), nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var v struct {
+		ID     int64 `json:"id"`
+		UndoOf int64 `json:"undo_of"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&v); err != nil || resp.StatusCode != http.StatusAccepted || v.UndoOf != id {
+		e.t.Fatalf("POST /v1/imports/%d/undo: %s, %+v, %v; want 202 with the undo", id, resp.Status, v, err)
+	}
+	return v.ID
+}
+
 // delivered reports whether sink has delivered everything the import committed.
 func (e *e2e) delivered(sink string, id int64) bool {
 	var done bool
@@ -334,7 +358,8 @@ func (e *e2e) metric(name string, labels ...string) float64 {
 
 // TestEndToEnd: a file dropped in the watched directory and a Kafka request message each
 // become a completed import whose every row outcome is on the outcomes topic exactly as in
-// Postgres, whose summary and row outcomes are in ClickHouse, and the metrics moved. Then the
+// Postgres, whose summary and row outcomes are in ClickHouse, and the metrics moved; so are
+// those of an undo of the second, which leaves it undone. Then the
 // broker stops and ClickHouse is killed in the middle of an import: the import completes, and
 // once they are back every row outcome is on the topic and in ClickHouse.
 func TestEndToEnd(t *testing.T) {
@@ -353,6 +378,19 @@ func TestEndToEnd(t *testing.T) {
 		e.checkTopic(id)
 		e.waitFor(fmt.Sprintf("import %d in clickhouse", id), func() bool { return e.delivered("clickhouse", id) })
 		e.checkClickHouse(id)
+	}
+	// An undo of the requested import, asked of the daemon's API: its row outcomes go out as an
+	// import's do, to the topic and to ClickHouse.
+	undo := e.undo(requested)
+	e.waitFor(fmt.Sprintf("undo %d completed and on kafka", undo), func() bool { return e.delivered("kafka", undo) })
+	e.checkTopic(undo)
+	e.waitFor(fmt.Sprintf("undo %d in clickhouse", undo), func() bool { return e.delivered("clickhouse", undo) })
+	e.checkClickHouse(undo)
+	if lines := e.postgresOutcomes(undo); !slices.ContainsFunc(lines, func(l string) bool { return strings.Contains(l, " deleted ") }) {
+		t.Errorf("undo %d: no record deleted (%d outcomes, first %q)", undo, len(lines), lines[:min(1, len(lines))])
+	}
+	if s, _ := e.status(requested); s != "undone" {
+		t.Errorf("import %d is %s after its undo, want undone", requested, s)
 	}
 	e.waitFor("the dropped file in processed/", func() bool {
 		_, err := os.Stat(filepath.Join(e.watchDir, "processed", "dropped.csv"))

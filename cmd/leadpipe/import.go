@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"os"
 	"time"
 
@@ -54,13 +55,13 @@ func importFile(ctx context.Context, e *env, args []string) error {
 		return out.Encode(api.QueuedView(imp, checked))
 	}
 	sum, err := im.RunNow(ctx, req, thisProcess(store.HolderCLI).String(), *dryRun)
-	return printSummary(e, sum, err)
+	return printSummary(e, sum.Status, sum, err)
 }
 
-// printSummary prints the summary of an import run in the foreground, if it got that far, and
-// returns the run's error.
-func printSummary(e *env, sum importer.Summary, err error) error {
-	if sum.Status != "" {
+// printSummary prints the summary of an import (or an undo) run in the foreground, if it got
+// that far (status is its status), and returns the run's error.
+func printSummary(e *env, status string, sum any, err error) error {
+	if status != "" {
 		if encErr := json.NewEncoder(e.stdout).Encode(sum); encErr != nil {
 			return encErr
 		}
@@ -90,6 +91,19 @@ func importsResume(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		sum, err := im.Run(ctx, claimed, owner)
-		return printSummary(e, sum, err)
+		return printSummary(e, sum.Status, sum, err)
+	})
+}
+
+// importsUndo undoes an import here, in the foreground (docs/undo.md), and prints the undo's
+// summary; with --dry-run it prints what the undo would do, row by row, and changes nothing.
+func importsUndo(ctx context.Context, e *env, args []string) error {
+	var dryRun bool
+	return e.withImport(ctx, args, func(pool *pgxpool.Pool, a store.Account, imp store.Import) error {
+		req := importer.UndoRequest{Account: a.Name, ImportID: imp.ID, Source: store.SourceCLI}
+		sum, err := e.importer(pool).UndoNow(ctx, req, thisProcess(store.HolderCLI).String(), dryRun)
+		return printSummary(e, sum.Status, sum, err)
+	}, func(fs *flag.FlagSet) {
+		fs.BoolVar(&dryRun, "dry-run", false, "report what the undo would do, row by row, and change nothing")
 	})
 }

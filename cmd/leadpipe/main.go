@@ -46,11 +46,19 @@ Usage:
                                                     what leadpipe reads from a file before any mapping:
                                                     JSON lines, its format, sheets and header, then its
                                                     first N data rows (20; 0 for all); no database needed
-  leadpipe imports list --account NAME [--status S] [--kind K] [--request ID] [--from DATE] [--to DATE] [--limit N] [--cursor C]
+  leadpipe imports list --account NAME [--status S] [--kind K] [--request ID] [--undos exclude|include|only]
+                       [--from DATE] [--to DATE] [--limit N] [--cursor C]
+                                                    the history, newest first; undos are listed only with
+                                                    --undos (an undone import shows its undo)
   leadpipe imports show|file|skipped|cancel ID --account NAME
+                                                    cancel stops an import, or an undo, that has not ended
   leadpipe imports records ID --account NAME [--created] [--limit N] [--cursor C]
                                                     the records an import created or touched, any kind
-  leadpipe imports resume ID --account NAME         run an interrupted (or queued) import to its end here
+  leadpipe imports resume ID --account NAME         run an interrupted (or queued) import, or undo, to its end here
+  leadpipe imports undo ID --account NAME [--dry-run]
+                                                    take an import back here (docs/undo.md): delete what it
+                                                    created, restore what it changed, keep what changed
+                                                    since; prints the undo's counts as one JSON object
   leadpipe prospects list --account NAME [--import-id ID] [--import-file NAME] [--imported-since DATE]
                           [--imported-until DATE] [--limit N] [--cursor C] [--format json|csv]
   leadpipe token create --account NAME              print a new API token for the account
@@ -117,6 +125,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		"imports records": importsRecords,
 		"imports cancel":  importsCancel,
 		"imports resume":  importsResume,
+		"imports undo":    importsUndo,
 		"prospects list":  prospectsList,
 		"analytics":       analyticsCmd,
 

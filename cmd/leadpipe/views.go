@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -115,11 +116,15 @@ func importsList(ctx context.Context, e *env, args []string) error {
 	fs.IntVar(&f.Limit, "limit", api.DefaultLimit, "imports per page")
 	fs.Int64Var(&f.Before, "cursor", 0, "next_cursor of the previous page")
 	fs.Int64Var(&f.RequestID, "request", 0, "only the imports of this workbook request (its request_id)")
+	fs.StringVar(&f.Undos, "undos", store.UndosExclude, "which undos to list: "+strings.Join(store.UndosFilters, ", "))
 	if _, err := e.parse(fs, args); err != nil {
 		return err
 	}
 	if err := required("account", *account); err != nil {
 		return err
+	}
+	if !slices.Contains(store.UndosFilters, f.Undos) {
+		return fmt.Errorf("--undos %q: want one of %s", f.Undos, strings.Join(store.UndosFilters, ", "))
 	}
 	f.From, f.To = from.t, to.t
 	return e.withAccount(ctx, *account, func(pool *pgxpool.Pool, a store.Account) error {
@@ -163,8 +168,12 @@ func (e *env) withImport(ctx context.Context, args []string, f func(*pgxpool.Poo
 }
 
 func importsShow(ctx context.Context, e *env, args []string) error {
-	return e.withImport(ctx, args, func(_ *pgxpool.Pool, _ store.Account, imp store.Import) error {
-		return json.NewEncoder(e.stdout).Encode(api.NewImportView(imp))
+	return e.withImport(ctx, args, func(pool *pgxpool.Pool, _ store.Account, imp store.Import) error {
+		v, err := api.ShowImport(ctx, pool, imp.AccountID, imp.ID)
+		if err != nil {
+			return err
+		}
+		return json.NewEncoder(e.stdout).Encode(v)
 	})
 }
 
