@@ -318,7 +318,7 @@ func RecordBatch(ctx context.Context, tx pgx.Tx, importID int64, owner string, l
 		}
 		var undo, source any
 		if o.Undo != nil {
-			undo = string(o.Undo)
+			undo = o.Undo
 		}
 		if o.SourceRow != 0 {
 			source = o.SourceRow

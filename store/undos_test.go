@@ -125,7 +125,7 @@ func TestUndoRowsLastFirst(t *testing.T) {
 		}
 		before = rows[len(rows)-1].Row
 	}
-	want := []string{"7:created:", `5:updated:{"c": [["title", "a", "b"]]}`, "4:unchanged:", "2:created:"}
+	want := []string{"7:created:", `5:updated:{"c":[["title","a","b"]]}`, "4:unchanged:", "2:created:"}
 	if strings.Join(got, " | ") != strings.Join(want, " | ") {
 		t.Fatalf("rows to undo, 2 at a time:\n got %q\nwant %q", got, want)
 	}
