@@ -31,6 +31,8 @@ type Job struct {
 	Counts store.Counts
 	// OnBatch, when set, is called with each batch after it is recorded, before it commits.
 	OnBatch func(b *Batch)
+
+	undoJSON []byte // the JSON of the batch's rows' Undo (recordUndo)
 }
 
 // NewJob returns the job of an import leased to owner, whose kind reports counters (each is
@@ -63,6 +65,7 @@ func (j *Job) Committed(b *Batch) {
 func (j *Job) Record(ctx context.Context, tx pgx.Tx, b *Batch) error {
 	c := &j.Counts
 	outcomes := make([]store.Outcome, 0, len(b.Rows))
+	j.undoJSON = j.undoJSON[:0] // the last batch's outcomes are stored
 	for i := range b.Rows {
 		r := &b.Rows[i]
 		c.Rows++
@@ -88,9 +91,7 @@ func (j *Job) Record(ctx context.Context, tx pgx.Tx, b *Batch) error {
 			continue
 		}
 		o := store.Outcome{Row: r.Number, Outcome: string(r.Outcome), Reason: r.SkipReason, Detail: r.SkipDetail, EntityID: r.EntityID}
-		if err := recordUndo(&o, r, c); err != nil {
-			return err
-		}
+		j.undoJSON = recordUndo(&o, r, c, j.undoJSON)
 		if len(r.Warnings) > 0 {
 			w, err := json.Marshal(r.Warnings)
 			if err != nil {
@@ -125,14 +126,14 @@ const (
 
 // recordUndo adds to the outcome o of row r what undo needs: for an import's row, what it kept
 // to be taken back (r.Undo); for an undo's row, the import's row it took back, why it kept what
-// it kept, and the fields it kept, which it counts in c.
-func recordUndo(o *store.Outcome, r *Row, c *store.Counts) error {
+// it kept, and the fields it kept, which it counts in c. The JSON of r.Undo is appended to buf,
+// which it returns: the outcomes of a batch share one buffer, which the job reuses once they
+// are stored (a re-import keeps one per row).
+func recordUndo(o *store.Outcome, r *Row, c *store.Counts, buf []byte) []byte {
 	if r.Undo != nil {
-		u, err := r.Undo.MarshalJSON() // valid JSON: no need of json.Marshal's check of it
-		if err != nil {
-			return err
-		}
-		o.Undo = u
+		start := len(buf)
+		buf = r.Undo.AppendJSON(buf)
+		o.Undo = buf[start:len(buf):len(buf)]
 	}
 	if u := r.Undoing; u != nil {
 		o.SourceRow = u.Row
@@ -145,5 +146,5 @@ func recordUndo(o *store.Outcome, r *Row, c *store.Counts) error {
 		}
 		o.Detail = u.Why
 	}
-	return nil
+	return buf
 }

@@ -45,8 +45,11 @@ type undoJSON struct {
 
 // MarshalJSON encodes u as import_rows.undo holds it. It writes the JSON itself, as
 // encoding/json would: a re-import encodes one per row, and encoding/json took 2.7 µs each.
-func (u Undo) MarshalJSON() ([]byte, error) {
-	b := make([]byte, 0, 128)
+func (u Undo) MarshalJSON() ([]byte, error) { return u.AppendJSON(make([]byte, 0, 128)), nil }
+
+// AppendJSON appends to b what MarshalJSON encodes, and returns the extended buffer.
+func (u *Undo) AppendJSON(b []byte) []byte {
+	start := len(b)
 	b = append(b, '{')
 	if len(u.Changes) > 0 {
 		b = append(b, `"c":[`...)
@@ -62,14 +65,14 @@ func (u Undo) MarshalJSON() ([]byte, error) {
 		b = append(b, ']')
 	}
 	if !u.UpdatedAt.IsZero() {
-		if len(b) > 1 {
+		if len(b) > start+1 {
 			b = append(b, ',')
 		}
 		b = append(b, `"u":"`...)
 		b = append(u.UpdatedAt.UTC().AppendFormat(b, time.RFC3339Nano), '"')
 	}
 	if len(u.Made) > 0 {
-		if len(b) > 1 {
+		if len(b) > start+1 {
 			b = append(b, ',')
 		}
 		b = append(b, `"m":[`...)
@@ -82,7 +85,7 @@ func (u Undo) MarshalJSON() ([]byte, error) {
 		}
 		b = append(b, ']')
 	}
-	return append(b, '}'), nil
+	return append(b, '}')
 }
 
 // appendJSONString appends s as a JSON string, escaped as encoding/json escapes it.
