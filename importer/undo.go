@@ -158,14 +158,8 @@ func undoSummary(undo store.Import, sum Summary) UndoSummary {
 // undoRowResult is what an undo did with a row.
 func undoRowResult(r *pipeline.Row) UndoRowResult {
 	u := r.Undoing
-	res := UndoRowResult{Row: u.Row, EntityID: r.EntityID, Outcome: string(r.Outcome), Detail: u.Why, FieldsKept: u.FieldsKept}
-	switch {
-	case r.Outcome == pipeline.KeptChangedSince:
-		res.Reason = pipeline.ReasonChangedSince
-	case len(u.FieldsKept) > 0:
-		res.Reason = pipeline.ReasonFieldChangedSince
-	}
-	return res
+	return UndoRowResult{Row: u.Row, EntityID: r.EntityID, Outcome: string(r.Outcome), Reason: pipeline.UndoReason(r),
+		Detail: u.Why, FieldsKept: u.FieldsKept}
 }
 
 // runUndo runs an undo leased to owner from its checkpoint to its end and records how it

@@ -54,7 +54,8 @@ type Kind interface {
 	// import's row it takes back (pipeline.Row.Undoing), last row first, and only rows the
 	// import created, updated or left unchanged. The writer takes each back — deletes the record
 	// the row created, restores the fields it changed, removes the memberships it added — in
-	// the engine's transaction, after taking the account's row lock, and sets the row's Outcome
+	// the engine's transaction, after taking the account's row lock (not in a dry run, which
+	// is rolled back), and sets the row's Outcome
 	// (pipeline.Deleted, Restored, KeptChangedSince or Unchanged), its EntityID, and the
 	// Undoing's FieldsKept and Why. It must see, through tx, every write of the batches before.
 	Undoer(p *Plan) pipeline.Writer

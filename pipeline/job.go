@@ -87,11 +87,14 @@ func (j *Job) Record(ctx context.Context, tx pgx.Tx, b *Batch) error {
 		for _, w := range r.Warnings {
 			c.WarningsByKind[w.Kind]++
 		}
+		if r.Undoing != nil {
+			c.Counters[CounterFieldsKept] += len(r.Undoing.FieldsKept)
+		}
 		if j.DryRun {
 			continue
 		}
 		o := store.Outcome{Row: r.Number, Outcome: string(r.Outcome), Reason: r.SkipReason, Detail: r.SkipDetail, EntityID: r.EntityID}
-		j.undoJSON = recordUndo(&o, r, c, j.undoJSON)
+		j.undoJSON = recordUndo(&o, r, j.undoJSON)
 		if len(r.Warnings) > 0 {
 			w, err := json.Marshal(r.Warnings)
 			if err != nil {
@@ -125,26 +128,30 @@ const (
 )
 
 // recordUndo adds to the outcome o of row r what undo needs: for an import's row, what it kept
-// to be taken back (r.Undo); for an undo's row, the import's row it took back, why it kept what
-// it kept, and the fields it kept, which it counts in c. The JSON of r.Undo is appended to buf,
-// which it returns: the outcomes of a batch share one buffer, which the job reuses once they
-// are stored (a re-import keeps one per row).
-func recordUndo(o *store.Outcome, r *Row, c *store.Counts, buf []byte) []byte {
+// to be taken back (r.Undo); for an undo's row, the import's row it took back and why it kept
+// what it kept. The JSON of r.Undo is appended to buf, which it returns: the outcomes of a
+// batch share one buffer, which the job reuses once they are stored (a re-import keeps one
+// per row).
+func recordUndo(o *store.Outcome, r *Row, buf []byte) []byte {
 	if r.Undo != nil {
 		start := len(buf)
 		buf = r.Undo.AppendJSON(buf)
 		o.Undo = buf[start:len(buf):len(buf)]
 	}
 	if u := r.Undoing; u != nil {
-		o.SourceRow = u.Row
-		c.Counters[CounterFieldsKept] += len(u.FieldsKept)
-		switch {
-		case r.Outcome == KeptChangedSince:
-			o.Reason = ReasonChangedSince
-		case len(u.FieldsKept) > 0:
-			o.Reason = ReasonFieldChangedSince
-		}
-		o.Detail = u.Why
+		o.SourceRow, o.Reason, o.Detail = u.Row, UndoReason(r), u.Why
 	}
 	return buf
+}
+
+// UndoReason is the reason an undo's row r kept what it kept: ReasonChangedSince when it kept
+// the record, ReasonFieldChangedSince when it kept some of its fields, "" otherwise.
+func UndoReason(r *Row) string {
+	switch {
+	case r.Outcome == KeptChangedSince:
+		return ReasonChangedSince
+	case r.Undoing != nil && len(r.Undoing.FieldsKept) > 0:
+		return ReasonFieldChangedSince
+	}
+	return ""
 }

@@ -14,7 +14,8 @@ type Undo struct {
 	Changes []Change
 	// UpdatedAt is the record's updated_at before the row changed it, when the writer knows it
 	// (the record was loaded from the database and the batch had not changed it yet); zero
-	// otherwise. An undo that restores every field puts it back.
+	// otherwise. An undo that restores every field of a record nobody wrote after the import
+	// ended puts it back.
 	UpdatedAt time.Time
 	// Made are the records the row created as a side effect (an organization a prospect links to).
 	Made []Ref

@@ -4,6 +4,8 @@ import (
 	"context"
 
 	"github.com/jackc/pgx/v5"
+
+	"github.com/leadpipe/leadpipe/store"
 )
 
 // Writer is a kind's last stage: it writes one batch inside the transaction the engine opened
@@ -17,9 +19,7 @@ type Writer interface {
 
 // Beginner starts a transaction: a connection, or for a dry run an outer transaction whose
 // nested transactions are savepoints.
-type Beginner interface {
-	Begin(ctx context.Context) (pgx.Tx, error)
-}
+type Beginner = store.Beginner
 
 // WriteStage returns the stage that commits each batch of the job: it opens the batch's
 // transaction on db, hands it to w, records the batch's outcomes, counts and checkpoint in the

@@ -38,10 +38,10 @@ func ObjectUndoTable(t ObjectType, c *crm.Catalog) (UndoTable, error) {
 	return UndoTable{t: table, and: fmt.Sprintf(" AND object_type_id = %d", t.ID)}, err
 }
 
-// StampedRecord is a record with when it was created and last updated.
+// StampedRecord is a record with when it was created (and, as every loaded Record, last updated).
 type StampedRecord struct {
 	Record
-	CreatedAt, UpdatedAt time.Time
+	CreatedAt time.Time
 }
 
 // Load returns the account's records of the table with these ids, their values by the
@@ -51,7 +51,7 @@ func (u UndoTable) Load(ctx context.Context, q Querier, c *crm.Catalog, accountI
 		return nil, nil
 	}
 	t := u.t
-	rows, err := q.Query(ctx, probeEach(t.name, append(t.selectList(), "created_at", "updated_at"), "unnest($2::bigint[]) AS k(v)",
+	rows, err := q.Query(ctx, probeEach(t.name, append(t.selectList(), "created_at"), "unnest($2::bigint[]) AS k(v)",
 		"id = k.v AND account_id = $1"+u.and)+" ORDER BY 1", accountID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("load %s to undo: %w", t.name, err)
@@ -60,7 +60,7 @@ func (u UndoTable) Load(ctx context.Context, q Querier, c *crm.Catalog, accountI
 	var out []StampedRecord
 	for rows.Next() {
 		var r StampedRecord
-		if r.Record, err = t.scan(rows, c, &r.CreatedAt, &r.UpdatedAt); err != nil {
+		if r.Record, err = t.scan(rows, c, &r.CreatedAt); err != nil {
 			return nil, fmt.Errorf("load %s to undo: %w", t.name, err)
 		}
 		out = append(out, r)
@@ -71,15 +71,37 @@ func (u UndoTable) Load(ctx context.Context, q Querier, c *crm.Catalog, accountI
 	return out, nil
 }
 
-// Delete deletes the account's records of the table with these ids.
-func (u UndoTable) Delete(ctx context.Context, tx pgx.Tx, accountID int64, ids []int64) error {
+// Existing returns which of ids are the account's records of the table.
+func (u UndoTable) Existing(ctx context.Context, q Querier, accountID int64, ids []int64) (map[int64]bool, error) {
+	out := map[int64]bool{}
 	if len(ids) == 0 {
-		return nil
+		return out, nil
 	}
-	if _, err := tx.Exec(ctx, "DELETE FROM "+u.t.name+" WHERE account_id = $1 AND id = ANY($2)"+u.and, accountID, ids); err != nil {
-		return fmt.Errorf("delete %s: %w", u.t.name, err)
+	rows, err := q.Query(ctx, "SELECT id FROM "+u.t.name+" WHERE account_id = $1 AND id = ANY($2)"+u.and, accountID, ids)
+	if err != nil {
+		return nil, fmt.Errorf("%s that exist: %w", u.t.name, err)
 	}
-	return nil
+	found, err := pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, fmt.Errorf("%s that exist: %w", u.t.name, err)
+	}
+	for _, id := range found {
+		out[id] = true
+	}
+	return out, nil
+}
+
+// Delete deletes the account's records of the table with these ids and returns how many it
+// deleted.
+func (u UndoTable) Delete(ctx context.Context, tx pgx.Tx, accountID int64, ids []int64) (int64, error) {
+	if len(ids) == 0 {
+		return 0, nil
+	}
+	tag, err := tx.Exec(ctx, "DELETE FROM "+u.t.name+" WHERE account_id = $1 AND id = ANY($2)"+u.and, accountID, ids)
+	if err != nil {
+		return 0, fmt.Errorf("delete %s: %w", u.t.name, err)
+	}
+	return tag.RowsAffected(), nil
 }
 
 // Restore writes the whole row of each record in one statement, as the import writers' update

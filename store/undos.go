@@ -70,6 +70,9 @@ func undoable(ctx context.Context, tx pgx.Tx, im Import) error {
 	case im.Status == StatusUndone:
 		return fmt.Errorf("%w: import %d was undone already, by undo %d at %s",
 			ErrNotUndoable, im.ID, im.UndoneBy, im.UndoneAt.UTC().Format(time.RFC3339))
+	case im.FinishedAt == nil && im.Status == StatusCancelled:
+		return fmt.Errorf("%w: import %d is being cancelled; undo it once it has stopped (its status says when it has ended)",
+			ErrNotUndoable, im.ID)
 	case im.FinishedAt == nil:
 		return fmt.Errorf("%w: import %d is %s; cancel it first (POST /v1/imports/%d/cancel, or leadpipe imports cancel %d), then undo it",
 			ErrNotUndoable, im.ID, im.Status, im.ID, im.ID)

@@ -98,11 +98,11 @@ func TakeOverWatchClaim(ctx context.Context, tx pgx.Tx, importID int64, owner st
 }
 
 // EndedWatchClaims returns up to 100 open claims of a directory whose import has ended
-// (completed, failed or cancelled), oldest first: their files are due in processed/ or
-// failed/.
+// (completed — and maybe undone since —, failed or cancelled), oldest first: their files are
+// due in processed/ or failed/.
 func EndedWatchClaims(ctx context.Context, q Querier, dir string) ([]WatchClaim, error) {
 	rows, err := q.Query(ctx, `SELECT `+watchClaimColumns+watchClaimFrom+`
-		WHERE c.dir = $1 AND c.finished_at IS NULL AND i.status IN ('completed', 'failed', 'cancelled')
+		WHERE c.dir = $1 AND c.finished_at IS NULL AND i.status IN ('completed', 'undone', 'failed', 'cancelled')
 		ORDER BY c.import_id LIMIT 100`, dir)
 	return collectWatchClaims(rows, err, "ended watch claims")
 }

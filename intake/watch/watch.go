@@ -466,7 +466,7 @@ func (w *Watcher) finish(ctx context.Context, d *dir, importID int64) error {
 		return err
 	}
 	switch c.ImportStatus {
-	case store.StatusCompleted:
+	case store.StatusCompleted, store.StatusUndone: // it completed; an undo since does not unmake the file
 		to, err := w.moveOut(d, workPath(c.ImportID), c.Name, processedDir, "")
 		if err != nil {
 			return err

@@ -93,8 +93,8 @@ func (k Kind) Rules(p *kind.Plan) validate.Rules {
 // Writer implements kind.Kind.
 func (k Kind) Writer(p *kind.Plan) pipeline.Writer { return newWriter(k.Type, p) }
 
-// Undoer implements kind.Kind: nothing links to an object record, and an import never changes
-// its identifier, so none is restored; the undo takes the type's lock as its imports do.
+// Undoer implements kind.Kind: nothing links to an object record, and an import changes its
+// identifier only in case, which is restored like any field; the undo takes the type's lock as its imports do.
 func (k Kind) Undoer(p *kind.Plan) pipeline.Writer {
 	table, err := store.ObjectUndoTable(k.Type, p.Catalog)
 	if err != nil {

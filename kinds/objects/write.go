@@ -59,6 +59,11 @@ func newWriter(t store.ObjectType, p *kind.Plan) *writer {
 func (w *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error {
 	c, acct, o := w.plan.Catalog, w.plan.Account.ID, w.plan.Options
 	if !w.plan.DryRun {
+		// The account's lock first, as every writer and undo takes it: an undo deleting a
+		// prospect waits for, or is waited for by, a batch linking a record to it.
+		if err := store.LockAccount(ctx, tx, acct); err != nil {
+			return err
+		}
 		if err := store.LockObjectType(ctx, tx, w.t); err != nil {
 			return err
 		}

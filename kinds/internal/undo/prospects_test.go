@@ -112,7 +112,7 @@ func TestProspectsUpdatedRestored(t *testing.T) {
 
 // A field changed since the import is kept and named while the others are restored, and
 // updated_at stays; a multi-picklist loses the values the import added and keeps one added
-// since; an old email another prospect holds now is kept, the undo saying who holds it.
+// since, unless the import replaced its values rather than merged (then it is kept as it is); an old email another prospect holds now is kept, the undo saying who holds it.
 func TestProspectsFieldsChangedSince(t *testing.T) {
 	e := newEnv(t)
 	if err := store.AddField(e.ctx, e.pool, e.acct.ID, "prospects", crm.Field{Key: "interests", Label: "Interests", Type: crm.MultiPicklist,
@@ -123,6 +123,8 @@ func TestProspectsFieldsChangedSince(t *testing.T) {
 	e.exec("UPDATE prospects SET phone = '+1 555 0100' WHERE id = $1", titled)
 	merged := e.addProspect("m@x.com", "", nil, t0, t2)
 	e.exec(`UPDATE prospects SET custom = '{"interests": ["a", "b", "c"]}' WHERE id = $1`, merged)
+	replaced := e.addProspect("r@x.com", "", nil, t0, t2)
+	e.exec(`UPDATE prospects SET custom = '{"interests": ["c", "b"]}' WHERE id = $1`, replaced)
 	moved := e.addProspect("new@x.com", "CEO", nil, t0, t1)
 	holder := e.addProspect("OLD@x.com", "", nil, t2, t2)
 	plan := e.plan(prospects.Kind{}, crm.Options{})
@@ -130,17 +132,20 @@ func TestProspectsFieldsChangedSince(t *testing.T) {
 	b := e.undo(plan,
 		updated(titled, at(t0), change("title", "Intern", "CTO"), change("phone", "", "+1 555 0100")),
 		updated(merged, at(t0), change("interests", "a", "a;b")),
+		updated(replaced, at(t0), change("interests", "a", "c")), // replaced, not merged: c;b is someone's since
 		updated(moved, at(t0), change("email", "old@x.com", "new@x.com"), change("title", "", "CEO")))
 
 	e.checkResults(b,
 		got{pipeline.Restored, titled, []string{"title"}, "title changed after the import"},
 		got{pipeline.Restored, merged, nil, ""},
+		got{pipeline.KeptChangedSince, replaced, []string{"interests"}, "interests changed after the import"},
 		got{pipeline.Restored, moved, []string{"email"}, "email old@x.com now belongs to prospect " + id(holder)})
 	for p, want := range map[int64]string{
-		titled: "t@x.com | Boss | - | - | - | {} | 2026-12-03 10:00:00+00",
-		merged: `m@x.com | - | - | - | - | {"interests": ["a", "c"]} | 2026-12-03 10:00:00+00`,
-		moved:  "new@x.com | - | - | - | - | {} | 2026-12-02 10:00:00+00",
-		holder: "OLD@x.com | - | - | - | - | {} | 2026-12-03 10:00:00+00",
+		titled:   "t@x.com | Boss | - | - | - | {} | 2026-12-03 10:00:00+00",
+		merged:   `m@x.com | - | - | - | - | {"interests": ["a", "c"]} | 2026-12-03 10:00:00+00`,
+		replaced: `r@x.com | - | - | - | - | {"interests": ["c", "b"]} | 2026-12-03 10:00:00+00`,
+		moved:    "new@x.com | - | - | - | - | {} | 2026-12-02 10:00:00+00",
+		holder:   "OLD@x.com | - | - | - | - | {} | 2026-12-03 10:00:00+00",
 	} {
 		if g := e.prospect(p); g != want {
 			t.Errorf("prospect %d = %q\nwant %q", p, g, want)

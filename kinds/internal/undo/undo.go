@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -98,6 +99,9 @@ type record struct {
 // batch is what one batch's rows are taken back against.
 type batch struct {
 	records map[int64]*record
+	// gone are the records the rows' links pointed to before them that no longer exist, by
+	// the link field's type (crm.Organization, crm.Prospect) and id.
+	gone map[crm.FieldType]map[string]bool
 	// holders are the records that hold the unique values the rows may restore, by key.
 	holders map[string]int64
 }
@@ -157,17 +161,34 @@ func (w *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	return w.write(ctx, tx, b, s, orgs)
 }
 
+// linkTables are the tables of the records a link field of each type points to: a link is
+// not put back to a record that no longer exists.
+var linkTables = map[crm.FieldType]func() store.UndoTable{
+	crm.Organization: store.OrganizationUndoTable,
+	crm.Prospect:     store.ProspectUndoTable,
+}
+
 // load loads the batch's records, what links to those the rows created, their memberships,
 // and who holds the unique values the rows may restore.
 func (w *writer) load(ctx context.Context, tx pgx.Tx, rows []pipeline.Row) (*batch, error) {
 	acct, c := w.plan.Account.ID, w.plan.Catalog
 	var ids, created []int64
 	var keys []string
+	linked := map[crm.FieldType][]int64{}
 	for i := range rows {
 		u := rows[i].Undoing
 		ids = append(ids, u.EntityID)
 		if u.Outcome == pipeline.Created {
 			created = append(created, u.EntityID)
+		}
+		if u.Undo != nil {
+			for _, ch := range u.Undo.Changes {
+				if f := c.Index(ch.Field); f >= 0 && linkTables[c.Fields[f].Type] != nil && ch.Old != "" {
+					if id, err := strconv.ParseInt(ch.Old, 10, 64); err == nil {
+						linked[c.Fields[f].Type] = append(linked[c.Fields[f].Type], id)
+					}
+				}
+			}
 		}
 		if w.unique >= 0 && u.Undo != nil {
 			for _, ch := range u.Undo.Changes {
@@ -183,7 +204,19 @@ func (w *writer) load(ctx context.Context, tx pgx.Tx, rows []pipeline.Row) (*bat
 	if err != nil {
 		return nil, err
 	}
-	s := &batch{records: make(map[int64]*record, len(found)), holders: map[string]int64{}}
+	s := &batch{records: make(map[int64]*record, len(found)), holders: map[string]int64{}, gone: map[crm.FieldType]map[string]bool{}}
+	for typ, ids := range linked {
+		exist, err := linkTables[typ]().Existing(ctx, tx, acct, ids)
+		if err != nil {
+			return nil, err
+		}
+		s.gone[typ] = map[string]bool{}
+		for _, id := range ids {
+			if !exist[id] {
+				s.gone[typ][strconv.FormatInt(id, 10)] = true
+			}
+		}
+	}
 	for _, f := range found {
 		s.records[f.ID] = &record{StampedRecord: f, stored: slices.Clone(f.Values), storedUpdatedAt: f.UpdatedAt}
 	}
@@ -272,10 +305,12 @@ func (w *writer) updated(s *batch, rec *record, u *pipeline.Undoing) pipeline.Ou
 		case cur == ch.Old:
 		case cur == ch.New && i == w.unique && ch.Old != "" && w.heldByOther(s, rec, ch.Old):
 			keep(ch.Field, fmt.Sprintf("%s %s now belongs to %s %d", ch.Field, ch.Old, w.plan.Kind.Noun(), s.holders[w.k.Unique.Key(ch.Old)]))
+		case cur == ch.New && s.gone[c.Fields[i].Type][ch.Old]:
+			keep(ch.Field, fmt.Sprintf("%s %s no longer exists", c.Fields[i].Type, ch.Old))
 		case cur == ch.New:
 			w.set(s, rec, i, ch.Old)
 			restored = true
-		case c.Fields[i].Type == crm.MultiPicklist && removeAdded(rec, i, ch):
+		case c.Fields[i].Type == crm.MultiPicklist && merged(ch) && removeAdded(rec, i, ch):
 			restored, exact = true, false
 		default:
 			keep(ch.Field, ch.Field+" changed after the import")
@@ -324,6 +359,18 @@ func (w *writer) release(s *batch, rec *record) {
 	if k := w.k.Unique.Key(rec.Values[w.unique]); s.holders[k] == rec.ID {
 		delete(s.holders, k)
 	}
+}
+
+// merged reports whether a multi-picklist change added values to the old ones (a merge: Old's
+// values are all in New, case aside) rather than replaced them.
+func merged(ch pipeline.Change) bool {
+	added := strings.Split(ch.New, ";")
+	for _, v := range strings.Split(ch.Old, ";") {
+		if v != "" && !containsFold(added, v) {
+			return false
+		}
+	}
+	return true
 }
 
 // removeAdded removes from rec's multi-picklist field i the values the change added (New
@@ -383,7 +430,8 @@ func (w *writer) write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch, s *bat
 			restored = append(restored, rec.StampedRecord)
 		}
 	}
-	if err := w.k.Table.Delete(ctx, tx, acct, deleted); err != nil {
+	gone, err := w.k.Table.Delete(ctx, tx, acct, deleted)
+	if err != nil {
 		return err
 	}
 	if len(moved) > 0 {
@@ -399,8 +447,8 @@ func (w *writer) write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch, s *bat
 			return err
 		}
 		// A dry run leaves the count, which it would have to lock, as it is: it is rolled back.
-		if len(deleted) > 0 && !w.plan.DryRun {
-			if err := store.LowerProspectCount(ctx, tx, acct, int64(len(deleted))); err != nil {
+		if gone > 0 && !w.plan.DryRun {
+			if err := store.LowerProspectCount(ctx, tx, acct, gone); err != nil {
 				return err
 			}
 		}
