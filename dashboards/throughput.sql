@@ -1,6 +1,7 @@
 -- Import throughput: rows imported per second of import run time, per day and kind.
 --
--- Over completed imports, by the day they finished: rows_per_sec is the day's rows over the
+-- Over completed imports (undone since included; undos themselves not), by the day they
+-- finished: rows_per_sec is the day's rows over the
 -- day's run time (time queued not counted), fastest_rows_per_sec the best single import.
 -- kind is the kind of record the import wrote (prospects, organizations, deals or an object
 -- type's key).
@@ -16,7 +17,7 @@ SELECT
     toUInt64(sum(rows_done) * 1000 / greatest(sum(run_ms), 1)) AS rows_per_sec,
     max(rows_per_second) AS fastest_rows_per_sec
 FROM import_summaries FINAL
-WHERE status = 'completed'
+WHERE status IN ('completed', 'undone') AND undo_of = 0
     AND (@account = '' OR account = @account)
     AND finished_at >= @since
 GROUP BY day, kind
