@@ -203,11 +203,20 @@ func outcomeLine(kind string, row int, outcome, reason string, entityID int64) s
 	return fmt.Sprintf("%s %d %s %s %d", kind, row, outcome, reason, entityID)
 }
 
+// undoLine is outcomeLine of an undo's row, which names the import it takes back and that
+// import's row; line itself for an import's row (undoOf 0).
+func undoLine(line string, undoOf int64, sourceRow int) string {
+	if undoOf == 0 {
+		return line
+	}
+	return fmt.Sprintf("%s undo_of=%d source_row=%d", line, undoOf, sourceRow)
+}
+
 // postgresOutcomes returns the import's committed row outcomes, in row order.
 func (e *e2e) postgresOutcomes(id int64) []string {
 	e.t.Helper()
 	rows, err := e.pool.Query(context.Background(), `SELECT i.kind, r.row_number, r.outcome, coalesce(r.reason, ''),
-		coalesce(r.entity_id, 0) FROM import_rows r JOIN imports i ON i.id = r.import_id
+		coalesce(r.entity_id, 0), coalesce(i.undo_of, 0), coalesce(r.source_row, 0) FROM import_rows r JOIN imports i ON i.id = r.import_id
 		WHERE r.import_id = $1 ORDER BY r.row_number`, id)
 	if err != nil {
 		e.t.Fatal(err)
@@ -216,11 +225,12 @@ func (e *e2e) postgresOutcomes(id int64) []string {
 	for rows.Next() {
 		var row int
 		var kind, outcome, reason string
-		var entity int64
-		if err := rows.Scan(&kind, &row, &outcome, &reason, &entity); err != nil {
+		var entity, undoOf int64
+		var source int
+		if err := rows.Scan(&kind, &row, &outcome, &reason, &entity, &undoOf, &source); err != nil {
 			e.t.Fatal(err)
 		}
-		out = append(out, outcomeLine(kind, row, outcome, reason, entity))
+		out = append(out, undoLine(outcomeLine(kind, row, outcome, reason, entity), undoOf, source))
 	}
 	if err := rows.Err(); err != nil {
 		e.t.Fatal(err)
@@ -250,6 +260,9 @@ func (e *e2e) topicOutcomes(id int64) []string {
 			e.t.Errorf("import %d row %d: message version %d, want %d", id, o.RowNumber, o.Version, kafkasink.Version)
 		}
 		line := outcomeLine(o.Kind, o.RowNumber, o.Outcome, o.Reason, entity)
+		if o.UndoOf != nil && o.SourceRow != nil {
+			line = undoLine(line, *o.UndoOf, *o.SourceRow)
+		}
 		if prev, ok := seen[o.RowNumber]; ok && prev != line {
 			e.t.Errorf("import %d row %d published twice, differently: %q and %q", id, o.RowNumber, prev, line)
 		}
@@ -289,20 +302,20 @@ func (e *e2e) checkTopic(id int64) {
 func (e *e2e) checkClickHouse(id int64) {
 	e.t.Helper()
 	ctx := context.Background()
-	rows, err := e.chConn.Query(ctx, `SELECT kind, row_number, outcome, reason, entity_id
+	rows, err := e.chConn.Query(ctx, `SELECT kind, row_number, outcome, reason, entity_id, undo_of, source_row
 		FROM leadpipe_e2e.row_outcomes FINAL WHERE import_id = ? ORDER BY row_number`, uint64(id))
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	var got []string
 	for rows.Next() {
-		var row uint32
+		var row, source uint32
 		var kind, outcome, reason string
-		var entity uint64
-		if err := rows.Scan(&kind, &row, &outcome, &reason, &entity); err != nil {
+		var entity, undoOf uint64
+		if err := rows.Scan(&kind, &row, &outcome, &reason, &entity, &undoOf, &source); err != nil {
 			e.t.Fatal(err)
 		}
-		got = append(got, outcomeLine(kind, int(row), outcome, reason, int64(entity)))
+		got = append(got, undoLine(outcomeLine(kind, int(row), outcome, reason, int64(entity)), int64(undoOf), int(source)))
 	}
 	rows.Close()
 	if want := e.postgresOutcomes(id); !slices.Equal(got, want) {
