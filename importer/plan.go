@@ -56,41 +56,58 @@ type plan struct {
 // the account's users — checks the options against them, and builds the stages for a file
 // with that header. Each is loaded once per import.
 func newPlan(ctx context.Context, q store.Querier, acct store.Account, k kind.Kind, header []string, o crm.Options) (*plan, error) {
-	catalog, err := kind.Catalog(ctx, q, k, acct.ID)
+	kp, err := kindPlan(ctx, q, acct, k, o)
 	if err != nil {
 		return nil, err
 	}
-	if err := o.Check(catalog, k.CheckOptions(o, catalog)...); err != nil {
+	if err := o.Check(kp.Catalog, k.CheckOptions(o, kp.Catalog)...); err != nil {
 		return nil, err
 	}
-	users, err := store.Users(ctx, q, acct.ID)
-	if err != nil {
-		return nil, err
-	}
-	mapper, err := mapping.New(catalog, header, o)
+	mapper, err := mapping.New(kp.Catalog, header, o)
 	if err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadFile, err)
 	}
-	p := &plan{Plan: kind.Plan{Kind: k, Account: acct, Catalog: catalog, Options: o, Users: users, Mapped: mapper.Mapped}, mapper: mapper}
-	p.validator, err = validate.New(catalog, users, o, k.Rules(&p.Plan))
+	kp.Mapped = mapper.Mapped
+	p := &plan{Plan: kp, mapper: mapper}
+	p.validator, err = validate.New(kp.Catalog, kp.Users, o, k.Rules(&p.Plan))
 	if err != nil {
 		return nil, err
 	}
 	return p, nil
 }
 
-// planOf plans a recorded import (queued, or to be resumed) from what was checked when it was
-// submitted: its kind, options and header.
-func (im *Importer) planOf(ctx context.Context, imp store.Import) (*plan, error) {
+// kindPlan loads what an import of kind k into an account with options o works from, as its
+// kind sees it: the kind's catalog in the account and the account's users.
+func kindPlan(ctx context.Context, q store.Querier, acct store.Account, k kind.Kind, o crm.Options) (kind.Plan, error) {
+	catalog, err := kind.Catalog(ctx, q, k, acct.ID)
+	if err != nil {
+		return kind.Plan{}, err
+	}
+	users, err := store.Users(ctx, q, acct.ID)
+	if err != nil {
+		return kind.Plan{}, err
+	}
+	return kind.Plan{Kind: k, Account: acct, Catalog: catalog, Options: o, Users: users}, nil
+}
+
+// recorded returns the account, kind and options a recorded import was checked with.
+func (im *Importer) recorded(ctx context.Context, imp store.Import) (store.Account, kind.Kind, crm.Options, error) {
 	acct, err := store.AccountByID(ctx, im.Pool, imp.AccountID)
 	if err != nil {
-		return nil, err
+		return store.Account{}, nil, crm.Options{}, err
 	}
 	k, err := kinds.Lookup(ctx, im.Pool, acct.ID, imp.Kind)
 	if err != nil {
-		return nil, err
+		return store.Account{}, nil, crm.Options{}, err
 	}
 	o, err := crm.StoredOptions(imp.Options)
+	return acct, k, o, err
+}
+
+// planOf plans a recorded import (queued, or to be resumed) from what was checked when it was
+// submitted: its kind, options and header.
+func (im *Importer) planOf(ctx context.Context, imp store.Import) (*plan, error) {
+	acct, k, o, err := im.recorded(ctx, imp)
 	if err != nil {
 		return nil, err
 	}

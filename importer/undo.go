@@ -9,7 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
-	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/kind"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/store"
@@ -188,28 +187,16 @@ func (im *Importer) undoPlan(ctx context.Context, undo store.Import) (*kind.Plan
 	if err != nil {
 		return nil, nil, err
 	}
-	acct, err := store.AccountByID(ctx, im.Pool, imp.AccountID)
+	acct, k, o, err := im.recorded(ctx, imp)
 	if err != nil {
 		return nil, nil, err
 	}
-	k, err := kinds.Lookup(ctx, im.Pool, acct.ID, imp.Kind)
+	kp, err := kindPlan(ctx, im.Pool, acct, k, o)
 	if err != nil {
 		return nil, nil, err
 	}
-	catalog, err := kind.Catalog(ctx, im.Pool, k, acct.ID)
-	if err != nil {
-		return nil, nil, err
-	}
-	o, err := crm.StoredOptions(imp.Options)
-	if err != nil {
-		return nil, nil, err
-	}
-	users, err := store.Users(ctx, im.Pool, acct.ID)
-	if err != nil {
-		return nil, nil, err
-	}
-	p := &kind.Plan{Kind: k, Account: acct, Catalog: catalog, Options: o, Users: users, ImportID: imp.ID,
-		Mapped: func(string) bool { return false }}
+	p := &kp
+	p.ImportID, p.Mapped = imp.ID, func(string) bool { return false }
 	return p, k.Undoer(p), nil
 }
 
