@@ -1,7 +1,7 @@
 // Package httpguard bounds what one client can hold of leadpipe's HTTP server: connections per
 // client address and time spent waiting on a client that stopped reading its answer
 // (Listener), or stopped sending its request's body (BodyStalls). It also sets the headers
-// every answer carries (NoSniff).
+// every answer carries (Headers).
 package httpguard
 
 import (
@@ -140,11 +140,23 @@ func (s *stallReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// NoSniff makes every answer of h carry X-Content-Type-Options: nosniff, so that no browser
-// runs as a page or script what is served as data (an original file, a CSV report).
-func NoSniff(h http.Handler) http.Handler {
+// ContentSecurityPolicy is the policy every answer carries: the page's scripts, styles and
+// images come from the daemon itself, no inline script or style runs, it talks only to its own
+// origin, and no other site may frame it (clickjacking).
+const ContentSecurityPolicy = "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+// Headers makes every answer of h carry the security headers: X-Content-Type-Options: nosniff,
+// so that no browser runs as a page or script what is served as data (an original file, a CSV
+// report); the ContentSecurityPolicy; X-Frame-Options: DENY for browsers that predate
+// frame-ancestors; and Referrer-Policy: same-origin, so no import id leaves in a Referer.
+func Headers(h http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("X-Content-Type-Options", "nosniff")
+		hd := w.Header()
+		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Content-Security-Policy", ContentSecurityPolicy)
+		hd.Set("X-Frame-Options", "DENY")
+		hd.Set("Referrer-Policy", "same-origin")
 		h.ServeHTTP(w, r)
 	})
 }

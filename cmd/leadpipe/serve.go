@@ -11,6 +11,7 @@ import (
 	"github.com/leadpipe/leadpipe/filestore"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/store"
+	"github.com/leadpipe/leadpipe/web"
 )
 
 // serve runs the daemon until SIGTERM, SIGINT or SIGHUP: it migrates the schema, serves
@@ -44,6 +45,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	mux.Handle("GET /", web.Handler())
 	(&api.Server{Pool: pool, Importer: im, Files: &api.Files{Store: files, MaxUpload: e.cfg.MaxUploadBytes}, Log: e.log}).Register(mux)
 	srv, httpErr, err := listenHTTP(e, mux)
 	if err != nil {

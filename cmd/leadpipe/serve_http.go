@@ -17,7 +17,7 @@ const readHeaderTimeout = 10 * time.Second
 // listenHTTP listens on the http_addr setting and serves h there in the background, guarded
 // by the http_* settings: a keep-alive connection idle for http_idle_timeout is closed, a
 // request body or answer stalled for http_stall_timeout is cut, and one client IP holds at most
-// http_max_conns_per_client connections. Every answer carries X-Content-Type-Options: nosniff.
+// http_max_conns_per_client connections. Every answer carries the security headers (httpguard.Headers).
 // It returns once the address is bound (or could not be), so that whoever reads "leadpipe
 // serving" in the log can connect; why the server later ended is sent on the returned channel.
 func listenHTTP(e *env, h http.Handler) (*http.Server, <-chan error, error) {
@@ -26,7 +26,7 @@ func listenHTTP(e *env, h http.Handler) (*http.Server, <-chan error, error) {
 		return nil, nil, err
 	}
 	srv := &http.Server{
-		Handler:           httpguard.NoSniff(httpguard.BodyStalls(h, time.Duration(e.cfg.HTTPStallTimeout))),
+		Handler:           httpguard.Headers(httpguard.BodyStalls(h, time.Duration(e.cfg.HTTPStallTimeout))),
 		ReadHeaderTimeout: readHeaderTimeout,
 		IdleTimeout:       time.Duration(e.cfg.HTTPIdleTimeout),
 	}

@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/leadpipe/leadpipe/httpguard"
+
 	"github.com/leadpipe/leadpipe/store/storetest"
 )
 
@@ -214,7 +216,7 @@ func (p *pgProxy) pause(paused bool) {
 
 // TestReadyzAndHeaders: /readyz says only ready or not ready; when Postgres does not answer,
 // the reason (which names the database's user, name and address) is logged, not shown. Every
-// answer, of the API or not, carries X-Content-Type-Options: nosniff.
+// answer, of the API, the page or neither, carries the security headers (httpguard.Headers).
 func TestReadyzAndHeaders(t *testing.T) {
 	cliEnv(t)
 	proxy, proxied := startPGProxy(t)
@@ -240,10 +242,21 @@ func TestReadyzAndHeaders(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	for _, path := range []string{"/healthz", "/readyz", "/metrics", "/v1/imports", "/v1/imports/1/file", "/no-such-page"} {
-		if status, h, _ := get(path); h.Get("X-Content-Type-Options") != "nosniff" {
-			t.Errorf("GET %s (%d): X-Content-Type-Options %q, want nosniff", path, status, h.Get("X-Content-Type-Options"))
+	want := map[string]string{"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
+		"Content-Security-Policy": httpguard.ContentSecurityPolicy, "Referrer-Policy": "same-origin"}
+	for _, path := range []string{"/", "/assets/app.js", "/healthz", "/readyz", "/metrics", "/v1/imports", "/v1/imports/1/file", "/no-such-page"} {
+		status, h, _ := get(path)
+		for name, value := range want {
+			if h.Get(name) != value {
+				t.Errorf("GET %s (%d): %s %q, want %q", path, status, name, h.Get(name), value)
+			}
 		}
+	}
+	if !strings.Contains(httpguard.ContentSecurityPolicy, "script-src 'self';") || !strings.Contains(httpguard.ContentSecurityPolicy, "frame-ancestors 'none'") {
+		t.Errorf("the policy allows inline script or framing: %s", httpguard.ContentSecurityPolicy)
+	}
+	if status, h, body := get("/"); status != http.StatusOK || !strings.HasPrefix(h.Get("Content-Type"), "text/html") || !strings.Contains(body, `src="/assets/app.js"`) {
+		t.Errorf("GET /: %d %s, want the page:\n%s", status, h.Get("Content-Type"), body)
 	}
 
 	proxy.pause(true)

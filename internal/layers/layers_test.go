@@ -50,6 +50,9 @@ var rules = []rule{
 		why: "the HTTP API is one driver: it imports no other driver, sink or command"},
 	{from: []string{"intake"}, never: []string{"api", "sinks", "cmd"},
 		why: "the intake drivers import no other driver, sink or command"},
+	// The page is a client of the API, served from the binary: it knows nothing of leadpipe.
+	{from: []string{"web"}, only: []string{},
+		why: "the page talks to /v1 over HTTP like any client: it imports no leadpipe package"},
 	{from: []string{"sinks"}, never: []string{"api", "intake", "importer", "cmd"},
 		why: "the sinks publish what the engine committed: they import no driver, importer or command"},
 }

@@ -1,0 +1,2 @@
+// The page's entry point; see docs/page.md.
+document.getElementById("app").textContent = "leadpipe";
