@@ -7,7 +7,8 @@
 #                                         database; up also installs Prometheus (for the tests of
 #                                         dashboards and alert rules), without starting it, and
 #                                         LibreOffice Calc without a GUI (for the test that imports
-#                                         spreadsheets LibreOffice writes)
+#                                         spreadsheets LibreOffice writes) and Chromium (for the
+#                                         tests that drive the web page in a real browser)
 #   deploy/services.sh down [SERVICE…]    stop what this script started
 #   deploy/services.sh status             say what runs
 #   deploy/services.sh env                print the LEADPIPE_* variables that point at these services
@@ -143,6 +144,22 @@ install_libreoffice() {
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null
     apt-get install -y -qq --no-install-recommends libreoffice-calc-nogui >/dev/null
+  )
+}
+
+# install_chromium installs Debian's chromium when it is missing: the page's tests drive it
+# headless through the DevTools protocol (chromedp). It runs no service.
+install_chromium() {
+  if command -v chromium >/dev/null; then return; fi
+  if [ "$(id -u)" != 0 ]; then
+    log "Chromium is not installed and we are not root: install the 'chromium' package"
+    return
+  fi
+  log "installing chromium (apt)"
+  (
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends chromium >/dev/null
   )
 }
 
@@ -287,7 +304,8 @@ case "$cmd" in
       case "$s" in postgres) pg_up ;; clickhouse) ch_up ;; esac
     done
     install_prometheus
-    install_libreoffice ;;
+    install_libreoffice
+    install_chromium ;;
   down)
     for s in $(services "$@"); do
       case "$s" in postgres) pg_down ;; clickhouse) ch_down ;; esac
