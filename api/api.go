@@ -1,18 +1,22 @@
 // Package api is leadpipe's HTTP API (/v1, described in api/openapi.yaml): previews, imports
 // and their history, original files, skipped-row reports, prospects by import (SPEC §11) and the
 // account's deal stages.
-// Every request carries a bearer token that belongs to one account; nothing of another account
-// is visible through it — another account's ids answer 404, as ids that do not exist do.
+// Every request carries a bearer token that belongs to one account, or the cookie of a session
+// signed in with one (the web page's; session.go); nothing of another account is visible
+// through it — another account's ids answer 404, as ids that do not exist do.
 package api
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -27,6 +31,8 @@ type Server struct {
 	Importer *importer.Importer
 	Files    *Files
 	Log      *slog.Logger
+	// SessionTTL is how long a session of the web page lasts (the session_ttl setting).
+	SessionTTL time.Duration
 }
 
 // Register adds the API's routes to mux.
@@ -48,26 +54,26 @@ func (s *Server) Register(mux *http.ServeMux) {
 	for pattern, h := range routes {
 		mux.Handle(pattern, s.authed(h))
 	}
+	mux.HandleFunc("POST /v1/session", s.createSession)
+	mux.Handle("GET /v1/session", s.withSession(s.getSession))
+	mux.Handle("DELETE /v1/session", s.withSession(s.deleteSession))
 }
 
-// authed resolves the request's bearer token to its account and runs h, turning h's error
-// into a JSON error response.
+// authed resolves the request's account and runs h, turning h's error into a JSON error
+// response. The account is the bearer token's; a request without an Authorization header may
+// instead carry a session cookie, checked as Server.session checks it.
 func (s *Server) authed(h func(http.ResponseWriter, *http.Request, store.Account) error) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
-		if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="leadpipe"`)
-			writeError(w, http.StatusUnauthorized, "missing bearer token", "send Authorization: Bearer <token> (leadpipe token create --account NAME)")
-			return
+		var acct store.Account
+		ok := false
+		if _, bearer := r.Header["Authorization"]; !bearer && hasCookie(r, sessionCookie) {
+			var sess store.Session
+			sess, _, ok = s.session(w, r)
+			acct = sess.Account
+		} else {
+			acct, ok = s.bearer(w, r)
 		}
-		acct, err := store.AccountByToken(r.Context(), s.Pool, strings.TrimSpace(token))
-		if errors.Is(err, store.ErrNotFound) {
-			w.Header().Set("WWW-Authenticate", `Bearer realm="leadpipe", error="invalid_token"`)
-			writeError(w, http.StatusUnauthorized, "invalid bearer token", nil)
-			return
-		}
-		if err != nil {
-			s.fail(w, r, err)
+		if !ok {
 			return
 		}
 		if err := checkQueryText(r); err != nil {
@@ -78,6 +84,33 @@ func (s *Server) authed(h func(http.ResponseWriter, *http.Request, store.Account
 			s.fail(w, r, err)
 		}
 	})
+}
+
+// bearer returns the account of the request's bearer token; without one it answers 401 and
+// ok is false.
+func (s *Server) bearer(w http.ResponseWriter, r *http.Request) (acct store.Account, ok bool) {
+	scheme, token, _ := strings.Cut(r.Header.Get("Authorization"), " ")
+	if !strings.EqualFold(scheme, "Bearer") || strings.TrimSpace(token) == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="leadpipe"`)
+		writeError(w, http.StatusUnauthorized, "missing bearer token", "send Authorization: Bearer <token> (leadpipe token create --account NAME)")
+		return store.Account{}, false
+	}
+	acct, err := store.AccountByToken(r.Context(), s.Pool, strings.TrimSpace(token))
+	if errors.Is(err, store.ErrNotFound) {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="leadpipe", error="invalid_token"`)
+		writeError(w, http.StatusUnauthorized, "invalid bearer token", nil)
+		return store.Account{}, false
+	}
+	if err != nil {
+		s.fail(w, r, err)
+		return store.Account{}, false
+	}
+	return acct, true
+}
+
+func hasCookie(r *http.Request, name string) bool {
+	_, err := r.Cookie(name)
+	return err == nil
 }
 
 // httpError is an error with the status and detail a client gets.
@@ -135,6 +168,28 @@ func (s *Server) internalError(w http.ResponseWriter, r *http.Request, err error
 // writeError writes the JSON error body every failed request gets.
 func writeError(w http.ResponseWriter, status int, msg string, detail any) {
 	writeJSON(w, status, map[string]any{"error": msg, "detail": detail})
+}
+
+// readJSON decodes a request body of at most limit bytes holding one JSON value of v's shape
+// (no unknown members) into v; what is wrong with it is a 400 error msg whose detail shows
+// shape.
+func readJSON(w http.ResponseWriter, r *http.Request, limit int64, v any, msg, shape string) error {
+	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, limit))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errors.New("more than one JSON value")
+	}
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.As(err, &tooBig):
+		return badRequest(msg, fmt.Sprintf("the body is over %d KiB", tooBig.Limit>>10))
+	case errors.Is(err, io.EOF):
+		return badRequest(msg, "send "+shape)
+	case err != nil:
+		return badRequest(msg, fmt.Sprintf("the body is not %s: %v", shape, err))
+	}
+	return nil
 }
 
 func writeJSON(w http.ResponseWriter, status int, v any) {

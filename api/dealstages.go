@@ -1,10 +1,7 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/leadpipe/leadpipe/store"
@@ -30,23 +27,11 @@ func (s *Server) getDealStages(w http.ResponseWriter, r *http.Request, acct stor
 
 // putDealStages replaces the account's deal stages by the body's and answers them as stored.
 func (s *Server) putDealStages(w http.ResponseWriter, r *http.Request, acct store.Account) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxDealStagesBody))
-	dec.DisallowUnknownFields()
 	var body DealStages
-	err := dec.Decode(&body)
-	if err == nil && dec.More() {
-		err = errors.New("more than one JSON value")
+	if err := readJSON(w, r, maxDealStagesBody, &body, "invalid deal stages", `{"stages": ["…", …]}`); err != nil {
+		return err
 	}
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooBig):
-		return badRequest("invalid deal stages", fmt.Sprintf("the body is over %d KiB", tooBig.Limit>>10))
-	case errors.Is(err, io.EOF):
-		return badRequest("invalid deal stages", `send {"stages": ["…", …]}`)
-	case err != nil:
-		return badRequest("invalid deal stages", fmt.Sprintf(`the body is not {"stages": ["…", …]}: %v`, err))
-	}
-	err = store.SetDealStages(r.Context(), s.Pool, acct.ID, body.Stages)
+	err := store.SetDealStages(r.Context(), s.Pool, acct.ID, body.Stages)
 	if errors.Is(err, store.ErrInvalidDealStages) {
 		return badRequest("invalid deal stages", err.Error())
 	}

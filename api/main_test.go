@@ -85,7 +85,7 @@ func newHarness(t *testing.T, o harnessOpts) *harness {
 		files: &api.Files{Store: &filestore.Store{Dir: t.TempDir()}, MaxUpload: o.MaxUpload},
 	}
 	mux := http.NewServeMux()
-	(&api.Server{Pool: pool, Importer: h.im, Files: h.files, Log: log}).Register(mux)
+	(&api.Server{Pool: pool, Importer: h.im, Files: h.files, Log: log, SessionTTL: time.Hour}).Register(mux)
 	h.srv = httptest.NewServer(mux)
 	t.Cleanup(h.srv.Close)
 	return h

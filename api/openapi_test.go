@@ -125,9 +125,10 @@ func TestOpenAPIRoutes(t *testing.T) {
 
 	routes := registeredRoutes(t)
 	want := []string{ // what the API is: a route added or removed must be added or removed here too
+		"DELETE /v1/session",
 		"GET /v1/deal-stages", "GET /v1/imports", "GET /v1/imports/{id}", "GET /v1/imports/{id}/file", "GET /v1/imports/{id}/records",
-		"GET /v1/imports/{id}/skipped.csv", "GET /v1/prospects", "POST /v1/imports", "POST /v1/imports/{id}/cancel",
-		"POST /v1/imports/{id}/undo", "POST /v1/previews", "PUT /v1/deal-stages",
+		"GET /v1/imports/{id}/skipped.csv", "GET /v1/prospects", "GET /v1/session", "POST /v1/imports", "POST /v1/imports/{id}/cancel",
+		"POST /v1/imports/{id}/undo", "POST /v1/previews", "POST /v1/session", "PUT /v1/deal-stages",
 	}
 	if !reflect.DeepEqual(routes, want) {
 		t.Errorf("Server.Register's routes %q, want %q", routes, want)
@@ -163,10 +164,17 @@ func TestOpenAPIRoutes(t *testing.T) {
 		t.Errorf("openapi.yaml documents %q, Server.Register has %q", documented, routes)
 	}
 
-	// Bearer authentication for all of it.
-	if sec, _ := doc.node("security").([]any); len(sec) != 1 || doc.node("components", "securitySchemes", "bearerAuth", "scheme") != "bearer" ||
-		sec[0].(map[string]any)["bearerAuth"] == nil {
-		t.Errorf("security %v, want bearerAuth (http bearer) for every operation", doc.node("security"))
+	// A bearer token or the session cookie for all of it; signing in needs neither.
+	sec, _ := doc.node("security").([]any)
+	if len(sec) != 2 || doc.node("components", "securitySchemes", "bearerAuth", "scheme") != "bearer" ||
+		sec[0].(map[string]any)["bearerAuth"] == nil || sec[1].(map[string]any)["sessionCookie"] == nil {
+		t.Errorf("security %v, want bearerAuth (http bearer) or sessionCookie for every operation", doc.node("security"))
+	}
+	if in, name := doc.node("components", "securitySchemes", "sessionCookie", "in"), doc.node("components", "securitySchemes", "sessionCookie", "name"); in != "cookie" || name != "leadpipe_session" {
+		t.Errorf("sessionCookie is in %v named %v, want the cookie leadpipe_session", in, name)
+	}
+	if sec, ok := doc.node("paths", "/v1/session", "post", "security").([]any); !ok || len(sec) != 0 {
+		t.Errorf("POST /v1/session security %v, want none ([])", sec)
 	}
 	checkRefs(t, doc, map[string]any(doc))
 }
@@ -327,6 +335,7 @@ func TestOpenAPISchemas(t *testing.T) {
 		"ImportSummary":  importer.Summary{},
 		"ProspectList":   api.ProspectList{},
 		"DealStages":     api.DealStages{},
+		"Session":        api.SessionView{},
 		"RecordPage":     importer.RecordPage{},
 		"RecordView":     importer.RecordView{},
 		"ProspectRecord": store.ProspectRecord{},

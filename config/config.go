@@ -33,6 +33,8 @@ type Config struct {
 	HTTPIdleTimeout       Duration `yaml:"http_idle_timeout" env:"LEADPIPE_HTTP_IDLE_TIMEOUT"`
 	HTTPStallTimeout      Duration `yaml:"http_stall_timeout" env:"LEADPIPE_HTTP_STALL_TIMEOUT"`
 	HTTPMaxConnsPerClient int      `yaml:"http_max_conns_per_client" env:"LEADPIPE_HTTP_MAX_CONNS_PER_CLIENT"`
+	// SessionTTL is how long a sign-in to the web page lasts (docs/security.md).
+	SessionTTL Duration `yaml:"session_ttl" env:"LEADPIPE_SESSION_TTL"`
 	// Workers is how many imports `leadpipe serve` runs at once.
 	Workers int `yaml:"workers" env:"LEADPIPE_WORKERS"`
 	// BatchSize is how many rows move through the pipeline together; each batch is one
@@ -166,6 +168,7 @@ var Default = Config{
 	HTTPIdleTimeout:       Duration(60 * time.Second),
 	HTTPStallTimeout:      Duration(30 * time.Second),
 	HTTPMaxConnsPerClient: 32,
+	SessionTTL:            Duration(12 * time.Hour),
 
 	// Watched directories (intake/watch).
 	WatchClaimsRetention: Duration(30 * 24 * time.Hour),
@@ -262,6 +265,9 @@ func (c Config) Validate() error {
 	}
 	if c.HTTPMaxConnsPerClient < 1 {
 		errs = append(errs, fmt.Sprintf("http_max_conns_per_client is %d, want at least 1", c.HTTPMaxConnsPerClient))
+	}
+	if ttl := time.Duration(c.SessionTTL); ttl < time.Minute || ttl > 90*24*time.Hour {
+		errs = append(errs, fmt.Sprintf("session_ttl is %s, want 1m to 2160h (90 days)", ttl))
 	}
 	if c.Workers < 1 {
 		errs = append(errs, fmt.Sprintf("workers is %d, want at least 1", c.Workers))

@@ -66,6 +66,7 @@ var good = config.Config{
 	HTTPIdleTimeout:             config.Duration(2 * time.Minute),
 	HTTPStallTimeout:            config.Duration(time.Minute),
 	HTTPMaxConnsPerClient:       8,
+	SessionTTL:                  config.Duration(30 * time.Minute),
 	WatchClaimsRetention:        config.Duration(240 * time.Hour),
 	WatchProcessedRetention:     config.Duration(168 * time.Hour),
 	WatchFailedRetention:        config.Duration(2160 * time.Hour),
@@ -114,6 +115,7 @@ func TestDefaultIsValid(t *testing.T) {
 		HTTPIdleTimeout:             config.Duration(60 * time.Second),
 		HTTPStallTimeout:            config.Duration(30 * time.Second),
 		HTTPMaxConnsPerClient:       32,
+		SessionTTL:                  config.Duration(12 * time.Hour),
 		WatchClaimsRetention:        config.Duration(720 * time.Hour),
 		KafkaEmbeddedRetention:      config.Duration(7 * 24 * time.Hour),
 		KafkaEmbeddedRetentionBytes: 256 << 20,
@@ -233,6 +235,12 @@ func TestValidate(t *testing.T) {
 		{"http idle timeout 0", func(c *config.Config) { c.HTTPIdleTimeout = 0 }, "config: http_idle_timeout must be positive"},
 		{"http stall timeout 0", func(c *config.Config) { c.HTTPStallTimeout = 0 }, "config: http_stall_timeout must be positive"},
 		{"http conns per client 0", func(c *config.Config) { c.HTTPMaxConnsPerClient = 0 }, "config: http_max_conns_per_client is 0, want at least 1"},
+		{"session ttl 1m", func(c *config.Config) { c.SessionTTL = config.Duration(time.Minute) }, ""},
+		{"session ttl 90 days", func(c *config.Config) { c.SessionTTL = config.Duration(90 * 24 * time.Hour) }, ""},
+		{"session ttl 59s", func(c *config.Config) { c.SessionTTL = config.Duration(59 * time.Second) },
+			"config: session_ttl is 59s, want 1m to 2160h (90 days)"},
+		{"session ttl over 90 days", func(c *config.Config) { c.SessionTTL = config.Duration(91 * 24 * time.Hour) },
+			"config: session_ttl is 2184h0m0s, want 1m to 2160h (90 days)"},
 		{"log level case", func(c *config.Config) { c.LogLevel = "INFO" }, `config: log_level is "INFO", want debug, info, warn or error`},
 		{"clickhouse database", func(c *config.Config) { c.ClickHouseDatabase = "crm_analytics2" }, ""},
 		{"clickhouse database not a name", func(c *config.Config) { c.ClickHouseDatabase = "crm; DROP" },
@@ -294,12 +302,14 @@ func TestEnvOverridesFile(t *testing.T) {
 }
 
 func TestEnvOverridesDefaults(t *testing.T) {
-	got, err := config.Load("", envOf(map[string]string{"LEADPIPE_HTTP_ADDR": "127.0.0.1:0", "LEADPIPE_BATCH_SIZE": "7", "LEADPIPE_QUEUE_DEPTH": "1"}))
+	got, err := config.Load("", envOf(map[string]string{"LEADPIPE_HTTP_ADDR": "127.0.0.1:0", "LEADPIPE_BATCH_SIZE": "7", "LEADPIPE_QUEUE_DEPTH": "1",
+		"LEADPIPE_SESSION_TTL": "8h"}))
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
 	want := config.Default
 	want.HTTPAddr, want.BatchSize, want.QueueDepth = "127.0.0.1:0", 7, 1
+	want.SessionTTL = config.Duration(8 * time.Hour)
 	if got != want {
 		t.Fatalf("Load = %+v, want %+v", got, want)
 	}

@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
-	"encoding/base64"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -19,11 +17,10 @@ const tokenPrefix = "lp_"
 // CreateToken makes a new API token for an account and returns it. Only its hash is stored:
 // the token cannot be shown again.
 func CreateToken(ctx context.Context, q Querier, accountID int64) (string, error) {
-	b := make([]byte, 32)
-	if _, err := rand.Read(b); err != nil {
+	token, err := randomSecret(tokenPrefix)
+	if err != nil {
 		return "", err
 	}
-	token := tokenPrefix + base64.RawURLEncoding.EncodeToString(b)
 	if _, err := q.Exec(ctx, "INSERT INTO api_tokens (account_id, hash) VALUES ($1, $2)", accountID, tokenHash(token)); err != nil {
 		return "", fmt.Errorf("create token: %w", err)
 	}

@@ -46,7 +46,8 @@ func serve(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	mux.Handle("GET /", web.Handler())
-	(&api.Server{Pool: pool, Importer: im, Files: &api.Files{Store: files, MaxUpload: e.cfg.MaxUploadBytes}, Log: e.log}).Register(mux)
+	(&api.Server{Pool: pool, Importer: im, Files: &api.Files{Store: files, MaxUpload: e.cfg.MaxUploadBytes}, Log: e.log,
+		SessionTTL: time.Duration(e.cfg.SessionTTL)}).Register(mux)
 	srv, httpErr, err := listenHTTP(e, mux)
 	if err != nil {
 		return fmt.Errorf("http %s: %w", e.cfg.HTTPAddr, err)
