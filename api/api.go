@@ -44,6 +44,8 @@ func (s *Server) Register(mux *http.ServeMux) {
 		"GET /v1/prospects":                s.listProspects,
 		"GET /v1/deal-stages":              s.getDealStages,
 		"PUT /v1/deal-stages":              s.putDealStages,
+		"GET /v1/kinds":                    s.listKinds,
+		"GET /v1/users":                    s.listUsers,
 	}
 	for pattern, h := range routes {
 		mux.Handle(pattern, s.authed(h))

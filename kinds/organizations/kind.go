@@ -50,8 +50,14 @@ func standardFields() []crm.Field {
 // CheckOptions implements kind.Kind: the options about prospects' groupings, owner and names
 // do not apply to organizations, and are refused rather than ignored.
 func (k Kind) CheckOptions(o crm.Options, _ *crm.Catalog) []string {
-	return kindopts.Refuse(o, k.Name())
+	return kindopts.Refuse(o, k.Name(), takes...)
 }
+
+// takes are the options only some kinds take that an organization import takes: none.
+var takes []string
+
+// OptionNames implements kind.Kind.
+func (Kind) OptionNames() []string { return kindopts.Applying(takes...) }
 
 // Counters implements kind.Kind: an organization import counts nothing but its rows.
 func (Kind) Counters() []string { return nil }
