@@ -46,6 +46,7 @@ func (s *Server) Register(mux *http.ServeMux) {
 		"PUT /v1/deal-stages":              s.putDealStages,
 		"GET /v1/kinds":                    s.listKinds,
 		"GET /v1/users":                    s.listUsers,
+		"GET /v1/templates/{file}":         s.getTemplate,
 	}
 	for pattern, h := range routes {
 		mux.Handle(pattern, s.authed(h))

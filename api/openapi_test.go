@@ -126,7 +126,7 @@ func TestOpenAPIRoutes(t *testing.T) {
 	routes := registeredRoutes(t)
 	want := []string{ // what the API is: a route added or removed must be added or removed here too
 		"GET /v1/deal-stages", "GET /v1/imports", "GET /v1/imports/{id}", "GET /v1/imports/{id}/file", "GET /v1/imports/{id}/records",
-		"GET /v1/imports/{id}/skipped.csv", "GET /v1/kinds", "GET /v1/prospects", "GET /v1/users", "POST /v1/imports", "POST /v1/imports/{id}/cancel",
+		"GET /v1/imports/{id}/skipped.csv", "GET /v1/kinds", "GET /v1/prospects", "GET /v1/templates/{file}", "GET /v1/users", "POST /v1/imports", "POST /v1/imports/{id}/cancel",
 		"POST /v1/imports/{id}/undo", "POST /v1/previews", "PUT /v1/deal-stages",
 	}
 	if !reflect.DeepEqual(routes, want) {

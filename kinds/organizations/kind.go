@@ -38,12 +38,12 @@ func (Kind) StandardFields() []crm.Field { return standardFields() }
 // crm.WebsiteDomain gives.
 func standardFields() []crm.Field {
 	return slices.Concat([]crm.Field{
-		{Key: crm.FieldName, Label: "Name", Type: crm.Text, MaxLength: 255, Aliases: []string{"Organization", "Organization Name", "Organisation", "Company", "Company Name", "Account Name"}},
-		{Key: crm.FieldDomain, Label: "Domain", Type: crm.Text, MaxLength: 255, Aliases: []string{"Company Domain", "Domain Name"}},
-		{Key: crm.FieldWebsite, Label: "Website", Type: crm.Text, MaxLength: 255, Aliases: []string{"Web Site", "URL", "Web", "Company Website"}},
+		{Key: crm.FieldName, Label: "Name", Type: crm.Text, MaxLength: 255, Aliases: []string{"Organization", "Organization Name", "Organisation", "Company", "Company Name", "Account Name"}, Example: "Example Inc"},
+		{Key: crm.FieldDomain, Label: "Domain", Type: crm.Text, MaxLength: 255, Aliases: []string{"Company Domain", "Domain Name"}, Example: "example.com"},
+		{Key: crm.FieldWebsite, Label: "Website", Type: crm.Text, MaxLength: 255, Aliases: []string{"Web Site", "URL", "Web", "Company Website"}, Example: "https://www.example.com"},
 		{Key: "phone", Label: "Phone", Type: crm.Phone, MaxLength: 40, Aliases: []string{"Phone Number", "Telephone", "Tel", "Main Phone"}},
 	}, postal.Fields(), []crm.Field{
-		{Key: "industry", Label: "Industry", Type: crm.Text, MaxLength: 100, Aliases: []string{"Sector"}},
+		{Key: "industry", Label: "Industry", Type: crm.Text, MaxLength: 100, Aliases: []string{"Sector"}, Example: "Software"},
 	})
 }
 
