@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"mime"
 	"net/http"
 	"strconv"
@@ -51,10 +52,17 @@ type ImportView struct {
 	Undo *UndoView `json:"undo,omitempty"`
 }
 
-// Progress is how far an import (or an undo) is: rows done of its total.
+// Progress is how far an import (or an undo) is: rows done of its total, and how fast.
 type Progress struct {
 	RowsDone  int `json:"rows_done"`
 	RowsTotal int `json:"rows_total"`
+	// RowsPerSecond is the rows done over the seconds since the import started, until now or
+	// until it ended, to a tenth; 0 before any row. A resumed import counts from its first
+	// start, its rows done before and its pauses included.
+	RowsPerSecond float64 `json:"rows_per_second"`
+	// SecondsLeft is the whole seconds a running import needs at that rate for the rows it has
+	// left; nil when unknown (not running, no row done yet, no total) and once it has ended.
+	SecondsLeft *int64 `json:"seconds_left,omitempty"`
 }
 
 // UndoView is an import's latest undo as the import's view shows it: its own id (GET
@@ -114,9 +122,30 @@ func NewImportView(im store.Import) ImportView {
 	return v
 }
 
-// progressOf is how far an import is.
-func progressOf(im store.Import) Progress {
-	return Progress{RowsDone: im.Counts.Rows, RowsTotal: im.RowsTotal}
+// progressOf is how far an import is now.
+func progressOf(im store.Import) Progress { return ProgressOf(im, time.Now()) }
+
+// ProgressOf is how far an import is at the time now.
+func ProgressOf(im store.Import, now time.Time) Progress {
+	p := Progress{RowsDone: im.Counts.Rows, RowsTotal: im.RowsTotal}
+	if im.StartedAt == nil || p.RowsDone == 0 {
+		return p
+	}
+	end := now
+	if im.FinishedAt != nil {
+		end = *im.FinishedAt
+	}
+	elapsed := end.Sub(*im.StartedAt).Seconds()
+	if elapsed <= 0 {
+		return p
+	}
+	rate := float64(p.RowsDone) / elapsed
+	p.RowsPerSecond = math.Round(rate*10) / 10
+	if im.Status == store.StatusRunning && im.FinishedAt == nil && p.RowsTotal > 0 {
+		left := int64(math.Round(float64(max(p.RowsTotal-p.RowsDone, 0)) / rate))
+		p.SecondsLeft = &left
+	}
+	return p
 }
 
 // ImportViews returns the views of imports of an account, each with its latest undo.

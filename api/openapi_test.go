@@ -335,6 +335,7 @@ func TestOpenAPISchemas(t *testing.T) {
 		"UndoView":       api.UndoView{},
 		"UndoSummary":    importer.UndoSummary{},
 		"UndoRowResult":  importer.UndoRowResult{},
+		"Progress":       api.Progress{},
 		"KindList":       api.KindList{},
 		"KindInfo":       importer.KindInfo{},
 		"FieldInfo":      importer.FieldInfo{},
