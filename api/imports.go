@@ -232,6 +232,10 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request, acct store
 	if err != nil {
 		return err
 	}
+	onlySkipped, err := rowsParam(r, dryRun)
+	if err != nil {
+		return err
+	}
 	up, err := s.Files.Receive(w, r)
 	if err != nil {
 		return err
@@ -239,7 +243,7 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request, acct store
 	defer up.Discard()
 	req := importer.Request{Account: acct.Name, Kind: up.Kind, Path: up.Path, FileName: up.Name, Options: up.Options, Source: store.SourceUpload}
 	if dryRun {
-		return s.dryRun(w, r, req)
+		return s.dryRun(w, r, req, onlySkipped)
 	}
 	if req.ID, err = store.NextImportID(r.Context(), s.Pool); err != nil {
 		return err
@@ -273,9 +277,29 @@ func QueuedView(imp store.Import, checked *importer.Checked) map[string]any {
 	return v
 }
 
-// dryRun streams every row's outcome as it is computed, then the summary:
-// {"rows": [...], "summary": {...}}. An error after the first row ends the body with "error".
-func (s *Server) dryRun(w http.ResponseWriter, r *http.Request, req importer.Request) error {
+// Values of POST /v1/imports' rows parameter: the rows whose results a dry run streams.
+const (
+	rowsAll     = "all"
+	rowsSkipped = "skipped"
+)
+
+// rowsParam reads POST /v1/imports' rows parameter: whether a dry run streams the skipped rows'
+// results only. It applies to dry runs only.
+func rowsParam(r *http.Request, dryRun bool) (onlySkipped bool, err error) {
+	switch v := r.URL.Query().Get("rows"); {
+	case v != "" && v != rowsAll && v != rowsSkipped:
+		return false, badRequest("invalid query parameters", []string{fmt.Sprintf("rows: %q is not %s or %s", v, rowsAll, rowsSkipped)})
+	case v == rowsSkipped && !dryRun:
+		return false, badRequest("invalid query parameters", []string{"rows: applies to a dry run only: add dry_run=true, or leave rows out"})
+	default:
+		return v == rowsSkipped, nil
+	}
+}
+
+// dryRun streams every row's outcome (with onlySkipped, the skipped rows' only) as it is
+// computed, then the summary of them all: {"rows": [...], "summary": {...}}. An error after the
+// first row ends the body with "error".
+func (s *Server) dryRun(w http.ResponseWriter, r *http.Request, req importer.Request, onlySkipped bool) error {
 	enc := json.NewEncoder(w)
 	started := false
 	begin := func() {
@@ -291,11 +315,15 @@ func (s *Server) dryRun(w http.ResponseWriter, r *http.Request, req importer.Req
 	req.OnBatch = func(kind string, b *pipeline.Batch) {
 		begin()
 		for i := range b.Rows {
+			res := results.Result(kind, &b.Rows[i]) // of every row, in file order: it tracks what the dry run created
+			if onlySkipped && !b.Rows[i].Skipped() {
+				continue
+			}
 			if !first {
 				fmt.Fprint(w, ",")
 			}
 			first = false
-			enc.Encode(results.Result(kind, &b.Rows[i])) //nolint:errchkjson // a broken connection ends the run through its context
+			enc.Encode(res) //nolint:errchkjson // a broken connection ends the run through its context
 		}
 	}
 	sum, err := s.Importer.RunNow(r.Context(), req, "api-dry-run", true)
