@@ -17,6 +17,7 @@ import (
 // Template is a file to fill in for an import of a kind into an account: a header that maps
 // every column with the default options, and one example row that imports.
 type Template struct {
+	// Kind is the kind's name.
 	Kind string
 	// Header names each field a column may feed, by label (by key when an earlier field claims
 	// its label), standard fields then custom ones.

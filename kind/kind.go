@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -179,13 +180,13 @@ func (r *Registry) Lookup(ctx context.Context, q store.Querier, accountID int64,
 // they were registered, then the account's own in the order it defined them.
 func (r *Registry) Kinds(ctx context.Context, q store.Querier, accountID int64) ([]Kind, error) {
 	if r.define == nil {
-		return r.order, nil
+		return slices.Clone(r.order), nil
 	}
 	defined, err := r.define(ctx, q, accountID)
 	if err != nil {
 		return nil, err
 	}
-	return append(append([]Kind{}, r.order...), defined...), nil
+	return slices.Concat(r.order, defined), nil
 }
 
 // Names lists the registered kinds, sorted.
