@@ -1,6 +1,7 @@
 // Package api is leadpipe's HTTP API (/v1, described in api/openapi.yaml): previews, imports
-// and their history, original files, skipped-row reports, prospects by import (SPEC §11) and the
-// account's deal stages.
+// and their history, original files, skipped-row reports, prospects by import (SPEC §11), the
+// account's deal stages, and what a client builds an import from: the kinds with their fields
+// and options, the users, and a template file of each kind.
 // Every request carries a bearer token that belongs to one account, or the cookie of a session
 // signed in with one (the web page's; session.go); nothing of another account is visible
 // through it — another account's ids answer 404, as ids that do not exist do.
@@ -50,6 +51,9 @@ func (s *Server) Register(mux *http.ServeMux) {
 		"GET /v1/prospects":                s.listProspects,
 		"GET /v1/deal-stages":              s.getDealStages,
 		"PUT /v1/deal-stages":              s.putDealStages,
+		"GET /v1/kinds":                    s.listKinds,
+		"GET /v1/users":                    s.listUsers,
+		"GET /v1/templates/{file}":         s.getTemplate,
 	}
 	for pattern, h := range routes {
 		mux.Handle(pattern, s.authed(h))

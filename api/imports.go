@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"mime"
 	"net/http"
 	"strconv"
@@ -51,10 +52,17 @@ type ImportView struct {
 	Undo *UndoView `json:"undo,omitempty"`
 }
 
-// Progress is how far an import (or an undo) is: rows done of its total.
+// Progress is how far an import (or an undo) is: rows done of its total, and how fast.
 type Progress struct {
 	RowsDone  int `json:"rows_done"`
 	RowsTotal int `json:"rows_total"`
+	// RowsPerSecond is the rows done over the seconds since the import started, until now or
+	// until it ended, to a tenth; 0 before any row. A resumed import counts from its first
+	// start, its rows done before and its pauses included.
+	RowsPerSecond float64 `json:"rows_per_second"`
+	// SecondsLeft is the whole seconds a running import needs at that rate for the rows it has
+	// left; nil when unknown (not running, no row done yet, no total) and once it has ended.
+	SecondsLeft *int64 `json:"seconds_left,omitempty"`
 }
 
 // UndoView is an import's latest undo as the import's view shows it: its own id (GET
@@ -114,9 +122,30 @@ func NewImportView(im store.Import) ImportView {
 	return v
 }
 
-// progressOf is how far an import is.
-func progressOf(im store.Import) Progress {
-	return Progress{RowsDone: im.Counts.Rows, RowsTotal: im.RowsTotal}
+// progressOf is how far an import is now.
+func progressOf(im store.Import) Progress { return ProgressOf(im, time.Now()) }
+
+// ProgressOf is how far an import is at the time now.
+func ProgressOf(im store.Import, now time.Time) Progress {
+	p := Progress{RowsDone: im.Counts.Rows, RowsTotal: im.RowsTotal}
+	if im.StartedAt == nil || p.RowsDone == 0 {
+		return p
+	}
+	end := now
+	if im.FinishedAt != nil {
+		end = *im.FinishedAt
+	}
+	elapsed := end.Sub(*im.StartedAt).Seconds()
+	if elapsed <= 0 {
+		return p
+	}
+	rate := float64(p.RowsDone) / elapsed
+	p.RowsPerSecond = math.Round(rate*10) / 10
+	if im.Status == store.StatusRunning && im.FinishedAt == nil && p.RowsTotal > 0 {
+		left := int64(math.Round(float64(max(p.RowsTotal-p.RowsDone, 0)) / rate))
+		p.SecondsLeft = &left
+	}
+	return p
 }
 
 // ImportViews returns the views of imports of an account, each with its latest undo.
@@ -203,6 +232,10 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request, acct store
 	if err != nil {
 		return err
 	}
+	onlySkipped, err := rowsParam(r, dryRun)
+	if err != nil {
+		return err
+	}
 	up, err := s.Files.Receive(w, r)
 	if err != nil {
 		return err
@@ -210,7 +243,7 @@ func (s *Server) createImport(w http.ResponseWriter, r *http.Request, acct store
 	defer up.Discard()
 	req := importer.Request{Account: acct.Name, Kind: up.Kind, Path: up.Path, FileName: up.Name, Options: up.Options, Source: store.SourceUpload}
 	if dryRun {
-		return s.dryRun(w, r, req)
+		return s.dryRun(w, r, req, onlySkipped)
 	}
 	if req.ID, err = store.NextImportID(r.Context(), s.Pool); err != nil {
 		return err
@@ -244,9 +277,29 @@ func QueuedView(imp store.Import, checked *importer.Checked) map[string]any {
 	return v
 }
 
-// dryRun streams every row's outcome as it is computed, then the summary:
-// {"rows": [...], "summary": {...}}. An error after the first row ends the body with "error".
-func (s *Server) dryRun(w http.ResponseWriter, r *http.Request, req importer.Request) error {
+// Values of POST /v1/imports' rows parameter: the rows whose results a dry run streams.
+const (
+	rowsAll     = "all"
+	rowsSkipped = "skipped"
+)
+
+// rowsParam reads POST /v1/imports' rows parameter: whether a dry run streams the skipped rows'
+// results only. It applies to dry runs only.
+func rowsParam(r *http.Request, dryRun bool) (onlySkipped bool, err error) {
+	switch v := r.URL.Query().Get("rows"); {
+	case v != "" && v != rowsAll && v != rowsSkipped:
+		return false, badRequest("invalid query parameters", []string{fmt.Sprintf("rows: %q is not %s or %s", v, rowsAll, rowsSkipped)})
+	case v == rowsSkipped && !dryRun:
+		return false, badRequest("invalid query parameters", []string{"rows: applies to a dry run only: add dry_run=true, or leave rows out"})
+	default:
+		return v == rowsSkipped, nil
+	}
+}
+
+// dryRun streams every row's outcome (with onlySkipped, the skipped rows' only) as it is
+// computed, then the summary of them all: {"rows": [...], "summary": {...}}. An error after the
+// first row ends the body with "error".
+func (s *Server) dryRun(w http.ResponseWriter, r *http.Request, req importer.Request, onlySkipped bool) error {
 	enc := json.NewEncoder(w)
 	started := false
 	begin := func() {
@@ -262,11 +315,15 @@ func (s *Server) dryRun(w http.ResponseWriter, r *http.Request, req importer.Req
 	req.OnBatch = func(kind string, b *pipeline.Batch) {
 		begin()
 		for i := range b.Rows {
+			res := results.Result(kind, &b.Rows[i]) // of every row, in file order: it tracks what the dry run created
+			if onlySkipped && !b.Rows[i].Skipped() {
+				continue
+			}
 			if !first {
 				fmt.Fprint(w, ",")
 			}
 			first = false
-			enc.Encode(results.Result(kind, &b.Rows[i])) //nolint:errchkjson // a broken connection ends the run through its context
+			enc.Encode(res) //nolint:errchkjson // a broken connection ends the run through its context
 		}
 	}
 	sum, err := s.Importer.RunNow(r.Context(), req, "api-dry-run", true)

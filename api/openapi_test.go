@@ -127,8 +127,8 @@ func TestOpenAPIRoutes(t *testing.T) {
 	want := []string{ // what the API is: a route added or removed must be added or removed here too
 		"DELETE /v1/session",
 		"GET /v1/deal-stages", "GET /v1/imports", "GET /v1/imports/{id}", "GET /v1/imports/{id}/file", "GET /v1/imports/{id}/records",
-		"GET /v1/imports/{id}/skipped.csv", "GET /v1/prospects", "GET /v1/session", "POST /v1/imports", "POST /v1/imports/{id}/cancel",
-		"POST /v1/imports/{id}/undo", "POST /v1/previews", "POST /v1/session", "PUT /v1/deal-stages",
+		"GET /v1/imports/{id}/skipped.csv", "GET /v1/kinds", "GET /v1/prospects", "GET /v1/session", "GET /v1/templates/{file}", "GET /v1/users",
+		"POST /v1/imports", "POST /v1/imports/{id}/cancel", "POST /v1/imports/{id}/undo", "POST /v1/previews", "POST /v1/session", "PUT /v1/deal-stages",
 	}
 	if !reflect.DeepEqual(routes, want) {
 		t.Errorf("Server.Register's routes %q, want %q", routes, want)
@@ -344,6 +344,12 @@ func TestOpenAPISchemas(t *testing.T) {
 		"UndoView":       api.UndoView{},
 		"UndoSummary":    importer.UndoSummary{},
 		"UndoRowResult":  importer.UndoRowResult{},
+		"Progress":       api.Progress{},
+		"KindList":       api.KindList{},
+		"KindInfo":       importer.KindInfo{},
+		"FieldInfo":      importer.FieldInfo{},
+		"UserList":       api.UserList{},
+		"User":           api.User{},
 	} {
 		s, _ := doc.node("components", "schemas", name).(map[string]any)
 		if s == nil {
@@ -407,6 +413,14 @@ func TestOpenAPISchemas(t *testing.T) {
 		t.Errorf("ImportHolder kind enum %v, want %v", got, kinds)
 	}
 	checkImportKind(t, doc)
+	types := []any{}
+	for _, ft := range []crm.FieldType{crm.Text, crm.Email, crm.Phone, crm.Number, crm.Date, crm.Boolean, crm.Picklist, crm.MultiPicklist,
+		crm.User, crm.Organization, crm.Prospect} {
+		types = append(types, string(ft))
+	}
+	if got := doc.node("components", "schemas", "FieldInfo", "properties", "type", "enum"); !reflect.DeepEqual(got, types) {
+		t.Errorf("FieldInfo type enum %v, want %v", got, types)
+	}
 	// A counter's description names the kinds that report it.
 	for counter, kinds := range kindsCounting() {
 		desc, _ := doc.node("components", "schemas", "Counts", "properties", counter, "description").(string)

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/leadpipe/leadpipe/api"
 	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/store"
 )
@@ -47,7 +46,8 @@ func TestUndoRun(t *testing.T) {
 	h.startWorkers()
 	undo := a.undo(b)
 	done := a.waitFinished(undo.ID, store.StatusCompleted)
-	if done.Counts.Rows != 2 || done.Counters["deleted"] != 1 || done.Counters["restored"] != 1 || done.Progress != (api.Progress{RowsDone: 2, RowsTotal: 2}) {
+	if done.Counts.Rows != 2 || done.Counters["deleted"] != 1 || done.Counters["restored"] != 1 ||
+		done.Progress.RowsDone != 2 || done.Progress.RowsTotal != 2 || done.Progress.RowsPerSecond <= 0 || done.Progress.SecondsLeft != nil {
 		t.Errorf("the undo: %+v; want 2 rows taken back: 1 deleted, 1 restored", done)
 	}
 	if got := h.prospectRows(a.acct); !reflect.DeepEqual(got, afterA) {
@@ -60,7 +60,7 @@ func TestUndoRun(t *testing.T) {
 		t.Fatalf("the undone import: %+v; want undone by %d at %v", got, undo.ID, done.FinishedAt)
 	}
 	if u := *got.Undo; u.ID != undo.ID || u.Status != store.StatusCompleted || u.Counters["deleted"] != 1 || u.Counters["restored"] != 1 ||
-		u.Progress != (api.Progress{RowsDone: 2, RowsTotal: 2}) || u.FinishedAt == nil || !u.FinishedAt.Equal(*done.FinishedAt) {
+		u.Progress != done.Progress || u.FinishedAt == nil || !u.FinishedAt.Equal(*done.FinishedAt) {
 		t.Errorf("the undone import's undo: %+v", u)
 	}
 	if got, _ := a.history("status=undone"); !reflect.DeepEqual(got, []int64{b}) {

@@ -47,6 +47,8 @@ type Field struct {
 	Options   []string // allowed values of a picklist or multi-picklist, canonical spelling
 	Aliases   []string // extra header spellings that auto-map to the field
 	Custom    bool
+	// Example is a value an import template shows for the field; "" for one by its type.
+	Example string
 }
 
 // Standard field keys used by the import rules.

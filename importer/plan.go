@@ -18,7 +18,7 @@ import (
 // kinds are the kinds of record leadpipe imports; the first is the default. A new kind is
 // registered here, and nowhere else. Each account's custom object types are kinds of that
 // account's imports too, named by their keys.
-var kinds = kind.NewRegistry(prospects.Kind{}, organizations.Kind{}, deals.Kind{}).Resolving(objects.Resolve)
+var kinds = kind.NewRegistry(prospects.Kind{}, organizations.Kind{}, deals.Kind{}).Defining(objects.Kinds)
 
 // Kinds lists the kinds every account's imports may be of.
 func Kinds() []string { return kinds.Names() }

@@ -10,6 +10,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -33,6 +34,10 @@ type Kind interface {
 	// CheckOptions returns what is wrong with the import options for this kind, beyond the
 	// checks every kind shares (crm.Options.Check), each problem naming its option.
 	CheckOptions(o crm.Options, c *crm.Catalog) []string
+	// OptionNames lists the JSON names of the import options (crm.Options' members) that apply
+	// to the kind, in crm.Options' order: those CheckOptions does not refuse for being of
+	// another kind. A client offers these (GET /v1/kinds).
+	OptionNames() []string
 	// Counters names the counters the kind's writer adds to (pipeline.Batch.Count); an import
 	// reports each of them, zero when nothing was counted.
 	Counters() []string
@@ -104,41 +109,37 @@ func (e *unknownError) Is(target error) bool {
 }
 
 // Registry holds the kinds an engine imports, by name: its own, and those an account defines
-// (its custom object types), found by its resolver.
+// (its custom object types), listed by its definer.
 type Registry struct {
-	kinds   map[string]Kind
-	first   string
-	resolve Resolver
+	kinds  map[string]Kind
+	order  []Kind
+	define Definer
 }
 
-// Resolver finds a kind an account defines by its name: the kind, or nil and the names of the
-// kinds the account defines when none has that name.
-type Resolver func(ctx context.Context, q store.Querier, accountID int64, name string) (Kind, []string, error)
+// Definer lists the kinds an account defines, in the order they were defined.
+type Definer func(ctx context.Context, q store.Querier, accountID int64) ([]Kind, error)
 
 // NewRegistry returns a registry of kinds; the first is the default kind.
 func NewRegistry(kinds ...Kind) *Registry {
-	r := &Registry{kinds: map[string]Kind{}}
+	r := &Registry{kinds: map[string]Kind{}, order: kinds}
 	for _, k := range kinds {
 		if _, dup := r.kinds[k.Name()]; dup {
 			panic("kind: " + k.Name() + " registered twice")
 		}
 		r.kinds[k.Name()] = k
 	}
-	if len(kinds) > 0 {
-		r.first = kinds[0].Name()
-	}
 	return r
 }
 
-// Resolving makes the registry find the names it does not know among the kinds each account
-// defines, with res; it returns the registry.
-func (r *Registry) Resolving(res Resolver) *Registry {
-	r.resolve = res
+// Defining makes the registry find the names it does not know among the kinds each account
+// defines, listed by define; it returns the registry.
+func (r *Registry) Defining(define Definer) *Registry {
+	r.define = define
 	return r
 }
 
 // Default is the kind an import is of when it names none.
-func (r *Registry) Default() Kind { return r.kinds[r.first] }
+func (r *Registry) Default() Kind { return r.order[0] }
 
 // Get returns the kind named name, the default kind for "", or an error that lists the kinds.
 func (r *Registry) Get(name string) (Kind, error) {
@@ -154,18 +155,38 @@ func (r *Registry) Get(name string) (Kind, error) {
 // Lookup returns the kind named name for an account: a registered kind (the default for ""),
 // else one the account defines; an error lists both.
 func (r *Registry) Lookup(ctx context.Context, q store.Querier, accountID int64, name string) (Kind, error) {
-	if _, ok := r.kinds[name]; ok || name == "" || r.resolve == nil {
+	if _, ok := r.kinds[name]; ok || name == "" || r.define == nil {
 		return r.Get(name)
 	}
-	k, defined, err := r.resolve(ctx, q, accountID, name)
-	if err != nil || k != nil {
-		return k, err
+	defined, err := r.define(ctx, q, accountID)
+	if err != nil {
+		return nil, err
+	}
+	names := make([]string, len(defined))
+	for i, k := range defined {
+		if k.Name() == name {
+			return k, nil
+		}
+		names[i] = k.Name()
 	}
 	want := strings.Join(r.Names(), ", ")
-	if len(defined) > 0 {
-		want += "; or one of the account's object types: " + strings.Join(defined, ", ")
+	if len(names) > 0 {
+		want += "; or one of the account's object types: " + strings.Join(names, ", ")
 	}
 	return nil, &unknownError{name, want}
+}
+
+// Kinds lists every kind an account's imports may be of: the registered kinds in the order
+// they were registered, then the account's own in the order it defined them.
+func (r *Registry) Kinds(ctx context.Context, q store.Querier, accountID int64) ([]Kind, error) {
+	if r.define == nil {
+		return slices.Clone(r.order), nil
+	}
+	defined, err := r.define(ctx, q, accountID)
+	if err != nil {
+		return nil, err
+	}
+	return slices.Concat(r.order, defined), nil
 }
 
 // Names lists the registered kinds, sorted.

@@ -8,7 +8,7 @@ import "github.com/leadpipe/leadpipe/crm"
 // which are not stored.
 func Fields(stages []string) []crm.Field {
 	return []crm.Field{
-		{Key: crm.FieldName, Label: "Name", Type: crm.Text, MaxLength: 255, Aliases: []string{"Deal", "Deal Name", "Opportunity", "Opportunity Name"}},
+		{Key: crm.FieldName, Label: "Name", Type: crm.Text, MaxLength: 255, Aliases: []string{"Deal", "Deal Name", "Opportunity", "Opportunity Name"}, Example: "Example Inc renewal"},
 		{Key: crm.FieldAmount, Label: "Amount", Type: crm.Number, Aliases: []string{"Value", "Deal Value", "Deal Amount"}},
 		{Key: crm.FieldStage, Label: "Stage", Type: crm.Picklist, Options: stages, Aliases: []string{"Deal Stage", "Sales Stage"}},
 		{Key: crm.FieldCloseDate, Label: "Close Date", Type: crm.Date, Aliases: []string{"Expected Close Date", "Closing Date"}},
@@ -16,7 +16,7 @@ func Fields(stages []string) []crm.Field {
 		{Key: crm.FieldOrganization, Label: "Organization", Type: crm.Organization, MaxLength: 255, Aliases: []string{"Company", "Company Name", "Organisation", "Organization Name", "Account", "Account Name"}},
 		{Key: crm.FieldProspect, Label: "Prospect", Type: crm.Prospect},
 		{Key: crm.FieldProspectEmail, Label: "Prospect Email", Type: crm.Email, MaxLength: 254, Aliases: []string{"Contact Email"}},
-		{Key: crm.FieldProspectFirstName, Label: "Prospect First Name", Type: crm.Text, MaxLength: 100, Aliases: []string{"Contact First Name"}},
-		{Key: crm.FieldProspectLastName, Label: "Prospect Last Name", Type: crm.Text, MaxLength: 100, Aliases: []string{"Contact Last Name"}},
+		{Key: crm.FieldProspectFirstName, Label: "Prospect First Name", Type: crm.Text, MaxLength: 100, Aliases: []string{"Contact First Name"}, Example: "Jane"},
+		{Key: crm.FieldProspectLastName, Label: "Prospect Last Name", Type: crm.Text, MaxLength: 100, Aliases: []string{"Contact Last Name"}, Example: "Doe"},
 	}
 }

@@ -69,7 +69,7 @@ var notStored = []string{crm.FieldProspectEmail, crm.FieldProspectFirstName, crm
 // owner), the unique identifier must identify a deal, and the fields that name the prospect
 // take no policy.
 func (k Kind) CheckOptions(o crm.Options, _ *crm.Catalog) []string {
-	problems := kindopts.Refuse(o, k.Name(), "owner")
+	problems := kindopts.Refuse(o, k.Name(), takes...)
 	if why, ok := notIdentifying[o.UniqueIdentifier]; ok {
 		problems = append(problems, fmt.Sprintf("unique_identifier: field %q cannot identify a deal: %s", o.UniqueIdentifier, why))
 	}
@@ -80,6 +80,12 @@ func (k Kind) CheckOptions(o crm.Options, _ *crm.Catalog) []string {
 	}
 	return problems
 }
+
+// takes are the options only some kinds take that a deal import takes: its owner.
+var takes = []string{"owner"}
+
+// OptionNames implements kind.Kind.
+func (Kind) OptionNames() []string { return kindopts.Applying(takes...) }
 
 // Counters implements kind.Kind: the counters of organization linking (orglink.Counters).
 func (Kind) Counters() []string { return orglink.Counters() }

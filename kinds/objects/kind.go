@@ -36,21 +36,18 @@ type Kind struct{ Type store.ObjectType }
 
 var _ kind.Kind = Kind{}
 
-// Resolve is the kind.Resolver of object types: the kind of the account's type whose key is
-// name, or nil and the keys of the account's types.
-func Resolve(ctx context.Context, q store.Querier, accountID int64, name string) (kind.Kind, []string, error) {
+// Kinds is the kind.Definer of object types: the kinds of the account's types, in the order
+// they were created.
+func Kinds(ctx context.Context, q store.Querier, accountID int64) ([]kind.Kind, error) {
 	types, err := store.ObjectTypes(ctx, q, accountID)
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
-	keys := make([]string, len(types))
+	kinds := make([]kind.Kind, len(types))
 	for i, t := range types {
-		if t.Key == name {
-			return Kind{t}, nil, nil
-		}
-		keys[i] = t.Key
+		kinds[i] = Kind{t}
 	}
-	return nil, keys, nil
+	return kinds, nil
 }
 
 // Name implements kind.Kind: the type's key.
@@ -65,7 +62,7 @@ func (Kind) StandardFields() []crm.Field { return StandardFields() }
 // CheckOptions implements kind.Kind: an object record has no lists, tags, campaign, lead
 // source, owner or name, and matches by its type's identifying field only, which must exist.
 func (k Kind) CheckOptions(o crm.Options, c *crm.Catalog) []string {
-	problems := kindopts.Refuse(o, k.Name())
+	problems := kindopts.Refuse(o, k.Name(), takes...)
 	if u := o.UniqueIdentifier; u != "" && u != k.Type.Identifier {
 		problems = append(problems, fmt.Sprintf("unique_identifier: records of object type %q match by their identifier %q only", k.Type.Key, k.Type.Identifier))
 	}
@@ -74,6 +71,12 @@ func (k Kind) CheckOptions(o crm.Options, c *crm.Catalog) []string {
 	}
 	return problems
 }
+
+// takes are the options only some kinds take that an object import takes: none.
+var takes []string
+
+// OptionNames implements kind.Kind.
+func (Kind) OptionNames() []string { return kindopts.Applying(takes...) }
 
 // Counters implements kind.Kind: an object import counts nothing but its rows.
 func (Kind) Counters() []string { return nil }

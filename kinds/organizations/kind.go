@@ -38,20 +38,26 @@ func (Kind) StandardFields() []crm.Field { return standardFields() }
 // crm.WebsiteDomain gives.
 func standardFields() []crm.Field {
 	return slices.Concat([]crm.Field{
-		{Key: crm.FieldName, Label: "Name", Type: crm.Text, MaxLength: 255, Aliases: []string{"Organization", "Organization Name", "Organisation", "Company", "Company Name", "Account Name"}},
-		{Key: crm.FieldDomain, Label: "Domain", Type: crm.Text, MaxLength: 255, Aliases: []string{"Company Domain", "Domain Name"}},
-		{Key: crm.FieldWebsite, Label: "Website", Type: crm.Text, MaxLength: 255, Aliases: []string{"Web Site", "URL", "Web", "Company Website"}},
+		{Key: crm.FieldName, Label: "Name", Type: crm.Text, MaxLength: 255, Aliases: []string{"Organization", "Organization Name", "Organisation", "Company", "Company Name", "Account Name"}, Example: "Example Inc"},
+		{Key: crm.FieldDomain, Label: "Domain", Type: crm.Text, MaxLength: 255, Aliases: []string{"Company Domain", "Domain Name"}, Example: "example.com"},
+		{Key: crm.FieldWebsite, Label: "Website", Type: crm.Text, MaxLength: 255, Aliases: []string{"Web Site", "URL", "Web", "Company Website"}, Example: "https://www.example.com"},
 		{Key: "phone", Label: "Phone", Type: crm.Phone, MaxLength: 40, Aliases: []string{"Phone Number", "Telephone", "Tel", "Main Phone"}},
 	}, postal.Fields(), []crm.Field{
-		{Key: "industry", Label: "Industry", Type: crm.Text, MaxLength: 100, Aliases: []string{"Sector"}},
+		{Key: "industry", Label: "Industry", Type: crm.Text, MaxLength: 100, Aliases: []string{"Sector"}, Example: "Software"},
 	})
 }
 
 // CheckOptions implements kind.Kind: the options about prospects' groupings, owner and names
 // do not apply to organizations, and are refused rather than ignored.
 func (k Kind) CheckOptions(o crm.Options, _ *crm.Catalog) []string {
-	return kindopts.Refuse(o, k.Name())
+	return kindopts.Refuse(o, k.Name(), takes...)
 }
+
+// takes are the options only some kinds take that an organization import takes: none.
+var takes []string
+
+// OptionNames implements kind.Kind.
+func (Kind) OptionNames() []string { return kindopts.Applying(takes...) }
 
 // Counters implements kind.Kind: an organization import counts nothing but its rows.
 func (Kind) Counters() []string { return nil }

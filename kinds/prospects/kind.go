@@ -10,6 +10,7 @@ import (
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/internal/kindopts"
 	"github.com/leadpipe/leadpipe/kinds/internal/orglink"
 	"github.com/leadpipe/leadpipe/kinds/internal/undo"
 	"github.com/leadpipe/leadpipe/pipeline"
@@ -33,6 +34,9 @@ func (Kind) StandardFields() []crm.Field { return standardFields() }
 
 // CheckOptions implements kind.Kind: every option applies to prospects.
 func (Kind) CheckOptions(crm.Options, *crm.Catalog) []string { return nil }
+
+// OptionNames implements kind.Kind: every option applies to prospects.
+func (Kind) OptionNames() []string { return kindopts.Applying(kindopts.Optional()...) }
 
 // Counters implements kind.Kind: the counters of organization linking (orglink.Counters).
 func (Kind) Counters() []string { return orglink.Counters() }

@@ -67,15 +67,11 @@ func New(c *crm.Catalog, header []string, o crm.Options) (*Mapper, error) {
 				continue
 			}
 			f := c.Fields[field]
-			if f.Type == crm.Prospect {
-				if isExplicit {
-					return nil, fmt.Errorf("mapping: column %q cannot feed %q, the link the import sets from the prospect's email or name fields: map it to one of those", h, f.Key)
-				}
-				m.report[col].How = "the prospect link is set from the prospect's email or name fields"
-				continue
+			if f.Type == crm.Prospect && isExplicit {
+				return nil, fmt.Errorf("mapping: column %q cannot feed %q, the link the import sets from the prospect's email or name fields: map it to one of those", h, f.Key)
 			}
-			if f.Key == crm.FieldFullName && !o.SplitFullName {
-				m.report[col].How = "full name not split (set split_full_name)"
+			if why := Unfed(f, o); why != "" {
+				m.report[col].How = why
 				continue
 			}
 			if prev, dup := taken[field]; dup {
@@ -100,6 +96,19 @@ func New(c *crm.Catalog, header []string, o crm.Options) (*Mapper, error) {
 		return nil, fmt.Errorf("no column of the header maps to %s field (columns: %s); name the columns like the fields or give a mapping", crm.WithArticle(c.Noun), strings.Join(header, ", "))
 	}
 	return m, nil
+}
+
+// Unfed says why a column mapped to field f feeds nothing under options o, or "" when it feeds
+// f: no column feeds the prospect link (the import sets it from the prospect's fields), and
+// full name feeds first and last name only with split_full_name.
+func Unfed(f crm.Field, o crm.Options) string {
+	switch {
+	case f.Type == crm.Prospect:
+		return "the prospect link is set from the prospect's email or name fields"
+	case f.Key == crm.FieldFullName && !o.SplitFullName:
+		return "full name not split (set split_full_name)"
+	}
+	return ""
 }
 
 func contains(list []string, s string) bool {

@@ -6,7 +6,9 @@ package kindopts
 
 import (
 	"fmt"
+	"reflect"
 	"slices"
+	"strings"
 
 	"github.com/leadpipe/leadpipe/crm"
 )
@@ -26,6 +28,32 @@ var optional = []option{
 	{"owner", func(o crm.Options) bool { return o.Owner != "" }},
 	{"match_by_name", func(o crm.Options) bool { return o.MatchByName }},
 	{"split_full_name", func(o crm.Options) bool { return o.SplitFullName }},
+}
+
+// Optional lists the options some kinds only take, in the order their problems are reported.
+func Optional() []string {
+	names := make([]string, len(optional))
+	for i, opt := range optional {
+		names[i] = opt.name
+	}
+	return names
+}
+
+// Applying returns the JSON names of the import options that apply to a kind that takes, of
+// the options some kinds only take, those in takes: every member of crm.Options but kinds (the
+// options of a workbook's sheets by kind, which no import of one kind has) and the optional
+// ones not taken, in crm.Options' order.
+func Applying(takes ...string) []string {
+	var names []string
+	t := reflect.TypeFor[crm.Options]()
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		refused := slices.ContainsFunc(optional, func(o option) bool { return o.name == name }) && !slices.Contains(takes, name)
+		if name != "kinds" && !refused {
+			names = append(names, name)
+		}
+	}
+	return names
 }
 
 // Refuse returns a problem for each option among list, tags, campaign, lead_source, owner,

@@ -31,3 +31,21 @@ func TestRefuse(t *testing.T) {
 		t.Errorf("Refuse(options every kind takes) = %q, want none", got)
 	}
 }
+
+// Applying lists crm.Options' members in their order: those every kind takes, and of the
+// optional ones only those taken; never kinds.
+func TestApplying(t *testing.T) {
+	for _, c := range []struct {
+		takes []string
+		want  []string
+	}{
+		{nil, []string{"mapping", "unique_identifier", "field_policies", "create_new", "update_existing", "sheet"}},
+		{[]string{"owner"}, []string{"mapping", "unique_identifier", "field_policies", "owner", "create_new", "update_existing", "sheet"}},
+		{Optional(), []string{"mapping", "unique_identifier", "field_policies", "list", "tags", "owner", "campaign", "lead_source",
+			"match_by_name", "create_new", "update_existing", "split_full_name", "sheet"}},
+	} {
+		if got := Applying(c.takes...); !slices.Equal(got, c.want) {
+			t.Errorf("Applying(%q) =\n%q\nwant\n%q", c.takes, got, c.want)
+		}
+	}
+}
