@@ -42,6 +42,22 @@ type Importer struct {
 	Log    *slog.Logger
 	// Sheets, when set, parses spreadsheets in child processes; nil parses them in this one.
 	Sheets *isolate.Parser
+	// Progress, when set, is told how each run of an import or an undo (Run, RunNow, UndoNow;
+	// not a dry run) goes — when it starts and after each batch — in place of the progress
+	// lines logged every few seconds.
+	Progress func(Progress)
+}
+
+// Progress is how far a run of an import, or of an undo, has got.
+type Progress struct {
+	ImportID int64
+	Undo     bool // the run is an undo's
+	// Done counts the rows done, those of the import's earlier runs included.
+	Done int
+	// Total is the import's rows (for an undo, the rows it takes back). While they are not
+	// counted (a foreground import without the max_rows setting) it is estimated from the
+	// share of a CSV file read so far; 0 when unknown.
+	Total int
 }
 
 // Request is a file to import into an account.
@@ -450,7 +466,7 @@ func (im *Importer) run(ctx context.Context, imp store.Import, owner string, p *
 	}
 	p.ImportID = imp.ID
 	job := pipeline.NewJob(imp, owner, time.Duration(im.Config.Lease), false, p.Kind.Counters())
-	job.OnBatch = progressLogger(log, imp.RowsTotal, job)
+	job.OnBatch = im.progress(log, job)
 	sum, err := im.end(ctx, log, job, im.prepareAndRun(ctx, job, p), start)
 	sum.Unmapped = p.mapper.Unmapped()
 	return sum, err
@@ -520,6 +536,24 @@ func logCancelled(log *slog.Logger, job *pipeline.Job) {
 
 // progressInterval is how often a running import logs its progress.
 const progressInterval = 5 * time.Second
+
+// progress returns the batch hook that reports how the job's run goes: to im.Progress when it is
+// set (told at once, before the first batch), else in log lines.
+func (im *Importer) progress(log *slog.Logger, job *pipeline.Job) func(*pipeline.Batch) {
+	imp := job.Import
+	if im.Progress == nil {
+		return progressLogger(log, imp.RowsTotal, job)
+	}
+	report := func(offset int64) {
+		done, total := job.Counts.Rows, imp.RowsTotal
+		if total == 0 && imp.UndoOf == 0 && offset > 0 && imp.FileSize > 0 { // a CSV file's bytes read
+			total = max(done, int(int64(done)*imp.FileSize/offset))
+		}
+		im.Progress(Progress{ImportID: imp.ID, Undo: imp.UndoOf != 0, Done: done, Total: total})
+	}
+	report(imp.CheckpointOffset)
+	return func(b *pipeline.Batch) { report(b.Offset) }
+}
 
 // progressLogger returns a batch hook that logs rows done of total at most every
 // progressInterval.
