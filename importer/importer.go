@@ -43,15 +43,17 @@ type Importer struct {
 	// Sheets, when set, parses spreadsheets in child processes; nil parses them in this one.
 	Sheets *isolate.Parser
 	// Progress, when set, is told how each run of an import or an undo (Run, RunNow, UndoNow;
-	// not a dry run) goes — when it starts and after each batch — in place of the progress
-	// lines logged every few seconds.
+	// and an import's dry run, not an undo's) goes — when it starts and after each batch — in
+	// place of the progress lines logged every few seconds.
 	Progress func(Progress)
 }
 
 // Progress is how far a run of an import, or of an undo, has got.
 type Progress struct {
-	ImportID int64
+	ImportID int64 // a dry run's is rolled back with the rest
+	Kind     string
 	Undo     bool // the run is an undo's
+	DryRun   bool
 	// Done counts the rows done, those of the import's earlier runs included.
 	Done int
 	// Total is the import's rows (for an undo, the rows it takes back). While they are not
@@ -404,8 +406,14 @@ func (im *Importer) dryRunIn(ctx context.Context, tx pgx.Tx, req Request, c *Che
 	p := c.plan
 	p.ImportID, p.DryRun = created.ID, true
 	job := pipeline.NewJob(created, owner, lease, true, p.Kind.Counters())
-	if req.OnBatch != nil {
-		job.OnBatch = func(b *pipeline.Batch) { req.OnBatch(p.Kind.Name(), b) }
+	report := im.progress(nil, job)
+	job.OnBatch = func(b *pipeline.Batch) {
+		if req.OnBatch != nil {
+			req.OnBatch(p.Kind.Name(), b)
+		}
+		if report != nil {
+			report(b)
+		}
 	}
 	if err := im.runPipeline(ctx, tx, job, p, req.MaxRows); err != nil {
 		return Summary{}, err
@@ -538,10 +546,13 @@ func logCancelled(log *slog.Logger, job *pipeline.Job) {
 const progressInterval = 5 * time.Second
 
 // progress returns the batch hook that reports how the job's run goes: to im.Progress when it is
-// set (told at once, before the first batch), else in log lines.
+// set (told at once, before the first batch), else in log lines (none for a dry run: nil).
 func (im *Importer) progress(log *slog.Logger, job *pipeline.Job) func(*pipeline.Batch) {
 	imp := job.Import
-	if im.Progress == nil {
+	switch {
+	case im.Progress == nil && job.DryRun:
+		return nil
+	case im.Progress == nil:
 		return progressLogger(log, imp.RowsTotal, job)
 	}
 	report := func(offset int64) {
@@ -549,7 +560,7 @@ func (im *Importer) progress(log *slog.Logger, job *pipeline.Job) func(*pipeline
 		if total == 0 && imp.UndoOf == 0 && offset > 0 && imp.FileSize > 0 { // a CSV file's bytes read
 			total = max(done, int(int64(done)*imp.FileSize/offset))
 		}
-		im.Progress(Progress{ImportID: imp.ID, Undo: imp.UndoOf != 0, Done: done, Total: total})
+		im.Progress(Progress{ImportID: imp.ID, Kind: imp.Kind, Undo: imp.UndoOf != 0, DryRun: job.DryRun, Done: done, Total: total})
 	}
 	report(imp.CheckpointOffset)
 	return func(b *pipeline.Batch) { report(b.Offset) }

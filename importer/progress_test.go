@@ -49,10 +49,11 @@ func TestProgressOfARunImportAndUndo(t *testing.T) {
 	var rec progressRecorder
 	im := e.importer(3)
 	im.Progress = rec.hook
+	// at is what a run of import id is told (0: a dry run's), after each batch: done, total.
 	at := func(id int64, undo bool, doneTotal ...int) []importer.Progress {
 		var want []importer.Progress
 		for i := 0; i < len(doneTotal); i += 2 {
-			want = append(want, importer.Progress{ImportID: id, Undo: undo, Done: doneTotal[i], Total: doneTotal[i+1]})
+			want = append(want, importer.Progress{ImportID: id, Kind: "prospects", Undo: undo, DryRun: id == 0, Done: doneTotal[i], Total: doneTotal[i+1]})
 		}
 		return want
 	}
@@ -77,8 +78,17 @@ func TestProgressOfARunImportAndUndo(t *testing.T) {
 		t.Errorf("a counted import told\n%+v, want\n%+v", got, want)
 	}
 
+	// An undo's dry run reports each row in its summary instead.
+	undoReq := importer.UndoRequest{Account: e.acct.Name, ImportID: sum.ImportID, Source: store.SourceCLI}
+	if dry, err := im.UndoNow(e.ctx, undoReq, testOwner, true); err != nil || len(dry.Rows) != 10 {
+		t.Fatalf("undo's dry run: %v %+v", err, dry)
+	}
+	if got := rec.take(); got != nil {
+		t.Errorf("an undo's dry run told %+v, want nothing", got)
+	}
+
 	// An undo counts the rows it takes back.
-	undo, err := im.UndoNow(e.ctx, importer.UndoRequest{Account: e.acct.Name, ImportID: sum.ImportID, Source: store.SourceCLI}, testOwner, false)
+	undo, err := im.UndoNow(e.ctx, undoReq, testOwner, false)
 	if err != nil || undo.Status != store.StatusCompleted {
 		t.Fatalf("undo: %v %+v", err, undo)
 	}
@@ -86,11 +96,22 @@ func TestProgressOfARunImportAndUndo(t *testing.T) {
 		t.Errorf("an undo told\n%+v, want\n%+v", got, want)
 	}
 
-	// Dry runs report nothing.
+	// An import's dry run, whose import is rolled back with the rest.
 	if _, err := im.RunNow(e.ctx, e.request(path, crm.Options{}), testOwner, true); err != nil {
 		t.Fatal(err)
 	}
-	if got := rec.take(); got != nil {
-		t.Errorf("a dry run told %+v, want nothing", got)
+	got := rec.take()
+	var dryID int64
+	for i := range got {
+		if dryID == 0 {
+			dryID = got[i].ImportID
+		}
+		if got[i].ImportID == 0 || got[i].ImportID != dryID {
+			t.Errorf("a dry run told import %d after %d", got[i].ImportID, dryID)
+		}
+		got[i].ImportID = 0
+	}
+	if want := at(0, false, 0, 10, 3, 10, 6, 10, 9, 10, 10, 10); !reflect.DeepEqual(got, want) {
+		t.Errorf("a dry run told\n%+v, want\n%+v", got, want)
 	}
 }

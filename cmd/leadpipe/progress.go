@@ -32,10 +32,15 @@ func (e *env) progressBar(im *importer.Importer) (finish func()) {
 	return bar.Finish
 }
 
-// progressLabel names the run a progress bar shows: "import 12", "undo 13".
+// progressLabel names the run a progress bar shows: "import 12", "undo 13", "dry run of
+// prospects" (a dry run's import is rolled back: its id names nothing).
 func progressLabel(p importer.Progress) string {
-	if p.Undo {
+	switch {
+	case p.DryRun:
+		return "dry run of " + p.Kind
+	case p.Undo:
 		return fmt.Sprintf("undo %d", p.ImportID)
+	default:
+		return fmt.Sprintf("import %d", p.ImportID)
 	}
-	return fmt.Sprintf("import %d", p.ImportID)
 }

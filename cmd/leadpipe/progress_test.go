@@ -180,6 +180,17 @@ func TestCLIProgressBarOnATerminal(t *testing.T) {
 		t.Errorf("%d prospects, want 3000", got)
 	}
 
+	// A dry run of the file again, with max_rows: the rows are counted first.
+	t.Setenv("LEADPIPE_MAX_ROWS", "5000")
+	stdout, terminal = onTerminal(t, "import", file, "--account", name, "--dry-run")
+	if dry := oneJSON(t, stdout); dry["dry_run"] != true || jsonInt(t, dry, "unchanged") != 3000 {
+		t.Errorf("the dry run printed %s, want 3000 rows unchanged", stdout)
+	}
+	if !strings.Contains(terminal, "\rdry run of prospects [....") || !strings.Contains(terminal, "    0/3,000   0%  0 rows/s  -- left") {
+		t.Errorf("the dry run's bar does not begin at 0 of 3,000:\n%q", terminal)
+	}
+	checkTerminal(t, terminal, regexp.MustCompile(`^dry run of prospects \[#+\] 3,000/3,000 100%  [0-9,]+ rows/s  0s left$`))
+
 	// Its undo: the rows it takes back are known from the start.
 	stdout, terminal = onTerminal(t, "imports", "undo", fmt.Sprint(id), "--account", name)
 	undo := jsonInt(t, oneJSON(t, stdout), "undo_id")
