@@ -42,6 +42,24 @@ type Importer struct {
 	Log    *slog.Logger
 	// Sheets, when set, parses spreadsheets in child processes; nil parses them in this one.
 	Sheets *isolate.Parser
+	// Progress, when set, is told how each run of an import or an undo (Run, RunNow, UndoNow;
+	// and an import's dry run, not an undo's) goes — when it starts and after each batch — in
+	// place of the progress lines logged every few seconds.
+	Progress func(Progress)
+}
+
+// Progress is how far a run of an import, or of an undo, has got.
+type Progress struct {
+	ImportID int64 // a dry run's is rolled back with the rest
+	Kind     string
+	Undo     bool // the run is an undo's
+	DryRun   bool
+	// Done counts the rows done, those of the import's earlier runs included.
+	Done int
+	// Total is the import's rows (for an undo, the rows it takes back). While they are not
+	// counted (a foreground import without the max_rows setting) it is estimated from the
+	// share of a CSV file read so far; 0 when unknown.
+	Total int
 }
 
 // Request is a file to import into an account.
@@ -388,8 +406,14 @@ func (im *Importer) dryRunIn(ctx context.Context, tx pgx.Tx, req Request, c *Che
 	p := c.plan
 	p.ImportID, p.DryRun = created.ID, true
 	job := pipeline.NewJob(created, owner, lease, true, p.Kind.Counters())
-	if req.OnBatch != nil {
-		job.OnBatch = func(b *pipeline.Batch) { req.OnBatch(p.Kind.Name(), b) }
+	report := im.progress(nil, job)
+	job.OnBatch = func(b *pipeline.Batch) {
+		if req.OnBatch != nil {
+			req.OnBatch(p.Kind.Name(), b)
+		}
+		if report != nil {
+			report(b)
+		}
 	}
 	if err := im.runPipeline(ctx, tx, job, p, req.MaxRows); err != nil {
 		return Summary{}, err
@@ -450,7 +474,7 @@ func (im *Importer) run(ctx context.Context, imp store.Import, owner string, p *
 	}
 	p.ImportID = imp.ID
 	job := pipeline.NewJob(imp, owner, time.Duration(im.Config.Lease), false, p.Kind.Counters())
-	job.OnBatch = progressLogger(log, imp.RowsTotal, job)
+	job.OnBatch = im.progress(log, job)
 	sum, err := im.end(ctx, log, job, im.prepareAndRun(ctx, job, p), start)
 	sum.Unmapped = p.mapper.Unmapped()
 	return sum, err
@@ -520,6 +544,27 @@ func logCancelled(log *slog.Logger, job *pipeline.Job) {
 
 // progressInterval is how often a running import logs its progress.
 const progressInterval = 5 * time.Second
+
+// progress returns the batch hook that reports how the job's run goes: to im.Progress when it is
+// set (told at once, before the first batch), else in log lines (none for a dry run: nil).
+func (im *Importer) progress(log *slog.Logger, job *pipeline.Job) func(*pipeline.Batch) {
+	imp := job.Import
+	switch {
+	case im.Progress == nil && job.DryRun:
+		return nil
+	case im.Progress == nil:
+		return progressLogger(log, imp.RowsTotal, job)
+	}
+	report := func(offset int64) {
+		done, total := job.Counts.Rows, imp.RowsTotal
+		if total == 0 && imp.UndoOf == 0 && offset > 0 && imp.FileSize > 0 { // a CSV file's bytes read
+			total = max(done, int(int64(done)*imp.FileSize/offset))
+		}
+		im.Progress(Progress{ImportID: imp.ID, Kind: imp.Kind, Undo: imp.UndoOf != 0, DryRun: job.DryRun, Done: done, Total: total})
+	}
+	report(imp.CheckpointOffset)
+	return func(b *pipeline.Batch) { report(b.Offset) }
+}
 
 // progressLogger returns a batch hook that logs rows done of total at most every
 // progressInterval.

@@ -174,7 +174,7 @@ func (im *Importer) runUndo(ctx context.Context, undo store.Import, owner string
 		} else {
 			log.Info("undo started", "rows", undo.RowsTotal)
 		}
-		job.OnBatch = progressLogger(log, undo.RowsTotal, job)
+		job.OnBatch = im.progress(log, job)
 		err = im.onConnection(ctx, func(c conn) error { return im.runUndoPipeline(ctx, c, job, undoer) })
 	}
 	return im.end(ctx, log, job, err, start)

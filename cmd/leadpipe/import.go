@@ -54,7 +54,9 @@ func importFile(ctx context.Context, e *env, args []string) error {
 		}
 		return out.Encode(api.QueuedView(imp, checked))
 	}
+	finish := e.progressBar(im)
 	sum, err := im.RunNow(ctx, req, thisProcess(store.HolderCLI).String(), *dryRun)
+	finish()
 	return printSummary(e, sum.Status, sum, err)
 }
 
@@ -90,7 +92,9 @@ func importsResume(ctx context.Context, e *env, args []string) error {
 		if err != nil {
 			return err
 		}
+		finish := e.progressBar(im)
 		sum, err := im.Run(ctx, claimed, owner)
+		finish()
 		return printSummary(e, sum.Status, sum, err)
 	})
 }
@@ -101,7 +105,10 @@ func importsUndo(ctx context.Context, e *env, args []string) error {
 	var dryRun bool
 	return e.withImport(ctx, args, func(pool *pgxpool.Pool, a store.Account, imp store.Import) error {
 		req := importer.UndoRequest{Account: a.Name, ImportID: imp.ID, Source: store.SourceCLI}
-		sum, err := e.importer(pool).UndoNow(ctx, req, thisProcess(store.HolderCLI).String(), dryRun)
+		im := e.importer(pool)
+		finish := e.progressBar(im)
+		sum, err := im.UndoNow(ctx, req, thisProcess(store.HolderCLI).String(), dryRun)
+		finish()
 		return printSummary(e, sum.Status, sum, err)
 	}, func(fs *flag.FlagSet) {
 		fs.BoolVar(&dryRun, "dry-run", false, "report what the undo would do, row by row, and change nothing")

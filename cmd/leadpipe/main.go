@@ -146,6 +146,7 @@ type env struct {
 	name           string
 	configPath     string
 	cfg            config.Config
+	logLevel       slog.Level
 	log            *slog.Logger
 }
 
@@ -176,12 +177,16 @@ func (e *env) parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		return nil, err
 	}
 	e.cfg = cfg
-	var level slog.Level
-	if err := level.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
+	if err := e.logLevel.UnmarshalText([]byte(cfg.LogLevel)); err != nil {
 		return nil, err
 	}
-	e.log = slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: level}))
+	e.log = e.logger(e.stderr)
 	return positional, nil
+}
+
+// logger returns a logger that writes to w at the log_level setting.
+func (e *env) logger(w io.Writer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(w, &slog.HandlerOptions{Level: e.logLevel}))
 }
 
 // importer returns the importer on pool, parsing spreadsheets where the sheet_parser setting
