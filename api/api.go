@@ -11,6 +11,7 @@ import (
 	"errors"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strings"
 
@@ -45,6 +46,11 @@ func (s *Server) Register(mux *http.ServeMux) {
 		"GET /v1/deal-stages":              s.getDealStages,
 		"PUT /v1/deal-stages":              s.putDealStages,
 	}
+	maps.Copy(routes, map[string]func(http.ResponseWriter, *http.Request, store.Account) error{ // saved mappings (mappings.go)
+		"GET /v1/mappings":                  s.listMappings,
+		"PUT /v1/mappings/{kind}/{name}":    s.putMapping,
+		"DELETE /v1/mappings/{kind}/{name}": s.deleteMapping,
+	})
 	for pattern, h := range routes {
 		mux.Handle(pattern, s.authed(h))
 	}
