@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -26,24 +27,30 @@ type mappingBody struct {
 // (crm.MaxOptionsBytes) and the columns of a wide file.
 const maxMappingBody = 256 << 10
 
-// listMappings answers the account's saved mappings of ?kind (of every kind without it).
-func (s *Server) listMappings(w http.ResponseWriter, r *http.Request, acct store.Account) error {
-	kind := r.URL.Query().Get("kind")
+// Mappings returns the account's saved mappings of a kind ("": of every kind), by name, as
+// GET /v1/mappings answers them; an unknown kind is an error wrapping importer.ErrUnknownKind.
+func Mappings(ctx context.Context, q store.Querier, acct store.Account, kind string) (MappingList, error) {
 	if kind != "" {
-		k, err := importer.KindOf(r.Context(), s.Pool, acct.ID, kind)
-		if errors.Is(err, importer.ErrUnknownKind) {
-			return badRequest("invalid query parameters", []string{"kind: " + err.Error()})
-		}
+		k, err := importer.KindOf(ctx, q, acct.ID, kind)
 		if err != nil {
-			return err
+			return MappingList{}, err
 		}
 		kind = k.Name()
 	}
-	list, err := store.SavedMappings(r.Context(), s.Pool, acct.ID, kind)
+	list, err := store.SavedMappings(ctx, q, acct.ID, kind)
+	return MappingList{Mappings: list}, err
+}
+
+// listMappings answers the account's saved mappings of ?kind (of every kind without it).
+func (s *Server) listMappings(w http.ResponseWriter, r *http.Request, acct store.Account) error {
+	list, err := Mappings(r.Context(), s.Pool, acct, r.URL.Query().Get("kind"))
+	if errors.Is(err, importer.ErrUnknownKind) {
+		return badRequest("invalid query parameters", []string{"kind: " + err.Error()})
+	}
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, MappingList{Mappings: list})
+	writeJSON(w, http.StatusOK, list)
 	return nil
 }
 
