@@ -150,3 +150,27 @@ func TestSaveMappingChecks(t *testing.T) {
 		t.Errorf("saved %+v with options %s", m, m.Options)
 	}
 }
+
+// TestWorkbookSavedMapping: a workbook names a saved mapping for a kind's sheet in that kind's
+// options (kinds.<kind>.saved_mapping), and the sheet's import records it resolved; named at
+// the top, for every sheet of whatever kind, it is refused.
+func TestWorkbookSavedMapping(t *testing.T) {
+	e := newEnv(t, -1)
+	e.saveMapping("prospects", "Fair", []string{"Email"}, `{"list": "Fair 2026", "mapping": {"Last Name": ""}}`)
+	path := writeWorkbook(t, "book.xlsx", prospectSheet)
+	sum, err := e.importer(e.Batch).RunNow(e.ctx, e.workbookRequest(path, crm.Options{Tags: []string{"fair"},
+		Kinds: map[string]crm.Options{"prospects": {SavedMapping: "Fair"}}}), testOwner, false)
+	if err != nil || len(sum.Sheets) != 1 {
+		t.Fatalf("workbook: %+v, %v", sum, err)
+	}
+	equalStrings(t, "groupings", e.groupings(), []string{"list:Fair 2026=ann@acme.example bob@acme.example", "tag:fair=ann@acme.example bob@acme.example"})
+	equalStrings(t, "unmapped", sum.Sheets[0].Unmapped, []string{"Last Name"})
+	imp := e.lastImport()
+	if want := `{"list": "Fair 2026", "tags": ["fair"], "sheet": "Prospects", "mapping": {"Last Name": ""}, "saved_mapping": "Fair"}`; string(imp.Options) != want {
+		t.Errorf("sheet's import options %s\nwant %s", imp.Options, want)
+	}
+	_, err = e.importer(e.Batch).RunNow(e.ctx, e.workbookRequest(path, crm.Options{SavedMapping: "Fair"}), testOwner, false)
+	if want := "invalid import options: saved_mapping: a saved mapping is of one kind; name it in the options of its kind's sheet (kinds.<kind>.saved_mapping)"; err == nil || err.Error() != want {
+		t.Errorf("workbook naming a saved mapping at the top: %v\nwant: %s", err, want)
+	}
+}
