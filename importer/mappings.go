@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/leadpipe/leadpipe/crm"
@@ -48,43 +50,41 @@ func savedOptions(ctx context.Context, q store.Querier, acct store.Account, k ki
 // withSaved returns a request's options o for a file with header, the saved mapping's options
 // saved under them (crm.Options.Over): o's members win, and o's mapping wins column by column.
 // The saved mapping's entries apply to the file's columns whose headers fold to theirs as
-// auto-mapping folds them (crm.NormalizeHeader), spelled as the file spells them; those of
-// columns the file lacks, or that o maps itself, are left out.
+// auto-mapping folds them (crm.NormalizeHeader), spelled as the file spells them, an entry
+// spelled as the column winning over one that only folds to it; those of columns the file
+// lacks, or that o maps itself, are left out.
 func withSaved(o, saved crm.Options, header []string) (crm.Options, error) {
 	if o.SavedMapping == "" {
 		return o, nil
 	}
-	own := map[string]bool{}
+	taken := map[string]bool{}
 	for h := range o.Mapping {
-		own[strings.TrimSpace(h)] = true
+		taken[strings.TrimSpace(h)] = true
 	}
 	var mapping map[string]string
-	for h, key := range saved.Mapping {
-		col, ok := columnOf(header, h)
-		if !ok || own[strings.TrimSpace(col)] {
-			continue
+	for _, exact := range []bool{true, false} {
+		for _, h := range slices.Sorted(maps.Keys(saved.Mapping)) {
+			col, ok := columnOf(header, h, exact)
+			if !ok || taken[strings.TrimSpace(col)] {
+				continue
+			}
+			if mapping == nil {
+				mapping = map[string]string{}
+			}
+			mapping[col], taken[strings.TrimSpace(col)] = saved.Mapping[h], true
 		}
-		if mapping == nil {
-			mapping = map[string]string{}
-		}
-		mapping[col] = key
 	}
 	saved.Mapping = mapping
 	return o.Over(saved)
 }
 
-// columnOf returns the header of the file's column that a saved mapping's column h names: the
-// column spelled as h, else the first whose header folds to h's.
-func columnOf(header []string, h string) (string, bool) {
+// columnOf returns the header of the file's column that a saved mapping's column h names: with
+// exact, the column spelled as h; else the first whose header folds to h's.
+func columnOf(header []string, h string, exact bool) (string, bool) {
 	h = strings.TrimSpace(h)
-	for _, c := range header {
-		if strings.TrimSpace(c) == h {
-			return c, true
-		}
-	}
 	folded := crm.NormalizeHeader(h)
 	for _, c := range header {
-		if folded != "" && crm.NormalizeHeader(c) == folded {
+		if exact && strings.TrimSpace(c) == h || !exact && folded != "" && crm.NormalizeHeader(c) == folded {
 			return c, true
 		}
 	}

@@ -174,3 +174,18 @@ func TestWorkbookSavedMapping(t *testing.T) {
 		t.Errorf("workbook naming a saved mapping at the top: %v\nwant: %s", err, want)
 	}
 }
+
+// TestSavedMappingSpelledColumnWins: of two saved entries that name one column of the file, the
+// one spelled as the file spells it wins over the one that only folds to it, whatever their
+// order.
+func TestSavedMappingSpelledColumnWins(t *testing.T) {
+	e := newEnv(t, -1)
+	e.saveMapping("", "Both", nil, `{"mapping": {"E MAIL": "title", "E-Mail": "email", "Phone": "mobile"}}`)
+	c, err := e.importer(3).Check(e.ctx, e.request(writeFile(t, "p.csv", "E-Mail,phone\nann@example.com,1\n"), crm.Options{SavedMapping: "Both"}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := mustJSON(t, c.Columns), `[{"header":"E-Mail","field":"email","how":"explicit"},{"header":"phone","field":"mobile","how":"explicit"}]`; got != want {
+		t.Errorf("columns %s\nwant %s", got, want)
+	}
+}
