@@ -168,8 +168,9 @@ func (in *openFile) close() {
 
 // open is Check without counting the rows (Rows is 0): it hashes the file, opens its reader,
 // and plans the import from the header, with the options of the saved mapping the request
-// names, if any, under its own (withSaved): every door's requests pass here. The caller closes the plan's file, whose reader it may
-// run first: an import run at once then reads its file once.
+// names, if any, under its own (withSaved): every door's requests pass here. The caller
+// closes the plan's file, whose reader it may run first: an import run at once then reads its
+// file once.
 func (im *Importer) open(ctx context.Context, req Request) (*Checked, error) {
 	acct, err := store.AccountByName(ctx, im.Pool, req.Account)
 	if err != nil {
