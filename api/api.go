@@ -15,6 +15,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"net/http"
 	"strings"
 	"time"
@@ -55,6 +56,11 @@ func (s *Server) Register(mux *http.ServeMux) {
 		"GET /v1/users":                    s.listUsers,
 		"GET /v1/templates/{file}":         s.getTemplate,
 	}
+	maps.Copy(routes, map[string]func(http.ResponseWriter, *http.Request, store.Account) error{ // saved mappings (mappings.go)
+		"GET /v1/mappings":                  s.listMappings,
+		"PUT /v1/mappings/{kind}/{name}":    s.putMapping,
+		"DELETE /v1/mappings/{kind}/{name}": s.deleteMapping,
+	})
 	for pattern, h := range routes {
 		mux.Handle(pattern, s.authed(h))
 	}

@@ -101,7 +101,7 @@ func TestKinds(t *testing.T) {
 		t.Errorf("kinds %q, want %q", names, want)
 	}
 	vehicle := list.Kinds[3]
-	if vehicle.Noun != "vehicle" || !slices.Equal(vehicle.Options, []string{"mapping", "unique_identifier", "field_policies", "create_new", "update_existing", "sheet"}) {
+	if vehicle.Noun != "vehicle" || !slices.Equal(vehicle.Options, []string{"mapping", "unique_identifier", "field_policies", "create_new", "update_existing", "sheet", "saved_mapping"}) {
 		t.Errorf("vehicle: noun %q, options %q", vehicle.Noun, vehicle.Options)
 	}
 	if f := vehicle.Fields[len(vehicle.Fields)-1]; f.Key != "fuel" || f.Type != crm.Picklist || !slices.Equal(f.Options, []string{"Petrol", "Electric"}) {

@@ -125,10 +125,11 @@ func TestOpenAPIRoutes(t *testing.T) {
 
 	routes := registeredRoutes(t)
 	want := []string{ // what the API is: a route added or removed must be added or removed here too
-		"DELETE /v1/session",
-		"GET /v1/deal-stages", "GET /v1/imports", "GET /v1/imports/{id}", "GET /v1/imports/{id}/file", "GET /v1/imports/{id}/records",
-		"GET /v1/imports/{id}/skipped.csv", "GET /v1/kinds", "GET /v1/prospects", "GET /v1/session", "GET /v1/templates/{file}", "GET /v1/users",
-		"POST /v1/imports", "POST /v1/imports/{id}/cancel", "POST /v1/imports/{id}/undo", "POST /v1/previews", "POST /v1/session", "PUT /v1/deal-stages",
+		"DELETE /v1/mappings/{kind}/{name}", "DELETE /v1/session", "GET /v1/deal-stages", "GET /v1/imports", "GET /v1/imports/{id}",
+		"GET /v1/imports/{id}/file", "GET /v1/imports/{id}/records", "GET /v1/imports/{id}/skipped.csv", "GET /v1/kinds",
+		"GET /v1/mappings", "GET /v1/prospects", "GET /v1/session", "GET /v1/templates/{file}", "GET /v1/users", "POST /v1/imports",
+		"POST /v1/imports/{id}/cancel", "POST /v1/imports/{id}/undo", "POST /v1/previews", "POST /v1/session", "PUT /v1/deal-stages",
+		"PUT /v1/mappings/{kind}/{name}",
 	}
 	if !reflect.DeepEqual(routes, want) {
 		t.Errorf("Server.Register's routes %q, want %q", routes, want)
@@ -350,6 +351,9 @@ func TestOpenAPISchemas(t *testing.T) {
 		"FieldInfo":      importer.FieldInfo{},
 		"UserList":       api.UserList{},
 		"User":           api.User{},
+		"SavedMapping":   store.SavedMapping{},
+		"MappingList":    api.MappingList{},
+		"Suggestion":     importer.Suggestion{},
 	} {
 		s, _ := doc.node("components", "schemas", name).(map[string]any)
 		if s == nil {

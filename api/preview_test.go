@@ -26,11 +26,11 @@ func TestPreviewSheets(t *testing.T) {
 	}{
 		// The sheets hold one cell, A1, which names itself: the options map it to a field.
 		{"two-sheets.xlsx", string(book), `{"mapping": {"Sheet2A1": "first_name"}}`,
-			sheets + `"sheet":"Sheet2","mapping":[{"header":"Sheet2A1","field":"first_name","how":"explicit"}],"unmapped_columns":[],"rows":[],"total_rows":0,"over_limit_warning":false}`},
+			sheets + `"sheet":"Sheet2","mapping":[{"header":"Sheet2A1","field":"first_name","how":"explicit"}],"unmapped_columns":[],"rows":[],"total_rows":0,"over_limit_warning":false,"suggested_mapping":null}`},
 		{"two-sheets.xlsx", string(book), `{"sheet": "sheet1", "mapping": {"Sheet1A1": "first_name"}}`,
-			sheets + `"sheet":"Sheet1","mapping":[{"header":"Sheet1A1","field":"first_name","how":"explicit"}],"unmapped_columns":[],"rows":[],"total_rows":0,"over_limit_warning":false}`},
+			sheets + `"sheet":"Sheet1","mapping":[{"header":"Sheet1A1","field":"first_name","how":"explicit"}],"unmapped_columns":[],"rows":[],"total_rows":0,"over_limit_warning":false,"suggested_mapping":null}`},
 		{"a.csv", "Email\nann@example.com\n", "",
-			`{"mapping":[{"header":"Email","field":"email","how":"auto"}],"unmapped_columns":[],"rows":[{"row_number":2,"outcome":"created","values":{"email":"ann@example.com"}}],"total_rows":1,"over_limit_warning":false}`},
+			`{"mapping":[{"header":"Email","field":"email","how":"auto"}],"unmapped_columns":[],"rows":[{"row_number":2,"outcome":"created","values":{"email":"ann@example.com"}}],"total_rows":1,"over_limit_warning":false,"suggested_mapping":null}`},
 	} {
 		r := a.upload("/v1/previews", c.name, []byte(c.content), c.options)
 		if r.Status != http.StatusOK || strings.TrimSpace(string(r.Body)) != c.want {

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
 	"regexp"
 	"strings"
 	"unicode"
@@ -41,6 +42,10 @@ type Options struct {
 	UpdateExisting *bool  `json:"update_existing,omitempty"`
 	SplitFullName  bool   `json:"split_full_name,omitempty"`
 	Sheet          string `json:"sheet,omitempty"`
+	// SavedMapping names a saved mapping of the import's kind in its account, whose options the
+	// importer puts under these (see Over); an import records the options so resolved, still
+	// naming it.
+	SavedMapping string `json:"saved_mapping,omitempty"`
 	// Kinds holds, for a workbook (a file of several kinds' sheets), the options of each kind's
 	// sheet by kind name, over the options above (see ForKind). Other imports may not have it.
 	Kinds map[string]Options `json:"kinds,omitempty"`
@@ -54,8 +59,30 @@ func (o Options) ForKind(kind string) (Options, error) {
 	if !ok {
 		return o, nil
 	}
+	return overMembers(o, own)
+}
+
+// Over returns base with each member o sets replacing base's, except the mapping, which is
+// merged column by column, o's entry for a column winning. A member o leaves at its default
+// (absent, false, empty) keeps base's.
+func (o Options) Over(base Options) (Options, error) {
+	out, err := overMembers(base, o)
+	if err != nil {
+		return Options{}, err
+	}
+	if len(base.Mapping) > 0 && len(o.Mapping) > 0 {
+		out.Mapping = make(map[string]string, len(base.Mapping)+len(o.Mapping))
+		maps.Copy(out.Mapping, base.Mapping)
+		maps.Copy(out.Mapping, o.Mapping)
+	}
+	return out, nil
+}
+
+// overMembers returns the options whose JSON members are those of each part in turn, a later
+// part's member replacing an earlier one's.
+func overMembers(parts ...Options) (Options, error) {
 	merged := map[string]json.RawMessage{}
-	for _, part := range []Options{o, own} {
+	for _, part := range parts {
 		b, err := json.Marshal(part)
 		if err != nil {
 			return Options{}, err
@@ -173,12 +200,13 @@ func (o Options) limitProblems() []string {
 	}
 	names := []optionValue{
 		{"list", o.List}, {"owner", o.Owner}, {"campaign", o.Campaign}, {"lead_source", o.LeadSource}, {"sheet", o.Sheet},
+		{"saved_mapping", o.SavedMapping},
 	}
 	for _, t := range o.Tags {
 		names = append(names, optionValue{"tags", t})
 	}
 	for _, n := range names {
-		if p := nameProblem(n.value); p != "" {
+		if p := NameProblem(n.value); p != "" {
 			problems = append(problems, fmt.Sprintf("%s: %q %s", n.option, shorten(n.value), p))
 		}
 	}
@@ -190,12 +218,12 @@ func (o Options) limitProblems() []string {
 		texts = append(texts, optionValue{"field_policies", key}, optionValue{"field_policies", string(p)})
 	}
 	for _, t := range texts {
-		if p := textProblem(t.value); p != "" {
+		if p := TextProblem(t.value); p != "" {
 			problems = append(problems, fmt.Sprintf("%s: %q %s", t.option, shorten(t.value), p))
 		}
 	}
 	for kind, ko := range o.Kinds {
-		if p := nameProblem(kind); p != "" {
+		if p := NameProblem(kind); p != "" {
 			problems = append(problems, fmt.Sprintf("kinds: %q %s", shorten(kind), p))
 		}
 		for _, p := range ko.limitProblems() {
@@ -205,8 +233,8 @@ func (o Options) limitProblems() []string {
 	return problems
 }
 
-// textProblem says what is wrong with a string Postgres must store, or "".
-func textProblem(s string) string {
+// TextProblem says what is wrong with a string Postgres must store, or "".
+func TextProblem(s string) string {
 	switch {
 	case !utf8.ValidString(s):
 		return "is not valid UTF-8"
@@ -216,10 +244,10 @@ func textProblem(s string) string {
 	return ""
 }
 
-// nameProblem says what is wrong with a list, tag, campaign, lead source, owner or sheet
-// name, or "".
-func nameProblem(s string) string {
-	if p := textProblem(s); p != "" {
+// NameProblem says what is wrong with a list, tag, campaign, lead source, owner, sheet or saved
+// mapping name, or "".
+func NameProblem(s string) string {
+	if p := TextProblem(s); p != "" {
 		return p
 	}
 	if n := utf8.RuneCountInString(s); n > MaxNameChars {

@@ -104,3 +104,33 @@ func TestForKind(t *testing.T) {
 		t.Errorf("a NUL in a kind's options: %v", err)
 	}
 }
+
+// TestOver: options over a saved mapping's keep their own members, take the saved ones they
+// leave out, and merge the mappings column by column, their own entry winning; a saved
+// mapping's name meets the caps of a name.
+func TestOver(t *testing.T) {
+	saved, err := crm.ParseOptions([]byte(`{"mapping": {"Mail": "email", "Firma": "title"}, "list": "Show", "tags": ["saved"],
+		"update_existing": false, "field_policies": {"title": "ignore"}}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	own, err := crm.ParseOptions([]byte(`{"saved_mapping": "Show", "mapping": {"Firma": "organization", "Zip": ""}, "tags": ["mine"], "create_new": false}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := own.Over(saved)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(got)
+	want := `{"mapping":{"Firma":"organization","Mail":"email","Zip":""},"field_policies":{"title":"ignore"},"list":"Show","tags":["mine"],"create_new":false,"update_existing":false,"saved_mapping":"Show"}`
+	if string(b) != want {
+		t.Errorf("Over:\n got: %s\nwant: %s", b, want)
+	}
+	if b, _ := json.Marshal(own.Mapping); string(b) != `{"Firma":"organization","Zip":""}` {
+		t.Errorf("Over changed the request's own mapping: %s", b)
+	}
+	if _, err := crm.ParseOptions([]byte(`{"saved_mapping": "a\u0007"}`)); err == nil || !strings.Contains(err.Error(), `saved_mapping: "a\a" contains a control character`) {
+		t.Errorf("a control character in saved_mapping: %v", err)
+	}
+}

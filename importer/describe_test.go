@@ -42,12 +42,12 @@ func TestDescribe(t *testing.T) {
 	equalStrings(t, "kinds", names, []string{"prospects", "organizations", "deals", "subscription"})
 	equalStrings(t, "nouns", nouns, []string{"prospect", "organization", "deal", "subscription"})
 
-	every := []string{"mapping", "unique_identifier", "field_policies", "create_new", "update_existing", "sheet"}
+	every := []string{"mapping", "unique_identifier", "field_policies", "create_new", "update_existing", "sheet", "saved_mapping"}
 	for name, want := range map[string][]string{
 		"prospects": {"mapping", "unique_identifier", "field_policies", "list", "tags", "owner", "campaign", "lead_source",
-			"match_by_name", "create_new", "update_existing", "split_full_name", "sheet"},
+			"match_by_name", "create_new", "update_existing", "split_full_name", "sheet", "saved_mapping"},
 		"organizations": every,
-		"deals":         {"mapping", "unique_identifier", "field_policies", "owner", "create_new", "update_existing", "sheet"},
+		"deals":         {"mapping", "unique_identifier", "field_policies", "owner", "create_new", "update_existing", "sheet", "saved_mapping"},
 		"subscription":  every,
 	} {
 		equalStrings(t, name+" options", byName[name].Options, want)

@@ -6,6 +6,7 @@
 package importer
 
 import (
+	"cmp"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -184,8 +185,10 @@ func (in *openFile) close() {
 }
 
 // open is Check without counting the rows (Rows is 0): it hashes the file, opens its reader,
-// and plans the import from the header. The caller closes the plan's file, whose reader it may
-// run first: an import run at once then reads its file once.
+// and plans the import from the header, with the options of the saved mapping the request
+// names, if any, under its own (withSaved): every door's requests pass here. The caller
+// closes the plan's file, whose reader it may run first: an import run at once then reads its
+// file once.
 func (im *Importer) open(ctx context.Context, req Request) (*Checked, error) {
 	acct, err := store.AccountByName(ctx, im.Pool, req.Account)
 	if err != nil {
@@ -195,6 +198,10 @@ func (im *Importer) open(ctx context.Context, req Request) (*Checked, error) {
 		return nil, fmt.Errorf("%w: kind: a workbook is checked and imported as a whole; to preview one of its sheets, name the sheet's kind and the sheet option", crm.ErrInvalidOptions)
 	}
 	k, err := kinds.Lookup(ctx, im.Pool, acct.ID, req.Kind)
+	if err != nil {
+		return nil, err
+	}
+	saved, err := savedOptions(ctx, im.Pool, acct, k, req.Options.SavedMapping)
 	if err != nil {
 		return nil, err
 	}
@@ -209,11 +216,16 @@ func (im *Importer) open(ctx context.Context, req Request) (*Checked, error) {
 		f.Close()
 		return nil, fmt.Errorf("%w %s: %w", ErrBadFile, name, err)
 	}
-	in, err := im.openReader(f, name, im.readOptions(req.Options, 0, 0))
+	in, err := im.openReader(f, name, im.readOptions(crm.Options{Sheet: cmp.Or(req.Options.Sheet, saved.Sheet)}, 0, 0))
 	if err != nil {
 		return nil, err
 	}
-	p, err := newPlan(ctx, im.Pool, acct, k, in.r.Header(), req.Options)
+	o, err := withSaved(req.Options, saved, in.r.Header())
+	if err != nil {
+		in.close()
+		return nil, err
+	}
+	p, err := newPlan(ctx, im.Pool, acct, k, in.r.Header(), o)
 	if err != nil {
 		in.close()
 		return nil, err
@@ -263,8 +275,11 @@ func (im *Importer) readOptions(o crm.Options, row int, offset int64) read.Optio
 	}
 }
 
+// record returns the import of a checked request as it is recorded, with the options it was
+// checked with (a saved mapping's resolved into them): a change to the saved mapping later
+// changes no queued or resumed import.
 func (req Request) record(c *Checked) (store.Import, error) {
-	opts, err := json.Marshal(req.Options)
+	opts, err := json.Marshal(c.plan.Options)
 	if err != nil {
 		return store.Import{}, err
 	}

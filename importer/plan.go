@@ -56,11 +56,8 @@ type plan struct {
 // the account's users — checks the options against them, and builds the stages for a file
 // with that header. Each is loaded once per import.
 func newPlan(ctx context.Context, q store.Querier, acct store.Account, k kind.Kind, header []string, o crm.Options) (*plan, error) {
-	kp, err := kindPlan(ctx, q, acct, k, o)
+	kp, err := checkedKindPlan(ctx, q, acct, k, o)
 	if err != nil {
-		return nil, err
-	}
-	if err := o.Check(kp.Catalog, k.CheckOptions(o, kp.Catalog)...); err != nil {
 		return nil, err
 	}
 	mapper, err := mapping.New(kp.Catalog, header, o)
@@ -74,6 +71,19 @@ func newPlan(ctx context.Context, q store.Querier, acct store.Account, k kind.Ki
 		return nil, err
 	}
 	return p, nil
+}
+
+// checkedKindPlan is kindPlan, with the options checked against the kind's catalog and by the
+// kind itself.
+func checkedKindPlan(ctx context.Context, q store.Querier, acct store.Account, k kind.Kind, o crm.Options) (kind.Plan, error) {
+	kp, err := kindPlan(ctx, q, acct, k, o)
+	if err != nil {
+		return kind.Plan{}, err
+	}
+	if err := o.Check(kp.Catalog, k.CheckOptions(o, kp.Catalog)...); err != nil {
+		return kind.Plan{}, err
+	}
+	return kp, nil
 }
 
 // kindPlan loads what an import of kind k into an account with options o works from, as its

@@ -74,6 +74,9 @@ type Preview struct {
 	Rows             []RowResult      `json:"rows"`
 	TotalRows        int              `json:"total_rows"`
 	OverLimitWarning bool             `json:"over_limit_warning"`
+	// SuggestedMapping is the saved mapping of the kind that fits the file's header best
+	// (suggest), for a request that names none; null when none shares a column with it.
+	SuggestedMapping *Suggestion `json:"suggested_mapping"`
 }
 
 // Preview checks a request and computes what its first PreviewRows data rows would do, with
@@ -89,7 +92,12 @@ func (im *Importer) Preview(ctx context.Context, req Request) (*Preview, error) 
 	}
 	p := &Preview{Sheet: c.Sheet, Columns: c.Columns, Unmapped: c.Unmapped, Rows: []RowResult{}, TotalRows: c.Rows, OverLimitWarning: c.OverLimitWarning}
 	if c.Sheet != "" {
-		if p.Sheets, err = im.sheets(req); err != nil {
+		if p.Sheets, err = im.sheets(req, c.plan.Options); err != nil {
+			return nil, err
+		}
+	}
+	if req.Options.SavedMapping == "" {
+		if p.SuggestedMapping, err = suggest(ctx, im.Pool, c.Account, c.plan.Kind, c.Header); err != nil {
 			return nil, err
 		}
 	}
@@ -108,15 +116,16 @@ func (im *Importer) Preview(ctx context.Context, req Request) (*Preview, error) 
 	return p, nil
 }
 
-// sheets lists the worksheets of the workbook of req with their visibility.
-func (im *Importer) sheets(req Request) ([]read.Sheet, error) {
+// sheets lists the worksheets of the workbook of req, read with options o, with their
+// visibility.
+func (im *Importer) sheets(req Request, o crm.Options) ([]read.Sheet, error) {
 	name := req.displayName()
 	f, err := openPath(req.Path, name)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return im.listSheets(f, name, im.readOptions(req.Options, 0, 0))
+	return im.listSheets(f, name, im.readOptions(o, 0, 0))
 }
 
 // fieldValues names a row's non-empty values by field key, with an owner (a field of type

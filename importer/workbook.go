@@ -90,6 +90,9 @@ func (im *Importer) sheetRequests(ctx context.Context, req Request) ([]sheetRequ
 	if req.Options.Sheet != "" {
 		return nil, fmt.Errorf("%w: sheet: a workbook imports each of its sheets named for a kind; leave sheet out", crm.ErrInvalidOptions)
 	}
+	if req.Options.SavedMapping != "" {
+		return nil, fmt.Errorf("%w: saved_mapping: a saved mapping is of one kind; name it in the options of its kind's sheet (kinds.<kind>.saved_mapping)", crm.ErrInvalidOptions)
+	}
 	acct, err := store.AccountByName(ctx, im.Pool, req.Account)
 	if err != nil {
 		return nil, err

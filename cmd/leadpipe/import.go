@@ -20,6 +20,7 @@ func importFile(ctx context.Context, e *env, args []string) error {
 	account := fs.String("account", "", "account to import into")
 	kind := fs.String("kind", "", kindUsage)
 	optionsPath := fs.String("options", "", "import options file (JSON)")
+	mapping := fs.String("mapping", "", "saved mapping whose options go under the options file's (leadpipe mappings list)")
 	dryRun := fs.Bool("dry-run", false, "compute every row's outcome and write nothing")
 	queue := fs.Bool("queue", false, "queue the import for `leadpipe serve` instead of running it here")
 	pos, err := e.parse(fs, args)
@@ -27,7 +28,7 @@ func importFile(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	if len(pos) != 1 {
-		return errors.New("usage: leadpipe import FILE --account NAME [--kind K] [--options OPTIONS.json] [--dry-run] [--queue]")
+		return errors.New("usage: leadpipe import FILE --account NAME [--kind K] [--options OPTIONS.json] [--mapping NAME] [--dry-run] [--queue]")
 	}
 	if err := required("account", *account); err != nil {
 		return err
@@ -35,7 +36,7 @@ func importFile(ctx context.Context, e *env, args []string) error {
 	if *queue && *dryRun {
 		return errors.New("--queue and --dry-run do not go together")
 	}
-	opts, err := readOptions(*optionsPath)
+	opts, err := requestOptions(*optionsPath, *mapping)
 	if err != nil {
 		return err
 	}

@@ -209,9 +209,9 @@ func TestPreviewSheets(t *testing.T) {
 		args []string
 		want string
 	}{
-		{[]string{path, "--options", visible}, sheets + `"sheet":"Sheet2","mapping":[{"header":"Sheet2A1","field":"first_name","how":"explicit"}],"unmapped_columns":[],"rows":[],"total_rows":0,"over_limit_warning":false}`},
-		{[]string{path, "--options", hidden}, sheets + `"sheet":"Sheet1","mapping":[{"header":"Sheet1A1","field":"first_name","how":"explicit"}],"unmapped_columns":[],"rows":[],"total_rows":0,"over_limit_warning":false}`},
-		{[]string{writeTestFile(t, "a.csv", []byte("Email\nann@example.com\n"))}, `{"mapping":[{"header":"Email","field":"email","how":"auto"}],"unmapped_columns":[],"rows":[{"row_number":2,"outcome":"created","values":{"email":"ann@example.com"}}],"total_rows":1,"over_limit_warning":false}`},
+		{[]string{path, "--options", visible}, sheets + `"sheet":"Sheet2","mapping":[{"header":"Sheet2A1","field":"first_name","how":"explicit"}],"unmapped_columns":[],"rows":[],"total_rows":0,"over_limit_warning":false,"suggested_mapping":null}`},
+		{[]string{path, "--options", hidden}, sheets + `"sheet":"Sheet1","mapping":[{"header":"Sheet1A1","field":"first_name","how":"explicit"}],"unmapped_columns":[],"rows":[],"total_rows":0,"over_limit_warning":false,"suggested_mapping":null}`},
+		{[]string{writeTestFile(t, "a.csv", []byte("Email\nann@example.com\n"))}, `{"mapping":[{"header":"Email","field":"email","how":"auto"}],"unmapped_columns":[],"rows":[{"row_number":2,"outcome":"created","values":{"email":"ann@example.com"}}],"total_rows":1,"over_limit_warning":false,"suggested_mapping":null}`},
 	} {
 		out := mustCLI(t, append(append([]string{"preview"}, c.args...), "--account", account)...)
 		if strings.TrimSpace(out) != c.want {

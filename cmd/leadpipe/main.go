@@ -40,8 +40,15 @@ Usage:
   leadpipe deal-stages list --account NAME          the stage picklist of deals imports, one a line
   leadpipe deal-stages set --account NAME --stages "Open;Won;Lost"
                                                     replace the account's deal stages (in this order)
-  leadpipe import FILE --account NAME [--kind K] [--options OPTIONS.json] [--dry-run] [--queue]
-  leadpipe preview FILE --account NAME [--kind K] [--options OPTIONS.json]
+  leadpipe import FILE --account NAME [--kind K] [--options OPTIONS.json] [--mapping NAME] [--dry-run] [--queue]
+  leadpipe preview FILE --account NAME [--kind K] [--options OPTIONS.json] [--mapping NAME]
+                                                    --mapping imports with a saved mapping's options under
+                                                    the options file's (docs/mappings.md)
+  leadpipe mappings list --account NAME [--kind K]  the saved mappings, by name (all kinds without --kind)
+  leadpipe mappings save NAME --account NAME [--kind K] --options OPTIONS.json [--columns "a;b"]
+                                                    save (or replace) an options file as a named mapping;
+                                                    --columns: the header it is for (default: its mapping's)
+  leadpipe mappings delete NAME --account NAME [--kind K]
   leadpipe inspect FILE [--sheet NAME] [--limit N]
                                                     what leadpipe reads from a file before any mapping:
                                                     JSON lines, its format, sheets and header, then its
@@ -100,7 +107,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	}
 	cmd, rest := args[0], args[1:]
 	switch cmd {
-	case "account", "user", "field", "object", "deal-stages", "token", "imports", "prospects":
+	case "account", "user", "field", "object", "deal-stages", "token", "imports", "prospects", "mappings":
 		if len(rest) > 0 {
 			cmd, rest = cmd+" "+rest[0], rest[1:]
 		}
@@ -131,6 +138,10 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 		"deal-stages list": dealStagesList,
 		"deal-stages set":  dealStagesSet,
+
+		"mappings list":   mappingsList,
+		"mappings save":   mappingsSave,
+		"mappings delete": mappingsDelete,
 	}
 	f, ok := commands[cmd]
 	if !ok {

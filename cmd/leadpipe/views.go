@@ -42,17 +42,18 @@ func previewFile(ctx context.Context, e *env, args []string) error {
 	account := fs.String("account", "", "account to preview the import for")
 	kind := fs.String("kind", "", kindUsage)
 	optionsPath := fs.String("options", "", "import options file (JSON)")
+	mapping := fs.String("mapping", "", "saved mapping whose options go under the options file's (leadpipe mappings list)")
 	pos, err := e.parse(fs, args)
 	if err != nil {
 		return err
 	}
 	if len(pos) != 1 {
-		return errors.New("usage: leadpipe preview FILE --account NAME [--kind K] [--options OPTIONS.json]")
+		return errors.New("usage: leadpipe preview FILE --account NAME [--kind K] [--options OPTIONS.json] [--mapping NAME]")
 	}
 	if err := required("account", *account); err != nil {
 		return err
 	}
-	opts, err := readOptions(*optionsPath)
+	opts, err := requestOptions(*optionsPath, *mapping)
 	if err != nil {
 		return err
 	}

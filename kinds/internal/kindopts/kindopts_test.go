@@ -39,10 +39,10 @@ func TestApplying(t *testing.T) {
 		takes []string
 		want  []string
 	}{
-		{nil, []string{"mapping", "unique_identifier", "field_policies", "create_new", "update_existing", "sheet"}},
-		{[]string{"owner"}, []string{"mapping", "unique_identifier", "field_policies", "owner", "create_new", "update_existing", "sheet"}},
+		{nil, []string{"mapping", "unique_identifier", "field_policies", "create_new", "update_existing", "sheet", "saved_mapping"}},
+		{[]string{"owner"}, []string{"mapping", "unique_identifier", "field_policies", "owner", "create_new", "update_existing", "sheet", "saved_mapping"}},
 		{Optional(), []string{"mapping", "unique_identifier", "field_policies", "list", "tags", "owner", "campaign", "lead_source",
-			"match_by_name", "create_new", "update_existing", "split_full_name", "sheet"}},
+			"match_by_name", "create_new", "update_existing", "split_full_name", "sheet", "saved_mapping"}},
 	} {
 		if got := Applying(c.takes...); !slices.Equal(got, c.want) {
 			t.Errorf("Applying(%q) =\n%q\nwant\n%q", c.takes, got, c.want)
