@@ -13,10 +13,17 @@ export class ApiError extends Error {
 }
 
 let csrfToken = "";
+let unauthorized = () => {};
 
 // setCsrfToken keeps the session's CSRF token for the state-changing requests that follow.
 export function setCsrfToken(token) {
   csrfToken = token || "";
+}
+
+// onUnauthorized sets what the page does when an answer says there is no live session (401):
+// app.js asks to sign in again. It is called before the request's ApiError is thrown.
+export function onUnauthorized(fn) {
+  unauthorized = fn;
 }
 
 // request sends a request to the API and answers the Response, or throws an ApiError for an
@@ -45,7 +52,9 @@ export async function request(method, path, body) {
     } catch {
       // not a JSON error: keep the status line
     }
-    throw new ApiError(resp.status, message, detail);
+    const err = new ApiError(resp.status, message, detail);
+    if (resp.status === 401) unauthorized(err);
+    throw err;
   }
   return resp;
 }

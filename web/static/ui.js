@@ -48,3 +48,8 @@ export function errorBox(err) {
     h("p", {}, (err && err.message) || String(err)),
     items.length ? h("ul", {}, items.map((i) => h("li", {}, i))) : null);
 }
+
+// loading is what a view shows while it waits for an answer, announced to a screen reader.
+export function loading(text) {
+  return h("p", { class: "loading", role: "status" }, text || "Loading…");
+}
