@@ -57,7 +57,7 @@ async function render() {
   if (route.path === "/sign-in") {
     if (session) return go("#/imports");
     showHeader();
-    document.title = "Sign in · leadpipe";
+    document.title = "leadpipe";
     showSignIn();
     return;
   }

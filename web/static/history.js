@@ -353,12 +353,12 @@ function detailParts(first, ctl) {
   let lastStatus = "";
   const update = (imp) => {
     const state = imp.state || imp.status;
-    meta.replaceChildren(
+    meta.replaceChildren(h("span", {},
       imp.undo_of
         ? ["The undo of ", h("a", { href: `#/imports/${imp.undo_of}` }, `import ${imp.undo_of}`), " · "]
         : `Import ${imp.id} · `,
       label(imp.kind), " · created ", when(imp.created_at),
-      imp.finished_at ? [" · ended ", when(imp.finished_at)] : null);
+      imp.finished_at ? [" · ended ", when(imp.finished_at)] : null));
     if (state !== lastStatus) {
       statusLine.replaceChildren(badge(state), " ", statusWords(imp));
       lastStatus = state;
@@ -522,7 +522,7 @@ function undoPart(id, ctl) {
         content.replaceChildren(
           h("p", { role: "status" }, "This import was undone by ", h("a", { href: `#/imports/${imp.undone_by}` }, `undo ${imp.undone_by}`),
             imp.undone_at ? [" on ", when(imp.undone_at)] : null, "."),
-          u ? countTable("undo-counts", "What the undo did", [["rows", u.rows, "Rows taken back"], ...counters(u)], "data-count") : null);
+          u ? countTable("undo-counts", "What the undo did", [["rows", u.rows, "Rows taken back"], ...counters(u)], "data-count") : "");
       }
     }
     if (mode === "running" && undoProgress) {
