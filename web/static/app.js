@@ -173,6 +173,8 @@ function showSignIn() {
   main.replaceChildren(
     h("div", { class: "narrow" },
       h("h1", {}, "Sign in to leadpipe"),
+      h("p", { class: "lead" }, "Bring your CRM lists in: map the columns, check a preview, import, watch it run, " +
+        "and undo an import that went wrong."),
       signInNote ? h("p", { class: "note", role: "status" }, signInNote) : null,
       form));
   focusHeading();

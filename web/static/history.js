@@ -41,8 +41,9 @@ function badge(state) {
   return h("span", { class: `badge status-${state}` }, state);
 }
 
+// isActive says an import has not ended: queued, running, or cancelled but still stopping.
 function isActive(imp) {
-  return ACTIVE.includes(imp.status);
+  return ACTIVE.includes(imp.status) || (imp.status === "cancelled" && !imp.finished_at);
 }
 
 // title names an import: its file, or for an undo the import it takes back.
@@ -279,8 +280,7 @@ function showDetail(main, id) {
       }
       heading.textContent = title(imp);
       parts.update(imp);
-      const undoing = imp.undo && ACTIVE.includes(imp.undo.status);
-      if (isActive(imp) || undoing) timer = setTimeout(poll, POLL_MS);
+      if (isActive(imp) || (imp.undo && isActive(imp.undo))) timer = setTimeout(poll, POLL_MS);
     } catch (err) {
       if (!alive) return;
       if (err.status === 404) {
@@ -327,7 +327,7 @@ function detailParts(first, ctl) {
   const counts = h("div", { class: "count-tables" });
   const undo = undoPart(id, ctl);
   const records = recordsPart(id, first.kind);
-  let ended = false;
+  let recordsShown = "";
 
   const nodes = [
     meta,
@@ -359,9 +359,10 @@ function detailParts(first, ctl) {
         : `Import ${imp.id} · `,
       label(imp.kind), " · created ", when(imp.created_at),
       imp.finished_at ? [" · ended ", when(imp.finished_at)] : null));
-    if (state !== lastStatus) {
+    const said = `${state} ${statusWords(imp)}`; // told again only when it changes
+    if (said !== lastStatus) {
       statusLine.replaceChildren(badge(state), " ", statusWords(imp));
-      lastStatus = state;
+      lastStatus = said;
     }
     const p = imp.progress || {};
     if (p.rows_total > 0) {
@@ -375,13 +376,13 @@ function detailParts(first, ctl) {
     }
     progressText.textContent = progressWords(imp);
     failure.replaceChildren(imp.error ? errorBox({ message: "The import stopped with an error", detail: imp.error }) : "");
-    cancel.hidden = !isActive(imp);
+    cancel.hidden = !ACTIVE.includes(imp.status);
     counts.replaceChildren(...countTables(imp));
     if (!imp.undo_of) undo.update(imp);
-    if (!isActive(imp) && !ended) {
-      ended = true;
-      records.load();
-    } else if (!ended && !records.loaded) {
+    // The records are read at first, and again each time the import ends or is undone.
+    const shown = isActive(imp) ? "active" : imp.status;
+    if (shown !== recordsShown) {
+      recordsShown = shown;
       records.load();
     }
   };
@@ -496,7 +497,7 @@ function undoPart(id, ctl) {
     const u = imp.undo;
     let next;
     if (imp.status === "undone") next = "undone";
-    else if (u && ACTIVE.includes(u.status)) next = "running";
+    else if (u && isActive(u)) next = "running";
     else if (isActive(imp)) next = "wait";
     else next = "offer";
     if (next !== mode) {
@@ -522,7 +523,7 @@ function undoPart(id, ctl) {
         content.replaceChildren(
           h("p", { role: "status" }, "This import was undone by ", h("a", { href: `#/imports/${imp.undone_by}` }, `undo ${imp.undone_by}`),
             imp.undone_at ? [" on ", when(imp.undone_at)] : null, "."),
-          u ? countTable("undo-counts", "What the undo did", [["rows", u.rows, "Rows taken back"], ...counters(u)], "data-count") : "");
+          u ? countTable("undo-counts", "What the undo did", [["rows", u.rows, "Rows taken back"], ...undoCounts(u)], "data-count") : "");
       }
     }
     if (mode === "running" && undoProgress) {
@@ -537,21 +538,26 @@ function undoPart(id, ctl) {
   return { node, update };
 }
 
-// undoReport shows a dry run of an undo (importer.UndoSummary): its counts and the rows it
-// would keep, and why; confirm(button, status) starts the undo, keep closes the report.
-function undoReport(r, confirm, keep) {
+// undoCounts are an undo's counts (a dry run's or an undo's view), the main ones first, then
+// its kind's (organizations_deleted).
+function undoCounts(r) {
   const main = [["deleted", r.deleted || 0, "Records deleted"], ["restored", r.restored || 0, "Records restored"],
     ["kept_changed_since", r.kept_changed_since || 0, "Records kept (changed since)"],
     ["fields_kept", r.fields_kept || 0, "Fields kept (changed since)"], ["unchanged", r.unchanged || 0, "Rows with nothing to take back"]];
   const shown = new Set(main.map(([k]) => k));
-  const others = counters(r).filter(([k]) => !shown.has(k));
+  return [...main, ...counters(r).filter(([k]) => !shown.has(k))];
+}
+
+// undoReport shows a dry run of an undo (importer.UndoSummary): its counts and the rows it
+// would keep, and why; confirm(button, status) starts the undo, keep closes the report.
+function undoReport(r, confirm, keep) {
   const kept = (r.row_results || []).filter((row) => row.outcome === "kept_changed_since" || (row.fields_kept || []).length);
   const status = h("div", {});
   const confirmButton = h("button", { type: "button", id: "undo-confirm", class: "button danger" }, "Undo the import");
   confirmButton.addEventListener("click", () => confirm(confirmButton, status));
   return h("div", { id: "undo-report", class: "report" },
     h("h3", {}, "What the undo would do"),
-    countTable("undo-dry-run", `A dry run over ${number(r.rows)} rows (nothing was changed)`, [...main, ...others], "data-count"),
+    countTable("undo-dry-run", `A dry run over ${number(r.rows)} rows (nothing was changed)`, undoCounts(r), "data-count"),
     kept.length
       ? h("div", { class: "table-wrap" }, h("table", { class: "data", id: "undo-kept" },
         h("caption", {}, "What it would keep, and why"),
@@ -575,15 +581,16 @@ function recordsPart(id, kind) {
   const content = h("div", {});
   const node = h("section", { class: "card", "aria-labelledby": "h-records" },
     h("h2", { id: "h-records" }, "Records it touched"), content);
-  const part = { node, loaded: false };
   let fields = null; // key → label, in the kind's order
+  let reads = 0; // counts the reads, so that only the latest one is shown
 
-  part.load = async () => {
-    part.loaded = true;
+  const load = async () => {
+    const read = ++reads;
     content.replaceChildren(loading("Loading the records…"));
     try {
       if (!fields) fields = await fieldLabels(kind);
       const page = await api("GET", `/v1/imports/${id}/records` + query({ limit: PAGE }));
+      if (read !== reads) return;
       if (page.records.length === 0) {
         content.replaceChildren(h("p", { class: "empty" }, "No record so far."));
         return;
@@ -618,15 +625,15 @@ function recordsPart(id, kind) {
         h("div", { class: "table-wrap" }, h("table", { id: "records", class: "data records" },
           h("caption", { class: "visually-hidden" }, "Records the import created or touched, with their values now"),
           h("thead", {}, h("tr", {}, h("th", { scope: "col" }, "Record"), h("th", { scope: "col" }, "By the import"),
-            keys.map((k) => h("th", { scope: "col" }, fields.get(k) || label(k))))),
+            keys.length ? keys.map((k) => h("th", { scope: "col" }, fields.get(k) || label(k))) : h("th", { scope: "col" }, "Values"))),
           tbody)),
         more);
       add(page);
     } catch (err) {
-      content.replaceChildren(errorBox(err));
+      if (read === reads) content.replaceChildren(errorBox(err));
     }
   };
-  return part;
+  return { node, load };
 }
 
 // fieldLabels is the kind's fields by key, in its catalog's order (GET /v1/kinds); an empty map
