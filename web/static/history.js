@@ -317,6 +317,8 @@ function detailParts(first, ctl) {
     try {
       await api("POST", `/v1/imports/${id}/cancel`);
       cancelOutcome.replaceChildren();
+      statusLine.tabIndex = -1;
+      statusLine.focus(); // the button goes; the focus goes to what the import is now
     } catch (err) {
       cancelOutcome.replaceChildren(errorBox(err));
     }
