@@ -151,6 +151,7 @@ func countsOf(b *browser, table, attr string) map[string]string {
 // firing its change.
 func choose(b *browser, selector, value string) {
 	b.t.Helper()
+	waitJS(b, fmt.Sprintf("%s offering %q", selector, value), fmt.Sprintf(`((el, v) => el.tagName !== "SELECT" || [...el.options].some((o) => o.value === v))(document.querySelector(%q), %q)`, selector, value))
 	var ok bool
 	eval(b, fmt.Sprintf(`((el, v) => {
 		if (el.type === "checkbox") el.checked = v === "on"; else el.value = v;
@@ -336,7 +337,7 @@ func TestPageImportProgress(t *testing.T) {
 	if midway != nil {
 		waitJS(b, "the bar part-way", `(() => { const v = Number(document.getElementById("progress").getAttribute("value")); return v > 0 && v < 20000; })()`)
 		b.shot("detail-running")
-		if text := textOf(b, "#progress-text"); !regexp.MustCompile(`^[1-9][0-9,]* of 20,000 rows`).MatchString(text) {
+		if text := textOf(b, "#progress-text"); !regexp.MustCompile(`^[1-9][0-9,]* of 20,000 rows · [1-9][0-9,]* rows/s · ([0-9]+ min )?[0-9]+ s left$`).MatchString(text) {
 			t.Errorf("part-way the progress reads %q", text)
 		}
 		if err := midway.Rollback(ctx); err != nil {

@@ -232,7 +232,7 @@ function historyRow(imp) {
   const cell = (name, content, cls) => h("td", { "data-label": name, class: cls }, content);
   return h("tr", { "data-id": imp.id, "data-status": imp.status },
     h("th", { scope: "row", "data-label": "File" }, h("a", { href: `#/imports/${imp.id}` }, title(imp))),
-    cell("Kind", imp.kind),
+    cell("Kind", label(imp.kind)),
     cell("Status", badge(imp.state || imp.status)),
     cell("Rows", rowsText(imp.progress || {}), "num"),
     cell("Created", number(imp.created), "num"),
@@ -254,7 +254,7 @@ async function loadKinds(select, chosen) {
   try {
     const { kinds } = await api("GET", "/v1/kinds");
     select.replaceChildren(h("option", { value: "" }, "All kinds"),
-      kinds.map((k) => h("option", { value: k.name, selected: k.name === chosen }, label(k.name))));
+      ...kinds.map((k) => h("option", { value: k.name, selected: k.name === chosen }, label(k.name))));
   } catch {
     // the filter keeps "All kinds" and the kind in the address; the list says what went wrong
   }
