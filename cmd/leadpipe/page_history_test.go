@@ -165,13 +165,18 @@ func choose(b *browser, selector, value string) {
 }
 
 // historyIDs waits for the history at route to be shown and returns the imports it lists, in
-// order.
+// order. It marks the view it read, so that the next call waits for the view of its route: the
+// address changes a moment before the page shows what it names.
 func historyIDs(b *browser, route string) []int64 {
 	b.t.Helper()
 	waitJS(b, "the history at "+route, fmt.Sprintf(`location.hash === %q && document.querySelector("main h1")?.textContent === "Imports"
+		&& !document.querySelector("main h1").dataset.read
 		&& !document.querySelector("main .loading") && !!document.querySelector("#history, main .empty, main .error")`, route))
 	var ids []int64
-	eval(b, `[...document.querySelectorAll("#history tbody tr")].map((tr) => Number(tr.dataset.id))`, &ids)
+	eval(b, `(() => {
+		document.querySelector("main h1").dataset.read = "yes";
+		return [...document.querySelectorAll("#history tbody tr")].map((tr) => Number(tr.dataset.id));
+	})()`, &ids)
 	return ids
 }
 

@@ -41,7 +41,14 @@ const views = [
 
 // showWizard loads the wizard's module when it is first needed.
 async function showWizard(m, params) {
-  const wizard = await import("./wizard.js");
+  let wizard;
+  try {
+    wizard = await import("./wizard.js");
+  } catch {
+    m.replaceChildren(h("h1", {}, "New import"),
+      errorBox({ message: "The new-import wizard could not be loaded", detail: "reload the page; until then, import with the API or leadpipe import" }));
+    return null;
+  }
   return wizard.show(m, params);
 }
 
