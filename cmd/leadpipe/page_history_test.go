@@ -783,28 +783,38 @@ func TestPageOtherAccount(t *testing.T) {
 // no horizontal scrolling.
 func TestPagePhone(t *testing.T) {
 	d := startDaemon(t)
-	id := queueImport(t, d, "prospects", "a-rather-long-file-name-from-the-spring-trade-fair-2026.csv", prospectsFile("phone.example", 300))
+	id := queueImport(t, d, "prospects", "SpringTradeFair2026AttendeesFullExportFromTheBadgeScanners.csv", prospectsFile("phone.example", 300))
 	d.waitImport(id)
 	b := startBrowser(t, d)
 	b.phone()
 	b.signIn(d.token)
 	historyIDs(b, "#/imports")
-	if !b.fitsWidth() {
+	if !fitsScreen(b) {
 		t.Error("the history scrolls sideways on a phone")
 	}
 	b.shot("phone-history")
 	b.open(fmt.Sprintf("#/imports/%d", id))
 	waitJS(b, "the detail with its records", `document.querySelectorAll("#records tbody tr").length > 0`)
-	if !b.fitsWidth() {
+	if !fitsScreen(b) {
 		t.Error("the detail scrolls sideways on a phone")
 	}
 	b.shot("phone-detail")
 	b.run(chromedp.Click("#undo", chromedp.ByID))
 	waitJS(b, "the dry run's report", `!!document.getElementById("undo-report")`)
-	if !b.fitsWidth() {
+	if !fitsScreen(b) {
 		t.Error("the undo report scrolls sideways on a phone")
 	}
 	b.shot("phone-undo-report")
+}
+
+// fitsScreen reports whether the page needs no horizontal scrolling on the screen it is shown
+// on. (On an emulated phone, window.innerWidth grows with content wider than the screen, as a
+// phone zooms out to show it: the screen's width is the root element's clientWidth.)
+func fitsScreen(b *browser) bool {
+	b.t.Helper()
+	var fits bool
+	eval(b, `document.documentElement.scrollWidth <= document.documentElement.clientWidth`, &fits)
+	return fits
 }
 
 // TestPageKeyboard: with the keyboard alone, sign in, open an import from the history and undo
