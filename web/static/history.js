@@ -3,7 +3,7 @@
 // (#/imports/ID: live progress, counts by outcome, skip reason and warning, the files to
 // download, the records it touched, cancel, and undo after a dry run).
 import { api, query } from "./api.js";
-import { duration, errorBox, h, loading, number } from "./ui.js";
+import { duration, errorBox, h, label, loading, number } from "./ui.js";
 
 // STATUSES are an import's statuses (GET /v1/imports?status=), in lifecycle order.
 const STATUSES = ["queued", "running", "completed", "failed", "cancelled", "undone"];
@@ -18,12 +18,6 @@ export function show(main, params) {
 }
 
 // ---- shared ----
-
-// label turns an API key (invalid_email, kept_changed_since) into words.
-function label(key) {
-  const s = String(key).replace(/_/g, " ");
-  return s.charAt(0).toUpperCase() + s.slice(1);
-}
 
 const dateFormat = new Intl.DateTimeFormat(undefined, { dateStyle: "medium", timeStyle: "short" });
 

@@ -49,7 +49,13 @@ export function errorBox(err) {
     items.length ? h("ul", {}, items.map((i) => h("li", {}, i))) : null);
 }
 
-// loading is what a view shows while it waits for an answer, announced to a screen reader.
-export function loading(text) {
-  return h("p", { class: "loading", role: "status" }, text || "Loading…");
+// loading is what a view shows while it waits: "Loading…", announced as a status.
+export function loading(text = "Loading…") {
+  return h("p", { class: "loading", role: "status" }, text);
+}
+
+// label turns an API code into words for a person: "invalid_email" → "Invalid email".
+export function label(code) {
+  const s = String(code || "").replaceAll("_", " ");
+  return s.charAt(0).toUpperCase() + s.slice(1);
 }
