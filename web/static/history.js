@@ -303,7 +303,7 @@ function detailParts(first, ctl) {
   const progress = h("progress", { id: "progress", "aria-labelledby": "progress-label" });
   const progressText = h("p", { class: "progress-text", id: "progress-text" });
   const failure = h("div", {});
-  const cancel = h("button", { type: "button", id: "cancel", class: "button secondary" }, "Cancel import");
+  const cancel = h("button", { type: "button", id: "cancel", class: "button secondary" }, first.undo_of ? "Cancel the undo" : "Cancel import");
   const cancelOutcome = h("div", {});
   cancel.addEventListener("click", async () => {
     cancel.disabled = true;
