@@ -114,26 +114,11 @@ func commas(v any) string {
 	return s
 }
 
-// eval runs a JavaScript expression in the page and stores its value in out.
-func eval(b *browser, expr string, out any) {
-	b.t.Helper()
-	b.run(chromedp.Evaluate(expr, out))
-}
-
-// waitJS waits until a JavaScript expression is true in the page; what says what it shows then.
-func waitJS(b *browser, what, expr string) {
-	b.t.Helper()
-	if err := b.try(chromedp.Poll(expr, nil, chromedp.WithPollingInterval(20*time.Millisecond))); err != nil {
-		b.shot("failed")
-		b.t.Fatalf("the page never showed %s (%s): %v", what, expr, err)
-	}
-}
-
 // textOf is the text of the element a CSS selector names ("" when there is none).
 func textOf(b *browser, selector string) string {
 	b.t.Helper()
 	var s string
-	eval(b, fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || ""`, selector), &s)
+	b.eval(fmt.Sprintf(`(document.querySelector(%q) || {}).textContent || ""`, selector), &s)
 	return strings.TrimSpace(s)
 }
 
@@ -142,7 +127,7 @@ func textOf(b *browser, selector string) string {
 func countsOf(b *browser, table, attr string) map[string]string {
 	b.t.Helper()
 	m := map[string]string{}
-	eval(b, fmt.Sprintf(`Object.fromEntries([...document.querySelectorAll(%q)].map((tr) => [tr.getAttribute(%q), tr.querySelector("td").textContent]))`,
+	b.eval(fmt.Sprintf(`Object.fromEntries([...document.querySelectorAll(%q)].map((tr) => [tr.getAttribute(%q), tr.querySelector("td").textContent]))`,
 		table+" tr["+attr+"]", attr), &m)
 	return m
 }
@@ -151,9 +136,9 @@ func countsOf(b *browser, table, attr string) map[string]string {
 // firing its change.
 func choose(b *browser, selector, value string) {
 	b.t.Helper()
-	waitJS(b, fmt.Sprintf("%s offering %q", selector, value), fmt.Sprintf(`((el, v) => el.tagName !== "SELECT" || [...el.options].some((o) => o.value === v))(document.querySelector(%q), %q)`, selector, value))
+	b.waitJS(fmt.Sprintf("%s offering %q", selector, value), fmt.Sprintf(`((el, v) => el.tagName !== "SELECT" || [...el.options].some((o) => o.value === v))(document.querySelector(%q), %q)`, selector, value))
 	var ok bool
-	eval(b, fmt.Sprintf(`((el, v) => {
+	b.eval(fmt.Sprintf(`((el, v) => {
 		if (el.type === "checkbox") el.checked = v === "on"; else el.value = v;
 		el.dispatchEvent(new Event("change", { bubbles: true }));
 		return el.type === "checkbox" || el.value === v;
@@ -169,11 +154,11 @@ func choose(b *browser, selector, value string) {
 // address changes a moment before the page shows what it names.
 func historyIDs(b *browser, route string) []int64 {
 	b.t.Helper()
-	waitJS(b, "the history at "+route, fmt.Sprintf(`location.hash === %q && document.querySelector("main h1")?.textContent === "Imports"
+	b.waitJS("the history at "+route, fmt.Sprintf(`location.hash === %q && document.querySelector("main h1")?.textContent === "Imports"
 		&& !document.querySelector("main h1").dataset.read
 		&& !document.querySelector("main .loading") && !!document.querySelector("#history, main .empty, main .error")`, route))
 	var ids []int64
-	eval(b, `(() => {
+	b.eval(`(() => {
 		document.querySelector("main h1").dataset.read = "yes";
 		return [...document.querySelectorAll("#history tbody tr")].map((tr) => Number(tr.dataset.id));
 	})()`, &ids)
@@ -207,19 +192,19 @@ func TestPageSignIn(t *testing.T) {
 	b := startBrowser(t, d)
 	acct := accountID(t, storetest.Pool(t), d.account)
 	b.open("#/imports")
-	waitJS(b, "the sign-in form", `location.hash === "#/sign-in" && !!document.getElementById("token")`)
+	b.waitJS("the sign-in form", `location.hash === "#/sign-in" && !!document.getElementById("token")`)
 	if label := textOf(b, `label[for="token"]`); label != "API token" {
 		t.Errorf("the token field's label reads %q, want API token", label)
 	}
 	var headerHidden bool
-	eval(b, `document.getElementById("top").hidden`, &headerHidden)
+	b.eval(`document.getElementById("top").hidden`, &headerHidden)
 	if !headerHidden {
 		t.Error("the header (account, sign-out) is shown before signing in")
 	}
 	b.shot("sign-in")
 
 	b.run(chromedp.SendKeys("#token", "lp_not-a-token", chromedp.ByID), chromedp.Click("#sign-in", chromedp.ByID))
-	waitJS(b, "the refusal", `!!document.querySelector(".sign-in [role=alert]")`)
+	b.waitJS("the refusal", `!!document.querySelector(".sign-in [role=alert]")`)
 	refusal := textOf(b, ".sign-in [role=alert]")
 	if !strings.Contains(refusal, "invalid token") || !strings.Contains(refusal, "leadpipe token create --account NAME") {
 		t.Errorf("a wrong token is refused with %q, want invalid token and how to make one", refusal)
@@ -228,12 +213,12 @@ func TestPageSignIn(t *testing.T) {
 
 	b.run(chromedp.Evaluate(`document.getElementById("token").value = ""`, nil), chromedp.SendKeys("#token", d.token, chromedp.ByID),
 		chromedp.Click("#sign-in", chromedp.ByID))
-	waitJS(b, "the history, signed in", `location.hash === "#/imports" && !!document.getElementById("sign-out")`)
+	b.waitJS("the history, signed in", `location.hash === "#/imports" && !!document.getElementById("sign-out")`)
 	if name := textOf(b, ".account-name"); name != "Signed in as "+d.account {
 		t.Errorf("the header says %q, want Signed in as %s", name, d.account)
 	}
 	var kept bool
-	eval(b, fmt.Sprintf(`localStorage.length + sessionStorage.length > 0 || document.cookie !== "" || document.documentElement.outerHTML.includes(%q)`, d.token), &kept)
+	b.eval(fmt.Sprintf(`localStorage.length + sessionStorage.length > 0 || document.cookie !== "" || document.documentElement.outerHTML.includes(%q)`, d.token), &kept)
 	if kept {
 		t.Error("the page keeps the token or the session where scripts can read it")
 	}
@@ -244,16 +229,16 @@ func TestPageSignIn(t *testing.T) {
 		t.Fatal(err)
 	}
 	b.open("#/imports?status=completed")
-	waitJS(b, "the sign-in form saying why", `location.hash === "#/sign-in" && !!document.getElementById("token")`)
+	b.waitJS("the sign-in form saying why", `location.hash === "#/sign-in" && !!document.getElementById("token")`)
 	if note := textOf(b, "main .note"); note != "Your session has ended: sign in again to go on." {
 		t.Errorf("after the session ended the sign-in form says %q", note)
 	}
 	b.shot("session-ended")
 	b.run(chromedp.SendKeys("#token", d.token, chromedp.ByID), chromedp.Click("#sign-in", chromedp.ByID))
-	waitJS(b, "the history it was on", `location.hash === "#/imports?status=completed" && !!document.getElementById("sign-out")`)
+	b.waitJS("the history it was on", `location.hash === "#/imports?status=completed" && !!document.getElementById("sign-out")`)
 
 	b.run(chromedp.Click("#sign-out", chromedp.ByID))
-	waitJS(b, "the sign-in form after signing out", `location.hash === "#/sign-in" && !!document.getElementById("token")`)
+	b.waitJS("the sign-in form after signing out", `location.hash === "#/sign-in" && !!document.getElementById("token")`)
 	if note := textOf(b, "main .note"); note != "You have signed out." {
 		t.Errorf("after signing out the sign-in form says %q", note)
 	}
@@ -265,7 +250,7 @@ func TestPageSignIn(t *testing.T) {
 		t.Errorf("%d sessions left after signing out, want 0", sessions)
 	}
 	b.run(chromedp.Reload())
-	waitJS(b, "the sign-in form after a reload", `location.hash === "#/sign-in" && !!document.getElementById("token")`)
+	b.waitJS("the sign-in form after a reload", `location.hash === "#/sign-in" && !!document.getElementById("token")`)
 	b.shot("signed-out")
 }
 
@@ -295,22 +280,22 @@ func TestPageImportProgress(t *testing.T) {
 
 	b := startBrowser(t, d)
 	b.signIn(d.token)
-	waitJS(b, "both imports running in the history", fmt.Sprintf(`document.querySelector('#history tr[data-id="%d"]')?.dataset.status === "running"
+	b.waitJS("both imports running in the history", fmt.Sprintf(`document.querySelector('#history tr[data-id="%d"]')?.dataset.status === "running"
 		&& document.querySelector('#history tr[data-id="%d"]')?.dataset.status === "running"`, id, wrong))
 	b.shot("history-running")
 
 	// Cancel the wrong list from its detail.
 	b.run(chromedp.Click(fmt.Sprintf(`#history a[href="#/imports/%d"]`, wrong), chromedp.ByQuery))
-	waitJS(b, "its cancel button", `!!document.getElementById("cancel") && !document.getElementById("cancel").hidden`)
+	b.waitJS("its cancel button", `!!document.getElementById("cancel") && !document.getElementById("cancel").hidden`)
 	b.run(chromedp.Click("#cancel", chromedp.ByID))
-	waitJS(b, "it cancelled", `document.querySelector(".status-line .badge")?.textContent === "cancelled" && document.getElementById("cancel").hidden`)
+	b.waitJS("it cancelled", `document.querySelector(".status-line .badge")?.textContent === "cancelled" && document.getElementById("cancel").hidden`)
 	b.shot("cancelled")
 
 	// The big import's detail: running, its bar at 0 of 20,000.
 	b.run(chromedp.Click(`#top nav a[href="#/imports"]`, chromedp.ByQuery))
 	historyIDs(b, "#/imports")
 	b.run(chromedp.Click(fmt.Sprintf(`#history a[href="#/imports/%d"]`, id), chromedp.ByQuery))
-	waitJS(b, "the bar at 0 of 20,000", `document.getElementById("progress")?.getAttribute("max") === "20000"
+	b.waitJS("the bar at 0 of 20,000", `document.getElementById("progress")?.getAttribute("max") === "20000"
 		&& document.getElementById("progress").getAttribute("value") === "0"`)
 	if h1, badge, text := textOf(b, "main h1"), textOf(b, ".status-line .badge"), textOf(b, "#progress-text"); h1 != "spring-fair.csv" || badge != "running" || text != "0 of 20,000 rows" {
 		t.Errorf("the detail shows %q, %q, %q; want spring-fair.csv, running, 0 of 20,000 rows", h1, badge, text)
@@ -320,13 +305,13 @@ func TestPageImportProgress(t *testing.T) {
 	b.run(chromedp.Click(`#top nav a[href="#/imports"]`, chromedp.ByQuery))
 	historyIDs(b, "#/imports")
 	b.run(chromedp.Evaluate("history.back()", nil))
-	waitJS(b, "the same import still running", fmt.Sprintf(`location.hash === "#/imports/%d" && document.querySelector(".status-line .badge")?.textContent === "running"
+	b.waitJS("the same import still running", fmt.Sprintf(`location.hash === "#/imports/%d" && document.querySelector(".status-line .badge")?.textContent === "running"
 		&& document.getElementById("progress")?.getAttribute("max") === "20000"`, id))
 	b.shot("detail-again")
 
 	// Every value the page gives the bar from now on, in the same page (no reload).
 	var watching bool
-	eval(b, `(() => {
+	b.eval(`(() => {
 		window.samePage = true;
 		window.barValues = [];
 		const bar = document.getElementById("progress");
@@ -340,7 +325,7 @@ func TestPageImportProgress(t *testing.T) {
 	// show. (Should it finish first, the bar has no step to show, only its end.)
 	midway := holdMidway(t, d, id, rows)
 	if midway != nil {
-		waitJS(b, "the bar part-way", `(() => { const v = Number(document.getElementById("progress").getAttribute("value")); return v > 0 && v < 20000; })()`)
+		b.waitJS("the bar part-way", `(() => { const v = Number(document.getElementById("progress").getAttribute("value")); return v > 0 && v < 20000; })()`)
 		b.shot("detail-running")
 		if text := textOf(b, "#progress-text"); !regexp.MustCompile(`^[1-9][0-9,]* of 20,000 rows · [1-9][0-9,]* rows/s · ([0-9]+ min )?[0-9]+ s left$`).MatchString(text) {
 			t.Errorf("part-way the progress reads %q", text)
@@ -359,7 +344,7 @@ func TestPageImportProgress(t *testing.T) {
 			Value  int    `json:"value"`
 			Status string `json:"status"`
 		}
-		eval(b, `({ value: Number(document.getElementById("progress").getAttribute("value")), status: document.querySelector(".status-line .badge").textContent })`, &bar)
+		b.eval(`({ value: Number(document.getElementById("progress").getAttribute("value")), status: document.querySelector(".status-line .badge").textContent })`, &bar)
 		done = bar.Status == "completed"
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -367,7 +352,7 @@ func TestPageImportProgress(t *testing.T) {
 		SamePage bool  `json:"samePage"`
 		Values   []int `json:"values"`
 	}
-	eval(b, `({ samePage: window.samePage === true, values: window.barValues })`, &seen)
+	b.eval(`({ samePage: window.samePage === true, values: window.barValues })`, &seen)
 	if !seen.SamePage {
 		t.Error("the page was reloaded while the import ran")
 	}
@@ -422,9 +407,9 @@ func TestPageImportProgress(t *testing.T) {
 	}
 
 	// The records it touched: the API's first page, with their values.
-	waitJS(b, "the records", `document.querySelectorAll("#records tbody tr").length > 0`)
+	b.waitJS("the records", `document.querySelectorAll("#records tbody tr").length > 0`)
 	var pageEmails []string
-	eval(b, `(() => {
+	b.eval(`(() => {
 		const col = [...document.querySelectorAll("#records thead th")].findIndex((th) => th.textContent === "Email");
 		return [...document.querySelectorAll("#records tbody tr")].map((tr) => tr.children[col].textContent);
 	})()`, &pageEmails)
@@ -572,7 +557,7 @@ func TestPageHistoryFilters(t *testing.T) {
 		t.Errorf("back to status=undone: the history lists %v", ids)
 	}
 	var controls []string
-	eval(b, `[document.getElementById("filter-kind").value, document.getElementById("filter-status").value]`, &controls)
+	b.eval(`[document.getElementById("filter-kind").value, document.getElementById("filter-status").value]`, &controls)
 	if !slices.Equal(controls, []string{"", "undone"}) {
 		t.Errorf("back to status=undone, the filters read %v", controls)
 	}
@@ -595,7 +580,7 @@ func TestPageHistoryFilters(t *testing.T) {
 
 	// Dates: whole days of the browser's time zone, both ends included.
 	var days struct{ Yesterday, Today, Tomorrow string }
-	eval(b, `(() => { const d = (n) => { const x = new Date(); x.setDate(x.getDate() + n); return x.toLocaleDateString("en-CA"); };
+	b.eval(`(() => { const d = (n) => { const x = new Date(); x.setDate(x.getDate() + n); return x.toLocaleDateString("en-CA"); };
 		return { Yesterday: d(-1), Today: d(0), Tomorrow: d(1) }; })()`, &days)
 	b.open("#/imports")
 	historyIDs(b, "#/imports")
@@ -633,14 +618,14 @@ func TestPageHistoryFilters(t *testing.T) {
 		t.Errorf("the history's first page lists %v, want 25 imports from %d to %d", ids, more[23], webinar)
 	}
 	b.run(chromedp.Click(`//button[text()="Older imports"]`, chromedp.BySearch))
-	waitJS(b, "the older imports", `document.querySelectorAll("#history tbody tr").length === 27`)
+	b.waitJS("the older imports", `document.querySelectorAll("#history tbody tr").length === 27`)
 	var focused string
-	eval(b, `document.activeElement.getAttribute("href")`, &focused)
+	b.eval(`document.activeElement.getAttribute("href")`, &focused)
 	if focused != fmt.Sprintf("#/imports/%d", fair) {
 		t.Errorf("after loading older imports the focus is on %q, want the first of them (#/imports/%d)", focused, fair)
 	}
 	var older bool
-	eval(b, `[...document.querySelectorAll("button")].some((el) => el.textContent === "Older imports")`, &older)
+	b.eval(`[...document.querySelectorAll("button")].some((el) => el.textContent === "Older imports")`, &older)
 	if older {
 		t.Error("the last page still offers older imports")
 	}
@@ -681,9 +666,9 @@ func TestPageUndo(t *testing.T) {
 	b := startBrowser(t, d)
 	b.signIn(d.token)
 	b.open(fmt.Sprintf("#/imports/%d", id))
-	waitJS(b, "the undo button", `!!document.getElementById("undo")`)
+	b.waitJS("the undo button", `!!document.getElementById("undo")`)
 	b.run(chromedp.Click("#undo", chromedp.ByID))
-	waitJS(b, "the dry run's report", `!!document.getElementById("undo-report")`)
+	b.waitJS("the dry run's report", `!!document.getElementById("undo-report")`)
 	want := map[string]string{}
 	for _, k := range []string{"deleted", "restored", "kept_changed_since", "fields_kept", "unchanged"} {
 		want[k] = commas(dry[k])
@@ -701,19 +686,19 @@ func TestPageUndo(t *testing.T) {
 		}
 	}
 	var kept []string
-	eval(b, `[...document.querySelectorAll("#undo-kept tbody td")].map((td) => td.textContent)`, &kept)
+	b.eval(`[...document.querySelectorAll("#undo-kept tbody td")].map((td) => td.textContent)`, &kept)
 	if keptRow != 8 || len(kept) != 4 || kept[0] != "8" || kept[2] != "the whole record" {
 		t.Errorf("the report's kept rows read %q; the API keeps row %v, want row 8 (person00007) kept whole", kept, keptRow)
 	}
 	var onReport bool
-	eval(b, `document.activeElement === document.querySelector("#undo-report h3")`, &onReport)
+	b.eval(`document.activeElement === document.querySelector("#undo-report h3")`, &onReport)
 	if !onReport {
 		t.Error("the focus did not move to the report")
 	}
 	b.shot("undo-report")
 
 	b.run(chromedp.Click("#undo-confirm", chromedp.ByID))
-	waitJS(b, "the import undone", `document.querySelector(".status-line .badge")?.textContent === "undone"`)
+	b.waitJS("the import undone", `document.querySelector(".status-line .badge")?.textContent === "undone"`)
 	imp := apiJSON(t, d, "GET", fmt.Sprintf("/v1/imports/%d", id), http.StatusOK)
 	if said := textOf(b, "#h-undo + div p"); said != fmt.Sprintf("This import was undone by undo %v on %s.", imp["undone_by"], textOf(b, "#h-undo + div time")) {
 		t.Errorf("the undo section says %q (undone_by %v)", said, imp["undone_by"])
@@ -737,12 +722,12 @@ func TestPageUndo(t *testing.T) {
 	other := queueImport(t, d, "prospects", "second.csv", prospectsFile("second.example", 50))
 	d.waitImport(other)
 	b.open(fmt.Sprintf("#/imports/%d", other))
-	waitJS(b, "the undo button", `!!document.getElementById("undo")`)
+	b.waitJS("the undo button", `!!document.getElementById("undo")`)
 	b.run(chromedp.Click("#undo", chromedp.ByID))
-	waitJS(b, "the dry run's report", `!!document.getElementById("undo-confirm")`)
+	b.waitJS("the dry run's report", `!!document.getElementById("undo-confirm")`)
 	apiJSON(t, d, "POST", fmt.Sprintf("/v1/imports/%d/undo", other), http.StatusAccepted)
 	b.run(chromedp.Click("#undo-confirm", chromedp.ByID))
-	waitJS(b, "the refusal", `!!document.querySelector("#undo-report [role=alert]")`)
+	b.waitJS("the refusal", `!!document.querySelector("#undo-report [role=alert]")`)
 	if msg := textOf(b, "#undo-report [role=alert]"); !strings.Contains(msg, "the import cannot be undone now") || !strings.Contains(msg, fmt.Sprintf("import %d", other)) {
 		t.Errorf("the refused undo says %q", msg)
 	}
@@ -766,7 +751,7 @@ func TestPageOtherAccount(t *testing.T) {
 	}
 	b.shot("other-history")
 	b.open(fmt.Sprintf("#/imports/%d", id))
-	waitJS(b, "not found", `document.querySelector("main h1")?.textContent === "Import not found"`)
+	b.waitJS("not found", `document.querySelector("main h1")?.textContent === "Import not found"`)
 	if msg := textOf(b, "main [role=alert]"); !strings.Contains(msg, fmt.Sprintf("Import %d: not found", id)) {
 		t.Errorf("another account's detail says %q", msg)
 	}
@@ -789,32 +774,22 @@ func TestPagePhone(t *testing.T) {
 	b.phone()
 	b.signIn(d.token)
 	historyIDs(b, "#/imports")
-	if !fitsScreen(b) {
+	if !b.fitsWidth() {
 		t.Error("the history scrolls sideways on a phone")
 	}
 	b.shot("phone-history")
 	b.open(fmt.Sprintf("#/imports/%d", id))
-	waitJS(b, "the detail with its records", `document.querySelectorAll("#records tbody tr").length > 0`)
-	if !fitsScreen(b) {
+	b.waitJS("the detail with its records", `document.querySelectorAll("#records tbody tr").length > 0`)
+	if !b.fitsWidth() {
 		t.Error("the detail scrolls sideways on a phone")
 	}
 	b.shot("phone-detail")
 	b.run(chromedp.Click("#undo", chromedp.ByID))
-	waitJS(b, "the dry run's report", `!!document.getElementById("undo-report")`)
-	if !fitsScreen(b) {
+	b.waitJS("the dry run's report", `!!document.getElementById("undo-report")`)
+	if !b.fitsWidth() {
 		t.Error("the undo report scrolls sideways on a phone")
 	}
 	b.shot("phone-undo-report")
-}
-
-// fitsScreen reports whether the page needs no horizontal scrolling on the screen it is shown
-// on. (On an emulated phone, window.innerWidth grows with content wider than the screen, as a
-// phone zooms out to show it: the screen's width is the root element's clientWidth.)
-func fitsScreen(b *browser) bool {
-	b.t.Helper()
-	var fits bool
-	eval(b, `document.documentElement.scrollWidth <= document.documentElement.clientWidth`, &fits)
-	return fits
 }
 
 // TestPageKeyboard: with the keyboard alone, sign in, open an import from the history and undo
@@ -825,34 +800,34 @@ func TestPageKeyboard(t *testing.T) {
 	d.waitImport(id)
 	b := startBrowser(t, d)
 	b.open("#/sign-in")
-	waitJS(b, "the sign-in form", `!!document.getElementById("token")`)
+	b.waitJS("the sign-in form", `!!document.getElementById("token")`)
 
 	tabTo(b, `document.activeElement.id === "token"`)
 	b.run(chromedp.KeyEvent(d.token), chromedp.KeyEvent(kb.Enter))
-	waitJS(b, "the history, its heading focused", `document.activeElement === document.querySelector("main h1") && document.activeElement.textContent === "Imports"`)
+	b.waitJS("the history, its heading focused", `document.activeElement === document.querySelector("main h1") && document.activeElement.textContent === "Imports"`)
 	historyIDs(b, "#/imports")
 	checkStructure(b)
 	b.shot("keys-history")
 
 	tabTo(b, fmt.Sprintf(`document.activeElement.getAttribute("href") === "#/imports/%d"`, id))
 	b.run(chromedp.KeyEvent(kb.Enter))
-	waitJS(b, "the detail, its heading focused", `document.activeElement === document.querySelector("main h1") && document.activeElement.textContent === "spring-fair.csv"`)
-	waitJS(b, "the detail's records", `document.querySelectorAll("#records tbody tr").length > 0`)
+	b.waitJS("the detail, its heading focused", `document.activeElement === document.querySelector("main h1") && document.activeElement.textContent === "spring-fair.csv"`)
+	b.waitJS("the detail's records", `document.querySelectorAll("#records tbody tr").length > 0`)
 	checkStructure(b)
 	b.shot("keys-detail")
 
 	tabTo(b, `document.activeElement.id === "undo"`)
 	var outline string
-	eval(b, `getComputedStyle(document.activeElement).outlineStyle + " " + getComputedStyle(document.activeElement).outlineWidth`, &outline)
+	b.eval(`getComputedStyle(document.activeElement).outlineStyle + " " + getComputedStyle(document.activeElement).outlineWidth`, &outline)
 	if outline != "solid 3px" {
 		t.Errorf("the focused undo button's outline is %q, want solid 3px", outline)
 	}
 	b.run(chromedp.KeyEvent(kb.Enter))
-	waitJS(b, "the report, focused", `document.activeElement === document.querySelector("#undo-report h3")`)
+	b.waitJS("the report, focused", `document.activeElement === document.querySelector("#undo-report h3")`)
 	tabTo(b, `document.activeElement.id === "undo-confirm"`)
 	b.shot("keys-undo-report")
 	b.run(chromedp.KeyEvent(kb.Enter))
-	waitJS(b, "the import undone", `document.querySelector(".status-line .badge")?.textContent === "undone"`)
+	b.waitJS("the import undone", `document.querySelector(".status-line .badge")?.textContent === "undone"`)
 	b.shot("keys-undone")
 }
 
@@ -861,7 +836,7 @@ func tabTo(b *browser, focused string) {
 	b.t.Helper()
 	for range 40 {
 		var ok bool
-		eval(b, focused, &ok)
+		b.eval(focused, &ok)
 		if ok {
 			return
 		}
@@ -876,7 +851,7 @@ func tabTo(b *browser, focused string) {
 func checkStructure(b *browser) {
 	b.t.Helper()
 	var problems []string
-	eval(b, `(() => {
+	b.eval(`(() => {
 		const p = [];
 		if (document.querySelectorAll("main").length !== 1) p.push("not one main landmark");
 		if (!document.querySelector("header nav[aria-label]")) p.push("no named navigation in the header");

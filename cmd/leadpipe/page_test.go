@@ -185,12 +185,29 @@ func (b *browser) desktop() {
 	b.run(chromedp.EmulateViewport(1280, 800))
 }
 
-// fitsWidth reports whether the page needs no horizontal scrolling at the viewport's width.
+// fitsWidth reports whether the page needs no horizontal scrolling at the viewport's width:
+// its content is no wider than the document's visible width (clientWidth; on an emulated phone
+// innerWidth grows with the content, so it cannot tell).
 func (b *browser) fitsWidth() bool {
 	b.t.Helper()
 	var fits bool
-	b.run(chromedp.Evaluate(`document.documentElement.scrollWidth <= window.innerWidth`, &fits))
+	b.run(chromedp.Evaluate(`document.documentElement.scrollWidth <= document.documentElement.clientWidth`, &fits))
 	return fits
+}
+
+// eval runs a JavaScript expression in the page and stores its value in out.
+func (b *browser) eval(expr string, out any) {
+	b.t.Helper()
+	b.run(chromedp.Evaluate(expr, out))
+}
+
+// waitJS waits until a JavaScript expression is true in the page; what says what it shows then.
+func (b *browser) waitJS(what, expr string) {
+	b.t.Helper()
+	if err := b.try(chromedp.Poll(expr, nil, chromedp.WithPollingInterval(20*time.Millisecond))); err != nil {
+		b.shot("failed")
+		b.t.Fatalf("the page never showed %s (%s): %v", what, expr, err)
+	}
 }
 
 // TestPageShell checks that `leadpipe serve` serves the page and that the browser runs it
