@@ -4,7 +4,7 @@
 // and is posted again to POST /v1/previews whenever what the wizard shows depends on a choice.
 
 import { api, request, query } from "./api.js";
-import { h, number, errorBox, loading, words } from "./ui.js";
+import { h, number, errorBox, loading, label } from "./ui.js";
 
 const STEPS = ["Kind", "File", "Map fields", "Preview", "Options", "Import"];
 const KIND = 0, FILE = 1, MAP = 2, PREVIEW = 3, OPTIONS = 4, IMPORT = 5;
@@ -31,7 +31,7 @@ export function show(main, params) {
   const w = {
     main, alive: true, step: KIND, busy: false,
     kinds: [], kind: param(params, "kind"), users: null, saved: null,
-    file: null, sheet: "", preview: null, previewKey: "", previewError: null,
+    file: null, sheet: "", sheets: [], preview: null, previewKey: "", previewFailed: false,
     mapping: {}, savedColumns: new Set(), savedName: "", suggested: "", savedTouched: false,
     opts: freshOptions(), dry: null, stopDryRun: null,
   };
@@ -106,23 +106,23 @@ function render(w, focusHeading = true) {
   const body = [renderKind, renderFile, renderMap, renderPreview, renderOptions, renderImport][w.step](w);
   w.statusEl = h("div", { class: "wizard-status" });
   w.nav = renderNav(w);
-  w.main.replaceChildren(h("section", { class: "wizard", "aria-labelledby": "wizard-step" },
+  w.main.replaceChildren(h("div", { class: "wizard" },
     h("h1", {}, "New import"),
     h("nav", { "aria-label": "Steps of the new import" },
       h("ol", { class: "wizard-steps" }, STEPS.map((s, i) => h("li", {
-        class: i < w.step ? "done" : i === w.step ? "current" : "",
+        class: i < w.step ? "done" : i === w.step ? "current" : null,
         "aria-current": i === w.step ? "step" : null,
       }, s)))),
-    heading, body, w.statusEl, w.nav));
+    h("section", { class: "card", "aria-labelledby": "wizard-step" }, heading, body, w.statusEl, w.nav)));
   if (focusHeading) heading.focus();
 }
 
 function renderNav(w) {
-  const back = w.step > KIND ? h("button", { type: "button", id: "back", onclick: () => go(w, w.step - 1) }, "Back") : null;
+  const back = w.step > KIND ? h("button", { type: "button", id: "back", class: "button secondary", onclick: () => go(w, w.step - 1) }, "Back") : null;
   const forward = w.step < IMPORT
-    ? h("button", { type: "button", id: "next", class: "primary", onclick: () => next(w) }, "Next")
-    : h("button", { type: "button", id: "start-import", class: "primary", onclick: () => startImport(w) }, "Start import");
-  return h("div", { class: "wizard-nav" }, back, forward);
+    ? h("button", { type: "button", id: "next", class: "button primary", onclick: () => next(w) }, "Next")
+    : h("button", { type: "button", id: "start-import", class: "button primary", onclick: () => startImport(w) }, "Start import");
+  return h("div", { class: "actions wizard-nav" }, back, forward);
 }
 
 // status shows one node (a loading line, an error, a message) under the step, or nothing.
@@ -245,17 +245,24 @@ function renderFile(w) {
       h("a", { href: `/v1/templates/${kind}.xlsx`, download: `${w.kind}-template.xlsx` }, "XLSX template")));
 }
 
-// fileSummary says which file is chosen, what the preview found in it, and offers its sheets.
+// fileSummary says which file is chosen, what the preview found in it, and offers the sheets
+// of a workbook. A workbook whose first sheet cannot be previewed (it maps no column) lists no
+// sheets: the sheet is then named in a text field.
 function fileSummary(w) {
-  if (!w.file) return null;
-  const p = w.preview;
+  if (!w.file) return [];
+  const p = w.previewKey === previewKey(w) ? w.preview : null;
   const parts = [h("p", {}, h("strong", {}, w.file.name), ` (${number(w.file.size)} bytes)`,
     p ? `: ${number(p.total_rows)} data rows, ${number(p.mapping.length)} columns` : "")];
-  if (p && p.sheets && p.sheets.length) {
+  if (w.sheets.length) {
     const select = h("select", { id: "sheet", onchange: (e) => chooseSheet(w, e.target.value) },
-      p.sheets.map((s) => h("option", { value: s.name, selected: s.name === p.sheet },
-        s.visibility === "visible" ? s.name : `${s.name} (${words(s.visibility)})`)));
+      w.sheets.map((s) => h("option", { value: s.name, selected: s.name === w.sheet },
+        s.visibility === "visible" ? s.name : `${s.name} (${label(s.visibility).toLowerCase()})`)));
     parts.push(h("div", { class: "field" }, h("label", { for: "sheet" }, "Sheet"), select));
+  } else if (!p && w.previewFailed && /\.(xlsx|xlsm|xls|ods)$/i.test(w.file.name)) {
+    parts.push(h("div", { class: "field" }, h("label", { for: "sheet" }, "Sheet"),
+      h("input", { id: "sheet", type: "text", value: w.sheet, "aria-describedby": "sheet-hint",
+        onchange: (e) => chooseSheet(w, e.target.value.trim()) }),
+      h("p", { id: "sheet-hint", class: "hint" }, "If the list is on another sheet of the workbook, name that sheet.")));
   }
   return parts;
 }
@@ -263,6 +270,7 @@ function fileSummary(w) {
 function chooseFile(w, file) {
   w.file = file;
   w.sheet = "";
+  w.sheets = [];
   w.preview = null;
   resetChoices(w);
   refreshFile(w);
@@ -276,12 +284,15 @@ function chooseSheet(w, sheet) {
 
 // refreshFile previews the file (or its new sheet) and shows what it holds.
 async function refreshFile(w) {
-  await busy(w, async () => {
+  w.previewFailed = !(await busy(w, async () => {
     await loadPreview(w);
     await loadSaved(w);
-  }, `Reading ${w.file.name}…`);
+  }, `Reading ${w.file.name}…`));
   const box = w.main.querySelector("#file-chosen");
-  if (box) box.replaceChildren(...[fileSummary(w)].flat().filter(Boolean));
+  if (!box) return;
+  const refocus = document.activeElement && document.activeElement.id === "sheet";
+  box.replaceChildren(...fileSummary(w));
+  if (refocus && box.querySelector("#sheet")) box.querySelector("#sheet").focus();
 }
 
 // ---- the API calls ----
@@ -303,10 +314,11 @@ function previewKey(w) {
 async function loadPreview(w) {
   const key = previewKey(w);
   const p = await api("POST", "/v1/previews", upload(w));
-  if (!w.alive) return;
+  if (!w.alive || previewKey(w) !== key) return; // another file or sheet was chosen meanwhile
   w.preview = p;
-  w.previewKey = key;
-  if (p.sheet && !w.sheet) w.sheet = p.sheet;
+  if (p.sheets) w.sheets = p.sheets;
+  if (p.sheet) w.sheet = p.sheet; // the sheet read: the first visible one unless one was chosen
+  w.previewKey = previewKey(w);
 }
 
 // loadSaved fetches the kind's saved mappings and, unless one was picked already, applies the
@@ -485,8 +497,8 @@ function renderPreview(w) {
     overLimit(w),
     h("p", {}, `The first ${number(p.rows.length)} of ${number(p.total_rows)} data rows after the value rules, and what importing them would do.`),
     h("p", { class: "outcomes" }, "Would be: ", outcomeLine(p.rows), "."),
-    h("div", { class: "table-scroll", role: "region", "aria-label": "Preview rows", tabindex: "0" },
-      h("table", { class: "preview-rows" },
+    h("div", { class: "table-wrap", role: "region", "aria-label": "Preview rows", tabindex: "0" },
+      h("table", { id: "preview-rows", class: "data preview-rows" },
         h("thead", {}, h("tr", {}, ["Row", "Outcome", "Values", "Warnings"].map((t) => h("th", { scope: "col" }, t)))),
         h("tbody", {}, p.rows.map((r) => previewRow(w, r))))));
 }
@@ -495,12 +507,12 @@ function previewRow(w, r) {
   const values = Object.entries(r.values || {});
   return h("tr", { class: `outcome-${r.outcome}` },
     h("td", {}, String(r.row_number)),
-    h("td", {}, h("span", { class: `badge ${r.outcome}` }, r.outcome),
-      r.reason ? h("span", { class: "reason" }, ` ${words(r.reason)}${r.detail ? `: ${r.detail}` : ""}`) : null),
+    h("td", {}, h("span", { class: `badge outcome-${r.outcome}` }, r.outcome),
+      r.reason ? h("p", { class: "reason" }, `${label(r.reason)}${r.detail ? `: ${r.detail}` : ""}`) : null),
     h("td", {}, values.length ? h("dl", { class: "values" },
       values.map(([k, v]) => [h("dt", {}, fieldLabel(w, k)), h("dd", {}, v)])) : "—"),
     h("td", {}, (r.warnings || []).length ? h("ul", { class: "warnings" },
-      r.warnings.map((x) => h("li", {}, `${fieldLabel(w, x.field)}: ${words(x.kind)}${x.value ? ` (“${x.value}”)` : ""}`))) : "—"));
+      r.warnings.map((x) => h("li", {}, `${fieldLabel(w, x.field)}: ${label(x.kind).toLowerCase()}${x.value ? ` (“${x.value}”)` : ""}`))) : "—"));
 }
 
 // outcomeLine counts rows by outcome: "3 created, 1 skipped".
@@ -525,14 +537,14 @@ function overLimit(w) {
 function renderOptions(w) {
   const x = w.opts;
   const fields = kindOf(w).fields;
-  const text = (name, label, hint) => offers(w, name) ? h("div", { class: "field" },
-    h("label", { for: `opt-${name}` }, label),
+  const text = (name, title, hint) => offers(w, name) ? h("div", { class: "field" },
+    h("label", { for: `opt-${name}` }, title),
     h("input", { id: `opt-${name}`, type: "text", value: x[name], maxlength: "200", "aria-describedby": hint ? `opt-${name}-hint` : null,
       oninput: (e) => { x[name] = e.target.value; } }),
     hint ? h("p", { id: `opt-${name}-hint`, class: "hint" }, hint) : null) : null;
-  const check = (name, label) => offers(w, name) ? h("div", { class: "check" },
+  const check = (name, text) => offers(w, name) ? h("div", { class: "field check" },
     h("input", { id: `opt-${name}`, type: "checkbox", checked: x[name], onchange: (e) => { x[name] = e.target.checked; } }),
-    h("label", { for: `opt-${name}` }, label)) : null;
+    h("label", { for: `opt-${name}` }, text)) : null;
   const unique = offers(w, "unique_identifier") ? h("div", { class: "field" },
     h("label", { for: "opt-unique_identifier" }, "Unique identifier"),
     h("select", { id: "opt-unique_identifier", "aria-describedby": "opt-unique_identifier-hint", onchange: (e) => { x.unique_identifier = e.target.value; } },
@@ -569,7 +581,7 @@ function policies(w) {
         h("label", { for: `policy-${key}` }, field.label),
         h("select", { id: `policy-${key}`, onchange: (e) => { x.field_policies[key] = e.target.value; } },
           POLICIES.filter(([p]) => p !== "merge" || field.type === "multipicklist")
-            .map(([p, label]) => h("option", { value: p, selected: p === current }, label))));
+            .map(([p, text]) => h("option", { value: p, selected: p === current }, text))));
     }));
 }
 
@@ -606,12 +618,12 @@ function renderImport(w) {
       h("p", { class: "hint" }, "Keep the columns' fields and these options under a name, to pick them for the next file."),
       h("div", { class: "field" }, h("label", { for: "mapping-name" }, "Mapping name"),
         h("input", { id: "mapping-name", type: "text", maxlength: "200", value: w.savedName })),
-      h("button", { type: "button", id: "save-mapping", onclick: () => saveMapping(w) }, "Save this mapping"),
+      h("div", { class: "actions" }, h("button", { type: "button", id: "save-mapping", class: "button secondary", onclick: () => saveMapping(w) }, "Save this mapping")),
       w.saveEl),
     h("section", { class: "wizard-actions", "aria-labelledby": "dry-heading" },
       h("h3", { id: "dry-heading" }, "Dry run"),
       h("p", { class: "hint" }, "Run the whole file without writing anything, to see what it would do and which rows it would skip."),
-      h("button", { type: "button", id: "dry-run", onclick: () => dryRun(w) }, "Dry run the whole file"),
+      h("div", { class: "actions" }, h("button", { type: "button", id: "dry-run", class: "button secondary", onclick: () => dryRun(w) }, "Dry run the whole file")),
       w.dryEl));
 }
 
@@ -712,15 +724,15 @@ function dryRunReport(w, sum, skipped, seen) {
   return h("div", { class: "dry-run-report" },
     h("p", { role: "status" }, `The dry run is done: nothing was written.`),
     h("dl", { class: "facts" }, lines.map(([k, v]) => [h("dt", {}, k), h("dd", {}, number(v))])),
-    reasons.length ? [h("h4", {}, "Skipped, by reason"), h("ul", {}, reasons.map(([r, n]) => h("li", {}, `${words(r)}: ${number(n)}`)))] : null,
-    warnings.length ? [h("h4", {}, "Field warnings"), h("ul", {}, warnings.map(([k, n]) => h("li", {}, `${words(k)}: ${number(n)}`)))] : null,
+    reasons.length ? [h("h4", {}, "Skipped, by reason"), h("ul", {}, reasons.map(([r, n]) => h("li", {}, `${label(r)}: ${number(n)}`)))] : null,
+    warnings.length ? [h("h4", {}, "Field warnings"), h("ul", {}, warnings.map(([k, n]) => h("li", {}, `${label(k)}: ${number(n)}`)))] : null,
     skipped.length ? [
       h("h4", {}, "Skipped rows"),
-      h("div", { class: "table-scroll", role: "region", "aria-label": "Skipped rows", tabindex: "0" },
-        h("table", { class: "skipped-rows" },
+      h("div", { class: "table-wrap", role: "region", "aria-label": "Skipped rows", tabindex: "0" },
+        h("table", { id: "dry-run-skipped", class: "data" },
           h("thead", {}, h("tr", {}, ["Row", "Reason", "Detail"].map((t) => h("th", { scope: "col" }, t)))),
           h("tbody", {}, skipped.map((r) => h("tr", {},
-            h("td", {}, String(r.row_number)), h("td", {}, words(r.reason)), h("td", {}, r.detail || "")))))),
+            h("td", {}, String(r.row_number)), h("td", {}, label(r.reason)), h("td", {}, r.detail || "")))))),
       seen > skipped.length ? h("p", { class: "hint" }, `The first ${number(skipped.length)} of ${number(seen)} skipped rows; the import's skipped rows CSV lists them all.`) : null,
     ] : null);
 }
