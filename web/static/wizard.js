@@ -252,7 +252,7 @@ function fileSummary(w) {
   if (!w.file) return [];
   const p = w.previewKey === previewKey(w) ? w.preview : null;
   const parts = [h("p", {}, h("strong", {}, w.file.name), ` (${number(w.file.size)} bytes)`,
-    p ? `: ${number(p.total_rows)} data rows, ${number(p.mapping.length)} columns` : "")];
+    p ? `: ${count(p.total_rows, "data row")}, ${count(p.mapping.length, "column")}` : "")];
   if (w.sheets.length) {
     const select = h("select", { id: "sheet", onchange: (e) => chooseSheet(w, e.target.value) },
       w.sheets.map((s) => h("option", { value: s.name, selected: s.name === w.sheet },
@@ -417,16 +417,17 @@ function savedPicker(w) {
   let note = saved.length ? "A saved mapping sets the columns' fields and the import's options." : "No saved mapping of this kind yet: save one on the last step.";
   const s = w.preview && w.preview.suggested_mapping;
   if (w.suggested && w.suggested === w.savedName && s) {
-    note = `Suggested for this file: “${s.name}” fits ${count(s.matched_columns)} of its ${number(columns(w).length)} columns. Its fields and options are chosen below.`;
+    const matched = Array.isArray(s.matched_columns) ? s.matched_columns.length : s.matched_columns;
+    note = `Suggested for this file: “${s.name}” fits ${number(matched)} of its ${count(columns(w).length, "column")}. Its fields and options are chosen below.`;
   }
   return h("div", { class: "field saved-mapping" },
     h("label", { for: "saved-mapping" }, "Saved mapping"), select,
     h("p", { id: "saved-mapping-note", class: "hint" }, note));
 }
 
-// count reads a number the API may give as a list of what it counts.
-function count(v) {
-  return number(Array.isArray(v) ? v.length : v);
+// count says how many of a thing there are: "1 column", "12 columns".
+function count(n, noun) {
+  return `${number(n)} ${noun}${n === 1 ? "" : "s"}`;
 }
 
 function chooseSaved(w, name) {
