@@ -507,12 +507,12 @@ function renderPreview(w) {
 function previewRow(w, r) {
   const values = Object.entries(r.values || {});
   return h("tr", { class: `outcome-${r.outcome}` },
-    h("td", {}, String(r.row_number)),
-    h("td", {}, h("span", { class: `badge outcome-${r.outcome}` }, r.outcome),
-      r.reason ? h("p", { class: "reason" }, `${label(r.reason)}${r.detail ? `: ${r.detail}` : ""}`) : null),
-    h("td", {}, values.length ? h("dl", { class: "values" },
+    h("td", { "data-label": "Row" }, String(r.row_number)),
+    h("td", { "data-label": "Outcome" }, h("div", {}, h("span", { class: `badge outcome-${r.outcome}` }, r.outcome),
+      r.reason ? h("p", { class: "reason" }, `${label(r.reason)}${r.detail ? `: ${r.detail}` : ""}`) : null)),
+    h("td", { "data-label": "Values" }, values.length ? h("dl", { class: "values" },
       values.map(([k, v]) => [h("dt", {}, fieldLabel(w, k)), h("dd", {}, v)])) : "—"),
-    h("td", {}, (r.warnings || []).length ? h("ul", { class: "warnings" },
+    h("td", { "data-label": "Warnings" }, (r.warnings || []).length ? h("ul", { class: "warnings" },
       r.warnings.map((x) => h("li", {}, `${fieldLabel(w, x.field)}: ${label(x.kind).toLowerCase()}${x.value ? ` (“${x.value}”)` : ""}`))) : "—"));
 }
 
@@ -733,7 +733,8 @@ function dryRunReport(w, sum, skipped, seen) {
         h("table", { id: "dry-run-skipped", class: "data" },
           h("thead", {}, h("tr", {}, ["Row", "Reason", "Detail"].map((t) => h("th", { scope: "col" }, t)))),
           h("tbody", {}, skipped.map((r) => h("tr", {},
-            h("td", {}, String(r.row_number)), h("td", {}, label(r.reason)), h("td", {}, r.detail || "")))))),
+            h("td", { "data-label": "Row" }, String(r.row_number)), h("td", { "data-label": "Reason" }, label(r.reason)),
+            h("td", { "data-label": "Detail" }, r.detail || "")))))),
       seen > skipped.length ? h("p", { class: "hint" }, `The first ${number(skipped.length)} of ${number(seen)} skipped rows; the import's skipped rows CSV lists them all.`) : null,
     ] : null);
 }
