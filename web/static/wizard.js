@@ -174,7 +174,14 @@ async function next(w) {
         await loadSaved(w);
       })) go(w, MAP);
       return undefined;
-    case MAP:
+    case MAP: {
+      const twice = sharedFields(w);
+      if (twice.length) {
+        return status(w, errorBox({ message: "A field can take one column only", detail: twice.map(([key, cols]) =>
+          `${cols.map((c) => `“${c}”`).join(" and ")} all go to ${fieldLabel(w, key)}: choose another field for all but one, or “Don't import”`) }));
+      }
+    }
+    // falls through: the mapping is previewed
     case OPTIONS:
       // The preview (after the mapping) and the import step (after the options) show what
       // the choices do, and the API checks them: an error stays on this step.
@@ -397,6 +404,16 @@ function importOptions(w, forSave = false) {
 
 // ---- step 3: map fields ----
 
+// sharedFields lists the fields that more than one column goes to, with those columns.
+function sharedFields(w) {
+  const by = new Map();
+  for (const col of columns(w)) {
+    const key = fieldOf(w, col);
+    if (key) by.set(key, [...(by.get(key) || []), col.header]);
+  }
+  return [...by].filter(([, cols]) => cols.length > 1);
+}
+
 function renderMap(w) {
   const cols = columns(w);
   const summary = h("p", { id: "map-summary", class: "map-summary" });
@@ -498,6 +515,8 @@ function renderPreview(w) {
     overLimit(w),
     h("p", {}, `The first ${number(p.rows.length)} of ${number(p.total_rows)} data rows after the value rules, and what importing them would do.`),
     h("p", { class: "outcomes" }, "Would be: ", outcomeLine(p.rows), "."),
+    p.unmapped_columns && p.unmapped_columns.length ? h("p", { class: "unmapped-list" }, "Not imported: ",
+      p.mapping.filter((c) => !c.field).map((c) => `${c.header} (${c.how})`).join(", "), ".") : null,
     h("div", { class: "table-wrap", role: "region", "aria-label": "Preview rows", tabindex: "0" },
       h("table", { id: "preview-rows", class: "data preview-rows" },
         h("thead", {}, h("tr", {}, ["Row", "Outcome", "Values", "Warnings"].map((t) => h("th", { scope: "col" }, t)))),
@@ -550,8 +569,10 @@ function renderOptions(w) {
     h("label", { for: "opt-unique_identifier" }, "Unique identifier"),
     h("select", { id: "opt-unique_identifier", "aria-describedby": "opt-unique_identifier-hint", onchange: (e) => { x.unique_identifier = e.target.value; } },
       h("option", { value: "", selected: !x.unique_identifier }, "None"),
-      fields.filter((f) => f.key !== "email").map((f) => h("option", { value: f.key, selected: f.key === x.unique_identifier }, f.label))),
-    h("p", { id: "opt-unique_identifier-hint", class: "hint" }, "A row is matched by its email first; without a match, by this field.")) : null;
+      fields.filter(canIdentify).map((f) => h("option", { value: f.key, selected: f.key === x.unique_identifier }, f.label))),
+    h("p", { id: "opt-unique_identifier-hint", class: "hint" }, fields.some((f) => f.key === "email")
+      ? "A row is matched by its email first; without a match, by this field."
+      : "A row is matched to an existing record by this field.")) : null;
   const owner = offers(w, "owner") ? h("div", { class: "field" },
     h("label", { for: "opt-owner" }, "Default owner"),
     h("select", { id: "opt-owner", onchange: (e) => { x.owner = e.target.value; } },
@@ -567,6 +588,12 @@ function renderOptions(w) {
       check("create_new", "Create new records"), check("update_existing", "Update existing records"),
       check("split_full_name", "Split a full name column into first and last name")),
     policies(w));
+}
+
+// canIdentify tells the fields a unique identifier may be (docs/import-rules.md): not the
+// email, which matches first anyway, nor a link, an owner, a multi-picklist or a full name.
+function canIdentify(f) {
+  return f.key !== "email" && f.key !== "full_name" && !["user", "organization", "prospect", "multipicklist"].includes(f.type);
 }
 
 // policies offers, for each field a column goes to, how its value meets an existing record's.
