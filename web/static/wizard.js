@@ -177,8 +177,9 @@ async function next(w) {
     case MAP: {
       const twice = sharedFields(w);
       if (twice.length) {
-        return status(w, errorBox({ message: "A field can take one column only", detail: twice.map(([key, cols]) =>
-          `${cols.map((c) => `“${c}”`).join(" and ")} all go to ${fieldLabel(w, key)}: choose another field for all but one, or “Don't import”`) }));
+        return status(w, errorBox({ message: "A field can take one column only", detail: twice.map(([key, cols]) => cols.length === 2
+          ? `“${cols[0]}” and “${cols[1]}” both go to ${fieldLabel(w, key)}: choose another field or “Don't import” for one of them`
+          : `${cols.slice(0, -1).map((c) => `“${c}”`).join(", ")} and “${cols.at(-1)}” all go to ${fieldLabel(w, key)}: choose another field or “Don't import” for all but one of them`) }));
       }
     }
     // falls through: the mapping is previewed
