@@ -37,12 +37,13 @@ export function duration(seconds) {
 }
 
 // errorBox shows an error the way every view does: its message and, below, each problem of its
-// detail (what to fix), in an alert a screen reader announces.
+// detail (what to fix), in an alert a screen reader announces. A detail that repeats the
+// message ("invalid import options: tags: …") is shown without it.
 export function errorBox(err) {
   const detail = err && err.detail;
   let items = [];
   if (Array.isArray(detail)) items = detail;
-  else if (typeof detail === "string" && detail) items = [detail];
+  else if (typeof detail === "string" && detail) items = [detail.startsWith(`${err.message}: `) ? detail.slice(err.message.length + 2) : detail];
   else if (detail && typeof detail === "object") items = Object.entries(detail).map(([k, v]) => `${k}: ${v}`);
   return h("div", { class: "error", role: "alert" },
     h("p", {}, (err && err.message) || String(err)),
