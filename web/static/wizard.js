@@ -35,7 +35,7 @@ export function show(main, params) {
     mapping: {}, savedColumns: new Set(), savedName: "", suggested: "", savedTouched: false,
     opts: freshOptions(), dry: null, stopDryRun: null,
   };
-  main.replaceChildren(h("section", { class: "wizard" }, h("h1", {}, "New import"), loading()));
+  main.replaceChildren(h("div", { class: "wizard" }, h("h1", {}, "New import"), loading()));
   api("GET", "/v1/kinds").then((res) => {
     if (!w.alive) return;
     w.kinds = res.kinds || [];
@@ -48,7 +48,7 @@ export function show(main, params) {
       status(w, errorBox({ message: `There is no kind “${wanted}” in this account`, detail: `choose one of: ${w.kinds.map((k) => k.name).join(", ")}` }));
     }
   }, (err) => {
-    if (w.alive) main.replaceChildren(h("section", { class: "wizard" }, h("h1", {}, "New import"), errorBox(err)));
+    if (w.alive) main.replaceChildren(h("div", { class: "wizard" }, h("h1", {}, "New import"), errorBox(err)));
   });
   return () => {
     w.alive = false;
@@ -464,7 +464,8 @@ function chooseSaved(w, name) {
 
 function mapRow(w, col, i, summary) {
   const id = `map-${i}`;
-  const fields = kindOf(w).fields;
+  // A deal's prospect link is set from its prospect's email or name fields, never a column.
+  const fields = kindOf(w).fields.filter((f) => f.type !== "prospect");
   const current = fieldOf(w, col);
   const known = fields.some((f) => f.key === current);
   const option = (f) => h("option", { value: f.key, selected: f.key === current }, f.label);
