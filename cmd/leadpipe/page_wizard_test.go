@@ -1,0 +1,604 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"reflect"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/chromedp/cdproto/runtime"
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/xuri/excelize/v2"
+
+	"github.com/leadpipe/leadpipe/store"
+	"github.com/leadpipe/leadpipe/store/storetest"
+)
+
+// wizardPage is the new-import wizard (web/static/wizard.js) on the page of a test's daemon,
+// signed in with its account's token.
+type wizardPage struct {
+	*browser
+	d    *daemon
+	pool *pgxpool.Pool
+	acct store.Account
+}
+
+// openWizard starts a daemon and a browser, signs in and opens the wizard at route (#/new,
+// #/new?kind=K), at step 1.
+func openWizard(t *testing.T, route string) *wizardPage {
+	t.Helper()
+	d := startDaemon(t)
+	b := startBrowser(t, d)
+	b.signIn(d.token)
+	pool := storetest.Pool(t)
+	acct, err := store.AccountByName(context.Background(), pool, d.account)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &wizardPage{browser: b, d: d, pool: pool, acct: acct}
+	w.goTo(route)
+	return w
+}
+
+// goTo moves the page to a route and waits for the wizard's first step.
+func (w *wizardPage) goTo(route string) {
+	w.t.Helper()
+	w.eval(fmt.Sprintf("location.hash = %q", route), nil)
+	w.atStep(1, "Kind")
+}
+
+// atStep waits for the wizard's step n, its heading saying so ("Step 3 of 6: Map fields"),
+// the focus on that heading and the step marked aria-current in the list of steps; the step
+// has what a screen reader relies on (checkStructure).
+func (w *wizardPage) atStep(n int, title string) {
+	w.t.Helper()
+	heading := fmt.Sprintf("Step %d of 6: %s", n, title)
+	w.waitJS(heading+" with the focus on its heading", fmt.Sprintf(`(() => {
+		const h = document.getElementById("wizard-step");
+		const current = document.querySelector('.wizard-steps [aria-current="step"]');
+		return !!h && h.textContent === %q && document.activeElement === h && !!current && current.textContent === %q;
+	})()`, heading, title))
+	checkStructure(w.browser)
+}
+
+// next presses Next and waits for step n.
+func (w *wizardPage) next(n int, title string) {
+	w.t.Helper()
+	w.run(chromedp.Click("#next", chromedp.ByID))
+	w.atStep(n, title)
+}
+
+// value is the value of a control.
+func (w *wizardPage) value(selector string) string {
+	w.t.Helper()
+	var v string
+	w.eval(fmt.Sprintf(`document.querySelector(%q).value`, selector), &v)
+	return v
+}
+
+// text is the text of an element as it is shown, its lines and cells joined by one space
+// (textOf joins a list's terms and descriptions with none).
+func (w *wizardPage) text(selector string) string {
+	w.t.Helper()
+	var v string
+	w.eval(fmt.Sprintf(`document.querySelector(%q).innerText.replace(/\s+/g, " ").trim()`, selector), &v)
+	return v
+}
+
+// tableRows are the rows of a table's body, each as its cells' texts joined by " | ".
+func (w *wizardPage) tableRows(selector string) []string {
+	w.t.Helper()
+	var rows []string
+	w.eval(fmt.Sprintf(`[...document.querySelectorAll(%q)].map((tr) =>
+		[...tr.cells].map((c) => c.innerText.replace(/\s+/g, " ").trim()).join(" | "))`, selector+" tbody tr"), &rows)
+	return rows
+}
+
+// upload gives the file input a file and waits for the preview to tell its rows; the native
+// file chooser cannot be driven in a headless browser, so this is what picking a file does.
+func (w *wizardPage) upload(path string) {
+	w.t.Helper()
+	w.run(chromedp.SetUploadFiles("#file", []string{path}, chromedp.ByID))
+	w.waitJS("the preview of "+path,
+		`/data rows?, \d+ columns?/.test(document.getElementById("file-chosen").textContent) && !document.querySelector(".wizard [role=status].loading")`)
+}
+
+// startImport presses Start import and waits for the import's detail page; it answers the
+// import's id.
+func (w *wizardPage) startImport() int64 {
+	w.t.Helper()
+	w.run(chromedp.Click("#start-import", chromedp.ByID))
+	return w.landed()
+}
+
+var importRoute = regexp.MustCompile(`^#/imports/(\d+)$`)
+
+// landed waits for the page to be at #/imports/ID, and answers ID.
+func (w *wizardPage) landed() int64 {
+	w.t.Helper()
+	w.waitJS("the import's detail page", `/^#\/imports\/\d+$/.test(location.hash)`)
+	var hash string
+	w.run(chromedp.Evaluate(`location.hash`, &hash))
+	id, _ := strconv.ParseInt(importRoute.FindStringSubmatch(hash)[1], 10, 64)
+	return id
+}
+
+// completed waits for an import to complete with created and skipped rows.
+func (w *wizardPage) completed(id int64, created, skipped int) {
+	w.t.Helper()
+	imp := w.d.waitImport(id)
+	if imp.Status != "completed" || imp.Created != created || imp.Skipped != skipped {
+		w.t.Fatalf("import %d: %+v, want completed with %d created and %d skipped", id, imp, created, skipped)
+	}
+}
+
+// rows answers one line of text per row of a query of the account's data ($1 is its id).
+func (w *wizardPage) rows(sql string) []string {
+	w.t.Helper()
+	return textRows(w.t, w.pool, sql, w.acct.ID)
+}
+
+// importOptions are the options an import was recorded with.
+func (w *wizardPage) importOptions(id int64) map[string]any {
+	w.t.Helper()
+	var b []byte
+	if err := w.pool.QueryRow(context.Background(), `SELECT options FROM imports WHERE id = $1 AND account_id = $2`, id, w.acct.ID).Scan(&b); err != nil {
+		w.t.Fatal(err)
+	}
+	var o map[string]any
+	if err := json.Unmarshal(b, &o); err != nil {
+		w.t.Fatal(err)
+	}
+	return o
+}
+
+// sameJSON reports whether got, decoded, equals the JSON want.
+func sameJSON(t *testing.T, got any, want string) bool {
+	t.Helper()
+	var w any
+	if err := json.Unmarshal([]byte(want), &w); err != nil {
+		t.Fatal(err)
+	}
+	b, _ := json.Marshal(got)
+	var g any
+	_ = json.Unmarshal(b, &g)
+	return reflect.DeepEqual(g, w)
+}
+
+const (
+	prospectsSQL = `SELECT email || ' ' || coalesce(first_name, '-') || ' ' || coalesce(last_name, '-') || ' ' ||
+		coalesce(phone, '-') || ' ' || coalesce(mobile, '-') FROM prospects WHERE account_id = $1 ORDER BY email`
+	membershipsSQL = `SELECT p.email || ' ' || g.kind || ' ' || g.name FROM grouping_members m
+		JOIN groupings g ON g.id = m.grouping_id JOIN prospects p ON p.id = m.prospect_id WHERE p.account_id = $1 ORDER BY 1`
+)
+
+// TestPageWizardCSV goes through the wizard with a CSV file: one column is remapped, one maps
+// to nothing, one row has an invalid email. The preview shows each row's outcome and the
+// skipped row's reason, the dry run the counts and the skipped row, and the import lands on
+// its detail page and writes the records with the changed mapping, list and tags.
+func TestPageWizardCSV(t *testing.T) {
+	w := openWizard(t, "#/new")
+	if got := w.value("#kind"); got != "prospects" {
+		t.Errorf("kind preselected %q, want prospects (the first kind)", got)
+	}
+	w.shot("kind")
+	w.next(2, "File")
+	w.upload(writeTestFile(t, "wizard-people.csv", []byte("Email,First Name,Last Name,Work Phone,Shoe Size\n"+
+		"ada@wizard.example,Ada,Lovelace,+1 555 0100,38\n"+
+		"not-an-email,Bob,Builder,+1 555 0101,44\n"+
+		"cy@wizard.example,Cy,Young,+1 555 0102,40\n")))
+	if got, want := w.text("#file-chosen"), "wizard-people.csv (177 bytes): 3 data rows, 5 columns"; got != want {
+		t.Errorf("the file step says %q, want %q", got, want)
+	}
+	w.shot("file")
+
+	w.next(3, "Map fields")
+	// Every column with its field: "Work Phone" is auto-mapped to Phone (an alias), "Shoe
+	// Size" maps to nothing and is marked so.
+	for col, want := range map[string]string{"Email": "email", "First Name": "first_name", "Last Name": "last_name", "Work Phone": "phone", "Shoe Size": ""} {
+		if got := w.value(fmt.Sprintf(`select[data-column=%q]`, col)); got != want {
+			t.Errorf("column %q is mapped to %q, want %q", col, got, want)
+		}
+	}
+	if got, want := w.text("#map-summary"), "4 of 5 columns will be imported. Not imported: Shoe Size."; got != want {
+		t.Errorf("map summary %q, want %q", got, want)
+	}
+	var unmapped []string
+	w.run(chromedp.Evaluate(`[...document.querySelectorAll(".map-row.unmapped")].map((r) =>
+		r.querySelector("label").textContent + " | " + r.querySelector("select").selectedOptions[0].textContent + " | " + r.querySelector(".map-note").textContent)`, &unmapped))
+	if want := []string{"Shoe Size | Don't import | Not imported: no matching field"}; !reflect.DeepEqual(unmapped, want) {
+		t.Errorf("rows marked unmapped: %q, want %q", unmapped, want)
+	}
+	choose(w.browser, `select[data-column="Work Phone"]`, "mobile")
+	if got, want := w.text(`#map-3-note`), "Chosen"; got != want {
+		t.Errorf("the remapped column's note %q, want %q", got, want)
+	}
+	w.shot("map")
+
+	w.next(4, "Preview")
+	want := []string{
+		"2 | created | Email ada@wizard.example First Name Ada Last Name Lovelace Mobile +1 555 0100 | —",
+		`3 | skipped Invalid email: "not-an-email" is not a valid email address | Email not-an-email First Name Bob Last Name Builder Mobile +1 555 0101 | —`,
+		"4 | created | Email cy@wizard.example First Name Cy Last Name Young Mobile +1 555 0102 | —",
+	}
+	if got := w.tableRows("#preview-rows"); !reflect.DeepEqual(got, want) {
+		t.Errorf("preview rows:\n%q\nwant\n%q", got, want)
+	}
+	if got, want := w.text(".wizard .outcomes"), "Would be: 2 created, 1 skipped."; got != want {
+		t.Errorf("preview outcomes %q, want %q", got, want)
+	}
+	w.shot("preview")
+
+	w.next(5, "Options")
+	w.run(chromedp.SendKeys("#opt-list", "Webinar leads", chromedp.ByID), chromedp.SendKeys("#opt-tags", "vip, autumn", chromedp.ByID))
+	w.shot("options")
+
+	w.next(6, "Import")
+	if got, want := w.text(".wizard dl.facts"), "Kind Prospects File wizard-people.csv Rows 3 Columns imported 4 of 5 List Webinar leads Tags vip, autumn"; got != want {
+		t.Errorf("the import step's summary %q, want %q", got, want)
+	}
+	w.run(chromedp.Click("#dry-run", chromedp.ByID))
+	w.waitJS("the dry run's report", `!!document.querySelector(".dry-run-report")`)
+	if got, want := w.text(".dry-run-report dl.facts"), "Rows 3 Created 2 Updated 0 Unchanged 0 Skipped 1"; got != want {
+		t.Errorf("dry run counts %q, want %q", got, want)
+	}
+	if got, want := w.tableRows("#dry-run-skipped"), []string{`3 | Invalid email | "not-an-email" is not a valid email address`}; !reflect.DeepEqual(got, want) {
+		t.Errorf("dry run skipped rows %q, want %q", got, want)
+	}
+	w.shot("dry-run")
+	if got := w.rows(prospectsSQL); len(got) != 0 {
+		t.Errorf("the dry run wrote prospects: %q", got)
+	}
+
+	id := w.startImport()
+	w.shot("detail")
+	w.completed(id, 2, 1)
+	if got, want := w.rows(prospectsSQL), []string{"ada@wizard.example Ada Lovelace - +1 555 0100", "cy@wizard.example Cy Young - +1 555 0102"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("prospects %q, want %q (Work Phone imported as Mobile)", got, want)
+	}
+	wantMembers := []string{"ada@wizard.example list Webinar leads", "ada@wizard.example tag autumn", "ada@wizard.example tag vip",
+		"cy@wizard.example list Webinar leads", "cy@wizard.example tag autumn", "cy@wizard.example tag vip"}
+	if got := w.rows(membershipsSQL); !reflect.DeepEqual(got, wantMembers) {
+		t.Errorf("memberships %q, want %q", got, wantMembers)
+	}
+	if got := w.importOptions(id); !sameJSON(t, got, `{"mapping": {"Work Phone": "mobile"}, "list": "Webinar leads", "tags": ["vip", "autumn"]}`) {
+		t.Errorf("the import's options %v, want the changed mapping, the list and the tags", got)
+	}
+}
+
+// writeTwoSheets writes an XLSX workbook with two sheets of prospects, each sheet's rows with
+// its header first.
+func writeTwoSheets(t *testing.T, name string, sheets map[string][][]string, order []string) string {
+	t.Helper()
+	f := excelize.NewFile()
+	defer f.Close()
+	for i, sheet := range order {
+		if i == 0 {
+			if err := f.SetSheetName("Sheet1", sheet); err != nil {
+				t.Fatal(err)
+			}
+		} else if _, err := f.NewSheet(sheet); err != nil {
+			t.Fatal(err)
+		}
+		for r, row := range sheets[sheet] {
+			cell, _ := excelize.CoordinatesToCellName(1, r+1)
+			if err := f.SetSheetRow(sheet, cell, &row); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	buf, err := f.WriteToBuffer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return writeTestFile(t, name, buf.Bytes())
+}
+
+// TestPageWizardWorkbook uploads an XLSX workbook of two sheets: the sheet chooser lists them
+// with the first one read, choosing the second previews and imports that one only.
+func TestPageWizardWorkbook(t *testing.T) {
+	w := openWizard(t, "#/new")
+	w.next(2, "File")
+	w.upload(writeTwoSheets(t, "wizard.xlsx", map[string][][]string{
+		"Old list": {{"Email", "First Name"}, {"old@wizard.example", "Old"}},
+		"People":   {{"Email", "First Name", "Last Name", "Company"}, {"dee@wizard.example", "Dee", "Diaz", "Acme"}, {"eve@wizard.example", "Eve", "Evans", "Acme"}},
+	}, []string{"Old list", "People"}))
+	var sheets []string
+	w.run(chromedp.Evaluate(`[...document.querySelectorAll("select#sheet option")].map((o) => o.value + (o.selected ? " (selected)" : ""))`, &sheets))
+	if want := []string{"Old list (selected)", "People"}; !reflect.DeepEqual(sheets, want) {
+		t.Fatalf("sheet chooser %q, want %q", sheets, want)
+	}
+	if got := w.text("#file-chosen p"); !strings.HasSuffix(got, ": 1 data row, 2 columns") {
+		t.Errorf("the first sheet is described as %q, want 1 data row and 2 columns", got)
+	}
+	w.shot("sheets")
+	choose(w.browser, "#sheet", "People")
+	w.waitJS("the preview of the People sheet", `/: 2 data rows, 4 columns/.test(document.getElementById("file-chosen").textContent)`)
+	w.shot("sheet-people")
+
+	w.next(3, "Map fields")
+	if got := w.value(`select[data-column="Company"]`); got != "organization" {
+		t.Errorf("Company is mapped to %q, want organization", got)
+	}
+	w.next(4, "Preview")
+	if got, want := w.text(".wizard .outcomes"), "Would be: 2 created."; got != want {
+		t.Errorf("preview outcomes %q, want %q", got, want)
+	}
+	w.next(5, "Options")
+	w.next(6, "Import")
+	if got := w.text(".wizard dl.facts"); !strings.Contains(got, "Sheet People Rows 2") {
+		t.Errorf("the import step's summary %q does not name the sheet People and its 2 rows", got)
+	}
+	id := w.startImport()
+	w.completed(id, 2, 0)
+	orgs := `SELECT p.email || ' ' || coalesce(o.name, '-') FROM prospects p LEFT JOIN organizations o ON o.id = p.organization_id
+		WHERE p.account_id = $1 ORDER BY 1`
+	if got, want := w.rows(orgs), []string{"dee@wizard.example Acme", "eve@wizard.example Acme"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("prospects %q, want %q (the People sheet only)", got, want)
+	}
+	if got := w.importOptions(id); !sameJSON(t, got, `{"sheet": "People"}`) {
+		t.Errorf("the import's options %v, want the sheet People", got)
+	}
+}
+
+// TestPageWizardSavedMapping saves a mapping (columns the auto-mapping does not know, and a
+// tag) on the way to an import; a second file with the same columns gets it suggested and
+// chosen, and imports with it.
+func TestPageWizardSavedMapping(t *testing.T) {
+	w := openWizard(t, "#/new")
+	header := "Email,Nombre,Apellido,Movil,Notas\n"
+	w.next(2, "File")
+	w.upload(writeTestFile(t, "clientes-1.csv", []byte(header+"ana@wizard.example,Ana,Alvarez,+34 600 000 001,primera\n")))
+	w.next(3, "Map fields")
+	if got := w.value("#saved-mapping"); got != "" {
+		t.Errorf("a saved mapping %q is chosen before there is any", got)
+	}
+	choose(w.browser, `select[data-column="Nombre"]`, "first_name")
+	choose(w.browser, `select[data-column="Apellido"]`, "last_name")
+	choose(w.browser, `select[data-column="Movil"]`, "mobile")
+	w.next(4, "Preview")
+	w.next(5, "Options")
+	w.run(chromedp.SendKeys("#opt-tags", "clientes", chromedp.ByID))
+	w.next(6, "Import")
+	w.run(chromedp.SendKeys("#mapping-name", "Clientes", chromedp.ByID), chromedp.Click("#save-mapping", chromedp.ByID))
+	w.waitJS("the mapping saved", `document.querySelector(".save-note").textContent === "Saved the mapping “Clientes”."`)
+	w.shot("saved")
+	first := w.startImport()
+	w.completed(first, 1, 0)
+
+	status, body := w.d.call("GET", "/v1/mappings?kind=prospects", "", nil)
+	var saved struct {
+		Mappings []struct {
+			Name    string          `json:"name"`
+			Kind    string          `json:"kind"`
+			Columns []string        `json:"columns"`
+			Options json.RawMessage `json:"options"`
+		} `json:"mappings"`
+	}
+	if status != http.StatusOK || json.Unmarshal(body, &saved) != nil || len(saved.Mappings) != 1 {
+		t.Fatalf("GET /v1/mappings?kind=prospects: %d %s, want the one saved mapping", status, body)
+	}
+	m := saved.Mappings[0]
+	if m.Name != "Clientes" || m.Kind != "prospects" || !reflect.DeepEqual(m.Columns, []string{"Email", "Nombre", "Apellido", "Movil", "Notas"}) ||
+		!sameJSON(t, m.Options, `{"mapping": {"Email": "email", "Nombre": "first_name", "Apellido": "last_name", "Movil": "mobile", "Notas": ""}, "tags": ["clientes"]}`) {
+		t.Errorf("saved mapping %s, want Clientes of prospects with the file's columns, their fields and the tag", body)
+	}
+
+	// A second file with the same columns: the saved mapping is suggested and chosen.
+	w.goTo("#/new")
+	w.next(2, "File")
+	w.upload(writeTestFile(t, "clientes-2.csv", []byte(header+
+		"bea@wizard.example,Bea,Blanco,+34 600 000 002,segunda\n"+
+		"cai@wizard.example,Cai,Castro,+34 600 000 003,tercera\n")))
+	w.next(3, "Map fields")
+	if got := w.value("#saved-mapping"); got != "Clientes" {
+		t.Errorf("saved mapping chosen %q, want the suggested Clientes", got)
+	}
+	if got := w.text("#saved-mapping-note"); !strings.HasPrefix(got, "Suggested for this file: “Clientes” fits 5 of its 5 columns.") {
+		t.Errorf("the suggestion is told as %q", got)
+	}
+	for col, want := range map[string]string{"Email": "email", "Nombre": "first_name", "Apellido": "last_name", "Movil": "mobile", "Notas": ""} {
+		if got := w.value(fmt.Sprintf(`select[data-column=%q]`, col)); got != want {
+			t.Errorf("with the saved mapping, column %q is mapped to %q, want %q", col, got, want)
+		}
+	}
+	w.shot("suggested")
+	w.next(4, "Preview")
+	w.next(5, "Options")
+	if got := w.value("#opt-tags"); got != "clientes" {
+		t.Errorf("tags %q, want the saved mapping's clientes", got)
+	}
+	w.next(6, "Import")
+	second := w.startImport()
+	w.completed(second, 2, 0)
+	if got := w.importOptions(second); !sameJSON(t, got, `{"mapping": {"Email": "email", "Nombre": "first_name", "Apellido": "last_name", "Movil": "mobile", "Notas": ""}, "tags": ["clientes"]}`) {
+		t.Errorf("the second import's options %v, want the saved mapping's", got)
+	}
+	want := []string{"ana@wizard.example Ana Alvarez - +34 600 000 001", "bea@wizard.example Bea Blanco - +34 600 000 002", "cai@wizard.example Cai Castro - +34 600 000 003"}
+	if got := w.rows(prospectsSQL); !reflect.DeepEqual(got, want) {
+		t.Errorf("prospects %q, want %q", got, want)
+	}
+	members := w.rows(membershipsSQL)
+	sort.Strings(members)
+	if want := []string{"ana@wizard.example tag clientes", "bea@wizard.example tag clientes", "cai@wizard.example tag clientes"}; !reflect.DeepEqual(members, want) {
+		t.Errorf("memberships %q, want %q", members, want)
+	}
+}
+
+// TestPageWizardKeyboard goes through the wizard with the keyboard alone (Tab, Enter, Space):
+// every step's heading takes the focus, every control is reached with Tab, a checkbox is
+// switched with Space, the dry run and the import start with Enter.
+func TestPageWizardKeyboard(t *testing.T) {
+	w := openWizard(t, "#/new?kind=prospects")
+	w.press("next", kb.Enter)
+	w.atStep(2, "File")
+	tabTo(w.browser, focusedID("file")) // the file input is reached with Tab; its native chooser is not drivable headless
+	w.upload(writeTestFile(t, "keys.csv", []byte("Email,First Name\nkay@wizard.example,Kay\nlee@wizard.example,Lee\n")))
+	w.press("next", kb.Enter)
+	w.atStep(3, "Map fields")
+	tabTo(w.browser, focusedID("map-1")) // the saved mapping picker, then each column's field
+	w.press("next", kb.Enter)
+	w.atStep(4, "Preview")
+	w.press("next", kb.Enter)
+	w.atStep(5, "Options")
+	w.press("opt-update_existing", " ")
+	var checked bool
+	w.run(chromedp.Evaluate(`document.getElementById("opt-update_existing").checked`, &checked))
+	if checked {
+		t.Fatal("Space did not switch off “Update existing records”")
+	}
+	w.shot("options")
+	w.press("next", kb.Enter)
+	w.atStep(6, "Import")
+	w.press("dry-run", kb.Enter)
+	w.waitJS("the dry run's report", `!!document.querySelector(".dry-run-report")`)
+	if got, want := w.text(".dry-run-report dl.facts"), "Rows 2 Created 2 Updated 0 Unchanged 0 Skipped 0"; got != want {
+		t.Errorf("dry run counts %q, want %q", got, want)
+	}
+	w.shot("dry-run")
+	w.press("start-import", kb.Enter)
+	id := w.landed()
+	w.completed(id, 2, 0)
+	if got := w.importOptions(id); !sameJSON(t, got, `{"update_existing": false}`) {
+		t.Errorf("the import's options %v, want update_existing false", got)
+	}
+}
+
+// press tabs to the element of the id and presses a key on it.
+func (w *wizardPage) press(id, key string) {
+	w.t.Helper()
+	tabTo(w.browser, focusedID(id))
+	w.run(chromedp.KeyEvent(key))
+}
+
+// focusedID is the JavaScript condition that the element of the id has the focus.
+func focusedID(id string) string {
+	return fmt.Sprintf("document.activeElement?.id === %q", id)
+}
+
+// TestPageWizardPhone goes through the wizard on a 390-pixel-wide phone screen: no step needs
+// horizontal scrolling.
+func TestPageWizardPhone(t *testing.T) {
+	w := openWizard(t, "#/new")
+	w.phone()
+	fits := func(step string) {
+		t.Helper()
+		var width int
+		w.run(chromedp.Evaluate(`document.documentElement.scrollWidth`, &width))
+		if width > 390 {
+			t.Errorf("%s: the page is %d pixels wide on a 390-pixel phone screen", step, width)
+		}
+		w.shot("phone-" + step)
+	}
+	fits("kind")
+	w.next(2, "File")
+	w.upload(writeTestFile(t, "phone-with-a-rather-long-file-name-for-a-small-screen.csv", []byte(
+		"Email,First Name,Last Name,A Column Whose Header Is Much Too Long For A Phone Screen\n"+
+			"pat@wizard.example,Pat,Quinn-Longname-Averylongsurnamewithoutspaces,some value that is long as well\n"+
+			"bad-email,Sam,Roe,x\n")))
+	fits("file")
+	w.next(3, "Map fields")
+	fits("map")
+	w.next(4, "Preview")
+	fits("preview")
+	w.next(5, "Options")
+	fits("options")
+	w.next(6, "Import")
+	fits("import")
+	w.run(chromedp.Click("#dry-run", chromedp.ByID))
+	w.waitJS("the dry run's report", `!!document.querySelector(".dry-run-report")`)
+	fits("dry-run")
+	id := w.startImport()
+	w.completed(id, 1, 1)
+}
+
+// TestPageWizardProblems checks what the wizard says when something is wrong: two columns
+// sent to one field stop the map step, a file over the account's prospect limit shows the
+// overage alert in the preview, and options the API refuses stay on the options step with the
+// API's words on what to fix.
+func TestPageWizardProblems(t *testing.T) {
+	w := openWizard(t, "#/new")
+	if _, err := w.pool.Exec(context.Background(), `UPDATE accounts SET prospect_limit = 2 WHERE id = $1`, w.acct.ID); err != nil {
+		t.Fatal(err)
+	}
+	w.next(2, "File")
+	w.upload(writeTestFile(t, "three.csv", []byte("Email,First Name\nfay@wizard.example,Fay\ngus@wizard.example,Gus\nhal@wizard.example,Hal\n")))
+	w.next(3, "Map fields")
+	choose(w.browser, `select[data-column="First Name"]`, "email")
+	w.run(chromedp.Click("#next", chromedp.ByID))
+	w.waitJS("the error on two columns to one field", `!!document.querySelector(".wizard-status [role=alert]")`)
+	if got, want := w.text(".wizard-status [role=alert]"), "A field can take one column only “Email” and “First Name” both go to Email: choose another field or “Don't import” for one of them"; got != want {
+		t.Errorf("error %q, want %q", got, want)
+	}
+	if got := w.text("#wizard-step"); got != "Step 3 of 6: Map fields" {
+		t.Errorf("after the error the wizard is at %q, want still at the map step", got)
+	}
+	w.shot("two-columns-one-field")
+	choose(w.browser, `select[data-column="First Name"]`, "first_name")
+
+	w.next(4, "Preview")
+	if got, want := w.text(".wizard .alert[role=alert]"), "Over the limit. This file has 3 rows, which would put the account over its prospect limit. "+
+		"If you go on, new prospects beyond the limit are skipped (over limit); existing ones are still updated."; got != want {
+		t.Errorf("overage alert %q, want %q", got, want)
+	}
+	w.shot("over-limit")
+
+	w.next(5, "Options")
+	var tags []string
+	for i := 1; i <= 21; i++ {
+		tags = append(tags, fmt.Sprintf("t%d", i))
+	}
+	w.run(chromedp.SendKeys("#opt-tags", strings.Join(tags, ","), chromedp.ByID), chromedp.Click("#next", chromedp.ByID))
+	w.waitJS("the API's error on the options", `!!document.querySelector(".wizard-status [role=alert]")`)
+	if got, want := w.text(".wizard-status [role=alert]"), "invalid import options tags: 21 tags, more than the limit of 20"; got != want {
+		t.Errorf("error %q, want %q", got, want)
+	}
+	if got := w.text("#wizard-step"); got != "Step 5 of 6: Options" {
+		t.Errorf("after the error the wizard is at %q, want still at the options step", got)
+	}
+	w.shot("options-refused")
+}
+
+// TestPageWizardTemplate downloads the kind's template files through the file step's links
+// and drops the CSV one on the drop zone: every one of its columns maps to a field.
+func TestPageWizardTemplate(t *testing.T) {
+	w := openWizard(t, "#/new")
+	w.next(2, "File")
+	var downloads []string
+	w.run(chromedp.Evaluate(`Promise.all([...document.querySelectorAll(".templates a")].map(async (a) => {
+		const r = await fetch(a.href);
+		return a.textContent + ": " + r.status + " " + r.headers.get("Content-Disposition");
+	}))`, &downloads, func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }))
+	want := []string{"CSV template: 200 attachment; filename=prospects-template.csv", "XLSX template: 200 attachment; filename=prospects-template.xlsx"}
+	if !reflect.DeepEqual(downloads, want) {
+		t.Errorf("template links answer %q, want %q", downloads, want)
+	}
+	// A drop of the CSV template on the drop zone, as a file dragged from the desktop.
+	w.run(chromedp.Evaluate(`(async () => {
+		const blob = await (await fetch(document.querySelector(".templates a").href)).blob();
+		const drop = new DataTransfer();
+		drop.items.add(new File([blob], "prospects-template.csv", { type: "text/csv" }));
+		document.querySelector(".drop-zone").dispatchEvent(new DragEvent("drop", { dataTransfer: drop, bubbles: true, cancelable: true }));
+	})()`, nil, func(p *runtime.EvaluateParams) *runtime.EvaluateParams { return p.WithAwaitPromise(true) }))
+	w.waitJS("the preview of the dropped template", `/prospects-template\.csv .*: 1 data row, \d+ columns/.test(document.getElementById("file-chosen").textContent)`)
+	w.shot("template-dropped")
+	w.next(3, "Map fields")
+	var unmapped int
+	w.run(chromedp.Evaluate(`document.querySelectorAll(".map-row.unmapped").length`, &unmapped))
+	summary := w.text("#map-summary")
+	if m := regexp.MustCompile(`^(\d+) of (\d+) columns will be imported\.$`).FindStringSubmatch(summary); unmapped != 0 || m == nil || m[1] != m[2] {
+		t.Errorf("the template maps as %q with %d unmapped columns, want every column mapped", summary, unmapped)
+	}
+	w.next(4, "Preview")
+	if got, want := w.text(".wizard .outcomes"), "Would be: 1 created."; got != want {
+		t.Errorf("the template's example row: %q, want %q", got, want)
+	}
+}
