@@ -581,15 +581,24 @@ function renderOptions(w) {
       h("option", { value: "", selected: !x.owner }, "Nobody (a row's own Lead Owner still applies)"),
       (w.users || []).map((u) => h("option", { value: u.username, selected: u.username === x.owner },
         u.full_name ? `${u.full_name} (${u.username})` : u.username)))) : null;
-  return h("form", { class: "wizard-body options", onsubmit: (e) => e.preventDefault() },
-    h("fieldset", {}, h("legend", {}, "Matching"), unique, check("match_by_name", "Match rows without email by first and last name")),
-    h("fieldset", {}, h("legend", {}, "Add the imported records to"),
+  const groups = [
+    group("Matching", unique, check("match_by_name", "Match rows without email by first and last name")),
+    group("Add the imported records to",
       text("list", "List"), text("tags", "Tags", "Separate tags with commas."), owner,
       text("campaign", "Campaign"), text("lead_source", "Lead source", "Set on the records this import creates.")),
-    h("fieldset", {}, h("legend", {}, "What the import may do"),
+    group("What the import may do",
       check("create_new", "Create new records"), check("update_existing", "Update existing records"),
       check("split_full_name", "Split a full name column into first and last name")),
-    policies(w));
+    policies(w),
+  ].filter(Boolean);
+  return h("form", { class: "wizard-body options", onsubmit: (e) => e.preventDefault() },
+    groups.length ? groups : h("p", {}, `No import option applies to ${w.kind}.`));
+}
+
+// group is a fieldset of the controls offered, or nothing when none is.
+function group(legend, ...controls) {
+  const offered = controls.filter(Boolean);
+  return offered.length ? h("fieldset", {}, h("legend", {}, legend), offered) : null;
 }
 
 // canIdentify tells the fields a unique identifier may be (docs/import-rules.md): not the
@@ -603,8 +612,8 @@ function policies(w) {
   if (!offers(w, "field_policies")) return null;
   const x = w.opts;
   const keys = [...new Set(columns(w).map((c) => fieldOf(w, c)).filter(Boolean))];
-  return h("fieldset", {}, h("legend", {}, "When a record exists already, each field"),
-    keys.map((key) => {
+  return group("When a record exists already, each field",
+    ...keys.map((key) => {
       const field = kindOf(w).fields.find((f) => f.key === key) || { key, label: key };
       const current = x.field_policies[key] || "overwrite";
       return h("div", { class: "field" },
