@@ -602,3 +602,34 @@ func TestPageWizardTemplate(t *testing.T) {
 		t.Errorf("the template's example row: %q, want %q", got, want)
 	}
 }
+
+// TestPageWizardKind opens the wizard with a kind in the address: it is chosen, the options
+// step offers only the options GET /v1/kinds lists for it, and the records are of that kind.
+func TestPageWizardKind(t *testing.T) {
+	w := openWizard(t, "#/new?kind=organizations")
+	if got := w.value("#kind"); got != "organizations" {
+		t.Fatalf("kind %q chosen, want organizations from the address", got)
+	}
+	w.next(2, "File")
+	w.upload(writeTestFile(t, "orgs.csv", []byte("Name,Domain\nAcme,acme.example\nBeta,beta.example\n")))
+	w.next(3, "Map fields")
+	w.next(4, "Preview")
+	w.next(5, "Options")
+	var controls []string
+	w.eval(`[...document.querySelectorAll(".options input, .options select")].map((c) => c.id).sort()`, &controls)
+	want := []string{"opt-create_new", "opt-unique_identifier", "opt-update_existing", "policy-domain", "policy-name"}
+	if !reflect.DeepEqual(controls, want) {
+		t.Errorf("options offered for organizations: %q, want %q (no list, tags, owner, campaign or lead source)", controls, want)
+	}
+	w.shot("organization-options")
+	choose(w.browser, "#policy-domain", "update_if_empty")
+	w.next(6, "Import")
+	id := w.startImport()
+	w.completed(id, 2, 0)
+	if got, want := w.rows(`SELECT name || ' ' || domain FROM organizations WHERE account_id = $1 ORDER BY name`), []string{"Acme acme.example", "Beta beta.example"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("organizations %q, want %q", got, want)
+	}
+	if got := w.importOptions(id); !sameJSON(t, got, `{"field_policies": {"domain": "update_if_empty"}}`) {
+		t.Errorf("the import's options %v, want the domain's policy", got)
+	}
+}
