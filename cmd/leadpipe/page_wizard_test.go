@@ -633,3 +633,34 @@ func TestPageWizardKind(t *testing.T) {
 		t.Errorf("the import's options %v, want the domain's policy", got)
 	}
 }
+
+// TestPageWizardWorkbookNamedSheet uploads a workbook whose first sheet is a note that maps no
+// column: its preview fails, so no sheet is listed, and the Sheet field takes the list's sheet
+// by name; the sheets are then listed and the import reads that one.
+func TestPageWizardWorkbookNamedSheet(t *testing.T) {
+	w := openWizard(t, "#/new")
+	w.next(2, "File")
+	w.run(chromedp.SetUploadFiles("#file", []string{writeTwoSheets(t, "with-a-note.xlsx", map[string][][]string{
+		"Read me": {{"Note"}, {"The list is on the sheet People."}},
+		"People":  {{"Email", "First Name"}, {"ivy@wizard.example", "Ivy"}},
+	}, []string{"Read me", "People"})}, chromedp.ByID))
+	w.waitJS("the preview's refusal and the Sheet field", `!!document.querySelector(".wizard-status [role=alert]") && !!document.querySelector("input#sheet")`)
+	if got, want := w.text(".wizard-status [role=alert]"), "the file cannot be imported cannot import file: no column of the header maps to a prospect field (columns: Note); name the columns like the fields or give a mapping"; got != want {
+		t.Errorf("error %q, want %q", got, want)
+	}
+	w.shot("first-sheet-refused")
+	w.run(chromedp.SendKeys("input#sheet", "People"+kb.Tab, chromedp.ByQuery))
+	w.waitJS("the preview of the People sheet", `/: 1 data row, 2 columns/.test(document.getElementById("file-chosen").textContent) && !!document.querySelector("select#sheet")`)
+	if got := w.value("select#sheet"); got != "People" {
+		t.Errorf("sheet %q chosen, want People", got)
+	}
+	w.next(3, "Map fields")
+	w.next(4, "Preview")
+	w.next(5, "Options")
+	w.next(6, "Import")
+	id := w.startImport()
+	w.completed(id, 1, 0)
+	if got, want := w.rows(prospectsSQL), []string{"ivy@wizard.example Ivy - - -"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("prospects %q, want %q", got, want)
+	}
+}
