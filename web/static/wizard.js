@@ -32,7 +32,7 @@ export function show(main, params) {
     main, alive: true, step: KIND, busy: false,
     kinds: [], kind: param(params, "kind"), users: null, saved: null,
     file: null, sheet: "", sheets: [], preview: null, previewKey: "", previewFailed: false,
-    mapping: {}, savedColumns: new Set(), savedName: "", suggested: "", savedTouched: false,
+    mapping: {}, savedColumns: new Set(), savedName: "", readWith: "", suggestion: null, savedTouched: false,
     opts: freshOptions(), dry: null, stopDryRun: null,
   };
   main.replaceChildren(h("div", { class: "wizard" }, h("h1", {}, "New import"), loading()));
@@ -219,7 +219,7 @@ function resetChoices(w) {
   w.mapping = {};
   w.savedColumns = new Set();
   w.savedName = "";
-  w.suggested = "";
+  w.suggestion = null;
   w.savedTouched = false;
   w.opts = freshOptions();
   w.dry = null;
@@ -272,6 +272,13 @@ function fileSummary(w) {
         onchange: (e) => chooseSheet(w, e.target.value.trim()) }),
       h("p", { id: "sheet-hint", class: "hint" }, "If the list is on another sheet of the workbook, name that sheet.")));
   }
+  if (!p && w.previewFailed && w.saved && w.saved.length) {
+    parts.push(h("div", { class: "field" }, h("label", { for: "read-with" }, "Read it with a saved mapping"),
+      h("select", { id: "read-with", "aria-describedby": "read-with-hint", onchange: (e) => readWith(w, e.target.value) },
+        h("option", { value: "" }, "None"),
+        w.saved.map((m) => h("option", { value: m.name }, m.name))),
+      h("p", { id: "read-with-hint", class: "hint" }, "A saved mapping names the file's columns' fields when their headers do not.")));
+  }
   return parts;
 }
 
@@ -284,23 +291,33 @@ function chooseFile(w, file) {
   refreshFile(w);
 }
 
+// readWith reads a file that maps no column by itself with the saved mapping named.
+function readWith(w, name) {
+  const m = w.saved.find((x) => x.name === name);
+  if (!m) return;
+  w.savedTouched = true;
+  refreshFile(w, () => useSaved(w, m));
+}
+
 function chooseSheet(w, sheet) {
   w.sheet = sheet;
   resetChoices(w);
   refreshFile(w);
 }
 
-// refreshFile previews the file (or its new sheet) and shows what it holds.
-async function refreshFile(w) {
-  w.previewFailed = !(await busy(w, async () => {
+// refreshFile previews the file (or its new sheet) and shows what it holds. A file that cannot
+// be previewed as it is (no column maps to a field) may be read with a saved mapping instead.
+async function refreshFile(w, work) {
+  w.previewFailed = !(await busy(w, work || (async () => {
     await loadPreview(w);
     await loadSaved(w);
-  }, `Reading ${w.file.name}…`));
+  }), `Reading ${w.file.name}…`));
+  if (w.previewFailed && !w.saved) await loadSavedList(w).catch(() => {}); // the error shown is the preview's
   const box = w.main.querySelector("#file-chosen");
   if (!box) return;
-  const refocus = document.activeElement && document.activeElement.id === "sheet";
+  const focused = document.activeElement && document.activeElement.id;
   box.replaceChildren(...fileSummary(w));
-  if (refocus && box.querySelector("#sheet")) box.querySelector("#sheet").focus();
+  if (focused && box.querySelector(`#${focused}`)) box.querySelector(`#${focused}`).focus();
 }
 
 // ---- the API calls ----
@@ -310,7 +327,9 @@ async function refreshFile(w) {
 function upload(w) {
   const form = new FormData();
   form.append("kind", w.kind);
-  form.append("options", JSON.stringify(importOptions(w)));
+  const options = importOptions(w);
+  if (w.readWith) options.saved_mapping = w.readWith;
+  form.append("options", JSON.stringify(options));
   form.append("file", w.file, w.file.name);
   return form;
 }
@@ -329,20 +348,21 @@ async function loadPreview(w) {
   w.previewKey = previewKey(w);
 }
 
-// loadSaved fetches the kind's saved mappings and, unless one was picked already, applies the
-// one the preview suggests for the file.
+// loadSaved fetches the kind's saved mappings and, unless one was picked already, uses the one
+// the preview suggests for the file.
 async function loadSaved(w) {
-  const res = await api("GET", "/v1/mappings" + query({ kind: w.kind }));
-  if (!w.alive) return;
-  w.saved = res.mappings || [];
+  await loadSavedList(w);
   const s = w.preview && w.preview.suggested_mapping;
-  if (s && !w.savedTouched && !w.savedName) {
-    const m = w.saved.find((x) => x.name === s.name);
-    if (m) {
-      applySaved(w, m);
-      w.suggested = m.name;
-    }
+  const m = s && w.saved.find((x) => x.name === s.name);
+  if (m && !w.savedTouched && !w.savedName) {
+    await useSaved(w, m);
+    w.suggestion = s;
   }
+}
+
+async function loadSavedList(w) {
+  const res = await api("GET", "/v1/mappings" + query({ kind: w.kind }));
+  if (w.alive) w.saved = res.mappings || [];
 }
 
 async function loadUsers(w) {
@@ -351,12 +371,26 @@ async function loadUsers(w) {
   w.users = res.users || [];
 }
 
-// applySaved takes a saved mapping's mapping (of the columns this file has) and its options.
-function applySaved(w, m) {
-  const o = m.options || {};
-  const headers = new Set(columns(w).map((c) => c.header));
-  w.mapping = Object.fromEntries(Object.entries(o.mapping || {}).filter(([header]) => headers.has(header)));
+// useSaved takes a saved mapping as the wizard's choices. The API previews the file with it
+// (options.saved_mapping), matching its columns to the file's as every door does; the fields it
+// gave the columns and the mapping's options become the wizard's own, which the person may
+// change and which are sent as they are shown (not by name).
+async function useSaved(w, m) {
+  const before = w.mapping;
+  w.mapping = {};
+  w.readWith = m.name;
+  try {
+    await loadPreview(w);
+  } catch (err) {
+    w.mapping = before;
+    throw err;
+  } finally {
+    w.readWith = "";
+  }
+  const chosen = columns(w).filter((c) => c.how === "explicit" || c.how === "mapped to nothing");
+  w.mapping = Object.fromEntries(chosen.map((c) => [c.header, c.field || ""]));
   w.savedColumns = new Set(Object.keys(w.mapping));
+  const o = m.options || {};
   w.opts = {
     ...freshOptions(),
     ...pick(o, ["unique_identifier", "match_by_name", "list", "owner", "campaign", "lead_source", "split_full_name"]),
@@ -433,8 +467,8 @@ function savedPicker(w) {
     h("option", { value: "", selected: !w.savedName }, "None: map the columns here"),
     saved.map((m) => h("option", { value: m.name, selected: m.name === w.savedName }, m.name)));
   let note = saved.length ? "A saved mapping sets the columns' fields and the import's options." : "No saved mapping of this kind yet: save one on the last step.";
-  const s = w.preview && w.preview.suggested_mapping;
-  if (w.suggested && w.suggested === w.savedName && s) {
+  const s = w.suggestion;
+  if (s && s.name === w.savedName) {
     const matched = Array.isArray(s.matched_columns) ? s.matched_columns.length : s.matched_columns;
     note = `Suggested for this file: “${s.name}” fits ${number(matched)} of its ${count(columns(w).length, "column")}. Its fields and options are chosen below.`;
   }
@@ -448,11 +482,13 @@ function count(n, noun) {
   return `${number(n)} ${noun}${n === 1 ? "" : "s"}`;
 }
 
-function chooseSaved(w, name) {
+async function chooseSaved(w, name) {
   w.savedTouched = true;
+  w.suggestion = null;
   const m = (w.saved || []).find((x) => x.name === name);
-  if (m) applySaved(w, m);
-  else {
+  if (m) {
+    if (!(await busy(w, () => useSaved(w, m)))) return;
+  } else {
     w.mapping = {};
     w.savedColumns = new Set();
     w.savedName = "";
