@@ -351,7 +351,7 @@ func TestPageWizardWorkbook(t *testing.T) {
 
 // TestPageWizardSavedMapping saves a mapping (columns the auto-mapping does not know, and a
 // tag) on the way to an import; a second file with the same columns gets it suggested and
-// chosen, and imports with it.
+// chosen, and imports with it; a third, none of whose columns maps by itself, is read with it.
 func TestPageWizardSavedMapping(t *testing.T) {
 	w := openWizard(t, "#/new")
 	header := "Email,Nombre,Apellido,Movil,Notas\n"
@@ -430,6 +430,33 @@ func TestPageWizardSavedMapping(t *testing.T) {
 	sort.Strings(members)
 	if want := []string{"ana@wizard.example tag clientes", "bea@wizard.example tag clientes", "cai@wizard.example tag clientes"}; !reflect.DeepEqual(members, want) {
 		t.Errorf("memberships %q, want %q", members, want)
+	}
+
+	// A file none of whose columns maps by itself cannot be previewed as it is: the file step
+	// offers to read it with a saved mapping, which the API applies.
+	w.goTo("#/new")
+	w.next(2, "File")
+	w.run(chromedp.SetUploadFiles("#file", []string{writeTestFile(t, "clientes-3.csv", []byte("Nombre,Apellido,Movil\nDan,Duarte,+34 600 000 004\n"))}, chromedp.ByID))
+	w.waitJS("the preview's refusal and the saved mappings to read it with", `!!document.querySelector(".wizard-status [role=alert]") && !!document.querySelector("#read-with")`)
+	w.shot("read-with")
+	choose(w.browser, "#read-with", "Clientes")
+	w.waitJS("the preview with the saved mapping", `/: 1 data row, 3 columns/.test(document.getElementById("file-chosen").textContent)`)
+	w.next(3, "Map fields")
+	if got := w.value("#saved-mapping"); got != "Clientes" {
+		t.Errorf("saved mapping chosen %q, want Clientes", got)
+	}
+	for col, want := range map[string]string{"Nombre": "first_name", "Apellido": "last_name", "Movil": "mobile"} {
+		if got := w.value(fmt.Sprintf(`select[data-column=%q]`, col)); got != want {
+			t.Errorf("read with the saved mapping, column %q is mapped to %q, want %q", col, got, want)
+		}
+	}
+	w.next(4, "Preview")
+	w.next(5, "Options")
+	w.next(6, "Import")
+	third := w.startImport()
+	w.completed(third, 1, 0)
+	if got, want := w.rows(`SELECT first_name || ' ' || last_name || ' ' || mobile FROM prospects WHERE account_id = $1 AND email IS NULL`), []string{"Dan Duarte +34 600 000 004"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("prospects without email %q, want %q", got, want)
 	}
 }
 
