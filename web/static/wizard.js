@@ -33,7 +33,7 @@ export function show(main, params) {
     kinds: [], kind: param(params, "kind"), users: null, saved: null,
     file: null, sheet: "", sheets: [], preview: null, previewKey: "", previewFailed: false,
     mapping: {}, savedColumns: new Set(), savedName: "", readWith: "", suggestion: null, savedTouched: false,
-    opts: freshOptions(), dry: null, stopDryRun: null,
+    opts: freshOptions(), dry: null, dryRun: 0, stopDryRun: null,
   };
   main.replaceChildren(h("div", { class: "wizard" }, h("h1", {}, "New import"), loading()));
   api("GET", "/v1/kinds").then((res) => {
@@ -52,7 +52,7 @@ export function show(main, params) {
   });
   return () => {
     w.alive = false;
-    if (w.stopDryRun) w.stopDryRun();
+    endDryRun(w);
   };
 }
 
@@ -157,8 +157,15 @@ function setDisabled(w, disabled) {
 function go(w, step) {
   if (w.busy) return;
   w.step = step;
-  w.dry = null; // a dry run is of the options it ran with
+  endDryRun(w); // a dry run is of the options it ran with
   render(w);
+}
+
+// endDryRun stops reading a dry run that is running and forgets the last one's report.
+function endDryRun(w) {
+  w.dryRun++;
+  if (w.stopDryRun) w.stopDryRun();
+  w.dry = null;
 }
 
 // next checks the step and loads what the next one shows.
@@ -222,7 +229,7 @@ function resetChoices(w) {
   w.suggestion = null;
   w.savedTouched = false;
   w.opts = freshOptions();
-  w.dry = null;
+  endDryRun(w);
 }
 
 // ---- step 2: file ----
@@ -733,15 +740,20 @@ async function startImport(w) {
 // dryRun runs the whole file (POST /v1/imports?dry_run=true&rows=skipped) and shows its counts
 // and skipped rows, reading the answer as it streams: {"rows":[ROW\n,ROW\n…],"summary":…}.
 async function dryRun(w) {
+  endDryRun(w);
+  const run = w.dryRun; // a later run, another step or another page ends this one
+  const current = () => w.alive && run === w.dryRun;
   const button = w.main.querySelector("#dry-run");
+  const out = w.dryEl;
   button.disabled = true;
   const progress = loading("Running the whole file…");
-  w.dryEl.replaceChildren(progress);
+  out.replaceChildren(progress);
   const skipped = [];
   let seen = 0;
   try {
     const resp = await request("POST", "/v1/imports" + query({ dry_run: true, rows: "skipped" }), upload(w));
     const reader = resp.body.getReader();
+    if (!current()) return void reader.cancel();
     w.stopDryRun = () => reader.cancel();
     const end = await readDryRun(reader, (row) => {
       if (row.outcome !== "skipped") return;
@@ -749,14 +761,14 @@ async function dryRun(w) {
       if (skipped.length < MAX_DRY_RUN_ROWS) skipped.push(row);
       progress.textContent = `Running the whole file… ${number(seen)} skipped rows so far`;
     });
-    if (!w.alive) return;
+    if (!current()) return;
     if (end.error) throw new Error(`The dry run failed: ${end.error}`);
     w.dry = dryRunReport(w, end.summary, skipped, seen);
-    w.dryEl.replaceChildren(w.dry);
+    out.replaceChildren(w.dry);
   } catch (err) {
-    if (w.alive) w.dryEl.replaceChildren(errorBox(err));
+    if (current()) out.replaceChildren(errorBox(err));
   } finally {
-    w.stopDryRun = null;
+    if (run === w.dryRun) w.stopDryRun = null;
     button.disabled = false;
   }
 }
