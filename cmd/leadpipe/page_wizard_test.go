@@ -256,6 +256,13 @@ func TestPageWizardCSV(t *testing.T) {
 	if got := w.rows(prospectsSQL); len(got) != 0 {
 		t.Errorf("the dry run wrote prospects: %q", got)
 	}
+	// Back to the options and on again: the report, of the options it ran with, is gone.
+	w.run(chromedp.Click("#back", chromedp.ByID))
+	w.atStep(5, "Options")
+	w.next(6, "Import")
+	if got := w.text("#dry-run-result"); got != "" {
+		t.Errorf("after the options were open again, the dry run's report still shows: %q", got)
+	}
 
 	id := w.startImport()
 	w.shot("detail")
