@@ -696,3 +696,41 @@ func TestPageWizardWorkbookNamedSheet(t *testing.T) {
 		t.Errorf("prospects %q, want %q", got, want)
 	}
 }
+
+// TestPageWizardDryRunMany dry-runs a file of 4,000 rows, every other one with an invalid
+// email: the answer (some 200 KB) streams in many pieces, read as they come, the counts are the
+// whole file's and the first 500 skipped rows are listed, with how many there are.
+func TestPageWizardDryRunMany(t *testing.T) {
+	w := openWizard(t, "#/new")
+	var csv strings.Builder
+	csv.WriteString("Email,First Name\n")
+	for i := range 4000 {
+		if i%2 == 0 {
+			fmt.Fprintf(&csv, "bad-%d,Bad\n", i)
+		} else {
+			fmt.Fprintf(&csv, "p%d@wizard.example,P\n", i)
+		}
+	}
+	w.next(2, "File")
+	w.upload(writeTestFile(t, "many.csv", []byte(csv.String())))
+	w.next(3, "Map fields")
+	w.next(4, "Preview")
+	w.next(5, "Options")
+	w.next(6, "Import")
+	w.run(chromedp.Click("#dry-run", chromedp.ByID))
+	w.waitJS("the dry run's report", `!!document.querySelector(".dry-run-report")`)
+	if got, want := w.text(".dry-run-report dl.facts"), "Rows 4,000 Created 2,000 Updated 0 Unchanged 0 Skipped 2,000"; got != want {
+		t.Errorf("dry run counts %q, want %q", got, want)
+	}
+	rows := w.tableRows("#dry-run-skipped")
+	if len(rows) != 500 || rows[0] != `2 | Invalid email | "bad-0" is not a valid email address` ||
+		rows[499] != `1000 | Invalid email | "bad-998" is not a valid email address` {
+		t.Errorf("%d skipped rows listed, first %q, last %q; want 500, rows 2 to 1000", len(rows), rows[0], rows[len(rows)-1])
+	}
+	if got, want := w.text(".dry-run-report > p.hint"), "The first 500 of 2,000 skipped rows; the import's skipped rows CSV lists them all."; got != want {
+		t.Errorf("note %q, want %q", got, want)
+	}
+	if got := w.rows(prospectsSQL); len(got) != 0 {
+		t.Errorf("the dry run wrote %d prospects", len(got))
+	}
+}
