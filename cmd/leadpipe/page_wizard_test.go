@@ -190,24 +190,24 @@ func TestPageWizardCSV(t *testing.T) {
 	}
 	w.shot("kind")
 	w.next(2, "File")
-	w.upload(writeTestFile(t, "wizard-people.csv", []byte("Email,First Name,Last Name,Work Phone,Shoe Size\n"+
-		"ada@wizard.example,Ada,Lovelace,+1 555 0100,38\n"+
-		"not-an-email,Bob,Builder,+1 555 0101,44\n"+
-		"cy@wizard.example,Cy,Young,+1 555 0102,40\n")))
-	if got, want := w.text("#file-chosen"), "wizard-people.csv (177 bytes): 3 data rows, 5 columns"; got != want {
+	w.upload(writeTestFile(t, "wizard-people.csv", []byte("Email,First Name,Last Name,Work Phone,Shoe Size,Opt In\n"+
+		"ada@wizard.example,Ada,Lovelace,+1 555 0100,38,yes\n"+
+		"not-an-email,Bob,Builder,+1 555 0101,44,no\n"+
+		"cy@wizard.example,Cy,Young,+1 555 0102,40,maybe\n")))
+	if got, want := w.text("#file-chosen"), "wizard-people.csv (197 bytes): 3 data rows, 6 columns"; got != want {
 		t.Errorf("the file step says %q, want %q", got, want)
 	}
 	w.shot("file")
 
 	w.next(3, "Map fields")
-	// Every column with its field: "Work Phone" is auto-mapped to Phone (an alias), "Shoe
-	// Size" maps to nothing and is marked so.
-	for col, want := range map[string]string{"Email": "email", "First Name": "first_name", "Last Name": "last_name", "Work Phone": "phone", "Shoe Size": ""} {
+	// Every column with its field: "Work Phone" is auto-mapped to Phone and "Opt In" to Email
+	// Opt In (aliases), "Shoe Size" maps to nothing and is marked so.
+	for col, want := range map[string]string{"Email": "email", "First Name": "first_name", "Last Name": "last_name", "Work Phone": "phone", "Shoe Size": "", "Opt In": "email_opt_in"} {
 		if got := w.value(fmt.Sprintf(`select[data-column=%q]`, col)); got != want {
 			t.Errorf("column %q is mapped to %q, want %q", col, got, want)
 		}
 	}
-	if got, want := w.text("#map-summary"), "4 of 5 columns will be imported. Not imported: Shoe Size."; got != want {
+	if got, want := w.text("#map-summary"), "5 of 6 columns will be imported. Not imported: Shoe Size."; got != want {
 		t.Errorf("map summary %q, want %q", got, want)
 	}
 	var unmapped []string
@@ -223,10 +223,11 @@ func TestPageWizardCSV(t *testing.T) {
 	w.shot("map")
 
 	w.next(4, "Preview")
+	// A skipped row's values are as read: the row is skipped before the value rules (yes → true).
 	want := []string{
-		"2 | created | Email ada@wizard.example First Name Ada Last Name Lovelace Mobile +1 555 0100 | —",
-		`3 | skipped Invalid email: "not-an-email" is not a valid email address | Email not-an-email First Name Bob Last Name Builder Mobile +1 555 0101 | —`,
-		"4 | created | Email cy@wizard.example First Name Cy Last Name Young Mobile +1 555 0102 | —",
+		"2 | created | Email ada@wizard.example Email Opt In true First Name Ada Last Name Lovelace Mobile +1 555 0100 | —",
+		`3 | skipped Invalid email: "not-an-email" is not a valid email address | Email not-an-email Email Opt In no First Name Bob Last Name Builder Mobile +1 555 0101 | —`,
+		"4 | created | Email cy@wizard.example First Name Cy Last Name Young Mobile +1 555 0102 | Email Opt In: invalid boolean (“maybe”)",
 	}
 	if got := w.tableRows("#preview-rows"); !reflect.DeepEqual(got, want) {
 		t.Errorf("preview rows:\n%q\nwant\n%q", got, want)
@@ -241,7 +242,7 @@ func TestPageWizardCSV(t *testing.T) {
 	w.shot("options")
 
 	w.next(6, "Import")
-	if got, want := w.text(".wizard dl.facts"), "Kind Prospects File wizard-people.csv Rows 3 Columns imported 4 of 5 List Webinar leads Tags vip, autumn"; got != want {
+	if got, want := w.text(".wizard dl.facts"), "Kind Prospects File wizard-people.csv Rows 3 Columns imported 5 of 6 List Webinar leads Tags vip, autumn"; got != want {
 		t.Errorf("the import step's summary %q, want %q", got, want)
 	}
 	w.run(chromedp.Click("#dry-run", chromedp.ByID))
@@ -251,6 +252,11 @@ func TestPageWizardCSV(t *testing.T) {
 	}
 	if got, want := w.tableRows("#dry-run-skipped"), []string{`3 | Invalid email | "not-an-email" is not a valid email address`}; !reflect.DeepEqual(got, want) {
 		t.Errorf("dry run skipped rows %q, want %q", got, want)
+	}
+	var counted []string
+	w.eval(`[...document.querySelectorAll(".dry-run-report li")].map((li) => li.textContent)`, &counted)
+	if want := []string{"Invalid email: 1", "Invalid boolean: 1"}; !reflect.DeepEqual(counted, want) {
+		t.Errorf("dry run's skip reasons and warnings %q, want %q", counted, want)
 	}
 	w.shot("dry-run")
 	if got := w.rows(prospectsSQL); len(got) != 0 {
@@ -274,6 +280,10 @@ func TestPageWizardCSV(t *testing.T) {
 		"cy@wizard.example list Webinar leads", "cy@wizard.example tag autumn", "cy@wizard.example tag vip"}
 	if got := w.rows(membershipsSQL); !reflect.DeepEqual(got, wantMembers) {
 		t.Errorf("memberships %q, want %q", got, wantMembers)
+	}
+	optIn := `SELECT email || ' ' || coalesce(email_opt_in::text, '-') FROM prospects WHERE account_id = $1 ORDER BY email`
+	if got, want := w.rows(optIn), []string{"ada@wizard.example true", "cy@wizard.example -"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("email opt-in %q, want %q (maybe is no boolean)", got, want)
 	}
 	if got := w.importOptions(id); !sameJSON(t, got, `{"mapping": {"Work Phone": "mobile"}, "list": "Webinar leads", "tags": ["vip", "autumn"]}`) {
 		t.Errorf("the import's options %v, want the changed mapping, the list and the tags", got)
