@@ -26,6 +26,7 @@ import (
 
 	"github.com/leadpipe/leadpipe/config"
 	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/kind"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/stages/mapping"
 	"github.com/leadpipe/leadpipe/stages/read"
@@ -225,19 +226,24 @@ func (im *Importer) open(ctx context.Context, req Request) (*Checked, error) {
 		in.close()
 		return nil, err
 	}
-	p, err := newPlan(ctx, im.Pool, acct, k, in.r.Header(), o)
-	if err != nil {
-		in.close()
-		return nil, err
-	}
-	p.in = in
 	sheet := ""
 	if s, ok := in.r.(read.SheetReader); ok {
 		sheet = s.Sheet()
 	}
+	header := in.r.Header()
+	p, err := newPlan(ctx, im.Pool, acct, k, header, o)
+	if err != nil {
+		in.close()
+		var nothing *mapping.NothingMappedError
+		if errors.As(err, &nothing) {
+			err = &UnmappedFileError{NothingMappedError: nothing, Account: acct, Kind: k, Header: header, Sheet: sheet, Options: o, err: err}
+		}
+		return nil, err
+	}
+	p.in = in
 	return &Checked{
 		Account:  acct,
-		Header:   in.r.Header(),
+		Header:   header,
 		Columns:  p.mapper.Columns(),
 		Unmapped: p.mapper.Unmapped(),
 		Size:     size,
@@ -246,6 +252,22 @@ func (im *Importer) open(ctx context.Context, req Request) (*Checked, error) {
 		plan:     p,
 	}, nil
 }
+
+// UnmappedFileError is the error of a request whose file has no column that maps to a field
+// of its kind (mapping.NothingMappedError, with ErrBadFile): what the check knew of the file
+// when it stopped, for a preview to show the columns to map by hand.
+type UnmappedFileError struct {
+	*mapping.NothingMappedError
+	Account store.Account
+	Kind    kind.Kind
+	Header  []string
+	Sheet   string      // the sheet read, of a workbook; "" for a CSV file
+	Options crm.Options // the request's, with its saved mapping's
+	err     error
+}
+
+func (e *UnmappedFileError) Error() string { return e.err.Error() }
+func (e *UnmappedFileError) Unwrap() error { return e.err }
 
 // safely runs fn, turning a panic of a parser on a crafted file into the file's error rather
 // than the caller's crash.

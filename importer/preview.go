@@ -2,6 +2,8 @@ package importer
 
 import (
 	"context"
+	"errors"
+	"slices"
 	"strconv"
 	"time"
 
@@ -77,12 +79,20 @@ type Preview struct {
 	// SuggestedMapping is the saved mapping of the kind that fits the file's header best
 	// (suggest), for a request that names none; null when none shares a column with it.
 	SuggestedMapping *Suggestion `json:"suggested_mapping"`
+	// Problem, when set, says why the file cannot be imported as the request stands: no column
+	// maps to a field. The preview then has every column (unmapped), the sheets and the
+	// suggestion, but no rows and no count; a mapping of at least one column fixes it.
+	Problem string `json:"problem,omitempty"`
 }
 
 // Preview checks a request and computes what its first PreviewRows data rows would do, with
 // their values after mapping and value rules. Nothing is written.
 func (im *Importer) Preview(ctx context.Context, req Request) (*Preview, error) {
 	c, err := im.Check(ctx, req)
+	var unmapped *UnmappedFileError
+	if errors.As(err, &unmapped) {
+		return im.unmappedPreview(ctx, req, unmapped)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -112,6 +122,24 @@ func (im *Importer) Preview(ctx context.Context, req Request) (*Preview, error) 
 	}
 	if _, err := im.dryRun(ctx, req, c, rec, "preview", time.Now()); err != nil {
 		return nil, err
+	}
+	return p, nil
+}
+
+// unmappedPreview is the preview of a file none of whose columns maps to a field: its columns
+// to map by hand, with the sheets and the suggested saved mapping, and the problem.
+func (im *Importer) unmappedPreview(ctx context.Context, req Request, e *UnmappedFileError) (*Preview, error) {
+	p := &Preview{Sheet: e.Sheet, Columns: e.Columns, Unmapped: slices.Clone(e.Header), Rows: []RowResult{}, Problem: e.NothingMappedError.Error()}
+	var err error
+	if e.Sheet != "" {
+		if p.Sheets, err = im.sheets(req, e.Options); err != nil {
+			return nil, err
+		}
+	}
+	if req.Options.SavedMapping == "" {
+		if p.SuggestedMapping, err = suggest(ctx, im.Pool, e.Account, e.Kind, e.Header); err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
 }

@@ -93,9 +93,26 @@ func New(c *crm.Catalog, header []string, o crm.Options) (*Mapper, error) {
 		}
 	}
 	if mapped == 0 {
-		return nil, fmt.Errorf("no column of the header maps to %s field (columns: %s); name the columns like the fields or give a mapping", crm.WithArticle(c.Noun), strings.Join(header, ", "))
+		return nil, &NothingMappedError{Noun: c.Noun, Columns: m.report}
 	}
 	return m, nil
+}
+
+// NothingMappedError is New's error when no column of the header maps to a field. The file
+// cannot be imported so, but its columns, each with why it maps to nothing, are what a person
+// maps by hand: a preview shows them (importer.Preview).
+type NothingMappedError struct {
+	Noun    string   // the record the catalog describes: "prospect"
+	Columns []Column // every column of the header, unmapped
+}
+
+func (e *NothingMappedError) Error() string {
+	headers := make([]string, len(e.Columns))
+	for i, c := range e.Columns {
+		headers[i] = c.Header
+	}
+	return fmt.Sprintf("no column of the header maps to %s field (columns: %s); name the columns like the fields or give a mapping",
+		crm.WithArticle(e.Noun), strings.Join(headers, ", "))
 }
 
 // Unfed says why a column mapped to field f feeds nothing under options o, or "" when it feeds
