@@ -52,20 +52,25 @@ func savedOptions(ctx context.Context, q store.Querier, acct store.Account, k ki
 // The saved mapping's entries apply to the file's columns whose headers fold to theirs as
 // auto-mapping folds them (crm.NormalizeHeader), spelled as the file spells them, an entry
 // spelled as the column winning over one that only folds to it; those of columns the file
-// lacks, or that o maps itself, are left out.
+// lacks, or that o maps itself, or to a field o maps another column to (o moves the field),
+// are left out.
 func withSaved(o, saved crm.Options, header []string) (crm.Options, error) {
 	if o.SavedMapping == "" {
 		return o, nil
 	}
 	taken := map[string]bool{}
-	for h := range o.Mapping {
+	fields := map[string]bool{} // the fields o maps a column to
+	for h, key := range o.Mapping {
 		taken[strings.TrimSpace(h)] = true
+		if key != "" {
+			fields[key] = true
+		}
 	}
 	var mapping map[string]string
 	for _, exact := range []bool{true, false} {
 		for _, h := range slices.Sorted(maps.Keys(saved.Mapping)) {
 			col, ok := columnOf(header, h, exact)
-			if !ok || taken[strings.TrimSpace(col)] {
+			if !ok || taken[strings.TrimSpace(col)] || fields[saved.Mapping[h]] {
 				continue
 			}
 			if mapping == nil {

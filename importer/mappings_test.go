@@ -189,3 +189,19 @@ func TestSavedMappingSpelledColumnWins(t *testing.T) {
 		t.Errorf("columns %s\nwant %s", got, want)
 	}
 }
+
+// TestSavedMappingFieldMoved: a request that maps another column to a field the saved mapping
+// fills moves the field there (this month's file names its email column differently): the
+// saved entry for that field is left out, rather than both columns claiming it.
+func TestSavedMappingFieldMoved(t *testing.T) {
+	e := newEnv(t, -1)
+	e.saveMapping("", "Monthly", nil, `{"mapping": {"E-mail": "email", "Name": "first_name"}}`)
+	c, err := e.importer(3).Check(e.ctx, e.request(writeFile(t, "p.csv", "E-mail,Work Email,Name\nold@example.com,ann@example.com,Ann\n"),
+		crm.Options{SavedMapping: "Monthly", Mapping: map[string]string{"Work Email": "email"}}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := mustJSON(t, c.Columns), `[{"header":"E-mail","how":"duplicate of column 2 (Work Email)"},{"header":"Work Email","field":"email","how":"explicit"},{"header":"Name","field":"first_name","how":"explicit"}]`; got != want {
+		t.Errorf("columns %s\nwant %s", got, want)
+	}
+}
