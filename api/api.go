@@ -67,6 +67,13 @@ func (s *Server) Register(mux *http.ServeMux) {
 	mux.HandleFunc("POST /v1/session", s.createSession)
 	mux.Handle("GET /v1/session", s.withSession(s.getSession))
 	mux.Handle("DELETE /v1/session", s.withSession(s.deleteSession))
+	// Any other /v1 path is an API route that does not exist, answered as the API answers
+	// errors (the page's handler, at "GET /", would answer it in plain text).
+	for _, method := range []string{"GET", "POST", "PUT", "PATCH", "DELETE"} {
+		mux.HandleFunc(method+" /v1/", func(w http.ResponseWriter, r *http.Request) {
+			writeError(w, http.StatusNotFound, "not found", fmt.Sprintf("no API route %s %s; the routes are in api/openapi.yaml", r.Method, r.URL.Path))
+		})
+	}
 }
 
 // authed resolves the request's account and runs h, turning h's error into a JSON error

@@ -4,8 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"io"
 	"net/http"
 
 	"github.com/leadpipe/leadpipe/importer"
@@ -57,22 +55,9 @@ func (s *Server) listMappings(w http.ResponseWriter, r *http.Request, acct store
 // putMapping creates or replaces the account's saved mapping of the path's kind and name and
 // answers it as stored; its options are checked as an import's (importer.SaveMapping).
 func (s *Server) putMapping(w http.ResponseWriter, r *http.Request, acct store.Account) error {
-	dec := json.NewDecoder(http.MaxBytesReader(w, r.Body, maxMappingBody))
-	dec.DisallowUnknownFields()
 	var body mappingBody
-	err := dec.Decode(&body)
-	if err == nil && dec.More() {
-		err = errors.New("more than one JSON value")
-	}
-	const want = `send {"columns": ["…", …], "options": {…}}`
-	var tooBig *http.MaxBytesError
-	switch {
-	case errors.As(err, &tooBig):
-		return badRequest("invalid saved mapping", fmt.Sprintf("the body is over %d KiB", tooBig.Limit>>10))
-	case errors.Is(err, io.EOF):
-		return badRequest("invalid saved mapping", want)
-	case err != nil:
-		return badRequest("invalid saved mapping", fmt.Sprintf("the body is not JSON of that form (%v); %s", err, want))
+	if err := readJSON(w, r, maxMappingBody, &body, "invalid saved mapping", `{"columns": ["…", …], "options": {…}}`); err != nil {
+		return err
 	}
 	m, err := s.Importer.SaveMapping(r.Context(), importer.MappingToSave{Account: acct.Name, Kind: r.PathValue("kind"),
 		Name: r.PathValue("name"), Columns: body.Columns, Options: body.Options})

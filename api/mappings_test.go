@@ -109,7 +109,7 @@ func TestMappingsRefused(t *testing.T) {
 		{"prospects", "a\u0007", `{"options": {}}`, "invalid import options", `name: \"a\\a\" contains a control character`},
 		{"prospects", strings.Repeat("n", 201), `{"options": {}}`, "invalid import options", "name: "},
 		{"invoices", "a", `{"options": {}}`, "invalid import options", `unknown kind \"invoices\"`},
-		{"prospects", "a", `{"columns": "Email"}`, "invalid saved mapping", `send {\"columns\": [\"…\", …], \"options\": {…}}`},
+		{"prospects", "a", `{"columns": "Email"}`, "invalid saved mapping", `the body is not {\"columns\": [\"…\", …], \"options\": {…}}`},
 		{"prospects", "a", `{"options": {}, "extra": 1}`, "invalid saved mapping", `unknown field \"extra\"`},
 		{"prospects", "a", ``, "invalid saved mapping", `send {\"columns\"`},
 	} {

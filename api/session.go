@@ -54,6 +54,12 @@ func (s *Server) createSession(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	for _, old := range r.CookiesNamed(sessionCookie) { // signing in again ends the session it replaces
+		if err := store.DeleteSession(r.Context(), s.Pool, old.Value); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
 	setSessionCookie(w, r, cookie, int(s.SessionTTL.Seconds()))
 	writeJSON(w, http.StatusOK, sessionView(sess))
 }
@@ -90,12 +96,22 @@ func (s *Server) withSession(h func(http.ResponseWriter, *http.Request, store.Se
 // one it answers 401 (clearing a cookie that names no live session); for a request other than
 // GET or HEAD that another site could have sent, 403. ok is false when it has answered.
 func (s *Server) session(w http.ResponseWriter, r *http.Request) (sess store.Session, cookie string, ok bool) {
-	c, err := r.Cookie(sessionCookie)
-	if err != nil {
+	cookies := r.CookiesNamed(sessionCookie)
+	if len(cookies) == 0 {
 		writeError(w, http.StatusUnauthorized, "not signed in", signInHint)
 		return store.Session{}, "", false
 	}
-	sess, err = store.SessionByCookie(r.Context(), s.Pool, c.Value)
+	if len(cookies) > 1 {
+		// Another page of this host (another port is the same site) set a second one, with a
+		// longer Path so that it comes first: honouring either could act in the wrong account.
+		setSessionCookie(w, r, "", -1)
+		writeError(w, http.StatusUnauthorized, "not signed in",
+			"the request carries more than one leadpipe_session cookie: another page served from this host set one; "+
+				"clear this site's cookies in the browser, then "+signInHint)
+		return store.Session{}, "", false
+	}
+	c := cookies[0]
+	sess, err := store.SessionByCookie(r.Context(), s.Pool, c.Value)
 	if errors.Is(err, store.ErrNotFound) {
 		setSessionCookie(w, r, "", -1)
 		writeError(w, http.StatusUnauthorized, "not signed in",

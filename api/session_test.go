@@ -331,3 +331,48 @@ func (h *harness) exec(sql string, args ...any) {
 		h.t.Fatalf("%s: %v", sql, err)
 	}
 }
+
+// TestSessionTossedCookie: a page of another port of the host (the same site) can set a
+// leadpipe_session cookie with a longer Path — its own session, in its own account — which the
+// browser then sends first, beside the person's. A request carrying two session cookies is
+// refused (401, saying why), so the person's page never acts in the other account.
+func TestSessionTossedCookie(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	victim, attacker := h.account(-1).mustSignIn(), h.account(-1).mustSignIn()
+	for _, method := range []string{http.MethodGet, http.MethodPut} {
+		req, err := http.NewRequestWithContext(h.ctx, method, h.srv.URL+"/v1/deal-stages", strings.NewReader(`{"stages": ["Lead", "Won"]}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set("X-CSRF-Token", attacker.csrf)
+		req.AddCookie(&http.Cookie{Name: "leadpipe_session", Value: attacker.cookie}) // Path=/v1: sent first
+		req.AddCookie(&http.Cookie{Name: "leadpipe_session", Value: victim.cookie})
+		resp, err := h.srv.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		e := wantError(t, method+" with two session cookies", response{Status: resp.StatusCode, Header: resp.Header, Body: b},
+			http.StatusUnauthorized, "not signed in")
+		if d, _ := e.Detail.(string); !strings.Contains(d, "more than one leadpipe_session cookie") {
+			t.Errorf("%s with two session cookies: detail %q, want it to say why", method, d)
+		}
+	}
+}
+
+// TestSessionSignInAgain: signing in with a session's cookie ends that session.
+func TestSessionSignInAgain(t *testing.T) {
+	h := newHarness(t, harnessOpts{})
+	a := h.account(-1)
+	first := a.mustSignIn()
+	r := first.send(http.MethodPost, "/v1/session", fmt.Sprintf(`{"token": %q}`, a.token), nil)
+	if r.Status != http.StatusOK {
+		t.Fatalf("sign in again: %s", r)
+	}
+	if n := h.count("SELECT count(*) FROM sessions WHERE csrf_token = $1", first.csrf); n != 0 {
+		t.Errorf("the first session is still there after signing in again (%d rows)", n)
+	}
+	wantError(t, "the first session's cookie", first.send(http.MethodGet, "/v1/session", "", nil), http.StatusUnauthorized, "not signed in")
+}

@@ -285,3 +285,15 @@ func TestReadyzAndHeaders(t *testing.T) {
 		t.Errorf("the reason is not logged; log:\n%s", log.String())
 	}
 }
+
+// TestUnknownAPIRoute: a /v1 path that is no route answers a JSON 404 naming it, as every API
+// error is answered, not the page's plain-text one, whatever the method.
+func TestUnknownAPIRoute(t *testing.T) {
+	d := startDaemon(t)
+	for _, method := range []string{"GET", "POST", "DELETE"} {
+		status, body := d.call(method, "/v1/no-such-route", "", nil)
+		if status != http.StatusNotFound || !strings.Contains(string(body), `"detail":"no API route `+method+` /v1/no-such-route;`) {
+			t.Errorf("%s /v1/no-such-route: %d %s, want a JSON 404 naming it", method, status, body)
+		}
+	}
+}
