@@ -43,6 +43,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/leadpipe/leadpipe/internal/thousands"
 )
 
 // defaultPostgresURL is the database started by deploy/services.sh.
@@ -106,17 +108,17 @@ func run() int {
 	}
 	genTime := time.Since(t0)
 	if o.genOnly {
-		fmt.Fprintf(os.Stderr, "%s: %s rows, %s, %s\n", path, commas(int64(gen.Rows)), sizeMB(gen.Bytes), genNote(reused, genTime))
+		fmt.Fprintf(os.Stderr, "%s: %s rows, %s, %s\n", path, thousands.Format(int64(gen.Rows)), sizeMB(gen.Bytes), genNote(reused, genTime))
 		fmt.Println(path)
 		return 0
 	}
 	fmt.Printf("file        %s\n", path)
 	fmt.Printf("            %s data rows + header, 14 columns, %s (%d bytes), %s\n",
-		commas(int64(gen.Rows)), sizeMB(gen.Bytes), gen.Bytes, genNote(reused, genTime))
+		thousands.Format(int64(gen.Rows)), sizeMB(gen.Bytes), gen.Bytes, genNote(reused, genTime))
 	fmt.Printf("            invalid emails %s; repeated emails %s (adjacent %s, of which byte-identical lines %s; recent %s; far %s; case changed %s); rows with quoted fields %s\n",
-		commas(int64(gen.Invalid)), commas(int64(gen.Duplicates)), commas(int64(gen.DupAdjacent)),
-		commas(int64(gen.DupExactRepeat)), commas(int64(gen.DupRecent)), commas(int64(gen.DupFar)),
-		commas(int64(gen.DupCaseChanged)), commas(int64(gen.QuotedRows)))
+		thousands.Format(int64(gen.Invalid)), thousands.Format(int64(gen.Duplicates)), thousands.Format(int64(gen.DupAdjacent)),
+		thousands.Format(int64(gen.DupExactRepeat)), thousands.Format(int64(gen.DupRecent)), thousands.Format(int64(gen.DupFar)),
+		thousands.Format(int64(gen.DupCaseChanged)), thousands.Format(int64(gen.QuotedRows)))
 
 	bin, binErr := exec.LookPath(o.leadpipe)
 	if o.xlsx {
@@ -147,7 +149,7 @@ func run() int {
 	}
 	copyRate := float64(gen.Rows) / copyTime.Seconds()
 	fmt.Printf("baseline    psql \\copy into a plain table of 14 text columns: %.2f s, %s rows/s\n",
-		copyTime.Seconds(), commas(int64(copyRate)))
+		copyTime.Seconds(), thousands.Format(int64(copyRate)))
 
 	// 3. leadpipe.
 	if binErr != nil {
@@ -170,13 +172,13 @@ func run() int {
 	rate := float64(gen.Rows) / wall.Seconds()
 	rssMB := float64(rssKiB) / 1024
 	fmt.Printf("leadpipe    import: %.2f s wall, %s rows/s (its own duration_ms %.0f: %s rows/s); import_id %s, status %s\n",
-		wall.Seconds(), commas(int64(rate)), res.DurationMS,
-		commas(int64(float64(gen.Rows)/(res.DurationMS/1000))), string(res.ImportID), res.Status)
+		wall.Seconds(), thousands.Format(int64(rate)), res.DurationMS,
+		thousands.Format(int64(float64(gen.Rows)/(res.DurationMS/1000))), string(res.ImportID), res.Status)
 	fmt.Printf("ratio       leadpipe time / \\copy time: %.2fx\n", wall.Seconds()/copyTime.Seconds())
 	fmt.Printf("peak RSS    %.1f MB\n", rssMB)
 	fmt.Printf("import      rows %s: created %s, updated %s, unchanged %s, skipped %s %s\n",
-		commas(res.Rows), commas(res.Created), commas(res.Updated), commas(res.Unchanged),
-		commas(res.Skipped), reasons(res.SkippedByReason))
+		thousands.Format(res.Rows), thousands.Format(res.Created), thousands.Format(res.Updated), thousands.Format(res.Unchanged),
+		thousands.Format(res.Skipped), reasons(res.SkippedByReason))
 
 	// 4. A re-import of the file with every row's title changed: each row updates its
 	// prospect and keeps what it overwrote for an undo (import_rows.undo).
@@ -189,19 +191,19 @@ func run() int {
 		return fail(err)
 	}
 	fmt.Printf("re-import   every title changed: %.2f s wall, %s rows/s; import_id %s; updated %s, unchanged %s, created %s, skipped %s\n",
-		reWall.Seconds(), commas(int64(float64(gen.Rows)/reWall.Seconds())), string(re.ImportID),
-		commas(re.Updated), commas(re.Unchanged), commas(re.Created), commas(re.Skipped))
+		reWall.Seconds(), thousands.Format(int64(float64(gen.Rows)/reWall.Seconds())), string(re.ImportID),
+		thousands.Format(re.Updated), thousands.Format(re.Unchanged), thousands.Format(re.Created), thousands.Format(re.Skipped))
 
 	// 5. Checks.
 	mismatches := checkCounts(res, gen)
 	if re.Created != 0 || re.Updated+re.Unchanged != int64(gen.Rows-gen.Invalid) {
 		fmt.Printf("re-import   ERROR: created %s, updated+unchanged %s; want 0 and every valid row (%s)\n",
-			commas(re.Created), commas(re.Updated+re.Unchanged), commas(int64(gen.Rows-gen.Invalid)))
+			thousands.Format(re.Created), thousands.Format(re.Updated+re.Unchanged), thousands.Format(int64(gen.Rows-gen.Invalid)))
 		mismatches = append(mismatches, "re-import")
 	}
 	var missed []string
 	if rate < o.minRowsPerSec {
-		missed = append(missed, fmt.Sprintf("throughput %s rows/s < %s rows/s", commas(int64(rate)), commas(int64(o.minRowsPerSec))))
+		missed = append(missed, fmt.Sprintf("throughput %s rows/s < %s rows/s", thousands.Format(int64(rate)), thousands.Format(int64(o.minRowsPerSec))))
 	}
 	if rssMB > o.maxRSSMB {
 		missed = append(missed, fmt.Sprintf("peak RSS %.1f MB > %.0f MB", rssMB, o.maxRSSMB))
@@ -218,7 +220,7 @@ func run() int {
 		status = 1
 	} else {
 		fmt.Printf("target met: %s rows/s >= %s, peak RSS %.1f MB <= %.0f MB\n",
-			commas(int64(rate)), commas(int64(o.minRowsPerSec)), rssMB, o.maxRSSMB)
+			thousands.Format(int64(rate)), thousands.Format(int64(o.minRowsPerSec)), rssMB, o.maxRSSMB)
 	}
 	return status
 }
@@ -405,7 +407,7 @@ func checkCounts(res importResult, gen GenStats) []string {
 			mark = "MISMATCH"
 			bad = append(bad, what)
 		}
-		fmt.Printf("  %-40s expected %11s  got %11s  %s\n", what, commas(want), commas(got), mark)
+		fmt.Printf("  %-40s expected %11s  got %11s  %s\n", what, thousands.Format(want), thousands.Format(got), mark)
 	}
 	fmt.Println("check       (expected from the generated file, got from the import)")
 	check("rows", res.Rows, int64(gen.Rows))
@@ -434,7 +436,7 @@ func reasons(m map[string]int64) string {
 	slices.Sort(keys)
 	parts := make([]string, len(keys))
 	for i, k := range keys {
-		parts[i] = k + " " + commas(m[k])
+		parts[i] = k + " " + thousands.Format(m[k])
 	}
 	return "(" + strings.Join(parts, ", ") + ")"
 }
@@ -442,24 +444,4 @@ func reasons(m map[string]int64) string {
 // sizeMB formats a byte count in MB (10^6 bytes).
 func sizeMB(n int64) string {
 	return strconv.FormatFloat(float64(n)/1e6, 'f', 1, 64) + " MB"
-}
-
-// commas formats n with thousands separators: 1234567 → "1,234,567".
-func commas(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	neg := strings.HasPrefix(s, "-")
-	if neg {
-		s = s[1:]
-	}
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(c)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }

@@ -15,6 +15,8 @@ import (
 	"strings"
 	"syscall"
 	"time"
+
+	"github.com/leadpipe/leadpipe/internal/thousands"
 )
 
 // benchUpload measures an upload through the daemon's HTTP API: it starts `leadpipe broker` and
@@ -101,7 +103,7 @@ func benchUpload(ctx context.Context, bin, postgresURL, path string, rows int, m
 	}
 	peakMB := float64(peak) / 1024
 	fmt.Printf("upload      %s through POST /v1/imports in %.2f s (%.0f MB/s), import %s %s: %s rows in %.2f s from the start of the upload\n",
-		sizeMB(size), uploadTime.Seconds(), float64(size)/(1<<20)/uploadTime.Seconds(), id, status, commas(int64(rows)), total.Seconds())
+		sizeMB(size), uploadTime.Seconds(), float64(size)/(1<<20)/uploadTime.Seconds(), id, status, thousands.Format(int64(rows)), total.Seconds())
 	fmt.Printf("daemon RSS  idle %.1f MB, peak %.1f MB (VmHWM, upload and import included)\n", float64(idle)/1024, peakMB)
 	if status != "completed" {
 		fmt.Printf("target MISSED: import %s ended %s\n", id, status)

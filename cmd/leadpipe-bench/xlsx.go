@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/leadpipe/leadpipe/internal/thousands"
 	"github.com/xuri/excelize/v2"
 )
 
@@ -34,7 +35,7 @@ func benchXLSX(ctx context.Context, bin, postgresURL, csvPath string, maxOverhea
 		return fail(err)
 	}
 	size, _ := fileSize(xlsxPath)
-	fmt.Printf("file        %s: %s data rows, %s, written in %.2f s\n", xlsxPath, commas(int64(rows)), sizeMB(size), time.Since(t0).Seconds())
+	fmt.Printf("file        %s: %s data rows, %s, written in %.2f s\n", xlsxPath, thousands.Format(int64(rows)), sizeMB(size), time.Since(t0).Seconds())
 
 	env := append(os.Environ(), "LEADPIPE_POSTGRES_URL="+postgresURL)
 	if _, err := runQuiet(ctx, env, bin, "migrate"); err != nil {
@@ -84,11 +85,11 @@ func benchXLSX(ctx context.Context, bin, postgresURL, csvPath string, maxOverhea
 		}
 	}
 	fmt.Printf("baseline    excelize Rows()/Columns() over every row (%s), GOGC=%d, GOMEMLIMIT=%d MiB, best of %d: %.2f s\n",
-		commas(int64(n)), leadpipeGCPercent, leadpipeMemoryLimit>>20, xlsxRounds, loop.Seconds())
+		thousands.Format(int64(n)), leadpipeGCPercent, leadpipeMemoryLimit>>20, xlsxRounds, loop.Seconds())
 	res, wall := inline.res, inline.wall
 	fmt.Printf("leadpipe    import, best of %d: %.2f s wall, %s rows/s, peak RSS %.1f MB; %s rows: created %s, updated %s, unchanged %s, skipped %s\n",
-		xlsxRounds, wall.Seconds(), commas(int64(float64(rows)/wall.Seconds())), float64(inline.rssKiB)/1024,
-		commas(res.Rows), commas(res.Created), commas(res.Updated), commas(res.Unchanged), commas(res.Skipped))
+		xlsxRounds, wall.Seconds(), thousands.Format(int64(float64(rows)/wall.Seconds())), float64(inline.rssKiB)/1024,
+		thousands.Format(res.Rows), thousands.Format(res.Created), thousands.Format(res.Updated), thousands.Format(res.Unchanged), thousands.Format(res.Skipped))
 	fmt.Printf("            import with sheet_parser=process (the daemon's default), best of %d: %.2f s wall, peak RSS %.1f MB (without its parser's)\n",
 		xlsxRounds, child.wall.Seconds(), float64(child.rssKiB)/1024)
 	fmt.Printf("isolation   parsing in a child process costs %+.0f%% against parsing in the import's process: %+.0f%% against the loop\n",
@@ -97,7 +98,7 @@ func benchXLSX(ctx context.Context, bin, postgresURL, csvPath string, maxOverhea
 	fmt.Printf("overhead    the import takes %+.0f%% against the plain read loop\n", overhead*100)
 	for _, r := range []importResult{inline.res, child.res} {
 		if r.Rows != int64(rows) {
-			fmt.Printf("counts      ERROR: the import read %s rows, the sheet has %s\n", commas(r.Rows), commas(int64(rows)))
+			fmt.Printf("counts      ERROR: the import read %s rows, the sheet has %s\n", thousands.Format(r.Rows), thousands.Format(int64(rows)))
 			return 1
 		}
 	}

@@ -8,11 +8,12 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/leadpipe/leadpipe/internal/thousands"
 )
 
 // State is what a line shows of a task.
@@ -54,12 +55,12 @@ func Line(s State, width int) string {
 	room := width - 1
 	rate := s.Rate()
 	if s.Total <= 0 {
-		return fit(room, s.Label, number(s.Done)+" rows  "+number(int(rate))+" rows/s")
+		return fit(room, s.Label, thousands.Format(int64(s.Done))+" rows  "+thousands.Format(int64(rate))+" rows/s")
 	}
-	total := number(s.Total)
+	total := thousands.Format(int64(s.Total))
 	pct := min(100, s.Done*100/s.Total)
 	stats := fmt.Sprintf("%*s/%s %3d%%  %s rows/s  %s left",
-		len(total), number(s.Done), total, pct, number(int(rate)), timeLeft(s.Total-s.Done, rate))
+		len(total), thousands.Format(int64(s.Done)), total, pct, thousands.Format(int64(rate)), timeLeft(s.Total-s.Done, rate))
 	barWidth := room - utf8.RuneCountInString(s.Label) - len(stats) - 4 // two brackets, two spaces
 	if s.Label == "" {
 		barWidth++
@@ -82,24 +83,6 @@ func fit(room int, label, stats string) string {
 		stats = stats[:max(0, room)]
 	}
 	return stats
-}
-
-// number is n with its thousands separated by commas: 1,234,567.
-func number(n int) string {
-	s := strconv.Itoa(n)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte(',')
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 // timeLeft is how long rows take at rate rows per second, rounded up to the second: "12s",
