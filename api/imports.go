@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"math"
 	"mime"
@@ -350,11 +349,8 @@ func (s *Server) listImports(w http.ResponseWriter, r *http.Request, acct store.
 		return err
 	}
 	list, err := History(r.Context(), s.Pool, acct, f)
-	if errors.Is(err, importer.ErrUnknownKind) {
-		return badRequest("invalid query parameters", []string{"kind: " + err.Error()})
-	}
 	if err != nil {
-		return err
+		return kindParam(err)
 	}
 	writeJSON(w, http.StatusOK, list)
 	return nil

@@ -3,7 +3,6 @@ package api
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"net/http"
 
 	"github.com/leadpipe/leadpipe/importer"
@@ -42,11 +41,8 @@ func Mappings(ctx context.Context, q store.Querier, acct store.Account, kind str
 // listMappings answers the account's saved mappings of ?kind (of every kind without it).
 func (s *Server) listMappings(w http.ResponseWriter, r *http.Request, acct store.Account) error {
 	list, err := Mappings(r.Context(), s.Pool, acct, r.URL.Query().Get("kind"))
-	if errors.Is(err, importer.ErrUnknownKind) {
-		return badRequest("invalid query parameters", []string{"kind: " + err.Error()})
-	}
 	if err != nil {
-		return err
+		return kindParam(err)
 	}
 	writeJSON(w, http.StatusOK, list)
 	return nil

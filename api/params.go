@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"fmt"
 	"maps"
 	"net/http"
@@ -10,6 +11,7 @@ import (
 	"time"
 	"unicode/utf8"
 
+	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/store"
 )
 
@@ -130,4 +132,13 @@ func importFilter(r *http.Request) (store.ImportFilter, error) {
 		p.problems = append(p.problems, fmt.Sprintf("undos: %q is not %s", f.Undos, orList(store.UndosFilters)))
 	}
 	return f, p.err()
+}
+
+// kindParam answers a ?kind the account imports no records of as the query parameter's
+// problem (400); any other error as it is.
+func kindParam(err error) error {
+	if errors.Is(err, importer.ErrUnknownKind) {
+		return badRequest("invalid query parameters", []string{"kind: " + err.Error()})
+	}
+	return err
 }
