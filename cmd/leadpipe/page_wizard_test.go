@@ -473,6 +473,15 @@ func TestPageWizardSavedMapping(t *testing.T) {
 		}
 	}
 	w.shot("suggested-for-unmapped")
+	// None chosen instead: the columns are the file's own again, unmapped, with the notice.
+	choose(w.browser, "#saved-mapping", "")
+	w.waitJS("the columns unmapped", `document.querySelectorAll(".map-row.unmapped").length === 3`)
+	if got, want := w.text("#map-problem"), "None of this file's columns matched a field by its name: choose a field for at least one column."; got != want {
+		t.Errorf("with no saved mapping, the map step's notice %q, want %q", got, want)
+	}
+	w.shot("suggestion-undone")
+	choose(w.browser, "#saved-mapping", "Clientes")
+	w.waitJS("the saved mapping chosen again", `document.querySelectorAll(".map-row.unmapped").length === 0`)
 	w.next(4, "Preview")
 	w.next(5, "Options")
 	w.next(6, "Import")

@@ -490,6 +490,9 @@ function count(n, noun) {
   return `${number(n)} ${noun}${n === 1 ? "" : "s"}`;
 }
 
+// chooseSaved takes the saved mapping named as the wizard's choices, or none: the file is then
+// previewed again as it is, for its columns' own fields (those the saved mapping's preview had
+// given them are not the file's).
 async function chooseSaved(w, name) {
   w.savedTouched = true;
   w.suggestion = null;
@@ -501,6 +504,7 @@ async function chooseSaved(w, name) {
     w.savedColumns = new Set();
     w.savedName = "";
     w.opts = freshOptions();
+    if (!(await busy(w, () => loadPreview(w)))) return;
   }
   render(w, false);
   w.main.querySelector("#saved-mapping").focus();
