@@ -101,13 +101,14 @@ func (w *wizardPage) tableRows(selector string) []string {
 	return rows
 }
 
-// upload gives the file input a file and waits for the preview to tell its rows; the native
+// upload gives the file input a file and waits for the preview to tell its rows (or its
+// columns, when none matches a field); the native
 // file chooser cannot be driven in a headless browser, so this is what picking a file does.
 func (w *wizardPage) upload(path string) {
 	w.t.Helper()
 	w.run(chromedp.SetUploadFiles("#file", []string{path}, chromedp.ByID))
 	w.waitJS("the preview of "+path,
-		`/data rows?, \d+ columns?/.test(document.getElementById("file-chosen").textContent) && !document.querySelector(".wizard [role=status].loading")`)
+		`/data rows?, \d+ columns?|none matching a field|matches no field/.test(document.getElementById("file-chosen").textContent) && !document.querySelector(".wizard [role=status].loading")`)
 }
 
 // startImport presses Start import and waits for the import's detail page; it answers the
@@ -367,7 +368,8 @@ func TestPageWizardWorkbook(t *testing.T) {
 
 // TestPageWizardSavedMapping saves a mapping (columns the auto-mapping does not know, and a
 // tag) on the way to an import; a second file with the same columns gets it suggested and
-// chosen, and imports with it; a third, none of whose columns maps by itself, is read with it.
+// chosen, and imports with it; so does a third, none of whose columns matches a field by its
+// name.
 func TestPageWizardSavedMapping(t *testing.T) {
 	w := openWizard(t, "#/new")
 	header := "Email,Nombre,Apellido,Movil,Notas\n"
@@ -447,29 +449,47 @@ func TestPageWizardSavedMapping(t *testing.T) {
 		t.Errorf("memberships %q, want %q", members, want)
 	}
 
-	// A file none of whose columns maps by itself cannot be previewed as it is: the file step
-	// offers to read it with a saved mapping, which the API applies.
+	// A file none of whose columns matches a field by its name gets the saved mapping suggested
+	// and chosen as any file does.
 	w.goTo("#/new")
 	w.next(2, "File")
-	w.run(chromedp.SetUploadFiles("#file", []string{writeTestFile(t, "clientes-3.csv", []byte("Nombre,Apellido,Movil\nDan,Duarte,+34 600 000 004\n"))}, chromedp.ByID))
-	w.waitJS("the preview's refusal and the saved mappings to read it with", `!!document.querySelector(".wizard-status [role=alert]") && !!document.querySelector("#read-with")`)
-	w.shot("read-with")
-	choose(w.browser, "#read-with", "Clientes")
-	w.waitJS("the preview with the saved mapping", `/: 1 data row, 3 columns/.test(document.getElementById("file-chosen").textContent)`)
+	w.upload(writeTestFile(t, "clientes-3.csv", []byte("Nombre,Apellido,Movil\nDan,Duarte,+34 600 000 004\n")))
+	if got := w.text("#file-chosen p"); !strings.HasSuffix(got, ": 1 data row, 3 columns") {
+		t.Errorf("the file read with the suggested mapping is described as %q, want 1 data row and 3 columns", got)
+	}
 	w.next(3, "Map fields")
 	if got := w.value("#saved-mapping"); got != "Clientes" {
-		t.Errorf("saved mapping chosen %q, want Clientes", got)
+		t.Errorf("saved mapping chosen %q, want the suggested Clientes", got)
+	}
+	if got := w.text("#saved-mapping-note"); !strings.HasPrefix(got, "Suggested for this file: “Clientes” fits 3 of its 3 columns.") {
+		t.Errorf("the suggestion is told as %q", got)
+	}
+	if got := w.text("#map-problem"); got != "" {
+		t.Errorf("with the suggested mapping chosen, the map step has the notice %q", got)
 	}
 	for col, want := range map[string]string{"Nombre": "first_name", "Apellido": "last_name", "Movil": "mobile"} {
 		if got := w.value(fmt.Sprintf(`select[data-column=%q]`, col)); got != want {
-			t.Errorf("read with the saved mapping, column %q is mapped to %q, want %q", col, got, want)
+			t.Errorf("with the suggested mapping, column %q is mapped to %q, want %q", col, got, want)
 		}
 	}
+	w.shot("suggested-for-unmapped")
+	// None chosen instead: the columns are the file's own again, unmapped, with the notice.
+	choose(w.browser, "#saved-mapping", "")
+	w.waitJS("the columns unmapped", `document.querySelectorAll(".map-row.unmapped").length === 3`)
+	if got, want := w.text("#map-problem"), "None of this file's columns matched a field by its name: choose a field for at least one column."; got != want {
+		t.Errorf("with no saved mapping, the map step's notice %q, want %q", got, want)
+	}
+	w.shot("suggestion-undone")
+	choose(w.browser, "#saved-mapping", "Clientes")
+	w.waitJS("the saved mapping chosen again", `document.querySelectorAll(".map-row.unmapped").length === 0`)
 	w.next(4, "Preview")
 	w.next(5, "Options")
 	w.next(6, "Import")
 	third := w.startImport()
 	w.completed(third, 1, 0)
+	if got := w.importOptions(third); !sameJSON(t, got, `{"mapping": {"Nombre": "first_name", "Apellido": "last_name", "Movil": "mobile"}, "tags": ["clientes"]}`) {
+		t.Errorf("the third import's options %v, want the saved mapping's fields of its columns and its tag", got)
+	}
 	if got, want := w.rows(`SELECT first_name || ' ' || last_name || ' ' || mobile FROM prospects WHERE account_id = $1 AND email IS NULL`), []string{"Dan Duarte +34 600 000 004"}; !reflect.DeepEqual(got, want) {
 		t.Errorf("prospects without email %q, want %q", got, want)
 	}
@@ -676,34 +696,78 @@ func TestPageWizardKind(t *testing.T) {
 	}
 }
 
-// TestPageWizardWorkbookNamedSheet uploads a workbook whose first sheet is a note that maps no
-// column: its preview fails, so no sheet is listed, and the Sheet field takes the list's sheet
-// by name; the sheets are then listed and the import reads that one.
-func TestPageWizardWorkbookNamedSheet(t *testing.T) {
+// TestPageWizardWorkbookUnmappedSheet uploads a workbook whose first sheet, read first, has a
+// column that matches no field: the sheet chooser lists both sheets all the same. Choosing the
+// list's sheet imports that one; the first sheet's column, mapped by hand, imports the first
+// sheet.
+func TestPageWizardWorkbookUnmappedSheet(t *testing.T) {
 	w := openWizard(t, "#/new")
+	book := writeTwoSheets(t, "contactos.xlsx", map[string][][]string{
+		"Contactos": {{"Correo"}, {"kim@wizard.example"}},
+		"People":    {{"Email", "First Name"}, {"ivy@wizard.example", "Ivy"}},
+	}, []string{"Contactos", "People"})
+	sheets := func() []string {
+		t.Helper()
+		var got []string
+		w.eval(`[...document.querySelectorAll("select#sheet option")].map((o) => o.value + (o.selected ? " (selected)" : ""))`, &got)
+		return got
+	}
+
+	// The list's sheet chosen.
 	w.next(2, "File")
-	w.run(chromedp.SetUploadFiles("#file", []string{writeTwoSheets(t, "with-a-note.xlsx", map[string][][]string{
-		"Read me": {{"Note"}, {"The list is on the sheet People."}},
-		"People":  {{"Email", "First Name"}, {"ivy@wizard.example", "Ivy"}},
-	}, []string{"Read me", "People"})}, chromedp.ByID))
-	w.waitJS("the preview's refusal and the Sheet field", `!!document.querySelector(".wizard-status [role=alert]") && !!document.querySelector("input#sheet")`)
-	if got, want := w.text(".wizard-status [role=alert]"), "the file cannot be imported cannot import file: no column of the header maps to a prospect field (columns: Note); name the columns like the fields or give a mapping"; got != want {
-		t.Errorf("error %q, want %q", got, want)
+	w.upload(book)
+	if got, want := w.text("#file-chosen p"), ": 1 column (Correo), which matches no field by its name: choose its field on the next step"; !strings.HasSuffix(got, want) {
+		t.Errorf("the first sheet is described as %q, want it to end with %q", got, want)
 	}
-	w.shot("first-sheet-refused")
-	w.run(chromedp.SendKeys("input#sheet", "People"+kb.Tab, chromedp.ByQuery))
-	w.waitJS("the preview of the People sheet", `/: 1 data row, 2 columns/.test(document.getElementById("file-chosen").textContent) && !!document.querySelector("select#sheet")`)
-	if got := w.value("select#sheet"); got != "People" {
-		t.Errorf("sheet %q chosen, want People", got)
+	if got, want := sheets(), []string{"Contactos (selected)", "People"}; !reflect.DeepEqual(got, want) {
+		t.Fatalf("sheet chooser %q, want %q", got, want)
 	}
+	w.shot("first-sheet-unmapped")
+	choose(w.browser, "#sheet", "People")
+	w.waitJS("the preview of the People sheet", `/: 1 data row, 2 columns/.test(document.getElementById("file-chosen").textContent)`)
+	w.shot("sheet-people")
 	w.next(3, "Map fields")
+	if got := w.text("#map-problem"); got != "" {
+		t.Errorf("the People sheet's map step has the notice %q", got)
+	}
 	w.next(4, "Preview")
 	w.next(5, "Options")
 	w.next(6, "Import")
 	id := w.startImport()
 	w.completed(id, 1, 0)
 	if got, want := w.rows(prospectsSQL), []string{"ivy@wizard.example Ivy - - -"}; !reflect.DeepEqual(got, want) {
-		t.Errorf("prospects %q, want %q", got, want)
+		t.Errorf("prospects %q, want %q (the People sheet only)", got, want)
+	}
+	if got := w.importOptions(id); !sameJSON(t, got, `{"sheet": "People"}`) {
+		t.Errorf("the import's options %v, want the sheet People", got)
+	}
+
+	// The first sheet's column mapped by hand.
+	w.goTo("#/new")
+	w.next(2, "File")
+	w.upload(book)
+	w.next(3, "Map fields")
+	if got, want := w.text("#map-problem"), "None of this file's columns matched a field by its name: choose a field for at least one column."; got != want {
+		t.Errorf("the map step's notice %q, want %q", got, want)
+	}
+	choose(w.browser, `select[data-column="Correo"]`, "email")
+	w.shot("first-sheet-mapped-by-hand")
+	w.next(4, "Preview")
+	if got, want := w.tableRows("#preview-rows"), []string{"2 | created | Email kim@wizard.example | —"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("preview rows %q, want %q", got, want)
+	}
+	w.next(5, "Options")
+	w.next(6, "Import")
+	if got := w.text(".wizard dl.facts"); !strings.Contains(got, "Sheet Contactos Rows 1") {
+		t.Errorf("the import step's summary %q does not name the sheet Contactos and its 1 row", got)
+	}
+	id = w.startImport()
+	w.completed(id, 1, 0)
+	if got, want := w.rows(prospectsSQL), []string{"ivy@wizard.example Ivy - - -", "kim@wizard.example - - - -"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("prospects %q, want %q (kim from the Contactos sheet)", got, want)
+	}
+	if got := w.importOptions(id); !sameJSON(t, got, `{"sheet": "Contactos", "mapping": {"Correo": "email"}}`) {
+		t.Errorf("the import's options %v, want the sheet Contactos and its column's field", got)
 	}
 }
 
@@ -742,5 +806,85 @@ func TestPageWizardDryRunMany(t *testing.T) {
 	}
 	if got := w.rows(prospectsSQL); len(got) != 0 {
 		t.Errorf("the dry run wrote %d prospects", len(got))
+	}
+}
+
+// TestPageWizardUnmappedColumns uploads a CSV whose headers name no field: the file step tells
+// its columns and that none matched, the map step shows both unmapped with a notice saying so,
+// Next with nothing mapped stays there with an error, and the columns mapped by hand are
+// previewed and imported.
+func TestPageWizardUnmappedColumns(t *testing.T) {
+	w := openWizard(t, "#/new")
+	w.next(2, "File")
+	// Of a wide file, the first eight columns are named.
+	wide := "Col 1,Col 2,Col 3,Col 4,Col 5,Col 6,Col 7,Col 8,Col 9,Col 10\n1,2,3,4,5,6,7,8,9,10\n"
+	w.upload(writeTestFile(t, "wide.csv", []byte(wide)))
+	if got, want := w.text("#file-chosen"), fmt.Sprintf("wide.csv (%d bytes): 10 columns (Col 1, Col 2, Col 3, Col 4, Col 5, Col 6, Col 7, Col 8 and 2 more), "+
+		"none matching a field by its name: choose their fields on the next step", len(wide)); got != want {
+		t.Errorf("the file step says %q, want %q", got, want)
+	}
+	w.upload(writeTestFile(t, "correo.csv", []byte("Correo,Nombre\nzoe@wizard.example,Zoe\nyan@wizard.example,Yan\n")))
+	if got, want := w.text("#file-chosen"), "correo.csv (60 bytes): 2 columns (Correo, Nombre), none matching a field by its name: choose their fields on the next step"; got != want {
+		t.Errorf("the file step says %q, want %q", got, want)
+	}
+	w.shot("file-unmapped")
+
+	w.next(3, "Map fields")
+	var unmapped []string
+	w.eval(`[...document.querySelectorAll(".map-row.unmapped")].map((r) =>
+		r.querySelector("label").textContent + " | " + r.querySelector("select").selectedOptions[0].textContent + " | " + r.querySelector(".map-note").textContent)`, &unmapped)
+	if want := []string{"Correo | Don't import | Not imported: no matching field", "Nombre | Don't import | Not imported: no matching field"}; !reflect.DeepEqual(unmapped, want) {
+		t.Errorf("rows marked unmapped: %q, want %q", unmapped, want)
+	}
+	notice := "None of this file's columns matched a field by its name: choose a field for at least one column."
+	if got := w.text("#map-problem"); got != notice {
+		t.Errorf("the map step's notice %q, want %q", got, notice)
+	}
+	if got, want := w.text("#map-summary"), "0 of 2 columns will be imported. Not imported: Correo, Nombre."; got != want {
+		t.Errorf("map summary %q, want %q", got, want)
+	}
+	w.shot("map-unmapped")
+
+	w.run(chromedp.Click("#next", chromedp.ByID))
+	w.waitJS("the error on nothing mapped", `!!document.querySelector(".wizard-status [role=alert]")`)
+	if got, want := w.text(".wizard-status [role=alert]"), "Choose a field for at least one column Every column is set to “Don't import”: there would be nothing to import"; got != want {
+		t.Errorf("error %q, want %q", got, want)
+	}
+	if got := w.text("#wizard-step"); got != "Step 3 of 6: Map fields" {
+		t.Errorf("after Next with nothing mapped the wizard is at %q, want still at the map step", got)
+	}
+	w.shot("nothing-mapped")
+
+	choose(w.browser, `select[data-column="Correo"]`, "email")
+	if got := w.text("#map-problem"); got != "" {
+		t.Errorf("with a column mapped, the notice still says %q", got)
+	}
+	choose(w.browser, `select[data-column="Nombre"]`, "first_name")
+	if got, want := w.text("#map-summary"), "2 of 2 columns will be imported."; got != want {
+		t.Errorf("map summary %q, want %q", got, want)
+	}
+	w.shot("mapped-by-hand")
+
+	w.next(4, "Preview")
+	want := []string{
+		"2 | created | Email zoe@wizard.example First Name Zoe | —",
+		"3 | created | Email yan@wizard.example First Name Yan | —",
+	}
+	if got := w.tableRows("#preview-rows"); !reflect.DeepEqual(got, want) {
+		t.Errorf("preview rows:\n%q\nwant\n%q", got, want)
+	}
+	w.shot("preview-mapped-by-hand")
+	w.next(5, "Options")
+	w.next(6, "Import")
+	if got, want := w.text(".wizard dl.facts"), "Kind Prospects File correo.csv Rows 2 Columns imported 2 of 2"; got != want {
+		t.Errorf("the import step's summary %q, want %q", got, want)
+	}
+	id := w.startImport()
+	w.completed(id, 2, 0)
+	if got, want := w.rows(prospectsSQL), []string{"yan@wizard.example Yan - - -", "zoe@wizard.example Zoe - - -"}; !reflect.DeepEqual(got, want) {
+		t.Errorf("prospects %q, want %q", got, want)
+	}
+	if got := w.importOptions(id); !sameJSON(t, got, `{"mapping": {"Correo": "email", "Nombre": "first_name"}}`) {
+		t.Errorf("the import's options %v, want the columns' fields chosen by hand", got)
 	}
 }

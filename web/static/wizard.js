@@ -31,7 +31,7 @@ export function show(main, params) {
   const w = {
     main, alive: true, step: KIND, busy: false,
     kinds: [], kind: param(params, "kind"), users: null, saved: null,
-    file: null, sheet: "", sheets: [], preview: null, previewKey: "", previewFailed: false,
+    file: null, sheet: "", sheets: [], preview: null, previewKey: "",
     mapping: {}, savedColumns: new Set(), savedName: "", readWith: "", suggestion: null, savedTouched: false,
     opts: freshOptions(), dry: null, dryRun: 0, stopDryRun: null,
   };
@@ -193,7 +193,7 @@ async function next(w) {
     case OPTIONS:
       // The preview (after the mapping) and the import step (after the options) show what
       // the choices do, and the API checks them: an error stays on this step.
-      if (await busy(w, () => loadPreview(w))) go(w, w.step + 1);
+      if (await busy(w, () => loadImportable(w))) go(w, w.step + 1);
       return undefined;
     case PREVIEW:
       if (await busy(w, () => loadUsers(w))) go(w, OPTIONS);
@@ -261,32 +261,31 @@ function renderFile(w) {
 }
 
 // fileSummary says which file is chosen, what the preview found in it, and offers the sheets
-// of a workbook. A workbook whose first sheet cannot be previewed (it maps no column) lists no
-// sheets: the sheet is then named in a text field.
+// of a workbook. Of a file none of whose columns matches a field the preview counts no rows:
+// it names the columns instead.
 function fileSummary(w) {
   if (!w.file) return [];
   const p = w.previewKey === previewKey(w) ? w.preview : null;
   const parts = [h("p", {}, h("strong", {}, w.file.name), ` (${number(w.file.size)} bytes)`,
-    p ? `: ${count(p.total_rows, "data row")}, ${count(p.mapping.length, "column")}` : "")];
+    p ? `: ${contents(p)}` : "")];
   if (w.sheets.length) {
     const select = h("select", { id: "sheet", onchange: (e) => chooseSheet(w, e.target.value) },
       w.sheets.map((s) => h("option", { value: s.name, selected: s.name === w.sheet },
         s.visibility === "visible" ? s.name : `${s.name} (${label(s.visibility).toLowerCase()})`)));
     parts.push(h("div", { class: "field" }, h("label", { for: "sheet" }, "Sheet"), select));
-  } else if (!p && w.previewFailed && /\.(xlsx|xlsm|xls|ods)$/i.test(w.file.name)) {
-    parts.push(h("div", { class: "field" }, h("label", { for: "sheet" }, "Sheet"),
-      h("input", { id: "sheet", type: "text", value: w.sheet, "aria-describedby": "sheet-hint",
-        onchange: (e) => chooseSheet(w, e.target.value.trim()) }),
-      h("p", { id: "sheet-hint", class: "hint" }, "If the list is on another sheet of the workbook, name that sheet.")));
-  }
-  if (!p && w.previewFailed && w.saved && w.saved.length) {
-    parts.push(h("div", { class: "field" }, h("label", { for: "read-with" }, "Read it with a saved mapping"),
-      h("select", { id: "read-with", "aria-describedby": "read-with-hint", onchange: (e) => readWith(w, e.target.value) },
-        h("option", { value: "" }, "None"),
-        w.saved.map((m) => h("option", { value: m.name }, m.name))),
-      h("p", { id: "read-with-hint", class: "hint" }, "A saved mapping names the file's columns' fields when their headers do not.")));
   }
   return parts;
+}
+
+// contents says what a preview found in the file: "3 data rows, 6 columns", or its columns
+// (the first eight named) when none matches a field (problem), whose rows are not counted then.
+function contents(p) {
+  const n = p.mapping.length;
+  if (!p.problem) return `${count(p.total_rows, "data row")}, ${count(n, "column")}`;
+  const names = p.mapping.slice(0, 8).map((c) => c.header).join(", ") + (n > 8 ? ` and ${number(n - 8)} more` : "");
+  return n === 1
+    ? `1 column (${names}), which matches no field by its name: choose its field on the next step`
+    : `${count(n, "column")} (${names}), none matching a field by its name: choose their fields on the next step`;
 }
 
 function chooseFile(w, file) {
@@ -298,28 +297,18 @@ function chooseFile(w, file) {
   refreshFile(w);
 }
 
-// readWith reads a file that maps no column by itself with the saved mapping named.
-function readWith(w, name) {
-  const m = w.saved.find((x) => x.name === name);
-  if (!m) return;
-  w.savedTouched = true;
-  refreshFile(w, () => useSaved(w, m));
-}
-
 function chooseSheet(w, sheet) {
   w.sheet = sheet;
   resetChoices(w);
   refreshFile(w);
 }
 
-// refreshFile previews the file (or its new sheet) and shows what it holds. A file that cannot
-// be previewed as it is (no column maps to a field) may be read with a saved mapping instead.
-async function refreshFile(w, work) {
-  w.previewFailed = !(await busy(w, work || (async () => {
+// refreshFile previews the file (or its new sheet) and shows what it holds.
+async function refreshFile(w) {
+  await busy(w, async () => {
     await loadPreview(w);
     await loadSaved(w);
-  }), `Reading ${w.file.name}…`));
-  if (w.previewFailed && !w.saved) await loadSavedList(w).catch(() => {}); // the error shown is the preview's
+  }, `Reading ${w.file.name}…`);
   const box = w.main.querySelector("#file-chosen");
   if (!box) return;
   const focused = document.activeElement && document.activeElement.id;
@@ -353,6 +342,15 @@ async function loadPreview(w) {
   if (p.sheets) w.sheets = p.sheets;
   if (p.sheet) w.sheet = p.sheet; // the sheet read: the first visible one unless one was chosen
   w.previewKey = previewKey(w);
+}
+
+// loadImportable previews the file with the choices made, and refuses them when the preview
+// says no column is imported (problem): the API would refuse the import.
+async function loadImportable(w) {
+  await loadPreview(w);
+  if (w.preview.problem) {
+    throw Object.assign(new Error("Choose a field for at least one column"), { detail: "Every column is set to “Don't import”: there would be nothing to import" });
+  }
 }
 
 // loadSaved fetches the kind's saved mappings and, unless one was picked already, uses the one
@@ -458,11 +456,14 @@ function sharedFields(w) {
 
 function renderMap(w) {
   const cols = columns(w);
+  const notice = h("div", { id: "map-problem" });
   const summary = h("p", { id: "map-summary", class: "map-summary" });
-  const rows = cols.map((col, i) => mapRow(w, col, i, summary));
-  updateMapSummary(w, summary);
+  const changed = () => updateMapSummary(w, summary, notice);
+  const rows = cols.map((col, i) => mapRow(w, col, i, changed));
+  changed();
   return h("div", { class: "wizard-body" },
     savedPicker(w),
+    notice,
     h("p", {}, "Every column of the file and the field it goes to. Check them; change a field or choose “Don't import”."),
     summary,
     h("div", { class: "map-rows" }, rows));
@@ -489,6 +490,9 @@ function count(n, noun) {
   return `${number(n)} ${noun}${n === 1 ? "" : "s"}`;
 }
 
+// chooseSaved takes the saved mapping named as the wizard's choices, or none: the file is then
+// previewed again as it is, for its columns' own fields (those the saved mapping's preview had
+// given them are not the file's).
 async function chooseSaved(w, name) {
   w.savedTouched = true;
   w.suggestion = null;
@@ -500,12 +504,14 @@ async function chooseSaved(w, name) {
     w.savedColumns = new Set();
     w.savedName = "";
     w.opts = freshOptions();
+    if (!(await busy(w, () => loadPreview(w)))) return;
   }
   render(w, false);
   w.main.querySelector("#saved-mapping").focus();
 }
 
-function mapRow(w, col, i, summary) {
+// mapRow is a column's row: its header and its field's menu; changed is called on a change.
+function mapRow(w, col, i, changed) {
   const id = `map-${i}`;
   // A deal's prospect link is set from its prospect's email or name fields, never a column.
   const fields = kindOf(w).fields.filter((f) => f.type !== "prospect");
@@ -522,7 +528,7 @@ function mapRow(w, col, i, summary) {
       w.mapping[col.header] = e.target.value;
       w.savedColumns.delete(col.header);
       markRow(w, row, note, col);
-      updateMapSummary(w, summary);
+      changed();
     },
   },
   h("option", { value: "", selected: current === "" }, "Don't import"),
@@ -545,11 +551,16 @@ function markRow(w, row, note, col) {
   else note.textContent = col.how === "explicit" ? "Chosen" : "Mapped automatically";
 }
 
-function updateMapSummary(w, el) {
+// updateMapSummary counts the columns imported and, while none is of a file none of whose
+// columns matched a field (the preview's problem), says what to do in a notice.
+function updateMapSummary(w, el, notice) {
   const cols = columns(w);
   const unmapped = cols.filter((c) => fieldOf(w, c) === "").map((c) => c.header);
   el.replaceChildren(`${number(cols.length - unmapped.length)} of ${number(cols.length)} columns will be imported.`,
     unmapped.length ? h("span", { class: "unmapped-list" }, ` Not imported: ${unmapped.join(", ")}.`) : "");
+  const none = w.preview && w.preview.problem && unmapped.length === cols.length;
+  notice.replaceChildren(...(none ? [h("div", { class: "alert", role: "alert" },
+    "None of this file's columns matched a field by its name: choose a field for at least one column.")] : []));
 }
 
 // ---- step 4: preview ----
