@@ -127,7 +127,9 @@ function renderNav(w) {
 
 // status shows one node (a loading line, an error, a message) under the step, or nothing.
 function status(w, node) {
-  if (w.statusEl) w.statusEl.replaceChildren(...(node ? [node] : []));
+  if (!w.statusEl) return;
+  w.statusEl.replaceChildren(...(node ? [node] : []));
+  if (node) w.statusEl.scrollIntoView({ block: "nearest" }); // an error under a long step is seen
 }
 
 // busy runs work with "Loading…" shown and the step's buttons disabled; an error is shown
