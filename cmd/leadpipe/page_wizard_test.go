@@ -15,7 +15,6 @@ import (
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 	"github.com/jackc/pgx/v5/pgxpool"
-	"github.com/xuri/excelize/v2"
 
 	"github.com/leadpipe/leadpipe/store"
 	"github.com/leadpipe/leadpipe/store/storetest"
@@ -291,40 +290,12 @@ func TestPageWizardCSV(t *testing.T) {
 	}
 }
 
-// writeTwoSheets writes an XLSX workbook with two sheets of prospects, each sheet's rows with
-// its header first.
-func writeTwoSheets(t *testing.T, name string, sheets map[string][][]string, order []string) string {
-	t.Helper()
-	f := excelize.NewFile()
-	defer f.Close()
-	for i, sheet := range order {
-		if i == 0 {
-			if err := f.SetSheetName("Sheet1", sheet); err != nil {
-				t.Fatal(err)
-			}
-		} else if _, err := f.NewSheet(sheet); err != nil {
-			t.Fatal(err)
-		}
-		for r, row := range sheets[sheet] {
-			cell, _ := excelize.CoordinatesToCellName(1, r+1)
-			if err := f.SetSheetRow(sheet, cell, &row); err != nil {
-				t.Fatal(err)
-			}
-		}
-	}
-	buf, err := f.WriteToBuffer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	return writeTestFile(t, name, buf.Bytes())
-}
-
 // TestPageWizardWorkbook uploads an XLSX workbook of two sheets: the sheet chooser lists them
 // with the first one read, choosing the second previews and imports that one only.
 func TestPageWizardWorkbook(t *testing.T) {
 	w := openWizard(t, "#/new")
 	w.next(2, "File")
-	w.upload(writeTwoSheets(t, "wizard.xlsx", map[string][][]string{
+	w.upload(writeSheets(t, "wizard.xlsx", map[string][][]string{
 		"Old list": {{"Email", "First Name"}, {"old@wizard.example", "Old"}},
 		"People":   {{"Email", "First Name", "Last Name", "Company"}, {"dee@wizard.example", "Dee", "Diaz", "Acme"}, {"eve@wizard.example", "Eve", "Evans", "Acme"}},
 	}, []string{"Old list", "People"}))
@@ -702,7 +673,7 @@ func TestPageWizardKind(t *testing.T) {
 // sheet.
 func TestPageWizardWorkbookUnmappedSheet(t *testing.T) {
 	w := openWizard(t, "#/new")
-	book := writeTwoSheets(t, "contactos.xlsx", map[string][][]string{
+	book := writeSheets(t, "contactos.xlsx", map[string][][]string{
 		"Contactos": {{"Correo"}, {"kim@wizard.example"}},
 		"People":    {{"Email", "First Name"}, {"ivy@wizard.example", "Ivy"}},
 	}, []string{"Contactos", "People"})

@@ -8,18 +8,25 @@ import (
 	"github.com/xuri/excelize/v2"
 )
 
-// writeWorkbook writes an XLSX workbook of one sheet named sheet with rows (the header first).
-func writeWorkbook(t *testing.T, name, sheet string, rows [][]string) string {
+// writeSheets writes an XLSX workbook with the sheets named in order, each sheet's rows with
+// its header first.
+func writeSheets(t *testing.T, name string, sheets map[string][][]string, order []string) string {
 	t.Helper()
 	f := excelize.NewFile()
 	defer f.Close()
-	if err := f.SetSheetName("Sheet1", sheet); err != nil {
-		t.Fatal(err)
-	}
-	for i, row := range rows {
-		cell, _ := excelize.CoordinatesToCellName(1, i+1)
-		if err := f.SetSheetRow(sheet, cell, &row); err != nil {
+	for i, sheet := range order {
+		if i == 0 {
+			if err := f.SetSheetName("Sheet1", sheet); err != nil {
+				t.Fatal(err)
+			}
+		} else if _, err := f.NewSheet(sheet); err != nil {
 			t.Fatal(err)
+		}
+		for r, row := range sheets[sheet] {
+			cell, _ := excelize.CoordinatesToCellName(1, r+1)
+			if err := f.SetSheetRow(sheet, cell, &row); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	buf, err := f.WriteToBuffer()
@@ -62,7 +69,7 @@ func TestCLIImportWorkbook(t *testing.T) {
 	pool := cliEnv(t)
 	name := uniqueName(t)
 	mustCLI(t, "account", "create", name)
-	book := writeWorkbook(t, "book.xlsx", "Prospects", [][]string{{"Email", "First Name"}, {"ann@book.example", "Ann"}, {"bob@book.example", "Bob"}})
+	book := writeSheets(t, "book.xlsx", map[string][][]string{"Prospects": {{"Email", "First Name"}, {"ann@book.example", "Ann"}, {"bob@book.example", "Bob"}}}, []string{"Prospects"})
 
 	dry := decodeWorkbookOut(t, mustCLI(t, "import", book, "--account", name, "--kind", "workbook", "--dry-run"))
 	if dry.Kind != "workbook" || !dry.DryRun || dry.Created != 2 || len(dry.Sheets) != 1 || dry.Sheets[0].Sheet != "Prospects" || dry.Sheets[0].Created != 2 {
