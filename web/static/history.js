@@ -264,19 +264,22 @@ function showDetail(main, id) {
   main.replaceChildren(h("p", { class: "crumbs" }, h("a", { href: "#/imports" }, "← All imports")), heading, body);
 
   let parts = null; // the detail's sections, built at the first answer and updated after
+  let polls = 0; // counts the reads: only the latest one's answer is shown and schedules the next
   const poll = async () => {
+    const read = ++polls;
+    clearTimeout(timer);
     try {
       const imp = await api("GET", `/v1/imports/${id}`);
-      if (!alive) return;
+      if (!alive || read !== polls) return;
       if (!parts) {
-        parts = detailParts(imp, { reload: () => { clearTimeout(timer); poll(); }, alive: () => alive });
+        parts = detailParts(imp, { reload: poll, alive: () => alive });
         body.replaceChildren(...parts.nodes);
       }
       heading.textContent = title(imp);
       parts.update(imp);
       if (isActive(imp) || (imp.undo && isActive(imp.undo))) timer = setTimeout(poll, POLL_MS);
     } catch (err) {
-      if (!alive) return;
+      if (!alive || read !== polls) return;
       if (err.status === 404) {
         heading.textContent = "Import not found";
         body.replaceChildren(errorBox({ message: `Import ${id}: not found`,
