@@ -954,3 +954,49 @@ func TestPagePollDetailOnce(t *testing.T) {
 	}
 	b.waitJS("the import stopped", `document.querySelector(".status-line")?.textContent.includes("stopped on request")`)
 }
+
+// TestPagePollOlderPage: an import running on the history's second page (listed by "Older
+// imports") shows completed once it completes, without a reload; then, nothing listed
+// running, the history reads no more.
+func TestPagePollOlderPage(t *testing.T) {
+	d := startDaemon(t)
+	hold := holdAccount(t, d)
+	held := queueImport(t, d, "prospects", "older-fair.csv", prospectsFile("older.example", 300))
+	waitStatus(t, d, held, "running")
+	// 25 newer imports fill the first page; they wait for the account's row too.
+	var newer []int64
+	for i := 0; i < 25; i++ {
+		newer = append(newer, queueImport(t, d, "organizations", fmt.Sprintf("batch-%02d.csv", i), fmt.Sprintf("Name\nCompany %d\n", i)))
+	}
+
+	b := startBrowser(t, d)
+	b.signIn(d.token)
+	if ids := historyIDs(b, "#/imports"); len(ids) != 25 || ids[0] != newer[24] || ids[24] != newer[0] {
+		t.Fatalf("the history's first page lists %v, want the 25 imports from %d to %d", ids, newer[24], newer[0])
+	}
+	b.run(chromedp.Click(`//button[text()="Older imports"]`, chromedp.BySearch))
+	row := fmt.Sprintf(`document.querySelector('#history tr[data-id="%d"]')`, held)
+	b.waitJS("the held import running on the second page", row+`?.dataset.status === "running"`)
+	b.shot("older-running")
+	if err := hold.Rollback(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range append(newer, held) {
+		d.waitImport(id)
+	}
+	b.waitJS("the held import completed", row+`.dataset.status === "completed"`)
+	if cells := textOf(b, fmt.Sprintf(`#history tr[data-id="%d"]`, held)); !strings.Contains(cells, "older-fair.csv") || !strings.Contains(cells, "completed") || !strings.Contains(cells, "297") {
+		t.Errorf("the completed import's row reads %q, want older-fair.csv, completed, 297 created", cells)
+	}
+	b.shot("older-completed")
+
+	// Nothing listed runs: in 3 seconds (more than a refresh's 2) the history reads no import.
+	var cleared bool
+	b.eval(`(performance.clearResourceTimings(), true)`, &cleared)
+	time.Sleep(3 * time.Second)
+	var reads []string
+	b.eval(`performance.getEntriesByType("resource").map((e) => new URL(e.name).pathname).filter((p) => p.startsWith("/v1/imports"))`, &reads)
+	if len(reads) != 0 {
+		t.Errorf("with nothing listed running the history still read %v", reads)
+	}
+}
