@@ -18,6 +18,7 @@ import (
 	"time"
 
 	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/fetch"
 	"github.com/chromedp/cdproto/runtime"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
@@ -262,16 +263,7 @@ func TestPageImportProgress(t *testing.T) {
 	t.Setenv("LEADPIPE_BATCH_SIZE", "500") // 40 batches: steps for the bar to show
 	d := startDaemon(t)
 	ctx := context.Background()
-	// Every batch of a prospects import first locks its account's row (the prospect room).
-	// Held here, the imports start and wait before their first row, as long as the test needs.
-	hold, err := storetest.Pool(t).Begin(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer hold.Rollback(ctx) //nolint:errcheck // released below; a no-op then
-	if _, err := hold.Exec(ctx, "SELECT FROM accounts WHERE name = $1 FOR NO KEY UPDATE", d.account); err != nil {
-		t.Fatal(err)
-	}
+	hold := holdAccount(t, d)
 	const rows = 20000
 	id := queueImport(t, d, "prospects", "spring-fair.csv", prospectsFile("fair.example", rows))
 	wrong := queueImport(t, d, "prospects", "wrong-list.csv", prospectsFile("wrong.example", 300))
@@ -456,6 +448,22 @@ func holdMidway(t *testing.T, d *daemon, id int64, rows int) pgx.Tx {
 			t.Fatalf("import %d did not start", id)
 		}
 	}
+	tx := holdAccount(t, d)
+	imp := apiJSON(t, d, "GET", fmt.Sprintf("/v1/imports/%d", id), http.StatusOK)
+	if imp["status"] != "running" || int(imp["progress"].(map[string]any)["rows_done"].(float64)) >= rows {
+		t.Logf("import %d did all its rows (%v) before the test could hold it part-way", id, imp["status"])
+		tx.Rollback(ctx) //nolint:errcheck // nothing was written
+		return nil
+	}
+	return tx
+}
+
+// holdAccount locks the test account's row until the returned transaction ends (rolled back at
+// the latest when the test ends). Every batch of a prospects import first locks it (the prospect
+// room): held, its imports start and wait before their next batch, as long as the test needs.
+func holdAccount(t *testing.T, d *daemon) pgx.Tx {
+	t.Helper()
+	ctx := context.Background()
 	tx, err := storetest.Pool(t).Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -463,12 +471,6 @@ func holdMidway(t *testing.T, d *daemon, id int64, rows int) pgx.Tx {
 	t.Cleanup(func() { tx.Rollback(ctx) }) //nolint:errcheck // released by the test; a no-op then
 	if _, err := tx.Exec(ctx, "SELECT FROM accounts WHERE name = $1 FOR NO KEY UPDATE", d.account); err != nil {
 		t.Fatal(err)
-	}
-	imp := apiJSON(t, d, "GET", fmt.Sprintf("/v1/imports/%d", id), http.StatusOK)
-	if imp["status"] != "running" || int(imp["progress"].(map[string]any)["rows_done"].(float64)) >= rows {
-		t.Logf("import %d did all its rows (%v) before the test could hold it part-way", id, imp["status"])
-		tx.Rollback(ctx) //nolint:errcheck // nothing was written
-		return nil
 	}
 	return tx
 }
@@ -868,5 +870,133 @@ func checkStructure(b *browser) {
 	})()`, &problems)
 	if len(problems) > 0 {
 		b.t.Errorf("the view at %s: %v", textOf(b, "main h1"), problems)
+	}
+}
+
+// TestPagePollDetailOnce: Cancel reads the import again while a read of the detail's polling is
+// still under way; the late answer of that read, older than the cancel, is not shown, and one
+// polling goes on, about a read a second, not two. The test holds the detail's reads with the
+// DevTools Fetch domain (each answer waits until the test lets it through), so that a read is
+// certainly under way when Cancel is pressed.
+func TestPagePollDetailOnce(t *testing.T) {
+	d := startDaemon(t)
+	hold := holdAccount(t, d) // the import runs, cancelled it keeps stopping: its detail polls
+	id := queueImport(t, d, "prospects", "held.csv", prospectsFile("held.example", 300))
+	waitStatus(t, d, id, "running")
+
+	b := startBrowser(t, d)
+	b.signIn(d.token)
+	answers := make(chan fetch.RequestID, 100)
+	chromedp.ListenTarget(b.ctx, func(ev any) {
+		if e, ok := ev.(*fetch.EventRequestPaused); ok {
+			answers <- e.RequestID
+		}
+	})
+	next := func(what string) fetch.RequestID {
+		t.Helper()
+		select {
+		case a := <-answers:
+			return a
+		case <-time.After(5 * time.Second):
+			b.shot("failed")
+			t.Fatalf("no read of the import came: %s", what)
+			return ""
+		}
+	}
+	b.open(fmt.Sprintf("#/imports/%d", id))
+	b.waitJS("the import running", `document.querySelector(".status-line .badge")?.textContent === "running" && !document.getElementById("cancel").hidden`)
+	var watching bool
+	b.eval(`(() => {
+		window.badges = [];
+		const line = document.querySelector(".status-line");
+		new MutationObserver(() => window.badges.push(line.querySelector(".badge").textContent)).observe(line, { childList: true });
+		return true;
+	})()`, &watching)
+	// From now on the answers to GET /v1/imports/ID wait for the test (not those of
+	// …/cancel or …/records).
+	b.run(fetch.Enable().WithPatterns([]*fetch.RequestPattern{{
+		URLPattern: fmt.Sprintf("*/v1/imports/%d", id), RequestStage: fetch.RequestStageResponse,
+	}}))
+	t.Cleanup(func() { b.try(fetch.Disable()) }) //nolint:errcheck // the browser may be gone
+
+	stale := next("the polling's next read") // it answers running
+	b.run(chromedp.Click("#cancel", chromedp.ByID))
+	fresh := next("the read after Cancel") // it answers cancelled
+	b.run(fetch.ContinueRequest(fresh))
+	b.waitJS("the import cancelled", `document.querySelector(".status-line .badge")?.textContent === "cancelled"`)
+	b.run(fetch.ContinueRequest(stale)) // the running of before the cancel arrives late
+
+	// Let every read through for 4 seconds, counting them.
+	const window = 4 * time.Second
+	reads := 0
+	for end := time.After(window); ; {
+		select {
+		case a := <-answers:
+			reads++
+			b.run(fetch.ContinueRequest(a))
+			continue
+		case <-end:
+		}
+		break
+	}
+	b.run(fetch.Disable())
+	var badges []string
+	b.eval(`window.badges`, &badges)
+	t.Logf("in %v the page read the import %d times; its status showed %v", window, reads, badges)
+	if reads < 2 || reads > 5 {
+		t.Errorf("in %v the page read the import %d times, want about one a second (2 to 5)", window, reads)
+	}
+	if i := slices.Index(badges, "cancelled"); i < 0 || slices.Contains(badges[i:], "running") {
+		t.Errorf("the status showed %v: a late answer from before the cancel was shown after it", badges)
+	}
+	if err := hold.Rollback(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	b.waitJS("the import stopped", `document.querySelector(".status-line")?.textContent.includes("stopped on request")`)
+}
+
+// TestPagePollOlderPage: an import running on the history's second page (listed by "Older
+// imports") shows completed once it completes, without a reload; then, nothing listed
+// running, the history reads no more.
+func TestPagePollOlderPage(t *testing.T) {
+	d := startDaemon(t)
+	hold := holdAccount(t, d)
+	held := queueImport(t, d, "prospects", "older-fair.csv", prospectsFile("older.example", 300))
+	waitStatus(t, d, held, "running")
+	// 25 newer imports fill the first page; they wait for the account's row too.
+	var newer []int64
+	for i := 0; i < 25; i++ {
+		newer = append(newer, queueImport(t, d, "organizations", fmt.Sprintf("batch-%02d.csv", i), fmt.Sprintf("Name\nCompany %d\n", i)))
+	}
+
+	b := startBrowser(t, d)
+	b.signIn(d.token)
+	if ids := historyIDs(b, "#/imports"); len(ids) != 25 || ids[0] != newer[24] || ids[24] != newer[0] {
+		t.Fatalf("the history's first page lists %v, want the 25 imports from %d to %d", ids, newer[24], newer[0])
+	}
+	b.run(chromedp.Click(`//button[text()="Older imports"]`, chromedp.BySearch))
+	row := fmt.Sprintf(`document.querySelector('#history tr[data-id="%d"]')`, held)
+	b.waitJS("the held import running on the second page", row+`?.dataset.status === "running"`)
+	b.shot("older-running")
+	if err := hold.Rollback(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range append(newer, held) {
+		d.waitImport(id)
+	}
+	b.waitJS("the held import completed", row+`.dataset.status === "completed"`)
+	if cells := textOf(b, fmt.Sprintf(`#history tr[data-id="%d"]`, held)); !strings.Contains(cells, "older-fair.csv") || !strings.Contains(cells, "completed") || !strings.Contains(cells, "297") {
+		t.Errorf("the completed import's row reads %q, want older-fair.csv, completed, 297 created", cells)
+	}
+	b.shot("older-completed")
+
+	// Nothing listed runs: in 3 seconds (more than a refresh's 2) the history reads no import.
+	var cleared bool
+	b.eval(`(performance.clearResourceTimings(), true)`, &cleared)
+	time.Sleep(3 * time.Second)
+	var reads []string
+	b.eval(`performance.getEntriesByType("resource").map((e) => new URL(e.name).pathname).filter((p) => p.startsWith("/v1/imports"))`, &reads)
+	if len(reads) != 0 {
+		t.Errorf("with nothing listed running the history still read %v", reads)
 	}
 }

@@ -136,12 +136,40 @@ function showHistory(main, params) {
   const rows = new Map(); // import id → its row
   const more = h("div", { class: "actions" });
 
+  // The rows of imports still running are read again (GET /v1/imports/ID), whichever page
+  // listed them, until none listed runs; one refresh at a time, pending or under way.
+  let watching = false;
+  const activeIDs = () => [...rows].filter(([, tr]) => ACTIVE.includes(tr.dataset.status)).map(([id]) => id);
+  const watch = () => {
+    if (watching || !alive || activeIDs().length === 0) return;
+    watching = true;
+    timer = setTimeout(refresh, 2 * POLL_MS);
+  };
+  const refresh = async () => {
+    // A failed read is tried again at the next refresh; a lost session is handled by
+    // api.js's 401 hook.
+    const reads = await Promise.allSettled(activeIDs().map((id) => api("GET", `/v1/imports/${id}`)));
+    if (!alive) return;
+    for (const read of reads) {
+      if (read.status !== "fulfilled") continue;
+      const imp = read.value;
+      const tr = rows.get(imp.id);
+      // The cells change; the file's link stays (it may hold the focus).
+      const fresh = historyRow(imp);
+      tr.dataset.status = imp.status;
+      tr.replaceChildren(tr.firstElementChild, ...[...fresh.children].slice(1));
+    }
+    watching = false;
+    watch();
+  };
+
   const addPage = (page) => {
     for (const imp of page.imports) {
       const tr = historyRow(imp);
       rows.set(imp.id, tr);
       tbody.append(tr);
     }
+    watch();
     more.replaceChildren();
     if (!page.next_cursor) return;
     const button = h("button", { type: "button", class: "button secondary" }, "Older imports");
@@ -165,29 +193,6 @@ function showHistory(main, params) {
     more.append(button);
   };
 
-  // refresh reads the newest page again while imports in it run, and updates their rows.
-  const refresh = async () => {
-    if (!alive) return;
-    const running = [...rows.values()].some((tr) => ACTIVE.includes(tr.dataset.status));
-    if (running) {
-      try {
-        const page = await list("");
-        if (!alive) return;
-        for (const imp of page.imports) {
-          const tr = rows.get(imp.id);
-          if (!tr) continue;
-          // The cells change; the file's link stays (it may hold the focus).
-          const fresh = historyRow(imp);
-          tr.dataset.status = imp.status;
-          tr.replaceChildren(tr.firstElementChild, ...[...fresh.children].slice(1));
-        }
-      } catch {
-        // the next refresh tries again; a lost session is handled by api.js's 401 hook
-      }
-    }
-    if (alive) timer = setTimeout(refresh, 2 * POLL_MS);
-  };
-
   (async () => {
     try {
       const page = await list("");
@@ -208,7 +213,6 @@ function showHistory(main, params) {
             tbody)),
         more);
       addPage(page);
-      timer = setTimeout(refresh, 2 * POLL_MS);
     } catch (err) {
       if (alive) body.replaceChildren(errorBox(err));
     }
@@ -264,19 +268,22 @@ function showDetail(main, id) {
   main.replaceChildren(h("p", { class: "crumbs" }, h("a", { href: "#/imports" }, "← All imports")), heading, body);
 
   let parts = null; // the detail's sections, built at the first answer and updated after
+  let polls = 0; // counts the reads: only the latest one's answer is shown and schedules the next
   const poll = async () => {
+    const read = ++polls;
+    clearTimeout(timer);
     try {
       const imp = await api("GET", `/v1/imports/${id}`);
-      if (!alive) return;
+      if (!alive || read !== polls) return;
       if (!parts) {
-        parts = detailParts(imp, { reload: () => { clearTimeout(timer); poll(); }, alive: () => alive });
+        parts = detailParts(imp, { reload: poll, alive: () => alive });
         body.replaceChildren(...parts.nodes);
       }
       heading.textContent = title(imp);
       parts.update(imp);
       if (isActive(imp) || (imp.undo && isActive(imp.undo))) timer = setTimeout(poll, POLL_MS);
     } catch (err) {
-      if (!alive) return;
+      if (!alive || read !== polls) return;
       if (err.status === 404) {
         heading.textContent = "Import not found";
         body.replaceChildren(errorBox({ message: `Import ${id}: not found`,
