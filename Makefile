@@ -42,7 +42,8 @@ test: services check
 	$(FUZZ) $(or $(FUZZTIME),20000x) -fuzz '^FuzzODS$$' ./stages/read/
 	$(FUZZ) $(or $(FUZZTIME),20000x) -fuzz '^FuzzNumFormat$$' ./stages/read/
 
-## bench: 1M-row import against psql \copy of the same file, with peak RSS; then a ~200 MB
+## bench: 1M-row import against psql \copy of the same file, with peak RSS, and fresh and re-import
+## against the SQL a DBA would write (cmd/leadpipe-bench/sql.go); then a ~200 MB
 ## upload through the daemon's API, with the daemon's peak RSS against its idle RSS; then a
 ## 200,000-row XLSX import against a plain excelize Rows() loop over the same file; in a database
 ## of its own made afresh, so that the figures do not depend on what tests left behind

@@ -7,9 +7,13 @@
 // runs `leadpipe migrate`, `leadpipe account create bench-<unix time>` and times
 // `leadpipe import FILE --account bench-<unix time>` as a child process, recording its peak
 // RSS; then times the re-import of a copy of the file with every row's title changed into the
-// same account (every row updates a prospect, and keeps what it overwrote for an undo). It
-// prints a report, checks the imports' counts against what the generator wrote, and checks
-// the targets -min-rows-per-sec and -max-rss-mb (of the first import).
+// same account (every row updates a prospect, and keeps what it overwrote for an undo). Both
+// imports are then done again by the SQL a DBA would write (sql.go) in a database of its own,
+// and each leadpipe time is compared with the SQL's; the CPU time of leadpipe, psql and the
+// Postgres server's processes (read from /proc while each step runs) is printed beside each.
+// It prints a report, checks the imports' counts against what the generator wrote (and the
+// SQL's prospects against leadpipe's), and checks the targets -min-rows-per-sec, -max-rss-mb
+// (of the first import) and -max-sql-ratio.
 //
 // Usage:
 //
@@ -62,6 +66,7 @@ type options struct {
 	postgresURL   string
 	minRowsPerSec float64
 	maxRSSMB      float64
+	maxSQLRatio   float64
 	keep          bool
 	genOnly       bool
 	upload        bool
@@ -86,6 +91,7 @@ func run() int {
 	flag.StringVar(&o.postgresURL, "postgres-url", defURL, "Postgres URL for the baseline and for leadpipe (LEADPIPE_POSTGRES_URL)")
 	flag.Float64Var(&o.minRowsPerSec, "min-rows-per-sec", 50000, "target: lowest acceptable leadpipe import throughput, rows per second of wall time")
 	flag.Float64Var(&o.maxRSSMB, "max-rss-mb", 300, "target: highest acceptable peak RSS of the leadpipe import process, MB")
+	flag.Float64Var(&o.maxSQLRatio, "max-sql-ratio", 1.0, "target: highest acceptable leadpipe import time over the hand-written SQL import's, fresh and re-import")
 	flag.BoolVar(&o.keep, "keep", false, "keep the baseline table "+baselineTable+" (the bench account is always kept)")
 	flag.BoolVar(&o.genOnly, "gen-only", false, "only write the CSV and print its path")
 	flag.BoolVar(&o.xlsx, "xlsx", false, "measure the import of the rows as an XLSX sheet against a plain excelize Rows() loop instead")
@@ -165,15 +171,17 @@ func run() int {
 	}
 	fmt.Printf("account     %s (left in place)\n", account)
 
-	res, wall, rssKiB, err := runImport(ctx, env, bin, path, account)
+	first, err := runImport(ctx, env, bin, path, account)
 	if err != nil {
 		return fail(err)
 	}
+	res, wall := first.res, first.wall
 	rate := float64(gen.Rows) / wall.Seconds()
-	rssMB := float64(rssKiB) / 1024
+	rssMB := float64(first.rssKiB) / 1024
 	fmt.Printf("leadpipe    import: %.2f s wall, %s rows/s (its own duration_ms %.0f: %s rows/s); import_id %s, status %s\n",
 		wall.Seconds(), thousands.Format(int64(rate)), res.DurationMS,
 		thousands.Format(int64(float64(gen.Rows)/(res.DurationMS/1000))), string(res.ImportID), res.Status)
+	fmt.Printf("            CPU: leadpipe %.1f s, Postgres %.1f s\n", first.cpu.Seconds(), first.pgCPU.Seconds())
 	fmt.Printf("ratio       leadpipe time / \\copy time: %.2fx\n", wall.Seconds()/copyTime.Seconds())
 	fmt.Printf("peak RSS    %.1f MB\n", rssMB)
 	fmt.Printf("import      rows %s: created %s, updated %s, unchanged %s, skipped %s %s\n",
@@ -186,22 +194,60 @@ func run() int {
 	if err != nil {
 		return fail(err)
 	}
-	re, reWall, _, err := runImport(ctx, env, bin, retitled, account)
+	second, err := runImport(ctx, env, bin, retitled, account)
 	if err != nil {
 		return fail(err)
 	}
+	re, reWall := second.res, second.wall
 	fmt.Printf("re-import   every title changed: %.2f s wall, %s rows/s; import_id %s; updated %s, unchanged %s, created %s, skipped %s\n",
 		reWall.Seconds(), thousands.Format(int64(float64(gen.Rows)/reWall.Seconds())), string(re.ImportID),
 		thousands.Format(re.Updated), thousands.Format(re.Unchanged), thousands.Format(re.Created), thousands.Format(re.Skipped))
+	fmt.Printf("            CPU: leadpipe %.1f s, Postgres %.1f s\n", second.cpu.Seconds(), second.pgCPU.Seconds())
 
-	// 5. Checks.
+	// 5. The same two files imported by the SQL a DBA would write (sql.go), in a database of
+	// its own: leadpipe's time against it, with every rule leadpipe applies on.
+	runSQL, dropSQL, err := sqlBaseline(ctx, bin, o.postgresURL)
+	if dropSQL != nil {
+		defer dropSQL() //nolint:errcheck // a leftover database is dropped by the next run
+	}
+	if err != nil {
+		return fail(fmt.Errorf("SQL baseline: %w", err))
+	}
+	var missed []string
+	for _, step := range []struct {
+		name, path string
+		leadpipe   importRun
+		prospects  int64 // what the account holds after the step
+	}{
+		{"fresh", path, first, res.Created},
+		{"re-import", retitled, second, res.Created + re.Created},
+	} {
+		sq, err := runSQL(step.path)
+		if err != nil {
+			return fail(fmt.Errorf("SQL baseline: %w", err))
+		}
+		ratio := step.leadpipe.wall.Seconds() / sq.wall.Seconds()
+		fmt.Printf("SQL         %-9s %.2f s wall (CPU: psql %.1f s, Postgres %.1f s); %s prospects\n",
+			step.name, sq.wall.Seconds(), sq.psqlCPU.Seconds(), sq.pgCPU.Seconds(), thousands.Format(sq.prospects))
+		fmt.Printf("vs SQL      %-9s leadpipe %.2f s / SQL %.2f s = %.2fx (target <= %.2fx)\n",
+			step.name, step.leadpipe.wall.Seconds(), sq.wall.Seconds(), ratio, o.maxSQLRatio)
+		if sq.prospects != step.prospects {
+			fmt.Printf("SQL         ERROR: the SQL left %s prospects, leadpipe %s: they did not import the same file alike\n",
+				thousands.Format(sq.prospects), thousands.Format(step.prospects))
+			return 1
+		}
+		if ratio > o.maxSQLRatio {
+			missed = append(missed, fmt.Sprintf("%s: leadpipe %.2fx the SQL's time > %.2fx", step.name, ratio, o.maxSQLRatio))
+		}
+	}
+
+	// 6. Checks.
 	mismatches := checkCounts(res, gen)
 	if re.Created != 0 || re.Updated+re.Unchanged != int64(gen.Rows-gen.Invalid) {
 		fmt.Printf("re-import   ERROR: created %s, updated+unchanged %s; want 0 and every valid row (%s)\n",
 			thousands.Format(re.Created), thousands.Format(re.Updated+re.Unchanged), thousands.Format(int64(gen.Rows-gen.Invalid)))
 		mismatches = append(mismatches, "re-import")
 	}
-	var missed []string
 	if rate < o.minRowsPerSec {
 		missed = append(missed, fmt.Sprintf("throughput %s rows/s < %s rows/s", thousands.Format(int64(rate)), thousands.Format(int64(o.minRowsPerSec))))
 	}
@@ -219,8 +265,8 @@ func run() int {
 		fmt.Printf("target MISSED: %s\n", strings.Join(missed, "; "))
 		status = 1
 	} else {
-		fmt.Printf("target met: %s rows/s >= %s, peak RSS %.1f MB <= %.0f MB\n",
-			thousands.Format(int64(rate)), thousands.Format(int64(o.minRowsPerSec)), rssMB, o.maxRSSMB)
+		fmt.Printf("target met: %s rows/s >= %s, peak RSS %.1f MB <= %.0f MB, <= %.2fx the SQL's time\n",
+			thousands.Format(int64(rate)), thousands.Format(int64(o.minRowsPerSec)), rssMB, o.maxRSSMB, o.maxSQLRatio)
 	}
 	return status
 }
@@ -332,34 +378,45 @@ type importResult struct {
 var requiredFields = []string{"import_id", "status", "rows", "created", "updated", "unchanged",
 	"skipped", "skipped_by_reason", "duration_ms"}
 
-// runImport times `leadpipe import FILE --account ACCOUNT` and returns its parsed result, its
-// wall time and its peak resident set size in KiB. The child's stderr goes to ours.
-func runImport(ctx context.Context, env []string, bin, path, account string) (importResult, time.Duration, int64, error) {
-	var res importResult
+// importRun is a timed `leadpipe import`: its result, wall time, peak resident set size in KiB,
+// its own CPU time and the Postgres server's while it ran.
+type importRun struct {
+	res        importResult
+	wall       time.Duration
+	rssKiB     int64
+	cpu, pgCPU time.Duration
+}
+
+// runImport times `leadpipe import FILE --account ACCOUNT` and returns its parsed result with
+// what it cost. The child's stderr goes to ours.
+func runImport(ctx context.Context, env []string, bin, path, account string) (importRun, error) {
+	var run importRun
 	cmd := exec.CommandContext(ctx, bin, "import", path, "--account", account)
 	cmd.Env = env
 	var stdout bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, os.Stderr
+	pg := samplePostgresCPU()
 	t0 := time.Now()
 	err := cmd.Run()
-	wall := time.Since(t0)
+	run.wall = time.Since(t0)
+	run.pgCPU = pg.Stop()
 	if err != nil {
-		return res, 0, 0, fmt.Errorf("%s: %w\nstdout: %s", strings.Join(cmd.Args, " "), err, strings.TrimSpace(stdout.String()))
+		return run, fmt.Errorf("%s: %w\nstdout: %s", strings.Join(cmd.Args, " "), err, strings.TrimSpace(stdout.String()))
 	}
-	var rss int64
+	run.cpu = cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime()
 	if ru, ok := cmd.ProcessState.SysUsage().(*syscall.Rusage); ok {
-		rss = int64(ru.Maxrss) // KiB on Linux
+		run.rssKiB = int64(ru.Maxrss) // KiB on Linux
 		if runtime.GOOS == "darwin" {
-			rss /= 1024 // bytes on macOS
+			run.rssKiB /= 1024 // bytes on macOS
 		}
 	}
 	obj, err := lastJSONObject(stdout.Bytes())
 	if err != nil {
-		return res, 0, 0, fmt.Errorf("import output: %w\nstdout: %s", err, strings.TrimSpace(stdout.String()))
+		return run, fmt.Errorf("import output: %w\nstdout: %s", err, strings.TrimSpace(stdout.String()))
 	}
 	var keys map[string]json.RawMessage
 	if err := json.Unmarshal(obj, &keys); err != nil {
-		return res, 0, 0, fmt.Errorf("import output: %w", err)
+		return run, fmt.Errorf("import output: %w", err)
 	}
 	var missing []string
 	for _, k := range requiredFields {
@@ -368,15 +425,15 @@ func runImport(ctx context.Context, env []string, bin, path, account string) (im
 		}
 	}
 	if len(missing) > 0 {
-		return res, 0, 0, fmt.Errorf("import output lacks field(s) %s: %s", strings.Join(missing, ", "), obj)
+		return run, fmt.Errorf("import output lacks field(s) %s: %s", strings.Join(missing, ", "), obj)
 	}
-	if err := json.Unmarshal(obj, &res); err != nil {
-		return res, 0, 0, fmt.Errorf("import output: %w: %s", err, obj)
+	if err := json.Unmarshal(obj, &run.res); err != nil {
+		return run, fmt.Errorf("import output: %w: %s", err, obj)
 	}
-	if res.Status != "completed" {
-		return res, 0, 0, fmt.Errorf("import status %q, want \"completed\": %s", res.Status, obj)
+	if run.res.Status != "completed" {
+		return run, fmt.Errorf("import status %q, want \"completed\": %s", run.res.Status, obj)
 	}
-	return res, wall, rss, nil
+	return run, nil
 }
 
 // lastJSONObject returns the JSON object of out: the whole of it when it is one object, else

@@ -152,12 +152,12 @@ func (x *xlsxRun) importOnce(ctx context.Context, env []string, bin, path, accou
 	if _, err := runQuiet(ctx, env, bin, "account", "create", account); err != nil {
 		return err
 	}
-	r, d, rss, err := runImport(ctx, env, bin, path, account)
+	r, err := runImport(ctx, env, bin, path, account)
 	if err != nil {
 		return err
 	}
-	if x.wall == 0 || d < x.wall {
-		x.res, x.wall, x.rssKiB = r, d, rss
+	if x.wall == 0 || r.wall < x.wall {
+		x.res, x.wall, x.rssKiB = r.res, r.wall, r.rssKiB
 	}
 	return nil
 }
