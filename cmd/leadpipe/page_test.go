@@ -50,12 +50,18 @@ func startBrowser(t *testing.T, d *daemon) *browser {
 	if err != nil {
 		t.Fatalf("chromium is not installed: run deploy/services.sh up (it installs Debian's chromium), or apt-get install chromium")
 	}
+	// The profile is not a t.TempDir: chromium's helper processes may still write to it for a
+	// moment after the browser has exited, and t.TempDir's removal fails the test on that.
+	profile, err := os.MkdirTemp("", "leadpipe-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.NoSandbox, // tests may run as root, where chromium's sandbox refuses to start
 		chromedp.WindowSize(1280, 800),
 		chromedp.Flag("disable-dev-shm-usage", true),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 	)
 	allocCtx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
 	ctx, cancel := chromedp.NewContext(allocCtx)
@@ -64,6 +70,7 @@ func startBrowser(t *testing.T, d *daemon) *browser {
 	t.Cleanup(func() {
 		cancel()
 		cancelAlloc()
+		removeProfile(t, profile)
 		b.mu.Lock()
 		defer b.mu.Unlock()
 		if len(b.errors) > 0 {
@@ -74,6 +81,19 @@ func startBrowser(t *testing.T, d *daemon) *browser {
 		t.Fatalf("start chromium: %v", err)
 	}
 	return b
+}
+
+// removeProfile removes a browser profile once the browser's processes have stopped writing to
+// it, trying for up to 5 s; one still busy then is left in the temporary directory and said.
+func removeProfile(t *testing.T, dir string) {
+	var err error
+	for try := 0; try < 50; try++ {
+		if err = os.RemoveAll(dir); err == nil {
+			return
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	t.Logf("the browser profile %s is left behind: %v", dir, err)
 }
 
 // artifactsDir is the test's folder of screenshots, emptied of an earlier run's.
