@@ -50,9 +50,13 @@ test: services check
 BENCH_URL := postgres://leadpipe@127.0.0.1:55432/leadpipe_bench?sslmode=disable
 bench: services build
 	psql "$$(deploy/services.sh env | sed -n 's/^LEADPIPE_POSTGRES_URL=//p')" -qX -c 'DROP DATABASE IF EXISTS leadpipe_bench' -c 'CREATE DATABASE leadpipe_bench'
-	$(GO) run ./cmd/leadpipe-bench -leadpipe $(BIN) -postgres-url '$(BENCH_URL)'
-	$(GO) run ./cmd/leadpipe-bench -leadpipe $(BIN) -postgres-url '$(BENCH_URL)' -upload -rows 1150000 -max-rss-mb 150
-	$(GO) run ./cmd/leadpipe-bench -leadpipe $(BIN) -postgres-url '$(BENCH_URL)' -xlsx -rows 200000
+	$(GO) build -o bin/leadpipe-bench ./cmd/leadpipe-bench
+	status=0; \
+	bin/leadpipe-bench -leadpipe $(BIN) -postgres-url '$(BENCH_URL)' || status=1; \
+	bin/leadpipe-bench -leadpipe $(BIN) -postgres-url '$(BENCH_URL)' -upload -rows 1150000 -max-rss-mb 150 || status=1; \
+	bin/leadpipe-bench -leadpipe $(BIN) -postgres-url '$(BENCH_URL)' -xlsx -rows 200000 || status=1; \
+	if [ $$status != 0 ]; then echo "make bench: a target was missed or a step failed (see each step's table above)"; fi; \
+	exit $$status
 
 clean:
 	rm -rf bin

@@ -109,12 +109,9 @@ func benchUpload(ctx context.Context, bin, postgresURL, path string, rows int, m
 		fmt.Printf("target MISSED: import %s ended %s\n", id, status)
 		return 1
 	}
-	if peakMB > maxRSSMB {
-		fmt.Printf("target MISSED: daemon peak RSS %.1f MB > %.0f MB\n", peakMB, maxRSSMB)
-		return 1
-	}
-	fmt.Printf("target met: daemon peak RSS %.1f MB <= %.0f MB\n", peakMB, maxRSSMB)
-	return 0
+	var g goals
+	g.add("daemon peak RSS, upload", peakMB <= maxRSSMB, fmt.Sprintf("%.1f MB", peakMB), fmt.Sprintf("<= %.0f MB", maxRSSMB))
+	return g.report()
 }
 
 func freeAddr() (string, error) {

@@ -26,7 +26,8 @@ const (
 
 // benchXLSX measures the import of an XLSX sheet holding the generated CSV's rows against a
 // plain excelize Rows() loop over the same file, in the same run. It returns the exit status:
-// 1 when the import takes more than maxOverhead (a fraction) longer than the loop.
+// 1 when the import with the sheet parsed in a child process, as `leadpipe serve` parses it,
+// takes more than maxOverhead (a fraction) longer than the loop.
 func benchXLSX(ctx context.Context, bin, postgresURL, csvPath string, maxOverhead float64) int {
 	xlsxPath := strings.TrimSuffix(csvPath, ".csv") + ".xlsx"
 	t0 := time.Now()
@@ -106,12 +107,12 @@ func benchXLSX(ctx context.Context, bin, postgresURL, csvPath string, maxOverhea
 		fmt.Printf("counts      ERROR: the imports differ: inline %v, child process %v (created, updated, unchanged, skipped)\n", a, b)
 		return 1
 	}
-	if overhead > maxOverhead {
-		fmt.Printf("target MISSED: %+.0f%% > %+.0f%%\n", overhead*100, maxOverhead*100)
-		return 1
-	}
-	fmt.Printf("target met: %+.0f%% <= %+.0f%%\n", overhead*100, maxOverhead*100)
-	return 0
+	// The target holds the import as the daemon runs it: the sheet parsed in a child process.
+	childOverhead := child.wall.Seconds()/loop.Seconds() - 1
+	var g goals
+	g.add("XLSX 200k, child process / Rows() loop", childOverhead <= maxOverhead,
+		fmt.Sprintf("%+.1f%%", childOverhead*100), fmt.Sprintf("<= %+.0f%%", maxOverhead*100))
+	return g.report()
 }
 
 // settle lets Postgres finish the after-work of the bench's earlier steps before the timed
