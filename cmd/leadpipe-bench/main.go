@@ -374,11 +374,11 @@ type importRun struct {
 	cpu, pgCPU time.Duration
 }
 
-// runImport times `leadpipe import FILE --account ACCOUNT` and returns its parsed result with
-// what it cost. The child's stderr goes to ours.
-func runImport(ctx context.Context, env []string, bin, path, account string) (importRun, error) {
+// runImport times `leadpipe import FILE --account ACCOUNT [ARGS…]` and returns its parsed
+// result with what it cost. The child's stderr goes to ours.
+func runImport(ctx context.Context, env []string, bin, path, account string, args ...string) (importRun, error) {
 	var run importRun
-	cmd := exec.CommandContext(ctx, bin, "import", path, "--account", account)
+	cmd := exec.CommandContext(ctx, bin, append([]string{"import", path, "--account", account}, args...)...)
 	cmd.Env = env
 	var stdout bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, os.Stderr
