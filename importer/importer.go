@@ -627,6 +627,26 @@ func (im *Importer) prepareAndRun(ctx context.Context, job *pipeline.Job, p *pla
 	return im.onConnection(ctx, func(c conn) error { return im.runPipeline(ctx, c, job, p, 0) })
 }
 
+// spareConnWait is how long an import waits for a connection to read ahead on.
+const spareConnWait = 100 * time.Millisecond
+
+// spareConn acquires a second connection for an import to read ahead on (pipeline.Preparer),
+// or returns nil when the pool has none to spare at once: the import then runs on one
+// connection. It never waits long, for a pool that has none left is held by imports that would
+// each wait for another's.
+func (im *Importer) spareConn(ctx context.Context) *pgxpool.Conn {
+	if st := im.Pool.Stat(); st.AcquiredConns() >= st.MaxConns() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, spareConnWait)
+	defer cancel()
+	c, err := im.Pool.Acquire(ctx)
+	if err != nil {
+		return nil
+	}
+	return c
+}
+
 // onConnection runs f on a connection of its own, as an import's batches run.
 func (im *Importer) onConnection(ctx context.Context, f func(conn) error) error {
 	c, err := im.Pool.Acquire(ctx)
@@ -654,12 +674,20 @@ func (im *Importer) runPipeline(ctx context.Context, db conn, job *pipeline.Job,
 	if maxRows > 0 {
 		src = &limitSource{src: src, left: maxRows}
 	}
-	return pipeline.Run(ctx, src, im.Config.QueueDepth,
-		pipeline.Named{Name: "map", Stage: p.mapper},
-		pipeline.Named{Name: "validate", Stage: p.validator},
-		pipeline.Named{Name: writeStageName, Stage: job.WriteStage(db, p.Kind.Writer(&p.Plan))},
-	)
+	stages := []pipeline.Named{{Name: "map", Stage: p.mapper}, {Name: "validate", Stage: p.validator}}
+	w := p.Kind.Writer(&p.Plan)
+	if _, reads := w.(pipeline.Preparer); reads && !job.DryRun {
+		if c := im.spareConn(ctx); c != nil {
+			defer c.Release()
+			stages = append(stages, pipeline.Named{Name: prepareStageName, Stage: job.PrepareStage(c.Conn(), w)})
+		}
+	}
+	stages = append(stages, pipeline.Named{Name: writeStageName, Stage: job.WriteStage(db, w)})
+	return pipeline.Run(ctx, src, im.Config.QueueDepth, stages...)
 }
+
+// prepareStageName is the metrics name of the stage that reads ahead what a batch will match.
+const prepareStageName = "prepare"
 
 // conn is the one connection (or, for a dry run, transaction) an import runs on.
 type conn interface {

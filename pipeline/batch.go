@@ -125,6 +125,9 @@ type Batch struct {
 	// Counters are what the stage that writes the batch counted, by name, beside the rows'
 	// outcomes (a prospects import counts organizations_created, for one); see Count.
 	Counters map[string]int
+	// Prepared is what the writer's Prepare read for the batch ahead of its turn (Preparer),
+	// for its Write; the engine drops it once the batch is written.
+	Prepared any
 }
 
 // Count adds n to the batch's counter name.

@@ -45,3 +45,18 @@ func observe(stage string, start time.Time, in, out int) {
 	rowsIn.WithLabelValues(stage).Add(float64(in))
 	rowsOut.WithLabelValues(stage).Add(float64(out))
 }
+
+var preparedBatches = promauto.NewCounterVec(prometheus.CounterOpts{
+	Name: "leadpipe_prepared_batches_total",
+	Help: "Batches whose writer read ahead (pipeline.Preparer), by whether what it read held (held) or was read again because another writer wrote into the account meanwhile (reread).",
+}, []string{"result"})
+
+// CountPrepared counts a batch read ahead in leadpipe_prepared_batches_total: held says what
+// was read ahead held, or else had to be read again.
+func CountPrepared(held bool) {
+	if held {
+		preparedBatches.WithLabelValues("held").Inc()
+		return
+	}
+	preparedBatches.WithLabelValues("reread").Inc()
+}

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
@@ -160,30 +161,52 @@ func nonNil(s []string) []string {
 	return s
 }
 
-// ProspectRoom is what an account's prospect limit leaves (SPEC §10): its limit (nil: none)
-// and its prospect count. With lock it locks the account row until the transaction ends, so
-// that concurrent imports into the account take room one after another (a dry run reads
-// without locking).
-func ProspectRoom(ctx context.Context, q Querier, accountID int64, lock bool) (limit *int64, count int64, err error) {
-	sql := "SELECT prospect_limit, prospect_count FROM accounts WHERE id = $1"
+// Room is what an account's prospect limit leaves (SPEC §10), as a batch reads it.
+type Room struct {
+	Limit *int64 // nil: no limit
+	Count int64  // the account's prospects
+	// Seq is the account's write_seq, counting the batch when it took the lock.
+	Seq int64
+	// At is the transaction's time: the created_at and updated_at of what the batch writes.
+	At time.Time
+}
+
+// ProspectRoom reads what an account's prospect limit leaves. With lock it locks the account
+// row until the transaction ends, so that concurrent imports into the account take room one
+// after another, and counts the batch in write_seq (a dry run reads without locking or
+// counting).
+func ProspectRoom(ctx context.Context, q Querier, accountID int64, lock bool) (Room, error) {
+	sql := "SELECT prospect_limit, prospect_count, write_seq, now() FROM accounts WHERE id = $1"
 	if lock {
-		sql += " FOR UPDATE"
+		sql = "UPDATE accounts SET write_seq = write_seq + 1 WHERE id = $1 RETURNING prospect_limit, prospect_count, write_seq, now()"
 	}
-	if err := q.QueryRow(ctx, sql, accountID).Scan(&limit, &count); err != nil {
-		return nil, 0, fmt.Errorf("read prospect limit: %w", err)
+	var r Room
+	if err := q.QueryRow(ctx, sql, accountID).Scan(&r.Limit, &r.Count, &r.Seq, &r.At); err != nil {
+		return Room{}, fmt.Errorf("read prospect limit: %w", err)
 	}
-	return limit, count, nil
+	return r, nil
 }
 
 // LockAccount locks an account's row until the transaction ends, as ProspectRoom does with
-// lock: the batches of imports that create records no unique index guards (organizations,
-// matched by name and domain) take it, so that concurrent imports into one account write one
-// after another and each batch sees what the others committed.
+// lock, and counts the batch in its write_seq: the batches of imports that create records no
+// unique index guards (organizations, matched by name and domain) take it, so that concurrent
+// imports into one account write one after another and each batch sees what the others
+// committed.
 func LockAccount(ctx context.Context, q Querier, accountID int64) error {
-	if _, err := q.Exec(ctx, "SELECT FROM accounts WHERE id = $1 FOR UPDATE", accountID); err != nil {
+	if _, err := q.Exec(ctx, "UPDATE accounts SET write_seq = write_seq + 1 WHERE id = $1", accountID); err != nil {
 		return fmt.Errorf("lock account: %w", err)
 	}
 	return nil
+}
+
+// WriteSeq reads an account's write_seq: how many batches were written into its records, as
+// of the transaction's snapshot (migration 0018).
+func WriteSeq(ctx context.Context, q Querier, accountID int64) (int64, error) {
+	var seq int64
+	if err := q.QueryRow(ctx, "SELECT write_seq FROM accounts WHERE id = $1", accountID).Scan(&seq); err != nil {
+		return 0, fmt.Errorf("read account write_seq: %w", err)
+	}
+	return seq, nil
 }
 
 // AddProspectCount adds n new prospects to an account's count, in the transaction that

@@ -8,7 +8,9 @@ package prospects
 
 import (
 	"context"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/kinds/internal/apply"
@@ -33,6 +35,7 @@ func (p *prospect) emailMoved(emailField int) bool {
 type matchIndex struct {
 	email, unique, first, last int // catalog indexes; unique is -1 when unset
 	byName                     bool
+	byID                       map[int64]*prospect
 	byEmail                    map[string]*prospect
 	byUnique                   *apply.Index[string, *prospect]
 	byFullName                 *apply.Index[[2]string, *prospect]
@@ -57,6 +60,7 @@ func loadIndex(ctx context.Context, q store.Querier, cfg matchConfig, rows []pip
 		first:      cfg.Catalog.MustIndex(crm.FieldFirstName),
 		last:       cfg.Catalog.MustIndex(crm.FieldLastName),
 		byName:     cfg.MatchByName,
+		byID:       make(map[int64]*prospect, len(rows)),
 		byEmail:    make(map[string]*prospect, len(rows)),
 		byUnique:   apply.NewIndex[string](prospectID),
 		byFullName: apply.NewIndex[[2]string](prospectID),
@@ -117,8 +121,9 @@ func (x *matchIndex) match(values []string) *prospect {
 	return nil
 }
 
-// add indexes a prospect. Prospects must be added oldest (lowest id) first.
+// add indexes a prospect.
 func (x *matchIndex) add(p *prospect) {
+	x.byID[p.ID] = p
 	if e := p.Values[x.email]; e != "" {
 		x.byEmail[strings.ToLower(e)] = p
 	}
@@ -132,6 +137,7 @@ func (x *matchIndex) add(p *prospect) {
 
 // remove takes a prospect out of the index, before one of its identities changes.
 func (x *matchIndex) remove(p *prospect) {
+	delete(x.byID, p.ID)
 	if e := p.Values[x.email]; e != "" && x.byEmail[strings.ToLower(e)] == p {
 		delete(x.byEmail, strings.ToLower(e))
 	}
@@ -152,4 +158,20 @@ func (x *matchIndex) set(p *prospect, i int, v string) {
 	x.remove(p)
 	p.Values[i] = v
 	x.add(p)
+}
+
+// overlay lays over the index the prospects a batch wrote after the index was read (each as
+// that batch left it, written at the batch's time at): a prospect the index holds is replaced,
+// under its new identities, and one it lacks is added. The index then holds what reading it
+// again would have found.
+func (x *matchIndex) overlay(written []*prospect, at time.Time) {
+	for _, p := range written {
+		if old := x.byID[p.ID]; old != nil {
+			x.remove(old)
+		}
+		x.add(&prospect{
+			Prospect:    store.Prospect{ID: p.ID, Values: slices.Clone(p.Values), UpdatedAt: at},
+			StoredEmail: p.Values[x.email],
+		})
+	}
 }

@@ -13,25 +13,25 @@ import (
 
 // room is what is left of an account's prospect limit within one batch's transaction.
 type room struct {
-	accountID int64
-	limit     *int64
-	count     int64 // prospects before the batch
-	taken     int64
+	store.Room // as the batch found it
+	accountID  int64
+	taken      int64
 }
 
 // reserveRoom reads the account's limit and prospect count. With lock it locks the account row
-// until the transaction ends (a dry run reads without locking).
+// until the transaction ends and counts the batch in the account's write_seq (a dry run reads
+// without locking).
 func reserveRoom(ctx context.Context, q store.Querier, accountID int64, lock bool) (*room, error) {
-	limit, count, err := store.ProspectRoom(ctx, q, accountID, lock)
+	r, err := store.ProspectRoom(ctx, q, accountID, lock)
 	if err != nil {
 		return nil, err
 	}
-	return &room{accountID: accountID, limit: limit, count: count}, nil
+	return &room{Room: r, accountID: accountID}, nil
 }
 
 // take claims room for one net-new prospect; false means the limit is reached.
 func (r *room) take() bool {
-	if r.limit != nil && r.count+r.taken >= *r.limit {
+	if r.Limit != nil && r.Count+r.taken >= *r.Limit {
 		return false
 	}
 	r.taken++
@@ -40,7 +40,7 @@ func (r *room) take() bool {
 
 // limitDetail is the skip detail of a row over the limit.
 func (r *room) limitDetail() string {
-	return fmt.Sprintf("the account's limit of %d prospects is reached", *r.limit)
+	return fmt.Sprintf("the account's limit of %d prospects is reached", *r.Limit)
 }
 
 // commit adds the prospects taken to the account's count, in the same transaction.

@@ -3,6 +3,7 @@ package prospects
 import (
 	"context"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -36,6 +37,74 @@ type writer struct {
 	prospectIDs    *store.IDPool
 	groupings      []int64 // lists, tags and campaign of the import, once created
 	groupingsReady bool
+
+	last written // what the batch before wrote, for the next batch's Prepare to catch up on
+}
+
+// written is what a batch wrote into the account, and when.
+type written struct {
+	seq       int64     // the account's write_seq, counting the batch
+	at        time.Time // the batch's transaction time
+	prospects []*prospect
+	orgs      *orglink.Batch
+}
+
+// prepared is what Prepare read for a batch, in one snapshot: the prospects and organizations
+// its rows may match, and the account's write_seq.
+type prepared struct {
+	seq  int64
+	idx  *matchIndex
+	orgs *orglink.Batch
+}
+
+// Prepare reads ahead, on a connection of its own and in one snapshot, the prospects and
+// organizations the batch's rows may match (pipeline.Preparer). It reads only the plan, which
+// nothing changes while the import runs.
+func (s *writer) Prepare(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error {
+	seq, err := store.WriteSeq(ctx, tx, s.plan.Account.ID)
+	if err != nil {
+		return err
+	}
+	idx, err := loadIndex(ctx, tx, s.match, b.Rows)
+	if err != nil {
+		return err
+	}
+	orgs, err := s.orgs.Load(ctx, tx, b.Rows)
+	if err != nil {
+		return err
+	}
+	b.Prepared = &prepared{seq: seq, idx: idx, orgs: orgs}
+	return nil
+}
+
+// lookups returns the prospects and organizations the batch's rows may match. When Prepare
+// read them and nothing but this import's batch before wrote into the account since its
+// snapshot, they are what it read, with that batch's writes laid over them; otherwise they are
+// read now, in tx. room is the account as the batch found it under its lock.
+func (s *writer) lookups(ctx context.Context, tx pgx.Tx, b *pipeline.Batch, room *room) (*matchIndex, *orglink.Batch, error) {
+	if p, ok := b.Prepared.(*prepared); ok && !s.plan.DryRun {
+		before := room.Seq - 1 // write_seq as the batches before left it
+		switch {
+		case before == p.seq:
+			pipeline.CountPrepared(true)
+			return p.idx, p.orgs, nil
+		case before == s.last.seq && s.last.seq == p.seq+1:
+			p.idx.overlay(s.last.prospects, s.last.at)
+			p.orgs.Carry(s.last.orgs)
+			pipeline.CountPrepared(true)
+			return p.idx, p.orgs, nil
+		}
+		pipeline.CountPrepared(false)
+	}
+	idx, err := loadIndex(ctx, tx, s.match, b.Rows)
+	if err != nil {
+		return nil, nil, err
+	}
+	orgs, err := s.orgs.Load(ctx, tx, b.Rows)
+	if err != nil {
+		return nil, nil, err
+	}
+	return idx, orgs, nil
 }
 
 // newWriter returns the writer of a plan's batches.
@@ -65,11 +134,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	if err != nil {
 		return err
 	}
-	idx, err := loadIndex(ctx, tx, s.match, b.Rows)
-	if err != nil {
-		return err
-	}
-	orgs, err := s.orgs.Load(ctx, tx, b.Rows)
+	idx, orgs, err := s.lookups(ctx, tx, b, room)
 	if err != nil {
 		return err
 	}
@@ -151,6 +216,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	if err := room.commit(ctx, tx); err != nil {
 		return err
 	}
+	s.last = written{seq: room.Seq, at: room.At, prospects: append(created, changed...), orgs: orgs}
 	return nil
 }
 

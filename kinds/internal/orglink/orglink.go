@@ -136,6 +136,18 @@ func (b *Batch) Resolve(ctx context.Context, q store.Querier, r *pipeline.Row) (
 	return strconv.FormatInt(id, 10), nil
 }
 
+// Carry lays over b the organizations prev, an earlier batch of the import, created, which
+// b's loading may have missed: b's rows then link to them, as loading b again would have
+// found. prev created only what matched nothing b could have loaded, so b keeps what it holds.
+func (b *Batch) Carry(prev *Batch) {
+	if prev == nil {
+		return
+	}
+	for _, o := range prev.created {
+		b.add(o)
+	}
+}
+
 // Write inserts the organizations the batch created, in its transaction, and returns how many.
 func (b *Batch) Write(ctx context.Context, tx pgx.Tx) (int, error) {
 	return len(b.created), store.InsertOrganizations(ctx, tx, b.l.accountID, b.created)

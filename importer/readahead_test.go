@@ -1,0 +1,132 @@
+package importer_test
+
+import (
+	"fmt"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/leadpipe/leadpipe/config"
+	"github.com/leadpipe/leadpipe/crm"
+	"github.com/leadpipe/leadpipe/importer"
+)
+
+// preparedBatches reads leadpipe_prepared_batches_total: the batches whose read-ahead held,
+// and those read again.
+func preparedBatches(t *testing.T) (held, reread int) {
+	t.Helper()
+	families, err := prometheus.DefaultGatherer.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != "leadpipe_prepared_batches_total" {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			n := int(m.GetCounter().GetValue())
+			switch m.GetLabel()[0].GetValue() {
+			case "held":
+				held = n
+			case "reread":
+				reread = n
+			}
+		}
+	}
+	return held, reread
+}
+
+// An import reads each batch's matches ahead, on a second connection, while the batch before
+// is written (pipeline.Preparer); with no other writer, what it read holds for every batch,
+// once the batch before's writes are laid over it. The file moves emails and identifiers
+// from batch to batch, and the outcomes must be those of a batch size that has one batch.
+func TestReadAheadHoldsForEveryBatch(t *testing.T) {
+	const file = "Email,First Name,Phone,Company\n" +
+		"ann@acme.com,Ann,555-0100,Acme\n" + // 2 created
+		"bob@beta.io,Bob,555-0101,Beta\n" + // 3 created
+		"new@acme.com,,555-0100,Acme\n" + // 4 ann (by phone) takes a new email
+		"ann@acme.com,Olga,,Gamma\n" + // 5 ann's old email is free: created, linked to Acme by its domain
+		"bob@beta.io,Bobby,,\n" + // 6 updated
+		"new@acme.com,Annie,,\n" + // 7 the first prospect, by its new email
+		",,555-0101,Beta\n" + // 8 bob by phone: unchanged
+		"cat@gamma.org,Cat,,Gamma\n" + // 9 created, with a new organization
+		"dan@gamma.org,Dan,,Gamma\n" // 10 created, linked to the organization row 9 made
+	want := map[int]string{2: "created", 3: "created", 4: "updated", 5: "created", 6: "updated",
+		7: "updated", 8: "unchanged", 9: "created", 10: "created"}
+	opts := crm.Options{UniqueIdentifier: "phone"}
+	for _, batch := range []int{1, 2, 3, 1000} {
+		t.Run(fmt.Sprintf("batch=%d", batch), func(t *testing.T) {
+			e := newEnv(t, -1)
+			held0, reread0 := preparedBatches(t)
+			r := e.importPath(writeFile(t, "moves.csv", file), opts, batch)
+			checkOutcomes(t, r.Outcomes, want)
+			e.checkProspects([]map[string]string{
+				{"email": "new@acme.com", "first_name": "Annie", "phone": "555-0100", "organization": "Acme"},
+				{"email": "bob@beta.io", "first_name": "Bobby", "phone": "555-0101", "organization": "Beta"},
+				{"email": "ann@acme.com", "first_name": "Olga", "organization": "Acme"},
+				{"email": "cat@gamma.org", "first_name": "Cat", "organization": "Gamma"},
+				{"email": "dan@gamma.org", "first_name": "Dan", "organization": "Gamma"},
+			})
+			equalStrings(t, "organizations", e.organizations(), []string{"Acme|acme.com", "Beta|beta.io", "Gamma|gamma.org"})
+			held, reread := preparedBatches(t)
+			batches := (9 + batch - 1) / batch
+			if held-held0 != batches || reread != reread0 {
+				t.Errorf("read ahead held for %d batches and was read again for %d; want %d and 0",
+					held-held0, reread-reread0, batches)
+			}
+		})
+	}
+}
+
+// What an import read ahead no longer holds once another import wrote into the account since:
+// the batch reads again under the account's lock. Two imports of the same emails in opposite
+// orders, in batches of two, run at once: each email is created by one of them and matched by
+// the other, never created twice (the unique email index would fail the import) and never
+// missed.
+func TestReadAheadReadsAgainAfterAnotherWriter(t *testing.T) {
+	e := newEnv(t, -1)
+	const n = 60
+	var fwd, back strings.Builder
+	fwd.WriteString("Email,First Name\n")
+	back.WriteString("Email,First Name\n")
+	for i := range n {
+		fmt.Fprintf(&fwd, "p%02d@example.com,F%d\n", i, i)
+		fmt.Fprintf(&back, "p%02d@example.com,B%d\n", n-1-i, n-1-i)
+	}
+	paths := []string{writeFile(t, "fwd.csv", fwd.String()), writeFile(t, "back.csv", back.String())}
+	cfg := config.Default
+	cfg.BatchSize = 2
+	im := &importer.Importer{Pool: ownPool(t, 8), Config: cfg, Log: quietLog}
+	_, reread0 := preparedBatches(t)
+	var wg sync.WaitGroup
+	sums := make([]importer.Summary, len(paths))
+	errs := make([]error, len(paths))
+	start := make(chan struct{})
+	for k := range paths {
+		wg.Go(func() {
+			<-start
+			sums[k], errs[k] = im.RunNow(e.ctx, e.request(paths[k], crm.Options{}), fmt.Sprintf("%s-%d", testOwner, k), false)
+		})
+	}
+	close(start)
+	wg.Wait()
+	created := 0
+	for k := range paths {
+		if errs[k] != nil {
+			t.Fatalf("import %d: %v", k, errs[k])
+		}
+		if sums[k].Created+sums[k].Updated != n-sums[k].Unchanged || sums[k].Skipped != 0 {
+			t.Errorf("import %d: %+v", k, sums[k].Counts)
+		}
+		created += sums[k].Created
+	}
+	if created != n || e.nProspects() != n || e.prospectCount() != n {
+		t.Errorf("created %d, %d prospects, prospect_count %d; want %d each", created, e.nProspects(), e.prospectCount(), n)
+	}
+	if _, reread := preparedBatches(t); reread == reread0 {
+		t.Errorf("no batch read again: the two imports never wrote between each other's read-ahead and write (%v)", time.Now())
+	}
+}
