@@ -31,6 +31,7 @@ type writer struct {
 	match                           matchConfig
 	policies                        apply.Policies
 	orgs                            *orglink.Linker
+	known                           *orglink.Known // the organizations the import linked to
 	org, website, email, leadSource int
 	keep                            *apply.Keeper
 
@@ -69,7 +70,7 @@ func (s *writer) Prepare(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) erro
 	if err != nil {
 		return err
 	}
-	orgs, err := s.orgs.Load(ctx, tx, b.Rows)
+	orgs, err := s.orgs.LoadKnowing(ctx, tx, b.Rows, s.known)
 	if err != nil {
 		return err
 	}
@@ -77,32 +78,49 @@ func (s *writer) Prepare(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) erro
 	return nil
 }
 
-// lookups returns the prospects and organizations the batch's rows may match. When Prepare
-// read them and nothing but this import's batch before wrote into the account since its
-// snapshot, they are what it read, with that batch's writes laid over them; otherwise they are
-// read now, in tx. room is the account as the batch found it under its lock.
+// lookups returns the prospects and organizations the batch's rows may match. room is the
+// account as the batch found it under its lock.
+//
+// When Prepare read them and nothing but this import's batch before wrote into the account
+// since its snapshot, they are what it read, with that batch's writes laid over them;
+// otherwise they are read now, in tx. The organizations the import already knows (s.known)
+// are not read again while only the import writes into the account; once something else did,
+// it forgets them.
 func (s *writer) lookups(ctx context.Context, tx pgx.Tx, b *pipeline.Batch, room *room) (*matchIndex, *orglink.Batch, error) {
-	if p, ok := b.Prepared.(*prepared); ok && !s.plan.DryRun {
-		before := room.Seq - 1 // write_seq as the batches before left it
+	known := s.known
+	if s.plan.DryRun {
+		known = nil // a dry run's batches count nothing in write_seq
+	}
+	before := room.Seq - 1 // write_seq as the batches before left it
+	if known != nil && before != s.last.seq {
+		known.Forget() // something else wrote into the account since the import's last batch
+	}
+	var idx *matchIndex
+	var orgs *orglink.Batch
+	if p, ok := b.Prepared.(*prepared); ok && known != nil {
 		switch {
 		case before == p.seq:
-			pipeline.CountPrepared(true)
-			return p.idx, p.orgs, nil
+			idx, orgs = p.idx, p.orgs
 		case before == s.last.seq && s.last.seq == p.seq+1:
 			p.idx.overlay(s.last.prospects, s.last.at)
 			p.orgs.Carry(s.last.orgs)
-			pipeline.CountPrepared(true)
-			return p.idx, p.orgs, nil
+			idx, orgs = p.idx, p.orgs
 		}
-		pipeline.CountPrepared(false)
+		pipeline.CountPrepared(idx != nil)
+		if orgs != nil && !known.Holds(orgs) {
+			orgs = nil
+		}
 	}
-	idx, err := loadIndex(ctx, tx, s.match, b.Rows)
-	if err != nil {
-		return nil, nil, err
+	var err error
+	if idx == nil {
+		if idx, err = loadIndex(ctx, tx, s.match, b.Rows); err != nil {
+			return nil, nil, err
+		}
 	}
-	orgs, err := s.orgs.Load(ctx, tx, b.Rows)
-	if err != nil {
-		return nil, nil, err
+	if orgs == nil {
+		if orgs, err = s.orgs.LoadKnowing(ctx, tx, b.Rows, known); err != nil {
+			return nil, nil, err
+		}
 	}
 	return idx, orgs, nil
 }
@@ -119,6 +137,7 @@ func newWriter(p *kind.Plan) *writer {
 		email:       c.MustIndex(crm.FieldEmail),
 		leadSource:  c.MustIndex(crm.FieldLeadSource),
 		prospectIDs: store.NewIDPool("prospect"),
+		known:       orglink.NewKnown(),
 		keep:        apply.NewKeeper(c, store.StoredProspectFields(c)),
 	}
 	w.orgs = orglink.New(c, p.Account.ID, func(v []string) string { return crm.OrgDomain(v[w.website], v[w.email]) })
@@ -217,6 +236,9 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 		return err
 	}
 	s.last = written{seq: room.Seq, at: room.At, prospects: append(created, changed...), orgs: orgs}
+	if !s.plan.DryRun {
+		s.known.Keep(orgs)
+	}
 	return nil
 }
 

@@ -9,6 +9,7 @@ import (
 	"maps"
 	"slices"
 	"strconv"
+	"sync"
 
 	"github.com/jackc/pgx/v5"
 
@@ -59,10 +60,18 @@ type Batch struct {
 	l                *Linker
 	byName, byDomain map[string]int64
 	created          []store.Organization
+	names, domains   []string // the name keys and domains read from the database
+	gen              int      // the generation of Known the batch took what it knew from
 }
 
 // Load loads, in one query, the organizations the unskipped rows could link to.
 func (l *Linker) Load(ctx context.Context, q store.Querier, rows []pipeline.Row) (*Batch, error) {
+	return l.LoadKnowing(ctx, q, rows, nil)
+}
+
+// LoadKnowing is Load for an import that remembers what its batches linked to (known, which
+// may be nil): it reads only the names and domains known lacks, and takes the others from it.
+func (l *Linker) LoadKnowing(ctx context.Context, q store.Querier, rows []pipeline.Row, known *Known) (*Batch, error) {
 	names, domains := map[string]bool{}, map[string]bool{}
 	for i := range rows {
 		r := &rows[i]
@@ -74,11 +83,15 @@ func (l *Linker) Load(ctx context.Context, q store.Querier, rows []pipeline.Row)
 			domains[d] = true
 		}
 	}
-	found, err := store.LoadOrganizations(ctx, q, l.accountID, slices.Collect(maps.Keys(names)), slices.Collect(maps.Keys(domains)))
+	b := &Batch{l: l, byName: map[string]int64{}, byDomain: map[string]int64{}}
+	// What known holds goes in first: each is the oldest of the account's organizations with
+	// its name or domain, which a read below may find again beside younger ones.
+	b.gen = known.take(names, domains, b)
+	b.names, b.domains = slices.Collect(maps.Keys(names)), slices.Collect(maps.Keys(domains))
+	found, err := store.LoadOrganizations(ctx, q, l.accountID, b.names, b.domains)
 	if err != nil {
 		return nil, err
 	}
-	b := &Batch{l: l, byName: map[string]int64{}, byDomain: map[string]int64{}}
 	for _, o := range found {
 		b.add(o)
 	}
@@ -151,4 +164,93 @@ func (b *Batch) Carry(prev *Batch) {
 // Write inserts the organizations the batch created, in its transaction, and returns how many.
 func (b *Batch) Write(ctx context.Context, tx pgx.Tx) (int, error) {
 	return len(b.created), store.InsertOrganizations(ctx, tx, b.l.accountID, b.created)
+}
+
+// knownLimit bounds how many names and domains Known holds, so that an import's memory does not
+// grow with the organizations it links to: past it, Known starts again from nothing.
+const knownLimit = 100_000
+
+// Known remembers, across the batches of one import, the organizations its batches read or
+// created, by name key and by domain: each the oldest of the account's with that name or
+// domain. It holds only while nothing but the import writes into the account; the import
+// says when something else did (Forget). It is safe for concurrent use: a batch may be read
+// ahead while the one before is written.
+type Known struct {
+	mu               sync.Mutex
+	gen              int // counts Forget calls
+	byName, byDomain map[string]int64
+}
+
+// NewKnown returns an empty Known.
+func NewKnown() *Known {
+	return &Known{byName: map[string]int64{}, byDomain: map[string]int64{}}
+}
+
+// take moves the names and domains k knows out of names and domains into b, and returns k's
+// generation (0 for a nil k).
+func (k *Known) take(names, domains map[string]bool, b *Batch) int {
+	if k == nil {
+		return 0
+	}
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for n := range names {
+		if id, ok := k.byName[n]; ok {
+			b.byName[n] = id
+			delete(names, n)
+		}
+	}
+	for d := range domains {
+		if id, ok := k.byDomain[d]; ok {
+			b.byDomain[d] = id
+			delete(domains, d)
+		}
+	}
+	return k.gen
+}
+
+// Holds reports whether what b took from k still holds: k forgot nothing since.
+func (k *Known) Holds(b *Batch) bool {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	return b.gen == k.gen
+}
+
+// Forget drops everything k knows: something other than the import wrote into the account.
+func (k *Known) Forget() {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.gen++
+	clear(k.byName)
+	clear(k.byDomain)
+}
+
+// Keep adds to k what batch b, just written, linked to: the organizations found for the names
+// and domains it read, and those it created.
+func (k *Known) Keep(b *Batch) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	if len(k.byName)+len(k.byDomain) > knownLimit {
+		k.gen++
+		clear(k.byName)
+		clear(k.byDomain)
+	}
+	for _, n := range b.names {
+		if id, ok := b.byName[n]; ok {
+			k.byName[n] = id
+		}
+	}
+	for _, d := range b.domains {
+		if id, ok := b.byDomain[d]; ok {
+			k.byDomain[d] = id
+		}
+	}
+	for _, o := range b.created {
+		if o.NameKey != "" {
+			k.byName[o.NameKey] = o.ID
+		}
+		if o.Domain != "" {
+			k.byDomain[o.Domain] = o.ID
+		}
+	}
 }
