@@ -51,6 +51,11 @@ var preparedBatches = promauto.NewCounterVec(prometheus.CounterOpts{
 	Help: "Batches whose writer read ahead (pipeline.Preparer), by whether what it read held (held) or was read again because another writer wrote into the account meanwhile (reread).",
 }, []string{"result"})
 
+func init() {
+	preparedBatches.WithLabelValues("held")
+	preparedBatches.WithLabelValues("reread")
+}
+
 // CountPrepared counts a batch read ahead in leadpipe_prepared_batches_total: held says what
 // was read ahead held, or else had to be read again.
 func CountPrepared(held bool) {

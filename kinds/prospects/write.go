@@ -23,7 +23,10 @@ import (
 //
 // Matching, quota and writing share one transaction on purpose: a batch must see every write of
 // the batches before it, and the limit must hold against concurrent imports, so these three
-// cannot run as separate pipelined stages without changing outcomes.
+// cannot run as separate pipelined stages without changing outcomes. What can run ahead is
+// reading: Prepare reads a batch's matches on another connection while the batch before
+// commits, and Write uses them only when nothing but that batch wrote since (lookups;
+// docs/architecture.md, "Reading ahead").
 
 // writer writes the batches of one import. It is safe for one goroutine.
 type writer struct {
