@@ -6,6 +6,7 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/kind"
@@ -76,6 +77,23 @@ func (d *batchDriver) rename(id int64, name string) {
 	}
 }
 
+// preparedCount reads leadpipe_prepared_batches_total: held and reread.
+func preparedCount() (held, reread float64) {
+	families, _ := prometheus.DefaultGatherer.Gather()
+	for _, f := range families {
+		if f.GetName() == "leadpipe_prepared_batches_total" {
+			for _, m := range f.GetMetric() {
+				if m.GetLabel()[0].GetValue() == "held" {
+					held = m.GetCounter().GetValue()
+				} else {
+					reread = m.GetCounter().GetValue()
+				}
+			}
+		}
+	}
+	return held, reread
+}
+
 // orgOf is the id and name of the organization of the prospect with email.
 func (d *batchDriver) orgOf(email string) (int64, string) {
 	d.t.Helper()
@@ -116,5 +134,59 @@ func TestKnownOrganizationsAfterAnotherWriter(t *testing.T) {
 		if id, _ := d.orgOf("cat@beta.io"); id != beta {
 			t.Errorf("between=%v: cat links to organization %d, want Beta (%d)", between, id, beta)
 		}
+	}
+}
+
+// row is a row of the driver's catalog with these fields set.
+func (d *batchDriver) row(n int, kv ...string) pipeline.Row {
+	c := d.w.plan.Catalog
+	v := make([]string, len(c.Fields))
+	for i := 0; i < len(kv); i += 2 {
+		v[c.MustIndex(kv[i])] = kv[i+1]
+	}
+	return pipeline.Row{Number: n, Values: v}
+}
+
+// A batch read ahead before the batch before it committed finds what that batch created or
+// changed, by every identity: the email, the unique identifier and the name.
+func TestReadAheadFindsWhatTheBatchBeforeWrote(t *testing.T) {
+	d := newBatchDriver(t)
+	d.w.plan.Options = crm.Options{UniqueIdentifier: "phone", MatchByName: true}
+	*d.w = *newWriter(d.w.plan)
+	d.write(&pipeline.Batch{Rows: []pipeline.Row{
+		d.row(2, "email", "old@acme.com", "phone", "555-0100"),
+		d.row(3, "email", "zed@acme.com", "first_name", "Zed", "last_name", "Zee"),
+	}})
+	b1 := &pipeline.Batch{Rows: []pipeline.Row{
+		d.row(4, "email", "ann@acme.com", "phone", "555-0100"),                      // old@ by phone: its email moves
+		d.row(5, "email", "bob@beta.io", "phone", "555-0199"),                       // created
+		d.row(6, "email", "cat@gamma.org", "first_name", "Cat", "last_name", "Kit"), // created
+		d.row(6, "email", "dan@delta.net"),                                          // created
+	}}
+	b2 := &pipeline.Batch{Rows: []pipeline.Row{
+		d.row(7, "phone", "555-0199", "title", "CEO"),                       // bob, by phone
+		d.row(8, "first_name", "Cat", "last_name", "Kit", "title", "CTO"),   // cat, by name
+		d.row(9, "email", "ann@acme.com", "title", "CFO"),                   // the moved prospect, by its new email
+		d.row(10, "email", "old@acme.com", "title", "New"),                  // the freed email: created
+		d.row(11, "first_name", "Zed", "last_name", "Zee", "title", "Boss"), // zed, read from the database
+		d.row(12, "email", "dan@delta.net", "title", "VP"),                  // dan, by email
+	}}
+	held0, _ := preparedCount()
+	d.prepare(b1)
+	d.prepare(b2) // before b1 commits: b2's snapshot lacks b1's writes
+	d.write(b1)
+	d.write(b2)
+	if held, _ := preparedCount(); held-held0 != 2 {
+		t.Errorf("the read-ahead held for %v batches, want 2", held-held0)
+	}
+	want := map[int]pipeline.Outcome{7: pipeline.Updated, 8: pipeline.Updated, 9: pipeline.Updated, 10: pipeline.Created, 11: pipeline.Updated, 12: pipeline.Updated}
+	for _, r := range b2.Rows {
+		if r.Outcome != want[r.Number] {
+			t.Errorf("row %d: %s (%s), want %s", r.Number, r.Outcome, r.SkipReason, want[r.Number])
+		}
+	}
+	if b2.Rows[0].EntityID != b1.Rows[1].EntityID || b2.Rows[1].EntityID != b1.Rows[2].EntityID || b2.Rows[2].EntityID != b1.Rows[0].EntityID {
+		t.Errorf("rows 7, 8, 9 matched %d, %d, %d; want %d (bob), %d (cat), %d (ann)", b2.Rows[0].EntityID, b2.Rows[1].EntityID,
+			b2.Rows[2].EntityID, b1.Rows[1].EntityID, b1.Rows[2].EntityID, b1.Rows[0].EntityID)
 	}
 }

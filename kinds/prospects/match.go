@@ -35,7 +35,7 @@ func (p *prospect) emailMoved(emailField int) bool {
 type matchIndex struct {
 	email, unique, first, last int // catalog indexes; unique is -1 when unset
 	byName                     bool
-	byID                       map[int64]*prospect
+	loaded                     []*prospect // the prospects read from the database
 	byEmail                    map[string]*prospect
 	byUnique                   *apply.Index[string, *prospect]
 	byFullName                 *apply.Index[[2]string, *prospect]
@@ -60,7 +60,6 @@ func loadIndex(ctx context.Context, q store.Querier, cfg matchConfig, rows []pip
 		first:      cfg.Catalog.MustIndex(crm.FieldFirstName),
 		last:       cfg.Catalog.MustIndex(crm.FieldLastName),
 		byName:     cfg.MatchByName,
-		byID:       make(map[int64]*prospect, len(rows)),
 		byEmail:    make(map[string]*prospect, len(rows)),
 		byUnique:   apply.NewIndex[string](prospectID),
 		byFullName: apply.NewIndex[[2]string](prospectID),
@@ -86,8 +85,10 @@ func loadIndex(ctx context.Context, q store.Querier, cfg matchConfig, rows []pip
 	if err != nil {
 		return nil, err
 	}
-	for _, p := range found {
-		x.add(&prospect{Prospect: p, StoredEmail: p.Values[x.email]})
+	x.loaded = make([]*prospect, len(found))
+	for i, p := range found {
+		x.loaded[i] = &prospect{Prospect: p, StoredEmail: p.Values[x.email]}
+		x.add(x.loaded[i])
 	}
 	return x, nil
 }
@@ -123,7 +124,6 @@ func (x *matchIndex) match(values []string) *prospect {
 
 // add indexes a prospect.
 func (x *matchIndex) add(p *prospect) {
-	x.byID[p.ID] = p
 	if e := p.Values[x.email]; e != "" {
 		x.byEmail[strings.ToLower(e)] = p
 	}
@@ -137,7 +137,6 @@ func (x *matchIndex) add(p *prospect) {
 
 // remove takes a prospect out of the index, before one of its identities changes.
 func (x *matchIndex) remove(p *prospect) {
-	delete(x.byID, p.ID)
 	if e := p.Values[x.email]; e != "" && x.byEmail[strings.ToLower(e)] == p {
 		delete(x.byEmail, strings.ToLower(e))
 	}
@@ -160,18 +159,59 @@ func (x *matchIndex) set(p *prospect, i int, v string) {
 	x.add(p)
 }
 
-// overlay lays over the index the prospects a batch wrote after the index was read (each as
-// that batch left it, written at the batch's time at): a prospect the index holds is replaced,
-// under its new identities, and one it lacks is added. The index then holds what reading it
-// again would have found.
-func (x *matchIndex) overlay(written []*prospect, at time.Time) {
-	for _, p := range written {
-		if old := x.byID[p.ID]; old != nil {
-			x.remove(old)
+// overlay brings the index, read before the batch before (prev) committed, up to date with
+// what prev wrote, for the batch's rows: each prospect read that prev changed is replaced by
+// prev's version, under its new identities, and each prospect prev's index holds under an
+// identity of the rows (one prev created, or changed to have it) is added when missing. at is
+// prev's transaction time, the updated_at of what it wrote. The index then finds for each row
+// what reading it again would have found.
+func (x *matchIndex) overlay(prev *matchIndex, changed map[int64]*prospect, at time.Time, rows []pipeline.Row) {
+	have := make(map[int64]bool, len(x.loaded))
+	for _, p := range x.loaded {
+		have[p.ID] = true
+		if q := changed[p.ID]; q != nil {
+			x.remove(p)
+			x.add(q.settled(x.email, at))
 		}
-		x.add(&prospect{
-			Prospect:    store.Prospect{ID: p.ID, Values: slices.Clone(p.Values), UpdatedAt: at},
-			StoredEmail: p.Values[x.email],
-		})
+	}
+	take := func(q *prospect) {
+		if !have[q.ID] {
+			have[q.ID] = true
+			x.add(q.settled(x.email, at))
+		}
+	}
+	for i := range rows {
+		r := &rows[i]
+		if r.Skipped() {
+			continue
+		}
+		if e := r.Values[x.email]; e != "" {
+			if q := prev.byEmail[strings.ToLower(e)]; q != nil {
+				take(q)
+			}
+		}
+		if x.unique >= 0 && r.Values[x.unique] != "" {
+			for _, q := range prev.byUnique.All(r.Values[x.unique]) {
+				take(q)
+			}
+		}
+		if k, ok := x.nameKey(r.Values); ok {
+			for _, q := range prev.byFullName.All(k) {
+				take(q)
+			}
+		}
+	}
+}
+
+// settled is a copy of p as the batch that wrote it left it in the database, for a later
+// batch to match: written at at when that batch created or changed it.
+func (p *prospect) settled(emailField int, at time.Time) *prospect {
+	updated := p.UpdatedAt
+	if p.Created || p.Edits > 0 {
+		updated = at
+	}
+	return &prospect{
+		Prospect:    store.Prospect{ID: p.ID, Values: slices.Clone(p.Values), UpdatedAt: updated},
+		StoredEmail: p.Values[emailField],
 	}
 }

@@ -47,10 +47,11 @@ type writer struct {
 
 // written is what a batch wrote into the account, and when.
 type written struct {
-	seq       int64     // the account's write_seq, counting the batch
-	at        time.Time // the batch's transaction time
-	prospects []*prospect
-	orgs      *orglink.Batch
+	seq     int64     // the account's write_seq, counting the batch
+	at      time.Time // the batch's transaction time
+	idx     *matchIndex
+	changed map[int64]*prospect // the stored prospects it changed, by id
+	orgs    *orglink.Batch
 }
 
 // prepared is what Prepare read for a batch, in one snapshot: the prospects and organizations
@@ -105,7 +106,7 @@ func (s *writer) lookups(ctx context.Context, tx pgx.Tx, b *pipeline.Batch, room
 		case before == p.seq:
 			idx, orgs = p.idx, p.orgs
 		case before == s.last.seq && s.last.seq == p.seq+1:
-			p.idx.overlay(s.last.prospects, s.last.at)
+			p.idx.overlay(s.last.idx, s.last.changed, s.last.at, b.Rows)
 			p.orgs.Carry(s.last.orgs)
 			idx, orgs = p.idx, p.orgs
 		}
@@ -238,7 +239,10 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	if err := room.commit(ctx, tx); err != nil {
 		return err
 	}
-	s.last = written{seq: room.Seq, at: room.At, prospects: append(created, changed...), orgs: orgs}
+	s.last = written{seq: room.Seq, at: room.At, idx: idx, changed: make(map[int64]*prospect, len(changed)), orgs: orgs}
+	for _, p := range changed {
+		s.last.changed[p.ID] = p
+	}
 	if !s.plan.DryRun {
 		s.known.Keep(orgs)
 	}

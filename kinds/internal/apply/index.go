@@ -21,6 +21,9 @@ func (x *Index[K, R]) First(k K) (R, bool) {
 	return none, false
 }
 
+// All returns the records with key k, oldest first; the caller must not change the slice.
+func (x *Index[K, R]) All(k K) []R { return x.m[k] }
+
 // Add indexes r under k, in id order.
 func (x *Index[K, R]) Add(k K, r R) {
 	rs := x.m[k]
