@@ -676,13 +676,17 @@ func (im *Importer) runPipeline(ctx context.Context, db conn, job *pipeline.Job,
 	}
 	stages := []pipeline.Named{{Name: "map", Stage: p.mapper}, {Name: "validate", Stage: p.validator}}
 	w := p.Kind.Writer(&p.Plan)
+	write := pipeline.Named{Name: writeStageName, Stage: job.WriteStage(db, w)}
 	if _, reads := w.(pipeline.Preparer); reads && !job.DryRun {
 		if c := im.spareConn(ctx); c != nil {
 			defer c.Release()
-			stages = append(stages, pipeline.Named{Name: prepareStageName, Stage: job.PrepareStage(c.Conn(), w)})
+			// The read-ahead runs at most two batches before the write (pipeline.Preparer), so
+			// one batch waiting for each is enough; more would only be memory.
+			stages = append(stages, pipeline.Named{Name: prepareStageName, Stage: job.PrepareStage(c.Conn(), w), Depth: 1})
+			write.Depth = 1
 		}
 	}
-	stages = append(stages, pipeline.Named{Name: writeStageName, Stage: job.WriteStage(db, w)})
+	stages = append(stages, write)
 	return pipeline.Run(ctx, src, im.Config.QueueDepth, stages...)
 }
 

@@ -27,6 +27,10 @@ type Stage interface {
 type Named struct {
 	Name  string
 	Stage Stage
+	// Depth, when positive, is how many batches may wait for the stage, instead of Run's
+	// depth: a stage that never runs far behind the one before (a writer's read-ahead) need
+	// not hold more batches in memory.
+	Depth int
 }
 
 // ErrPanic wraps a panic in the source or a stage, which Run turns into the run's error: a
@@ -47,7 +51,11 @@ func Run(ctx context.Context, src Source, depth int, stages ...Named) error {
 		initStage(s.Name)
 	}
 	g, ctx := errgroup.WithContext(ctx)
-	first := make(chan *Batch, depth)
+	firstDepth := depth
+	if len(stages) > 0 && stages[0].Depth > 0 {
+		firstDepth = stages[0].Depth
+	}
+	first := make(chan *Batch, firstDepth)
 	g.Go(func() (err error) {
 		defer close(first)
 		defer recoverInto(&err, "read")
@@ -68,9 +76,12 @@ func Run(ctx context.Context, src Source, depth int, stages ...Named) error {
 		}
 	})
 	out := first
-	for _, s := range stages {
+	for k, s := range stages {
 		in := out
 		next := make(chan *Batch, depth)
+		if k+1 < len(stages) && stages[k+1].Depth > 0 {
+			next = make(chan *Batch, stages[k+1].Depth)
+		}
 		out = next
 		g.Go(func() (err error) {
 			defer close(next)

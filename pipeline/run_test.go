@@ -381,3 +381,35 @@ func TestRunTurnsPanicsIntoErrors(t *testing.T) {
 	}
 	settleGoroutines(t, before)
 }
+
+// A stage's Depth bounds the batches waiting for it instead of Run's depth: behind a stage that
+// never returns, a stage of Depth 1 has one batch waiting and the stage before holds one it
+// cannot pass on, so that stage took three batches; under Run's depth of 4 it takes six.
+func TestRunStageDepth(t *testing.T) {
+	for _, tc := range []struct{ depth, want int64 }{{0, 6}, {1, 3}} {
+		t.Run(fmt.Sprintf("depth%d", tc.depth), func(t *testing.T) {
+			ctx, cancel := context.WithCancel(context.Background())
+			defer cancel()
+			var before atomic.Int64
+			first := pipeline.Named{Name: "before", Stage: stageFunc(func(context.Context, *pipeline.Batch) error {
+				before.Add(1)
+				return nil
+			})}
+			stuck := pipeline.Named{Name: "stuck", Depth: int(tc.depth), Stage: stageFunc(func(ctx context.Context, _ *pipeline.Batch) error {
+				<-ctx.Done()
+				return ctx.Err()
+			})}
+			_, wait := runAsync(t, ctx, 3*time.Second, &countingSource{}, 4, first, stuck)
+			deadline := time.Now().Add(2 * time.Second)
+			for before.Load() < tc.want && time.Now().Before(deadline) {
+				time.Sleep(5 * time.Millisecond)
+			}
+			time.Sleep(50 * time.Millisecond) // room to take one more, were there room for it
+			if got := before.Load(); got != tc.want {
+				t.Errorf("the stage before took %d batches, want %d", got, tc.want)
+			}
+			cancel()
+			wait() //nolint:errcheck // cancelled
+		})
+	}
+}
