@@ -284,6 +284,21 @@ type Outcome struct {
 	SourceRow int
 }
 
+// outcomeColumns are the columns of import_rows that RecordBatch writes, in its order.
+var outcomeColumns = []string{"import_id", "row_number", "outcome", "reason", "detail", "entity_id", "warnings", "cells", "undo", "source_row"}
+
+// outcomeRowBytes is about what one outcome of a created row takes in binary COPY data.
+const outcomeRowBytes = 80
+
+// nullableText appends s, or NULL for "".
+func nullableText(c *binaryCopy, s string) {
+	if s == "" {
+		c.null()
+	} else {
+		c.text(s)
+	}
+}
+
 // RecordBatch stores a batch's outcomes and moves the import's counts and checkpoint forward,
 // renewing the owner's lease. It is called inside the batch's transaction, so outcomes,
 // checkpoint and the records' writes commit together. It returns ErrLeaseLost when the import is
@@ -302,33 +317,41 @@ func RecordBatch(ctx context.Context, tx pgx.Tx, importID int64, owner string, l
 	if tag.RowsAffected() == 0 {
 		return whyNotLeased(ctx, tx, importID)
 	}
-	rows := make([][]any, len(outcomes))
-	for i, o := range outcomes {
-		var entity any
+	data := newBinaryCopy(len(outcomes), outcomeRowBytes)
+	for _, o := range outcomes {
+		data.row(len(outcomeColumns))
+		data.int8(importID)
+		data.int4(o.Row)
+		data.text(o.Outcome)
+		nullableText(data, o.Reason)
+		nullableText(data, o.Detail)
 		if o.EntityID != 0 {
-			entity = o.EntityID
+			data.int8(o.EntityID)
+		} else {
+			data.null()
 		}
-		var warnings any
 		if o.Warnings != nil {
-			warnings = string(o.Warnings)
+			data.jsonb(o.Warnings)
+		} else {
+			data.null()
 		}
-		var cells any
 		if o.Cells != nil {
-			cells = o.Cells
+			data.textArray(o.Cells)
+		} else {
+			data.null()
 		}
-		var undo, source any
 		if o.Undo != nil {
-			undo = o.Undo
+			data.bytesText(o.Undo) // json
+		} else {
+			data.null()
 		}
 		if o.SourceRow != 0 {
-			source = o.SourceRow
+			data.int4(o.SourceRow)
+		} else {
+			data.null()
 		}
-		rows[i] = []any{importID, o.Row, o.Outcome, nullable(o.Reason), nullable(o.Detail), entity, warnings, cells, undo, source}
 	}
-	_, err = tx.CopyFrom(ctx, pgx.Identifier{"import_rows"},
-		[]string{"import_id", "row_number", "outcome", "reason", "detail", "entity_id", "warnings", "cells", "undo", "source_row"},
-		pgx.CopyFromRows(rows))
-	if err != nil {
+	if _, err := data.copyTo(ctx, tx, "import_rows", outcomeColumns); err != nil {
 		return fmt.Errorf("record row outcomes: %w", err)
 	}
 	return nil

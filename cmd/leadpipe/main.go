@@ -87,7 +87,12 @@ func main() {
 	defer stop()
 	tuneGC()
 	isolate.ServeChild()
-	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+	stopProfile, err := profileCPU(os.Getenv(cpuProfileEnv))
+	if err == nil {
+		err = run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+		err = errors.Join(err, stopProfile())
+	}
+	if err != nil {
 		if !errors.Is(err, flag.ErrHelp) {
 			fmt.Fprintln(os.Stderr, "leadpipe:", oneLine(err))
 		}

@@ -72,7 +72,7 @@ func (v *Validator) row(r *pipeline.Row) {
 	ownerGiven := v.owner >= 0 && vals[v.owner] != ""
 	for i, s := range vals {
 		if s != "" {
-			vals[i] = v.value(r, v.catalog.Fields[i], s)
+			vals[i] = v.value(r, &v.catalog.Fields[i], s)
 		}
 	}
 	if v.owner >= 0 && !ownerGiven {
@@ -82,7 +82,7 @@ func (v *Validator) row(r *pipeline.Row) {
 }
 
 // value returns the canonical form of s for field f, or "" after recording a warning.
-func (v *Validator) value(r *pipeline.Row, f crm.Field, s string) string {
+func (v *Validator) value(r *pipeline.Row, f *crm.Field, s string) string {
 	switch f.Type {
 	case crm.Email:
 		if !crm.ValidEmail(s) {
@@ -126,7 +126,8 @@ func (v *Validator) value(r *pipeline.Row, f crm.Field, s string) string {
 		}
 		return id
 	}
-	if f.MaxLength > 0 && crm.CharLen(s) > f.MaxLength {
+	// A value has no more characters than bytes: only a longer one needs counting.
+	if f.MaxLength > 0 && len(s) > f.MaxLength && crm.CharLen(s) > f.MaxLength {
 		r.Warn(f.Key, pipeline.WarnValueTooLong, fmt.Sprintf("%d characters, at most %d", crm.CharLen(s), f.MaxLength))
 		return ""
 	}

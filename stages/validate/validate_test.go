@@ -354,3 +354,42 @@ func TestEmailRule(t *testing.T) {
 func rulesOf(c *crm.Catalog, o crm.Options) validate.Rules {
 	return prospects.Kind{}.Rules(&kind.Plan{Catalog: c, Options: o})
 }
+
+// BenchmarkValidate validates batches of 1,000 rows shaped like the bench file's: the 14
+// columns of cmd/leadpipe-bench's generated prospects, one email in a hundred invalid.
+func BenchmarkValidate(b *testing.B) {
+	header := []string{"Email", "First Name", "Last Name", "Title", "Phone", "Mobile", "Company", "Website",
+		"Street", "City", "State", "Postal Code", "Country", "Lead Source"}
+	sample := []string{"sarah.allen1@ironretail.co.uk", "Sarah", "Allen", "VP Sales", "+1 712 129 2373", "+1 978 925 3901",
+		"Bright Retail", "www.brightretail.com", "9473 Highland Ave", "San Francisco", "CA", "94141", "United States", "Web Form"}
+	template := make([]pipeline.Row, 1000)
+	for i := range template {
+		vals := map[string]string{}
+		for col, h := range header {
+			if f := cat.AutoMap(h); f >= 0 {
+				vals[cat.Fields[f].Key] = sample[col]
+			}
+		}
+		if i%100 == 0 {
+			vals["email"] = "not-an-email"
+		}
+		template[i] = row(vals)
+	}
+	v, err := validate.New(cat, users, crm.Options{}, rulesOf(cat, crm.Options{}))
+	if err != nil {
+		b.Fatal(err)
+	}
+	rows := make([]pipeline.Row, len(template))
+	values := make([]string, len(template)*len(cat.Fields))
+	b.ReportAllocs()
+	for b.Loop() {
+		for i, r := range template {
+			vals := values[i*len(cat.Fields) : (i+1)*len(cat.Fields)]
+			copy(vals, r.Values)
+			rows[i] = pipeline.Row{Number: r.Number, Values: vals}
+		}
+		if err := v.Process(context.Background(), &pipeline.Batch{Rows: rows}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}

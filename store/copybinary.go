@@ -1,0 +1,112 @@
+package store
+
+import (
+	"bytes"
+	"context"
+	"encoding/binary"
+	"fmt"
+	"math"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// binaryCopy builds the data of a COPY … FROM STDIN (FORMAT binary) by hand, for a table
+// written once per imported row. pgx's CopyFrom takes a row as a slice of interfaces, boxing
+// every value (an allocation each) and finding each value's encoder by its type every time;
+// a writer that knows its columns' types appends each value's bytes instead. Each method
+// appends one field of the Postgres type it is named for; a row starts with row.
+type binaryCopy struct {
+	buf []byte
+}
+
+// copySignature opens binary COPY data: the signature, no flags, no header extension.
+var copySignature = []byte("PGCOPY\n\xff\r\n\x00\x00\x00\x00\x00\x00\x00\x00\x00")
+
+// oidText is the type of the elements of a text[].
+const oidText = 25
+
+// newBinaryCopy starts the data of rows rows of about rowBytes bytes each.
+func newBinaryCopy(rows, rowBytes int) *binaryCopy {
+	c := &binaryCopy{buf: make([]byte, 0, len(copySignature)+rows*rowBytes+2)}
+	c.buf = append(c.buf, copySignature...)
+	return c
+}
+
+// row starts a row of fields fields.
+func (c *binaryCopy) row(fields int) { c.buf = binary.BigEndian.AppendUint16(c.buf, uint16(fields)) }
+
+// null appends a NULL.
+func (c *binaryCopy) null() { c.buf = binary.BigEndian.AppendUint32(c.buf, math.MaxUint32) }
+
+// int8 appends a bigint.
+func (c *binaryCopy) int8(v int64) {
+	c.buf = binary.BigEndian.AppendUint32(c.buf, 8)
+	c.buf = binary.BigEndian.AppendUint64(c.buf, uint64(v))
+}
+
+// int4 appends an int; the caller keeps v within its range.
+func (c *binaryCopy) int4(v int) {
+	c.buf = binary.BigEndian.AppendUint32(c.buf, 4)
+	c.buf = binary.BigEndian.AppendUint32(c.buf, uint32(int32(v)))
+}
+
+// text appends a text, or a json (whose binary form is its text).
+func (c *binaryCopy) text(s string) {
+	c.buf = binary.BigEndian.AppendUint32(c.buf, uint32(len(s)))
+	c.buf = append(c.buf, s...)
+}
+
+// bytesText is text of bytes.
+func (c *binaryCopy) bytesText(b []byte) {
+	c.buf = binary.BigEndian.AppendUint32(c.buf, uint32(len(b)))
+	c.buf = append(c.buf, b...)
+}
+
+// jsonb appends a jsonb: a version byte, then the JSON text.
+func (c *binaryCopy) jsonb(b []byte) {
+	c.buf = binary.BigEndian.AppendUint32(c.buf, uint32(1+len(b)))
+	c.buf = append(c.buf, 1)
+	c.buf = append(c.buf, b...)
+}
+
+// textArray appends a text[] of one dimension, without NULLs ('{}' when ss is empty).
+func (c *binaryCopy) textArray(ss []string) {
+	size := 12
+	if len(ss) > 0 {
+		size += 8
+	}
+	for _, s := range ss {
+		size += 4 + len(s)
+	}
+	c.buf = binary.BigEndian.AppendUint32(c.buf, uint32(size))
+	dims := uint32(0)
+	if len(ss) > 0 {
+		dims = 1
+	}
+	c.buf = binary.BigEndian.AppendUint32(c.buf, dims)
+	c.buf = binary.BigEndian.AppendUint32(c.buf, 0) // no NULLs
+	c.buf = binary.BigEndian.AppendUint32(c.buf, oidText)
+	if len(ss) > 0 {
+		c.buf = binary.BigEndian.AppendUint32(c.buf, uint32(len(ss)))
+		c.buf = binary.BigEndian.AppendUint32(c.buf, 1) // lower bound
+	}
+	for _, s := range ss {
+		c.text(s)
+	}
+}
+
+// copyTo ends the data and copies it into table's columns; it returns the rows copied.
+func (c *binaryCopy) copyTo(ctx context.Context, tx pgx.Tx, table string, columns []string) (int64, error) {
+	c.buf = binary.BigEndian.AppendUint16(c.buf, math.MaxUint16) // the trailer: -1
+	cols := make([]string, len(columns))
+	for i, col := range columns {
+		cols[i] = pgx.Identifier{col}.Sanitize()
+	}
+	sql := fmt.Sprintf("COPY %s (%s) FROM STDIN (FORMAT binary)", pgx.Identifier{table}.Sanitize(), strings.Join(cols, ", "))
+	tag, err := tx.Conn().PgConn().CopyFrom(ctx, bytes.NewReader(c.buf), sql)
+	if err != nil {
+		return 0, err
+	}
+	return tag.RowsAffected(), nil
+}
