@@ -51,6 +51,16 @@ func (c *binaryCopy) int4(v int) {
 	c.buf = binary.BigEndian.AppendUint32(c.buf, uint32(int32(v)))
 }
 
+// boolean appends a boolean.
+func (c *binaryCopy) boolean(v bool) {
+	c.buf = binary.BigEndian.AppendUint32(c.buf, 1)
+	if v {
+		c.buf = append(c.buf, 1)
+	} else {
+		c.buf = append(c.buf, 0)
+	}
+}
+
 // text appends a text, or a json (whose binary form is its text).
 func (c *binaryCopy) text(s string) {
 	c.buf = binary.BigEndian.AppendUint32(c.buf, uint32(len(s)))
