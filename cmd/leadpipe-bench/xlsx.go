@@ -21,7 +21,7 @@ const xlsxRounds = 3
 // leadpipeGCPercent and leadpipeMemoryLimit are the collector settings of cmd/leadpipe (gc.go).
 const (
 	leadpipeGCPercent   = 800
-	leadpipeMemoryLimit = 112 << 20
+	leadpipeMemoryLimit = 192 << 20
 )
 
 // benchXLSX measures the import of an XLSX sheet holding the generated CSV's rows against a
