@@ -407,3 +407,47 @@ func explain(t *testing.T, ctx context.Context, pool *pgxpool.Pool, mode string,
 	}
 	return &explained{Plan: out[0].Plan, JIT: out[0].JIT != nil}
 }
+
+// The writes of a batch address prospects by id, whatever the statistics say of the account
+// (issue 15): an account imported after the table was analyzed has, to the planner, no rows.
+// Filtering the update by account then looked like one row to read, and the planner read the
+// whole account once per changed prospect (a nested loop over a sequential scan, rescanning
+// the batch's arrays for each row): a 50,000-row re-import into such an account had done 15,000
+// rows after two minutes. Two accounts of 50,000 prospects each, the second unknown to the
+// statistics.
+func TestBatchWritesProbeByIDInAnAccountPastItsStatistics(t *testing.T) {
+	pool := storetest.FreshDatabase(t, "leadpipe_test_write_plans")
+	ctx := t.Context()
+	known, c := accountMatchingByCRMID(t, ctx, pool, "known")
+	unknown, _ := accountMatchingByCRMID(t, ctx, pool, "unknown")
+	const n = 50_000
+	if _, err := pool.Exec(ctx, "ALTER TABLE prospects SET (autovacuum_enabled = false)"); err != nil {
+		t.Fatal(err)
+	}
+	insert := `INSERT INTO prospects (id, account_id, email, first_name, custom)
+		SELECT g, $1, 'p' || g || '@example.com', 'first' || g, '{}' FROM generate_series($2::int, $3::int) g`
+	if _, err := pool.Exec(ctx, insert, known.ID, 1, n); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, "ANALYZE prospects"); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, insert, unknown.ID, n+1, 2*n); err != nil {
+		t.Fatal(err)
+	}
+	ids := make([]int64, lookupBatch)
+	changed := make([]store.Prospect, lookupBatch)
+	for i := range ids {
+		ids[i] = int64(n + 1 + i*(n/lookupBatch))
+		changed[i] = store.Prospect{ID: ids[i], Values: make([]string, len(c.Fields))}
+		changed[i].Values[c.MustIndex(crm.FieldEmail)] = fmt.Sprintf("new%d@example.com", ids[i])
+	}
+	update, err := store.UpdateProspectsStatement(c, unknown.ID, changed)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPlans(t, ctx, pool, "unknown", []planCase{
+		{"updating changed prospects", update, "prospects", []string{"prospects_pkey"}},
+		{"clearing moved emails", store.ClearEmailsStatement(unknown.ID, ids), "prospects", []string{"prospects_pkey"}},
+	})
+}

@@ -216,7 +216,9 @@ func ClearEmails(ctx context.Context, tx pgx.Tx, accountID int64, ids []int64) e
 
 // ClearEmailsStatement is the statement ClearEmails runs.
 func ClearEmailsStatement(accountID int64, ids []int64) Statement {
-	return Statement{"UPDATE prospects SET email = NULL WHERE account_id = $1 AND id = ANY($2)", []any{accountID, ids}}
+	return Statement{"UPDATE prospects p SET email = NULL FROM unnest($2::bigint[]) AS u(id)" +
+		" CROSS JOIN LATERAL (SELECT ctid AS row FROM prospects WHERE id = u.id AND account_id = $1 OFFSET 0) k" +
+		" WHERE p.ctid = k.row", []any{accountID, ids}}
 }
 
 // UpdateProspects writes the whole row of each changed prospect in one statement.

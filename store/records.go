@@ -488,9 +488,14 @@ func (t recordTable) unnestUpdate(c *crm.Catalog, accountID int64, rs []Record, 
 		names = append(names, "updated_at")
 		stamp = "u.updated_at"
 	}
+	// Each record is found by its id within the account, one probe of the primary key per
+	// record (probeEach), and then updated by its row address: joined by id and filtered by
+	// account, the planner took an account its statistics do not know yet for one row, and
+	// read the whole table to find them.
 	sql := "UPDATE " + t.name + " p SET " + strings.Join(sets, ", ") + ", updated_at = " + stamp + " FROM unnest(" +
 		strings.Join(params, ", ") + ") AS u(" + strings.Join(names, ", ") +
-		") WHERE p.id = u.id AND p.account_id = $1"
+		") CROSS JOIN LATERAL (SELECT ctid AS row FROM " + t.name + " WHERE id = u.id AND account_id = $1 OFFSET 0) k" +
+		" WHERE p.ctid = k.row"
 	return Statement{sql, args}, nil
 }
 
