@@ -6,7 +6,8 @@
 // table of 14 text columns (the baseline: the fastest Postgres can take the bytes in); then
 // runs `leadpipe migrate`, `leadpipe account create bench-<unix time>` and times
 // `leadpipe import FILE --account bench-<unix time>` as a child process, recording its peak
-// RSS; then times the re-import of a copy of the file with every row's title changed into the
+// RSS, with every rule on (rules.go: an owner, a list and a tag as options, which it then
+// checks in Postgres with the organizations and outcomes); then times the re-import of a copy of the file with every row's title changed into the
 // same account (every row updates a prospect, and keeps what it overwrote for an undo). Both
 // imports are then done again by the SQL a DBA would write (sql.go) in a database of its own,
 // and each leadpipe time is compared with the SQL's; the CPU time of leadpipe, psql and the
@@ -20,6 +21,7 @@
 //	go build -o bin/leadpipe ./cmd/leadpipe
 //	go run ./cmd/leadpipe-bench [-rows 1000000] [-leadpipe ./bin/leadpipe] [-dir /tmp]
 //	go run ./cmd/leadpipe-bench -gen-only -rows 10000   # prints the CSV's path only
+//	go run ./cmd/leadpipe-bench -big -rows 10000000     # peak RSS at 10M rows against 1M (big.go)
 //
 // The exit status is 0 when every target is met and every count is as expected, 1 otherwise
 // (a missed target, a count mismatch, or a step that failed), 2 for bad flags.
