@@ -66,8 +66,9 @@ clean:
 ## bench-big: issue 15's "memory is flat": a 10M-row import (its ~1.8 GB CSV is generated once
 ## in the OS temp directory, beside the 1M-row one) and a 1M-row import, each with every rule on
 ## into a database of its own made afresh next to the services' one and dropped at the end
-## (the 10M one takes ~10 GB while it lasts). Targets: peak RSS of each at most 256 MB, and the
-## 10M import's at most 1.10x the 1M import's. Some 25 minutes on a 2-core machine.
+## (~7 GB for the 10M one while it lasts). Targets: peak RSS of each at most 256 MB, and the
+## 10M import's at most 1.10x the 1M import's. About 40 minutes on a 2-core machine shared
+## with other work (the 10M import alone: 30 minutes, 5,500 rows/s).
 bench-big: services build
 	$(GO) build -o bin/leadpipe-bench ./cmd/leadpipe-bench
 	bin/leadpipe-bench -leadpipe $(BIN) -postgres-url "$$(deploy/services.sh env | sed -n 's/^LEADPIPE_POSTGRES_URL=//p')" -big -rows 10000000
