@@ -6,7 +6,8 @@
 // table of 14 text columns (the baseline: the fastest Postgres can take the bytes in); then
 // runs `leadpipe migrate`, `leadpipe account create bench-<unix time>` and times
 // `leadpipe import FILE --account bench-<unix time>` as a child process, recording its peak
-// RSS; then times the re-import of a copy of the file with every row's title changed into the
+// RSS, with every rule on (rules.go: an owner, a list and a tag as options, which it then
+// checks in Postgres with the organizations and outcomes); then times the re-import of a copy of the file with every row's title changed into the
 // same account (every row updates a prospect, and keeps what it overwrote for an undo). Both
 // imports are then done again by the SQL a DBA would write (sql.go) in a database of its own,
 // and each leadpipe time is compared with the SQL's; the CPU time of leadpipe, psql and the
@@ -20,6 +21,7 @@
 //	go build -o bin/leadpipe ./cmd/leadpipe
 //	go run ./cmd/leadpipe-bench [-rows 1000000] [-leadpipe ./bin/leadpipe] [-dir /tmp]
 //	go run ./cmd/leadpipe-bench -gen-only -rows 10000   # prints the CSV's path only
+//	go run ./cmd/leadpipe-bench -big -rows 10000000     # peak RSS at 10M rows against 1M (big.go)
 //
 // The exit status is 0 when every target is met and every count is as expected, 1 otherwise
 // (a missed target, a count mismatch, or a step that failed), 2 for bad flags.
@@ -38,6 +40,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -71,6 +74,9 @@ type options struct {
 	genOnly       bool
 	upload        bool
 	xlsx          bool
+	big           bool
+	baseRows      int
+	maxRSSGrowth  float64
 }
 
 func main() {
@@ -90,15 +96,18 @@ func run() int {
 	flag.StringVar(&o.leadpipe, "leadpipe", "./bin/leadpipe", "path of the leadpipe binary to measure")
 	flag.StringVar(&o.postgresURL, "postgres-url", defURL, "Postgres URL for the baseline and for leadpipe (LEADPIPE_POSTGRES_URL)")
 	flag.Float64Var(&o.minRowsPerSec, "min-rows-per-sec", 50000, "target: lowest acceptable leadpipe import throughput, rows per second of wall time")
-	flag.Float64Var(&o.maxRSSMB, "max-rss-mb", 300, "target: highest acceptable peak RSS of the leadpipe import process, MB")
+	flag.Float64Var(&o.maxRSSMB, "max-rss-mb", 256, "target: highest acceptable peak RSS of the leadpipe import process, MB")
 	flag.Float64Var(&o.maxSQLRatio, "max-sql-ratio", 1.0, "target: highest acceptable leadpipe import time over the hand-written SQL import's, fresh and re-import")
 	flag.BoolVar(&o.keep, "keep", false, "keep the baseline table "+baselineTable+" (the bench account is always kept)")
 	flag.BoolVar(&o.genOnly, "gen-only", false, "only write the CSV and print its path")
 	flag.BoolVar(&o.xlsx, "xlsx", false, "measure the import of the rows as an XLSX sheet against a plain excelize Rows() loop instead")
 	flag.BoolVar(&o.upload, "upload", false, "measure an upload through `leadpipe serve`'s HTTP API instead (its -max-rss-mb is the daemon's)")
+	flag.BoolVar(&o.big, "big", false, "measure whether memory stays flat instead: peak RSS of the -rows import (10M under make bench-big) against the -base-rows import's")
+	flag.IntVar(&o.baseRows, "base-rows", 1_000_000, "with -big: data rows of the import whose peak RSS the -rows import's is held to")
+	flag.Float64Var(&o.maxRSSGrowth, "max-rss-growth", 1.10, "with -big, target: highest acceptable peak RSS of the -rows import over the -base-rows import's")
 	flag.Parse()
-	if o.rows <= 0 || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "leadpipe-bench: -rows must be positive and no arguments are taken")
+	if o.rows <= 0 || o.baseRows <= 0 || flag.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "leadpipe-bench: -rows and -base-rows must be positive and no arguments are taken")
 		flag.Usage()
 		return 2
 	}
@@ -139,6 +148,12 @@ func run() int {
 		}
 		return benchUpload(ctx, bin, o.postgresURL, path, gen.Rows, o.maxRSSMB)
 	}
+	if o.big {
+		if binErr != nil {
+			return fail(fmt.Errorf("leadpipe binary %q not found: %v", o.leadpipe, binErr))
+		}
+		return benchBig(ctx, bin, o, path, gen)
+	}
 	if binErr != nil {
 		fmt.Fprintf(os.Stderr, "leadpipe-bench: warning: leadpipe binary %q not found; running the baseline only\n", o.leadpipe)
 	}
@@ -166,12 +181,15 @@ func run() int {
 		return fail(err)
 	}
 	account := "bench-" + strconv.FormatInt(time.Now().Unix(), 10)
-	if _, err := runQuiet(ctx, env, bin, "account", "create", account); err != nil {
+	rules, err := setUpRules(ctx, env, bin, account)
+	if err != nil {
 		return fail(err)
 	}
+	defer rules.remove()
 	fmt.Printf("account     %s (left in place)\n", account)
+	fmt.Printf("rules       %s\n", rules)
 
-	first, err := runImport(ctx, env, bin, path, account)
+	first, err := runImport(ctx, env, bin, path, account, rules.args()...)
 	if err != nil {
 		return fail(err)
 	}
@@ -187,6 +205,10 @@ func run() int {
 	fmt.Printf("import      rows %s: created %s, updated %s, unchanged %s, skipped %s %s\n",
 		thousands.Format(res.Rows), thousands.Format(res.Created), thousands.Format(res.Updated), thousands.Format(res.Unchanged),
 		thousands.Format(res.Skipped), reasons(res.SkippedByReason))
+	ruleMismatches, err := rules.check(ctx, o.postgresURL, account, res)
+	if err != nil {
+		return fail(fmt.Errorf("checking the rules: %w", err))
+	}
 
 	// 4. A re-import of the file with every row's title changed: each row updates its
 	// prospect and keeps what it overwrote for an undo (import_rows.undo).
@@ -194,7 +216,7 @@ func run() int {
 	if err != nil {
 		return fail(err)
 	}
-	second, err := runImport(ctx, env, bin, retitled, account)
+	second, err := runImport(ctx, env, bin, retitled, account, rules.args()...)
 	if err != nil {
 		return fail(err)
 	}
@@ -240,7 +262,7 @@ func run() int {
 	}
 
 	// 6. Checks.
-	mismatches := checkCounts(res, gen)
+	mismatches := append(checkCounts(res, gen), ruleMismatches...)
 	if re.Created != 0 || re.Updated+re.Unchanged != int64(gen.Rows-gen.Invalid) {
 		fmt.Printf("re-import   ERROR: created %s, updated+unchanged %s; want 0 and every valid row (%s)\n",
 			thousands.Format(re.Created), thousands.Format(re.Updated+re.Unchanged), thousands.Format(int64(gen.Rows-gen.Invalid)))
@@ -334,6 +356,28 @@ func psqlArgs(url string, cmds ...string) []string {
 	return args
 }
 
+// freshDatabase makes a database afresh beside the one at benchURL, named like it with
+// "_"+suffix, and returns its URL and a function that drops it.
+func freshDatabase(ctx context.Context, benchURL, suffix string) (dbURL string, drop func() error, err error) {
+	u, err := url.Parse(benchURL)
+	if err != nil {
+		return "", nil, err
+	}
+	name := strings.TrimPrefix(u.Path, "/") + "_" + suffix
+	u.Path = "/" + name
+	psql := psqlCommand()
+	for _, stmt := range []string{"DROP DATABASE IF EXISTS " + name, "CREATE DATABASE " + name} {
+		if _, err := runQuiet(ctx, nil, psql, psqlArgs(benchURL, stmt)...); err != nil {
+			return "", nil, err
+		}
+	}
+	drop = func() error {
+		_, err := runQuiet(context.Background(), nil, psql, psqlArgs(benchURL, "DROP DATABASE IF EXISTS "+name)...)
+		return err
+	}
+	return u.String(), drop, nil
+}
+
 // runQuiet runs a command to completion and returns its stdout; on failure the error carries
 // the command line and its stderr. A nil env means the current environment.
 func runQuiet(ctx context.Context, env []string, name string, args ...string) ([]byte, error) {
@@ -359,11 +403,15 @@ type importResult struct {
 	Skipped         int64            `json:"skipped"`
 	SkippedByReason map[string]int64 `json:"skipped_by_reason"`
 	DurationMS      float64          `json:"duration_ms"`
+	// OrganizationsCreated and UnmappedColumns are what the rules' check (rules.go) holds
+	// Postgres and the mapping to.
+	OrganizationsCreated int64    `json:"organizations_created"`
+	UnmappedColumns      []string `json:"unmapped_columns"`
 }
 
 // requiredFields are the JSON keys of importResult.
 var requiredFields = []string{"import_id", "status", "rows", "created", "updated", "unchanged",
-	"skipped", "skipped_by_reason", "duration_ms"}
+	"skipped", "skipped_by_reason", "duration_ms", "organizations_created", "unmapped_columns"}
 
 // importRun is a timed `leadpipe import`: its result, wall time, peak resident set size in KiB,
 // its own CPU time and the Postgres server's while it ran.

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"net/url"
 	"os"
 	"os/exec"
 	"strconv"
@@ -74,23 +73,11 @@ type sqlRun struct {
 // afresh and migrated by bin) with an account, and returns a function that runs the script for
 // a file into that account, and one that drops the database.
 func sqlBaseline(ctx context.Context, bin, benchURL string) (run func(path string) (sqlRun, error), drop func() error, err error) {
-	u, err := url.Parse(benchURL)
+	sqlURL, drop, err := freshDatabase(ctx, benchURL, "sql")
 	if err != nil {
-		return nil, nil, err
+		return nil, drop, err
 	}
-	name := strings.TrimPrefix(u.Path, "/") + "_sql"
-	u.Path = "/" + name
-	sqlURL := u.String()
 	psql := psqlCommand()
-	for _, stmt := range []string{"DROP DATABASE IF EXISTS " + name, "CREATE DATABASE " + name} {
-		if _, err := runQuiet(ctx, nil, psql, psqlArgs(benchURL, stmt)...); err != nil {
-			return nil, nil, err
-		}
-	}
-	drop = func() error {
-		_, err := runQuiet(context.Background(), nil, psql, psqlArgs(benchURL, "DROP DATABASE IF EXISTS "+name)...)
-		return err
-	}
 	env := append(os.Environ(), "LEADPIPE_POSTGRES_URL="+sqlURL)
 	if _, err := runQuiet(ctx, env, bin, "migrate"); err != nil {
 		return nil, drop, err
