@@ -71,6 +71,9 @@ type options struct {
 	genOnly       bool
 	upload        bool
 	xlsx          bool
+
+	// clickhouseAddr is where -upload's daemon delivers analytics.
+	clickhouseAddr string
 }
 
 func main() {
@@ -89,13 +92,14 @@ func run() int {
 	flag.StringVar(&o.dir, "dir", os.TempDir(), "directory for the generated CSV (reused when already there)")
 	flag.StringVar(&o.leadpipe, "leadpipe", "./bin/leadpipe", "path of the leadpipe binary to measure")
 	flag.StringVar(&o.postgresURL, "postgres-url", defURL, "Postgres URL for the baseline and for leadpipe (LEADPIPE_POSTGRES_URL)")
+	flag.StringVar(&o.clickhouseAddr, "clickhouse-addr", defaultClickHouseAddr(), "ClickHouse (host:port, native protocol) that -upload's daemon delivers analytics to (LEADPIPE_CLICKHOUSE_ADDR)")
 	flag.Float64Var(&o.minRowsPerSec, "min-rows-per-sec", 50000, "target: lowest acceptable leadpipe import throughput, rows per second of wall time")
 	flag.Float64Var(&o.maxRSSMB, "max-rss-mb", 300, "target: highest acceptable peak RSS of the leadpipe import process, MB")
 	flag.Float64Var(&o.maxSQLRatio, "max-sql-ratio", 1.0, "target: highest acceptable leadpipe import time over the hand-written SQL import's, fresh and re-import")
 	flag.BoolVar(&o.keep, "keep", false, "keep the baseline table "+baselineTable+" (the bench account is always kept)")
 	flag.BoolVar(&o.genOnly, "gen-only", false, "only write the CSV and print its path")
 	flag.BoolVar(&o.xlsx, "xlsx", false, "measure the import of the rows as an XLSX sheet against a plain excelize Rows() loop instead")
-	flag.BoolVar(&o.upload, "upload", false, "measure an upload through `leadpipe serve`'s HTTP API instead (its -max-rss-mb is the daemon's)")
+	flag.BoolVar(&o.upload, "upload", false, "measure uploads through `leadpipe serve`'s HTTP API, with its Kafka and ClickHouse sinks, against the SQL instead (its -max-rss-mb is the daemon's)")
 	flag.Parse()
 	if o.rows <= 0 || flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "leadpipe-bench: -rows must be positive and no arguments are taken")
@@ -137,7 +141,7 @@ func run() int {
 		if binErr != nil {
 			return fail(fmt.Errorf("leadpipe binary %q not found: %v", o.leadpipe, binErr))
 		}
-		return benchUpload(ctx, bin, o.postgresURL, path, gen.Rows, o.maxRSSMB)
+		return benchServe(ctx, bin, o, path, gen)
 	}
 	if binErr != nil {
 		fmt.Fprintf(os.Stderr, "leadpipe-bench: warning: leadpipe binary %q not found; running the baseline only\n", o.leadpipe)
