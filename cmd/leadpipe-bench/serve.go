@@ -87,6 +87,9 @@ func benchServe(ctx context.Context, bin string, o options, path string, gen Gen
 			fmt.Printf("serve       ERROR: import %d ended %s\n", r.id, r.res.Status)
 			return 1
 		}
+		fmt.Printf("            sinks when the completion was seen: Kafka at row %s of %s, ClickHouse %s of %s row outcomes\n",
+			thousands.Format(int64(r.kafka.atSeen)), thousands.Format(int64(r.lastRow)),
+			thousands.Format(int64(r.analytics.atSeen)), thousands.Format(r.res.Rows))
 		fmt.Printf("            sink lag after finished_at (after completion seen): Kafka %s, ClickHouse %s\n", r.kafka, r.analytics)
 	}
 	peak, err := procStatusKiB(d.pid(), "VmHWM")
@@ -288,12 +291,14 @@ func dropAnalytics(ctx context.Context, addr, name string) error {
 	return conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name)
 }
 
-// serveRun is one file imported through the daemon: the import as it ended, the time its
-// upload took and the time from the start of the upload until the bench saw it complete, the
-// CPU time of the daemon and of Postgres meanwhile, and the sinks' lag after it.
+// serveRun is one file imported through the daemon: the import as it ended and its highest
+// row number, the time its upload took and the time from the start of the upload until the
+// bench saw it complete, the CPU time of the daemon and of Postgres meanwhile, and the sinks'
+// lag after it.
 type serveRun struct {
 	id               int64
 	res              importResult
+	lastRow          int
 	upload, total    time.Duration
 	daemonCPU, pgCPU time.Duration
 	kafka, analytics sinkLag
@@ -335,14 +340,21 @@ func (d *serveDaemon) importFile(ctx context.Context, path string) (serveRun, er
 	if st.FinishedAt == nil {
 		return r, fmt.Errorf("import %d completed without a finished_at", r.id)
 	}
-	r.kafka, r.analytics = d.sinkLags(ctx, r.id, int(st.Rows), *st.FinishedAt, st.seen)
+	err = d.pg.QueryRow(ctx, "SELECT coalesce(max(row_number), 0) FROM import_rows WHERE import_id = $1", r.id).Scan(&r.lastRow)
+	if err != nil {
+		return r, fmt.Errorf("import %d's last row: %w", r.id, err)
+	}
+	r.kafka, r.analytics = d.sinkLags(ctx, r.id, int(st.Rows), r.lastRow, *st.FinishedAt, st.seen)
 	return r, nil
 }
 
 // sinkLag is how long after an import completed a sink held its row outcomes: after its
-// finished_at, and after the bench saw it completed; err when it never did.
+// finished_at, and after the bench saw it completed; err when it never did. atSeen is how far
+// the sink was when the bench saw the import complete: the import's last row on Kafka, its row
+// outcomes stored in ClickHouse.
 type sinkLag struct {
 	afterFinished, afterSeen time.Duration
+	atSeen                   int
 	err                      error
 }
 
@@ -362,27 +374,36 @@ func (l sinkLag) String() string {
 	return fmt.Sprintf("%.2f s (%.2f s)", l.afterFinished.Seconds(), l.afterSeen.Seconds())
 }
 
-// sinkLags measures both sinks' lag after an import of rows rows completed, at the same time.
+// sinkLags measures both sinks' lag after an import of rows rows, the last of them lastRow,
+// completed, both at the same time.
 //
 // The lag is counted from the import's finished_at, which Postgres stamps (now()) in the
 // statement that completes the import, on its own: the moment the import completed, on the
 // same machine's clock, whatever the bench's polling. The bench sees the completion up to a
 // status poll (lagPoll) and a request later; the lag after that is printed beside it.
-func (d *serveDaemon) sinkLags(ctx context.Context, id int64, rows int, finished, seen time.Time) (kafka, analytics sinkLag) {
-	measure := func(check func(context.Context) (bool, error)) sinkLag {
-		at, err := pollUntil(ctx, check)
-		return sinkLag{afterFinished: at.Sub(finished), afterSeen: at.Sub(seen), err: err}
+func (d *serveDaemon) sinkLags(ctx context.Context, id int64, rows, lastRow int, finished, seen time.Time) (kafka, analytics sinkLag) {
+	// measure polls check until it is done; its first answer's progress is atSeen.
+	measure := func(check func(context.Context) (progress int, done bool, err error)) sinkLag {
+		var l sinkLag
+		first := true
+		at, err := pollUntil(ctx, func(ctx context.Context) (bool, error) {
+			progress, done, err := check(ctx)
+			if first {
+				l.atSeen, first = progress, false
+			}
+			return done, err
+		})
+		l.afterFinished, l.afterSeen, l.err = at.Sub(finished), at.Sub(seen), err
+		return l
 	}
 	done := make(chan sinkLag)
 	go func() {
-		done <- measure(func(ctx context.Context) (bool, error) { return d.analytics.complete(ctx, id, rows) })
+		done <- measure(func(ctx context.Context) (int, bool, error) { return d.analytics.complete(ctx, id, rows) })
 	}()
-	var last int
-	if err := d.pg.QueryRow(ctx, "SELECT coalesce(max(row_number), 0) FROM import_rows WHERE import_id = $1", id).Scan(&last); err != nil {
-		kafka.err = fmt.Errorf("the import's last row: %w", err)
-	} else {
-		kafka = measure(func(ctx context.Context) (bool, error) { return d.tail.has(ctx, id, last) })
-	}
+	kafka = measure(func(ctx context.Context) (int, bool, error) {
+		row, err := d.tail.lastRow(ctx, id)
+		return row, row == lastRow, err
+	})
 	return kafka, <-done
 }
 

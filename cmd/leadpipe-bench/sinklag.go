@@ -47,17 +47,18 @@ func (t outcomesTail) close() {
 	t.client.Transport.(*kafka.Transport).CloseIdleConnections()
 }
 
-// has reports whether the outcome of row of import is the last message of a partition. A topic
-// that does not exist yet holds nothing.
-func (t outcomesTail) has(ctx context.Context, importID int64, row int) (bool, error) {
+// lastRow is the row_number of import's outcome that is the last message of a partition, 0
+// when no partition ends with one of import's outcomes. A topic that does not exist yet holds
+// nothing.
+func (t outcomesTail) lastRow(ctx context.Context, importID int64) (int, error) {
 	meta, err := t.client.Metadata(ctx, &kafka.MetadataRequest{Topics: []string{t.topic}})
 	if err != nil {
-		return false, fmt.Errorf("kafka topic %s: %w", t.topic, err)
+		return 0, fmt.Errorf("kafka topic %s: %w", t.topic, err)
 	}
 	var asks []kafka.OffsetRequest
 	for _, topic := range meta.Topics {
 		if topic.Error != nil {
-			return false, nil // not created yet: the sink creates it before its first delivery
+			return 0, nil // not created yet: the sink creates it before its first delivery
 		}
 		for _, p := range topic.Partitions {
 			asks = append(asks, kafka.LastOffsetOf(p.ID))
@@ -65,61 +66,61 @@ func (t outcomesTail) has(ctx context.Context, importID int64, row int) (bool, e
 	}
 	offsets, err := t.client.ListOffsets(ctx, &kafka.ListOffsetsRequest{Topics: map[string][]kafka.OffsetRequest{t.topic: asks}})
 	if err != nil {
-		return false, fmt.Errorf("kafka topic %s: %w", t.topic, err)
+		return 0, fmt.Errorf("kafka topic %s: %w", t.topic, err)
 	}
 	key := strconv.FormatInt(importID, 10)
 	for _, p := range offsets.Topics[t.topic] {
 		if p.Error != nil {
-			return false, fmt.Errorf("kafka topic %s partition %d: %w", t.topic, p.Partition, p.Error)
+			return 0, fmt.Errorf("kafka topic %s partition %d: %w", t.topic, p.Partition, p.Error)
 		}
 		if p.LastOffset <= 0 { // empty
 			continue
 		}
-		found, err := t.lastIs(ctx, p.Partition, p.LastOffset-1, key, row)
-		if found || err != nil {
-			return found, err
+		row, err := t.rowAt(ctx, p.Partition, p.LastOffset-1, key)
+		if row != 0 || err != nil {
+			return row, err
 		}
 	}
-	return false, nil
+	return 0, nil
 }
 
-// lastIs reports whether the message at offset of partition has key and the row_number row.
+// rowAt is the row_number of the message at offset of partition when its key is key, else 0.
 // The broker answers with the whole record batch that holds offset; only offset counts.
-func (t outcomesTail) lastIs(ctx context.Context, partition int, offset int64, key string, row int) (bool, error) {
+func (t outcomesTail) rowAt(ctx context.Context, partition int, offset int64, key string) (int, error) {
 	resp, err := t.client.Fetch(ctx, &kafka.FetchRequest{Topic: t.topic, Partition: partition, Offset: offset,
 		MinBytes: 1, MaxBytes: 16 << 20, MaxWait: time.Second})
 	if err != nil {
-		return false, fmt.Errorf("kafka topic %s partition %d: %w", t.topic, partition, err)
+		return 0, fmt.Errorf("kafka topic %s partition %d: %w", t.topic, partition, err)
 	}
 	if resp.Error != nil {
-		return false, fmt.Errorf("kafka topic %s partition %d: %w", t.topic, partition, resp.Error)
+		return 0, fmt.Errorf("kafka topic %s partition %d: %w", t.topic, partition, resp.Error)
 	}
 	for {
 		rec, err := resp.Records.ReadRecord()
 		if errors.Is(err, io.EOF) {
-			return false, nil
+			return 0, nil
 		}
 		if err != nil {
-			return false, fmt.Errorf("kafka topic %s partition %d: %w", t.topic, partition, err)
+			return 0, fmt.Errorf("kafka topic %s partition %d: %w", t.topic, partition, err)
 		}
 		if rec.Offset != offset {
 			continue
 		}
 		k, err := kafka.ReadAll(rec.Key)
 		if err != nil || string(k) != key {
-			return false, err
+			return 0, err
 		}
 		v, err := kafka.ReadAll(rec.Value)
 		if err != nil {
-			return false, err
+			return 0, err
 		}
 		var m struct {
 			RowNumber int `json:"row_number"`
 		}
 		if err := json.Unmarshal(v, &m); err != nil {
-			return false, fmt.Errorf("kafka topic %s partition %d offset %d: %w", t.topic, partition, offset, err)
+			return 0, fmt.Errorf("kafka topic %s partition %d offset %d: %w", t.topic, partition, offset, err)
 		}
-		return m.RowNumber == row, nil
+		return m.RowNumber, nil
 	}
 }
 
@@ -128,23 +129,25 @@ type analyticsRows struct {
 	conn driver.Conn
 }
 
-// complete reports whether row_outcomes holds rows distinct row outcomes of import. The
-// table is a ReplacingMergeTree that a repeated delivery writes to again, so only a count
-// with FINAL is the distinct rows; it runs once the plain count, cheaper, has reached rows.
-func (a analyticsRows) complete(ctx context.Context, importID int64, rows int) (bool, error) {
-	for _, query := range []string{
-		"SELECT count() FROM row_outcomes WHERE import_id = ?",
-		"SELECT count() FROM row_outcomes FINAL WHERE import_id = ?",
-	} {
-		var n uint64
-		if err := a.conn.QueryRow(ctx, query, uint64(importID)).Scan(&n); err != nil {
-			return false, fmt.Errorf("clickhouse row_outcomes: %w", err)
-		}
-		if n < uint64(rows) {
-			return false, nil
-		}
+// complete reports whether row_outcomes holds rows distinct row outcomes of import, and how
+// many it stores, a row delivered twice counted twice until ClickHouse merges the copies. The
+// table is a ReplacingMergeTree that a repeated delivery writes to again, so only a count with
+// FINAL is the distinct rows; it runs once the plain count, cheaper, has reached rows.
+func (a analyticsRows) complete(ctx context.Context, importID int64, rows int) (stored int, ok bool, err error) {
+	stored, err = a.count(ctx, "SELECT count() FROM row_outcomes WHERE import_id = ?", importID)
+	if stored < rows || err != nil {
+		return stored, false, err
 	}
-	return true, nil
+	distinct, err := a.count(ctx, "SELECT count() FROM row_outcomes FINAL WHERE import_id = ?", importID)
+	return stored, distinct >= rows, err
+}
+
+func (a analyticsRows) count(ctx context.Context, query string, importID int64) (int, error) {
+	var n uint64
+	if err := a.conn.QueryRow(ctx, query, uint64(importID)).Scan(&n); err != nil {
+		return 0, fmt.Errorf("clickhouse row_outcomes: %w", err)
+	}
+	return int(n), nil
 }
 
 // pollUntil calls check every lagPoll until it answers true, and returns the time the call

@@ -24,23 +24,23 @@ func published(id int64, from, to int) pipeline.Delivery {
 	return d
 }
 
-// The Kafka outcomes topic holds an import's last row once that row is the last message of its
-// partition: not while only earlier rows are there, nor a row of another import, nor a row that
-// is not the last of the batch the broker answers with.
-func TestOutcomesTailHas(t *testing.T) {
+// An import's last row on the Kafka outcomes topic is its outcome that is the last message of
+// its partition, not another of the record batch the broker answers with, nor another
+// import's.
+func TestOutcomesTailLastRow(t *testing.T) {
 	ctx := context.Background()
 	b := brokertest.Start(t, "127.0.0.1:0", t.TempDir())
 	sink := kafkasink.New(kafkasink.Config{Brokers: []string{b.Addr()}, OutcomesTopic: "outcomes", EventsTopic: "events"})
 	t.Cleanup(func() { sink.Close() })
 	tail := newOutcomesTail(b.Addr(), "outcomes")
 	t.Cleanup(tail.close)
-	has := func(id int64, row int) bool {
+	lastRow := func(id int64) int {
 		t.Helper()
-		ok, err := tail.has(ctx, id, row)
+		row, err := tail.lastRow(ctx, id)
 		if err != nil {
 			t.Fatal(err)
 		}
-		return ok
+		return row
 	}
 	deliver := func(d pipeline.Delivery) {
 		t.Helper()
@@ -48,32 +48,30 @@ func TestOutcomesTailHas(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-
-	// eventually waits for a row the broker has: the tail's metadata may be a poll behind.
-	eventually := func(id int64, row int) {
+	// eventually waits for the last row the broker has: the tail's metadata may be a poll
+	// behind.
+	eventually := func(id int64, want int) {
 		t.Helper()
-		for deadline := time.Now().Add(10 * time.Second); !has(id, row); time.Sleep(lagPoll) {
-			if time.Now().After(deadline) {
-				t.Fatalf("import %d's row %d, the last delivered, is not there", id, row)
+		for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(lagPoll) {
+			got := lastRow(id)
+			if got == want {
+				return
+			}
+			if got != 0 || time.Now().After(deadline) {
+				t.Fatalf("import %d's last row on the topic is %d, want %d", id, got, want)
 			}
 		}
 	}
 
-	if has(41, 1001) {
-		t.Fatal("import 41's row 1001 is there before the topic exists")
+	if got := lastRow(41); got != 0 {
+		t.Fatalf("import 41's last row is %d before the topic exists, want 0", got)
 	}
 	deliver(published(41, 2, 500))
 	eventually(41, 500)
-	if has(41, 1001) {
-		t.Fatal("import 41's row 1001 is there after rows 2..500 only")
-	}
 	deliver(published(41, 501, 1001)) // one produce request: one record batch of 501 messages
 	eventually(41, 1001)
-	if has(41, 1000) {
-		t.Fatal("import 41's row 1000 taken for the last one, though 1001 follows it in its batch")
-	}
-	if has(99, 1001) {
-		t.Fatal("import 99's row 1001 is there, though only import 41 published")
+	if got := lastRow(99); got != 0 {
+		t.Fatalf("import 99's last row is %d, though only import 41 published; want 0", got)
 	}
 }
 
@@ -90,11 +88,14 @@ func TestAnalyticsRowsComplete(t *testing.T) {
 	}
 	t.Cleanup(func() { conn.Close() })
 	rows := analyticsRows{conn: conn}
-	complete := func(id int64, n int) bool {
+	complete := func(id int64, n, wantStored int) bool {
 		t.Helper()
-		ok, err := rows.complete(ctx, id, n)
+		stored, ok, err := rows.complete(ctx, id, n)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if stored != wantStored {
+			t.Fatalf("import %d has %d row outcomes stored, want %d", id, stored, wantStored)
 		}
 		return ok
 	}
@@ -105,23 +106,23 @@ func TestAnalyticsRowsComplete(t *testing.T) {
 		}
 	}
 
-	if complete(7, 3) {
+	if complete(7, 3, 0) {
 		t.Fatal("import 7 complete before any delivery")
 	}
 	deliver(published(7, 2, 3))
-	if complete(7, 3) {
+	if complete(7, 3, 2) {
 		t.Fatal("import 7 complete with rows 2 and 3 of 2..4")
 	}
 	deliver(published(7, 2, 3)) // again, as after a crash: four rows stored, two distinct
-	if complete(7, 3) {
+	if complete(7, 3, 4) {
 		t.Fatal("import 7 complete with rows 2 and 3 of 2..4, each delivered twice")
 	}
 	deliver(published(8, 2, 4))
-	if complete(7, 3) {
+	if complete(7, 3, 4) {
 		t.Fatal("import 7 complete with import 8's rows")
 	}
 	deliver(published(7, 4, 4))
-	if !complete(7, 3) {
+	if !complete(7, 3, 5) {
 		t.Fatal("import 7 not complete with rows 2..4 delivered")
 	}
 }
