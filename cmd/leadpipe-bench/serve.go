@@ -187,13 +187,12 @@ type serveDaemon struct {
 // done, also after an error.
 func startServe(ctx context.Context, bin, benchURL, clickhouseAddr string) (d *serveDaemon, err error) {
 	d = &serveDaemon{}
-	pgURL, dropPG, err := freshDatabase(ctx, benchURL, "_serve")
+	pgURL, database, dropPG, err := freshDatabase(ctx, benchURL, "_serve")
 	if err != nil {
 		return d, err
 	}
 	d.later(func() { dropPG() }) //nolint:errcheck // a leftover database is dropped by the next run
-	u, _ := pgx.ParseConfig(pgURL)
-	d.database = u.Database
+	d.database = database
 	if err := dropAnalytics(ctx, clickhouseAddr, d.database); err != nil {
 		return d, err
 	}
@@ -220,13 +219,14 @@ func startServe(ctx context.Context, bin, benchURL, clickhouseAddr string) (d *s
 		return d, err
 	}
 	d.later(func() { stop(broker) })
-	d.tail = newOutcomesTail(kafkaAddr, config.Default.KafkaOutcomesTopic)
+	outcomes := config.Default.KafkaOutcomesTopic
+	d.tail = newOutcomesTail(kafkaAddr, outcomes)
 	d.later(d.tail.close)
 
 	env := append(os.Environ(), "LEADPIPE_POSTGRES_URL="+pgURL, "LEADPIPE_HTTP_ADDR="+addr,
 		"LEADPIPE_FILES_DIR="+filepath.Join(dir, "files"), "LEADPIPE_WORKERS=1", "LEADPIPE_LOG_LEVEL=warn",
-		"LEADPIPE_KAFKA_BROKERS="+kafkaAddr, "LEADPIPE_CLICKHOUSE_ADDR="+clickhouseAddr,
-		"LEADPIPE_CLICKHOUSE_DATABASE="+d.database)
+		"LEADPIPE_KAFKA_BROKERS="+kafkaAddr, "LEADPIPE_KAFKA_OUTCOMES_TOPIC="+outcomes,
+		"LEADPIPE_CLICKHOUSE_ADDR="+clickhouseAddr, "LEADPIPE_CLICKHOUSE_DATABASE="+d.database)
 	if _, err := runQuiet(ctx, env, bin, "migrate"); err != nil { // ClickHouse's schema too
 		return d, err
 	}

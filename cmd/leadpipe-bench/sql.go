@@ -74,7 +74,7 @@ type sqlRun struct {
 // afresh and migrated by bin) with an account, and returns a function that runs the script for
 // a file into that account, and one that drops the database.
 func sqlBaseline(ctx context.Context, bin, benchURL string) (run func(path string) (sqlRun, error), drop func() error, err error) {
-	sqlURL, drop, err := freshDatabase(ctx, benchURL, "_sql")
+	sqlURL, _, drop, err := freshDatabase(ctx, benchURL, "_sql")
 	if err != nil {
 		return nil, nil, err
 	}
@@ -118,23 +118,23 @@ func sqlBaseline(ctx context.Context, bin, benchURL string) (run func(path strin
 }
 
 // freshDatabase makes the database named as benchURL's + suffix afresh, on the same server,
-// and returns its URL and a function that drops it.
-func freshDatabase(ctx context.Context, benchURL, suffix string) (dbURL string, drop func() error, err error) {
+// and returns its URL, its name and a function that drops it.
+func freshDatabase(ctx context.Context, benchURL, suffix string) (dbURL, name string, drop func() error, err error) {
 	u, err := url.Parse(benchURL)
 	if err != nil {
-		return "", nil, err
+		return "", "", nil, err
 	}
-	name := strings.TrimPrefix(u.Path, "/") + suffix
+	name = strings.TrimPrefix(u.Path, "/") + suffix
 	u.Path = "/" + name
 	psql := psqlCommand()
 	for _, stmt := range []string{"DROP DATABASE IF EXISTS " + name, "CREATE DATABASE " + name} {
 		if _, err := runQuiet(ctx, nil, psql, psqlArgs(benchURL, stmt)...); err != nil {
-			return "", nil, err
+			return "", "", nil, err
 		}
 	}
 	drop = func() error {
 		_, err := runQuiet(context.Background(), nil, psql, psqlArgs(benchURL, "DROP DATABASE IF EXISTS "+name)...)
 		return err
 	}
-	return u.String(), drop, nil
+	return u.String(), name, drop, nil
 }
