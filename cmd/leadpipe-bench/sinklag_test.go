@@ -13,8 +13,8 @@ import (
 	"github.com/leadpipe/leadpipe/store"
 )
 
-// published is a delivery of the created row outcomes of rows from..to of import id, as the relay delivers
-// them.
+// published is a delivery of the row outcomes of rows from..to of import id, each created, as
+// the relay makes one.
 func published(id int64, from, to int) pipeline.Delivery {
 	d := pipeline.Delivery{Account: "acme", Import: store.Import{ID: id, Kind: "prospects", Source: store.SourceUpload,
 		FileName: "people.csv", CreatedAt: time.Date(2026, 12, 5, 9, 0, 0, 0, time.UTC)}}
