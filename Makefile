@@ -45,8 +45,10 @@ test: services check
 ## bench: 1M-row import against psql \copy of the same file, with peak RSS, and fresh and re-import
 ## against the SQL a DBA would write (cmd/leadpipe-bench/sql.go), leadpipe's with every rule on
 ## (an owner, a list and a tag as options; organizations; outcomes; checked in Postgres after
-## the fresh import, cmd/leadpipe-bench/rules.go); then a ~200 MB
-## upload through the daemon's API, with the daemon's peak RSS against its idle RSS; then a
+## the fresh import, cmd/leadpipe-bench/rules.go); then the same file and its
+## re-import uploaded through `leadpipe serve`'s API with its Kafka and ClickHouse sinks
+## delivering, each against the SQL, with how long after each import completes its outcomes are
+## on Kafka and in ClickHouse, and the daemon's peak RSS against its idle RSS; then a
 ## 200,000-row XLSX import against a plain excelize Rows() loop over the same file; in a database
 ## of its own made afresh, so that the figures do not depend on what tests left behind
 BENCH_URL := postgres://leadpipe@127.0.0.1:55432/leadpipe_bench?sslmode=disable
@@ -55,7 +57,7 @@ bench: services build
 	$(GO) build -o bin/leadpipe-bench ./cmd/leadpipe-bench
 	status=0; \
 	bin/leadpipe-bench -leadpipe $(BIN) -postgres-url '$(BENCH_URL)' || status=1; \
-	bin/leadpipe-bench -leadpipe $(BIN) -postgres-url '$(BENCH_URL)' -upload -rows 1150000 -max-rss-mb 150 || status=1; \
+	bin/leadpipe-bench -leadpipe $(BIN) -postgres-url '$(BENCH_URL)' -upload -rows 1000000 -max-rss-mb 256 || status=1; \
 	bin/leadpipe-bench -leadpipe $(BIN) -postgres-url '$(BENCH_URL)' -xlsx -rows 200000 || status=1; \
 	if [ $$status != 0 ]; then echo "make bench: a target was missed or a step failed (see each step's table above)"; fi; \
 	exit $$status

@@ -39,7 +39,7 @@ func benchBig(ctx context.Context, bin string, o options, bigPath string, bigGen
 	big := sized{path: bigPath, gen: bigGen, label: sizeLabel(o.rows)}
 	var mismatches []string
 	for _, s := range []*sized{&base, &big} {
-		dbURL, drop, err := freshDatabase(ctx, o.postgresURL, "rss_"+strings.NewReplacer(".", "_").Replace(strings.ToLower(s.label)))
+		dbURL, _, drop, err := freshDatabase(ctx, o.postgresURL, "_rss_"+strings.NewReplacer(".", "_").Replace(strings.ToLower(s.label)))
 		if drop != nil && !o.keep {
 			defer drop() //nolint:errcheck // a leftover database is dropped by the next run
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -75,25 +76,57 @@ func postgresCPU() map[int]time.Duration {
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, path := range stats {
 		b, err := os.ReadFile(path)
-		if err != nil {
-			continue // it exited
+		if err != nil || statName(b) != "postgres" {
+			continue // it exited, or it is another program
 		}
-		// pid (comm) state ppid … utime stime: fields 14 and 15, counted from 1.
-		open, end := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
-		if open < 0 || end < open || string(b[open+1:end]) != "postgres" {
-			continue
+		cpu, ok := statCPU(b)
+		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(path)))
+		if ok && err == nil {
+			out[pid] = cpu
 		}
-		fields := strings.Fields(string(b[end+1:]))
-		if len(fields) < 13 {
-			continue
-		}
-		utime, err1 := strconv.ParseInt(fields[11], 10, 64)
-		stime, err2 := strconv.ParseInt(fields[12], 10, 64)
-		pid, err3 := strconv.Atoi(filepath.Base(filepath.Dir(path)))
-		if err1 != nil || err2 != nil || err3 != nil {
-			continue
-		}
-		out[pid] = time.Duration(utime+stime) * time.Second / clockTicks
 	}
 	return out
+}
+
+// processCPU reads the CPU time (user + system) a running process has spent so far.
+func processCPU(pid int) (time.Duration, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, err
+	}
+	cpu, ok := statCPU(b)
+	if !ok {
+		return 0, fmt.Errorf("/proc/%d/stat: unexpected format", pid)
+	}
+	return cpu, nil
+}
+
+// A /proc/PID/stat reads "pid (comm) state ppid … utime stime …": utime and stime are its
+// fields 14 and 15, counted from 1, and comm may hold spaces and parentheses.
+
+// statName is the command name of a /proc/PID/stat, "" when there is none.
+func statName(b []byte) string {
+	open, end := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
+	if open < 0 || end < open {
+		return ""
+	}
+	return string(b[open+1 : end])
+}
+
+// statCPU is the CPU time (user + system) of a /proc/PID/stat.
+func statCPU(b []byte) (time.Duration, bool) {
+	end := bytes.LastIndexByte(b, ')')
+	if end < 0 {
+		return 0, false
+	}
+	fields := strings.Fields(string(b[end+1:]))
+	if len(fields) < 13 {
+		return 0, false
+	}
+	utime, err1 := strconv.ParseInt(fields[11], 10, 64)
+	stime, err2 := strconv.ParseInt(fields[12], 10, 64)
+	if err1 != nil || err2 != nil {
+		return 0, false
+	}
+	return time.Duration(utime+stime) * time.Second / clockTicks, true
 }

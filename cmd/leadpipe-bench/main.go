@@ -40,7 +40,6 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"net/url"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -77,6 +76,8 @@ type options struct {
 	big           bool
 	baseRows      int
 	maxRSSGrowth  float64
+	// clickhouseAddr is where -upload's daemon delivers analytics.
+	clickhouseAddr string
 }
 
 func main() {
@@ -95,16 +96,17 @@ func run() int {
 	flag.StringVar(&o.dir, "dir", os.TempDir(), "directory for the generated CSV (reused when already there)")
 	flag.StringVar(&o.leadpipe, "leadpipe", "./bin/leadpipe", "path of the leadpipe binary to measure")
 	flag.StringVar(&o.postgresURL, "postgres-url", defURL, "Postgres URL for the baseline and for leadpipe (LEADPIPE_POSTGRES_URL)")
+	flag.StringVar(&o.clickhouseAddr, "clickhouse-addr", defaultClickHouseAddr(), "ClickHouse (host:port, native protocol) that -upload's daemon delivers analytics to (LEADPIPE_CLICKHOUSE_ADDR)")
 	flag.Float64Var(&o.minRowsPerSec, "min-rows-per-sec", 50000, "target: lowest acceptable leadpipe import throughput, rows per second of wall time")
 	flag.Float64Var(&o.maxRSSMB, "max-rss-mb", 256, "target: highest acceptable peak RSS of the leadpipe import process, MB")
 	flag.Float64Var(&o.maxSQLRatio, "max-sql-ratio", 1.0, "target: highest acceptable leadpipe import time over the hand-written SQL import's, fresh and re-import")
 	flag.BoolVar(&o.keep, "keep", false, "keep the baseline table "+baselineTable+" (the bench account is always kept)")
 	flag.BoolVar(&o.genOnly, "gen-only", false, "only write the CSV and print its path")
 	flag.BoolVar(&o.xlsx, "xlsx", false, "measure the import of the rows as an XLSX sheet against a plain excelize Rows() loop instead")
-	flag.BoolVar(&o.upload, "upload", false, "measure an upload through `leadpipe serve`'s HTTP API instead (its -max-rss-mb is the daemon's)")
 	flag.BoolVar(&o.big, "big", false, "measure whether memory stays flat instead: peak RSS of the -rows import (10M under make bench-big) against the -base-rows import's")
 	flag.IntVar(&o.baseRows, "base-rows", 1_000_000, "with -big: data rows of the import whose peak RSS the -rows import's is held to")
 	flag.Float64Var(&o.maxRSSGrowth, "max-rss-growth", 1.10, "with -big, target: highest acceptable peak RSS of the -rows import over the -base-rows import's")
+	flag.BoolVar(&o.upload, "upload", false, "measure uploads through `leadpipe serve`'s HTTP API, with its Kafka and ClickHouse sinks, against the SQL instead (its -max-rss-mb is the daemon's)")
 	flag.Parse()
 	if o.rows <= 0 || o.baseRows <= 0 || flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "leadpipe-bench: -rows and -base-rows must be positive and no arguments are taken")
@@ -146,7 +148,7 @@ func run() int {
 		if binErr != nil {
 			return fail(fmt.Errorf("leadpipe binary %q not found: %v", o.leadpipe, binErr))
 		}
-		return benchUpload(ctx, bin, o.postgresURL, path, gen.Rows, o.maxRSSMB)
+		return benchServe(ctx, bin, o, path, gen)
 	}
 	if o.big {
 		if binErr != nil {
@@ -354,28 +356,6 @@ func psqlArgs(url string, cmds ...string) []string {
 		args = append(args, "-c", c)
 	}
 	return args
-}
-
-// freshDatabase makes a database afresh beside the one at benchURL, named like it with
-// "_"+suffix, and returns its URL and a function that drops it.
-func freshDatabase(ctx context.Context, benchURL, suffix string) (dbURL string, drop func() error, err error) {
-	u, err := url.Parse(benchURL)
-	if err != nil {
-		return "", nil, err
-	}
-	name := strings.TrimPrefix(u.Path, "/") + "_" + suffix
-	u.Path = "/" + name
-	psql := psqlCommand()
-	for _, stmt := range []string{"DROP DATABASE IF EXISTS " + name, "CREATE DATABASE " + name} {
-		if _, err := runQuiet(ctx, nil, psql, psqlArgs(benchURL, stmt)...); err != nil {
-			return "", nil, err
-		}
-	}
-	drop = func() error {
-		_, err := runQuiet(context.Background(), nil, psql, psqlArgs(benchURL, "DROP DATABASE IF EXISTS "+name)...)
-		return err
-	}
-	return u.String(), drop, nil
 }
 
 // runQuiet runs a command to completion and returns its stdout; on failure the error carries

@@ -19,7 +19,7 @@ import (
 func TestRulesCheck(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	dbURL, drop, err := freshDatabase(ctx, storetest.URL(), "bench_rules_test")
+	dbURL, _, drop, err := freshDatabase(ctx, storetest.URL(), "_bench_rules_test")
 	if drop != nil {
 		t.Cleanup(func() { drop() })
 	}

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"net/url"
 	"os"
 	"os/exec"
 	"strconv"
@@ -73,7 +74,7 @@ type sqlRun struct {
 // afresh and migrated by bin) with an account, and returns a function that runs the script for
 // a file into that account, and one that drops the database.
 func sqlBaseline(ctx context.Context, bin, benchURL string) (run func(path string) (sqlRun, error), drop func() error, err error) {
-	sqlURL, drop, err := freshDatabase(ctx, benchURL, "sql")
+	sqlURL, _, drop, err := freshDatabase(ctx, benchURL, "_sql")
 	if err != nil {
 		return nil, drop, err
 	}
@@ -114,4 +115,26 @@ func sqlBaseline(ctx context.Context, bin, benchURL string) (run func(path strin
 		return r, err
 	}
 	return run, drop, nil
+}
+
+// freshDatabase makes the database named as benchURL's + suffix afresh, on the same server,
+// and returns its URL, its name and a function that drops it.
+func freshDatabase(ctx context.Context, benchURL, suffix string) (dbURL, name string, drop func() error, err error) {
+	u, err := url.Parse(benchURL)
+	if err != nil {
+		return "", "", nil, err
+	}
+	name = strings.TrimPrefix(u.Path, "/") + suffix
+	u.Path = "/" + name
+	psql := psqlCommand()
+	for _, stmt := range []string{"DROP DATABASE IF EXISTS " + name, "CREATE DATABASE " + name} {
+		if _, err := runQuiet(ctx, nil, psql, psqlArgs(benchURL, stmt)...); err != nil {
+			return "", "", nil, err
+		}
+	}
+	drop = func() error {
+		_, err := runQuiet(context.Background(), nil, psql, psqlArgs(benchURL, "DROP DATABASE IF EXISTS "+name)...)
+		return err
+	}
+	return u.String(), name, drop, nil
 }

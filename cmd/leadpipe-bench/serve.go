@@ -1,0 +1,547 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"mime/multipart"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/leadpipe/leadpipe/config"
+	"github.com/leadpipe/leadpipe/internal/thousands"
+	chsink "github.com/leadpipe/leadpipe/sinks/clickhouse"
+)
+
+// maxSinkLag is the target of the sinks' lag: an import's last row outcome is on Kafka, and
+// all of its row outcomes in ClickHouse, within that long of the import completing (issue 15).
+const maxSinkLag = 2 * time.Second
+
+// defaultClickHouseAddr is LEADPIPE_CLICKHOUSE_ADDR, else the ClickHouse that
+// deploy/services.sh starts.
+func defaultClickHouseAddr() string {
+	if v := os.Getenv("LEADPIPE_CLICKHOUSE_ADDR"); v != "" {
+		return v
+	}
+	return "127.0.0.1:19000"
+}
+
+// benchServe measures imports under `leadpipe serve` as in production, publishing to Kafka (a
+// `leadpipe broker` of its own process) and to ClickHouse: it uploads the file through POST
+// /v1/imports and times it from the start of the upload until the import completed, then does
+// the same with the retitled copy into the same account. After each import it measures, from
+// outside the daemon, how long after the import completed its last row outcome could be read
+// from Kafka and ClickHouse held all of its row outcomes. Then it stops the daemon, imports
+// both files by the SQL a DBA would write (sql.go), and compares. It prints the CPU seconds of
+// the daemon and of Postgres during each import, and the daemon's peak RSS (VmHWM) against its
+// idle RSS. It returns the exit status: 1 when a target was missed or a check failed.
+//
+// The daemon works in a Postgres database of its own (the bench database's name + "_serve",
+// made afresh) and a ClickHouse database of the same name, both dropped afterwards: a sink
+// registers with what is already stored as pending, and would otherwise deliver the earlier
+// steps' imports while this one is measured.
+func benchServe(ctx context.Context, bin string, o options, path string, gen GenStats) int {
+	retitled, err := ensureRetitled(path)
+	if err != nil {
+		return fail(err)
+	}
+	for _, p := range []string{path, retitled} {
+		if err := warmCache(p); err != nil {
+			return fail(err)
+		}
+	}
+	d, err := startServe(ctx, bin, o.postgresURL, o.clickhouseAddr)
+	defer d.close()
+	if err != nil {
+		return fail(err)
+	}
+	fmt.Printf("serve       daemon with Postgres database %s, Kafka a `leadpipe broker` of its own process, ClickHouse database %s at %s (all dropped afterwards)\n",
+		d.database, d.database, o.clickhouseAddr)
+	idle, _ := procStatusKiB(d.pid(), "VmRSS")
+
+	label := rowsLabel(gen.Rows)
+	steps := []struct{ name, path string }{{"fresh", path}, {"re-import", retitled}}
+	runs := make([]serveRun, len(steps))
+	for k, step := range steps {
+		r, err := d.importFile(ctx, step.path)
+		if err != nil {
+			return fail(fmt.Errorf("serve %s: %w", step.name, err))
+		}
+		runs[k] = r
+		size, _ := fileSize(step.path)
+		fmt.Printf("serve %-9s upload %s through POST /v1/imports in %.2f s (%.0f MB/s); import %d %s: %s rows in %.2f s from the start of the upload\n",
+			step.name, sizeMB(size), r.upload.Seconds(), float64(size)/(1<<20)/r.upload.Seconds(), r.id, r.res.Status,
+			thousands.Format(r.res.Rows), r.total.Seconds())
+		fmt.Printf("            CPU: daemon %.1f s, Postgres %.1f s\n", r.daemonCPU.Seconds(), r.pgCPU.Seconds())
+		if r.res.Status != "completed" {
+			fmt.Printf("serve       ERROR: import %d ended %s\n", r.id, r.res.Status)
+			return 1
+		}
+		fmt.Printf("            sinks when the completion was seen: Kafka at row %s of %s, ClickHouse %s of %s row outcomes\n",
+			thousands.Format(int64(r.kafka.atSeen)), thousands.Format(int64(r.lastRow)),
+			thousands.Format(int64(r.analytics.atSeen)), thousands.Format(r.res.Rows))
+		fmt.Printf("            sink lag after finished_at (after completion seen): Kafka %s, ClickHouse %s\n", r.kafka, r.analytics)
+	}
+	peak, err := procStatusKiB(d.pid(), "VmHWM")
+	if err != nil {
+		return fail(err)
+	}
+	peakMB := float64(peak) / 1024
+	fmt.Printf("daemon RSS  idle %.1f MB, peak %.1f MB (VmHWM, both uploads, imports and deliveries included)\n", float64(idle)/1024, peakMB)
+	d.close() // the SQL runs alone, as each import did
+
+	runSQL, dropSQL, err := sqlBaseline(ctx, bin, o.postgresURL)
+	if dropSQL != nil {
+		defer dropSQL() //nolint:errcheck // a leftover database is dropped by the next run
+	}
+	if err != nil {
+		return fail(fmt.Errorf("SQL baseline: %w", err))
+	}
+	var g goals
+	fresh, re := runs[0].res, runs[1].res
+	for k, prospects := range []int64{fresh.Created, fresh.Created + re.Created} {
+		step, r := steps[k], runs[k]
+		sq, err := runSQL(step.path)
+		if err != nil {
+			return fail(fmt.Errorf("SQL baseline: %w", err))
+		}
+		fmt.Printf("SQL         %-9s %.2f s wall (CPU: psql %.1f s, Postgres %.1f s); %s prospects\n",
+			step.name, sq.wall.Seconds(), sq.psqlCPU.Seconds(), sq.pgCPU.Seconds(), thousands.Format(sq.prospects))
+		fmt.Printf("vs SQL      %-9s serve %.2f s / SQL %.2f s = %.2fx (target <= %.2fx)\n",
+			step.name, r.total.Seconds(), sq.wall.Seconds(), r.total.Seconds()/sq.wall.Seconds(), o.maxSQLRatio)
+		if sq.prospects != prospects {
+			fmt.Printf("SQL         ERROR: the SQL left %s prospects, leadpipe %s: they did not import the same file alike\n",
+				thousands.Format(sq.prospects), thousands.Format(prospects))
+			return 1
+		}
+		g.ratio("serve "+step.name+" "+label+" / SQL", r.total.Seconds(), sq.wall.Seconds(), o.maxSQLRatio)
+	}
+	for k, r := range runs {
+		suffix := ""
+		if k > 0 {
+			suffix = ", " + steps[k].name
+		}
+		g.add("sink lag Kafka"+suffix, r.kafka.met(), r.kafka.figure(), fmt.Sprintf("<= %.2f s", maxSinkLag.Seconds()))
+		g.add("sink lag ClickHouse"+suffix, r.analytics.met(), r.analytics.figure(), fmt.Sprintf("<= %.2f s", maxSinkLag.Seconds()))
+	}
+	g.add("daemon peak RSS", peakMB <= o.maxRSSMB, fmt.Sprintf("%.1f MB", peakMB), fmt.Sprintf("<= %.0f MB", o.maxRSSMB))
+
+	mismatches := append(checkCounts(fresh, gen), checkReimport(re, gen)...)
+	status := 0
+	if len(mismatches) > 0 {
+		fmt.Printf("counts      ERROR: %d count(s) differ from what the file holds (see above)\n", len(mismatches))
+		status = 1
+	} else {
+		fmt.Println("counts      all as expected")
+	}
+	return max(status, g.report())
+}
+
+// checkReimport checks the counts of the re-import of the retitled copy into the account the
+// file was imported into: no prospect created, every valid row updated or unchanged.
+func checkReimport(re importResult, gen GenStats) []string {
+	valid := int64(gen.Rows - gen.Invalid)
+	if re.Created == 0 && re.Updated+re.Unchanged == valid {
+		return nil
+	}
+	fmt.Printf("re-import   ERROR: created %s, updated+unchanged %s; want 0 and every valid row (%s)\n",
+		thousands.Format(re.Created), thousands.Format(re.Updated+re.Unchanged), thousands.Format(valid))
+	return []string{"re-import"}
+}
+
+// rowsLabel names a row count the way goals do: 1M, 50k.
+func rowsLabel(rows int) string {
+	switch {
+	case rows%1_000_000 == 0:
+		return strconv.Itoa(rows/1_000_000) + "M"
+	case rows%1000 == 0:
+		return strconv.Itoa(rows/1000) + "k"
+	}
+	return strconv.Itoa(rows)
+}
+
+// serveDaemon is a running `leadpipe serve` with its broker, its databases, and what the bench
+// reads the sinks and the daemon's database with.
+type serveDaemon struct {
+	base, token string
+	options     []byte // every rule on (rules.go): the "options" part of each upload
+	database    string // of Postgres and of ClickHouse
+	daemon      *exec.Cmd
+	pg          *pgx.Conn
+	tail        outcomesTail
+	analytics   analyticsRows
+	cleanups    []func() // in the order they are to run
+}
+
+// startServe makes the daemon's databases afresh, starts a broker and the daemon with an
+// account and its API token, and connects to what the bench reads. d.close undoes what was
+// done, also after an error.
+func startServe(ctx context.Context, bin, benchURL, clickhouseAddr string) (d *serveDaemon, err error) {
+	d = &serveDaemon{}
+	pgURL, database, dropPG, err := freshDatabase(ctx, benchURL, "_serve")
+	if err != nil {
+		return d, err
+	}
+	d.later(func() { dropPG() }) //nolint:errcheck // a leftover database is dropped by the next run
+	d.database = database
+	if err := dropAnalytics(ctx, clickhouseAddr, d.database); err != nil {
+		return d, err
+	}
+	d.later(func() { dropAnalytics(context.Background(), clickhouseAddr, d.database) }) //nolint:errcheck // as above
+
+	dir, err := os.MkdirTemp("", "leadpipe-bench-serve-")
+	if err != nil {
+		return d, err
+	}
+	d.later(func() { os.RemoveAll(dir) })
+	addr, err := freeAddr()
+	if err != nil {
+		return d, err
+	}
+	// The daemon publishes to a broker of its own process, as in production: the embedded
+	// broker keeps its topics in memory, which would count in the daemon's RSS.
+	kafkaAddr, err := freeAddr()
+	if err != nil {
+		return d, err
+	}
+	broker := exec.CommandContext(ctx, bin, "broker", "--addr", kafkaAddr, "--data-dir", filepath.Join(dir, "kafka"))
+	broker.Env = append(os.Environ(), "LEADPIPE_LOG_LEVEL=warn")
+	if err := broker.Start(); err != nil {
+		return d, err
+	}
+	d.later(func() { stop(broker) })
+	outcomes := config.Default.KafkaOutcomesTopic
+	d.tail = newOutcomesTail(kafkaAddr, outcomes)
+	d.later(d.tail.close)
+
+	env := append(os.Environ(), "LEADPIPE_POSTGRES_URL="+pgURL, "LEADPIPE_HTTP_ADDR="+addr,
+		"LEADPIPE_FILES_DIR="+filepath.Join(dir, "files"), "LEADPIPE_WORKERS=1", "LEADPIPE_LOG_LEVEL=warn",
+		"LEADPIPE_KAFKA_BROKERS="+kafkaAddr, "LEADPIPE_KAFKA_OUTCOMES_TOPIC="+outcomes,
+		"LEADPIPE_CLICKHOUSE_ADDR="+clickhouseAddr, "LEADPIPE_CLICKHOUSE_DATABASE="+d.database)
+	if _, err := runQuiet(ctx, env, bin, "migrate"); err != nil { // ClickHouse's schema too
+		return d, err
+	}
+	const account = "bench-serve"
+	rules, err := setUpRules(ctx, env, bin, account)
+	if err != nil {
+		return d, err
+	}
+	defer rules.remove()
+	if d.options, err = os.ReadFile(rules.optionsPath); err != nil {
+		return d, err
+	}
+	out, err := runQuiet(ctx, env, bin, "token", "create", "--account", account)
+	if err != nil {
+		return d, err
+	}
+	d.token = strings.TrimSpace(string(out))
+	if d.pg, err = pgx.Connect(ctx, pgURL); err != nil {
+		return d, err
+	}
+	d.later(func() { d.pg.Close(context.Background()) })
+	conn, err := chsink.Open(ctx, clickhouseAddr, d.database)
+	if err != nil {
+		return d, err
+	}
+	d.later(func() { conn.Close() })
+	d.analytics = analyticsRows{conn: conn}
+
+	d.daemon = exec.CommandContext(ctx, bin, "serve")
+	d.daemon.Env, d.daemon.Stderr = env, os.Stderr
+	if err := d.daemon.Start(); err != nil {
+		return d, err
+	}
+	d.later(func() { stop(d.daemon) })
+	d.base = "http://" + addr
+	return d, waitReady(ctx, d.base+"/readyz")
+}
+
+// later adds a cleanup, to run before those added earlier.
+func (d *serveDaemon) later(f func()) {
+	d.cleanups = append([]func(){f}, d.cleanups...)
+}
+
+// close stops the daemon and the broker and drops the databases; calling it again does nothing.
+func (d *serveDaemon) close() {
+	for _, f := range d.cleanups {
+		f()
+	}
+	d.cleanups = nil
+}
+
+func (d *serveDaemon) pid() int { return d.daemon.Process.Pid }
+
+// stop ends a child process with SIGTERM and waits for it.
+func stop(cmd *exec.Cmd) {
+	cmd.Process.Signal(syscall.SIGTERM) //nolint:errcheck // Wait reports how it ended
+	cmd.Wait()                          //nolint:errcheck // a stopped process's status is not news
+}
+
+// dropAnalytics drops the ClickHouse database name at addr, if it exists.
+func dropAnalytics(ctx context.Context, addr, name string) error {
+	conn, err := chsink.Open(ctx, addr, "default")
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	return conn.Exec(ctx, "DROP DATABASE IF EXISTS "+name)
+}
+
+// serveRun is one file imported through the daemon: the import as it ended and its highest
+// row number, the time its upload took and the time from the start of the upload until the
+// bench saw it complete, the CPU time of the daemon and of Postgres meanwhile, and the sinks'
+// lag after it.
+type serveRun struct {
+	id               int64
+	res              importResult
+	lastRow          int
+	upload, total    time.Duration
+	daemonCPU, pgCPU time.Duration
+	kafka, analytics sinkLag
+}
+
+// importFile uploads path, waits for its import to end and, when it completed, for the sinks to
+// hold its row outcomes.
+func (d *serveDaemon) importFile(ctx context.Context, path string) (serveRun, error) {
+	var r serveRun
+	cpu0, err := processCPU(d.pid())
+	if err != nil {
+		return r, err
+	}
+	pg := samplePostgresCPU()
+	start := time.Now()
+	id, err := upload(ctx, d.base+"/v1/imports", d.token, path, d.options)
+	r.upload = time.Since(start)
+	if err != nil {
+		pg.Stop()
+		return r, err
+	}
+	st, err := waitImport(ctx, d.base+"/v1/imports/"+id, d.token)
+	r.total = st.seen.Sub(start)
+	r.pgCPU = pg.Stop()
+	if err != nil {
+		return r, err
+	}
+	cpu1, err := processCPU(d.pid())
+	if err != nil {
+		return r, err
+	}
+	r.daemonCPU, r.res = cpu1-cpu0, st.importResult
+	if r.id, err = strconv.ParseInt(id, 10, 64); err != nil {
+		return r, fmt.Errorf("import id %q: %w", id, err)
+	}
+	if st.Status != "completed" {
+		return r, nil
+	}
+	if st.FinishedAt == nil {
+		return r, fmt.Errorf("import %d completed without a finished_at", r.id)
+	}
+	err = d.pg.QueryRow(ctx, "SELECT coalesce(max(row_number), 0) FROM import_rows WHERE import_id = $1", r.id).Scan(&r.lastRow)
+	if err != nil {
+		return r, fmt.Errorf("import %d's last row: %w", r.id, err)
+	}
+	r.kafka, r.analytics = d.sinkLags(ctx, r.id, int(st.Rows), r.lastRow, *st.FinishedAt, st.seen)
+	return r, nil
+}
+
+// sinkLag is how long after an import completed a sink held its row outcomes: after its
+// finished_at, and after the bench saw it completed; err when it never did. atSeen is how far
+// the sink was when the bench saw the import complete: the import's last row on Kafka, its row
+// outcomes stored in ClickHouse.
+type sinkLag struct {
+	afterFinished, afterSeen time.Duration
+	atSeen                   int
+	err                      error
+}
+
+func (l sinkLag) met() bool { return l.err == nil && l.afterFinished <= maxSinkLag }
+
+func (l sinkLag) figure() string {
+	if l.err != nil {
+		return "none"
+	}
+	return fmt.Sprintf("%.2f s", l.afterFinished.Seconds())
+}
+
+func (l sinkLag) String() string {
+	if l.err != nil {
+		return "ERROR " + l.err.Error()
+	}
+	return fmt.Sprintf("%.2f s (%.2f s)", l.afterFinished.Seconds(), l.afterSeen.Seconds())
+}
+
+// sinkLags measures both sinks' lag after an import of rows rows, the last of them lastRow,
+// completed, both at the same time.
+//
+// The lag is counted from the import's finished_at, which Postgres stamps (now()) in the
+// statement that completes the import, on its own: the moment the import completed, on the
+// same machine's clock, whatever the bench's polling. The bench sees the completion up to a
+// status poll (lagPoll) and a request later; the lag after that is printed beside it.
+func (d *serveDaemon) sinkLags(ctx context.Context, id int64, rows, lastRow int, finished, seen time.Time) (kafka, analytics sinkLag) {
+	// measure polls check until it is done; its first answer's progress is atSeen.
+	measure := func(check func(context.Context) (progress int, done bool, err error)) sinkLag {
+		var l sinkLag
+		first := true
+		at, err := pollUntil(ctx, func(ctx context.Context) (bool, error) {
+			progress, done, err := check(ctx)
+			if first {
+				l.atSeen, first = progress, false
+			}
+			return done, err
+		})
+		l.afterFinished, l.afterSeen, l.err = at.Sub(finished), at.Sub(seen), err
+		return l
+	}
+	done := make(chan sinkLag)
+	go func() {
+		done <- measure(func(ctx context.Context) (int, bool, error) { return d.analytics.complete(ctx, id, rows) })
+	}()
+	kafka = measure(func(ctx context.Context) (int, bool, error) {
+		row, err := d.tail.lastRow(ctx, id)
+		return row, row == lastRow, err
+	})
+	return kafka, <-done
+}
+
+func freeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+func fileSize(path string) (int64, error) {
+	st, err := os.Stat(path)
+	if err != nil {
+		return 0, err
+	}
+	return st.Size(), nil
+}
+
+// waitReady polls url until it answers 200, for up to 30 seconds.
+func waitReady(ctx context.Context, url string) error {
+	deadline := time.Now().Add(30 * time.Second)
+	for time.Now().Before(deadline) {
+		if resp, err := http.Get(url); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+	return fmt.Errorf("the daemon did not become ready at %s", url)
+}
+
+// upload streams path as the "file" part of a multipart POST, never holding it in memory,
+// after options as its "options" part, and returns the import id of the 202 answer.
+func upload(ctx context.Context, url, token, path string, options []byte) (string, error) {
+	pr, pw := io.Pipe()
+	mw := multipart.NewWriter(pw)
+	go func() {
+		err := mw.WriteField("options", string(options))
+		var part io.Writer
+		if err == nil {
+			part, err = mw.CreateFormFile("file", filepath.Base(path))
+		}
+		if err == nil {
+			var f *os.File
+			if f, err = os.Open(path); err == nil {
+				_, err = io.Copy(part, f)
+				f.Close()
+			}
+		}
+		if err == nil {
+			err = mw.Close()
+		}
+		pw.CloseWithError(err)
+	}()
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, pr)
+	if err != nil {
+		return "", err
+	}
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return "", err
+	}
+	defer resp.Body.Close()
+	var body struct {
+		ImportID json.Number `json:"import_id"`
+		Error    string      `json:"error"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&body); err != nil || resp.StatusCode != http.StatusAccepted {
+		return "", fmt.Errorf("upload: %s %s", resp.Status, body.Error)
+	}
+	return body.ImportID.String(), nil
+}
+
+// importStatus is an import as GET /v1/imports/{id} shows it, with the moment the bench read
+// it.
+type importStatus struct {
+	importResult
+	FinishedAt *time.Time `json:"finished_at"`
+	seen       time.Time
+}
+
+// waitImport polls an import every lagPoll until it ends, and returns it as it ended.
+func waitImport(ctx context.Context, url, token string) (importStatus, error) {
+	for {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+		if err != nil {
+			return importStatus{}, err
+		}
+		req.Header.Set("Authorization", "Bearer "+token)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			return importStatus{}, err
+		}
+		var st importStatus
+		err = json.NewDecoder(resp.Body).Decode(&st)
+		resp.Body.Close()
+		st.seen = time.Now()
+		if err != nil {
+			return st, err
+		}
+		switch st.Status {
+		case "completed", "failed", "cancelled":
+			return st, nil
+		}
+		select {
+		case <-ctx.Done():
+			return st, ctx.Err()
+		case <-time.After(lagPoll):
+		}
+	}
+}
+
+// procStatusKiB reads a "kB" field (VmRSS, VmHWM) of /proc/PID/status.
+func procStatusKiB(pid int, field string) (int64, error) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return 0, err
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, field+":"); ok {
+			return strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(rest), " kB"), 10, 64)
+		}
+	}
+	return 0, fmt.Errorf("no %s in /proc/%d/status", field, pid)
+}
