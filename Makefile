@@ -45,8 +45,14 @@ test: services check
 ## bench: 1M-row import against psql \copy of the same file, with peak RSS, and fresh and re-import
 ## against the SQL a DBA would write (cmd/leadpipe-bench/sql.go); then a ~200 MB
 ## upload through the daemon's API, with the daemon's peak RSS against its idle RSS; then a
-## 200,000-row XLSX import against a plain excelize Rows() loop over the same file; in a database
-## of its own made afresh, so that the figures do not depend on what tests left behind
+## 200,000-row XLSX import against a plain excelize Rows() loop over the same file; then the same
+## 1M-row import into an account already holding 5M prospects and into a new account among 1,000
+## others (100 of them with a lookup index by phone), each against a new account of an otherwise
+## empty database (cmd/leadpipe-bench/scale.go; databases copied from seeded templates, three
+## rounds, medians). The 1,000-accounts target is 1.10x, not 1.00x: that is this shared 2-core
+## machine's run-to-run noise (the same import's slowest run over its fastest, which the step
+## prints). Each step runs in a database of its own made afresh, so that the figures do not
+## depend on what tests left behind
 BENCH_URL := postgres://leadpipe@127.0.0.1:55432/leadpipe_bench?sslmode=disable
 bench: services build
 	psql "$$(deploy/services.sh env | sed -n 's/^LEADPIPE_POSTGRES_URL=//p')" -qX -c 'DROP DATABASE IF EXISTS leadpipe_bench' -c 'CREATE DATABASE leadpipe_bench'
@@ -55,6 +61,7 @@ bench: services build
 	bin/leadpipe-bench -leadpipe $(BIN) -postgres-url '$(BENCH_URL)' || status=1; \
 	bin/leadpipe-bench -leadpipe $(BIN) -postgres-url '$(BENCH_URL)' -upload -rows 1150000 -max-rss-mb 150 || status=1; \
 	bin/leadpipe-bench -leadpipe $(BIN) -postgres-url '$(BENCH_URL)' -xlsx -rows 200000 || status=1; \
+	bin/leadpipe-bench -leadpipe $(BIN) -postgres-url '$(BENCH_URL)' -scale || status=1; \
 	if [ $$status != 0 ]; then echo "make bench: a target was missed or a step failed (see each step's table above)"; fi; \
 	exit $$status
 

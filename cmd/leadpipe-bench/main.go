@@ -71,6 +71,7 @@ type options struct {
 	genOnly       bool
 	upload        bool
 	xlsx          bool
+	scale         bool
 }
 
 func main() {
@@ -96,6 +97,7 @@ func run() int {
 	flag.BoolVar(&o.genOnly, "gen-only", false, "only write the CSV and print its path")
 	flag.BoolVar(&o.xlsx, "xlsx", false, "measure the import of the rows as an XLSX sheet against a plain excelize Rows() loop instead")
 	flag.BoolVar(&o.upload, "upload", false, "measure an upload through `leadpipe serve`'s HTTP API instead (its -max-rss-mb is the daemon's)")
+	flag.BoolVar(&o.scale, "scale", false, "measure imports into an account holding -scale-prospects prospects and into one among -scale-accounts others against one alone instead (scale.go)")
 	flag.Parse()
 	if o.rows <= 0 || flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "leadpipe-bench: -rows must be positive and no arguments are taken")
@@ -132,6 +134,12 @@ func run() int {
 			return fail(fmt.Errorf("leadpipe binary %q not found: %v", o.leadpipe, binErr))
 		}
 		return benchXLSX(ctx, bin, o.postgresURL, path, 0.05)
+	}
+	if o.scale {
+		if binErr != nil {
+			return fail(fmt.Errorf("leadpipe binary %q not found: %v", o.leadpipe, binErr))
+		}
+		return benchScale(ctx, bin, o.postgresURL, path, gen)
 	}
 	if o.upload {
 		if binErr != nil {
