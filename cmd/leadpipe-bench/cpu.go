@@ -19,6 +19,7 @@ const clockTicks = 100
 // connections) is counted up to its last sample, and one that starts during it from zero.
 // Postgres runs on this machine (deploy/services.sh); a server elsewhere reads as zero.
 type cpuSampler struct {
+	db    string // only the backends connected to this database; "" for every process
 	stop  chan struct{}
 	done  chan struct{}
 	mu    sync.Mutex
@@ -30,8 +31,13 @@ type cpuSampler struct {
 const sampleEvery = 20 * time.Millisecond
 
 // samplePostgresCPU starts sampling; Stop ends it and answers the CPU time spent.
-func samplePostgresCPU() *cpuSampler {
-	s := &cpuSampler{stop: make(chan struct{}), done: make(chan struct{}), first: postgresCPU(), last: map[int]time.Duration{}}
+func samplePostgresCPU() *cpuSampler { return sampleDatabaseCPU("") }
+
+// sampleDatabaseCPU is samplePostgresCPU for the backends connected to the database db only
+// (each names its database in its process title): what serving one client cost, without the
+// server's shared processes or other databases' backends.
+func sampleDatabaseCPU(db string) *cpuSampler {
+	s := &cpuSampler{db: db, stop: make(chan struct{}), done: make(chan struct{}), first: postgresCPU(db), last: map[int]time.Duration{}}
 	go func() {
 		defer close(s.done)
 		t := time.NewTicker(sampleEvery)
@@ -50,7 +56,7 @@ func samplePostgresCPU() *cpuSampler {
 }
 
 func (s *cpuSampler) sample() {
-	now := postgresCPU()
+	now := postgresCPU(s.db)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for pid, cpu := range now {
@@ -69,8 +75,9 @@ func (s *cpuSampler) Stop() time.Duration {
 	return total
 }
 
-// postgresCPU reads the CPU time (user + system) of every process named postgres, by pid.
-func postgresCPU() map[int]time.Duration {
+// postgresCPU reads the CPU time (user + system) of every process named postgres, by pid; of
+// the backends connected to the database db only, unless db is "".
+func postgresCPU(db string) map[int]time.Duration {
 	out := map[int]time.Duration{}
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, path := range stats {
@@ -81,6 +88,9 @@ func postgresCPU() map[int]time.Duration {
 		// pid (comm) state ppid … utime stime: fields 14 and 15, counted from 1.
 		open, end := bytes.IndexByte(b, '('), bytes.LastIndexByte(b, ')')
 		if open < 0 || end < open || string(b[open+1:end]) != "postgres" {
+			continue
+		}
+		if db != "" && !backendOf(filepath.Dir(path), db) {
 			continue
 		}
 		fields := strings.Fields(string(b[end+1:]))
@@ -96,4 +106,15 @@ func postgresCPU() map[int]time.Duration {
 		out[pid] = time.Duration(utime+stime) * time.Second / clockTicks
 	}
 	return out
+}
+
+// backendOf reports whether the process whose /proc directory is dir is a backend connected to
+// the database db: its title is "postgres: USER DB HOST(PORT) STATE".
+func backendOf(dir, db string) bool {
+	title, err := os.ReadFile(filepath.Join(dir, "cmdline"))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(strings.ReplaceAll(string(title), "\x00", " "))
+	return len(f) >= 3 && f[0] == "postgres:" && f[2] == db
 }

@@ -50,7 +50,13 @@ type scaleCase struct {
 	template string
 	account  string // an account of the template; "" for a new account
 	stored   int64
-	runs     []importRun
+	runs     []scaleRun
+}
+
+// scaleRun is one import of the scale step, with the CPU time of the backends of its database.
+type scaleRun struct {
+	importRun
+	dbCPU time.Duration
 }
 
 // storedAccount is the name of the account that holds -scale-prospects prospects.
@@ -80,9 +86,9 @@ func benchScale(ctx context.Context, bin, benchURL, path string, gen GenStats) i
 		return fail(err)
 	}
 	empty, stored, among := cases[0], cases[1], cases[2]
-	wall := func(r importRun) float64 { return r.wall.Seconds() }
-	cpu := func(r importRun) float64 { return (r.cpu + r.pgCPU).Seconds() }
-	fmt.Printf("medians     %d round(s): wall / CPU of leadpipe + Postgres\n", sz.rounds)
+	wall := func(r scaleRun) float64 { return r.wall.Seconds() }
+	cpu := func(r scaleRun) float64 { return (r.cpu + r.dbCPU).Seconds() }
+	fmt.Printf("medians     %d round(s): wall / CPU of leadpipe + its database's backends\n", sz.rounds)
 	for _, c := range cases {
 		fmt.Printf("            %-22s %6.2f s / %6.1f s\n", c.name, median(c.runs, wall), median(c.runs, cpu))
 	}
@@ -169,8 +175,8 @@ func measureScale(ctx context.Context, bin, benchURL, path string, gen GenStats,
 				return cases, fmt.Errorf("round %d, %s: %w", round+1, c.name, err)
 			}
 			c.runs = append(c.runs, run)
-			fmt.Printf("round %d     %-22s %6.2f s wall; CPU leadpipe %4.1f s, Postgres %4.1f s; load average %s\n",
-				round+1, c.name, run.wall.Seconds(), run.cpu.Seconds(), run.pgCPU.Seconds(), loadAverage())
+			fmt.Printf("round %d     %-22s %6.2f s wall; CPU leadpipe %4.1f s, Postgres %4.1f s (its database's backends %4.1f s); load average %s\n",
+				round+1, c.name, run.wall.Seconds(), run.cpu.Seconds(), run.pgCPU.Seconds(), run.dbCPU.Seconds(), loadAverage())
 		}
 	}
 	return cases, nil
@@ -178,19 +184,23 @@ func measureScale(ctx context.Context, bin, benchURL, path string, gen GenStats,
 
 // scaleImport copies c's template into the database clone, imports the file into c's account
 // there (a new one when c names none), checks the counts and drops the copy.
-func scaleImport(ctx context.Context, admin *pgx.Conn, bin, clone, cloneURL, path string, gen GenStats, c *scaleCase) (importRun, error) {
+func scaleImport(ctx context.Context, admin *pgx.Conn, bin, clone, cloneURL, path string, gen GenStats, c *scaleCase) (scaleRun, error) {
 	if _, err := admin.Exec(ctx, "CREATE DATABASE "+ident(clone)+" TEMPLATE "+ident(c.template)+" STRATEGY FILE_COPY"); err != nil {
-		return importRun{}, err
+		return scaleRun{}, err
 	}
 	env := append(os.Environ(), "LEADPIPE_POSTGRES_URL="+cloneURL)
 	account := c.account
 	if account == "" {
 		account = "new"
 		if _, err := runQuiet(ctx, env, bin, "account", "create", account); err != nil {
-			return importRun{}, err
+			return scaleRun{}, err
 		}
 	}
-	run, err := runImport(ctx, env, bin, path, account)
+	var run scaleRun
+	db := sampleDatabaseCPU(clone)
+	var err error
+	run.importRun, err = runImport(ctx, env, bin, path, account)
+	run.dbCPU = db.Stop()
 	if err != nil {
 		return run, err
 	}
@@ -438,7 +448,7 @@ func short(n int) string {
 }
 
 // median is the median of f over the runs.
-func median(runs []importRun, f func(importRun) float64) float64 {
+func median(runs []scaleRun, f func(scaleRun) float64) float64 {
 	xs := make([]float64, len(runs))
 	for k, r := range runs {
 		xs[k] = f(r)
@@ -451,7 +461,7 @@ func median(runs []importRun, f func(importRun) float64) float64 {
 }
 
 // byWall orders runs by wall time.
-func byWall(a, b importRun) int { return cmp.Compare(a.wall, b.wall) }
+func byWall(a, b scaleRun) int { return cmp.Compare(a.wall, b.wall) }
 
 // loadAverage is the machine's load average over the last minute, as /proc/loadavg gives it.
 func loadAverage() string {
