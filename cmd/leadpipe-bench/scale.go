@@ -57,6 +57,7 @@ type scaleCase struct {
 type scaleRun struct {
 	importRun
 	dbCPU time.Duration
+	io    []relationIO // the relations it read most from outside the shared buffers
 }
 
 // storedAccount is the name of the account that holds -scale-prospects prospects.
@@ -177,6 +178,7 @@ func measureScale(ctx context.Context, bin, benchURL, path string, gen GenStats,
 			c.runs = append(c.runs, run)
 			fmt.Printf("round %d     %-22s %6.2f s wall; CPU leadpipe %4.1f s, Postgres %4.1f s (its database's backends %4.1f s); load average %s\n",
 				round+1, c.name, run.wall.Seconds(), run.cpu.Seconds(), run.pgCPU.Seconds(), run.dbCPU.Seconds(), loadAverage())
+			fmt.Printf("            blocks read from outside the shared buffers (and hits): %s\n", joinIO(run.io))
 		}
 	}
 	return cases, nil
@@ -207,20 +209,76 @@ func scaleImport(ctx context.Context, admin *pgx.Conn, bin, clone, cloneURL, pat
 	if bad := checkCounts(run.res, gen); len(bad) > 0 {
 		return run, fmt.Errorf("the import's counts differ from the file's: %s", strings.Join(bad, ", "))
 	}
-	if err := checkProspectCount(ctx, cloneURL, account, c.stored+run.res.Created); err != nil {
+	conn, err := pgx.Connect(ctx, cloneURL)
+	if err != nil {
 		return run, err
 	}
+	defer conn.Close(context.Background())
+	if err := waitAlone(ctx, conn); err != nil {
+		return run, err
+	}
+	if run.io, err = relationReads(ctx, conn, 4); err != nil {
+		return run, err
+	}
+	if err := checkProspectCount(ctx, conn, account, c.stored+run.res.Created); err != nil {
+		return run, err
+	}
+	conn.Close(ctx)
 	return run, dropDatabase(ctx, admin, clone)
+}
+
+// waitAlone waits until conn is the only connection to its database: the backends of the
+// import have then exited, and their statistics are counted (a backend flushes them as it exits).
+func waitAlone(ctx context.Context, conn *pgx.Conn) error {
+	for range 100 {
+		var others int
+		if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()").Scan(&others); err != nil {
+			return err
+		}
+		if others == 0 {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return errors.New("the import's connections to its database are still open 5 s after it ended")
+}
+
+// relationIO is what the backends of a database read of one table or index: blocks found in
+// Postgres's shared buffers (hit) and blocks read from outside them (read: from the kernel's
+// page cache, or the disk).
+type relationIO struct {
+	name      string
+	read, hit int64
+}
+
+func (r relationIO) String() string {
+	return fmt.Sprintf("%s %s (%s)", r.name, thousands.Format(r.read), thousands.Format(r.hit))
+}
+
+// relationReads returns the n tables and indexes of conn's database of which the most blocks
+// were read from outside the shared buffers: in a copy made for an import, where the import
+// missed Postgres's cache.
+func relationReads(ctx context.Context, conn *pgx.Conn, n int) ([]relationIO, error) {
+	rows, err := conn.Query(ctx, `SELECT relname, coalesce(heap_blks_read, 0), coalesce(heap_blks_hit, 0) FROM pg_statio_user_tables
+		UNION ALL SELECT indexrelname, idx_blks_read, idx_blks_hit FROM pg_statio_user_indexes
+		ORDER BY 2 DESC, 3 DESC, 1 LIMIT $1`, n)
+	if err != nil {
+		return nil, err
+	}
+	var io []relationIO
+	for rows.Next() {
+		var r relationIO
+		if err := rows.Scan(&r.name, &r.read, &r.hit); err != nil {
+			return nil, err
+		}
+		io = append(io, r)
+	}
+	return io, rows.Err()
 }
 
 // checkProspectCount checks that the account holds want prospects and that its
 // prospect_count, which the limit logic reads, says so.
-func checkProspectCount(ctx context.Context, dbURL, account string, want int64) error {
-	conn, err := pgx.Connect(ctx, dbURL)
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.Background())
+func checkProspectCount(ctx context.Context, conn *pgx.Conn, account string, want int64) error {
 	var count, rows int64
 	if err := conn.QueryRow(ctx, `SELECT prospect_count, (SELECT count(*) FROM prospects p WHERE p.account_id = a.id)
 		FROM accounts a WHERE name = $1`, account).Scan(&count, &rows); err != nil {
@@ -431,6 +489,15 @@ func dropDatabase(ctx context.Context, admin *pgx.Conn, name string) error {
 		time.Sleep(100 * time.Millisecond)
 	}
 	return err
+}
+
+// joinIO lists relations' reads.
+func joinIO(io []relationIO) string {
+	s := make([]string, len(io))
+	for k, r := range io {
+		s[k] = r.String()
+	}
+	return strings.Join(s, ", ")
 }
 
 // ident is name quoted as an SQL identifier.

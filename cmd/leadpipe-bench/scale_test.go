@@ -145,8 +145,9 @@ func TestSeedProspects(t *testing.T) {
 
 // TestMeasureScale runs the scale step at a small size, two rounds: every import creates the
 // file's prospects whatever its account holds (measureScale checks the counts and the
-// accounts' prospect_count after each), the databases that held 8 accounts, 3 of them with a
-// lookup index by phone, were seeded, and every database the step made is gone afterwards.
+// accounts' prospect_count after each) and reports what it read, the database that held 8
+// accounts, 3 of them with a lookup index by phone, was seeded, and every database the step
+// made is gone afterwards.
 func TestMeasureScale(t *testing.T) {
 	storetest.Pool(t) // Postgres is there, or the test fails in CI
 	bin := filepath.Join(t.TempDir(), "leadpipe")
@@ -173,6 +174,9 @@ func TestMeasureScale(t *testing.T) {
 		for _, r := range c.runs {
 			if r.res.Created != int64(gen.Created()) || r.wall <= 0 {
 				t.Errorf("%s: created %d in %v, want %d", c.name, r.res.Created, r.wall, gen.Created())
+			}
+			if len(r.io) != 4 || r.io[0].read+r.io[0].hit == 0 {
+				t.Errorf("%s: the relations read most %v; want 4, the first read", c.name, r.io)
 			}
 		}
 	}
