@@ -178,7 +178,7 @@ func measureScale(ctx context.Context, bin, benchURL, path string, gen GenStats,
 			c.runs = append(c.runs, run)
 			fmt.Printf("round %d     %-22s %6.2f s wall; CPU leadpipe %4.1f s, Postgres %4.1f s (its database's backends %4.1f s); load average %s\n",
 				round+1, c.name, run.wall.Seconds(), run.cpu.Seconds(), run.pgCPU.Seconds(), run.dbCPU.Seconds(), loadAverage())
-			fmt.Printf("            blocks read from outside the shared buffers (and hits): %s\n", joinIO(run.io))
+			fmt.Printf("            blocks read into the shared buffers, new ones included (and hits): %s\n", joinIO(run.io))
 		}
 	}
 	return cases, nil
@@ -244,8 +244,8 @@ func waitAlone(ctx context.Context, conn *pgx.Conn) error {
 }
 
 // relationIO is what the backends of a database read of one table or index: blocks found in
-// Postgres's shared buffers (hit) and blocks read from outside them (read: from the kernel's
-// page cache, or the disk).
+// Postgres's shared buffers (hit) and blocks not found there (read: from the kernel's page
+// cache or the disk, and the new blocks the relation grew by).
 type relationIO struct {
 	name      string
 	read, hit int64
@@ -328,15 +328,17 @@ func seedAmong(ctx context.Context, bin, dbURL string, sz scaleSizes) (string, e
 	if err != nil {
 		return "", err
 	}
+	t0 := time.Now()
 	if err := importMatchingByPhone(ctx, bin, dbURL, conn, sz.accounts, sz.indexed); err != nil {
 		return "", err
 	}
+	byPhone := time.Since(t0)
 	if err := seedProspects(ctx, conn, ids, sz.accountProspects); err != nil {
 		return "", err
 	}
-	return fmt.Sprintf("%s accounts of %s prospects and %s organizations, %d of them with a lookup index by phone",
+	return fmt.Sprintf("%s accounts of %s prospects and %s organizations, %d of them with a lookup index by phone (their imports: %.1f s)",
 		thousands.Format(int64(sz.accounts)), thousands.Format(int64(sz.accountProspects)),
-		thousands.Format(int64(orgsFor(sz.accountProspects))), sz.indexed), nil
+		thousands.Format(int64(orgsFor(sz.accountProspects))), sz.indexed, byPhone.Seconds()), nil
 }
 
 // phoneRows is the file the accounts with a lookup index import, matching by phone.
