@@ -12,6 +12,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -147,25 +148,41 @@ func measureScale(ctx context.Context, bin, benchURL, path string, gen GenStats,
 		func(ctx context.Context, url string) (string, error) { return seedStored(ctx, bin, url, sz.prospects) },
 		func(ctx context.Context, url string) (string, error) { return seedAmong(ctx, bin, url, sz) },
 	}
-	for k, c := range cases {
-		t0 := time.Now()
+	for _, c := range cases { // on the admin connection, one at a time
 		if _, err := admin.Exec(ctx, "CREATE DATABASE "+ident(c.template)); err != nil {
 			return nil, err
 		}
-		env := append(os.Environ(), "LEADPIPE_POSTGRES_URL="+dbURL(c.template))
-		if _, err := runQuiet(ctx, env, bin, "migrate"); err != nil {
-			return nil, err
-		}
-		what, err := seeds[k](ctx, dbURL(c.template))
-		if err != nil {
-			return nil, fmt.Errorf("seed %s: %w", c.template, err)
-		}
+	}
+	// The templates are seeded side by side: the seeding is not measured, and it takes minutes.
+	seeded := make([]string, len(cases))
+	errs := make([]error, len(cases))
+	var wg sync.WaitGroup
+	for k, c := range cases {
+		wg.Go(func() {
+			t0 := time.Now()
+			env := append(os.Environ(), "LEADPIPE_POSTGRES_URL="+dbURL(c.template))
+			if _, errs[k] = runQuiet(ctx, env, bin, "migrate"); errs[k] != nil {
+				return
+			}
+			what, err := seeds[k](ctx, dbURL(c.template))
+			if err != nil {
+				errs[k] = fmt.Errorf("seed %s: %w", c.template, err)
+				return
+			}
+			seeded[k] = fmt.Sprintf("seeded      %-22s %s in %.1f s", c.name+":", what, time.Since(t0).Seconds())
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	for k, c := range cases {
 		// No one connects to a template any more, autovacuum included: each copy starts from
 		// the same files.
 		if _, err := admin.Exec(ctx, "ALTER DATABASE "+ident(c.template)+" WITH ALLOW_CONNECTIONS false"); err != nil {
 			return nil, err
 		}
-		fmt.Printf("seeded      %-22s %s in %.1f s\n", c.name+":", what, time.Since(t0).Seconds())
+		fmt.Println(seeded[k])
 	}
 
 	for round := range sz.rounds {
@@ -227,12 +244,14 @@ func scaleImport(ctx context.Context, admin *pgx.Conn, bin, clone, cloneURL, pat
 	return run, dropDatabase(ctx, admin, clone)
 }
 
-// waitAlone waits until conn is the only connection to its database: the backends of the
-// import have then exited, and their statistics are counted (a backend flushes them as it exits).
+// waitAlone waits until conn is the only client connected to its database: the backends of the
+// import have then exited, and their statistics are counted (a backend flushes them as it
+// exits). An autovacuum worker may still be there; what it read is counted too.
 func waitAlone(ctx context.Context, conn *pgx.Conn) error {
 	for range 100 {
 		var others int
-		if err := conn.QueryRow(ctx, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()").Scan(&others); err != nil {
+		if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE datname = current_database() AND backend_type = 'client backend' AND pid <> pg_backend_pid()`).Scan(&others); err != nil {
 			return err
 		}
 		if others == 0 {
