@@ -51,8 +51,8 @@ test: services check
 ## empty database (cmd/leadpipe-bench/scale.go; databases copied from seeded templates, three
 ## rounds, medians). The 1,000-accounts target ("as fast as alone") is 1.10x, not 1.00x, for
 ## run-to-run noise: the step prints the empty import's slowest run over its fastest, 1.17-1.38x
-## here over two 100,000-row runs while others loaded the 2 cores (load average 9-17), so time it
-## on a quiet machine; its CPU ratios are steadier. Each step runs in a database of its own made
+## here over two 100,000-row runs and 3.85x over three 1M-row runs while others loaded the 2 cores
+## (load average 4-17), so time it on a quiet machine; its CPU ratios are steadier. Each step runs in a database of its own made
 ## afresh, so that the figures do not depend on what tests left behind
 BENCH_URL := postgres://leadpipe@127.0.0.1:55432/leadpipe_bench?sslmode=disable
 bench: services build
