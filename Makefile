@@ -49,8 +49,15 @@ test: services check
 ## re-import uploaded through `leadpipe serve`'s API with its Kafka and ClickHouse sinks
 ## delivering, each against the SQL, with how long after each import completes its outcomes are
 ## on Kafka and in ClickHouse, and the daemon's peak RSS against its idle RSS; then a
-## 200,000-row XLSX import against a plain excelize Rows() loop over the same file; in a database
-## of its own made afresh, so that the figures do not depend on what tests left behind
+## 200,000-row XLSX import against a plain excelize Rows() loop over the same file; then the same
+## 1M-row import into an account already holding 5M prospects and into a new account among 1,000
+## others (100 of them with a lookup index by phone), each against a new account of an otherwise
+## empty database (cmd/leadpipe-bench/scale.go; databases copied from seeded templates, three
+## rounds, medians). The 1,000-accounts target ("as fast as alone") is 1.10x, not 1.00x, for
+## run-to-run noise: the step prints the empty import's slowest run over its fastest, 1.17-1.38x
+## here over two 100,000-row runs and 3.85x over three 1M-row runs while others loaded the 2 cores
+## (load average 4-17), so time it on a quiet machine; its CPU ratios are steadier. Each step runs in a database of its own made
+## afresh, so that the figures do not depend on what tests left behind
 BENCH_URL := postgres://leadpipe@127.0.0.1:55432/leadpipe_bench?sslmode=disable
 bench: services build
 	psql "$$(deploy/services.sh env | sed -n 's/^LEADPIPE_POSTGRES_URL=//p')" -qX -c 'DROP DATABASE IF EXISTS leadpipe_bench' -c 'CREATE DATABASE leadpipe_bench'
@@ -59,6 +66,7 @@ bench: services build
 	bin/leadpipe-bench -leadpipe $(BIN) -postgres-url '$(BENCH_URL)' || status=1; \
 	bin/leadpipe-bench -leadpipe $(BIN) -postgres-url '$(BENCH_URL)' -upload -rows 1000000 -max-rss-mb 256 || status=1; \
 	bin/leadpipe-bench -leadpipe $(BIN) -postgres-url '$(BENCH_URL)' -xlsx -rows 200000 || status=1; \
+	bin/leadpipe-bench -leadpipe $(BIN) -postgres-url '$(BENCH_URL)' -scale || status=1; \
 	if [ $$status != 0 ]; then echo "make bench: a target was missed or a step failed (see each step's table above)"; fi; \
 	exit $$status
 

@@ -22,6 +22,7 @@ const clockTicks = 100
 // a rescan found it. Every postgres process on the machine counts, whichever database it
 // serves. Postgres runs on this machine (deploy/services.sh); a server elsewhere reads as zero.
 type cpuSampler struct {
+	db    string // only the backends connected to this database; "" for every process
 	stop  chan struct{}
 	done  chan struct{}
 	mu    sync.Mutex
@@ -40,9 +41,13 @@ const (
 )
 
 // samplePostgresCPU starts sampling; Stop ends it and answers the CPU time spent.
-func samplePostgresCPU() *cpuSampler {
-	first := postgresCPU()
-	s := &cpuSampler{stop: make(chan struct{}), done: make(chan struct{}), first: first, last: map[int]time.Duration{}}
+func samplePostgresCPU() *cpuSampler { return sampleDatabaseCPU("") }
+
+// sampleDatabaseCPU is samplePostgresCPU for the backends connected to the database db only
+// (each names its database in its process title): what serving one client cost, without the
+// server's shared processes or other databases' backends.
+func sampleDatabaseCPU(db string) *cpuSampler {
+	s := &cpuSampler{db: db, stop: make(chan struct{}), done: make(chan struct{}), first: postgresCPU(db), last: map[int]time.Duration{}}
 	go func() {
 		defer close(s.done)
 		t := time.NewTicker(sampleEvery)
@@ -69,7 +74,7 @@ func samplePostgresCPU() *cpuSampler {
 func (s *cpuSampler) sample(rescan bool) {
 	now := map[int]time.Duration{}
 	if rescan {
-		now = postgresCPU()
+		now = postgresCPU(s.db)
 	} else {
 		for _, pid := range s.pids {
 			if cpu, err := processCPU(pid); err == nil {
@@ -101,14 +106,18 @@ func (s *cpuSampler) Stop() time.Duration {
 	return total
 }
 
-// postgresCPU reads the CPU time (user + system) of every process named postgres, by pid.
-func postgresCPU() map[int]time.Duration {
+// postgresCPU reads the CPU time (user + system) of every process named postgres, by pid; with
+// a database db, of the backends connected to it only.
+func postgresCPU(db string) map[int]time.Duration {
 	out := map[int]time.Duration{}
 	stats, _ := filepath.Glob("/proc/[0-9]*/stat")
 	for _, path := range stats {
 		b, err := os.ReadFile(path)
 		if err != nil || statName(b) != "postgres" {
 			continue // it exited, or it is another program
+		}
+		if db != "" && !backendOf(filepath.Dir(path), db) {
+			continue
 		}
 		cpu, ok := statCPU(b)
 		pid, err := strconv.Atoi(filepath.Base(filepath.Dir(path)))
@@ -160,4 +169,15 @@ func statCPU(b []byte) (time.Duration, bool) {
 		return 0, false
 	}
 	return time.Duration(utime+stime) * time.Second / clockTicks, true
+}
+
+// backendOf reports whether the process whose /proc directory is dir is a backend connected to
+// the database db: its title is "postgres: USER DB HOST(PORT) STATE".
+func backendOf(dir, db string) bool {
+	title, err := os.ReadFile(filepath.Join(dir, "cmdline"))
+	if err != nil {
+		return false
+	}
+	f := strings.Fields(strings.ReplaceAll(string(title), "\x00", " "))
+	return len(f) >= 3 && f[0] == "postgres:" && f[2] == db
 }

@@ -78,6 +78,7 @@ type options struct {
 	maxRSSGrowth  float64
 	// clickhouseAddr is where -upload's daemon delivers analytics.
 	clickhouseAddr string
+	scale         bool
 }
 
 func main() {
@@ -107,6 +108,7 @@ func run() int {
 	flag.IntVar(&o.baseRows, "base-rows", 1_000_000, "with -big: data rows of the import whose peak RSS the -rows import's is held to")
 	flag.Float64Var(&o.maxRSSGrowth, "max-rss-growth", 1.10, "with -big, target: highest acceptable peak RSS of the -rows import over the -base-rows import's")
 	flag.BoolVar(&o.upload, "upload", false, "measure uploads through `leadpipe serve`'s HTTP API, with its Kafka and ClickHouse sinks, against the SQL instead (its -max-rss-mb is the daemon's)")
+	flag.BoolVar(&o.scale, "scale", false, "measure imports into an account holding -scale-prospects prospects and into one among -scale-accounts others against one alone instead (scale.go)")
 	flag.Parse()
 	if o.rows <= 0 || o.baseRows <= 0 || flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "leadpipe-bench: -rows and -base-rows must be positive and no arguments are taken")
@@ -143,6 +145,12 @@ func run() int {
 			return fail(fmt.Errorf("leadpipe binary %q not found: %v", o.leadpipe, binErr))
 		}
 		return benchXLSX(ctx, bin, o.postgresURL, path, 0.05)
+	}
+	if o.scale {
+		if binErr != nil {
+			return fail(fmt.Errorf("leadpipe binary %q not found: %v", o.leadpipe, binErr))
+		}
+		return benchScale(ctx, bin, o.postgresURL, path, gen)
 	}
 	if o.upload {
 		if binErr != nil {
