@@ -78,7 +78,7 @@ type options struct {
 	maxRSSGrowth  float64
 	// clickhouseAddr is where -upload's daemon delivers analytics.
 	clickhouseAddr string
-	scale         bool
+	scale          bool
 }
 
 func main() {
