@@ -631,12 +631,12 @@ func (im *Importer) prepareAndRun(ctx context.Context, job *pipeline.Job, p *pla
 const spareConnWait = 100 * time.Millisecond
 
 // spareConn acquires a second connection for an import to read ahead on (pipeline.Preparer),
-// or returns nil when the pool has none to spare at once: the import then runs on one
-// connection. It never waits long, for a pool that has none left is held by imports that would
-// each wait for another's.
+// or returns nil when taking it would leave less than half the pool free: the import then runs
+// on one connection. The spares of imports so never starve the workers that claim imports later,
+// the API or the relays of the connection each needs. It waits at most spareConnWait.
 func (im *Importer) spareConn(ctx context.Context) *pgxpool.Conn {
-	if st := im.Pool.Stat(); st.AcquiredConns() >= st.MaxConns() {
-		return nil
+	if st := im.Pool.Stat(); st.AcquiredConns()+1 > st.MaxConns()/2 {
+		return nil // half the pool stays for the imports that hold one and everything else
 	}
 	ctx, cancel := context.WithTimeout(ctx, spareConnWait)
 	defer cancel()

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -87,6 +86,23 @@ func TestReadAheadHoldsForEveryBatch(t *testing.T) {
 // the other, never created twice (the unique email index would fail the import) and never
 // missed.
 func TestReadAheadReadsAgainAfterAnotherWriter(t *testing.T) {
+	// The imports must write between each other's read-ahead and write at least once for the
+	// test to mean anything; on a busy machine one may finish before the other starts, so it
+	// tries a few times, each in a fresh account.
+	for attempt := 1; ; attempt++ {
+		if importTwiceAtOnce(t) {
+			return
+		}
+		if attempt == 3 {
+			t.Fatal("no batch read again in 3 attempts: the two imports never wrote between each other's read-ahead and write")
+		}
+	}
+}
+
+// importTwiceAtOnce runs the two imports of TestReadAheadReadsAgainAfterAnotherWriter in a new
+// account, checks their outcomes, and reports whether a batch was read again.
+func importTwiceAtOnce(t *testing.T) bool {
+	t.Helper()
 	e := newEnv(t, -1)
 	const n = 60
 	var fwd, back strings.Builder
@@ -126,7 +142,6 @@ func TestReadAheadReadsAgainAfterAnotherWriter(t *testing.T) {
 	if created != n || e.nProspects() != n || e.prospectCount() != n {
 		t.Errorf("created %d, %d prospects, prospect_count %d; want %d each", created, e.nProspects(), e.prospectCount(), n)
 	}
-	if _, reread := preparedBatches(t); reread == reread0 {
-		t.Errorf("no batch read again: the two imports never wrote between each other's read-ahead and write (%v)", time.Now())
-	}
+	_, reread := preparedBatches(t)
+	return reread > reread0
 }

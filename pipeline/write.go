@@ -32,6 +32,9 @@ type Writer interface {
 type Preparer interface {
 	Writer
 	Prepare(ctx context.Context, tx pgx.Tx, b *Batch) error
+	// Committed is called, from Write's goroutine, once the transaction of a batch Write
+	// wrote has committed: only then may what it wrote be laid over a later batch's read.
+	Committed(b *Batch)
 }
 
 // Beginner starts a transaction: a connection, or for a dry run an outer transaction whose
@@ -77,6 +80,9 @@ func (s *writeStage) Process(ctx context.Context, b *Batch) error {
 	})
 	b.Prepared = nil
 	if err == nil {
+		if p, ok := s.w.(Preparer); ok {
+			p.Committed(b)
+		}
 		s.job.Committed(b)
 		s.job.commits.add()
 	}

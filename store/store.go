@@ -21,8 +21,9 @@ var migrations embed.FS
 var ErrNotFound = errors.New("not found")
 
 // minPoolConns is the least size of a pool, unless the URL's pool_max_conns says otherwise: a
-// daemon's import workers hold a connection each for a whole import, and the API, the relays
-// to Kafka and ClickHouse, the request consumer and the directory watcher need theirs beside.
+// daemon's import workers hold a connection each for a whole import (and a second one to read
+// ahead on while half the pool is free), and the API, the relays to Kafka and ClickHouse, the
+// request consumer and the directory watcher need theirs beside.
 const minPoolConns = 16
 
 // Connect opens a pool on the database at url and checks that it answers.

@@ -2,6 +2,7 @@ package prospects
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/jackc/pgx/v5"
@@ -59,6 +60,7 @@ func (d *batchDriver) write(b *pipeline.Batch) {
 	if err := pgx.BeginFunc(d.ctx, d.pool, func(tx pgx.Tx) error { return d.w.Write(d.ctx, tx, b) }); err != nil {
 		d.t.Fatal(err)
 	}
+	d.w.Committed(b)
 }
 
 // rename renames an organization as another writer (an organizations import) would: under
@@ -190,3 +192,38 @@ func TestReadAheadFindsWhatTheBatchBeforeWrote(t *testing.T) {
 			b2.Rows[2].EntityID, b1.Rows[1].EntityID, b1.Rows[2].EntityID, b1.Rows[0].EntityID)
 	}
 }
+
+// A batch whose transaction rolled back is not laid over the next batch's read: its writes, and
+// its count in write_seq, are gone, and another writer may have taken that count since.
+func TestReadAheadIgnoresABatchRolledBack(t *testing.T) {
+	d := newBatchDriver(t)
+	d.write(d.batch("ann@acme.com", "Acme"))
+	b2, b3 := d.batch("bob@beta.io", "Beta"), d.batch("bob@beta.io", "Beta", "cat@beta.io", "Beta")
+	d.prepare(b2)
+	d.prepare(b3) // before b2: its snapshot has neither b2's writes nor the other writer's
+	if err := pgx.BeginFunc(d.ctx, d.pool, func(tx pgx.Tx) error {
+		if err := d.w.Write(d.ctx, tx, b2); err != nil {
+			return err
+		}
+		return errRollBack
+	}); err != errRollBack {
+		t.Fatal(err)
+	}
+	// Another writer takes write_seq's next count and creates bob as b2 would have.
+	other := newWriter(d.w.plan)
+	d2 := &batchDriver{t: t, ctx: d.ctx, pool: d.pool, acct: d.acct, w: other}
+	d2.write(d2.batch("bob@beta.io", "Beta"))
+	d.write(b3)
+	var bob int64
+	if err := d.pool.QueryRow(d.ctx, "SELECT id FROM prospects WHERE account_id = $1 AND email = 'bob@beta.io'", d.acct.ID).Scan(&bob); err != nil {
+		t.Fatal(err)
+	}
+	if r := b3.Rows[0]; r.Outcome != pipeline.Unchanged || r.EntityID != bob {
+		t.Errorf("bob's row: %s, prospect %d; want unchanged, prospect %d (made by the other writer)", r.Outcome, r.EntityID, bob)
+	}
+	if b3.Rows[1].Outcome != pipeline.Created {
+		t.Errorf("cat's row: %s, want created", b3.Rows[1].Outcome)
+	}
+}
+
+var errRollBack = errors.New("roll back")

@@ -42,7 +42,18 @@ type writer struct {
 	groupings      []int64 // lists, tags and campaign of the import, once created
 	groupingsReady bool
 
-	last written // what the batch before wrote, for the next batch's Prepare to catch up on
+	last    written // what the batch before wrote, for the next batch to lay over what it read
+	pending written // what the batch being written wrote, until it commits (Committed)
+}
+
+// Committed makes what the batch just committed the batch before of the next one, and
+// remembers the organizations it linked to (pipeline.Preparer). A batch that did not commit
+// leaves neither: its writes, and its count in write_seq, were rolled back.
+func (s *writer) Committed(*pipeline.Batch) {
+	s.last, s.pending = s.pending, written{}
+	if !s.plan.DryRun {
+		s.known.Keep(s.last.orgs)
+	}
 }
 
 // written is what a batch wrote into the account, and when.
@@ -239,12 +250,9 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	if err := room.commit(ctx, tx); err != nil {
 		return err
 	}
-	s.last = written{seq: room.Seq, at: room.At, idx: idx, changed: make(map[int64]*prospect, len(changed)), orgs: orgs}
+	s.pending = written{seq: room.Seq, at: room.At, idx: idx, changed: make(map[int64]*prospect, len(changed)), orgs: orgs}
 	for _, p := range changed {
-		s.last.changed[p.ID] = p
-	}
-	if !s.plan.DryRun {
-		s.known.Keep(orgs)
+		s.pending.changed[p.ID] = p
 	}
 	return nil
 }

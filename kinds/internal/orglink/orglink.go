@@ -220,12 +220,15 @@ func (k *Known) Holds(b *Batch) bool {
 func (k *Known) Forget() {
 	k.mu.Lock()
 	defer k.mu.Unlock()
+	if len(k.byName)+len(k.byDomain) == 0 {
+		return // nothing to forget, and nothing a batch took from it is stale
+	}
 	k.gen++
 	clear(k.byName)
 	clear(k.byDomain)
 }
 
-// Keep adds to k what batch b, just written, linked to: the organizations found for the names
+// Keep adds to k what batch b, just committed, linked to: the organizations found for the names
 // and domains it read, and those it created.
 func (k *Known) Keep(b *Batch) {
 	k.mu.Lock()
