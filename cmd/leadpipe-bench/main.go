@@ -475,20 +475,29 @@ func lastJSONObject(out []byte) ([]byte, error) {
 	return nil, errors.New("no JSON object on stdout")
 }
 
+// countChecks prints counts beside what they should be, one line each, and keeps the names of
+// those that differ.
+type countChecks struct {
+	bad []string
+}
+
+// check prints one count beside what it should be.
+func (c *countChecks) check(what string, got, want int64) {
+	mark := "ok"
+	if got != want {
+		mark = "MISMATCH"
+		c.bad = append(c.bad, what)
+	}
+	fmt.Printf("  %-40s expected %11s  got %11s  %s\n", what, thousands.Format(want), thousands.Format(got), mark)
+}
+
 // checkCounts prints the import's counts beside what the file holds and returns the
 // mismatches. With email-only matching into a fresh account with no limit:
 // created = distinct valid emails; updated + unchanged = valid rows repeating an earlier email;
 // skipped = invalid rows, all with reason invalid_email; no other skip reason.
 func checkCounts(res importResult, gen GenStats) []string {
-	var bad []string
-	check := func(what string, got, want int64) {
-		mark := "ok"
-		if got != want {
-			mark = "MISMATCH"
-			bad = append(bad, what)
-		}
-		fmt.Printf("  %-40s expected %11s  got %11s  %s\n", what, thousands.Format(want), thousands.Format(got), mark)
-	}
+	var c countChecks
+	check := c.check
 	fmt.Println("check       (expected from the generated file, got from the import)")
 	check("rows", res.Rows, int64(gen.Rows))
 	check("created+updated+unchanged+skipped", res.Created+res.Updated+res.Unchanged+res.Skipped, res.Rows)
@@ -504,7 +513,7 @@ func checkCounts(res importResult, gen GenStats) []string {
 		}
 	}
 	check("skipped for any other reason", other, 0)
-	return bad
+	return c.bad
 }
 
 // reasons formats skip counts by reason, sorted by reason.

@@ -7,8 +7,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-
-	"github.com/leadpipe/leadpipe/internal/thousands"
 )
 
 // Every rule on (issue 15): the bench's imports run with every rule a user would turn on, so
@@ -120,15 +118,8 @@ WHERE p.account_id = `+accountID)
 	if err != nil {
 		return nil, err
 	}
-	var bad []string
-	check := func(what string, got, want int64) {
-		mark := "ok"
-		if got != want {
-			mark = "MISMATCH"
-			bad = append(bad, what)
-		}
-		fmt.Printf("  %-40s expected %11s  got %11s  %s\n", what, thousands.Format(want), thousands.Format(got), mark)
-	}
+	var c countChecks
+	check := c.check
 	fmt.Println("rules       (expected from the import's counts, got from Postgres)")
 	check("prospects in the account", prospects[0], res.Created)
 	check("prospects with the owner", prospects[1], res.Created)
@@ -141,7 +132,7 @@ WHERE p.account_id = `+accountID)
 	check("outcomes recorded (rows)", others[3], res.Rows)
 	check("outcomes recorded as created", others[4], res.Created)
 	check("unmapped columns", int64(len(res.UnmappedColumns)), 0)
-	return bad, nil
+	return c.bad, nil
 }
 
 // queryRow runs a query of one row in the database at url and returns its columns as text,
