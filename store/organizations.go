@@ -155,41 +155,20 @@ func EnsureGrouping(ctx context.Context, q Querier, accountID int64, kind, name 
 	return id, nil
 }
 
-// AddMembers makes each prospect a member of each grouping, naming the import that added the
-// membership; existing memberships stay. The prospects of newIDs were created in tx, so they
-// are members of nothing yet and their memberships are copied in (binary COPY); those of
-// existingIDs are inserted unless they are members already. On the bench's 1M-row import with
-// a list and a tag, the 1.9M memberships of new prospects were most of what an INSERT … ON
-// CONFLICT cost: it inserts each row speculatively.
-func AddMembers(ctx context.Context, tx pgx.Tx, groupingIDs, newIDs, existingIDs []int64, importID int64) error {
-	if len(groupingIDs) == 0 {
+// AddMembers makes each prospect a member of each grouping; existing memberships stay.
+func AddMembers(ctx context.Context, q Querier, groupingIDs, prospectIDs []int64, importID int64) error {
+	if len(groupingIDs) == 0 || len(prospectIDs) == 0 {
 		return nil
 	}
-	if len(newIDs) > 0 {
-		data := newBinaryCopy(len(groupingIDs)*len(newIDs), 40)
-		for _, g := range groupingIDs {
-			for _, p := range newIDs {
-				data.row(3)
-				data.int8(g)
-				data.int8(p)
-				data.int8(importID)
-			}
-		}
-		if _, err := data.copyTo(ctx, tx, "grouping_members", []string{"grouping_id", "prospect_id", "import_id"}); err != nil {
-			return fmt.Errorf("add members: %w", err)
-		}
-	}
-	if len(existingIDs) == 0 {
-		return nil
-	}
-	st := AddMembersStatement(groupingIDs, existingIDs, importID)
-	if _, err := tx.Exec(ctx, st.SQL, st.Args...); err != nil {
+	st := AddMembersStatement(groupingIDs, prospectIDs, importID)
+	_, err := q.Exec(ctx, st.SQL, st.Args...)
+	if err != nil {
 		return fmt.Errorf("add members: %w", err)
 	}
 	return nil
 }
 
-// AddMembersStatement is the statement AddMembers runs for the prospects that existed before.
+// AddMembersStatement is the statement AddMembers runs.
 func AddMembersStatement(groupingIDs, prospectIDs []int64, importID int64) Statement {
 	return Statement{`INSERT INTO grouping_members (grouping_id, prospect_id, import_id)
 		SELECT g, p, $3 FROM unnest($1::bigint[]) g, unnest($2::bigint[]) p

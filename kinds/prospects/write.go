@@ -173,7 +173,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 		return err
 	}
 	var created, changed []*prospect
-	var members, newMembers []int64 // the batch's prospects that existed before, and those it creates
+	members := make([]int64, 0, len(b.Rows))
 	inBatch := make(map[int64]bool, len(b.Rows))
 	for i := range b.Rows {
 		r := &b.Rows[i]
@@ -218,14 +218,10 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 			s.keep.Keep(r, first, &p.Prospect)
 		}
 		r.EntityID = p.ID
-		switch {
-		case inBatch[p.ID]:
-		case p.Created:
-			newMembers = append(newMembers, p.ID)
-		default:
+		if !inBatch[p.ID] {
+			inBatch[p.ID] = true
 			members = append(members, p.ID)
 		}
-		inBatch[p.ID] = true
 	}
 	orgsCreated, err := orgs.Write(ctx, tx)
 	if err != nil {
@@ -248,7 +244,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	if err := store.InsertProspects(ctx, tx, s.plan.Catalog, s.plan.Account.ID, plain(created)); err != nil {
 		return err
 	}
-	if err := s.addMembers(ctx, tx, newMembers, members); err != nil {
+	if err := s.addMembers(ctx, tx, members); err != nil {
 		return err
 	}
 	if err := room.commit(ctx, tx); err != nil {
@@ -305,10 +301,10 @@ func plain(ps []*prospect) []store.Prospect {
 	return out
 }
 
-// addMembers puts the batch's prospects, those it created (newIDs) and the others, in the
-// import's list, tags and campaign, creating those on first use.
-func (s *writer) addMembers(ctx context.Context, tx pgx.Tx, newIDs, existingIDs []int64) error {
-	if len(newIDs)+len(existingIDs) == 0 {
+// addMembers puts the batch's prospects in the import's list, tags and campaign, creating
+// those on first use.
+func (s *writer) addMembers(ctx context.Context, tx pgx.Tx, prospectIDs []int64) error {
+	if len(prospectIDs) == 0 {
 		return nil
 	}
 	if !s.groupingsReady {
@@ -328,5 +324,5 @@ func (s *writer) addMembers(ctx context.Context, tx pgx.Tx, newIDs, existingIDs 
 		}
 		s.groupingsReady = true
 	}
-	return store.AddMembers(ctx, tx, s.groupings, newIDs, existingIDs, s.plan.ImportID)
+	return store.AddMembers(ctx, tx, s.groupings, prospectIDs, s.plan.ImportID)
 }
