@@ -137,14 +137,7 @@ func benchServe(ctx context.Context, bin string, o options, path string, gen Gen
 	g.add("daemon peak RSS", peakMB <= o.maxRSSMB, fmt.Sprintf("%.1f MB", peakMB), fmt.Sprintf("<= %.0f MB", o.maxRSSMB))
 
 	mismatches := append(checkCounts(fresh, gen), checkReimport(re, gen)...)
-	status := 0
-	if len(mismatches) > 0 {
-		fmt.Printf("counts      ERROR: %d count(s) differ from what the file holds (see above)\n", len(mismatches))
-		status = 1
-	} else {
-		fmt.Println("counts      all as expected")
-	}
-	return max(status, g.report())
+	return max(countsStatus(mismatches), g.report())
 }
 
 // checkReimport checks the counts of the re-import of the retitled copy into the account the
