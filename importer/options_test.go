@@ -37,6 +37,42 @@ func TestListTagsCampaign(t *testing.T) {
 		"tag:2024" + members, "tag:vip" + members + " dan@delta.net"})
 }
 
+// A batch inserts the memberships of the prospects it created without looking for them first
+// (store.AddNewMembers) and those of the prospects it found with a check: a prospect created
+// by an earlier batch of the same import and found again, one created and found again within
+// a batch, one already in the list, and a tag named twice in two cases each join once.
+func TestMembershipsOfCreatedAndFoundProspects(t *testing.T) {
+	e := newEnv(t, -1)
+	e.importCSV("Email\nold@acme.com\n", crm.Options{List: "Fair"})
+	for _, batch := range []int{1, 2, 3, 1000} {
+		t.Run(fmt.Sprint("batch ", batch), func(t *testing.T) {
+			e.t = t
+			e.Batch = batch
+			pre := fmt.Sprintf("b%d-", batch)
+			r := e.importCSV("Email\n"+
+				"old@acme.com\n"+ // found, already in the list
+				pre+"a@acme.com\n"+ // created
+				pre+"a@acme.com\n"+ // found: created by this batch or the one before
+				pre+"b@acme.com\n"+ // created
+				pre+"c@acme.com\n"+ // created
+				pre+"a@acme.com\n", // found again
+				crm.Options{List: "Fair", Tags: []string{"vip", "VIP"}})
+			checkOutcomes(t, r.Outcomes, map[int]string{2: "unchanged", 3: "created", 4: "unchanged", 5: "created", 6: "created", 7: "unchanged"})
+			for _, g := range []string{"list", "tag"} {
+				n := e.count(`SELECT count(*) FROM grouping_members m JOIN groupings g ON g.id = m.grouping_id
+					JOIN prospects p ON p.id = m.prospect_id
+					WHERE g.account_id = $1 AND g.kind = '` + g + `' AND p.email LIKE '` + pre + `%'`)
+				if n != 3 {
+					t.Errorf("%s members of this import's new prospects: %d, want 3", g, n)
+				}
+			}
+		})
+	}
+	members := e.strings(`SELECT g.kind || ':' || count(*) FROM groupings g JOIN grouping_members m ON m.grouping_id = g.id
+		WHERE g.account_id = $1 GROUP BY g.kind ORDER BY 1`)
+	equalStrings(t, "members", members, []string{"list:13", "tag:13"})
+}
+
 // SPEC §8: the owner option is the owner of rows without a Lead Owner value; lead_source is
 // set on created prospects only.
 func TestDefaultOwnerAndLeadSource(t *testing.T) {

@@ -3,6 +3,7 @@ package store
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/jackc/pgx/v5"
 
@@ -162,6 +163,24 @@ func AddMembers(ctx context.Context, q Querier, groupingIDs, prospectIDs []int64
 	}
 	st := AddMembersStatement(groupingIDs, prospectIDs, importID)
 	_, err := q.Exec(ctx, st.SQL, st.Args...)
+	if err != nil {
+		return fmt.Errorf("add members: %w", err)
+	}
+	return nil
+}
+
+// AddNewMembers makes each prospect a member of each grouping, where none of the prospects is a
+// member of anything yet: prospects created in the caller's transaction. It inserts without
+// looking for the memberships first, which costs Postgres half of what AddMembers does
+// (docs/architecture.md, "Memberships of new prospects"); a membership that exists after all
+// fails the statement with a unique violation, not silently.
+func AddNewMembers(ctx context.Context, q Querier, groupingIDs, prospectIDs []int64, importID int64) error {
+	if len(groupingIDs) == 0 || len(prospectIDs) == 0 {
+		return nil
+	}
+	groupingIDs = slices.Compact(slices.Sorted(slices.Values(groupingIDs)))
+	_, err := q.Exec(ctx, `INSERT INTO grouping_members (grouping_id, prospect_id, import_id)
+		SELECT g, p, $3 FROM unnest($1::bigint[]) g, unnest($2::bigint[]) p`, groupingIDs, prospectIDs, importID)
 	if err != nil {
 		return fmt.Errorf("add members: %w", err)
 	}

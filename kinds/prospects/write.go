@@ -173,7 +173,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 		return err
 	}
 	var created, changed []*prospect
-	members := make([]int64, 0, len(b.Rows))
+	var members membersOf
 	inBatch := make(map[int64]bool, len(b.Rows))
 	for i := range b.Rows {
 		r := &b.Rows[i]
@@ -185,6 +185,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 		if p != nil {
 			matched = p.ID
 		}
+		isNew := p == nil
 		if reason, detail := apply.Skip(s.plan.Options, s.plan.Kind.Noun(), matched); reason != "" {
 			r.Skip(reason, detail)
 			continue
@@ -220,7 +221,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 		r.EntityID = p.ID
 		if !inBatch[p.ID] {
 			inBatch[p.ID] = true
-			members = append(members, p.ID)
+			members.add(p.ID, isNew)
 		}
 	}
 	orgsCreated, err := orgs.Write(ctx, tx)
@@ -301,10 +302,22 @@ func plain(ps []*prospect) []store.Prospect {
 	return out
 }
 
+// membersOf are the prospects of a batch that join the import's groupings: those the batch
+// created, which cannot be members of anything yet, and those it found.
+type membersOf struct{ created, found []int64 }
+
+func (m *membersOf) add(id int64, created bool) {
+	if created {
+		m.created = append(m.created, id)
+	} else {
+		m.found = append(m.found, id)
+	}
+}
+
 // addMembers puts the batch's prospects in the import's list, tags and campaign, creating
 // those on first use.
-func (s *writer) addMembers(ctx context.Context, tx pgx.Tx, prospectIDs []int64) error {
-	if len(prospectIDs) == 0 {
+func (s *writer) addMembers(ctx context.Context, tx pgx.Tx, m membersOf) error {
+	if len(m.created)+len(m.found) == 0 {
 		return nil
 	}
 	if !s.groupingsReady {
@@ -324,5 +337,8 @@ func (s *writer) addMembers(ctx context.Context, tx pgx.Tx, prospectIDs []int64)
 		}
 		s.groupingsReady = true
 	}
-	return store.AddMembers(ctx, tx, s.groupings, prospectIDs, s.plan.ImportID)
+	if err := store.AddNewMembers(ctx, tx, s.groupings, m.created, s.plan.ImportID); err != nil {
+		return err
+	}
+	return store.AddMembers(ctx, tx, s.groupings, m.found, s.plan.ImportID)
 }
