@@ -534,3 +534,56 @@ func TestRecordKindsMigrationKeepsOrganizations(t *testing.T) {
 	sameRecords(t, "acme after the migration", c, recs,
 		[]store.Record{{ID: 1, Values: values_(t, c, map[string]string{"name": "Acme, Inc.", "domain": "acme.com"})}})
 }
+
+// UpdateProspects sets only the columns of the fields it is told changed (custom when a
+// custom field is among them) and updated_at; nil sets every column. A stored value the
+// record holds differently elsewhere stays as stored.
+func TestUpdateProspectsSetsTheFieldsThatChanged(t *testing.T) {
+	f := newKindFixture(t, "prospect")
+	if err := store.AddField(f.ctx, f.pool, f.acct.ID, "prospects", crm.Field{Key: "tier", Label: "Tier", Type: crm.Text}); err != nil {
+		t.Fatal(err)
+	}
+	c, err := kind.Catalog(f.ctx, f.pool, prospects.Kind{}, f.acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stored := map[string]string{"email": "ann@example.com", "first_name": "Ann", "title": "CEO", "city": "Oslo", "tier": "gold"}
+	ann := f.record(c, stored)
+	f.inTx(func(tx pgx.Tx) error { return store.InsertProspects(f.ctx, tx, c, f.acct.ID, []store.Prospect{ann}) })
+	load := func() store.Prospect {
+		t.Helper()
+		got, err := store.LoadProspects(f.ctx, f.pool, c, f.acct.ID, store.ProspectLookup{Emails: []string{"ann@example.com"}, UniqueField: -1})
+		if err != nil || len(got) != 1 {
+			t.Fatalf("load: %v, %v", got, err)
+		}
+		return got[0]
+	}
+	update := func(values map[string]string, changed []string) {
+		t.Helper()
+		var fields []bool
+		if changed != nil {
+			fields = make([]bool, len(c.Fields))
+			for _, k := range changed {
+				fields[c.MustIndex(k)] = true
+			}
+		}
+		p := store.Prospect{ID: ann.ID, Values: values_(t, c, values)}
+		f.inTx(func(tx pgx.Tx) error { return store.UpdateProspects(f.ctx, tx, c, f.acct.ID, []store.Prospect{p}, fields) })
+	}
+
+	// The record in memory differs in first_name, city and tier, but only title changed.
+	update(map[string]string{"email": "ann@example.com", "first_name": "X", "title": "CTO", "city": "X", "tier": "X"}, []string{"title"})
+	want := f.record(c, map[string]string{"email": "ann@example.com", "first_name": "Ann", "title": "CTO", "city": "Oslo", "tier": "gold"})
+	want.ID = ann.ID
+	sameRecords(t, "after title changed", c, []store.Record{load()}, []store.Record{want})
+
+	// A custom field rewrites custom; the city is still as stored.
+	update(map[string]string{"email": "ann@example.com", "first_name": "X", "title": "CTO", "city": "X", "tier": "silver"}, []string{"tier"})
+	want.Values[c.MustIndex("tier")] = "silver"
+	sameRecords(t, "after tier changed", c, []store.Record{load()}, []store.Record{want})
+
+	// nil: the whole row.
+	update(map[string]string{"email": "ann@example.com", "first_name": "Bo", "title": "CTO", "city": "Rome", "tier": "silver"}, nil)
+	want.Values[c.MustIndex("first_name")], want.Values[c.MustIndex("city")] = "Bo", "Rome"
+	sameRecords(t, "after the whole row", c, []store.Record{load()}, []store.Record{want})
+}

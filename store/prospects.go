@@ -221,9 +221,10 @@ func ClearEmailsStatement(accountID int64, ids []int64) Statement {
 		" WHERE p.ctid = k.row", []any{accountID, ids}}
 }
 
-// UpdateProspects writes the whole row of each changed prospect in one statement.
-func UpdateProspects(ctx context.Context, tx pgx.Tx, c *crm.Catalog, accountID int64, ps []Prospect) error {
-	return updateRecords(ctx, tx, prospectTable, c, accountID, ps)
+// UpdateProspects writes the fields of the catalog that changed says (by index; nil: every
+// field) of each changed prospect in one statement.
+func UpdateProspects(ctx context.Context, tx pgx.Tx, c *crm.Catalog, accountID int64, ps []Prospect, changed []bool) error {
+	return updateFields(ctx, tx, prospectTable, c, accountID, ps, changed)
 }
 
 // UpdateProspectsStatement is the statement UpdateProspects runs: one array per column,

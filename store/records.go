@@ -428,10 +428,17 @@ func (t recordTable) binaryRows(c *crm.Catalog, fields []int, accountID int64, r
 
 // updateRecords writes the whole row of each changed record of t in one statement.
 func updateRecords(ctx context.Context, tx pgx.Tx, t recordTable, c *crm.Catalog, accountID int64, rs []Record) error {
+	return updateFields(ctx, tx, t, c, accountID, rs, nil)
+}
+
+// updateFields writes the fields of the catalog that changed says (by index; nil: every
+// field) of each changed record of t in one statement; the record's other columns stay as they
+// are stored.
+func updateFields(ctx context.Context, tx pgx.Tx, t recordTable, c *crm.Catalog, accountID int64, rs []Record, changed []bool) error {
 	if len(rs) == 0 {
 		return nil
 	}
-	st, err := t.update(c, accountID, rs)
+	st, err := t.unnestUpdate(c, accountID, rs, nil, changed)
 	if err != nil {
 		return err
 	}
@@ -444,42 +451,68 @@ func updateRecords(ctx context.Context, tx pgx.Tx, t recordTable, c *crm.Catalog
 // update is the statement updateRecords runs: one array per column, unnested side by side,
 // joined to the table by id within the account.
 func (t recordTable) update(c *crm.Catalog, accountID int64, rs []Record) (Statement, error) {
-	return t.unnestUpdate(c, accountID, rs, nil)
+	return t.unnestUpdate(c, accountID, rs, nil, nil)
 }
 
 // restore is update setting each record's updated_at to updatedAt[i] instead of now(): the
 // statement an undo puts records back with.
 func (t recordTable) restore(c *crm.Catalog, accountID int64, rs []Record, updatedAt []time.Time) (Statement, error) {
-	return t.unnestUpdate(c, accountID, rs, updatedAt)
+	return t.unnestUpdate(c, accountID, rs, updatedAt, nil)
 }
 
-// unnestUpdate is the statement of update (updatedAt nil: updated now) and restore.
-func (t recordTable) unnestUpdate(c *crm.Catalog, accountID int64, rs []Record, updatedAt []time.Time) (Statement, error) {
-	names := t.writeColumns()
-	cols := make([][]any, len(names))
+// unnestUpdate is the statement of update (updatedAt nil: updated now) and restore. It sets
+// the columns of the fields changed says (nil: all), and custom when a custom field is among
+// them: every array costs leadpipe its encoding and Postgres its decoding, so a re-import
+// that changes one field sends two arrays, not twenty-one (docs/architecture.md, "Updating
+// what changed").
+func (t recordTable) unnestUpdate(c *crm.Catalog, accountID int64, rs []Record, updatedAt []time.Time, changed []bool) (Statement, error) {
 	fields := t.fieldIndexes(c)
-	for _, r := range rs {
-		values, err := t.row(c, fields, r)
-		if err != nil {
-			return Statement{}, fmt.Errorf("update %s: %w", t.name, err)
-		}
-		for i, v := range values {
-			cols[i] = append(cols[i], v)
+	var picked []int // of t.columns
+	for k := range t.columns {
+		if changed == nil || changed[fields[k]] {
+			picked = append(picked, k)
 		}
 	}
-	types := []string{"bigint"}
-	for _, col := range t.columns {
-		types = append(types, col.typ)
+	custom := changed == nil
+	for i, f := range c.Fields {
+		custom = custom || (f.Custom && changed[i])
 	}
-	types = append(types, "jsonb")
-	args := []any{accountID}
-	var params, sets []string
-	for i, name := range names {
-		args = append(args, typedArray(types[i], cols[i]))
-		params = append(params, fmt.Sprintf("$%d::%s[]", i+2, types[i]))
-		if name != "id" {
-			sets = append(sets, name+" = u."+name)
+	ids := make([]int64, len(rs))
+	cols := make([][]any, len(picked))
+	var customs []string
+	for n, r := range rs {
+		ids[n] = r.ID
+		for j, k := range picked {
+			v, err := t.columns[k].value(r.Values[fields[k]])
+			if err != nil {
+				return Statement{}, fmt.Errorf("update %s: %s %d: %s: %w", t.name, t.name, r.ID, t.columns[k].field, err)
+			}
+			cols[j] = append(cols[j], v)
 		}
+		if custom {
+			js, err := t.customJSON(c, r)
+			if err != nil {
+				return Statement{}, fmt.Errorf("update %s: %w", t.name, err)
+			}
+			customs = append(customs, js)
+		}
+	}
+	args := []any{accountID, ids}
+	names := []string{"id"}
+	params := []string{"$2::bigint[]"}
+	sets := []string{}
+	add := func(name, typ string, values any) {
+		args = append(args, values)
+		names = append(names, name)
+		params = append(params, fmt.Sprintf("$%d::%s[]", len(args), typ))
+		sets = append(sets, name+" = u."+name)
+	}
+	for j, k := range picked {
+		col := t.columns[k]
+		add(col.name, col.typ, typedArray(col.typ, cols[j]))
+	}
+	if custom {
+		add("custom", "jsonb", customs)
 	}
 	stamp := "now()"
 	if updatedAt != nil {
@@ -488,11 +521,12 @@ func (t recordTable) unnestUpdate(c *crm.Catalog, accountID int64, rs []Record, 
 		names = append(names, "updated_at")
 		stamp = "u.updated_at"
 	}
+	sets = append(sets, "updated_at = "+stamp)
 	// Each record is found by its id within the account, one probe of the primary key per
 	// record (probeEach), and then updated by its row address: joined by id and filtered by
 	// account, the planner took an account its statistics do not know yet for one row, and
 	// read the whole table to find them.
-	sql := "UPDATE " + t.name + " p SET " + strings.Join(sets, ", ") + ", updated_at = " + stamp + " FROM unnest(" +
+	sql := "UPDATE " + t.name + " p SET " + strings.Join(sets, ", ") + " FROM unnest(" +
 		strings.Join(params, ", ") + ") AS u(" + strings.Join(names, ", ") +
 		") CROSS JOIN LATERAL (SELECT ctid AS row FROM " + t.name + " WHERE id = u.id AND account_id = $1 OFFSET 0) k" +
 		" WHERE p.ctid = k.row"

@@ -2,6 +2,7 @@ package prospects
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"time"
 
@@ -37,6 +38,7 @@ type writer struct {
 	known                           *orglink.Known // the organizations the import linked to
 	org, website, email, leadSource int
 	keep                            *apply.Keeper
+	dirty                           []bool // the fields the batch being written changed in stored prospects
 
 	prospectIDs    *store.IDPool
 	groupings      []int64 // lists, tags and campaign of the import, once created
@@ -174,6 +176,8 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	}
 	var created, changed []*prospect
 	var members membersOf
+	s.dirty = slices.Grow(s.dirty[:0], len(s.plan.Catalog.Fields))[:len(s.plan.Catalog.Fields)]
+	clear(s.dirty)
 	inBatch := make(map[int64]bool, len(b.Rows))
 	for i := range b.Rows {
 		r := &b.Rows[i]
@@ -239,7 +243,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	if err := store.ClearEmails(ctx, tx, s.plan.Account.ID, moved); err != nil {
 		return err
 	}
-	if err := store.UpdateProspects(ctx, tx, s.plan.Catalog, s.plan.Account.ID, plain(changed)); err != nil {
+	if err := store.UpdateProspects(ctx, tx, s.plan.Catalog, s.plan.Account.ID, plain(changed), s.dirty); err != nil {
 		return err
 	}
 	if err := store.InsertProspects(ctx, tx, s.plan.Catalog, s.plan.Account.ID, plain(created)); err != nil {
@@ -282,6 +286,7 @@ func (s *writer) apply(ctx context.Context, tx pgx.Tx, idx *matchIndex, orgs *or
 			p.Values[i] = v
 		} else {
 			idx.set(p, i, v)
+			s.dirty[i] = true
 		}
 		p.Edits++
 		if i == s.org {
