@@ -568,7 +568,9 @@ func TestUpdateProspectsSetsTheFieldsThatChanged(t *testing.T) {
 			}
 		}
 		p := store.Prospect{ID: ann.ID, Values: values_(t, c, values)}
-		f.inTx(func(tx pgx.Tx) error { return store.UpdateProspects(f.ctx, tx, c, f.acct.ID, []store.Prospect{p}, fields) })
+		f.inTx(func(tx pgx.Tx) error {
+			return store.UpdateProspects(f.ctx, tx, c, f.acct.ID, []store.Prospect{p}, fields)
+		})
 	}
 
 	// The record in memory differs in first_name, city and tier, but only title changed.
