@@ -73,6 +73,33 @@ func TestMembershipsOfCreatedAndFoundProspects(t *testing.T) {
 	equalStrings(t, "members", members, []string{"list:13", "tag:13"})
 }
 
+// A re-import's batches leave out the prospects that were in every grouping when their
+// batch was read ahead (prepareMembers); a grouping one is not in yet still gets it, and a
+// batch reading ahead before the groupings exist inserts with the check.
+func TestReimportMemberships(t *testing.T) {
+	e := newEnv(t, -1)
+	csv := "Email\n"
+	var emails []string
+	for i := range 9 {
+		emails = append(emails, fmt.Sprintf("p%d@acme.com", i))
+		csv += emails[i] + "\n"
+	}
+	e.Batch = 2
+	members := " " + strings.Join(emails, " ")
+	e.importCSV(csv, crm.Options{List: "Fair", Tags: []string{"vip"}})
+	e.importCSV(csv, crm.Options{List: "Fair", Tags: []string{"vip"}})
+	equalStrings(t, "groupings after a re-import", e.groupings(), []string{"list:Fair=" + members[1:], "tag:vip=" + members[1:]})
+	// p5 leaves the tag (as an undo of the import that added it would take it away); the next
+	// re-import, reading ahead, finds it in the list only and puts it back in the tag.
+	if _, err := e.pool.Exec(e.ctx, `DELETE FROM grouping_members m USING groupings g, prospects p
+		WHERE g.id = m.grouping_id AND g.account_id = $1 AND g.kind = 'tag' AND p.id = m.prospect_id AND p.email = 'p5@acme.com'`, e.acct.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.importCSV(csv, crm.Options{List: "Fair", Tags: []string{"vip", "new"}})
+	equalStrings(t, "groupings after a re-import with a new tag", e.groupings(),
+		[]string{"list:Fair=" + members[1:], "tag:new=" + members[1:], "tag:vip=" + members[1:]})
+}
+
 // SPEC §8: the owner option is the owner of rows without a Lead Owner value; lead_source is
 // set on created prospects only.
 func TestDefaultOwnerAndLeadSource(t *testing.T) {

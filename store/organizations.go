@@ -156,6 +156,50 @@ func EnsureGrouping(ctx context.Context, q Querier, accountID int64, kind, name 
 	return id, nil
 }
 
+// Grouping names a list, tag or campaign of an account.
+type Grouping struct{ Kind, Name string }
+
+// FindGroupings returns the ids of the account's groupings gs (names case-insensitive), in
+// their order, without creating any; ok is false when one does not exist yet.
+func FindGroupings(ctx context.Context, q Querier, accountID int64, gs []Grouping) (ids []int64, ok bool, err error) {
+	kinds, names := make([]string, len(gs)), make([]string, len(gs))
+	for i, g := range gs {
+		kinds[i], names[i] = g.Kind, g.Name
+	}
+	rows, err := q.Query(ctx, `SELECT g.id FROM unnest($2::text[], $3::text[]) WITH ORDINALITY AS w(kind, name, n)
+		JOIN groupings g ON g.account_id = $1 AND g.kind = w.kind AND lower(g.name) = lower(w.name)
+		ORDER BY w.n`, accountID, kinds, names)
+	if err != nil {
+		return nil, false, fmt.Errorf("find groupings: %w", err)
+	}
+	ids, err = pgx.CollectRows(rows, pgx.RowTo[int64])
+	if err != nil {
+		return nil, false, fmt.Errorf("find groupings: %w", err)
+	}
+	return ids, len(ids) == len(gs), nil
+}
+
+// MembersOfAll returns which of the prospects are members of every one of the groupings.
+func MembersOfAll(ctx context.Context, q Querier, groupingIDs, prospectIDs []int64) (map[int64]bool, error) {
+	groupingIDs = slices.Compact(slices.Sorted(slices.Values(groupingIDs)))
+	rows, err := q.Query(ctx, `SELECT prospect_id FROM grouping_members
+		WHERE grouping_id = ANY($1::bigint[]) AND prospect_id = ANY($2::bigint[])
+		GROUP BY prospect_id HAVING count(*) = $3`, groupingIDs, prospectIDs, len(groupingIDs))
+	if err != nil {
+		return nil, fmt.Errorf("read members: %w", err)
+	}
+	out := make(map[int64]bool, len(prospectIDs))
+	var id int64
+	_, err = pgx.ForEachRow(rows, []any{&id}, func() error {
+		out[id] = true
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("read members: %w", err)
+	}
+	return out, nil
+}
+
 // AddMembers makes each prospect a member of each grouping; existing memberships stay.
 func AddMembers(ctx context.Context, q Querier, groupingIDs, prospectIDs []int64, importID int64) error {
 	if len(groupingIDs) == 0 || len(prospectIDs) == 0 {

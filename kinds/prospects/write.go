@@ -73,6 +73,10 @@ type prepared struct {
 	seq  int64
 	idx  *matchIndex
 	orgs *orglink.Batch
+	// groupings are the ids of the import's groupings, when they all existed, and members
+	// those of the loaded prospects that were members of all of them.
+	groupings []int64
+	members   map[int64]bool
 }
 
 // Prepare reads ahead, on a connection of its own and in one snapshot, the prospects and
@@ -91,7 +95,35 @@ func (s *writer) Prepare(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) erro
 	if err != nil {
 		return err
 	}
-	b.Prepared = &prepared{seq: seq, idx: idx, orgs: orgs}
+	p := &prepared{seq: seq, idx: idx, orgs: orgs}
+	if err := s.prepareMembers(ctx, tx, p); err != nil {
+		return err
+	}
+	b.Prepared = p
+	return nil
+}
+
+// prepareMembers reads which of the prospects Prepare loaded already are in every grouping the
+// import's prospects join, so that Write inserts no membership for them: on a re-import that
+// is every prospect, and the check is read on Prepare's connection instead of written on the
+// batch's. It reads nothing until every grouping exists.
+func (s *writer) prepareMembers(ctx context.Context, tx pgx.Tx, p *prepared) error {
+	names := s.groupingNames()
+	if len(names) == 0 || len(p.idx.loaded) == 0 {
+		return nil
+	}
+	ids, ok, err := store.FindGroupings(ctx, tx, s.plan.Account.ID, names)
+	if err != nil || !ok {
+		return err
+	}
+	loaded := make([]int64, len(p.idx.loaded))
+	for i, q := range p.idx.loaded {
+		loaded[i] = q.ID
+	}
+	if p.members, err = store.MembersOfAll(ctx, tx, ids, loaded); err != nil {
+		return err
+	}
+	p.groupings = ids
 	return nil
 }
 
@@ -103,7 +135,7 @@ func (s *writer) Prepare(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) erro
 // otherwise they are read now, in tx. The organizations the import already knows (s.known)
 // are not read again while only the import writes into the account; once something else did,
 // it forgets them.
-func (s *writer) lookups(ctx context.Context, tx pgx.Tx, b *pipeline.Batch, room *room) (*matchIndex, *orglink.Batch, error) {
+func (s *writer) lookups(ctx context.Context, tx pgx.Tx, b *pipeline.Batch, room *room) (*matchIndex, *orglink.Batch, map[int64]bool, error) {
 	known := s.known
 	if s.plan.DryRun {
 		known = nil // a dry run's batches count nothing in write_seq
@@ -114,6 +146,7 @@ func (s *writer) lookups(ctx context.Context, tx pgx.Tx, b *pipeline.Batch, room
 	}
 	var idx *matchIndex
 	var orgs *orglink.Batch
+	var members map[int64]bool
 	if p, ok := b.Prepared.(*prepared); ok && known != nil {
 		switch {
 		case before == p.seq:
@@ -127,19 +160,24 @@ func (s *writer) lookups(ctx context.Context, tx pgx.Tx, b *pipeline.Batch, room
 		if orgs != nil && !known.Holds(orgs) {
 			orgs = nil
 		}
+		// Only this import wrote since the snapshot, and its batches add memberships, never
+		// take them away: who was a member then still is.
+		if idx != nil && s.groupingsReady && slices.Equal(p.groupings, s.groupings) {
+			members = p.members
+		}
 	}
 	var err error
 	if idx == nil {
 		if idx, err = loadIndex(ctx, tx, s.match, b.Rows); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
 	if orgs == nil {
 		if orgs, err = s.orgs.LoadKnowing(ctx, tx, b.Rows, known); err != nil {
-			return nil, nil, err
+			return nil, nil, nil, err
 		}
 	}
-	return idx, orgs, nil
+	return idx, orgs, members, nil
 }
 
 // newWriter returns the writer of a plan's batches.
@@ -170,12 +208,12 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	if err != nil {
 		return err
 	}
-	idx, orgs, err := s.lookups(ctx, tx, b, room)
+	idx, orgs, already, err := s.lookups(ctx, tx, b, room)
 	if err != nil {
 		return err
 	}
 	var created, changed []*prospect
-	var members membersOf
+	members := membersOf{already: already}
 	s.dirty = slices.Grow(s.dirty[:0], len(s.plan.Catalog.Fields))[:len(s.plan.Catalog.Fields)]
 	clear(s.dirty)
 	inBatch := make(map[int64]bool, len(b.Rows))
@@ -307,14 +345,35 @@ func plain(ps []*prospect) []store.Prospect {
 	return out
 }
 
+// groupingNames are the list, tags and campaign the import's prospects join.
+func (s *writer) groupingNames() []store.Grouping {
+	o := s.plan.Options
+	var out []store.Grouping
+	want := map[string][]string{store.KindList: {o.List}, store.KindTag: o.Tags, store.KindCampaign: {o.Campaign}}
+	for _, kind := range []string{store.KindList, store.KindTag, store.KindCampaign} {
+		for _, name := range want[kind] {
+			if name = strings.TrimSpace(name); name != "" {
+				out = append(out, store.Grouping{Kind: kind, Name: name})
+			}
+		}
+	}
+	return out
+}
+
 // membersOf are the prospects of a batch that join the import's groupings: those the batch
 // created, which cannot be members of anything yet, and those it found.
-type membersOf struct{ created, found []int64 }
+// Found prospects that already are members of every grouping (already, when Prepare read it
+// and it still holds) are left out.
+type membersOf struct {
+	created, found []int64
+	already        map[int64]bool
+}
 
 func (m *membersOf) add(id int64, created bool) {
-	if created {
+	switch {
+	case created:
 		m.created = append(m.created, id)
-	} else {
+	case !m.already[id]:
 		m.found = append(m.found, id)
 	}
 }
@@ -326,19 +385,12 @@ func (s *writer) addMembers(ctx context.Context, tx pgx.Tx, m membersOf) error {
 		return nil
 	}
 	if !s.groupingsReady {
-		o := s.plan.Options
-		want := map[string][]string{store.KindList: {o.List}, store.KindTag: o.Tags, store.KindCampaign: {o.Campaign}}
-		for _, kind := range []string{store.KindList, store.KindTag, store.KindCampaign} {
-			for _, name := range want[kind] {
-				if name = strings.TrimSpace(name); name == "" {
-					continue
-				}
-				id, err := store.EnsureGrouping(ctx, tx, s.plan.Account.ID, kind, name, s.plan.ImportID)
-				if err != nil {
-					return err
-				}
-				s.groupings = append(s.groupings, id)
+		for _, g := range s.groupingNames() {
+			id, err := store.EnsureGrouping(ctx, tx, s.plan.Account.ID, g.Kind, g.Name, s.plan.ImportID)
+			if err != nil {
+				return err
 			}
+			s.groupings = append(s.groupings, id)
 		}
 		s.groupingsReady = true
 	}
