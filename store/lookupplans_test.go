@@ -151,16 +151,18 @@ func TestBatchQueriesProbeIndexesInALargeAccount(t *testing.T) {
 	}
 	checkPlans(t, ctx, pool, "large", append(prospectLookups(t, c, acct.ID, ids),
 		planCase{"organizations by name or domain", store.OrganizationLookup(acct.ID, names, domains), "organizations",
-			[]string{"organizations_domain", "organizations_name"}},
-		planCase{"organization records by name", orgLookups[0], "organizations", []string{"organizations_name"}},
-		planCase{"organization records by domain", orgLookups[1], "organizations", []string{"organizations_domain"}},
+			[]string{"organizations_domain", "organizations_name"}, false},
+		planCase{"organization records by name", orgLookups[0], "organizations", []string{"organizations_name"}, false},
+		planCase{"organization records by domain", orgLookups[1], "organizations", []string{"organizations_domain"}, false},
 		planCase{"organization records by unique identifier", orgLookups[2], "organizations",
-			[]string{fmt.Sprintf("organizations_a%d_by_crm_id", acct.ID)}},
-		planCase{"deals by name within their organization", dealLookups[0], "deals", []string{"deals_name"}},
-		planCase{"deals by unique identifier", dealLookups[1], "deals", []string{fmt.Sprintf("deals_a%d_by_deal_ref", acct.ID)}},
-		planCase{"object records by identifier", objectLookup, "object_records", []string{"object_records_identifier_value_object_type_id_key"}},
-		planCase{"clearing moved emails", store.ClearEmailsStatement(acct.ID, ids), "prospects", []string{"prospects_pkey"}},
-		planCase{"updating changed prospects", update, "prospects", []string{"prospects_pkey"}}))
+			[]string{fmt.Sprintf("organizations_a%d_by_crm_id", acct.ID)}, false},
+		planCase{"deals by name within their organization", dealLookups[0], "deals", []string{"deals_name"}, false},
+		planCase{"deals by unique identifier", dealLookups[1], "deals", []string{fmt.Sprintf("deals_a%d_by_deal_ref", acct.ID)}, false},
+		planCase{"object records by identifier", objectLookup, "object_records", []string{"object_records_identifier_value_object_type_id_key"}, false},
+		planCase{"clearing moved emails", store.ClearEmailsStatement(acct.ID, ids), "prospects", []string{"prospects_pkey"}, false},
+		planCase{"updating changed prospects", update, "prospects", []string{"prospects_pkey"}, false},
+		planCase{"members of every grouping", store.MembersOfAllStatement([]int64{1, 2}, ids), "grouping_members",
+			[]string{"grouping_members_pkey"}, true}))
 
 	// The growing account gains 50,000 prospects that the statistics do not know of: they still
 	// say it is empty, and its lookup indexes too. The planner then finds any of its indexes as
@@ -235,10 +237,10 @@ func prospectLookups(t *testing.T, c *crm.Catalog, accountID int64, ids []int64)
 	byPhone := store.ProspectLookups(c, accountID, store.ProspectLookup{UniqueField: c.MustIndex("phone"), UniqueValues: phones})
 	prefix := fmt.Sprintf("prospects_a%d_by_", accountID)
 	return []planCase{
-		{"prospects by email", lookups[0], "prospects", []string{"prospects_email"}},
-		{"prospects by custom unique identifier", lookups[1], "prospects", []string{prefix + "crm_id"}},
-		{"prospects by name", lookups[2], "prospects", []string{prefix + "name"}},
-		{"prospects by phone", byPhone[0], "prospects", []string{prefix + "phone"}},
+		{"prospects by email", lookups[0], "prospects", []string{"prospects_email"}, false},
+		{"prospects by custom unique identifier", lookups[1], "prospects", []string{prefix + "crm_id"}, false},
+		{"prospects by name", lookups[2], "prospects", []string{prefix + "name"}, false},
+		{"prospects by phone", byPhone[0], "prospects", []string{prefix + "phone"}, false},
 	}
 }
 
@@ -248,6 +250,9 @@ type planCase struct {
 	st      store.Statement
 	table   string
 	indexes []string // every index the plan must probe the table with, and no other way
+	// probed says every condition on the table must be the index's: none may filter what
+	// the index returned.
+	probed bool
 }
 
 // checkPlans checks the custom and the generic plan of each case: no sequential scan of its
@@ -261,6 +266,9 @@ func checkPlans(t *testing.T, ctx context.Context, pool *pgxpool.Pool, account s
 				plan.walk(func(n *planNode) {
 					if n.Relation == tc.table && n.NodeType == "Seq Scan" {
 						t.Errorf("sequential scan of %s", tc.table)
+					}
+					if tc.probed && n.Relation == tc.table && n.Filter != "" {
+						t.Errorf("%s filters what %s returned: %s", n.NodeType, n.IndexName, n.Filter)
 					}
 					if n.IndexName != "" && !slices.Contains(used, n.IndexName) {
 						used = append(used, n.IndexName)
@@ -328,6 +336,7 @@ type planNode struct {
 	NodeType  string      `json:"Node Type"`
 	Relation  string      `json:"Relation Name"`
 	IndexName string      `json:"Index Name"`
+	Filter    string      `json:"Filter"`
 	TotalCost float64     `json:"Total Cost"`
 	Plans     []*planNode `json:"Plans"`
 }
@@ -447,7 +456,7 @@ func TestBatchWritesProbeByIDInAnAccountPastItsStatistics(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkPlans(t, ctx, pool, "unknown", []planCase{
-		{"updating changed prospects", update, "prospects", []string{"prospects_pkey"}},
-		{"clearing moved emails", store.ClearEmailsStatement(unknown.ID, ids), "prospects", []string{"prospects_pkey"}},
+		{"updating changed prospects", update, "prospects", []string{"prospects_pkey"}, false},
+		{"clearing moved emails", store.ClearEmailsStatement(unknown.ID, ids), "prospects", []string{"prospects_pkey"}, false},
 	})
 }

@@ -181,10 +181,8 @@ func FindGroupings(ctx context.Context, q Querier, accountID int64, gs []Groupin
 
 // MembersOfAll returns which of the prospects are members of every one of the groupings.
 func MembersOfAll(ctx context.Context, q Querier, groupingIDs, prospectIDs []int64) (map[int64]bool, error) {
-	groupingIDs = slices.Compact(slices.Sorted(slices.Values(groupingIDs)))
-	rows, err := q.Query(ctx, `SELECT prospect_id FROM grouping_members
-		WHERE grouping_id = ANY($1::bigint[]) AND prospect_id = ANY($2::bigint[])
-		GROUP BY prospect_id HAVING count(*) = $3`, groupingIDs, prospectIDs, len(groupingIDs))
+	st := MembersOfAllStatement(groupingIDs, prospectIDs)
+	rows, err := q.Query(ctx, st.SQL, st.Args...)
 	if err != nil {
 		return nil, fmt.Errorf("read members: %w", err)
 	}
@@ -198,6 +196,17 @@ func MembersOfAll(ctx context.Context, q Querier, groupingIDs, prospectIDs []int
 		return nil, fmt.Errorf("read members: %w", err)
 	}
 	return out, nil
+}
+
+// MembersOfAllStatement is the statement MembersOfAll runs. It probes the primary key once per
+// (grouping, prospect) pair (see probeEach): with the prospects as a filter instead, the plan
+// Postgres made for a table it still believed small read a whole grouping per batch, and a
+// fresh 1M-row import took 73 s instead of 18.
+func MembersOfAllStatement(groupingIDs, prospectIDs []int64) Statement {
+	groupingIDs = slices.Compact(slices.Sorted(slices.Values(groupingIDs)))
+	return Statement{`SELECT m.prospect_id FROM unnest($1::bigint[]) AS g(id) CROSS JOIN unnest($2::bigint[]) AS k(p)
+		CROSS JOIN LATERAL (SELECT prospect_id FROM grouping_members WHERE grouping_id = g.id AND prospect_id = k.p OFFSET 0) m
+		GROUP BY m.prospect_id HAVING count(*) = $3`, []any{groupingIDs, prospectIDs, len(groupingIDs)}}
 }
 
 // AddMembers makes each prospect a member of each grouping; existing memberships stay.
