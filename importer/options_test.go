@@ -90,11 +90,19 @@ func TestReimportMemberships(t *testing.T) {
 	e.importCSV(csv, crm.Options{List: "Fair", Tags: []string{"vip"}})
 	equalStrings(t, "groupings after a re-import", e.groupings(), []string{"list:Fair=" + members[1:], "tag:vip=" + members[1:]})
 	// p5 leaves the tag (as an undo of the import that added it would take it away); the next
-	// re-import, reading ahead, finds it in the list only and puts it back in the tag.
+	// re-import, reading ahead every batch, finds p5 in the list only, and its batch-mate p4 in
+	// both: p4 is left out, p5 goes back in the tag.
 	if _, err := e.pool.Exec(e.ctx, `DELETE FROM grouping_members m USING groupings g, prospects p
 		WHERE g.id = m.grouping_id AND g.account_id = $1 AND g.kind = 'tag' AND p.id = m.prospect_id AND p.email = 'p5@acme.com'`, e.acct.ID); err != nil {
 		t.Fatal(err)
 	}
+	held0, _ := preparedBatches(t)
+	e.importCSV(csv, crm.Options{List: "Fair", Tags: []string{"vip"}})
+	if held, _ := preparedBatches(t); held-held0 != 5 {
+		t.Errorf("the read-ahead held for %d batches of 5", held-held0)
+	}
+	equalStrings(t, "groupings after p5 left the tag", e.groupings(), []string{"list:Fair=" + members[1:], "tag:vip=" + members[1:]})
+	// A tag nobody is in yet: everyone joins it.
 	e.importCSV(csv, crm.Options{List: "Fair", Tags: []string{"vip", "new"}})
 	equalStrings(t, "groupings after a re-import with a new tag", e.groupings(),
 		[]string{"list:Fair=" + members[1:], "tag:new=" + members[1:], "tag:vip=" + members[1:]})

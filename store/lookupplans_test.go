@@ -145,7 +145,13 @@ func TestBatchQueriesProbeIndexesInALargeAccount(t *testing.T) {
 		changed[i] = store.Prospect{ID: id, Values: make([]string, len(c.Fields))}
 		changed[i].Values[c.MustIndex(crm.FieldEmail)] = fmt.Sprintf("new%d@example.com", id)
 	}
-	update, err := store.UpdateProspectsStatement(c, acct.ID, changed)
+	update, err := store.UpdateProspectsStatement(c, acct.ID, changed, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	titleOnly := make([]bool, len(c.Fields))
+	titleOnly[c.MustIndex("title")] = true
+	updateTitle, err := store.UpdateProspectsStatement(c, acct.ID, changed, titleOnly)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,6 +167,7 @@ func TestBatchQueriesProbeIndexesInALargeAccount(t *testing.T) {
 		planCase{"object records by identifier", objectLookup, "object_records", []string{"object_records_identifier_value_object_type_id_key"}, false},
 		planCase{"clearing moved emails", store.ClearEmailsStatement(acct.ID, ids), "prospects", []string{"prospects_pkey"}, false},
 		planCase{"updating changed prospects", update, "prospects", []string{"prospects_pkey"}, false},
+		planCase{"updating one changed field", updateTitle, "prospects", []string{"prospects_pkey"}, false},
 		planCase{"members of every grouping", store.MembersOfAllStatement([]int64{1, 2}, ids), "grouping_members",
 			[]string{"grouping_members_pkey"}, true}))
 
@@ -451,7 +458,7 @@ func TestBatchWritesProbeByIDInAnAccountPastItsStatistics(t *testing.T) {
 		changed[i] = store.Prospect{ID: ids[i], Values: make([]string, len(c.Fields))}
 		changed[i].Values[c.MustIndex(crm.FieldEmail)] = fmt.Sprintf("new%d@example.com", ids[i])
 	}
-	update, err := store.UpdateProspectsStatement(c, unknown.ID, changed)
+	update, err := store.UpdateProspectsStatement(c, unknown.ID, changed, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

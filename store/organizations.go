@@ -203,7 +203,10 @@ func MembersOfAll(ctx context.Context, q Querier, groupingIDs, prospectIDs []int
 // Postgres made for a table it still believed small read a whole grouping per batch, and a
 // fresh 1M-row import took 73 s instead of 18.
 func MembersOfAllStatement(groupingIDs, prospectIDs []int64) Statement {
+	// Each pair is counted once: a repeated id would count a prospect in one grouping of two
+	// as in both.
 	groupingIDs = slices.Compact(slices.Sorted(slices.Values(groupingIDs)))
+	prospectIDs = slices.Compact(slices.Sorted(slices.Values(prospectIDs)))
 	return Statement{`SELECT m.prospect_id FROM unnest($1::bigint[]) AS g(id) CROSS JOIN unnest($2::bigint[]) AS k(p)
 		CROSS JOIN LATERAL (SELECT prospect_id FROM grouping_members WHERE grouping_id = g.id AND prospect_id = k.p OFFSET 0) m
 		GROUP BY m.prospect_id HAVING count(*) = $3`, []any{groupingIDs, prospectIDs, len(groupingIDs)}}

@@ -227,10 +227,10 @@ func UpdateProspects(ctx context.Context, tx pgx.Tx, c *crm.Catalog, accountID i
 	return updateFields(ctx, tx, prospectTable, c, accountID, ps, changed)
 }
 
-// UpdateProspectsStatement is the statement UpdateProspects runs: one array per column,
+// UpdateProspectsStatement is the statement UpdateProspects runs: one array per column set,
 // unnested side by side.
-func UpdateProspectsStatement(c *crm.Catalog, accountID int64, ps []Prospect) (Statement, error) {
-	return prospectTable.update(c, accountID, ps)
+func UpdateProspectsStatement(c *crm.Catalog, accountID int64, ps []Prospect, changed []bool) (Statement, error) {
+	return prospectTable.unnestUpdate(c, accountID, ps, nil, changed)
 }
 
 // IDBlock is how many ids one NextIDs call allocates; the *_id_blocks sequences of the schema

@@ -466,12 +466,6 @@ func updateFields(ctx context.Context, tx pgx.Tx, t recordTable, c *crm.Catalog,
 	return nil
 }
 
-// update is the statement updateRecords runs: one array per column, unnested side by side,
-// joined to the table by id within the account.
-func (t recordTable) update(c *crm.Catalog, accountID int64, rs []Record) (Statement, error) {
-	return t.unnestUpdate(c, accountID, rs, nil, nil)
-}
-
 // restore is update setting each record's updated_at to updatedAt[i] instead of now(): the
 // statement an undo puts records back with.
 func (t recordTable) restore(c *crm.Catalog, accountID int64, rs []Record, updatedAt []time.Time) (Statement, error) {
@@ -481,7 +475,7 @@ func (t recordTable) restore(c *crm.Catalog, accountID int64, rs []Record, updat
 // unnestUpdate is the statement of update (updatedAt nil: updated now) and restore. It sets
 // the columns of the fields changed says (nil: all), and custom when a custom field is among
 // them: every array costs leadpipe its encoding and Postgres its decoding, so a re-import
-// that changes one field sends two arrays, not twenty-one (docs/architecture.md, "Updating
+// that changes one field sends two arrays, not eighteen (docs/architecture.md, "Updating
 // what changed").
 func (t recordTable) unnestUpdate(c *crm.Catalog, accountID int64, rs []Record, updatedAt []time.Time, changed []bool) (Statement, error) {
 	fields := t.fieldIndexes(c)
