@@ -206,19 +206,7 @@ func TestEnsureRetitled(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	read := func(p string) [][]string {
-		f, err := os.Open(p)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer f.Close()
-		recs, err := csv.NewReader(f).ReadAll()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return recs
-	}
-	orig, got := read(path), read(retitled)
+	orig, got := readCSV(t, path), readCSV(t, retitled)
 	if len(got) != len(orig) || !slices.Equal(got[0], csvHeader) {
 		t.Fatalf("%d records, header %q; want %d and the file's", len(got), got[0], len(orig))
 	}
@@ -239,4 +227,19 @@ func TestEnsureRetitled(t *testing.T) {
 	if again, err := ensureRetitled(path); err != nil || again != retitled {
 		t.Errorf("second call: %q, %v", again, err)
 	}
+}
+
+// readCSV returns every record of the CSV file at path, its header first.
+func readCSV(t *testing.T, path string) [][]string {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	recs, err := csv.NewReader(f).ReadAll()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs
 }

@@ -238,11 +238,9 @@ func run() int {
 	// 5. The same two files imported by the SQL a DBA would write (sql.go), in a database of
 	// its own: leadpipe's time against it, with every rule leadpipe applies on.
 	runSQL, dropSQL, err := sqlBaseline(ctx, bin, o.postgresURL)
-	if dropSQL != nil {
-		defer dropSQL() //nolint:errcheck // a leftover database is dropped by the next run
-	}
+	defer dropSQL() //nolint:errcheck // a leftover database is dropped by the next run
 	if err != nil {
-		return fail(fmt.Errorf("SQL baseline: %w", err))
+		return fail(err)
 	}
 	var g goals
 	for _, step := range []struct {

@@ -101,11 +101,9 @@ func benchServe(ctx context.Context, bin string, o options, path string, gen Gen
 	d.close() // the SQL runs alone, as each import did
 
 	runSQL, dropSQL, err := sqlBaseline(ctx, bin, o.postgresURL)
-	if dropSQL != nil {
-		defer dropSQL() //nolint:errcheck // a leftover database is dropped by the next run
-	}
+	defer dropSQL() //nolint:errcheck // a leftover database is dropped by the next run
 	if err != nil {
-		return fail(fmt.Errorf("SQL baseline: %w", err))
+		return fail(err)
 	}
 	var g goals
 	fresh, re := runs[0].res, runs[1].res

@@ -72,11 +72,17 @@ type sqlRun struct {
 
 // sqlBaseline sets up the SQL baseline's database (the bench database's name + "_sql", made
 // afresh and migrated by bin) with an account, and returns a function that runs the script for
-// a file into that account, and one that drops the database.
+// a file into that account, and one that drops the database (never nil: it does nothing when
+// no database was made).
 func sqlBaseline(ctx context.Context, bin, benchURL string) (run func(path string) (sqlRun, error), drop func() error, err error) {
+	defer func() {
+		if err != nil {
+			err = fmt.Errorf("SQL baseline: %w", err)
+		}
+	}()
 	sqlURL, _, drop, err := freshDatabase(ctx, benchURL, "_sql")
 	if err != nil {
-		return nil, drop, err
+		return nil, func() error { return nil }, err
 	}
 	psql := psqlCommand()
 	env := append(os.Environ(), "LEADPIPE_POSTGRES_URL="+sqlURL)
