@@ -32,8 +32,8 @@ type Job struct {
 	// OnBatch, when set, is called with each batch after it is recorded, before it commits.
 	OnBatch func(b *Batch)
 
-	undoJSON []byte      // the JSON of the batch's rows' Undo (recordUndo)
-	commits  commitCount // batches committed, for the prepare stage
+	undoJSON []byte  // the JSON of the batch's rows' Undo (recordUndo)
+	commits  Counter // batches committed, for the prepare stage
 }
 
 // NewJob returns the job of an import leased to owner, whose kind reports counters (each is

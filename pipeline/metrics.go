@@ -48,7 +48,7 @@ func observe(stage string, start time.Time, in, out int) {
 
 var preparedBatches = promauto.NewCounterVec(prometheus.CounterOpts{
 	Name: "leadpipe_prepared_batches_total",
-	Help: "Batches whose writer read ahead (pipeline.Preparer), by whether what it read held (held) or was read again because another writer wrote into the account meanwhile (reread).",
+	Help: "Batches whose writer read ahead (pipeline.Preparer), by whether what it read and applied ahead held (held) or was read and applied again under the lock because another writer wrote into the account meanwhile (reread).",
 }, []string{"result"})
 
 func init() {
@@ -57,7 +57,7 @@ func init() {
 }
 
 // CountPrepared counts a batch read ahead in leadpipe_prepared_batches_total: held says what
-// was read ahead held, or else had to be read again.
+// was read and applied ahead held, or else had to be read and applied again.
 func CountPrepared(held bool) {
 	if held {
 		preparedBatches.WithLabelValues("held").Inc()

@@ -20,20 +20,26 @@ type Writer interface {
 
 // Preparer is a Writer that reads ahead: Prepare reads what a batch will need (the records
 // its rows may match) before the batch's turn to be written, while the batch before it is
-// being written and committed, and leaves it in b.Prepared for Write.
+// being written and committed, and leaves it in b.Prepared for Write; it may apply the batch
+// on it too, for Write to use when that still holds under Write's lock.
 //
 // Prepare is called once per batch, in file order, from a goroutine of its own, concurrently
-// with Write of earlier batches; it must not touch what Write changes. tx is a read-only
-// transaction at REPEATABLE READ on a connection of its own, so that everything Prepare reads
-// is one snapshot. The engine calls Prepare of batch N only once batch N-2 has committed: the
-// snapshot holds every write of the batches before N but perhaps those of batch N-1, which
-// Write of batch N must lay over what was read (and must read again itself when anything else
-// may have written since the snapshot). An error stops the run.
+// with Write of earlier batches; what it shares with Write, it must touch only at points the
+// two agree on (a writer's own handoff). tx is a transaction at
+// REPEATABLE READ on a connection of its own, so that everything Prepare reads is one
+// snapshot; Prepare reads in it and may take ids from sequences, which no rollback takes back,
+// and writes nothing else. The engine calls Prepare of batch N only once batch N-2 has
+// committed: the snapshot holds every write of the batches before N but perhaps those of batch
+// N-1, which must be laid over what was read (and read again under Write's lock when anything
+// else may have written since the snapshot). Prepare may wait for Write of batch N-1 to reach
+// a point of its own (it runs before batch N is handed to Write), but must return when ctx is
+// done. An error stops the run.
 type Preparer interface {
 	Writer
 	Prepare(ctx context.Context, tx pgx.Tx, b *Batch) error
 	// Committed is called, from Write's goroutine, once the transaction of a batch Write
-	// wrote has committed: only then may what it wrote be laid over a later batch's read.
+	// wrote has committed: what Prepare laid over a later batch's read holds only if the batch
+	// it came from committed.
 	Committed(b *Batch)
 }
 
@@ -84,7 +90,7 @@ func (s *writeStage) Process(ctx context.Context, b *Batch) error {
 			p.Committed(b)
 		}
 		s.job.Committed(b)
-		s.job.commits.add()
+		s.job.commits.Add()
 	}
 	return err
 }
@@ -104,23 +110,24 @@ const readAhead = 2
 func (s *prepareStage) Process(ctx context.Context, b *Batch) error {
 	n := s.next
 	s.next++
-	if err := s.job.commits.wait(ctx, n-readAhead+1); err != nil {
+	if err := s.job.commits.Wait(ctx, n-readAhead+1); err != nil {
 		return err
 	}
-	return pgx.BeginTxFunc(ctx, s.db, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, func(tx pgx.Tx) error {
+	return pgx.BeginTxFunc(ctx, s.db, pgx.TxOptions{IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
 		return s.p.Prepare(ctx, tx, b)
 	})
 }
 
-// commitCount counts the batches a job committed, for the prepare stage to wait on.
-type commitCount struct {
+// Counter counts what one goroutine did, for others to wait on: the batches a job committed,
+// say. It is safe for concurrent use; its zero value counts from 0.
+type Counter struct {
 	mu      sync.Mutex
 	n       int
-	changed chan struct{} // closed and replaced at each commit
+	changed chan struct{} // closed and replaced at each Add
 }
 
-// add counts one more committed batch.
-func (c *commitCount) add() {
+// Add counts one more.
+func (c *Counter) Add() {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.n++
@@ -130,8 +137,8 @@ func (c *commitCount) add() {
 	}
 }
 
-// wait returns once at least n batches committed, or with ctx's error.
-func (c *commitCount) wait(ctx context.Context, n int) error {
+// Wait returns once the count is at least n, or with ctx's error.
+func (c *Counter) Wait(ctx context.Context, n int) error {
 	for {
 		c.mu.Lock()
 		if c.n >= n {

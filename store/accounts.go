@@ -199,16 +199,6 @@ func LockAccount(ctx context.Context, q Querier, accountID int64) error {
 	return nil
 }
 
-// WriteSeq reads an account's write_seq: how many batches were written into its records, as
-// of the transaction's snapshot (migration 0018).
-func WriteSeq(ctx context.Context, q Querier, accountID int64) (int64, error) {
-	var seq int64
-	if err := q.QueryRow(ctx, "SELECT write_seq FROM accounts WHERE id = $1", accountID).Scan(&seq); err != nil {
-		return 0, fmt.Errorf("read account write_seq: %w", err)
-	}
-	return seq, nil
-}
-
 // AddProspectCount adds n new prospects to an account's count, in the transaction that
 // created them under the lock ProspectRoom took.
 func AddProspectCount(ctx context.Context, q Querier, accountID, n int64) error {

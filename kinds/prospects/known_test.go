@@ -11,6 +11,7 @@ import (
 
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/kind"
+	"github.com/leadpipe/leadpipe/kinds/internal/orglink"
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/store"
 	"github.com/leadpipe/leadpipe/store/storetest"
@@ -48,11 +49,33 @@ func (d *batchDriver) batch(emailCompany ...string) *pipeline.Batch {
 
 func (d *batchDriver) prepare(b *pipeline.Batch) {
 	d.t.Helper()
-	err := pgx.BeginTxFunc(d.ctx, d.pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
-		func(tx pgx.Tx) error { return d.w.Prepare(d.ctx, tx, b) })
+	if err := d.prepareAhead(b)(); err != nil {
+		d.t.Fatal(err)
+	}
+}
+
+// prepareAhead takes the snapshot of b's Prepare now and runs Prepare in a goroutine, as the
+// engine does while the batch before is written: Prepare waits for Write to have applied the
+// batches prepared before b. The function returned waits for it.
+func (d *batchDriver) prepareAhead(b *pipeline.Batch) func() error {
+	d.t.Helper()
+	tx, err := d.pool.BeginTx(d.ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead})
 	if err != nil {
 		d.t.Fatal(err)
 	}
+	if _, err := tx.Exec(d.ctx, "SELECT 1"); err != nil { // the snapshot is taken here
+		d.t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		err := d.w.Prepare(d.ctx, tx, b)
+		if err == nil {
+			err = tx.Commit(d.ctx)
+		}
+		tx.Rollback(context.Background())
+		done <- err
+	}()
+	return func() error { return <-done }
 }
 
 func (d *batchDriver) write(b *pipeline.Batch) {
@@ -154,7 +177,7 @@ func (d *batchDriver) row(n int, kv ...string) pipeline.Row {
 func TestReadAheadFindsWhatTheBatchBeforeWrote(t *testing.T) {
 	d := newBatchDriver(t)
 	d.w.plan.Options = crm.Options{UniqueIdentifier: "phone", MatchByName: true}
-	*d.w = *newWriter(d.w.plan)
+	d.w = newWriter(d.w.plan)
 	d.write(&pipeline.Batch{Rows: []pipeline.Row{
 		d.row(2, "email", "old@acme.com", "phone", "555-0100"),
 		d.row(3, "email", "zed@acme.com", "first_name", "Zed", "last_name", "Zee"),
@@ -175,8 +198,11 @@ func TestReadAheadFindsWhatTheBatchBeforeWrote(t *testing.T) {
 	}}
 	held0, _ := preparedCount()
 	d.prepare(b1)
-	d.prepare(b2) // before b1 commits: b2's snapshot lacks b1's writes
+	prepared := d.prepareAhead(b2) // before b1 commits: b2's snapshot lacks b1's writes
 	d.write(b1)
+	if err := prepared(); err != nil {
+		t.Fatal(err)
+	}
 	d.write(b2)
 	if held, _ := preparedCount(); held-held0 != 2 {
 		t.Errorf("the read-ahead held for %v batches, want 2", held-held0)
@@ -194,35 +220,101 @@ func TestReadAheadFindsWhatTheBatchBeforeWrote(t *testing.T) {
 }
 
 // A batch whose transaction rolled back is not laid over the next batch's read: its writes, and
-// its count in write_seq, are gone, and another writer may have taken that count since.
+// its count in write_seq, are gone, and another writer may have taken that count since. With
+// organizations, the import also forgets those it knew; without, only the rolled-back batch's
+// absence from what committed tells.
 func TestReadAheadIgnoresABatchRolledBack(t *testing.T) {
-	d := newBatchDriver(t)
-	d.write(d.batch("ann@acme.com", "Acme"))
-	b2, b3 := d.batch("bob@beta.io", "Beta"), d.batch("bob@beta.io", "Beta", "cat@beta.io", "Beta")
-	d.prepare(b2)
-	d.prepare(b3) // before b2: its snapshot has neither b2's writes nor the other writer's
-	if err := pgx.BeginFunc(d.ctx, d.pool, func(tx pgx.Tx) error {
-		if err := d.w.Write(d.ctx, tx, b2); err != nil {
-			return err
+	for _, company := range []string{"Beta", ""} {
+		d := newBatchDriver(t)
+		d.write(d.batch("ann@acme.com", company))
+		gamma := ""
+		if company != "" {
+			gamma = "Gamma" // an organization b3 makes: as applied ahead, then again under the lock
 		}
-		return errRollBack
-	}); err != errRollBack {
-		t.Fatal(err)
+		b2, b3 := d.batch("bob@beta.io", company), d.batch("bob@beta.io", company, "cat@beta.io", company, "dan@gamma.io", gamma)
+		d.prepare(b2)
+		prepared := d.prepareAhead(b3) // before b2: its snapshot has neither b2's writes nor the other writer's
+		if err := pgx.BeginFunc(d.ctx, d.pool, func(tx pgx.Tx) error {
+			if err := d.w.Write(d.ctx, tx, b2); err != nil {
+				return err
+			}
+			return errRollBack
+		}); err != errRollBack {
+			t.Fatal(err)
+		}
+		if err := prepared(); err != nil { // b3 applied on b2's writes, which are gone
+			t.Fatal(err)
+		}
+		// Another writer takes write_seq's next count and creates bob as b2 would have.
+		other := newWriter(d.w.plan)
+		d2 := &batchDriver{t: t, ctx: d.ctx, pool: d.pool, acct: d.acct, w: other}
+		d2.write(d2.batch("bob@beta.io", company))
+		d.write(b3)
+		var bob int64
+		if err := d.pool.QueryRow(d.ctx, "SELECT id FROM prospects WHERE account_id = $1 AND email = 'bob@beta.io'", d.acct.ID).Scan(&bob); err != nil {
+			t.Fatal(err)
+		}
+		if r := b3.Rows[0]; r.Outcome != pipeline.Unchanged || r.EntityID != bob {
+			t.Errorf("company %q: bob's row: %s, prospect %d; want unchanged, prospect %d (made by the other writer)", company, r.Outcome, r.EntityID, bob)
+		}
+		if b3.Rows[1].Outcome != pipeline.Created {
+			t.Errorf("company %q: cat's row: %s, want created", company, b3.Rows[1].Outcome)
+		}
+		if company == "" {
+			continue
+		}
+		// What the discarded apply set is gone: dan's row names one organization made, the one
+		// written, and each link is counted once.
+		if u := b3.Rows[2].Undo; u == nil || len(u.Made) != 1 {
+			t.Errorf("dan's row made %+v, want one organization", u)
+		} else if id, _ := d.orgOf("dan@gamma.io"); u.Made[0].ID != id {
+			t.Errorf("dan's row made organization %d, but dan links to %d", u.Made[0].ID, id)
+		}
+		if n := b3.Counters[orglink.CounterLinked]; n != 2 {
+			t.Errorf("%d organizations linked, want 2 (cat's and dan's)", n)
+		}
 	}
-	// Another writer takes write_seq's next count and creates bob as b2 would have.
-	other := newWriter(d.w.plan)
-	d2 := &batchDriver{t: t, ctx: d.ctx, pool: d.pool, acct: d.acct, w: other}
-	d2.write(d2.batch("bob@beta.io", "Beta"))
-	d.write(b3)
-	var bob int64
-	if err := d.pool.QueryRow(d.ctx, "SELECT id FROM prospects WHERE account_id = $1 AND email = 'bob@beta.io'", d.acct.ID).Scan(&bob); err != nil {
-		t.Fatal(err)
-	}
-	if r := b3.Rows[0]; r.Outcome != pipeline.Unchanged || r.EntityID != bob {
-		t.Errorf("bob's row: %s, prospect %d; want unchanged, prospect %d (made by the other writer)", r.Outcome, r.EntityID, bob)
-	}
-	if b3.Rows[1].Outcome != pipeline.Created {
-		t.Errorf("cat's row: %s, want created", b3.Rows[1].Outcome)
+}
+
+// Applied ahead, a batch takes room from what the batch before left of the account's limit,
+// and holds while nothing changes it; a limit changed between the apply and the write makes
+// the batch applied again under the lock.
+func TestApplyAheadWithinTheLimit(t *testing.T) {
+	for _, raised := range []bool{false, true} {
+		d := newBatchDriver(t)
+		if _, err := d.pool.Exec(d.ctx, "UPDATE accounts SET prospect_limit = 3 WHERE id = $1", d.acct.ID); err != nil {
+			t.Fatal(err)
+		}
+		d.write(d.batch("ann@acme.com", "Acme"))
+		b1, b2 := d.batch("bob@beta.io", "Beta"), d.batch("cat@beta.io", "Beta", "dan@beta.io", "Beta")
+		held0, reread0 := preparedCount()
+		d.prepare(b1)
+		prepared := d.prepareAhead(b2) // its snapshot lacks bob: the room b1 takes is laid over
+		d.write(b1)
+		if err := prepared(); err != nil {
+			t.Fatal(err)
+		}
+		if raised {
+			if _, err := d.pool.Exec(d.ctx, "UPDATE accounts SET prospect_limit = 10 WHERE id = $1", d.acct.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		d.write(b2)
+		held, reread := preparedCount()
+		want := []pipeline.Outcome{pipeline.Created, pipeline.Skipped}
+		wantHeld, wantReread := 2.0, 0.0
+		if raised {
+			want = []pipeline.Outcome{pipeline.Created, pipeline.Created}
+			wantHeld, wantReread = 1, 1
+		}
+		for i, r := range b2.Rows {
+			if r.Outcome != want[i] || (r.Outcome == pipeline.Skipped && r.SkipReason != pipeline.ReasonOverLimit) {
+				t.Errorf("raised=%v: row %d: %s %s, want %s", raised, r.Number, r.Outcome, r.SkipReason, want[i])
+			}
+		}
+		if held-held0 != wantHeld || reread-reread0 != wantReread {
+			t.Errorf("raised=%v: held %v, read again %v; want %v and %v", raised, held-held0, reread-reread0, wantHeld, wantReread)
+		}
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -17,19 +18,23 @@ import (
 )
 
 // The writer of prospect batches. Each batch, in the transaction the engine opened for it, takes
-// the account's quota lock, loads the prospects and organizations the batch can match, applies
-// the rows one at a time in file order in memory (SPEC §5–§9), then writes new organizations
-// and prospects with COPY, changed prospects with one UPDATE, and memberships; the engine then
+// the account's quota lock, applies the rows one at a time in file order in memory (SPEC §5–§9)
+// to the prospects and organizations the batch can match, then writes new organizations and
+// prospects with COPY, changed prospects with one UPDATE, and memberships; the engine then
 // records the batch's outcomes and checkpoint and commits them together.
 //
 // Matching, quota and writing share one transaction on purpose: a batch must see every write of
 // the batches before it, and the limit must hold against concurrent imports, so these three
 // cannot run as separate pipelined stages without changing outcomes. What can run ahead is
-// reading: Prepare reads a batch's matches on another connection while the batch before
-// commits, and Write uses them only when nothing but that batch wrote since (lookups;
-// docs/architecture.md, "Reading ahead").
+// reading and applying: Prepare reads a batch's matches on another connection while the batch
+// before is written, lays over them what that batch applied, and applies the batch; Write uses
+// the result only when, under the lock, nothing but that batch wrote into the account since
+// and the limit left the room the apply assumed (docs/architecture.md, "Reading ahead").
 
-// writer writes the batches of one import. It is safe for one goroutine.
+// writer writes the batches of one import. Write and Committed run in one goroutine and Prepare
+// in another (pipeline.Preparer). Both apply batches, with keep, prospectIDs and the id pool of
+// orgs: Prepare only after ahead.wait, which orders its apply of a batch after Write's of the
+// batch before, and Write only before it hands the batch off (ahead.put). known has a mutex.
 type writer struct {
 	plan                            *kind.Plan
 	match                           matchConfig
@@ -38,14 +43,16 @@ type writer struct {
 	known                           *orglink.Known // the organizations the import linked to
 	org, website, email, leadSource int
 	keep                            *apply.Keeper
-	dirty                           []bool // the fields the batch being written changed in stored prospects
 
 	prospectIDs    *store.IDPool
 	groupings      []int64 // lists, tags and campaign of the import, once created
 	groupingsReady bool
 
-	last    written // what the batch before wrote, for the next batch to lay over what it read
+	last    written // what the batch before committed
 	pending written // what the batch being written wrote, until it commits (Committed)
+
+	ahead  handoff // what each batch applied, for Prepare to lay over the next one
+	nextUp int     // the number of the next batch Prepare reads for, from 0
 }
 
 // Committed makes what the batch just committed the batch before of the next one, and
@@ -62,28 +69,40 @@ func (s *writer) Committed(*pipeline.Batch) {
 type written struct {
 	seq     int64     // the account's write_seq, counting the batch
 	at      time.Time // the batch's transaction time
+	taken   int64     // the prospects it added to the account's count
 	idx     *matchIndex
 	changed map[int64]*prospect // the stored prospects it changed, by id
 	orgs    *orglink.Batch
 }
 
-// prepared is what Prepare read for a batch, in one snapshot: the prospects and organizations
-// its rows may match, and the account's write_seq.
+// prepared is what Prepare read for a batch, in one snapshot — the account's room and
+// write_seq, the prospects and organizations its rows may match — and the batch applied on it.
 type prepared struct {
-	seq  int64
+	room store.Room // as of the snapshot, unlocked
 	idx  *matchIndex
 	orgs *orglink.Batch
 	// groupings are the ids of the import's groupings, when they all existed, and members
 	// those of the loaded prospects that were members of all of them.
 	groupings []int64
 	members   map[int64]bool
+	// ahead is the batch applied on what was read, with what the batch before applied laid
+	// over it (laidOver: that batch's index, nil when the snapshot had its writes); nil when
+	// a writer other than the batch before counted in write_seq between the snapshot and that
+	// batch's lock. before is the write_seq it assumes the batch finds under the lock, less the
+	// batch's own count.
+	ahead    *applied
+	before   int64
+	laidOver *matchIndex
 }
 
 // Prepare reads ahead, on a connection of its own and in one snapshot, the prospects and
-// organizations the batch's rows may match (pipeline.Preparer). It reads only the plan, which
-// nothing changes while the import runs.
+// organizations the batch's rows may match, and applies the batch on them (pipeline.Preparer).
+// It reads only the plan, which nothing changes while the import runs, and takes prospect and
+// organization ids in tx.
 func (s *writer) Prepare(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error {
-	seq, err := store.WriteSeq(ctx, tx, s.plan.Account.ID)
+	n := s.nextUp
+	s.nextUp++
+	rm, err := store.ProspectRoom(ctx, tx, s.plan.Account.ID, false)
 	if err != nil {
 		return err
 	}
@@ -95,12 +114,12 @@ func (s *writer) Prepare(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) erro
 	if err != nil {
 		return err
 	}
-	p := &prepared{seq: seq, idx: idx, orgs: orgs}
+	p := &prepared{room: rm, idx: idx, orgs: orgs}
 	if err := s.prepareMembers(ctx, tx, p); err != nil {
 		return err
 	}
 	b.Prepared = p
-	return nil
+	return s.applyAhead(ctx, tx, b, p, n)
 }
 
 // prepareMembers reads which of the prospects Prepare loaded already are in every grouping the
@@ -127,57 +146,89 @@ func (s *writer) prepareMembers(ctx context.Context, tx pgx.Tx, p *prepared) err
 	return nil
 }
 
-// lookups returns the prospects and organizations the batch's rows may match. room is the
-// account as the batch found it under its lock.
-//
-// When Prepare read them and nothing but this import's batch before wrote into the account
-// since its snapshot, they are what it read, with that batch's writes laid over them;
-// otherwise they are read now, in tx. The organizations the import already knows (s.known)
-// are not read again while only the import writes into the account; once something else did,
-// it forgets them.
-func (s *writer) lookups(ctx context.Context, tx pgx.Tx, b *pipeline.Batch, room *room) (*matchIndex, *orglink.Batch, map[int64]bool, error) {
+// applyAhead applies batch n (from 0) on what Prepare read for it, once Write has applied
+// batch n-1 under its lock. The snapshot lacks at most batch n-1's writes (the engine prepares
+// batch n only once batch n-2 has committed), and those are laid over it: each prospect read
+// that n-1 changed is replaced by n-1's version, each prospect n-1 holds under an identity of
+// the rows is added, and so are the organizations it created. When the snapshot shows that
+// something else wrote into the account, it applies nothing, and Write applies the batch
+// under its lock.
+func (s *writer) applyAhead(ctx context.Context, tx pgx.Tx, b *pipeline.Batch, p *prepared, n int) error {
+	prev, err := s.ahead.wait(ctx, n)
+	if err != nil {
+		return err
+	}
+	count := p.room.Count
+	switch {
+	case n == 0 || p.room.Seq == prev.seq:
+		p.before = p.room.Seq
+	case p.room.Seq+1 == prev.seq:
+		p.before = prev.seq
+		count += prev.taken
+	default:
+		return nil
+	}
+	if !s.known.Holds(p.orgs) { // the import forgot organizations since Prepare took them
+		if p.orgs, err = s.orgs.LoadKnowing(ctx, tx, b.Rows, s.known); err != nil {
+			return err
+		}
+	}
+	if p.before != p.room.Seq {
+		p.idx.overlay(prev.idx, prev.changed, prev.at, b.Rows)
+		p.orgs.Carry(prev.orgs)
+		p.laidOver = prev.idx
+	}
+	rm := &room{Room: store.Room{Limit: p.room.Limit, Count: count}, accountID: s.plan.Account.ID}
+	p.ahead, err = s.applyRows(ctx, tx, b, p.idx, p.orgs, rm)
+	return err
+}
+
+// heldAhead returns the batch as Prepare applied it when that holds under the lock: room is
+// the account as the batch found it, and only the batch before wrote into the account since
+// Prepare's snapshot, leaving the room the apply assumed. What was laid over must be what the
+// batch before committed: a batch rolled back took its count in write_seq with it, and another
+// writer may have taken that count since. Otherwise it takes back what the apply set on the
+// batch's rows and returns nil.
+func (s *writer) heldAhead(b *pipeline.Batch, room *room) *applied {
+	p, ok := b.Prepared.(*prepared)
+	if !ok || s.plan.DryRun {
+		return nil
+	}
+	a := p.ahead
+	if a != nil && room.Seq-1 == p.before && (p.laidOver == nil || p.laidOver == s.last.idx) &&
+		room.Count == a.room.Count && sameLimit(room.Limit, a.room.Limit) && s.known.Holds(a.orgs) {
+		room.taken = a.room.taken
+		pipeline.CountPrepared(true)
+		return a
+	}
+	if a != nil {
+		a.takeBack(b)
+	}
+	pipeline.CountPrepared(false)
+	return nil
+}
+
+func sameLimit(a, b *int64) bool {
+	return (a == nil) == (b == nil) && (a == nil || *a == *b)
+}
+
+// lookups reads, in tx, the prospects and organizations the batch's rows may match. The
+// organizations the import already knows (s.known) are not read again: Write has it forget
+// them once something else wrote into the account.
+func (s *writer) lookups(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) (*matchIndex, *orglink.Batch, error) {
 	known := s.known
 	if s.plan.DryRun {
 		known = nil // a dry run's batches count nothing in write_seq
 	}
-	before := room.Seq - 1 // write_seq as the batches before left it
-	if known != nil && before != s.last.seq {
-		known.Forget() // something else wrote into the account since the import's last batch
+	idx, err := loadIndex(ctx, tx, s.match, b.Rows)
+	if err != nil {
+		return nil, nil, err
 	}
-	var idx *matchIndex
-	var orgs *orglink.Batch
-	var members map[int64]bool
-	if p, ok := b.Prepared.(*prepared); ok && known != nil {
-		switch {
-		case before == p.seq:
-			idx, orgs = p.idx, p.orgs
-		case before == s.last.seq && s.last.seq == p.seq+1:
-			p.idx.overlay(s.last.idx, s.last.changed, s.last.at, b.Rows)
-			p.orgs.Carry(s.last.orgs)
-			idx, orgs = p.idx, p.orgs
-		}
-		pipeline.CountPrepared(idx != nil)
-		if orgs != nil && !known.Holds(orgs) {
-			orgs = nil
-		}
-		// Only this import wrote since the snapshot, and its batches add memberships, never
-		// take them away: who was a member then still is.
-		if idx != nil && s.groupingsReady && slices.Equal(p.groupings, s.groupings) {
-			members = p.members
-		}
+	orgs, err := s.orgs.LoadKnowing(ctx, tx, b.Rows, known)
+	if err != nil {
+		return nil, nil, err
 	}
-	var err error
-	if idx == nil {
-		if idx, err = loadIndex(ctx, tx, s.match, b.Rows); err != nil {
-			return nil, nil, nil, err
-		}
-	}
-	if orgs == nil {
-		if orgs, err = s.orgs.LoadKnowing(ctx, tx, b.Rows, known); err != nil {
-			return nil, nil, nil, err
-		}
-	}
-	return idx, orgs, members, nil
+	return idx, orgs, nil
 }
 
 // newWriter returns the writer of a plan's batches.
@@ -202,26 +253,83 @@ func newWriter(p *kind.Plan) *writer {
 	return w
 }
 
-// Write applies and writes one batch in tx.
+// Write writes one batch in tx: as Prepare applied it when that holds, or else applied now,
+// under the account's lock.
 func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error {
 	room, err := reserveRoom(ctx, tx, s.plan.Account.ID, !s.plan.DryRun)
 	if err != nil {
 		return err
 	}
-	idx, orgs, already, err := s.lookups(ctx, tx, b, room)
+	if !s.plan.DryRun && room.Seq-1 != s.last.seq {
+		s.known.Forget() // something else wrote into the account since the import's last batch
+	}
+	a := s.heldAhead(b, room)
+	if a == nil {
+		idx, orgs, err := s.lookups(ctx, tx, b)
+		if err != nil {
+			return err
+		}
+		if a, err = s.applyRows(ctx, tx, b, idx, orgs, room); err != nil {
+			return err
+		}
+	}
+	s.pending = written{seq: room.Seq, at: room.At, taken: room.taken, idx: a.idx, changed: make(map[int64]*prospect, len(a.changed)), orgs: a.orgs}
+	for _, p := range a.changed {
+		s.pending.changed[p.ID] = p
+	}
+	_, read := b.Prepared.(*prepared)
+	s.ahead.put(s.pending, read)
+
+	orgsCreated, err := a.orgs.Write(ctx, tx)
 	if err != nil {
 		return err
 	}
-	var created, changed []*prospect
-	members := membersOf{already: already}
-	s.dirty = slices.Grow(s.dirty[:0], len(s.plan.Catalog.Fields))[:len(s.plan.Catalog.Fields)]
-	clear(s.dirty)
+	b.Count(orglink.CounterCreated, orgsCreated)
+	// Emails may have moved between prospects: free the old ones, then write the final state.
+	var moved []int64
+	for _, p := range a.changed {
+		if p.emailMoved(s.email) {
+			moved = append(moved, p.ID)
+		}
+	}
+	if err := store.ClearEmails(ctx, tx, s.plan.Account.ID, moved); err != nil {
+		return err
+	}
+	if err := store.UpdateProspects(ctx, tx, s.plan.Catalog, s.plan.Account.ID, plain(a.changed), a.dirty); err != nil {
+		return err
+	}
+	if err := store.InsertProspects(ctx, tx, s.plan.Catalog, s.plan.Account.ID, plain(a.created)); err != nil {
+		return err
+	}
+	if err := s.addMembers(ctx, tx, a.members, s.alreadyMembers(b, a)); err != nil {
+		return err
+	}
+	return room.commit(ctx, tx)
+}
+
+// applied is a batch applied in memory: its rows carry their outcomes, skips and undo records,
+// and it holds what is left to write.
+type applied struct {
+	room             *room // the room it took from: as the apply assumed it, or as found under the lock
+	idx              *matchIndex
+	orgs             *orglink.Batch
+	created, changed []*prospect
+	members          membersOf
+	dirty            []bool // the fields it changed in stored prospects
+	decided          []int  // the rows it decided: those no earlier stage skipped
+}
+
+// applyRows applies the batch's rows one at a time, in file order, to the prospects idx holds,
+// linking organizations through orgs and taking room for new prospects; ids come through q.
+func (s *writer) applyRows(ctx context.Context, q store.Querier, b *pipeline.Batch, idx *matchIndex, orgs *orglink.Batch, room *room) (*applied, error) {
+	a := &applied{room: room, idx: idx, orgs: orgs, dirty: make([]bool, len(s.plan.Catalog.Fields))}
 	inBatch := make(map[int64]bool, len(b.Rows))
 	for i := range b.Rows {
 		r := &b.Rows[i]
 		if r.Skipped() {
 			continue
 		}
+		a.decided = append(a.decided, i)
 		p := idx.match(r.Values)
 		var matched int64
 		if p != nil {
@@ -237,79 +345,58 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 			r.Skip(pipeline.ReasonOverLimit, room.limitDetail())
 			continue
 		case p == nil:
-			id, err := s.prospectIDs.Next(ctx, tx)
+			id, err := s.prospectIDs.Next(ctx, q)
 			if err != nil {
-				return err
+				return nil, err
 			}
 			p = &prospect{Prospect: store.Prospect{ID: id, Values: make([]string, len(r.Values))}, Tracked: apply.Tracked{Created: true}}
-			if err := s.apply(ctx, tx, idx, orgs, b, p, r, true); err != nil {
-				return err
+			if err := s.apply(ctx, q, a, b, p, r, true); err != nil {
+				return nil, err
 			}
 			idx.add(p)
-			created = append(created, p)
+			a.created = append(a.created, p)
 			r.Outcome = pipeline.Created
 		default:
 			before := p.Edits
 			s.keep.Before(p.Values)
-			if err := s.apply(ctx, tx, idx, orgs, b, p, r, false); err != nil {
-				return err
+			if err := s.apply(ctx, q, a, b, p, r, false); err != nil {
+				return nil, err
 			}
 			var first bool
 			if r.Outcome, first = p.Outcome(before); first {
-				changed = append(changed, p)
+				a.changed = append(a.changed, p)
 			}
 			s.keep.Keep(r, first, &p.Prospect)
 		}
 		r.EntityID = p.ID
 		if !inBatch[p.ID] {
 			inBatch[p.ID] = true
-			members.add(p.ID, isNew)
+			a.members.add(p.ID, isNew)
 		}
 	}
-	orgsCreated, err := orgs.Write(ctx, tx)
-	if err != nil {
-		return err
+	return a, nil
+}
+
+// takeBack clears what applying set on the batch: its rows' outcomes, skips and undo records,
+// and its counters (only the writer counts: pipeline.Batch.Counters).
+func (a *applied) takeBack(b *pipeline.Batch) {
+	for _, i := range a.decided {
+		r := &b.Rows[i]
+		r.SkipReason, r.SkipDetail, r.Outcome, r.EntityID, r.Undo = "", "", "", 0, nil
 	}
-	b.Count(orglink.CounterCreated, orgsCreated)
-	// Emails may have moved between prospects: free the old ones, then write the final state.
-	var moved []int64
-	for _, p := range changed {
-		if p.emailMoved(s.email) {
-			moved = append(moved, p.ID)
-		}
-	}
-	if err := store.ClearEmails(ctx, tx, s.plan.Account.ID, moved); err != nil {
-		return err
-	}
-	if err := store.UpdateProspects(ctx, tx, s.plan.Catalog, s.plan.Account.ID, plain(changed), s.dirty); err != nil {
-		return err
-	}
-	if err := store.InsertProspects(ctx, tx, s.plan.Catalog, s.plan.Account.ID, plain(created)); err != nil {
-		return err
-	}
-	if err := s.addMembers(ctx, tx, members); err != nil {
-		return err
-	}
-	if err := room.commit(ctx, tx); err != nil {
-		return err
-	}
-	s.pending = written{seq: room.Seq, at: room.At, idx: idx, changed: make(map[int64]*prospect, len(changed)), orgs: orgs}
-	for _, p := range changed {
-		s.pending.changed[p.ID] = p
-	}
-	return nil
+	b.Counters = nil
 }
 
 // apply sets the row's values on p under the field policies (SPEC §5) and counts each real
 // change in p.Edits. isNew says p is being created by this row, not yet indexed.
-func (s *writer) apply(ctx context.Context, tx pgx.Tx, idx *matchIndex, orgs *orglink.Batch, b *pipeline.Batch, p *prospect, r *pipeline.Row, isNew bool) error {
+func (s *writer) apply(ctx context.Context, q store.Querier, a *applied, b *pipeline.Batch, p *prospect, r *pipeline.Row, isNew bool) error {
 	for i, v := range r.Values {
 		cur := p.Values[i]
 		if !s.policies.Takes(i, cur, v) {
 			continue
 		}
 		if i == s.org {
-			id, err := orgs.Resolve(ctx, tx, r)
+			id, err := a.orgs.Resolve(ctx, q, r)
 			if err != nil {
 				return err
 			}
@@ -323,8 +410,8 @@ func (s *writer) apply(ctx context.Context, tx pgx.Tx, idx *matchIndex, orgs *or
 		if isNew {
 			p.Values[i] = v
 		} else {
-			idx.set(p, i, v)
-			s.dirty[i] = true
+			a.idx.set(p, i, v)
+			a.dirty[i] = true
 		}
 		p.Edits++
 		if i == s.org {
@@ -362,25 +449,36 @@ func (s *writer) groupingNames() []store.Grouping {
 
 // membersOf are the prospects of a batch that join the import's groupings: those the batch
 // created, which cannot be members of anything yet, and those it found.
-// Found prospects that already are members of every grouping (already, when Prepare read it
-// and it still holds) are left out.
 type membersOf struct {
 	created, found []int64
-	already        map[int64]bool
 }
 
 func (m *membersOf) add(id int64, created bool) {
-	switch {
-	case created:
+	if created {
 		m.created = append(m.created, id)
-	case !m.already[id]:
+	} else {
 		m.found = append(m.found, id)
 	}
 }
 
+// alreadyMembers returns which of the prospects Prepare loaded for the batch were members of
+// every grouping of the import, when that still holds: the batch was applied ahead on what
+// Prepare read, so only this import wrote into the account since, and its batches add
+// memberships, never take them away. Nil otherwise.
+func (s *writer) alreadyMembers(b *pipeline.Batch, a *applied) map[int64]bool {
+	p, ok := b.Prepared.(*prepared)
+	if !ok || p.ahead != a || !s.groupingsReady || !slices.Equal(p.groupings, s.groupings) {
+		return nil
+	}
+	return p.members
+}
+
 // addMembers puts the batch's prospects in the import's list, tags and campaign, creating
-// those on first use.
-func (s *writer) addMembers(ctx context.Context, tx pgx.Tx, m membersOf) error {
+// those on first use; found prospects in already are members of them all.
+func (s *writer) addMembers(ctx context.Context, tx pgx.Tx, m membersOf, already map[int64]bool) error {
+	if len(already) > 0 {
+		m.found = slices.DeleteFunc(m.found, func(id int64) bool { return already[id] })
+	}
 	if len(m.created)+len(m.found) == 0 {
 		return nil
 	}
@@ -398,4 +496,33 @@ func (s *writer) addMembers(ctx context.Context, tx pgx.Tx, m membersOf) error {
 		return err
 	}
 	return store.AddMembers(ctx, tx, s.groupings, m.found, s.plan.ImportID)
+}
+
+// handoff passes what each batch applied, once Write has it under the batch's lock, to
+// Prepare's apply of the next batch, which runs while the batch is written.
+type handoff struct {
+	applied pipeline.Counter // the batches Prepare read for that Write applied
+	mu      sync.Mutex
+	last    written // what the last batch Write applied
+}
+
+// put hands off what the batch Write applied; prepared says Prepare read for it.
+func (h *handoff) put(w written, prepared bool) {
+	h.mu.Lock()
+	h.last = w
+	h.mu.Unlock()
+	if prepared {
+		h.applied.Add()
+	}
+}
+
+// wait returns what the last batch Write applied once it applied n batches Prepare read for
+// (the n batches before the one Prepare reads for now), or ctx's error.
+func (h *handoff) wait(ctx context.Context, n int) (written, error) {
+	if err := h.applied.Wait(ctx, n); err != nil {
+		return written{}, err
+	}
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.last, nil
 }

@@ -32,7 +32,8 @@ const Kind = "organizations"
 // Counters returns the counters of a kind that links organizations (kind.Kind.Counters).
 func Counters() []string { return []string{CounterCreated, CounterLinked} }
 
-// Linker links the rows of one import. It is safe for one goroutine.
+// Linker links the rows of one import. It is not safe for concurrent use: the goroutines of an
+// import that use it take turns (see kinds/prospects' writer).
 type Linker struct {
 	accountID int64
 	field     int // catalog index of the organization field
