@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 	"time"
+
+	"github.com/leadpipe/leadpipe/internal/jsontext"
 )
 
 // Undo is what an import keeps of a row so that the row can be taken back (import_rows.undo):
@@ -59,9 +61,9 @@ func (u *Undo) AppendJSON(b []byte) []byte {
 				b = append(b, ',')
 			}
 			b = append(b, '[')
-			b = append(appendJSONString(b, c.Field), ',')
-			b = append(appendJSONString(b, c.Old), ',')
-			b = append(appendJSONString(b, c.New), ']')
+			b = append(jsontext.AppendString(b, c.Field), ',')
+			b = append(jsontext.AppendString(b, c.Old), ',')
+			b = append(jsontext.AppendString(b, c.New), ']')
 		}
 		b = append(b, ']')
 	}
@@ -81,23 +83,12 @@ func (u *Undo) AppendJSON(b []byte) []byte {
 			if i > 0 {
 				b = append(b, ',')
 			}
-			b = append(append(appendJSONString(append(b, '['), m.Kind), ','), strconv.FormatInt(m.ID, 10)...)
+			b = append(append(jsontext.AppendString(append(b, '['), m.Kind), ','), strconv.FormatInt(m.ID, 10)...)
 			b = append(b, ']')
 		}
 		b = append(b, ']')
 	}
 	return append(b, '}')
-}
-
-// appendJSONString appends s as a JSON string, escaped as encoding/json escapes it.
-func appendJSONString(b []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x80 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' {
-			q, _ := json.Marshal(s) // a string always encodes
-			return append(b, q...)
-		}
-	}
-	return append(append(append(b, '"'), s...), '"')
 }
 
 // UnmarshalJSON decodes what MarshalJSON encodes.

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // RowOutcome is one row's committed outcome as sinks deliver it.
@@ -112,25 +113,45 @@ func UndeliveredCount(ctx context.Context, q Querier, sink string) (rows, events
 }
 
 // RowOutcomes returns up to limit row outcomes of an import after row number after, in row
-// order.
+// order. A row's text columns share one allocation (copyText): the relays read every
+// outcome of every import, each for its sink.
 func RowOutcomes(ctx context.Context, q Querier, importID int64, after, limit int) ([]RowOutcome, error) {
-	rows, err := q.Query(ctx, `SELECT import_id, row_number, outcome, coalesce(reason, ''), coalesce(detail, ''),
-			coalesce(entity_id, 0), warnings, coalesce(source_row, 0)
+	rows, err := q.Query(ctx, `SELECT import_id, row_number, coalesce(entity_id, 0), warnings, coalesce(source_row, 0),
+			outcome, coalesce(reason, ''), coalesce(detail, '')
 		FROM import_rows WHERE import_id = $1 AND row_number > $2 ORDER BY row_number LIMIT $3`,
 		importID, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("row outcomes of import %d: %w", importID, err)
 	}
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (RowOutcome, error) {
-		var o RowOutcome
-		var warnings []byte
-		err := r.Scan(&o.ImportID, &o.Row, &o.Outcome, &o.Reason, &o.Detail, &o.EntityID, &warnings, &o.SourceRow)
+	defer rows.Close()
+	const firstText = 5 // outcome, reason, detail
+	var (
+		o        RowOutcome
+		warnings []byte
+		text     [3]string
+		dest     = []any{&o.ImportID, &o.Row, &o.EntityID, &warnings, &o.SourceRow, nil, nil, nil}
+		list     = make([]RowOutcome, 0, limit)
+	)
+	for rows.Next() {
+		if len(list) == 0 {
+			for _, fd := range rows.FieldDescriptions()[firstText:] {
+				if fd.DataTypeOID != pgtype.TextOID {
+					return nil, fmt.Errorf("row outcomes of import %d: column %s is of type %d, not text", importID, fd.Name, fd.DataTypeOID)
+				}
+			}
+		}
+		warnings = nil
+		if err := rows.Scan(dest...); err != nil {
+			return nil, fmt.Errorf("row outcomes of import %d: %w", importID, err)
+		}
+		copyText(text[:], rows.RawValues()[firstText:])
+		o.Outcome, o.Reason, o.Detail, o.Warnings = text[0], text[1], text[2], nil
 		if len(warnings) > 0 {
 			o.Warnings = warnings
 		}
-		return o, err
-	})
-	if err != nil {
+		list = append(list, o)
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("row outcomes of import %d: %w", importID, err)
 	}
 	return list, nil

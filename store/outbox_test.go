@@ -65,3 +65,43 @@ func TestPendingMigrationMovesExistingData(t *testing.T) {
 		t.Errorf("pending after the migration %q, want %q", pending, want)
 	}
 }
+
+// RowOutcomes reads every column of each row as it was recorded: entity, reason and detail
+// (non-ASCII and empty ones too), warnings, an undo's source row; NULLs as zero values.
+func TestRowOutcomesReadsEveryColumn(t *testing.T) {
+	pool := storetest.Pool(t)
+	ctx := context.Background()
+	acct := storetest.Account(t, pool, -1)
+	var id int64
+	if err := pool.QueryRow(ctx, `INSERT INTO imports (account_id, source, file_name, file_path, file_size, file_sha256, status)
+		VALUES ($1, 'cli', 'f.csv', 'f.csv', 1, '', 'completed') RETURNING id`, acct.ID).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `INSERT INTO import_rows (import_id, row_number, outcome, reason, detail, entity_id, warnings, source_row) VALUES
+			($1, 2, 'created', NULL, NULL, 1001, NULL, NULL),
+			($1, 3, 'skipped', 'invalid_email', '"ann@" is not an email — ligne 3', NULL, NULL, NULL),
+			($1, 4, 'updated', '', '', 1002, '[{"field": "phone", "kind": "value_too_long"}]', NULL),
+			($1, 5, 'restored', NULL, NULL, 1003, '[]', 14)`, id); err != nil {
+		t.Fatal(err)
+	}
+	got, err := store.RowOutcomes(ctx, pool, id, 2, 10)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		`{3 skipped invalid_email "ann@" is not an email — ligne 3 0  0}`,
+		`{4 updated   1002 [{"kind": "value_too_long", "field": "phone"}] 0}`, // as jsonb orders keys
+		`{5 restored   1003 [] 14}`,
+	}
+	if len(got) != len(want) {
+		t.Fatalf("%d row outcomes after row 2, want %d: %+v", len(got), len(want), got)
+	}
+	for i, o := range got {
+		if o.ImportID != id {
+			t.Errorf("row %d: import %d, want %d", o.Row, o.ImportID, id)
+		}
+		if s := fmt.Sprintf("{%d %s %s %s %d %s %d}", o.Row, o.Outcome, o.Reason, o.Detail, o.EntityID, o.Warnings, o.SourceRow); s != want[i] {
+			t.Errorf("row outcome %s, want %s", s, want[i])
+		}
+	}
+}

@@ -163,8 +163,9 @@ type recordScanner struct {
 	id        int64
 	updatedAt time.Time
 	custom    []byte
-	dest      []any // nil for the columns of fields, whose bytes scan reads itself
-	checked   bool  // the result's field columns were found to be text
+	dest      []any    // nil for the columns of fields, whose bytes scan reads itself
+	text      []string // the field columns of the row scanned last
+	checked   bool     // the result's field columns were found to be text
 }
 
 // scanner returns a recordScanner of t's rows into records of c, then into extra.
@@ -176,16 +177,35 @@ func (t recordTable) scanner(c *crm.Catalog, extra ...any) *recordScanner {
 		}
 	}
 	s.dest = append([]any{&s.id, &s.updatedAt}, make([]any, len(s.fields))...)
+	s.text = make([]string, len(s.fields))
 	s.dest = append(append(s.dest, &s.custom), extra...)
 	return s
+}
+
+// copyText sets dst[i] to the text column whose bytes are raw[i] (a text value's bytes are
+// its text in either format), the strings sharing one allocation instead of one each.
+func copyText(dst []string, raw [][]byte) {
+	n := 0
+	for _, b := range raw {
+		n += len(b)
+	}
+	var all strings.Builder
+	all.Grow(n)
+	for _, b := range raw {
+		all.Write(b)
+	}
+	text := all.String()
+	for i, b := range raw {
+		dst[i], text = text[:len(b)], text[len(b):]
+	}
 }
 
 // firstField is the position of the first field column in a row of selectList.
 const firstField = 2
 
 // scan reads the current row. The field columns, all text (selectList casts them), are
-// copied from the row's bytes, which are the text in either format: through pgx's Scan, each
-// cost a reflective allocation of a *string, a tenth of leadpipe's CPU on a re-import.
+// copied from the row's bytes (copyText): through pgx's Scan, each cost a reflective
+// allocation of a *string, a tenth of leadpipe's CPU on a re-import.
 func (s *recordScanner) scan(rows pgx.Rows) (Record, error) {
 	t, c := s.t, s.c
 	if !s.checked {
@@ -201,19 +221,9 @@ func (s *recordScanner) scan(rows pgx.Rows) (Record, error) {
 	}
 	id, custom := s.id, s.custom
 	r := Record{ID: id, Values: make([]string, len(c.Fields)), UpdatedAt: s.updatedAt}
-	raw := rows.RawValues()[firstField : firstField+len(s.fields)]
-	n := 0
-	for _, b := range raw {
-		n += len(b)
-	}
-	var all strings.Builder // one allocation for the row's values, which share it
-	all.Grow(n)
-	for _, b := range raw {
-		all.Write(b)
-	}
-	text := all.String()
-	for i, b := range raw {
-		r.Values[s.fields[i]], text = text[:len(b)], text[len(b):]
+	copyText(s.text, rows.RawValues()[firstField:firstField+len(s.fields)])
+	for i, f := range s.fields {
+		r.Values[f] = s.text[i]
 	}
 	if len(custom) > 2 {
 		var m map[string]any

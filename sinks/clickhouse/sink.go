@@ -145,26 +145,47 @@ func insert(ctx context.Context, conn driver.Conn, query string, add func(driver
 	return batch.Send()
 }
 
+// insertRows inserts a delivery's row outcomes, column by column: a typed slice per column
+// instead of a boxed value per cell, which clickhouse-go would inspect one by one.
 func insertRows(ctx context.Context, conn driver.Conn, d pipeline.Delivery) error {
 	at := d.Import.CreatedAt
 	if d.Import.StartedAt != nil {
 		at = *d.Import.StartedAt
 	}
+	n := len(d.Rows)
+	rowNumbers, sourceRows := make([]uint32, n), make([]uint32, n)
+	outcomes, reasons, warnings := make([]string, n), make([]string, n), make([]string, n)
+	entityIDs, prospectIDs := make([]uint64, n), make([]uint64, n)
+	for i, r := range d.Rows {
+		kinds, err := warningKinds(r.Warnings)
+		if err != nil {
+			return fmt.Errorf("row %d: %w", r.Row, err)
+		}
+		rowNumbers[i], sourceRows[i] = uint32(r.Row), uint32(r.SourceRow)
+		outcomes[i], reasons[i], warnings[i] = r.Outcome, r.Reason, kinds
+		entityIDs[i], prospectIDs[i] = uint64(r.EntityID), prospectID(d.Import.Kind, r.EntityID)
+	}
+	columns := []any{repeat(d.Account, n), repeat(uint64(d.Import.ID), n), repeat(d.Import.Kind, n),
+		repeat(uint64(d.Import.UndoOf), n), rowNumbers, sourceRows, outcomes, reasons, entityIDs, prospectIDs, warnings,
+		repeat(d.Import.Source, n), repeat(d.Import.FileName, n), repeat(at, n)}
 	return insert(ctx, conn, `INSERT INTO row_outcomes (account, import_id, kind, undo_of, row_number, source_row, outcome,
 		reason, entity_id, prospect_id, warnings, source, file_name, at)`, func(b driver.Batch) error {
-		for _, r := range d.Rows {
-			kinds, err := warningKinds(r.Warnings)
-			if err == nil {
-				err = b.Append(d.Account, uint64(d.Import.ID), d.Import.Kind, uint64(d.Import.UndoOf), uint32(r.Row),
-					uint32(r.SourceRow), r.Outcome, r.Reason, uint64(r.EntityID), prospectID(d.Import.Kind, r.EntityID), kinds,
-					d.Import.Source, d.Import.FileName, at)
-			}
-			if err != nil {
-				return fmt.Errorf("row %d: %w", r.Row, err)
+		for i, c := range columns {
+			if err := b.Column(i).Append(c); err != nil {
+				return fmt.Errorf("column %d: %w", i+1, err)
 			}
 		}
 		return nil
 	})
+}
+
+// repeat is n copies of v: a column whose every row of a delivery has the same value.
+func repeat[T any](v T, n int) []T {
+	s := make([]T, n)
+	for i := range s {
+		s[i] = v
+	}
+	return s
 }
 
 // prospectsKind is the kind whose rows also fill prospect_id, the column of the rows written
