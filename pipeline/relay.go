@@ -85,7 +85,13 @@ type Relay struct {
 	MaxBackoff time.Duration
 	// BatchRows is the most row outcomes in one delivery.
 	BatchRows int
-	Log       *slog.Logger
+	// Linger is how long the relay waits after a round that delivered something before it
+	// reads again, so that what commits meanwhile goes in fewer, larger deliveries — for a sink
+	// whose every write costs, like ClickHouse's, each a part on disk that merges rewrite. It
+	// adds at most that long to a sink's lag. A backlog is not slowed by it: a round delivers
+	// everything pending of up to a hundred imports before it waits. 0 reads again at once.
+	Linger time.Duration
+	Log    *slog.Logger
 
 	registered bool // the sink is registered (store.RegisterSink)
 }
@@ -123,13 +129,17 @@ func (r *Relay) Run(ctx context.Context) {
 			sinkBacklog.WithLabelValues(name).Set(float64(rows))
 			sinkBacklogEvents.WithLabelValues(name).Set(float64(events))
 		}
+		pause := wait
 		if n > 0 && err == nil {
-			continue // more may be waiting
+			pause = r.Linger // more may be waiting: let it gather
+		}
+		if pause == 0 {
+			continue
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(wait):
+		case <-time.After(pause):
 		}
 	}
 }

@@ -412,3 +412,64 @@ func TestRelayRetriesWithinTheBackoffCap(t *testing.T) {
 		}
 	}
 }
+
+// timedSink records when each import's deliveries came and signals the first of one import.
+type timedSink struct {
+	recordingSink
+	watch int64 // the import whose first delivery closes first
+	at    map[int64][]time.Time
+	first chan struct{}
+}
+
+func (s *timedSink) Deliver(ctx context.Context, d pipeline.Delivery) error {
+	if err := s.recordingSink.Deliver(ctx, d); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.at[d.Import.ID] = append(s.at[d.Import.ID], time.Now())
+	if d.Import.ID == s.watch && len(s.at[d.Import.ID]) == 1 {
+		close(s.first)
+	}
+	return nil
+}
+
+// TestRelayLingersAfterADelivery: what commits just after a delivery waits out the relay's
+// Linger, however short its Poll, and then goes in one delivery.
+func TestRelayLingersAfterADelivery(t *testing.T) {
+	pool, acct, im := setup(t)
+	ctx := context.Background()
+	run := func() int64 {
+		sum, err := im.RunNow(ctx, importer.Request{Account: acct.Name, Path: writeCSV(t, "r.csv", relayCSV), Source: store.SourceCLI}, "test", false)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return sum.ImportID
+	}
+	first := run()
+	sink := &timedSink{recordingSink: recordingSink{name: sinkName(t, pool, "linger", acct)}, watch: first,
+		at: map[int64][]time.Time{}, first: make(chan struct{})}
+	const linger = 2 * time.Second // far longer than the second import takes, even under -race on a loaded machine
+	relay := &pipeline.Relay{Querier: pool, Sink: sink, Poll: time.Millisecond, BatchRows: 100, Linger: linger, Log: quiet}
+	runCtx, cancel := context.WithCancel(ctx)
+	done := make(chan struct{})
+	go func() { relay.Run(runCtx); close(done) }()
+	defer func() { cancel(); <-done }()
+	<-sink.first
+	second := run() // commits while the relay lingers
+	deadline := time.Now().Add(10 * time.Second)
+	for len(sink.rowNumbers(second)) < 5 {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d of the second import's 5 rows delivered after 10 s", len(sink.rowNumbers(second)))
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	sink.mu.Lock()
+	defer sink.mu.Unlock()
+	if len(sink.at[first]) != 1 || len(sink.at[second]) != 1 {
+		t.Fatalf("deliveries: %d of the first import, %d of the second; want one each", len(sink.at[first]), len(sink.at[second]))
+	}
+	if gap := sink.at[second][0].Sub(sink.at[first][0]); gap < linger {
+		t.Errorf("the second import was delivered %v after the first, want at least the linger (%v)", gap, linger)
+	}
+}

@@ -32,7 +32,8 @@ func serveAnalytics(ctx context.Context, e *env, pool store.Querier) {
 		Querier:   pool,
 		Sink:      sink,
 		Poll:      time.Duration(e.cfg.PollInterval),
-		BatchRows: e.cfg.BatchSize,
+		BatchRows: e.cfg.ClickHouseBatchRows,
+		Linger:    time.Duration(e.cfg.ClickHouseLinger),
 		Log:       e.log,
 	}
 	relay.Run(ctx)
