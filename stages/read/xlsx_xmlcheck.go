@@ -42,7 +42,8 @@ type xmlChecker struct {
 	state xmlState
 	quote byte
 	name  []byte
-	open  []string
+	open  []byte // the names of the open elements, one after another (no allocation per element)
+	ends  []int  // where each open element's name ends in open
 	end   string // what ends the construct being skipped
 	tail  []byte // the last bytes of a skipped construct, to find end across writes
 	bang  []byte // the bytes after "<!", until the construct is known
@@ -81,6 +82,31 @@ func (c *xmlChecker) Write(p []byte) (int, error) {
 			p = p[i+1:]
 			c.state = xmlAttrs
 			continue
+		case xmlStartName:
+			i := nameEnd(p)
+			c.name = append(c.name, p[:i]...)
+			c.n += int64(i)
+			if p = p[i:]; len(p) == 0 {
+				return n, nil
+			}
+		case xmlEndName:
+			i := bytes.IndexByte(p, '>')
+			if i < 0 {
+				i = len(p)
+			}
+			c.name = append(c.name, p[:i]...)
+			c.n += int64(i)
+			if p = p[i:]; len(p) == 0 {
+				return n, nil
+			}
+		case xmlAttrs:
+			if len(c.bang) == 0 {
+				i := attrsEnd(p)
+				c.n += int64(i)
+				if p = p[i:]; len(p) == 0 {
+					return n, nil
+				}
+			}
 		case xmlSkip:
 			i := c.skipEnd(p)
 			if i < 0 {
@@ -122,6 +148,35 @@ func (c *xmlChecker) skipEnd(p []byte) int {
 }
 
 func isXMLSpace(b byte) bool { return b == ' ' || b == '\t' || b == '\n' || b == '\r' }
+
+// nameEnd returns the index of the first byte in p that ends a start tag's name, or len(p).
+func nameEnd(p []byte) int {
+	for i, b := range p {
+		if b == '>' || b == '/' || isXMLSpace(b) {
+			return i
+		}
+	}
+	return len(p)
+}
+
+// attrsEnd returns the index of the first byte in p that a start tag's attributes act on (a
+// quote, '/' or '>'), or len(p).
+func attrsEnd(p []byte) int {
+	for i, b := range p {
+		if b == '"' || b == '\'' || b == '/' || b == '>' {
+			return i
+		}
+	}
+	return len(p)
+}
+
+// trimXMLSpace returns b without trailing XML white space.
+func trimXMLSpace(b []byte) []byte {
+	for len(b) > 0 && isXMLSpace(b[len(b)-1]) {
+		b = b[:len(b)-1]
+	}
+	return b
+}
 
 // step advances the states that look at one byte at a time.
 func (c *xmlChecker) step(b byte) {
@@ -172,16 +227,17 @@ func (c *xmlChecker) step(b byte) {
 			c.name = append(c.name, b)
 			return
 		}
-		name := string(bytes.TrimRight(c.name, " \t\r\n"))
-		if len(c.open) == 0 {
+		name := trimXMLSpace(c.name)
+		if len(c.ends) == 0 {
 			c.fail("the end tag </%s> closes no element", name)
 			return
 		}
-		if top := c.open[len(c.open)-1]; top != name {
+		start, top := c.top()
+		if !bytes.Equal(top, name) {
 			c.fail("the element <%s> is closed by </%s>", top, name)
 			return
 		}
-		c.open = c.open[:len(c.open)-1]
+		c.open, c.ends = c.open[:start], c.ends[:len(c.ends)-1]
 		c.state = xmlText
 	}
 }
@@ -207,12 +263,22 @@ func (c *xmlChecker) declaration(b byte) {
 }
 
 func (c *xmlChecker) push() {
-	if len(c.open) == xmlMaxDepth {
+	if len(c.ends) == xmlMaxDepth {
 		c.fail("elements nest more than %d deep", xmlMaxDepth)
 		return
 	}
-	c.open = append(c.open, string(c.name))
+	c.open = append(c.open, c.name...)
+	c.ends = append(c.ends, len(c.open))
 	c.state = xmlText
+}
+
+// top returns the innermost open element's name and where it starts in c.open.
+func (c *xmlChecker) top() (int, []byte) {
+	start := 0
+	if n := len(c.ends); n > 1 {
+		start = c.ends[n-2]
+	}
+	return start, c.open[start:]
 }
 
 // Close reports the first fault, or the part ending inside a construct or an open element.
@@ -222,8 +288,9 @@ func (c *xmlChecker) Close() error {
 		return c.err
 	case c.state != xmlText:
 		return fmt.Errorf("its XML is cut short inside a tag, comment or CDATA section (%d bytes)", c.n)
-	case len(c.open) > 0:
-		return fmt.Errorf("its XML is cut short: the element <%s> is never closed (%d bytes)", c.open[len(c.open)-1], c.n)
+	case len(c.ends) > 0:
+		_, top := c.top()
+		return fmt.Errorf("its XML is cut short: the element <%s> is never closed (%d bytes)", top, c.n)
 	}
 	return nil
 }
