@@ -178,7 +178,8 @@ func trimXMLSpace(b []byte) []byte {
 	return b
 }
 
-// step advances the states that look at one byte at a time.
+// step advances the states that look at one byte at a time. Of a name, Write takes the bytes in
+// bulk and hands step only the byte that ends it.
 func (c *xmlChecker) step(b byte) {
 	switch c.state {
 	case xmlLT:
@@ -198,10 +199,8 @@ func (c *xmlChecker) step(b byte) {
 			c.push()
 		case b == '/':
 			c.state = xmlSelfClose
-		case isXMLSpace(b):
+		default: // white space
 			c.state = xmlAttrs
-		default:
-			c.name = append(c.name, b)
 		}
 	case xmlAttrs:
 		if len(c.bang) > 0 {
@@ -222,11 +221,7 @@ func (c *xmlChecker) step(b byte) {
 			return
 		}
 		c.state = xmlText
-	case xmlEndName:
-		if b != '>' {
-			c.name = append(c.name, b)
-			return
-		}
+	case xmlEndName: // b is '>'
 		name := trimXMLSpace(c.name)
 		if len(c.ends) == 0 {
 			c.fail("the end tag </%s> closes no element", name)
