@@ -107,7 +107,7 @@ func openEncryptedXLSX(f *os.File, opts Options) (*XLSX, error) {
 		_ = res.close()
 		return nil, err
 	}
-	defer plain.Close() // excelize opens the file by its name
+	res.owned = plain // read from until the reader closes
 	return openXLSXWith(plain, opts, res)
 }
 

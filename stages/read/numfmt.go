@@ -188,6 +188,17 @@ func newCellFormat(id int, code string, defined bool) cellFormat {
 	return f
 }
 
+// show shows the number v of a cell in this format: a date or time as an ISO date or time (see
+// formatDateTime), another number as number does. typed is as for number.
+func (f cellFormat) show(v float64, date1904 bool) (display, typed string) {
+	if f.kind >= fmtDate {
+		if s, ok := formatDateTime(v, f.kind, date1904); ok {
+			return s, ""
+		}
+	}
+	return f.number(v)
+}
+
 // number shows the number v of a cell in a format that is no date or time: display is what the
 // spreadsheet shows, typed its plain decimal when that differs from display, else "".
 func (f cellFormat) number(v float64) (display, typed string) {

@@ -759,19 +759,12 @@ func (b *xlsBook) formulaString(off int64) (string, bool) {
 	return "", false
 }
 
-// number makes the cell in column col of number v with cell format xf: a date or time as an
-// ISO date or time, another number as its format shows it (see cellFormat.number).
+// number makes the cell in column col of number v with cell format xf (see cellFormat.show).
 func (b *xlsBook) number(col int, v float64, xf uint16) xcell {
 	if int(xf) >= len(b.xfFmt) {
 		return xcell{col: col, val: formatNumber(v)}
 	}
-	f := b.xfFmt[xf]
-	if f.kind >= fmtDate {
-		if s, ok := formatDateTime(v, f.kind, b.date1904); ok {
-			return xcell{col: col, val: s}
-		}
-	}
-	val, typed := f.number(v)
+	val, typed := b.xfFmt[xf].show(v, b.date1904)
 	return xcell{col: col, val: val, typed: typed}
 }
 

@@ -64,6 +64,8 @@ func formatDateTime(v float64, kind fmtKind, date1904 bool) (string, bool) {
 	switch {
 	case days == fakeLeapDay && !date1904:
 		day = "1900-02-29" // as the spreadsheet shows it
+	case days == 0 && !date1904:
+		day = "1900-01-00" // as the spreadsheet shows serial 0
 	case days < fakeLeapDay && !date1904:
 		day = excelEpoch.AddDate(0, 0, int(days)+1).Format(time.DateOnly)
 	default:

@@ -2,53 +2,56 @@ package read
 
 // # XLSX
 //
-// An XLSX workbook is read with excelize's streaming row iterator (File.Rows), never by loading
-// a whole sheet: memory holds one row at a time, plus what excelize keeps of the workbook (its
-// small parts, the shared strings, and worksheets up to Options.MaxSheetXMLBytes; larger
-// worksheets and shared-string tables go through temporary files).
+// excelize opens an XLSX workbook for its sheets, their visibility, its styles and its date
+// system; the chosen worksheet's rows are read here, streamed from its zip part by a scanner of
+// our own (xlsx_sheet.go says why), never by loading a whole sheet: memory holds one row at a
+// time, plus the shared strings (in a temporary file past Options.MaxSheetXMLBytes of text) and
+// what excelize keeps of the workbook (its small parts, and worksheets up to
+// Options.MaxSheetXMLBytes; larger ones go to temporary files).
 //
 // Before excelize sees the file, the zip archive is checked: it must be a zip archive, declare
 // no more than Options.MaxUnzippedBytes unzipped in all (1 GiB by default; a zip bomb fails
 // here, before anything is unzipped), hold xl/workbook.xml and no two parts of the same name
 // (compared as part names are: case-insensitively, \ as /; readers disagree on which one counts),
-// and every part must unzip to what its header declares, checksum included (excelize would read
+// and every part must unzip to what its header declares, checksum included (a reader would read
 // a corrupt part short, silently); the worksheets and the shared strings must close every
-// element they open (xlsx_xmlcheck.go: excelize's row iterator stops at an XML syntax error
-// without a word, and the rows after it would be lost).
-// Each of these failures, and a panic of excelize on a crafted file, is an error wrapping
-// ErrFormat that names XLSX. A workbook encrypted with Excel's default password (an OLE2
-// compound file) is decrypted into a temporary file first, and that file is checked and read
-// (crypt.go).
+// element they open (xlsx_xmlcheck.go), so that a broken file fails before its first row is
+// imported rather than part-way.
+// Each of these failures, a worksheet whose XML cannot be read (a bad reference, a row number
+// past Excel's last row), and a panic on a crafted file, is an error wrapping ErrFormat that
+// names XLSX. A workbook encrypted with Excel's default password (an OLE2 compound file) is
+// decrypted into a temporary file first, and that file is checked and read (crypt.go).
 //
 // Sheet: Options.Sheet names it (case-insensitively, as Excel does), hidden or not; else the first
 // visible sheet of the workbook, in the workbook's order, the one Excel opens on. An unknown name
 // is an error that lists the sheets.
 //
-// Values are the cells as the user sees them (pipeline.Row.Cells), with, for a number shown
-// otherwise than as its plain decimal, that decimal beside it (pipeline.Row.Typed), which a
-// number field takes (see xlsx_values.go for how excelize is made to tell them):
+// Values are the cells as the user sees them (pipeline.Row.Cells), by the cell's type and its
+// style's number format, with, for a number shown otherwise than as its plain decimal, that
+// decimal beside it (pipeline.Row.Typed), which a number field takes; the same renderer as XLS
+// (numfmt.go):
 //   - numbers in "General" (or "@", or no format): the plain decimal of the value, rounded to
 //     Excel's 15 significant digits, so float noise disappears (42.000000000000007 reads 42) and
 //     no number is in exponent form (a phone number 15551234567 reads 15551234567, a 16-digit
-//     integer its 15 significant digits zero-filled, as Excel shows it); no typed value. But a
-//     number stored in exponent form that excelize returns as stored (1E+15) cannot be told from
-//     a text cell of the same text: it reads as stored, with its plain decimal as typed value.
+//     integer its 15 significant digits zero-filled, as Excel shows it, a number stored as
+//     1E+15 1000000000000000); no typed value.
 //   - numbers whose format shows nothing (0;-0;;@ for a zero) read "", their typed value kept.
-//   - numbers in any other number format: as the format shows them (numfmt.go, the same
-//     renderer as XLS): 0.25 in 0.00% reads 25.00%, 1200 in "$"#,##0.00 $1,200.00, 2134 in
-//     00000 02134, 12300 in 0.00E+00 1.23E+04; the typed value is the plain decimal (0.25,
-//     1200, 2134, 12300) when it differs from what is shown.
+//   - numbers in any other number format: as the format shows them: 0.25 in 0.00% reads
+//     25.00%, 1200 in "$"#,##0.00 $1,200.00, 2134 in 00000 02134, 12300 in 0.00E+00 1.23E+04;
+//     the typed value is the plain decimal (0.25, 1200, 2134, 12300) when it differs from what
+//     is shown.
 //   - dates, by the cell's number format (a built-in date format or a custom one with date
 //     parts): YYYY-MM-DD; with a time part too, YYYY-MM-DD HH:MM:SS (24-hour clock, rounded to
 //     the second as Excel does); a time-only format, HH:MM:SS; an elapsed-time format ([h]:mm),
-//     [H]:MM:SS hours; no typed value. The 1904 date system is honoured: in such a workbook the
-//     dates are made from their serials (see xlsxFix1904), so serial 0 reads 1904-01-01. On the
-//     1900 system, serial 0 (and a time below 1) reads 1900-01-00 as Excel shows it, and serial
-//     60 Excel's 1900-02-29: no valid date, so a date field rejects them. A serial out of
-//     Excel's date range reads as whatever excelize makes of it, which is no valid date.
+//     [H]:MM:SS hours; no typed value. The 1904 date system is honoured (serial 0 reads
+//     1904-01-01). On the 1900 system, serial 0 (and a time below 1) reads 1900-01-00 as Excel
+//     shows it, and serial 60 Excel's 1900-02-29: no valid date, so a date field rejects them.
+//     A serial out of Excel's date range reads as a number. An ISO date cell (t="d") reads as
+//     its date (and time), in its date format or, without one, as YYYY-MM-DD (HH:MM:SS).
 //   - booleans: true or false.
 //   - text (shared strings, inline strings, formula results): as stored, untrimmed, never
-//     rewritten, whatever its style: the text TRUE reads TRUE, the text 1.23E+04 reads 1.23E+04.
+//     rewritten, whatever its style: the text TRUE reads TRUE, the text 1.23E+04 reads 1.23E+04
+//     and is text to every field, as in a CSV file.
 //   - error values (#N/A, #DIV/0! …): as Excel shows them.
 //
 // Rows are numbered as Excel numbers them: the header need not be on row 1, and blank rows,
@@ -58,28 +61,26 @@ package read
 // of the merge have an empty header. A data row's trailing blank cells are dropped (its Cells
 // may be shorter than the header). A row is malformed (skipped with reason malformed_row) when
 // it has a value past the header's width, a cell longer than 32,767 characters (Excel's limit;
-// the cell reads as ""), or a cell excelize cannot read (a cell reference it cannot parse, for
-// instance). excelize reads a shared-string index out of range as an empty cell, and a cell
-// whose style index is out of range unformatted.
+// the cell reads as ""), a cell reference that cannot be read or that goes back along the row,
+// or a shared-string index the workbook does not have. A cell whose style index is out of
+// range reads in General.
 //
 // Resuming: an XLSX file has no offsets. Options.CSV.StartRow resumes after that row number
 // (Batch.LastRow of the last committed batch); Record.Offset and Batch.Offset are 0.
 //
-// Closing: the reader holds excelize's workbook and its temporary files (in a directory of its
-// own). CountRows, and the Source at its end (io.EOF or an error), close it; a caller that stops
-// earlier closes it with Close (XLSX is an io.Closer). A reader that is dropped unclosed is
-// closed when the garbage collector collects it.
-//
-// Limitations: an ISO date cell (t="d") without a date format reads as its serial number.
+// Closing: the reader holds excelize's workbook, the worksheet part and its temporary files (in
+// a directory of its own). CountRows, and the Source at its end (io.EOF or an error), close it;
+// a caller that stops earlier closes it with Close (XLSX is an io.Closer). A reader that is
+// dropped unclosed is closed when the garbage collector collects it.
 
 import (
 	"archive/zip"
+	"bytes"
 	"context"
 	"fmt"
 	"io"
 	"os"
 	"runtime"
-	"strconv"
 	"strings"
 	"sync"
 	"unicode/utf8"
@@ -101,12 +102,7 @@ const (
 // XLSX reads one worksheet of an XLSX workbook row by row. It is not safe for concurrent use.
 type XLSX struct {
 	res       *xlsxResources
-	rows      *excelize.Rows
-	marker    xlsxMarker         // of this workbook's marked values
-	marked    map[int]cellFormat // the formats whose numbers excelize marks, by marker number
-	date1904  bool               // the workbook is on the 1904 date system
-	nexts     int                // rows.Next calls so far, for the raw iterator to catch up
-	rawNexts  int                // the raw iterator's Next calls so far (see rawRow)
+	scan      *sheetScan
 	sheet     string
 	header    []string
 	headerRow int
@@ -121,24 +117,27 @@ type XLSX struct {
 	err   error    // sticky: the reader failed or is spent
 }
 
-// xlsxResources are what an XLSX reader must release: excelize's workbook, its row iterator
-// and the directory of its temporary files. close is idempotent and safe from any goroutine.
+// xlsxResources are what an XLSX reader must release: excelize's workbook, the worksheet part
+// being read, the shared strings and the directory of their temporary files. close is
+// idempotent and safe from any goroutine.
 type xlsxResources struct {
-	once sync.Once
-	f    *excelize.File
-	rows *excelize.Rows
-	raw  *excelize.Rows // the same sheet unformatted, opened when a row needs it
-	dir  string
-	err  error
+	once  sync.Once
+	f     *excelize.File
+	part  io.ReadCloser
+	sst   *sharedStrings
+	owned *os.File // a file of the reader's own that the worksheet is read from (decrypted), or nil
+	dir   string
+	err   error
 }
 
 func (r *xlsxResources) close() error {
 	r.once.Do(func() {
-		if r.rows != nil {
-			_ = r.rows.Close()
+		if r.part != nil {
+			_ = r.part.Close()
 		}
-		if r.raw != nil {
-			_ = r.raw.Close()
+		_ = r.sst.close()
+		if r.owned != nil {
+			_ = r.owned.Close()
 		}
 		if r.f != nil {
 			r.err = r.f.Close()
@@ -228,7 +227,7 @@ func openXLSXWith(f *os.File, opts Options, res *xlsxResources) (x *XLSX, err er
 		UnzipXMLSizeLimit: maxSheetXML,
 		TmpDir:            res.dir,
 	}
-	res.f, err = xlsxOpenExcelize(f, st, xo)
+	res.f, err = xlsxOpenExcelize(zr, xo)
 	if err != nil {
 		return nil, fmt.Errorf("%w: the file is not a valid XLSX workbook: %v", ErrFormat, err)
 	}
@@ -241,18 +240,30 @@ func openXLSXWith(f *os.File, opts Options, res *xlsxResources) (x *XLSX, err er
 	if err != nil {
 		return nil, err
 	}
-	marker := newXLSXMarker()
-	marked, err := xlsxNormalizeNumFmts(res.f, marker)
+	book := xlsxCellStyle{formats: xlsxCellFormats(res.f)}
+	props, err := res.f.GetWorkbookProps()
+	book.date1904 = err == nil && props.Date1904 != nil && *props.Date1904
+	if zp := zipPart(zr, "xl/sharedstrings.xml"); zp != nil {
+		rc, err := zp.Open()
+		if err != nil {
+			return nil, fmt.Errorf("%w: the XLSX file is malformed: %v", ErrFormat, err)
+		}
+		res.sst, err = readSharedStrings(rc, res.dir, int(maxSheetXML))
+		rc.Close()
+		if err != nil {
+			return nil, fmt.Errorf("%w: the XLSX file is malformed: %v", ErrFormat, err)
+		}
+		book.sst = res.sst
+	}
+	zp, err := xlsxSheetPart(zr, res.f, sheet)
 	if err != nil {
 		return nil, err
 	}
-	if res.rows, err = res.f.Rows(sheet); err != nil {
+	if res.part, err = zp.Open(); err != nil {
 		return nil, fmt.Errorf("%w: the XLSX file is malformed: sheet %q: %v", ErrFormat, sheet, err)
 	}
-	props, err := res.f.GetWorkbookProps()
-	date1904 := err == nil && props.Date1904 != nil && *props.Date1904
 
-	x = &XLSX{res: res, rows: res.rows, marker: marker, marked: marked, date1904: date1904, sheet: sheet, width: -1, startRow: opts.CSV.StartRow}
+	x = &XLSX{res: res, scan: newSheetScan(res.part, book), sheet: sheet, width: -1, startRow: opts.CSV.StartRow}
 	if err := x.readHeader(); err != nil {
 		return nil, err
 	}
@@ -273,17 +284,41 @@ func checkXLSXZip(f *os.File, size, maxUnzipped int64) (*zip.Reader, error) {
 	return zr, nil
 }
 
-// xlsxOpenExcelize opens the workbook with excelize. excelize.OpenFile reads the zip from the file
-// as it needs it, where OpenReader would first read the whole file into memory; f is reopened
-// by its name when that name is still f.
-func xlsxOpenExcelize(f *os.File, st os.FileInfo, opts excelize.Options) (*excelize.File, error) {
-	if name := f.Name(); name != "" {
-		if st2, err := os.Stat(name); err == nil && os.SameFile(st, st2) {
-			return excelize.OpenFile(name, opts)
+// xlsxOpenExcelize opens the workbook with excelize, for what the reader takes of it (its sheets,
+// styles and date system): excelize gets the archive's parts but for the worksheets, each
+// replaced by an empty one, and the shared strings, which the reader reads itself. It would
+// otherwise unzip every worksheet once more, into memory or a temporary file (0.4 s for make
+// bench's 200,000-row sheet), for nothing. The parts are copied as they are compressed.
+func xlsxOpenExcelize(zr *zip.Reader, opts excelize.Options) (*excelize.File, error) {
+	var buf bytes.Buffer
+	zw := zip.NewWriter(&buf)
+	for _, zf := range zr.File {
+		name := zipPartName(zf.Name)
+		switch {
+		case name == "xl/sharedstrings.xml":
+			continue
+		case xmlCheckedPart(name):
+			w, err := zw.Create(zf.Name)
+			if err != nil {
+				return nil, err
+			}
+			if _, err := io.WriteString(w, xlsxEmptySheet); err != nil {
+				return nil, err
+			}
+		default:
+			if err := zw.Copy(zf); err != nil {
+				return nil, err
+			}
 		}
 	}
-	return excelize.OpenReader(io.NewSectionReader(f, 0, st.Size()), opts)
+	if err := zw.Close(); err != nil {
+		return nil, err
+	}
+	return excelize.OpenReader(&buf, opts)
 }
+
+// xlsxEmptySheet stands in for a worksheet in the copy of the workbook excelize opens.
+const xlsxEmptySheet = `<worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"/>`
 
 // xlsxPickSheet returns the sheet named want (case-insensitively, as Excel compares sheet names),
 // hidden or not; when want is empty, the first visible sheet, the one Excel opens on (the first
@@ -310,7 +345,7 @@ func xlsxPickSheet(f *excelize.File, sheets []string, want string) (string, erro
 	return "", fmt.Errorf("read xlsx: the workbook has no sheet %q; its sheets are %s", want, quotedList(sheets))
 }
 
-// malformedXLSX turns a panic of excelize into the file's error.
+// malformedXLSX turns a panic while reading the file (excelize's, or the reader's) into its error.
 func malformedXLSX(p any) error {
 	return fmt.Errorf("%w: the XLSX file is malformed: %v", ErrFormat, p)
 }
@@ -425,7 +460,7 @@ func (x *XLSX) dataRow() pipeline.Row {
 	return pipeline.Row{Number: x.row, Cells: x.cells, Typed: x.typed}
 }
 
-// recoverInto turns a panic of excelize into the reader's error, and closes the reader.
+// recoverInto turns a panic while reading into the reader's error, and closes the reader.
 func (x *XLSX) recoverInto(err *error) {
 	if p := recover(); p != nil {
 		*err = x.fail(malformedXLSX(p))
@@ -460,26 +495,22 @@ func (x *XLSX) advanceData() (bool, error) {
 // advance reads the next row, blank or not, into row, cells, why and blank. With skip it only
 // moves past the row. It returns false at the end of the sheet.
 func (x *XLSX) advance(skip bool) (bool, error) {
-	if !x.rows.Next() {
-		if err := x.rows.Error(); err != nil {
-			return false, fmt.Errorf("%w: the XLSX file is malformed: sheet %q after row %d: %v", ErrFormat, x.sheet, x.row, err)
-		}
+	ok, err := xlsxAdvance(x.scan)
+	if err != nil {
+		return false, fmt.Errorf("%w: the XLSX file is malformed: sheet %q after row %d: %v", ErrFormat, x.sheet, x.row, err)
+	}
+	if !ok {
 		return false, nil
 	}
-	x.nexts++
 	x.row++
 	x.cells, x.typed, x.why, x.blank = nil, nil, "", true
 	if skip {
 		return true, nil
 	}
-	cells, err := xlsxColumns(x.rows)
-	if err != nil {
-		if x.width < 0 {
-			return false, fmt.Errorf("%w: the XLSX file is malformed: sheet %q row %d: %v", ErrFormat, x.sheet, x.row, err)
-		}
-		x.why = fmt.Sprintf("row cannot be read: %v", err)
+	cells, typed := x.scan.cells, x.scan.typed
+	if x.why = x.scan.why; x.why != "" && x.width < 0 {
+		return false, fmt.Errorf("%w: the XLSX file is malformed: sheet %q row %d: %s", ErrFormat, x.sheet, x.row, x.why)
 	}
-	typed := x.resolve(cells, err == nil)
 	n := 0 // cells up to the last non-blank one
 	for i, c := range cells {
 		if c == "" {
@@ -513,94 +544,8 @@ func (x *XLSX) advance(skip bool) (bool, error) {
 	return true, nil
 }
 
-// resolve turns the cells of a row as excelize formats them into what the user sees (see
-// xlsx_values.go) and returns their typed values, or nil when no cell has one. With useRaw,
-// cells that need it are resolved from the row's raw values.
-func (x *XLSX) resolve(cells []string, useRaw bool) (typed []string) {
-	var raw []string
-	rawRead := !useRaw
-	rawCell := func(i int) (string, bool) {
-		if !rawRead {
-			rawRead, raw = true, x.rawRow()
-		}
-		if i < len(raw) {
-			return raw[i], true
-		}
-		return "", false
-	}
-	for i, c := range cells {
-		switch {
-		case c == "":
-		case x.marked != nil && x.marker.marks(c):
-			k, num, ok := x.marker.unmark(c)
-			cf, known := x.marked[k]
-			v, err := strconv.ParseFloat(num, 64)
-			if !ok || !known || err != nil {
-				continue // text
-			}
-			var t string
-			cells[i], t = cf.number(v)
-			if t != "" {
-				if typed == nil {
-					typed = make([]string, len(cells))
-				}
-				typed[i] = t
-			}
-		case c == "TRUE" || c == "FALSE":
-			if r, ok := rawCell(i); !ok || r != c { // a boolean: raw 1 or 0
-				cells[i] = strings.ToLower(c)
-			}
-		case xlsxExponentForm(c):
-			v, err := strconv.ParseFloat(c, 64)
-			if err != nil {
-				break
-			}
-			if r, ok := rawCell(i); !ok || r != c { // a number excelize shows in exponent form: raw is its digits
-				cells[i] = strconv.FormatFloat(v, 'f', -1, 64)
-				break
-			}
-			// Text, or a number stored in exponent form (1E+15, as some writers store them,
-			// which Excel shows so in General): shown as it is, and a number field gets the
-			// number either way.
-			if typed == nil {
-				typed = make([]string, len(cells))
-			}
-			typed[i] = formatNumber(v)
-		case x.date1904 && xlsxISODate(c):
-			if r, ok := rawCell(i); ok && r != c {
-				cells[i] = xlsxFix1904(c, r)
-			}
-		}
-	}
-	return typed
-}
-
-// rawRow returns the raw values of the current row, read by a second iterator over the
-// sheet that is opened at the first row that needs it and then kept in step; nil when they
-// cannot be read.
-func (x *XLSX) rawRow() []string {
-	if x.res.raw == nil {
-		raw, err := x.res.f.Rows(x.sheet)
-		if err != nil {
-			return nil
-		}
-		x.res.raw = raw
-	}
-	for x.rawNexts < x.nexts {
-		if !x.res.raw.Next() {
-			return nil
-		}
-		x.rawNexts++
-	}
-	raw, err := x.res.raw.Columns(excelize.Options{RawCellValue: true})
-	if err != nil {
-		return nil
-	}
-	return raw
-}
-
-// xlsxColumns reads the cells of the current row; a variable for tests.
-var xlsxColumns = func(rows *excelize.Rows) ([]string, error) { return rows.Columns() }
+// xlsxAdvance moves a sheet's scan to its next row; a variable for tests.
+var xlsxAdvance = (*sheetScan).advance
 
 // xlsxBlank reports whether s is empty or whitespace only.
 func xlsxBlank(s string) bool {

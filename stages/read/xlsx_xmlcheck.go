@@ -6,16 +6,17 @@ import (
 	"strings"
 )
 
-// excelize's row iterator stops at the first XML syntax error of a worksheet without reporting
-// it, so a worksheet broken part-way through would lose its remaining rows silently. So before
-// excelize reads it, every worksheet part and the shared-string table are checked to be
-// well-formed as far as the iterator cares: every element closed by an end tag of its name, no
-// part ending inside a tag, a comment, a CDATA section or an open element. (Character
-// references and names are not checked: a bad one fails excelize's decoder and its caller.)
-// The check streams through the bytes the CRC check unzips anyway, at memory speed.
+// Before a worksheet's rows are read, every worksheet part and the shared-string table are
+// checked to be well-formed as far as the reader cares: every element closed by an end tag of
+// its name, no part ending inside a tag, a comment, a CDATA section or an open element. So a
+// file broken part-way fails its import before the first row is written rather than after
+// the rows before the break (once, with excelize's row iterator, those after it vanished: it
+// stops at an XML syntax error without a word). References and names are not checked here: a
+// bad one fails the reader (xlsx_xmlscan.go) at its row. The check streams through the bytes
+// the CRC check unzips anyway, at memory speed.
 
 // xmlCheckedPart reports whether the zip part name is checked: a worksheet or the shared
-// strings, the parts whose XML excelize reads with its iterator.
+// strings, the parts whose XML the reader streams.
 func xmlCheckedPart(name string) bool {
 	name = strings.ToLower(strings.ReplaceAll(name, `\`, "/"))
 	return strings.HasPrefix(name, "xl/worksheets/") && strings.HasSuffix(name, ".xml") || name == "xl/sharedstrings.xml"

@@ -31,7 +31,7 @@ const childFD = 3
 
 // childConfig is what the parent tells the child.
 type childConfig struct {
-	Path        string       `json:"path"` // the file's name, for excelize to reopen it by
+	Path        string       `json:"path"` // the file's name, which the child's descriptor carries
 	Options     read.Options `json:"options"`
 	Job         string       `json:"job,omitempty"` // jobSheets, or "" to read the rows
 	MemoryBytes uint64       `json:"memory_bytes"`

@@ -3,6 +3,7 @@ package isolate_test
 import (
 	"archive/zip"
 	"bytes"
+	"compress/flate"
 	"context"
 	"errors"
 	"fmt"
@@ -498,11 +499,14 @@ func TestCloseEarly(t *testing.T) {
 
 // TestLimits checks that a child past its memory or its CPU limit is stopped and the file
 // fails with a message naming the limit, while the same file reads whole within ample limits.
+// The file needs both: 60 MB of shared strings, held in memory, and 6M numbers to show
+// (several CPU-seconds).
 func TestLimits(t *testing.T) {
 	tempDir(t)
 	bin := buildLeadpipe(t)
-	path := bigSheet(t, 300_000)
-	inMemory := read.Options{MaxSheetXMLBytes: 1 << 30} // the whole worksheet's XML in memory
+	const rows = 200_000
+	path := costlySheet(t, rows)
+	inMemory := read.Options{MaxSheetXMLBytes: 1 << 30} // the shared strings in memory
 
 	all := func(p *isolate.Parser) (int, error) {
 		r, err := p.Open(open(t, path), inMemory)
@@ -512,7 +516,7 @@ func TestLimits(t *testing.T) {
 		return r.CountRows()
 	}
 	n, err := all(&isolate.Parser{Command: bin, MemoryBytes: 1 << 30, CPU: time.Minute})
-	if err != nil || n != 300_000 {
+	if err != nil || n != rows {
 		t.Fatalf("within the limits: %d rows, %v", n, err)
 	}
 	_, err = all(&isolate.Parser{Command: bin, MemoryBytes: 32 << 20, CPU: time.Minute})
@@ -531,7 +535,6 @@ func TestLimits(t *testing.T) {
 // by excelize, which takes seconds for a large sheet under the race detector.
 func bigSheet(t *testing.T, n int) string {
 	t.Helper()
-	const rels = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 	var sheet strings.Builder
 	sheet.WriteString(`<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
 	sheet.WriteString(`<row r="1"><c r="A1" t="inlineStr"><is><t>Email</t></is></c><c r="B1" t="inlineStr"><is><t>First Name</t></is></c><c r="C1" t="inlineStr"><is><t>Last Name</t></is></c><c r="D1" t="inlineStr"><is><t>Company</t></is></c></row>`)
@@ -539,6 +542,31 @@ func bigSheet(t *testing.T, n int) string {
 		fmt.Fprintf(&sheet, `<row r="%d"><c r="A%[1]d" t="inlineStr"><is><t>someone%[1]d@example.com</t></is></c><c r="B%[1]d" t="inlineStr"><is><t>Someone</t></is></c><c r="C%[1]d" t="inlineStr"><is><t>Else</t></is></c><c r="D%[1]d"><v>%[1]d</v></c></row>`, i)
 	}
 	sheet.WriteString(`</sheetData></worksheet>`)
+	return sheetFile(t, sheet.String(), "")
+}
+
+// costlySheet writes a workbook of n data rows, each a shared string of 300 characters and 30
+// numbers.
+func costlySheet(t *testing.T, n int) string {
+	t.Helper()
+	var sst, sheet strings.Builder
+	sst.WriteString(`<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main">`)
+	sheet.WriteString(`<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>`)
+	numbers := strings.Repeat(`<c><v>12345.678901</v></c>`, 30)
+	text := strings.Repeat("x", 290)
+	for i := range n + 1 {
+		fmt.Fprintf(&sst, `<si><t>%s%010d</t></si>`, text, i)
+		fmt.Fprintf(&sheet, `<row><c t="s"><v>%d</v></c>%s</row>`, i, numbers)
+	}
+	sst.WriteString(`</sst>`)
+	sheet.WriteString(`</sheetData></worksheet>`)
+	return sheetFile(t, sheet.String(), sst.String())
+}
+
+// sheetFile writes a workbook of one worksheet, with shared strings when sst is not "".
+func sheetFile(t *testing.T, sheet, sst string) string {
+	t.Helper()
+	const rels = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
 	parts := [][2]string{
 		{"[Content_Types].xml", `<?xml version="1.0" encoding="UTF-8"?><Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">` +
 			`<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/><Default Extension="xml" ContentType="application/xml"/>` +
@@ -550,10 +578,14 @@ func bigSheet(t *testing.T, n int) string {
 			`<sheets><sheet name="Sheet1" sheetId="1" r:id="rId1"/></sheets></workbook>`},
 		{"xl/_rels/workbook.xml.rels", `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` +
 			`<Relationship Id="rId1" Type="` + rels + `/worksheet" Target="worksheets/sheet1.xml"/></Relationships>`},
-		{"xl/worksheets/sheet1.xml", sheet.String()},
+		{"xl/worksheets/sheet1.xml", sheet},
+	}
+	if sst != "" {
+		parts = append(parts, [2]string{"xl/sharedStrings.xml", sst})
 	}
 	var buf bytes.Buffer
 	zw := zip.NewWriter(&buf)
+	zw.RegisterCompressor(zip.Deflate, func(w io.Writer) (io.WriteCloser, error) { return flate.NewWriter(w, flate.BestSpeed) })
 	for _, p := range parts {
 		w, err := zw.Create(p[0])
 		if err != nil {
