@@ -53,8 +53,9 @@ type Config struct {
 	// written. 0 means no limit (foreground imports then read their file once, not twice).
 	MaxRows int `yaml:"max_rows" env:"LEADPIPE_MAX_ROWS"`
 	// MaxUnzippedBytes caps the total unzipped size of an XLSX or ODS file (a zip bomb fails its
-	// import); MaxSheetXMLBytes is the largest worksheet XML kept in memory (larger ones are
-	// read through a temporary file).
+	// import); MaxSheetXMLBytes is the most of an XLSX file's shared strings, or of another part
+	// but its worksheets (which are streamed), kept in memory (more is read through a temporary
+	// file).
 	MaxUnzippedBytes int64 `yaml:"max_unzipped_bytes" env:"LEADPIPE_MAX_UNZIPPED_BYTES"`
 	MaxSheetXMLBytes int64 `yaml:"max_sheet_xml_bytes" env:"LEADPIPE_MAX_SHEET_XML_BYTES"`
 	// SheetParser is where spreadsheets (XLSX, XLS, ODS) are parsed: "process", in a child process

@@ -40,9 +40,10 @@ type Options struct {
 	CSV CSVOptions
 	// Sheet names the worksheet of a spreadsheet to read; the first one when empty.
 	Sheet string
-	// MaxUnzippedBytes caps the total unzipped size of an XLSX or ODS file, and MaxSheetXMLBytes the
-	// size of a worksheet's XML held in memory (larger ones go through a temporary file). 0
-	// means the defaults: 1 GiB and 16 MiB.
+	// MaxUnzippedBytes caps the total unzipped size of an XLSX or ODS file, and MaxSheetXMLBytes
+	// what an XLSX file's parts other than its worksheets (which are streamed) may hold in
+	// memory: the shared strings' text and each part excelize reads; more goes through a
+	// temporary file. 0 means the defaults: 1 GiB and 16 MiB.
 	MaxUnzippedBytes, MaxSheetXMLBytes int64
 }
 

@@ -6,8 +6,8 @@ package read
 // system; the chosen worksheet's rows are read here, streamed from its zip part by a scanner of
 // our own (xlsx_sheet.go says why), never by loading a whole sheet: memory holds one row at a
 // time, plus the shared strings (in a temporary file past Options.MaxSheetXMLBytes of text) and
-// what excelize keeps of the workbook (its small parts, and worksheets up to
-// Options.MaxSheetXMLBytes; larger ones go to temporary files).
+// what excelize keeps of the workbook's other parts (each up to Options.MaxSheetXMLBytes in
+// memory, a larger one in a temporary file).
 //
 // Before excelize sees the file, the zip archive is checked: it must be a zip archive, declare
 // no more than Options.MaxUnzippedBytes unzipped in all (1 GiB by default; a zip bomb fails
