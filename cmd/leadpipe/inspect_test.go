@@ -178,12 +178,12 @@ func TestInspectRefused(t *testing.T) {
 }
 
 // TestInspectParsesInChild checks that inspect parses a spreadsheet in a child process under
-// the parser's limits, as the daemon does, so that a crafted file fails alone: a worksheet of
+// the parser's limits, as the daemon does, so that a crafted file fails alone: a styles part of
 // 100 MiB of XML held in memory passes the 64 MiB memory limit, which kills only the child.
 func TestInspectParsesInChild(t *testing.T) {
 	xlsx := readTestFile(t, "../../importer/testdata/formats/prospects.xlsx")
-	huge := writeTestFile(t, "huge.xlsx", rezip(t, xlsx, "xl/worksheets/sheet1.xml", func(s string) string {
-		return strings.Replace(s, "<sheetData>", "<sheetData>"+strings.Repeat(" ", 100<<20), 1)
+	huge := writeTestFile(t, "huge.xlsx", rezip(t, xlsx, "xl/styles.xml", func(s string) string {
+		return strings.Replace(s, "<fonts", strings.Repeat(" ", 100<<20)+"<fonts", 1)
 	}))
 	env := []string{"LEADPIPE_SHEET_MEMORY_LIMIT=67108864", "LEADPIPE_MAX_SHEET_XML_BYTES=1073741824"}
 	const want = "leadpipe: cannot import file huge.xlsx: the file is too large or malformed: parsing it went over the parser's limits: it needed more than the memory limit of 64 MiB (setting sheet_memory_limit)\n"
