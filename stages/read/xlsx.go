@@ -259,6 +259,16 @@ func openXLSXWith(f *os.File, opts Options, res *xlsxResources) (x *XLSX, err er
 	if err != nil {
 		return nil, err
 	}
+	if !xmlCheckedPart(zp.Name) { // a worksheet outside xl/worksheets/, which OPC allows
+		rc, err := zp.Open()
+		if err == nil {
+			err = checkXML(rc)
+			rc.Close()
+		}
+		if err != nil {
+			return nil, fmt.Errorf("%w: the file is not a valid XLSX workbook: part %s: %v", ErrFormat, zp.Name, err)
+		}
+	}
 	if res.part, err = zp.Open(); err != nil {
 		return nil, fmt.Errorf("%w: the XLSX file is malformed: sheet %q: %v", ErrFormat, sheet, err)
 	}

@@ -13,3 +13,6 @@ func SetXLSXRowHook(hook func(n int)) (restore func()) {
 	}
 	return func() { xlsxAdvance = saved }
 }
+
+// XLSXMaxCellChars is Excel's limit on the characters of a cell.
+const XLSXMaxCellChars = xlsxMaxCellChars

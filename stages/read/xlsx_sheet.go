@@ -1,7 +1,9 @@
 package read
 
 import (
+	"bufio"
 	"bytes"
+	"encoding/binary"
 	"fmt"
 	"io"
 	"os"
@@ -31,9 +33,14 @@ const xlsxMaxRows = 1 << 20
 // xlsxMaxCols is Excel's last column number (XFD).
 const xlsxMaxCols = 1 << 14
 
-// xlsxMaxCellBytes caps what is kept of a cell's text: more than it holds more than Excel's
-// 32,767 characters, which makes the row malformed whatever follows.
-const xlsxMaxCellBytes = 4*xlsxMaxCellChars + 1
+// xlsxMaxCellBytes caps what is kept of a cell's text as written: more than it holds more than
+// Excel's 32,767 characters however it is written (an _xHHHH_ escape, 7 bytes, is one
+// character), which makes the row malformed whatever follows.
+const xlsxMaxCellBytes = 7 * (xlsxMaxCellChars + 1)
+
+// xlsxMaxRowBytes caps a row's values: a row holding more (say, 1,000 cells each showing one
+// long shared string) is malformed, its values past the cap not kept.
+const xlsxMaxRowBytes = 16 << 20
 
 // xlsxCellStyle is what reading a cell needs of the workbook: its styles' number formats (by
 // the cell's s attribute), the date system and the shared strings.
@@ -71,7 +78,7 @@ type xlsxSpan struct {
 }
 
 func newSheetScan(r io.Reader, book xlsxCellStyle) *sheetScan {
-	return &sheetScan{sc: newXMLScanner(r), book: book}
+	return &sheetScan{sc: newXMLScanner(r, xlsxMaxCellBytes), book: book}
 }
 
 // advance moves to the next row number, reporting false after the last row. Its cells, typed
@@ -255,6 +262,10 @@ func (s *sheetScan) readCell(prev int) (int, error) {
 	if drop {
 		return prev, nil
 	}
+	if len(s.text) > xlsxMaxRowBytes {
+		s.malformed(fmt.Sprintf("the row holds more than %d MiB of text", xlsxMaxRowBytes>>20))
+		return col, nil
+	}
 	start := len(s.text)
 	typed, why := s.value(cellType, styleIndex, hasInline)
 	if why != "" {
@@ -316,12 +327,9 @@ func (s *sheetScan) value(t string, style int, inline bool) (typed, why string) 
 		}
 		return s.number(serial, f), ""
 	default:
-		if !isDecimal(v) {
-			s.text = append(s.text, v...)
-			break
-		}
-		n, err := strconv.ParseFloat(string(v), 64)
-		if err != nil { // out of float64's range
+		num := trimXMLSpace(bytes.TrimLeft(v, " \t\r\n")) // xsd:double allows white space around
+		n, err := strconv.ParseFloat(string(num), 64)
+		if !isDecimal(num) || err != nil { // text, or out of float64's range
 			s.text = append(s.text, v...)
 			break
 		}
@@ -364,17 +372,14 @@ func (s *sheetScan) build() {
 	}
 }
 
-// readElementText appends the text of the element just started, up to its end tag, to dst:
-// at most xlsxMaxCellBytes of it.
+// readElementText appends the text of the element just started, up to its end tag, to dst (at
+// most the scanner's maxText in all).
 func readElementText(sc *xmlScanner, dst []byte) ([]byte, error) {
 	if sc.selfClosing {
 		return dst, nil
 	}
 	for {
 		tok, err := sc.next(&dst)
-		if len(dst) > xlsxMaxCellBytes {
-			dst = dst[:xlsxMaxCellBytes]
-		}
 		switch {
 		case err != nil:
 			return dst, err
@@ -523,32 +528,72 @@ func isoSerial(v string, date1904 bool) (serial float64, timed, ok bool) {
 	if t.Year() == 0 { // a time only: a fraction of day 0
 		t = t.AddDate(1899, 11, 29)
 	}
-	serial = t.Sub(excelEpoch).Hours() / 24
+	// The wall clock as written, whatever its zone (Excel has none); in days from the epoch by
+	// seconds, as a time.Duration ends in 2192.
+	y, m, d := t.Date()
+	h, mi, sec := t.Clock()
+	wall := time.Date(y, m, d, h, mi, sec, t.Nanosecond(), time.UTC)
+	serial = float64(wall.Unix()-excelEpoch.Unix())/secondsPerDay + float64(wall.Nanosecond())/1e9/secondsPerDay
 	if serial < fakeLeapDay+1 && t.Year() >= 1900 {
 		serial-- // before 1900-03-01: the serials count Excel's phantom 1900-02-29 from there on
 	}
 	if date1904 {
 		serial -= serial1904
 	}
-	h, m, sec := t.Clock()
-	return serial, h != 0 || m != 0 || sec != 0 || t.Nanosecond() != 0, true
+	return serial, h != 0 || mi != 0 || sec != 0 || t.Nanosecond() != 0, true
 }
 
-// sharedStrings is a workbook's shared-string table: the texts one after another, in memory
-// or, once they pass a limit, in a temporary file; and where each ends.
+// sharedStrings is a workbook's shared-string table: the texts one after another, and where
+// each ends. Each of the two is kept in memory until it passes a limit, then in a temporary
+// file of its own (a table of millions of empty strings is all ends).
 type sharedStrings struct {
-	data  []byte
-	file  *os.File
-	ends  []int64
 	limit int
-	buf   []byte
+	n     int   // texts in all
+	size  int64 // bytes of text in all
+
+	data  []byte  // the texts, while in memory
+	ends  []int64 // where each text ends, while in memory
+	texts spill   // the texts, once past the limit
+	endsF spill   // the ends, once past the limit
+
+	buf []byte
 }
 
-// readSharedStrings reads the shared-string table from r; past limit bytes of text, the texts
-// go to a temporary file in dir.
+// spill is a temporary file written through a buffer.
+type spill struct {
+	f *os.File
+	w *bufio.Writer
+}
+
+// open creates the file in dir and writes first to it.
+func (sp *spill) open(dir, prefix string, first []byte) error {
+	f, err := os.CreateTemp(dir, prefix)
+	if err != nil {
+		return fmt.Errorf("read xlsx: %w", err)
+	}
+	sp.f, sp.w = f, bufio.NewWriterSize(f, 64<<10)
+	_, err = sp.w.Write(first)
+	return err
+}
+
+// close closes and removes the file, if there is one.
+func (sp *spill) close() error {
+	if sp.f == nil {
+		return nil
+	}
+	err := sp.f.Close()
+	if rerr := os.Remove(sp.f.Name()); err == nil {
+		err = rerr
+	}
+	sp.f = nil
+	return err
+}
+
+// readSharedStrings reads the shared-string table from r; texts and ends past limit bytes go to
+// temporary files in dir.
 func readSharedStrings(r io.Reader, dir string, limit int) (*sharedStrings, error) {
 	t := &sharedStrings{limit: limit}
-	sc := newXMLScanner(r)
+	sc := newXMLScanner(r, xlsxMaxCellBytes)
 	var item []byte
 	for {
 		tok, err := sc.next(nil)
@@ -556,13 +601,13 @@ func readSharedStrings(r io.Reader, dir string, limit int) (*sharedStrings, erro
 			return t, fmt.Errorf("its shared strings cannot be read: %v", err)
 		}
 		if tok == xmlEOF {
-			return t, nil
+			return t, t.flush()
 		}
 		if tok != xmlStart || string(sc.name) != "si" {
 			continue
 		}
 		if item, err = readRichText(sc, item[:0]); err != nil {
-			return t, fmt.Errorf("its shared string %d cannot be read: %v", len(t.ends), err)
+			return t, fmt.Errorf("its shared string %d cannot be read: %v", t.n, err)
 		}
 		if err := t.add(unescapeBstr(item), dir); err != nil {
 			return t, err
@@ -572,63 +617,96 @@ func readSharedStrings(r io.Reader, dir string, limit int) (*sharedStrings, erro
 
 // add appends a text to the table.
 func (t *sharedStrings) add(text []byte, dir string) error {
-	end := int64(len(text))
-	if n := len(t.ends); n > 0 {
-		end += t.ends[n-1]
-	}
-	if t.file == nil && len(t.data)+len(text) > t.limit {
-		f, err := os.CreateTemp(dir, "shared-strings-")
-		if err != nil {
-			return fmt.Errorf("read xlsx: %w", err)
-		}
-		t.file = f
-		if _, err := f.Write(t.data); err != nil {
-			return fmt.Errorf("read xlsx: %w", err)
+	if t.texts.f == nil && len(t.data)+len(text) > t.limit {
+		if err := t.texts.open(dir, "shared-strings-", t.data); err != nil {
+			return err
 		}
 		t.data = nil
 	}
-	if t.file != nil {
-		if _, err := t.file.Write(text); err != nil {
+	if t.texts.f != nil {
+		if _, err := t.texts.w.Write(text); err != nil {
 			return fmt.Errorf("read xlsx: %w", err)
 		}
 	} else {
 		t.data = append(t.data, text...)
 	}
-	t.ends = append(t.ends, end)
+	t.size += int64(len(text))
+	t.n++
+	if t.endsF.f == nil && 8*(len(t.ends)+1) > t.limit {
+		if err := t.endsF.open(dir, "shared-string-ends-", binary.LittleEndian.AppendUint64(nil, 0)); err != nil {
+			return err
+		}
+		var b [8]byte
+		for _, e := range t.ends {
+			binary.LittleEndian.PutUint64(b[:], uint64(e))
+			_, _ = t.endsF.w.Write(b[:]) // an error stays in w, for flush
+		}
+		t.ends = nil
+	}
+	if t.endsF.f != nil {
+		var b [8]byte
+		binary.LittleEndian.PutUint64(b[:], uint64(t.size))
+		if _, err := t.endsF.w.Write(b[:]); err != nil {
+			return fmt.Errorf("read xlsx: %w", err)
+		}
+		return nil
+	}
+	t.ends = append(t.ends, t.size)
+	return nil
+}
+
+// flush writes out what the files' buffers hold.
+func (t *sharedStrings) flush() error {
+	for _, sp := range []*spill{&t.texts, &t.endsF} {
+		if sp.f != nil {
+			if err := sp.w.Flush(); err != nil {
+				return fmt.Errorf("read xlsx: %w", err)
+			}
+		}
+	}
 	return nil
 }
 
 // get returns text i, valid until the next call; ok is false when the table has none.
 func (t *sharedStrings) get(i int) (text []byte, ok bool, err error) {
-	if t == nil || i < 0 || i >= len(t.ends) {
+	if t == nil || i < 0 || i >= t.n {
 		return nil, false, nil
 	}
-	start := int64(0)
-	if i > 0 {
-		start = t.ends[i-1]
+	var start, end int64
+	switch {
+	case t.endsF.f != nil: // the file starts with a 0: ends of i-1 and i are at 8i
+		var b [16]byte
+		if _, err := t.endsF.f.ReadAt(b[:], int64(8*i)); err != nil {
+			return nil, false, fmt.Errorf("read xlsx: shared strings: %w", err)
+		}
+		start, end = int64(binary.LittleEndian.Uint64(b[:8])), int64(binary.LittleEndian.Uint64(b[8:]))
+	default:
+		if i > 0 {
+			start = t.ends[i-1]
+		}
+		end = t.ends[i]
 	}
-	if t.file == nil {
-		return t.data[start:t.ends[i]], true, nil
+	if t.texts.f == nil {
+		return t.data[start:end], true, nil
 	}
-	n := int(t.ends[i] - start)
+	n := int(end - start)
 	if cap(t.buf) < n {
 		t.buf = make([]byte, n)
 	}
-	if _, err := t.file.ReadAt(t.buf[:n], start); err != nil {
+	if _, err := t.texts.f.ReadAt(t.buf[:n], start); err != nil {
 		return nil, false, fmt.Errorf("read xlsx: shared strings: %w", err)
 	}
 	return t.buf[:n], true, nil
 }
 
-// close removes the table's temporary file, if it has one.
+// close removes the table's temporary files.
 func (t *sharedStrings) close() error {
-	if t == nil || t.file == nil {
+	if t == nil {
 		return nil
 	}
-	err := t.file.Close()
-	if rerr := os.Remove(t.file.Name()); err == nil {
-		err = rerr
+	err := t.texts.close()
+	if eerr := t.endsF.close(); err == nil {
+		err = eerr
 	}
-	t.file = nil
 	return err
 }

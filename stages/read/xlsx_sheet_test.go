@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -110,5 +111,98 @@ func TestXLSXSharedStringsInAFile(t *testing.T) {
 	got, _, err := drainSheet(t, r, 100)
 	xlsxCheck(t, err)
 	xlsxCheckRows(t, got, want)
+	xlsxNoTempFiles(t, dir)
+}
+
+// TestXLSXSheetValues reads values at the edges: ISO dates far ahead (past 2192, where a
+// time.Duration from 1899 ends) and with a zone (the wall clock as written, as Excel has no
+// zones), numbers with white space around them, and long texts written with _xHHHH_ escapes
+// (seven bytes a character), read whole below Excel's 32,767 characters and malformed above.
+func TestXLSXSheetValues(t *testing.T) {
+	xlsxTempDir(t)
+	escaped := "A" + strings.Repeat("_x0041_", 20000) + "Z"       // 20,002 characters
+	tooLong := strings.Repeat("_x0041_", read.XLSXMaxCellChars+1) // one too many
+	sheet := xlsxSheet(`<c r="A1" t="inlineStr"><is><t>When</t></is></c><c r="B1" t="inlineStr"><is><t>Note</t></is></c>`,
+		`<c r="A2" t="d"><v>9999-12-31</v></c><c r="B2"><v> 42 </v></c>`,
+		`<c r="A3" t="d"><v>2200-01-01T12:00:00</v></c><c r="B3" t="s"><v>0</v></c>`,
+		`<c r="A4" t="d"><v>2024-01-15T13:45:00+02:00</v></c><c r="B4" t="inlineStr"><is><t>`+escaped+`</t></is></c>`,
+		`<c r="B5" t="inlineStr"><is><t>`+tooLong+`</t></is></c>`,
+	)
+	r, err := xlsxOpen(t, xlsxWrite(t, xlsxParts(t, map[string]string{
+		"xl/worksheets/sheet1.xml": sheet,
+		"xl/sharedStrings.xml":     xlsxSST(escaped),
+	})), read.Options{})
+	xlsxCheck(t, err)
+	rows, _, err := drainSheet(t, r, 10)
+	xlsxCheck(t, err)
+	whole := "A" + strings.Repeat("A", 20000) + "Z"
+	xlsxCheckRows(t, rows, []sheetRow{
+		{n: 2, cells: []string{"9999-12-31", "42"}},
+		{n: 3, cells: []string{"2200-01-01 12:00:00", whole}},
+		{n: 4, cells: []string{"2024-01-15 13:45:00", whole}},
+		{n: 5, cells: []string{"", ""}, why: "cell B5 is longer than 32767 characters"},
+	})
+}
+
+// TestXLSXSheetHiddenEnd: "<?>" is no processing instruction's end, for the reader as for the
+// XML check: a cell's value cannot hide behind one.
+func TestXLSXSheetHiddenEnd(t *testing.T) {
+	xlsxTempDir(t)
+	sheet := xlsxSheet(`<c r="A1" t="inlineStr"><is><t>A</t></is></c><c r="B1" t="inlineStr"><is><t>B</t></is></c>`,
+		`<c r="A2"><?></c>?><v>5</v></c><c r="B2"><v>6</v></c>`)
+	r, err := xlsxOpen(t, xlsxWrite(t, xlsxParts(t, map[string]string{"xl/worksheets/sheet1.xml": sheet})), read.Options{})
+	xlsxCheck(t, err)
+	rows, _, err := drainSheet(t, r, 10)
+	xlsxCheck(t, err)
+	xlsxCheckRows(t, rows, []sheetRow{{n: 2, cells: []string{"5", "6"}}})
+}
+
+// TestXLSXSheetLongRow: a row whose values pass 16 MiB (here, 200 cells showing one shared
+// string of 32,767 three-byte characters) is malformed, its values past that not kept.
+func TestXLSXSheetLongRow(t *testing.T) {
+	xlsxTempDir(t)
+	row := strings.Repeat(`<c t="s"><v>1</v></c>`, 200)
+	r, err := xlsxOpen(t, xlsxWrite(t, xlsxParts(t, map[string]string{
+		"xl/worksheets/sheet1.xml": xlsxSheet(`<c t="s"><v>0</v></c>`, row, `<c t="s"><v>0</v></c>`),
+		"xl/sharedStrings.xml":     xlsxSST("Note", strings.Repeat("中", read.XLSXMaxCellChars)),
+	})), read.Options{})
+	xlsxCheck(t, err)
+	rows, _, err := drainSheet(t, r, 10)
+	xlsxCheck(t, err)
+	if len(rows) != 2 || rows[0].why != "the row holds more than 16 MiB of text" || len(rows[0].cells) > 200 ||
+		!reflect.DeepEqual(rows[1].cells, []string{"Note"}) {
+		t.Errorf("rows: %d; row 2 (%d cells): %q", len(rows), len(rows[0].cells), rows[0].why)
+	}
+}
+
+// TestXLSXSheetOutsideWorksheets: a worksheet a workbook keeps outside xl/worksheets/ (OPC
+// allows any name) is read, and its XML checked like any worksheet's.
+func TestXLSXSheetOutsideWorksheets(t *testing.T) {
+	dir := xlsxTempDir(t)
+	rels := `<?xml version="1.0" encoding="UTF-8"?><Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">` +
+		`<Relationship Id="rId1" Type="http://schemas.openxmlformats.org/officeDocument/2006/relationships/worksheet" Target="/data/leads.xml"/></Relationships>`
+	for _, tc := range []struct {
+		name, sheet, err string
+	}{
+		{"good", xlsxSheet(`<c r="A1" t="inlineStr"><is><t>Email</t></is></c>`, `<c r="A2" t="inlineStr"><is><t>a@b.example</t></is></c>`), ""},
+		{"broken", xlsxSheet(`<c r="A1" t="inlineStr"><is><t>Email</t></is></c>`, `<c r="A2"><v>1</v></row>`),
+			"the file is not a valid XLSX workbook: part data/leads.xml: its XML is broken"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := xlsxOpen(t, xlsxWrite(t, xlsxParts(t, map[string]string{
+				"xl/_rels/workbook.xml.rels": rels, "xl/worksheets/sheet1.xml": "\x00", "data/leads.xml": tc.sheet,
+			})), read.Options{})
+			if tc.err != "" {
+				if !errors.Is(err, read.ErrFormat) || !strings.Contains(err.Error(), tc.err) {
+					t.Errorf("error %v, want ErrFormat with %q", err, tc.err)
+				}
+				return
+			}
+			xlsxCheck(t, err)
+			rows, _, err := drainSheet(t, r, 10)
+			xlsxCheck(t, err)
+			xlsxCheckRows(t, rows, []sheetRow{{n: 2, cells: []string{"a@b.example"}}})
+		})
+	}
 	xlsxNoTempFiles(t, dir)
 }

@@ -24,6 +24,10 @@ type xmlScanner struct {
 	off int64 // bytes of the part before buf[0], for messages
 	eof bool  // r is spent
 
+	// maxText caps what one next appends to its text (the rest is read past): a text
+	// longer than a cell may hold is cut, never held whole.
+	maxText int
+
 	// The last token.
 	selfClosing bool   // a start tag closed in itself: <c/>
 	name        []byte // the tag's local name, valid until the next call
@@ -47,8 +51,8 @@ const (
 // errXMLTag is the scanner's error when a tag outgrows xmlMaxTag.
 var errXMLTag = errors.New("a tag is longer than 16 MiB")
 
-func newXMLScanner(r io.Reader) *xmlScanner {
-	return &xmlScanner{r: r, buf: make([]byte, xmlScanBuffer)}
+func newXMLScanner(r io.Reader, maxText int) *xmlScanner {
+	return &xmlScanner{r: r, buf: make([]byte, xmlScanBuffer), maxText: maxText}
 }
 
 // fill reads more of the stream, keeping buf[pos:end]; it reports false when nothing more came.
@@ -67,20 +71,22 @@ func (s *xmlScanner) fill() (bool, error) {
 		}
 		s.buf = append(s.buf, make([]byte, len(s.buf))...)
 	}
-	for {
+	// Fill the buffer whole: a tag longer than it is scanned again from its start after each
+	// fill, so each fill must double what is there, or the scans add up to the square of the
+	// tag's length.
+	start := s.end
+	for s.end < len(s.buf) {
 		n, err := s.r.Read(s.buf[s.end:])
 		s.end += n
 		if err == io.EOF {
 			s.eof = true
-			return n > 0, nil
+			break
 		}
 		if err != nil {
 			return false, err
 		}
-		if n > 0 {
-			return true, nil
-		}
 	}
+	return s.end > start, nil
 }
 
 // offset is where the scanner is in the part, in bytes.
@@ -150,11 +156,11 @@ func (s *xmlScanner) tag(text *[]byte) (xmlTok, int, error) {
 		s.name = localName(trimXMLSpace(p[2:i]))
 		return xmlEnd, i + 1, nil
 	case '?':
-		i := bytes.Index(p, []byte("?>"))
+		i := bytes.Index(p[2:], []byte("?>")) // after "<?", as the XML check reads it: "<?>" ends nothing
 		if i < 0 {
 			return 0, -1, nil
 		}
-		return xmlEOF, i + 2, nil
+		return xmlEOF, 2 + i + 2, nil
 	case '!':
 		switch {
 		case bytes.HasPrefix(p, []byte("<!--")):
@@ -171,7 +177,7 @@ func (s *xmlScanner) tag(text *[]byte) (xmlTok, int, error) {
 			if text == nil {
 				return xmlEOF, 9 + i + 3, nil
 			}
-			*text = appendNormalized(*text, p[9:9+i])
+			*text = s.capped(appendNormalized(*text, p[9:9+i]))
 			return xmlChars, 9 + i + 3, nil
 		case len(p) < 9 && (bytes.HasPrefix([]byte("<![CDATA["), p) || bytes.HasPrefix([]byte("<!--"), p)):
 			return 0, -1, nil
@@ -229,6 +235,7 @@ func (s *xmlScanner) chars(text *[]byte) error {
 		if *text, err = appendUnescaped(*text, p); err != nil {
 			return fmt.Errorf("%v at byte %d", err, s.offset())
 		}
+		*text = s.capped(*text)
 		s.pos += len(p)
 		if i >= 0 || s.eof && s.pos == s.end {
 			return nil
@@ -237,6 +244,14 @@ func (s *xmlScanner) chars(text *[]byte) error {
 			return err
 		}
 	}
+}
+
+// capped returns text cut to maxText bytes.
+func (s *xmlScanner) capped(text []byte) []byte {
+	if len(text) > s.maxText {
+		return text[:s.maxText]
+	}
+	return text
 }
 
 // skip reads past the end of the element whose start tag was just read.
