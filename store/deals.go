@@ -73,7 +73,7 @@ func UpdateDeals(ctx context.Context, tx pgx.Tx, c *crm.Catalog, accountID int64
 // EnsureDealLookupIndex creates, when missing, the partial index of the account's deals by a
 // unique identifier field (see EnsureLookupIndexes), outside any transaction.
 func EnsureDealLookupIndex(ctx context.Context, q Querier, c *crm.Catalog, accountID int64, uniqueField int) error {
-	return ensureIndexes(ctx, q, []lookupIndex{dealTable.uniqueFieldIndex(c, accountID, uniqueField)})
+	return ensureIndexes(ctx, q, accountID, []lookupIndex{dealTable.uniqueFieldIndex(c, uniqueField)})
 }
 
 // DealStages returns the account's deal stages in order: crm.DefaultDealStages until it sets

@@ -126,8 +126,8 @@ func TestOrganizationRecords(t *testing.T) {
 	if err := store.EnsureOrganizationLookupIndex(f.ctx, f.pool, c, f.acct.ID, crmID); err != nil {
 		t.Fatal(err)
 	}
-	if !valid(t, f.pool, fmt.Sprintf("organizations_a%d_by_crm_id", f.acct.ID)) {
-		t.Error("no valid lookup index organizations_a<account>_by_crm_id")
+	if !valid(t, f.pool, lookupIndexOf(t, f.pool, "organizations", "by_crm_id", f.acct.ID)) {
+		t.Error("no valid lookup index of the account's organizations by crm_id")
 	}
 	load := func(k store.OrganizationKeys) []store.Record {
 		t.Helper()

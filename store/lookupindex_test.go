@@ -3,8 +3,12 @@ package store_test
 import (
 	"context"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/leadpipe/leadpipe/kind"
 	"github.com/leadpipe/leadpipe/kinds/prospects"
@@ -13,14 +17,25 @@ import (
 )
 
 // TestLookupIndexLeftInvalidIsRebuilt: a CREATE INDEX CONCURRENTLY cut short (the daemon
-// stopped, a SIGKILL) leaves an invalid index under the lookup index's name. IF NOT EXISTS
-// alone would take it as built, and the account's lookups would never have their index.
+// stopped, a SIGKILL) leaves an invalid index under the name of the group's next index; or
+// the group's index may be gone. IF NOT EXISTS alone would take an invalid one as built, and
+// the account's lookups would never have their index.
 func TestLookupIndexLeftInvalidIsRebuilt(t *testing.T) {
 	pool := storetest.Pool(t)
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 	acct := storetest.Account(t, pool, -1)
-	name := fmt.Sprintf("prospects_a%d_by_phone", acct.ID)
+	c, err := kind.Catalog(ctx, pool, prospects.Kind{}, acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.EnsureLookupIndexes(ctx, pool, c, acct.ID, c.MustIndex("phone"), false); err != nil {
+		t.Fatalf("EnsureLookupIndexes: %v", err)
+	}
+	name := lookupIndexOf(t, pool, "prospects", "by_phone", acct.ID)
+	if !valid(t, pool, name) {
+		t.Fatalf("%s is not valid after EnsureLookupIndexes", name)
+	}
 	// An index build that fails part-way, as one cut short does, leaves it invalid: two
 	// prospects with one phone make a unique build fail.
 	// Ids come from the block sequence, as imports' do: max(id)+1 could be an id of a block
@@ -35,23 +50,91 @@ func TestLookupIndexLeftInvalidIsRebuilt(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	if _, err := pool.Exec(ctx, "DROP INDEX CONCURRENTLY "+name); err != nil {
+		t.Fatal(err)
+	}
 	if _, err := pool.Exec(ctx, fmt.Sprintf("CREATE UNIQUE INDEX CONCURRENTLY %s ON prospects (phone) WHERE account_id = %d", name, acct.ID)); err == nil {
 		t.Fatal("the unique build over a duplicate phone succeeded; the test needs it to fail")
 	}
 	if valid(t, pool, name) {
 		t.Fatal("the failed build left a valid index; the test needs an invalid one")
 	}
-
-	c, err := kind.Catalog(ctx, pool, prospects.Kind{}, acct.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
 	if err := store.EnsureLookupIndexes(ctx, pool, c, acct.ID, c.MustIndex("phone"), false); err != nil {
 		t.Fatalf("EnsureLookupIndexes: %v", err)
 	}
-	if !valid(t, pool, name) {
+	if !valid(t, pool, lookupIndexOf(t, pool, "prospects", "by_phone", acct.ID)) {
 		t.Errorf("%s is still invalid after EnsureLookupIndexes", name)
 	}
+}
+
+// TestLookupIndexGroups: accounts share a lookup index up to the group size, each joining
+// rebuilds it under a new name and drops the old, the next account starts a group, and a
+// lookup of each account probes its group's index.
+func TestLookupIndexGroups(t *testing.T) {
+	pool := storetest.Pool(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	saved := store.LookupIndexGroupSize
+	store.LookupIndexGroupSize = 3
+	defer func() { store.LookupIndexGroupSize = saved }()
+	var names []string
+	var accounts []int64
+	for range 4 {
+		acct := storetest.Account(t, pool, -1)
+		c, err := kind.Catalog(ctx, pool, prospects.Kind{}, acct.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := store.EnsureLookupIndexes(ctx, pool, c, acct.ID, c.MustIndex("phone"), false); err != nil {
+			t.Fatal(err)
+		}
+		accounts = append(accounts, acct.ID)
+		names = append(names, lookupIndexOf(t, pool, "prospects", "by_phone", acct.ID))
+		st := store.ProspectLookups(c, acct.ID, store.ProspectLookup{UniqueField: c.MustIndex("phone"), UniqueValues: []string{"555-0100"}})
+		for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
+			if plan := explain(t, ctx, pool, mode, st[0]).String(); !strings.Contains(plan, names[len(names)-1]) {
+				t.Errorf("account %d's lookup by phone (%s) does not probe %s:\n%s", acct.ID, mode, names[len(names)-1], plan)
+			}
+		}
+	}
+	t.Cleanup(func() {
+		rows, err := pool.Query(context.Background(), "DELETE FROM lookup_indexes WHERE account_ids && $1 RETURNING index_name", accounts)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		gone, _ := pgx.CollectRows(rows, pgx.RowTo[string])
+		for _, name := range gone {
+			pool.Exec(context.Background(), "DROP INDEX CONCURRENTLY IF EXISTS "+name) //nolint:errcheck
+		}
+	})
+	var now []string // each account's index once all four joined
+	for _, a := range accounts {
+		now = append(now, lookupIndexOf(t, pool, "prospects", "by_phone", a))
+	}
+	if now[0] != names[2] || now[1] != names[2] || now[2] != names[2] || now[3] == names[2] {
+		t.Errorf("the accounts' indexes %q; want the third's index (%s) for the first three and another for the fourth", now, names[2])
+	}
+	for _, old := range names[:2] {
+		if old == names[2] || valid(t, pool, old) {
+			t.Errorf("the group's index %s, left behind as it grew (to %s)", old, names[2])
+		}
+	}
+	var accountsOf []int64
+	if err := pool.QueryRow(ctx, "SELECT account_ids FROM lookup_indexes WHERE index_name = $1", names[2]).Scan(&accountsOf); err != nil ||
+		!slices.Equal(accountsOf, accounts[:3]) {
+		t.Errorf("the group of %s: %v (%v), want %v", names[2], accountsOf, err, accounts[:3])
+	}
+}
+
+// lookupIndexOf returns the name of the index that serves the account's lookup of table.
+func lookupIndexOf(t *testing.T, q store.Querier, table, lookup string, accountID int64) string {
+	t.Helper()
+	name, err := store.LookupIndexOf(context.Background(), q, table, lookup, accountID)
+	if err != nil || name == "" {
+		t.Fatalf("the lookup index %s %s of account %d: %q, %v", table, lookup, accountID, name, err)
+	}
+	return name
 }
 
 // valid reports whether the index name exists and is valid.

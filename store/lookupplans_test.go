@@ -155,15 +155,15 @@ func TestBatchQueriesProbeIndexesInALargeAccount(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	checkPlans(t, ctx, pool, "large", append(prospectLookups(t, c, acct.ID, ids),
+	checkPlans(t, ctx, pool, "large", append(prospectLookups(t, pool, c, acct.ID, ids),
 		planCase{"organizations by name or domain", store.OrganizationLookup(acct.ID, names, domains), "organizations",
 			[]string{"organizations_domain", "organizations_name"}, false},
 		planCase{"organization records by name", orgLookups[0], "organizations", []string{"organizations_name"}, false},
 		planCase{"organization records by domain", orgLookups[1], "organizations", []string{"organizations_domain"}, false},
 		planCase{"organization records by unique identifier", orgLookups[2], "organizations",
-			[]string{fmt.Sprintf("organizations_a%d_by_crm_id", acct.ID)}, false},
+			[]string{lookupIndexOf(t, pool, "organizations", "by_crm_id", acct.ID)}, false},
 		planCase{"deals by name within their organization", dealLookups[0], "deals", []string{"deals_name"}, false},
-		planCase{"deals by unique identifier", dealLookups[1], "deals", []string{fmt.Sprintf("deals_a%d_by_deal_ref", acct.ID)}, false},
+		planCase{"deals by unique identifier", dealLookups[1], "deals", []string{lookupIndexOf(t, pool, "deals", "by_deal_ref", acct.ID)}, false},
 		planCase{"object records by identifier", objectLookup, "object_records", []string{"object_records_identifier_value_object_type_id_key"}, false},
 		planCase{"clearing moved emails", store.ClearEmailsStatement(acct.ID, ids), "prospects", []string{"prospects_pkey"}, false},
 		planCase{"updating changed prospects", update, "prospects", []string{"prospects_pkey"}, false},
@@ -184,7 +184,7 @@ func TestBatchQueriesProbeIndexesInALargeAccount(t *testing.T) {
 	for i := int64(1); i <= lookupBatch; i++ {
 		grown = append(grown, largeProspects+i*10)
 	}
-	checkPlans(t, ctx, pool, "growing", prospectLookups(t, gc, growing.ID, grown))
+	checkPlans(t, ctx, pool, "growing", prospectLookups(t, pool, gc, growing.ID, grown))
 
 	// Writing memberships only inserts: its conflicts are checked in the primary key.
 	members := explain(t, ctx, pool, "force_custom_plan", store.AddMembersStatement([]int64{1, 2}, ids, 1))
@@ -225,7 +225,7 @@ func ensureLookupIndexes(t *testing.T, ctx context.Context, q store.Querier, c *
 
 // prospectLookups returns the lookups of a batch of the account's prospects with the given ids,
 // by email, crm_id, name and phone, with the index each must probe.
-func prospectLookups(t *testing.T, c *crm.Catalog, accountID int64, ids []int64) []planCase {
+func prospectLookups(t *testing.T, pool store.Querier, c *crm.Catalog, accountID int64, ids []int64) []planCase {
 	t.Helper()
 	var l store.ProspectLookup
 	var phones, crmIDs []string
@@ -242,12 +242,11 @@ func prospectLookups(t *testing.T, c *crm.Catalog, accountID int64, ids []int64)
 		t.Fatalf("%d prospect lookups, want one each by email, unique identifier and name", len(lookups))
 	}
 	byPhone := store.ProspectLookups(c, accountID, store.ProspectLookup{UniqueField: c.MustIndex("phone"), UniqueValues: phones})
-	prefix := fmt.Sprintf("prospects_a%d_by_", accountID)
 	return []planCase{
 		{"prospects by email", lookups[0], "prospects", []string{"prospects_email"}, false},
-		{"prospects by custom unique identifier", lookups[1], "prospects", []string{prefix + "crm_id"}, false},
-		{"prospects by name", lookups[2], "prospects", []string{prefix + "name"}, false},
-		{"prospects by phone", byPhone[0], "prospects", []string{prefix + "phone"}, false},
+		{"prospects by custom unique identifier", lookups[1], "prospects", []string{lookupIndexOf(t, pool, "prospects", "by_crm_id", accountID)}, false},
+		{"prospects by name", lookups[2], "prospects", []string{lookupIndexOf(t, pool, "prospects", "by_name", accountID)}, false},
+		{"prospects by phone", byPhone[0], "prospects", []string{lookupIndexOf(t, pool, "prospects", "by_phone", accountID)}, false},
 	}
 }
 

@@ -113,7 +113,7 @@ func UpdateOrganizationRecords(ctx context.Context, tx pgx.Tx, c *crm.Catalog, a
 // organizations by a unique identifier field (see EnsureLookupIndexes), outside any
 // transaction.
 func EnsureOrganizationLookupIndex(ctx context.Context, q Querier, c *crm.Catalog, accountID int64, uniqueField int) error {
-	return ensureIndexes(ctx, q, []lookupIndex{organizationTable.uniqueFieldIndex(c, accountID, uniqueField)})
+	return ensureIndexes(ctx, q, accountID, []lookupIndex{organizationTable.uniqueFieldIndex(c, uniqueField)})
 }
 
 // InsertOrganizations writes new organizations (their ids already allocated) with COPY.

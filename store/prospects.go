@@ -275,11 +275,12 @@ func (p *IDPool) Next(ctx context.Context, q Querier) (int64, error) {
 	return id, nil
 }
 
-// EnsureLookupIndexes creates, when missing, the index that matching an account's rows by a
-// unique identifier field (uniqueField >= 0) or by name needs. Each is a partial index of that
-// account's prospects: an index on the whole table would make every account's inserts pay for
-// one account's matching option (measured: a phone, a custom-field and a name index together
-// made a 200,000-row import 75% slower). It runs CREATE INDEX CONCURRENTLY, outside any
+// EnsureLookupIndexes makes sure the index that matching an account's rows by a unique
+// identifier field (uniqueField >= 0) or by name needs covers the account. Each is a partial
+// index of the prospects of a group of up to LookupIndexGroupSize accounts (see
+// lookupindex.go): an index on the whole table would make every account's inserts pay for one
+// account's matching option (measured: a phone, a custom-field and a name index together made
+// a 200,000-row import 75% slower). It runs CREATE INDEX CONCURRENTLY, outside any
 // transaction, so imports writing meanwhile are not blocked.
 //
 // Each index holds only the prospects that have its value, and only the lookup of that value
@@ -290,30 +291,10 @@ func (p *IDPool) Next(ctx context.Context, q Querier) (int64, error) {
 func EnsureLookupIndexes(ctx context.Context, q Querier, c *crm.Catalog, accountID int64, uniqueField int, byName bool) error {
 	var indexes []lookupIndex
 	if uniqueField >= 0 {
-		indexes = append(indexes, prospectTable.uniqueFieldIndex(c, accountID, uniqueField))
+		indexes = append(indexes, prospectTable.uniqueFieldIndex(c, uniqueField))
 	}
 	if byName {
-		indexes = append(indexes, lookupIndex{fmt.Sprintf("prospects_a%d_by_name", accountID),
-			fmt.Sprintf("prospects (%s) WHERE account_id = %d AND %s", nameExpr, accountID, nameGiven)})
+		indexes = append(indexes, lookupIndex{table: "prospects", lookup: "by_name", columns: nameExpr, cond: nameGiven})
 	}
-	return ensureIndexes(ctx, q, indexes)
-}
-
-// dropAbandonedIndex drops the index name if a build of it was cut short (the daemon stopped
-// or was killed during CREATE INDEX CONCURRENTLY): Postgres then keeps it, invalid, under its
-// name, and IF NOT EXISTS would take it for built. An index being built now is invalid too
-// until its build ends, but it has a row in pg_stat_progress_create_index, and is left alone.
-func dropAbandonedIndex(ctx context.Context, q Querier, name string) error {
-	var abandoned bool
-	if err := q.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM pg_index i WHERE i.indexrelid = to_regclass($1) AND NOT i.indisvalid
-		AND NOT EXISTS (SELECT 1 FROM pg_stat_progress_create_index p WHERE p.index_relid = i.indexrelid))`, name).Scan(&abandoned); err != nil {
-		return fmt.Errorf("lookup index %s: %w", name, err)
-	}
-	if !abandoned {
-		return nil
-	}
-	if _, err := q.Exec(ctx, "DROP INDEX CONCURRENTLY IF EXISTS "+name); err != nil {
-		return fmt.Errorf("drop the lookup index %s left invalid by a build cut short: %w", name, err)
-	}
-	return nil
+	return ensureIndexes(ctx, q, accountID, indexes)
 }

@@ -587,15 +587,12 @@ func typedValues[V any, T any](values []any, valid func(V) T) any {
 	return out
 }
 
-// lookupIndex is a per-account partial index a kind's lookups need (see EnsureLookupIndexes).
-type lookupIndex struct{ name, on string }
-
-// uniqueFieldIndex is the lookup index of an account's records of t by the field at index
-// field of the catalog: only the records that have a value of it.
-func (t recordTable) uniqueFieldIndex(c *crm.Catalog, accountID int64, field int) lookupIndex {
+// uniqueFieldIndex is the lookup index of t's records by the field at index field of the
+// catalog: only the records that have a value of it.
+func (t recordTable) uniqueFieldIndex(c *crm.Catalog, field int) lookupIndex {
 	f := c.Fields[field]
-	return lookupIndex{fmt.Sprintf("%s_a%d_by_%s", t.name, accountID, f.Key),
-		fmt.Sprintf("%s (%s) WHERE account_id = %d AND %s IS NOT NULL", t.name, t.fieldExpr(f), accountID, t.fieldExpr(f))}
+	e := t.fieldExpr(f)
+	return lookupIndex{table: t.name, lookup: "by_" + f.Key, columns: e, cond: e + " IS NOT NULL"}
 }
 
 // uniqueFieldLookup is the lookup of an account's records of t by values of the field at index
@@ -608,18 +605,4 @@ func (t recordTable) uniqueFieldLookup(c *crm.Catalog, accountID int64, field in
 // uniqueFieldCond is the condition of uniqueFieldLookup on the values k.v.
 func (t recordTable) uniqueFieldCond(f crm.Field, accountID int64) string {
 	return fmt.Sprintf("%s = k.v AND account_id = %d", t.fieldExpr(f), accountID)
-}
-
-// ensureIndexes creates the lookup indexes that are missing, CONCURRENTLY, outside any
-// transaction, so that imports writing meanwhile are not blocked.
-func ensureIndexes(ctx context.Context, q Querier, indexes []lookupIndex) error {
-	for _, ix := range indexes {
-		if err := dropAbandonedIndex(ctx, q, ix.name); err != nil {
-			return err
-		}
-		if _, err := q.Exec(ctx, "CREATE INDEX CONCURRENTLY IF NOT EXISTS "+ix.name+" ON "+ix.on); err != nil {
-			return fmt.Errorf("create lookup index: %w", err)
-		}
-	}
-	return nil
 }

@@ -9,7 +9,6 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"errors"
-	"fmt"
 	"net/url"
 	"os"
 	"strings"
@@ -177,6 +176,7 @@ func FreshDatabase(t testing.TB, name string) *pgxpool.Pool {
 func Pool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
 	once.Do(func() {
+		store.LookupIndexGroupSize = 1 // each test account's lookup index its own, to drop (dropLookupIndexes)
 		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 		defer cancel()
 		pool, openErr = store.Connect(ctx, URL())
@@ -212,15 +212,14 @@ func Account(t testing.TB, p *pgxpool.Pool, limit int64) store.Account {
 	return a
 }
 
-// dropLookupIndexes drops the per-account lookup indexes an account's imports created, so
-// that test runs do not pile them up on a developer's database. It drops them CONCURRENTLY, as
-// the daemon builds them: a plain DROP INDEX waits for the table's exclusive lock, and the
-// writers of other tests that queue behind it then deadlocked with it (seen when the importer's
-// and the store's tests ran in parallel).
+// dropLookupIndexes drops the lookup indexes of an account's imports (groups of one account in
+// tests: store.LookupIndexGroupSize), so that test runs do not pile them up on a developer's
+// database. It drops them CONCURRENTLY, as the daemon builds them: a plain DROP INDEX waits for
+// the table's exclusive lock, and the writers of other tests that queue behind it then
+// deadlocked with it (seen when the importer's and the store's tests ran in parallel).
 func dropLookupIndexes(t testing.TB, p *pgxpool.Pool, accountID int64) {
 	ctx := context.Background()
-	rows, err := p.Query(ctx, "SELECT indexname FROM pg_indexes WHERE tablename IN ('prospects', 'organizations', 'deals') AND indexname ~ $1",
-		fmt.Sprintf(`^(prospects|organizations|deals)_a%d_by_`, accountID))
+	rows, err := p.Query(ctx, "DELETE FROM lookup_indexes WHERE account_ids = ARRAY[$1::bigint] RETURNING index_name", accountID)
 	if err != nil {
 		t.Errorf("list lookup indexes: %v", err)
 		return
