@@ -96,7 +96,7 @@ func TestDealsLinkProspects(t *testing.T) {
 
 // nameIndexes counts the indexes of prospects by name that cover the test's account.
 const nameIndexes = `SELECT count(*) FROM lookup_indexes l JOIN pg_indexes i ON i.indexname = l.index_name
-	WHERE l.table_name = 'prospects' AND l.lookup = 'by_name' AND $1 = ANY (l.account_ids)`
+	WHERE l.table_name = 'prospects' AND l.lookup = 'name' AND $1 = ANY (l.account_ids)`
 
 // An import that names prospects by email only builds no index of prospects by name.
 func TestDealsByEmailBuildNoNameIndex(t *testing.T) {

@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -25,10 +26,11 @@ import (
 //
 // An account joins a group by rebuilding its index: CREATE INDEX CONCURRENTLY of the longer
 // list under a new name, then the registry row, then DROP INDEX CONCURRENTLY of the old one,
-// all under an advisory lock per table and lookup, held by one connection outside any
+// all under an advisory lock per table, held by one connection outside any
 // transaction (a transaction would make the build wait for it). So two imports joining at
-// once cannot lose each other's account; one cut short leaves the old index in the registry,
-// and its next join first drops whatever the cut-short build left under the new name.
+// once cannot lose each other's account. One cut short leaves an index the registry does not
+// name (the new one, or the old), which the next join drops first; group numbers come from a
+// sequence, so a name is never used twice.
 
 // LookupIndexGroupSize is how many accounts one lookup index serves, at most 100: Postgres
 // proves that a lookup's `account_id = 7` implies an index predicate's list of accounts only up
@@ -36,8 +38,12 @@ import (
 var LookupIndexGroupSize = 100
 
 // lookupIndex is a lookup index a kind's lookups need: of table, for the lookup named lookup
-// (by_<field key>, by_name), on columns then account_id, of the rows where cond holds.
+// (by_<field key>, or nameLookup), on columns then account_id, of the rows where cond holds.
 type lookupIndex struct{ table, lookup, columns, cond string }
+
+// nameLookup names the lookup of prospects by name: no field's lookup can be named so, as
+// each is by_<field key> (a custom field may be keyed name).
+const nameLookup = "name"
 
 // lookupGroup is a row of lookup_indexes.
 type lookupGroup struct {
@@ -88,13 +94,18 @@ func (ix lookupIndex) join(ctx context.Context, q Querier, accountID int64, size
 		return err
 	}
 	defer release()
-	key := "lookup index " + ix.table + " " + ix.lookup
-	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock(hashtext($1))", key); err != nil {
+	// One lock per table, not per lookup: two concurrent builds (or drops) on one table can end
+	// in a deadlock, the second waiting for the table while the first waits for its snapshot.
+	key := "lookup index " + ix.table
+	if err := advisoryLock(ctx, conn, key); err != nil {
 		return err
 	}
 	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock(hashtext($1))", key) //nolint:errcheck // the session's end releases it too
 	if covered, err := ix.covers(ctx, conn, accountID); err != nil || covered {
 		return err // another import joined it meanwhile
+	}
+	if err := ix.dropOrphans(ctx, conn); err != nil {
+		return err
 	}
 	rows, err := conn.Query(ctx, `SELECT grp, index_name, account_ids, capacity FROM lookup_indexes
 		WHERE table_name = $1 AND lookup = $2 ORDER BY grp`, ix.table, ix.lookup)
@@ -108,6 +119,11 @@ func (ix lookupIndex) join(ctx context.Context, q Querier, accountID int64, size
 		return err
 	}
 	g, old := pickGroup(groups, accountID, size)
+	if g.grp == 0 {
+		if err := conn.QueryRow(ctx, "SELECT nextval('lookup_index_groups')").Scan(&g.grp); err != nil {
+			return err
+		}
+	}
 	name := ix.indexName(g.grp, len(g.accounts))
 	// A build cut short leaves an invalid index under its name; nobody else builds this one.
 	if _, err := conn.Exec(ctx, "DROP INDEX CONCURRENTLY IF EXISTS "+pgx.Identifier{name}.Sanitize()); err != nil {
@@ -128,7 +144,48 @@ func (ix lookupIndex) join(ctx context.Context, q Querier, accountID int64, size
 		return err
 	}
 	if old != "" && old != name {
-		if _, err := conn.Exec(ctx, "DROP INDEX CONCURRENTLY IF EXISTS "+pgx.Identifier{old}.Sanitize()); err != nil {
+		// The account is covered now: an old index this fails to drop is an orphan, which the
+		// next join drops.
+		_, _ = conn.Exec(ctx, "DROP INDEX CONCURRENTLY IF EXISTS "+pgx.Identifier{old}.Sanitize())
+	}
+	return nil
+}
+
+// advisoryLock takes the session's advisory lock of key, trying again every 100 ms rather
+// than waiting in pg_advisory_lock: a session waiting in a statement holds a snapshot, which
+// the holder's CREATE INDEX CONCURRENTLY waits for, and Postgres would end the two in a
+// deadlock.
+func advisoryLock(ctx context.Context, conn Querier, key string) error {
+	for {
+		var ok bool
+		if err := conn.QueryRow(ctx, "SELECT pg_try_advisory_lock(hashtext($1))", key).Scan(&ok); err != nil || ok {
+			return err
+		}
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// dropOrphans drops the indexes of ix's groups that the registry does not name: an old one a
+// join was cut short before dropping, or a new one cut short before the registry named it.
+// The caller holds the lookup's lock, so none of them is being built.
+func (ix lookupIndex) dropOrphans(ctx context.Context, conn Querier) error {
+	rows, err := conn.Query(ctx, `SELECT indexname FROM pg_indexes WHERE schemaname = current_schema() AND tablename = $1
+		AND indexname ~ ('^' || $2 || 'g[0-9]+_[0-9]+$')
+		AND indexname NOT IN (SELECT index_name FROM lookup_indexes WHERE table_name = $1 AND lookup = $3)`,
+		ix.table, ix.namePrefix(), ix.lookup)
+	if err != nil {
+		return err
+	}
+	orphans, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return err
+	}
+	for _, name := range orphans {
+		if _, err := conn.Exec(ctx, "DROP INDEX CONCURRENTLY IF EXISTS "+pgx.Identifier{name}.Sanitize()); err != nil {
 			return err
 		}
 	}
@@ -137,7 +194,7 @@ func (ix lookupIndex) join(ctx context.Context, q Querier, accountID int64, size
 
 // pickGroup returns the group the account joins, with the account in it, and the index the
 // group had: the group that lists it already (its index lost to a build cut short), else the
-// first with room under its capacity, else a new one of capacity size.
+// first of capacity size with room, else a new one (grp 0: its number is still to take).
 func pickGroup(groups []lookupGroup, accountID int64, size int) (lookupGroup, string) {
 	for _, g := range groups {
 		if slices.Contains(g.accounts, accountID) {
@@ -145,27 +202,28 @@ func pickGroup(groups []lookupGroup, accountID int64, size int) (lookupGroup, st
 		}
 	}
 	for _, g := range groups {
-		if len(g.accounts) < g.capacity {
+		if g.capacity == size && len(g.accounts) < size {
 			old := g.index
 			g.accounts = append(slices.Clip(g.accounts), accountID)
 			return g, old
 		}
 	}
-	next := 1
-	if n := len(groups); n > 0 {
-		next = groups[n-1].grp + 1
-	}
-	return lookupGroup{grp: next, accounts: []int64{accountID}, capacity: size}, ""
+	return lookupGroup{accounts: []int64{accountID}, capacity: size}, ""
 }
 
 // indexName names the index of group grp of ix when it holds n accounts: a new name for each
 // list, so that the old index serves until the new one is built.
 func (ix lookupIndex) indexName(grp, n int) string {
-	name := fmt.Sprintf("%s_%s_g%d_%d", ix.table, ix.lookup, grp, n)
-	if len(name) > 63 { // Postgres's longest name: a long field key is hashed
-		name = fmt.Sprintf("%s_lookup%08x_g%d_%d", ix.table, crc32.ChecksumIEEE([]byte(ix.lookup)), grp, n)
+	return fmt.Sprintf("%sg%d_%d", ix.namePrefix(), grp, n)
+}
+
+// namePrefix is what the names of ix's indexes start with: table_lookup_, or for a long field
+// key, a hash of it (Postgres's names end at 63 bytes; a group number and a count follow).
+func (ix lookupIndex) namePrefix() string {
+	if p := ix.table + "_" + ix.lookup + "_"; len(p) <= 40 {
+		return p
 	}
-	return name
+	return fmt.Sprintf("%s_lookup%08x_", ix.table, crc32.ChecksumIEEE([]byte(ix.lookup)))
 }
 
 // session returns one connection of q's, for statements that must share a session (an advisory
@@ -185,7 +243,7 @@ func session(ctx context.Context, q Querier) (Querier, func(), error) {
 }
 
 // LookupIndexOf returns the name of the index of table that serves the account's lookup
-// (by_<field key>, by_name), or "" when none does.
+// (by_<field key>, or name for prospects by name), or "" when none does.
 func LookupIndexOf(ctx context.Context, q Querier, table, lookup string, accountID int64) (string, error) {
 	var name string
 	err := q.QueryRow(ctx, `SELECT index_name FROM lookup_indexes WHERE table_name = $1 AND lookup = $2 AND $3 = ANY (account_ids)`,

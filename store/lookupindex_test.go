@@ -79,6 +79,17 @@ func TestLookupIndexGroups(t *testing.T) {
 	defer func() { store.LookupIndexGroupSize = saved }()
 	var names []string
 	var accounts []int64
+	t.Cleanup(func() {
+		rows, err := pool.Query(context.Background(), "DELETE FROM lookup_indexes WHERE account_ids && $1 RETURNING index_name", accounts)
+		if err != nil {
+			t.Error(err)
+			return
+		}
+		gone, _ := pgx.CollectRows(rows, pgx.RowTo[string])
+		for _, name := range gone {
+			pool.Exec(context.Background(), "DROP INDEX CONCURRENTLY IF EXISTS "+name) //nolint:errcheck
+		}
+	})
 	for range 4 {
 		acct := storetest.Account(t, pool, -1)
 		c, err := kind.Catalog(ctx, pool, prospects.Kind{}, acct.ID)
@@ -97,17 +108,6 @@ func TestLookupIndexGroups(t *testing.T) {
 			}
 		}
 	}
-	t.Cleanup(func() {
-		rows, err := pool.Query(context.Background(), "DELETE FROM lookup_indexes WHERE account_ids && $1 RETURNING index_name", accounts)
-		if err != nil {
-			t.Error(err)
-			return
-		}
-		gone, _ := pgx.CollectRows(rows, pgx.RowTo[string])
-		for _, name := range gone {
-			pool.Exec(context.Background(), "DROP INDEX CONCURRENTLY IF EXISTS "+name) //nolint:errcheck
-		}
-	})
 	var now []string // each account's index once all four joined
 	for _, a := range accounts {
 		now = append(now, lookupIndexOf(t, pool, "prospects", "by_phone", a))
@@ -146,4 +146,66 @@ func valid(t *testing.T, pool store.Querier, name string) bool {
 		t.Fatal(err)
 	}
 	return ok
+}
+
+// TestLookupIndexJoinsAtOnce: accounts joining one lookup at once all end covered. (With
+// pg_advisory_lock, a join waiting for the lock held a snapshot that the holder's concurrent
+// build waited for, and Postgres ended one of them in a deadlock.)
+func TestLookupIndexJoinsAtOnce(t *testing.T) {
+	pool := storetest.Pool(t)
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	const n = 4
+	errs := make(chan error, n)
+	var accounts []int64
+	for range n {
+		acct := storetest.Account(t, pool, -1)
+		accounts = append(accounts, acct.ID)
+		c, err := kind.Catalog(ctx, pool, prospects.Kind{}, acct.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		go func() { errs <- store.EnsureLookupIndexes(ctx, pool, c, acct.ID, c.MustIndex("phone"), true) }()
+	}
+	for range n {
+		if err := <-errs; err != nil {
+			t.Errorf("EnsureLookupIndexes: %v", err)
+		}
+	}
+	for _, a := range accounts {
+		for _, lookup := range []string{"by_phone", "name"} {
+			if name := lookupIndexOf(t, pool, "prospects", lookup, a); !valid(t, pool, name) {
+				t.Errorf("account %d: %s is not valid", a, name)
+			}
+		}
+	}
+}
+
+// TestLookupIndexOrphansDropped: an index of a lookup's groups that the registry does not
+// name (a join cut short after its build, or before dropping the old index) is dropped by the
+// next join, as it would cost every insert its predicate for nothing.
+func TestLookupIndexOrphansDropped(t *testing.T) {
+	pool := storetest.Pool(t)
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	orphan := "prospects_by_mobile_g999999999_7"
+	if _, err := pool.Exec(ctx, "CREATE INDEX CONCURRENTLY "+orphan+" ON prospects (mobile) WHERE account_id = 0"); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { pool.Exec(context.Background(), "DROP INDEX CONCURRENTLY IF EXISTS "+orphan) }) //nolint:errcheck
+	acct := storetest.Account(t, pool, -1)
+	c, err := kind.Catalog(ctx, pool, prospects.Kind{}, acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := store.EnsureLookupIndexes(ctx, pool, c, acct.ID, c.MustIndex("mobile"), false); err != nil {
+		t.Fatal(err)
+	}
+	var left bool
+	if err := pool.QueryRow(ctx, "SELECT to_regclass($1) IS NOT NULL", orphan).Scan(&left); err != nil || left {
+		t.Errorf("the orphan %s is left (%v)", orphan, err)
+	}
+	if !valid(t, pool, lookupIndexOf(t, pool, "prospects", "by_mobile", acct.ID)) {
+		t.Error("the account's index by mobile is not valid")
+	}
 }

@@ -245,7 +245,7 @@ func prospectLookups(t *testing.T, pool store.Querier, c *crm.Catalog, accountID
 	return []planCase{
 		{"prospects by email", lookups[0], "prospects", []string{"prospects_email"}, false},
 		{"prospects by custom unique identifier", lookups[1], "prospects", []string{lookupIndexOf(t, pool, "prospects", "by_crm_id", accountID)}, false},
-		{"prospects by name", lookups[2], "prospects", []string{lookupIndexOf(t, pool, "prospects", "by_name", accountID)}, false},
+		{"prospects by name", lookups[2], "prospects", []string{lookupIndexOf(t, pool, "prospects", "name", accountID)}, false},
 		{"prospects by phone", byPhone[0], "prospects", []string{lookupIndexOf(t, pool, "prospects", "by_phone", accountID)}, false},
 	}
 }

@@ -294,7 +294,7 @@ func EnsureLookupIndexes(ctx context.Context, q Querier, c *crm.Catalog, account
 		indexes = append(indexes, prospectTable.uniqueFieldIndex(c, uniqueField))
 	}
 	if byName {
-		indexes = append(indexes, lookupIndex{table: "prospects", lookup: "by_name", columns: nameExpr, cond: nameGiven})
+		indexes = append(indexes, lookupIndex{table: "prospects", lookup: nameLookup, columns: nameExpr, cond: nameGiven})
 	}
 	return ensureIndexes(ctx, q, accountID, indexes)
 }

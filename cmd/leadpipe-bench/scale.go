@@ -399,13 +399,18 @@ func importMatchingByPhone(ctx context.Context, bin, dbURL string, conn *pgx.Con
 			return fmt.Errorf("the import matching by phone created %d prospects, want %d", run.res.Created, phoneRowCount)
 		}
 	}
-	var covered int
+	var covered, indexes int
 	if err := conn.QueryRow(ctx, `SELECT coalesce(sum(cardinality(account_ids)), 0) FROM lookup_indexes
 		WHERE table_name = 'prospects' AND lookup = 'by_phone'`).Scan(&covered); err != nil {
 		return err
 	}
-	if covered != n {
-		return fmt.Errorf("lookup indexes by phone cover %d accounts after %d imports matching by phone, want each", covered, n)
+	if err := conn.QueryRow(ctx, `SELECT count(*) FROM pg_indexes i JOIN pg_index x ON x.indexrelid = to_regclass(quote_ident(i.indexname))
+		WHERE i.tablename = 'prospects' AND i.indexname ~ '^prospects_by_phone_g[0-9]+_[0-9]+$' AND x.indisvalid`).Scan(&indexes); err != nil {
+		return err
+	}
+	if want := (n + 99) / 100; covered != n || indexes != want {
+		return fmt.Errorf("%d valid lookup indexes by phone covering %d accounts after %d imports matching by phone, want %d covering each",
+			indexes, covered, n, want)
 	}
 	return nil
 }

@@ -65,7 +65,7 @@ func (Kind) Counters() []string { return nil }
 // OverLimit implements kind.Kind: the prospect limit does not bound organizations.
 func (Kind) OverLimit(store.Account, int) bool { return false }
 
-// Prepare implements kind.Kind: matching by a unique identifier needs its per-account lookup
+// Prepare implements kind.Kind: matching by a unique identifier needs the account in its lookup
 // index (store.EnsureOrganizationLookupIndex); names and domains have theirs in the schema.
 func (Kind) Prepare(ctx context.Context, db store.Querier, p *kind.Plan) error {
 	if p.Options.UniqueIdentifier == "" {

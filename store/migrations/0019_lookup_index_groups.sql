@@ -8,13 +8,16 @@
 -- joined by a daemon's account in a shared test database.)
 CREATE TABLE lookup_indexes (
     table_name  text     NOT NULL,
-    lookup      text     NOT NULL, -- by_<field key> or by_name
+    lookup      text     NOT NULL, -- by_<field key> or name
     grp         int      NOT NULL,
     index_name  text     NOT NULL,
     account_ids bigint[] NOT NULL,
     capacity    int      NOT NULL, -- the most accounts the group takes, fixed when it is made
     PRIMARY KEY (table_name, lookup, grp)
 );
+-- Group numbers are never reused, so neither are index names (which carry them): a name
+-- dropped is never the name of an index another session is building.
+CREATE SEQUENCE lookup_index_groups;
 
 -- The per-account indexes built before go; the next import of each account that needs one
 -- joins a group, whose index it builds before it starts. Only indexes go: no row changes.
