@@ -240,7 +240,7 @@ func openXLSXWith(f *os.File, opts Options, res *xlsxResources) (x *XLSX, err er
 	if err != nil {
 		return nil, err
 	}
-	book := xlsxCellStyle{formats: xlsxCellFormats(res.f)}
+	book := xlsxBook{formats: xlsxCellFormats(res.f)}
 	props, err := res.f.GetWorkbookProps()
 	book.date1904 = err == nil && props.Date1904 != nil && *props.Date1904
 	if zp := zipPart(zr, "xl/sharedstrings.xml"); zp != nil {

@@ -42,9 +42,9 @@ const xlsxMaxCellBytes = 7 * (xlsxMaxCellChars + 1)
 // long shared string) is malformed, its values past the cap not kept.
 const xlsxMaxRowBytes = 16 << 20
 
-// xlsxCellStyle is what reading a cell needs of the workbook: its styles' number formats (by
+// xlsxBook is what reading a cell needs of the workbook: its styles' number formats (by
 // the cell's s attribute), the date system and the shared strings.
-type xlsxCellStyle struct {
+type xlsxBook struct {
 	formats  []cellFormat
 	date1904 bool
 	sst      *sharedStrings
@@ -54,7 +54,7 @@ type xlsxCellStyle struct {
 // blank.
 type sheetScan struct {
 	sc   *xmlScanner
-	book xlsxCellStyle
+	book xlsxBook
 	row  int  // the number of the last row returned
 	next int  // the number of the row read ahead (its cells in cells), 0 when none
 	done bool // </sheetData> or the end of the part was reached
@@ -77,7 +77,7 @@ type xlsxSpan struct {
 	typed      string
 }
 
-func newSheetScan(r io.Reader, book xlsxCellStyle) *sheetScan {
+func newSheetScan(r io.Reader, book xlsxBook) *sheetScan {
 	return &sheetScan{sc: newXMLScanner(r, xlsxMaxCellBytes), book: book}
 }
 
@@ -346,7 +346,7 @@ func (s *sheetScan) number(v float64, f cellFormat) string {
 }
 
 // format returns the number format of style s (General when the workbook has no such style).
-func (b xlsxCellStyle) format(s int) cellFormat {
+func (b xlsxBook) format(s int) cellFormat {
 	if s < 0 || s >= len(b.formats) {
 		return cellFormat{}
 	}
