@@ -90,19 +90,36 @@ func (c *binaryCopy) textArray(ss []string) {
 		size += 4 + len(s)
 	}
 	c.buf = binary.BigEndian.AppendUint32(c.buf, uint32(size))
-	dims := uint32(0)
-	if len(ss) > 0 {
-		dims = 1
-	}
-	c.buf = binary.BigEndian.AppendUint32(c.buf, dims)
-	c.buf = binary.BigEndian.AppendUint32(c.buf, 0) // no NULLs
-	c.buf = binary.BigEndian.AppendUint32(c.buf, oidText)
-	if len(ss) > 0 {
-		c.buf = binary.BigEndian.AppendUint32(c.buf, uint32(len(ss)))
-		c.buf = binary.BigEndian.AppendUint32(c.buf, 1) // lower bound
-	}
+	c.arrayHeader(oidText, len(ss), false)
 	for _, s := range ss {
 		c.text(s)
+	}
+}
+
+// array starts a buffer holding one array of n elements of type elem, in Postgres's binary
+// form (array_recv), with room for elements of about elemBytes each: the caller then appends
+// each element as a field (a length, then the bytes; null for a NULL).
+func (c *binaryCopy) array(elem uint32, n, elemBytes int, nulls bool) {
+	c.buf = make([]byte, 0, 20+n*elemBytes)
+	c.arrayHeader(elem, n, nulls)
+}
+
+// arrayHeader appends the header of a one-dimensional array of n elements of type elem (none:
+// no dimension, '{}'); nulls says whether one of them is NULL.
+func (c *binaryCopy) arrayHeader(elem uint32, n int, nulls bool) {
+	dims, flags := uint32(0), uint32(0)
+	if n > 0 {
+		dims = 1
+	}
+	if nulls {
+		flags = 1
+	}
+	c.buf = binary.BigEndian.AppendUint32(c.buf, dims)
+	c.buf = binary.BigEndian.AppendUint32(c.buf, flags)
+	c.buf = binary.BigEndian.AppendUint32(c.buf, elem)
+	if n > 0 {
+		c.buf = binary.BigEndian.AppendUint32(c.buf, uint32(n))
+		c.buf = binary.BigEndian.AppendUint32(c.buf, 1) // lower bound
 	}
 }
 

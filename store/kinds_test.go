@@ -535,8 +535,8 @@ func TestRecordKindsMigrationKeepsOrganizations(t *testing.T) {
 		[]store.Record{{ID: 1, Values: values_(t, c, map[string]string{"name": "Acme, Inc.", "domain": "acme.com"})}})
 }
 
-// UpdateProspects sets only the columns of the fields it is told changed (custom when a
-// custom field is among them) and updated_at; nil sets every column. A stored value the
+// EncodeProspectUpdate's update sets only the columns of the fields it is told changed (custom
+// when a custom field is among them) and updated_at; nil sets every column. A stored value the
 // record holds differently elsewhere stays as stored.
 func TestUpdateProspectsSetsTheFieldsThatChanged(t *testing.T) {
 	f := newKindFixture(t, "prospect")
@@ -569,7 +569,12 @@ func TestUpdateProspectsSetsTheFieldsThatChanged(t *testing.T) {
 		}
 		p := store.Prospect{ID: ann.ID, Values: values_(t, c, values)}
 		f.inTx(func(tx pgx.Tx) error {
-			return store.UpdateProspects(f.ctx, tx, c, f.acct.ID, []store.Prospect{p}, fields)
+			e, err := store.EncodeProspectUpdate(tx.Conn().TypeMap(), c, f.acct.ID, []store.Prospect{p}, fields)
+			if err != nil {
+				return err
+			}
+			_, err = e.Exec(f.ctx, tx)
+			return err
 		})
 	}
 

@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/leadpipe/leadpipe/crm"
 )
@@ -199,10 +200,10 @@ func InsertProspects(ctx context.Context, tx pgx.Tx, c *crm.Catalog, accountID i
 	return insertRecords(ctx, tx, prospectTable, c, accountID, ps)
 }
 
-// ClearEmails empties the email of prospects whose email the batch moves elsewhere, before
-// UpdateProspects and InsertProspects write the batch's final emails: the unique email index is
-// checked row by row, so a prospect may only take an email another has left once that one's
-// old value is gone.
+// ClearEmails empties the email of prospects whose email the batch moves elsewhere, before the
+// update (EncodeProspectUpdate) and InsertProspects write the batch's final emails: the unique
+// email index is checked row by row, so a prospect may only take an email another has left
+// once that one's old value is gone.
 func ClearEmails(ctx context.Context, tx pgx.Tx, accountID int64, ids []int64) error {
 	if len(ids) == 0 {
 		return nil
@@ -221,16 +222,18 @@ func ClearEmailsStatement(accountID int64, ids []int64) Statement {
 		" WHERE p.ctid = k.row", []any{accountID, ids}}
 }
 
-// UpdateProspects writes the fields of the catalog that changed says (by index; nil: every
-// field) of each changed prospect in one statement.
-func UpdateProspects(ctx context.Context, tx pgx.Tx, c *crm.Catalog, accountID int64, ps []Prospect, changed []bool) error {
-	return updateFields(ctx, tx, prospectTable, c, accountID, ps, changed)
+// UpdateProspectsStatement is the statement EncodeProspectUpdate encodes: one array per column
+// set, unnested side by side.
+func UpdateProspectsStatement(c *crm.Catalog, accountID int64, ps []Prospect, changed []bool) (Statement, error) {
+	st, _, err := prospectTable.unnestUpdate(c, accountID, ps, nil, changed)
+	return st, err
 }
 
-// UpdateProspectsStatement is the statement UpdateProspects runs: one array per column set,
-// unnested side by side.
-func UpdateProspectsStatement(c *crm.Catalog, accountID int64, ps []Prospect, changed []bool) (Statement, error) {
-	return prospectTable.unnestUpdate(c, accountID, ps, nil, changed)
+// EncodeProspectUpdate is the update of the fields of the catalog that changed says (by index;
+// nil: every field) of each changed prospect, one statement encoded with m (a connection's
+// types, pgx.Conn.TypeMap) for Encoded.Exec to run in a batch's transaction.
+func EncodeProspectUpdate(m *pgtype.Map, c *crm.Catalog, accountID int64, ps []Prospect, changed []bool) (Encoded, error) {
+	return prospectTable.encodeUpdate(m, c, accountID, ps, changed)
 }
 
 // IDBlock is how many ids one NextIDs call allocates; the *_id_blocks sequences of the schema

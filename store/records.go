@@ -463,31 +463,42 @@ func updateRecords(ctx context.Context, tx pgx.Tx, t recordTable, c *crm.Catalog
 // field) of each changed record of t in one statement; the record's other columns stay as they
 // are stored.
 func updateFields(ctx context.Context, tx pgx.Tx, t recordTable, c *crm.Catalog, accountID int64, rs []Record, changed []bool) error {
-	if len(rs) == 0 {
-		return nil
-	}
-	st, err := t.unnestUpdate(c, accountID, rs, nil, changed)
+	e, err := t.encodeUpdate(tx.Conn().TypeMap(), c, accountID, rs, changed)
 	if err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, st.SQL, st.Args...); err != nil {
+	if _, err := e.Exec(ctx, tx); err != nil {
 		return fmt.Errorf("update %s: %w", t.name, err)
 	}
 	return nil
 }
 
+// encodeUpdate is the statement of updateFields, encoded with m (a connection's types) for
+// Encoded.Exec to run; nothing when rs is empty.
+func (t recordTable) encodeUpdate(m *pgtype.Map, c *crm.Catalog, accountID int64, rs []Record, changed []bool) (Encoded, error) {
+	if len(rs) == 0 {
+		return Encoded{}, nil
+	}
+	st, oids, err := t.unnestUpdate(c, accountID, rs, nil, changed)
+	if err != nil {
+		return Encoded{}, err
+	}
+	return encode(m, st, oids)
+}
+
 // restore is update setting each record's updated_at to updatedAt[i] instead of now(): the
 // statement an undo puts records back with.
 func (t recordTable) restore(c *crm.Catalog, accountID int64, rs []Record, updatedAt []time.Time) (Statement, error) {
-	return t.unnestUpdate(c, accountID, rs, updatedAt, nil)
+	st, _, err := t.unnestUpdate(c, accountID, rs, updatedAt, nil)
+	return st, err
 }
 
 // unnestUpdate is the statement of update (updatedAt nil: updated now) and restore. It sets
 // the columns of the fields changed says (nil: all), and custom when a custom field is among
 // them: every array costs leadpipe its encoding and Postgres its decoding, so a re-import
 // that changes one field sends two arrays, not eighteen (docs/architecture.md, "Updating
-// what changed").
-func (t recordTable) unnestUpdate(c *crm.Catalog, accountID int64, rs []Record, updatedAt []time.Time, changed []bool) (Statement, error) {
+// what changed"). oids are the types of its parameters, for encode.
+func (t recordTable) unnestUpdate(c *crm.Catalog, accountID int64, rs []Record, updatedAt []time.Time, changed []bool) (st Statement, oids []uint32, err error) {
 	fields := t.fieldIndexes(c)
 	var picked []int // of t.columns
 	for k := range t.columns {
@@ -507,24 +518,26 @@ func (t recordTable) unnestUpdate(c *crm.Catalog, accountID int64, rs []Record, 
 		for j, k := range picked {
 			v, err := t.columns[k].value(r.Values[fields[k]])
 			if err != nil {
-				return Statement{}, fmt.Errorf("update %s: %s %d: %s: %w", t.name, t.name, r.ID, t.columns[k].field, err)
+				return Statement{}, nil, fmt.Errorf("update %s: %s %d: %s: %w", t.name, t.name, r.ID, t.columns[k].field, err)
 			}
 			cols[j] = append(cols[j], v)
 		}
 		if custom {
 			js, err := t.customJSON(c, r)
 			if err != nil {
-				return Statement{}, fmt.Errorf("update %s: %w", t.name, err)
+				return Statement{}, nil, fmt.Errorf("update %s: %w", t.name, err)
 			}
 			customs = append(customs, js)
 		}
 	}
 	args := []any{accountID, ids}
+	oids = []uint32{pgtype.Int8OID, pgtype.Int8ArrayOID}
 	names := []string{"id"}
 	params := []string{"$2::bigint[]"}
 	sets := []string{}
 	add := func(name, typ string, values any) {
 		args = append(args, values)
+		oids = append(oids, arrayOIDs[typ])
 		names = append(names, name)
 		params = append(params, fmt.Sprintf("$%d::%s[]", len(args), typ))
 		sets = append(sets, name+" = u."+name)
@@ -539,6 +552,7 @@ func (t recordTable) unnestUpdate(c *crm.Catalog, accountID int64, rs []Record, 
 	stamp := "now()"
 	if updatedAt != nil {
 		args = append(args, updatedAt)
+		oids = append(oids, pgtype.TimestamptzArrayOID)
 		params = append(params, fmt.Sprintf("$%d::timestamptz[]", len(args)))
 		names = append(names, "updated_at")
 		stamp = "u.updated_at"
@@ -552,8 +566,13 @@ func (t recordTable) unnestUpdate(c *crm.Catalog, accountID int64, rs []Record, 
 		strings.Join(params, ", ") + ") AS u(" + strings.Join(names, ", ") +
 		") CROSS JOIN LATERAL (SELECT ctid AS row FROM " + t.name + " WHERE id = u.id AND account_id = $1 OFFSET 0) k" +
 		" WHERE p.ctid = k.row"
-	return Statement{sql, args}, nil
+	return Statement{sql, args}, oids, nil
 }
+
+// arrayOIDs are the types of arrays of the column types unnestUpdate sends.
+var arrayOIDs = map[string]uint32{"text": pgtype.TextArrayOID, "bigint": pgtype.Int8ArrayOID,
+	"boolean": pgtype.BoolArrayOID, "numeric": pgtype.NumericArrayOID, "date": pgtype.DateArrayOID,
+	"jsonb": pgtype.JSONBArrayOID}
 
 // typedArray is a column's values as an array of the column's type, where that spares pgx
 // finding an encoder for each element of a []any (by reflection): text columns become

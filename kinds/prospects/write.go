@@ -2,6 +2,7 @@ package prospects
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -179,7 +180,17 @@ func (s *writer) applyAhead(ctx context.Context, tx pgx.Tx, b *pipeline.Batch, p
 		p.laidOver = prev.idx
 	}
 	rm := &room{Room: store.Room{Limit: p.room.Limit, Count: count}, accountID: s.plan.Account.ID}
-	p.ahead, err = s.applyRows(ctx, tx, b, p.idx, p.orgs, rm)
+	if p.ahead, err = s.applyRows(ctx, tx, b, p.idx, p.orgs, rm); err != nil {
+		return err
+	}
+	return s.encodeUpdate(p.ahead, tx)
+}
+
+// encodeUpdate encodes the update of the stored prospects a changed, with the types of q's
+// connection, for Write to send (store.Encoded): ahead, where the batch was applied, off the
+// batch's transaction.
+func (s *writer) encodeUpdate(a *applied, q pgx.Tx) (err error) {
+	a.update, err = store.EncodeProspectUpdate(q.Conn().TypeMap(), s.plan.Catalog, s.plan.Account.ID, plain(a.changed), a.dirty)
 	return err
 }
 
@@ -272,6 +283,9 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 		if a, err = s.applyRows(ctx, tx, b, idx, orgs, room); err != nil {
 			return err
 		}
+		if err := s.encodeUpdate(a, tx); err != nil {
+			return err
+		}
 	}
 	s.pending = written{seq: room.Seq, at: room.At, taken: room.taken, idx: a.idx, changed: make(map[int64]*prospect, len(a.changed)), orgs: a.orgs}
 	for _, p := range a.changed {
@@ -295,8 +309,8 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	if err := store.ClearEmails(ctx, tx, s.plan.Account.ID, moved); err != nil {
 		return err
 	}
-	if err := store.UpdateProspects(ctx, tx, s.plan.Catalog, s.plan.Account.ID, plain(a.changed), a.dirty); err != nil {
-		return err
+	if _, err := a.update.Exec(ctx, tx); err != nil {
+		return fmt.Errorf("update prospects: %w", err)
 	}
 	if err := store.InsertProspects(ctx, tx, s.plan.Catalog, s.plan.Account.ID, plain(a.created)); err != nil {
 		return err
@@ -315,8 +329,9 @@ type applied struct {
 	orgs             *orglink.Batch
 	created, changed []*prospect
 	members          membersOf
-	dirty            []bool // the fields it changed in stored prospects
-	decided          []int  // the rows it decided: those no earlier stage skipped
+	dirty            []bool        // the fields it changed in stored prospects
+	update           store.Encoded // the update of changed, to send
+	decided          []int         // the rows it decided: those no earlier stage skipped
 }
 
 // applyRows applies the batch's rows one at a time, in file order, to the prospects idx holds,
