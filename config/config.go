@@ -45,7 +45,8 @@ type Config struct {
 	// Lease is how long a worker holds an import without recording a batch before another
 	// worker may take it over.
 	Lease Duration `yaml:"lease" env:"LEADPIPE_LEASE"`
-	// PollInterval is how often idle workers look for queued imports.
+	// PollInterval is how often idle workers look for queued imports and lapsed leases; an
+	// import queued on the database wakes them at once (store.ListenQueued).
 	PollInterval Duration `yaml:"poll_interval" env:"LEADPIPE_POLL_INTERVAL"`
 	// MaxFieldBytes is the largest CSV cell accepted; a row with a larger one is skipped.
 	MaxFieldBytes int `yaml:"max_field_bytes" env:"LEADPIPE_MAX_FIELD_BYTES"`

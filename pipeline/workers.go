@@ -33,8 +33,9 @@ const (
 
 // Workers claim queued imports from Postgres and run them, Count at a time. Several processes
 // may run Workers on one database: each import is claimed by one of them, and an import whose
-// worker died is claimed again once its lease lapses, to resume from its checkpoint. Every Poll
-// they also end the cancelled imports whose holder died before it could end them.
+// worker died is claimed again once its lease lapses, to resume from its checkpoint. Idle
+// workers look for imports every Poll, and at once when woken (Wake). Every Poll they also end
+// the cancelled imports whose holder died before it could end them.
 type Workers struct {
 	Querier store.Querier
 	Count   int
@@ -46,6 +47,31 @@ type Workers struct {
 	// stop at a batch boundary and leave the import resumable.
 	Run func(ctx context.Context, imp store.Import, owner string) error
 	Log *slog.Logger
+
+	mu    sync.Mutex
+	woken chan struct{} // closed by Wake: the idle workers look again
+}
+
+// Wake makes the idle workers look for queued imports now rather than at their next Poll; it
+// never blocks. The daemon calls it when Postgres says an import was queued
+// (store.ListenQueued).
+func (w *Workers) Wake() {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.woken != nil {
+		close(w.woken)
+	}
+	w.woken = make(chan struct{})
+}
+
+// wakes is what the next Wake closes.
+func (w *Workers) wakes() <-chan struct{} {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.woken == nil {
+		w.woken = make(chan struct{})
+	}
+	return w.woken
 }
 
 // Serve runs the workers until ctx is cancelled, then waits for the imports in flight to stop.
@@ -86,6 +112,7 @@ func (w *Workers) sweep(ctx context.Context) {
 
 func (w *Workers) loop(ctx context.Context, owner string) {
 	for ctx.Err() == nil {
+		woken := w.wakes() // before the claim: an import queued during it wakes the wait below
 		imp, err := store.ClaimImport(ctx, w.Querier, owner, w.Lease)
 		if err != nil {
 			if !errors.Is(err, store.ErrNotFound) && ctx.Err() == nil {
@@ -93,6 +120,7 @@ func (w *Workers) loop(ctx context.Context, owner string) {
 			}
 			select {
 			case <-ctx.Done():
+			case <-woken:
 			case <-time.After(w.Poll):
 			}
 			continue

@@ -204,6 +204,57 @@ func TestWorkersRunQueuedImports(t *testing.T) {
 
 // Workers stop promptly when idle, and an import whose worker died (its lease lapsed) is
 // claimed again by another owner and completed.
+// TestWorkersWokenWhenQueued: with an hour between polls, an import queued once the workers
+// are idle starts at once, because Postgres says it was queued (migration 0020's trigger,
+// store.ListenQueued) and that wakes them.
+func TestWorkersWokenWhenQueued(t *testing.T) {
+	pool, acct, im := setup(t)
+	ctx := context.Background()
+	w := &pipeline.Workers{
+		Querier: pool, Count: 2, Owner: "wake-test", Lease: 30 * time.Second, Poll: time.Hour, Log: quiet,
+		Run: func(ctx context.Context, imp store.Import, owner string) error {
+			_, err := im.Run(ctx, imp, owner)
+			return err
+		},
+	}
+	listenCtx, stopListening := context.WithCancel(ctx)
+	listening := make(chan struct{}, 1)
+	listened := make(chan error, 1)
+	go func() {
+		listened <- store.ListenQueued(listenCtx, pool.Config().ConnConfig, func() {
+			w.Wake()
+			select {
+			case listening <- struct{}{}:
+			default:
+			}
+		})
+	}()
+	t.Cleanup(func() {
+		stopListening()
+		if err := <-listened; !errors.Is(err, context.Canceled) {
+			t.Errorf("ListenQueued stopped with %v, want context.Canceled", err)
+		}
+	})
+	select {
+	case <-listening:
+	case err := <-listened:
+		t.Fatalf("ListenQueued: %v", err)
+	case <-time.After(10 * time.Second):
+		t.Fatal("ListenQueued did not listen within 10 s")
+	}
+	serveWorkers(t, w)
+	time.Sleep(300 * time.Millisecond) // the workers' first look finds nothing; they wait an hour, or for a wake
+
+	p := writeCSV(t, "woken.csv", "email\nann@woken.example\n")
+	imp, _, err := im.Submit(ctx, importer.Request{Account: acct.Name, Path: p, Source: store.SourceUpload})
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Now()
+	waitStatus(t, pool, acct, imp.ID, store.StatusCompleted)
+	t.Logf("queued to completed in %s", time.Since(start).Round(time.Millisecond))
+}
+
 func TestWorkersReclaimLapsedLease(t *testing.T) {
 	pool, acct, im := setup(t)
 	ctx := context.Background()

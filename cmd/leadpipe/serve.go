@@ -7,6 +7,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/leadpipe/leadpipe/api"
 	"github.com/leadpipe/leadpipe/filestore"
 	"github.com/leadpipe/leadpipe/pipeline"
@@ -75,6 +77,8 @@ func serve(ctx context.Context, e *env, args []string) error {
 	}
 	done := make(chan struct{})
 	go func() { workers.Serve(workCtx); close(done) }()
+	woke := make(chan struct{})
+	go func() { wakeOnQueued(workCtx, e, pool, workers.Wake); close(woke) }()
 	pruned := make(chan struct{})
 	go func() { pruneFiles(workCtx, e, pool, files); close(pruned) }()
 	watched := runWatcher(workCtx, watcher)
@@ -89,6 +93,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 	}
 	stopWork()
 	<-done
+	<-woke
 	<-pruned
 	waitRequests()
 	<-watched
@@ -100,6 +105,35 @@ func serve(ctx context.Context, e *env, args []string) error {
 	}
 	e.log.Info("leadpipe stopped")
 	return err
+}
+
+// wakeOnQueued wakes the workers each time Postgres says an import was queued
+// (store.ListenQueued), until ctx is done, so that an upload starts as soon as it is stored.
+// While it cannot listen, the workers find imports by polling, as they always do, and it tries
+// again every poll_interval, saying so once.
+func wakeOnQueued(ctx context.Context, e *env, pool *pgxpool.Pool, wake func()) {
+	failing := false
+	for {
+		err := store.ListenQueued(ctx, pool.Config().ConnConfig, func() {
+			if failing {
+				failing = false
+				e.log.Info("listening for queued imports again")
+			}
+			wake()
+		})
+		if ctx.Err() != nil {
+			return
+		}
+		if !failing {
+			e.log.Warn("cannot listen for queued imports; workers find them every poll_interval meanwhile", "error", err)
+			failing = true
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(time.Duration(e.cfg.PollInterval)):
+		}
+	}
 }
 
 // pruneInterval is how often the daemon applies each retention setting.
