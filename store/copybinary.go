@@ -51,6 +51,13 @@ func (c *binaryCopy) int4(v int) {
 	c.buf = binary.BigEndian.AppendUint32(c.buf, uint32(int32(v)))
 }
 
+// tid appends a row's address: its block, then its line in the block.
+func (c *binaryCopy) tid(block uint32, line uint16) {
+	c.buf = binary.BigEndian.AppendUint32(c.buf, 6)
+	c.buf = binary.BigEndian.AppendUint32(c.buf, block)
+	c.buf = binary.BigEndian.AppendUint16(c.buf, line)
+}
+
 // boolean appends a boolean.
 func (c *binaryCopy) boolean(v bool) {
 	c.buf = binary.BigEndian.AppendUint32(c.buf, 1)

@@ -39,7 +39,7 @@ func (e Encoded) Exec(ctx context.Context, tx pgx.Tx) (int64, error) {
 }
 
 // encode encodes st's arguments, of the types oids names (one per argument), in binary: by
-// hand those an update sends for each record (bigint, text, boolean and jsonb arrays, as
+// hand those an update sends for each record (bigint, tid, text, boolean and jsonb arrays, as
 // binaryCopy writes COPY fields, the same bytes), through m the others (numeric, date and
 // timestamptz arrays), as pgx would.
 func encode(m *pgtype.Map, st Statement, oids []uint32) (Encoded, error) {
@@ -74,6 +74,15 @@ func encode(m *pgtype.Map, st Statement, oids []uint32) (Encoded, error) {
 					continue
 				}
 				c.text(x.String)
+			}
+		case pgtype.FlatArray[pgtype.TID]:
+			c.array(pgtype.TIDOID, len(v), 10, hasNull(v, func(x pgtype.TID) bool { return x.Valid }))
+			for _, x := range v {
+				if !x.Valid {
+					c.null()
+					continue
+				}
+				c.tid(x.BlockNumber, x.OffsetNumber)
 			}
 		case pgtype.FlatArray[pgtype.Bool]:
 			c.array(pgtype.BoolOID, len(v), 5, hasNull(v, func(x pgtype.Bool) bool { return x.Valid }))

@@ -27,6 +27,7 @@ func TestEncodeAsPgx(t *testing.T) {
 		{"texts", pgtype.TextArrayOID, pgtype.FlatArray[pgtype.Text]{{String: "Ann", Valid: true}, {}, {String: "é 🙂", Valid: true}, {String: "", Valid: true}}},
 		{"texts without NULL", pgtype.TextArrayOID, pgtype.FlatArray[pgtype.Text]{{String: "x", Valid: true}}},
 		{"links", pgtype.Int8ArrayOID, pgtype.FlatArray[pgtype.Int8]{{Int64: 7, Valid: true}, {}}},
+		{"addresses", pgtype.TIDArrayOID, pgtype.FlatArray[pgtype.TID]{{BlockNumber: 1 << 31, OffsetNumber: 7, Valid: true}, {}}},
 		{"flags", pgtype.BoolArrayOID, pgtype.FlatArray[pgtype.Bool]{{Bool: true, Valid: true}, {Bool: false, Valid: true}, {}}},
 		{"custom", pgtype.JSONBArrayOID, []string{`{}`, `{"tier":"gold","tags":["a","b"]}`}},
 		{"amounts (through pgx)", pgtype.NumericArrayOID, []any{amount, nil}},

@@ -535,6 +535,81 @@ func TestRecordKindsMigrationKeepsOrganizations(t *testing.T) {
 		[]store.Record{{ID: 1, Values: values_(t, c, map[string]string{"name": "Acme, Inc.", "domain": "acme.com"})}})
 }
 
+// The update finds each prospect at its row's address as loaded, without a probe of the
+// primary key; a prospect whose row moved since (updated again, here in the same transaction
+// and in an earlier one), or whose address is another prospect's, is found by its id instead,
+// and the other prospect is left alone.
+func TestUpdateProspectsByAddress(t *testing.T) {
+	f := newKindFixture(t, "prospect")
+	c, err := kind.Catalog(f.ctx, f.pool, prospects.Kind{}, f.acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann := f.record(c, map[string]string{"email": "ann@example.com", "title": "CEO"})
+	bob := f.record(c, map[string]string{"email": "bob@example.com", "title": "CFO"})
+	f.inTx(func(tx pgx.Tx) error {
+		return store.InsertProspects(f.ctx, tx, c, f.acct.ID, []store.Prospect{ann, bob})
+	})
+	load := func(email string) store.Prospect {
+		t.Helper()
+		got, err := store.LoadProspects(f.ctx, f.pool, c, f.acct.ID, store.ProspectLookup{Emails: []string{email}, UniqueField: -1})
+		if err != nil || len(got) != 1 || !got[0].Addr.Valid {
+			t.Fatalf("load %s: %v, %v", email, got, err)
+		}
+		return got[0]
+	}
+	title := c.MustIndex("title")
+	changed := make([]bool, len(c.Fields))
+	changed[title] = true
+	// update sets p's title in tx and reports how many probes of the primary key it took.
+	update := func(tx pgx.Tx, p store.Prospect, to string) (probes int64) {
+		t.Helper()
+		p.Values = slices.Clone(p.Values)
+		p.Values[title] = to
+		u, err := store.EncodeProspectUpdate(tx.Conn().TypeMap(), c, f.acct.ID, []store.Prospect{p}, changed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var before, after int64
+		scans := "SELECT pg_stat_get_xact_numscans('prospects_pkey'::regclass)"
+		if err := tx.QueryRow(f.ctx, scans).Scan(&before); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := u.Exec(f.ctx, tx); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.QueryRow(f.ctx, scans).Scan(&after); err != nil {
+			t.Fatal(err)
+		}
+		return after - before
+	}
+	titleOf := func(email string) string { return load(email).Values[title] }
+
+	a := load("ann@example.com")
+	f.inTx(func(tx pgx.Tx) error {
+		if n := update(tx, a, "CTO"); n != 0 {
+			t.Errorf("found at its address: %d probes of the primary key, want 0", n)
+		}
+		if n := update(tx, a, "COO"); n == 0 { // the row moved with the update before
+			t.Error("a row moved in the transaction was looked for at its old address only")
+		}
+		return nil
+	})
+	if got := titleOf("ann@example.com"); got != "COO" {
+		t.Errorf("after two updates in one transaction: title %q, want COO", got)
+	}
+	f.inTx(func(tx pgx.Tx) error { update(tx, a, "CMO"); return nil }) // a's address is a version gone since
+	if got := titleOf("ann@example.com"); got != "CMO" {
+		t.Errorf("after an update by an address since moved: title %q, want CMO", got)
+	}
+	wrong := load("ann@example.com")
+	wrong.Addr = load("bob@example.com").Addr
+	f.inTx(func(tx pgx.Tx) error { update(tx, wrong, "CIO"); return nil })
+	if got, bob := titleOf("ann@example.com"), titleOf("bob@example.com"); got != "CIO" || bob != "CFO" {
+		t.Errorf("ann updated by bob's address: ann's title %q, bob's %q; want CIO and CFO", got, bob)
+	}
+}
+
 // EncodeProspectUpdate's update sets only the columns of the fields it is told changed (custom
 // when a custom field is among them) and updated_at; nil sets every column. A stored value the
 // record holds differently elsewhere stays as stored.

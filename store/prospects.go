@@ -231,7 +231,8 @@ func UpdateProspectsStatement(c *crm.Catalog, accountID int64, ps []Prospect, ch
 
 // EncodeProspectUpdate is the update of the fields of the catalog that changed says (by index;
 // nil: every field) of each changed prospect, one statement encoded with m (a connection's
-// types, pgx.Conn.TypeMap) for Encoded.Exec to run in a batch's transaction.
+// types, pgx.Conn.TypeMap) for Encoded.Exec to run in a batch's transaction. Each prospect is
+// found at its row's address as it was loaded (Prospect.Addr), when its row is still there.
 func EncodeProspectUpdate(m *pgtype.Map, c *crm.Catalog, accountID int64, ps []Prospect, changed []bool) (Encoded, error) {
 	return prospectTable.encodeUpdate(m, c, accountID, ps, changed)
 }

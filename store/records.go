@@ -26,6 +26,10 @@ type Record struct {
 	// UpdatedAt is the record's updated_at as it was loaded; zero for a record not loaded from
 	// the database.
 	UpdatedAt time.Time
+	// Addr is where the record's row was when it was loaded (its ctid), for an update to find
+	// it there without a probe of the primary key; invalid for a record not loaded. A statement
+	// since may have moved the row (every update writes a new version): the update checks.
+	Addr pgtype.TID
 }
 
 // recordTable describes the table of a record kind: the columns that hold its standard fields,
@@ -83,9 +87,9 @@ func (t recordTable) stored(c *crm.Catalog) []bool {
 }
 
 // selectList is what a lookup of the table selects, in the order scan reads: the id, its
-// updated_at, each column read back as text, and the custom fields.
+// updated_at, the row's address, each column read back as text, and the custom fields.
 func (t recordTable) selectList() []string {
-	out := []string{"id", "updated_at"}
+	out := []string{"id", "updated_at", "ctid"}
 	for _, col := range t.columns {
 		switch {
 		case !col.read():
@@ -162,6 +166,7 @@ type recordScanner struct {
 	fields    []int // the catalog index of each column read back
 	id        int64
 	updatedAt time.Time
+	addr      pgtype.TID
 	custom    []byte
 	dest      []any    // nil for the columns of fields, whose bytes scan reads itself
 	text      []string // the field columns of the row scanned last
@@ -176,7 +181,7 @@ func (t recordTable) scanner(c *crm.Catalog, extra ...any) *recordScanner {
 			s.fields = append(s.fields, c.MustIndex(col.field))
 		}
 	}
-	s.dest = append([]any{&s.id, &s.updatedAt}, make([]any, len(s.fields))...)
+	s.dest = append([]any{&s.id, &s.updatedAt, &s.addr}, make([]any, len(s.fields))...)
 	s.text = make([]string, len(s.fields))
 	s.dest = append(append(s.dest, &s.custom), extra...)
 	return s
@@ -201,7 +206,7 @@ func copyText(dst []string, raw [][]byte) {
 }
 
 // firstField is the position of the first field column in a row of selectList.
-const firstField = 2
+const firstField = 3
 
 // scan reads the current row. The field columns, all text (selectList casts them), are
 // copied from the row's bytes (copyText): through pgx's Scan, each cost a reflective
@@ -220,7 +225,7 @@ func (s *recordScanner) scan(rows pgx.Rows) (Record, error) {
 		return Record{}, err
 	}
 	id, custom := s.id, s.custom
-	r := Record{ID: id, Values: make([]string, len(c.Fields)), UpdatedAt: s.updatedAt}
+	r := Record{ID: id, Values: make([]string, len(c.Fields)), UpdatedAt: s.updatedAt, Addr: s.addr}
 	copyText(s.text, rows.RawValues()[firstField:firstField+len(s.fields)])
 	for i, f := range s.fields {
 		r.Values[f] = s.text[i]
@@ -511,10 +516,11 @@ func (t recordTable) unnestUpdate(c *crm.Catalog, accountID int64, rs []Record, 
 		custom = custom || (f.Custom && changed[i])
 	}
 	ids := make([]int64, len(rs))
+	addrs := make(pgtype.FlatArray[pgtype.TID], len(rs))
 	cols := make([][]any, len(picked))
 	var customs []string
 	for n, r := range rs {
-		ids[n] = r.ID
+		ids[n], addrs[n] = r.ID, r.Addr
 		for j, k := range picked {
 			v, err := t.columns[k].value(r.Values[fields[k]])
 			if err != nil {
@@ -530,10 +536,10 @@ func (t recordTable) unnestUpdate(c *crm.Catalog, accountID int64, rs []Record, 
 			customs = append(customs, js)
 		}
 	}
-	args := []any{accountID, ids}
-	oids = []uint32{pgtype.Int8OID, pgtype.Int8ArrayOID}
-	names := []string{"id"}
-	params := []string{"$2::bigint[]"}
+	args := []any{accountID, ids, addrs}
+	oids = []uint32{pgtype.Int8OID, pgtype.Int8ArrayOID, pgtype.TIDArrayOID}
+	names := []string{"id", "addr"}
+	params := []string{"$2::bigint[]", "$3::tid[]"}
 	sets := []string{}
 	add := func(name, typ string, values any) {
 		args = append(args, values)
@@ -558,14 +564,18 @@ func (t recordTable) unnestUpdate(c *crm.Catalog, accountID int64, rs []Record, 
 		stamp = "u.updated_at"
 	}
 	sets = append(sets, "updated_at = "+stamp)
-	// Each record is found by its id within the account, one probe of the primary key per
-	// record (probeEach), and then updated by its row address: joined by id and filtered by
-	// account, the planner took an account its statistics do not know yet for one row, and
-	// read the whole table to find them.
+	// Each record is found at its row's address as it was loaded (Record.Addr) when the row
+	// there is still the record's and visible (no statement since, of this transaction or
+	// another, moved it: every update writes a new version), or else by its id within the
+	// account, one probe of the primary key; the probe costs 12% of an update of 5,000 rows
+	// (docs/architecture.md, "Updating by the row's address"). The address is found in a LATERAL
+	// subquery the planner cannot flatten (OFFSET 0), then the row by it: joined by id or by
+	// address, the planner took an account its statistics do not know yet for one row, and
+	// hashed the whole table (store/lookupplans_test.go).
 	sql := "UPDATE " + t.name + " p SET " + strings.Join(sets, ", ") + " FROM unnest(" +
-		strings.Join(params, ", ") + ") AS u(" + strings.Join(names, ", ") +
-		") CROSS JOIN LATERAL (SELECT ctid AS row FROM " + t.name + " WHERE id = u.id AND account_id = $1 OFFSET 0) k" +
-		" WHERE p.ctid = k.row"
+		strings.Join(params, ", ") + ") AS u(" + strings.Join(names, ", ") + ") CROSS JOIN LATERAL (SELECT coalesce(" +
+		"(SELECT ctid FROM " + t.name + " WHERE ctid = u.addr AND id = u.id), " +
+		"(SELECT ctid FROM " + t.name + " WHERE id = u.id AND account_id = $1)) AS row OFFSET 0) k WHERE p.ctid = k.row"
 	return Statement{sql, args}, oids, nil
 }
 
