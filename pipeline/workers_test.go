@@ -202,8 +202,6 @@ func TestWorkersRunQueuedImports(t *testing.T) {
 	}
 }
 
-// Workers stop promptly when idle, and an import whose worker died (its lease lapsed) is
-// claimed again by another owner and completed.
 // TestWorkersWokenWhenQueued: with an hour between polls, an import queued once the workers
 // are idle starts at once, because Postgres says it was queued (migration 0020's trigger,
 // store.ListenQueued) and that wakes them.
@@ -255,6 +253,8 @@ func TestWorkersWokenWhenQueued(t *testing.T) {
 	t.Logf("queued to completed in %s", time.Since(start).Round(time.Millisecond))
 }
 
+// Workers stop promptly when idle, and an import whose worker died (its lease lapsed) is
+// claimed again by another owner and completed.
 func TestWorkersReclaimLapsedLease(t *testing.T) {
 	pool, acct, im := setup(t)
 	ctx := context.Background()

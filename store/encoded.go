@@ -2,9 +2,7 @@ package store
 
 import (
 	"context"
-	"crypto/sha256"
 	"encoding/binary"
-	"encoding/hex"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -19,33 +17,28 @@ import (
 // spent in leadpipe (docs/architecture.md, "Updates encoded ahead"). The zero Encoded runs
 // nothing.
 type Encoded struct {
-	name, sql string
-	params    [][]byte
-	formats   []int16
+	sql     string
+	params  [][]byte
+	oids    []uint32
+	formats []int16
 }
 
-// Exec runs e in tx, as a statement prepared on tx's connection (once per connection and
-// statement, as pgx's own statement cache does), and returns the rows it changed.
-func (e Encoded) Exec(ctx context.Context, tx pgx.Tx) (int64, error) {
+// Exec runs e in tx, as an unnamed statement: its text varies with the columns an update sets,
+// and statements prepared by name would pile up on each connection.
+func (e Encoded) Exec(ctx context.Context, tx pgx.Tx) error {
 	if e.sql == "" {
-		return 0, nil
+		return nil
 	}
-	sd, err := tx.Conn().Prepare(ctx, e.name, e.sql)
-	if err != nil {
-		return 0, err
-	}
-	tag, err := tx.Conn().PgConn().ExecPrepared(ctx, sd.Name, e.params, e.formats, nil).Close()
-	return tag.RowsAffected(), err
+	_, err := tx.Conn().PgConn().ExecParams(ctx, e.sql, e.params, e.oids, e.formats, nil).Close()
+	return err
 }
 
 // encode encodes st's arguments, of the types oids names (one per argument), in binary: by
 // hand those an update sends for each record (bigint, tid, text, boolean and jsonb arrays, as
-// binaryCopy writes COPY fields, the same bytes), through m the others (numeric, date and
-// timestamptz arrays), as pgx would.
+// binaryCopy writes COPY fields, the same bytes), through m the others (numeric and date
+// arrays), as pgx would.
 func encode(m *pgtype.Map, st Statement, oids []uint32) (Encoded, error) {
-	sum := sha256.Sum256([]byte(st.SQL))
-	e := Encoded{name: "leadpipe_" + hex.EncodeToString(sum[:12]), sql: st.SQL,
-		params: make([][]byte, len(st.Args)), formats: make([]int16, len(st.Args))}
+	e := Encoded{sql: st.SQL, params: make([][]byte, len(st.Args)), oids: oids, formats: make([]int16, len(st.Args))}
 	for i, arg := range st.Args {
 		e.formats[i] = pgtype.BinaryFormatCode
 		var c binaryCopy
@@ -58,41 +51,13 @@ func encode(m *pgtype.Map, st Statement, oids []uint32) (Encoded, error) {
 				c.int8(x)
 			}
 		case pgtype.FlatArray[pgtype.Int8]:
-			c.array(pgtype.Int8OID, len(v), 12, hasNull(v, func(x pgtype.Int8) bool { return x.Valid }))
-			for _, x := range v {
-				if !x.Valid {
-					c.null()
-					continue
-				}
-				c.int8(x.Int64)
-			}
-		case pgtype.FlatArray[pgtype.Text]:
-			c.array(pgtype.TextOID, len(v), 16, hasNull(v, func(x pgtype.Text) bool { return x.Valid }))
-			for _, x := range v {
-				if !x.Valid {
-					c.null()
-					continue
-				}
-				c.text(x.String)
-			}
+			flatArray(&c, pgtype.Int8OID, 12, v, func(x pgtype.Int8) bool { return x.Valid }, func(x pgtype.Int8) { c.int8(x.Int64) })
 		case pgtype.FlatArray[pgtype.TID]:
-			c.array(pgtype.TIDOID, len(v), 10, hasNull(v, func(x pgtype.TID) bool { return x.Valid }))
-			for _, x := range v {
-				if !x.Valid {
-					c.null()
-					continue
-				}
-				c.tid(x.BlockNumber, x.OffsetNumber)
-			}
+			flatArray(&c, pgtype.TIDOID, 10, v, func(x pgtype.TID) bool { return x.Valid }, func(x pgtype.TID) { c.tid(x.BlockNumber, x.OffsetNumber) })
+		case pgtype.FlatArray[pgtype.Text]:
+			flatArray(&c, pgtype.TextOID, 16, v, func(x pgtype.Text) bool { return x.Valid }, func(x pgtype.Text) { c.text(x.String) })
 		case pgtype.FlatArray[pgtype.Bool]:
-			c.array(pgtype.BoolOID, len(v), 5, hasNull(v, func(x pgtype.Bool) bool { return x.Valid }))
-			for _, x := range v {
-				if !x.Valid {
-					c.null()
-					continue
-				}
-				c.boolean(x.Bool)
-			}
+			flatArray(&c, pgtype.BoolOID, 5, v, func(x pgtype.Bool) bool { return x.Valid }, func(x pgtype.Bool) { c.boolean(x.Bool) })
 		case []string: // custom, a jsonb[]
 			if oids[i] != pgtype.JSONBArrayOID {
 				return Encoded{}, fmt.Errorf("encode parameter $%d: a []string for type %d", i+1, oids[i])
@@ -111,6 +76,19 @@ func encode(m *pgtype.Map, st Statement, oids []uint32) (Encoded, error) {
 		e.params[i] = c.buf
 	}
 	return e, nil
+}
+
+// flatArray writes into c an array of the elements of a, of type elem and about elemBytes
+// each: put appends a valid one, a NULL one is written as such.
+func flatArray[T any](c *binaryCopy, elem uint32, elemBytes int, a []T, valid func(T) bool, put func(T)) {
+	c.array(elem, len(a), elemBytes, hasNull(a, valid))
+	for _, x := range a {
+		if !valid(x) {
+			c.null()
+			continue
+		}
+		put(x)
+	}
 }
 
 // hasNull reports whether any element of a is not valid (NULL).

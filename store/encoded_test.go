@@ -31,7 +31,7 @@ func TestEncodeAsPgx(t *testing.T) {
 		{"flags", pgtype.BoolArrayOID, pgtype.FlatArray[pgtype.Bool]{{Bool: true, Valid: true}, {Bool: false, Valid: true}, {}}},
 		{"custom", pgtype.JSONBArrayOID, []string{`{}`, `{"tier":"gold","tags":["a","b"]}`}},
 		{"amounts (through pgx)", pgtype.NumericArrayOID, []any{amount, nil}},
-		{"times (through pgx)", pgtype.TimestamptzArrayOID, []time.Time{time.Date(2026, 12, 6, 1, 2, 3, 4000, time.UTC)}},
+		{"dates (through pgx)", pgtype.DateArrayOID, []any{pgtype.Date{Time: time.Date(2026, 12, 6, 0, 0, 0, 0, time.UTC), Valid: true}, nil}},
 	}
 	m := pgtype.NewMap()
 	st := Statement{SQL: "SELECT 1"}

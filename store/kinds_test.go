@@ -575,7 +575,7 @@ func TestUpdateProspectsByAddress(t *testing.T) {
 		if err := tx.QueryRow(f.ctx, scans).Scan(&before); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := u.Exec(f.ctx, tx); err != nil {
+		if err := u.Exec(f.ctx, tx); err != nil {
 			t.Fatal(err)
 		}
 		if err := tx.QueryRow(f.ctx, scans).Scan(&after); err != nil {
@@ -648,8 +648,7 @@ func TestUpdateProspectsSetsTheFieldsThatChanged(t *testing.T) {
 			if err != nil {
 				return err
 			}
-			_, err = e.Exec(f.ctx, tx)
-			return err
+			return e.Exec(f.ctx, tx)
 		})
 	}
 

@@ -23,6 +23,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/leadpipe/leadpipe/crm"
@@ -145,6 +147,7 @@ func TestBatchQueriesProbeIndexesInALargeAccount(t *testing.T) {
 		changed[i] = store.Prospect{ID: id, Values: make([]string, len(c.Fields))}
 		changed[i].Values[c.MustIndex(crm.FieldEmail)] = fmt.Sprintf("new%d@example.com", id)
 	}
+	withAddrs(t, ctx, pool, changed)
 	update, err := store.UpdateProspectsStatement(c, acct.ID, changed, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -457,6 +460,7 @@ func TestBatchWritesProbeByIDInAnAccountPastItsStatistics(t *testing.T) {
 		changed[i] = store.Prospect{ID: ids[i], Values: make([]string, len(c.Fields))}
 		changed[i].Values[c.MustIndex(crm.FieldEmail)] = fmt.Sprintf("new%d@example.com", ids[i])
 	}
+	withAddrs(t, ctx, pool, changed)
 	update, err := store.UpdateProspectsStatement(c, unknown.ID, changed, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -465,4 +469,29 @@ func TestBatchWritesProbeByIDInAnAccountPastItsStatistics(t *testing.T) {
 		{"updating changed prospects", update, "prospects", []string{"prospects_pkey"}, false},
 		{"clearing moved emails", store.ClearEmailsStatement(unknown.ID, ids), "prospects", []string{"prospects_pkey"}, false},
 	})
+}
+
+// withAddrs gives every prospect of ps but the first its row's address, as a lookup would
+// have read it, so that an update's plan is checked with both ways of finding a row.
+func withAddrs(t *testing.T, ctx context.Context, pool *pgxpool.Pool, ps []store.Prospect) {
+	t.Helper()
+	ids := make([]int64, len(ps))
+	for i, p := range ps {
+		ids[i] = p.ID
+	}
+	rows, err := pool.Query(ctx, "SELECT id, ctid FROM prospects WHERE id = ANY($1)", ids)
+	if err != nil {
+		t.Fatal(err)
+	}
+	addrs := map[int64]pgtype.TID{}
+	var id int64
+	var addr pgtype.TID
+	if _, err := pgx.ForEachRow(rows, []any{&id, &addr}, func() error { addrs[id] = addr; return nil }); err != nil {
+		t.Fatal(err)
+	}
+	for i := 1; i < len(ps); i++ {
+		if ps[i].Addr = addrs[ps[i].ID]; !ps[i].Addr.Valid {
+			t.Fatalf("prospect %d has no row", ps[i].ID)
+		}
+	}
 }

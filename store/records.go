@@ -461,25 +461,19 @@ func (t recordTable) binaryRows(c *crm.Catalog, fields []int, accountID int64, r
 
 // updateRecords writes the whole row of each changed record of t in one statement.
 func updateRecords(ctx context.Context, tx pgx.Tx, t recordTable, c *crm.Catalog, accountID int64, rs []Record) error {
-	return updateFields(ctx, tx, t, c, accountID, rs, nil)
-}
-
-// updateFields writes the fields of the catalog that changed says (by index; nil: every
-// field) of each changed record of t in one statement; the record's other columns stay as they
-// are stored.
-func updateFields(ctx context.Context, tx pgx.Tx, t recordTable, c *crm.Catalog, accountID int64, rs []Record, changed []bool) error {
-	e, err := t.encodeUpdate(tx.Conn().TypeMap(), c, accountID, rs, changed)
+	e, err := t.encodeUpdate(tx.Conn().TypeMap(), c, accountID, rs, nil)
 	if err != nil {
 		return err
 	}
-	if _, err := e.Exec(ctx, tx); err != nil {
+	if err := e.Exec(ctx, tx); err != nil {
 		return fmt.Errorf("update %s: %w", t.name, err)
 	}
 	return nil
 }
 
-// encodeUpdate is the statement of updateFields, encoded with m (a connection's types) for
-// Encoded.Exec to run; nothing when rs is empty.
+// encodeUpdate is the update of the fields of the catalog that changed says (by index; nil:
+// every field) of each record of t, one statement encoded with m (a connection's types) for
+// Encoded.Exec to run; nothing when rs is empty. The records' other columns stay as stored.
 func (t recordTable) encodeUpdate(m *pgtype.Map, c *crm.Catalog, accountID int64, rs []Record, changed []bool) (Encoded, error) {
 	if len(rs) == 0 {
 		return Encoded{}, nil
@@ -574,7 +568,7 @@ func (t recordTable) unnestUpdate(c *crm.Catalog, accountID int64, rs []Record, 
 	// hashed the whole table (store/lookupplans_test.go).
 	sql := "UPDATE " + t.name + " p SET " + strings.Join(sets, ", ") + " FROM unnest(" +
 		strings.Join(params, ", ") + ") AS u(" + strings.Join(names, ", ") + ") CROSS JOIN LATERAL (SELECT coalesce(" +
-		"(SELECT ctid FROM " + t.name + " WHERE ctid = u.addr AND id = u.id), " +
+		"(SELECT ctid FROM " + t.name + " WHERE ctid = u.addr AND id = u.id AND account_id = $1), " +
 		"(SELECT ctid FROM " + t.name + " WHERE id = u.id AND account_id = $1)) AS row OFFSET 0) k WHERE p.ctid = k.row"
 	return Statement{sql, args}, oids, nil
 }

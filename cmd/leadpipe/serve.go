@@ -108,17 +108,19 @@ func serve(ctx context.Context, e *env, args []string) error {
 }
 
 // wakeOnQueued wakes the workers each time Postgres says an import was queued
-// (store.ListenQueued), until ctx is done, so that an upload starts as soon as it is stored.
-// While it cannot listen, the workers find imports by polling, as they always do, and it tries
-// again every poll_interval, saying so once.
+// (store.ListenQueued, on one connection beside the pool), until ctx is done, so that an upload
+// starts as soon as it is stored. While it cannot listen, the workers find imports by polling,
+// as they always do; it says so once and tries again after poll_interval, then twice as long
+// after each failure in a row, up to maxListenBackoff.
 func wakeOnQueued(ctx context.Context, e *env, pool *pgxpool.Pool, wake func()) {
-	failing := false
+	poll := time.Duration(e.cfg.PollInterval)
+	wait, failing := poll, false
 	for {
 		err := store.ListenQueued(ctx, pool.Config().ConnConfig, func() {
 			if failing {
-				failing = false
 				e.log.Info("listening for queued imports again")
 			}
+			wait, failing = poll, false
 			wake()
 		})
 		if ctx.Err() != nil {
@@ -127,14 +129,20 @@ func wakeOnQueued(ctx context.Context, e *env, pool *pgxpool.Pool, wake func()) 
 		if !failing {
 			e.log.Warn("cannot listen for queued imports; workers find them every poll_interval meanwhile", "error", err)
 			failing = true
+		} else {
+			wait = min(2*wait, max(maxListenBackoff, poll))
 		}
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(time.Duration(e.cfg.PollInterval)):
+		case <-time.After(wait):
 		}
 	}
 }
+
+// maxListenBackoff is the longest wait between attempts to listen for queued imports: a
+// connection refused every second would fill Postgres's log.
+const maxListenBackoff = time.Minute
 
 // pruneInterval is how often the daemon applies each retention setting.
 const pruneInterval = time.Hour

@@ -309,7 +309,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	if err := store.ClearEmails(ctx, tx, s.plan.Account.ID, moved); err != nil {
 		return err
 	}
-	if _, err := a.update.Exec(ctx, tx); err != nil {
+	if err := a.update.Exec(ctx, tx); err != nil {
 		return fmt.Errorf("update prospects: %w", err)
 	}
 	if err := store.InsertProspects(ctx, tx, s.plan.Catalog, s.plan.Account.ID, plain(a.created)); err != nil {
