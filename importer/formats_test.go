@@ -6,7 +6,9 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/leadpipe/leadpipe/config"
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/importer"
 	"github.com/leadpipe/leadpipe/stages/read"
@@ -48,7 +50,8 @@ func TestFormatsImportAlike(t *testing.T) {
 
 // TestSheetParserNotStarted: a spreadsheet parser that cannot start is the machine's trouble,
 // not the file's. Checking the file reports it without blaming the file, and an import a
-// worker runs goes back to the queue instead of failing.
+// worker runs goes back to the queue instead of failing — after poll_interval, so that workers
+// do not take it back and fail again without end.
 func TestSheetParserNotStarted(t *testing.T) {
 	e := newEnv(t, -1)
 	path := "testdata/formats/prospects.xlsx"
@@ -58,12 +61,17 @@ func TestSheetParserNotStarted(t *testing.T) {
 	}
 	broken := e.importer(2)
 	broken.Sheets = &isolate.Parser{Command: filepath.Join(t.TempDir(), "missing")}
+	broken.Config.PollInterval = config.Duration(300 * time.Millisecond)
 	if _, err := broken.Check(e.ctx, e.request(path, crm.Options{})); !errors.Is(err, isolate.ErrNotStarted) || errors.Is(err, importer.ErrBadFile) {
 		t.Errorf("Check: %v, want ErrNotStarted and not ErrBadFile", err)
 	}
+	start := time.Now()
 	sum, err := broken.Run(e.ctx, e.claim(imp.ID, "worker-1"), "worker-1")
 	if !errors.Is(err, isolate.ErrNotStarted) || sum.Status != store.StatusQueued {
 		t.Fatalf("Run: status %q, error %v; want queued, ErrNotStarted", sum.Status, err)
+	}
+	if took := time.Since(start); took < 300*time.Millisecond {
+		t.Errorf("Run put the import back in the queue after %s, want after poll_interval (300ms)", took)
 	}
 	if got := e.lastImport(); got.Status != store.StatusQueued {
 		t.Fatalf("import: status %q, want queued", got.Status)

@@ -546,7 +546,15 @@ func (im *Importer) end(ctx context.Context, log *slog.Logger, job *pipeline.Job
 	case ctx.Err() != nil || errors.Is(err, isolate.ErrNotStarted):
 		// The process is stopping, or a spreadsheet parser could not start (the machine's
 		// trouble, not the file's): the import goes back to the queue, or ends if it was
-		// cancelled meanwhile.
+		// cancelled meanwhile. A parser that could not start is given poll_interval to recover
+		// first: released at once, the import was claimed again at once, by this worker or by
+		// any other its return to the queue woke, without end.
+		if ctx.Err() == nil {
+			select {
+			case <-ctx.Done():
+			case <-time.After(time.Duration(im.Config.PollInterval)):
+			}
+		}
 		if ctx.Err() != nil {
 			err = ctx.Err()
 		}
