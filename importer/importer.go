@@ -685,12 +685,15 @@ func (im *Importer) runPipeline(ctx context.Context, db conn, job *pipeline.Job,
 	stages := []pipeline.Named{{Name: "map", Stage: p.mapper}, {Name: "validate", Stage: p.validator}}
 	w := p.Kind.Writer(&p.Plan)
 	write := pipeline.Named{Name: writeStageName, Stage: job.WriteStage(db, w)}
-	if _, reads := w.(pipeline.Preparer); reads && !job.DryRun {
+	_, reads := w.(pipeline.Preparer)
+	if onConn, ok := db.(pipeline.TxBeginner); ok && reads && !job.DryRun {
 		if c := im.spareConn(ctx); c != nil {
 			defer c.Release()
 			// The read-ahead runs at most two batches before the write (pipeline.Preparer), so
-			// one batch waiting for each is enough; more would only be memory.
-			stages = append(stages, pipeline.Named{Name: prepareStageName, Stage: job.PrepareStage(c.Conn(), w), Depth: 1})
+			// one batch waiting for each is enough; more would only be memory. Batches take
+			// turns on db and the spare (pipeline.PrepareStage).
+			prepare := job.PrepareStage(onConn, c.Conn(), w)
+			stages = append(stages, pipeline.Named{Name: prepareStageName, Stage: prepare, Depth: 1})
 			write.Depth = 1
 		}
 	}

@@ -84,7 +84,9 @@ func TestReadAheadHoldsForEveryBatch(t *testing.T) {
 // the batch reads again under the account's lock. Two imports of the same emails in opposite
 // orders, in batches of two, run at once: each email is created by one of them and matched by
 // the other, never created twice (the unique email index would fail the import) and never
-// missed.
+// missed. Both put their prospects in one list and a tag: what a batch wrote ahead for the
+// prospects it was to create (their memberships, its outcomes) is taken back when it reads
+// again, so every member is a prospect and every row has one outcome.
 func TestReadAheadReadsAgainAfterAnotherWriter(t *testing.T) {
 	// The imports must write between each other's read-ahead and write at least once for the
 	// test to mean anything; on a busy machine one may finish before the other starts, so it
@@ -124,7 +126,8 @@ func importTwiceAtOnce(t *testing.T) bool {
 	for k := range paths {
 		wg.Go(func() {
 			<-start
-			sums[k], errs[k] = im.RunNow(e.ctx, e.request(paths[k], crm.Options{}), fmt.Sprintf("%s-%d", testOwner, k), false)
+			opts := crm.Options{List: "both", Tags: []string{fmt.Sprintf("import %d", k)}}
+			sums[k], errs[k] = im.RunNow(e.ctx, e.request(paths[k], opts), fmt.Sprintf("%s-%d", testOwner, k), false)
 		})
 	}
 	close(start)
@@ -141,6 +144,25 @@ func importTwiceAtOnce(t *testing.T) bool {
 	}
 	if created != n || e.nProspects() != n || e.prospectCount() != n {
 		t.Errorf("created %d, %d prospects, prospect_count %d; want %d each", created, e.nProspects(), e.prospectCount(), n)
+	}
+	members := e.count(`SELECT count(*) FROM grouping_members m JOIN groupings g ON g.id = m.grouping_id
+		JOIN prospects p ON p.id = m.prospect_id AND p.account_id = g.account_id WHERE g.account_id = $1`)
+	all := e.count(`SELECT count(*) FROM grouping_members m JOIN groupings g ON g.id = m.grouping_id WHERE g.account_id = $1`)
+	if members != 3*n || all != members { // each prospect in the list and in both tags
+		t.Errorf("%d memberships, %d of them of prospects; want %d of prospects", all, members, 3*n)
+	}
+	if rows := e.nImportRows(); rows != 2*n {
+		t.Errorf("%d row outcomes, want %d", rows, 2*n)
+	}
+	for k := range paths {
+		var created, ofProspects int
+		if err := e.pool.QueryRow(e.ctx, `SELECT count(*) FILTER (WHERE r.outcome = 'created'), count(p.id)
+			FROM import_rows r LEFT JOIN prospects p ON p.id = r.entity_id WHERE r.import_id = $1`, sums[k].ImportID).Scan(&created, &ofProspects); err != nil {
+			t.Fatal(err)
+		}
+		if created != sums[k].Created || ofProspects != n {
+			t.Errorf("import %d: %d rows created and %d of a prospect; want %d and %d", k, created, ofProspects, sums[k].Created, n)
+		}
 	}
 	_, reread := preparedBatches(t)
 	return reread > reread0

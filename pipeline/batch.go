@@ -128,6 +128,8 @@ type Batch struct {
 	// Prepared is what the writer's Prepare read for the batch ahead of its turn (Preparer),
 	// for its Write; the engine drops it once the batch is written.
 	Prepared any
+
+	own *ownTx // the batch's turn on a connection, when it is read ahead (PrepareStage)
 }
 
 // Count adds n to the batch's counter name.

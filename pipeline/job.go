@@ -34,6 +34,7 @@ type Job struct {
 
 	undoJSON []byte  // the JSON of the batch's rows' Undo (recordUndo)
 	commits  Counter // batches committed, for the prepare stage
+	turns    *turns  // the connections batches take turns on, when they are read ahead
 }
 
 // NewJob returns the job of an import leased to owner, whose kind reports counters (each is
@@ -62,11 +63,40 @@ func (j *Job) Committed(b *Batch) {
 }
 
 // Record adds the batch to the counts and, unless this is a dry run, stores its row outcomes
-// and checkpoint in tx.
+// (unless they were stored ahead, in the same transaction: PrepareStage) and checkpoint in tx.
 func (j *Job) Record(ctx context.Context, tx pgx.Tx, b *Batch) error {
+	if err := j.count(b); err != nil {
+		return err
+	}
+	if j.OnBatch != nil {
+		j.OnBatch(b)
+	}
+	if j.DryRun {
+		return nil
+	}
 	c := &j.Counts
-	outcomes := make([]store.Outcome, 0, len(b.Rows))
-	j.undoJSON = j.undoJSON[:0] // the last batch's outcomes are stored
+	if err := store.RecordProgress(ctx, tx, j.Import.ID, j.Owner, j.Lease, *c, b.LastRow, b.Offset); err != nil {
+		return err
+	}
+	if own := b.own; own != nil && own.outcomes {
+		if !own.decidedAgain || len(b.Rows) == 0 {
+			return nil
+		}
+		if err := store.DeleteOutcomes(ctx, tx, j.Import.ID, b.Rows[0].Number, b.Rows[len(b.Rows)-1].Number); err != nil {
+			return err
+		}
+	}
+	outcomes, buf, err := outcomesOf(b, j.undoJSON[:0])
+	j.undoJSON = buf // the last batch's outcomes are stored: the buffer is the next one's
+	if err != nil {
+		return err
+	}
+	return store.RecordOutcomes(ctx, tx, j.Import.ID, outcomes)
+}
+
+// count adds the batch's rows and counters to the job's counts.
+func (j *Job) count(b *Batch) error {
+	c := &j.Counts
 	for i := range b.Rows {
 		r := &b.Rows[i]
 		c.Rows++
@@ -91,15 +121,29 @@ func (j *Job) Record(ctx context.Context, tx pgx.Tx, b *Batch) error {
 		if r.Undoing != nil {
 			c.Counters[CounterFieldsKept] += len(r.Undoing.FieldsKept)
 		}
-		if j.DryRun {
-			continue
+	}
+	for name, n := range b.Counters {
+		c.Counters[name] += n
+	}
+	return nil
+}
+
+// outcomesOf returns the outcomes to store of the batch's rows, each of which has its outcome.
+// The JSON of the rows' undo records is appended to buf, which it returns: the outcomes of a
+// batch share one buffer, reused once they are stored.
+func outcomesOf(b *Batch, buf []byte) ([]store.Outcome, []byte, error) {
+	outcomes := make([]store.Outcome, 0, len(b.Rows))
+	for i := range b.Rows {
+		r := &b.Rows[i]
+		if r.Outcome == "" {
+			return nil, buf, fmt.Errorf("row %d has no outcome", r.Number)
 		}
 		o := store.Outcome{Row: r.Number, Outcome: string(r.Outcome), Reason: r.SkipReason, Detail: r.SkipDetail, EntityID: r.EntityID}
-		j.undoJSON = recordUndo(&o, r, j.undoJSON)
+		buf = recordUndo(&o, r, buf)
 		if len(r.Warnings) > 0 {
 			w, err := json.Marshal(r.Warnings)
 			if err != nil {
-				return err
+				return nil, buf, err
 			}
 			o.Warnings = w
 		}
@@ -108,16 +152,7 @@ func (j *Job) Record(ctx context.Context, tx pgx.Tx, b *Batch) error {
 		}
 		outcomes = append(outcomes, o)
 	}
-	for name, n := range b.Counters {
-		c.Counters[name] += n
-	}
-	if j.OnBatch != nil {
-		j.OnBatch(b)
-	}
-	if j.DryRun {
-		return nil
-	}
-	return store.RecordBatch(ctx, tx, j.Import.ID, j.Owner, j.Lease, outcomes, *c, b.LastRow, b.Offset)
+	return outcomes, buf, nil
 }
 
 // Undo reasons: why an undo's row kept a record, or some of its fields, as they were.

@@ -41,7 +41,8 @@ var ErrPanic = errors.New("panic")
 // channels that hold at most depth batches: a full channel is the backpressure. The first error
 // cancels the run, every goroutine returns promptly, and Run returns that error, wrapped with the
 // stage's name. Run returns nil when the source is drained and every batch went through every
-// stage.
+// stage. A stage that is an io.Closer is closed once every goroutine has returned, whatever
+// the run's outcome; an error closing it is the run's when the run had none.
 func Run(ctx context.Context, src Source, depth int, stages ...Named) error {
 	if depth < 1 {
 		depth = 1
@@ -113,7 +114,15 @@ func Run(ctx context.Context, src Source, depth int, stages ...Named) error {
 		}
 		return nil
 	})
-	return g.Wait()
+	err := g.Wait()
+	for _, s := range stages {
+		if c, ok := s.Stage.(io.Closer); ok {
+			if cerr := c.Close(); cerr != nil && err == nil {
+				err = fmt.Errorf("%s: %w", s.Name, cerr)
+			}
+		}
+	}
+	return err
 }
 
 // recoverInto turns a panic of the calling goroutine into *err.

@@ -2,7 +2,9 @@ package pipeline
 
 import (
 	"context"
+	"errors"
 	"sync"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -37,10 +39,28 @@ type Writer interface {
 type Preparer interface {
 	Writer
 	Prepare(ctx context.Context, tx pgx.Tx, b *Batch) error
+	// WriteAhead is called, in Prepare's goroutine, right after Prepare: tx is the batch's
+	// own transaction (READ COMMITTED, on Prepare's connection), begun while the batch before
+	// is still being written, in which Write of the batch runs later. WriteAhead may write in
+	// it what no other transaction can touch before tx commits, such as rows keyed by the
+	// ids of the records the batch creates, and must take no lock another writer could wait
+	// for. It reports whether Prepare applied the batch (every row no earlier stage skipped
+	// has its outcome): then the engine stores the rows' outcomes ahead too. When Write then
+	// decides the rows again, it takes back what WriteAhead wrote and calls
+	// b.DecidedAgain. An error stops the run.
+	WriteAhead(ctx context.Context, tx pgx.Tx, b *Batch) (applied bool, err error)
 	// Committed is called, from Write's goroutine, once the transaction of a batch Write
 	// wrote has committed: what Prepare laid over a later batch's read holds only if the batch
 	// it came from committed.
 	Committed(b *Batch)
+}
+
+// DecidedAgain says that Write decided the batch's rows again after their outcomes were
+// stored ahead (Preparer.WriteAhead): the engine stores them again.
+func (b *Batch) DecidedAgain() {
+	if b.own != nil {
+		b.own.decidedAgain = true
+	}
 }
 
 // Beginner starts a transaction: a connection, or for a dry run an outer transaction whose
@@ -48,8 +68,9 @@ type Preparer interface {
 type Beginner = store.Beginner
 
 // WriteStage returns the stage that commits each batch of the job: it opens the batch's
-// transaction on db, hands it to w, records the batch's outcomes, counts and checkpoint in the
-// same transaction (Record), commits, and then counts the committed rows (Committed).
+// transaction on db (unless PrepareStage opened it ahead), hands it to w, records the batch's
+// outcomes, counts and checkpoint in the same transaction (Record), commits, and then counts
+// the committed rows (Committed).
 func (j *Job) WriteStage(db Beginner, w Writer) Stage {
 	return &writeStage{job: j, db: db, w: w}
 }
@@ -59,16 +80,20 @@ type TxBeginner interface {
 	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
 }
 
-// PrepareStage returns the stage that runs w's Prepare for each batch on db (a connection
-// other than the write stage's), to run just before the job's WriteStage; nil when w does not
-// prepare or the job is a dry run, whose batches are savepoints of one transaction that no
-// other connection sees.
-func (j *Job) PrepareStage(db TxBeginner, w Writer) Stage {
+// PrepareStage returns the stage that runs w's Prepare and WriteAhead for each batch, to run
+// just before the job's WriteStage; nil when w does not prepare or the job is a dry run, whose
+// batches are savepoints of one transaction that no other connection sees. Batches take turns
+// on two connections, write (the write stage's) and spare: a batch is prepared, and its own
+// transaction begun and written ahead, on the one the batch before it is not being written on,
+// and it is then written and committed there. The stage is an io.Closer: Run closes it, which
+// rolls back the transactions of the batches a failed run left unwritten.
+func (j *Job) PrepareStage(write, spare TxBeginner, w Writer) Stage {
 	p, ok := w.(Preparer)
 	if !ok || j.DryRun {
 		return nil
 	}
-	return &prepareStage{job: j, db: db, p: p}
+	j.turns = newTurns(write, spare)
+	return &prepareStage{job: j, p: p}
 }
 
 type writeStage struct {
@@ -78,13 +103,26 @@ type writeStage struct {
 }
 
 func (s *writeStage) Process(ctx context.Context, b *Batch) error {
-	err := pgx.BeginFunc(ctx, s.db, func(tx pgx.Tx) error {
-		if err := s.w.Write(ctx, tx, b); err != nil {
-			return err
-		}
-		return s.job.Record(ctx, tx, b)
-	})
-	b.Prepared = nil
+	own := b.own
+	var tx pgx.Tx
+	var err error
+	if own != nil {
+		tx = own.tx
+	} else if tx, err = s.db.Begin(ctx); err != nil {
+		return err
+	}
+	if err = s.w.Write(ctx, tx, b); err == nil {
+		err = s.job.Record(ctx, tx, b)
+	}
+	if err == nil {
+		err = tx.Commit(ctx)
+	} else {
+		tx.Rollback(ctx) //nolint:errcheck // the batch's error is the one to report
+	}
+	if own != nil {
+		s.job.turns.done(own)
+	}
+	b.Prepared, b.own = nil, nil
 	if err == nil {
 		if p, ok := s.w.(Preparer); ok {
 			p.Committed(b)
@@ -96,10 +134,10 @@ func (s *writeStage) Process(ctx context.Context, b *Batch) error {
 }
 
 type prepareStage struct {
-	job  *Job
-	db   TxBeginner
-	p    Preparer
-	next int // the number of the next batch, from 0
+	job      *Job
+	p        Preparer
+	next     int    // the number of the next batch, from 0
+	undoJSON []byte // the JSON of the rows' undo records of the outcomes stored ahead
 }
 
 // readAhead is how many batches past the last committed one a batch may be prepared: batch N
@@ -113,9 +151,120 @@ func (s *prepareStage) Process(ctx context.Context, b *Batch) error {
 	if err := s.job.commits.Wait(ctx, n-readAhead+1); err != nil {
 		return err
 	}
-	return pgx.BeginTxFunc(ctx, s.db, pgx.TxOptions{IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
+	own, err := s.job.turns.take(ctx)
+	if err != nil {
+		return err
+	}
+	b.own = own // from here on, the batch's turn ends when it is written, or at Close
+	err = pgx.BeginTxFunc(ctx, own.conn, pgx.TxOptions{IsoLevel: pgx.RepeatableRead}, func(tx pgx.Tx) error {
 		return s.p.Prepare(ctx, tx, b)
 	})
+	if err != nil {
+		return err
+	}
+	if err := s.job.turns.begin(ctx, own); err != nil {
+		return err
+	}
+	applied, err := s.p.WriteAhead(ctx, own.tx, b)
+	if err != nil || !applied {
+		return err
+	}
+	outcomes, buf, err := outcomesOf(b, s.undoJSON[:0])
+	s.undoJSON = buf
+	if err != nil {
+		return err
+	}
+	if err := store.RecordOutcomes(ctx, own.tx, s.job.Import.ID, outcomes); err != nil {
+		return err
+	}
+	own.outcomes = true
+	return nil
+}
+
+// Close rolls back the transactions of the batches that were prepared and not written: a
+// failed run leaves them.
+func (s *prepareStage) Close() error {
+	return s.job.turns.close()
+}
+
+// ownTx is a batch's turn on one of the two connections: its transaction, once begun ahead.
+type ownTx struct {
+	conn TxBeginner
+	tx   pgx.Tx
+	// outcomes says the rows' outcomes were stored ahead in tx; decidedAgain, that Write
+	// decided the rows again since (Batch.DecidedAgain).
+	outcomes, decidedAgain bool
+}
+
+// turns are the two connections batches take turns on, and the turns not yet done.
+type turns struct {
+	free chan TxBeginner
+	mu   sync.Mutex
+	open map[*ownTx]bool
+}
+
+func newTurns(conns ...TxBeginner) *turns {
+	t := &turns{free: make(chan TxBeginner, len(conns)), open: map[*ownTx]bool{}}
+	for _, c := range conns {
+		t.free <- c
+	}
+	return t
+}
+
+// take waits for a connection no batch is on.
+func (t *turns) take(ctx context.Context) (*ownTx, error) {
+	select {
+	case c := <-t.free:
+		own := &ownTx{conn: c}
+		t.mu.Lock()
+		t.open[own] = true
+		t.mu.Unlock()
+		return own, nil
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+// begin begins the batch's own transaction on its connection.
+func (t *turns) begin(ctx context.Context, own *ownTx) error {
+	tx, err := own.conn.BeginTx(ctx, pgx.TxOptions{})
+	if err != nil {
+		return err
+	}
+	t.mu.Lock()
+	own.tx = tx
+	t.mu.Unlock()
+	return nil
+}
+
+// done ends a batch's turn once its transaction committed or rolled back.
+func (t *turns) done(own *ownTx) {
+	t.mu.Lock()
+	delete(t.open, own)
+	t.mu.Unlock()
+	t.free <- own.conn
+}
+
+// closeTimeout bounds the rollbacks of Close, which runs after the run's context is done.
+const closeTimeout = 10 * time.Second
+
+// close rolls back the transactions of the turns not done.
+func (t *turns) close() error {
+	ctx, cancel := context.WithTimeout(context.Background(), closeTimeout)
+	defer cancel()
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	var errs []error
+	for own := range t.open {
+		if own.tx != nil {
+			if err := own.tx.Rollback(ctx); err != nil && !errors.Is(err, pgx.ErrTxClosed) {
+				errs = append(errs, err)
+			}
+		}
+		delete(t.open, own)
+		t.free <- own.conn
+	}
+	return errors.Join(errs...)
 }
 
 // Counter counts what one goroutine did, for others to wait on: the batches a job committed,

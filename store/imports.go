@@ -300,11 +300,22 @@ func nullableText(c *binaryCopy, s string) {
 }
 
 // RecordBatch stores a batch's outcomes and moves the import's counts and checkpoint forward,
-// renewing the owner's lease. It is called inside the batch's transaction, so outcomes,
-// checkpoint and the records' writes commit together. It returns ErrLeaseLost when the import is
-// no longer leased to owner.
+// renewing the owner's lease (RecordProgress, then RecordOutcomes). It is called inside the
+// batch's transaction, so outcomes, checkpoint and the records' writes commit together. It
+// returns ErrLeaseLost when the import is no longer leased to owner.
 func RecordBatch(ctx context.Context, tx pgx.Tx, importID int64, owner string, lease time.Duration,
 	outcomes []Outcome, c Counts, checkpointRow int, checkpointOffset int64) error {
+	if err := RecordProgress(ctx, tx, importID, owner, lease, c, checkpointRow, checkpointOffset); err != nil {
+		return err
+	}
+	return RecordOutcomes(ctx, tx, importID, outcomes)
+}
+
+// RecordProgress moves the import's counts and checkpoint forward and renews the owner's lease,
+// in the transaction of the batch they count. It returns ErrLeaseLost when the import is no
+// longer leased to owner.
+func RecordProgress(ctx context.Context, tx pgx.Tx, importID int64, owner string, lease time.Duration,
+	c Counts, checkpointRow int, checkpointOffset int64) error {
 	tag, err := tx.Exec(ctx, `UPDATE imports SET rows_done = $3, created = $4, updated = $5, unchanged = $6,
 			skipped = $7, skipped_by_reason = $8, warnings_by_kind = $9, counters = $10,
 			checkpoint_row = $11, checkpoint_offset = $12, lease_expires_at = now() + $13::interval
@@ -316,6 +327,15 @@ func RecordBatch(ctx context.Context, tx pgx.Tx, importID int64, owner string, l
 	}
 	if tag.RowsAffected() == 0 {
 		return whyNotLeased(ctx, tx, importID)
+	}
+	return nil
+}
+
+// RecordOutcomes stores row outcomes of an import, with COPY. Nothing but their own import
+// writes them, so a batch's transaction may store them before it takes any lock.
+func RecordOutcomes(ctx context.Context, tx pgx.Tx, importID int64, outcomes []Outcome) error {
+	if len(outcomes) == 0 {
+		return nil
 	}
 	data := newBinaryCopy(len(outcomes), outcomeRowBytes)
 	for _, o := range outcomes {
@@ -353,6 +373,15 @@ func RecordBatch(ctx context.Context, tx pgx.Tx, importID int64, owner string, l
 	}
 	if _, err := data.copyTo(ctx, tx, "import_rows", outcomeColumns); err != nil {
 		return fmt.Errorf("record row outcomes: %w", err)
+	}
+	return nil
+}
+
+// DeleteOutcomes deletes the outcomes an import stored for rows first to last: those a batch
+// stored ahead of deciding its rows again.
+func DeleteOutcomes(ctx context.Context, tx pgx.Tx, importID int64, first, last int) error {
+	if _, err := tx.Exec(ctx, `DELETE FROM import_rows WHERE import_id = $1 AND row_number BETWEEN $2 AND $3`, importID, first, last); err != nil {
+		return fmt.Errorf("delete row outcomes: %w", err)
 	}
 	return nil
 }

@@ -56,6 +56,8 @@ type writer struct {
 	nextUp int     // the number of the next batch Prepare reads for, from 0
 }
 
+var _ pipeline.Preparer = (*writer)(nil)
+
 // Committed makes what the batch just committed the batch before of the next one, and
 // remembers the organizations it linked to (pipeline.Preparer). A batch that did not commit
 // leaves neither: its writes, and its count in write_seq, were rolled back.
@@ -94,6 +96,9 @@ type prepared struct {
 	ahead    *applied
 	before   int64
 	laidOver *matchIndex
+	// writtenAhead says WriteAhead wrote the batch ahead as applied here: its outcomes, and
+	// the memberships of its new prospects when ahead.joinedAhead.
+	writtenAhead bool
 }
 
 // Prepare reads ahead, on a connection of its own and in one snapshot, the prospects and
@@ -186,6 +191,26 @@ func (s *writer) applyAhead(ctx context.Context, tx pgx.Tx, b *pipeline.Batch, p
 	return s.encodeUpdate(p.ahead, tx)
 }
 
+// WriteAhead adds the prospects the batch creates to the import's groupings, in the batch's own
+// transaction while the batch before is written, when Prepare applied the batch and the
+// groupings exist (pipeline.Preparer): no other transaction knows the new prospects' ids, so
+// none can touch their memberships. It reads the groupings after Prepare's wait for the batch
+// before, which set them up under its lock when it had members.
+func (s *writer) WriteAhead(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) (bool, error) {
+	p, ok := b.Prepared.(*prepared)
+	if !ok || p.ahead == nil {
+		return false, nil
+	}
+	if a := p.ahead; s.groupingsReady && len(a.members.created) > 0 {
+		if err := store.AddNewMembers(ctx, tx, s.groupings, a.members.created, s.plan.ImportID); err != nil {
+			return false, err
+		}
+		a.joinedAhead = true
+	}
+	p.writtenAhead = true
+	return true, nil
+}
+
 // encodeUpdate encodes the update of the stored prospects a changed, with the types of q's
 // connection, for Write to send (store.Encoded): ahead, where the batch was applied, off the
 // batch's transaction.
@@ -217,6 +242,22 @@ func (s *writer) heldAhead(b *pipeline.Batch, room *room) *applied {
 	}
 	pipeline.CountPrepared(false)
 	return nil
+}
+
+// takeBackAhead takes back what WriteAhead wrote of a batch whose apply did not hold under the
+// lock, before Write decides its rows again: the memberships of the prospects it was to create,
+// and the outcomes the engine stored.
+func (s *writer) takeBackAhead(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error {
+	p, ok := b.Prepared.(*prepared)
+	if !ok || !p.writtenAhead {
+		return nil
+	}
+	p.writtenAhead = false
+	b.DecidedAgain()
+	if !p.ahead.joinedAhead {
+		return nil
+	}
+	return store.RemoveNewMembers(ctx, tx, s.groupings, p.ahead.members.created)
 }
 
 func sameLimit(a, b *int64) bool {
@@ -276,6 +317,9 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	}
 	a := s.heldAhead(b, room)
 	if a == nil {
+		if err := s.takeBackAhead(ctx, tx, b); err != nil {
+			return err
+		}
 		idx, orgs, err := s.lookups(ctx, tx, b)
 		if err != nil {
 			return err
@@ -290,6 +334,11 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	s.pending = written{seq: room.Seq, at: room.At, taken: room.taken, idx: a.idx, changed: make(map[int64]*prospect, len(a.changed)), orgs: a.orgs}
 	for _, p := range a.changed {
 		s.pending.changed[p.ID] = p
+	}
+	if len(a.members.created)+len(a.members.found) > 0 {
+		if err := s.ensureGroupings(ctx, tx); err != nil {
+			return err
+		}
 	}
 	_, read := b.Prepared.(*prepared)
 	s.ahead.put(s.pending, read)
@@ -315,7 +364,11 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	if err := store.InsertProspects(ctx, tx, s.plan.Catalog, s.plan.Account.ID, plain(a.created)); err != nil {
 		return err
 	}
-	if err := s.addMembers(ctx, tx, a.members, s.alreadyMembers(b, a)); err != nil {
+	members := a.members
+	if a.joinedAhead {
+		members.created = nil
+	}
+	if err := s.addMembers(ctx, tx, members, s.alreadyMembers(b, a)); err != nil {
 		return err
 	}
 	return room.commit(ctx, tx)
@@ -332,6 +385,7 @@ type applied struct {
 	dirty            []bool        // the fields it changed in stored prospects
 	update           store.Encoded // the update of changed, to send
 	decided          []int         // the rows it decided: those no earlier stage skipped
+	joinedAhead      bool          // created joined the import's groupings ahead (WriteAhead)
 }
 
 // applyRows applies the batch's rows one at a time, in file order, to the prospects idx holds,
@@ -488,24 +542,32 @@ func (s *writer) alreadyMembers(b *pipeline.Batch, a *applied) map[int64]bool {
 	return p.members
 }
 
-// addMembers puts the batch's prospects in the import's list, tags and campaign, creating
-// those on first use; found prospects in already are members of them all.
+// ensureGroupings creates the import's list, tags and campaign on first use, in the
+// transaction of the first batch with members: before Write hands the batch off, so that
+// WriteAhead of the next batch finds them.
+func (s *writer) ensureGroupings(ctx context.Context, tx pgx.Tx) error {
+	if s.groupingsReady {
+		return nil
+	}
+	for _, g := range s.groupingNames() {
+		id, err := store.EnsureGrouping(ctx, tx, s.plan.Account.ID, g.Kind, g.Name, s.plan.ImportID)
+		if err != nil {
+			return err
+		}
+		s.groupings = append(s.groupings, id)
+	}
+	s.groupingsReady = true
+	return nil
+}
+
+// addMembers puts the batch's prospects in the import's list, tags and campaign (created
+// already: ensureGroupings); found prospects in already are members of them all.
 func (s *writer) addMembers(ctx context.Context, tx pgx.Tx, m membersOf, already map[int64]bool) error {
 	if len(already) > 0 {
 		m.found = slices.DeleteFunc(m.found, func(id int64) bool { return already[id] })
 	}
 	if len(m.created)+len(m.found) == 0 {
 		return nil
-	}
-	if !s.groupingsReady {
-		for _, g := range s.groupingNames() {
-			id, err := store.EnsureGrouping(ctx, tx, s.plan.Account.ID, g.Kind, g.Name, s.plan.ImportID)
-			if err != nil {
-				return err
-			}
-			s.groupings = append(s.groupings, id)
-		}
-		s.groupingsReady = true
 	}
 	if err := store.AddNewMembers(ctx, tx, s.groupings, m.created, s.plan.ImportID); err != nil {
 		return err
