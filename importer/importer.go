@@ -543,12 +543,12 @@ func (im *Importer) end(ctx context.Context, log *slog.Logger, job *pipeline.Job
 		log.Warn("import taken over by another worker", "error", err)
 		sum.Status = store.StatusRunning
 		return sum, err
-	case ctx.Err() != nil || errors.Is(err, isolate.ErrNotStarted):
-		// The process is stopping, or a spreadsheet parser could not start (the machine's
-		// trouble, not the file's): the import goes back to the queue, or ends if it was
-		// cancelled meanwhile. A parser that could not start is given poll_interval to recover
-		// first: released at once, the import was claimed again at once, by this worker or by
-		// any other its return to the queue woke, without end.
+	case ctx.Err() != nil || errors.Is(err, isolate.ErrNotStarted) || store.RunAgain(err):
+		// The process is stopping, a spreadsheet parser could not start (the machine's
+		// trouble, not the file's), or Postgres broke a deadlock (store.RunAgain): the import
+		// goes back to the queue, or ends if it was cancelled meanwhile. It is given
+		// poll_interval first: released at once, the import was claimed again at once, by this
+		// worker or by any other its return to the queue woke, without end.
 		if ctx.Err() == nil {
 			select {
 			case <-ctx.Done():
@@ -568,6 +568,8 @@ func (im *Importer) end(ctx context.Context, log *slog.Logger, job *pipeline.Job
 			return sum, nil
 		case ctx.Err() != nil:
 			log.Info("import paused; it resumes from its checkpoint", "checkpoint_rows", job.Counts.Rows)
+		case store.RunAgain(err):
+			log.Warn("import paused: Postgres ended its batch to break a deadlock; the import goes back to the queue", "error", err)
 		default:
 			log.Warn("import paused: the spreadsheet parser could not start; the import goes back to the queue", "error", err)
 		}
@@ -635,11 +637,11 @@ func (im *Importer) prepareAndRun(ctx context.Context, job *pipeline.Job, p *pla
 	return im.onConnection(ctx, func(c conn) error { return im.runPipeline(ctx, c, job, p, 0) })
 }
 
-// spareConnWait is how long an import waits for a connection to read ahead on.
+// spareConnWait is how long an import waits for a second connection.
 const spareConnWait = 100 * time.Millisecond
 
-// spareConn acquires a second connection for an import to read ahead on (pipeline.Preparer),
-// or returns nil when taking it would leave less than half the pool free: the import then runs
+// spareConn acquires a second connection for an import to read ahead and write ahead on
+// (pipeline.PrepareStage), or returns nil when taking it would leave less than half the pool free: the import then runs
 // on one connection. The spares of imports so never starve the workers that claim imports later,
 // the API or the relays of the connection each needs. It waits at most spareConnWait.
 func (im *Importer) spareConn(ctx context.Context) *pgxpool.Conn {
@@ -670,8 +672,8 @@ func (im *Importer) onConnection(ctx context.Context, f func(conn) error) error 
 const writeStageName = "upsert"
 
 // runPipeline reads the import's file from its checkpoint (or from where the plan's open file
-// stands) and runs every batch through the stages, all on db; with maxRows > 0, only that many
-// data rows.
+// stands) and runs every batch through the stages, on db, and on a spare connection too when
+// the kind reads ahead and the pool has one to spare; with maxRows > 0, only that many data rows.
 func (im *Importer) runPipeline(ctx context.Context, db conn, job *pipeline.Job, p *plan, maxRows int) error {
 	in, err := im.reader(p, job.Import)
 	if err != nil {

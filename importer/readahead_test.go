@@ -5,12 +5,14 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/leadpipe/leadpipe/config"
 	"github.com/leadpipe/leadpipe/crm"
 	"github.com/leadpipe/leadpipe/importer"
+	"github.com/leadpipe/leadpipe/store"
 )
 
 // preparedBatches reads leadpipe_prepared_batches_total: the batches whose read-ahead held,
@@ -166,4 +168,69 @@ func importTwiceAtOnce(t *testing.T) bool {
 	}
 	_, reread := preparedBatches(t)
 	return reread > reread0
+}
+
+// A batch that Postgres ends to break a deadlock puts its import back in the queue, to resume
+// from its checkpoint, instead of failing it. The other transaction here holds the outcome of
+// the first batch's second row, then waits for its first, which the batch wrote ahead: what a
+// worker that took the import's lease over does to the batches its old worker wrote ahead.
+func TestDeadlockPutsTheImportBackInTheQueue(t *testing.T) {
+	e := newEnv(t, -1)
+	path := writeFile(t, "deadlock.csv", "Email\nann@acme.com\nbob@acme.com\ncat@acme.com\ndan@acme.com\n")
+	imp, _, err := e.importer(2).Submit(e.ctx, e.request(path, crm.Options{}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, err := e.pool.Begin(e.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Rollback(e.ctx) //nolint:errcheck // rolled back below; this is for a failed test
+	var otherPID int
+	if err := other.QueryRow(e.ctx, "SELECT pg_backend_pid()").Scan(&otherPID); err != nil {
+		t.Fatal(err)
+	}
+	hold := func(row int) error {
+		_, err := other.Exec(e.ctx, "INSERT INTO import_rows (import_id, row_number, outcome) VALUES ($1, $2, 'created')", imp.ID, row)
+		return err
+	}
+	if err := hold(3); err != nil {
+		t.Fatal(err)
+	}
+
+	im := e.importer(2)
+	im.Config.PollInterval = config.Duration(300 * time.Millisecond)
+	type ran struct {
+		sum importer.Summary
+		err error
+	}
+	done := make(chan ran, 1)
+	go func() {
+		sum, err := im.Run(e.ctx, e.claim(imp.ID, "worker-1"), "worker-1")
+		done <- ran{sum, err}
+	}()
+	// Once the batch waits for the other transaction, that one takes row 2: Postgres finds the
+	// deadlock when the batch has waited deadlock_timeout, and ends the batch.
+	for waiting := 0; waiting == 0; time.Sleep(10 * time.Millisecond) {
+		if err := e.pool.QueryRow(e.ctx, "SELECT count(*) FROM pg_stat_activity WHERE $1 = ANY(pg_blocking_pids(pid))", otherPID).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := hold(2); err != nil {
+		t.Fatal(err)
+	}
+	r := <-done
+	if !store.RunAgain(r.err) || r.sum.Status != store.StatusQueued {
+		t.Fatalf("Run: status %q, error %v; want queued after a deadlock", r.sum.Status, r.err)
+	}
+	if got := e.lastImport(); got.Status != store.StatusQueued {
+		t.Fatalf("import: status %q, want queued", got.Status)
+	}
+	if err := other.Rollback(e.ctx); err != nil {
+		t.Fatal(err)
+	}
+	sum, err := e.importer(2).Run(e.ctx, e.claim(imp.ID, "worker-2"), "worker-2")
+	if err != nil || sum.Status != store.StatusCompleted || sum.Created != 4 || e.nImportRows() != 4 {
+		t.Fatalf("Run again: %+v, %v, %d outcomes; want the 4 rows created", sum, err, e.nImportRows())
+	}
 }

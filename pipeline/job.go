@@ -63,7 +63,8 @@ func (j *Job) Committed(b *Batch) {
 }
 
 // Record adds the batch to the counts and, unless this is a dry run, stores its row outcomes
-// (unless they were stored ahead, in the same transaction: PrepareStage) and checkpoint in tx.
+// and checkpoint in tx. Outcomes stored ahead in tx (PrepareStage) stay, unless Write decided
+// the rows again (Batch.DecidedAgain): then they are deleted and stored anew.
 func (j *Job) Record(ctx context.Context, tx pgx.Tx, b *Batch) error {
 	if err := j.count(b); err != nil {
 		return err

@@ -27,9 +27,9 @@ type Writer interface {
 //
 // Prepare is called once per batch, in file order, from a goroutine of its own, concurrently
 // with Write of earlier batches; what it shares with Write, it must touch only at points the
-// two agree on (a writer's own handoff). tx is a transaction at
-// REPEATABLE READ on a connection of its own, so that everything Prepare reads is one
-// snapshot; Prepare reads in it and may take ids from sequences, which no rollback takes back,
+// two agree on (a writer's own handoff). tx is a transaction at REPEATABLE READ on the one of
+// the import's two connections that the batch before is not written on, so that everything
+// Prepare reads is one snapshot; Prepare reads in it and may take ids from sequences, which no rollback takes back,
 // and writes nothing else. The engine calls Prepare of batch N only once batch N-2 has
 // committed: the snapshot holds every write of the batches before N but perhaps those of batch
 // N-1, which must be laid over what was read (and read again under Write's lock when anything
@@ -41,13 +41,15 @@ type Preparer interface {
 	Prepare(ctx context.Context, tx pgx.Tx, b *Batch) error
 	// WriteAhead is called, in Prepare's goroutine, right after Prepare: tx is the batch's
 	// own transaction (READ COMMITTED, on Prepare's connection), begun while the batch before
-	// is still being written, in which Write of the batch runs later. WriteAhead may write in
-	// it what no other transaction can touch before tx commits, such as rows keyed by the
-	// ids of the records the batch creates, and must take no lock another writer could wait
-	// for. It reports whether Prepare applied the batch (every row no earlier stage skipped
-	// has its outcome): then the engine stores the rows' outcomes ahead too. When Write then
-	// decides the rows again, it takes back what WriteAhead wrote and calls
-	// b.DecidedAgain. An error stops the run.
+	// is still being written — its reads do not see that batch's writes — and Write of the
+	// batch runs in it later. WriteAhead may write in it only what no other transaction can
+	// touch before tx commits, such as rows keyed by the ids of the records the batch
+	// creates: a key the batch before may also write would leave that batch waiting in
+	// Postgres for tx, and tx's batch waiting in the engine for that one, without end. It
+	// reports whether Prepare applied the batch (every row no earlier stage skipped has its
+	// outcome): then the engine stores the rows' outcomes ahead too. When Write then decides
+	// the rows again, it takes back what WriteAhead wrote and calls b.DecidedAgain. It does
+	// not wait for other batches; it must return when ctx is done. An error stops the run.
 	WriteAhead(ctx context.Context, tx pgx.Tx, b *Batch) (applied bool, err error)
 	// Committed is called, from Write's goroutine, once the transaction of a batch Write
 	// wrote has committed: what Prepare laid over a later batch's read holds only if the batch
@@ -86,7 +88,8 @@ type TxBeginner interface {
 // on two connections, write (the write stage's) and spare: a batch is prepared, and its own
 // transaction begun and written ahead, on the one the batch before it is not being written on,
 // and it is then written and committed there. The stage is an io.Closer: Run closes it, which
-// rolls back the transactions of the batches a failed run left unwritten.
+// rolls back the transactions of the batches a failed run left unwritten. PrepareStage gives
+// the job the two connections: call it once, before the run.
 func (j *Job) PrepareStage(write, spare TxBeginner, w Writer) Stage {
 	p, ok := w.(Preparer)
 	if !ok || j.DryRun {
@@ -111,14 +114,7 @@ func (s *writeStage) Process(ctx context.Context, b *Batch) error {
 	} else if tx, err = s.db.Begin(ctx); err != nil {
 		return err
 	}
-	if err = s.w.Write(ctx, tx, b); err == nil {
-		err = s.job.Record(ctx, tx, b)
-	}
-	if err == nil {
-		err = tx.Commit(ctx)
-	} else {
-		tx.Rollback(ctx) //nolint:errcheck // the batch's error is the one to report
-	}
+	err = s.commit(ctx, tx, b)
 	if own != nil {
 		s.job.turns.done(own)
 	}
@@ -131,6 +127,25 @@ func (s *writeStage) Process(ctx context.Context, b *Batch) error {
 		s.job.commits.Add()
 	}
 	return err
+}
+
+// commit writes and records the batch in tx and commits it, or rolls it back on an error or a
+// panic (which Run then reports).
+func (s *writeStage) commit(ctx context.Context, tx pgx.Tx, b *Batch) (err error) {
+	committed := false
+	defer func() {
+		if !committed {
+			tx.Rollback(ctx) //nolint:errcheck // the batch's error is the one to report
+		}
+	}()
+	if err := s.w.Write(ctx, tx, b); err != nil {
+		return err
+	}
+	if err := s.job.Record(ctx, tx, b); err != nil {
+		return err
+	}
+	committed = true
+	return tx.Commit(ctx)
 }
 
 type prepareStage struct {
@@ -203,11 +218,10 @@ type turns struct {
 	open map[*ownTx]bool
 }
 
-func newTurns(conns ...TxBeginner) *turns {
-	t := &turns{free: make(chan TxBeginner, len(conns)), open: map[*ownTx]bool{}}
-	for _, c := range conns {
-		t.free <- c
-	}
+func newTurns(a, b TxBeginner) *turns {
+	t := &turns{free: make(chan TxBeginner, 2), open: map[*ownTx]bool{}}
+	t.free <- a
+	t.free <- b
 	return t
 }
 
@@ -225,9 +239,10 @@ func (t *turns) take(ctx context.Context) (*ownTx, error) {
 	}
 }
 
-// begin begins the batch's own transaction on its connection.
+// begin begins the batch's own transaction on its connection, at READ COMMITTED whatever the
+// server's default: it is begun before the batch before commits, whose writes it must see.
 func (t *turns) begin(ctx context.Context, own *ownTx) error {
-	tx, err := own.conn.BeginTx(ctx, pgx.TxOptions{})
+	tx, err := own.conn.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.ReadCommitted})
 	if err != nil {
 		return err
 	}

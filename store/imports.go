@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 )
 
 // Import statuses (SPEC §1).
@@ -39,6 +40,15 @@ var ErrLeaseLost = errors.New("import lease lost to another worker")
 
 // ErrCancelled is returned when a worker records a batch of an import that was cancelled.
 var ErrCancelled = errors.New("import cancelled")
+
+// RunAgain reports whether err is Postgres ending a transaction that may well succeed when
+// run again: a deadlock it broke (40P01) or a serialization failure (40001). An import's batch
+// meets a deadlock when a worker that took its lease over writes the rows its old worker had
+// written ahead, still uncommitted, while that worker waits for the account's lock.
+func RunAgain(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && (pgErr.Code == "40P01" || pgErr.Code == "40001")
+}
 
 // ErrFinished is returned when cancelling or resuming an import that has already ended.
 var ErrFinished = errors.New("import has already ended")
@@ -284,7 +294,7 @@ type Outcome struct {
 	SourceRow int
 }
 
-// outcomeColumns are the columns of import_rows that RecordBatch writes, in its order.
+// outcomeColumns are the columns of import_rows that RecordOutcomes writes, in its order.
 var outcomeColumns = []string{"import_id", "row_number", "outcome", "reason", "detail", "entity_id", "warnings", "cells", "undo", "source_row"}
 
 // outcomeRowBytes is about what one outcome of a created row takes in binary COPY data.
@@ -300,9 +310,9 @@ func nullableText(c *binaryCopy, s string) {
 }
 
 // RecordBatch stores a batch's outcomes and moves the import's counts and checkpoint forward,
-// renewing the owner's lease (RecordProgress, then RecordOutcomes). It is called inside the
-// batch's transaction, so outcomes, checkpoint and the records' writes commit together. It
-// returns ErrLeaseLost when the import is no longer leased to owner.
+// renewing the owner's lease: RecordProgress, then RecordOutcomes, in the batch's transaction,
+// so that outcomes, checkpoint and the records' writes commit together. It returns
+// ErrLeaseLost when the import is no longer leased to owner.
 func RecordBatch(ctx context.Context, tx pgx.Tx, importID int64, owner string, lease time.Duration,
 	outcomes []Outcome, c Counts, checkpointRow int, checkpointOffset int64) error {
 	if err := RecordProgress(ctx, tx, importID, owner, lease, c, checkpointRow, checkpointOffset); err != nil {
@@ -331,8 +341,9 @@ func RecordProgress(ctx context.Context, tx pgx.Tx, importID int64, owner string
 	return nil
 }
 
-// RecordOutcomes stores row outcomes of an import, with COPY. Nothing but their own import
-// writes them, so a batch's transaction may store them before it takes any lock.
+// RecordOutcomes stores row outcomes of an import, with COPY. Only the import's own worker
+// writes them (or one that took its lease over, resuming at its checkpoint), so a batch's
+// transaction may store them before it takes any lock.
 func RecordOutcomes(ctx context.Context, tx pgx.Tx, importID int64, outcomes []Outcome) error {
 	if len(outcomes) == 0 {
 		return nil

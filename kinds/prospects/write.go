@@ -22,7 +22,9 @@ import (
 // the account's quota lock, applies the rows one at a time in file order in memory (SPEC §5–§9)
 // to the prospects and organizations the batch can match, then writes new organizations and
 // prospects with COPY, changed prospects with one UPDATE, and memberships; the engine then
-// records the batch's outcomes and checkpoint and commits them together.
+// records the batch's outcomes and checkpoint and commits them together. A batch applied ahead
+// has its outcomes and its new prospects' memberships written first, in the same transaction,
+// before the batch before commits (WriteAhead; docs/architecture.md, "Writing ahead").
 //
 // Matching, quota and writing share one transaction on purpose: a batch must see every write of
 // the batches before it, and the limit must hold against concurrent imports, so these three
@@ -35,7 +37,9 @@ import (
 // writer writes the batches of one import. Write and Committed run in one goroutine and Prepare
 // in another (pipeline.Preparer). Both apply batches, with keep, prospectIDs and the id pool of
 // orgs: Prepare only after ahead.wait, which orders its apply of a batch after Write's of the
-// batch before, and Write only before it hands the batch off (ahead.put). known has a mutex.
+// batch before, and Write only before it hands the batch off (ahead.put). WriteAhead, in
+// Prepare's goroutine, reads groupings only after ahead.wait, and Write sets them only before
+// ahead.put (ensureGroupings). known has a mutex.
 type writer struct {
 	plan                            *kind.Plan
 	match                           matchConfig
