@@ -181,35 +181,70 @@ func FindGroupings(ctx context.Context, q Querier, accountID int64, gs []Groupin
 
 // MembersOfAll returns which of the prospects are members of every one of the groupings.
 func MembersOfAll(ctx context.Context, q Querier, groupingIDs, prospectIDs []int64) (map[int64]bool, error) {
-	st := MembersOfAllStatement(groupingIDs, prospectIDs)
+	st, groupings, sorted := membersOfAll(groupingIDs, prospectIDs)
 	rows, err := q.Query(ctx, st.SQL, st.Args...)
 	if err != nil {
 		return nil, fmt.Errorf("read members: %w", err)
 	}
-	out := make(map[int64]bool, len(prospectIDs))
+	// The ranges hold ids of prospects that are not among prospectIDs: their memberships are
+	// read and left out here. A prospect is counted once per grouping (the primary key).
+	counts := make(map[int64]int, len(prospectIDs))
 	var id int64
 	_, err = pgx.ForEachRow(rows, []any{&id}, func() error {
-		out[id] = true
+		if _, ok := slices.BinarySearch(sorted, id); ok {
+			counts[id]++
+		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("read members: %w", err)
 	}
+	out := make(map[int64]bool, len(counts))
+	for id, n := range counts {
+		if n == len(groupings) {
+			out[id] = true
+		}
+	}
 	return out, nil
 }
 
-// MembersOfAllStatement is the statement MembersOfAll runs. It probes the primary key once per
-// (grouping, prospect) pair (see probeEach): with the prospects as a filter instead, the plan
-// Postgres made for a table it still believed small read a whole grouping per batch, and a
-// fresh 1M-row import took 73 s instead of 18.
+// memberRunGap is the widest gap between two prospect ids that MembersOfAllStatement reads
+// across rather than starting a new range: a range reads at most memberRunGap memberships per
+// prospect asked for, where a probe per prospect costs about as much as reading ten in a row.
+const memberRunGap = 4
+
+// MembersOfAllStatement is the statement MembersOfAll runs. It reads the primary
+// key over runs of the prospects' ids (ids a gap of at most memberRunGap apart), one range per
+// grouping and run: a batch's prospects were mostly created together, and the ids of a
+// re-import's 5,000 found prospects fall in a run or a few, read in 1.2 ms where a probe per
+// pair took 12.7 (docs/architecture.md, "Memberships read by range"). Prospects spread over an
+// account make runs of one, a probe each. Each range is an index condition of its own in a
+// LATERAL subquery (see probeEach): with the prospects as a filter instead, the plan Postgres
+// made for a table it still believed small read a whole grouping per batch, and a fresh
+// 1M-row import took 73 s instead of 18.
 func MembersOfAllStatement(groupingIDs, prospectIDs []int64) Statement {
-	// Each pair is counted once: a repeated id would count a prospect in one grouping of two
-	// as in both.
-	groupingIDs = slices.Compact(slices.Sorted(slices.Values(groupingIDs)))
-	prospectIDs = slices.Compact(slices.Sorted(slices.Values(prospectIDs)))
-	return Statement{`SELECT m.prospect_id FROM unnest($1::bigint[]) AS g(id) CROSS JOIN unnest($2::bigint[]) AS k(p)
-		CROSS JOIN LATERAL (SELECT prospect_id FROM grouping_members WHERE grouping_id = g.id AND prospect_id = k.p OFFSET 0) m
-		GROUP BY m.prospect_id HAVING count(*) = $3`, []any{groupingIDs, prospectIDs, len(groupingIDs)}}
+	st, _, _ := membersOfAll(groupingIDs, prospectIDs)
+	return st
+}
+
+// membersOfAll returns MembersOfAllStatement and the groupings and prospects it reads, sorted
+// and without repeats.
+func membersOfAll(groupingIDs, prospectIDs []int64) (st Statement, groupings, prospects []int64) {
+	groupings = slices.Compact(slices.Sorted(slices.Values(groupingIDs)))
+	prospects = slices.Compact(slices.Sorted(slices.Values(prospectIDs)))
+	var lo, hi []int64
+	for i, id := range prospects {
+		if i == 0 || id-hi[len(hi)-1] > memberRunGap {
+			lo, hi = append(lo, id), append(hi, id)
+			continue
+		}
+		hi[len(hi)-1] = id
+	}
+	return Statement{`SELECT m.prospect_id FROM unnest($1::bigint[]) AS g(id)
+		CROSS JOIN unnest($2::bigint[], $3::bigint[]) AS r(lo, hi)
+		CROSS JOIN LATERAL (SELECT prospect_id FROM grouping_members
+			WHERE grouping_id = g.id AND prospect_id BETWEEN r.lo AND r.hi OFFSET 0) m`,
+		[]any{groupings, lo, hi}}, groupings, prospects
 }
 
 // AddMembers makes each prospect a member of each grouping; existing memberships stay.
