@@ -1,9 +1,11 @@
 package api
 
 import (
+	"bufio"
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"mime/multipart"
 	"net/http"
 	"os"
@@ -35,7 +37,7 @@ type Upload struct {
 // stopping at MaxUpload bytes. The caller must Discard or Keep the upload.
 func (f *Files) Receive(w http.ResponseWriter, r *http.Request) (*Upload, error) {
 	r.Body = http.MaxBytesReader(w, r.Body, f.MaxUpload)
-	mr, err := r.MultipartReader()
+	mr, err := multipartReader(r)
 	if err != nil {
 		return nil, badRequest("expected a multipart/form-data upload with a \"file\" part", err.Error())
 	}
@@ -45,6 +47,27 @@ func (f *Files) Receive(w http.ResponseWriter, r *http.Request) (*Upload, error)
 		return nil, err
 	}
 	return up, nil
+}
+
+// uploadBuffer is how much of an upload is read from the connection, and written to disk, at
+// a time. A multipart reader reads through a buffer of 4 KiB, and its parts return no more at
+// a time: read and written that way, spooling the bench's 188 MB file made about 47,000 reads
+// and as many writes, 0.4 CPU-seconds, most of them in system calls (docs/architecture.md,
+// "Uploads read and written in large pieces").
+const uploadBuffer = 1 << 20
+
+// multipartReader is r.MultipartReader, reading the body through a buffer of uploadBuffer
+// bytes: the multipart reader's own 4 KiB buffer then fills from memory.
+func multipartReader(r *http.Request) (*multipart.Reader, error) {
+	media, params, err := mime.ParseMediaType(r.Header.Get("Content-Type"))
+	if err != nil || (media != "multipart/form-data" && media != "multipart/mixed") {
+		return nil, http.ErrNotMultipart
+	}
+	boundary, ok := params["boundary"]
+	if !ok {
+		return nil, http.ErrMissingBoundary
+	}
+	return multipart.NewReader(bufio.NewReaderSize(r.Body, uploadBuffer), boundary), nil
 }
 
 // receive reads the parts of an upload into up.
@@ -103,7 +126,11 @@ func (f *Files) spool(up *Upload, part *multipart.Part) error {
 		return err
 	}
 	up.Path, up.Name = tmp.Name(), filestore.SafeFileName(part.FileName())
-	_, err = io.Copy(storageWriter{tmp}, part)
+	disk := bufio.NewWriterSize(tmp, uploadBuffer)
+	_, err = io.Copy(storageWriter{disk}, part)
+	if ferr := disk.Flush(); err == nil && ferr != nil {
+		err = storageError{ferr}
+	}
 	if cerr := tmp.Close(); err == nil && cerr != nil {
 		err = storageError{cerr}
 	}
