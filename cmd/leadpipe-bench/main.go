@@ -78,6 +78,9 @@ type options struct {
 	// clickhouseAddr is where -upload's daemon delivers analytics.
 	clickhouseAddr string
 	scale          bool
+	// pair is another leadpipe binary the -leadpipe one is timed against (pair.go).
+	pair       string
+	pairRounds int
 }
 
 func main() {
@@ -108,6 +111,8 @@ func run() int {
 	flag.Float64Var(&o.maxRSSGrowth, "max-rss-growth", 1.10, "with -big, target: highest acceptable peak RSS of the -rows import over the -base-rows import's")
 	flag.BoolVar(&o.upload, "upload", false, "measure uploads through `leadpipe serve`'s HTTP API, with its Kafka and ClickHouse sinks, against the SQL instead (its -max-rss-mb is the daemon's)")
 	flag.BoolVar(&o.scale, "scale", false, "measure imports into an account holding -scale-prospects prospects and into one among -scale-accounts others against one alone instead (scale.go)")
+	flag.StringVar(&o.pair, "pair", "", "time the -leadpipe binary against this other leadpipe binary instead, in turn, -pair-rounds times: the file and its retitled copy (pair.go)")
+	flag.IntVar(&o.pairRounds, "pair-rounds", 3, "-pair: rounds, each importing with both binaries; the report gives the medians of the rounds' ratios")
 	flag.Parse()
 	if o.rows <= 0 || o.baseRows <= 0 || flag.NArg() > 0 {
 		fmt.Fprintln(os.Stderr, "leadpipe-bench: -rows and -base-rows must be positive and no arguments are taken")
@@ -150,6 +155,16 @@ func run() int {
 			return fail(fmt.Errorf("leadpipe binary %q not found: %v", o.leadpipe, binErr))
 		}
 		return benchScale(ctx, bin, o.postgresURL, path, gen)
+	}
+	if o.pair != "" {
+		if binErr != nil {
+			return fail(fmt.Errorf("leadpipe binary %q not found: %v", o.leadpipe, binErr))
+		}
+		other, err := exec.LookPath(o.pair)
+		if err != nil {
+			return fail(fmt.Errorf("-pair: leadpipe binary %q not found: %v", o.pair, err))
+		}
+		return benchPair(ctx, os.Stdout, bin, other, o.postgresURL, path, gen, o.pairRounds)
 	}
 	if o.upload {
 		if binErr != nil {

@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"slices"
 	"testing"
 	"time"
@@ -26,10 +24,7 @@ func TestRulesCheck(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bin := filepath.Join(t.TempDir(), "leadpipe")
-	if out, err := exec.Command("go", "build", "-o", bin, "github.com/leadpipe/leadpipe/cmd/leadpipe").CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/leadpipe: %v\n%s", err, out)
-	}
+	bin := buildLeadpipe(t)
 	env := append(os.Environ(), "LEADPIPE_POSTGRES_URL="+dbURL)
 	if _, err := runQuiet(ctx, env, bin, "migrate"); err != nil {
 		t.Fatal(err)

@@ -547,6 +547,11 @@ func median(runs []scaleRun, f func(scaleRun) float64) float64 {
 	for k, r := range runs {
 		xs[k] = f(r)
 	}
+	return medianOf(xs)
+}
+
+// medianOf is the median of xs, which it sorts.
+func medianOf(xs []float64) float64 {
 	slices.Sort(xs)
 	if n := len(xs); n%2 == 0 {
 		return (xs[n/2-1] + xs[n/2]) / 2

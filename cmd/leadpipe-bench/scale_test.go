@@ -3,8 +3,6 @@ package main
 import (
 	"context"
 	"net/url"
-	"os/exec"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -140,11 +138,7 @@ func TestSeedProspects(t *testing.T) {
 // made is gone afterwards.
 func TestMeasureScale(t *testing.T) {
 	storetest.Pool(t) // Postgres is there, or the test fails in CI
-	bin := filepath.Join(t.TempDir(), "leadpipe")
-	build := exec.Command("go", "build", "-o", bin, "github.com/leadpipe/leadpipe/cmd/leadpipe")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build ./cmd/leadpipe: %v\n%s", err, out)
-	}
+	bin := buildLeadpipe(t)
 	path, gen, _, err := ensureFile(t.TempDir(), 500, 7)
 	if err != nil {
 		t.Fatal(err)
