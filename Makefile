@@ -72,16 +72,17 @@ bench: services build
 
 ## bench-pair: a change's figures before and after. The working tree's leadpipe (A) against
 ## the one built from BASE (B; any git revision, HEAD by default), the bench's 1M-row file and
-## its retitled copy with every rule on, each pair of imports in a new database, ROUNDS rounds
-## (3) in turn, A B then B A: it prints each import's wall time, leadpipe's and Postgres's CPU
-## and the medians of the rounds' ratios A/B (cmd/leadpipe-bench/pair.go). No targets.
+## its retitled copy with every rule on, each pair of imports in a new database beside the
+## services' one, ROUNDS rounds (4) in turn, A B then B A: it prints each import's wall time,
+## leadpipe's and Postgres's CPU and the medians of the rounds' ratios A/B
+## (cmd/leadpipe-bench/pair.go). No targets.
 BASE ?= HEAD
-ROUNDS ?= 3
+ROUNDS ?= 4
 bench-pair: services build
 	rm -rf bin/base-src && mkdir -p bin/base-src && git archive $(BASE) | tar -x -C bin/base-src
 	cd bin/base-src && $(GO) build -o ../leadpipe-base ./cmd/leadpipe
 	$(GO) build -o bin/leadpipe-bench ./cmd/leadpipe-bench
-	bin/leadpipe-bench -leadpipe $(BIN) -postgres-url '$(BENCH_URL)' -pair bin/leadpipe-base -pair-rounds $(ROUNDS)
+	bin/leadpipe-bench -leadpipe $(BIN) -postgres-url "$$(deploy/services.sh env | sed -n 's/^LEADPIPE_POSTGRES_URL=//p')" -pair bin/leadpipe-base -pair-rounds $(ROUNDS)
 
 clean:
 	rm -rf bin

@@ -76,7 +76,7 @@ func benchBig(ctx context.Context, bin string, o options, bigPath string, bigGen
 			return fail(fmt.Errorf("checking the rules: %w", err))
 		}
 		mismatches = append(mismatches, bad...)
-		mismatches = append(mismatches, checkCounts(res, s.gen)...)
+		mismatches = append(mismatches, checkCounts(os.Stdout, res, s.gen)...)
 	}
 
 	var g goals

@@ -22,6 +22,7 @@
 //	go run ./cmd/leadpipe-bench [-rows 1000000] [-leadpipe ./bin/leadpipe] [-dir /tmp]
 //	go run ./cmd/leadpipe-bench -gen-only -rows 10000   # prints the CSV's path only
 //	go run ./cmd/leadpipe-bench -big -rows 10000000     # peak RSS at 10M rows against 1M (big.go)
+//	go run ./cmd/leadpipe-bench -pair OTHER_BINARY      # this build against another, in turn (pair.go)
 //
 // The exit status is 0 when every target is met and every count is as expected, 1 otherwise
 // (a missed target, a count mismatch, or a step that failed), 2 for bad flags.
@@ -112,10 +113,10 @@ func run() int {
 	flag.BoolVar(&o.upload, "upload", false, "measure uploads through `leadpipe serve`'s HTTP API, with its Kafka and ClickHouse sinks, against the SQL instead (its -max-rss-mb is the daemon's)")
 	flag.BoolVar(&o.scale, "scale", false, "measure imports into an account holding -scale-prospects prospects and into one among -scale-accounts others against one alone instead (scale.go)")
 	flag.StringVar(&o.pair, "pair", "", "time the -leadpipe binary against this other leadpipe binary instead, in turn, -pair-rounds times: the file and its retitled copy (pair.go)")
-	flag.IntVar(&o.pairRounds, "pair-rounds", 3, "-pair: rounds, each importing with both binaries; the report gives the medians of the rounds' ratios")
+	flag.IntVar(&o.pairRounds, "pair-rounds", 4, "-pair: rounds, each importing with both binaries; the report gives the medians of the rounds' ratios")
 	flag.Parse()
-	if o.rows <= 0 || o.baseRows <= 0 || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "leadpipe-bench: -rows and -base-rows must be positive and no arguments are taken")
+	if o.rows <= 0 || o.baseRows <= 0 || o.pairRounds <= 0 || flag.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "leadpipe-bench: -rows, -base-rows and -pair-rounds must be positive and no arguments are taken")
 		flag.Usage()
 		return 2
 	}
@@ -284,7 +285,7 @@ func run() int {
 	}
 
 	// 6. Checks.
-	mismatches := append(append(checkCounts(res, gen), ruleMismatches...), checkReimport(re, gen)...)
+	mismatches := append(append(checkCounts(os.Stdout, res, gen), ruleMismatches...), checkReimport(re, gen)...)
 	g.add("throughput 1M", rate >= o.minRowsPerSec, thousands.Format(int64(rate))+" rows/s", ">= "+thousands.Format(int64(o.minRowsPerSec)))
 	g.add("peak RSS 1M", rssMB <= o.maxRSSMB, fmt.Sprintf("%.1f MB", rssMB), fmt.Sprintf("<= %.0f MB", o.maxRSSMB))
 	return max(countsStatus(mismatches), g.report())
@@ -526,9 +527,10 @@ func lastJSONObject(out []byte) ([]byte, error) {
 	return nil, errors.New("no JSON object on stdout")
 }
 
-// countChecks prints counts beside what they should be, one line each, and keeps the names of
-// those that differ.
+// countChecks prints counts beside what they should be, one line each, to w, and keeps the
+// names of those that differ.
 type countChecks struct {
+	w   io.Writer
 	bad []string
 }
 
@@ -539,17 +541,17 @@ func (c *countChecks) check(what string, got, want int64) {
 		mark = "MISMATCH"
 		c.bad = append(c.bad, what)
 	}
-	fmt.Printf("  %-40s expected %11s  got %11s  %s\n", what, thousands.Format(want), thousands.Format(got), mark)
+	fmt.Fprintf(c.w, "  %-40s expected %11s  got %11s  %s\n", what, thousands.Format(want), thousands.Format(got), mark)
 }
 
-// checkCounts prints the import's counts beside what the file holds and returns the
+// checkCounts prints the import's counts beside what the file holds, to w, and returns the
 // mismatches. With email-only matching into a fresh account with no limit:
 // created = distinct valid emails; updated + unchanged = valid rows repeating an earlier email;
 // skipped = invalid rows, all with reason invalid_email; no other skip reason.
-func checkCounts(res importResult, gen GenStats) []string {
-	var c countChecks
+func checkCounts(w io.Writer, res importResult, gen GenStats) []string {
+	c := countChecks{w: w}
 	check := c.check
-	fmt.Println("check       (expected from the generated file, got from the import)")
+	fmt.Fprintln(w, "check       (expected from the generated file, got from the import)")
 	check("rows", res.Rows, int64(gen.Rows))
 	check("created+updated+unchanged+skipped", res.Created+res.Updated+res.Unchanged+res.Skipped, res.Rows)
 	check("created (distinct valid emails)", res.Created, int64(gen.Created()))

@@ -15,11 +15,13 @@ import (
 // importing the file with the bench's rules into a new database and then its retitled copy
 // into the same account, once with each binary. The order alternates from round to round
 // (A B, B A, …) so that neither always runs second, on a machine warmed or disturbed by the
-// other. It prints each import's wall time, leadpipe's and Postgres's CPU, and the medians of
-// the rounds' ratios A/B with their range: the before-and-after figures a change on the hot
-// path states. A slower machine moves both runs of a round together, so a ratio of one round
-// is steadier than either time. It has no goals; it fails when an import does, or when its
-// counts are not what the file holds.
+// other; an even number of rounds gives each the first place as often. It prints each
+// import's wall time, leadpipe's CPU and the Postgres server's, and the medians of the rounds'
+// ratios A/B with their range: the before-and-after figures a change on the hot path states.
+// A machine that slows down for a while slows both runs of a round, which a ratio of the two
+// cancels and a single time does not; what it cannot cancel shows in the range (and in a run
+// with the same code on both sides, docs/architecture.md). It has no goals; it fails when an
+// import does, or when its counts are not what the file holds.
 
 // pairRun is one binary's fresh import and re-import of one round.
 type pairRun struct {
@@ -32,18 +34,25 @@ type pairFigure struct {
 	of   func(importRun) time.Duration
 }
 
+// pairFigures are the figures the step compares.
 var pairFigures = []pairFigure{
 	{"wall", func(r importRun) time.Duration { return r.wall }},
 	{"leadpipe CPU", func(r importRun) time.Duration { return r.cpu }},
 	{"Postgres CPU", func(r importRun) time.Duration { return r.pgCPU }},
 }
 
-// benchPair runs the pair step with binaries a and b, writing its report to w, and returns the
-// exit status.
+// pairSteps are the two imports of a pair run.
+var pairSteps = []struct {
+	name string
+	of   func(pairRun) importRun
+}{
+	{"fresh", func(r pairRun) importRun { return r.fresh }},
+	{"re-import", func(r pairRun) importRun { return r.again }},
+}
+
+// benchPair runs the pair step with binaries a and b (rounds at least 1), writing its report to
+// w, and returns the exit status.
 func benchPair(ctx context.Context, w io.Writer, a, b, benchURL, path string, gen GenStats, rounds int) int {
-	if rounds < 1 {
-		return fail(fmt.Errorf("-pair-rounds is %d, want at least 1", rounds))
-	}
 	if err := warmCache(path); err != nil {
 		return fail(err)
 	}
@@ -74,19 +83,24 @@ func benchPair(ctx context.Context, w io.Writer, a, b, benchURL, path string, ge
 		}
 	}
 	fmt.Fprintf(w, "A / B       median of the %d rounds' ratios (lowest – highest)\n", rounds)
-	for _, step := range []struct {
-		name string
-		of   func(pairRun) importRun
-	}{
-		{"fresh", func(r pairRun) importRun { return r.fresh }},
-		{"re-import", func(r pairRun) importRun { return r.again }},
-	} {
+	for _, line := range pairRatios(runs["A"], runs["B"]) {
+		fmt.Fprintln(w, "           ", line)
+	}
+	return 0
+}
+
+// pairRatios are the report's lines of ratios, one per step: for each figure, the median of the
+// rounds' ratios a[k]/b[k] and their range, over the rounds where both were measured (CPU time
+// comes in ticks, which a small import may not fill).
+func pairRatios(a, b []pairRun) []string {
+	var lines []string
+	for _, step := range pairSteps {
 		var figures []string
 		for _, f := range pairFigures {
-			var ratios []float64 // of the rounds where B's figure was measured (CPU time comes in ticks)
-			for k := range rounds {
-				if b := f.of(step.of(runs["B"][k])); b > 0 {
-					ratios = append(ratios, f.of(step.of(runs["A"][k])).Seconds()/b.Seconds())
+			var ratios []float64
+			for k := range a {
+				if x, y := f.of(step.of(a[k])), f.of(step.of(b[k])); x > 0 && y > 0 {
+					ratios = append(ratios, x.Seconds()/y.Seconds())
 				}
 			}
 			if len(ratios) == 0 {
@@ -95,9 +109,9 @@ func benchPair(ctx context.Context, w io.Writer, a, b, benchURL, path string, ge
 			}
 			figures = append(figures, fmt.Sprintf("%s %.3fx (%.3f – %.3f)", f.name, medianOf(ratios), slices.Min(ratios), slices.Max(ratios)))
 		}
-		fmt.Fprintf(w, "            %-9s %s\n", step.name, strings.Join(figures, ", "))
+		lines = append(lines, fmt.Sprintf("%-9s %s", step.name, strings.Join(figures, ", ")))
 	}
-	return 0
+	return lines
 }
 
 // pairImports imports the file and then the retitled copy with bin into a new database, with
@@ -128,7 +142,8 @@ func pairImports(ctx context.Context, bin, benchURL, path, retitled string, gen 
 	if run.again, err = runImport(ctx, env, bin, retitled, account, rules.args()...); err != nil {
 		return run, err
 	}
-	if bad := append(checkCounts(run.fresh.res, gen), checkReimport(run.again.res, gen)...); len(bad) > 0 {
+	// The report keeps to one line an import; the error names what differs.
+	if bad := append(checkCounts(io.Discard, run.fresh.res, gen), checkReimport(run.again.res, gen)...); len(bad) > 0 {
 		return run, fmt.Errorf("the imports' counts differ from the file's: %s", strings.Join(bad, ", "))
 	}
 	return run, nil

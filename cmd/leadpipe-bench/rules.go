@@ -118,7 +118,7 @@ WHERE p.account_id = `+accountID)
 	if err != nil {
 		return nil, err
 	}
-	var c countChecks
+	c := countChecks{w: os.Stdout}
 	check := c.check
 	fmt.Println("rules       (expected from the import's counts, got from Postgres)")
 	check("prospects in the account", prospects[0], res.Created)

@@ -223,7 +223,7 @@ func scaleImport(ctx context.Context, admin *pgx.Conn, bin, clone, cloneURL, pat
 	if err != nil {
 		return run, err
 	}
-	if bad := checkCounts(run.res, gen); len(bad) > 0 {
+	if bad := checkCounts(os.Stdout, run.res, gen); len(bad) > 0 {
 		return run, fmt.Errorf("the import's counts differ from the file's: %s", strings.Join(bad, ", "))
 	}
 	conn, err := pgx.Connect(ctx, cloneURL)

@@ -134,7 +134,7 @@ func benchServe(ctx context.Context, bin string, o options, path string, gen Gen
 	}
 	g.add("daemon peak RSS", peakMB <= o.maxRSSMB, fmt.Sprintf("%.1f MB", peakMB), fmt.Sprintf("<= %.0f MB", o.maxRSSMB))
 
-	mismatches := append(checkCounts(fresh, gen), checkReimport(re, gen)...)
+	mismatches := append(checkCounts(os.Stdout, fresh, gen), checkReimport(re, gen)...)
 	return max(countsStatus(mismatches), g.report())
 }
 
