@@ -69,9 +69,9 @@ func TestKindsMigrationMovesExistingData(t *testing.T) {
 		t.Errorf("row outcomes %+v, want row 2 of entity 1001 and row 3 skipped, of none", outcomes)
 	}
 	var index string
-	if err := pool.QueryRow(ctx, "SELECT indexdef FROM pg_indexes WHERE indexname = 'import_rows_entity'").Scan(&index); err != nil {
-		t.Errorf("index import_rows_entity: %v", err)
-	} else if want := "CREATE INDEX import_rows_entity ON public.import_rows USING btree (import_id, entity_id) WHERE (entity_id IS NOT NULL)"; index != want {
+	if err := pool.QueryRow(ctx, "SELECT indexdef FROM pg_indexes WHERE indexname = 'import_outcome_rows_entity'").Scan(&index); err != nil {
+		t.Errorf("index import_outcome_rows_entity: %v", err)
+	} else if want := "CREATE INDEX import_outcome_rows_entity ON public.import_outcome_rows USING btree (import_id, entity_id) WHERE (entity_id IS NOT NULL)"; index != want {
 		t.Errorf("index %s, want %s", index, want)
 	}
 	fields, err := store.CustomFields(ctx, pool, acct, "prospects")

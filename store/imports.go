@@ -294,7 +294,7 @@ type Outcome struct {
 	SourceRow int
 }
 
-// outcomeColumns are the columns of import_rows that RecordOutcomes writes, in its order.
+// outcomeColumns are the columns of import_outcome_rows that RecordOutcomes writes, in its order.
 var outcomeColumns = []string{"import_id", "row_number", "outcome", "reason", "detail", "entity_id", "warnings", "cells", "undo", "source_row"}
 
 // outcomeRowBytes is about what one outcome of a created row takes in binary COPY data.
@@ -341,60 +341,83 @@ func RecordProgress(ctx context.Context, tx pgx.Tx, importID int64, owner string
 	return nil
 }
 
-// RecordOutcomes stores row outcomes of an import, with COPY. Only the import's own worker
-// writes them (or one that took its lease over, resuming at its checkpoint), so a batch's
-// transaction may store them before it takes any lock.
+// RecordOutcomes stores row outcomes of an import, in row order: the created rows with nothing
+// more to say as one run of import_created_runs, the others as rows of import_outcome_rows,
+// with COPY. Only the import's own worker writes them (or one that took its lease over,
+// resuming at its checkpoint), so a batch's transaction may store them before it takes any
+// lock.
 func RecordOutcomes(ctx context.Context, tx pgx.Tx, importID int64, outcomes []Outcome) error {
-	if len(outcomes) == 0 {
-		return nil
+	var (
+		run  createdRun
+		data *binaryCopy
+	)
+	for i := range outcomes {
+		o := &outcomes[i]
+		if plainCreated(o) {
+			run.add(o)
+			continue
+		}
+		if data == nil {
+			data = newBinaryCopy(len(outcomes)-i, outcomeRowBytes)
+		}
+		appendOutcome(data, importID, o)
 	}
-	data := newBinaryCopy(len(outcomes), outcomeRowBytes)
-	for _, o := range outcomes {
-		data.row(len(outcomeColumns))
-		data.int8(importID)
-		data.int4(o.Row)
-		data.text(o.Outcome)
-		nullableText(data, o.Reason)
-		nullableText(data, o.Detail)
-		if o.EntityID != 0 {
-			data.int8(o.EntityID)
-		} else {
-			data.null()
-		}
-		if o.Warnings != nil {
-			data.jsonb(o.Warnings)
-		} else {
-			data.null()
-		}
-		if o.Cells != nil {
-			data.textArray(o.Cells)
-		} else {
-			data.null()
-		}
-		if o.Undo != nil {
-			data.bytesText(o.Undo) // json
-		} else {
-			data.null()
-		}
-		if o.SourceRow != 0 {
-			data.int4(o.SourceRow)
-		} else {
-			data.null()
+	if len(run.rows) > 0 {
+		if err := run.record(ctx, tx, importID); err != nil {
+			return err
 		}
 	}
-	if _, err := data.copyTo(ctx, tx, "import_rows", outcomeColumns); err != nil {
-		return fmt.Errorf("record row outcomes: %w", err)
+	if data != nil {
+		if _, err := data.copyTo(ctx, tx, "import_outcome_rows", outcomeColumns); err != nil {
+			return fmt.Errorf("record row outcomes: %w", err)
+		}
 	}
 	return nil
 }
 
+// appendOutcome appends the outcome o of a row of import importID to data, in outcomeColumns.
+func appendOutcome(data *binaryCopy, importID int64, o *Outcome) {
+	data.row(len(outcomeColumns))
+	data.int8(importID)
+	data.int4(o.Row)
+	data.text(o.Outcome)
+	nullableText(data, o.Reason)
+	nullableText(data, o.Detail)
+	if o.EntityID != 0 {
+		data.int8(o.EntityID)
+	} else {
+		data.null()
+	}
+	if o.Warnings != nil {
+		data.jsonb(o.Warnings)
+	} else {
+		data.null()
+	}
+	if o.Cells != nil {
+		data.textArray(o.Cells)
+	} else {
+		data.null()
+	}
+	if o.Undo != nil {
+		data.bytesText(o.Undo) // json
+	} else {
+		data.null()
+	}
+	if o.SourceRow != 0 {
+		data.int4(o.SourceRow)
+	} else {
+		data.null()
+	}
+}
+
 // DeleteOutcomes deletes the outcomes an import stored for rows first to last: those a batch
-// stored ahead of deciding its rows again.
+// stored ahead of deciding its rows again. A run of created rows only partly within them is an
+// error (each batch's run lies within the batch's rows).
 func DeleteOutcomes(ctx context.Context, tx pgx.Tx, importID int64, first, last int) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM import_rows WHERE import_id = $1 AND row_number BETWEEN $2 AND $3`, importID, first, last); err != nil {
+	if _, err := tx.Exec(ctx, `DELETE FROM import_outcome_rows WHERE import_id = $1 AND row_number BETWEEN $2 AND $3`, importID, first, last); err != nil {
 		return fmt.Errorf("delete row outcomes: %w", err)
 	}
-	return nil
+	return deleteRuns(ctx, tx, importID, first, last)
 }
 
 // whyNotLeased tells a cancelled import from one another worker took over.

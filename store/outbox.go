@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -113,36 +114,46 @@ func UndeliveredCount(ctx context.Context, q Querier, sink string) (rows, events
 }
 
 // RowOutcomes returns up to limit row outcomes of an import after row number after, in row
-// order. A row's text columns share one allocation (copyText): the relays read every
-// outcome of every import, each for its sink.
+// order: its outcome rows merged with its runs of created rows, read in one statement. A row's
+// text columns share one allocation (copyText): the relays read every outcome of every import,
+// each for its sink.
 func RowOutcomes(ctx context.Context, q Querier, importID int64, after, limit int) ([]RowOutcome, error) {
-	rows, err := q.Query(ctx, `SELECT import_id, row_number, coalesce(entity_id, 0), warnings, coalesce(source_row, 0),
-			outcome, coalesce(reason, ''), coalesce(detail, '')
-		FROM import_rows WHERE import_id = $1 AND row_number > $2 ORDER BY row_number LIMIT $3`,
+	rows, err := q.Query(ctx, `(SELECT row_number, coalesce(entity_id, 0), warnings, coalesce(source_row, 0),
+			NULL::int[], NULL::bigint[], outcome, coalesce(reason, ''), coalesce(detail, '')
+		FROM import_outcome_rows WHERE import_id = $1 AND row_number > $2 ORDER BY row_number LIMIT $3)
+		UNION ALL (`+runsAfter("first_row, 0, NULL, 0, row_numbers, entity_ids, '', '', ''")+`)`,
 		importID, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("row outcomes of import %d: %w", importID, err)
 	}
 	defer rows.Close()
-	const firstText = 5 // outcome, reason, detail
+	const firstText = 6 // outcome, reason, detail
 	var (
-		o        RowOutcome
+		o        = RowOutcome{ImportID: importID}
 		warnings []byte
+		run      createdRun
+		runs     readRuns
 		text     [3]string
-		dest     = []any{&o.ImportID, &o.Row, &o.EntityID, &warnings, &o.SourceRow, nil, nil, nil}
+		dest     = []any{&o.Row, &o.EntityID, &warnings, &o.SourceRow, &run.rows, &run.entities, nil, nil, nil}
 		list     = make([]RowOutcome, 0, limit)
+		checked  bool
 	)
 	for rows.Next() {
-		if len(list) == 0 {
+		if !checked {
 			for _, fd := range rows.FieldDescriptions()[firstText:] {
 				if fd.DataTypeOID != pgtype.TextOID {
 					return nil, fmt.Errorf("row outcomes of import %d: column %s is of type %d, not text", importID, fd.Name, fd.DataTypeOID)
 				}
 			}
+			checked = true
 		}
-		warnings = nil
+		warnings, run = nil, createdRun{}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("row outcomes of import %d: %w", importID, err)
+		}
+		if run.rows != nil {
+			runs = append(runs, run)
+			continue
 		}
 		copyText(text[:], rows.RawValues()[firstText:])
 		o.Outcome, o.Reason, o.Detail, o.Warnings = text[0], text[1], text[2], nil
@@ -154,7 +165,15 @@ func RowOutcomes(ctx context.Context, q Querier, importID int64, after, limit in
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("row outcomes of import %d: %w", importID, err)
 	}
-	return list, nil
+	byRow := func(a, b RowOutcome) int { return a.Row - b.Row }
+	if !slices.IsSortedFunc(list, byRow) { // UNION ALL promises no order
+		slices.SortFunc(list, byRow)
+	}
+	created, entityIDs := runs.rowsAfter(after)
+	return mergeCreated(list, func(o *RowOutcome) int { return o.Row }, created, entityIDs,
+		func(row int, entityID int64) RowOutcome {
+			return RowOutcome{ImportID: importID, Row: row, Outcome: "created", EntityID: entityID}
+		}, func(a, b int) bool { return a < b }, limit), nil
 }
 
 // ImportEvents returns an import's events after seq after, in order.

@@ -77,7 +77,7 @@ func TestRowOutcomesReadsEveryColumn(t *testing.T) {
 		VALUES ($1, 'cli', 'f.csv', 'f.csv', 1, '', 'completed') RETURNING id`, acct.ID).Scan(&id); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := pool.Exec(ctx, `INSERT INTO import_rows (import_id, row_number, outcome, reason, detail, entity_id, warnings, source_row) VALUES
+	if _, err := pool.Exec(ctx, `INSERT INTO import_outcome_rows (import_id, row_number, outcome, reason, detail, entity_id, warnings, source_row) VALUES
 			($1, 2, 'created', NULL, NULL, 1001, NULL, NULL),
 			($1, 3, 'skipped', 'invalid_email', '"ann@" is not an email — ligne 3', NULL, NULL, NULL),
 			($1, 4, 'updated', '', '', 1002, '[{"field": "phone", "kind": "value_too_long"}]', NULL),

@@ -36,7 +36,7 @@ func SkippedRows(ctx context.Context, q Querier, importID int64, fn func(Skipped
 	after := 0
 	for {
 		rows, err := q.Query(ctx, `SELECT row_number, coalesce(reason, ''), coalesce(detail, ''), coalesce(cells, '{}')
-			FROM import_rows WHERE import_id = $1 AND row_number > $2 AND outcome = 'skipped'
+			FROM import_outcome_rows WHERE import_id = $1 AND row_number > $2 AND outcome = 'skipped'
 			ORDER BY row_number LIMIT $3`, importID, after, skippedChunk)
 		if err != nil {
 			return fmt.Errorf("skipped rows of import %d: %w", importID, err)
@@ -110,8 +110,9 @@ type ProspectRecord struct {
 // the limit is the last one.
 //
 // It selects the account's matching imports first, then for each of them the first prospect
-// ids after the cursor from the import_rows_entity index (import_id, entity_id) — never
-// more than Limit rows per import — and merges those into the page. A page so costs at most
+// ids after the cursor from the import_outcome_rows_entity index (import_id, entity_id) and
+// from the runs of created rows that may hold one (createdRecordsAfter) — never more than
+// Limit of each per import — and merges those into the page. A page so costs at most
 // Limit index entries per selected import, however large the imports are.
 func ListProspects(ctx context.Context, q Querier, accountID int64, f ProspectFilter) ([]ProspectRecord, error) {
 	limit := f.Limit
@@ -135,9 +136,11 @@ func ListProspects(ctx context.Context, q Querier, accountID int64, f ProspectFi
 			SELECT DISTINCT t.entity_id
 			FROM unnest($2::bigint[]) AS i(id)
 			CROSS JOIN LATERAL (
-				SELECT DISTINCT r.entity_id FROM import_rows r
+				(SELECT DISTINCT r.entity_id FROM import_outcome_rows r
 				WHERE r.import_id = i.id AND r.entity_id IS NOT NULL AND r.entity_id > $3
-				ORDER BY r.entity_id LIMIT $4) t
+				ORDER BY r.entity_id LIMIT $4)
+				UNION ALL
+				(`+createdRecordsAfter("i.id", "$3", "$4")+`)) t
 			ORDER BY t.entity_id LIMIT $4)
 		SELECT p.id, coalesce(p.email, ''), coalesce(p.first_name, ''), coalesce(p.last_name, ''),
 			coalesce(p.title, ''), coalesce(p.phone, ''), coalesce(p.mobile, ''), coalesce(p.website, ''),

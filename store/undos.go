@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -45,8 +46,9 @@ func CreateUndo(ctx context.Context, db Beginner, undo Import, leaseOwner string
 		if err := undoable(ctx, tx, im); err != nil {
 			return err
 		}
-		if err := tx.QueryRow(ctx, `SELECT count(*) FROM import_rows
-			WHERE import_id = $1 AND outcome IN ('created', 'updated', 'unchanged')`, im.ID).Scan(&undo.RowsTotal); err != nil {
+		if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM import_outcome_rows
+				WHERE import_id = $1 AND outcome IN ('created', 'updated', 'unchanged'))
+			+ (SELECT coalesce(sum(row_count), 0) FROM import_created_runs WHERE import_id = $1)`, im.ID).Scan(&undo.RowsTotal); err != nil {
 			return fmt.Errorf("undo import %d: %w", im.ID, err)
 		}
 		undo.Kind, undo.FileName, undo.FilePath, undo.FileSize, undo.FileSHA256, undo.Header =
@@ -95,31 +97,46 @@ type UndoRow struct {
 	Row      int
 	Outcome  string
 	EntityID int64
-	Undo     []byte // import_rows.undo, or nil
+	Undo     []byte // import_outcome_rows.undo, or nil
 }
 
 // UndoRows returns up to limit rows of an import that an undo takes back — those the import
 // created, updated or left unchanged — numbered below the row before (0: from the last), last
-// row first.
+// row first: its outcome rows merged with its runs of created rows, read in one statement.
 func UndoRows(ctx context.Context, q Querier, importID int64, before, limit int) ([]UndoRow, error) {
 	if before <= 0 {
 		before = int(^uint32(0) >> 1)
 	}
-	rows, err := q.Query(ctx, `SELECT row_number, outcome, coalesce(entity_id, 0), undo FROM import_rows
+	rows, err := q.Query(ctx, `(SELECT row_number, outcome, coalesce(entity_id, 0), undo, NULL::int[], NULL::bigint[]
+		FROM import_outcome_rows
 		WHERE import_id = $1 AND row_number < $2 AND outcome IN ('created', 'updated', 'unchanged')
-		ORDER BY row_number DESC LIMIT $3`, importID, before, limit)
+		ORDER BY row_number DESC LIMIT $3)
+		UNION ALL (`+runsBefore("first_row, '', 0, NULL, row_numbers, entity_ids")+`)`, importID, before, limit)
 	if err != nil {
 		return nil, fmt.Errorf("rows of import %d to undo: %w", importID, err)
 	}
-	out, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (UndoRow, error) {
-		var u UndoRow
-		err := r.Scan(&u.Row, &u.Outcome, &u.EntityID, &u.Undo)
+	var runs readRuns
+	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (UndoRow, error) {
+		var (
+			u   UndoRow
+			run createdRun
+		)
+		err := r.Scan(&u.Row, &u.Outcome, &u.EntityID, &u.Undo, &run.rows, &run.entities)
+		if run.rows != nil {
+			runs = append(runs, run)
+		}
 		return u, err
 	})
 	if err != nil {
 		return nil, fmt.Errorf("rows of import %d to undo: %w", importID, err)
 	}
-	return out, nil
+	list = slices.DeleteFunc(list, func(u UndoRow) bool { return u.Outcome == "" }) // the runs
+	slices.SortFunc(list, func(a, b UndoRow) int { return b.Row - a.Row })
+	created, entityIDs := runs.rowsBefore(before)
+	return mergeCreated(list, func(u *UndoRow) int { return u.Row }, created, entityIDs,
+		func(row int, entityID int64) UndoRow {
+			return UndoRow{Row: row, Outcome: "created", EntityID: entityID}
+		}, func(a, b int) bool { return a > b }, limit), nil
 }
 
 // LatestUndos returns the latest undo (queued, running or ended) of each of the account's

@@ -110,7 +110,7 @@ func TestUndoRowsLastFirst(t *testing.T) {
 	id := f.importOf("a.csv", day("2026-12-01"),
 		[]row{{n: 2, outcome: "created", prospect: p}, {n: 3, outcome: "skipped", reason: "invalid_email"}, {n: 4, outcome: "unchanged", prospect: p}},
 		[]row{{n: 5, outcome: "updated", prospect: p}, {n: 6, outcome: "skipped", reason: "over_limit"}, {n: 7, outcome: "created", prospect: p}})
-	f.exec(`UPDATE import_rows SET undo = '{"c":[["title","a","b"]]}' WHERE import_id = $1 AND row_number = 5`, id)
+	f.exec(`UPDATE import_outcome_rows SET undo = '{"c":[["title","a","b"]]}' WHERE import_id = $1 AND row_number = 5`, id)
 	var got []string
 	for before := 0; ; {
 		rows, err := store.UndoRows(f.ctx, f.pool, id, before, 2)

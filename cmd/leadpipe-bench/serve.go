@@ -337,7 +337,9 @@ func (d *serveDaemon) importFile(ctx context.Context, path string) (serveRun, er
 	if st.FinishedAt == nil {
 		return r, fmt.Errorf("import %d completed without a finished_at", r.id)
 	}
-	err = d.pg.QueryRow(ctx, "SELECT coalesce(max(row_number), 0) FROM import_rows WHERE import_id = $1", r.id).Scan(&r.lastRow)
+	err = d.pg.QueryRow(ctx, `SELECT coalesce(greatest(
+			(SELECT max(row_number) FROM import_outcome_rows WHERE import_id = $1),
+			(SELECT max(last_row) FROM import_created_runs WHERE import_id = $1)), 0)`, r.id).Scan(&r.lastRow)
 	if err != nil {
 		return r, fmt.Errorf("import %d's last row: %w", r.id, err)
 	}

@@ -45,7 +45,7 @@ func TestUndoAnImport(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.exec("UPDATE import_rows SET undo = $2 WHERE import_id = $1 AND row_number = 5", sum.ImportID, string(kept))
+	e.exec("UPDATE import_outcome_rows SET undo = $2 WHERE import_id = $1 AND row_number = 5", sum.ImportID, string(kept))
 
 	undone, err := im.UndoNow(e.ctx, importer.UndoRequest{Account: e.acct.Name, ImportID: sum.ImportID, Source: store.SourceCLI}, "test", false)
 	if err != nil || undone.Status != store.StatusCompleted {
