@@ -172,12 +172,11 @@ func importTwiceAtOnce(t *testing.T) bool {
 
 // A batch that Postgres ends to break a deadlock puts its import back in the queue, to resume
 // from its checkpoint, instead of failing it. The other transaction here holds the outcome of
-// the first batch's second row (skipped), then waits for its first (created, stored first, as
-// a run), which the batch wrote ahead: what a worker that took the import's lease over does to
-// the batches its old worker wrote ahead.
+// the first batch's second row, then waits for its first, which the batch wrote ahead: what a
+// worker that took the import's lease over does to the batches its old worker wrote ahead.
 func TestDeadlockPutsTheImportBackInTheQueue(t *testing.T) {
 	e := newEnv(t, -1)
-	path := writeFile(t, "deadlock.csv", "Email\nann@acme.com\nbob at acme\ncat@acme.com\ndan@acme.com\n")
+	path := writeFile(t, "deadlock.csv", "Email\nann@acme.com\nbob@acme.com\ncat@acme.com\ndan@acme.com\n")
 	imp, _, err := e.importer(2).Submit(e.ctx, e.request(path, crm.Options{}))
 	if err != nil {
 		t.Fatal(err)
@@ -191,7 +190,11 @@ func TestDeadlockPutsTheImportBackInTheQueue(t *testing.T) {
 	if err := other.QueryRow(e.ctx, "SELECT pg_backend_pid()").Scan(&otherPID); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := other.Exec(e.ctx, "INSERT INTO import_outcome_rows (import_id, row_number, outcome) VALUES ($1, 3, 'skipped')", imp.ID); err != nil {
+	hold := func(row int) error {
+		_, err := other.Exec(e.ctx, "INSERT INTO import_outcome_rows (import_id, row_number, outcome) VALUES ($1, $2, 'created')", imp.ID, row)
+		return err
+	}
+	if err := hold(3); err != nil {
 		t.Fatal(err)
 	}
 
@@ -213,9 +216,7 @@ func TestDeadlockPutsTheImportBackInTheQueue(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if _, err := other.Exec(e.ctx, `INSERT INTO import_created_runs
-			(import_id, first_row, last_row, first_entity, last_entity, row_count, row_numbers, entity_ids)
-		VALUES ($1, 2, 2, 1, 1, 1, '{2}', '{1}')`, imp.ID); err != nil {
+	if err := hold(2); err != nil {
 		t.Fatal(err)
 	}
 	r := <-done
@@ -229,7 +230,7 @@ func TestDeadlockPutsTheImportBackInTheQueue(t *testing.T) {
 		t.Fatal(err)
 	}
 	sum, err := e.importer(2).Run(e.ctx, e.claim(imp.ID, "worker-2"), "worker-2")
-	if err != nil || sum.Status != store.StatusCompleted || sum.Created != 3 || sum.Skipped != 1 || e.nImportRows() != 4 {
-		t.Fatalf("Run again: %+v, %v, %d outcomes; want 3 rows created and 1 skipped", sum, err, e.nImportRows())
+	if err != nil || sum.Status != store.StatusCompleted || sum.Created != 4 || e.nImportRows() != 4 {
+		t.Fatalf("Run again: %+v, %v, %d outcomes; want the 4 rows created", sum, err, e.nImportRows())
 	}
 }

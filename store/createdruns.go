@@ -14,6 +14,12 @@ import (
 // reads of a few outcomes of a large import take the runs they need themselves, with the
 // conditions below, and merge them with the rows in Go.
 
+// minRunRows is the fewest created rows a batch stores as a run; fewer are stored as rows. A
+// run costs a row and its arrays however few rows it holds, and the reads take runs one by
+// one: a batch of a handful of rows (batch_size can be 1) gains nothing from one, and an
+// import of many such runs would make each read walk many.
+const minRunRows = 32
+
 // plainCreated is true of an outcome a run can hold: a created row with nothing more to say.
 func plainCreated(o *Outcome) bool {
 	return o.Outcome == "created" && o.EntityID != 0 && o.Reason == "" && o.Detail == "" &&
@@ -31,8 +37,12 @@ func (run *createdRun) add(o *Outcome) {
 	run.rows, run.entities = append(run.rows, int32(o.Row)), append(run.entities, o.EntityID)
 }
 
-// record stores the run, of at least one row, as created rows of import importID.
+// record stores the run, of at least one row, as created rows of import importID. Its rows
+// must rise, as a batch's do: the reads put runs in order by their bounds.
 func (run *createdRun) record(ctx context.Context, tx pgx.Tx, importID int64) error {
+	if !slices.IsSorted(run.rows) {
+		return fmt.Errorf("record created rows of import %d: rows %d to %d are not in order", importID, run.rows[0], run.rows[len(run.rows)-1])
+	}
 	_, err := tx.Exec(ctx, `INSERT INTO import_created_runs
 			(import_id, first_row, last_row, first_entity, last_entity, row_count, row_numbers, entity_ids)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
@@ -44,49 +54,69 @@ func (run *createdRun) record(ctx context.Context, tx pgx.Tx, importID int64) er
 	return nil
 }
 
-// runSpan names the columns that bound runs in one order: their rows or their records.
-type runSpan struct{ first, last string }
+// runSpan names the columns that bound runs in one order, and whether an import's runs lie
+// apart in it: by rows they do (a run is a batch's, and batches hold rows apart); by record
+// ids almost always (a batch's new ids follow its predecessor's), but nothing makes them.
+type runSpan struct {
+	first, last string
+	apart       bool
+}
 
 var (
-	rowSpan    = runSpan{"first_row", "last_row"}
-	entitySpan = runSpan{"first_entity", "last_entity"}
+	rowSpan    = runSpan{"first_row", "last_row", true}
+	entitySpan = runSpan{"first_entity", "last_entity", false}
 )
 
 // after is the condition on the runs r of import_created_runs that may hold one of the first
 // limit values past after, in s's order, of import importID (each argument an SQL expression).
-// It takes the runs that start past after, in order, until they hold limit values, and
-// every run that starts no further than the last value of those: the first limit values past
-// after lie in them. A run that starts at or before after and ends past it is taken too.
-// The runs are counted by row_count, without reading their arrays.
+// It takes the first limit runs that start past after (each holds a value at least), in
+// order, until they hold limit values, and every run that starts no further than the last
+// value of those: the first limit values past after lie in them. A run that starts at or
+// before after and ends past it is taken too; when runs lie apart, only the last one that
+// starts at or before after can, so the runs before it are not read. The runs are counted by
+// row_count, without reading their arrays.
 func (s runSpan) after(r, importID, after, limit string) string {
-	return fmt.Sprintf(`%[1]s.import_id = %[2]s AND %[1]s.%[5]s > %[3]s AND %[1]s.%[4]s <= coalesce((
+	cond := fmt.Sprintf(`%[1]s.import_id = %[2]s AND %[1]s.%[5]s > %[3]s AND %[1]s.%[4]s <= coalesce((
 			SELECT max(w.%[5]s) FROM (
-				SELECT %[5]s, sum(row_count) OVER (ORDER BY %[4]s) - row_count AS before
-				FROM import_created_runs WHERE import_id = %[2]s AND %[4]s > %[3]s) w
+				SELECT %[5]s, sum(row_count) OVER (ORDER BY %[4]s ROWS UNBOUNDED PRECEDING) - row_count AS before
+				FROM (SELECT %[4]s, %[5]s, row_count FROM import_created_runs
+					WHERE import_id = %[2]s AND %[4]s > %[3]s ORDER BY %[4]s LIMIT %[6]s) n) w
 			WHERE w.before < %[6]s), %[3]s)`, r, importID, after, s.first, s.last, limit)
+	if s.apart {
+		cond += fmt.Sprintf(` AND %[1]s.%[4]s >= coalesce((
+			SELECT max(%[4]s) FROM import_created_runs WHERE import_id = %[2]s AND %[4]s <= %[3]s), %[3]s)`,
+			r, importID, after, s.first)
+	}
+	return cond
 }
 
-// before is after the other way: the runs that may hold one of the last limit values before
-// before, in s's order.
-func (s runSpan) before(r, importID, before, limit string) string {
-	return fmt.Sprintf(`%[1]s.import_id = %[2]s AND %[1]s.%[4]s < %[3]s AND %[1]s.%[5]s >= coalesce((
-			SELECT min(w.%[4]s) FROM (
-				SELECT %[4]s, sum(row_count) OVER (ORDER BY %[5]s DESC) - row_count AS beyond
-				FROM import_created_runs WHERE import_id = %[2]s AND %[5]s < %[3]s) w
-			WHERE w.beyond < %[6]s), %[3]s)`, r, importID, before, s.first, s.last, limit)
+// rowsBefore is rowSpan.after the other way: the condition on the runs r that may hold one of
+// the last limit rows before row before. It counts on runs lying apart by rows: those that end
+// before before are then in the order of their first rows.
+func rowsBefore(r, importID, before, limit string) string {
+	return fmt.Sprintf(`%[1]s.import_id = %[2]s AND %[1]s.first_row < %[3]s AND %[1]s.last_row >= coalesce((
+			SELECT min(w.first_row) FROM (
+				SELECT first_row, sum(row_count) OVER (ORDER BY first_row DESC ROWS UNBOUNDED PRECEDING) - row_count AS beyond
+				FROM (SELECT first_row, row_count FROM import_created_runs
+					WHERE import_id = %[2]s AND first_row < %[3]s AND last_row < %[3]s ORDER BY first_row DESC LIMIT %[4]s) n) w
+			WHERE w.beyond < %[4]s), %[3]s)
+		AND %[1]s.last_row <= coalesce((
+			SELECT min(last_row) FROM import_created_runs WHERE import_id = %[2]s AND last_row >= %[3]s), %[3]s)`,
+		r, importID, before, limit)
 }
 
-// runsAfter is the SELECT of columns of the runs of import $1 that may hold one of its first
-// $3 outcomes after row $2; runsBefore, of its last $3 outcomes before row $2. A read of an
-// import's outcomes joins it to its read of outcome rows with UNION ALL: one statement, so that
-// it sees a batch that commits meanwhile whole or not at all.
-func runsAfter(columns string) string {
-	return "SELECT " + columns + " FROM import_created_runs r WHERE " + rowSpan.after("r", "$1", "$2", "$3")
+// runsAfter is the SELECT of columns of the runs of import importID that may hold one of its
+// first limit outcomes after row after; runsBefore, of its last limit outcomes before row
+// before (each argument an SQL expression). A read of an import's outcomes joins it to its
+// read of outcome rows with UNION ALL: one statement, so that it sees a batch that commits
+// meanwhile whole or not at all.
+func runsAfter(columns, importID, after, limit string) string {
+	return "SELECT " + columns + " FROM import_created_runs r WHERE " + rowSpan.after("r", importID, after, limit)
 }
 
 // runsBefore is runsAfter the other way.
-func runsBefore(columns string) string {
-	return "SELECT " + columns + " FROM import_created_runs r WHERE " + rowSpan.before("r", "$1", "$2", "$3")
+func runsBefore(columns, importID, before, limit string) string {
+	return "SELECT " + columns + " FROM import_created_runs r WHERE " + rowsBefore("r", importID, before, limit)
 }
 
 // readRuns are runs of created rows, as a read of outcomes met them.

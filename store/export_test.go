@@ -3,3 +3,6 @@ package store
 // MigrateUpTo is migrateUpTo, for the tests of a migration: they write data as it was before
 // it, then migrate.
 var MigrateUpTo = migrateUpTo
+
+// MinRunRows is minRunRows: the tests check which batches' created rows make a run.
+const MinRunRows = minRunRows

@@ -297,7 +297,8 @@ type Outcome struct {
 // outcomeColumns are the columns of import_outcome_rows that RecordOutcomes writes, in its order.
 var outcomeColumns = []string{"import_id", "row_number", "outcome", "reason", "detail", "entity_id", "warnings", "cells", "undo", "source_row"}
 
-// outcomeRowBytes is about what one outcome of a created row takes in binary COPY data.
+// outcomeRowBytes is about what one outcome row without cells, warnings or undo takes in
+// binary COPY data.
 const outcomeRowBytes = 80
 
 // nullableText appends s, or NULL for "".
@@ -342,18 +343,27 @@ func RecordProgress(ctx context.Context, tx pgx.Tx, importID int64, owner string
 }
 
 // RecordOutcomes stores row outcomes of an import, in row order: the created rows with nothing
-// more to say as one run of import_created_runs, the others as rows of import_outcome_rows,
-// with COPY. Only the import's own worker writes them (or one that took its lease over,
-// resuming at its checkpoint), so a batch's transaction may store them before it takes any
-// lock.
+// more to say as one run of import_created_runs when there are minRunRows of them at least,
+// the others as rows of import_outcome_rows, with COPY. Only the import's own worker writes
+// them (or one that took its lease over, resuming at its checkpoint), so a batch's transaction
+// may store them before it takes any lock.
 func RecordOutcomes(ctx context.Context, tx pgx.Tx, importID int64, outcomes []Outcome) error {
+	plain := 0
+	for i := range outcomes {
+		if plainCreated(&outcomes[i]) {
+			plain++
+		}
+	}
 	var (
 		run  createdRun
 		data *binaryCopy
 	)
+	if plain >= minRunRows {
+		run = createdRun{rows: make([]int32, 0, plain), entities: make([]int64, 0, plain)}
+	}
 	for i := range outcomes {
 		o := &outcomes[i]
-		if plainCreated(o) {
+		if run.rows != nil && plainCreated(o) {
 			run.add(o)
 			continue
 		}
@@ -362,7 +372,7 @@ func RecordOutcomes(ctx context.Context, tx pgx.Tx, importID int64, outcomes []O
 		}
 		appendOutcome(data, importID, o)
 	}
-	if len(run.rows) > 0 {
+	if run.rows != nil {
 		if err := run.record(ctx, tx, importID); err != nil {
 			return err
 		}

@@ -121,7 +121,7 @@ func RowOutcomes(ctx context.Context, q Querier, importID int64, after, limit in
 	rows, err := q.Query(ctx, `(SELECT row_number, coalesce(entity_id, 0), warnings, coalesce(source_row, 0),
 			NULL::int[], NULL::bigint[], outcome, coalesce(reason, ''), coalesce(detail, '')
 		FROM import_outcome_rows WHERE import_id = $1 AND row_number > $2 ORDER BY row_number LIMIT $3)
-		UNION ALL (`+runsAfter("first_row, 0, NULL, 0, row_numbers, entity_ids, '', '', ''")+`)`,
+		UNION ALL (`+runsAfter("first_row, 0, NULL, 0, row_numbers, entity_ids, '', '', ''", "$1", "$2", "$3")+`)`,
 		importID, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("row outcomes of import %d: %w", importID, err)
@@ -165,10 +165,7 @@ func RowOutcomes(ctx context.Context, q Querier, importID int64, after, limit in
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("row outcomes of import %d: %w", importID, err)
 	}
-	byRow := func(a, b RowOutcome) int { return a.Row - b.Row }
-	if !slices.IsSortedFunc(list, byRow) { // UNION ALL promises no order
-		slices.SortFunc(list, byRow)
-	}
+	slices.SortFunc(list, func(a, b RowOutcome) int { return a.Row - b.Row }) // UNION ALL promises no order
 	created, entityIDs := runs.rowsAfter(after)
 	return mergeCreated(list, func(o *RowOutcome) int { return o.Row }, created, entityIDs,
 		func(row int, entityID int64) RowOutcome {

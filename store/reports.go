@@ -112,8 +112,9 @@ type ProspectRecord struct {
 // It selects the account's matching imports first, then for each of them the first prospect
 // ids after the cursor from the import_outcome_rows_entity index (import_id, entity_id) and
 // from the runs of created rows that may hold one (createdRecordsAfter) — never more than
-// Limit of each per import — and merges those into the page. A page so costs at most
-// Limit index entries per selected import, however large the imports are.
+// Limit of each per import — and merges those into the page. A page so costs at most Limit
+// index entries and the runs that hold Limit ids per selected import, however large the
+// imports are.
 func ListProspects(ctx context.Context, q Querier, accountID int64, f ProspectFilter) ([]ProspectRecord, error) {
 	limit := f.Limit
 	if limit <= 0 {

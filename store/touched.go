@@ -20,7 +20,8 @@ type Touched struct {
 // entity ids, each once), in id order after the id after, at most limit; with createdOnly,
 // only those it created. The page is read from the index of (import_id, entity_id) and from
 // the runs of created rows that may hold one of its ids (createdRecordsAfter), each part at
-// most limit ids, so a page costs what it returns, however many rows the import had.
+// most limit ids: a page costs what it returns and the runs that hold its ids (a few thousand
+// ids each), however many rows the import had.
 func TouchedRecords(ctx context.Context, q Querier, importID, after int64, createdOnly bool, limit int) ([]Touched, error) {
 	rows, err := q.Query(ctx, `SELECT entity_id, bool_or(created) FROM (
 			(SELECT entity_id, bool_or(outcome = 'created') AS created FROM import_outcome_rows

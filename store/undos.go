@@ -111,27 +111,33 @@ func UndoRows(ctx context.Context, q Querier, importID int64, before, limit int)
 		FROM import_outcome_rows
 		WHERE import_id = $1 AND row_number < $2 AND outcome IN ('created', 'updated', 'unchanged')
 		ORDER BY row_number DESC LIMIT $3)
-		UNION ALL (`+runsBefore("first_row, '', 0, NULL, row_numbers, entity_ids")+`)`, importID, before, limit)
+		UNION ALL (`+runsBefore("first_row, '', 0, NULL, row_numbers, entity_ids", "$1", "$2", "$3")+`)`,
+		importID, before, limit)
 	if err != nil {
 		return nil, fmt.Errorf("rows of import %d to undo: %w", importID, err)
 	}
-	var runs readRuns
-	list, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (UndoRow, error) {
-		var (
-			u   UndoRow
-			run createdRun
-		)
-		err := r.Scan(&u.Row, &u.Outcome, &u.EntityID, &u.Undo, &run.rows, &run.entities)
+	defer rows.Close()
+	var (
+		u    UndoRow
+		run  createdRun
+		runs readRuns
+		list = make([]UndoRow, 0, limit)
+	)
+	for rows.Next() {
+		u, run = UndoRow{}, createdRun{}
+		if err := rows.Scan(&u.Row, &u.Outcome, &u.EntityID, &u.Undo, &run.rows, &run.entities); err != nil {
+			return nil, fmt.Errorf("rows of import %d to undo: %w", importID, err)
+		}
 		if run.rows != nil {
 			runs = append(runs, run)
+			continue
 		}
-		return u, err
-	})
-	if err != nil {
+		list = append(list, u)
+	}
+	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("rows of import %d to undo: %w", importID, err)
 	}
-	list = slices.DeleteFunc(list, func(u UndoRow) bool { return u.Outcome == "" }) // the runs
-	slices.SortFunc(list, func(a, b UndoRow) int { return b.Row - a.Row })
+	slices.SortFunc(list, func(a, b UndoRow) int { return b.Row - a.Row }) // UNION ALL promises no order
 	created, entityIDs := runs.rowsBefore(before)
 	return mergeCreated(list, func(u *UndoRow) int { return u.Row }, created, entityIDs,
 		func(row int, entityID int64) UndoRow {

@@ -6,8 +6,9 @@
 -- every other row is a row of import_outcome_rows, as all of them were of import_rows.
 --
 -- import_rows is now a view over both, with the columns it had: everything that reads an
--- import's outcomes reads it, and the paths that read every outcome of an import — the relays
--- (store.RowOutcomes) and the pages of the records it touched (store.TouchedRecords,
+-- import's outcomes reads it, and the paths that read a few outcomes of a large import at a
+-- time — the relays (store.RowOutcomes), an undo (store.UndoRows, and its count in
+-- store.CreateUndo) and the pages of the records it touched (store.TouchedRecords,
 -- store.ListProspects) — read the two tables themselves, bounded by the runs' first and last
 -- row and entity. Only store.RecordOutcomes and store.DeleteOutcomes write them. The view takes
 -- no writes: older binaries, which write import_rows, must stop before this version runs
@@ -18,13 +19,14 @@ ALTER INDEX import_rows_pkey RENAME TO import_outcome_rows_pkey;
 ALTER INDEX import_rows_entity RENAME TO import_outcome_rows_entity;
 ALTER INDEX import_rows_skipped RENAME TO import_outcome_rows_skipped;
 
--- One batch's created rows with nothing more to say: their row numbers, rising, and the
--- records they created, in the same order; row_count of each. first_row..last_row and
--- first_entity..last_entity bound them (the least and greatest), so that a read of some rows
--- or some records takes only the runs it needs, counting their rows without reading the
--- arrays. A batch's rows and the ids it creates come after its predecessor's, so an import's
--- runs hardly overlap in either. The arrays are stored uncompressed (EXTERNAL): pglz gains little on
--- rising numbers and costs CPU on every batch.
+-- One batch's created rows with nothing more to say (32 at least: store.minRunRows): their
+-- row numbers, rising, and the records they created, in the same order; row_count of each.
+-- first_row..last_row and first_entity..last_entity bound them (the least and greatest), so
+-- that a read of some rows or some records takes only the runs it needs, counting their rows
+-- without reading the arrays. A batch's rows and the ids it creates come after its
+-- predecessor's, so an import's runs lie apart by rows and hardly overlap by ids. The arrays
+-- are stored uncompressed (EXTERNAL): pglz gains little on rising numbers and costs CPU on
+-- every batch.
 CREATE TABLE import_created_runs (
     import_id    bigint NOT NULL,
     first_row    int NOT NULL,
