@@ -43,7 +43,8 @@ test: services check
 	$(FUZZ) $(or $(FUZZTIME),20000x) -fuzz '^FuzzNumFormat$$' ./stages/read/
 
 ## bench: 1M-row import against psql \copy of the same file, with peak RSS, and fresh and re-import
-## against the SQL a DBA would write (cmd/leadpipe-bench/sql.go), leadpipe's with every rule on
+## against the SQL a DBA would write (cmd/leadpipe-bench/sql.go; three rounds, the goals the medians
+## of their ratios, cmd/leadpipe-bench/vssql.go), leadpipe's with every rule on
 ## (an owner, a list and a tag as options; organizations; outcomes; checked in Postgres after
 ## the fresh import, cmd/leadpipe-bench/rules.go); then the same file and its
 ## re-import uploaded through `leadpipe serve`'s API with its Kafka and ClickHouse sinks

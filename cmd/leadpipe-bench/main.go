@@ -82,6 +82,8 @@ type options struct {
 	// pair is another leadpipe binary the -leadpipe one is timed against (pair.go).
 	pair       string
 	pairRounds int
+	// sqlRounds are the rounds of the import step against the SQL (vssql.go).
+	sqlRounds int
 }
 
 func main() {
@@ -113,10 +115,11 @@ func run() int {
 	flag.BoolVar(&o.upload, "upload", false, "measure uploads through `leadpipe serve`'s HTTP API, with its Kafka and ClickHouse sinks, against the SQL instead (its -max-rss-mb is the daemon's)")
 	flag.BoolVar(&o.scale, "scale", false, "measure imports into an account holding -scale-prospects prospects and into one among -scale-accounts others against one alone instead (scale.go)")
 	flag.StringVar(&o.pair, "pair", "", "time the -leadpipe binary against this other leadpipe binary instead, in turn, -pair-rounds times: the file and its retitled copy (pair.go)")
+	flag.IntVar(&o.sqlRounds, "sql-rounds", 3, "rounds of leadpipe's fresh import and re-import against the SQL's, the SQL first in even rounds; the goals are the medians of the rounds' ratios (vssql.go)")
 	flag.IntVar(&o.pairRounds, "pair-rounds", 4, "-pair: rounds, each importing with both binaries; the report gives the medians of the rounds' ratios")
 	flag.Parse()
-	if o.rows <= 0 || o.baseRows <= 0 || o.pairRounds <= 0 || flag.NArg() > 0 {
-		fmt.Fprintln(os.Stderr, "leadpipe-bench: -rows, -base-rows and -pair-rounds must be positive and no arguments are taken")
+	if o.rows <= 0 || o.baseRows <= 0 || o.pairRounds <= 0 || o.sqlRounds <= 0 || flag.NArg() > 0 {
+		fmt.Fprintln(os.Stderr, "leadpipe-bench: -rows, -base-rows, -sql-rounds and -pair-rounds must be positive and no arguments are taken")
 		flag.Usage()
 		return 2
 	}
@@ -252,37 +255,22 @@ func run() int {
 	fmt.Printf("            CPU: leadpipe %.1f s, Postgres %.1f s\n", second.cpu.Seconds(), second.pgCPU.Seconds())
 
 	// 5. The same two files imported by the SQL a DBA would write (sql.go), in a database of
-	// its own: leadpipe's time against it, with every rule leadpipe applies on.
-	runSQL, dropSQL, err := sqlBaseline(ctx, bin, o.postgresURL)
-	defer dropSQL() //nolint:errcheck // a leftover database is dropped by the next run
+	// its own: leadpipe's time against it, with every rule leadpipe applies on, in rounds
+	// (vssql.go).
+	own := vsSQLRound{leadpipe: pairRun{first, second}}
+	if own.sql, err = runSQLPair(ctx, bin, o.postgresURL, path, retitled); err != nil {
+		return fail(err)
+	}
+	rounds, err := moreVsSQLRounds(ctx, os.Stdout, own, o.sqlRounds, bin, o.postgresURL, path, retitled, gen)
 	if err != nil {
 		return fail(err)
 	}
-	var g goals
-	for _, step := range []struct {
-		name, path string
-		leadpipe   importRun
-		prospects  int64 // what the account holds after the step
-	}{
-		{"fresh", path, first, res.Created},
-		{"re-import", retitled, second, res.Created + re.Created},
-	} {
-		sq, err := runSQL(step.path)
-		if err != nil {
-			return fail(fmt.Errorf("SQL baseline: %w", err))
-		}
-		ratio := step.leadpipe.wall.Seconds() / sq.wall.Seconds()
-		fmt.Printf("SQL         %-9s %.2f s wall (CPU: psql %.1f s, Postgres %.1f s); %s prospects\n",
-			step.name, sq.wall.Seconds(), sq.psqlCPU.Seconds(), sq.pgCPU.Seconds(), thousands.Format(sq.prospects))
-		fmt.Printf("vs SQL      %-9s leadpipe %.2f s / SQL %.2f s = %.2fx (target <= %.2fx)\n",
-			step.name, step.leadpipe.wall.Seconds(), sq.wall.Seconds(), ratio, o.maxSQLRatio)
-		if sq.prospects != step.prospects {
-			fmt.Printf("SQL         ERROR: the SQL left %s prospects, leadpipe %s: they did not import the same file alike\n",
-				thousands.Format(sq.prospects), thousands.Format(step.prospects))
-			return 1
-		}
-		g.ratio(step.name+" 1M / SQL", step.leadpipe.wall.Seconds(), sq.wall.Seconds(), o.maxSQLRatio)
+	if bad := sqlProspectsDiffer(rounds, map[string]int64{"fresh": res.Created, "re-import": res.Created + re.Created}); len(bad) > 0 {
+		fmt.Printf("SQL         ERROR: the SQL and leadpipe did not import the same file alike: %s\n", strings.Join(bad, "; "))
+		return 1
 	}
+	var g goals
+	vsSQLGoals(os.Stdout, &g, rounds, o.maxSQLRatio)
 
 	// 6. Checks.
 	mismatches := append(append(checkCounts(os.Stdout, res, gen), ruleMismatches...), checkReimport(re, gen)...)

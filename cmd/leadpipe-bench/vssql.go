@@ -1,0 +1,137 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
+	"github.com/leadpipe/leadpipe/internal/thousands"
+)
+
+// The import step's goals against the SQL a DBA would write (sql.go, issue 15) are medians
+// of -sql-rounds rounds. The first round is the step's own imports into the bench database,
+// then the SQL's; each further round imports the file and its retitled copy again with both,
+// each into a new database, the SQL first in even rounds (round 2, 4, …), so that neither
+// always runs second on a machine the other warmed or disturbed. A goal is the median of the
+// rounds' ratios, printed with each round's and their range: one pair of runs on the bench's
+// machines moves by a fifth and more from minute to minute (docs/architecture.md, "Before and
+// after, side by side"), which a ratio within a round mostly cancels and a single pair does
+// not.
+
+// sqlPair is the SQL baseline's fresh import and re-import of one round.
+type sqlPair struct {
+	fresh, again sqlRun
+}
+
+// vsSQLRound is one round: leadpipe's two imports and the SQL's.
+type vsSQLRound struct {
+	leadpipe pairRun
+	sql      sqlPair
+}
+
+// vsSQLSteps are the two imports a round compares, with the prospects the account holds after
+// each (from leadpipe's counts: the SQL must leave as many).
+type vsSQLStep struct {
+	name     string
+	leadpipe func(pairRun) importRun
+	sql      func(sqlPair) sqlRun
+}
+
+var vsSQLSteps = []vsSQLStep{
+	{"fresh", func(r pairRun) importRun { return r.fresh }, func(p sqlPair) sqlRun { return p.fresh }},
+	{"re-import", func(r pairRun) importRun { return r.again }, func(p sqlPair) sqlRun { return p.again }},
+}
+
+// runSQLPair imports the file and then its retitled copy with the SQL into a new database, made
+// and migrated by bin, and drops it.
+func runSQLPair(ctx context.Context, bin, benchURL, path, retitled string) (p sqlPair, err error) {
+	run, drop, err := sqlBaseline(ctx, bin, benchURL)
+	defer func() {
+		if dropErr := drop(); err == nil {
+			err = dropErr
+		}
+	}()
+	if err != nil {
+		return p, err
+	}
+	if p.fresh, err = run(path); err != nil {
+		return p, err
+	}
+	p.again, err = run(retitled)
+	return p, err
+}
+
+// moreVsSQLRounds runs rounds 2 to n after first, the step's own round, printing a line per
+// round to w, and returns all n rounds.
+func moreVsSQLRounds(ctx context.Context, w io.Writer, first vsSQLRound, n int, bin, benchURL, path, retitled string, gen GenStats) ([]vsSQLRound, error) {
+	rounds := []vsSQLRound{first}
+	printVsSQLRound(w, 1, first, "leadpipe first")
+	for k := 2; k <= n; k++ {
+		var (
+			r   vsSQLRound
+			err error
+		)
+		sqlFirst := k%2 == 0
+		order := "leadpipe first"
+		if sqlFirst {
+			order = "the SQL first"
+			r.sql, err = runSQLPair(ctx, bin, benchURL, path, retitled)
+		}
+		if err == nil {
+			r.leadpipe, err = pairImports(ctx, bin, benchURL, path, retitled, gen)
+		}
+		if err == nil && !sqlFirst {
+			r.sql, err = runSQLPair(ctx, bin, benchURL, path, retitled)
+		}
+		if err != nil {
+			return rounds, fmt.Errorf("round %d: %w", k, err)
+		}
+		printVsSQLRound(w, k, r, order)
+		rounds = append(rounds, r)
+	}
+	return rounds, nil
+}
+
+// printVsSQLRound prints a round's imports: wall and CPU times, and its ratios.
+func printVsSQLRound(w io.Writer, k int, r vsSQLRound, order string) {
+	var ratios []string
+	for _, s := range vsSQLSteps {
+		l, q := s.leadpipe(r.leadpipe), s.sql(r.sql)
+		fmt.Fprintf(w, "round %d     %-9s leadpipe %6.2f s (CPU leadpipe %4.1f s, Postgres %4.1f s); SQL %6.2f s (CPU psql %.1f s, Postgres %4.1f s)\n",
+			k, s.name, l.wall.Seconds(), l.cpu.Seconds(), l.pgCPU.Seconds(), q.wall.Seconds(), q.psqlCPU.Seconds(), q.pgCPU.Seconds())
+		ratios = append(ratios, fmt.Sprintf("%s %.2fx", s.name, l.wall.Seconds()/q.wall.Seconds()))
+	}
+	fmt.Fprintf(w, "round %d     %s; leadpipe / SQL: %s; load average %s\n", k, order, strings.Join(ratios, ", "), loadAverage())
+}
+
+// sqlProspectsDiffer returns what differs between the prospects the SQL left after each step of
+// each round and those leadpipe's account holds (want, by step name), or nil.
+func sqlProspectsDiffer(rounds []vsSQLRound, want map[string]int64) []string {
+	var bad []string
+	for k, r := range rounds {
+		for _, s := range vsSQLSteps {
+			if got := s.sql(r.sql).prospects; got != want[s.name] {
+				bad = append(bad, fmt.Sprintf("round %d, %s: the SQL left %s prospects, leadpipe %s",
+					k+1, s.name, thousands.Format(got), thousands.Format(want[s.name])))
+			}
+		}
+	}
+	return bad
+}
+
+// vsSQLGoals prints, for each step, the median of the rounds' ratios of leadpipe's wall time
+// over the SQL's with their range, and records it as the step's goal, met when at most max.
+func vsSQLGoals(w io.Writer, g *goals, rounds []vsSQLRound, max float64) {
+	for _, s := range vsSQLSteps {
+		ratios := make([]float64, len(rounds))
+		for k, r := range rounds {
+			ratios[k] = s.leadpipe(r.leadpipe).wall.Seconds() / s.sql(r.sql).wall.Seconds()
+		}
+		median := medianOf(slices.Clone(ratios))
+		fmt.Fprintf(w, "vs SQL      %-9s leadpipe / SQL, median of %d round(s): %.2fx (%.2f – %.2f) (target <= %.2fx)\n",
+			s.name, len(rounds), median, slices.Min(ratios), slices.Max(ratios), max)
+		g.add(s.name+" 1M / SQL", median <= max, fmt.Sprintf("%.2fx", median), fmt.Sprintf("<= %.2fx", max))
+	}
+}
