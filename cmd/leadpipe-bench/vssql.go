@@ -31,14 +31,15 @@ type vsSQLRound struct {
 	sql      sqlPair
 }
 
-// vsSQLSteps are the two imports a round compares, with the prospects the account holds after
-// each (from leadpipe's counts: the SQL must leave as many).
+// vsSQLStep is one of the two imports a round compares: its name, and where a round's
+// leadpipe and SQL runs of it are.
 type vsSQLStep struct {
 	name     string
 	leadpipe func(pairRun) importRun
 	sql      func(sqlPair) sqlRun
 }
 
+// vsSQLSteps are the fresh import and the re-import, in the order they run.
 var vsSQLSteps = []vsSQLStep{
 	{"fresh", func(r pairRun) importRun { return r.fresh }, func(p sqlPair) sqlRun { return p.fresh }},
 	{"re-import", func(r pairRun) importRun { return r.again }, func(p sqlPair) sqlRun { return p.again }},
