@@ -51,9 +51,23 @@ var preparedBatches = promauto.NewCounterVec(prometheus.CounterOpts{
 	Help: "Batches whose writer read ahead (pipeline.Preparer), by whether what it read and applied ahead held (held) or was read and applied again under the lock because another writer wrote into the account meanwhile (reread).",
 }, []string{"result"})
 
+var lookupIdentities = promauto.NewCounterVec(prometheus.CounterOpts{
+	Name: "leadpipe_lookup_identities_total",
+	Help: "Identities of rows (emails, unique identifiers, names) that writers looked up in Postgres (read), or left out because the import alone wrote into an account that held no records, and never wrote them (skipped).",
+}, []string{"result"})
+
 func init() {
 	preparedBatches.WithLabelValues("held")
 	preparedBatches.WithLabelValues("reread")
+	lookupIdentities.WithLabelValues("read")
+	lookupIdentities.WithLabelValues("skipped")
+}
+
+// CountLookups counts in leadpipe_lookup_identities_total the identities a writer looked up
+// (read) and those it knew no record has (skipped).
+func CountLookups(read, skipped int) {
+	lookupIdentities.WithLabelValues("read").Add(float64(read))
+	lookupIdentities.WithLabelValues("skipped").Add(float64(skipped))
 }
 
 // CountPrepared counts a batch read ahead in leadpipe_prepared_batches_total: held says what

@@ -104,19 +104,22 @@ func (d *batchDriver) rename(id int64, name string) {
 
 // preparedCount reads leadpipe_prepared_batches_total: held and reread.
 func preparedCount() (held, reread float64) {
+	c := counterByResult("leadpipe_prepared_batches_total")
+	return c["held"], c["reread"]
+}
+
+// counterByResult reads a counter vector of the default registry by its one label, result.
+func counterByResult(name string) map[string]float64 {
+	out := map[string]float64{}
 	families, _ := prometheus.DefaultGatherer.Gather()
 	for _, f := range families {
-		if f.GetName() == "leadpipe_prepared_batches_total" {
+		if f.GetName() == name {
 			for _, m := range f.GetMetric() {
-				if m.GetLabel()[0].GetValue() == "held" {
-					held = m.GetCounter().GetValue()
-				} else {
-					reread = m.GetCounter().GetValue()
-				}
+				out[m.GetLabel()[0].GetValue()] = m.GetCounter().GetValue()
 			}
 		}
 	}
-	return held, reread
+	return out
 }
 
 // orgOf is the id and name of the organization of the prospect with email.

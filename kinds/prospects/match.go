@@ -52,8 +52,9 @@ type matchConfig struct {
 }
 
 // loadIndex builds the index for a batch: it loads, in one query per kind of identity, every
-// prospect of the account that one of the batch's unskipped rows could match.
-func loadIndex(ctx context.Context, q store.Querier, cfg matchConfig, rows []pipeline.Row) (*matchIndex, error) {
+// prospect of the account that one of the batch's unskipped rows could match, less what
+// leaveOut takes out of the lookup (nil: nothing; ownWrites.asOf).
+func loadIndex(ctx context.Context, q store.Querier, cfg matchConfig, rows []pipeline.Row, leaveOut func(*store.ProspectLookup) int) (*matchIndex, error) {
 	x := &matchIndex{
 		email:      cfg.Catalog.MustIndex(crm.FieldEmail),
 		unique:     cfg.UniqueField,
@@ -81,6 +82,11 @@ func loadIndex(ctx context.Context, q store.Querier, cfg matchConfig, rows []pip
 			l.LastNames = append(l.LastNames, k[1])
 		}
 	}
+	skipped := 0
+	if leaveOut != nil {
+		skipped = leaveOut(&l)
+	}
+	pipeline.CountLookups(len(l.Emails)+len(l.UniqueValues)+len(l.FirstNames), skipped)
 	found, err := store.LoadProspects(ctx, q, cfg.Catalog, cfg.AccountID, l)
 	if err != nil {
 		return nil, err

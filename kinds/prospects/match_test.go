@@ -41,7 +41,7 @@ func stored(id int64, kv ...any) *prospect {
 // Load does not touch the database.
 func emptyIndex(t *testing.T, unique int, byName bool) *matchIndex {
 	t.Helper()
-	x, err := loadIndex(context.Background(), nil, matchConfig{Catalog: cat, AccountID: 1, UniqueField: unique, MatchByName: byName}, nil)
+	x, err := loadIndex(context.Background(), nil, matchConfig{Catalog: cat, AccountID: 1, UniqueField: unique, MatchByName: byName}, nil, nil)
 	if err != nil {
 		t.Fatalf("Load with no rows: %v", err)
 	}
@@ -223,7 +223,7 @@ func newDBFixture(t *testing.T) (*pgxpool.Pool, dbFixture) {
 
 func load(t *testing.T, pool *pgxpool.Pool, accountID int64, unique int, byName bool, rows ...pipeline.Row) *matchIndex {
 	t.Helper()
-	x, err := loadIndex(context.Background(), pool, matchConfig{Catalog: cat, AccountID: accountID, UniqueField: unique, MatchByName: byName}, rows)
+	x, err := loadIndex(context.Background(), pool, matchConfig{Catalog: cat, AccountID: accountID, UniqueField: unique, MatchByName: byName}, rows, nil)
 	if err != nil {
 		t.Fatalf("Load: %v", err)
 	}
@@ -297,7 +297,7 @@ func TestLoadFromDatabaseMixedIdentities(t *testing.T) {
 		dataRow(3, vals(iPhone, "555")),
 		dataRow(4, vals(iFirst, "ZED", iLast, "zulu")),
 	}
-	x, err := loadIndex(context.Background(), pool, matchConfig{Catalog: cat, AccountID: f.acct.ID, UniqueField: iPhone, MatchByName: true}, rows)
+	x, err := loadIndex(context.Background(), pool, matchConfig{Catalog: cat, AccountID: f.acct.ID, UniqueField: iPhone, MatchByName: true}, rows, nil)
 	if err != nil {
 		t.Fatalf("Load(email + unique identifier + names) error: %v", err)
 	}

@@ -39,13 +39,14 @@ import (
 // orgs: Prepare only after ahead.wait, which orders its apply of a batch after Write's of the
 // batch before, and Write only before it hands the batch off (ahead.put). WriteAhead, in
 // Prepare's goroutine, reads groupings only after ahead.wait, and Write sets them only before
-// ahead.put (ensureGroupings). known has a mutex.
+// ahead.put (ensureGroupings). known and own have a mutex.
 type writer struct {
 	plan                            *kind.Plan
 	match                           matchConfig
 	policies                        apply.Policies
 	orgs                            *orglink.Linker
 	known                           *orglink.Known // the organizations the import linked to
+	own                             ownWrites      // the identities it wrote, while it alone writes into an account it found empty
 	org, website, email, leadSource int
 	keep                            *apply.Keeper
 
@@ -69,6 +70,7 @@ func (s *writer) Committed(*pipeline.Batch) {
 	s.last, s.pending = s.pending, written{}
 	if !s.plan.DryRun {
 		s.known.Keep(s.last.orgs)
+		s.own.committed(s.last.seq)
 	}
 }
 
@@ -116,7 +118,10 @@ func (s *writer) Prepare(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) erro
 	if err != nil {
 		return err
 	}
-	idx, err := loadIndex(ctx, tx, s.match, b.Rows)
+	if n == 0 && !s.plan.DryRun {
+		s.own.start(rm.Seq, rm.Count)
+	}
+	idx, err := loadIndex(ctx, tx, s.match, b.Rows, s.own.asOf(rm.Seq))
 	if err != nil {
 		return err
 	}
@@ -268,15 +273,16 @@ func sameLimit(a, b *int64) bool {
 	return (a == nil) == (b == nil) && (a == nil || *a == *b)
 }
 
-// lookups reads, in tx, the prospects and organizations the batch's rows may match. The
-// organizations the import already knows (s.known) are not read again: Write has it forget
-// them once something else wrote into the account.
-func (s *writer) lookups(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) (*matchIndex, *orglink.Batch, error) {
+// lookups reads, in tx, the prospects and organizations the batch's rows may match, under the
+// account's lock at write_seq seq (less the batch's own count). The organizations the import
+// already knows (s.known) are not read again, nor the identities it knows no prospect has
+// (s.own): Write has it forget both once something else wrote into the account.
+func (s *writer) lookups(ctx context.Context, tx pgx.Tx, b *pipeline.Batch, seq int64) (*matchIndex, *orglink.Batch, error) {
 	known := s.known
 	if s.plan.DryRun {
 		known = nil // a dry run's batches count nothing in write_seq
 	}
-	idx, err := loadIndex(ctx, tx, s.match, b.Rows)
+	idx, err := loadIndex(ctx, tx, s.match, b.Rows, s.own.asOf(seq))
 	if err != nil {
 		return nil, nil, err
 	}
@@ -316,15 +322,18 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	if err != nil {
 		return err
 	}
-	if !s.plan.DryRun && room.Seq-1 != s.last.seq {
-		s.known.Forget() // something else wrote into the account since the import's last batch
+	if !s.plan.DryRun {
+		if room.Seq-1 != s.last.seq {
+			s.known.Forget() // something else wrote into the account since the import's last batch
+		}
+		s.own.lockedAt(room.Seq - 1)
 	}
 	a := s.heldAhead(b, room)
 	if a == nil {
 		if err := s.takeBackAhead(ctx, tx, b); err != nil {
 			return err
 		}
-		idx, orgs, err := s.lookups(ctx, tx, b)
+		idx, orgs, err := s.lookups(ctx, tx, b, room.Seq-1)
 		if err != nil {
 			return err
 		}
@@ -339,6 +348,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	for _, p := range a.changed {
 		s.pending.changed[p.ID] = p
 	}
+	s.own.wrote(a.idx, a.created, a.changed)
 	if len(a.members.created)+len(a.members.found) > 0 {
 		if err := s.ensureGroupings(ctx, tx); err != nil {
 			return err
