@@ -53,7 +53,7 @@ var preparedBatches = promauto.NewCounterVec(prometheus.CounterOpts{
 
 var lookupIdentities = promauto.NewCounterVec(prometheus.CounterOpts{
 	Name: "leadpipe_lookup_identities_total",
-	Help: "Identities of rows (emails, unique identifiers, names) that writers looked up in Postgres (read), or left out because the import alone wrote into an account that held no records, and never wrote them (skipped).",
+	Help: "Identities of rows (emails, unique identifiers, names) that the prospects writer looked up in Postgres (read), or left out because the import alone wrote into an account that held no prospects, and never wrote them (skipped). Repeats within a batch count, and so does a read-ahead read again under the lock.",
 }, []string{"result"})
 
 func init() {
@@ -64,7 +64,7 @@ func init() {
 }
 
 // CountLookups counts in leadpipe_lookup_identities_total the identities a writer looked up
-// (read) and those it knew no record has (skipped).
+// (read) and those it knew no prospect has (skipped).
 func CountLookups(read, skipped int) {
 	lookupIdentities.WithLabelValues("read").Add(float64(read))
 	lookupIdentities.WithLabelValues("skipped").Add(float64(skipped))

@@ -23,18 +23,16 @@ type Filter struct {
 	added int
 }
 
-// New returns an empty filter of 2^log2Bits bits (2^log2Bits / 8 bytes) that sets k bits per
-// key.
+// New returns an empty filter of 2^log2Bits bits (2^log2Bits / 8 bytes, log2Bits from 6 to
+// 40) that sets k bits per key.
 func New(log2Bits uint, k int) *Filter {
-	if log2Bits < 6 {
-		log2Bits = 6
-	}
+	log2Bits = min(max(log2Bits, 6), 40)
 	bits := uint64(1) << log2Bits
 	return &Filter{words: make([]uint64, bits/64), mask: bits - 1, k: max(k, 1), seed: maphash.MakeSeed()}
 }
 
-// Add adds the key made of parts: Add("e", email) and Add("n", first, last) are different keys
-// from Add("e", first, last)'s.
+// Add adds the key made of parts. Parts are kept apart: Add("n", "ab", "c") adds neither
+// ("n", "a", "bc") nor ("nab", "c").
 func (f *Filter) Add(parts ...string) {
 	h1, h2 := f.hash(parts)
 	for i := range f.k {
@@ -57,7 +55,8 @@ func (f *Filter) MayHave(parts ...string) bool {
 }
 
 // FalsePositiveRate is the expected share of keys never added for which MayHave says true,
-// given how many keys were added: (1 - e^(-k·n/m))^k.
+// given how many times Add was called (a key added twice counts twice, so it errs high):
+// (1 - e^(-k·n/m))^k.
 func (f *Filter) FalsePositiveRate() float64 {
 	m := float64(f.mask + 1)
 	return math.Pow(1-math.Exp(-float64(f.k)*float64(f.added)/m), float64(f.k))

@@ -44,7 +44,7 @@ import (
 type ownWrites struct {
 	mu  sync.Mutex
 	ids *bloom.Filter // nil: the import knows nothing (the account was not empty, or it forgot)
-	seq int64         // the account's write_seq as the import last wrote it, or as found empty
+	seq int64         // the account's write_seq after the import's last committed batch, or as found empty
 }
 
 // The filter's size: 2^25 bits (4 MiB), 4 bits an identity. The 959,598 emails of make bench's
@@ -89,8 +89,9 @@ func (o *ownWrites) committed(seq int64) {
 	o.seq = seq
 }
 
-// wrote adds the identities of the prospects a batch writes, in x's catalog; it forgets on an
-// identity outside ASCII.
+// wrote adds the identities of the prospects a batch writes, in x's catalog. It forgets on an
+// email or a name written with a character outside ASCII, as written: Go may lowercase one to
+// ASCII (İ, the Kelvin sign) where Postgres's lower() need not.
 func (o *ownWrites) wrote(x *matchIndex, groups ...[]*prospect) {
 	o.mu.Lock()
 	defer o.mu.Unlock()
@@ -99,30 +100,26 @@ func (o *ownWrites) wrote(x *matchIndex, groups ...[]*prospect) {
 			if o.ids == nil {
 				return
 			}
-			if e := p.Values[x.email]; e != "" {
-				o.add(emailIdentity, strings.ToLower(e))
+			v := p.Values
+			if !isASCII(v[x.email]) || (x.byName && (!isASCII(v[x.first]) || !isASCII(v[x.last]))) {
+				o.ids = nil
+				return
 			}
-			if k, ok := x.nameKey(p.Values); ok {
-				o.add(nameIdentity, k[0], k[1])
+			if v[x.email] != "" {
+				o.ids.Add(emailIdentity, strings.ToLower(v[x.email]))
+			}
+			if k, ok := x.nameKey(v); ok {
+				o.ids.Add(nameIdentity, k[0], k[1])
 			}
 		}
 	}
 }
 
-func (o *ownWrites) add(parts ...string) {
-	for _, s := range parts[1:] {
-		if !isASCII(s) {
-			o.ids = nil
-			return
-		}
-	}
-	o.ids.Add(parts...)
-}
-
-// asOf returns what takes out of a lookup, made in a snapshot at write_seq seq, the emails and
-// names the import never wrote, when it knows them then, and says how many it took out. It
-// knows them when no count past its last committed batch's is in the snapshot: a later count
-// may be another writer's, which it learns only under the lock.
+// asOf returns the function loadIndex calls to leave out of a lookup, read in a snapshot at
+// write_seq seq, the emails and names the import never wrote; it returns how many it left out.
+// It leaves out nothing unless the import knows them as of that snapshot: when the snapshot
+// holds no count past the import's last committed batch (a later count may be another
+// writer's, which only the lock tells).
 func (o *ownWrites) asOf(seq int64) func(*store.ProspectLookup) int {
 	return func(l *store.ProspectLookup) int { return o.leaveOut(l, seq) }
 }

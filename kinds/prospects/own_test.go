@@ -75,6 +75,30 @@ func TestImportIntoAnEmptyAccountLooksUpOnlyWhatItWrote(t *testing.T) {
 	}
 }
 
+// With match_by_name the names are identities too: a later batch looks up, and matches, only a
+// name an earlier batch wrote, however it is cased.
+func TestImportIntoAnEmptyAccountLooksUpOnlyNamesItWrote(t *testing.T) {
+	d := newBatchDriver(t)
+	d.w.plan.Options = crm.Options{MatchByName: true}
+	d.w = newWriter(d.w.plan)
+	b1 := &pipeline.Batch{Rows: []pipeline.Row{d.row(2, "first_name", "Cat", "last_name", "Kit")}}
+	b2 := &pipeline.Batch{Rows: []pipeline.Row{
+		d.row(3, "first_name", "CAT", "last_name", "kit", "title", "CTO"),
+		d.row(4, "first_name", "Dan", "last_name", "Doe"),
+	}}
+	d.prepare(b1)
+	d.write(b1)
+	if read, skipped := lookups(func() { d.prepare(b2); d.write(b2) }); read != 1 || skipped != 1 {
+		t.Errorf("second batch: %v names looked up, %v left out; want 1 (Cat Kit) and 1", read, skipped)
+	}
+	if r := b2.Rows[0]; r.Outcome != pipeline.Updated || r.EntityID != b1.Rows[0].EntityID {
+		t.Errorf("CAT kit: %s, prospect %d; want updated, prospect %d", r.Outcome, r.EntityID, b1.Rows[0].EntityID)
+	}
+	if r := b2.Rows[1]; r.Outcome != pipeline.Created {
+		t.Errorf("Dan Doe: %s, want created", r.Outcome)
+	}
+}
+
 // An import that found the account empty looks up every email once another writer wrote into
 // the account, whether that writer ran before a batch's read-ahead or between it and the
 // batch's write: here it created dan and eve, whom later batches must match, not create again.
@@ -145,6 +169,8 @@ func TestOwnWritesLeavesOutOnlyWhatItKnows(t *testing.T) {
 	}{
 		"a snapshot past the last batch": {o, 9},
 		"an identity outside ASCII":      {started(7, written("ann@acme.com", "Ann"), written("zoë@acme.com", "Zoë")), 8},
+		"an email outside ASCII":         {started(7, written("ann@acme.com", "Ann"), written("zoë@acme.com", "Zoe")), 8},
+		"a name Go lowercases to ASCII":  {started(7, written("ann@acme.com", "Ann"), written("ilker@acme.com", "İlker")), 8},
 		"another writer's count":         {func() *ownWrites { o := started(7); o.lockedAt(9); return o }(), 8},
 		"an account not empty":           {func() *ownWrites { var o ownWrites; o.start(7, 1); return &o }(), 7},
 	} {
