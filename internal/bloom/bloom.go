@@ -1,7 +1,7 @@
 // Package bloom is a Bloom filter of strings: a set of fixed size that answers "maybe added"
 // or "never added", never wrong in the second answer. Its memory is set when it is made and
 // does not grow with what is added; what grows is how often it answers "maybe" for a key never
-// added (Filter.FalsePositiveRate).
+// added: with n keys in m bits, k bits each, (1 - e^(-k·n/m))^k of them.
 //
 // Why not github.com/bits-and-blooms/bloom/v3 (served here, with its bitset dependency): it
 // hashes []byte with murmur3, so every string key would be copied to bytes first, and what
@@ -9,10 +9,7 @@
 // allocates nothing.
 package bloom
 
-import (
-	"hash/maphash"
-	"math"
-)
+import "hash/maphash"
 
 // Filter is a Bloom filter of fixed size. It is not safe for concurrent use.
 type Filter struct {
@@ -20,7 +17,6 @@ type Filter struct {
 	mask  uint64 // bits - 1: the bit count is a power of two
 	k     int    // bits set per key
 	seed  maphash.Seed
-	added int
 }
 
 // New returns an empty filter of 2^log2Bits bits (2^log2Bits / 8 bytes, log2Bits from 6 to
@@ -39,7 +35,6 @@ func (f *Filter) Add(parts ...string) {
 		b := (h1 + uint64(i)*h2) & f.mask
 		f.words[b/64] |= 1 << (b % 64)
 	}
-	f.added++
 }
 
 // MayHave reports whether the key made of parts may have been added; false means it never was.
@@ -52,14 +47,6 @@ func (f *Filter) MayHave(parts ...string) bool {
 		}
 	}
 	return true
-}
-
-// FalsePositiveRate is the expected share of keys never added for which MayHave says true,
-// given how many times Add was called (a key added twice counts twice, so it errs high):
-// (1 - e^(-k·n/m))^k.
-func (f *Filter) FalsePositiveRate() float64 {
-	m := float64(f.mask + 1)
-	return math.Pow(1-math.Exp(-float64(f.k)*float64(f.added)/m), float64(f.k))
 }
 
 // hash returns the key's two hashes, for double hashing (bit i is h1 + i·h2). Each part is

