@@ -49,7 +49,8 @@ test: services check
 ## the fresh import, cmd/leadpipe-bench/rules.go); then the same file and its
 ## re-import uploaded through `leadpipe serve`'s API with its Kafka and ClickHouse sinks
 ## delivering, each against the SQL, with how long after each import completes its outcomes are
-## on Kafka and in ClickHouse, and the daemon's peak RSS against its idle RSS; then a
+## on Kafka and in ClickHouse, and the daemon's peak RSS against its idle RSS (three rounds, each
+## with a daemon of its own, the goals against the SQL the medians; cmd/leadpipe-bench/serve.go); then a
 ## 200,000-row XLSX import against a plain excelize Rows() loop over the same file; then the same
 ## 1M-row import into an account already holding 5M prospects and into a new account among 1,000
 ## others (100 of them with a lookup index by phone), each against a new account of an otherwise

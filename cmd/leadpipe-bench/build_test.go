@@ -16,3 +16,17 @@ func buildLeadpipe(t *testing.T) string {
 	}
 	return bin
 }
+
+// smallFiles writes a generated file of rows rows and its retitled copy (ensureRetitled) into a
+// temporary directory: what the steps that import both files run on in tests.
+func smallFiles(t *testing.T, rows int) (path, retitled string, gen GenStats) {
+	t.Helper()
+	path, gen, _, err := ensureFile(t.TempDir(), rows, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if retitled, err = ensureRetitled(path); err != nil {
+		t.Fatal(err)
+	}
+	return path, retitled, gen
+}

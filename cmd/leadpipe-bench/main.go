@@ -82,7 +82,7 @@ type options struct {
 	// pair is another leadpipe binary the -leadpipe one is timed against (pair.go).
 	pair       string
 	pairRounds int
-	// sqlRounds are the rounds of the import step against the SQL (vssql.go).
+	// sqlRounds are the rounds of the import step and of -upload against the SQL (vssql.go).
 	sqlRounds int
 }
 
@@ -115,7 +115,7 @@ func run() int {
 	flag.BoolVar(&o.upload, "upload", false, "measure uploads through `leadpipe serve`'s HTTP API, with its Kafka and ClickHouse sinks, against the SQL instead (its -max-rss-mb is the daemon's)")
 	flag.BoolVar(&o.scale, "scale", false, "measure imports into an account holding -scale-prospects prospects and into one among -scale-accounts others against one alone instead (scale.go)")
 	flag.StringVar(&o.pair, "pair", "", "time the -leadpipe binary against this other leadpipe binary instead, in turn, -pair-rounds times: the file and its retitled copy (pair.go)")
-	flag.IntVar(&o.sqlRounds, "sql-rounds", 3, "rounds of leadpipe's fresh import and re-import against the SQL's, the SQL first in even rounds; the goals are the medians of the rounds' ratios (vssql.go)")
+	flag.IntVar(&o.sqlRounds, "sql-rounds", 3, "rounds of leadpipe's fresh import and re-import against the SQL's, in the import step and under -upload, the SQL first in even rounds; the goals are the medians of the rounds' ratios (vssql.go)")
 	flag.IntVar(&o.pairRounds, "pair-rounds", 4, "-pair: rounds, each importing with both binaries; the report gives the medians of the rounds' ratios")
 	flag.Parse()
 	if o.rows <= 0 || o.baseRows <= 0 || o.pairRounds <= 0 || o.sqlRounds <= 0 || flag.NArg() > 0 {
@@ -261,7 +261,11 @@ func run() int {
 	if own.sql, err = runSQLPair(ctx, bin, o.postgresURL, path, retitled); err != nil {
 		return fail(err)
 	}
-	rounds, err := moreVsSQLRounds(ctx, os.Stdout, own, o.sqlRounds, bin, o.postgresURL, path, retitled, gen)
+	rounds, err := vsSQLRounds(ctx, os.Stdout, []vsSQLRound{own}, o.sqlRounds,
+		func(ctx context.Context) (pairRun, error) {
+			return pairImports(ctx, bin, o.postgresURL, path, retitled, gen)
+		},
+		func(ctx context.Context) (sqlPair, error) { return runSQLPair(ctx, bin, o.postgresURL, path, retitled) })
 	if err != nil {
 		return fail(err)
 	}
@@ -270,7 +274,7 @@ func run() int {
 		return 1
 	}
 	var g goals
-	vsSQLGoals(os.Stdout, &g, rounds, o.maxSQLRatio)
+	vsSQLGoals(os.Stdout, &g, "", gen.Rows, rounds, o.maxSQLRatio)
 
 	// 6. Checks.
 	mismatches := append(append(checkCounts(os.Stdout, res, gen), ruleMismatches...), checkReimport(re, gen)...)

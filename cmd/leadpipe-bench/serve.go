@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -37,19 +39,17 @@ func defaultClickHouseAddr() string {
 }
 
 // benchServe measures imports under `leadpipe serve` as in production, publishing to Kafka (a
-// `leadpipe broker` of its own process) and to ClickHouse: it uploads the file through POST
-// /v1/imports and times it from the start of the upload until the import completed, then does
-// the same with the retitled copy into the same account. After each import it measures, from
-// outside the daemon, how long after the import completed its last row outcome could be read
-// from Kafka and ClickHouse held all of its row outcomes. Then it stops the daemon, imports
-// both files by the SQL a DBA would write (sql.go), and compares. It prints the CPU seconds of
-// the daemon and of Postgres during each import, and the daemon's peak RSS (VmHWM) against its
-// idle RSS. It returns the exit status: 1 when a target was missed or a check failed.
-//
-// The daemon works in a Postgres database of its own (the bench database's name + "_serve",
-// made afresh) and a ClickHouse database of the same name, both dropped afterwards: a sink
-// registers with what is already stored as pending, and would otherwise deliver the earlier
-// steps' imports while this one is measured.
+// `leadpipe broker` of its own process) and to ClickHouse, in -sql-rounds rounds (vssql.go).
+// In each round it starts a daemon (serveImports), uploads the file through POST /v1/imports
+// and times it from the start of the upload until the import completed, then does the same with
+// the retitled copy into the same account. After each import it measures, from outside the
+// daemon, how long after the import completed its last row outcome could be read from Kafka
+// and ClickHouse held all of its row outcomes. Then it stops the daemon, and the round imports
+// both files by the SQL a DBA would write (sql.go), the SQL first in even rounds. It prints the
+// CPU seconds of the daemon and of Postgres during each import, and the daemon's peak RSS
+// (VmHWM) against its idle RSS. The goals against the SQL are the medians of the rounds'
+// ratios; those of the sinks' lag and of the peak RSS hold every round, so their figures are
+// the worst round's. It returns the exit status: 1 when a target was missed or a check failed.
 func benchServe(ctx context.Context, bin string, o options, path string, gen GenStats) int {
 	retitled, err := ensureRetitled(path)
 	if err != nil {
@@ -60,82 +60,119 @@ func benchServe(ctx context.Context, bin string, o options, path string, gen Gen
 			return fail(err)
 		}
 	}
+	rounds, served, err := serveRounds(ctx, os.Stdout, o.sqlRounds, bin, o, path, retitled, gen)
+	if err != nil {
+		return fail(err)
+	}
+	first := rounds[0].leadpipe
+	if bad := sqlProspectsDiffer(rounds, map[string]int64{"fresh": first.fresh.res.Created, "re-import": first.fresh.res.Created + first.again.res.Created}); len(bad) > 0 {
+		fmt.Printf("SQL         ERROR: the SQL and leadpipe did not import the same file alike: %s\n", strings.Join(bad, "; "))
+		return 1
+	}
+	var g goals
+	vsSQLGoals(os.Stdout, &g, "serve ", gen.Rows, rounds, o.maxSQLRatio)
+	for k, name := range []string{"", ", re-import"} {
+		kafka, analytics := worstLags(served, k)
+		g.add("sink lag Kafka"+name, kafka.met(), kafka.figure(), fmt.Sprintf("<= %.2f s", maxSinkLag.Seconds()))
+		g.add("sink lag ClickHouse"+name, analytics.met(), analytics.figure(), fmt.Sprintf("<= %.2f s", maxSinkLag.Seconds()))
+	}
+	peakMB := slices.MaxFunc(served, func(a, b serveRound) int { return cmp.Compare(a.peakMB, b.peakMB) }).peakMB
+	g.add("daemon peak RSS", peakMB <= o.maxRSSMB, fmt.Sprintf("%.1f MB", peakMB), fmt.Sprintf("<= %.0f MB", o.maxRSSMB))
+	// Each round's counts were checked (serveImports); the table is the first round's.
+	return max(countsStatus(checkCounts(os.Stdout, first.fresh.res, gen)), g.report())
+}
+
+// serveRounds runs n rounds of the serve step, printing them to w: each round's imports
+// through a daemon of its own (serveImports) and the SQL's, as the rounds against the SQL
+// compare them and as the serve step ran them.
+func serveRounds(ctx context.Context, w io.Writer, n int, bin string, o options, path, retitled string, gen GenStats) ([]vsSQLRound, []serveRound, error) {
+	var served []serveRound
+	rounds, err := vsSQLRounds(ctx, w, nil, n,
+		func(ctx context.Context) (pairRun, error) {
+			r, err := serveImports(ctx, w, len(served)+1, bin, o, path, retitled, gen)
+			served = append(served, r)
+			return r.pair(), err
+		},
+		func(ctx context.Context) (sqlPair, error) { return runSQLPair(ctx, bin, o.postgresURL, path, retitled) })
+	return rounds, served, err
+}
+
+// serveRound is one round's imports through the daemon, fresh and re-import, and the daemon's
+// peak RSS over both.
+type serveRound struct {
+	runs   [2]serveRun
+	peakMB float64
+}
+
+// pair is the round's imports as the rounds against the SQL compare them: the time from the
+// start of each upload until the import completed, and the daemon's CPU time meanwhile.
+func (r serveRound) pair() pairRun {
+	run := func(s serveRun) importRun {
+		return importRun{res: s.res, wall: s.total, cpu: s.daemonCPU, pgCPU: s.pgCPU}
+	}
+	return pairRun{fresh: run(r.runs[0]), again: run(r.runs[1])}
+}
+
+// worstLags returns the longest lag of each sink after the k-th import (0 fresh, 1 the
+// re-import) of any round; a lag that never ended is the longest.
+func worstLags(rounds []serveRound, k int) (kafka, analytics sinkLag) {
+	worse := func(a, b sinkLag) sinkLag {
+		if a.err != nil || (b.err == nil && a.afterFinished >= b.afterFinished) {
+			return a
+		}
+		return b
+	}
+	kafka, analytics = rounds[0].runs[k].kafka, rounds[0].runs[k].analytics
+	for _, r := range rounds[1:] {
+		kafka, analytics = worse(kafka, r.runs[k].kafka), worse(analytics, r.runs[k].analytics)
+	}
+	return kafka, analytics
+}
+
+// serveImports is round k's imports through a daemon started for them (startServe), with
+// databases of its own: the file, then its retitled copy into the same account, each printed
+// to w. It stops the daemon before it returns, so that the round's SQL runs alone, as each
+// import did. It fails when an import did not complete or its counts are not what the file
+// holds.
+func serveImports(ctx context.Context, w io.Writer, k int, bin string, o options, path, retitled string, gen GenStats) (r serveRound, err error) {
 	d, err := startServe(ctx, bin, o.postgresURL, o.clickhouseAddr)
 	defer d.close()
 	if err != nil {
-		return fail(err)
+		return r, err
 	}
-	fmt.Printf("serve       daemon with Postgres database %s, Kafka a `leadpipe broker` of its own process, ClickHouse database %s at %s (all dropped afterwards)\n",
-		d.database, d.database, o.clickhouseAddr)
+	fmt.Fprintf(w, "round %d     serve: daemon with Postgres database %s, Kafka a `leadpipe broker` of its own process, ClickHouse database %s at %s (all dropped afterwards)\n",
+		k, d.database, d.database, o.clickhouseAddr)
 	idle, _ := procStatusKiB(d.pid(), "VmRSS")
-
-	label := rowsLabel(gen.Rows)
-	steps := []struct{ name, path string }{{"fresh", path}, {"re-import", retitled}}
-	runs := make([]serveRun, len(steps))
-	for k, step := range steps {
-		r, err := d.importFile(ctx, step.path)
+	for i, step := range []struct{ name, path string }{{"fresh", path}, {"re-import", retitled}} {
+		run, err := d.importFile(ctx, step.path)
 		if err != nil {
-			return fail(fmt.Errorf("serve %s: %w", step.name, err))
+			return r, fmt.Errorf("serve %s: %w", step.name, err)
 		}
-		runs[k] = r
+		r.runs[i] = run
 		size, _ := fileSize(step.path)
-		fmt.Printf("serve %-9s upload %s through POST /v1/imports in %.2f s (%.0f MB/s); import %d %s: %s rows in %.2f s from the start of the upload\n",
-			step.name, sizeMB(size), r.upload.Seconds(), float64(size)/(1<<20)/r.upload.Seconds(), r.id, r.res.Status,
-			thousands.Format(r.res.Rows), r.total.Seconds())
-		fmt.Printf("            CPU: daemon %.1f s, Postgres %.1f s\n", r.daemonCPU.Seconds(), r.pgCPU.Seconds())
-		if r.res.Status != "completed" {
-			fmt.Printf("serve       ERROR: import %d ended %s\n", r.id, r.res.Status)
-			return 1
+		fmt.Fprintf(w, "serve %-9s upload %s through POST /v1/imports in %.2f s (%.0f MB/s); import %d %s: %s rows in %.2f s from the start of the upload\n",
+			step.name, sizeMB(size), run.upload.Seconds(), float64(size)/(1<<20)/run.upload.Seconds(), run.id, run.res.Status,
+			thousands.Format(run.res.Rows), run.total.Seconds())
+		fmt.Fprintf(w, "            CPU: daemon %.1f s, Postgres %.1f s\n", run.daemonCPU.Seconds(), run.pgCPU.Seconds())
+		if run.res.Status != "completed" {
+			return r, fmt.Errorf("serve %s: import %d ended %s", step.name, run.id, run.res.Status)
 		}
-		fmt.Printf("            sinks when the completion was seen: Kafka at row %s of %s, ClickHouse %s of %s row outcomes\n",
-			thousands.Format(int64(r.kafka.atSeen)), thousands.Format(int64(r.lastRow)),
-			thousands.Format(int64(r.analytics.atSeen)), thousands.Format(r.res.Rows))
-		fmt.Printf("            sink lag after finished_at (after completion seen): Kafka %s, ClickHouse %s\n", r.kafka, r.analytics)
+		fmt.Fprintf(w, "            sinks when the completion was seen: Kafka at row %s of %s, ClickHouse %s of %s row outcomes\n",
+			thousands.Format(int64(run.kafka.atSeen)), thousands.Format(int64(run.lastRow)),
+			thousands.Format(int64(run.analytics.atSeen)), thousands.Format(run.res.Rows))
+		fmt.Fprintf(w, "            sink lag after finished_at (after completion seen): Kafka %s, ClickHouse %s\n", run.kafka, run.analytics)
 	}
 	peak, err := procStatusKiB(d.pid(), "VmHWM")
 	if err != nil {
-		return fail(err)
+		return r, err
 	}
-	peakMB := float64(peak) / 1024
-	fmt.Printf("daemon RSS  idle %.1f MB, peak %.1f MB (VmHWM, both uploads, imports and deliveries included)\n", float64(idle)/1024, peakMB)
-	d.close() // the SQL runs alone, as each import did
-
-	runSQL, dropSQL, err := sqlBaseline(ctx, bin, o.postgresURL)
-	defer dropSQL() //nolint:errcheck // a leftover database is dropped by the next run
-	if err != nil {
-		return fail(err)
+	r.peakMB = float64(peak) / 1024
+	fmt.Fprintf(w, "daemon RSS  idle %.1f MB, peak %.1f MB (VmHWM, both uploads, imports and deliveries included)\n", float64(idle)/1024, r.peakMB)
+	// The report keeps to its lines; the error names what differs.
+	if bad := append(checkCounts(io.Discard, r.runs[0].res, gen), checkReimport(r.runs[1].res, gen)...); len(bad) > 0 {
+		return r, fmt.Errorf("the imports' counts differ from the file's: %s", strings.Join(bad, ", "))
 	}
-	var g goals
-	fresh, re := runs[0].res, runs[1].res
-	for k, prospects := range []int64{fresh.Created, fresh.Created + re.Created} {
-		step, r := steps[k], runs[k]
-		sq, err := runSQL(step.path)
-		if err != nil {
-			return fail(fmt.Errorf("SQL baseline: %w", err))
-		}
-		fmt.Printf("SQL         %-9s %.2f s wall (CPU: psql %.1f s, Postgres %.1f s); %s prospects\n",
-			step.name, sq.wall.Seconds(), sq.psqlCPU.Seconds(), sq.pgCPU.Seconds(), thousands.Format(sq.prospects))
-		fmt.Printf("vs SQL      %-9s serve %.2f s / SQL %.2f s = %.2fx (target <= %.2fx)\n",
-			step.name, r.total.Seconds(), sq.wall.Seconds(), r.total.Seconds()/sq.wall.Seconds(), o.maxSQLRatio)
-		if sq.prospects != prospects {
-			fmt.Printf("SQL         ERROR: the SQL left %s prospects, leadpipe %s: they did not import the same file alike\n",
-				thousands.Format(sq.prospects), thousands.Format(prospects))
-			return 1
-		}
-		g.ratio("serve "+step.name+" "+label+" / SQL", r.total.Seconds(), sq.wall.Seconds(), o.maxSQLRatio)
-	}
-	for k, r := range runs {
-		suffix := ""
-		if k > 0 {
-			suffix = ", " + steps[k].name
-		}
-		g.add("sink lag Kafka"+suffix, r.kafka.met(), r.kafka.figure(), fmt.Sprintf("<= %.2f s", maxSinkLag.Seconds()))
-		g.add("sink lag ClickHouse"+suffix, r.analytics.met(), r.analytics.figure(), fmt.Sprintf("<= %.2f s", maxSinkLag.Seconds()))
-	}
-	g.add("daemon peak RSS", peakMB <= o.maxRSSMB, fmt.Sprintf("%.1f MB", peakMB), fmt.Sprintf("<= %.0f MB", o.maxRSSMB))
-
-	mismatches := append(checkCounts(os.Stdout, fresh, gen), checkReimport(re, gen)...)
-	return max(countsStatus(mismatches), g.report())
+	return r, nil
 }
 
 // checkReimport checks the counts of the re-import of the retitled copy into the account the
@@ -177,6 +214,11 @@ type serveDaemon struct {
 // startServe makes the daemon's databases afresh, starts a broker and the daemon with an
 // account and its API token, and connects to what the bench reads. d.close undoes what was
 // done, also after an error.
+//
+// The daemon works in a Postgres database of its own (the bench database's name + "_serve",
+// made afresh) and a ClickHouse database of the same name, both dropped by d.close: a sink
+// registers with what is already stored as pending, and would otherwise deliver the earlier
+// steps' (or rounds') imports while this one is measured.
 func startServe(ctx context.Context, bin, benchURL, clickhouseAddr string) (d *serveDaemon, err error) {
 	d = &serveDaemon{}
 	pgURL, database, dropPG, err := freshDatabase(ctx, benchURL, "_serve")

@@ -10,15 +10,16 @@ import (
 	"github.com/leadpipe/leadpipe/internal/thousands"
 )
 
-// The import step's goals against the SQL a DBA would write (sql.go, issue 15) are medians
-// of -sql-rounds rounds. The first round is the step's own imports into the bench database,
-// then the SQL's; each further round imports the file and its retitled copy again with both,
-// each into a new database, the SQL first in even rounds (round 2, 4, …), so that neither
-// always runs second on a machine the other warmed or disturbed. A goal is the median of the
-// rounds' ratios, printed with each round's and their range: one pair of runs on the bench's
-// machines moves by a fifth and more from minute to minute (docs/architecture.md, "Before and
-// after, side by side"), which a ratio within a round mostly cancels and a single pair does
-// not.
+// The goals of the import step and of the serve step (serve.go) against the SQL a DBA would
+// write (sql.go, issue 15) are medians of -sql-rounds rounds. The import step's first round is
+// its own imports into the bench database, then the SQL's; each further round imports the file
+// and its retitled copy again with both, each into a new database. Each round of the serve step
+// starts a daemon with databases of its own and uploads both files to it. The SQL runs first in
+// even rounds (round 2, 4, …), so that neither always runs second on a machine the other warmed
+// or disturbed. A goal is the median of the rounds' ratios, printed with each round's and their
+// range: one pair of runs on the bench's machines moves by a fifth and more from minute to
+// minute (docs/architecture.md, "Before and after, side by side"), which a ratio within a round
+// mostly cancels and a single pair does not.
 
 // sqlPair is the SQL baseline's fresh import and re-import of one round.
 type sqlPair struct {
@@ -64,12 +65,15 @@ func runSQLPair(ctx context.Context, bin, benchURL, path, retitled string) (p sq
 	return p, err
 }
 
-// moreVsSQLRounds runs rounds 2 to n after first, the step's own round, printing a line per
-// round to w, and returns all n rounds.
-func moreVsSQLRounds(ctx context.Context, w io.Writer, first vsSQLRound, n int, bin, benchURL, path, retitled string, gen GenStats) ([]vsSQLRound, error) {
-	rounds := []vsSQLRound{first}
-	printVsSQLRound(w, 1, first, "leadpipe first")
-	for k := 2; k <= n; k++ {
+// vsSQLRounds prints the rounds already run (done, leadpipe first in each), then runs rounds
+// until there are n, each with leadpipe's imports (leadpipe) and the SQL's (sql), printing a
+// line per round to w, and returns all n rounds.
+func vsSQLRounds(ctx context.Context, w io.Writer, done []vsSQLRound, n int, leadpipe func(context.Context) (pairRun, error), sql func(context.Context) (sqlPair, error)) ([]vsSQLRound, error) {
+	rounds := slices.Clone(done)
+	for k, r := range rounds {
+		printVsSQLRound(w, k+1, r, "leadpipe first")
+	}
+	for k := len(rounds) + 1; k <= n; k++ {
 		var (
 			r   vsSQLRound
 			err error
@@ -78,13 +82,13 @@ func moreVsSQLRounds(ctx context.Context, w io.Writer, first vsSQLRound, n int, 
 		order := "leadpipe first"
 		if sqlFirst {
 			order = "the SQL first"
-			r.sql, err = runSQLPair(ctx, bin, benchURL, path, retitled)
+			r.sql, err = sql(ctx)
 		}
 		if err == nil {
-			r.leadpipe, err = pairImports(ctx, bin, benchURL, path, retitled, gen)
+			r.leadpipe, err = leadpipe(ctx)
 		}
 		if err == nil && !sqlFirst {
-			r.sql, err = runSQLPair(ctx, bin, benchURL, path, retitled)
+			r.sql, err = sql(ctx)
 		}
 		if err != nil {
 			return rounds, fmt.Errorf("round %d: %w", k, err)
@@ -123,8 +127,9 @@ func sqlProspectsDiffer(rounds []vsSQLRound, want map[string]int64) []string {
 }
 
 // vsSQLGoals prints, for each step, the median of the rounds' ratios of leadpipe's wall time
-// over the SQL's with their range, and records it as the step's goal, met when at most max.
-func vsSQLGoals(w io.Writer, g *goals, rounds []vsSQLRound, max float64) {
+// over the SQL's with their range, and records it as the step's goal, met when at most max:
+// named by what (before the step's name, "" for none) and the file's rows (rowsLabel).
+func vsSQLGoals(w io.Writer, g *goals, what string, rows int, rounds []vsSQLRound, max float64) {
 	for _, s := range vsSQLSteps {
 		ratios := make([]float64, len(rounds))
 		for k, r := range rounds {
@@ -133,6 +138,6 @@ func vsSQLGoals(w io.Writer, g *goals, rounds []vsSQLRound, max float64) {
 		median := medianOf(slices.Clone(ratios))
 		fmt.Fprintf(w, "vs SQL      %-9s leadpipe / SQL, median of %d round(s): %.2fx (%.2f – %.2f) (target <= %.2fx)\n",
 			s.name, len(rounds), median, slices.Min(ratios), slices.Max(ratios), max)
-		g.add(s.name+" 1M / SQL", median <= max, fmt.Sprintf("%.2fx", median), fmt.Sprintf("<= %.2fx", max))
+		g.add(what+s.name+" "+rowsLabel(rows)+" / SQL", median <= max, fmt.Sprintf("%.2fx", median), fmt.Sprintf("<= %.2fx", max))
 	}
 }

@@ -18,16 +18,8 @@ func TestVsSQLRoundsAlternate(t *testing.T) {
 	pool := storetest.Pool(t) // Postgres is there, or the test fails in CI
 	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
 	defer cancel()
-	dir := t.TempDir()
 	bin := buildLeadpipe(t)
-	path, gen, _, err := ensureFile(dir, 1500, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	retitled, err := ensureRetitled(path)
-	if err != nil {
-		t.Fatal(err)
-	}
+	path, retitled, gen := smallFiles(t, 1500)
 	benchURL := storetest.URL()
 	own, err := pairImports(ctx, bin, benchURL, path, retitled, gen)
 	if err != nil {
@@ -38,7 +30,11 @@ func TestVsSQLRoundsAlternate(t *testing.T) {
 		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	rounds, err := moreVsSQLRounds(ctx, &out, first, 3, bin, benchURL, path, retitled, gen)
+	rounds, err := vsSQLRounds(ctx, &out, []vsSQLRound{first}, 3,
+		func(ctx context.Context) (pairRun, error) {
+			return pairImports(ctx, bin, benchURL, path, retitled, gen)
+		},
+		func(ctx context.Context) (sqlPair, error) { return runSQLPair(ctx, bin, benchURL, path, retitled) })
 	if err != nil {
 		t.Fatalf("%v; report:\n%s", err, out.String())
 	}
@@ -68,7 +64,7 @@ func TestVsSQLRoundsAlternate(t *testing.T) {
 
 // TestVsSQLGoalsAreTheMediansOfTheRounds checks the goals on made-up rounds: each step's
 // figure is the median of the rounds' ratios leadpipe/SQL, never SQL/leadpipe, met when at
-// most the target, with the rounds' range printed.
+// most the target, with the rounds' range printed, and named by the step and the file's rows.
 func TestVsSQLGoalsAreTheMediansOfTheRounds(t *testing.T) {
 	d := func(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 	round := func(fresh, again, sqlFresh, sqlAgain float64) vsSQLRound {
@@ -80,13 +76,14 @@ func TestVsSQLGoalsAreTheMediansOfTheRounds(t *testing.T) {
 	rounds := []vsSQLRound{round(12, 30, 10, 20), round(9, 24, 10, 20), round(10, 44, 10, 20)}
 	var out bytes.Buffer
 	var g goals
-	vsSQLGoals(&out, &g, rounds, 1.0)
+	vsSQLGoals(&out, &g, "serve ", 1_000_000, rounds, 1.0)
 	want := "vs SQL      fresh     leadpipe / SQL, median of 3 round(s): 1.00x (0.90 – 1.20) (target <= 1.00x)\n" +
 		"vs SQL      re-import leadpipe / SQL, median of 3 round(s): 1.50x (1.20 – 2.20) (target <= 1.00x)\n"
 	if out.String() != want {
 		t.Errorf("report:\n%s\nwant:\n%s", out.String(), want)
 	}
-	if len(g.list) != 2 || !g.list[0].met || g.list[0].figure != "1.00x" || g.list[1].met || g.list[1].figure != "1.50x" {
-		t.Errorf("goals %+v, want fresh met at 1.00x and re-import missed at 1.50x", g.list)
+	if len(g.list) != 2 || !g.list[0].met || g.list[0].figure != "1.00x" || g.list[1].met || g.list[1].figure != "1.50x" ||
+		g.list[0].name != "serve fresh 1M / SQL" || g.list[1].name != "serve re-import 1M / SQL" {
+		t.Errorf("goals %+v, want serve fresh 1M met at 1.00x and serve re-import 1M missed at 1.50x", g.list)
 	}
 }
