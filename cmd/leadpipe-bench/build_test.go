@@ -1,9 +1,14 @@
 package main
 
 import (
+	"context"
+	"net/url"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // buildLeadpipe builds the leadpipe command into a temporary directory and returns its path:
@@ -29,4 +34,30 @@ func smallFiles(t *testing.T, rows int) (path, retitled string, gen GenStats) {
 		t.Fatal(err)
 	}
 	return path, retitled, gen
+}
+
+// benchDatabase is the name of the database a step makes beside benchURL's (freshDatabase).
+func benchDatabase(t *testing.T, benchURL, suffix string) string {
+	t.Helper()
+	u, err := url.Parse(benchURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return strings.TrimPrefix(u.Path, "/") + suffix
+}
+
+// leftDatabases returns those of the databases a step makes beside benchURL's, one per suffix,
+// that still exist: each names its own, so that another run's do not count.
+func leftDatabases(t *testing.T, pool *pgxpool.Pool, benchURL string, suffixes ...string) []string {
+	t.Helper()
+	names := make([]string, len(suffixes))
+	for k, s := range suffixes {
+		names[k] = benchDatabase(t, benchURL, s)
+	}
+	var left []string
+	err := pool.QueryRow(context.Background(), "SELECT coalesce(array_agg(datname), '{}') FROM pg_database WHERE datname = ANY($1)", names).Scan(&left)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return left
 }

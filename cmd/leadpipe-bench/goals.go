@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -58,4 +59,15 @@ func (g *goals) report() int {
 		fmt.Println("target met: every goal")
 	}
 	return status
+}
+
+// rowsLabel names a row count the way goals do: 1M, 50k.
+func rowsLabel(rows int) string {
+	switch {
+	case rows%1_000_000 == 0:
+		return strconv.Itoa(rows/1_000_000) + "M"
+	case rows%1000 == 0:
+		return strconv.Itoa(rows/1000) + "k"
+	}
+	return strconv.Itoa(rows)
 }

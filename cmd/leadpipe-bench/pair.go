@@ -143,7 +143,7 @@ func pairImports(ctx context.Context, bin, benchURL, path, retitled string, gen 
 		return run, err
 	}
 	// The report keeps to one line an import; the error names what differs.
-	if bad := append(checkCounts(io.Discard, run.fresh.res, gen), checkReimport(run.again.res, gen)...); len(bad) > 0 {
+	if bad := append(checkCounts(io.Discard, run.fresh.res, gen), checkReimport(io.Discard, run.again.res, gen)...); len(bad) > 0 {
 		return run, fmt.Errorf("the imports' counts differ from the file's: %s", strings.Join(bad, ", "))
 	}
 	return run, nil

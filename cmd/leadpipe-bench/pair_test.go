@@ -64,12 +64,8 @@ func TestPairTimesBothBinariesInTurn(t *testing.T) {
 		}
 	}
 
-	var left int
-	if err := pool.QueryRow(ctx, "SELECT count(*) FROM pg_database WHERE datname LIKE '%\\_pair'").Scan(&left); err != nil {
-		t.Fatal(err)
-	}
-	if left != 0 {
-		t.Errorf("%d databases of the pair step left behind", left)
+	if left := leftDatabases(t, pool, benchURL, "_pair"); len(left) > 0 {
+		t.Errorf("databases of the pair step left behind: %v", left)
 	}
 
 	failing := filepath.Join(dir, "leadpipe-failing")

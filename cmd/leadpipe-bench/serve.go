@@ -44,8 +44,9 @@ func defaultClickHouseAddr() string {
 // and times it from the start of the upload until the import completed, then does the same with
 // the retitled copy into the same account. After each import it measures, from outside the
 // daemon, how long after the import completed its last row outcome could be read from Kafka
-// and ClickHouse held all of its row outcomes. Then it stops the daemon, and the round imports
-// both files by the SQL a DBA would write (sql.go), the SQL first in even rounds. It prints the
+// and ClickHouse held all of its row outcomes, and it stops the daemon. The round also imports
+// both files by the SQL a DBA would write (sql.go): after the daemon stopped, or before it
+// started in even rounds. It prints the
 // CPU seconds of the daemon and of Postgres during each import, and the daemon's peak RSS
 // (VmHWM) against its idle RSS. The goals against the SQL are the medians of the rounds'
 // ratios; those of the sinks' lag and of the peak RSS hold every round, so their figures are
@@ -71,7 +72,7 @@ func benchServe(ctx context.Context, bin string, o options, path string, gen Gen
 	}
 	var g goals
 	vsSQLGoals(os.Stdout, &g, "serve ", gen.Rows, rounds, o.maxSQLRatio)
-	for k, name := range []string{"", ", re-import"} {
+	for k, name := range []string{"", ", re-import"} { // runs[0] and runs[1] of each round
 		kafka, analytics := worstLags(served, k)
 		g.add("sink lag Kafka"+name, kafka.met(), kafka.figure(), fmt.Sprintf("<= %.2f s", maxSinkLag.Seconds()))
 		g.add("sink lag ClickHouse"+name, analytics.met(), analytics.figure(), fmt.Sprintf("<= %.2f s", maxSinkLag.Seconds()))
@@ -169,33 +170,23 @@ func serveImports(ctx context.Context, w io.Writer, k int, bin string, o options
 	r.peakMB = float64(peak) / 1024
 	fmt.Fprintf(w, "daemon RSS  idle %.1f MB, peak %.1f MB (VmHWM, both uploads, imports and deliveries included)\n", float64(idle)/1024, r.peakMB)
 	// The report keeps to its lines; the error names what differs.
-	if bad := append(checkCounts(io.Discard, r.runs[0].res, gen), checkReimport(r.runs[1].res, gen)...); len(bad) > 0 {
+	if bad := append(checkCounts(io.Discard, r.runs[0].res, gen), checkReimport(io.Discard, r.runs[1].res, gen)...); len(bad) > 0 {
 		return r, fmt.Errorf("the imports' counts differ from the file's: %s", strings.Join(bad, ", "))
 	}
 	return r, nil
 }
 
 // checkReimport checks the counts of the re-import of the retitled copy into the account the
-// file was imported into: no prospect created, every valid row updated or unchanged.
-func checkReimport(re importResult, gen GenStats) []string {
+// file was imported into: no prospect created, every valid row updated or unchanged. It prints
+// what differs to w.
+func checkReimport(w io.Writer, re importResult, gen GenStats) []string {
 	valid := int64(gen.Rows - gen.Invalid)
 	if re.Created == 0 && re.Updated+re.Unchanged == valid {
 		return nil
 	}
-	fmt.Printf("re-import   ERROR: created %s, updated+unchanged %s; want 0 and every valid row (%s)\n",
+	fmt.Fprintf(w, "re-import   ERROR: created %s, updated+unchanged %s; want 0 and every valid row (%s)\n",
 		thousands.Format(re.Created), thousands.Format(re.Updated+re.Unchanged), thousands.Format(valid))
 	return []string{"re-import"}
-}
-
-// rowsLabel names a row count the way goals do: 1M, 50k.
-func rowsLabel(rows int) string {
-	switch {
-	case rows%1_000_000 == 0:
-		return strconv.Itoa(rows/1_000_000) + "M"
-	case rows%1000 == 0:
-		return strconv.Itoa(rows/1000) + "k"
-	}
-	return strconv.Itoa(rows)
 }
 
 // serveDaemon is a running `leadpipe serve` with its broker, its databases, and what the bench

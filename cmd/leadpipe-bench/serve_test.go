@@ -62,21 +62,18 @@ func TestServeStepRunsRounds(t *testing.T) {
 	if bad := sqlProspectsDiffer(rounds, map[string]int64{"fresh": created, "re-import": created + served[0].runs[1].res.Created}); len(bad) > 0 || created == 0 {
 		t.Errorf("the SQL's prospects: %v (leadpipe created %d)", bad, created)
 	}
-	var left int
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_database WHERE datname LIKE '%\_serve' OR datname LIKE '%\_sql'`).Scan(&left); err != nil {
-		t.Fatal(err)
-	}
 	conn, err := chsink.Open(ctx, o.clickhouseAddr, "default")
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer conn.Close()
+	serveDB := benchDatabase(t, o.postgresURL, "_serve")
 	var leftCH uint64
-	if err := conn.QueryRow(ctx, `SELECT count() FROM system.databases WHERE endsWith(name, '_serve')`).Scan(&leftCH); err != nil {
+	if err := conn.QueryRow(ctx, "SELECT count() FROM system.databases WHERE name = $1", serveDB).Scan(&leftCH); err != nil {
 		t.Fatal(err)
 	}
-	if left != 0 || leftCH != 0 {
-		t.Errorf("databases of the rounds left behind: %d in Postgres, %d in ClickHouse", left, leftCH)
+	if left := leftDatabases(t, pool, o.postgresURL, "_serve", "_sql"); len(left) > 0 || leftCH != 0 {
+		t.Errorf("databases of the rounds left behind: %v in Postgres, %d in ClickHouse", left, leftCH)
 	}
 }
 
@@ -88,13 +85,13 @@ func TestWorstLagsOverRounds(t *testing.T) {
 	round := func(freshKafka, freshCH, againKafka, againCH sinkLag) serveRound {
 		return serveRound{runs: [2]serveRun{{kafka: freshKafka, analytics: freshCH}, {kafka: againKafka, analytics: againCH}}}
 	}
-	rounds := []serveRound{round(lag(0.5), lag(1.9), lag(0.2), never), round(lag(2.5), lag(0.1), lag(0.3), lag(0.4))}
+	rounds := []serveRound{round(lag(0.5), lag(1.9), lag(0.2), never), round(lag(2.5), lag(0.1), never, lag(0.4))}
 	kafka, analytics := worstLags(rounds, 0)
 	if kafka.figure() != "2.50 s" || kafka.met() || analytics.figure() != "1.90 s" || !analytics.met() {
 		t.Errorf("fresh: Kafka %v, ClickHouse %v; want 2.50 s missed and 1.90 s met", kafka, analytics)
 	}
 	kafka, analytics = worstLags(rounds, 1)
-	if kafka.figure() != "0.30 s" || analytics.err == nil || analytics.met() {
-		t.Errorf("re-import: Kafka %v, ClickHouse %v; want 0.30 s and a lag that never ended", kafka, analytics)
+	if kafka.err == nil || kafka.met() || analytics.err == nil || analytics.met() {
+		t.Errorf("re-import: Kafka %v, ClickHouse %v; want, for each, the lag that never ended (round 2's, round 1's)", kafka, analytics)
 	}
 }

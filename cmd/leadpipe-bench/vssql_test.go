@@ -53,12 +53,8 @@ func TestVsSQLRoundsAlternate(t *testing.T) {
 	if bad := sqlProspectsDiffer(rounds, map[string]int64{"fresh": created, "re-import": created + own.again.res.Created}); len(bad) > 0 || created == 0 {
 		t.Errorf("the SQL's prospects: %v (leadpipe created %d)", bad, created)
 	}
-	var left int
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_database WHERE datname LIKE '%\_pair' OR datname LIKE '%\_sql'`).Scan(&left); err != nil {
-		t.Fatal(err)
-	}
-	if left != 0 {
-		t.Errorf("%d databases of the rounds left behind", left)
+	if left := leftDatabases(t, pool, benchURL, "_pair", "_sql"); len(left) > 0 {
+		t.Errorf("databases of the rounds left behind: %v", left)
 	}
 }
 
