@@ -2,10 +2,8 @@ package main
 
 import (
 	"context"
-	"net/url"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -39,11 +37,11 @@ func smallFiles(t *testing.T, rows int) (path, retitled string, gen GenStats) {
 // benchDatabase is the name of the database a step makes beside benchURL's (freshDatabase).
 func benchDatabase(t *testing.T, benchURL, suffix string) string {
 	t.Helper()
-	u, err := url.Parse(benchURL)
+	_, name, err := siblingDatabase(benchURL, suffix)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return strings.TrimPrefix(u.Path, "/") + suffix
+	return name
 }
 
 // leftDatabases returns those of the databases a step makes beside benchURL's, one per suffix,

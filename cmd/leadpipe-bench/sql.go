@@ -123,15 +123,25 @@ func sqlBaseline(ctx context.Context, bin, benchURL string) (run func(path strin
 	return run, drop, nil
 }
 
-// freshDatabase makes the database named as benchURL's + suffix afresh, on the same server,
-// and returns its URL, its name and a function that drops it.
-func freshDatabase(ctx context.Context, benchURL, suffix string) (dbURL, name string, drop func() error, err error) {
+// siblingDatabase returns the URL and the name of the database named as benchURL's + suffix,
+// on the same server.
+func siblingDatabase(benchURL, suffix string) (dbURL, name string, err error) {
 	u, err := url.Parse(benchURL)
 	if err != nil {
-		return "", "", nil, err
+		return "", "", err
 	}
 	name = strings.TrimPrefix(u.Path, "/") + suffix
 	u.Path = "/" + name
+	return u.String(), name, nil
+}
+
+// freshDatabase makes the database named as benchURL's + suffix afresh (siblingDatabase), and
+// returns its URL, its name and a function that drops it.
+func freshDatabase(ctx context.Context, benchURL, suffix string) (dbURL, name string, drop func() error, err error) {
+	dbURL, name, err = siblingDatabase(benchURL, suffix)
+	if err != nil {
+		return "", "", nil, err
+	}
 	psql := psqlCommand()
 	for _, stmt := range []string{"DROP DATABASE IF EXISTS " + name, "CREATE DATABASE " + name} {
 		if _, err := runQuiet(ctx, nil, psql, psqlArgs(benchURL, stmt)...); err != nil {
@@ -142,5 +152,5 @@ func freshDatabase(ctx context.Context, benchURL, suffix string) (dbURL, name st
 		_, err := runQuiet(context.Background(), nil, psql, psqlArgs(benchURL, "DROP DATABASE IF EXISTS "+name)...)
 		return err
 	}
-	return u.String(), name, drop, nil
+	return dbURL, name, drop, nil
 }
