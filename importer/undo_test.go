@@ -296,3 +296,35 @@ func TestUndoKeepsALinkToARecordGone(t *testing.T) {
 		strconv.FormatInt(sum.UndoID, 10)+` AND $1 > 0`), []string{"kept_changed_since: organization " + e.strings(
 		`SELECT (undo->'c'->0->>1) FROM import_rows WHERE import_id = ` + strconv.FormatInt(b.Sum.ImportID, 10) + ` AND $1 > 0`)[0] + " no longer exists"})
 }
+
+// An undo takes back a re-import whose batch stored its updated rows as a run (32 of them at
+// least, store.minRunRows; each with what it overwrote): the undo reads what each row kept
+// from the run, and every prospect gets its title back.
+func TestUndoTakesBackUpdatedRowsStoredAsARun(t *testing.T) {
+	const rows = 96
+	e := undoFixture(t)
+	e.Batch = 1000
+	var first, again strings.Builder
+	first.WriteString("Email,First Name,Title\n")
+	again.WriteString("Email,First Name,Title\n")
+	for i := range rows {
+		fmt.Fprintf(&first, "p%d@gmail.com,P%d,Title %d\n", i, i, i)
+		fmt.Fprintf(&again, "p%d@gmail.com,P%d,Senior Title %d\n", i, i, i)
+	}
+	e.importCSV(first.String(), crm.Options{})
+	afterFirst := e.state()
+	b := e.importCSV(again.String(), crm.Options{})
+	if got, want := b.Sum.Counts.Updated, rows; got != want {
+		t.Fatalf("re-import updated %d prospects, want %d", got, want)
+	}
+	var runs, inRuns int
+	if err := e.pool.QueryRow(e.ctx, `SELECT count(*), coalesce(sum(row_count), 0) FROM import_updated_runs WHERE import_id = $1`,
+		b.Sum.ImportID).Scan(&runs, &inRuns); err != nil {
+		t.Fatal(err)
+	}
+	if runs != 1 || inRuns != rows {
+		t.Fatalf("the re-import stored %d runs of %d updated rows; the test needs one of all %d", runs, inRuns, rows)
+	}
+	e.undo(b.Sum.ImportID, false)
+	e.checkState("after undoing the re-import", afterFirst)
+}

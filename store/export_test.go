@@ -4,5 +4,5 @@ package store
 // it, then migrate.
 var MigrateUpTo = migrateUpTo
 
-// MinRunRows is minRunRows: the tests check which batches' created rows make a run.
+// MinRunRows is minRunRows: the tests check which batches' rows make a run.
 const MinRunRows = minRunRows

@@ -342,28 +342,29 @@ func RecordProgress(ctx context.Context, tx pgx.Tx, importID int64, owner string
 	return nil
 }
 
-// RecordOutcomes stores row outcomes of an import, in row order: the created rows with nothing
-// more to say as one run of import_created_runs when there are minRunRows of them at least,
-// the others as rows of import_outcome_rows, with COPY. Only the import's own worker writes
-// them (or one that took its lease over, resuming at its checkpoint), so a batch's transaction
-// may store them before it takes any lock.
+// RecordOutcomes stores row outcomes of an import, in row order: the rows of one outcome with
+// nothing more to say (created ones, and updated ones but for their undo) as one run of their
+// table when there are minRunRows of them at least, the others as rows of import_outcome_rows,
+// with COPY. Only the import's own worker writes them (or one that took its lease over,
+// resuming at its checkpoint), so a batch's transaction may store them before it takes any
+// lock.
 func RecordOutcomes(ctx context.Context, tx pgx.Tx, importID int64, outcomes []Outcome) error {
-	plain := 0
-	for i := range outcomes {
-		if plainCreated(&outcomes[i]) {
-			plain++
+	var runs []outcomeRun
+	for _, t := range runTables {
+		n := 0
+		for i := range outcomes {
+			if t.holds(&outcomes[i]) {
+				n++
+			}
+		}
+		if n >= minRunRows {
+			runs = append(runs, outcomeRun{table: t, rows: make([]int32, 0, n), entities: make([]int64, 0, n)})
 		}
 	}
-	var (
-		run  createdRun
-		data *binaryCopy
-	)
-	if plain >= minRunRows {
-		run = createdRun{rows: make([]int32, 0, plain), entities: make([]int64, 0, plain)}
-	}
+	var data *binaryCopy
 	for i := range outcomes {
 		o := &outcomes[i]
-		if run.rows != nil && plainCreated(o) {
+		if run := runHolding(runs, o); run != nil {
 			run.add(o)
 			continue
 		}
@@ -372,14 +373,24 @@ func RecordOutcomes(ctx context.Context, tx pgx.Tx, importID int64, outcomes []O
 		}
 		appendOutcome(data, importID, o)
 	}
-	if run.rows != nil {
-		if err := run.record(ctx, tx, importID); err != nil {
+	for i := range runs {
+		if err := runs[i].record(ctx, tx, importID); err != nil {
 			return err
 		}
 	}
 	if data != nil {
 		if _, err := data.copyTo(ctx, tx, "import_outcome_rows", outcomeColumns); err != nil {
 			return fmt.Errorf("record row outcomes: %w", err)
+		}
+	}
+	return nil
+}
+
+// runHolding returns the run of runs whose table holds o, or nil.
+func runHolding(runs []outcomeRun, o *Outcome) *outcomeRun {
+	for i := range runs {
+		if runs[i].table.holds(o) {
+			return &runs[i]
 		}
 	}
 	return nil
@@ -421,8 +432,8 @@ func appendOutcome(data *binaryCopy, importID int64, o *Outcome) {
 }
 
 // DeleteOutcomes deletes the outcomes an import stored for rows first to last: those a batch
-// stored ahead of deciding its rows again. A run of created rows only partly within them is an
-// error (each batch's run lies within the batch's rows).
+// stored ahead of deciding its rows again. A run only partly within them is an error (each
+// batch's runs lie within the batch's rows).
 func DeleteOutcomes(ctx context.Context, tx pgx.Tx, importID int64, first, last int) error {
 	if _, err := tx.Exec(ctx, `DELETE FROM import_outcome_rows WHERE import_id = $1 AND row_number BETWEEN $2 AND $3`, importID, first, last); err != nil {
 		return fmt.Errorf("delete row outcomes: %w", err)

@@ -114,14 +114,16 @@ func UndeliveredCount(ctx context.Context, q Querier, sink string) (rows, events
 }
 
 // RowOutcomes returns up to limit row outcomes of an import after row number after, in row
-// order: its outcome rows merged with its runs of created rows, read in one statement. A row's
-// text columns share one allocation (copyText): the relays read every outcome of every import,
-// each for its sink.
+// order: its outcome rows merged with its runs, read in one statement. A row's text columns
+// share one allocation (copyText): the relays read every outcome of every import, each for its
+// sink.
 func RowOutcomes(ctx context.Context, q Querier, importID int64, after, limit int) ([]RowOutcome, error) {
 	rows, err := q.Query(ctx, `(SELECT row_number, coalesce(entity_id, 0), warnings, coalesce(source_row, 0),
 			NULL::int[], NULL::bigint[], outcome, coalesce(reason, ''), coalesce(detail, '')
-		FROM import_outcome_rows WHERE import_id = $1 AND row_number > $2 ORDER BY row_number LIMIT $3)
-		UNION ALL (`+runsAfter("first_row, 0, NULL, 0, row_numbers, entity_ids, '', '', ''", "$1", "$2", "$3")+`)`,
+		FROM import_outcome_rows WHERE import_id = $1 AND row_number > $2 ORDER BY row_number LIMIT $3)`+
+		runsAfter(func(t runTable) string {
+			return "first_row, 0, NULL, 0, row_numbers, entity_ids, '" + t.outcome + "', '', ''"
+		}, "$1", "$2", "$3"),
 		importID, after, limit)
 	if err != nil {
 		return nil, fmt.Errorf("row outcomes of import %d: %w", importID, err)
@@ -131,7 +133,7 @@ func RowOutcomes(ctx context.Context, q Querier, importID int64, after, limit in
 	var (
 		o        = RowOutcome{ImportID: importID}
 		warnings []byte
-		run      createdRun
+		run      outcomeRun
 		runs     readRuns
 		text     [3]string
 		dest     = []any{&o.Row, &o.EntityID, &warnings, &o.SourceRow, &run.rows, &run.entities, nil, nil, nil}
@@ -147,11 +149,14 @@ func RowOutcomes(ctx context.Context, q Querier, importID int64, after, limit in
 			}
 			checked = true
 		}
-		warnings, run = nil, createdRun{}
+		warnings, run = nil, outcomeRun{}
 		if err := rows.Scan(dest...); err != nil {
 			return nil, fmt.Errorf("row outcomes of import %d: %w", importID, err)
 		}
 		if run.rows != nil {
+			if run.table, err = runOf(rows.RawValues()[firstText]); err != nil {
+				return nil, fmt.Errorf("row outcomes of import %d: %w", importID, err)
+			}
 			runs = append(runs, run)
 			continue
 		}
@@ -166,10 +171,9 @@ func RowOutcomes(ctx context.Context, q Querier, importID int64, after, limit in
 		return nil, fmt.Errorf("row outcomes of import %d: %w", importID, err)
 	}
 	slices.SortFunc(list, func(a, b RowOutcome) int { return a.Row - b.Row }) // UNION ALL promises no order
-	created, entityIDs := runs.rowsAfter(after)
-	return mergeCreated(list, func(o *RowOutcome) int { return o.Row }, created, entityIDs,
-		func(row int, entityID int64) RowOutcome {
-			return RowOutcome{ImportID: importID, Row: row, Outcome: "created", EntityID: entityID}
+	return mergeRuns(list, func(o *RowOutcome) int { return o.Row }, runs.rowsAfter(after),
+		func(r runRow) RowOutcome {
+			return RowOutcome{ImportID: importID, Row: r.row, Outcome: r.outcome, EntityID: r.entityID}
 		}, func(a, b int) bool { return a < b }, limit), nil
 }
 

@@ -111,7 +111,7 @@ type ProspectRecord struct {
 //
 // It selects the account's matching imports first, then for each of them the first prospect
 // ids after the cursor from the import_outcome_rows_entity index (import_id, entity_id) and
-// from the runs of created rows that may hold one (createdRecordsAfter) — never more than
+// from the runs that may hold one (recordsAfterEach) — never more than
 // Limit of each per import — and merges those into the page. A page so costs at most Limit
 // index entries and the runs that hold Limit ids per selected import, however large the
 // imports are.
@@ -139,9 +139,8 @@ func ListProspects(ctx context.Context, q Querier, accountID int64, f ProspectFi
 			CROSS JOIN LATERAL (
 				(SELECT DISTINCT r.entity_id FROM import_outcome_rows r
 				WHERE r.import_id = i.id AND r.entity_id IS NOT NULL AND r.entity_id > $3
-				ORDER BY r.entity_id LIMIT $4)
-				UNION ALL
-				(`+createdRecordsAfter("i.id", "$3", "$4")+`)) t
+				ORDER BY r.entity_id LIMIT $4)`+
+		recordsAfterEach(func(runTable) string { return "id" }, "i.id", "$3", "$4")+`) t
 			ORDER BY t.entity_id LIMIT $4)
 		SELECT p.id, coalesce(p.email, ''), coalesce(p.first_name, ''), coalesce(p.last_name, ''),
 			coalesce(p.title, ''), coalesce(p.phone, ''), coalesce(p.mobile, ''), coalesce(p.website, ''),

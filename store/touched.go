@@ -19,18 +19,19 @@ type Touched struct {
 // TouchedRecords returns a page of the records an import created or touched (its rows'
 // entity ids, each once), in id order after the id after, at most limit; with createdOnly,
 // only those it created. The page is read from the index of (import_id, entity_id) and from
-// the runs of created rows that may hold one of its ids (createdRecordsAfter), each part at
-// most limit ids: a page costs what it returns and the runs that hold its ids (a few thousand
-// ids each), however many rows the import had.
+// the runs that may hold one of its ids (recordsAfterEach), each part at most limit ids: a
+// page costs what it returns and the runs that hold its ids (a few thousand ids each), however
+// many rows the import had.
 func TouchedRecords(ctx context.Context, q Querier, importID, after int64, createdOnly bool, limit int) ([]Touched, error) {
 	rows, err := q.Query(ctx, `SELECT entity_id, bool_or(created) FROM (
 			(SELECT entity_id, bool_or(outcome = 'created') AS created FROM import_outcome_rows
 			WHERE import_id = $1 AND entity_id IS NOT NULL AND entity_id > $2
 			GROUP BY entity_id HAVING bool_or(outcome = 'created') OR NOT $3
-			ORDER BY entity_id LIMIT $4)
-			UNION ALL
-			(SELECT id, true FROM (`+createdRecordsAfter("$1", "$2", "$4")+`) c)) t
-		GROUP BY entity_id ORDER BY entity_id LIMIT $4`, importID, after, createdOnly, limit)
+			ORDER BY entity_id LIMIT $4)`+
+		recordsAfterEach(func(t runTable) string {
+			return fmt.Sprintf("id, %t", t == createdRuns)
+		}, "$1", "$2", "$4")+`) t
+		GROUP BY entity_id HAVING bool_or(created) OR NOT $3 ORDER BY entity_id LIMIT $4`, importID, after, createdOnly, limit)
 	if err != nil {
 		return nil, fmt.Errorf("records of import %d: %w", importID, err)
 	}

@@ -48,7 +48,8 @@ func CreateUndo(ctx context.Context, db Beginner, undo Import, leaseOwner string
 		}
 		if err := tx.QueryRow(ctx, `SELECT (SELECT count(*) FROM import_outcome_rows
 				WHERE import_id = $1 AND outcome IN ('created', 'updated', 'unchanged'))
-			+ (SELECT coalesce(sum(row_count), 0) FROM import_created_runs WHERE import_id = $1)`, im.ID).Scan(&undo.RowsTotal); err != nil {
+			+ (SELECT coalesce(sum(row_count), 0) FROM import_created_runs WHERE import_id = $1)
+			+ (SELECT coalesce(sum(row_count), 0) FROM import_updated_runs WHERE import_id = $1)`, im.ID).Scan(&undo.RowsTotal); err != nil {
 			return fmt.Errorf("undo import %d: %w", im.ID, err)
 		}
 		undo.Kind, undo.FileName, undo.FilePath, undo.FileSize, undo.FileSHA256, undo.Header =
@@ -102,16 +103,22 @@ type UndoRow struct {
 
 // UndoRows returns up to limit rows of an import that an undo takes back — those the import
 // created, updated or left unchanged — numbered below the row before (0: from the last), last
-// row first: its outcome rows merged with its runs of created rows, read in one statement.
+// row first: its outcome rows merged with its runs, read in one statement.
 func UndoRows(ctx context.Context, q Querier, importID int64, before, limit int) ([]UndoRow, error) {
 	if before <= 0 {
 		before = int(^uint32(0) >> 1)
 	}
-	rows, err := q.Query(ctx, `(SELECT row_number, outcome, coalesce(entity_id, 0), undo, NULL::int[], NULL::bigint[]
+	rows, err := q.Query(ctx, `(SELECT row_number, outcome, coalesce(entity_id, 0), undo, NULL::int[], NULL::bigint[], NULL::json[]
 		FROM import_outcome_rows
 		WHERE import_id = $1 AND row_number < $2 AND outcome IN ('created', 'updated', 'unchanged')
-		ORDER BY row_number DESC LIMIT $3)
-		UNION ALL (`+runsBefore("first_row, '', 0, NULL, row_numbers, entity_ids", "$1", "$2", "$3")+`)`,
+		ORDER BY row_number DESC LIMIT $3)`+
+		runsBefore(func(t runTable) string {
+			undos := "NULL::json[]"
+			if t.undos {
+				undos = "undos"
+			}
+			return "first_row, '" + t.outcome + "', 0, NULL, row_numbers, entity_ids, " + undos
+		}, "$1", "$2", "$3"),
 		importID, before, limit)
 	if err != nil {
 		return nil, fmt.Errorf("rows of import %d to undo: %w", importID, err)
@@ -119,16 +126,19 @@ func UndoRows(ctx context.Context, q Querier, importID int64, before, limit int)
 	defer rows.Close()
 	var (
 		u    UndoRow
-		run  createdRun
+		run  outcomeRun
 		runs readRuns
 		list = make([]UndoRow, 0, limit)
 	)
 	for rows.Next() {
-		u, run = UndoRow{}, createdRun{}
-		if err := rows.Scan(&u.Row, &u.Outcome, &u.EntityID, &u.Undo, &run.rows, &run.entities); err != nil {
+		u, run = UndoRow{}, outcomeRun{}
+		if err := rows.Scan(&u.Row, &u.Outcome, &u.EntityID, &u.Undo, &run.rows, &run.entities, &run.undos); err != nil {
 			return nil, fmt.Errorf("rows of import %d to undo: %w", importID, err)
 		}
 		if run.rows != nil {
+			if run.table, err = runOf([]byte(u.Outcome)); err != nil {
+				return nil, fmt.Errorf("rows of import %d to undo: %w", importID, err)
+			}
 			runs = append(runs, run)
 			continue
 		}
@@ -138,10 +148,9 @@ func UndoRows(ctx context.Context, q Querier, importID int64, before, limit int)
 		return nil, fmt.Errorf("rows of import %d to undo: %w", importID, err)
 	}
 	slices.SortFunc(list, func(a, b UndoRow) int { return b.Row - a.Row }) // UNION ALL promises no order
-	created, entityIDs := runs.rowsBefore(before)
-	return mergeCreated(list, func(u *UndoRow) int { return u.Row }, created, entityIDs,
-		func(row int, entityID int64) UndoRow {
-			return UndoRow{Row: row, Outcome: "created", EntityID: entityID}
+	return mergeRuns(list, func(u *UndoRow) int { return u.Row }, runs.rowsBefore(before),
+		func(r runRow) UndoRow {
+			return UndoRow{Row: r.row, Outcome: r.outcome, EntityID: r.entityID, Undo: r.undo}
 		}, func(a, b int) bool { return a > b }, limit), nil
 }
 

@@ -372,7 +372,8 @@ func (d *serveDaemon) importFile(ctx context.Context, path string) (serveRun, er
 	}
 	err = d.pg.QueryRow(ctx, `SELECT coalesce(greatest(
 			(SELECT max(row_number) FROM import_outcome_rows WHERE import_id = $1),
-			(SELECT max(last_row) FROM import_created_runs WHERE import_id = $1)), 0)`, r.id).Scan(&r.lastRow)
+			(SELECT max(last_row) FROM import_created_runs WHERE import_id = $1),
+			(SELECT max(last_row) FROM import_updated_runs WHERE import_id = $1)), 0)`, r.id).Scan(&r.lastRow)
 	if err != nil {
 		return r, fmt.Errorf("import %d's last row: %w", r.id, err)
 	}

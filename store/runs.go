@@ -1,0 +1,310 @@
+package store
+
+import (
+	"cmp"
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+)
+
+// A batch's created rows with nothing more to say are stored as one run of
+// import_created_runs (migration 0021), and its updated rows with nothing more to say but
+// their undo as one run of import_updated_runs (migration 0023); every other outcome as a row
+// of import_outcome_rows. The view import_rows joins them back, for reads that take all of an
+// import's outcomes; the reads of a few outcomes of a large import take the runs they need
+// themselves, with the conditions below, and merge them with the rows in Go.
+
+// minRunRows is the fewest rows of one outcome a batch stores as a run; fewer are stored as
+// rows. A run costs a row and its arrays however few rows it holds, and the reads take runs
+// one by one: a batch of a handful of rows (batch_size can be 1) gains nothing from one, and
+// an import of many such runs would make each read walk many.
+const minRunRows = 32
+
+// runTable is a table of runs, each one batch's rows of one outcome.
+type runTable struct {
+	name    string
+	outcome string // of every row its runs hold
+	// undos says that its runs keep what each row kept for an undo (import_rows.undo), and
+	// that a record may be named by several of its rows: updated by two rows of a file, in
+	// one batch or two. Its runs then count their distinct records (entity_count).
+	undos bool
+}
+
+var (
+	createdRuns = runTable{name: "import_created_runs", outcome: "created"}
+	updatedRuns = runTable{name: "import_updated_runs", outcome: "updated", undos: true}
+	// runTables are the tables of runs, in the order a batch's runs are stored.
+	runTables = []runTable{createdRuns, updatedRuns}
+)
+
+// holds is true of an outcome a run of t can hold: a row of t's outcome with a record and
+// nothing more to say, but for its undo when t keeps undos.
+func (t runTable) holds(o *Outcome) bool {
+	return o.Outcome == t.outcome && o.EntityID != 0 && o.Reason == "" && o.Detail == "" &&
+		o.Warnings == nil && o.Cells == nil && o.SourceRow == 0 && (t.undos || o.Undo == nil)
+}
+
+// outcomeRun is one run of a table: its rows' numbers, rising, their records, and what each
+// kept for an undo when the table keeps undos.
+type outcomeRun struct {
+	table    runTable
+	rows     []int32
+	entities []int64
+	undos    [][]byte // nil: none kept
+}
+
+// add adds the outcome o, which the run's table holds and past the run's rows, to the run.
+func (run *outcomeRun) add(o *Outcome) {
+	run.rows, run.entities = append(run.rows, int32(o.Row)), append(run.entities, o.EntityID)
+	if run.table.undos {
+		run.undos = append(run.undos, o.Undo)
+	}
+}
+
+// record stores the run, of at least one row, as rows of import importID. Its rows must rise,
+// as a batch's do: the reads put runs in order by their bounds.
+func (run *outcomeRun) record(ctx context.Context, tx pgx.Tx, importID int64) error {
+	t := run.table
+	if !slices.IsSorted(run.rows) {
+		return fmt.Errorf("record %s rows of import %d: rows %d to %d are not in order", t.outcome, importID, run.rows[0], run.rows[len(run.rows)-1])
+	}
+	cols := "import_id, first_row, last_row, first_entity, last_entity, row_count, row_numbers, entity_ids"
+	args := []any{importID, run.rows[0], run.rows[len(run.rows)-1], slices.Min(run.entities), slices.Max(run.entities),
+		len(run.rows), run.rows, run.entities}
+	if t.undos {
+		cols += ", entity_count, undos"
+		args = append(args, len(distinctIDs(run.entities)), run.undos)
+	}
+	params := make([]string, len(args))
+	for i := range params {
+		params[i] = fmt.Sprintf("$%d", i+1)
+	}
+	if _, err := tx.Exec(ctx, "INSERT INTO "+t.name+" ("+cols+") VALUES ("+strings.Join(params, ", ")+")", args...); err != nil {
+		return fmt.Errorf("record %s rows: %w", t.outcome, err)
+	}
+	return nil
+}
+
+// distinctIDs returns ids sorted, each once.
+func distinctIDs(ids []int64) []int64 {
+	return slices.Compact(slices.Sorted(slices.Values(ids)))
+}
+
+// runSpan names the columns that bound runs in one order, and whether an import's runs of one
+// table lie apart in it: by rows they do (a run is a batch's, and batches hold rows apart); by
+// record ids almost always (a batch's new ids follow its predecessor's), but nothing makes them.
+type runSpan struct {
+	first, last string
+	apart       bool
+}
+
+var (
+	rowSpan    = runSpan{"first_row", "last_row", true}
+	entitySpan = runSpan{"first_entity", "last_entity", false}
+)
+
+// after is the condition on the runs r of t that may hold one of the first limit values past
+// after, in s's order, of import importID (each argument an SQL expression). It takes the
+// first limit runs that start past after (each holds a value at least), in order, until they
+// hold limit values, and every run that starts no further than the last value of those: the
+// first limit values past after lie in them. A run that starts at or before after and ends
+// past it is taken too; when runs lie apart, only the last one that starts at or before after
+// can, so the runs before it are not read. The runs are counted by row_count, without reading
+// their arrays. By records, a table whose runs may name a record twice counts otherwise
+// (coveringAfter).
+func (s runSpan) after(t runTable, r, importID, after, limit string) string {
+	if s == entitySpan && t.undos {
+		return t.coveringAfter(r, importID, after, limit)
+	}
+	cond := fmt.Sprintf(`%[1]s.import_id = %[2]s AND %[1]s.%[5]s > %[3]s AND %[1]s.%[4]s <= coalesce((
+			SELECT max(w.%[4]s) FROM (
+				SELECT %[4]s, sum(row_count) OVER (ORDER BY %[4]s ROWS UNBOUNDED PRECEDING) - row_count AS before
+				FROM (SELECT %[4]s, %[5]s, row_count FROM %[7]s
+					WHERE import_id = %[2]s AND %[4]s > %[3]s ORDER BY %[4]s LIMIT %[6]s) n) w
+			WHERE w.before < %[6]s), %[3]s)`, r, importID, after, s.first, s.last, limit, t.name)
+	if s.apart {
+		cond += fmt.Sprintf(` AND %[1]s.%[4]s >= coalesce((
+			SELECT max(%[4]s) FROM %[5]s WHERE import_id = %[2]s AND %[4]s <= %[3]s), %[3]s)`,
+			r, importID, after, s.first, t.name)
+	}
+	return cond
+}
+
+// coveringAfter is entitySpan.after for a table whose runs may name a record more than once,
+// in one run or in several: their counts of rows, or of distinct records, added up, could
+// promise values that are the same ones, and stop short. One run that starts past after and
+// holds limit distinct records (entity_count) has the first limit values past after at or
+// before its last: every run that starts no further than the least such last is taken. When
+// no run holds that many, every run that ends past after is.
+func (t runTable) coveringAfter(r, importID, after, limit string) string {
+	return fmt.Sprintf(`%[1]s.import_id = %[2]s AND %[1]s.last_entity > %[3]s AND %[1]s.first_entity <= coalesce((
+			SELECT min(last_entity) FROM %[5]s
+			WHERE import_id = %[2]s AND first_entity > %[3]s AND entity_count >= %[4]s), %[1]s.first_entity)`,
+		r, importID, after, limit, t.name)
+}
+
+// rowsBefore is rowSpan.after the other way: the condition on the runs r of t that may hold
+// one of the last limit rows before row before. It counts on runs lying apart by rows: those
+// that end before before are then in the order of their first rows.
+func (t runTable) rowsBefore(r, importID, before, limit string) string {
+	return fmt.Sprintf(`%[1]s.import_id = %[2]s AND %[1]s.first_row < %[3]s AND %[1]s.last_row >= coalesce((
+			SELECT min(w.first_row) FROM (
+				SELECT first_row, sum(row_count) OVER (ORDER BY first_row DESC ROWS UNBOUNDED PRECEDING) - row_count AS beyond
+				FROM (SELECT first_row, row_count FROM %[5]s
+					WHERE import_id = %[2]s AND first_row < %[3]s AND last_row < %[3]s ORDER BY first_row DESC LIMIT %[4]s) n) w
+			WHERE w.beyond < %[4]s), %[3]s)
+		AND %[1]s.last_row <= coalesce((
+			SELECT min(last_row) FROM %[5]s WHERE import_id = %[2]s AND last_row >= %[3]s), %[3]s)`,
+		r, importID, before, limit, t.name)
+}
+
+// runsAfter is the part of a read of outcomes that reads the runs of import importID that may
+// hold one of its first limit outcomes after row after: for each table, " UNION ALL (SELECT
+// columns(table) …)"; runsBefore, of its last limit outcomes before row before (each argument
+// an SQL expression). A read of an import's outcomes joins it to its read of outcome rows:
+// one statement, so that it sees a batch that commits meanwhile whole or not at all.
+func runsAfter(columns func(runTable) string, importID, after, limit string) string {
+	var b strings.Builder
+	for _, t := range runTables {
+		b.WriteString(" UNION ALL (SELECT " + columns(t) + " FROM " + t.name + " r WHERE " + rowSpan.after(t, "r", importID, after, limit) + ")")
+	}
+	return b.String()
+}
+
+// runsBefore is runsAfter the other way.
+func runsBefore(columns func(runTable) string, importID, before, limit string) string {
+	var b strings.Builder
+	for _, t := range runTables {
+		b.WriteString(" UNION ALL (SELECT " + columns(t) + " FROM " + t.name + " r WHERE " + t.rowsBefore("r", importID, before, limit) + ")")
+	}
+	return b.String()
+}
+
+// runRow is a row a run holds.
+type runRow struct {
+	row      int
+	outcome  string
+	entityID int64
+	undo     []byte
+}
+
+// readRuns are runs, of any table, as a read of outcomes met them.
+type readRuns []outcomeRun
+
+// rowsAfter returns the runs' rows after row after, in row order.
+func (rs readRuns) rowsAfter(after int) []runRow {
+	return rs.rows(func(row int32) bool { return int(row) > after })
+}
+
+// rowsBefore returns the runs' rows before row before, last row first.
+func (rs readRuns) rowsBefore(before int) []runRow {
+	rows := rs.rows(func(row int32) bool { return int(row) < before })
+	slices.Reverse(rows)
+	return rows
+}
+
+// rows returns the runs' rows that keep takes, in row order: the runs of one table hold rows
+// apart, those of two tables interleave (a batch's created and updated rows).
+func (rs readRuns) rows(keep func(int32) bool) []runRow {
+	var out []runRow
+	for _, run := range rs {
+		for i, row := range run.rows {
+			if keep(row) {
+				r := runRow{row: int(row), outcome: run.table.outcome, entityID: run.entities[i]}
+				if run.undos != nil {
+					r.undo = run.undos[i]
+				}
+				out = append(out, r)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b runRow) int { return cmp.Compare(a.row, b.row) })
+	return out
+}
+
+// runOf returns the table whose runs a read's row came from, by the outcome it selected.
+func runOf(outcome []byte) (runTable, error) {
+	for _, t := range runTables {
+		if string(outcome) == t.outcome {
+			return t, nil
+		}
+	}
+	return runTable{}, fmt.Errorf("a run of %q rows: no table of runs holds them", outcome)
+}
+
+// mergeRuns merges list, in an order of rows, with the rows of runs, in the same order, and
+// returns the first limit: fromRun makes the element of a run's row, and precedes says whether
+// row a comes before row b in the order.
+func mergeRuns[T any](list []T, rowOf func(*T) int, runs []runRow, fromRun func(runRow) T,
+	precedes func(a, b int) bool, limit int) []T {
+	if len(runs) == 0 {
+		return list
+	}
+	merged := make([]T, 0, min(len(list)+len(runs), limit))
+	for len(merged) < limit && (len(list) > 0 || len(runs) > 0) {
+		if len(runs) == 0 || len(list) > 0 && precedes(rowOf(&list[0]), runs[0].row) {
+			merged, list = append(merged, list[0]), list[1:]
+			continue
+		}
+		merged, runs = append(merged, fromRun(runs[0])), runs[1:]
+	}
+	return merged
+}
+
+// recordsAfter is the SQL of the records the runs of t of import importID name past after, in
+// id order, each once, at most limit (each argument an SQL expression): the runs' part of a
+// page of the records an import touched.
+func (t runTable) recordsAfter(importID, after, limit string) string {
+	return `SELECT DISTINCT e.id FROM ` + t.name + ` c, unnest(c.entity_ids) AS e(id)
+		WHERE ` + entitySpan.after(t, "c", importID, after, limit) + ` AND e.id > ` + after + `
+		ORDER BY e.id LIMIT ` + limit
+}
+
+// recordsAfterEach is, for each table of runs, " UNION ALL (SELECT columns(table) FROM …)":
+// the records its runs of import importID name past after (recordsAfter), read as e.
+func recordsAfterEach(columns func(runTable) string, importID, after, limit string) string {
+	var b strings.Builder
+	for _, t := range runTables {
+		b.WriteString(" UNION ALL (SELECT " + columns(t) + " FROM (" + t.recordsAfter(importID, after, limit) + ") e)")
+	}
+	return b.String()
+}
+
+// deleteRuns deletes the runs of import importID within rows first to last, of every table. A
+// run only partly within them is an error: it would take rows outside with it.
+func deleteRuns(ctx context.Context, tx pgx.Tx, importID int64, first, last int) error {
+	for _, t := range runTables {
+		rs, err := tx.Query(ctx, `DELETE FROM `+t.name+`
+			WHERE import_id = $1 AND first_row <= $3 AND last_row >= $2 RETURNING first_row, last_row`, importID, first, last)
+		if err != nil {
+			return fmt.Errorf("delete %s rows: %w", t.outcome, err)
+		}
+		if err := checkWithin(rs, t, importID, first, last); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// checkWithin reads the bounds of the runs of t that rs deleted, and returns an error if one
+// lies only partly within rows first to last.
+func checkWithin(rs pgx.Rows, t runTable, importID int64, first, last int) error {
+	defer rs.Close()
+	var runFirst, runLast int
+	for rs.Next() {
+		if err := rs.Scan(&runFirst, &runLast); err != nil {
+			return fmt.Errorf("delete %s rows: %w", t.outcome, err)
+		}
+		if runFirst < first || runLast > last {
+			return fmt.Errorf("delete %s rows %d to %d of import %d: the run of rows %d to %d is only partly within them",
+				t.outcome, first, last, importID, runFirst, runLast)
+		}
+	}
+	if err := rs.Err(); err != nil {
+		return fmt.Errorf("delete %s rows: %w", t.outcome, err)
+	}
+	return nil
+}
