@@ -297,13 +297,13 @@ func TestUndoKeepsALinkToARecordGone(t *testing.T) {
 		`SELECT (undo->'c'->0->>1) FROM import_rows WHERE import_id = ` + strconv.FormatInt(b.Sum.ImportID, 10) + ` AND $1 > 0`)[0] + " no longer exists"})
 }
 
-// An undo takes back a re-import whose batch stored its updated rows as a run (32 of them at
-// least, store.minRunRows; each with what it overwrote): the undo reads what each row kept
-// from the run, and every prospect gets its title back.
+// An undo takes back a re-import whose batch stored its updated rows as a run (of 1,000
+// records at least, store.minRunRecords; each row with what it overwrote): the undo reads what
+// each row kept from the run, and every prospect gets its title back.
 func TestUndoTakesBackUpdatedRowsStoredAsARun(t *testing.T) {
-	const rows = 96
+	const rows = 1200
 	e := undoFixture(t)
-	e.Batch = 1000
+	e.Batch = 2000
 	var first, again strings.Builder
 	first.WriteString("Email,First Name,Title\n")
 	again.WriteString("Email,First Name,Title\n")

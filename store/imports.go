@@ -344,21 +344,15 @@ func RecordProgress(ctx context.Context, tx pgx.Tx, importID int64, owner string
 
 // RecordOutcomes stores row outcomes of an import, in row order: the rows of one outcome with
 // nothing more to say (created ones, and updated ones but for their undo) as one run of their
-// table when there are minRunRows of them at least, the others as rows of import_outcome_rows,
-// with COPY. Only the import's own worker writes them (or one that took its lease over,
+// table when they make one (runTable.newRun), the others as rows of import_outcome_rows, with
+// COPY. Only the import's own worker writes them (or one that took its lease over,
 // resuming at its checkpoint), so a batch's transaction may store them before it takes any
 // lock.
 func RecordOutcomes(ctx context.Context, tx pgx.Tx, importID int64, outcomes []Outcome) error {
 	var runs []outcomeRun
 	for _, t := range runTables {
-		n := 0
-		for i := range outcomes {
-			if t.holds(&outcomes[i]) {
-				n++
-			}
-		}
-		if n >= minRunRows {
-			runs = append(runs, outcomeRun{table: t, rows: make([]int32, 0, n), entities: make([]int64, 0, n)})
+		if run, ok := t.newRun(outcomes); ok {
+			runs = append(runs, run)
 		}
 	}
 	var data *binaryCopy
@@ -386,10 +380,10 @@ func RecordOutcomes(ctx context.Context, tx pgx.Tx, importID int64, outcomes []O
 	return nil
 }
 
-// runHolding returns the run of runs whose table holds o, or nil.
+// runHolding returns the run of runs that takes o, or nil.
 func runHolding(runs []outcomeRun, o *Outcome) *outcomeRun {
 	for i := range runs {
-		if runs[i].table.holds(o) {
+		if runs[i].takes(o) {
 			return &runs[i]
 		}
 	}

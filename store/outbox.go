@@ -154,7 +154,7 @@ func RowOutcomes(ctx context.Context, q Querier, importID int64, after, limit in
 			return nil, fmt.Errorf("row outcomes of import %d: %w", importID, err)
 		}
 		if run.rows != nil {
-			if run.table, err = runOf(rows.RawValues()[firstText]); err != nil {
+			if run.table, err = tableOf(rows.RawValues()[firstText]); err != nil {
 				return nil, fmt.Errorf("row outcomes of import %d: %w", importID, err)
 			}
 			runs = append(runs, run)

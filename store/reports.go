@@ -140,7 +140,7 @@ func ListProspects(ctx context.Context, q Querier, accountID int64, f ProspectFi
 				(SELECT DISTINCT r.entity_id FROM import_outcome_rows r
 				WHERE r.import_id = i.id AND r.entity_id IS NOT NULL AND r.entity_id > $3
 				ORDER BY r.entity_id LIMIT $4)`+
-		recordsAfterEach(func(runTable) string { return "id" }, "i.id", "$3", "$4")+`) t
+		recordsAfterEach(func(runTable) string { return "id" }, nil, "i.id", "$3", "$4")+`) t
 			ORDER BY t.entity_id LIMIT $4)
 		SELECT p.id, coalesce(p.email, ''), coalesce(p.first_name, ''), coalesce(p.last_name, ''),
 			coalesce(p.title, ''), coalesce(p.phone, ''), coalesce(p.mobile, ''), coalesce(p.website, ''),

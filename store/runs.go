@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"fmt"
+	"math"
 	"slices"
 	"strings"
 
@@ -22,6 +23,12 @@ import (
 // one by one: a batch of a handful of rows (batch_size can be 1) gains nothing from one, and
 // an import of many such runs would make each read walk many.
 const minRunRows = 32
+
+// minRunRecords is the fewest distinct records a run of updated rows names: as many as the
+// largest page of the records an import touched asks for (the API's most, 1,000), so that a
+// page finds its records in the first run past its cursor (coveringAfter). A batch of fewer
+// stores its updated rows as rows. A variable for the tests.
+var minRunRecords = 1000
 
 // runTable is a table of runs, each one batch's rows of one outcome.
 type runTable struct {
@@ -51,12 +58,67 @@ func (t runTable) holds(o *Outcome) bool {
 // kept for an undo when the table keeps undos.
 type outcomeRun struct {
 	table    runTable
+	lo, hi   int64 // the records of the rows it takes lie within
 	rows     []int32
 	entities []int64
 	undos    [][]byte // nil: none kept
 }
 
-// add adds the outcome o, which the run's table holds and past the run's rows, to the run.
+// newRun returns the run of t that a batch's outcomes make, if they make one: of every outcome
+// t holds, when there are minRunRows of them at least; for updated rows, of those whose
+// records lie in the densest stretch of ids (denseStretch), when they name minRunRecords
+// records at least. Updated rows may name records from anywhere in the account (a re-import's
+// file in another order than the records were made in): a run of them would span every page
+// of the records the import touched, and each such page would read all of it. Kept to a
+// stretch, a run spans about as many ids as it holds, as created runs do, and the rows outside
+// stay rows.
+func (t runTable) newRun(outcomes []Outcome) (outcomeRun, bool) {
+	var ids []int64
+	for i := range outcomes {
+		if t.holds(&outcomes[i]) {
+			ids = append(ids, outcomes[i].EntityID)
+		}
+	}
+	run := outcomeRun{table: t, lo: math.MinInt64, hi: math.MaxInt64}
+	n := len(ids)
+	if t.undos && n >= minRunRows {
+		var records int
+		run.lo, run.hi, n, records = denseStretch(ids)
+		if records < minRunRecords {
+			return outcomeRun{}, false
+		}
+	}
+	if n < minRunRows {
+		return outcomeRun{}, false
+	}
+	run.rows, run.entities = make([]int32, 0, n), make([]int64, 0, n)
+	return run, true
+}
+
+// denseStretch returns the stretch lo..hi of record ids, less than twice as long as ids has
+// elements, that holds the most of them (n, of which records distinct).
+func denseStretch(ids []int64) (lo, hi int64, n, records int) {
+	sorted := slices.Sorted(slices.Values(ids))
+	span := 2 * int64(len(sorted))
+	best, bestI := 0, 0
+	for i, j := 0, 0; j < len(sorted); j++ {
+		for sorted[j]-sorted[i] >= span {
+			i++
+		}
+		if j-i+1 > best {
+			best, bestI = j-i+1, i
+		}
+	}
+	stretch := sorted[bestI : bestI+best]
+	return stretch[0], stretch[len(stretch)-1], best, len(slices.Compact(slices.Clone(stretch)))
+}
+
+// takes is true of an outcome the run holds: one its table holds, of a record within lo..hi.
+func (run *outcomeRun) takes(o *Outcome) bool {
+	return run.table.holds(o) && o.EntityID >= run.lo && o.EntityID <= run.hi
+}
+
+// add adds the outcome o, which the run takes and past the run's rows, to the run.
 func (run *outcomeRun) add(o *Outcome) {
 	run.rows, run.entities = append(run.rows, int32(o.Row)), append(run.entities, o.EntityID)
 	if run.table.undos {
@@ -120,8 +182,8 @@ func (s runSpan) after(t runTable, r, importID, after, limit string) string {
 		return t.coveringAfter(r, importID, after, limit)
 	}
 	cond := fmt.Sprintf(`%[1]s.import_id = %[2]s AND %[1]s.%[5]s > %[3]s AND %[1]s.%[4]s <= coalesce((
-			SELECT max(w.%[4]s) FROM (
-				SELECT %[4]s, sum(row_count) OVER (ORDER BY %[4]s ROWS UNBOUNDED PRECEDING) - row_count AS before
+			SELECT max(w.%[5]s) FROM (
+				SELECT %[5]s, sum(row_count) OVER (ORDER BY %[4]s ROWS UNBOUNDED PRECEDING) - row_count AS before
 				FROM (SELECT %[4]s, %[5]s, row_count FROM %[7]s
 					WHERE import_id = %[2]s AND %[4]s > %[3]s ORDER BY %[4]s LIMIT %[6]s) n) w
 			WHERE w.before < %[6]s), %[3]s)`, r, importID, after, s.first, s.last, limit, t.name)
@@ -137,8 +199,10 @@ func (s runSpan) after(t runTable, r, importID, after, limit string) string {
 // in one run or in several: their counts of rows, or of distinct records, added up, could
 // promise values that are the same ones, and stop short. One run that starts past after and
 // holds limit distinct records (entity_count) has the first limit values past after at or
-// before its last: every run that starts no further than the least such last is taken. When
-// no run holds that many, every run that ends past after is.
+// before its last: every run that starts no further than the least such last is taken. Each
+// run names minRunRecords records at least, over a stretch about as long (newRun), so a page
+// of up to that many reads the runs about its cursor. When no run holds limit records (a
+// larger page), every run that ends past after is read.
 func (t runTable) coveringAfter(r, importID, after, limit string) string {
 	return fmt.Sprintf(`%[1]s.import_id = %[2]s AND %[1]s.last_entity > %[3]s AND %[1]s.first_entity <= coalesce((
 			SELECT min(last_entity) FROM %[5]s
@@ -146,10 +210,10 @@ func (t runTable) coveringAfter(r, importID, after, limit string) string {
 		r, importID, after, limit, t.name)
 }
 
-// rowsBefore is rowSpan.after the other way: the condition on the runs r of t that may hold
+// rowsBeforeCond is rowSpan.after the other way: the condition on the runs r of t that may hold
 // one of the last limit rows before row before. It counts on runs lying apart by rows: those
 // that end before before are then in the order of their first rows.
-func (t runTable) rowsBefore(r, importID, before, limit string) string {
+func (t runTable) rowsBeforeCond(r, importID, before, limit string) string {
 	return fmt.Sprintf(`%[1]s.import_id = %[2]s AND %[1]s.first_row < %[3]s AND %[1]s.last_row >= coalesce((
 			SELECT min(w.first_row) FROM (
 				SELECT first_row, sum(row_count) OVER (ORDER BY first_row DESC ROWS UNBOUNDED PRECEDING) - row_count AS beyond
@@ -178,7 +242,7 @@ func runsAfter(columns func(runTable) string, importID, after, limit string) str
 func runsBefore(columns func(runTable) string, importID, before, limit string) string {
 	var b strings.Builder
 	for _, t := range runTables {
-		b.WriteString(" UNION ALL (SELECT " + columns(t) + " FROM " + t.name + " r WHERE " + t.rowsBefore("r", importID, before, limit) + ")")
+		b.WriteString(" UNION ALL (SELECT " + columns(t) + " FROM " + t.name + " r WHERE " + t.rowsBeforeCond("r", importID, before, limit) + ")")
 	}
 	return b.String()
 }
@@ -225,8 +289,8 @@ func (rs readRuns) rows(keep func(int32) bool) []runRow {
 	return out
 }
 
-// runOf returns the table whose runs a read's row came from, by the outcome it selected.
-func runOf(outcome []byte) (runTable, error) {
+// tableOf returns the table whose runs a read's row came from, by the outcome it selected.
+func tableOf(outcome []byte) (runTable, error) {
 	for _, t := range runTables {
 		if string(outcome) == t.outcome {
 			return t, nil
@@ -263,12 +327,17 @@ func (t runTable) recordsAfter(importID, after, limit string) string {
 		ORDER BY e.id LIMIT ` + limit
 }
 
-// recordsAfterEach is, for each table of runs, " UNION ALL (SELECT columns(table) FROM …)":
-// the records its runs of import importID name past after (recordsAfter), read as e.
-func recordsAfterEach(columns func(runTable) string, importID, after, limit string) string {
+// recordsAfterEach is, for each table of runs, " UNION ALL (SELECT columns(table) FROM … WHERE
+// where(table))": the records its runs of import importID name past after (recordsAfter), read
+// as e; where may be nil, and may return "" (no condition).
+func recordsAfterEach(columns, where func(runTable) string, importID, after, limit string) string {
 	var b strings.Builder
 	for _, t := range runTables {
-		b.WriteString(" UNION ALL (SELECT " + columns(t) + " FROM (" + t.recordsAfter(importID, after, limit) + ") e)")
+		b.WriteString(" UNION ALL (SELECT " + columns(t) + " FROM (" + t.recordsAfter(importID, after, limit) + ") e")
+		if where != nil && where(t) != "" {
+			b.WriteString(" WHERE " + where(t))
+		}
+		b.WriteString(")")
 	}
 	return b.String()
 }

@@ -30,6 +30,7 @@ type runsFixture struct {
 // created row, the first four too few to make a run, and the last two enough updated rows.
 func newRunsFixture(t *testing.T) *runsFixture {
 	f := &runsFixture{fixture: newFixture(t)}
+	f.minRunRecords(20)
 	im, err := store.CreateImport(f.ctx, f.pool, store.Import{AccountID: f.acct.ID, Source: store.SourceCLI,
 		FileName: "runs.csv", FilePath: "/nonexistent/runs.csv", FileSHA256: "x", Header: []string{"Email"}}, owner, time.Hour)
 	if err != nil {
@@ -83,6 +84,43 @@ func newRunsFixture(t *testing.T) *runsFixture {
 		f.outcomes = append(f.outcomes, batch...)
 	}
 	return f
+}
+
+// minRunRecords lets a run of updated rows name as few as n records, for the test.
+func (f *runsFixture) minRunRecords(n int) {
+	saved := *store.MinRunRecords
+	*store.MinRunRecords = n
+	f.t.Cleanup(func() { *store.MinRunRecords = saved })
+}
+
+// recordRuns records one batch of outcome rows (created or updated, with an undo) per list of
+// record ids, a row per id, the rows numbered on from the last batch's.
+func (f *runsFixture) recordRuns(outcome string, batches ...[]int64) {
+	f.t.Helper()
+	row := 2
+	for _, ids := range batches {
+		var batch []store.Outcome
+		for _, id := range ids {
+			o := store.Outcome{Row: row, Outcome: outcome, EntityID: id}
+			if outcome == "updated" {
+				o.Undo = []byte(`{"c":[]}`)
+			}
+			batch = append(batch, o)
+			row++
+		}
+		f.record(f.importID, batch)
+	}
+}
+
+// idRange returns the ids lo to hi, each repeat times in turn.
+func idRange(lo, hi int64, repeat int) []int64 {
+	var out []int64
+	for range repeat {
+		for id := lo; id <= hi; id++ {
+			out = append(out, id)
+		}
+	}
+	return out
 }
 
 // record stores a batch's outcomes as import importID's, in a transaction of its own.
@@ -293,23 +331,61 @@ func TestTouchedRecordsMergeRowsAndRuns(t *testing.T) {
 func TestTouchedRecordsOfRunsNamingARecordTwice(t *testing.T) {
 	f := &runsFixture{fixture: newFixture(t)}
 	f.importID = f.newImport()
-	row := 2
-	for _, ids := range [][2]int64{{5001, 5002}, {5001, 5002}, {5003, 5004}} {
-		var batch []store.Outcome
-		for i := range store.MinRunRows + 8 {
-			batch = append(batch, store.Outcome{Row: row, Outcome: "updated", EntityID: ids[i%2], Undo: []byte(`{"c":[]}`)})
-			row++
-		}
-		f.record(f.importID, batch)
+	f.minRunRecords(2)
+	n := store.MinRunRows/2 + 4
+	f.recordRuns("updated", idRange(5001, 5002, n), idRange(5001, 5002, n), idRange(5003, 5004, n))
+	f.checkTouched(t, 3, "5001 false, 5002 false, 5003 false, 5004 false")
+}
+
+// TestTouchedRecordsOfCreatedRunsOverlapping pages through an import's created records whose
+// runs overlap by id (a batch decided again takes new ids after its successor's): the first
+// run holds ids 100–150 and 300–308, the second 200–299. A page of 60 needs only the first
+// run's count, but its records past 150 lie in the second run.
+func TestTouchedRecordsOfCreatedRunsOverlapping(t *testing.T) {
+	f := &runsFixture{fixture: newFixture(t)}
+	f.importID = f.newImport()
+	f.recordRuns("created", append(idRange(100, 150, 1), idRange(300, 308, 1)...), idRange(200, 299, 1))
+	var want []string
+	for _, id := range append(idRange(100, 150, 1), idRange(200, 308, 1)...) {
+		want = append(want, fmt.Sprintf("%d true", id))
 	}
-	var runs int
-	if err := f.pool.QueryRow(f.ctx, "SELECT count(*) FROM import_updated_runs WHERE import_id = $1", f.importID).Scan(&runs); err != nil || runs != 3 {
-		t.Fatalf("%d runs (%v); the test needs 3", runs, err)
+	f.checkTouched(t, 2, strings.Join(want, ", "))
+}
+
+// checkTouched checks that the import's touched records, paged with pages of 1 to 100, are
+// want, and that it has runs runs.
+func (f *runsFixture) checkTouched(t *testing.T, runs int, want string) {
+	t.Helper()
+	var n int
+	if err := f.pool.QueryRow(f.ctx, `SELECT (SELECT count(*) FROM import_created_runs WHERE import_id = $1)
+			+ (SELECT count(*) FROM import_updated_runs WHERE import_id = $1)`, f.importID).Scan(&n); err != nil || n != runs {
+		t.Fatalf("%d runs (%v); the test needs %d", n, err, runs)
 	}
-	for _, limit := range []int{1, 2, 3, 4, 5} {
-		if g, w := strings.Join(f.touched(false, limit), ", "), "5001 false, 5002 false, 5003 false, 5004 false"; g != w {
-			t.Errorf("TouchedRecords in pages of %d: %s, want %s", limit, g, w)
+	for _, limit := range []int{1, 2, 3, 4, 5, 60, 100} {
+		if g := strings.Join(f.touched(false, limit), ", "); g != want {
+			t.Errorf("TouchedRecords in pages of %d:\n%s\nwant:\n%s", limit, g, want)
 		}
+	}
+}
+
+// TestUpdatedRunKeepsToADenseStretch records a batch of updated rows, most of them naming
+// records 2000–2063 and a few far others: the run takes the former, the others stay rows.
+func TestUpdatedRunKeepsToADenseStretch(t *testing.T) {
+	f := &runsFixture{fixture: newFixture(t)}
+	f.importID = f.newImport()
+	f.minRunRecords(20)
+	far := []int64{1, 9000, 9001, 50000}
+	f.recordRuns("updated", append(append(idRange(2000, 2031, 1), far...), idRange(2032, 2063, 1)...))
+	var runRows, first, last, rows int
+	if err := f.pool.QueryRow(f.ctx, `SELECT (SELECT sum(row_count) FROM import_updated_runs WHERE import_id = $1),
+			(SELECT min(first_entity) FROM import_updated_runs WHERE import_id = $1),
+			(SELECT max(last_entity) FROM import_updated_runs WHERE import_id = $1),
+			(SELECT count(*) FROM import_outcome_rows WHERE import_id = $1 AND entity_id IN (1, 9000, 9001, 50000))`,
+		f.importID).Scan(&runRows, &first, &last, &rows); err != nil {
+		t.Fatal(err)
+	}
+	if runRows != 64 || first != 2000 || last != 2063 || rows != len(far) {
+		t.Errorf("run of %d rows naming %d–%d, %d far rows as rows; want 64 naming 2000–2063, %d", runRows, first, last, rows, len(far))
 	}
 }
 

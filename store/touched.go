@@ -30,6 +30,11 @@ func TouchedRecords(ctx context.Context, q Querier, importID, after int64, creat
 			ORDER BY entity_id LIMIT $4)`+
 		recordsAfterEach(func(t runTable) string {
 			return fmt.Sprintf("id, %t", t == createdRuns)
+		}, func(t runTable) string {
+			if t == createdRuns {
+				return ""
+			}
+			return "NOT $3" // only created records asked for: the others' runs are not read
 		}, "$1", "$2", "$4")+`) t
 		GROUP BY entity_id HAVING bool_or(created) OR NOT $3 ORDER BY entity_id LIMIT $4`, importID, after, createdOnly, limit)
 	if err != nil {

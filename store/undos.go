@@ -98,7 +98,7 @@ type UndoRow struct {
 	Row      int
 	Outcome  string
 	EntityID int64
-	Undo     []byte // import_outcome_rows.undo, or nil
+	Undo     []byte // import_rows.undo, or nil
 }
 
 // UndoRows returns up to limit rows of an import that an undo takes back — those the import
@@ -136,7 +136,7 @@ func UndoRows(ctx context.Context, q Querier, importID int64, before, limit int)
 			return nil, fmt.Errorf("rows of import %d to undo: %w", importID, err)
 		}
 		if run.rows != nil {
-			if run.table, err = runOf([]byte(u.Outcome)); err != nil {
+			if run.table, err = tableOf([]byte(u.Outcome)); err != nil {
 				return nil, fmt.Errorf("rows of import %d to undo: %w", importID, err)
 			}
 			runs = append(runs, run)

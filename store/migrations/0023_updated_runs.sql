@@ -6,9 +6,10 @@
 -- store.DeleteOutcomes write them; the reads that take a few outcomes of a large import at a
 -- time read them beside the created runs, bounded the same way.
 
--- One batch's updated rows with nothing more to say but their undo (32 at least:
--- store.minRunRows): their row numbers, rising, their records, and what each kept for an undo
--- (import_rows.undo: NULL when nothing). Bounds as import_created_runs'. Unlike a created
+-- One batch's updated rows with nothing more to say but their undo, of records within a
+-- stretch of ids about as long as the run, 1,000 records at least (store.runTable.newRun):
+-- their row numbers, rising, their records, and what each kept for an undo (import_rows.undo:
+-- NULL when nothing). Bounds as import_created_runs'. Unlike a created
 -- record, an updated one may be named by several rows (the file names it twice), in one run or
 -- in two: entity_count is how many distinct records a run names, which the pages of the
 -- records an import touched count on (store.runTable.coveringAfter). The undos are compressed
