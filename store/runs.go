@@ -59,6 +59,7 @@ func (t runTable) holds(o *Outcome) bool {
 type outcomeRun struct {
 	table    runTable
 	lo, hi   int64 // the records of the rows it takes lie within
+	records  int   // the distinct records they name, for a table that counts them (undos)
 	rows     []int32
 	entities []int64
 	undos    [][]byte // nil: none kept
@@ -82,9 +83,8 @@ func (t runTable) newRun(outcomes []Outcome) (outcomeRun, bool) {
 	run := outcomeRun{table: t, lo: math.MinInt64, hi: math.MaxInt64}
 	n := len(ids)
 	if t.undos && n >= minRunRows {
-		var records int
-		run.lo, run.hi, n, records = denseStretch(ids)
-		if records < minRunRecords {
+		run.lo, run.hi, n, run.records = denseStretch(ids)
+		if run.records < minRunRecords {
 			return outcomeRun{}, false
 		}
 	}
@@ -138,7 +138,7 @@ func (run *outcomeRun) record(ctx context.Context, tx pgx.Tx, importID int64) er
 		len(run.rows), run.rows, run.entities}
 	if t.undos {
 		cols += ", entity_count, undos"
-		args = append(args, len(distinctIDs(run.entities)), run.undos)
+		args = append(args, run.records, run.undos)
 	}
 	params := make([]string, len(args))
 	for i := range params {
@@ -148,11 +148,6 @@ func (run *outcomeRun) record(ctx context.Context, tx pgx.Tx, importID int64) er
 		return fmt.Errorf("record %s rows: %w", t.outcome, err)
 	}
 	return nil
-}
-
-// distinctIDs returns ids sorted, each once.
-func distinctIDs(ids []int64) []int64 {
-	return slices.Compact(slices.Sorted(slices.Values(ids)))
 }
 
 // runSpan names the columns that bound runs in one order, and whether an import's runs of one
