@@ -268,7 +268,11 @@ func (rs readRuns) rowsBefore(before int) []runRow {
 // rows returns the runs' rows that keep takes, in row order: the runs of one table hold rows
 // apart, those of two tables interleave (a batch's created and updated rows).
 func (rs readRuns) rows(keep func(int32) bool) []runRow {
-	var out []runRow
+	n := 0
+	for _, run := range rs {
+		n += len(run.rows)
+	}
+	out := make([]runRow, 0, n)
 	for _, run := range rs {
 		for i, row := range run.rows {
 			if keep(row) {

@@ -39,8 +39,9 @@ func startKafka(ctx context.Context, e *env, pool store.Querier) (*kafkaSide, er
 	}
 	k.sink = kafkasink.New(kafkasink.Config{Brokers: k.brokers, OutcomesTopic: e.cfg.KafkaOutcomesTopic,
 		EventsTopic: e.cfg.KafkaEventsTopic})
+	// A delivery carries a whole batch of the import at the least (kafkasink.DeliveryRows).
 	relay := &pipeline.Relay{Querier: pool, Sink: k.sink, Poll: time.Duration(e.cfg.PollInterval),
-		BatchRows: kafkasink.MaxRows, Log: e.log}
+		BatchRows: max(kafkasink.DeliveryRows, e.cfg.BatchSize), Log: e.log}
 	ctx, k.stop = context.WithCancel(ctx)
 	k.done = make(chan struct{})
 	go func() { relay.Run(ctx); close(k.done) }()
