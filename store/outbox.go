@@ -137,7 +137,7 @@ func RowOutcomes(ctx context.Context, q Querier, importID int64, after, limit in
 		runs     readRuns
 		text     [3]string
 		dest     = []any{&o.Row, &o.EntityID, &warnings, &o.SourceRow, &run.rows, &run.entities, nil, nil, nil}
-		list     = make([]RowOutcome, 0, limit)
+		list     []RowOutcome // the outcomes read as rows; those of runs are merged in after
 		checked  bool
 	)
 	for rows.Next() {

@@ -39,7 +39,7 @@ func startKafka(ctx context.Context, e *env, pool store.Querier) (*kafkaSide, er
 	}
 	k.sink = kafkasink.New(kafkasink.Config{Brokers: k.brokers, OutcomesTopic: e.cfg.KafkaOutcomesTopic,
 		EventsTopic: e.cfg.KafkaEventsTopic})
-	// A delivery carries a whole batch of the import at the least (kafkasink.DeliveryRows).
+	// A delivery may carry a whole batch of an import (kafkasink.DeliveryRows).
 	relay := &pipeline.Relay{Querier: pool, Sink: k.sink, Poll: time.Duration(e.cfg.PollInterval),
 		BatchRows: max(kafkasink.DeliveryRows, e.cfg.BatchSize), Log: e.log}
 	ctx, k.stop = context.WithCancel(ctx)

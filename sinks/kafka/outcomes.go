@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,23 +25,23 @@ import (
 // Name is the sink's name in its cursors, metrics and logs.
 const Name = "kafka"
 
-// DeliveryRows is the most row outcomes a delivery should carry (the relay's BatchRows), at
-// the least: a read of outcomes decodes a batch's run of created or updated rows whole (store,
-// runs.go), so a delivery of fewer rows than an import's batch decodes the same run again for
-// each. Deliveries of 1,000 rows had the Kafka relay's reads cost 2.78 CPU-s over the serve
-// step's two imports, against the ClickHouse relay's 0.86 s for the same outcomes read 50,000
-// at a time (docs/architecture.md, "Kafka deliveries as large as a batch").
+// DeliveryRows is the relay's BatchRows for this sink, unless an import's batches are larger:
+// the relay then reads a batch at a time. A read of outcomes decodes a batch's run of created or
+// updated rows whole (store, runs.go), so reads of fewer rows than a batch decode the same run
+// again for each: with reads of 1,000 rows, the Kafka relay's reads cost 2.78 CPU-s over the
+// serve step's two imports, against the ClickHouse relay's 0.86 s for the same outcomes read
+// 50,000 at a time (docs/architecture.md, "The serve step's relays, read a batch at a time").
 const DeliveryRows = 10000
 
-// produceRows is the most messages the sink sends per topic in one produce request: a
-// delivery goes in several.
+// produceRows is the most row outcomes the sink publishes in one produce request; a delivery
+// of more goes in several, one after another.
 const produceRows = 1000
 
 // outcomeSize is about what a row outcome's message takes (a created row of a prospects
 // import: 190 bytes), to size a delivery's buffer.
 const outcomeSize = 256
 
-// DefaultTimeout bounds one delivery when Config.Timeout is zero.
+// DefaultTimeout is Config.Timeout when that is zero.
 const DefaultTimeout = 30 * time.Second
 
 // Config says where a Sink publishes.
@@ -49,7 +50,7 @@ type Config struct {
 	Brokers       []string
 	OutcomesTopic string
 	EventsTopic   string
-	// Timeout bounds one delivery, creating the topics included.
+	// Timeout bounds each produce request of a delivery, and creating the topics.
 	Timeout time.Duration
 }
 
@@ -82,27 +83,33 @@ func New(cfg Config) *Sink {
 // Name returns Name.
 func (s *Sink) Name() string { return Name }
 
-// Deliver publishes d's row outcomes, then its events, and returns once Kafka has
-// acknowledged every one of them: an event is on its topic only once the rows before it are on
-// theirs. On an error some may have been published anyway: the relay delivers them again.
+// Deliver publishes d's row outcomes in order, produceRows at a time, then its events, and
+// returns once Kafka has acknowledged every one of them: an event is on its topic only once the
+// rows before it are on theirs. Each request is acknowledged before the next is sent, so a
+// failed one stops the delivery and no row is published ahead of a row before it. On an error
+// some may have been published anyway: the relay delivers them again.
 func (s *Sink) Deliver(ctx context.Context, d pipeline.Delivery) error {
-	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
-	defer cancel()
 	if err := s.ensureTopics(ctx); err != nil {
 		return err
 	}
 	key := []byte(strconv.FormatInt(d.Import.ID, 10))
-	rows := make([]kafka.Message, len(d.Rows))
-	buf := make([]byte, 0, outcomeSize*len(d.Rows))
-	for i := range d.Rows {
-		r := &d.Rows[i]
-		m := outcomeMessage(&d, r)
-		start := len(buf)
-		var err error
-		if buf, err = m.appendJSON(buf); err != nil {
-			return fmt.Errorf("encode outcome of row %d of import %d: %w", r.Row, r.ImportID, err)
+	msgs := make([]kafka.Message, 0, min(len(d.Rows), produceRows))
+	buf := make([]byte, 0, outcomeSize*cap(msgs))
+	for rows := range slices.Chunk(d.Rows, produceRows) {
+		msgs, buf = msgs[:0], buf[:0]
+		for i := range rows {
+			r := &rows[i]
+			m := outcomeMessage(&d, r)
+			start := len(buf)
+			var err error
+			if buf, err = m.appendJSON(buf); err != nil {
+				return fmt.Errorf("encode outcome of row %d of import %d: %w", r.Row, r.ImportID, err)
+			}
+			msgs = append(msgs, kafka.Message{Topic: s.cfg.OutcomesTopic, Key: key, Value: buf[start:len(buf):len(buf)]})
 		}
-		rows[i] = kafka.Message{Topic: s.cfg.OutcomesTopic, Key: key, Value: buf[start:len(buf):len(buf)]}
+		if err := s.write(ctx, msgs); err != nil {
+			return fmt.Errorf("publish row outcomes %d to %d of import %d: %w", rows[0].Row, rows[len(rows)-1].Row, d.Import.ID, err)
+		}
 	}
 	events := make([]kafka.Message, len(d.Events))
 	for i, e := range d.Events {
@@ -112,17 +119,16 @@ func (s *Sink) Deliver(ctx context.Context, d pipeline.Delivery) error {
 		}
 		events[i] = kafka.Message{Topic: s.cfg.EventsTopic, Key: key, Value: b, Time: e.At}
 	}
-	if err := s.write(ctx, rows); err != nil {
-		return fmt.Errorf("publish %d row outcomes of import %d: %w", len(rows), d.Import.ID, err)
-	}
 	if err := s.write(ctx, events); err != nil {
 		return fmt.Errorf("publish %d events of import %d: %w", len(events), d.Import.ID, err)
 	}
 	return nil
 }
 
-// write writes msgs and waits for Kafka to acknowledge them.
+// write writes msgs and waits for Kafka to acknowledge them, for up to the sink's timeout.
 func (s *Sink) write(ctx context.Context, msgs []kafka.Message) error {
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
 	err := s.writer.WriteMessages(ctx, msgs...)
 	if err != nil {
 		s.setEnsured(false) // a broker that lost its state may have lost the topics too
@@ -142,6 +148,8 @@ func (s *Sink) ensureTopics(ctx context.Context) error {
 	if s.ensured {
 		return nil
 	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
 	if err := broker.EnsureTopics(ctx, s.cfg.Brokers, s.cfg.OutcomesTopic, s.cfg.EventsTopic); err != nil {
 		return err
 	}

@@ -246,6 +246,41 @@ func TestEveryOutcomeAndEventPublishedAsInPostgres(t *testing.T) {
 	}
 }
 
+// A delivery of more rows than one produce request carries (1,000) publishes them all, in row
+// order, with the import's events after them: the relay reads the import's 2,500 outcomes, runs
+// of created rows and skipped rows between them, in one delivery.
+func TestDeliveryOfSeveralProduceRequestsPublishedInOrder(t *testing.T) {
+	pool, acct, im := setup(t, 1000)
+	b := brokertest.Start(t, "127.0.0.1:0", t.TempDir())
+	var csv strings.Builder
+	csv.WriteString("email,first_name\n")
+	for i := range 2500 {
+		if i%7 == 3 {
+			fmt.Fprintf(&csv, "not-an-email-%d,P%d\n", i, i)
+			continue
+		}
+		fmt.Fprintf(&csv, "p%d@example.com,P%d\n", i, i)
+	}
+	sum := importFile(t, im, acct.Name, csv.String())
+	relay := &pipeline.Relay{Querier: pool, Sink: newSink(t, b.Addr()), Poll: time.Millisecond,
+		BatchRows: kafkasink.DeliveryRows, Log: quiet}
+	if n, err := relay.Drain(context.Background()); err != nil || n != 1 {
+		t.Fatalf("Drain = %d deliveries, %v; want the import's 2,500 outcomes and its events in one", n, err)
+	}
+	want := dbRows(t, pool, acct.Name, sum.ImportID)
+	got := published[kafkasink.Outcome](t, b.Addr(), outcomesTopic, sum.ImportID)
+	if len(want) != 2500 {
+		t.Fatalf("%d outcomes in Postgres, want 2,500", len(want))
+	}
+	if g, w := describe(t, got), describe(t, want); !slices.Equal(g, w) {
+		t.Errorf("published %d outcomes, want the %d of import_rows in row order", len(g), len(w))
+	}
+	events := published[kafkasink.Event](t, b.Addr(), eventsTopic, sum.ImportID)
+	if len(events) == 0 || events[len(events)-1].Event != "completed" {
+		t.Errorf("events %+v, want them through completed", events)
+	}
+}
+
 // sinkErrors returns leadpipe_sink_errors_total for the kafka sink.
 func sinkErrors(t *testing.T) float64 {
 	t.Helper()
