@@ -10,7 +10,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -25,17 +24,23 @@ import (
 // Name is the sink's name in its cursors, metrics and logs.
 const Name = "kafka"
 
-// DeliveryRows is the relay's BatchRows for this sink, unless an import's batches are larger:
-// the relay then reads a batch at a time. A read of outcomes decodes a batch's run of created or
-// updated rows whole (store, runs.go), so reads of fewer rows than a batch decode the same run
-// again for each: with reads of 1,000 rows, the Kafka relay's reads cost 2.78 CPU-s over the
-// serve step's two imports, against the ClickHouse relay's 0.86 s for the same outcomes read
-// 50,000 at a time (docs/architecture.md, "The serve step's relays, read a batch at a time").
+// DeliveryRows is the relay's BatchRows for this sink, unless the daemon's batch_size is
+// larger: the relay then reads a batch at a time. A read of outcomes decodes a batch's run of
+// created or updated rows whole (store, runs.go), so reads of fewer rows than a batch decode
+// the same run again for each: with reads of 1,000 rows, the Kafka relay's reads cost 2.78
+// CPU-s over the serve step's two imports, against the ClickHouse relay's 0.86 s for the same
+// outcomes read 50,000 at a time (docs/architecture.md, "The serve step's relays, read a batch
+// at a time").
 const DeliveryRows = 10000
 
-// produceRows is the most row outcomes the sink publishes in one produce request; a delivery
-// of more goes in several, one after another.
-const produceRows = 1000
+// produceRows and produceBytes bound one produce request: the most messages, and the most
+// bytes as kafka-go counts them (messageSize), which is also its writer's BatchBytes and about
+// Kafka's default limit of a record batch (message.max.bytes). A delivery of more goes in several
+// requests, one after another.
+const (
+	produceRows  = 1000
+	produceBytes = 1 << 20
+)
 
 // outcomeSize is about what a row outcome's message takes (a created row of a prospects
 // import: 190 bytes), to size a delivery's buffer.
@@ -75,6 +80,7 @@ func New(cfg Config) *Sink {
 		// The relay retries a failed delivery; a few attempts here ride out a leader change.
 		MaxAttempts:  3,
 		BatchSize:    produceRows,
+		BatchBytes:   produceBytes,
 		BatchTimeout: time.Millisecond, // a delivery is written at once, not after a linger
 		RequiredAcks: kafka.RequireAll,
 	}}
@@ -83,46 +89,81 @@ func New(cfg Config) *Sink {
 // Name returns Name.
 func (s *Sink) Name() string { return Name }
 
-// Deliver publishes d's row outcomes in order, produceRows at a time, then its events, and
-// returns once Kafka has acknowledged every one of them: an event is on its topic only once the
-// rows before it are on theirs. Each request is acknowledged before the next is sent, so a
-// failed one stops the delivery and no row is published ahead of a row before it. On an error
-// some may have been published anyway: the relay delivers them again.
+// Deliver publishes d's row outcomes in order, then its events, and returns once Kafka has
+// acknowledged every one of them: an event is on its topic only once the rows before it are on
+// theirs. On an error some may have been published anyway: the relay delivers them again.
 func (s *Sink) Deliver(ctx context.Context, d pipeline.Delivery) error {
 	if err := s.ensureTopics(ctx); err != nil {
 		return err
 	}
 	key := []byte(strconv.FormatInt(d.Import.ID, 10))
-	msgs := make([]kafka.Message, 0, min(len(d.Rows), produceRows))
-	buf := make([]byte, 0, outcomeSize*cap(msgs))
-	for rows := range slices.Chunk(d.Rows, produceRows) {
-		msgs, buf = msgs[:0], buf[:0]
-		for i := range rows {
-			r := &rows[i]
-			m := outcomeMessage(&d, r)
-			start := len(buf)
-			var err error
-			if buf, err = m.appendJSON(buf); err != nil {
-				return fmt.Errorf("encode outcome of row %d of import %d: %w", r.Row, r.ImportID, err)
-			}
-			msgs = append(msgs, kafka.Message{Topic: s.cfg.OutcomesTopic, Key: key, Value: buf[start:len(buf):len(buf)]})
+	err := s.publish(ctx, s.cfg.OutcomesTopic, key, len(d.Rows), func(buf []byte, i int) ([]byte, time.Time, error) {
+		r := &d.Rows[i]
+		m := outcomeMessage(&d, r)
+		buf, err := m.appendJSON(buf)
+		if err != nil {
+			err = fmt.Errorf("encode outcome of row %d: %w", r.Row, err)
 		}
-		if err := s.write(ctx, msgs); err != nil {
-			return fmt.Errorf("publish row outcomes %d to %d of import %d: %w", rows[0].Row, rows[len(rows)-1].Row, d.Import.ID, err)
-		}
+		return buf, time.Time{}, err
+	})
+	if err != nil {
+		return fmt.Errorf("publish row outcomes of import %d: %w", d.Import.ID, err)
 	}
-	events := make([]kafka.Message, len(d.Events))
-	for i, e := range d.Events {
+	err = s.publish(ctx, s.cfg.EventsTopic, key, len(d.Events), func(buf []byte, i int) ([]byte, time.Time, error) {
+		e := d.Events[i]
 		b, err := json.Marshal(eventMessage(d, e))
 		if err != nil {
-			return fmt.Errorf("encode event %d of import %d: %w", e.Seq, e.ImportID, err)
+			err = fmt.Errorf("encode event %d: %w", e.Seq, err)
 		}
-		events[i] = kafka.Message{Topic: s.cfg.EventsTopic, Key: key, Value: b, Time: e.At}
-	}
-	if err := s.write(ctx, events); err != nil {
-		return fmt.Errorf("publish %d events of import %d: %w", len(events), d.Import.ID, err)
+		return append(buf, b...), e.At, err
+	})
+	if err != nil {
+		return fmt.Errorf("publish events of import %d: %w", d.Import.ID, err)
 	}
 	return nil
+}
+
+// publish publishes n messages to topic under key, in order, the i-th encoded by encode (its
+// value appended to buf, and its time; zero is the time it is sent). They go in produce
+// requests of up to produceRows messages and produceBytes, each acknowledged before the next is
+// sent: a request that fails ends the publishing, so no message is on the topic ahead of an
+// earlier one. kafka-go would split a larger request in several, and go on with the later
+// ones after one failed. A request's buffer is reused for the next only once Kafka acknowledged
+// it: the writer is synchronous, so it no longer holds the messages then.
+func (s *Sink) publish(ctx context.Context, topic string, key []byte, n int, encode func(buf []byte, i int) ([]byte, time.Time, error)) error {
+	msgs := make([]kafka.Message, 0, min(n, produceRows))
+	buf := make([]byte, 0, outcomeSize*cap(msgs))
+	bytes := 0
+	for i := range n {
+		start := len(buf)
+		var (
+			at  time.Time
+			err error
+		)
+		if buf, at, err = encode(buf, i); err != nil {
+			return err
+		}
+		size := messageSize(key, buf[start:])
+		if len(msgs) == produceRows || len(msgs) > 0 && bytes+size > produceBytes {
+			if err := s.write(ctx, msgs); err != nil {
+				return fmt.Errorf("messages %d to %d of %d: %w", i-len(msgs)+1, i, n, err)
+			}
+			buf = append(buf[:0], buf[start:]...)
+			start, msgs, bytes = 0, msgs[:0], 0
+		}
+		msgs = append(msgs, kafka.Message{Topic: topic, Key: key, Value: buf[start:len(buf):len(buf)], Time: at})
+		bytes += size
+	}
+	if err := s.write(ctx, msgs); err != nil {
+		return fmt.Errorf("messages %d to %d of %d: %w", n-len(msgs)+1, n, n, err)
+	}
+	return nil
+}
+
+// messageSize is what a message of key and value without headers counts for against a batch's
+// bytes in kafka-go (Message.totalSize): its fixed fields, 22 bytes, and key and value.
+func messageSize(key, value []byte) int {
+	return 22 + len(key) + len(value)
 }
 
 // write writes msgs and waits for Kafka to acknowledge them, for up to the sink's timeout.

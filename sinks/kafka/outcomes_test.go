@@ -247,8 +247,8 @@ func TestEveryOutcomeAndEventPublishedAsInPostgres(t *testing.T) {
 }
 
 // A delivery of more rows than one produce request carries (1,000) publishes them all, in row
-// order, with the import's events after them: the relay reads the import's 2,500 outcomes, runs
-// of created rows and skipped rows between them, in one delivery.
+// order, in several requests, with the import's events after them: the relay reads the import's
+// 2,500 outcomes, runs of created rows and skipped rows between them, in one delivery.
 func TestDeliveryOfSeveralProduceRequestsPublishedInOrder(t *testing.T) {
 	pool, acct, im := setup(t, 1000)
 	b := brokertest.Start(t, "127.0.0.1:0", t.TempDir())
@@ -262,10 +262,14 @@ func TestDeliveryOfSeveralProduceRequestsPublishedInOrder(t *testing.T) {
 		fmt.Fprintf(&csv, "p%d@example.com,P%d\n", i, i)
 	}
 	sum := importFile(t, im, acct.Name, csv.String())
-	relay := &pipeline.Relay{Querier: pool, Sink: newSink(t, b.Addr()), Poll: time.Millisecond,
+	sink := newSink(t, b.Addr())
+	relay := &pipeline.Relay{Querier: pool, Sink: sink, Poll: time.Millisecond,
 		BatchRows: kafkasink.DeliveryRows, Log: quiet}
 	if n, err := relay.Drain(context.Background()); err != nil || n != 1 {
 		t.Fatalf("Drain = %d deliveries, %v; want the import's 2,500 outcomes and its events in one", n, err)
+	}
+	if n := kafkasink.ProduceRequests(sink); n != 4 {
+		t.Errorf("the delivery took %d produce requests, want 3 of outcomes (1,000 at most each) and 1 of events", n)
 	}
 	want := dbRows(t, pool, acct.Name, sum.ImportID)
 	got := published[kafkasink.Outcome](t, b.Addr(), outcomesTopic, sum.ImportID)
@@ -278,6 +282,33 @@ func TestDeliveryOfSeveralProduceRequestsPublishedInOrder(t *testing.T) {
 	events := published[kafkasink.Event](t, b.Addr(), eventsTopic, sum.ImportID)
 	if len(events) == 0 || events[len(events)-1].Event != "completed" {
 		t.Errorf("events %+v, want them through completed", events)
+	}
+}
+
+// Outcomes larger than a produce request's bytes (1 MiB) allow go in more requests than their
+// count needs, each whole and in order: 300 outcomes of some 5 kB each take two.
+func TestDeliveryOfLargeOutcomesSplitByBytes(t *testing.T) {
+	b := brokertest.Start(t, "127.0.0.1:0", t.TempDir())
+	sink := newSink(t, b.Addr())
+	d := pipeline.Delivery{Import: store.Import{ID: 7, Kind: "prospects"}, Account: "a"}
+	for i := range 300 {
+		d.Rows = append(d.Rows, store.RowOutcome{ImportID: 7, Row: i + 2, Outcome: "skipped", Reason: "invalid_email",
+			Detail: strings.Repeat(strconv.Itoa(i%10), 5000)})
+	}
+	if err := sink.Deliver(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	if n := kafkasink.ProduceRequests(sink); n != 2 {
+		t.Errorf("300 outcomes of 5 kB took %d produce requests, want 2", n)
+	}
+	got := published[kafkasink.Outcome](t, b.Addr(), outcomesTopic, 7)
+	if len(got) != len(d.Rows) {
+		t.Fatalf("%d outcomes published, want %d", len(got), len(d.Rows))
+	}
+	for i, o := range got {
+		if r := d.Rows[i]; o.RowNumber != r.Row || o.Detail != r.Detail {
+			t.Fatalf("outcome %d published as row %d with detail %.10q…, want row %d with %.10q…", i, o.RowNumber, o.Detail, r.Row, r.Detail)
+		}
 	}
 }
 
