@@ -48,11 +48,11 @@ func TestOutcomeJSON(t *testing.T) {
 	}
 }
 
-// BenchmarkOutcomeMessages encodes a delivery's worth of row outcomes (DeliveryRows), as Deliver does
-// and as it did before with json.Marshal.
+// BenchmarkOutcomeMessages encodes a produce request's worth of row outcomes (produceRows) into
+// one buffer, as Deliver does, and as it did before with json.Marshal.
 func BenchmarkOutcomeMessages(b *testing.B) {
 	d := pipeline.Delivery{Account: "bench-serve", Import: store.Import{ID: 1, Kind: "prospects"}}
-	for i := range DeliveryRows {
+	for i := range produceRows {
 		d.Rows = append(d.Rows, store.RowOutcome{ImportID: 1, Row: i + 2, Outcome: "created", EntityID: int64(1000 + i)})
 	}
 	b.Run("appendJSON", func(b *testing.B) {
