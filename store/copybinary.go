@@ -23,8 +23,13 @@ type binaryCopy struct {
 // copySignature opens binary COPY data: the signature, no flags, no header extension.
 var copySignature = []byte("PGCOPY\n\xff\r\n\x00\x00\x00\x00\x00\x00\x00\x00\x00")
 
-// oidText is the type of the elements of a text[].
-const oidText = 25
+// The types of the elements of the arrays written by hand.
+const (
+	oidInt8 = 20
+	oidInt4 = 23
+	oidText = 25
+	oidJSON = 114
+)
 
 // newBinaryCopy starts the data of rows rows of about rowBytes bytes each.
 func newBinaryCopy(rows, rowBytes int) *binaryCopy {
@@ -87,20 +92,22 @@ func (c *binaryCopy) jsonb(b []byte) {
 	c.buf = append(c.buf, b...)
 }
 
+// field appends one field whose bytes write appends: its length, then them.
+func (c *binaryCopy) field(write func()) {
+	at := len(c.buf)
+	c.buf = append(c.buf, 0, 0, 0, 0)
+	write()
+	binary.BigEndian.PutUint32(c.buf[at:], uint32(len(c.buf)-at-4))
+}
+
 // textArray appends a text[] of one dimension, without NULLs ('{}' when ss is empty).
 func (c *binaryCopy) textArray(ss []string) {
-	size := 12
-	if len(ss) > 0 {
-		size += 8
-	}
-	for _, s := range ss {
-		size += 4 + len(s)
-	}
-	c.buf = binary.BigEndian.AppendUint32(c.buf, uint32(size))
-	c.arrayHeader(oidText, len(ss), false)
-	for _, s := range ss {
-		c.text(s)
-	}
+	c.field(func() {
+		c.arrayHeader(oidText, len(ss), false)
+		for _, s := range ss {
+			c.text(s)
+		}
+	})
 }
 
 // array starts a buffer holding one array of n elements of type elem, in Postgres's binary

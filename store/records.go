@@ -511,16 +511,17 @@ func (t recordTable) unnestUpdate(c *crm.Catalog, accountID int64, rs []Record, 
 	}
 	ids := make([]int64, len(rs))
 	addrs := make(pgtype.FlatArray[pgtype.TID], len(rs))
-	cols := make([][]any, len(picked))
+	cols := make([]columnValues, len(picked))
+	for j, k := range picked {
+		cols[j] = newColumnValues(t.columns[k], len(rs))
+	}
 	var customs []string
 	for n, r := range rs {
 		ids[n], addrs[n] = r.ID, r.Addr
 		for j, k := range picked {
-			v, err := t.columns[k].value(r.Values[fields[k]])
-			if err != nil {
+			if err := cols[j].set(n, r.Values[fields[k]]); err != nil {
 				return Statement{}, nil, fmt.Errorf("update %s: %s %d: %s: %w", t.name, t.name, r.ID, t.columns[k].field, err)
 			}
-			cols[j] = append(cols[j], v)
 		}
 		if custom {
 			js, err := t.customJSON(c, r)
@@ -544,7 +545,7 @@ func (t recordTable) unnestUpdate(c *crm.Catalog, accountID int64, rs []Record, 
 	}
 	for j, k := range picked {
 		col := t.columns[k]
-		add(col.name, col.typ, typedArray(col.typ, cols[j]))
+		add(col.name, col.typ, cols[j].array())
 	}
 	if custom {
 		add("custom", "jsonb", customs)
@@ -578,14 +579,50 @@ var arrayOIDs = map[string]uint32{"text": pgtype.TextArrayOID, "bigint": pgtype.
 	"boolean": pgtype.BoolArrayOID, "numeric": pgtype.NumericArrayOID, "date": pgtype.DateArrayOID,
 	"jsonb": pgtype.JSONBArrayOID}
 
-// typedArray is a column's values as an array of the column's type, where that spares pgx
-// finding an encoder for each element of a []any (by reflection): text columns become
-// FlatArray[Text], bigint columns FlatArray[Int8], boolean ones FlatArray[Bool]. On a re-import
-// that updates every prospect, encoding the []any arrays took about a tenth of leadpipe's CPU.
+// columnValues are one column's values for an update's array, a text column's held as text:
+// a value of another type is boxed (an allocation each), and on a re-import that updates every
+// prospect most of the columns it sets are text.
+type columnValues struct {
+	col   column
+	text  pgtype.FlatArray[pgtype.Text] // a text column's
+	other []any                         // another column's, converted by value
+}
+
+// newColumnValues holds n values of col.
+func newColumnValues(col column, n int) columnValues {
+	if col.typ == "text" {
+		return columnValues{col: col, text: make(pgtype.FlatArray[pgtype.Text], n)}
+	}
+	return columnValues{col: col, other: make([]any, n)}
+}
+
+// set sets the n-th value from a field's canonical value s.
+func (v columnValues) set(n int, s string) (err error) {
+	if v.text == nil {
+		v.other[n], err = v.col.value(s)
+		return err
+	}
+	if v.col.derive != nil {
+		s = v.col.derive(s)
+	}
+	v.text[n] = pgtype.Text{String: s, Valid: s != ""} // value's "" is NULL
+	return nil
+}
+
+// array is the values as the update sends them.
+func (v columnValues) array() any {
+	if v.text != nil {
+		return v.text
+	}
+	return typedArray(v.col.typ, v.other)
+}
+
+// typedArray is a column's values, not text, as an array of the column's type, where that
+// spares pgx finding an encoder for each element of a []any (by reflection): bigint columns
+// become FlatArray[Int8], boolean ones FlatArray[Bool]. On a re-import that updates every
+// prospect, encoding the []any arrays took about a tenth of leadpipe's CPU.
 func typedArray(typ string, values []any) any {
 	switch typ {
-	case "text":
-		return typedValues(values, func(v string) pgtype.Text { return pgtype.Text{String: v, Valid: true} })
 	case "bigint":
 		return typedValues(values, func(v int64) pgtype.Int8 { return pgtype.Int8{Int64: v, Valid: true} })
 	case "boolean":
