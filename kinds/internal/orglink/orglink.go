@@ -73,21 +73,8 @@ func (l *Linker) Load(ctx context.Context, q store.Querier, rows []pipeline.Row)
 // LoadKnowing is Load for an import that remembers what its batches linked to (known, which
 // may be nil): it reads only the names and domains known lacks, and takes the others from it.
 func (l *Linker) LoadKnowing(ctx context.Context, q store.Querier, rows []pipeline.Row, known *Known) (*Batch, error) {
-	names, domains := map[string]bool{}, map[string]bool{}
-	for i := range rows {
-		r := &rows[i]
-		if r.Skipped() || r.Values[l.field] == "" {
-			continue
-		}
-		names[crm.NormalizeOrgName(r.Values[l.field])] = true
-		if d := l.domain(r.Values); d != "" {
-			domains[d] = true
-		}
-	}
 	b := &Batch{l: l, byName: map[string]int64{}, byDomain: map[string]int64{}}
-	// What known holds goes in first: each is the oldest of the account's organizations with
-	// its name or domain, which a read below may find again beside younger ones.
-	b.gen = known.take(names, domains, b)
+	names, domains := b.unknown(rows, known)
 	b.names, b.domains = slices.Collect(maps.Keys(names)), slices.Collect(maps.Keys(domains))
 	found, err := store.LoadOrganizations(ctx, q, l.accountID, b.names, b.domains)
 	if err != nil {
@@ -97,6 +84,51 @@ func (l *Linker) LoadKnowing(ctx context.Context, q store.Querier, rows []pipeli
 		b.add(o)
 	}
 	return b, nil
+}
+
+// unknown returns the name keys and domains the unskipped rows could match that known (which
+// may be nil) does not hold, and takes into b, with known's generation, what it holds: each
+// the oldest of the account's organizations with its name or domain, which a read may find
+// again beside younger ones. A row whose name is known links by it, so its domain is not
+// looked at: once an import's batches have read its organizations' names, a batch computes
+// no domains and reads nothing.
+func (b *Batch) unknown(rows []pipeline.Row, known *Known) (names, domains map[string]bool) {
+	names, domains = map[string]bool{}, map[string]bool{}
+	var byName, byDomain map[string]int64 // what known holds: nil maps hold nothing
+	if known != nil {
+		known.mu.Lock()
+		defer known.mu.Unlock()
+		b.gen, byName, byDomain = known.gen, known.byName, known.byDomain
+	}
+	l := b.l
+	for i := range rows {
+		r := &rows[i]
+		if r.Skipped() || r.Values[l.field] == "" {
+			continue
+		}
+		key := crm.NormalizeOrgName(r.Values[l.field])
+		if key == "" { // Find links it to nothing
+			continue
+		}
+		if _, ok := b.byName[key]; ok {
+			continue
+		}
+		if id, ok := byName[key]; ok {
+			b.byName[key] = id
+			continue
+		}
+		names[key] = true
+		d := l.domain(r.Values)
+		if _, ok := b.byDomain[d]; ok || d == "" {
+			continue
+		}
+		if id, ok := byDomain[d]; ok {
+			b.byDomain[d] = id
+		} else {
+			domains[d] = true
+		}
+	}
+	return names, domains
 }
 
 func (b *Batch) add(o store.Organization) {
@@ -185,29 +217,6 @@ type Known struct {
 // NewKnown returns an empty Known.
 func NewKnown() *Known {
 	return &Known{byName: map[string]int64{}, byDomain: map[string]int64{}}
-}
-
-// take moves the names and domains k knows out of names and domains into b, and returns k's
-// generation (0 for a nil k).
-func (k *Known) take(names, domains map[string]bool, b *Batch) int {
-	if k == nil {
-		return 0
-	}
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	for n := range names {
-		if id, ok := k.byName[n]; ok {
-			b.byName[n] = id
-			delete(names, n)
-		}
-	}
-	for d := range domains {
-		if id, ok := k.byDomain[d]; ok {
-			b.byDomain[d] = id
-			delete(domains, d)
-		}
-	}
-	return k.gen
 }
 
 // Holds reports whether what b took from k still holds: k forgot nothing since.
