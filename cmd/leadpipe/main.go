@@ -87,7 +87,7 @@ func main() {
 	defer stop()
 	tuneGC()
 	isolate.ServeChild()
-	stopProfile, err := profileCPU(os.Getenv(cpuProfileEnv))
+	stopProfile, err := profile(os.Getenv(cpuProfileEnv), os.Getenv(allocProfileEnv))
 	if err == nil {
 		err = run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 		err = errors.Join(err, stopProfile())

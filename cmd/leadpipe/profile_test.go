@@ -10,15 +10,34 @@ import (
 	"testing"
 )
 
-// TestCPUProfile runs `leadpipe inspect` with LEADPIPE_CPU_PROFILE set and checks that it
-// writes a profile (gzipped protobuf, as go tool pprof reads) and still prints its rows; and
-// that a profile it cannot create fails the command with a message naming the setting.
-func TestCPUProfile(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "cpu.pprof")
-	stdout, stderr, code := inspectProcess(t, []string{cpuProfileEnv + "=" + path}, "../../importer/testdata/formats/prospects.csv", "--limit", "1")
+// TestProfiles runs `leadpipe inspect` with LEADPIPE_CPU_PROFILE and LEADPIPE_ALLOC_PROFILE
+// set and checks that it writes both profiles (gzipped protobuf, as go tool pprof reads) and
+// still prints its rows; and that a profile it cannot create fails the command with a message
+// naming the setting.
+func TestProfiles(t *testing.T) {
+	dir := t.TempDir()
+	cpu, alloc := filepath.Join(dir, "cpu.pprof"), filepath.Join(dir, "alloc.pprof")
+	stdout, stderr, code := inspectProcess(t, []string{cpuProfileEnv + "=" + cpu, allocProfileEnv + "=" + alloc},
+		"../../importer/testdata/formats/prospects.csv", "--limit", "1")
 	if code != 0 || !strings.Contains(stdout, `"header":["Email"`) {
-		t.Fatalf("inspect with a profile: exit %d, stdout %q, stderr %q", code, stdout, stderr)
+		t.Fatalf("inspect with profiles: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
+	checkProfile(t, cpu, "nanoseconds")
+	checkProfile(t, alloc, "alloc_space")
+
+	for _, env := range []string{cpuProfileEnv, allocProfileEnv} {
+		missing := filepath.Join(t.TempDir(), "no-such-dir", "profile.pprof")
+		_, stderr, code = inspectProcess(t, []string{env + "=" + missing}, "../../importer/testdata/formats/prospects.csv")
+		want := "leadpipe: " + env + ": cannot create the profile: no such file or directory\n"
+		if code != 1 || stderr != want {
+			t.Fatalf("an uncreatable profile: exit %d, stderr %q, want 1 and %q", code, stderr, want)
+		}
+	}
+}
+
+// checkProfile checks that the file at path is a gzipped profile holding samples of unit.
+func checkProfile(t *testing.T, path, unit string) {
+	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
 		t.Fatal(err)
@@ -26,17 +45,10 @@ func TestCPUProfile(t *testing.T) {
 	defer f.Close()
 	zr, err := gzip.NewReader(f)
 	if err != nil {
-		t.Fatalf("the profile is not gzipped: %v", err)
+		t.Fatalf("%s is not gzipped: %v", path, err)
 	}
 	body, err := io.ReadAll(zr)
-	if err != nil || len(body) == 0 || !bytes.Contains(body, []byte("nanoseconds")) {
-		t.Fatalf("the profile holds no CPU samples' units (%d bytes, %v)", len(body), err)
-	}
-
-	missing := filepath.Join(t.TempDir(), "no-such-dir", "cpu.pprof")
-	_, stderr, code = inspectProcess(t, []string{cpuProfileEnv + "=" + missing}, "../../importer/testdata/formats/prospects.csv")
-	want := "leadpipe: LEADPIPE_CPU_PROFILE: cannot create the profile: no such file or directory\n"
-	if code != 1 || stderr != want {
-		t.Fatalf("an uncreatable profile: exit %d, stderr %q, want 1 and %q", code, stderr, want)
+	if err != nil || len(body) == 0 || !bytes.Contains(body, []byte(unit)) {
+		t.Fatalf("%s holds no samples of %s (%d bytes, %v)", path, unit, len(body), err)
 	}
 }
