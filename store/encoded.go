@@ -55,11 +55,11 @@ func encode(m *pgtype.Map, st Statement, oids []uint32) (Encoded, error) {
 		case pgtype.FlatArray[pgtype.TID]:
 			flatArray(&c, pgtype.TIDOID, 10, v, func(x pgtype.TID) bool { return x.Valid }, func(x pgtype.TID) { c.tid(x.BlockNumber, x.OffsetNumber) })
 		case pgtype.FlatArray[pgtype.Text]:
-			size := 0
+			size, n := 0, max(len(v), 1)
 			for _, x := range v {
 				size += len(x.String)
 			}
-			flatArray(&c, pgtype.TextOID, 4+size/max(len(v), 1), v, func(x pgtype.Text) bool { return x.Valid }, func(x pgtype.Text) { c.text(x.String) })
+			flatArray(&c, pgtype.TextOID, 4+(size+n-1)/n, v, func(x pgtype.Text) bool { return x.Valid }, func(x pgtype.Text) { c.text(x.String) })
 		case pgtype.FlatArray[pgtype.Bool]:
 			flatArray(&c, pgtype.BoolOID, 5, v, func(x pgtype.Bool) bool { return x.Valid }, func(x pgtype.Bool) { c.boolean(x.Bool) })
 		case []string: // custom, a jsonb[]

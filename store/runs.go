@@ -140,11 +140,16 @@ func (run *outcomeRun) record(ctx context.Context, tx pgx.Tx, importID int64) er
 	if t.undos {
 		cols = append(cols, "entity_count", "undos")
 	}
-	undoBytes := 0
-	for _, u := range run.undos {
-		undoBytes += 4 + len(u)
+	// The row's bytes: its field count, six numbers, and the arrays of rows and records, each
+	// a length, a header and 8 and 12 bytes an element; then the count and the undos.
+	size := 2 + 12 + 8 + 8 + 12 + 12 + 8 + 2*(4+20) + len(run.rows)*(8+12)
+	if t.undos {
+		size += 8 + 4 + 20
+		for _, u := range run.undos {
+			size += 4 + len(u)
+		}
 	}
-	data := newBinaryCopy(1, 80+len(run.rows)*(8+12)+undoBytes)
+	data := newBinaryCopy(1, size)
 	data.row(len(cols))
 	data.int8(importID)
 	data.int4(int(run.rows[0]))

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"runtime"
 	"runtime/pprof"
 )
 
@@ -49,6 +50,7 @@ func profile(cpuPath, allocPath string) (stop func() error, err error) {
 			errs = append(errs, cpu.Close())
 		}
 		if alloc != nil {
+			runtime.GC() // the profile counts up to the last finished collection: the allocations since too
 			errs = append(errs, pprof.Lookup("allocs").WriteTo(alloc, 0), alloc.Close())
 		}
 		return errors.Join(errs...)

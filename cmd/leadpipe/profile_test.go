@@ -23,7 +23,7 @@ func TestProfiles(t *testing.T) {
 		t.Fatalf("inspect with profiles: exit %d, stdout %q, stderr %q", code, stdout, stderr)
 	}
 	checkProfile(t, cpu, "nanoseconds")
-	checkProfile(t, alloc, "alloc_space")
+	checkProfile(t, alloc, "alloc_space", "main.main") // a sample of the command's own allocations
 
 	for _, env := range []string{cpuProfileEnv, allocProfileEnv} {
 		missing := filepath.Join(t.TempDir(), "no-such-dir", "profile.pprof")
@@ -35,8 +35,9 @@ func TestProfiles(t *testing.T) {
 	}
 }
 
-// checkProfile checks that the file at path is a gzipped profile holding samples of unit.
-func checkProfile(t *testing.T, path, unit string) {
+// checkProfile checks that the file at path is a gzipped profile holding each of the strings
+// want: its samples' unit, a function its samples name.
+func checkProfile(t *testing.T, path string, want ...string) {
 	t.Helper()
 	f, err := os.Open(path)
 	if err != nil {
@@ -48,7 +49,12 @@ func checkProfile(t *testing.T, path, unit string) {
 		t.Fatalf("%s is not gzipped: %v", path, err)
 	}
 	body, err := io.ReadAll(zr)
-	if err != nil || len(body) == 0 || !bytes.Contains(body, []byte(unit)) {
-		t.Fatalf("%s holds no samples of %s (%d bytes, %v)", path, unit, len(body), err)
+	if err != nil {
+		t.Fatalf("%s: %v", path, err)
+	}
+	for _, w := range want {
+		if !bytes.Contains(body, []byte(w)) {
+			t.Fatalf("%s does not name %s (%d bytes)", path, w, len(body))
+		}
 	}
 }

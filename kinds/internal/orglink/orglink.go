@@ -91,8 +91,16 @@ func (l *Linker) LoadKnowing(ctx context.Context, q store.Querier, rows []pipeli
 // the oldest of the account's organizations with its name or domain, which a read may find
 // again beside younger ones. A row whose name is known links by it, so its domain is not
 // looked at: once an import's batches have read its organizations' names, a batch computes
-// no domains and reads nothing.
+// domains only for rows whose names were never found. The names are normalised before known
+// is locked, so that a batch being written waits on it only for the lookups.
 func (b *Batch) unknown(rows []pipeline.Row, known *Known) (names, domains map[string]bool) {
+	l := b.l
+	keys := make([]string, len(rows)) // "" for a row that links to nothing
+	for i := range rows {
+		if r := &rows[i]; !r.Skipped() && r.Values[l.field] != "" {
+			keys[i] = crm.NormalizeOrgName(r.Values[l.field])
+		}
+	}
 	names, domains = map[string]bool{}, map[string]bool{}
 	var byName, byDomain map[string]int64 // what known holds: nil maps hold nothing
 	if known != nil {
@@ -100,14 +108,8 @@ func (b *Batch) unknown(rows []pipeline.Row, known *Known) (names, domains map[s
 		defer known.mu.Unlock()
 		b.gen, byName, byDomain = known.gen, known.byName, known.byDomain
 	}
-	l := b.l
-	for i := range rows {
-		r := &rows[i]
-		if r.Skipped() || r.Values[l.field] == "" {
-			continue
-		}
-		key := crm.NormalizeOrgName(r.Values[l.field])
-		if key == "" { // Find links it to nothing
+	for i, key := range keys {
+		if key == "" {
 			continue
 		}
 		if _, ok := b.byName[key]; ok {
@@ -118,7 +120,7 @@ func (b *Batch) unknown(rows []pipeline.Row, known *Known) (names, domains map[s
 			continue
 		}
 		names[key] = true
-		d := l.domain(r.Values)
+		d := l.domain(rows[i].Values)
 		if _, ok := b.byDomain[d]; ok || d == "" {
 			continue
 		}
