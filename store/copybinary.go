@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // binaryCopy builds the data of a COPY … FROM STDIN (FORMAT binary) by hand, for a table
@@ -22,14 +23,6 @@ type binaryCopy struct {
 
 // copySignature opens binary COPY data: the signature, no flags, no header extension.
 var copySignature = []byte("PGCOPY\n\xff\r\n\x00\x00\x00\x00\x00\x00\x00\x00\x00")
-
-// The types of the elements of the arrays written by hand.
-const (
-	oidInt8 = 20
-	oidInt4 = 23
-	oidText = 25
-	oidJSON = 114
-)
 
 // newBinaryCopy starts the data of rows rows of about rowBytes bytes each.
 func newBinaryCopy(rows, rowBytes int) *binaryCopy {
@@ -103,7 +96,7 @@ func (c *binaryCopy) field(write func()) {
 // textArray appends a text[] of one dimension, without NULLs ('{}' when ss is empty).
 func (c *binaryCopy) textArray(ss []string) {
 	c.field(func() {
-		c.arrayHeader(oidText, len(ss), false)
+		c.arrayHeader(pgtype.TextOID, len(ss), false)
 		for _, s := range ss {
 			c.text(s)
 		}

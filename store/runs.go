@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // A batch's created rows with nothing more to say are stored as one run of
@@ -158,13 +159,13 @@ func (run *outcomeRun) record(ctx context.Context, tx pgx.Tx, importID int64) er
 	data.int8(slices.Max(run.entities))
 	data.int4(len(run.rows))
 	data.field(func() {
-		data.arrayHeader(oidInt4, len(run.rows), false)
+		data.arrayHeader(pgtype.Int4OID, len(run.rows), false)
 		for _, r := range run.rows {
 			data.int4(int(r))
 		}
 	})
 	data.field(func() {
-		data.arrayHeader(oidInt8, len(run.entities), false)
+		data.arrayHeader(pgtype.Int8OID, len(run.entities), false)
 		for _, e := range run.entities {
 			data.int8(e)
 		}
@@ -172,7 +173,7 @@ func (run *outcomeRun) record(ctx context.Context, tx pgx.Tx, importID int64) er
 	if t.undos {
 		data.int4(run.records)
 		data.field(func() {
-			data.arrayHeader(oidJSON, len(run.undos), slices.ContainsFunc(run.undos, func(u []byte) bool { return u == nil }))
+			data.arrayHeader(pgtype.JSONOID, len(run.undos), slices.ContainsFunc(run.undos, func(u []byte) bool { return u == nil }))
 			for _, u := range run.undos {
 				if u == nil {
 					data.null()
