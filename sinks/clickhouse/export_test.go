@@ -11,3 +11,11 @@ import (
 func MigrateUpTo(ctx context.Context, conn driver.Conn, last int) ([]int, error) {
 	return migrateUpTo(ctx, conn, last)
 }
+
+// SetBlockRows sets the most row outcomes in one block of an INSERT, until the function it
+// returns restores it.
+func SetBlockRows(n int) (restore func()) {
+	old := blockRows
+	blockRows = n
+	return func() { blockRows = old }
+}

@@ -132,51 +132,118 @@ func finalEvent(kind string) bool {
 	return false
 }
 
-// insert sends one batched INSERT into the named columns of query, of the rows add appends.
+// insert sends one batched INSERT into the named columns of query, of the rows add appends
+// (and flushes, a block at a time). When add fails, the INSERT is abandoned: its connection is
+// closed before the end of its data. ClickHouse (18.16, here) may still keep the blocks it was
+// sent before, so insertRows checks what could fail before it sends any.
 func insert(ctx context.Context, conn driver.Conn, query string, add func(driver.Batch) error) error {
 	batch, err := conn.PrepareBatch(ctx, query)
 	if err != nil {
 		return err
 	}
-	defer batch.Close()
 	if err := add(batch); err != nil {
+		batch.Abort()
 		return err
 	}
 	return batch.Send()
 }
 
+// blockRows is the most row outcomes in one block of a delivery's INSERT. A delivery (up to
+// clickhouse_batch_rows, 50,000 by default) goes as one INSERT of blocks of blockRows, each
+// sent as soon as it is built, into columns that are reused for the next: a column built whole
+// for 50,000 rows grew by copying itself, about five times its final size, and clickhouse-go's
+// string columns took 1.58 GB of the daemon's 10.61 GB allocated over the serve step's two
+// imports (docs/architecture.md, "The serve step's ClickHouse deliveries a block at a time").
+// ClickHouse squashes an INSERT's small blocks into one part (min_insert_block_size_rows).
+var blockRows = 5000
+
 // insertRows inserts a delivery's row outcomes, column by column: a typed slice per column
-// instead of a boxed value per cell, which clickhouse-go would inspect one by one.
+// instead of a boxed value per cell, which clickhouse-go would inspect one by one. Every row's
+// warnings are read before the first block is sent, so that a row the sink cannot write fails
+// the delivery with nothing written. A connection lost once a block was sent may leave the
+// blocks before it in ClickHouse; the relay delivers them again, and FINAL sees each row once.
 func insertRows(ctx context.Context, conn driver.Conn, d pipeline.Delivery) error {
 	at := d.Import.CreatedAt
 	if d.Import.StartedAt != nil {
 		at = *d.Import.StartedAt
 	}
-	n := len(d.Rows)
-	rowNumbers, sourceRows := make([]uint32, n), make([]uint32, n)
-	outcomes, reasons, warnings := make([]string, n), make([]string, n), make([]string, n)
-	entityIDs, prospectIDs := make([]uint64, n), make([]uint64, n)
-	for i, r := range d.Rows {
-		kinds, err := warningKinds(r.Warnings)
+	warnings := make([]string, len(d.Rows))
+	for i := range d.Rows {
+		kinds, err := warningKinds(d.Rows[i].Warnings)
 		if err != nil {
-			return fmt.Errorf("row %d: %w", r.Row, err)
+			return fmt.Errorf("row %d: %w", d.Rows[i].Row, err)
 		}
-		rowNumbers[i], sourceRows[i] = uint32(r.Row), uint32(r.SourceRow)
-		outcomes[i], reasons[i], warnings[i] = r.Outcome, r.Reason, kinds
-		entityIDs[i], prospectIDs[i] = uint64(r.EntityID), prospectID(d.Import.Kind, r.EntityID)
+		warnings[i] = kinds
 	}
-	columns := []any{repeat(d.Account, n), repeat(uint64(d.Import.ID), n), repeat(d.Import.Kind, n),
-		repeat(uint64(d.Import.UndoOf), n), rowNumbers, sourceRows, outcomes, reasons, entityIDs, prospectIDs, warnings,
-		repeat(d.Import.Source, n), repeat(d.Import.FileName, n), repeat(at, n)}
+	block := newOutcomeBlock(d, at, min(len(d.Rows), blockRows))
 	return insert(ctx, conn, `INSERT INTO row_outcomes (account, import_id, kind, undo_of, row_number, source_row, outcome,
 		reason, entity_id, prospect_id, warnings, source, file_name, at)`, func(b driver.Batch) error {
-		for i, c := range columns {
-			if err := b.Column(i).Append(c); err != nil {
-				return fmt.Errorf("column %d: %w", i+1, err)
+		for start := 0; start < len(d.Rows); start += blockRows {
+			if start > 0 {
+				if err := b.Flush(); err != nil {
+					return err
+				}
+			}
+			end := min(start+blockRows, len(d.Rows))
+			block.fill(d.Import.Kind, d.Rows[start:end], warnings[start:end])
+			if err := block.appendTo(b); err != nil {
+				return err
 			}
 		}
 		return nil
 	})
+}
+
+// outcomeBlock holds the columns of a block of row outcomes, in the order insertRows names them.
+// Those every row of a delivery shares are filled once.
+type outcomeBlock struct {
+	n                        int // rows in the block
+	accounts, kinds, sources []string
+	fileNames                []string
+	importIDs, undoOfs       []uint64
+	ats                      []time.Time
+	rowNumbers, sourceRows   []uint32
+	outcomes, reasons        []string
+	warnings                 []string // the delivery's, a block's stretch of it at a time
+	entityIDs, prospectIDs   []uint64
+}
+
+// newOutcomeBlock returns a block of up to size rows of delivery d, whose import started at.
+func newOutcomeBlock(d pipeline.Delivery, at time.Time, size int) *outcomeBlock {
+	return &outcomeBlock{
+		accounts: repeat(d.Account, size), kinds: repeat(d.Import.Kind, size), sources: repeat(d.Import.Source, size),
+		fileNames: repeat(d.Import.FileName, size), importIDs: repeat(uint64(d.Import.ID), size),
+		undoOfs: repeat(uint64(d.Import.UndoOf), size), ats: repeat(at, size),
+		rowNumbers: make([]uint32, size), sourceRows: make([]uint32, size),
+		outcomes: make([]string, size), reasons: make([]string, size),
+		entityIDs: make([]uint64, size), prospectIDs: make([]uint64, size),
+	}
+}
+
+// fill sets the block's rows to rows of an import of kind, whose warnings' kinds are warnings:
+// no more rows than the block was made for.
+func (o *outcomeBlock) fill(kind string, rows []store.RowOutcome, warnings []string) {
+	o.n, o.warnings = len(rows), warnings
+	for i := range rows {
+		r := &rows[i]
+		o.rowNumbers[i], o.sourceRows[i] = uint32(r.Row), uint32(r.SourceRow)
+		o.outcomes[i], o.reasons[i] = r.Outcome, r.Reason
+		o.entityIDs[i], o.prospectIDs[i] = uint64(r.EntityID), prospectID(kind, r.EntityID)
+	}
+}
+
+// appendTo appends the block's rows to b, column by column.
+func (o *outcomeBlock) appendTo(b driver.Batch) error {
+	n := o.n
+	columns := []any{o.accounts[:n], o.importIDs[:n], o.kinds[:n], o.undoOfs[:n], o.rowNumbers[:n], o.sourceRows[:n],
+		o.outcomes[:n], o.reasons[:n], o.entityIDs[:n], o.prospectIDs[:n], o.warnings, o.sources[:n],
+		o.fileNames[:n], o.ats[:n]}
+	for i, c := range columns {
+		if err := b.Column(i).Append(c); err != nil {
+			return fmt.Errorf("column %d: %w", i+1, err)
+		}
+	}
+	return nil
 }
 
 // repeat is n copies of v: a column whose every row of a delivery has the same value.
