@@ -62,8 +62,9 @@ type Config struct {
 // Sink publishes deliveries to Kafka. It creates its topics when they are missing before its
 // first delivery, and again after a failed one. It is safe for concurrent use.
 type Sink struct {
-	cfg    Config
-	writer *kafka.Writer
+	cfg      Config
+	writer   *kafka.Writer
+	metadata *metadataCache // the writer's transport
 
 	mu      sync.Mutex
 	ensured bool // the topics exist, as far as the sink knows
@@ -74,9 +75,11 @@ func New(cfg Config) *Sink {
 	if cfg.Timeout <= 0 {
 		cfg.Timeout = DefaultTimeout
 	}
-	return &Sink{cfg: cfg, writer: &kafka.Writer{
-		Addr:     kafka.TCP(cfg.Brokers...),
-		Balancer: kafka.Murmur2Balancer{}, // the Java client's partitioner: same key, same partition
+	metadata := &metadataCache{next: kafka.DefaultTransport}
+	return &Sink{cfg: cfg, metadata: metadata, writer: &kafka.Writer{
+		Addr:      kafka.TCP(cfg.Brokers...),
+		Transport: metadata,
+		Balancer:  kafka.Murmur2Balancer{}, // the Java client's partitioner: same key, same partition
 		// The relay retries a failed delivery; a few attempts here ride out a leader change.
 		MaxAttempts:  3,
 		BatchSize:    produceRows,
@@ -170,6 +173,7 @@ func messageSize(key, value []byte) int {
 func (s *Sink) write(ctx context.Context, msgs []kafka.Message) error {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
+	s.metadata.begin()
 	err := s.writer.WriteMessages(ctx, msgs...)
 	if err != nil {
 		s.setEnsured(false) // a broker that lost its state may have lost the topics too

@@ -312,6 +312,29 @@ func TestDeliveryOfLargeOutcomesSplitByBytes(t *testing.T) {
 	}
 }
 
+// kafka-go's writer looks up its topic's metadata for every message, to count its partitions;
+// the sink answers those lookups from the first of each produce request, so that a delivery of
+// 2,500 outcomes, in three requests, sends three lookups to kafka-go's transport, not 2,500.
+// Every outcome is published.
+func TestDeliveryLooksUpItsTopicOnce(t *testing.T) {
+	b := brokertest.Start(t, "127.0.0.1:0", t.TempDir())
+	sink := newSink(t, b.Addr())
+	lookups := kafkasink.CountMetadataLookups(sink)
+	d := pipeline.Delivery{Import: store.Import{ID: 9, Kind: "prospects"}, Account: "a"}
+	for i := range 2500 {
+		d.Rows = append(d.Rows, store.RowOutcome{ImportID: 9, Row: i + 2, Outcome: "created", EntityID: int64(i + 1)})
+	}
+	if err := sink.Deliver(context.Background(), d); err != nil {
+		t.Fatal(err)
+	}
+	if n, requests := lookups(), kafkasink.ProduceRequests(sink); n != 3 || requests != 3 {
+		t.Errorf("a delivery of 2,500 outcomes in %d produce requests sent %d metadata requests to kafka-go's transport, want 3 and 3", requests, n)
+	}
+	if got := published[kafkasink.Outcome](t, b.Addr(), outcomesTopic, 9); len(got) != len(d.Rows) || got[len(got)-1].RowNumber != d.Rows[len(d.Rows)-1].Row {
+		t.Errorf("%d outcomes published, want %d, the last row %d", len(got), len(d.Rows), d.Rows[len(d.Rows)-1].Row)
+	}
+}
+
 // sinkErrors returns leadpipe_sink_errors_total for the kafka sink.
 func sinkErrors(t *testing.T) float64 {
 	t.Helper()
