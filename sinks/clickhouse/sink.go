@@ -153,7 +153,7 @@ func insert(ctx context.Context, conn driver.Conn, query string, add func(driver
 // sent as soon as it is built, into columns that are reused for the next: a column built whole
 // for 50,000 rows grew by copying itself, about five times its final size, and clickhouse-go's
 // string columns took 1.58 GB of the daemon's 10.61 GB allocated over the serve step's two
-// imports (docs/architecture.md, "The serve step's ClickHouse deliveries a block at a time").
+// imports (docs/architecture.md, "The serve step's sinks without copies").
 // ClickHouse squashes an INSERT's small blocks into one part (min_insert_block_size_rows).
 var blockRows = 5000
 
