@@ -12,6 +12,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"net"
 	"regexp"
 	"strings"
 	"time"
@@ -43,14 +44,19 @@ func Open(ctx context.Context, addr, database string) (driver.Conn, error) {
 	if !databaseName.MatchString(database) {
 		return nil, fmt.Errorf("clickhouse database %q: want letters, digits and '_', not starting with a digit", database)
 	}
-	return open(ctx, addr, database)
+	return open(ctx, addr, database, nil)
 }
 
-func open(ctx context.Context, addr, database string) (driver.Conn, error) {
+// dialTimeout bounds connecting to ClickHouse.
+const dialTimeout = 5 * time.Second
+
+// open connects to database at addr, through dial when it is not nil.
+func open(ctx context.Context, addr, database string, dial func(context.Context, string) (net.Conn, error)) (driver.Conn, error) {
 	conn, err := clickhouse.Open(&clickhouse.Options{
 		Addr:        []string{addr},
 		Auth:        clickhouse.Auth{Database: database},
-		DialTimeout: 5 * time.Second,
+		DialTimeout: dialTimeout,
+		DialContext: dial,
 		ReadTimeout: time.Minute,
 	})
 	if err != nil {
@@ -84,7 +90,7 @@ func Migrate(ctx context.Context, addr, database string) ([]int, error) {
 	if !databaseName.MatchString(database) {
 		return nil, fmt.Errorf("clickhouse database %q: want letters, digits and '_', not starting with a digit", database)
 	}
-	server, err := open(ctx, addr, "")
+	server, err := open(ctx, addr, "", nil)
 	if err != nil {
 		return nil, err
 	}
@@ -93,7 +99,7 @@ func Migrate(ctx context.Context, addr, database string) ([]int, error) {
 	if err != nil {
 		return nil, fmt.Errorf("clickhouse: create database %s: %w", database, err)
 	}
-	conn, err := open(ctx, addr, database)
+	conn, err := open(ctx, addr, database, nil)
 	if err != nil {
 		return nil, err
 	}

@@ -63,7 +63,7 @@ func TestDeliveryInBlocks(t *testing.T) {
 	if got := outcomeLines(t, ch, 7); !slices.Equal(got, want) {
 		t.Errorf("row outcomes in ClickHouse:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
-	if parts := insertedParts(t, ch, db) - partsBefore; parts != 1 {
+	if parts := int64(insertedParts(t, ch, db)) - int64(partsBefore); parts != 1 {
 		t.Errorf("the delivery of three blocks was written as %d parts, want 1", parts)
 	}
 

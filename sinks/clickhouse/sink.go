@@ -35,8 +35,9 @@ type Sink struct {
 	// predate the events it carries.
 	Querier store.Querier
 
-	mu   sync.Mutex
-	conn driver.Conn
+	mu     sync.Mutex
+	conn   driver.Conn
+	writes *writeInterrupter // conn's connections
 }
 
 // Name returns SinkName.
@@ -45,25 +46,27 @@ func (s *Sink) Name() string { return SinkName }
 // Ready connects to ClickHouse and brings its schema up to date, unless the sink already is
 // connected.
 func (s *Sink) Ready(ctx context.Context) error {
-	_, err := s.ready(ctx)
+	_, _, err := s.ready(ctx)
 	return err
 }
 
-func (s *Sink) ready(ctx context.Context) (driver.Conn, error) {
+// ready returns the sink's connection, and what dialled its connections.
+func (s *Sink) ready(ctx context.Context) (driver.Conn, *writeInterrupter, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.conn != nil {
-		return s.conn, nil
+		return s.conn, s.writes, nil
 	}
 	if _, err := Migrate(ctx, s.Addr, s.Database); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	conn, err := Open(ctx, s.Addr, s.Database)
+	writes := newWriteInterrupter()
+	conn, err := open(ctx, s.Addr, s.Database, writes.dial)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	s.conn = conn
-	return conn, nil
+	s.conn, s.writes = conn, writes
+	return conn, writes, nil
 }
 
 // reset drops the connection after a failure, so that the next delivery connects afresh.
@@ -91,20 +94,20 @@ func (s *Sink) Close() error {
 // Deliver writes d's row outcomes, and the summary of the import when one of d's events ended
 // it.
 func (s *Sink) Deliver(ctx context.Context, d pipeline.Delivery) error {
-	conn, err := s.ready(ctx)
+	conn, writes, err := s.ready(ctx)
 	if err != nil {
 		return err
 	}
-	err = s.deliver(ctx, conn, d)
+	err = s.deliver(ctx, conn, writes, d)
 	if err != nil {
 		s.reset(conn)
 	}
 	return err
 }
 
-func (s *Sink) deliver(ctx context.Context, conn driver.Conn, d pipeline.Delivery) error {
+func (s *Sink) deliver(ctx context.Context, conn driver.Conn, writes *writeInterrupter, d pipeline.Delivery) error {
 	if len(d.Rows) > 0 {
-		if err := insertRows(ctx, conn, d); err != nil {
+		if err := insertRows(ctx, conn, writes, d); err != nil {
 			return fmt.Errorf("row outcomes: %w", err)
 		}
 	}
@@ -133,16 +136,20 @@ func finalEvent(kind string) bool {
 }
 
 // insert sends one batched INSERT into the named columns of query, of the rows add appends
-// (and flushes, a block at a time). When add fails, the INSERT is abandoned: its connection is
-// closed before the end of its data. ClickHouse (18.16, here) may still keep the blocks it was
-// sent before, so insertRows checks what could fail before it sends any.
+// (and flushes, a block at a time). When add fails or panics, the INSERT is abandoned: its
+// connection is closed before the end of its data. ClickHouse (18.16, here) may still keep the
+// blocks it was sent before, so insertRows checks what could fail before it sends any.
 func insert(ctx context.Context, conn driver.Conn, query string, add func(driver.Batch) error) error {
 	batch, err := conn.PrepareBatch(ctx, query)
 	if err != nil {
 		return err
 	}
+	defer func() {
+		if !batch.IsSent() {
+			batch.Abort()
+		}
+	}()
 	if err := add(batch); err != nil {
-		batch.Abort()
 		return err
 	}
 	return batch.Send()
@@ -154,7 +161,8 @@ func insert(ctx context.Context, conn driver.Conn, query string, add func(driver
 // for 50,000 rows grew by copying itself, about five times its final size, and clickhouse-go's
 // string columns took 1.58 GB of the daemon's 10.61 GB allocated over the serve step's two
 // imports (docs/architecture.md, "The serve step's sinks without copies").
-// ClickHouse squashes an INSERT's small blocks into one part (min_insert_block_size_rows).
+// ClickHouse squashes an INSERT's small blocks into one part (min_insert_block_size_rows;
+// TestDeliveryInBlocks, on 18.16).
 var blockRows = 5000
 
 // insertRows inserts a delivery's row outcomes, column by column: a typed slice per column
@@ -162,7 +170,9 @@ var blockRows = 5000
 // warnings are read before the first block is sent, so that a row the sink cannot write fails
 // the delivery with nothing written. A connection lost once a block was sent may leave the
 // blocks before it in ClickHouse; the relay delivers them again, and FINAL sees each row once.
-func insertRows(ctx context.Context, conn driver.Conn, d pipeline.Delivery) error {
+// When ctx ends while a block is sent, the writes on conn's connections (dialled by writes) are
+// interrupted.
+func insertRows(ctx context.Context, conn driver.Conn, writes *writeInterrupter, d pipeline.Delivery) error {
 	at := d.Import.CreatedAt
 	if d.Import.StartedAt != nil {
 		at = *d.Import.StartedAt
@@ -176,6 +186,7 @@ func insertRows(ctx context.Context, conn driver.Conn, d pipeline.Delivery) erro
 		warnings[i] = kinds
 	}
 	block := newOutcomeBlock(d, at, min(len(d.Rows), blockRows))
+	defer context.AfterFunc(ctx, writes.interrupt)()
 	return insert(ctx, conn, `INSERT INTO row_outcomes (account, import_id, kind, undo_of, row_number, source_row, outcome,
 		reason, entity_id, prospect_id, warnings, source, file_name, at)`, func(b driver.Batch) error {
 		for start := 0; start < len(d.Rows); start += blockRows {

@@ -12,7 +12,7 @@ import (
 // metadataCache is the sink's writer's transport. kafka-go's Writer looks up the metadata of a
 // message's topic once per message, to count its partitions (Writer.partitions). kafka-go's
 // transport answers from its own cache (Transport.MetadataTTL, 6 s by default), but copies the
-// topic's part of the cached response each time: 0.88 CPU-s and 0.37 GB over the serve step's
+// topic's part of the cached response each time: 0.88 CPU-s and 0.36 GB over the serve step's
 // two imports of 1M rows (docs/architecture.md, "The serve step's sinks without copies").
 //
 // metadataCache answers a lookup of one topic's metadata with the response to the first such
