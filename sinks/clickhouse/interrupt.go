@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"sync"
+	"syscall"
 	"time"
 )
 
@@ -57,4 +58,10 @@ func (c *interruptibleConn) Close() error {
 	delete(c.owner.conns, c)
 	c.owner.mu.Unlock()
 	return c.Conn.Close()
+}
+
+// SyscallConn is the TCP connection's: clickhouse-go checks through it that an idle connection
+// is still open before it uses it again.
+func (c *interruptibleConn) SyscallConn() (syscall.RawConn, error) {
+	return c.Conn.(syscall.Conn).SyscallConn()
 }
