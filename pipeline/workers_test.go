@@ -100,7 +100,7 @@ func serveWorkers(t *testing.T, w *pipeline.Workers) (stop func()) {
 // waitStatus polls the import until it has status want.
 func waitStatus(t *testing.T, pool *pgxpool.Pool, acct store.Account, id int64, want string) store.Import {
 	t.Helper()
-	deadline := time.Now().Add(20 * time.Second)
+	deadline := time.Now().Add(60 * time.Second) // under -race beside the other packages' tests, 20 s proved too short
 	for {
 		im, err := store.GetImport(context.Background(), pool, acct.ID, id)
 		if err != nil {
