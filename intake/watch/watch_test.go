@@ -490,10 +490,20 @@ func TestTwoWatchersImportEachFileOnce(t *testing.T) {
 		want = append(want, name)
 		drop(t, dir, name, fmt.Sprintf("email,first_name\np%02d@example.com,P%d\n", i, i))
 	}
+	// A file is moved to processed/ before its claim is marked finished: wait for both.
+	allFinished := func() bool {
+		claims := f.claims(dir)
+		for _, c := range claims {
+			if !c.Finished {
+				return false
+			}
+		}
+		return len(claims) >= len(want)
+	}
 	deadline := time.Now().Add(2 * time.Minute)
-	for !slices.Equal(processedNames(t, dir), want) {
+	for !slices.Equal(processedNames(t, dir), want) || !allFinished() {
 		if time.Now().After(deadline) {
-			t.Fatalf("timed out: processed/ holds %v", processedNames(t, dir))
+			t.Fatalf("timed out: processed/ holds %v, claims %+v", processedNames(t, dir), f.claims(dir))
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
