@@ -81,25 +81,9 @@ func TestDeliveryInBlocks(t *testing.T) {
 // reason entity_id warnings account source file_name at".
 func outcomeLines(t *testing.T, ch driver.Conn, importID int64) []string {
 	t.Helper()
-	rows, err := ch.Query(context.Background(), `SELECT concat(toString(row_number), ' ', outcome, ' ', reason, ' ',
+	return importLines(t, ch, `SELECT concat(toString(row_number), ' ', outcome, ' ', reason, ' ',
 			toString(entity_id), ' ', warnings, ' ', account, ' ', source, ' ', file_name, ' ', toString(at, 'UTC'))
-		FROM row_outcomes FINAL WHERE import_id = @id ORDER BY row_number`, clickhouse.Named("id", uint64(importID)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer rows.Close()
-	var lines []string
-	for rows.Next() {
-		var line string
-		if err := rows.Scan(&line); err != nil {
-			t.Fatal(err)
-		}
-		lines = append(lines, line)
-	}
-	if err := rows.Err(); err != nil {
-		t.Fatal(err)
-	}
-	return lines
+		FROM row_outcomes FINAL WHERE import_id = @id ORDER BY row_number`, importID)
 }
 
 // insertedParts counts the parts of row_outcomes in database db that inserts wrote (level 0),
