@@ -63,8 +63,8 @@ func (j *Job) Committed(b *Batch) {
 }
 
 // Record adds the batch to the counts and, unless this is a dry run, stores its row outcomes
-// and checkpoint in tx. Outcomes stored ahead in tx (PrepareStage) stay, unless Write decided
-// the rows again (Batch.DecidedAgain): then they are deleted and stored anew.
+// and checkpoint in tx. Outcomes stored ahead in tx (PrepareStage) stay, unless they were
+// taken back (Batch.TakeBackAhead, Batch.GiveWay): then they are stored as Write left them.
 func (j *Job) Record(ctx context.Context, tx pgx.Tx, b *Batch) error {
 	if err := j.count(b); err != nil {
 		return err
@@ -80,12 +80,7 @@ func (j *Job) Record(ctx context.Context, tx pgx.Tx, b *Batch) error {
 		return err
 	}
 	if own := b.own; own != nil && own.outcomes {
-		if !own.decidedAgain || len(b.Rows) == 0 {
-			return nil
-		}
-		if err := store.DeleteOutcomes(ctx, tx, j.Import.ID, b.Rows[0].Number, b.Rows[len(b.Rows)-1].Number); err != nil {
-			return err
-		}
+		return nil
 	}
 	outcomes, buf, err := outcomesOf(b, j.undoJSON[:0])
 	j.undoJSON = buf // the last batch's outcomes are stored: the buffer is the next one's

@@ -39,16 +39,21 @@ type Writer interface {
 type Preparer interface {
 	Writer
 	Prepare(ctx context.Context, tx pgx.Tx, b *Batch) error
-	// WriteAhead is called, in Prepare's goroutine, right after Prepare: tx is the batch's
-	// own transaction (READ COMMITTED, on Prepare's connection), begun while the batch before
-	// is still being written — its reads do not see that batch's writes — and Write of the
-	// batch runs in it later. WriteAhead may write in it only what no other transaction can
-	// touch before tx commits, such as rows keyed by the ids of the records the batch
-	// creates: a key the batch before may also write would leave that batch waiting in
-	// Postgres for tx, and tx's batch waiting in the engine for that one, without end. It
+	// WriteAhead is called right after Prepare, in a goroutine of its own: it may run while
+	// Write of the batch before runs and while Prepare of the batch after runs (on the other
+	// connection), and Write of its batch waits for it. tx is the batch's own transaction
+	// (READ COMMITTED, on Prepare's connection), begun while the batch before is still being
+	// written — its reads do not see that batch's writes — and Write of the batch runs in it
+	// later; the engine takes a savepoint in it first, so that all that is written ahead can
+	// be taken back (Batch.TakeBackAhead, Batch.GiveWay). WriteAhead must not write what the
+	// batch before may also write: that batch would wait in Postgres for tx, and tx's batch
+	// in the engine for that one, without end. It may write rows keyed by the ids of the
+	// records the batch creates, which no other transaction knows, and rows the batch before
+	// does not write that another writer may: Write must then not wait for a lock that
+	// writer may hold while it waits for those rows, unless it took them back first. It
 	// reports whether Prepare applied the batch (every row no earlier stage skipped has its
-	// outcome): then the engine stores the rows' outcomes ahead too. When Write then decides
-	// the rows again, it takes back what WriteAhead wrote and calls b.DecidedAgain. It does
+	// outcome): then the engine stores the rows' outcomes ahead too, after what WriteAhead
+	// wrote. When Write decides the rows again, it takes all that back first. WriteAhead does
 	// not wait for other batches; it must return when ctx is done. An error stops the run.
 	WriteAhead(ctx context.Context, tx pgx.Tx, b *Batch) (applied bool, err error)
 	// Committed is called, from Write's goroutine, once the transaction of a batch Write
@@ -57,12 +62,32 @@ type Preparer interface {
 	Committed(b *Batch)
 }
 
-// DecidedAgain says that Write decided the batch's rows again after their outcomes were
-// stored ahead (Preparer.WriteAhead): the engine stores them again.
-func (b *Batch) DecidedAgain() {
-	if b.own != nil {
-		b.own.decidedAgain = true
+// WrittenAhead reports whether what was written of the batch ahead (Preparer.WriteAhead, and
+// the outcomes the engine stored after it) is in the batch's transaction: false when nothing
+// was, or it was taken back (TakeBackAhead, or GiveWay of the batch before).
+func (b *Batch) WrittenAhead() bool { return b.own != nil && b.own.savepoint != nil }
+
+// TakeBackAhead takes back, from Write, all that was written of the batch ahead, by rolling
+// back to the savepoint the engine took before WriteAhead: every lock the batch's transaction
+// took since goes with it. The engine then stores the rows' outcomes as Write leaves them.
+func (b *Batch) TakeBackAhead(ctx context.Context) error {
+	if !b.WrittenAhead() {
+		return nil
 	}
+	return b.own.takeBack(ctx)
+}
+
+// GiveWay, from Write, makes the batch after this one give back all it wrote ahead (it waits
+// for its writing ahead to end, then rolls it back as TakeBackAhead does), and keeps the
+// batches after this one from writing ahead until this one's transaction ends. Write calls it
+// before it waits for a lock that another writer may hold while that writer waits for a row the
+// next batch wrote ahead, and before it writes rows the next batch may have written ahead: the
+// next batch waits for this one in the engine, where Postgres cannot see it wait.
+func (b *Batch) GiveWay(ctx context.Context) error {
+	if b.own == nil {
+		return nil
+	}
+	return b.own.turns.giveWay(ctx, b.own)
 }
 
 // Beginner starts a transaction: a connection, or for a dry run an outer transaction whose
@@ -114,7 +139,14 @@ func (s *writeStage) Process(ctx context.Context, b *Batch) error {
 	} else if tx, err = s.db.Begin(ctx); err != nil {
 		return err
 	}
-	err = s.commit(ctx, tx, b)
+	if own != nil {
+		err = own.wait() // what was written ahead, before tx is used again
+	}
+	if err == nil {
+		err = s.commit(ctx, tx, b)
+	} else {
+		tx.Rollback(ctx) //nolint:errcheck // the batch's error is the one to report
+	}
 	if own != nil {
 		s.job.turns.done(own)
 	}
@@ -149,10 +181,12 @@ func (s *writeStage) commit(ctx context.Context, tx pgx.Tx, b *Batch) (err error
 }
 
 type prepareStage struct {
-	job      *Job
-	p        Preparer
-	next     int    // the number of the next batch, from 0
-	undoJSON []byte // the JSON of the rows' undo records of the outcomes stored ahead
+	job  *Job
+	p    Preparer
+	next int // the number of the next batch, from 0
+	// undoJSON holds buffers for the JSON of the rows' undo records of the outcomes stored
+	// ahead: two batches may store theirs at once.
+	undoJSON sync.Pool
 }
 
 // readAhead is how many batches past the last committed one a batch may be prepared: batch N
@@ -180,12 +214,37 @@ func (s *prepareStage) Process(ctx context.Context, b *Batch) error {
 	if err := s.job.turns.begin(ctx, own); err != nil {
 		return err
 	}
+	if !s.job.turns.startAhead(own) {
+		return nil // a batch before gives way: Write writes this one whole
+	}
+	go func() {
+		defer close(own.ahead)
+		defer recoverInto(&own.aheadErr, "write ahead")
+		own.aheadErr = s.writeAhead(ctx, own, b)
+	}()
+	return nil
+}
+
+// writeAhead runs WriteAhead of the batch in its own transaction and, when the batch was
+// applied ahead, stores its rows' outcomes there too: in a goroutine of its own, so that the
+// next batch is prepared meanwhile, and Write of the batch waits for it (ownTx.wait).
+func (s *prepareStage) writeAhead(ctx context.Context, own *ownTx, b *Batch) error {
+	sp, err := own.tx.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	own.savepoint = sp
 	applied, err := s.p.WriteAhead(ctx, own.tx, b)
 	if err != nil || !applied {
 		return err
 	}
-	outcomes, buf, err := outcomesOf(b, s.undoJSON[:0])
-	s.undoJSON = buf
+	buf, _ := s.undoJSON.Get().(*[]byte)
+	if buf == nil {
+		buf = new([]byte)
+	}
+	defer s.undoJSON.Put(buf)
+	outcomes, grown, err := outcomesOf(b, (*buf)[:0])
+	*buf = grown
 	if err != nil {
 		return err
 	}
@@ -204,11 +263,38 @@ func (s *prepareStage) Close() error {
 
 // ownTx is a batch's turn on one of the two connections: its transaction, once begun ahead.
 type ownTx struct {
-	conn TxBeginner
-	tx   pgx.Tx
-	// outcomes says the rows' outcomes were stored ahead in tx; decidedAgain, that Write
-	// decided the rows again since (Batch.DecidedAgain).
-	outcomes, decidedAgain bool
+	turns *turns
+	conn  TxBeginner
+	tx    pgx.Tx
+	// ahead is closed when what the batch writes ahead in tx is written, with aheadErr; nil
+	// until that began, and when it does not.
+	ahead    chan struct{}
+	aheadErr error
+	// savepoint is the one taken before WriteAhead, until what was written after it is
+	// taken back; outcomes says the rows' outcomes were stored ahead after it.
+	savepoint pgx.Tx
+	outcomes  bool
+}
+
+// takeBack rolls what was written ahead back to the savepoint before it, once its writing
+// ahead has ended.
+func (own *ownTx) takeBack(ctx context.Context) error {
+	if own.savepoint == nil {
+		return nil
+	}
+	err := own.savepoint.Rollback(ctx)
+	own.savepoint, own.outcomes = nil, false
+	return err
+}
+
+// wait waits for what the batch writes ahead, if anything, and returns its error. It does
+// not wait on a context: the writing ahead returns once the run's context is done.
+func (own *ownTx) wait() error {
+	if own.ahead == nil {
+		return nil
+	}
+	<-own.ahead
+	return own.aheadErr
 }
 
 // turns are the two connections batches take turns on, and the turns not yet done.
@@ -216,6 +302,9 @@ type turns struct {
 	free chan TxBeginner
 	mu   sync.Mutex
 	open map[*ownTx]bool
+	// givingWay is the turn of the batch that gives way (Batch.GiveWay) until it is done:
+	// no later batch begins to write ahead meanwhile.
+	givingWay *ownTx
 }
 
 func newTurns(a, b TxBeginner) *turns {
@@ -229,7 +318,7 @@ func newTurns(a, b TxBeginner) *turns {
 func (t *turns) take(ctx context.Context) (*ownTx, error) {
 	select {
 	case c := <-t.free:
-		own := &ownTx{conn: c}
+		own := &ownTx{turns: t, conn: c}
 		t.mu.Lock()
 		t.open[own] = true
 		t.mu.Unlock()
@@ -252,10 +341,47 @@ func (t *turns) begin(ctx context.Context, own *ownTx) error {
 	return nil
 }
 
+// startAhead makes the batch's turn one that writes ahead, and reports whether it may: not
+// while a batch before gives way.
+func (t *turns) startAhead(own *ownTx) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.givingWay != nil {
+		return false
+	}
+	own.ahead = make(chan struct{})
+	return true
+}
+
+// giveWay makes the turns other than own give back what they wrote ahead, and keeps any from
+// starting to write ahead until own is done. The one other turn open is the next batch's: its
+// connection is idle once its writing ahead ended, for it is written only after own.
+func (t *turns) giveWay(ctx context.Context, own *ownTx) error {
+	t.mu.Lock()
+	t.givingWay = own
+	var after []*ownTx
+	for o := range t.open {
+		if o != own && o.ahead != nil {
+			after = append(after, o)
+		}
+	}
+	t.mu.Unlock()
+	for _, o := range after {
+		<-o.ahead // it returns once the run's context is done, at the latest
+		if err := o.takeBack(ctx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // done ends a batch's turn once its transaction committed or rolled back.
 func (t *turns) done(own *ownTx) {
 	t.mu.Lock()
 	delete(t.open, own)
+	if t.givingWay == own {
+		t.givingWay = nil
+	}
 	t.mu.Unlock()
 	t.free <- own.conn
 }
@@ -271,6 +397,7 @@ func (t *turns) close() error {
 	defer t.mu.Unlock()
 	var errs []error
 	for own := range t.open {
+		own.wait() //nolint:errcheck // its transaction is rolled back, whatever it wrote
 		if own.tx != nil {
 			if err := own.tx.Rollback(ctx); err != nil && !errors.Is(err, pgx.ErrTxClosed) {
 				errs = append(errs, err)

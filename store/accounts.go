@@ -187,6 +187,23 @@ func ProspectRoom(ctx context.Context, q Querier, accountID int64, lock bool) (R
 	return r, nil
 }
 
+// TryProspectRoom is ProspectRoom with lock, but only when no other transaction holds the
+// account's lock: otherwise it returns false at once, having done nothing. A batch that holds
+// row locks another writer of the account may be waiting for takes the lock so, and gives its
+// row locks back before it waits (docs/architecture.md, "Updating ahead").
+func TryProspectRoom(ctx context.Context, q Querier, accountID int64) (Room, bool, error) {
+	var r Room
+	err := q.QueryRow(ctx, "UPDATE accounts SET write_seq = write_seq + 1 WHERE id = (SELECT id FROM accounts WHERE id = $1 FOR NO KEY UPDATE SKIP LOCKED)"+
+		" RETURNING prospect_limit, prospect_count, write_seq, now()", accountID).Scan(&r.Limit, &r.Count, &r.Seq, &r.At)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows): // locked, or no such account: ProspectRoom tells which
+		return Room{}, false, nil
+	case err != nil:
+		return Room{}, false, fmt.Errorf("read prospect limit: %w", err)
+	}
+	return r, true, nil
+}
+
 // LockAccount locks an account's row until the transaction ends, as ProspectRoom does with
 // lock, and counts the batch in its write_seq: the batches of imports that create records no
 // unique index guards (organizations, matched by name and domain) take it, so that concurrent

@@ -26,12 +26,15 @@ type Encoded struct {
 // Exec runs e in tx, as an unnamed statement: its text varies with the columns an update sets,
 // and statements prepared by name would pile up on each connection.
 func (e Encoded) Exec(ctx context.Context, tx pgx.Tx) error {
-	if e.sql == "" {
+	if e.Empty() {
 		return nil
 	}
 	_, err := tx.Conn().PgConn().ExecParams(ctx, e.sql, e.params, e.oids, e.formats, nil).Close()
 	return err
 }
+
+// Empty reports whether e runs nothing.
+func (e Encoded) Empty() bool { return e.sql == "" }
 
 // encode encodes st's arguments, of the types oids names (one per argument), in binary: by
 // hand those an update sends for each record (bigint, tid, text, boolean and jsonb arrays, as

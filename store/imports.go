@@ -425,16 +425,6 @@ func appendOutcome(data *binaryCopy, importID int64, o *Outcome) {
 	}
 }
 
-// DeleteOutcomes deletes the outcomes an import stored for rows first to last: those a batch
-// stored ahead of deciding its rows again. A run only partly within them is an error (each
-// batch's runs lie within the batch's rows).
-func DeleteOutcomes(ctx context.Context, tx pgx.Tx, importID int64, first, last int) error {
-	if _, err := tx.Exec(ctx, `DELETE FROM import_outcome_rows WHERE import_id = $1 AND row_number BETWEEN $2 AND $3`, importID, first, last); err != nil {
-		return fmt.Errorf("delete row outcomes: %w", err)
-	}
-	return deleteRuns(ctx, tx, importID, first, last)
-}
-
 // whyNotLeased tells a cancelled import from one another worker took over.
 func whyNotLeased(ctx context.Context, q Querier, importID int64) error {
 	var status string

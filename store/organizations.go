@@ -278,19 +278,6 @@ func AddNewMembers(ctx context.Context, q Querier, groupingIDs, prospectIDs []in
 	return nil
 }
 
-// RemoveNewMembers takes back AddNewMembers in the transaction that added them: a batch that
-// added its new prospects' memberships ahead of deciding its rows again.
-func RemoveNewMembers(ctx context.Context, q Querier, groupingIDs, prospectIDs []int64) error {
-	if len(groupingIDs) == 0 || len(prospectIDs) == 0 {
-		return nil
-	}
-	_, err := q.Exec(ctx, `DELETE FROM grouping_members WHERE grouping_id = ANY($1) AND prospect_id = ANY($2)`, groupingIDs, prospectIDs)
-	if err != nil {
-		return fmt.Errorf("remove members: %w", err)
-	}
-	return nil
-}
-
 // AddMembersStatement is the statement AddMembers runs.
 func AddMembersStatement(groupingIDs, prospectIDs []int64, importID int64) Statement {
 	return Statement{`INSERT INTO grouping_members (grouping_id, prospect_id, import_id)

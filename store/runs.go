@@ -379,39 +379,3 @@ func recordsAfterEach(columns, where func(runTable) string, importID, after, lim
 	}
 	return b.String()
 }
-
-// deleteRuns deletes the runs of import importID within rows first to last, of every table. A
-// run only partly within them is an error: it would take rows outside with it.
-func deleteRuns(ctx context.Context, tx pgx.Tx, importID int64, first, last int) error {
-	for _, t := range runTables {
-		rs, err := tx.Query(ctx, `DELETE FROM `+t.name+`
-			WHERE import_id = $1 AND first_row <= $3 AND last_row >= $2 RETURNING first_row, last_row`, importID, first, last)
-		if err != nil {
-			return fmt.Errorf("delete %s rows: %w", t.outcome, err)
-		}
-		if err := checkWithin(rs, t, importID, first, last); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// checkWithin reads the bounds of the runs of t that rs deleted, and returns an error if one
-// lies only partly within rows first to last.
-func checkWithin(rs pgx.Rows, t runTable, importID int64, first, last int) error {
-	defer rs.Close()
-	var runFirst, runLast int
-	for rs.Next() {
-		if err := rs.Scan(&runFirst, &runLast); err != nil {
-			return fmt.Errorf("delete %s rows: %w", t.outcome, err)
-		}
-		if runFirst < first || runLast > last {
-			return fmt.Errorf("delete %s rows %d to %d of import %d: the run of rows %d to %d is only partly within them",
-				t.outcome, first, last, importID, runFirst, runLast)
-		}
-	}
-	if err := rs.Err(); err != nil {
-		return fmt.Errorf("delete %s rows: %w", t.outcome, err)
-	}
-	return nil
-}

@@ -389,55 +389,6 @@ func TestUpdatedRunKeepsToADenseStretch(t *testing.T) {
 	}
 }
 
-// TestDeleteOutcomesTakesABatchsRun deletes one batch's outcomes, rows and runs, and leaves the
-// others; a range that cuts a run in two is refused, deleting nothing.
-func TestDeleteOutcomesTakesABatchsRun(t *testing.T) {
-	f := newRunsFixture(t)
-	batch := f.batches[9] // a run of each outcome
-	first, last := batch[0].Row, batch[len(batch)-1].Row
-	del := func(first, last int) error {
-		return pgx.BeginFunc(f.ctx, f.pool, func(tx pgx.Tx) error {
-			return store.DeleteOutcomes(f.ctx, tx, f.importID, first, last)
-		})
-	}
-	count := func() int {
-		var n int
-		if err := f.pool.QueryRow(f.ctx, "SELECT count(*) FROM import_rows WHERE import_id = $1", f.importID).Scan(&n); err != nil {
-			t.Fatal(err)
-		}
-		return n
-	}
-	outcomes := []string{"created", "updated"} // in the order DeleteOutcomes takes their runs
-	for _, cut := range outcomes {
-		lo, hi := runOf(batch, cut)[0].Row+1, last
-		want := ""
-		for _, o := range outcomes { // the first run lying only partly within lo..hi
-			run := runOf(batch, o)
-			if runFirst, runLast := run[0].Row, run[len(run)-1].Row; runLast >= lo && runFirst <= hi && (runFirst < lo || runLast > hi) {
-				want = fmt.Sprintf("delete %s rows %d to %d of import %d: the run of rows %d to %d is only partly within them",
-					o, lo, hi, f.importID, runFirst, runLast)
-				break
-			}
-		}
-		if err := del(lo, hi); err == nil || err.Error() != want {
-			t.Errorf("deleting rows %d to %d, within a run of %s rows: %v, want %s", lo, hi, cut, err, want)
-		}
-		if n := count(); n != len(f.outcomes) {
-			t.Errorf("%d outcomes after a refused delete, want %d", n, len(f.outcomes))
-		}
-	}
-	if err := del(first, last); err != nil {
-		t.Fatal(err)
-	}
-	if n := count(); n != len(f.outcomes)-len(batch) {
-		t.Errorf("%d outcomes after deleting a batch of %d, want %d", n, len(batch), len(f.outcomes)-len(batch))
-	}
-	f.record(f.importID, batch) // as a batch decided again stores them anew
-	if n := count(); n != len(f.outcomes) {
-		t.Errorf("%d outcomes after storing the batch again, want %d", n, len(f.outcomes))
-	}
-}
-
 // committingQuerier commits a batch, once, before the second query it is asked to run: what
 // a reader of several statements meets when an import's batch commits between them.
 type committingQuerier struct {

@@ -3,9 +3,12 @@ package prospects
 import (
 	"context"
 	"errors"
+	"io"
 	"testing"
+	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -322,3 +325,280 @@ func TestApplyAheadWithinTheLimit(t *testing.T) {
 }
 
 var errRollBack = errors.New("roll back")
+
+// engineSteps runs the engine's prepare and write stages for one import of the driver's writer
+// by hand, a batch at a time, so that a test can put another writer's transaction between them.
+type engineSteps struct {
+	d              *batchDriver
+	prepare, write pipeline.Stage
+}
+
+func (d *batchDriver) engine() *engineSteps {
+	d.t.Helper()
+	const owner = "known-test"
+	im, err := store.CreateImport(d.ctx, d.pool, store.Import{AccountID: d.acct.ID, Source: store.SourceCLI, FileName: "k.csv",
+		FilePath: "/nowhere/k.csv"}, owner, time.Minute)
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	d.w.plan.ImportID = im.ID
+	var conns [2]*pgxpool.Conn
+	for i := range conns {
+		if conns[i], err = d.pool.Acquire(d.ctx); err != nil {
+			d.t.Fatal(err)
+		}
+	}
+	job := pipeline.NewJob(im, owner, time.Minute, false, nil)
+	e := &engineSteps{d: d, prepare: job.PrepareStage(conns[0].Conn(), conns[1].Conn(), d.w), write: job.WriteStage(conns[0].Conn(), d.w)}
+	d.t.Cleanup(func() {
+		e.prepare.(io.Closer).Close()
+		conns[0].Release()
+		conns[1].Release()
+		store.FinishImport(context.Background(), d.pool, im.ID, owner, store.StatusCompleted, "") //nolint:errcheck // best effort
+	})
+	return e
+}
+
+// prepareBatch runs the prepare stage for b, the next batch: its Prepare, and its WriteAhead,
+// which goes on in a goroutine of its own.
+func (e *engineSteps) prepareBatch(rows ...pipeline.Row) *pipeline.Batch {
+	e.d.t.Helper()
+	b := &pipeline.Batch{Rows: rows, LastRow: rows[len(rows)-1].Number}
+	if err := e.prepare.Process(e.d.ctx, b); err != nil {
+		e.d.t.Fatal(err)
+	}
+	return b
+}
+
+// writeBatch runs the write stage for b, the next batch, and fails the test if it does not end
+// within 30 s.
+func (e *engineSteps) writeBatch(b *pipeline.Batch) {
+	e.d.t.Helper()
+	ctx, cancel := context.WithTimeout(e.d.ctx, 30*time.Second)
+	defer cancel()
+	if err := e.write.Process(ctx, b); err != nil {
+		e.d.t.Fatalf("write of the batch of row %d: %v", b.LastRow, err)
+	}
+}
+
+// title reads the title of the prospect with email.
+func (d *batchDriver) title(email string) string {
+	d.t.Helper()
+	var title *string
+	if err := d.pool.QueryRow(d.ctx, "SELECT title FROM prospects WHERE account_id = $1 AND lower(email) = $2", d.acct.ID, email).Scan(&title); err != nil {
+		d.t.Fatalf("title of %s: %v", email, err)
+	}
+	if title == nil {
+		return ""
+	}
+	return *title
+}
+
+// locked reports whether another transaction holds the lock of the row of the prospect with
+// email, as an update does.
+func (d *batchDriver) locked(email string) bool {
+	d.t.Helper()
+	err := pgx.BeginFunc(d.ctx, d.pool, func(tx pgx.Tx) error {
+		_, err := tx.Exec(d.ctx, "SELECT 1 FROM prospects WHERE account_id = $1 AND lower(email) = $2 FOR NO KEY UPDATE NOWAIT", d.acct.ID, email)
+		return err
+	})
+	var pgErr *pgconn.PgError
+	if errors.As(err, &pgErr) && pgErr.Code == "55P03" {
+		return true
+	}
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return false
+}
+
+// await fails the test unless cond holds within 10 s.
+func (d *batchDriver) await(what string, cond func() bool) {
+	d.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			d.t.Fatalf("%s: not after 10 s", what)
+		}
+	}
+}
+
+// otherWriter runs, in a goroutine, another writer of the account (as an organizations import
+// would write, under the account's lock) running sql with the account's id as $1, and returns
+// its transaction's end. It returns once the writer waits for a lock.
+func (d *batchDriver) otherWriter(sql string) <-chan error {
+	d.t.Helper()
+	done := make(chan error, 1)
+	go func() {
+		done <- pgx.BeginFunc(d.ctx, d.pool, func(tx pgx.Tx) error {
+			if err := store.LockAccount(d.ctx, tx, d.acct.ID); err != nil {
+				return err
+			}
+			_, err := tx.Exec(d.ctx, sql, d.acct.ID)
+			return err
+		})
+	}()
+	d.await("the other writer waits for a lock", func() bool {
+		var n int
+		if err := d.pool.QueryRow(d.ctx, "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query = $1", sql).Scan(&n); err != nil {
+			d.t.Fatal(err)
+		}
+		return n > 0
+	})
+	return done
+}
+
+// A batch written ahead updates, early and before the batch before is written, the stored
+// prospects it read itself and changed without moving their email. What the batch before
+// created or changed is updated under the lock, after that batch committed: an early update
+// would wait for it, or find nothing of a prospect it created. So is a prospect whose email
+// moves, after the emails it takes are freed.
+func TestUpdateAheadOnlyWhatTheBatchBeforeDoesNotWrite(t *testing.T) {
+	d := newBatchDriver(t)
+	d.w.plan.Options = crm.Options{UniqueIdentifier: "phone"}
+	d.w = newWriter(d.w.plan)
+	d.write(&pipeline.Batch{Rows: []pipeline.Row{
+		d.row(2, "email", "old@acme.com", "phone", "555-0100"),
+		d.row(3, "email", "zed@acme.com"),
+		d.row(4, "email", "yan@acme.com"),
+	}})
+	e := d.engine()
+	held0, reread0 := preparedCount()
+	b1 := e.prepareBatch(
+		d.row(5, "email", "bob@beta.io"),                  // created
+		d.row(6, "email", "zed@acme.com", "title", "CEO"), // changed
+	)
+	b2 := e.prepareBatch(
+		d.row(7, "email", "zed@acme.com", "title", "CTO"),                       // what b1 changed: under the lock
+		d.row(8, "email", "bob@beta.io", "title", "CFO"),                        // what b1 created: under the lock
+		d.row(9, "email", "yan@acme.com", "title", "VP"),                        // read by b2 alone: early
+		d.row(10, "email", "new@acme.com", "phone", "555-0100", "title", "COO"), // old@'s email moves: under the lock
+	)
+	d.await("yan's row updated ahead, before b1 is written", func() bool { return d.locked("yan@acme.com") })
+	if d.locked("old@acme.com") {
+		t.Error("old@'s row updated ahead; want it updated under the lock, its email moves")
+	}
+	e.writeBatch(b1)
+	e.writeBatch(b2)
+	for email, want := range map[string]string{"zed@acme.com": "CTO", "bob@beta.io": "CFO", "yan@acme.com": "VP", "new@acme.com": "COO"} {
+		if got := d.title(email); got != want {
+			t.Errorf("%s's title: %q, want %q", email, got, want)
+		}
+	}
+	for _, r := range b2.Rows {
+		if r.Outcome != pipeline.Updated {
+			t.Errorf("row %d: %s (%s), want updated", r.Number, r.Outcome, r.SkipReason)
+		}
+	}
+	if held, reread := preparedCount(); held-held0 != 2 || reread != reread0 {
+		t.Errorf("the read-ahead held for %v batches and was read again for %v; want 2 and 0", held-held0, reread-reread0)
+	}
+}
+
+// Another writer of the account, holding the account's lock, waits for the row of a prospect a
+// batch updated ahead. The batch does not wait for that lock while it holds the row: it takes
+// back what it wrote ahead, which lets the other writer go on and commit, then applies its row
+// again on what that writer wrote, not on its own early write. Without the way given, the two
+// would wait for each other until Postgres ended the other writer.
+func TestUpdatedAheadGivesWayToAnotherWriter(t *testing.T) {
+	d := newBatchDriver(t)
+	d.write(d.batch("yan@acme.com", ""))
+	e := d.engine()
+	_, reread0 := preparedCount()
+	b := e.prepareBatch(d.row(3, "email", "yan@acme.com", "title", "VP"))
+	d.await("yan's row updated ahead", func() bool { return d.locked("yan@acme.com") })
+	other := d.otherWriter("UPDATE prospects SET title = 'Boss' WHERE account_id = $1 AND email = 'yan@acme.com'")
+	e.writeBatch(b)
+	if err := <-other; err != nil {
+		t.Errorf("the other writer: %v", err)
+	}
+	r := b.Rows[0]
+	if r.Outcome != pipeline.Updated || r.Undo == nil || len(r.Undo.Changes) != 1 || r.Undo.Changes[0].Old != "Boss" {
+		t.Errorf("yan's row %s, undo %+v; want updated from Boss", r.Outcome, r.Undo)
+	}
+	if got := d.title("yan@acme.com"); got != "VP" {
+		t.Errorf("yan's title %q, want VP", got)
+	}
+	if _, reread := preparedCount(); reread-reread0 != 1 {
+		t.Errorf("read again for %v batches, want 1", reread-reread0)
+	}
+}
+
+// A batch is handed off to the next one's apply as it was applied ahead, before its write finds
+// whether that holds, and the next batch updates early what it read itself. Here another writer
+// gives zed the email the first batch, applied ahead, was to create a prospect with, and waits
+// for zed's row, which the second batch updated early, holding the account's lock. The first
+// batch must wait for that lock, then apply its row again, now on zed: before it waits, the
+// second batch gives back what it wrote ahead. Otherwise the other writer would wait for the
+// second batch, the second batch in the engine for the first, and the first for the other
+// writer, a wait Postgres cannot see, without end.
+func TestHandedOffBatchAppliedAgainWaitsForNoOne(t *testing.T) {
+	d := newBatchDriver(t)
+	d.write(d.batch("zed@acme.com", "", "yan@acme.com", ""))
+	var zed int64
+	if err := d.pool.QueryRow(d.ctx, "SELECT id FROM prospects WHERE account_id = $1 AND email = 'zed@acme.com'", d.acct.ID).Scan(&zed); err != nil {
+		t.Fatal(err)
+	}
+	e := d.engine()
+	b1 := e.prepareBatch(d.row(4, "email", "new@acme.com", "title", "CEO")) // to create new@
+	b2 := e.prepareBatch(d.row(5, "email", "zed@acme.com", "title", "CTO")) // applied on b1 as handed off
+	d.await("zed's row updated ahead", func() bool { return d.locked("zed@acme.com") })
+	other := d.otherWriter("UPDATE prospects SET email = 'new@acme.com' WHERE account_id = $1 AND email = 'zed@acme.com'")
+	e.writeBatch(b1)
+	if err := <-other; err != nil {
+		t.Errorf("the other writer: %v", err)
+	}
+	e.writeBatch(b2)
+	if r := b1.Rows[0]; r.Outcome != pipeline.Updated || r.EntityID != zed {
+		t.Errorf("new@'s row: %s, prospect %d; want zed (%d) updated", r.Outcome, r.EntityID, zed)
+	}
+	if got := d.title("new@acme.com"); got != "CEO" {
+		t.Errorf("zed's title %q, want CEO", got)
+	}
+	if r := b2.Rows[0]; r.Outcome != pipeline.Created { // zed@ is no one's email since
+		t.Errorf("zed@'s row: %s, want created", r.Outcome)
+	}
+}
+
+// A batch handed off as applied ahead that does not hold once written — here the account's
+// limit was lowered meanwhile — is applied again, and may then write a prospect the next batch
+// updated early: with the limit reached, its second row no longer matches the prospect its
+// first row was to create, but zed, by phone. Before it writes, the next batch gives back
+// what it wrote ahead; otherwise the batch would wait for zed's row, and the next batch, in
+// the engine, for the batch, without end.
+func TestBatchAppliedAgainWritesWhatTheNextUpdatedAhead(t *testing.T) {
+	d := newBatchDriver(t)
+	d.w.plan.Options = crm.Options{UniqueIdentifier: "phone"}
+	d.w = newWriter(d.w.plan)
+	d.write(&pipeline.Batch{Rows: []pipeline.Row{
+		d.row(2, "email", "zed@acme.com", "phone", "555-0100"),
+		d.row(3, "email", "yan@acme.com"),
+	}})
+	e := d.engine()
+	b1 := e.prepareBatch(
+		d.row(4, "email", "new@acme.com", "title", "CEO"),                      // created, within no limit
+		d.row(5, "email", "new@acme.com", "phone", "555-0100", "title", "CFO"), // the prospect row 4 creates, by email
+	)
+	b2 := e.prepareBatch(d.row(6, "email", "zed@acme.com", "title", "CTO")) // zed, updated early
+	d.await("zed's row updated ahead", func() bool { return d.locked("zed@acme.com") })
+	if _, err := d.pool.Exec(d.ctx, "UPDATE accounts SET prospect_limit = 2 WHERE id = $1", d.acct.ID); err != nil {
+		t.Fatal(err)
+	}
+	e.writeBatch(b1)
+	e.writeBatch(b2)
+	var zed int64
+	if err := d.pool.QueryRow(d.ctx, "SELECT id FROM prospects WHERE account_id = $1 AND phone = '555-0100'", d.acct.ID).Scan(&zed); err != nil {
+		t.Fatal(err)
+	}
+	if r := b1.Rows[0]; r.Outcome != pipeline.Skipped || r.SkipReason != pipeline.ReasonOverLimit {
+		t.Errorf("row 4: %s %s, want skipped over the limit", r.Outcome, r.SkipReason)
+	}
+	if r := b1.Rows[1]; r.Outcome != pipeline.Updated || r.EntityID != zed {
+		t.Errorf("row 5: %s, prospect %d; want zed (%d) updated", r.Outcome, r.EntityID, zed)
+	}
+	if got := d.title("new@acme.com"); got != "CFO" {
+		t.Errorf("zed's title %q, want CFO", got)
+	}
+	if r := b2.Rows[0]; r.Outcome != pipeline.Skipped { // zed@ is no one's email since, and the limit is reached
+		t.Errorf("row 6: %s, want skipped", r.Outcome)
+	}
+}

@@ -23,8 +23,9 @@ import (
 // to the prospects and organizations the batch can match, then writes new organizations and
 // prospects with COPY, changed prospects with one UPDATE, and memberships; the engine then
 // records the batch's outcomes and checkpoint and commits them together. A batch applied ahead
-// has its outcomes and its new prospects' memberships written first, in the same transaction,
-// before the batch before commits (WriteAhead; docs/architecture.md, "Writing ahead").
+// has its outcomes, its new prospects' memberships and the update of the stored prospects only
+// it changes written first, in the same transaction, before the batch before commits
+// (WriteAhead; docs/architecture.md, "Writing ahead" and "Updating ahead").
 //
 // Matching, quota and writing share one transaction on purpose: a batch must see every write of
 // the batches before it, and the limit must hold against concurrent imports, so these three
@@ -34,12 +35,15 @@ import (
 // the result only when, under the lock, nothing but that batch wrote into the account since
 // and the limit left the room the apply assumed (docs/architecture.md, "Reading ahead").
 
-// writer writes the batches of one import. Write and Committed run in one goroutine and Prepare
-// in another (pipeline.Preparer). Both apply batches, with keep, prospectIDs and the id pool of
-// orgs: Prepare only after ahead.wait, which orders its apply of a batch after Write's of the
-// batch before, and Write only before it hands the batch off (ahead.put). WriteAhead, in
-// Prepare's goroutine, reads groupings only after ahead.wait, and Write sets them only before
-// ahead.put (ensureGroupings). known and own have a mutex.
+// writer writes the batches of one import. Write and Committed run in one goroutine, Prepare
+// in another, and WriteAhead in one of its own per batch (pipeline.Preparer). Prepare and
+// Write both apply batches, with keep, prospectIDs and the id pool of orgs, under applying:
+// Prepare only after ahead.wait, which orders its apply of a batch after the batch before was
+// applied and handed off, and Write, when what was handed off did not hold, at the same time
+// as Prepare's apply of the next batch, which then does not hold either. WriteAhead reads
+// groupings only after ahead.wait, and Write sets them only before ahead.put
+// (ensureGroupings), while no batch was handed off ahead (handOffAhead). known and own have a
+// mutex.
 type writer struct {
 	plan                            *kind.Plan
 	match                           matchConfig
@@ -57,8 +61,9 @@ type writer struct {
 	last    written // what the batch before committed
 	pending written // what the batch being written wrote, until it commits (Committed)
 
-	ahead  handoff // what each batch applied, for Prepare to lay over the next one
-	nextUp int     // the number of the next batch Prepare reads for, from 0
+	ahead    handoff    // what each batch applied, for Prepare to lay over the next one
+	nextUp   int        // the number of the next batch Prepare reads for, from 0
+	applying sync.Mutex // held by applyRows
 }
 
 var _ pipeline.Preparer = (*writer)(nil)
@@ -102,9 +107,9 @@ type prepared struct {
 	ahead    *applied
 	before   int64
 	laidOver *matchIndex
-	// writtenAhead says WriteAhead wrote the batch ahead as applied here: its outcomes, and
-	// the memberships of its new prospects when ahead.joinedAhead.
-	writtenAhead bool
+	// handedOff says WriteAhead handed the batch off to the next one's apply (handoff.put)
+	// as applied here, before Write found whether that holds.
+	handedOff bool
 }
 
 // Prepare reads ahead, on a connection of its own and in one snapshot, the prospects and
@@ -197,34 +202,98 @@ func (s *writer) applyAhead(ctx context.Context, tx pgx.Tx, b *pipeline.Batch, p
 	if p.ahead, err = s.applyRows(ctx, tx, b, p.idx, p.orgs, rm); err != nil {
 		return err
 	}
-	return s.encodeUpdate(p.ahead, tx)
+	return s.encodeUpdate(p.ahead, tx, true)
 }
 
-// WriteAhead adds the prospects the batch creates to the import's groupings, in the batch's own
-// transaction while the batch before is written, when Prepare applied the batch and the
-// groupings exist (pipeline.Preparer): no other transaction knows the new prospects' ids, so
-// none can touch their memberships. It reads the groupings after Prepare's wait for the batch
-// before, which set them up under its lock when it had members.
+// WriteAhead writes the batch as Prepare applied it, when it did, in the batch's own
+// transaction while the batch before is written (pipeline.Preparer). It hands the batch off to
+// the next one's apply (handOffAhead). It adds the prospects the batch creates to the import's groupings, when
+// they exist: no other transaction knows the new prospects' ids, so none can touch their
+// memberships. It reads the groupings after Prepare's wait for the batch before, which set
+// them up under its lock when it had members. And it runs the early update (applied.early):
+// of stored prospects the batch before does not write, so that batch never waits for it;
+// another writer of the account may, and Write gives their rows back before it waits for that
+// writer (lock).
 func (s *writer) WriteAhead(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) (bool, error) {
 	p, ok := b.Prepared.(*prepared)
 	if !ok || p.ahead == nil {
 		return false, nil
 	}
-	if a := p.ahead; s.groupingsReady && len(a.members.created) > 0 {
+	a := p.ahead
+	if s.groupingsReady {
+		if err := s.handOffAhead(ctx, tx, p); err != nil {
+			return false, err
+		}
+	}
+	if s.groupingsReady && len(a.members.created) > 0 {
 		if err := store.AddNewMembers(ctx, tx, s.groupings, a.members.created, s.plan.ImportID); err != nil {
 			return false, err
 		}
 		a.joinedAhead = true
 	}
-	p.writtenAhead = true
+	if !a.early.Empty() {
+		if err := a.early.Exec(ctx, tx); err != nil {
+			return false, fmt.Errorf("update prospects ahead: %w", err)
+		}
+		a.updatedAhead = true
+	}
 	return true, nil
+}
+
+// handOffAhead hands the batch, as Prepare applied it, off to the next batch's apply before
+// Write finds whether that apply holds, so that the next batch is applied, and its early update
+// sent, while this one's runs: when it holds, it is what Write hands off, with the write_seq it
+// assumed and the time of the batch's transaction; when it does not, the next batch's apply,
+// laid over a batch that is not what committed, does not hold either (heldAhead). Only once
+// the import's groupings are set up: a batch before that may set them up in Write, and the
+// next batch's WriteAhead reads them.
+func (s *writer) handOffAhead(ctx context.Context, tx pgx.Tx, p *prepared) error {
+	var at time.Time
+	if err := tx.QueryRow(ctx, "SELECT now()").Scan(&at); err != nil {
+		return err
+	}
+	a := p.ahead
+	s.ahead.put(writtenBy(a, p.before+1, at, a.room.taken), true)
+	p.handedOff = true
+	return nil
+}
+
+// writtenBy is what a wrote into the account: a batch at write_seq seq, at its transaction's
+// time, taking room for taken new prospects.
+func writtenBy(a *applied, seq int64, at time.Time, taken int64) written {
+	w := written{seq: seq, at: at, taken: taken, idx: a.idx, changed: make(map[int64]*prospect, len(a.changed)), orgs: a.orgs}
+	for _, p := range a.changed {
+		w.changed[p.ID] = p
+	}
+	return w
 }
 
 // encodeUpdate encodes the update of the stored prospects a changed, with the types of q's
 // connection, for Write to send (store.Encoded): ahead, where the batch was applied, off the
-// batch's transaction.
-func (s *writer) encodeUpdate(a *applied, q pgx.Tx) (err error) {
-	a.update, err = store.EncodeProspectUpdate(q.Conn().TypeMap(), s.plan.Catalog, s.plan.Account.ID, plain(a.changed), a.dirty)
+// batch's transaction. Applied ahead, those WriteAhead may update early go in a.early: the
+// prospects the batch read in its own snapshot and changed without moving their email. The
+// others are what the batch before wrote (laid over the snapshot: it may not have committed,
+// and updating them would wait for it, or find nothing of a prospect it created) and the
+// prospects whose email moves, whose update must follow the clearing of the emails they take
+// (store.ClearEmails, under the lock).
+func (s *writer) encodeUpdate(a *applied, q pgx.Tx, ahead bool) (err error) {
+	m, c, acct := q.Conn().TypeMap(), s.plan.Catalog, s.plan.Account.ID
+	late := a.changed
+	if ahead {
+		var early []*prospect
+		late = nil
+		for _, p := range a.changed {
+			if p.Addr.Valid && !p.emailMoved(s.email) {
+				early = append(early, p)
+			} else {
+				late = append(late, p)
+			}
+		}
+		if a.early, err = store.EncodeProspectUpdate(m, c, acct, plain(early), a.dirty); err != nil {
+			return err
+		}
+	}
+	a.update, err = store.EncodeProspectUpdate(m, c, acct, plain(late), a.dirty)
 	return err
 }
 
@@ -253,20 +322,27 @@ func (s *writer) heldAhead(b *pipeline.Batch, room *room) *applied {
 	return nil
 }
 
-// takeBackAhead takes back what WriteAhead wrote of a batch whose apply did not hold under the
-// lock, before Write decides its rows again: the memberships of the prospects it was to create,
-// and the outcomes the engine stored.
-func (s *writer) takeBackAhead(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error {
+// takeBackAhead takes back all that was written of the batch ahead — the memberships, the
+// early update and the outcomes the engine stored (pipeline.Batch.TakeBackAhead) — and with
+// it the account's lock when the batch took it since. It reports whether there was anything
+// to take back.
+func (s *writer) takeBackAhead(ctx context.Context, b *pipeline.Batch) (bool, error) {
 	p, ok := b.Prepared.(*prepared)
-	if !ok || !p.writtenAhead {
-		return nil
+	if !ok || p.ahead == nil || !b.WrittenAhead() {
+		return false, nil
 	}
-	p.writtenAhead = false
-	b.DecidedAgain()
-	if !p.ahead.joinedAhead {
-		return nil
+	p.ahead.joinedAhead, p.ahead.updatedAhead = false, false
+	return true, b.TakeBackAhead(ctx)
+}
+
+// giveWay makes the next batch give back what it wrote ahead (pipeline.Batch.GiveWay), when
+// this one was handed off to its apply ahead: the next batch may then have updated early
+// prospects another writer, or this batch applied again, waits for.
+func (s *writer) giveWay(ctx context.Context, b *pipeline.Batch) error {
+	if p, ok := b.Prepared.(*prepared); ok && p.handedOff {
+		return b.GiveWay(ctx)
 	}
-	return store.RemoveNewMembers(ctx, tx, s.groupings, p.ahead.members.created)
+	return nil
 }
 
 func sameLimit(a, b *int64) bool {
@@ -315,23 +391,70 @@ func newWriter(p *kind.Plan) *writer {
 	return w
 }
 
+// lock takes the account's lock for the batch and counts it in write_seq (reserveRoom); a dry
+// run only reads the room. A batch updated ahead holds the locks of stored prospects' rows,
+// and so may the next batch when this one was handed off to it: another writer holding the
+// account's lock may wait for them. The batch then takes the lock only if no one holds it;
+// otherwise the next batch gives back what it wrote ahead, and so does this one, before it
+// waits, so that none of them waits for another without end (docs/architecture.md,
+// "Updating ahead").
+func (s *writer) lock(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) (*room, error) {
+	id := s.plan.Account.ID
+	if s.plan.DryRun {
+		return reserveRoom(ctx, tx, id, false)
+	}
+	var rm *room
+	if p, ok := b.Prepared.(*prepared); ok && (p.handedOff || (p.ahead != nil && p.ahead.updatedAhead)) {
+		r, free, err := store.TryProspectRoom(ctx, tx, id)
+		if err != nil {
+			return nil, err
+		}
+		if free {
+			rm = &room{Room: r, accountID: id}
+		} else {
+			if err := s.giveWay(ctx, b); err != nil {
+				return nil, err
+			}
+			if _, err := s.takeBackAhead(ctx, b); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if rm == nil {
+		var err error
+		if rm, err = reserveRoom(ctx, tx, id, true); err != nil {
+			return nil, err
+		}
+	}
+	if rm.Seq-1 != s.last.seq {
+		s.known.Forget() // something else wrote into the account since the import's last batch
+	}
+	s.own.lockedAt(rm.Seq - 1)
+	return rm, nil
+}
+
 // Write writes one batch in tx: as Prepare applied it when that holds, or else applied now,
 // under the account's lock.
 func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error {
-	room, err := reserveRoom(ctx, tx, s.plan.Account.ID, !s.plan.DryRun)
+	if p, ok := b.Prepared.(*prepared); ok && p.ahead != nil && !b.WrittenAhead() {
+		p.ahead.joinedAhead, p.ahead.updatedAhead = false, false // given back: the batch before gave way
+	}
+	room, err := s.lock(ctx, tx, b)
 	if err != nil {
 		return err
 	}
-	if !s.plan.DryRun {
-		if room.Seq-1 != s.last.seq {
-			s.known.Forget() // something else wrote into the account since the import's last batch
-		}
-		s.own.lockedAt(room.Seq - 1)
-	}
 	a := s.heldAhead(b, room)
 	if a == nil {
-		if err := s.takeBackAhead(ctx, tx, b); err != nil {
+		// Applied again, the batch may write what the next batch wrote ahead.
+		if err := s.giveWay(ctx, b); err != nil {
 			return err
+		}
+		if undone, err := s.takeBackAhead(ctx, b); err != nil {
+			return err
+		} else if undone { // the lock went with what was written ahead
+			if room, err = s.lock(ctx, tx, b); err != nil {
+				return err
+			}
 		}
 		idx, orgs, err := s.lookups(ctx, tx, b, room.Seq-1)
 		if err != nil {
@@ -340,22 +463,23 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 		if a, err = s.applyRows(ctx, tx, b, idx, orgs, room); err != nil {
 			return err
 		}
-		if err := s.encodeUpdate(a, tx); err != nil {
+		if err := s.encodeUpdate(a, tx, false); err != nil {
 			return err
 		}
 	}
-	s.pending = written{seq: room.Seq, at: room.At, taken: room.taken, idx: a.idx, changed: make(map[int64]*prospect, len(a.changed)), orgs: a.orgs}
-	for _, p := range a.changed {
-		s.pending.changed[p.ID] = p
-	}
+	s.pending = writtenBy(a, room.Seq, room.At, room.taken)
 	s.own.wrote(a.idx, a.created, a.changed)
 	if len(a.members.created)+len(a.members.found) > 0 {
 		if err := s.ensureGroupings(ctx, tx); err != nil {
 			return err
 		}
 	}
-	_, read := b.Prepared.(*prepared)
-	s.ahead.put(s.pending, read)
+	switch p, read := b.Prepared.(*prepared); {
+	case !read || !p.handedOff:
+		s.ahead.put(s.pending, read)
+	case a != p.ahead: // handed off as applied ahead, which did not hold
+		s.ahead.replace(s.pending)
+	}
 
 	orgsCreated, err := a.orgs.Write(ctx, tx)
 	if err != nil {
@@ -371,6 +495,11 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	}
 	if err := store.ClearEmails(ctx, tx, s.plan.Account.ID, moved); err != nil {
 		return err
+	}
+	if !a.updatedAhead {
+		if err := a.early.Exec(ctx, tx); err != nil {
+			return fmt.Errorf("update prospects: %w", err)
+		}
 	}
 	if err := a.update.Exec(ctx, tx); err != nil {
 		return fmt.Errorf("update prospects: %w", err)
@@ -397,14 +526,17 @@ type applied struct {
 	created, changed []*prospect
 	members          membersOf
 	dirty            []bool        // the fields it changed in stored prospects
-	update           store.Encoded // the update of changed, to send
+	early, update    store.Encoded // the update of changed, to send: early WriteAhead may send (encodeUpdate)
 	decided          []int         // the rows it decided: those no earlier stage skipped
 	joinedAhead      bool          // created joined the import's groupings ahead (WriteAhead)
+	updatedAhead     bool          // early, not empty, was sent ahead (WriteAhead)
 }
 
 // applyRows applies the batch's rows one at a time, in file order, to the prospects idx holds,
 // linking organizations through orgs and taking room for new prospects; ids come through q.
 func (s *writer) applyRows(ctx context.Context, q store.Querier, b *pipeline.Batch, idx *matchIndex, orgs *orglink.Batch, room *room) (*applied, error) {
+	s.applying.Lock()
+	defer s.applying.Unlock()
 	a := &applied{room: room, idx: idx, orgs: orgs, dirty: make([]bool, len(s.plan.Catalog.Fields))}
 	inBatch := make(map[int64]bool, len(b.Rows))
 	for i := range b.Rows {
@@ -605,6 +737,14 @@ func (h *handoff) put(w written, prepared bool) {
 	if prepared {
 		h.applied.Add()
 	}
+}
+
+// replace makes w what the last batch applied, in place of what was handed off for it: the
+// batch was applied again under its lock.
+func (h *handoff) replace(w written) {
+	h.mu.Lock()
+	h.last = w
+	h.mu.Unlock()
 }
 
 // wait returns what the last batch Write applied once it applied n batches Prepare read for
