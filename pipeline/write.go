@@ -45,16 +45,18 @@ type Preparer interface {
 	// (READ COMMITTED, on Prepare's connection), begun while the batch before is still being
 	// written — its reads do not see that batch's writes — and Write of the batch runs in it
 	// later; the engine takes a savepoint in it first, so that all that is written ahead can
-	// be taken back (Batch.TakeBackAhead, Batch.GiveWay). WriteAhead must not write what the
-	// batch before may also write: that batch would wait in Postgres for tx, and tx's batch
-	// in the engine for that one, without end. It may write rows keyed by the ids of the
-	// records the batch creates, which no other transaction knows, and rows the batch before
-	// does not write that another writer may: Write must then not wait for a lock that
-	// writer may hold while it waits for those rows, unless it took them back first. It
-	// reports whether Prepare applied the batch (every row no earlier stage skipped has its
-	// outcome): then the engine stores the rows' outcomes ahead too, after what WriteAhead
-	// wrote. When Write decides the rows again, it takes all that back first. WriteAhead does
-	// not wait for other batches; it must return when ctx is done. An error stops the run.
+	// be taken back (Batch.TakeBackAhead, Batch.GiveWay). The engine does not call WriteAhead
+	// at all while a batch before gives way. WriteAhead must not write what the batch before
+	// may also write: that batch would wait in Postgres for tx, and tx's batch in the engine
+	// for that one, without end. Nor may it wait for a lock any other transaction holds, for
+	// the same reason. It may write rows keyed by the ids of the records the batch creates,
+	// which no other transaction knows, and rows the batch before does not write that another
+	// writer may come to wait for: Write must then not wait for a lock that writer may hold,
+	// unless it gave those rows back first. It reports whether Prepare applied the batch
+	// (every row no earlier stage skipped has its outcome): then the engine stores the rows'
+	// outcomes ahead too, after what WriteAhead wrote; when it reports not, it has written
+	// nothing. When Write decides the rows again, it takes all that back first. WriteAhead
+	// must return when ctx is done. An error stops the run.
 	WriteAhead(ctx context.Context, tx pgx.Tx, b *Batch) (applied bool, err error)
 	// Committed is called, from Write's goroutine, once the transaction of a batch Write
 	// wrote has committed: what Prepare laid over a later batch's read holds only if the batch
@@ -235,8 +237,12 @@ func (s *prepareStage) writeAhead(ctx context.Context, own *ownTx, b *Batch) err
 	}
 	own.savepoint = sp
 	applied, err := s.p.WriteAhead(ctx, own.tx, b)
-	if err != nil || !applied {
+	if err != nil {
 		return err
+	}
+	if !applied { // nothing written ahead: the batch is written outside the savepoint
+		own.savepoint = nil
+		return sp.Commit(ctx)
 	}
 	buf, _ := s.undoJSON.Get().(*[]byte)
 	if buf == nil {
@@ -288,7 +294,8 @@ func (own *ownTx) takeBack(ctx context.Context) error {
 }
 
 // wait waits for what the batch writes ahead, if anything, and returns its error. It does
-// not wait on a context: the writing ahead returns once the run's context is done.
+// not wait on a context: the writing ahead waits for no other transaction (Preparer), and
+// returns once the run's context is done.
 func (own *ownTx) wait() error {
 	if own.ahead == nil {
 		return nil
@@ -367,7 +374,7 @@ func (t *turns) giveWay(ctx context.Context, own *ownTx) error {
 	}
 	t.mu.Unlock()
 	for _, o := range after {
-		<-o.ahead // it returns once the run's context is done, at the latest
+		<-o.ahead // it waits for no other transaction (Preparer)
 		if err := o.takeBack(ctx); err != nil {
 			return err
 		}

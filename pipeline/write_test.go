@@ -19,7 +19,7 @@ import (
 // ten times the row's number), holds the Write of batch holdAt until WriteAhead of the next
 // batch has run, takes back what was written of batch redecideAt ahead and decides its rows
 // again in Write (updated), and fails Write of batch failAt once the next batch is through the
-// prepare stage, its outcomes stored ahead. Batches are numbered from 1.
+// prepare stage (its writing ahead begun). Batches are numbered from 1.
 type aheadWriter struct {
 	holdAt, redecideAt, failAt int
 	aheadOf                    chan int // the batch each WriteAhead ran for
@@ -128,7 +128,7 @@ func TestWrittenAheadCommitsWithItsBatch(t *testing.T) {
 	for _, o := range outcomes {
 		got = append(got, fmt.Sprintf("%d %s %d", o.Row, o.Outcome, o.EntityID))
 	}
-	want := []string{"1 created 10", "2 created 20", "3 updated 30"} // batch 4 failed, batch 5 was written ahead of it
+	want := []string{"1 created 10", "2 created 20", "3 updated 30"} // batch 4 failed, batch 5 was prepared ahead of it
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("outcomes stored %q, want %q", got, want)
 	}

@@ -26,11 +26,17 @@ type Encoded struct {
 // Exec runs e in tx, as an unnamed statement: its text varies with the columns an update sets,
 // and statements prepared by name would pile up on each connection.
 func (e Encoded) Exec(ctx context.Context, tx pgx.Tx) error {
-	if e.Empty() {
-		return nil
-	}
-	_, err := tx.Conn().PgConn().ExecParams(ctx, e.sql, e.params, e.oids, e.formats, nil).Close()
+	_, err := e.ExecCount(ctx, tx)
 	return err
+}
+
+// ExecCount is Exec, and returns how many rows the statement wrote.
+func (e Encoded) ExecCount(ctx context.Context, tx pgx.Tx) (int64, error) {
+	if e.Empty() {
+		return 0, nil
+	}
+	tag, err := tx.Conn().PgConn().ExecParams(ctx, e.sql, e.params, e.oids, e.formats, nil).Close()
+	return tag.RowsAffected(), err
 }
 
 // Empty reports whether e runs nothing.

@@ -210,10 +210,10 @@ func (s *writer) applyAhead(ctx context.Context, tx pgx.Tx, b *pipeline.Batch, p
 // the next one's apply (handOffAhead). It adds the prospects the batch creates to the import's groupings, when
 // they exist: no other transaction knows the new prospects' ids, so none can touch their
 // memberships. It reads the groupings after Prepare's wait for the batch before, which set
-// them up under its lock when it had members. And it runs the early update (applied.early):
-// of stored prospects the batch before does not write, so that batch never waits for it;
-// another writer of the account may, and Write gives their rows back before it waits for that
-// writer (lock).
+// them up under its lock when it had members. And it runs the early update (applied.early) of
+// stored prospects the batch before does not write, so that batch never waits for it; it waits
+// for no other writer either (it leaves the rows they hold), and when another writer comes to
+// wait for the rows it updated, Write gives them back before it waits for that writer (lock).
 func (s *writer) WriteAhead(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) (bool, error) {
 	p, ok := b.Prepared.(*prepared)
 	if !ok || p.ahead == nil {
@@ -232,10 +232,11 @@ func (s *writer) WriteAhead(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) (
 		a.joinedAhead = true
 	}
 	if !a.early.Empty() {
-		if err := a.early.Exec(ctx, tx); err != nil {
+		n, err := a.early.ExecCount(ctx, tx)
+		if err != nil {
 			return false, fmt.Errorf("update prospects ahead: %w", err)
 		}
-		a.updatedAhead = true
+		a.updatedAhead, a.earlySkipped = true, n < int64(len(a.earlyRows))
 	}
 	return true, nil
 }
@@ -275,21 +276,21 @@ func writtenBy(a *applied, seq int64, at time.Time, taken int64) written {
 // others are what the batch before wrote (laid over the snapshot: it may not have committed,
 // and updating them would wait for it, or find nothing of a prospect it created) and the
 // prospects whose email moves, whose update must follow the clearing of the emails they take
-// (store.ClearEmails, under the lock).
+// (store.ClearEmails, under the lock). The early update waits for no lock: a row another
+// writer holds is left, and the apply then does not hold (applied.earlySkipped).
 func (s *writer) encodeUpdate(a *applied, q pgx.Tx, ahead bool) (err error) {
 	m, c, acct := q.Conn().TypeMap(), s.plan.Catalog, s.plan.Account.ID
 	late := a.changed
 	if ahead {
-		var early []*prospect
 		late = nil
 		for _, p := range a.changed {
 			if p.Addr.Valid && !p.emailMoved(s.email) {
-				early = append(early, p)
+				a.earlyRows = append(a.earlyRows, p)
 			} else {
 				late = append(late, p)
 			}
 		}
-		if a.early, err = store.EncodeProspectUpdate(m, c, acct, plain(early), a.dirty); err != nil {
+		if a.early, err = store.EncodeProspectUpdateAhead(m, c, acct, plain(a.earlyRows), a.dirty); err != nil {
 			return err
 		}
 	}
@@ -309,7 +310,7 @@ func (s *writer) heldAhead(b *pipeline.Batch, room *room) *applied {
 		return nil
 	}
 	a := p.ahead
-	if a != nil && room.Seq-1 == p.before && (p.laidOver == nil || p.laidOver == s.last.idx) &&
+	if a != nil && !a.earlySkipped && room.Seq-1 == p.before && (p.laidOver == nil || p.laidOver == s.last.idx) &&
 		room.Count == a.room.Count && sameLimit(room.Limit, a.room.Limit) && s.known.Holds(a.orgs) {
 		room.taken = a.room.taken
 		pipeline.CountPrepared(true)
@@ -395,9 +396,8 @@ func newWriter(p *kind.Plan) *writer {
 // run only reads the room. A batch updated ahead holds the locks of stored prospects' rows,
 // and so may the next batch when this one was handed off to it: another writer holding the
 // account's lock may wait for them. The batch then takes the lock only if no one holds it;
-// otherwise the next batch gives back what it wrote ahead, and so does this one, before it
-// waits, so that none of them waits for another without end (docs/architecture.md,
-// "Updating ahead").
+// otherwise it gives back what it wrote ahead, and so does the next batch, before it waits, so
+// that none of them waits for another without end (docs/architecture.md, "Updating ahead").
 func (s *writer) lock(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) (*room, error) {
 	id := s.plan.Account.ID
 	if s.plan.DryRun {
@@ -412,10 +412,10 @@ func (s *writer) lock(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) (*room,
 		if free {
 			rm = &room{Room: r, accountID: id}
 		} else {
-			if err := s.giveWay(ctx, b); err != nil {
+			if _, err := s.takeBackAhead(ctx, b); err != nil {
 				return nil, err
 			}
-			if _, err := s.takeBackAhead(ctx, b); err != nil {
+			if err := s.giveWay(ctx, b); err != nil {
 				return nil, err
 			}
 		}
@@ -478,7 +478,7 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	case !read || !p.handedOff:
 		s.ahead.put(s.pending, read)
 	case a != p.ahead: // handed off as applied ahead, which did not hold
-		s.ahead.replace(s.pending)
+		s.ahead.replace(p.ahead.idx, s.pending)
 	}
 
 	orgsCreated, err := a.orgs.Write(ctx, tx)
@@ -496,8 +496,12 @@ func (s *writer) Write(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) error 
 	if err := store.ClearEmails(ctx, tx, s.plan.Account.ID, moved); err != nil {
 		return err
 	}
-	if !a.updatedAhead {
-		if err := a.early.Exec(ctx, tx); err != nil {
+	if !a.updatedAhead && len(a.earlyRows) > 0 { // given back: sent now, as any update under the lock
+		early, err := store.EncodeProspectUpdate(tx.Conn().TypeMap(), s.plan.Catalog, s.plan.Account.ID, plain(a.earlyRows), a.dirty)
+		if err != nil {
+			return err
+		}
+		if err := early.Exec(ctx, tx); err != nil {
 			return fmt.Errorf("update prospects: %w", err)
 		}
 	}
@@ -527,9 +531,11 @@ type applied struct {
 	members          membersOf
 	dirty            []bool        // the fields it changed in stored prospects
 	early, update    store.Encoded // the update of changed, to send: early WriteAhead may send (encodeUpdate)
+	earlyRows        []*prospect   // the prospects early updates
 	decided          []int         // the rows it decided: those no earlier stage skipped
 	joinedAhead      bool          // created joined the import's groupings ahead (WriteAhead)
 	updatedAhead     bool          // early, not empty, was sent ahead (WriteAhead)
+	earlySkipped     bool          // and left a prospect whose row another transaction held
 }
 
 // applyRows applies the batch's rows one at a time, in file order, to the prospects idx holds,
@@ -739,11 +745,14 @@ func (h *handoff) put(w written, prepared bool) {
 	}
 }
 
-// replace makes w what the last batch applied, in place of what was handed off for it: the
-// batch was applied again under its lock.
-func (h *handoff) replace(w written) {
+// replace makes w what the last batch applied, in place of what was handed off for it (its
+// index, was): the batch was applied again under its lock. When the next batch was handed off
+// since, it stays the last.
+func (h *handoff) replace(was *matchIndex, w written) {
 	h.mu.Lock()
-	h.last = w
+	if h.last.idx == was {
+		h.last = w
+	}
 	h.mu.Unlock()
 }
 
