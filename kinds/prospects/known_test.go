@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
 
@@ -395,22 +394,21 @@ func (d *batchDriver) title(email string) string {
 	return *title
 }
 
-// locked reports whether another transaction holds the lock of the row of the prospect with
-// email, as an update does.
+// locked reports whether a transaction updated or locked the row of the prospect with email,
+// by the row's xmax (the tests' rows are touched by no transaction that ended without
+// committing). It takes no lock itself: an early update leaves a row it cannot lock at once.
 func (d *batchDriver) locked(email string) bool {
+	return d.lockedWhere("lower(email) = $2", email)
+}
+
+// lockedWhere is locked of the prospect that cond, with its value as $2, finds.
+func (d *batchDriver) lockedWhere(cond, value string) bool {
 	d.t.Helper()
-	err := pgx.BeginFunc(d.ctx, d.pool, func(tx pgx.Tx) error {
-		_, err := tx.Exec(d.ctx, "SELECT 1 FROM prospects WHERE account_id = $1 AND lower(email) = $2 FOR NO KEY UPDATE NOWAIT", d.acct.ID, email)
-		return err
-	})
-	var pgErr *pgconn.PgError
-	if errors.As(err, &pgErr) && pgErr.Code == "55P03" {
-		return true
-	}
-	if err != nil {
+	var locked bool
+	if err := d.pool.QueryRow(d.ctx, "SELECT xmax <> '0' FROM prospects WHERE account_id = $1 AND "+cond, d.acct.ID, value).Scan(&locked); err != nil {
 		d.t.Fatal(err)
 	}
-	return false
+	return locked
 }
 
 // await fails the test unless cond holds within 10 s.
@@ -449,10 +447,11 @@ func (d *batchDriver) otherWriter(sql string) <-chan error {
 }
 
 // A batch written ahead updates, early and before the batch before is written, the stored
-// prospects it read itself and changed without moving their email. What the batch before
+// prospects it read itself and changed, their email left as it was. What the batch before
 // created or changed is updated under the lock, after that batch committed: an early update
 // would wait for it, or find nothing of a prospect it created. So is a prospect whose email
-// moves, after the emails it takes are freed.
+// changes, after the emails it takes are freed: here old@ moves to new@, and xan, which had no
+// email, takes old@.
 func TestUpdateAheadOnlyWhatTheBatchBeforeDoesNotWrite(t *testing.T) {
 	d := newBatchDriver(t)
 	d.w.plan.Options = crm.Options{UniqueIdentifier: "phone"}
@@ -461,6 +460,7 @@ func TestUpdateAheadOnlyWhatTheBatchBeforeDoesNotWrite(t *testing.T) {
 		d.row(2, "email", "old@acme.com", "phone", "555-0100"),
 		d.row(3, "email", "zed@acme.com"),
 		d.row(4, "email", "yan@acme.com"),
+		d.row(5, "phone", "555-0111", "first_name", "Xan"),
 	}})
 	e := d.engine()
 	held0, reread0 := preparedCount()
@@ -473,14 +473,18 @@ func TestUpdateAheadOnlyWhatTheBatchBeforeDoesNotWrite(t *testing.T) {
 		d.row(8, "email", "bob@beta.io", "title", "CFO"),                        // what b1 created: under the lock
 		d.row(9, "email", "yan@acme.com", "title", "VP"),                        // read by b2 alone: early
 		d.row(10, "email", "new@acme.com", "phone", "555-0100", "title", "COO"), // old@'s email moves: under the lock
+		d.row(11, "email", "old@acme.com", "phone", "555-0111", "title", "CIO"), // xan takes old@: under the lock
 	)
 	d.await("yan's row updated ahead, before b1 is written", func() bool { return d.locked("yan@acme.com") })
 	if d.locked("old@acme.com") {
 		t.Error("old@'s row updated ahead; want it updated under the lock, its email moves")
 	}
+	if d.lockedWhere("phone = $2", "555-0111") {
+		t.Error("xan's row updated ahead; want it updated under the lock, it takes an email")
+	}
 	e.writeBatch(b1)
 	e.writeBatch(b2)
-	for email, want := range map[string]string{"zed@acme.com": "CTO", "bob@beta.io": "CFO", "yan@acme.com": "VP", "new@acme.com": "COO"} {
+	for email, want := range map[string]string{"zed@acme.com": "CTO", "bob@beta.io": "CFO", "yan@acme.com": "VP", "new@acme.com": "COO", "old@acme.com": "CIO"} {
 		if got := d.title(email); got != want {
 			t.Errorf("%s's title: %q, want %q", email, got, want)
 		}

@@ -272,25 +272,29 @@ func writtenBy(a *applied, seq int64, at time.Time, taken int64) written {
 // encodeUpdate encodes the update of the stored prospects a changed, with the types of q's
 // connection, for Write to send (store.Encoded): ahead, where the batch was applied, off the
 // batch's transaction. Applied ahead, those WriteAhead may update early go in a.early: the
-// prospects the batch read in its own snapshot and changed without moving their email. The
+// prospects the batch read in its own snapshot and changed, their email left as it was. The
 // others are what the batch before wrote (laid over the snapshot: it may not have committed,
 // and updating them would wait for it, or find nothing of a prospect it created) and the
-// prospects whose email moves, whose update must follow the clearing of the emails they take
-// (store.ClearEmails, under the lock). The early update waits for no lock: a row another
-// writer holds is left, and the apply then does not hold (applied.earlySkipped).
+// prospects whose email changes, even from none: a new key in the unique email index may
+// wait for, or fail on, whoever holds it until store.ClearEmails frees it, under the lock. The
+// early update waits for no lock: it leaves the email column as it is, so its index entries
+// are the rows' own keys, and it leaves a row another transaction holds, and the apply then
+// does not hold (applied.earlySkipped).
 func (s *writer) encodeUpdate(a *applied, q pgx.Tx, ahead bool) (err error) {
 	m, c, acct := q.Conn().TypeMap(), s.plan.Catalog, s.plan.Account.ID
 	late := a.changed
 	if ahead {
 		late = nil
 		for _, p := range a.changed {
-			if p.Addr.Valid && !p.emailMoved(s.email) {
+			if p.Addr.Valid && p.StoredEmail == p.Values[s.email] {
 				a.earlyRows = append(a.earlyRows, p)
 			} else {
 				late = append(late, p)
 			}
 		}
-		if a.early, err = store.EncodeProspectUpdateAhead(m, c, acct, plain(a.earlyRows), a.dirty); err != nil {
+		dirty := slices.Clone(a.dirty)
+		dirty[s.email] = false
+		if a.early, err = store.EncodeProspectUpdateAhead(m, c, acct, plain(a.earlyRows), dirty); err != nil {
 			return err
 		}
 	}
