@@ -77,6 +77,26 @@ func (w *aheadWriter) Committed(*pipeline.Batch) {}
 
 var errFailedWrite = errors.New("the write fails")
 
+// aheadRun makes an import held by owner for a run of the engine in account accountID, and
+// acquires the two connections its prepare and write stages run on, released when the test
+// ends; the import is cancelled then.
+func aheadRun(ctx context.Context, t *testing.T, pool *pgxpool.Pool, accountID int64, owner string) (im store.Import, write, spare *pgxpool.Conn) {
+	t.Helper()
+	im, err := store.CreateImport(ctx, pool, store.Import{AccountID: accountID, Source: store.SourceCLI, FileName: owner + ".csv",
+		FilePath: "/nowhere/" + owner + ".csv"}, owner, time.Minute)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { store.FinishImport(context.Background(), pool, im.ID, owner, store.StatusCancelled, "") }) //nolint:errcheck // best effort
+	for _, c := range []**pgxpool.Conn{&write, &spare} {
+		if *c, err = pool.Acquire(ctx); err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup((*c).Release)
+	}
+	return im, write, spare
+}
+
 // A batch read ahead is written ahead in a transaction of its own, on the connection the batch
 // before is not written on, while that batch is still being written: its outcomes are stored
 // there, replaced when Write decides the rows again, and commit with the batch or not at all.
@@ -86,27 +106,12 @@ func TestWrittenAheadCommitsWithItsBatch(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	const owner = "ahead-test"
-	im, err := store.CreateImport(ctx, pool, store.Import{AccountID: acct.ID, Source: store.SourceCLI, FileName: "a.csv",
-		FilePath: "/nowhere/a.csv"}, owner, time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.FinishImport(context.Background(), pool, im.ID, owner, store.StatusCancelled, "") }) //nolint:errcheck // best effort
-	write, err := pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer write.Release()
-	spare, err := pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer spare.Release()
+	im, write, spare := aheadRun(ctx, t, pool, acct.ID, owner)
 
 	w := &aheadWriter{holdAt: 2, redecideAt: 3, failAt: 4, aheadOf: make(chan int, 10), prepared: make(chan int, 10)}
 	job := pipeline.NewJob(im, owner, time.Minute, false, nil)
 	passed := stageFunc(func(_ context.Context, b *pipeline.Batch) error { w.prepared <- b.LastRow; return nil })
-	err = pipeline.Run(ctx, &countingSource{limit: 6}, 1,
+	err := pipeline.Run(ctx, &countingSource{limit: 6}, 1,
 		pipeline.Named{Name: "prepare", Stage: job.PrepareStage(write.Conn(), spare.Conn(), w), Depth: 1},
 		pipeline.Named{Name: "prepared", Stage: passed, Depth: 1},
 		pipeline.Named{Name: "upsert", Stage: job.WriteStage(write.Conn(), w), Depth: 1})
@@ -174,29 +179,14 @@ func TestWriteAheadRunsBesideTheNextPrepare(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	const owner = "beside-test"
-	im, err := store.CreateImport(ctx, pool, store.Import{AccountID: acct.ID, Source: store.SourceCLI, FileName: "b.csv",
-		FilePath: "/nowhere/b.csv"}, owner, time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.FinishImport(context.Background(), pool, im.ID, owner, store.StatusCancelled, "") }) //nolint:errcheck // best effort
-	write, err := pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer write.Release()
-	spare, err := pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer spare.Release()
+	im, write, spare := aheadRun(ctx, t, pool, acct.ID, owner)
 	const batches = 4
 	w := &besideWriter{began: make([]chan struct{}, batches+1)}
 	for i := range w.began {
 		w.began[i] = make(chan struct{})
 	}
 	job := pipeline.NewJob(im, owner, time.Minute, false, nil)
-	err = pipeline.Run(ctx, &countingSource{limit: batches}, 1,
+	err := pipeline.Run(ctx, &countingSource{limit: batches}, 1,
 		pipeline.Named{Name: "prepare", Stage: job.PrepareStage(write.Conn(), spare.Conn(), w), Depth: 1},
 		pipeline.Named{Name: "upsert", Stage: job.WriteStage(write.Conn(), w), Depth: 1})
 	if err != nil {
@@ -293,27 +283,12 @@ func TestGiveWayTakesBackTheNextBatchWrittenAhead(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 	const owner = "way-test"
-	im, err := store.CreateImport(ctx, pool, store.Import{AccountID: acct.ID, Source: store.SourceCLI, FileName: "w.csv",
-		FilePath: "/nowhere/w.csv"}, owner, time.Minute)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { store.FinishImport(context.Background(), pool, im.ID, owner, store.StatusCancelled, "") }) //nolint:errcheck // best effort
-	write, err := pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer write.Release()
-	spare, err := pool.Acquire(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer spare.Release()
+	im, write, spare := aheadRun(ctx, t, pool, acct.ID, owner)
 	w := &wayWriter{pool: pool, accountID: acct.ID, gaveWay: make(chan struct{}), prepared: make(chan int, 3),
 		locked: make(chan struct{}), seen: map[int]string{}}
 	job := pipeline.NewJob(im, owner, time.Minute, false, nil)
 	passed := stageFunc(func(_ context.Context, b *pipeline.Batch) error { w.prepared <- b.LastRow; return nil })
-	err = pipeline.Run(ctx, &countingSource{limit: 3}, 1,
+	err := pipeline.Run(ctx, &countingSource{limit: 3}, 1,
 		pipeline.Named{Name: "prepare", Stage: job.PrepareStage(write.Conn(), spare.Conn(), w), Depth: 1},
 		pipeline.Named{Name: "prepared", Stage: passed, Depth: 1},
 		pipeline.Named{Name: "upsert", Stage: job.WriteStage(write.Conn(), w), Depth: 1})
