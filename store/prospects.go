@@ -225,7 +225,7 @@ func ClearEmailsStatement(accountID int64, ids []int64) Statement {
 // UpdateProspectsStatement is the statement EncodeProspectUpdate encodes: one array per column
 // set, unnested side by side.
 func UpdateProspectsStatement(c *crm.Catalog, accountID int64, ps []Prospect, changed []bool) (Statement, error) {
-	st, _, err := prospectTable.unnestUpdate(c, accountID, ps, nil, changed, false)
+	st, _, err := prospectTable.unnestUpdate(c, accountID, ps, nil, changed)
 	return st, err
 }
 
@@ -234,14 +234,7 @@ func UpdateProspectsStatement(c *crm.Catalog, accountID int64, ps []Prospect, ch
 // types, pgx.Conn.TypeMap) for Encoded.Exec to run in a batch's transaction. Each prospect is
 // found at its row's address as it was loaded (Prospect.Addr), when its row is still there.
 func EncodeProspectUpdate(m *pgtype.Map, c *crm.Catalog, accountID int64, ps []Prospect, changed []bool) (Encoded, error) {
-	return prospectTable.encodeUpdate(m, c, accountID, ps, changed, false)
-}
-
-// EncodeProspectUpdateAhead is EncodeProspectUpdate for an update sent ahead of the account's
-// lock: it updates only the prospects whose rows it can lock at once, and waits for no other
-// transaction. Encoded.ExecCount tells how many it updated.
-func EncodeProspectUpdateAhead(m *pgtype.Map, c *crm.Catalog, accountID int64, ps []Prospect, changed []bool) (Encoded, error) {
-	return prospectTable.encodeUpdate(m, c, accountID, ps, changed, true)
+	return prospectTable.encodeUpdate(m, c, accountID, ps, changed)
 }
 
 // IDBlock is how many ids one NextIDs call allocates; the *_id_blocks sequences of the schema

@@ -461,7 +461,7 @@ func (t recordTable) binaryRows(c *crm.Catalog, fields []int, accountID int64, r
 
 // updateRecords writes the whole row of each changed record of t in one statement.
 func updateRecords(ctx context.Context, tx pgx.Tx, t recordTable, c *crm.Catalog, accountID int64, rs []Record) error {
-	e, err := t.encodeUpdate(tx.Conn().TypeMap(), c, accountID, rs, nil, false)
+	e, err := t.encodeUpdate(tx.Conn().TypeMap(), c, accountID, rs, nil)
 	if err != nil {
 		return err
 	}
@@ -474,13 +474,11 @@ func updateRecords(ctx context.Context, tx pgx.Tx, t recordTable, c *crm.Catalog
 // encodeUpdate is the update of the fields of the catalog that changed says (by index; nil:
 // every field) of each record of t, one statement encoded with m (a connection's types) for
 // Encoded.Exec to run; nothing when rs is empty. The records' other columns stay as stored.
-// With skipLocked it updates only the records whose rows it can lock at once, and waits for
-// none.
-func (t recordTable) encodeUpdate(m *pgtype.Map, c *crm.Catalog, accountID int64, rs []Record, changed []bool, skipLocked bool) (Encoded, error) {
+func (t recordTable) encodeUpdate(m *pgtype.Map, c *crm.Catalog, accountID int64, rs []Record, changed []bool) (Encoded, error) {
 	if len(rs) == 0 {
 		return Encoded{}, nil
 	}
-	st, oids, err := t.unnestUpdate(c, accountID, rs, nil, changed, skipLocked)
+	st, oids, err := t.unnestUpdate(c, accountID, rs, nil, changed)
 	if err != nil {
 		return Encoded{}, err
 	}
@@ -490,7 +488,7 @@ func (t recordTable) encodeUpdate(m *pgtype.Map, c *crm.Catalog, accountID int64
 // restore is update setting each record's updated_at to updatedAt[i] instead of now(): the
 // statement an undo puts records back with.
 func (t recordTable) restore(c *crm.Catalog, accountID int64, rs []Record, updatedAt []time.Time) (Statement, error) {
-	st, _, err := t.unnestUpdate(c, accountID, rs, updatedAt, nil, false)
+	st, _, err := t.unnestUpdate(c, accountID, rs, updatedAt, nil)
 	return st, err
 }
 
@@ -499,7 +497,7 @@ func (t recordTable) restore(c *crm.Catalog, accountID int64, rs []Record, updat
 // them: every array costs leadpipe its encoding and Postgres its decoding, so a re-import
 // that changes one field sends two arrays, not eighteen (docs/architecture.md, "Updating
 // what changed"). oids are the types of its parameters, for encode.
-func (t recordTable) unnestUpdate(c *crm.Catalog, accountID int64, rs []Record, updatedAt []time.Time, changed []bool, skipLocked bool) (st Statement, oids []uint32, err error) {
+func (t recordTable) unnestUpdate(c *crm.Catalog, accountID int64, rs []Record, updatedAt []time.Time, changed []bool) (st Statement, oids []uint32, err error) {
 	fields := t.fieldIndexes(c)
 	var picked []int // of t.columns
 	for k := range t.columns {
@@ -568,17 +566,11 @@ func (t recordTable) unnestUpdate(c *crm.Catalog, accountID int64, rs []Record, 
 	// (docs/architecture.md, "Updating by the row's address"). The address is found in a LATERAL
 	// subquery the planner cannot flatten (OFFSET 0), then the row by it: joined by id or by
 	// address, the planner took an account its statistics do not know yet for one row, and
-	// hashed the whole table (store/lookupplans_test.go). With skipLocked, each finds the row
-	// only when it can lock it at once, and a record whose row another transaction holds is
-	// left as it is.
-	lock := ""
-	if skipLocked {
-		lock = " FOR NO KEY UPDATE SKIP LOCKED"
-	}
+	// hashed the whole table (store/lookupplans_test.go).
 	sql := "UPDATE " + t.name + " p SET " + strings.Join(sets, ", ") + " FROM unnest(" +
 		strings.Join(params, ", ") + ") AS u(" + strings.Join(names, ", ") + ") CROSS JOIN LATERAL (SELECT coalesce(" +
-		"(SELECT ctid FROM " + t.name + " WHERE ctid = u.addr AND id = u.id AND account_id = $1" + lock + "), " +
-		"(SELECT ctid FROM " + t.name + " WHERE id = u.id AND account_id = $1" + lock + ")) AS row OFFSET 0) k WHERE p.ctid = k.row"
+		"(SELECT ctid FROM " + t.name + " WHERE ctid = u.addr AND id = u.id AND account_id = $1), " +
+		"(SELECT ctid FROM " + t.name + " WHERE id = u.id AND account_id = $1)) AS row OFFSET 0) k WHERE p.ctid = k.row"
 	return Statement{sql, args}, oids, nil
 }
 

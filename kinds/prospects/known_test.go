@@ -396,7 +396,7 @@ func (d *batchDriver) title(email string) string {
 
 // locked reports whether a transaction updated or locked the row of the prospect with email,
 // by the row's xmax (the tests' rows are touched by no transaction that ended without
-// committing). It takes no lock itself: an early update leaves a row it cannot lock at once.
+// committing). It takes no lock itself: an early update would wait for it, then give up.
 func (d *batchDriver) locked(email string) bool {
 	return d.lockedWhere("lower(email) = $2", email)
 }
@@ -608,12 +608,12 @@ func TestBatchAppliedAgainWritesWhatTheNextUpdatedAhead(t *testing.T) {
 	}
 }
 
-// An early update waits for no other writer: it leaves the rows another transaction holds, and
-// the batch's apply then does not hold. Here another writer, holding the account's lock, holds
-// yan's row, which the first batch updates, and comes to wait for zed's, which the second batch
+// An early update waits for another writer no longer than earlyLockWait: it then gives up, and
+// the batch's apply does not hold. Here another writer, holding the account's lock, holds yan's
+// row, which the first batch updates, and comes to wait for zed's, which the second batch
 // (applied on the first as handed off) updated early. Had the first batch's early update waited
-// for yan's row, the other writer would wait for the second batch, the second batch in the
-// engine for the first, and the first for the other writer, without end.
+// for yan's row until it was free, the other writer would wait for the second batch, the
+// second batch in the engine for the first, and the first for the other writer, without end.
 func TestUpdateAheadLeavesRowsAnotherWriterHolds(t *testing.T) {
 	d := newBatchDriver(t)
 	d.write(d.batch("yan@acme.com", "", "zed@acme.com", ""))

@@ -207,13 +207,14 @@ func (s *writer) applyAhead(ctx context.Context, tx pgx.Tx, b *pipeline.Batch, p
 
 // WriteAhead writes the batch as Prepare applied it, when it did, in the batch's own
 // transaction while the batch before is written (pipeline.Preparer). It hands the batch off to
-// the next one's apply (handOffAhead). It adds the prospects the batch creates to the import's groupings, when
-// they exist: no other transaction knows the new prospects' ids, so none can touch their
-// memberships. It reads the groupings after Prepare's wait for the batch before, which set
-// them up under its lock when it had members. And it runs the early update (applied.early) of
-// stored prospects the batch before does not write, so that batch never waits for it; it waits
-// for no other writer either (it leaves the rows they hold), and when another writer comes to
-// wait for the rows it updated, Write gives them back before it waits for that writer (lock).
+// the next one's apply (handOffAhead). It adds the prospects the batch creates to the import's
+// groupings, when they exist: no other transaction knows the new prospects' ids, so none can
+// touch their memberships. It reads the groupings after Prepare's wait for the batch before,
+// which set them up under its lock when it had members. And it runs the early update
+// (applied.early) of stored prospects the batch before does not write, so that batch never
+// waits for it; it waits for another writer's rows no longer than earlyLockWait, and gives the
+// early update up then; and when another writer comes to wait for the rows it updated, Write
+// gives them back before it waits for that writer (lock).
 func (s *writer) WriteAhead(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) (bool, error) {
 	p, ok := b.Prepared.(*prepared)
 	if !ok || p.ahead == nil {
@@ -232,14 +233,22 @@ func (s *writer) WriteAhead(ctx context.Context, tx pgx.Tx, b *pipeline.Batch) (
 		a.joinedAhead = true
 	}
 	if !a.early.Empty() {
-		n, err := a.early.ExecCount(ctx, tx)
+		n, ran, err := a.early.ExecUnlessLocked(ctx, tx, earlyLockWait)
 		if err != nil {
 			return false, fmt.Errorf("update prospects ahead: %w", err)
 		}
-		a.updatedAhead, a.earlySkipped = true, n < int64(len(a.earlyRows))
+		a.updatedAhead, a.earlySkipped = ran, !ran || n < int64(len(a.earlyRows))
 	}
 	return true, nil
 }
+
+// earlyLockWait is the longest an early update waits for a lock another transaction holds
+// before it gives up and the batch is applied again under the account's lock. Its row locks
+// are all taken in that one statement, so another writer can have waited for one of them no
+// longer than the statement has run (a few hundred ms for 5,000 rows on a busy machine): in a
+// cycle, the early update gives up before Postgres's deadlock check (deadlock_timeout, 1 s by
+// default) ends either transaction.
+const earlyLockWait = 50 * time.Millisecond
 
 // handOffAhead hands the batch, as Prepare applied it, off to the next batch's apply before
 // Write finds whether that apply holds, so that the next batch is applied, and its early update
@@ -277,9 +286,9 @@ func writtenBy(a *applied, seq int64, at time.Time, taken int64) written {
 // and updating them would wait for it, or find nothing of a prospect it created) and the
 // prospects whose email changes, even from none: a new key in the unique email index may
 // wait for, or fail on, whoever holds it until store.ClearEmails frees it, under the lock. The
-// early update waits for no lock: it leaves the email column as it is, so its index entries
-// are the rows' own keys, and it leaves a row another transaction holds, and the apply then
-// does not hold (applied.earlySkipped).
+// early update leaves the email column as it is, so its index entries are the rows' own keys;
+// it waits for a row another transaction holds no longer than earlyLockWait, and when it
+// gives up, it wrote nothing and the apply does not hold (applied.earlySkipped).
 func (s *writer) encodeUpdate(a *applied, q pgx.Tx, ahead bool) (err error) {
 	m, c, acct := q.Conn().TypeMap(), s.plan.Catalog, s.plan.Account.ID
 	late := a.changed
@@ -294,7 +303,7 @@ func (s *writer) encodeUpdate(a *applied, q pgx.Tx, ahead bool) (err error) {
 		}
 		dirty := slices.Clone(a.dirty)
 		dirty[s.email] = false
-		if a.early, err = store.EncodeProspectUpdateAhead(m, c, acct, plain(a.earlyRows), dirty); err != nil {
+		if a.early, err = store.EncodeProspectUpdate(m, c, acct, plain(a.earlyRows), dirty); err != nil {
 			return err
 		}
 	}
