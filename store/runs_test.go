@@ -219,6 +219,32 @@ func TestRowsAreStoredAsRuns(t *testing.T) {
 	}
 }
 
+// TestRunsAnalyzedWithoutTheirArrays checks that ANALYZE, which autovacuum runs after nearly
+// every large import, gathers no statistics of the runs' arrays (migration 0024: gathering them
+// was nearly all of its time) and still those of the runs' bounds. It reads the columns'
+// targets: setting one to 0 leaves in pg_stats what an earlier ANALYZE gathered.
+func TestRunsAnalyzedWithoutTheirArrays(t *testing.T) {
+	f := newFixture(t)
+	q, err := f.pool.Query(f.ctx, `SELECT attrelid::regclass || '.' || attname FROM pg_attribute
+		WHERE attrelid IN ('import_created_runs'::regclass, 'import_updated_runs'::regclass)
+		AND attnum > 0 AND NOT attisdropped AND coalesce(attstattarget, -1) <> 0 ORDER BY 1`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := pgx.CollectRows(q, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"import_created_runs.first_entity", "import_created_runs.first_row", "import_created_runs.import_id",
+		"import_created_runs.last_entity", "import_created_runs.last_row", "import_created_runs.row_count",
+		"import_updated_runs.entity_count", "import_updated_runs.first_entity", "import_updated_runs.first_row",
+		"import_updated_runs.import_id", "import_updated_runs.last_entity", "import_updated_runs.last_row",
+		"import_updated_runs.row_count"}
+	if !slices.Equal(got, want) {
+		t.Errorf("columns ANALYZE gathers statistics of:\n%v\nwant\n%v", got, want)
+	}
+}
+
 // TestOutcomesReadInPagesMergeRowsAndRuns reads the fixture's outcomes page by page, as the
 // relays (RowOutcomes, first row first) and an undo (UndoRows, last row first, with what each
 // row kept for it) do, with pages of 1 to 1,000 rows, and compares every page with the
