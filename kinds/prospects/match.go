@@ -24,7 +24,25 @@ type prospect struct {
 	apply.Tracked
 	// StoredEmail is the email the prospect had when loaded.
 	StoredEmail string
+	// email is its email's lowercase form, under which the index holds it.
+	email lowered
 }
+
+// lowered is a string's lowercase form, kept until the string changes: a prospect's email is
+// lowercased once for all the index's uses, not once for each (a quarter of the bench's
+// emails have capitals, and each ToLower of one allocates).
+type lowered struct{ of, lower string }
+
+// get returns s in lowercase.
+func (l *lowered) get(s string) string {
+	if s != l.of {
+		l.of, l.lower = s, strings.ToLower(s)
+	}
+	return l.lower
+}
+
+// emailKey is the prospect's email in lowercase, the key the index holds it under.
+func (p *prospect) emailKey(emailField int) string { return p.email.get(p.Values[emailField]) }
 
 // emailMoved reports whether the batch changed the email of a stored prospect.
 func (p *prospect) emailMoved(emailField int) bool {
@@ -37,6 +55,7 @@ type matchIndex struct {
 	byName                     bool
 	loaded                     []*prospect // the prospects read from the database
 	byEmail                    map[string]*prospect
+	rowEmails                  []string // per row of the batch the index was loaded for: its email in lowercase
 	byUnique                   *apply.Index[string, *prospect]
 	byFullName                 *apply.Index[[2]string, *prospect]
 }
@@ -62,6 +81,7 @@ func loadIndex(ctx context.Context, q store.Querier, cfg matchConfig, rows []pip
 		last:       cfg.Catalog.MustIndex(crm.FieldLastName),
 		byName:     cfg.MatchByName,
 		byEmail:    make(map[string]*prospect, len(rows)),
+		rowEmails:  make([]string, len(rows)),
 		byUnique:   apply.NewIndex[string](prospectID),
 		byFullName: apply.NewIndex[[2]string](prospectID),
 	}
@@ -72,7 +92,8 @@ func loadIndex(ctx context.Context, q store.Querier, cfg matchConfig, rows []pip
 			continue
 		}
 		if e := r.Values[x.email]; e != "" {
-			l.Emails = append(l.Emails, strings.ToLower(e))
+			x.rowEmails[i] = strings.ToLower(e)
+			l.Emails = append(l.Emails, x.rowEmails[i])
 		}
 		if x.unique >= 0 && r.Values[x.unique] != "" {
 			l.UniqueValues = append(l.UniqueValues, r.Values[x.unique])
@@ -108,10 +129,11 @@ func (x *matchIndex) nameKey(values []string) ([2]string, bool) {
 	return [2]string{strings.ToLower(values[x.first]), strings.ToLower(values[x.last])}, true
 }
 
-// match returns the prospect the row's values identify, or nil for a new prospect.
-func (x *matchIndex) match(values []string) *prospect {
-	if e := values[x.email]; e != "" {
-		if p := x.byEmail[strings.ToLower(e)]; p != nil {
+// match returns the prospect a row's values identify, or nil for a new prospect; email is the
+// row's email in lowercase (rowEmails).
+func (x *matchIndex) match(email string, values []string) *prospect {
+	if email != "" {
+		if p := x.byEmail[email]; p != nil {
 			return p
 		}
 	}
@@ -130,8 +152,8 @@ func (x *matchIndex) match(values []string) *prospect {
 
 // add indexes a prospect.
 func (x *matchIndex) add(p *prospect) {
-	if e := p.Values[x.email]; e != "" {
-		x.byEmail[strings.ToLower(e)] = p
+	if p.Values[x.email] != "" {
+		x.byEmail[p.emailKey(x.email)] = p
 	}
 	if x.unique >= 0 && p.Values[x.unique] != "" {
 		x.byUnique.Add(p.Values[x.unique], p)
@@ -143,8 +165,8 @@ func (x *matchIndex) add(p *prospect) {
 
 // remove takes a prospect out of the index, before one of its identities changes.
 func (x *matchIndex) remove(p *prospect) {
-	if e := p.Values[x.email]; e != "" && x.byEmail[strings.ToLower(e)] == p {
-		delete(x.byEmail, strings.ToLower(e))
+	if p.Values[x.email] != "" && x.byEmail[p.emailKey(x.email)] == p {
+		delete(x.byEmail, p.emailKey(x.email))
 	}
 	if x.unique >= 0 && p.Values[x.unique] != "" {
 		x.byUnique.Remove(p.Values[x.unique], p)
@@ -191,8 +213,8 @@ func (x *matchIndex) overlay(prev *matchIndex, changed map[int64]*prospect, at t
 		if r.Skipped() {
 			continue
 		}
-		if e := r.Values[x.email]; e != "" {
-			if q := prev.byEmail[strings.ToLower(e)]; q != nil {
+		if e := x.rowEmails[i]; e != "" {
+			if q := prev.byEmail[e]; q != nil {
 				take(q)
 			}
 		}
@@ -219,5 +241,6 @@ func (p *prospect) settled(emailField int, at time.Time) *prospect {
 	return &prospect{
 		Prospect:    store.Prospect{ID: p.ID, Values: slices.Clone(p.Values), UpdatedAt: updated},
 		StoredEmail: p.Values[emailField],
+		email:       p.email,
 	}
 }

@@ -2,6 +2,7 @@ package prospects
 
 import (
 	"context"
+	"strings"
 	"testing"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -48,6 +49,11 @@ func emptyIndex(t *testing.T, unique int, byName bool) *matchIndex {
 	return x
 }
 
+// match matches a row by its values, its email lowercased as loadIndex does.
+func match(x *matchIndex, row []string) *prospect {
+	return x.match(strings.ToLower(row[iEmail]), row)
+}
+
 func id(p *prospect) int64 {
 	if p == nil {
 		return 0
@@ -75,7 +81,7 @@ func TestMatch(t *testing.T) {
 		{"unknown email, unknown phone", vals(iEmail, "x@y.io", iPhone, "1"), 0},
 	}
 	for _, tt := range tests {
-		if got := id(x.match(tt.row)); got != tt.want {
+		if got := id(match(x, tt.row)); got != tt.want {
 			t.Errorf("%s: Match = prospect %d, want %d", tt.name, got, tt.want)
 		}
 	}
@@ -84,7 +90,7 @@ func TestMatch(t *testing.T) {
 func TestMatchWithoutUniqueField(t *testing.T) {
 	x := emptyIndex(t, -1, false)
 	x.add(stored(1, iPhone, "555"))
-	if p := x.match(vals(iPhone, "555")); p != nil {
+	if p := match(x, vals(iPhone, "555")); p != nil {
 		t.Fatalf("Match by phone without a unique identifier = %d, want none", p.ID)
 	}
 }
@@ -107,7 +113,7 @@ func TestMatchByName(t *testing.T) {
 		{vals(iFirst, "Ann", iLast, "Ablex"), 0},
 	}
 	for _, tt := range tests {
-		if got := id(x.match(tt.row)); got != tt.want {
+		if got := id(match(x, tt.row)); got != tt.want {
 			t.Errorf("Match(first %q last %q email %q) = %d, want %d", tt.row[iFirst], tt.row[iLast], tt.row[iEmail], got, tt.want)
 		}
 	}
@@ -122,10 +128,10 @@ func TestSetReindexes(t *testing.T) {
 
 	// An email change: the old email no longer matches, the new one does.
 	x.set(p3, iEmail, "New@X.io")
-	if p := x.match(vals(iEmail, "old@x.io")); p != nil {
+	if p := match(x, vals(iEmail, "old@x.io")); p != nil {
 		t.Errorf("old email still matches prospect %d", p.ID)
 	}
-	if got := id(x.match(vals(iEmail, "new@x.IO"))); got != 3 {
+	if got := id(match(x, vals(iEmail, "new@x.IO"))); got != 3 {
 		t.Errorf("new email matches %d, want 3", got)
 	}
 	if p3.Values[iEmail] != "New@X.io" {
@@ -133,53 +139,53 @@ func TestSetReindexes(t *testing.T) {
 	}
 
 	// A unique identifier change: the next oldest takes the old value.
-	if got := id(x.match(vals(iCRM, "C1"))); got != 3 {
+	if got := id(match(x, vals(iCRM, "C1"))); got != 3 {
 		t.Fatalf("C1 matches %d before the change, want 3", got)
 	}
 	x.set(p3, iCRM, "C2")
-	if got := id(x.match(vals(iCRM, "C1"))); got != 5 {
+	if got := id(match(x, vals(iCRM, "C1"))); got != 5 {
 		t.Errorf("after the change C1 matches %d, want 5", got)
 	}
-	if got := id(x.match(vals(iCRM, "C2"))); got != 3 {
+	if got := id(match(x, vals(iCRM, "C2"))); got != 3 {
 		t.Errorf("C2 matches %d, want 3", got)
 	}
 	// And back: the oldest is first again.
 	x.set(p3, iCRM, "C1")
-	if got := id(x.match(vals(iCRM, "C1"))); got != 3 {
+	if got := id(match(x, vals(iCRM, "C1"))); got != 3 {
 		t.Errorf("after changing back C1 matches %d, want 3", got)
 	}
 
 	// A name change.
 	x.set(p3, iLast, "King")
-	if got := id(x.match(vals(iFirst, "ann", iLast, "able"))); got != 5 {
+	if got := id(match(x, vals(iFirst, "ann", iLast, "able"))); got != 5 {
 		t.Errorf("Ann Able matches %d after prospect 3 became Ann King, want 5", got)
 	}
-	if got := id(x.match(vals(iFirst, "Ann", iLast, "KING"))); got != 3 {
+	if got := id(match(x, vals(iFirst, "Ann", iLast, "KING"))); got != 3 {
 		t.Errorf("Ann King matches %d, want 3", got)
 	}
 
 	// Clearing an identity removes it.
 	x.set(p5, iEmail, "")
-	if p := x.match(vals(iEmail, "five@x.io")); p != nil {
+	if p := match(x, vals(iEmail, "five@x.io")); p != nil {
 		t.Errorf("cleared email still matches %d", p.ID)
 	}
 
 	// Other fields change without touching the index.
 	x.set(p5, iTitle, "CTO")
-	if p5.Values[iTitle] != "CTO" || id(x.match(vals(iCRM, "C1"))) != 3 {
-		t.Errorf("Set(title) = %q, C1 matches %d", p5.Values[iTitle], id(x.match(vals(iCRM, "C1"))))
+	if p5.Values[iTitle] != "CTO" || id(match(x, vals(iCRM, "C1"))) != 3 {
+		t.Errorf("Set(title) = %q, C1 matches %d", p5.Values[iTitle], id(match(x, vals(iCRM, "C1"))))
 	}
 }
 
 // A prospect created in the batch (Add) is found by later rows.
 func TestAddCreatedProspect(t *testing.T) {
 	x := emptyIndex(t, iPhone, false)
-	if p := x.match(vals(iEmail, "n@x.io")); p != nil {
+	if p := match(x, vals(iEmail, "n@x.io")); p != nil {
 		t.Fatalf("empty index matched %d", p.ID)
 	}
 	created := &prospect{Prospect: store.Prospect{ID: 100, Values: vals(iEmail, "N@x.io", iPhone, "1")}, Tracked: apply.Tracked{Created: true}}
 	x.add(created)
-	if x.match(vals(iEmail, "n@X.io")) != created || x.match(vals(iPhone, "1")) != created {
+	if match(x, vals(iEmail, "n@X.io")) != created || match(x, vals(iPhone, "1")) != created {
 		t.Fatal("a created prospect is not matched by its email and unique identifier")
 	}
 }
@@ -243,46 +249,46 @@ func TestLoadFromDatabaseOneIdentityKind(t *testing.T) {
 	skippedZed.Skip(pipeline.ReasonMalformedRow, "x")
 	x := load(t, pool, f.acct.ID, -1, false,
 		dataRow(2, vals(iEmail, "ANN@example.com")), skippedZed, dataRow(4, vals(iEmail, "bob@example.com")))
-	if p := x.match(vals(iEmail, "ann@example.com")); p == nil || p.ID != f.p1 ||
+	if p := match(x, vals(iEmail, "ann@example.com")); p == nil || p.ID != f.p1 ||
 		p.Values[iEmail] != "Ann@Example.com" || p.Values[iPhone] != "555" || p.Values[iCRM] != "C-1" || p.Created || p.Changed {
 		t.Errorf("email match = %+v, want prospect %d with its stored values", p, f.p1)
 	}
-	if p := x.match(vals(iEmail, "zed@example.com")); p != nil {
+	if p := match(x, vals(iEmail, "zed@example.com")); p != nil {
 		t.Errorf("only a skipped row names zed, yet prospect %d was loaded", p.ID)
 	}
-	if p := x.match(vals(iEmail, "bob@example.com")); p != nil {
+	if p := match(x, vals(iEmail, "bob@example.com")); p != nil {
 		t.Errorf("another account's prospect %d was loaded", p.ID)
 	}
 	// Changing the email re-indexes the loaded prospect.
-	p := x.match(vals(iEmail, "ann@example.com"))
+	p := match(x, vals(iEmail, "ann@example.com"))
 	x.set(p, iEmail, "ann2@example.com")
-	if got := id(x.match(vals(iEmail, "ann@example.com"))); got != 0 {
+	if got := id(match(x, vals(iEmail, "ann@example.com"))); got != 0 {
 		t.Errorf("old email still matches %d", got)
 	}
 
 	// By a standard unique identifier: the oldest; changing it makes the next oldest match.
 	x = load(t, pool, f.acct.ID, iPhone, false, dataRow(2, vals(iPhone, "555")))
-	p = x.match(vals(iPhone, "555"))
+	p = match(x, vals(iPhone, "555"))
 	if id(p) != f.p1 {
 		t.Fatalf("phone 555 matches %d, want %d", id(p), f.p1)
 	}
 	x.set(p, iPhone, "556")
-	if got := id(x.match(vals(iPhone, "555"))); got != f.p2 {
+	if got := id(match(x, vals(iPhone, "555"))); got != f.p2 {
 		t.Errorf("after prospect %d's phone changed, 555 matches %d, want %d", f.p1, got, f.p2)
 	}
 
 	// By a custom unique identifier, stored in the custom JSON.
 	x = load(t, pool, f.acct.ID, iCRM, false, dataRow(2, vals(iCRM, "C-1")), dataRow(3, vals(iCRM, "C-9")))
-	if got := id(x.match(vals(iCRM, "C-1"))); got != f.p1 {
+	if got := id(match(x, vals(iCRM, "C-1"))); got != f.p1 {
 		t.Errorf("crm_id C-1 matches %d, want %d", got, f.p1)
 	}
-	if got := id(x.match(vals(iCRM, "C-9"))); got != 0 {
+	if got := id(match(x, vals(iCRM, "C-9"))); got != 0 {
 		t.Errorf("crm_id C-9 (another account's) matches %d", got)
 	}
 
 	// By name, case-insensitive, the oldest.
 	x = load(t, pool, f.acct.ID, -1, true, dataRow(2, vals(iFirst, "ANN", iLast, "able")))
-	if got := id(x.match(vals(iFirst, "ann", iLast, "Able"))); got != f.p1 {
+	if got := id(match(x, vals(iFirst, "ann", iLast, "Able"))); got != f.p1 {
 		t.Errorf("Ann Able matches %d, want %d", got, f.p1)
 	}
 }
@@ -310,7 +316,7 @@ func TestLoadFromDatabaseMixedIdentities(t *testing.T) {
 		{rows[2].Values, f.p3},
 		{vals(iEmail, "unknown@example.com", iPhone, "555"), f.p1},
 	} {
-		if got := id(x.match(tc.row)); got != tc.want {
+		if got := id(match(x, tc.row)); got != tc.want {
 			t.Errorf("Match(email %q phone %q name %q %q) = %d, want %d", tc.row[iEmail], tc.row[iPhone], tc.row[iFirst], tc.row[iLast], got, tc.want)
 		}
 	}

@@ -2,7 +2,6 @@ package prospects
 
 import (
 	"slices"
-	"strings"
 	"sync"
 
 	"github.com/leadpipe/leadpipe/internal/bloom"
@@ -106,7 +105,7 @@ func (o *ownWrites) wrote(x *matchIndex, groups ...[]*prospect) {
 				return
 			}
 			if v[x.email] != "" {
-				o.ids.Add(emailIdentity, strings.ToLower(v[x.email]))
+				o.ids.Add(emailIdentity, p.emailKey(x.email))
 			}
 			if k, ok := x.nameKey(v); ok {
 				o.ids.Add(nameIdentity, k[0], k[1])

@@ -564,7 +564,7 @@ func (s *writer) applyRows(ctx context.Context, q store.Querier, b *pipeline.Bat
 			continue
 		}
 		a.decided = append(a.decided, i)
-		p := idx.match(r.Values)
+		p := idx.match(idx.rowEmails[i], r.Values)
 		var matched int64
 		if p != nil {
 			matched = p.ID
@@ -583,7 +583,8 @@ func (s *writer) applyRows(ctx context.Context, q store.Querier, b *pipeline.Bat
 			if err != nil {
 				return nil, err
 			}
-			p = &prospect{Prospect: store.Prospect{ID: id, Values: make([]string, len(r.Values))}, Tracked: apply.Tracked{Created: true}}
+			p = &prospect{Prospect: store.Prospect{ID: id, Values: make([]string, len(r.Values))}, Tracked: apply.Tracked{Created: true},
+				email: lowered{r.Values[idx.email], idx.rowEmails[i]}}
 			if err := s.apply(ctx, q, a, b, p, r, true); err != nil {
 				return nil, err
 			}
