@@ -24,8 +24,9 @@ type prospect struct {
 	apply.Tracked
 	// StoredEmail is the email the prospect had when loaded.
 	StoredEmail string
-	// email is its email's lowercase form, under which the index holds it.
-	email lowered
+	// lowerEmail caches its email in lowercase, the key the index holds it under; read it
+	// through emailKey, or emailKeyNow where another goroutine may read the prospect.
+	lowerEmail lowered
 }
 
 // lowered is a string's lowercase form, kept until the string changes: a prospect's email is
@@ -33,7 +34,7 @@ type prospect struct {
 // emails have capitals, and each ToLower of one allocates).
 type lowered struct{ of, lower string }
 
-// get returns s in lowercase.
+// get returns s in lowercase, and keeps it for s.
 func (l *lowered) get(s string) string {
 	if s != l.of {
 		l.of, l.lower = s, strings.ToLower(s)
@@ -41,8 +42,24 @@ func (l *lowered) get(s string) string {
 	return l.lower
 }
 
+// peek returns s in lowercase, keeping nothing.
+func (l *lowered) peek(s string) string {
+	if s == l.of {
+		return l.lower
+	}
+	return strings.ToLower(s)
+}
+
 // emailKey is the prospect's email in lowercase, the key the index holds it under.
-func (p *prospect) emailKey(emailField int) string { return p.email.get(p.Values[emailField]) }
+func (p *prospect) emailKey(emailField int) string {
+	return p.lowerEmail.get(p.Values[emailField])
+}
+
+// emailKeyNow is emailKey without writing to the prospect, for a reader that runs beside
+// another (ownWrites.wrote, beside the next batch's overlay reading the same prospects).
+func (p *prospect) emailKeyNow(emailField int) string {
+	return p.lowerEmail.peek(p.Values[emailField])
+}
 
 // emailMoved reports whether the batch changed the email of a stored prospect.
 func (p *prospect) emailMoved(emailField int) bool {
@@ -55,7 +72,7 @@ type matchIndex struct {
 	byName                     bool
 	loaded                     []*prospect // the prospects read from the database
 	byEmail                    map[string]*prospect
-	rowEmails                  []string // per row of the batch the index was loaded for: its email in lowercase
+	rowEmails                  []string // per row of the batch the index was loaded for: its email in lowercase, "" when it has none or was skipped then
 	byUnique                   *apply.Index[string, *prospect]
 	byFullName                 *apply.Index[[2]string, *prospect]
 }
@@ -72,7 +89,8 @@ type matchConfig struct {
 
 // loadIndex builds the index for a batch: it loads, in one query per kind of identity, every
 // prospect of the account that one of the batch's unskipped rows could match, less what
-// leaveOut takes out of the lookup (nil: nothing; ownWrites.asOf).
+// leaveOut takes out of the lookup (nil: nothing; ownWrites.asOf). It keeps each row's email in
+// lowercase (rowEmails) for match and overlay, which take the same rows.
 func loadIndex(ctx context.Context, q store.Querier, cfg matchConfig, rows []pipeline.Row, leaveOut func(*store.ProspectLookup) int) (*matchIndex, error) {
 	x := &matchIndex{
 		email:      cfg.Catalog.MustIndex(crm.FieldEmail),
@@ -150,6 +168,13 @@ func (x *matchIndex) match(email string, values []string) *prospect {
 	return nil
 }
 
+// created is a new prospect for row i of the batch, its email in lowercase known from the row
+// for when the row's email is what it gets.
+func (x *matchIndex) created(id int64, i int, row []string) *prospect {
+	return &prospect{Prospect: store.Prospect{ID: id, Values: make([]string, len(row))}, Tracked: apply.Tracked{Created: true},
+		lowerEmail: lowered{of: row[x.email], lower: x.rowEmails[i]}}
+}
+
 // add indexes a prospect.
 func (x *matchIndex) add(p *prospect) {
 	if p.Values[x.email] != "" {
@@ -165,8 +190,10 @@ func (x *matchIndex) add(p *prospect) {
 
 // remove takes a prospect out of the index, before one of its identities changes.
 func (x *matchIndex) remove(p *prospect) {
-	if p.Values[x.email] != "" && x.byEmail[p.emailKey(x.email)] == p {
-		delete(x.byEmail, p.emailKey(x.email))
+	if p.Values[x.email] != "" {
+		if e := p.emailKey(x.email); x.byEmail[e] == p {
+			delete(x.byEmail, e)
+		}
 	}
 	if x.unique >= 0 && p.Values[x.unique] != "" {
 		x.byUnique.Remove(p.Values[x.unique], p)
@@ -241,6 +268,6 @@ func (p *prospect) settled(emailField int, at time.Time) *prospect {
 	return &prospect{
 		Prospect:    store.Prospect{ID: p.ID, Values: slices.Clone(p.Values), UpdatedAt: updated},
 		StoredEmail: p.Values[emailField],
-		email:       p.email,
+		lowerEmail:  p.lowerEmail,
 	}
 }

@@ -105,7 +105,7 @@ func (o *ownWrites) wrote(x *matchIndex, groups ...[]*prospect) {
 				return
 			}
 			if v[x.email] != "" {
-				o.ids.Add(emailIdentity, p.emailKey(x.email))
+				o.ids.Add(emailIdentity, p.emailKeyNow(x.email))
 			}
 			if k, ok := x.nameKey(v); ok {
 				o.ids.Add(nameIdentity, k[0], k[1])

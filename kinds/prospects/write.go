@@ -583,8 +583,7 @@ func (s *writer) applyRows(ctx context.Context, q store.Querier, b *pipeline.Bat
 			if err != nil {
 				return nil, err
 			}
-			p = &prospect{Prospect: store.Prospect{ID: id, Values: make([]string, len(r.Values))}, Tracked: apply.Tracked{Created: true},
-				email: lowered{r.Values[idx.email], idx.rowEmails[i]}}
+			p = idx.created(id, i, r.Values)
 			if err := s.apply(ctx, q, a, b, p, r, true); err != nil {
 				return nil, err
 			}
