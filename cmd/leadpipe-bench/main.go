@@ -217,7 +217,6 @@ func run() int {
 	fmt.Printf("account     %s (left in place)\n", account)
 	fmt.Printf("rules       %s\n", rules)
 
-	cores := timeCores() // the first round's, printed with it (vssql.go)
 	first, err := runImport(ctx, env, bin, path, account, rules.args()...)
 	if err != nil {
 		return fail(err)
@@ -258,7 +257,7 @@ func run() int {
 	// 5. The same two files imported by the SQL a DBA would write (sql.go), in a database of
 	// its own: leadpipe's time against it, with every rule leadpipe applies on, in rounds
 	// (vssql.go).
-	own := vsSQLRound{leadpipe: pairRun{first, second}, cores: cores}
+	own := vsSQLRound{leadpipe: pairRun{first, second}}
 	if own.sql, err = runSQLPair(ctx, bin, o.postgresURL, path, retitled); err != nil {
 		return fail(err)
 	}

@@ -26,12 +26,10 @@ type sqlPair struct {
 	fresh, again sqlRun
 }
 
-// vsSQLRound is one round: leadpipe's two imports and the SQL's, and what two cores did
-// against one as it began (cores.go).
+// vsSQLRound is one round: leadpipe's two imports and the SQL's.
 type vsSQLRound struct {
 	leadpipe pairRun
 	sql      sqlPair
-	cores    coresTiming
 }
 
 // vsSQLStep is one of the two imports a round compares: its name, and where a round's
@@ -80,7 +78,6 @@ func vsSQLRounds(ctx context.Context, w io.Writer, done []vsSQLRound, n int, lea
 			r   vsSQLRound
 			err error
 		)
-		r.cores = timeCores()
 		sqlFirst := k%2 == 0
 		order := "leadpipe first"
 		if sqlFirst {
@@ -111,7 +108,7 @@ func printVsSQLRound(w io.Writer, k int, r vsSQLRound, order string) {
 			k, s.name, l.wall.Seconds(), l.cpu.Seconds(), l.pgCPU.Seconds(), q.wall.Seconds(), q.psqlCPU.Seconds(), q.pgCPU.Seconds())
 		ratios = append(ratios, fmt.Sprintf("%s %.2fx", s.name, l.wall.Seconds()/q.wall.Seconds()))
 	}
-	fmt.Fprintf(w, "round %d     %s; leadpipe / SQL: %s; load average %s; %s\n", k, order, strings.Join(ratios, ", "), loadAverage(), r.cores)
+	fmt.Fprintf(w, "round %d     %s; leadpipe / SQL: %s; load average %s\n", k, order, strings.Join(ratios, ", "), loadAverage())
 }
 
 // sqlProspectsDiffer returns what differs between the prospects the SQL left after each step of

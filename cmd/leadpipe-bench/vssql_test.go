@@ -46,9 +46,6 @@ func TestVsSQLRoundsAlternate(t *testing.T) {
 	if got, want := strings.Join(order, ", "), "1 leadpipe first, 2 the SQL first, 3 leadpipe first"; got != want {
 		t.Errorf("rounds %q, want %q; report:\n%s", got, want, report)
 	}
-	if timed := regexp.MustCompile(`(?m)^round \d     .*; cores: one alone [1-9]?\d\.\d\d s`).FindAllString(report, -1); len(timed) != 2 {
-		t.Errorf("%d rounds run here print what two cores did, want 2; report:\n%s", len(timed), report)
-	}
 	created := own.fresh.res.Created
 	if len(rounds) != 3 {
 		t.Fatalf("%d rounds, want 3", len(rounds))
