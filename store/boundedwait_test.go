@@ -2,7 +2,6 @@ package store_test
 
 import (
 	"context"
-	"slices"
 	"testing"
 	"time"
 
@@ -14,10 +13,12 @@ import (
 )
 
 // Encoded.ExecUnlessLocked waits for a row another transaction holds no longer than it is told,
-// then writes nothing and leaves the transaction going on, with its own lock_timeout as it was;
-// when the row is free it writes it. A writer that comes to wait for a row it wrote is freed by
-// a rollback to a savepoint taken before it, while the transaction goes on: had its savepoint
-// been released, that writer would wait for the whole transaction's end.
+// then writes nothing and leaves the transaction going on, with its own lock_timeout and the
+// planner's settings as they were; when the row is free it writes it. The statement is the
+// early update's, at the rows' addresses (store.AtAddressPlan). A writer that comes to wait for
+// a row it wrote is freed by a rollback to a savepoint taken before it, while the transaction
+// goes on: had its savepoint been released, that writer would wait for the whole transaction's
+// end.
 func TestExecUnlessLocked(t *testing.T) {
 	f := newKindFixture(t, "prospect")
 	c, err := kind.Catalog(f.ctx, f.pool, prospects.Kind{}, f.acct.ID)
@@ -29,17 +30,17 @@ func TestExecUnlessLocked(t *testing.T) {
 	title := c.MustIndex("title")
 	changed := make([]bool, len(c.Fields))
 	changed[title] = true
-	loaded, err := store.LoadProspects(f.ctx, f.pool, c, f.acct.ID, store.ProspectLookup{Emails: []string{"ann@example.com"}, UniqueField: -1})
-	if err != nil || len(loaded) != 1 {
-		t.Fatalf("load ann: %v, %v", loaded, err)
-	}
-	// titled updates ann's title to to, in tx, waiting at most 50 ms.
+	// titled updates ann's title to to, in tx, at her row's address as tx finds it, waiting at
+	// most 50 ms.
 	titled := func(tx pgx.Tx, to string) (n int64, ran bool, waited time.Duration) {
 		t.Helper()
+		loaded, err := store.LoadProspects(f.ctx, tx, c, f.acct.ID, store.ProspectLookup{Emails: []string{"ann@example.com"}, UniqueField: -1})
+		if err != nil || len(loaded) != 1 {
+			t.Fatalf("load ann: %v, %v", loaded, err)
+		}
 		p := loaded[0]
-		p.Values = slices.Clone(p.Values)
 		p.Values[title] = to
-		e, err := store.EncodeProspectUpdate(tx.Conn().TypeMap(), c, f.acct.ID, []store.Prospect{p}, changed)
+		e, err := store.EncodeProspectUpdateAtAddress(tx.Conn().TypeMap(), c, f.acct.ID, []store.Prospect{p}, changed)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -68,6 +69,20 @@ func TestExecUnlessLocked(t *testing.T) {
 		}
 		return s
 	}
+	// plannerAsBefore fails the test when a setting of store.AtAddressPlan is not on, as the
+	// transaction has it.
+	plannerAsBefore := func(tx pgx.Tx, after string) {
+		t.Helper()
+		for _, name := range store.AtAddressPlan {
+			var s string
+			if err := tx.QueryRow(f.ctx, "SELECT current_setting($1)", name).Scan(&s); err != nil {
+				t.Fatal(err)
+			}
+			if s != "on" {
+				t.Errorf("%s %s %s, want the transaction's on", name, s, after)
+			}
+		}
+	}
 
 	holder, err := f.pool.Begin(f.ctx)
 	if err != nil {
@@ -86,6 +101,7 @@ func TestExecUnlessLocked(t *testing.T) {
 		if got := lockTimeout(tx); got != "7s" {
 			t.Errorf("lock_timeout %s after giving up, want the transaction's 7s", got)
 		}
+		plannerAsBefore(tx, "after giving up")
 		if got := titleIn(tx); got != "CEO" {
 			t.Errorf("title %q after giving up, want CEO", got)
 		}
@@ -98,6 +114,7 @@ func TestExecUnlessLocked(t *testing.T) {
 		if got := lockTimeout(tx); got != "7s" {
 			t.Errorf("lock_timeout %s after the statement, want the transaction's 7s", got)
 		}
+		plannerAsBefore(tx, "after the statement")
 		return nil
 	})
 	if got := titleIn(f.pool); got != "CTO" {

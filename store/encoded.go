@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -24,6 +25,39 @@ type Encoded struct {
 	params  [][]byte
 	oids    []uint32
 	formats []int16
+	// atAddress: an update joined to its rows at their addresses, run with AtAddressPlan.
+	atAddress bool
+}
+
+// AtAddressPlan are the planner's settings an update at its rows' addresses
+// (EncodeProspectUpdateAtAddress) runs with, each off for that statement only: every way to
+// read the table but by a row's address. The planner then has one plan left, a nested loop
+// reading each row at its address. Otherwise, for an account its statistics do not know yet
+// (one row, to the planner), it reads the whole table and hashes it against the batch's
+// arrays (store/lookupplans_test.go).
+var AtAddressPlan = []string{"enable_seqscan", "enable_indexscan", "enable_indexonlyscan", "enable_bitmapscan", "enable_memoize"}
+
+// settings returns the statement that sets the settings e runs with, saving the settings'
+// values before, and the one that puts the saved values back ("" when e needs none); prefix
+// adds calls of set_config to both, from pairs of a setting and its value while e runs.
+func (e Encoded) settings(prefix ...string) (set, reset string) {
+	var pairs []string
+	pairs = append(pairs, prefix...)
+	if e.atAddress {
+		for _, name := range AtAddressPlan {
+			pairs = append(pairs, name, "off")
+		}
+	}
+	if len(pairs) == 0 {
+		return "", ""
+	}
+	var sets, resets []string
+	for i := 0; i < len(pairs); i += 2 {
+		name, saved := pairs[i], "leadpipe."+pairs[i]
+		sets = append(sets, fmt.Sprintf("set_config('%s', current_setting('%s'), true), set_config('%s', '%s', true)", saved, name, name, pairs[i+1]))
+		resets = append(resets, fmt.Sprintf("set_config('%s', current_setting('%s'), true)", name, saved))
+	}
+	return "SELECT " + strings.Join(sets, ", "), "SELECT " + strings.Join(resets, ", ")
 }
 
 // Exec runs e in tx, as an unnamed statement: its text varies with the columns an update sets,
@@ -38,8 +72,23 @@ func (e Encoded) ExecCount(ctx context.Context, tx pgx.Tx) (int64, error) {
 	if e.Empty() {
 		return 0, nil
 	}
-	tag, err := tx.Conn().PgConn().ExecParams(ctx, e.sql, e.params, e.oids, e.formats, nil).Close()
-	return tag.RowsAffected(), err
+	set, reset := e.settings()
+	if set == "" {
+		tag, err := tx.Conn().PgConn().ExecParams(ctx, e.sql, e.params, e.oids, e.formats, nil).Close()
+		return tag.RowsAffected(), err
+	}
+	b := &pgconn.Batch{}
+	b.ExecParams(set, nil, nil, nil, nil)
+	b.ExecParams(e.sql, e.params, e.oids, e.formats, nil)
+	b.ExecParams(reset, nil, nil, nil, nil)
+	results, err := tx.Conn().PgConn().ExecBatch(ctx, b).ReadAll()
+	if err != nil {
+		return 0, err
+	}
+	if len(results) != 3 {
+		return 0, fmt.Errorf("%d results of a statement's 3 with its settings", len(results))
+	}
+	return results[1].CommandTag.RowsAffected(), nil
 }
 
 // ExecUnlessLocked is ExecCount for a statement that may wait for a lock at most wait. It runs
@@ -60,11 +109,11 @@ func (e Encoded) ExecUnlessLocked(ctx context.Context, tx pgx.Tx, wait time.Dura
 	conn := tx.Conn().PgConn()
 	b := &pgconn.Batch{}
 	plain := func(sql string) { b.ExecParams(sql, nil, nil, nil, nil) }
+	set, reset := e.settings("lock_timeout", fmt.Sprintf("%dms", max(wait.Milliseconds(), 1)))
 	plain("SAVEPOINT " + boundedWait)
-	plain("SELECT set_config('leadpipe.lock_timeout', current_setting('lock_timeout'), true)")
-	plain(fmt.Sprintf("SELECT set_config('lock_timeout', '%dms', true)", max(wait.Milliseconds(), 1)))
-	b.ExecParams(e.sql, e.params, e.oids, e.formats, nil) // the fourth result
-	plain("SELECT set_config('lock_timeout', current_setting('leadpipe.lock_timeout'), true)")
+	plain(set)
+	b.ExecParams(e.sql, e.params, e.oids, e.formats, nil) // the third result
+	plain(reset)
 	results, err := conn.ExecBatch(ctx, b).ReadAll()
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && (pgErr.Code == "55P03" || pgErr.Code == "40P01") { // lock_not_available, deadlock_detected
@@ -76,10 +125,10 @@ func (e Encoded) ExecUnlessLocked(ctx context.Context, tx pgx.Tx, wait time.Dura
 	if err != nil {
 		return 0, false, err
 	}
-	if len(results) != 5 {
-		return 0, false, fmt.Errorf("%d results of a bounded statement's 5", len(results))
+	if len(results) != 4 {
+		return 0, false, fmt.Errorf("%d results of a bounded statement's 4", len(results))
 	}
-	return results[3].CommandTag.RowsAffected(), true, nil
+	return results[2].CommandTag.RowsAffected(), true, nil
 }
 
 // boundedWait is the savepoint ExecUnlessLocked runs its statement in.

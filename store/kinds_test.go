@@ -610,6 +610,75 @@ func TestUpdateProspectsByAddress(t *testing.T) {
 	}
 }
 
+// EncodeProspectUpdateAtAddress's update, the early one's, writes a prospect only at its row's
+// address, with no probe of the primary key, and leaves one whose row moved, or whose address
+// is another prospect's row, as it is: the count of rows it wrote tells the caller.
+func TestUpdateProspectsAtAddressOnly(t *testing.T) {
+	f := newKindFixture(t, "prospect")
+	c, err := kind.Catalog(f.ctx, f.pool, prospects.Kind{}, f.acct.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ann := f.record(c, map[string]string{"email": "ann@example.com", "title": "CEO"})
+	bob := f.record(c, map[string]string{"email": "bob@example.com", "title": "CFO"})
+	f.inTx(func(tx pgx.Tx) error {
+		return store.InsertProspects(f.ctx, tx, c, f.acct.ID, []store.Prospect{ann, bob})
+	})
+	title := c.MustIndex("title")
+	changed := make([]bool, len(c.Fields))
+	changed[title] = true
+	load := func(q store.Querier, email string) store.Prospect {
+		t.Helper()
+		got, err := store.LoadProspects(f.ctx, q, c, f.acct.ID, store.ProspectLookup{Emails: []string{email}, UniqueField: -1})
+		if err != nil || len(got) != 1 || !got[0].Addr.Valid {
+			t.Fatalf("load %s: %v, %v", email, got, err)
+		}
+		return got[0]
+	}
+	// update sets p's title in tx at p's address and reports the rows it wrote and the probes
+	// of the primary key it took.
+	update := func(tx pgx.Tx, p store.Prospect, to string) (wrote, probes int64) {
+		t.Helper()
+		p.Values = slices.Clone(p.Values)
+		p.Values[title] = to
+		u, err := store.EncodeProspectUpdateAtAddress(tx.Conn().TypeMap(), c, f.acct.ID, []store.Prospect{p}, changed)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var before, after int64
+		scans := "SELECT pg_stat_get_xact_numscans('prospects_pkey'::regclass)"
+		if err := tx.QueryRow(f.ctx, scans).Scan(&before); err != nil {
+			t.Fatal(err)
+		}
+		if wrote, err = u.ExecCount(f.ctx, tx); err != nil {
+			t.Fatal(err)
+		}
+		if err := tx.QueryRow(f.ctx, scans).Scan(&after); err != nil {
+			t.Fatal(err)
+		}
+		return wrote, after - before
+	}
+
+	a := load(f.pool, "ann@example.com")
+	f.inTx(func(tx pgx.Tx) error {
+		if wrote, probes := update(tx, a, "CTO"); wrote != 1 || probes != 0 {
+			t.Errorf("at its address: %d rows written, %d probes of the primary key; want 1 and 0", wrote, probes)
+		}
+		if wrote, _ := update(tx, a, "COO"); wrote != 0 { // the row moved with the update before
+			t.Errorf("a row moved in the transaction: %d rows written, want 0", wrote)
+		}
+		wrong := load(tx, "ann@example.com")
+		wrong.Addr = load(tx, "bob@example.com").Addr
+		if wrote, _ := update(tx, wrong, "CIO"); wrote != 0 {
+			t.Errorf("ann at bob's address: %d rows written, want 0", wrote)
+		}
+		return nil
+	})
+	if got, b := load(f.pool, "ann@example.com").Values[title], load(f.pool, "bob@example.com").Values[title]; got != "CTO" || b != "CFO" {
+		t.Errorf("ann's title %q, bob's %q; want CTO and CFO", got, b)
+	}
+}
+
 // EncodeProspectUpdate's update sets only the columns of the fields it is told changed (custom
 // when a custom field is among them) and updated_at; nil sets every column. A stored value the
 // record holds differently elsewhere stays as stored.

@@ -173,6 +173,12 @@ func TestBatchQueriesProbeIndexesInALargeAccount(t *testing.T) {
 		planCase{"updating one changed field", updateTitle, "prospects", []string{"prospects_pkey"}, false},
 		planCase{"members of every grouping", store.MembersOfAllStatement([]int64{1, 2}, ids), "grouping_members",
 			[]string{"grouping_members_pkey"}, true}))
+	updateAtAddress, err := store.UpdateProspectsAtAddressStatement(c, acct.ID, changed, titleOnly)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPlans(t, ctx, pool, "large", []planCase{{"updating early at the rows' addresses", updateAtAddress, "prospects", nil, false}},
+		store.AtAddressPlan...)
 
 	// The growing account gains 50,000 prospects that the statistics do not know of: they still
 	// say it is empty, and its lookup indexes too. The planner then finds any of its indexes as
@@ -266,13 +272,14 @@ type planCase struct {
 	probed bool
 }
 
-// checkPlans checks the custom and the generic plan of each case: no sequential scan of its
-// table, no join that hashes or merges the values against it, only its indexes, and no JIT.
-func checkPlans(t *testing.T, ctx context.Context, pool *pgxpool.Pool, account string, cases []planCase) {
+// checkPlans checks the custom and the generic plan of each case, planned with the settings
+// off names turned off: no sequential scan of its table, no join that hashes or merges the
+// values against it, only its indexes, and no JIT.
+func checkPlans(t *testing.T, ctx context.Context, pool *pgxpool.Pool, account string, cases []planCase, off ...string) {
 	for _, tc := range cases {
 		for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
 			t.Run(account+"/"+tc.name+"/"+mode, func(t *testing.T) {
-				plan := explain(t, ctx, pool, mode, tc.st)
+				plan := explain(t, ctx, pool, mode, tc.st, off...)
 				var used []string
 				plan.walk(func(n *planNode) {
 					if n.Relation == tc.table && n.NodeType == "Seq Scan" {
@@ -386,7 +393,7 @@ func (e *explained) walk(f func(*planNode)) {
 // explain returns the plan Postgres makes for st as a prepared statement, under plan_cache_mode
 // mode. EXPLAIN EXECUTE takes no bound parameters, so the arguments are written as literals
 // of the statement's parameter types.
-func explain(t *testing.T, ctx context.Context, pool *pgxpool.Pool, mode string, st store.Statement) *explained {
+func explain(t *testing.T, ctx context.Context, pool *pgxpool.Pool, mode string, st store.Statement, off ...string) *explained {
 	t.Helper()
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
@@ -397,6 +404,12 @@ func explain(t *testing.T, ctx context.Context, pool *pgxpool.Pool, mode string,
 		t.Fatal(err)
 	}
 	defer conn.Exec(ctx, "RESET plan_cache_mode") //nolint:errcheck
+	for _, name := range off {
+		if _, err := conn.Exec(ctx, "SET "+name+" = off"); err != nil {
+			t.Fatal(err)
+		}
+		defer conn.Exec(ctx, "RESET "+name) //nolint:errcheck
+	}
 	if _, err := conn.Exec(ctx, "PREPARE batch_query AS "+st.SQL); err != nil {
 		t.Fatal(err)
 	}
@@ -471,6 +484,12 @@ func TestBatchWritesProbeByIDInAnAccountPastItsStatistics(t *testing.T) {
 		{"updating changed prospects", update, "prospects", []string{"prospects_pkey"}, false},
 		{"clearing moved emails", store.ClearEmailsStatement(unknown.ID, ids), "prospects", []string{"prospects_pkey"}, false},
 	})
+	updateAtAddress, err := store.UpdateProspectsAtAddressStatement(c, unknown.ID, changed, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	checkPlans(t, ctx, pool, "unknown", []planCase{{"updating early at the rows' addresses", updateAtAddress, "prospects", nil, false}},
+		store.AtAddressPlan...)
 }
 
 // withAddrs gives every prospect of ps but the first its row's address, as a lookup would

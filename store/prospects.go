@@ -225,7 +225,14 @@ func ClearEmailsStatement(accountID int64, ids []int64) Statement {
 // UpdateProspectsStatement is the statement EncodeProspectUpdate encodes: one array per column
 // set, unnested side by side.
 func UpdateProspectsStatement(c *crm.Catalog, accountID int64, ps []Prospect, changed []bool) (Statement, error) {
-	st, _, err := prospectTable.unnestUpdate(c, accountID, ps, nil, changed)
+	st, _, err := prospectTable.unnestUpdate(c, accountID, ps, nil, changed, false)
+	return st, err
+}
+
+// UpdateProspectsAtAddressStatement is the statement EncodeProspectUpdateAtAddress encodes,
+// to run with AtAddressPlan.
+func UpdateProspectsAtAddressStatement(c *crm.Catalog, accountID int64, ps []Prospect, changed []bool) (Statement, error) {
+	st, _, err := prospectTable.unnestUpdate(c, accountID, ps, nil, changed, true)
 	return st, err
 }
 
@@ -234,7 +241,15 @@ func UpdateProspectsStatement(c *crm.Catalog, accountID int64, ps []Prospect, ch
 // types, pgx.Conn.TypeMap) for Encoded.Exec to run in a batch's transaction. Each prospect is
 // found at its row's address as it was loaded (Prospect.Addr), when its row is still there.
 func EncodeProspectUpdate(m *pgtype.Map, c *crm.Catalog, accountID int64, ps []Prospect, changed []bool) (Encoded, error) {
-	return prospectTable.encodeUpdate(m, c, accountID, ps, changed)
+	return prospectTable.encodeUpdate(m, c, accountID, ps, changed, false)
+}
+
+// EncodeProspectUpdateAtAddress is EncodeProspectUpdate for prospects whose rows have not moved
+// since they were loaded, as far as the caller knows: each is found only at its row's address
+// (Prospect.Addr), and one whose row moved is not updated, which the count of rows the update
+// wrote tells.
+func EncodeProspectUpdateAtAddress(m *pgtype.Map, c *crm.Catalog, accountID int64, ps []Prospect, changed []bool) (Encoded, error) {
+	return prospectTable.encodeUpdate(m, c, accountID, ps, changed, true)
 }
 
 // IDBlock is how many ids one NextIDs call allocates; the *_id_blocks sequences of the schema

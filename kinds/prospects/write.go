@@ -288,7 +288,9 @@ func writtenBy(a *applied, seq int64, at time.Time, taken int64) written {
 // wait for, or fail on, whoever holds it until store.ClearEmails frees it, under the lock. The
 // early update leaves the email column as it is, so its index entries are the rows' own keys;
 // it waits for a row another transaction holds no longer than earlyLockWait, and when it
-// gives up, it wrote nothing and the apply does not hold (applied.earlySkipped).
+// gives up, it wrote nothing and the apply does not hold (applied.earlySkipped). It finds each
+// prospect only at its row's address as the batch read it (store.EncodeProspectUpdateAtAddress):
+// a row moved since, by another writer, is left as it is, and the apply does not hold either.
 func (s *writer) encodeUpdate(a *applied, q pgx.Tx, ahead bool) (err error) {
 	m, c, acct := q.Conn().TypeMap(), s.plan.Catalog, s.plan.Account.ID
 	late := a.changed
@@ -303,7 +305,7 @@ func (s *writer) encodeUpdate(a *applied, q pgx.Tx, ahead bool) (err error) {
 		}
 		dirty := slices.Clone(a.dirty)
 		dirty[s.email] = false
-		if a.early, err = store.EncodeProspectUpdate(m, c, acct, plain(a.earlyRows), dirty); err != nil {
+		if a.early, err = store.EncodeProspectUpdateAtAddress(m, c, acct, plain(a.earlyRows), dirty); err != nil {
 			return err
 		}
 	}
@@ -548,7 +550,7 @@ type applied struct {
 	decided          []int         // the rows it decided: those no earlier stage skipped
 	joinedAhead      bool          // created joined the import's groupings ahead (WriteAhead)
 	updatedAhead     bool          // early, not empty, was sent ahead (WriteAhead)
-	earlySkipped     bool          // and left a prospect whose row another transaction held
+	earlySkipped     bool          // and left a prospect whose row another transaction held or moved
 }
 
 // applyRows applies the batch's rows one at a time, in file order, to the prospects idx holds,
