@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -29,39 +30,52 @@ type Encoded struct {
 	atAddress bool
 }
 
-// AtAddressPlan are the planner's settings an update at its rows' addresses
-// (EncodeProspectUpdateAtAddress) runs with, each off for that statement only: every way to
-// read the table but by a row's address. The planner then has one plan left, a nested loop
-// reading each row at its address. Otherwise, for an account its statistics do not know yet
-// (one row, to the planner), it reads the whole table and hashes it against the batch's
-// arrays (store/lookupplans_test.go).
-var AtAddressPlan = []string{"enable_seqscan", "enable_indexscan", "enable_indexonlyscan", "enable_bitmapscan", "enable_memoize"}
+// Setting is a server setting a statement runs with, and its value while it runs.
+type Setting struct{ Name, Value string }
 
-// settings returns the statement that sets the settings e runs with, saving the settings'
-// values before, and the one that puts the saved values back ("" when e needs none); prefix
-// adds calls of set_config to both, from pairs of a setting and its value while e runs.
-func (e Encoded) settings(prefix ...string) (set, reset string) {
-	var pairs []string
-	pairs = append(pairs, prefix...)
+// AtAddressPlan returns the planner's settings an update at its rows' addresses
+// (EncodeProspectUpdateAtAddress) runs with, for that statement only: every way to read the
+// table but by a row's address off, and the nested loop of TID scans left on. Postgres plans
+// what is off only at a cost too high to pick while another plan is on, so the one plan left
+// is that loop. Planned freely, for an account its statistics do not know yet (one row, to the
+// planner), the update read the whole table and hashed it against the batch's arrays
+// (store/lookupplans_test.go).
+func AtAddressPlan() []Setting {
+	return []Setting{{"enable_seqscan", "off"}, {"enable_indexscan", "off"}, {"enable_indexonlyscan", "off"},
+		{"enable_bitmapscan", "off"}, {"enable_memoize", "off"}, {"enable_tidscan", "on"}, {"enable_nestloop", "on"}}
+}
+
+// sendWith adds to b the statements that run e with its settings, and extra ones, for the
+// statement only: one that saves the settings' values (each in a setting of leadpipe's own,
+// leadpipe.<name>, so that a value the transaction or the server set comes back too), one that
+// sets them, e itself, and one that puts the saved values back. It returns the index of e's
+// result among the n statements it added.
+func (e Encoded) sendWith(b *pgconn.Batch, extra ...Setting) (i, n int) {
+	settings := extra
 	if e.atAddress {
-		for _, name := range AtAddressPlan {
-			pairs = append(pairs, name, "off")
-		}
+		settings = append(slices.Clone(extra), AtAddressPlan()...)
 	}
-	if len(pairs) == 0 {
-		return "", ""
+	if len(settings) == 0 {
+		b.ExecParams(e.sql, e.params, e.oids, e.formats, nil)
+		return 0, 1
 	}
-	var sets, resets []string
-	for i := 0; i < len(pairs); i += 2 {
-		name, saved := pairs[i], "leadpipe."+pairs[i]
-		sets = append(sets, fmt.Sprintf("set_config('%s', current_setting('%s'), true), set_config('%s', '%s', true)", saved, name, name, pairs[i+1]))
-		resets = append(resets, fmt.Sprintf("set_config('%s', current_setting('%s'), true)", name, saved))
+	var save, set, reset []string
+	for _, s := range settings {
+		save = append(save, fmt.Sprintf("set_config('leadpipe.%s', current_setting('%s'), true)", s.Name, s.Name))
+		set = append(set, fmt.Sprintf("set_config('%s', '%s', true)", s.Name, s.Value))
+		reset = append(reset, fmt.Sprintf("set_config('%s', current_setting('leadpipe.%s'), true)", s.Name, s.Name))
 	}
-	return "SELECT " + strings.Join(sets, ", "), "SELECT " + strings.Join(resets, ", ")
+	for _, sql := range []string{"SELECT " + strings.Join(save, ", "), "SELECT " + strings.Join(set, ", ")} {
+		b.ExecParams(sql, nil, nil, nil, nil)
+	}
+	b.ExecParams(e.sql, e.params, e.oids, e.formats, nil)
+	b.ExecParams("SELECT "+strings.Join(reset, ", "), nil, nil, nil, nil)
+	return 2, 4
 }
 
 // Exec runs e in tx, as an unnamed statement: its text varies with the columns an update sets,
-// and statements prepared by name would pile up on each connection.
+// and statements prepared by name would pile up on each connection. An update at its rows'
+// addresses runs with its settings (AtAddressPlan), sent with it in one round trip.
 func (e Encoded) Exec(ctx context.Context, tx pgx.Tx) error {
 	_, err := e.ExecCount(ctx, tx)
 	return err
@@ -72,28 +86,25 @@ func (e Encoded) ExecCount(ctx context.Context, tx pgx.Tx) (int64, error) {
 	if e.Empty() {
 		return 0, nil
 	}
-	set, reset := e.settings()
-	if set == "" {
+	if !e.atAddress {
 		tag, err := tx.Conn().PgConn().ExecParams(ctx, e.sql, e.params, e.oids, e.formats, nil).Close()
 		return tag.RowsAffected(), err
 	}
 	b := &pgconn.Batch{}
-	b.ExecParams(set, nil, nil, nil, nil)
-	b.ExecParams(e.sql, e.params, e.oids, e.formats, nil)
-	b.ExecParams(reset, nil, nil, nil, nil)
+	i, n := e.sendWith(b)
 	results, err := tx.Conn().PgConn().ExecBatch(ctx, b).ReadAll()
 	if err != nil {
 		return 0, err
 	}
-	if len(results) != 3 {
-		return 0, fmt.Errorf("%d results of a statement's 3 with its settings", len(results))
+	if len(results) != n {
+		return 0, fmt.Errorf("%d results of a statement's %d with its settings", len(results), n)
 	}
-	return results[1].CommandTag.RowsAffected(), nil
+	return results[i].CommandTag.RowsAffected(), nil
 }
 
 // ExecUnlessLocked is ExecCount for a statement that may wait for a lock at most wait. It runs
-// in a savepoint of its own, with lock_timeout set to wait and then back to what it was, all
-// sent with the statement in one round trip. When a lock is not granted in time, or Postgres
+// in a savepoint of its own, with lock_timeout set to wait (and its own settings, sendWith)
+// and then back to what it was, all sent with the statement in one round trip. When a lock is not granted in time, or Postgres
 // ends the statement to break a deadlock, the savepoint is rolled back, so that the statement
 // wrote nothing and holds no lock, and ran is false: the transaction goes on. When the
 // statement ran, the savepoint stays open until the transaction ends or rolls back past it:
@@ -108,12 +119,8 @@ func (e Encoded) ExecUnlessLocked(ctx context.Context, tx pgx.Tx, wait time.Dura
 	}
 	conn := tx.Conn().PgConn()
 	b := &pgconn.Batch{}
-	plain := func(sql string) { b.ExecParams(sql, nil, nil, nil, nil) }
-	set, reset := e.settings("lock_timeout", fmt.Sprintf("%dms", max(wait.Milliseconds(), 1)))
-	plain("SAVEPOINT " + boundedWait)
-	plain(set)
-	b.ExecParams(e.sql, e.params, e.oids, e.formats, nil) // the third result
-	plain(reset)
+	b.ExecParams("SAVEPOINT "+boundedWait, nil, nil, nil, nil)
+	at, sent := e.sendWith(b, Setting{"lock_timeout", fmt.Sprintf("%dms", max(wait.Milliseconds(), 1))})
 	results, err := conn.ExecBatch(ctx, b).ReadAll()
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && (pgErr.Code == "55P03" || pgErr.Code == "40P01") { // lock_not_available, deadlock_detected
@@ -125,10 +132,10 @@ func (e Encoded) ExecUnlessLocked(ctx context.Context, tx pgx.Tx, wait time.Dura
 	if err != nil {
 		return 0, false, err
 	}
-	if len(results) != 4 {
-		return 0, false, fmt.Errorf("%d results of a bounded statement's 4", len(results))
+	if len(results) != 1+sent { // the savepoint's, then sendWith's
+		return 0, false, fmt.Errorf("%d results of a bounded statement's %d", len(results), 1+sent)
 	}
-	return results[2].CommandTag.RowsAffected(), true, nil
+	return results[1+at].CommandTag.RowsAffected(), true, nil
 }
 
 // boundedWait is the savepoint ExecUnlessLocked runs its statement in.

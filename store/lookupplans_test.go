@@ -178,7 +178,7 @@ func TestBatchQueriesProbeIndexesInALargeAccount(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkPlans(t, ctx, pool, "large", []planCase{{"updating early at the rows' addresses", updateAtAddress, "prospects", nil, false}},
-		store.AtAddressPlan...)
+		store.AtAddressPlan()...)
 
 	// The growing account gains 50,000 prospects that the statistics do not know of: they still
 	// say it is empty, and its lookup indexes too. The planner then finds any of its indexes as
@@ -272,14 +272,14 @@ type planCase struct {
 	probed bool
 }
 
-// checkPlans checks the custom and the generic plan of each case, planned with the settings
-// off names turned off: no sequential scan of its table, no join that hashes or merges the
-// values against it, only its indexes, and no JIT.
-func checkPlans(t *testing.T, ctx context.Context, pool *pgxpool.Pool, account string, cases []planCase, off ...string) {
+// checkPlans checks the custom and the generic plan of each case, planned with settings: no
+// sequential scan of its table, no join that hashes or merges the values against it, only its
+// indexes, and no JIT.
+func checkPlans(t *testing.T, ctx context.Context, pool *pgxpool.Pool, account string, cases []planCase, settings ...store.Setting) {
 	for _, tc := range cases {
 		for _, mode := range []string{"force_custom_plan", "force_generic_plan"} {
 			t.Run(account+"/"+tc.name+"/"+mode, func(t *testing.T) {
-				plan := explain(t, ctx, pool, mode, tc.st, off...)
+				plan := explain(t, ctx, pool, mode, tc.st, settings...)
 				var used []string
 				plan.walk(func(n *planNode) {
 					if n.Relation == tc.table && n.NodeType == "Seq Scan" {
@@ -393,7 +393,7 @@ func (e *explained) walk(f func(*planNode)) {
 // explain returns the plan Postgres makes for st as a prepared statement, under plan_cache_mode
 // mode. EXPLAIN EXECUTE takes no bound parameters, so the arguments are written as literals
 // of the statement's parameter types.
-func explain(t *testing.T, ctx context.Context, pool *pgxpool.Pool, mode string, st store.Statement, off ...string) *explained {
+func explain(t *testing.T, ctx context.Context, pool *pgxpool.Pool, mode string, st store.Statement, settings ...store.Setting) *explained {
 	t.Helper()
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
@@ -404,11 +404,11 @@ func explain(t *testing.T, ctx context.Context, pool *pgxpool.Pool, mode string,
 		t.Fatal(err)
 	}
 	defer conn.Exec(ctx, "RESET plan_cache_mode") //nolint:errcheck
-	for _, name := range off {
-		if _, err := conn.Exec(ctx, "SET "+name+" = off"); err != nil {
+	for _, s := range settings {
+		if _, err := conn.Exec(ctx, "SELECT set_config($1, $2, false)", s.Name, s.Value); err != nil {
 			t.Fatal(err)
 		}
-		defer conn.Exec(ctx, "RESET "+name) //nolint:errcheck
+		defer conn.Exec(ctx, "RESET "+s.Name) //nolint:errcheck
 	}
 	if _, err := conn.Exec(ctx, "PREPARE batch_query AS "+st.SQL); err != nil {
 		t.Fatal(err)
@@ -489,7 +489,7 @@ func TestBatchWritesProbeByIDInAnAccountPastItsStatistics(t *testing.T) {
 		t.Fatal(err)
 	}
 	checkPlans(t, ctx, pool, "unknown", []planCase{{"updating early at the rows' addresses", updateAtAddress, "prospects", nil, false}},
-		store.AtAddressPlan...)
+		store.AtAddressPlan()...)
 }
 
 // withAddrs gives every prospect of ps but the first its row's address, as a lookup would

@@ -484,8 +484,11 @@ func (t recordTable) encodeUpdate(m *pgtype.Map, c *crm.Catalog, accountID int64
 		return Encoded{}, err
 	}
 	e, err := encode(m, st, oids)
+	if err != nil {
+		return Encoded{}, err
+	}
 	e.atAddress = atAddress
-	return e, err
+	return e, nil
 }
 
 // restore is update setting each record's updated_at to updatedAt[i] instead of now(): the
@@ -564,14 +567,6 @@ func (t recordTable) unnestUpdate(c *crm.Catalog, accountID int64, rs []Record, 
 		stamp = "u.updated_at"
 	}
 	sets = append(sets, "updated_at = "+stamp)
-	// Each record is found at its row's address as it was loaded (Record.Addr) when the row
-	// there is still the record's and visible (no statement since, of this transaction or
-	// another, moved it: every update writes a new version), or else by its id within the
-	// account, one probe of the primary key; the probe costs 12% of an update of 5,000 rows
-	// (docs/architecture.md, "Updating by the row's address"). The address is found in a LATERAL
-	// subquery the planner cannot flatten (OFFSET 0), then the row by it: joined by id or by
-	// address, the planner took an account its statistics do not know yet for one row, and
-	// hashed the whole table (store/lookupplans_test.go).
 	sql := "UPDATE " + t.name + " p SET " + strings.Join(sets, ", ") + " FROM unnest(" +
 		strings.Join(params, ", ") + ") AS u(" + strings.Join(names, ", ") + ")"
 	if atAddress {
@@ -581,6 +576,14 @@ func (t recordTable) unnestUpdate(c *crm.Catalog, accountID int64, rs []Record, 
 		// update joined at its rows' addresses").
 		return Statement{sql + " WHERE p.ctid = u.addr AND p.id = u.id AND p.account_id = $1", args}, oids, nil
 	}
+	// Each record is found at its row's address as it was loaded (Record.Addr) when the row
+	// there is still the record's and visible (no statement since, of this transaction or
+	// another, moved it: every update writes a new version), or else by its id within the
+	// account, one probe of the primary key; the probe costs 12% of an update of 5,000 rows
+	// (docs/architecture.md, "Updating by the row's address"). The address is found in a LATERAL
+	// subquery the planner cannot flatten (OFFSET 0), then the row by it: joined by id or by
+	// address, the planner took an account its statistics do not know yet for one row, and
+	// hashed the whole table (store/lookupplans_test.go).
 	sql += " CROSS JOIN LATERAL (SELECT coalesce(" +
 		"(SELECT ctid FROM " + t.name + " WHERE ctid = u.addr AND id = u.id AND account_id = $1), " +
 		"(SELECT ctid FROM " + t.name + " WHERE id = u.id AND account_id = $1)) AS row OFFSET 0) k WHERE p.ctid = k.row"
