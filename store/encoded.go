@@ -45,19 +45,15 @@ func AtAddressPlan() []Setting {
 		{"enable_bitmapscan", "off"}, {"enable_memoize", "off"}, {"enable_tidscan", "on"}, {"enable_nestloop", "on"}}
 }
 
-// sendWith adds to b the statements that run e with its settings, and extra ones, for the
-// statement only: one that saves the settings' values (each in a setting of leadpipe's own,
-// leadpipe.<name>, so that a value the transaction or the server set comes back too), one that
-// sets them, e itself, and one that puts the saved values back. It returns the index of e's
-// result among the n statements it added.
-func (e Encoded) sendWith(b *pgconn.Batch, extra ...Setting) (i, n int) {
+// sendWith adds to b the sentWith statements that run e with its settings, and extra ones
+// (at least one), for the statement only: one that saves the settings' values (each in a
+// setting of leadpipe's own, leadpipe.<name>, so that a value the transaction or the server
+// set comes back too), one that sets them, e itself (result sentAt), and one that puts the
+// saved values back.
+func (e Encoded) sendWith(b *pgconn.Batch, extra ...Setting) {
 	settings := extra
 	if e.atAddress {
 		settings = append(slices.Clone(extra), AtAddressPlan()...)
-	}
-	if len(settings) == 0 {
-		b.ExecParams(e.sql, e.params, e.oids, e.formats, nil)
-		return 0, 1
 	}
 	var save, set, reset []string
 	for _, s := range settings {
@@ -65,13 +61,14 @@ func (e Encoded) sendWith(b *pgconn.Batch, extra ...Setting) (i, n int) {
 		set = append(set, fmt.Sprintf("set_config('%s', '%s', true)", s.Name, s.Value))
 		reset = append(reset, fmt.Sprintf("set_config('%s', current_setting('leadpipe.%s'), true)", s.Name, s.Name))
 	}
-	for _, sql := range []string{"SELECT " + strings.Join(save, ", "), "SELECT " + strings.Join(set, ", ")} {
-		b.ExecParams(sql, nil, nil, nil, nil)
-	}
+	b.ExecParams("SELECT "+strings.Join(save, ", "), nil, nil, nil, nil)
+	b.ExecParams("SELECT "+strings.Join(set, ", "), nil, nil, nil, nil)
 	b.ExecParams(e.sql, e.params, e.oids, e.formats, nil)
 	b.ExecParams("SELECT "+strings.Join(reset, ", "), nil, nil, nil, nil)
-	return 2, 4
 }
+
+// sentWith is how many statements sendWith adds, and sentAt the index of e's among them.
+const sentWith, sentAt = 4, 2
 
 // Exec runs e in tx, as an unnamed statement: its text varies with the columns an update sets,
 // and statements prepared by name would pile up on each connection. An update at its rows'
@@ -91,15 +88,15 @@ func (e Encoded) ExecCount(ctx context.Context, tx pgx.Tx) (int64, error) {
 		return tag.RowsAffected(), err
 	}
 	b := &pgconn.Batch{}
-	i, n := e.sendWith(b)
+	e.sendWith(b)
 	results, err := tx.Conn().PgConn().ExecBatch(ctx, b).ReadAll()
 	if err != nil {
 		return 0, err
 	}
-	if len(results) != n {
-		return 0, fmt.Errorf("%d results of a statement's %d with its settings", len(results), n)
+	if len(results) != sentWith {
+		return 0, fmt.Errorf("%d results of a statement's %d with its settings", len(results), sentWith)
 	}
-	return results[i].CommandTag.RowsAffected(), nil
+	return results[sentAt].CommandTag.RowsAffected(), nil
 }
 
 // ExecUnlessLocked is ExecCount for a statement that may wait for a lock at most wait. It runs
@@ -120,7 +117,7 @@ func (e Encoded) ExecUnlessLocked(ctx context.Context, tx pgx.Tx, wait time.Dura
 	conn := tx.Conn().PgConn()
 	b := &pgconn.Batch{}
 	b.ExecParams("SAVEPOINT "+boundedWait, nil, nil, nil, nil)
-	at, sent := e.sendWith(b, Setting{"lock_timeout", fmt.Sprintf("%dms", max(wait.Milliseconds(), 1))})
+	e.sendWith(b, Setting{"lock_timeout", fmt.Sprintf("%dms", max(wait.Milliseconds(), 1))})
 	results, err := conn.ExecBatch(ctx, b).ReadAll()
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && (pgErr.Code == "55P03" || pgErr.Code == "40P01") { // lock_not_available, deadlock_detected
@@ -132,10 +129,10 @@ func (e Encoded) ExecUnlessLocked(ctx context.Context, tx pgx.Tx, wait time.Dura
 	if err != nil {
 		return 0, false, err
 	}
-	if len(results) != 1+sent { // the savepoint's, then sendWith's
-		return 0, false, fmt.Errorf("%d results of a bounded statement's %d", len(results), 1+sent)
+	if len(results) != 1+sentWith { // the savepoint's, then sendWith's
+		return 0, false, fmt.Errorf("%d results of a bounded statement's %d", len(results), 1+sentWith)
 	}
-	return results[1+at].CommandTag.RowsAffected(), true, nil
+	return results[1+sentAt].CommandTag.RowsAffected(), true, nil
 }
 
 // boundedWait is the savepoint ExecUnlessLocked runs its statement in.

@@ -535,12 +535,13 @@ func TestRecordKindsMigrationKeepsOrganizations(t *testing.T) {
 		[]store.Record{{ID: 1, Values: values_(t, c, map[string]string{"name": "Acme, Inc.", "domain": "acme.com"})}})
 }
 
-// The update finds each prospect at its row's address as loaded, without a probe of the
-// primary key; a prospect whose row moved since (updated again, here in the same transaction
-// and in an earlier one), or whose address is another prospect's, is found by its id instead,
-// and the other prospect is left alone.
-func TestUpdateProspectsByAddress(t *testing.T) {
-	f := newKindFixture(t, "prospect")
+// annAndBob stores two prospects, ann@example.com (title CEO) and bob@example.com (CFO), for the
+// tests of an update of the title: it returns their catalog, the title's field index, the
+// fields changed (the title alone), and a load of one prospect by email, with its row's
+// address, through q.
+func annAndBob(t *testing.T) (f *kindFixture, c *crm.Catalog, title int, changed []bool, load func(q store.Querier, email string) store.Prospect) {
+	t.Helper()
+	f = newKindFixture(t, "prospect")
 	c, err := kind.Catalog(f.ctx, f.pool, prospects.Kind{}, f.acct.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -550,17 +551,27 @@ func TestUpdateProspectsByAddress(t *testing.T) {
 	f.inTx(func(tx pgx.Tx) error {
 		return store.InsertProspects(f.ctx, tx, c, f.acct.ID, []store.Prospect{ann, bob})
 	})
-	load := func(email string) store.Prospect {
+	title = c.MustIndex("title")
+	changed = make([]bool, len(c.Fields))
+	changed[title] = true
+	load = func(q store.Querier, email string) store.Prospect {
 		t.Helper()
-		got, err := store.LoadProspects(f.ctx, f.pool, c, f.acct.ID, store.ProspectLookup{Emails: []string{email}, UniqueField: -1})
+		got, err := store.LoadProspects(f.ctx, q, c, f.acct.ID, store.ProspectLookup{Emails: []string{email}, UniqueField: -1})
 		if err != nil || len(got) != 1 || !got[0].Addr.Valid {
 			t.Fatalf("load %s: %v, %v", email, got, err)
 		}
 		return got[0]
 	}
-	title := c.MustIndex("title")
-	changed := make([]bool, len(c.Fields))
-	changed[title] = true
+	return f, c, title, changed, load
+}
+
+// The update finds each prospect at its row's address as loaded, without a probe of the
+// primary key; a prospect whose row moved since (updated again, here in the same transaction
+// and in an earlier one), or whose address is another prospect's, is found by its id instead,
+// and the other prospect is left alone.
+func TestUpdateProspectsByAddress(t *testing.T) {
+	f, c, title, changed, loadIn := annAndBob(t)
+	load := func(email string) store.Prospect { t.Helper(); return loadIn(f.pool, email) }
 	// update sets p's title in tx and reports how many probes of the primary key it took.
 	update := func(tx pgx.Tx, p store.Prospect, to string) (probes int64) {
 		t.Helper()
@@ -616,27 +627,7 @@ func TestUpdateProspectsByAddress(t *testing.T) {
 // pinned (store.AtAddressPlan) even in a transaction that turned TID scans off, where a plan
 // made without those settings reads the table whole.
 func TestUpdateProspectsAtAddressOnly(t *testing.T) {
-	f := newKindFixture(t, "prospect")
-	c, err := kind.Catalog(f.ctx, f.pool, prospects.Kind{}, f.acct.ID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ann := f.record(c, map[string]string{"email": "ann@example.com", "title": "CEO"})
-	bob := f.record(c, map[string]string{"email": "bob@example.com", "title": "CFO"})
-	f.inTx(func(tx pgx.Tx) error {
-		return store.InsertProspects(f.ctx, tx, c, f.acct.ID, []store.Prospect{ann, bob})
-	})
-	title := c.MustIndex("title")
-	changed := make([]bool, len(c.Fields))
-	changed[title] = true
-	load := func(q store.Querier, email string) store.Prospect {
-		t.Helper()
-		got, err := store.LoadProspects(f.ctx, q, c, f.acct.ID, store.ProspectLookup{Emails: []string{email}, UniqueField: -1})
-		if err != nil || len(got) != 1 || !got[0].Addr.Valid {
-			t.Fatalf("load %s: %v, %v", email, got, err)
-		}
-		return got[0]
-	}
+	f, c, title, changed, load := annAndBob(t)
 	// update sets p's title in tx at p's address and reports the rows it wrote and the scans
 	// of the table and its indexes it took.
 	update := func(tx pgx.Tx, p store.Prospect, to string) (wrote, scans int64) {
