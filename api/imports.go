@@ -169,17 +169,23 @@ func ImportViews(ctx context.Context, q store.Querier, accountID int64, list ...
 }
 
 // ShowImport returns the view of an import of an account, with its latest undo, as GET
-// /v1/imports/{id} answers it.
-func ShowImport(ctx context.Context, q store.Querier, accountID, id int64) (ImportView, error) {
-	im, err := store.GetImport(ctx, q, accountID, id)
-	if err != nil {
-		return ImportView{}, err
-	}
-	views, err := ImportViews(ctx, q, accountID, im)
-	if err != nil {
-		return ImportView{}, err
-	}
-	return views[0], nil
+// /v1/imports/{id} answers it: both read in one snapshot (store.InSnapshot), so that the view
+// never shows an undo completed beside an import not yet undone.
+func ShowImport(ctx context.Context, db store.TxBeginner, accountID, id int64) (ImportView, error) {
+	var v ImportView
+	err := store.InSnapshot(ctx, db, func(q store.Querier) error {
+		im, err := store.GetImport(ctx, q, accountID, id)
+		if err != nil {
+			return err
+		}
+		views, err := ImportViews(ctx, q, accountID, im)
+		if err != nil {
+			return err
+		}
+		v = views[0]
+		return nil
+	})
+	return v, err
 }
 
 // ImportList is a page of the import history, newest first.
@@ -189,26 +195,31 @@ type ImportList struct {
 	NextCursor string `json:"next_cursor,omitempty"`
 }
 
-// History returns a page of an account's imports.
-func History(ctx context.Context, q store.Querier, acct store.Account, f store.ImportFilter) (ImportList, error) {
-	if f.Kind != "" {
-		if _, err := importer.KindOf(ctx, q, acct.ID, f.Kind); err != nil {
-			return ImportList{}, err
+// History returns a page of an account's imports, each with its latest undo, read in one
+// snapshot as ShowImport reads one import.
+func History(ctx context.Context, db store.TxBeginner, acct store.Account, f store.ImportFilter) (ImportList, error) {
+	var out ImportList
+	err := store.InSnapshot(ctx, db, func(q store.Querier) error {
+		if f.Kind != "" {
+			if _, err := importer.KindOf(ctx, q, acct.ID, f.Kind); err != nil {
+				return err
+			}
 		}
-	}
-	list, err := store.ListImports(ctx, q, acct.ID, f)
-	if err != nil {
-		return ImportList{}, err
-	}
-	views, err := ImportViews(ctx, q, acct.ID, list...)
-	if err != nil {
-		return ImportList{}, err
-	}
-	out := ImportList{Imports: views}
-	if len(list) == f.Limit && f.Limit > 0 {
-		out.NextCursor = strconv.FormatInt(list[len(list)-1].ID, 10)
-	}
-	return out, nil
+		list, err := store.ListImports(ctx, q, acct.ID, f)
+		if err != nil {
+			return err
+		}
+		views, err := ImportViews(ctx, q, acct.ID, list...)
+		if err != nil {
+			return err
+		}
+		out = ImportList{Imports: views}
+		if len(list) == f.Limit && f.Limit > 0 {
+			out.NextCursor = strconv.FormatInt(list[len(list)-1].ID, 10)
+		}
+		return nil
+	})
+	return out, err
 }
 
 func (s *Server) createPreview(w http.ResponseWriter, r *http.Request, acct store.Account) error {

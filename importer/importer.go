@@ -688,7 +688,7 @@ func (im *Importer) runPipeline(ctx context.Context, db conn, job *pipeline.Job,
 	w := p.Kind.Writer(&p.Plan)
 	write := pipeline.Named{Name: writeStageName, Stage: job.WriteStage(db, w)}
 	_, reads := w.(pipeline.Preparer)
-	if onConn, ok := db.(pipeline.TxBeginner); ok && reads && !job.DryRun {
+	if onConn, ok := db.(store.TxBeginner); ok && reads && !job.DryRun {
 		if c := im.spareConn(ctx); c != nil {
 			defer c.Release()
 			// The read-ahead runs at most two batches before the write (pipeline.Preparer), so

@@ -104,11 +104,6 @@ func (j *Job) WriteStage(db Beginner, w Writer) Stage {
 	return &writeStage{job: j, db: db, w: w}
 }
 
-// TxBeginner starts a transaction with options: a connection.
-type TxBeginner interface {
-	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
-}
-
 // PrepareStage returns the stage that runs w's Prepare and WriteAhead for each batch, to run
 // just before the job's WriteStage; nil when w does not prepare or the job is a dry run, whose
 // batches are savepoints of one transaction that no other connection sees. Batches take turns
@@ -117,7 +112,7 @@ type TxBeginner interface {
 // and it is then written and committed there. The stage is an io.Closer: Run closes it, which
 // rolls back the transactions of the batches a failed run left unwritten. PrepareStage gives
 // the job the two connections: call it once, before the run.
-func (j *Job) PrepareStage(write, spare TxBeginner, w Writer) Stage {
+func (j *Job) PrepareStage(write, spare store.TxBeginner, w Writer) Stage {
 	p, ok := w.(Preparer)
 	if !ok || j.DryRun {
 		return nil
@@ -270,7 +265,7 @@ func (s *prepareStage) Close() error {
 // ownTx is a batch's turn on one of the two connections: its transaction, once begun ahead.
 type ownTx struct {
 	turns *turns
-	conn  TxBeginner
+	conn  store.TxBeginner
 	tx    pgx.Tx
 	// ahead is closed when what the batch writes ahead in tx is written, with aheadErr; nil
 	// until that began, and when it does not.
@@ -306,7 +301,7 @@ func (own *ownTx) wait() error {
 
 // turns are the two connections batches take turns on, and the turns not yet done.
 type turns struct {
-	free chan TxBeginner
+	free chan store.TxBeginner
 	mu   sync.Mutex
 	open map[*ownTx]bool
 	// givingWay is the turn of the batch that gives way (Batch.GiveWay) until it is done:
@@ -314,8 +309,8 @@ type turns struct {
 	givingWay *ownTx
 }
 
-func newTurns(a, b TxBeginner) *turns {
-	t := &turns{free: make(chan TxBeginner, 2), open: map[*ownTx]bool{}}
+func newTurns(a, b store.TxBeginner) *turns {
+	t := &turns{free: make(chan store.TxBeginner, 2), open: map[*ownTx]bool{}}
 	t.free <- a
 	t.free <- b
 	return t
