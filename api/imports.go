@@ -147,8 +147,9 @@ func ProgressOf(im store.Import, now time.Time) Progress {
 	return p
 }
 
-// ImportViews returns the views of imports of an account, each with its latest undo.
-func ImportViews(ctx context.Context, q store.Querier, accountID int64, list ...store.Import) ([]ImportView, error) {
+// importViews returns the views of imports of an account, each with its latest undo; q reads
+// in one snapshot with what listed the imports (store.InSnapshot).
+func importViews(ctx context.Context, q store.Querier, accountID int64, list ...store.Import) ([]ImportView, error) {
 	ids := make([]int64, len(list))
 	for i, im := range list {
 		ids[i] = im.ID
@@ -178,7 +179,7 @@ func ShowImport(ctx context.Context, db store.TxBeginner, accountID, id int64) (
 		if err != nil {
 			return err
 		}
-		views, err := ImportViews(ctx, q, accountID, im)
+		views, err := importViews(ctx, q, accountID, im)
 		if err != nil {
 			return err
 		}
@@ -209,7 +210,7 @@ func History(ctx context.Context, db store.TxBeginner, acct store.Account, f sto
 		if err != nil {
 			return err
 		}
-		views, err := ImportViews(ctx, q, acct.ID, list...)
+		views, err := importViews(ctx, q, acct.ID, list...)
 		if err != nil {
 			return err
 		}

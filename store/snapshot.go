@@ -11,10 +11,8 @@ type TxBeginner interface {
 	BeginTx(ctx context.Context, opts pgx.TxOptions) (pgx.Tx, error)
 }
 
-// InSnapshot runs f in a read-only REPEATABLE READ transaction on db, so that every read f
-// makes sees the database at one moment. A view read in several statements needs it: read
-// apart, an import's row and its undo's row can straddle the undo's commit, and show the undo
-// completed beside an import not yet undone, a state that was never committed.
+// InSnapshot runs f in a read-only REPEATABLE READ transaction on db: every read f makes sees
+// the database at one moment, as a view read in several statements must.
 func InSnapshot(ctx context.Context, db TxBeginner, f func(q Querier) error) error {
 	return pgx.BeginTxFunc(ctx, db, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly},
 		func(tx pgx.Tx) error { return f(tx) })

@@ -1005,3 +1005,27 @@ func TestPagePollOlderPage(t *testing.T) {
 		t.Errorf("with nothing listed running the history still read %v", reads)
 	}
 }
+
+// TestPageHistoryFollowsUndo: an import listed while its undo runs is read again, as a running
+// import is, until it reads undone, without a reload.
+func TestPageHistoryFollowsUndo(t *testing.T) {
+	d := startDaemon(t)
+	id := queueImport(t, d, "prospects", "spring-fair.csv", prospectsFile("follow.example", 150))
+	d.waitImport(id)
+	hold := holdAccount(t, d)
+	undo := int64(apiJSON(t, d, "POST", fmt.Sprintf("/v1/imports/%d/undo", id), http.StatusAccepted)["id"].(float64))
+	waitStatus(t, d, undo, "running")
+
+	b := startBrowser(t, d)
+	b.signIn(d.token)
+	historyIDs(b, "#/imports")
+	row := fmt.Sprintf(`document.querySelector('#history tr[data-id="%d"]')`, id)
+	b.waitJS("the import listed completed, its undo running", row+`?.dataset.status === "completed"`)
+	b.shot("being-undone")
+	if err := hold.Rollback(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	d.waitImport(undo)
+	b.waitJS("the import undone", row+`.dataset.status === "undone"`)
+	b.shot("undone")
+}

@@ -40,6 +40,11 @@ function isActive(imp) {
   return ACTIVE.includes(imp.status) || (imp.status === "cancelled" && !imp.finished_at);
 }
 
+// followed says whether an import's view may still change: it, or its undo, has not ended.
+function followed(imp) {
+  return isActive(imp) || !!(imp.undo && isActive(imp.undo));
+}
+
 // title names an import: its file, or for an undo the import it takes back.
 function title(imp) {
   if (imp.undo_of) return `Undo of import ${imp.undo_of}`;
@@ -136,19 +141,20 @@ function showHistory(main, params) {
   const rows = new Map(); // import id → its row
   const more = h("div", { class: "actions" });
 
-  // The rows of imports still running are read again (GET /v1/imports/ID), whichever page
-  // listed them, until none listed runs; one refresh at a time, pending or under way.
+  // The rows of imports still running or being undone (followed) are read again (GET
+  // /v1/imports/ID), whichever page listed them, until none listed is; one refresh at a time,
+  // pending or under way.
+  const live = new Set(); // the ids of the listed imports that are followed
   let watching = false;
-  const activeIDs = () => [...rows].filter(([, tr]) => ACTIVE.includes(tr.dataset.status)).map(([id]) => id);
   const watch = () => {
-    if (watching || !alive || activeIDs().length === 0) return;
+    if (watching || !alive || live.size === 0) return;
     watching = true;
     timer = setTimeout(refresh, 2 * POLL_MS);
   };
   const refresh = async () => {
     // A failed read is tried again at the next refresh; a lost session is handled by
     // api.js's 401 hook.
-    const reads = await Promise.allSettled(activeIDs().map((id) => api("GET", `/v1/imports/${id}`)));
+    const reads = await Promise.allSettled([...live].map((id) => api("GET", `/v1/imports/${id}`)));
     if (!alive) return;
     for (const read of reads) {
       if (read.status !== "fulfilled") continue;
@@ -157,6 +163,7 @@ function showHistory(main, params) {
       // The cells change; the file's link stays (it may hold the focus).
       const fresh = historyRow(imp);
       tr.dataset.status = imp.status;
+      if (!followed(imp)) live.delete(imp.id);
       tr.replaceChildren(tr.firstElementChild, ...[...fresh.children].slice(1));
     }
     watching = false;
@@ -167,6 +174,7 @@ function showHistory(main, params) {
     for (const imp of page.imports) {
       const tr = historyRow(imp);
       rows.set(imp.id, tr);
+      if (followed(imp)) live.add(imp.id);
       tbody.append(tr);
     }
     watch();
@@ -281,7 +289,7 @@ function showDetail(main, id) {
       }
       heading.textContent = title(imp);
       parts.update(imp);
-      if (isActive(imp) || (imp.undo && isActive(imp.undo))) timer = setTimeout(poll, POLL_MS);
+      if (followed(imp)) timer = setTimeout(poll, POLL_MS);
     } catch (err) {
       if (!alive || read !== polls) return;
       if (err.status === 404) {
