@@ -100,16 +100,16 @@ func (e Encoded) ExecCount(ctx context.Context, tx pgx.Tx) (int64, error) {
 }
 
 // ExecUnlessLocked is ExecCount for a statement that may wait for a lock at most wait. It runs
-// in a savepoint of its own, with lock_timeout set to wait (and its own settings, sendWith)
-// and then back to what it was, all sent with the statement in one round trip. When a lock is not granted in time, or Postgres
-// ends the statement to break a deadlock, the savepoint is rolled back, so that the statement
-// wrote nothing and holds no lock, and ran is false: the transaction goes on. When the
-// statement ran, the savepoint stays open until the transaction ends or rolls back past it:
-// released, it would leave the rows it wrote to a subtransaction that is done, and Postgres
-// makes a writer waiting for such a row wait for the whole transaction instead, which a
-// rollback to an earlier savepoint would then not free. Unlike SKIP LOCKED, it takes no row's
-// lock before it writes the row, which cost a re-import's early updates 8% of Postgres's CPU
-// (docs/architecture.md, "Early updates without a row lock each").
+// in a savepoint of its own, with lock_timeout set to wait (and its own settings, sendWith) and
+// then back to what it was, all sent with the statement in one round trip. When a lock is not
+// granted in time, or Postgres ends the statement to break a deadlock, the savepoint is rolled
+// back, so that the statement wrote nothing and holds no lock, and ran is false: the
+// transaction goes on. When the statement ran, the savepoint stays open until the transaction
+// ends or rolls back past it: released, it would leave the rows it wrote to a subtransaction
+// that is done, and Postgres makes a writer waiting for such a row wait for the whole
+// transaction instead, which a rollback to an earlier savepoint would then not free. Unlike
+// SKIP LOCKED, it takes no row's lock before it writes the row, which cost a re-import's early
+// updates 8% of Postgres's CPU (docs/architecture.md, "Early updates without a row lock each").
 func (e Encoded) ExecUnlessLocked(ctx context.Context, tx pgx.Tx, wait time.Duration) (n int64, ran bool, err error) {
 	if e.Empty() {
 		return 0, true, nil

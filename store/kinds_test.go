@@ -565,6 +565,33 @@ func annAndBob(t *testing.T) (f *kindFixture, c *crm.Catalog, title int, changed
 	return f, c, title, changed, load
 }
 
+// retitled is p with its title (the catalog field title) set to to, its values copied.
+func retitled(p store.Prospect, title int, to string) store.Prospect {
+	p.Values = slices.Clone(p.Values)
+	p.Values[title] = to
+	return p
+}
+
+// scansWhile returns how many scans tx made of the relations (tables or indexes) while run
+// ran in it.
+func (f *kindFixture) scansWhile(tx pgx.Tx, relations []string, run func()) int64 {
+	f.t.Helper()
+	terms := make([]string, len(relations))
+	for i, r := range relations {
+		terms[i] = fmt.Sprintf("pg_stat_get_xact_numscans('%s'::regclass)", r)
+	}
+	count := "SELECT " + strings.Join(terms, " + ")
+	var before, after int64
+	if err := tx.QueryRow(f.ctx, count).Scan(&before); err != nil {
+		f.t.Fatal(err)
+	}
+	run()
+	if err := tx.QueryRow(f.ctx, count).Scan(&after); err != nil {
+		f.t.Fatal(err)
+	}
+	return after - before
+}
+
 // The update finds each prospect at its row's address as loaded, without a probe of the
 // primary key; a prospect whose row moved since (updated again, here in the same transaction
 // and in an earlier one), or whose address is another prospect's, is found by its id instead,
@@ -575,24 +602,15 @@ func TestUpdateProspectsByAddress(t *testing.T) {
 	// update sets p's title in tx and reports how many probes of the primary key it took.
 	update := func(tx pgx.Tx, p store.Prospect, to string) (probes int64) {
 		t.Helper()
-		p.Values = slices.Clone(p.Values)
-		p.Values[title] = to
-		u, err := store.EncodeProspectUpdate(tx.Conn().TypeMap(), c, f.acct.ID, []store.Prospect{p}, changed)
+		u, err := store.EncodeProspectUpdate(tx.Conn().TypeMap(), c, f.acct.ID, []store.Prospect{retitled(p, title, to)}, changed)
 		if err != nil {
 			t.Fatal(err)
 		}
-		var before, after int64
-		scans := "SELECT pg_stat_get_xact_numscans('prospects_pkey'::regclass)"
-		if err := tx.QueryRow(f.ctx, scans).Scan(&before); err != nil {
-			t.Fatal(err)
-		}
-		if err := u.Exec(f.ctx, tx); err != nil {
-			t.Fatal(err)
-		}
-		if err := tx.QueryRow(f.ctx, scans).Scan(&after); err != nil {
-			t.Fatal(err)
-		}
-		return after - before
+		return f.scansWhile(tx, []string{"prospects_pkey"}, func() {
+			if err := u.Exec(f.ctx, tx); err != nil {
+				t.Fatal(err)
+			}
+		})
 	}
 	titleOf := func(email string) string { return load(email).Values[title] }
 
@@ -632,28 +650,19 @@ func TestUpdateProspectsAtAddressOnly(t *testing.T) {
 	// of the table and its indexes it took.
 	update := func(tx pgx.Tx, p store.Prospect, to string) (wrote, scans int64) {
 		t.Helper()
-		p.Values = slices.Clone(p.Values)
-		p.Values[title] = to
-		u, err := store.EncodeProspectUpdateAtAddress(tx.Conn().TypeMap(), c, f.acct.ID, []store.Prospect{p}, changed)
+		u, err := store.EncodeProspectUpdateAtAddress(tx.Conn().TypeMap(), c, f.acct.ID, []store.Prospect{retitled(p, title, to)}, changed)
 		if err != nil {
-			t.Fatal(err)
-		}
-		var before, after int64
-		count := `SELECT pg_stat_get_xact_numscans('prospects'::regclass) + pg_stat_get_xact_numscans('prospects_pkey'::regclass)
-			+ pg_stat_get_xact_numscans('prospects_email'::regclass)`
-		if err := tx.QueryRow(f.ctx, count).Scan(&before); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := tx.Exec(f.ctx, "SET LOCAL enable_tidscan = off"); err != nil {
 			t.Fatal(err)
 		}
-		if wrote, err = u.ExecCount(f.ctx, tx); err != nil {
-			t.Fatal(err)
-		}
-		if err := tx.QueryRow(f.ctx, count).Scan(&after); err != nil {
-			t.Fatal(err)
-		}
-		return wrote, after - before
+		scans = f.scansWhile(tx, []string{"prospects", "prospects_pkey", "prospects_email"}, func() {
+			if wrote, err = u.ExecCount(f.ctx, tx); err != nil {
+				t.Fatal(err)
+			}
+		})
+		return wrote, scans
 	}
 
 	a := load(f.pool, "ann@example.com")
