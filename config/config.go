@@ -40,7 +40,8 @@ type Config struct {
 	// BatchSize is how many rows move through the pipeline together; each batch is one
 	// transaction.
 	BatchSize int `yaml:"batch_size" env:"LEADPIPE_BATCH_SIZE"`
-	// QueueDepth is how many batches may wait between two stages.
+	// QueueDepth is how many batches may wait between two stages besides the one each stage
+	// holds; 0 hands each batch straight to the next stage (pipeline.Run).
 	QueueDepth int `yaml:"queue_depth" env:"LEADPIPE_QUEUE_DEPTH"`
 	// Lease is how long a worker holds an import without recording a batch before another
 	// worker may take it over.
@@ -141,7 +142,7 @@ var Default = Config{
 	HTTPAddr:         "127.0.0.1:8080",
 	Workers:          2,
 	BatchSize:        5000,
-	QueueDepth:       2,
+	QueueDepth:       0,
 	Lease:            Duration(60 * time.Second),
 	PollInterval:     Duration(time.Second),
 	MaxFieldBytes:    1 << 20,
@@ -288,8 +289,8 @@ func (c Config) Validate() error {
 	if c.BatchSize < 1 || c.BatchSize > 100000 {
 		errs = append(errs, fmt.Sprintf("batch_size is %d, want 1 to 100000", c.BatchSize))
 	}
-	if c.QueueDepth < 1 {
-		errs = append(errs, fmt.Sprintf("queue_depth is %d, want at least 1", c.QueueDepth))
+	if c.QueueDepth < 0 {
+		errs = append(errs, fmt.Sprintf("queue_depth is %d, want at least 0", c.QueueDepth))
 	}
 	if time.Duration(c.Lease) < time.Second {
 		errs = append(errs, fmt.Sprintf("lease is %s, want at least 1s", time.Duration(c.Lease)))

@@ -85,7 +85,7 @@ func TestDefaultIsValid(t *testing.T) {
 		HTTPAddr:         "127.0.0.1:8080",
 		Workers:          2,
 		BatchSize:        5000,
-		QueueDepth:       2,
+		QueueDepth:       0,
 		Lease:            config.Duration(60 * time.Second),
 		PollInterval:     config.Duration(time.Second),
 		MaxFieldBytes:    1 << 20,
@@ -204,7 +204,7 @@ func TestLoadBadValuesListsEveryProblem(t *testing.T) {
 	want := "config: postgres_url is empty" +
 		"; workers is 0, want at least 1" +
 		"; batch_size is 100001, want 1 to 100000" +
-		"; queue_depth is -1, want at least 1" +
+		"; queue_depth is -1, want at least 0" +
 		"; lease is 500ms, want at least 1s" +
 		"; poll_interval must be positive" +
 		"; max_field_bytes is 1023, want at least 1024" +
@@ -264,8 +264,8 @@ func TestValidate(t *testing.T) {
 			"config: kafka_embedded_retention is negative"},
 		{"embedded retention too few bytes", func(c *config.Config) { c.KafkaEmbeddedRetentionBytes = 1000 },
 			"config: kafka_embedded_retention_bytes is 1000, want 0 (no limit) or at least 1048576 (1 MiB)"},
-		{"two problems", func(c *config.Config) { c.Workers, c.QueueDepth = -2, 0 },
-			"config: workers is -2, want at least 1; queue_depth is 0, want at least 1"},
+		{"two problems", func(c *config.Config) { c.Workers, c.QueueDepth = -2, -1 },
+			"config: workers is -2, want at least 1; queue_depth is -1, want at least 0"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -27,7 +27,7 @@ var (
 	}, []string{"stage"})
 	queueDepth = promauto.NewGaugeVec(prometheus.GaugeOpts{
 		Name: "leadpipe_stage_queue_depth",
-		Help: "Batches waiting in a stage's input channel.",
+		Help: "Batches waiting for a pipeline stage: handed on by the stage before and not yet taken, summed over the imports running.",
 	}, []string{"stage"})
 )
 

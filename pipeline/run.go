@@ -5,8 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/sync/errgroup"
 )
 
@@ -27,9 +29,9 @@ type Stage interface {
 type Named struct {
 	Name  string
 	Stage Stage
-	// Depth, when positive, is how many batches may wait for the stage, instead of Run's
-	// depth: a stage that never runs far behind the one before (a writer's read-ahead) need
-	// not hold more batches in memory.
+	// Depth, when positive and less than Run's depth, is how many batches may wait for the
+	// stage instead: a stage that never runs far behind the one before (a writer's
+	// read-ahead) need not hold more batches in memory.
 	Depth int
 }
 
@@ -38,27 +40,38 @@ type Named struct {
 var ErrPanic = errors.New("panic")
 
 // Run drives batches from src through the stages, each stage in its own goroutine, joined by
-// channels that hold at most depth batches: a full channel is the backpressure. The first error
-// cancels the run, every goroutine returns promptly, and Run returns that error, wrapped with the
-// stage's name. Run returns nil when the source is drained and every batch went through every
-// stage. A stage that is an io.Closer is closed once every goroutine has returned, whatever
-// the run's outcome; an error closing it is the run's when the run had none.
+// channels that hold at most depth batches: a full channel is the backpressure. With depth 0
+// a stage hands each batch straight to the next, waiting until that one takes it, so that
+// each batch read and not yet through every stage is held by a stage: the fewest batches in
+// memory that keep the slowest stage busy. The first error cancels the run, every goroutine
+// returns promptly, and Run returns that error, wrapped with the stage's name. Run returns nil
+// when the source is drained and every batch went through every stage. A stage that is an
+// io.Closer is closed once every goroutine has returned, whatever the run's outcome; an error
+// closing it is the run's when the run had none.
 func Run(ctx context.Context, src Source, depth int, stages ...Named) error {
-	if depth < 1 {
-		depth = 1
-	}
+	depth = max(depth, 0)
 	initStage("read")
-	for _, s := range stages {
+	ins := make([]*handoff, len(stages)) // ins[k] takes batches to stages[k]
+	for k, s := range stages {
 		initStage(s.Name)
+		d := depth
+		if s.Depth > 0 {
+			d = min(d, s.Depth)
+		}
+		ins[k] = newHandoff(d, queueDepth.WithLabelValues(s.Name))
 	}
+	defer func() {
+		for _, h := range ins {
+			h.forget()
+		}
+	}()
 	g, ctx := errgroup.WithContext(ctx)
-	firstDepth := depth
-	if len(stages) > 0 && stages[0].Depth > 0 {
-		firstDepth = stages[0].Depth
+	first := newHandoff(depth, nil) // read's batches, when there is no stage to take them
+	if len(stages) > 0 {
+		first = ins[0]
 	}
-	first := make(chan *Batch, firstDepth)
 	g.Go(func() (err error) {
-		defer close(first)
+		defer close(first.ch)
 		defer recoverInto(&err, "read")
 		for {
 			start := time.Now()
@@ -71,7 +84,7 @@ func Run(ctx context.Context, src Source, depth int, stages ...Named) error {
 				return fmt.Errorf("read: %w", err)
 			}
 			observe("read", start, len(b.Rows), len(b.Rows))
-			if err := send(ctx, first, b); err != nil {
+			if err := first.send(ctx, b); err != nil {
 				return err
 			}
 		}
@@ -79,21 +92,19 @@ func Run(ctx context.Context, src Source, depth int, stages ...Named) error {
 	out := first
 	for k, s := range stages {
 		in := out
-		next := make(chan *Batch, depth)
-		if k+1 < len(stages) && stages[k+1].Depth > 0 {
-			next = make(chan *Batch, stages[k+1].Depth)
+		next := newHandoff(depth, nil) // the last stage's batches, to the drain below
+		if k+1 < len(stages) {
+			next = ins[k+1]
 		}
 		out = next
 		g.Go(func() (err error) {
-			defer close(next)
+			defer close(next.ch)
 			defer recoverInto(&err, s.Name)
-			depthGauge := queueDepth.WithLabelValues(s.Name)
-			defer depthGauge.Set(0)
-			for b := range in {
+			for b := range in.ch {
+				in.took()
 				if err := ctx.Err(); err != nil {
 					return err
 				}
-				depthGauge.Set(float64(len(in)))
 				start := time.Now()
 				n := len(b.Rows)
 				if err := s.Stage.Process(ctx, b); err != nil {
@@ -101,7 +112,7 @@ func Run(ctx context.Context, src Source, depth int, stages ...Named) error {
 					return fmt.Errorf("%s: %w", s.Name, err)
 				}
 				observe(s.Name, start, n, len(b.Rows))
-				if err := send(ctx, next, b); err != nil {
+				if err := next.send(ctx, b); err != nil {
 					return err
 				}
 			}
@@ -110,7 +121,7 @@ func Run(ctx context.Context, src Source, depth int, stages ...Named) error {
 	}
 	// Drain what the last stage sends; nothing downstream reads it.
 	g.Go(func() error {
-		for range out {
+		for range out.ch {
 		}
 		return nil
 	})
@@ -133,11 +144,43 @@ func recoverInto(err *error, stage string) {
 	}
 }
 
-func send(ctx context.Context, ch chan<- *Batch, b *Batch) error {
+// handoff carries batches to a stage, and counts in leadpipe_stage_queue_depth the batches
+// waiting for it: handed on by the stage before and not yet taken, whether they sit in the
+// channel or with a sender that waits for the stage (depth 0, or a full channel). The gauge
+// is shared by every run, so each run adds and takes back its own count only.
+type handoff struct {
+	ch      chan *Batch
+	gauge   prometheus.Gauge // nil: nothing counts the batches (no stage takes them)
+	waiting atomic.Int64
+}
+
+func newHandoff(depth int, gauge prometheus.Gauge) *handoff {
+	return &handoff{ch: make(chan *Batch, depth), gauge: gauge}
+}
+
+// send hands b on, waiting until the channel has room or the stage takes it, or until ctx
+// ends.
+func (h *handoff) send(ctx context.Context, b *Batch) error {
+	h.add(1)
 	select {
-	case ch <- b:
+	case h.ch <- b:
 		return nil
 	case <-ctx.Done():
+		h.add(-1)
 		return ctx.Err()
+	}
+}
+
+// took counts a batch the stage took.
+func (h *handoff) took() { h.add(-1) }
+
+// forget takes back from the gauge what a run that ended still counts: batches handed on to a
+// stage that stopped before it took them.
+func (h *handoff) forget() { h.add(-h.waiting.Load()) }
+
+func (h *handoff) add(n int64) {
+	h.waiting.Add(n)
+	if h.gauge != nil {
+		h.gauge.Add(float64(n))
 	}
 }

@@ -246,7 +246,7 @@ func TestRunSourceError(t *testing.T) {
 // the context, and the channels between stages are bounded: the source never runs more than
 // a few batches per stage ahead of the slow stage.
 func TestRunCancelWithSlowStageAndBoundedReadAhead(t *testing.T) {
-	for _, tc := range []struct{ depth, fast int }{{1, 1}, {2, 2}, {4, 3}} {
+	for _, tc := range []struct{ depth, fast int }{{0, 1}, {0, 3}, {1, 1}, {2, 2}, {4, 3}} {
 		t.Run(fmt.Sprintf("depth%d_stages%d", tc.depth, tc.fast+1), func(t *testing.T) {
 			before := runtime.NumGoroutine()
 			ctx, cancel := context.WithCancel(context.Background())
@@ -382,12 +382,14 @@ func TestRunTurnsPanicsIntoErrors(t *testing.T) {
 	settleGoroutines(t, before)
 }
 
-// A stage's Depth bounds the batches waiting for it instead of Run's depth: behind a stage that
+// A stage's Depth bounds the batches waiting for it below Run's depth: behind a stage that
 // never returns, a stage of Depth 1 has one batch waiting and the stage before holds one it
-// cannot pass on, so that stage took three batches; under Run's depth of 4 it takes six.
+// cannot pass on, so that stage took three batches; under Run's depth of 4 it takes six. A
+// Depth above Run's depth does not raise it, and under Run's depth of 0 no batch waits but the
+// one the stage before holds: it took two.
 func TestRunStageDepth(t *testing.T) {
-	for _, tc := range []struct{ depth, want int64 }{{0, 6}, {1, 3}} {
-		t.Run(fmt.Sprintf("depth%d", tc.depth), func(t *testing.T) {
+	for _, tc := range []struct{ runDepth, depth, want int64 }{{4, 0, 6}, {4, 1, 3}, {1, 4, 3}, {0, 1, 2}, {0, 0, 2}} {
+		t.Run(fmt.Sprintf("run%d_stage%d", tc.runDepth, tc.depth), func(t *testing.T) {
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			var before atomic.Int64
@@ -399,7 +401,7 @@ func TestRunStageDepth(t *testing.T) {
 				<-ctx.Done()
 				return ctx.Err()
 			})}
-			_, wait := runAsync(t, ctx, 3*time.Second, &countingSource{}, 4, first, stuck)
+			_, wait := runAsync(t, ctx, 3*time.Second, &countingSource{}, int(tc.runDepth), first, stuck)
 			deadline := time.Now().Add(2 * time.Second)
 			for before.Load() < tc.want && time.Now().Before(deadline) {
 				time.Sleep(5 * time.Millisecond)
