@@ -692,8 +692,9 @@ func (im *Importer) runPipeline(ctx context.Context, db conn, job *pipeline.Job,
 		if c := im.spareConn(ctx); c != nil {
 			defer c.Release()
 			// The read-ahead runs at most two batches before the write (pipeline.Preparer), so
-			// one batch waiting for each is enough, whatever queue_depth allows; more would
-			// only be memory. Batches take turns on db and the spare (pipeline.PrepareStage).
+			// Depth 1 caps queue_depth for both: at most one batch waits for each, since more
+			// would only be memory. Batches take turns on db and the spare
+			// (pipeline.PrepareStage).
 			prepare := job.PrepareStage(onConn, c.Conn(), w)
 			stages = append(stages, pipeline.Named{Name: prepareStageName, Stage: prepare, Depth: 1})
 			write.Depth = 1

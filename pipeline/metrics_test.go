@@ -54,39 +54,50 @@ func TestRunExportsEveryStageFromItsStart(t *testing.T) {
 
 // leadpipe_stage_queue_depth counts the batches waiting for a stage, those in its channel and
 // the one a stage before it holds until the stage takes it (all of them under depth 0, where
-// no channel holds any), and a run that ends takes its own back.
+// no channel holds any), summed over the runs going on, and a run that ends takes its own back.
 func TestQueueDepthCountsBatchesHandedOn(t *testing.T) {
 	for _, depth := range []int{0, 2} {
 		t.Run(fmt.Sprintf("depth%d", depth), func(t *testing.T) {
-			ctx, cancel := context.WithCancel(context.Background())
-			defer cancel()
 			before, stuck := fmt.Sprintf("queue-before-%d", depth), fmt.Sprintf("queue-stuck-%d", depth)
-			_, wait := runAsync(t, ctx, 3*time.Second, &countingSource{}, depth,
-				pipeline.Named{Name: before, Stage: stageFunc(func(context.Context, *pipeline.Batch) error { return nil })},
-				pipeline.Named{Name: stuck, Stage: stageFunc(func(ctx context.Context, _ *pipeline.Batch) error {
-					<-ctx.Done()
-					return ctx.Err()
-				})})
-			// Behind the stuck stage's batch, depth batches wait in each channel and one
-			// with each sender: the stage before and the source.
-			want := float64(depth + 1)
-			deadline := time.Now().Add(2 * time.Second)
-			for (queueDepthOf(t, before) < want || queueDepthOf(t, stuck) < want) && time.Now().Before(deadline) {
-				time.Sleep(5 * time.Millisecond)
+			run := func(ctx context.Context) func() error {
+				_, wait := runAsync(t, ctx, 3*time.Second, &countingSource{}, depth,
+					pipeline.Named{Name: before, Stage: stageFunc(func(context.Context, *pipeline.Batch) error { return nil })},
+					pipeline.Named{Name: stuck, Stage: stageFunc(func(ctx context.Context, _ *pipeline.Batch) error {
+						<-ctx.Done()
+						return ctx.Err()
+					})})
+				return wait
 			}
-			time.Sleep(50 * time.Millisecond) // room to count one more, were there one
-			for _, stage := range []string{before, stuck} {
-				if got := queueDepthOf(t, stage); got != want {
-					t.Errorf("%s: leadpipe_stage_queue_depth = %v, want %v", stage, got, want)
+			// Behind the stuck stage's batch, depth batches wait in each channel of a run and
+			// one with each sender: the stage before and the source.
+			perRun := float64(depth + 1)
+			expect := func(want float64) {
+				t.Helper()
+				deadline := time.Now().Add(2 * time.Second)
+				for (queueDepthOf(t, before) != want || queueDepthOf(t, stuck) != want) && time.Now().Before(deadline) {
+					time.Sleep(5 * time.Millisecond)
+				}
+				time.Sleep(50 * time.Millisecond) // room to count one more, were there one
+				for _, stage := range []string{before, stuck} {
+					if got := queueDepthOf(t, stage); got != want {
+						t.Errorf("%s: leadpipe_stage_queue_depth = %v, want %v", stage, got, want)
+					}
 				}
 			}
-			cancel()
-			wait() //nolint:errcheck // cancelled
-			for _, stage := range []string{before, stuck} {
-				if got := queueDepthOf(t, stage); got != 0 {
-					t.Errorf("%s: leadpipe_stage_queue_depth = %v after the run, want 0", stage, got)
-				}
-			}
+			ctx1, cancel1 := context.WithCancel(context.Background())
+			defer cancel1()
+			wait1 := run(ctx1)
+			expect(perRun)
+			ctx2, cancel2 := context.WithCancel(context.Background())
+			defer cancel2()
+			wait2 := run(ctx2)
+			expect(2 * perRun)
+			cancel1()
+			wait1() //nolint:errcheck // cancelled
+			expect(perRun)
+			cancel2()
+			wait2() //nolint:errcheck // cancelled
+			expect(0)
 		})
 	}
 }

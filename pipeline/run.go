@@ -51,14 +51,14 @@ var ErrPanic = errors.New("panic")
 func Run(ctx context.Context, src Source, depth int, stages ...Named) error {
 	depth = max(depth, 0)
 	initStage("read")
-	ins := make([]*handoff, len(stages)) // ins[k] takes batches to stages[k]
+	ins := make([]*link, len(stages)) // ins[k] takes batches to stages[k]
 	for k, s := range stages {
 		initStage(s.Name)
 		d := depth
 		if s.Depth > 0 {
 			d = min(d, s.Depth)
 		}
-		ins[k] = newHandoff(d, queueDepth.WithLabelValues(s.Name))
+		ins[k] = newLink(d, queueDepth.WithLabelValues(s.Name))
 	}
 	defer func() {
 		for _, h := range ins {
@@ -66,9 +66,11 @@ func Run(ctx context.Context, src Source, depth int, stages ...Named) error {
 		}
 	}()
 	g, ctx := errgroup.WithContext(ctx)
-	first := newHandoff(depth, nil) // read's batches, when there is no stage to take them
+	var first *link
 	if len(stages) > 0 {
 		first = ins[0]
+	} else {
+		first = newLink(depth, nil) // to the drain below
 	}
 	g.Go(func() (err error) {
 		defer close(first.ch)
@@ -92,9 +94,11 @@ func Run(ctx context.Context, src Source, depth int, stages ...Named) error {
 	out := first
 	for k, s := range stages {
 		in := out
-		next := newHandoff(depth, nil) // the last stage's batches, to the drain below
+		var next *link
 		if k+1 < len(stages) {
 			next = ins[k+1]
+		} else {
+			next = newLink(depth, nil) // to the drain below
 		}
 		out = next
 		g.Go(func() (err error) {
@@ -144,43 +148,43 @@ func recoverInto(err *error, stage string) {
 	}
 }
 
-// handoff carries batches to a stage, and counts in leadpipe_stage_queue_depth the batches
+// link carries batches to a stage, and counts in leadpipe_stage_queue_depth the batches
 // waiting for it: handed on by the stage before and not yet taken, whether they sit in the
 // channel or with a sender that waits for the stage (depth 0, or a full channel). The gauge
 // is shared by every run, so each run adds and takes back its own count only.
-type handoff struct {
+type link struct {
 	ch      chan *Batch
 	gauge   prometheus.Gauge // nil: nothing counts the batches (no stage takes them)
 	waiting atomic.Int64
 }
 
-func newHandoff(depth int, gauge prometheus.Gauge) *handoff {
-	return &handoff{ch: make(chan *Batch, depth), gauge: gauge}
+func newLink(depth int, gauge prometheus.Gauge) *link {
+	return &link{ch: make(chan *Batch, depth), gauge: gauge}
 }
 
 // send hands b on, waiting until the channel has room or the stage takes it, or until ctx
 // ends.
-func (h *handoff) send(ctx context.Context, b *Batch) error {
-	h.add(1)
+func (l *link) send(ctx context.Context, b *Batch) error {
+	l.add(1)
 	select {
-	case h.ch <- b:
+	case l.ch <- b:
 		return nil
 	case <-ctx.Done():
-		h.add(-1)
+		l.add(-1)
 		return ctx.Err()
 	}
 }
 
 // took counts a batch the stage took.
-func (h *handoff) took() { h.add(-1) }
+func (l *link) took() { l.add(-1) }
 
 // forget takes back from the gauge what a run that ended still counts: batches handed on to a
 // stage that stopped before it took them.
-func (h *handoff) forget() { h.add(-h.waiting.Load()) }
+func (l *link) forget() { l.add(-l.waiting.Load()) }
 
-func (h *handoff) add(n int64) {
-	h.waiting.Add(n)
-	if h.gauge != nil {
-		h.gauge.Add(float64(n))
+func (l *link) add(n int64) {
+	l.waiting.Add(n)
+	if l.gauge != nil {
+		l.gauge.Add(float64(n))
 	}
 }
