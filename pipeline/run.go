@@ -61,8 +61,8 @@ func Run(ctx context.Context, src Source, depth int, stages ...Named) error {
 		ins[k] = newLink(d, queueDepth.WithLabelValues(s.Name))
 	}
 	defer func() {
-		for _, h := range ins {
-			h.forget()
+		for _, l := range ins {
+			l.forget()
 		}
 	}()
 	g, ctx := errgroup.WithContext(ctx)
