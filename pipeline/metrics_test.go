@@ -3,10 +3,12 @@ package pipeline_test
 import (
 	"context"
 	"fmt"
+	"maps"
 	"testing"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	dto "github.com/prometheus/client_model/go"
 
 	"github.com/leadpipe/leadpipe/pipeline"
 	"github.com/leadpipe/leadpipe/store"
@@ -105,23 +107,8 @@ func TestQueueDepthCountsBatchesHandedOn(t *testing.T) {
 // queueDepthOf is leadpipe_stage_queue_depth{stage}, 0 when it has no such series.
 func queueDepthOf(t *testing.T, stage string) float64 {
 	t.Helper()
-	families, err := prometheus.DefaultGatherer.Gather()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, f := range families {
-		if f.GetName() != "leadpipe_stage_queue_depth" {
-			continue
-		}
-		for _, m := range f.GetMetric() {
-			for _, l := range m.GetLabel() {
-				if l.GetName() == "stage" && l.GetValue() == stage {
-					return m.GetGauge().GetValue()
-				}
-			}
-		}
-	}
-	return 0
+	m, _ := series(t, "leadpipe_stage_queue_depth", map[string]string{"stage": stage})
+	return m.GetGauge().GetValue()
 }
 
 // rowsCounted is leadpipe_rows_total{outcome, reason}, 0 when it has no such series.
@@ -134,25 +121,33 @@ func rowsCounted(t *testing.T, outcome, reason string) float64 {
 // rowsSeries is leadpipe_rows_total{outcome, reason}, and whether it has such a series.
 func rowsSeries(t *testing.T, outcome, reason string) (float64, bool) {
 	t.Helper()
+	m, ok := series(t, "leadpipe_rows_total", map[string]string{"outcome": outcome, "reason": reason})
+	return m.GetCounter().GetValue(), ok
+}
+
+// series is the series of the metric family name whose labels are labels, and whether there
+// is one (nil and false when not).
+func series(t *testing.T, name string, labels map[string]string) (*dto.Metric, bool) {
+	t.Helper()
 	families, err := prometheus.DefaultGatherer.Gather()
 	if err != nil {
 		t.Fatal(err)
 	}
 	for _, f := range families {
-		if f.GetName() != "leadpipe_rows_total" {
+		if f.GetName() != name {
 			continue
 		}
 		for _, m := range f.GetMetric() {
-			labels := map[string]string{}
+			got := map[string]string{}
 			for _, l := range m.GetLabel() {
-				labels[l.GetName()] = l.GetValue()
+				got[l.GetName()] = l.GetValue()
 			}
-			if labels["outcome"] == outcome && labels["reason"] == reason {
-				return m.GetCounter().GetValue(), true
+			if maps.Equal(got, labels) {
+				return m, true
 			}
 		}
 	}
-	return 0, false
+	return nil, false
 }
 
 // Workers count an undo's outcomes from zero, so that a dashboard's rate of them is 0 rather
