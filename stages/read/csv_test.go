@@ -609,6 +609,11 @@ func TestCountRows(t *testing.T) {
 		{"empty body", "a,b\n", 0, 0},
 		{"blank rows not counted, malformed counted", "a,b\n1,2\n\n,\n1,2,3\n\"x\ny\",z\n\"open\n", 0, 4},
 		{"after some Next", "a\n1\n2\n3\n\n4\n", 2, 2},
+		// Lines that look plain at their start but are not one record each.
+		{"a lone CR ends a record", "a,b\n1,2\r3,4\n5,6\n", 0, 3},
+		{"CRLF ends one", "a,b\r\n1,2\r\n3,4\r\n", 0, 2},
+		{"a quoted field runs over lines", "a,b\n1,\"x\ny\nz\"\n2,3\n", 0, 2},
+		{"a line of spaces and delimiters is blank", "a,b\n \t, \n,\n1,2\n", 0, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
