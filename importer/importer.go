@@ -48,6 +48,11 @@ type Importer struct {
 	// and an import's dry run, not an undo's) goes — when it starts and after each batch — in
 	// place of the progress lines logged every few seconds.
 	Progress func(Progress)
+	// Committed, when set, is called after each transaction of a run of an import or an undo
+	// that leaves row outcomes or events for the sinks commits: each batch's, and the run's
+	// end. The daemon wakes its relays with it, so that they deliver what the run commits at
+	// once rather than at their next poll. It must not block.
+	Committed func()
 }
 
 // Progress is how far a run of an import, or of an undo, has got.
@@ -511,7 +516,7 @@ func (im *Importer) run(ctx context.Context, imp store.Import, owner string, p *
 	}
 	p.ImportID = imp.ID
 	job := pipeline.NewJob(imp, owner, time.Duration(im.Config.Lease), false, p.Kind.Counters())
-	job.OnBatch = im.progress(log, job)
+	job.OnBatch, job.OnCommit = im.progress(log, job), im.Committed
 	sum, err := im.end(ctx, log, job, im.prepareAndRun(ctx, job, p), start)
 	sum.Unmapped = p.mapper.Unmapped()
 	return sum, err
@@ -520,6 +525,9 @@ func (im *Importer) run(ctx context.Context, imp store.Import, owner string, p *
 // end records how the run of a job that began at start ended, err being its error, and returns
 // the import's summary (see Run).
 func (im *Importer) end(ctx context.Context, log *slog.Logger, job *pipeline.Job, err error, start time.Time) (Summary, error) {
+	if im.Committed != nil {
+		defer im.Committed() // the run's end is its last event
+	}
 	imp, owner := job.Import, job.Owner
 	sum := Summary{ImportID: imp.ID, Kind: imp.Kind, Counts: job.Counts, OverLimitWarning: imp.OverLimitWarning, DurationMS: time.Since(start).Milliseconds()}
 	final := context.WithoutCancel(ctx)

@@ -174,7 +174,7 @@ func (im *Importer) runUndo(ctx context.Context, undo store.Import, owner string
 		} else {
 			log.Info("undo started", "rows", undo.RowsTotal)
 		}
-		job.OnBatch = im.progress(log, job)
+		job.OnBatch, job.OnCommit = im.progress(log, job), im.Committed
 		err = im.onConnection(ctx, func(c conn) error { return im.runUndoPipeline(ctx, c, job, undoer) })
 	}
 	return im.end(ctx, log, job, err, start)

@@ -31,6 +31,9 @@ type Job struct {
 	Counts store.Counts
 	// OnBatch, when set, is called with each batch after it is recorded, before it commits.
 	OnBatch func(b *Batch)
+	// OnCommit, when set, is called after each batch's transaction commits (a dry run's never
+	// do), from the write stage's goroutine; it must not block.
+	OnCommit func()
 
 	undoJSON []byte  // the JSON of the batch's rows' Undo (recordUndo)
 	commits  Counter // batches committed, for the prepare stage
@@ -52,13 +55,16 @@ func NewJob(im store.Import, owner string, lease time.Duration, dryRun bool, cou
 }
 
 // Committed counts the rows of a batch whose transaction committed in leadpipe_rows_total
-// (a dry run's never do).
+// (a dry run's never do), and calls OnCommit.
 func (j *Job) Committed(b *Batch) {
 	if j.DryRun {
 		return
 	}
 	for i := range b.Rows {
 		rowOutcomes.WithLabelValues(string(b.Rows[i].Outcome), b.Rows[i].SkipReason).Inc()
+	}
+	if j.OnCommit != nil {
+		j.OnCommit()
 	}
 }
 

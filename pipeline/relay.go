@@ -91,7 +91,14 @@ type Relay struct {
 	// adds at most that long to a sink's lag. A backlog is not slowed by it: a round delivers
 	// everything pending of up to a hundred imports before it waits. 0 reads again at once.
 	Linger time.Duration
-	Log    *slog.Logger
+	// Committed, when set, ends the relay's wait when there was nothing to deliver: the
+	// daemon wakes it each time one of its imports commits a batch or ends
+	// (importer.Importer.Committed), so that what it committed is delivered at once instead of
+	// at the next Poll. It does not end a Linger, nor the wait after a failure. What other
+	// processes commit (`leadpipe import`, another daemon, a cancel through the API) the relay
+	// finds at its next Poll, as it finds everything without it.
+	Committed *Signal
+	Log       *slog.Logger
 
 	registered bool // the sink is registered (store.RegisterSink)
 }
@@ -105,7 +112,9 @@ func (r *Relay) Run(ctx context.Context) {
 	}
 	sinkSeconds.WithLabelValues(name)
 	wait, failing := r.Poll, false
+	var backlogRead time.Time
 	for {
+		committed := r.Committed.Next() // before the drain: a commit during it ends the wait after it
 		n, err := r.Drain(ctx)
 		switch {
 		case ctx.Err() != nil:
@@ -125,13 +134,21 @@ func (r *Relay) Run(ctx context.Context) {
 			}
 			failing, wait = false, r.Poll
 		}
-		if rows, events, err := store.UndeliveredCount(ctx, r.Querier, name); err == nil {
-			sinkBacklog.WithLabelValues(name).Set(float64(rows))
-			sinkBacklogEvents.WithLabelValues(name).Set(float64(events))
+		// The backlog is read at most once a Poll: woken at every commit, the relay would
+		// otherwise read it for every batch of every import.
+		if time.Since(backlogRead) >= r.Poll {
+			backlogRead = time.Now()
+			if rows, events, err := store.UndeliveredCount(ctx, r.Querier, name); err == nil {
+				sinkBacklog.WithLabelValues(name).Set(float64(rows))
+				sinkBacklogEvents.WithLabelValues(name).Set(float64(events))
+			}
 		}
-		pause := wait
-		if n > 0 && err == nil {
-			pause = r.Linger // more may be waiting: let it gather
+		pause, woken := wait, committed
+		switch {
+		case err != nil:
+			woken = nil // a failing sink is tried again after its backoff, not at every commit
+		case n > 0:
+			pause, woken = r.Linger, nil // more may be waiting: let it gather
 		}
 		if pause == 0 {
 			continue
@@ -139,6 +156,7 @@ func (r *Relay) Run(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
+		case <-woken:
 		case <-time.After(pause):
 		}
 	}

@@ -19,11 +19,12 @@ import (
 
 // recordingSink keeps what it was given, per import, and fails while down is set.
 type recordingSink struct {
-	name string
-	mu   sync.Mutex
-	down bool
-	rows map[int64][]store.RowOutcome
-	evs  map[int64][]store.ImportEvent
+	name     string
+	mu       sync.Mutex
+	down     bool
+	attempts int // deliveries tried, failed ones included
+	rows     map[int64][]store.RowOutcome
+	evs      map[int64][]store.ImportEvent
 }
 
 func (s *recordingSink) Name() string { return s.name }
@@ -31,6 +32,7 @@ func (s *recordingSink) Name() string { return s.name }
 func (s *recordingSink) Deliver(_ context.Context, d pipeline.Delivery) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.attempts++
 	if s.down {
 		return errors.New("sink is down")
 	}
@@ -474,4 +476,145 @@ func TestRelayLingersAfterADelivery(t *testing.T) {
 	if gap := sink.at[second][0].Sub(sink.at[first][0]); gap < linger {
 		t.Errorf("the second import was delivered %v after the first, want at least the linger (%v)", gap, linger)
 	}
+}
+
+// TestRelayWokenWhenCommitted: with an hour between polls, what an import commits once the
+// relay is idle is delivered at once, because the importer says so after each commit
+// (importer.Importer.Committed) and that wakes the relay.
+func TestRelayWokenWhenCommitted(t *testing.T) {
+	pool, acct, im := setup(t)
+	committed := &pipeline.Signal{}
+	im.Committed = committed.Wake
+	sink := caughtUp(t, pool, "woken", acct)
+	runRelay(t, &pipeline.Relay{Querier: pool, Sink: sink, Poll: time.Hour, BatchRows: 100, Committed: committed, Log: quiet})
+	time.Sleep(300 * time.Millisecond) // its first look finds nothing; it waits an hour, or for a wake
+
+	sum := importRelayCSV(t, im, acct)
+	start := time.Now()
+	if !deliveredWithin(sink, sum.ImportID, 10*time.Second) {
+		t.Fatalf("an hour between polls: the relay delivered rows %v and events %v of the import 10 s after it ended, want rows 2 3 5 6 7 and its completed event",
+			sink.rowNumbers(sum.ImportID), sink.eventKinds(sum.ImportID))
+	}
+	t.Logf("import ended to delivered in %s", time.Since(start).Round(time.Millisecond))
+}
+
+// TestImporterSaysWhenItCommits: the importer calls Committed after each batch of a run
+// commits, and once more after the run ends, so that the relays deliver its last event at once
+// too.
+func TestImporterSaysWhenItCommits(t *testing.T) {
+	pool, acct, im := setup(t) // batches of 2 rows: relayCSV's 5 in 3
+	var statuses []string      // the import's status at each call
+	im.Committed = func() {
+		var status string
+		if err := pool.QueryRow(context.Background(), "SELECT status FROM imports WHERE account_id = $1 ORDER BY id DESC LIMIT 1",
+			acct.ID).Scan(&status); err != nil {
+			t.Error(err)
+		}
+		statuses = append(statuses, status)
+	}
+	importRelayCSV(t, im, acct)
+	if want := []string{"running", "running", "running", "completed"}; !slices.Equal(statuses, want) {
+		t.Fatalf("Committed called with the import %v, want %v", statuses, want)
+	}
+}
+
+// TestRelayWokenOnlyWhenIdle: a wake ends only the wait of a relay that found nothing to
+// deliver, not the linger after a delivery nor the backoff after a failure, whose point is to
+// wait: a busy import commits several batches a second.
+func TestRelayWokenOnlyWhenIdle(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		down   bool
+		linger time.Duration
+	}{
+		{"lingering after a delivery", false, time.Hour},
+		{"backing off after a failure", true, 0},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			pool, acct, im := setup(t)
+			sink := caughtUp(t, pool, "idle", acct)
+			sink.setDown(tc.down)
+			first, before := importRelayCSV(t, im, acct), sink.tries()
+			committed := &pipeline.Signal{}
+			runRelay(t, &pipeline.Relay{Querier: pool, Sink: sink, Poll: time.Hour, Linger: tc.linger,
+				BatchRows: 100, Committed: committed, Log: quiet})
+			deadline := time.Now().Add(10 * time.Second)
+			for !tc.down && !deliveredWithin(sink, first.ImportID, 0) || tc.down && sink.tries() == before {
+				if time.Now().After(deadline) {
+					t.Fatalf("the relay's first round did not end within 10 s: rows %v, %d deliveries tried", sink.rowNumbers(first.ImportID), sink.tries()-before)
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			tried := sink.tries()
+
+			second := importRelayCSV(t, im, acct)
+			for range 20 {
+				committed.Wake()
+				time.Sleep(10 * time.Millisecond)
+			}
+			time.Sleep(200 * time.Millisecond)
+			if rows := sink.rowNumbers(second.ImportID); len(rows) > 0 || sink.tries() != tried {
+				t.Fatalf("20 wakes during the wait: the relay tried %d deliveries more and delivered rows %v of an import committed meanwhile; want none",
+					sink.tries()-tried, rows)
+			}
+		})
+	}
+}
+
+// importRelayCSV imports relayCSV into acct, from the command line.
+func importRelayCSV(t *testing.T, im *importer.Importer, acct store.Account) importer.Summary {
+	t.Helper()
+	sum, err := im.RunNow(context.Background(), importer.Request{Account: acct.Name, Path: writeCSV(t, "r.csv", relayCSV), Source: store.SourceCLI}, "test", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sum
+}
+
+// runRelay runs relay until the test ends.
+func runRelay(t *testing.T, relay *pipeline.Relay) {
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { relay.Run(ctx); close(done) }()
+	t.Cleanup(func() { cancel(); <-done })
+}
+
+// caughtUp returns a sink of the test's own (sinkName) that has been given everything the
+// tests' database held: a sink registers with every import stored pending.
+func caughtUp(t *testing.T, pool *pgxpool.Pool, kind string, acct store.Account) *recordingSink {
+	sink := &recordingSink{name: sinkName(t, pool, kind, acct)}
+	drainAll(t, &pipeline.Relay{Querier: pool, Sink: sink, Poll: time.Millisecond, BatchRows: 1000, Log: quiet})
+	return sink
+}
+
+// deliveredWithin reports whether the sink is given all of relayCSV's import, its rows and
+// its completed event, within d.
+func deliveredWithin(s *recordingSink, importID int64, d time.Duration) bool {
+	for deadline := time.Now().Add(d); ; time.Sleep(10 * time.Millisecond) {
+		kinds := s.eventKinds(importID)
+		if slices.Equal(s.rowNumbers(importID), []int{2, 3, 5, 6, 7}) && len(kinds) > 0 && kinds[len(kinds)-1] == "completed" {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+	}
+}
+
+// eventKinds returns the kinds of the events a sink was given for an import, in order.
+func (s *recordingSink) eventKinds(importID int64) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var kinds []string
+	for _, e := range s.evs[importID] {
+		kinds = append(kinds, e.Kind)
+	}
+	return kinds
+}
+
+// tries returns how many deliveries the sink was asked for.
+func (s *recordingSink) tries() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.attempts
 }

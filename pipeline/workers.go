@@ -48,31 +48,13 @@ type Workers struct {
 	Run func(ctx context.Context, imp store.Import, owner string) error
 	Log *slog.Logger
 
-	mu    sync.Mutex
-	woken chan struct{} // closed by Wake: the idle workers look again
+	queued Signal // woken by Wake: the idle workers look again
 }
 
 // Wake makes the idle workers look for queued imports now rather than at their next Poll; it
 // never blocks. The daemon calls it when Postgres says an import was queued
 // (store.ListenQueued).
-func (w *Workers) Wake() {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.woken != nil {
-		close(w.woken)
-	}
-	w.woken = make(chan struct{})
-}
-
-// wakes is what the next Wake closes.
-func (w *Workers) wakes() <-chan struct{} {
-	w.mu.Lock()
-	defer w.mu.Unlock()
-	if w.woken == nil {
-		w.woken = make(chan struct{})
-	}
-	return w.woken
-}
+func (w *Workers) Wake() { w.queued.Wake() }
 
 // Serve runs the workers until ctx is cancelled, then waits for the imports in flight to stop.
 func (w *Workers) Serve(ctx context.Context) {
@@ -112,7 +94,7 @@ func (w *Workers) sweep(ctx context.Context) {
 
 func (w *Workers) loop(ctx context.Context, owner string) {
 	for ctx.Err() == nil {
-		woken := w.wakes() // before the claim: an import queued during it wakes the wait below
+		woken := w.queued.Next() // before the claim: an import queued during it wakes the wait below
 		imp, err := store.ClaimImport(ctx, w.Querier, owner, w.Lease)
 		if err != nil {
 			if !errors.Is(err, store.ErrNotFound) && ctx.Err() == nil {

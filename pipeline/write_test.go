@@ -100,7 +100,7 @@ func aheadRun(ctx context.Context, t *testing.T, pool *pgxpool.Pool, accountID i
 // A batch read ahead is written ahead in a transaction of its own, on the connection the batch
 // before is not written on, while that batch is still being written: its outcomes are stored
 // there, replaced when Write decides the rows again, and commit with the batch or not at all.
-// A failed run leaves no transaction open on either connection.
+// A failed run leaves no transaction open on either connection. The job hears of each commit.
 func TestWrittenAheadCommitsWithItsBatch(t *testing.T) {
 	pool, acct, _ := setup(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
@@ -110,6 +110,8 @@ func TestWrittenAheadCommitsWithItsBatch(t *testing.T) {
 
 	w := &aheadWriter{holdAt: 2, redecideAt: 3, failAt: 4, aheadOf: make(chan int, 10), prepared: make(chan int, 10)}
 	job := pipeline.NewJob(im, owner, time.Minute, false, nil)
+	commits := 0
+	job.OnCommit = func() { commits++ }
 	passed := stageFunc(func(_ context.Context, b *pipeline.Batch) error { w.prepared <- b.LastRow; return nil })
 	err := pipeline.Run(ctx, &countingSource{limit: 6}, 1,
 		pipeline.Named{Name: "prepare", Stage: job.PrepareStage(write.Conn(), spare.Conn(), w), Depth: 1},
@@ -136,6 +138,9 @@ func TestWrittenAheadCommitsWithItsBatch(t *testing.T) {
 	want := []string{"1 created 10", "2 created 20", "3 updated 30"} // batch 4 failed, batch 5 was prepared ahead of it
 	if fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("outcomes stored %q, want %q", got, want)
+	}
+	if commits != 3 {
+		t.Errorf("OnCommit called %d times, want 3: once for each batch committed", commits)
 	}
 }
 

@@ -32,7 +32,9 @@ func serve(ctx context.Context, e *env, args []string) error {
 	if _, err := store.Migrate(ctx, pool); err != nil {
 		return err
 	}
-	kafka, err := startKafka(ctx, e, pool)
+	// The relays wake each time an import of this daemon commits something for the sinks.
+	committed := &pipeline.Signal{}
+	kafka, err := startKafka(ctx, e, pool, committed)
 	if err != nil {
 		return err
 	}
@@ -42,6 +44,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, "ok") })
 	mux.HandleFunc("GET /readyz", readyz(e, pool))
 	im := e.importer(pool)
+	im.Committed = committed.Wake
 	files := &filestore.Store{Dir: e.cfg.FilesDir}
 	watcher, err := openWatcher(e, pool, im, files)
 	if err != nil {
@@ -83,7 +86,7 @@ func serve(ctx context.Context, e *env, args []string) error {
 	go func() { pruneFiles(workCtx, e, pool, files); close(pruned) }()
 	watched := runWatcher(workCtx, watcher)
 	analyzed := make(chan struct{})
-	go func() { serveAnalytics(workCtx, e, pool); close(analyzed) }()
+	go func() { serveAnalytics(workCtx, e, pool, committed); close(analyzed) }()
 
 	select {
 	case <-ctx.Done():

@@ -13,8 +13,8 @@ import (
 // until ctx is done. With no ClickHouse configured it says once that analytics are off and
 // returns. ClickHouse being down, at start or later, stops nothing: imports go on, the relay
 // retries, and the backlog drains when ClickHouse answers again; the schema is brought up to
-// date on the first delivery that reaches it.
-func serveAnalytics(ctx context.Context, e *env, pool store.Querier) {
+// date on the first delivery that reaches it. committed wakes the relay.
+func serveAnalytics(ctx context.Context, e *env, pool store.Querier, committed *pipeline.Signal) {
 	addr, database := e.cfg.ClickHouseAddr, e.cfg.ClickHouseDatabase
 	if addr == "" {
 		e.log.Info("analytics off: clickhouse_addr (LEADPIPE_CLICKHOUSE_ADDR) is not set")
@@ -34,6 +34,7 @@ func serveAnalytics(ctx context.Context, e *env, pool store.Querier) {
 		Poll:      time.Duration(e.cfg.PollInterval),
 		BatchRows: e.cfg.ClickHouseBatchRows,
 		Linger:    time.Duration(e.cfg.ClickHouseLinger),
+		Committed: committed,
 		Log:       e.log,
 	}
 	relay.Run(ctx)

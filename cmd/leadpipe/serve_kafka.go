@@ -24,8 +24,8 @@ type kafkaSide struct {
 }
 
 // startKafka starts the embedded broker when kafka_brokers is empty, then the relay to the
-// Kafka sink, which runs until ctx is done or close is called.
-func startKafka(ctx context.Context, e *env, pool store.Querier) (*kafkaSide, error) {
+// Kafka sink, which runs until ctx is done or close is called, woken by committed.
+func startKafka(ctx context.Context, e *env, pool store.Querier, committed *pipeline.Signal) (*kafkaSide, error) {
 	k := &kafkaSide{brokers: brokerList(e.cfg.KafkaBrokers)}
 	if len(k.brokers) == 0 {
 		b, err := broker.Start(e.cfg.KafkaEmbeddedAddr, e.cfg.KafkaDataDir, embeddedRetention(e))
@@ -41,7 +41,7 @@ func startKafka(ctx context.Context, e *env, pool store.Querier) (*kafkaSide, er
 		EventsTopic: e.cfg.KafkaEventsTopic})
 	// A delivery may carry a whole batch of an import (kafkasink.DeliveryRows).
 	relay := &pipeline.Relay{Querier: pool, Sink: k.sink, Poll: time.Duration(e.cfg.PollInterval),
-		BatchRows: max(kafkasink.DeliveryRows, e.cfg.BatchSize), Log: e.log}
+		BatchRows: max(kafkasink.DeliveryRows, e.cfg.BatchSize), Committed: committed, Log: e.log}
 	ctx, k.stop = context.WithCancel(ctx)
 	k.done = make(chan struct{})
 	go func() { relay.Run(ctx); close(k.done) }()
