@@ -48,10 +48,10 @@ type Importer struct {
 	// and an import's dry run, not an undo's) goes — when it starts and after each batch — in
 	// place of the progress lines logged every few seconds.
 	Progress func(Progress)
-	// Committed, when set, is called after each transaction of a run of an import or an undo
-	// that leaves row outcomes or events for the sinks commits: each batch's, and the run's
-	// end. The daemon wakes its relays with it, so that they deliver what the run commits at
-	// once rather than at their next poll. It must not block.
+	// Committed, when set, is called after each batch of a run of an import or an undo
+	// commits, and once when the run ends (whether or not its end could be recorded). The
+	// daemon wakes its relays with it, so that they deliver the run's row outcomes and events
+	// at once rather than at their next poll. It must not block.
 	Committed func()
 }
 

@@ -92,11 +92,12 @@ type Relay struct {
 	// everything pending of up to a hundred imports before it waits. 0 reads again at once.
 	Linger time.Duration
 	// Committed, when set, ends the relay's wait when there was nothing to deliver: the
-	// daemon wakes it each time one of its imports commits a batch or ends
-	// (importer.Importer.Committed), so that what it committed is delivered at once instead of
-	// at the next Poll. It does not end a Linger, nor the wait after a failure. What other
-	// processes commit (`leadpipe import`, another daemon, a cancel through the API) the relay
-	// finds at its next Poll, as it finds everything without it.
+	// daemon wakes it each time a run of one of its imports commits a batch or ends
+	// (importer.Importer.Committed), so that what the run committed is delivered at once
+	// instead of at the next Poll. It does not end a Linger, nor the wait after a failure.
+	// What is committed outside a run of this daemon (an import's queued event, a cancel of a
+	// queued import, `leadpipe import`, another daemon's runs) the relay finds at its next
+	// Poll, as it finds everything without it.
 	Committed *Signal
 	Log       *slog.Logger
 
