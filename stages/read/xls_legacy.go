@@ -45,13 +45,16 @@ type legacyBIFF struct {
 	codePage *charmap.Charmap
 }
 
-// text decodes a byte string of the file's code page.
+// text decodes a byte string of the file's code page, without NUL bytes (a format code with
+// one would put it in the cells it formats).
 func (l *legacyBIFF) text(p []byte) string {
 	var b strings.Builder
 	for _, c := range p {
-		if c < utf8.RuneSelf {
+		switch {
+		case c == 0: // dropped, as utf16String drops them from BIFF8's strings
+		case c < utf8.RuneSelf:
 			b.WriteByte(c)
-		} else {
+		default:
 			b.WriteRune(l.codePage.DecodeByte(c))
 		}
 	}
