@@ -218,6 +218,9 @@ func run() int {
 	fmt.Printf("rules       %s\n", rules)
 
 	first, err := runImport(ctx, env, bin, path, account, rules.args()...)
+	if err == nil {
+		first.settled, err = settle(ctx, o.postgresURL)
+	}
 	if err != nil {
 		return fail(err)
 	}
@@ -245,6 +248,9 @@ func run() int {
 		return fail(err)
 	}
 	second, err := runImport(ctx, env, bin, retitled, account, rules.args()...)
+	if err == nil {
+		second.settled, err = settle(ctx, o.postgresURL)
+	}
 	if err != nil {
 		return fail(err)
 	}
@@ -412,6 +418,7 @@ type importRun struct {
 	wall       time.Duration
 	rssKiB     int64
 	cpu, pgCPU time.Duration
+	settled    time.Duration // how long its database took to settle after it (settle), when the step settles it
 }
 
 // peakRSS follows a child's peak resident set size (VmHWM, KiB) from /proc while it runs. The

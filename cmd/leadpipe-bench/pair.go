@@ -115,7 +115,8 @@ func pairRatios(a, b []pairRun) []string {
 }
 
 // pairImports imports the file and then the retitled copy with bin into a new database, with
-// the bench's rules, checks both imports' counts and drops the database.
+// the bench's rules, letting the database settle after each (settle), checks both imports'
+// counts and drops the database.
 func pairImports(ctx context.Context, bin, benchURL, path, retitled string, gen GenStats) (run pairRun, err error) {
 	dbURL, _, drop, err := freshDatabase(ctx, benchURL, "_pair")
 	if err != nil {
@@ -136,11 +137,16 @@ func pairImports(ctx context.Context, bin, benchURL, path, retitled string, gen 
 		return run, err
 	}
 	defer rules.remove()
-	if run.fresh, err = runImport(ctx, env, bin, path, account, rules.args()...); err != nil {
-		return run, err
-	}
-	if run.again, err = runImport(ctx, env, bin, retitled, account, rules.args()...); err != nil {
-		return run, err
+	for _, step := range []struct {
+		path string
+		run  *importRun
+	}{{path, &run.fresh}, {retitled, &run.again}} {
+		if *step.run, err = runImport(ctx, env, bin, step.path, account, rules.args()...); err != nil {
+			return run, err
+		}
+		if step.run.settled, err = settle(ctx, dbURL); err != nil {
+			return run, err
+		}
 	}
 	// The report keeps to one line an import; the error names what differs.
 	if bad := append(checkCounts(io.Discard, run.fresh.res, gen), checkReimport(io.Discard, run.again.res, gen)...); len(bad) > 0 {

@@ -109,7 +109,7 @@ type serveRound struct {
 // start of each upload until the import completed, and the daemon's CPU time meanwhile.
 func (r serveRound) pair() pairRun {
 	run := func(s serveRun) importRun {
-		return importRun{res: s.res, wall: s.total, cpu: s.daemonCPU, pgCPU: s.pgCPU}
+		return importRun{res: s.res, wall: s.total, cpu: s.daemonCPU, pgCPU: s.pgCPU, settled: s.settled}
 	}
 	return pairRun{fresh: run(r.runs[0]), again: run(r.runs[1])}
 }
@@ -162,6 +162,9 @@ func serveImports(ctx context.Context, w io.Writer, k int, bin string, o options
 			thousands.Format(int64(run.kafka.atSeen)), thousands.Format(int64(run.lastRow)),
 			thousands.Format(int64(run.analytics.atSeen)), thousands.Format(run.res.Rows))
 		fmt.Fprintf(w, "            sink lag after finished_at (after completion seen): Kafka %s, ClickHouse %s\n", run.kafka, run.analytics)
+		if r.runs[i].settled, err = settle(ctx, d.pgURL); err != nil {
+			return r, fmt.Errorf("serve %s: %w", step.name, err)
+		}
 	}
 	peak, err := procStatusKiB(d.pid(), "VmHWM")
 	if err != nil {
@@ -195,6 +198,7 @@ type serveDaemon struct {
 	base, token string
 	options     []byte // every rule on (rules.go): the "options" part of each upload
 	database    string // of Postgres and of ClickHouse
+	pgURL       string // the daemon's Postgres database
 	daemon      *exec.Cmd
 	pg          *pgx.Conn
 	tail        outcomesTail
@@ -217,7 +221,7 @@ func startServe(ctx context.Context, bin, benchURL, clickhouseAddr string) (d *s
 		return d, err
 	}
 	d.later(func() { dropPG() }) //nolint:errcheck // a leftover database is dropped by the next run
-	d.database = database
+	d.database, d.pgURL = database, pgURL
 	if err := dropAnalytics(ctx, clickhouseAddr, d.database); err != nil {
 		return d, err
 	}
@@ -332,6 +336,7 @@ type serveRun struct {
 	upload, total    time.Duration
 	daemonCPU, pgCPU time.Duration
 	kafka, analytics sinkLag
+	settled          time.Duration // how long the daemon's database took to settle after it (settle)
 }
 
 // importFile uploads path, waits for its import to end and, when it completed, for the sinks to

@@ -68,11 +68,12 @@ COMMIT;
 type sqlRun struct {
 	wall, psqlCPU, pgCPU time.Duration
 	prospects            int64
+	settled              time.Duration // how long its database took to settle after it (settle)
 }
 
 // sqlBaseline sets up the SQL baseline's database (the bench database's name + "_sql", made
 // afresh and migrated by bin) with an account, and returns a function that runs the script for
-// a file into that account, and one that drops the database (never nil: it does nothing when
+// a file into that account and then lets the database settle (settle), and one that drops the database (never nil: it does nothing when
 // no database was made).
 func sqlBaseline(ctx context.Context, bin, benchURL string) (run func(path string) (sqlRun, error), drop func() error, err error) {
 	defer func() {
@@ -117,7 +118,10 @@ func sqlBaseline(ctx context.Context, bin, benchURL string) (run func(path strin
 		if err != nil {
 			return r, err
 		}
-		r.prospects, err = strconv.ParseInt(strings.TrimSpace(string(count)), 10, 64)
+		if r.prospects, err = strconv.ParseInt(strings.TrimSpace(string(count)), 10, 64); err != nil {
+			return r, err
+		}
+		r.settled, err = settle(ctx, sqlURL)
 		return r, err
 	}
 	return run, drop, nil

@@ -16,7 +16,9 @@ import (
 // and its retitled copy again with both, each into a new database. Each round of the serve step
 // starts a daemon with databases of its own and uploads both files to it. The SQL runs first in
 // even rounds (round 2, 4, …), so that neither always runs second on a machine the other warmed
-// or disturbed. A goal is the median of the rounds' ratios, printed with each round's and their
+// or disturbed. After each import, of either, its database settles (settle, untimed): the
+// vacuum and analyze autovacuum would run for what it wrote would otherwise land, when
+// autovacuum's launcher next visited, inside whichever import ran next, of either. A goal is the median of the rounds' ratios, printed with each round's and their
 // range: one pair of runs on the bench's machines moves by a fifth and more from minute to
 // minute (docs/architecture.md, "Before and after, side by side"), which a ratio within a round
 // mostly cancels and a single pair does not.
@@ -109,6 +111,8 @@ func printVsSQLRound(w io.Writer, k int, r vsSQLRound, order string) {
 		ratios = append(ratios, fmt.Sprintf("%s %.2fx", s.name, l.wall.Seconds()/q.wall.Seconds()))
 	}
 	fmt.Fprintf(w, "round %d     %s; leadpipe / SQL: %s; load average %s\n", k, order, strings.Join(ratios, ", "), loadAverage())
+	fmt.Fprintf(w, "round %d     settled after each import, untimed (VACUUM (ANALYZE), then no autovacuum running): leadpipe %.1f s and %.1f s, SQL %.1f s and %.1f s\n",
+		k, r.leadpipe.fresh.settled.Seconds(), r.leadpipe.again.settled.Seconds(), r.sql.fresh.settled.Seconds(), r.sql.again.settled.Seconds())
 }
 
 // sqlProspectsDiffer returns what differs between the prospects the SQL left after each step of

@@ -115,9 +115,10 @@ func benchXLSX(ctx context.Context, bin, postgresURL, csvPath string, maxOverhea
 	return g.report()
 }
 
-// settle lets Postgres finish the after-work of the bench's earlier steps before the timed
-// runs, which would otherwise share the two cores with it: it vacuums and analyzes the
-// database's tables, then waits (up to two minutes) until no autovacuum worker runs on it.
+// settle lets Postgres finish the after-work of what the bench wrote to a database before the
+// next timed run, which would otherwise share the two cores with it: it vacuums and analyzes the
+// database's tables, then waits (up to two minutes) until no autovacuum worker runs on it. It
+// returns how long that took, which no timed run counts.
 func settle(ctx context.Context, postgresURL string) (time.Duration, error) {
 	t0 := time.Now()
 	psql := psqlCommand()
