@@ -743,3 +743,21 @@ func TestUpdateProspectsSetsTheFieldsThatChanged(t *testing.T) {
 	want.Values[c.MustIndex("first_name")], want.Values[c.MustIndex("city")] = "Bo", "Rome"
 	sameRecords(t, "after the whole row", c, []store.Record{load()}, []store.Record{want})
 }
+
+// A lookup returns each record once, oldest first, however often its keys name it: ids given
+// again come back once.
+func TestLoadsEachRecordOnceOldestFirst(t *testing.T) {
+	f, c, _, _, load := annAndBob(t)
+	ann, bob := load(f.pool, "ann@example.com"), load(f.pool, "bob@example.com")
+	got, err := store.ProspectsByID(f.ctx, f.pool, c, f.acct.ID, []int64{bob.ID, ann.ID, bob.ID, bob.ID, ann.ID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ids []int64
+	for _, r := range got {
+		ids = append(ids, r.ID)
+	}
+	if want := []int64{min(ann.ID, bob.ID), max(ann.ID, bob.ID)}; !slices.Equal(ids, want) {
+		t.Errorf("got ids %v, want %v", ids, want)
+	}
+}

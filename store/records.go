@@ -335,8 +335,15 @@ func (col column) value(s string) (any, error) {
 }
 
 // loadRecords runs lookups of t and returns the records they find, each once, oldest first.
+// A record two lookups find is kept as the first one read it. One lookup's repeats (of keys
+// that repeat) are copies of the same version: with a single lookup, they are dropped after
+// the sort, where they are neighbours, without a map of the ids seen, which took a tenth of a
+// re-import's reading of its lookups (docs/architecture.md).
 func loadRecords(ctx context.Context, q Querier, t recordTable, c *crm.Catalog, lookups []Statement) ([]Record, error) {
-	seen := map[int64]bool{}
+	var seen map[int64]bool // across lookups
+	if len(lookups) > 1 {
+		seen = map[int64]bool{}
+	}
 	var out []Record
 	for _, l := range lookups {
 		rows, err := q.Query(ctx, l.SQL, l.Args...)
@@ -350,8 +357,10 @@ func loadRecords(ctx context.Context, q Querier, t recordTable, c *crm.Catalog, 
 				rows.Close()
 				return nil, fmt.Errorf("load %s: %w", t.name, err)
 			}
-			if !seen[r.ID] {
-				seen[r.ID] = true
+			if seen == nil || !seen[r.ID] {
+				if seen != nil {
+					seen[r.ID] = true
+				}
 				out = append(out, r)
 			}
 		}
@@ -360,7 +369,7 @@ func loadRecords(ctx context.Context, q Querier, t recordTable, c *crm.Catalog, 
 		}
 	}
 	slices.SortFunc(out, func(a, b Record) int { return cmp.Compare(a.ID, b.ID) })
-	return out, nil
+	return slices.CompactFunc(out, func(a, b Record) bool { return a.ID == b.ID }), nil
 }
 
 // insertRecords writes new records of t (their ids already allocated) with COPY.
