@@ -140,8 +140,8 @@ func vsSQLGoals(w io.Writer, g *goals, what string, rows int, rounds []vsSQLRoun
 			ratios[k] = s.leadpipe(r.leadpipe).wall.Seconds() / s.sql(r.sql).wall.Seconds()
 		}
 		median := medianOf(slices.Clone(ratios))
-		fmt.Fprintf(w, "vs SQL      %-9s leadpipe / SQL, median of %d round(s): %.2fx (%.2f – %.2f) (target <= %.2fx)\n",
-			s.name, len(rounds), median, slices.Min(ratios), slices.Max(ratios), max)
-		g.add(what+s.name+" "+rowsLabel(rows)+" / SQL", median <= max, fmt.Sprintf("%.2fx", median), fmt.Sprintf("<= %.2fx", max))
+		fmt.Fprintf(w, "vs SQL      %-9s leadpipe / SQL, median of %d round(s): %s (%.2f – %.2f) (target <= %.2fx)\n",
+			s.name, len(rounds), ratioFigure(median, max), slices.Min(ratios), slices.Max(ratios), max)
+		g.add(what+s.name+" "+rowsLabel(rows)+" / SQL", median <= max, ratioFigure(median, max), fmt.Sprintf("<= %.2fx", max))
 	}
 }

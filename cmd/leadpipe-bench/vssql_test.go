@@ -83,3 +83,23 @@ func TestVsSQLGoalsAreTheMediansOfTheRounds(t *testing.T) {
 		t.Errorf("goals %+v, want serve fresh 1M met at 1.00x and serve re-import 1M missed at 1.50x", g.list)
 	}
 }
+
+// A ratio past its target never prints as the target: two decimals, or three where two would
+// round it onto the target.
+func TestRatioFigure(t *testing.T) {
+	for _, tc := range []struct {
+		r, max float64
+		want   string
+	}{
+		{1.0016, 1, "1.002x"},
+		{1.004, 1, "1.004x"},
+		{1, 1, "1.00x"},
+		{0.998, 1, "1.00x"},
+		{1.2, 1, "1.20x"},
+		{1.006, 1, "1.01x"},
+	} {
+		if got := ratioFigure(tc.r, tc.max); got != tc.want {
+			t.Errorf("ratioFigure(%v, %v) = %q, want %q", tc.r, tc.max, got, tc.want)
+		}
+	}
+}
