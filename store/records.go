@@ -357,12 +357,13 @@ func loadRecords(ctx context.Context, q Querier, t recordTable, c *crm.Catalog, 
 				rows.Close()
 				return nil, fmt.Errorf("load %s: %w", t.name, err)
 			}
-			if seen == nil || !seen[r.ID] {
-				if seen != nil {
-					seen[r.ID] = true
+			if seen != nil {
+				if seen[r.ID] {
+					continue
 				}
-				out = append(out, r)
+				seen[r.ID] = true
 			}
+			out = append(out, r)
 		}
 		if err := rows.Err(); err != nil {
 			return nil, fmt.Errorf("load %s: %w", t.name, err)

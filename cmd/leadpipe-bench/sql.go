@@ -73,8 +73,8 @@ type sqlRun struct {
 
 // sqlBaseline sets up the SQL baseline's database (the bench database's name + "_sql", made
 // afresh and migrated by bin) with an account, and returns a function that runs the script for
-// a file into that account and then lets the database settle (settle), and one that drops the database (never nil: it does nothing when
-// no database was made).
+// a file into that account and then lets the database settle (settle), and one that drops the
+// database (never nil: it does nothing when no database was made).
 func sqlBaseline(ctx context.Context, bin, benchURL string) (run func(path string) (sqlRun, error), drop func() error, err error) {
 	defer func() {
 		if err != nil {

@@ -18,10 +18,11 @@ import (
 // even rounds (round 2, 4, …), so that neither always runs second on a machine the other warmed
 // or disturbed. After each import, of either, its database settles (settle, untimed): the
 // vacuum and analyze autovacuum would run for what it wrote would otherwise land, when
-// autovacuum's launcher next visited, inside whichever import ran next, of either. A goal is the median of the rounds' ratios, printed with each round's and their
-// range: one pair of runs on the bench's machines moves by a fifth and more from minute to
-// minute (docs/architecture.md, "Before and after, side by side"), which a ratio within a round
-// mostly cancels and a single pair does not.
+// autovacuum's launcher next visited, inside whichever import ran next, of either. A goal is
+// the median of the rounds' ratios, printed with each round's and their range: one pair of
+// runs on the bench's machines moves by a fifth and more from minute to minute
+// (docs/architecture.md, "Before and after, side by side"), which a ratio within a round mostly
+// cancels and a single pair does not.
 
 // sqlPair is the SQL baseline's fresh import and re-import of one round.
 type sqlPair struct {
